@@ -1,0 +1,252 @@
+"""params.yaml -> typed, validated settings: the one place that says what is allowed.
+
+Every stage loads the whole file through `load_params` before doing any work, so a typo in any
+section stops `dvc repro` in its first second with one line naming the key, the value and what
+is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from lcpipe.errors import LcpipeError
+
+DATASETS = ("digits", "cifar10", "cifar100", "synthetic")
+DEPTHS = (18, 34, 50, 101)
+FAMILIES = ("resnet", "plain")
+METRICS = ("test_acc", "train_acc")
+FEATURE_INPUTS = ("epoch", "acc", "delta", "lr", "to_drop")
+SCHEDULES = ("cosine", "step")
+STEMS = ("cifar", "imagenet")
+
+
+def parse_arch(name: str) -> tuple[int, bool]:
+    """'resnet50' -> (50, True); 'plain34' -> (34, False). Raises LcpipeError for anything else."""
+    for family in FAMILIES:
+        depth = name.removeprefix(family)
+        if depth != name and depth.isdigit() and int(depth) in DEPTHS:
+            return int(depth), family == "resnet"
+    allowed = ", ".join(f"{f}{d}" for f in FAMILIES for d in DEPTHS)
+    raise LcpipeError(f"unknown arch {name!r}; allowed: {allowed}")
+
+
+@dataclass(frozen=True)
+class DataParams:
+    dataset: str = "digits"
+    root: str = "data/raw"
+    seed: int = 0
+    test_fraction: float = 0.25
+    synthetic_train: int = 512
+    synthetic_test: int = 256
+    synthetic_size: int = 8
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    archs: list[str] = field(default_factory=lambda: ["resnet34", "resnet50", "plain34", "plain50"])
+    epochs: int = 50
+    width: int = 8
+    stem: str = "cifar"
+    batch_size: int = 256
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"
+    milestones: list[int] = field(default_factory=lambda: [82, 123])
+    gamma: float = 0.1
+    warmup_epochs: int = 0
+    augment: bool = False
+    compile: bool = False
+    devices: int = 1
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class FeatureParams:
+    metric: str = "test_acc"
+    window: int = 5
+    inputs: list[str] = field(default_factory=lambda: ["epoch", "acc", "delta"])
+
+
+@dataclass(frozen=True)
+class PredictParams:
+    target: str = "plain50"
+    cutoff: int = 20
+    predictors: list[str] = field(
+        default_factory=lambda: ["poly", "lstm", "last_value", "source_shift"]
+    )
+
+
+@dataclass(frozen=True)
+class PolyParams:
+    degree: int = 2
+    fit_on: str = "prefix"
+
+
+@dataclass(frozen=True)
+class LstmParams:
+    hidden: int = 32
+    layers: int = 1
+    steps: int = 300
+    lr: float = 0.01
+    seed: int = 0
+    ensemble: int = 1
+
+
+@dataclass(frozen=True)
+class SweepParams:
+    cutoffs: list[int] = field(default_factory=lambda: [5, 10, 20, 30, 40])
+    predictors: list[str] = field(
+        default_factory=lambda: ["poly", "lstm", "last_value", "source_shift"]
+    )
+
+
+@dataclass(frozen=True)
+class Params:
+    data: DataParams = field(default_factory=DataParams)
+    train: TrainParams = field(default_factory=TrainParams)
+    features: FeatureParams = field(default_factory=FeatureParams)
+    predict: PredictParams = field(default_factory=PredictParams)
+    poly: PolyParams = field(default_factory=PolyParams)
+    lstm: LstmParams = field(default_factory=LstmParams)
+    sweep: SweepParams = field(default_factory=SweepParams)
+
+
+def _coerce(key: str, value, kind):
+    """Check one value against its declared type; ints are accepted where floats are."""
+    origin = typing.get_origin(kind)
+    if origin is list:
+        (item_kind,) = typing.get_args(kind)
+        if not isinstance(value, list):
+            raise LcpipeError(f"{key}: {value!r} is not a list; write e.g. {key.split('.')[-1]}: [a, b]")
+        return [_coerce(f"{key}[{i}]", v, item_kind) for i, v in enumerate(value)]
+    ok = {
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, (int, float)) and not isinstance(value, bool),
+        str: isinstance(value, str),
+    }[kind]
+    if not ok:
+        raise LcpipeError(f"{key}: {value!r} is not a {kind.__name__}")
+    if kind is float and not math.isfinite(value):
+        raise LcpipeError(f"{key}: {value!r} is not a finite number")
+    return float(value) if kind is float else value
+
+
+def _section(name: str, cls, raw) -> object:
+    """Build one dataclass section from its YAML mapping, refusing unknown keys and wrong types."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise LcpipeError(f"{name}: expected a mapping of keys, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    unknown = sorted(set(raw) - set(hints))
+    if unknown:
+        raise LcpipeError(
+            f"{name}.{unknown[0]}: unknown key; allowed keys in {name}: {', '.join(hints)}"
+        )
+    return cls(**{k: _coerce(f"{name}.{k}", v, hints[k]) for k, v in raw.items()})
+
+
+def _require(ok: bool, key: str, value, allowed: str) -> None:
+    if not ok:
+        raise LcpipeError(f"{key}: {value!r} is not allowed; {allowed}")
+
+
+def _choice(key: str, value, choices) -> None:
+    _require(value in choices, key, value, f"choose one of {', '.join(map(str, choices))}")
+
+
+def _positive(params: object, section: str, *names: str) -> None:
+    for name in names:
+        value = getattr(params, name)
+        _require(value > 0, f"{section}.{name}", value, "it must be > 0")
+
+
+def _subset(key: str, values: list, choices) -> None:
+    _require(len(values) > 0, key, values, "give at least one")
+    for v in values:
+        _choice(key, v, choices)
+    _require(len(set(values)) == len(values), key, values, "list each entry once")
+
+
+def validate(p: Params) -> Params:
+    """Cross-check values and sections; raise LcpipeError naming the first bad key."""
+    from lcpipe.predictors import PREDICTORS  # late: predictors import torch
+
+    _choice("data.dataset", p.data.dataset, DATASETS)
+    _require(0 < p.data.test_fraction < 1, "data.test_fraction", p.data.test_fraction,
+             "it must lie strictly between 0 and 1")
+    _positive(p.data, "data", "synthetic_train", "synthetic_test", "synthetic_size")
+
+    t = p.train
+    _require(len(t.archs) >= 2, "train.archs", t.archs, "give at least two archs (a target and a source)")
+    for arch in t.archs:
+        try:
+            parse_arch(arch)
+        except LcpipeError as exc:
+            raise LcpipeError(f"train.archs: {exc}") from None
+    _require(len(set(t.archs)) == len(t.archs), "train.archs", t.archs, "list each arch once")
+    _positive(t, "train", "epochs", "width", "batch_size", "lr", "devices", "gamma")
+    _choice("train.stem", t.stem, STEMS)
+    _choice("train.schedule", t.schedule, SCHEDULES)
+    _require(0 <= t.momentum < 1, "train.momentum", t.momentum, "it must lie in [0, 1)")
+    _require(t.weight_decay >= 0, "train.weight_decay", t.weight_decay, "it must be >= 0")
+    _require(0 <= t.warmup_epochs < t.epochs, "train.warmup_epochs", t.warmup_epochs,
+             f"it must lie in [0, train.epochs={t.epochs})")
+
+    f = p.features
+    _choice("features.metric", f.metric, METRICS)
+    _require(f.window >= 1, "features.window", f.window, "it must be >= 1")
+    _subset("features.inputs", f.inputs, FEATURE_INPUTS)
+
+    _choice("predict.target", p.predict.target, t.archs)
+    _subset("predict.predictors", p.predict.predictors, PREDICTORS)
+    check_cutoff("predict.cutoff", p.predict.cutoff, f.window, t.epochs)
+
+    _require(0 <= p.poly.degree <= 10, "poly.degree", p.poly.degree, "it must lie in [0, 10]")
+    _choice("poly.fit_on", p.poly.fit_on, ("prefix", "pooled"))
+    _positive(p.lstm, "lstm", "hidden", "layers", "steps", "lr", "ensemble")
+
+    _subset("sweep.predictors", p.sweep.predictors, PREDICTORS)
+    _require(len(p.sweep.cutoffs) > 0, "sweep.cutoffs", p.sweep.cutoffs, "give at least one")
+    for c in p.sweep.cutoffs:
+        check_cutoff("sweep.cutoffs", c, f.window, t.epochs)
+    return p
+
+
+def check_cutoff(key: str, cutoff: int, window: int, epochs: int) -> None:
+    """A forecast needs one full window observed and at least one epoch left to forecast."""
+    _require(window + 1 <= cutoff <= epochs - 1, key, cutoff,
+             f"it must lie in [features.window + 1, epochs - 1] = [{window + 1}, {epochs - 1}]")
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate params.yaml (YAML through safe_load only)."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise LcpipeError(f"{path}: not found; run from the project root") from None
+    except yaml.YAMLError as exc:
+        raise LcpipeError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise LcpipeError(f"{path}: expected sections like 'train:' at the top level")
+    sections = {f.name: f.type for f in dataclasses.fields(Params)}
+    hints = typing.get_type_hints(Params)
+    unknown = sorted(set(raw) - set(sections))
+    if unknown:
+        raise LcpipeError(f"{unknown[0]}: unknown section; allowed: {', '.join(sections)}")
+    return validate(Params(**{k: _section(k, hints[k], v) for k, v in raw.items()}))
+
+
+def as_dict(section: object) -> dict:
+    """A section as a plain dict (for hashing and sidecar files)."""
+    return dataclasses.asdict(section)

@@ -1,0 +1,75 @@
+"""Gradient-feature windows (the paper's §2.2): per step (epoch / total, acc, Δacc).
+
+Optional extra inputs make the LSTM learning-rate aware: `lr` (the step's learning rate over
+the curve's largest) and `to_drop` (epochs until the next lr drop, over the total; 1 when no
+drop follows). Both describe the planned schedule, known before training, so a forecast may
+use their future values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lcpipe.errors import LcpipeError
+
+DELTA_SCALE = 10.0  # Δacc is ~0.01 per epoch; scaled so all inputs share one order of magnitude
+
+
+@dataclass(frozen=True)
+class Series:
+    """What a predictor sees of one curve: the metric, and the planned lr schedule if known."""
+
+    name: str
+    acc: np.ndarray
+    lr: np.ndarray | None = None  # one value per epoch of the *whole* run, when known
+
+
+def needs_lr(inputs: list[str]) -> bool:
+    return "lr" in inputs or "to_drop" in inputs
+
+
+def schedule_columns(lr: np.ndarray, total: int) -> dict[str, np.ndarray]:
+    """The schedule inputs for epochs 1..total: scaled lr and epochs-to-next-drop."""
+    lr = np.asarray(lr, dtype=float)[:total]
+    drops = np.flatnonzero(lr[1:] < lr[:-1] * 0.9) + 2  # 1-based first epoch after each drop
+    epochs = np.arange(1, total + 1)
+    to_drop = np.ones(total)
+    for i, e in enumerate(epochs):
+        later = drops[drops > e]
+        if later.size:
+            to_drop[i] = (later[0] - e) / total
+    return {"lr": lr / max(lr.max(), 1e-12), "to_drop": to_drop}
+
+
+def step_features(acc: np.ndarray, total: int, inputs: list[str], lr: np.ndarray | None,
+                  name: str = "curve") -> np.ndarray:
+    """(len(acc), len(inputs)) features of the observed steps of a run of `total` epochs."""
+    acc = np.asarray(acc, dtype=float)
+    n = len(acc)
+    cols = {
+        "epoch": np.arange(1, n + 1) / total,
+        "acc": acc,
+        "delta": np.diff(acc, prepend=acc[0]) * DELTA_SCALE,
+    }
+    if needs_lr(inputs):
+        if lr is None or len(lr) < total:
+            raise LcpipeError(f"{name}: features.inputs {inputs} need an lr column covering all "
+                              f"{total} epochs; drop 'lr'/'to_drop' or give curves with an lr column")
+        cols.update({k: v[:n] for k, v in schedule_columns(lr, total).items()})
+    return np.stack([cols[k] for k in inputs], axis=1)
+
+
+def make_windows(sources: list[Series], window: int, inputs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Sliding windows over every source: X (N, window, F) -> y (N,) the next step's scaled Δacc."""
+    xs, ys = [], []
+    for s in sources:
+        if len(s.acc) <= window:
+            raise LcpipeError(f"{s.name}: {len(s.acc)} epochs is too short for features.window={window}")
+        feats = step_features(s.acc, len(s.acc), inputs, s.lr, s.name)
+        target = np.diff(s.acc) * DELTA_SCALE
+        for end in range(window, len(s.acc)):
+            xs.append(feats[end - window:end])
+            ys.append(target[end - 1])
+    return np.asarray(xs, dtype=np.float32), np.asarray(ys, dtype=np.float32)

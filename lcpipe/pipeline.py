@@ -1,0 +1,151 @@
+"""What each downstream DVC stage does, as plain functions of params and paths (stages/ only
+parses arguments and calls these): windows, fit, predict, evaluate, figures, sweep."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lcpipe import data, plots
+from lcpipe.atomic import atomic_path, write_text
+from lcpipe.config import Params
+from lcpipe.curves import Curve, read_curve
+from lcpipe.errors import LcpipeError
+from lcpipe.evaluation import Settings, check_cutoff, forecast_at, leave_one_out, markdown_table, mean_by, series_of
+from lcpipe.features import make_windows
+from lcpipe.metrics import score
+from lcpipe.predictors import Forecast
+
+LEARNED = ("lstm",)  # predictors whose fitted state the fit stage saves
+
+
+def prepare(p: Params, out: Path) -> None:
+    """Stage prepare: the dataset chosen by data.* as one .npz."""
+    d = p.data
+    data.save(data.load(d.dataset, seed=d.seed, root=d.root, test_fraction=d.test_fraction,
+                        synthetic_train=d.synthetic_train, synthetic_test=d.synthetic_test,
+                        synthetic_size=d.synthetic_size), out)
+
+
+def settings_of(p: Params) -> Settings:
+    return Settings(p.features, p.poly, p.lstm)
+
+
+def read_arch_curves(p: Params, curves_dir: Path) -> list[Curve]:
+    """The curve of every arch in train.archs, in that order."""
+    return [read_curve(Path(curves_dir) / f"{arch}.csv") for arch in p.train.archs]
+
+
+def sources_of(p: Params, curves: list[Curve]):
+    return [series_of(c, p.features.metric) for c in curves if c.name != p.predict.target]
+
+
+def target_of(p: Params, curves: list[Curve]):
+    return next(series_of(c, p.features.metric) for c in curves if c.name == p.predict.target)
+
+
+def build_windows(p: Params, curves_dir: Path, out: Path) -> None:
+    """Stage windows: gradient-feature windows of every source curve -> one .npz."""
+    x, y = make_windows(sources_of(p, read_arch_curves(p, curves_dir)), p.features.window, p.features.inputs)
+    with atomic_path(out) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, x=x, y=y, inputs=np.array(p.features.inputs), window=np.array(p.features.window))
+
+
+def fit_learned(p: Params, windows: Path, out_dir: Path) -> None:
+    """Stage fit: fit the learned predictors on the windows; save plain state dicts."""
+    with np.load(windows, allow_pickle=False) as z:
+        x, y, inputs = z["x"], z["y"], list(z["inputs"])
+    if inputs != p.features.inputs:
+        raise LcpipeError(f"{windows} was built with inputs {inputs}, params say {p.features.inputs}; "
+                          "rerun `dvc repro windows`")
+    for name in LEARNED:
+        predictor = settings_of(p).predictor(name).fit_windows(x, y)
+        with atomic_path(Path(out_dir) / f"{name}.pt") as tmp:
+            torch.save(predictor.state_dict(), tmp)
+
+
+def load_predictor(p: Params, name: str, predictors_dir: Path, sources):
+    """A predictor ready to forecast: learned ones from the fit stage's file, others fitted now."""
+    predictor = settings_of(p).predictor(name)
+    if name not in LEARNED:
+        return predictor.fit(sources)
+    path = Path(predictors_dir) / f"{name}.pt"
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        predictor.load_state_dict(state)
+    except Exception as exc:
+        raise LcpipeError(f"{path}: cannot load fitted {name} ({type(exc).__name__}); "
+                          "rerun `dvc repro fit`") from None
+    return predictor
+
+
+def predict(p: Params, curves_dir: Path, predictors_dir: Path, out_dir: Path) -> None:
+    """Stage predict: every predictor forecasts the target from its first predict.cutoff epochs."""
+    curves = read_arch_curves(p, curves_dir)
+    target, sources = target_of(p, curves), sources_of(p, curves)
+    cutoff = p.predict.cutoff
+    check_cutoff(target, cutoff, p.features.window)
+    for name in p.predict.predictors:
+        fc = forecast_at(load_predictor(p, name, predictors_dir, sources), target, cutoff)
+        table = {"epoch": np.arange(cutoff + 1, len(target.acc) + 1), "actual": target.acc[cutoff:],
+                 "predicted": fc.mean}
+        if fc.lower is not None:
+            table.update(lower=fc.lower, upper=fc.upper)
+        write_text(Path(out_dir) / f"{name}.csv", _csv(table))
+
+
+def _csv(table: dict[str, np.ndarray]) -> str:
+    out = io.StringIO()
+    out.write(",".join(table) + "\n")
+    for row in zip(*table.values()):
+        out.write(",".join(str(int(v)) if i == 0 else repr(float(v)) for i, v in enumerate(row)) + "\n")
+    return out.getvalue()
+
+
+def read_prediction(path: Path) -> tuple[np.ndarray, Forecast]:
+    data = np.genfromtxt(path, delimiter=",", names=True)
+    cols = data.dtype.names
+    bands = (data["lower"], data["upper"]) if "lower" in cols else (None, None)
+    return data["actual"], Forecast(data["predicted"], *bands)
+
+
+def evaluate(p: Params, curves_dir: Path, predictions_dir: Path, metrics_out: Path, plots_dir: Path) -> dict:
+    """Stage evaluate: scores of every prediction -> metrics JSON; the paper's Fig. 1-2."""
+    target = series_of(read_curve(Path(curves_dir) / f"{p.predict.target}.csv"), p.features.metric)
+    result = {"target": p.predict.target, "cutoff": p.predict.cutoff, "metric": p.features.metric}
+    forecasts = {}
+    for name in p.predict.predictors:
+        actual, fc = read_prediction(Path(predictions_dir) / f"{name}.csv")
+        result[name] = {k: round(v, 6) for k, v in score(actual, fc).items()}
+        forecasts[name] = fc
+        plots.forecast_figure(Path(plots_dir) / f"forecast_{name}.png", p.predict.target, target.acc,
+                              p.predict.cutoff, {name: fc}, p.features.metric)
+    plots.forecast_figure(Path(plots_dir) / "forecast_all.png", p.predict.target, target.acc,
+                          p.predict.cutoff, forecasts, p.features.metric)
+    write_text(metrics_out, json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def curve_figures(p: Params, curves_dir: Path, plots_dir: Path) -> None:
+    """Stage curve_figures: the paper's Fig. 3-6, train vs test accuracy per arch."""
+    for curve in read_arch_curves(p, curves_dir):
+        plots.train_vs_test_figure(Path(plots_dir) / f"{curve.name}.png", curve)
+
+
+def sweep(p: Params, curves_dir: Path, json_out: Path, md_out: Path, plot_out: Path) -> list[dict]:
+    """Stage sweep: every cutoff x every arch held out x every predictor, through leave_one_out."""
+    rows = leave_one_out(read_arch_curves(p, curves_dir), p.sweep.cutoffs, p.sweep.predictors,
+                         settings_of(p))
+    means = mean_by(rows)
+    write_text(json_out, json.dumps({"metric": p.features.metric, "mean": means, "results": rows},
+                                    indent=2) + "\n")
+    md = (f"# Sweep: mean over {len(p.train.archs)} held-out archs ({p.features.metric})\n\n"
+          f"## RMSE (accuracy points)\n\n{markdown_table(rows, 'rmse')}\n"
+          f"## MAE (accuracy points)\n\n{markdown_table(rows, 'mae')}")
+    write_text(md_out, md)
+    plots.sweep_figure(plot_out, means)
+    return rows

@@ -1,0 +1,49 @@
+"""The one small interface every predictor implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from lcpipe.features import Series
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Predicted metric for the epochs after the cutoff, optionally with an 80 % interval."""
+
+    mean: np.ndarray
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
+
+    @staticmethod
+    def clipped(mean, lower=None, upper=None) -> Forecast:
+        """Finite and inside [0, 1], whatever the predictor produced."""
+
+        def fix(a):
+            return None if a is None else np.clip(np.nan_to_num(np.asarray(a, float), nan=0.0), 0.0, 1.0)
+
+        return Forecast(fix(mean), fix(lower), fix(upper))
+
+
+class Predictor(ABC):
+    """Fit on full source curves once; forecast any target prefix to any horizon."""
+
+    name: str = ""
+    learned: bool = False  # True: fitting is costly, the fit stage saves its state
+
+    def fit(self, sources: list[Series]) -> Predictor:
+        """Learn from the source curves (default: nothing to learn)."""
+        return self
+
+    @abstractmethod
+    def forecast(self, prefix: Series, horizon: int) -> Forecast:
+        """Forecast epochs len(prefix.acc)+1 .. horizon of the target."""
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        return None

@@ -1,0 +1,95 @@
+"""The paper's LSTM: learns the next step's Δacc from windows of (epoch, acc, Δacc) of the
+source curves, then forecasts the target recursively, feeding its own predictions (and their Δ)
+back in. With lstm.ensemble = N > 1 it is a deep ensemble of N seeds: the mean is the forecast
+and the members' 10th-90th percentiles the 80 % interval.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from lcpipe.features import DELTA_SCALE, Series, make_windows, schedule_columns, needs_lr
+from lcpipe.predictors.base import Forecast, Predictor
+
+
+class NextStep(nn.Module):
+    """LSTM over a window of steps -> the next step's scaled Δacc."""
+
+    def __init__(self, n_inputs: int, hidden: int, layers: int):
+        super().__init__()
+        self.lstm = nn.LSTM(n_inputs, hidden, layers, batch_first=True)
+        self.head = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1]).squeeze(-1)
+
+
+class LSTM(Predictor):
+    name = "lstm"
+    learned = True
+
+    def __init__(self, window: int = 5, inputs: list[str] | None = None, hidden: int = 32,
+                 layers: int = 1, steps: int = 300, lr: float = 0.01, seed: int = 0, ensemble: int = 1):
+        self.window, self.inputs = window, list(inputs or ["epoch", "acc", "delta"])
+        self.hidden, self.layers, self.steps, self.lr = hidden, layers, steps, lr
+        self.seed, self.ensemble = seed, ensemble
+        self.members: list[NextStep] = []
+
+    def _new_member(self) -> NextStep:
+        return NextStep(len(self.inputs), self.hidden, self.layers)
+
+    def fit(self, sources: list[Series]) -> LSTM:
+        return self.fit_windows(*make_windows(sources, self.window, self.inputs))
+
+    def fit_windows(self, x: np.ndarray, y: np.ndarray) -> LSTM:
+        """Full-batch Adam on the windows, one seeded member at a time (deterministic on CPU)."""
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        self.members = []
+        for m in range(self.ensemble):
+            torch.manual_seed(self.seed + m)
+            net = self._new_member()
+            opt = torch.optim.Adam(net.parameters(), lr=self.lr)
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, self.steps)
+            for _ in range(self.steps):
+                opt.zero_grad()
+                loss = nn.functional.mse_loss(net(xt), yt)
+                loss.backward()
+                opt.step()
+                sched.step()
+            self.members.append(net.eval())
+        return self
+
+    @torch.no_grad()
+    def forecast(self, prefix: Series, horizon: int) -> Forecast:
+        k = len(prefix.acc)
+        acc = np.empty((len(self.members), horizon))
+        acc[:, :k] = prefix.acc
+        extra = schedule_columns(prefix.lr, horizon) if needs_lr(self.inputs) else {}
+        for t in range(k, horizon):  # predict epoch t+1 from epochs t-window+1 .. t
+            lo = t - self.window
+            seen = acc[:, :t]
+            delta = np.diff(seen, axis=1, prepend=seen[:, :1]) * DELTA_SCALE
+            cols = {"epoch": np.arange(lo + 1, t + 1) / horizon, "acc": seen[:, lo:], "delta": delta[:, lo:],
+                    **{name: v[lo:t] for name, v in extra.items()}}
+            cols = {n: np.broadcast_to(v, (len(self.members), self.window)) for n, v in cols.items()}
+            x = torch.from_numpy(np.stack([cols[n] for n in self.inputs], axis=-1).astype(np.float32))
+            step = np.array([net(x[i:i + 1]).item() for i, net in enumerate(self.members)])
+            acc[:, t] = np.clip(acc[:, t - 1] + step / DELTA_SCALE, 0.0, 1.0)
+        future = acc[:, k:]
+        if len(self.members) == 1:
+            return Forecast.clipped(future[0])
+        lower, upper = np.percentile(future, [10, 90], axis=0)
+        return Forecast.clipped(future.mean(axis=0), lower, upper)
+
+    def state_dict(self) -> dict:
+        return {"members": [net.state_dict() for net in self.members]}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.members = []
+        for member_state in state["members"]:
+            net = self._new_member()
+            net.load_state_dict(member_state)
+            self.members.append(net.eval())

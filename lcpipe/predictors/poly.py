@@ -1,0 +1,33 @@
+"""The paper's polynomial regression: least squares on (epoch, accuracy), degree `poly.degree`.
+
+fit_on 'prefix' fits the target's observed prefix alone; 'pooled' adds every point of the
+source curves (the other reading of the paper's §2.1).
+"""
+
+import numpy as np
+from numpy.polynomial import Polynomial
+
+from lcpipe.predictors.base import Forecast, Predictor
+
+
+class Poly(Predictor):
+    name = "poly"
+
+    def __init__(self, degree: int = 2, fit_on: str = "prefix"):
+        self.degree, self.fit_on = degree, fit_on
+        self.sources = []
+
+    def fit(self, sources):
+        self.sources = list(sources)
+        return self
+
+    def forecast(self, prefix, horizon):
+        k = len(prefix.acc)
+        points = [(np.arange(1, k + 1), prefix.acc)]
+        if self.fit_on == "pooled":
+            points += [(np.arange(1, len(s.acc) + 1), s.acc) for s in self.sources]
+        x = np.concatenate([p[0] for p in points]).astype(float)
+        y = np.concatenate([p[1] for p in points])
+        degree = min(self.degree, len(np.unique(x)) - 1)  # never more coefficients than points
+        poly = Polynomial.fit(x, y, degree)  # scaled domain: well conditioned at any degree
+        return Forecast.clipped(poly(np.arange(k + 1, horizon + 1, dtype=float)))

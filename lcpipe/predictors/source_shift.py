@@ -1,0 +1,25 @@
+"""Reference: the mean of the source curves, shifted to meet the target at the cutoff."""
+
+import numpy as np
+
+from lcpipe.predictors.base import Forecast, Predictor
+
+
+def mean_curve(sources, horizon: int) -> np.ndarray:
+    """Epoch-wise mean of the sources over 1..horizon; a short source holds its last value."""
+    padded = [np.concatenate([s.acc[:horizon], np.full(max(0, horizon - len(s.acc)), s.acc[-1])])
+              for s in sources]
+    return np.mean(padded, axis=0)
+
+
+class SourceShift(Predictor):
+    name = "source_shift"
+
+    def fit(self, sources):
+        self.sources = list(sources)
+        return self
+
+    def forecast(self, prefix, horizon):
+        mean = mean_curve(self.sources, horizon)
+        k = len(prefix.acc)
+        return Forecast.clipped(mean[k:] + (prefix.acc[-1] - mean[k - 1]))

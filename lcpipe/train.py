@@ -1,0 +1,213 @@
+"""Training loop -> one curve row per epoch. One code path for the CPU and the GPU.
+
+The dataset lives on the device as one tensor and is shuffled and augmented there in batches
+(airbench style); on CUDA the step runs under bf16 autocast (BatchNorm parameters and statistics
+stay float32) in channels_last, with optional torch.compile. Loss and accuracy accumulate on the
+device and are read once per epoch, so the step never waits for the host. On the CPU the run is
+deterministic: the same params give the same curve, also across a kill and resume.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lcpipe import checkpoint
+from lcpipe.data import Dataset
+from lcpipe.nets import build_net
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The training settings that shape a curve (train.* in params.yaml)."""
+
+    epochs: int = 50
+    width: int = 8
+    stem: str = "cifar"
+    batch_size: int = 256
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"
+    milestones: list[int] = field(default_factory=lambda: [82, 123])
+    gamma: float = 0.1
+    warmup_epochs: int = 0
+    augment: bool = False
+    compile: bool = False
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Dist:
+    """This process's place in a torch.distributed job (rank 0 of 1 when not distributed)."""
+
+    rank: int = 0
+    world: int = 1
+
+    def all_sum(self, t: Tensor) -> Tensor:
+        if self.world > 1:
+            torch.distributed.all_reduce(t)
+        return t
+
+
+def pick_device(local_rank: int = 0) -> torch.device:
+    """CUDA when present, else the CPU."""
+    return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
+
+
+def lr_at(epoch: int, r: Recipe) -> float:
+    """The learning rate of 1-based `epoch`: linear warm-up, then cosine to 0 or step decay."""
+    if epoch <= r.warmup_epochs:
+        return r.lr * epoch / (r.warmup_epochs + 1)
+    if r.schedule == "cosine":
+        progress = (epoch - 1 - r.warmup_epochs) / max(1, r.epochs - r.warmup_epochs)
+        return r.lr * 0.5 * (1 + math.cos(math.pi * progress))
+    return r.lr * r.gamma ** sum(epoch > m for m in r.milestones)
+
+
+def to_device(ds: Dataset, device: torch.device) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Move the dataset to `device` once, as float32 standardised per channel by train statistics."""
+
+    def as_float(x: Tensor) -> Tensor:
+        x = x.to(device)
+        return x.float() / 255 if x.dtype == torch.uint8 else x.float()
+
+    xtr, xte = as_float(ds.train_x), as_float(ds.test_x)
+    mean = xtr.mean(dim=(0, 2, 3), keepdim=True)
+    std = xtr.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
+    return (xtr - mean) / std, ds.train_y.to(device), (xte - mean) / std, ds.test_y.to(device)
+
+
+def augment(x: Tensor, shifts: Tensor, flips: Tensor) -> Tensor:
+    """He et al.'s augmentation on a device batch: pad 4, random 32x32 crop, horizontal flip.
+
+    `shifts` (B, 2) in [0, 8] and `flips` (B,) bool come from the host generator so the run stays
+    reproducible; the gather itself happens on the device in one indexing op.
+    """
+    b, _, h, w = x.shape
+    padded = F.pad(x, (4, 4, 4, 4))
+    rows = (shifts[:, 0:1] + torch.arange(h, device=x.device))[:, None, :, None]
+    cols = torch.arange(w, device=x.device).expand(b, w)
+    cols = torch.where(flips[:, None], w - 1 - cols, cols) + shifts[:, 1:2]
+    batch = torch.arange(b, device=x.device)[:, None, None, None]
+    chans = torch.arange(x.shape[1], device=x.device)[None, :, None, None]
+    return padded[batch, chans, rows, cols[:, None, None, :]]
+
+
+def train_one_epoch(model: nn.Module, opt: torch.optim.Optimizer, x: Tensor, y: Tensor,
+                    batch_size: int, gen: torch.Generator, do_augment: bool, dist: Dist,
+                    amp: bool) -> tuple[float, float]:
+    """One pass over this rank's shard in random order; returns (mean loss, accuracy) over all ranks."""
+    model.train()
+    n = x.shape[0]
+    order = torch.randperm(n, generator=gen)[dist.rank::dist.world]
+    shifts = torch.randint(0, 9, (n, 2), generator=gen)[order].to(x.device)
+    flips = (torch.rand(n, generator=gen) < 0.5)[order].to(x.device)
+    order = order.to(x.device)
+    totals = torch.zeros(3, device=x.device)  # loss sum, correct, count
+    for start in range(0, order.numel(), batch_size):
+        idx = order[start:start + batch_size]
+        xb, yb = x[idx], y[idx]
+        if do_augment:
+            xb = augment(xb, shifts[start:start + batch_size], flips[start:start + batch_size])
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
+            logits = model(xb)
+            loss = F.cross_entropy(logits.float(), yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        totals += torch.stack([loss.detach() * yb.numel(), (logits.argmax(1) == yb).sum(),
+                               torch.tensor(yb.numel(), device=x.device)]).float()
+    loss_sum, correct, count = dist.all_sum(totals).tolist()
+    return loss_sum / count, correct / count
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: Tensor, y: Tensor, batch_size: int, dist: Dist,
+             amp: bool) -> tuple[float, float]:
+    """(mean loss, accuracy) on this rank's shard of (x, y), reduced over all ranks."""
+    model.eval()
+    totals = torch.zeros(3, device=x.device)
+    for start in range(dist.rank * batch_size, x.shape[0], batch_size * dist.world):
+        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
+            logits = model(xb).float()
+        totals += torch.stack([F.cross_entropy(logits, yb, reduction="sum"),
+                               (logits.argmax(1) == yb).sum(), torch.tensor(yb.numel(), device=x.device)]).float()
+    loss_sum, correct, count = dist.all_sum(totals).tolist()
+    return loss_sum / count, correct / count
+
+
+def _log_line(arch: str, row: dict, epochs: int) -> str:
+    return (f"{arch} epoch {row['epoch']}/{epochs} train_loss {row['train_loss']:.4f} "
+            f"train_acc {row['train_acc']:.4f} test_loss {row['test_loss']:.4f} "
+            f"test_acc {row['test_acc']:.4f} lr {row['lr']:.5f} {row['seconds']:.2f}s")
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def train_curve(arch: str, ds: Dataset, r: Recipe, *, state_hash: str = "",
+                checkpoint_path: Path | None = None, device: torch.device | None = None,
+                dist: Dist = Dist(), log: Callable[[str], None] = _stderr) -> list[dict]:
+    """Train `arch` on `ds` for r.epochs and return one row per epoch (COLUMNS of curves.py).
+
+    With `checkpoint_path`, the full state is saved after every epoch (rank 0) and a matching
+    checkpoint found there at the start is resumed from.
+    """
+    device = device or pick_device()
+    cuda = device.type == "cuda"
+    if not cuda:
+        torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.benchmark = cuda
+    torch.manual_seed(r.seed)
+    gen = torch.Generator().manual_seed(r.seed)
+    model = build_net(arch, ds.num_classes, ds.in_channels, r.width, r.stem).to(device)
+    if cuda:
+        model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=r.lr, momentum=r.momentum,
+                          weight_decay=r.weight_decay, nesterov=False)
+    rows: list[dict] = []
+    state = checkpoint.load(checkpoint_path, state_hash) if checkpoint_path else None
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        rows = list(state["rows"])
+        gen.set_state(state["rng"]["generator"])
+        torch.set_rng_state(state["rng"]["torch"])
+        log(f"{arch}: resuming after epoch {state['epoch']} from {checkpoint_path}")
+    step_model = model
+    if dist.world > 1:
+        step_model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
+    if r.compile:
+        step_model = torch.compile(step_model)
+    xtr, ytr, xte, yte = to_device(ds, device)
+    for epoch in range(len(rows) + 1, r.epochs + 1):
+        start = time.perf_counter()
+        lr = lr_at(epoch, r)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        train_loss, train_acc = train_one_epoch(step_model, opt, xtr, ytr, r.batch_size, gen,
+                                                r.augment, dist, cuda)
+        test_loss, test_acc = evaluate(step_model, xte, yte, r.batch_size * 4, dist, cuda)
+        rows.append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
+                     "test_loss": test_loss, "test_acc": test_acc, "lr": lr,
+                     "seconds": round(time.perf_counter() - start, 3)})
+        if dist.rank == 0:
+            log(_log_line(arch, rows[-1], r.epochs))
+            if checkpoint_path:
+                checkpoint.save(checkpoint_path, {
+                    "params_hash": state_hash, "epoch": epoch, "rows": rows,
+                    "model": model.state_dict(), "optimizer": opt.state_dict(),
+                    "scheduler": {"name": r.schedule, "last_epoch": epoch},
+                    "rng": {"generator": gen.get_state(), "torch": torch.get_rng_state()}})
+    return rows

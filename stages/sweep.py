@@ -1,0 +1,11 @@
+"""Stage `sweep`: every cutoff x every held-out arch x every predictor -> metrics/sweep.{json,md,png}."""
+
+from lcpipe import pipeline
+from lcpipe.stage import run_stage
+
+if __name__ == "__main__":
+    run_stage(pipeline.sweep, __doc__,
+              curves_dir="data/curves",
+              json_out="metrics/sweep.json",
+              md_out="metrics/sweep.md",
+              plot_out="metrics/plots/sweep.png")

@@ -1,0 +1,12 @@
+"""Stage `train@<arch>`: train one CNN into data/curves/<arch>.csv + its sidecar JSON.
+
+With train.devices > 1 the stage relaunches itself through torchrun (one process per device,
+DistributedDataParallel); rank 0 alone writes files.
+"""
+
+from lcpipe.stage import run_stage
+from lcpipe.training_run import run_training
+
+if __name__ == "__main__":
+    run_stage(run_training, __doc__, arch=None, prepared="data/prepared/dataset.npz",
+              out_dir="data/curves", checkpoint_dir=".lcpipe/checkpoints")
