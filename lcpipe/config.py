@@ -70,8 +70,9 @@ class TrainParams:
 @dataclass(frozen=True)
 class FeatureParams:
     metric: str = "test_acc"
-    window: int = 5
+    window: int = 4
     inputs: list[str] = field(default_factory=lambda: ["epoch", "acc", "delta"])
+    smooth: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,7 @@ def validate(p: Params) -> Params:
     _choice("features.metric", f.metric, METRICS)
     _require(f.window >= 1, "features.window", f.window, "it must be >= 1")
     _subset("features.inputs", f.inputs, FEATURE_INPUTS)
+    _require(0 < f.smooth <= 1, "features.smooth", f.smooth, "it must lie in (0, 1]; 1 = no smoothing")
 
     _choice("predict.target", p.predict.target, t.archs)
     _subset("predict.predictors", p.predict.predictors, PREDICTORS)

@@ -74,7 +74,8 @@ def leave_one_out(curves: list[Curve], cutoffs: list[int], predictors: list[str]
             for cutoff in cutoffs:
                 fc = forecast_at(predictor, target, cutoff)
                 rows.append({"target": name, "cutoff": cutoff, "predictor": pname,
-                             **metrics.score(target.acc[cutoff:], fc)})
+                             **metrics.score(target.acc[cutoff:], fc),
+                             "final_actual": float(target.acc[-1]), "final_predicted": float(fc.mean[-1])})
     return rows
 
 
@@ -85,7 +86,7 @@ def mean_by(rows: list[dict], keys: tuple[str, ...] = ("cutoff", "predictor")) -
         groups[tuple(row[k] for k in keys)].append(row)
     out = []
     for key, members in groups.items():
-        scores = [k for k in members[0] if k not in ("target", "cutoff", "predictor")]
+        scores = [k for k in members[0] if k not in ("target", "cutoff", "predictor", *keys)]
         out.append({**dict(zip(keys, key)), "n": len(members),
                     **{s: float(np.mean([m[s] for m in members])) for s in scores}})
     return out

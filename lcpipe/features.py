@@ -26,6 +26,22 @@ class Series:
     lr: np.ndarray | None = None  # one value per epoch of the *whole* run, when known
 
 
+def smooth(acc: np.ndarray, alpha: float) -> np.ndarray:
+    """Causal exponential moving average (alpha = 1: unchanged).
+
+    Test accuracy jitters by a point or two from epoch to epoch. Unsmoothed, the LSTM learns
+    that a high value is followed by a fall (the jitter's mean reversion) and, fed its own
+    forecasts, compounds that into a curve that sinks; on the trend it learns the trend.
+    """
+    acc = np.asarray(acc, dtype=float)
+    out = np.empty_like(acc)
+    level = acc[0]
+    for i, a in enumerate(acc):
+        level = alpha * a + (1 - alpha) * level
+        out[i] = level
+    return out
+
+
 def needs_lr(inputs: list[str]) -> bool:
     return "lr" in inputs or "to_drop" in inputs
 
@@ -61,15 +77,18 @@ def step_features(acc: np.ndarray, total: int, inputs: list[str], lr: np.ndarray
     return np.stack([cols[k] for k in inputs], axis=1)
 
 
-def make_windows(sources: list[Series], window: int, inputs: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Sliding windows over every source: X (N, window, F) -> y (N,) the next step's scaled Δacc."""
+def make_windows(sources: list[Series], window: int, inputs: list[str],
+                 alpha: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Sliding windows over every (smoothed) source: X (N, window, F) -> y (N,) the next step's
+    scaled Δacc."""
     xs, ys = [], []
     for s in sources:
         if len(s.acc) <= window:
             raise LcpipeError(f"{s.name}: {len(s.acc)} epochs is too short for features.window={window}")
-        feats = step_features(s.acc, len(s.acc), inputs, s.lr, s.name)
-        target = np.diff(s.acc) * DELTA_SCALE
-        for end in range(window, len(s.acc)):
+        acc = smooth(s.acc, alpha)
+        feats = step_features(acc, len(acc), inputs, s.lr, s.name)
+        target = np.diff(acc) * DELTA_SCALE
+        for end in range(window, len(acc)):
             xs.append(feats[end - window:end])
             ys.append(target[end - 1])
     return np.asarray(xs, dtype=np.float32), np.asarray(ys, dtype=np.float32)

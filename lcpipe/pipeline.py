@@ -14,6 +14,8 @@ from lcpipe import data, plots
 from lcpipe.atomic import atomic_path, write_text
 from lcpipe.config import Params
 from lcpipe.curves import Curve, read_curve
+from lcpipe.decision import decisions
+from lcpipe.decision import markdown as decision_markdown
 from lcpipe.errors import LcpipeError
 from lcpipe.evaluation import Settings, check_cutoff, forecast_at, leave_one_out, markdown_table, mean_by, series_of
 from lcpipe.features import make_windows
@@ -50,7 +52,8 @@ def target_of(p: Params, curves: list[Curve]):
 
 def build_windows(p: Params, curves_dir: Path, out: Path) -> None:
     """Stage windows: gradient-feature windows of every source curve -> one .npz."""
-    x, y = make_windows(sources_of(p, read_arch_curves(p, curves_dir)), p.features.window, p.features.inputs)
+    x, y = make_windows(sources_of(p, read_arch_curves(p, curves_dir)), p.features.window,
+                        p.features.inputs, p.features.smooth)
     with atomic_path(out) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, x=x, y=y, inputs=np.array(p.features.inputs), window=np.array(p.features.window))
 
@@ -136,16 +139,32 @@ def curve_figures(p: Params, curves_dir: Path, plots_dir: Path) -> None:
         plots.train_vs_test_figure(Path(plots_dir) / f"{curve.name}.png", curve)
 
 
-def sweep(p: Params, curves_dir: Path, json_out: Path, md_out: Path, plot_out: Path) -> list[dict]:
-    """Stage sweep: every cutoff x every arch held out x every predictor, through leave_one_out."""
-    rows = leave_one_out(read_arch_curves(p, curves_dir), p.sweep.cutoffs, p.sweep.predictors,
-                         settings_of(p))
+def _by_cutoff(entries: list[dict], keys: tuple[str, ...]) -> dict:
+    """[{cutoff, predictor, k: v}] -> {"cutoff_5": {predictor: {k: v}}} for the keys present."""
+    out: dict = {}
+    for e in entries:
+        out.setdefault(f"cutoff_{e['cutoff']}", {})[e["predictor"]] = {k: e[k] for k in keys if k in e}
+    return out
+
+
+def sweep(p: Params, curves_dir: Path, json_out: Path, results_out: Path, md_out: Path,
+          plot_out: Path, decision_out: Path) -> list[dict]:
+    """Stage sweep: every cutoff x every arch held out x every predictor, through leave_one_out;
+    plus the decision report (which arch to keep training at each cutoff)."""
+    curves = read_arch_curves(p, curves_dir)
+    rows = leave_one_out(curves, p.sweep.cutoffs, p.sweep.predictors, settings_of(p))
     means = mean_by(rows)
-    write_text(json_out, json.dumps({"metric": p.features.metric, "mean": means, "results": rows},
-                                    indent=2) + "\n")
-    md = (f"# Sweep: mean over {len(p.train.archs)} held-out archs ({p.features.metric})\n\n"
-          f"## RMSE (accuracy points)\n\n{markdown_table(rows, 'rmse')}\n"
-          f"## MAE (accuracy points)\n\n{markdown_table(rows, 'mae')}")
+    choices = decisions(rows, {c.name: len(c) for c in curves})
+    # metrics files are nested dicts (cutoff -> predictor -> score) so `dvc metrics show/diff`
+    # and `dvc exp show` can flatten them into columns; per-target rows go to a plain file
+    write_text(json_out, json.dumps(_by_cutoff(means, ("rmse", "mae", "final_abs_err", "coverage80")), indent=2) + "\n")
+    write_text(results_out, json.dumps({"metric": p.features.metric, "results": rows}, indent=2) + "\n")
+    write_text(decision_out, json.dumps(_by_cutoff(choices, ("kendall_tau", "picked_best", "regret", "epochs_saved")),
+                                        indent=2) + "\n")
+    md = (f"# Sweep: each of {len(curves)} archs held out in turn ({p.features.metric})\n\n"
+          f"## Mean RMSE (accuracy points; best in bold)\n\n{markdown_table(rows, 'rmse')}\n"
+          f"## Mean MAE (accuracy points)\n\n{markdown_table(rows, 'mae')}\n"
+          f"## Decision: rank the archs by forecast final accuracy\n\n{decision_markdown(choices)}")
     write_text(md_out, md)
     plots.sweep_figure(plot_out, means)
     return rows

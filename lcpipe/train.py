@@ -13,7 +13,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -21,28 +21,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lcpipe import checkpoint
+from lcpipe.config import TrainParams
 from lcpipe.data import Dataset
 from lcpipe.nets import build_net
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """The training settings that shape a curve (train.* in params.yaml)."""
-
-    epochs: int = 50
-    width: int = 8
-    stem: str = "cifar"
-    batch_size: int = 256
-    lr: float = 0.05
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    schedule: str = "cosine"
-    milestones: list[int] = field(default_factory=lambda: [82, 123])
-    gamma: float = 0.1
-    warmup_epochs: int = 0
-    augment: bool = False
-    compile: bool = False
-    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,7 +44,7 @@ def pick_device(local_rank: int = 0) -> torch.device:
     return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
 
 
-def lr_at(epoch: int, r: Recipe) -> float:
+def lr_at(epoch: int, r: TrainParams) -> float:
     """The learning rate of 1-based `epoch`: linear warm-up, then cosine to 0 or step decay."""
     if epoch <= r.warmup_epochs:
         return r.lr * epoch / (r.warmup_epochs + 1)
@@ -156,7 +137,7 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def train_curve(arch: str, ds: Dataset, r: Recipe, *, state_hash: str = "",
+def train_curve(arch: str, ds: Dataset, r: TrainParams, *, state_hash: str = "",
                 checkpoint_path: Path | None = None, device: torch.device | None = None,
                 dist: Dist = Dist(), log: Callable[[str], None] = _stderr) -> list[dict]:
     """Train `arch` on `ds` for r.epochs and return one row per epoch (COLUMNS of curves.py).
@@ -203,11 +184,11 @@ def train_curve(arch: str, ds: Dataset, r: Recipe, *, state_hash: str = "",
                      "test_loss": test_loss, "test_acc": test_acc, "lr": lr,
                      "seconds": round(time.perf_counter() - start, 3)})
         if dist.rank == 0:
-            log(_log_line(arch, rows[-1], r.epochs))
-            if checkpoint_path:
+            if checkpoint_path:  # saved before the log line: a logged epoch is a resumable one
                 checkpoint.save(checkpoint_path, {
                     "params_hash": state_hash, "epoch": epoch, "rows": rows,
                     "model": model.state_dict(), "optimizer": opt.state_dict(),
                     "scheduler": {"name": r.schedule, "last_epoch": epoch},
                     "rng": {"generator": gen.get_state(), "torch": torch.get_rng_state()}})
+            log(_log_line(arch, rows[-1], r.epochs))
     return rows

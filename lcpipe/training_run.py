@@ -20,12 +20,7 @@ from lcpipe.checkpoint import params_hash
 from lcpipe.config import Params, as_dict
 from lcpipe.errors import LcpipeError
 from lcpipe.nets import build_net, count_params
-from lcpipe.train import Dist, Recipe, pick_device, train_curve
-
-
-def recipe_from(params: Params) -> Recipe:
-    t = as_dict(params.train)
-    return Recipe(**{k: t[k] for k in Recipe.__dataclass_fields__})
+from lcpipe.train import Dist, pick_device, train_curve
 
 
 def _relaunch_under_torchrun(devices: int) -> None:
@@ -53,8 +48,9 @@ def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, check
     if arch not in params.train.archs:
         raise LcpipeError(f"--arch {arch!r} is not in train.archs {params.train.archs}")
     ds = data.read(prepared)
-    recipe = recipe_from(params)
-    state_hash = params_hash(arch, as_dict(params.data), as_dict(recipe), torch.__version__)
+    recipe = params.train
+    shaping = {k: v for k, v in as_dict(recipe).items() if k != "archs"}  # adding an arch keeps checkpoints
+    state_hash = params_hash(arch, as_dict(params.data), shaping, torch.__version__)
     ckpt = checkpoint_dir / f"{arch}.pt"
     dist, device = _init_dist()
     start = time.perf_counter()

@@ -1,4 +1,5 @@
-"""Stage `sweep`: every cutoff x every held-out arch x every predictor -> metrics/sweep.{json,md,png}."""
+"""Stage `sweep`: every cutoff x every held-out arch x every predictor -> metrics/sweep.{json,md},
+the decision report -> metrics/decision.json, RMSE vs cutoff -> metrics/plots/sweep.png."""
 
 from lcpipe import pipeline
 from lcpipe.stage import run_stage
@@ -7,5 +8,7 @@ if __name__ == "__main__":
     run_stage(pipeline.sweep, __doc__,
               curves_dir="data/curves",
               json_out="metrics/sweep.json",
+              results_out="metrics/sweep_results.json",
               md_out="metrics/sweep.md",
-              plot_out="metrics/plots/sweep.png")
+              plot_out="metrics/plots/sweep.png",
+              decision_out="metrics/decision.json")

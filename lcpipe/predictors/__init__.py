@@ -18,7 +18,7 @@ def make(name: str, *, poly=None, lstm=None, features=None) -> Predictor:
 
         kw = {}
         if features:
-            kw.update(window=features.window, inputs=features.inputs)
+            kw.update(window=features.window, inputs=features.inputs, smooth=features.smooth)
         if lstm:
             kw.update(hidden=lstm.hidden, layers=lstm.layers, steps=lstm.steps, lr=lstm.lr,
                       seed=lstm.seed, ensemble=lstm.ensemble)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lcpipe.features import DELTA_SCALE, Series, make_windows, schedule_columns, needs_lr
+from lcpipe.features import DELTA_SCALE, Series, make_windows, needs_lr, schedule_columns, smooth
 from lcpipe.predictors.base import Forecast, Predictor
 
 
@@ -31,9 +31,9 @@ class LSTM(Predictor):
     name = "lstm"
     learned = True
 
-    def __init__(self, window: int = 5, inputs: list[str] | None = None, hidden: int = 32,
+    def __init__(self, window: int = 4, inputs: list[str] | None = None, smooth: float = 0.3, hidden: int = 32,
                  layers: int = 1, steps: int = 300, lr: float = 0.01, seed: int = 0, ensemble: int = 1):
-        self.window, self.inputs = window, list(inputs or ["epoch", "acc", "delta"])
+        self.window, self.inputs, self.smooth = window, list(inputs or ["epoch", "acc", "delta"]), smooth
         self.hidden, self.layers, self.steps, self.lr = hidden, layers, steps, lr
         self.seed, self.ensemble = seed, ensemble
         self.members: list[NextStep] = []
@@ -42,7 +42,7 @@ class LSTM(Predictor):
         return NextStep(len(self.inputs), self.hidden, self.layers)
 
     def fit(self, sources: list[Series]) -> LSTM:
-        return self.fit_windows(*make_windows(sources, self.window, self.inputs))
+        return self.fit_windows(*make_windows(sources, self.window, self.inputs, self.smooth))
 
     def fit_windows(self, x: np.ndarray, y: np.ndarray) -> LSTM:
         """Full-batch Adam on the windows, one seeded member at a time (deterministic on CPU)."""
@@ -66,7 +66,7 @@ class LSTM(Predictor):
     def forecast(self, prefix: Series, horizon: int) -> Forecast:
         k = len(prefix.acc)
         acc = np.empty((len(self.members), horizon))
-        acc[:, :k] = prefix.acc
+        acc[:, :k] = smooth(prefix.acc, self.smooth)  # the recursion runs on the trend
         extra = schedule_columns(prefix.lr, horizon) if needs_lr(self.inputs) else {}
         for t in range(k, horizon):  # predict epoch t+1 from epochs t-window+1 .. t
             lo = t - self.window

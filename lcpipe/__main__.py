@@ -1,0 +1,86 @@
+"""`python -m lcpipe evaluate`: lcpipe's predictors on curves that did not come from the pipeline.
+
+    python -m lcpipe evaluate --curves DIR --cutoffs 5,10,20,40 [--target NAME] \
+        [--metric test_acc] [--predictors poly,lstm,last_value,source_shift] --out FILE.json
+
+Every *.csv in DIR is read (lcpipe's format or the external epoch,train_loss,train_err,test_err
+one). Each target (NAME, or every curve in turn) is forecast by predictors fitted on the other
+curves; scores go to FILE.json as fractions and a table of means to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from lcpipe.atomic import write_text
+from lcpipe.config import Params, PredictParams, load_params
+from lcpipe.curves import read_curve_dir
+from lcpipe.errors import exits_cleanly
+from lcpipe.evaluation import Settings, leave_one_out, markdown_table
+from lcpipe.predictors import PREDICTORS
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
+    if not values:
+        raise argparse.ArgumentTypeError("give at least one cutoff")
+    return values
+
+
+def _names(text: str) -> list[str]:
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    unknown = [n for n in names if n not in PREDICTORS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown predictor {unknown[0] if unknown else text!r}; "
+                                         f"choose from {', '.join(PREDICTORS)}")
+    return names
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m lcpipe", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    ev = sub.add_parser("evaluate", help="leave-one-out forecasts of a directory of curves")
+    ev.add_argument("--curves", type=Path, required=True, help="directory of curve CSV files")
+    ev.add_argument("--cutoffs", type=_int_list, required=True, help="e.g. 5,10,20,40")
+    ev.add_argument("--target", help="forecast only this curve (file name without .csv)")
+    ev.add_argument("--metric", default=None, choices=("test_acc", "train_acc"))
+    ev.add_argument("--predictors", type=_names, default=None,
+                    help=f"comma-separated, from {', '.join(PREDICTORS)}")
+    ev.add_argument("--params", type=Path, default=None,
+                    help="take features/poly/lstm settings from this params.yaml (default: built-in defaults)")
+    ev.add_argument("--out", type=Path, required=True, help="results JSON")
+    return ap
+
+
+def evaluate_command(args: argparse.Namespace) -> list[dict]:
+    params = load_params(args.params) if args.params else Params()
+    features = replace(params.features, metric=args.metric or params.features.metric)
+    settings = Settings(features, params.poly, params.lstm)
+    predictors = args.predictors or PredictParams().predictors
+    curves = read_curve_dir(args.curves)
+    rows = leave_one_out(curves, args.cutoffs, predictors, settings,
+                         targets=[args.target] if args.target else None,
+                         progress=lambda line: print(line, file=sys.stderr, flush=True))
+    write_text(args.out, json.dumps({"metric": features.metric, "results": rows}, indent=2) + "\n")
+    print(f"mean RMSE over {len({r['target'] for r in rows})} target(s), accuracy points ({features.metric}):")
+    print(markdown_table(rows, "rmse"))
+    return rows
+
+
+@exits_cleanly
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.command == "evaluate":
+        evaluate_command(args)
+
+
+if __name__ == "__main__":
+    main()

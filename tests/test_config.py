@@ -1,0 +1,65 @@
+import pytest
+import yaml
+
+from lcpipe.config import Params, load_params
+from lcpipe.errors import LcpipeError
+from tests.conftest import ROOT
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    return path
+
+
+def with_change(tmp_path, section: str, key: str, value):
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params[section][key] = value
+    return write(tmp_path, yaml.safe_dump(params))
+
+
+def test_committed_params_are_valid():
+    p = load_params(ROOT / "params.yaml")
+    assert p.predict.target in p.train.archs
+
+
+@pytest.mark.parametrize("section, key, value, message", [
+    ("predict", "cutof", 10, r"predict.cutof: unknown key; allowed keys in predict: target, cutoff"),
+    ("train", "epochs", "ten", r"train.epochs: 'ten' is not a int"),
+    ("train", "epochs", 0, r"train.epochs: 0 is not allowed; it must be > 0"),
+    ("train", "lr", -0.1, r"train.lr: -0.1 is not allowed; it must be > 0"),
+    ("train", "width", 0, r"train.width: 0 .* > 0"),
+    ("train", "batch_size", -1, r"train.batch_size: -1 .* > 0"),
+    ("train", "archs", ["resnet34", "resnet35"], r"train.archs: unknown arch 'resnet35'"),
+    ("data", "dataset", "mnist", r"data.dataset: 'mnist' .* digits, cifar10, cifar100, synthetic"),
+    ("predict", "predictors", ["poly", "prophet"], r"predict.predictors: 'prophet' .* choose one of"),
+    ("predict", "target", "resnet18", r"predict.target: 'resnet18' .* choose one of resnet34"),
+    ("predict", "cutoff", 4, r"predict.cutoff: 4 .* \[5, 49\]"),
+    ("predict", "cutoff", 50, r"predict.cutoff: 50 .* \[5, 49\]"),
+    ("features", "metric", "val_acc", r"features.metric: 'val_acc'"),
+    ("train", "augment", "yes", r"train.augment: 'yes' is not a bool"),
+])
+def test_bad_value_is_refused_naming_key_value_and_what_is_allowed(tmp_path, section, key, value, message):
+    with pytest.raises(LcpipeError, match=message) as err:
+        load_params(with_change(tmp_path, section, key, value))
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_section_and_broken_yaml_are_one_line_errors(tmp_path):
+    with pytest.raises(LcpipeError, match="predcit: unknown section"):
+        load_params(write(tmp_path, "predcit:\n  cutoff: 5\n"))
+    with pytest.raises(LcpipeError, match="not valid YAML"):
+        load_params(write(tmp_path, "train: [\n"))
+    with pytest.raises(LcpipeError, match="not found"):
+        load_params(tmp_path / "missing.yaml")
+
+
+def test_missing_keys_take_defaults_and_ints_are_accepted_as_floats(tmp_path):
+    p = load_params(write(tmp_path, "train:\n  lr: 1\n"))
+    assert p.train.lr == 1.0 and isinstance(p.train.lr, float)
+    assert p.predict == Params().predict
+
+
+def test_yaml_is_read_safely(tmp_path):
+    with pytest.raises(LcpipeError):
+        load_params(write(tmp_path, "train: !!python/object/apply:os.system ['echo pwned']\n"))

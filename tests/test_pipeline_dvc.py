@@ -1,0 +1,105 @@
+"""End-to-end: the real `dvc` CLI on a throwaway git copy of the project, with tiny params."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import torch
+
+from lcpipe.curves import COLUMNS, read_curve
+from tests.conftest import ran_stages
+
+pytestmark = pytest.mark.slow
+ARCHS = ("resnet34", "resnet50", "plain34", "plain50")
+
+
+def test_train_stages_write_four_curves_and_leave_status_clean(project):
+    project.set_params(train__epochs=3, features__window=1, predict__cutoff=2, sweep__cutoffs=[2])
+    project.commit("3 epochs")
+    out = project.dvc("repro", "train").stdout
+    assert set(ran_stages(out)) == {"prepare", *(f"train@{a}" for a in ARCHS)}
+    for arch in ARCHS:
+        curve = read_curve(project.root / "data" / "curves" / f"{arch}.csv")
+        assert list(curve.columns) == list(COLUMNS) and len(curve) == 3
+        sidecar = json.loads((project.root / "data" / "curves" / f"{arch}.json").read_text())
+        assert sidecar["arch"] == arch and sidecar["dataset"] == "synthetic" and sidecar["torch"]
+    assert not list((project.root / ".lcpipe" / "checkpoints").glob("*.pt"))
+    assert "up to date" in project.dvc("status", "train").stdout
+    assert ran_stages(project.dvc("repro", "train").stdout) == []
+
+
+def test_cutoff_change_reruns_only_predict_and_evaluate(project):
+    first = project.dvc("repro").stdout
+    assert {"fit", "predict", "evaluate", "sweep", "windows"} <= set(ran_stages(first))
+    assert ran_stages(project.dvc("repro").stdout) == []
+    metrics = json.loads((project.root / "metrics" / "evaluate.json").read_text())
+    assert metrics["cutoff"] == 4 and set(metrics) >= {"poly", "lstm", "last_value", "source_shift"}
+    assert set(metrics["lstm"]) >= {"rmse", "mae", "final_abs_err"}
+    lstm_before = (project.root / "data" / "predictors" / "lstm.pt").read_bytes()
+
+    project.set_params(predict__cutoff=5)
+    status = project.dvc("status").stdout
+    changed = {line[:-1] for line in status.splitlines() if line and not line[0].isspace()}
+    assert changed == {"predict", "evaluate"}
+    assert ran_stages(project.dvc("repro").stdout) == ["predict", "evaluate"]
+    assert json.loads((project.root / "metrics" / "evaluate.json").read_text())["cutoff"] == 5
+    assert (project.root / "data" / "predictors" / "lstm.pt").read_bytes() == lstm_before
+    assert "lstm" in project.dvc("metrics", "show").stdout
+    project.dvc("plots", "show", "-o", "plots_html")
+    assert (project.root / "plots_html" / "index.html").exists()
+    for png in ("forecast/forecast_lstm.png", "forecast/forecast_all.png", "curves/plain50.png", "sweep.png"):
+        assert (project.root / "metrics" / "plots" / png).stat().st_size > 1000
+
+
+def test_bad_param_stops_repro_at_once_with_one_line(project):
+    project.set_params(predict__cutoff=1)
+    start = time.perf_counter()
+    proc = project.dvc("repro", check=False)
+    assert proc.returncode != 0 and time.perf_counter() - start < 60
+    assert "error: predict.cutoff: 1 is not allowed" in proc.stderr + proc.stdout
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not (project.root / "data" / "prepared").exists()
+
+
+def _wait_for_checkpoint(path, min_epoch, proc, timeout=300):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        assert proc.poll() is None, "training finished before it could be killed"
+        if path.exists():
+            try:
+                if torch.load(path, weights_only=True)["epoch"] >= min_epoch:
+                    return
+            except Exception:
+                pass
+        time.sleep(0.05)
+    raise AssertionError("no checkpoint appeared")
+
+
+def test_killed_training_resumes_and_ends_with_the_uninterrupted_curve(project):
+    project.set_params(train__epochs=25, train__width=4)
+    project.commit("25 epochs")
+    project.dvc("repro", "prepare")
+    ckpt = project.root / ".lcpipe" / "checkpoints" / "plain34.pt"
+    proc = subprocess.Popen([str(project.env["PATH"].split(os.pathsep)[0] + "/dvc"), "repro", "train@plain34"],
+                            cwd=project.root, env=project.env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_checkpoint(ckpt, 3, proc)
+    os.killpg(proc.pid, signal.SIGKILL)  # dvc and the training process, mid-stage
+    proc.wait()
+    assert ckpt.exists() and not (project.root / "data" / "curves" / "plain34.csv").exists()
+
+    resumed = project.dvc("repro", "train@plain34")
+    assert "resuming after epoch" in resumed.stderr + resumed.stdout
+    assert not ckpt.exists()
+    resumed_csv = (project.root / "data" / "curves" / "plain34.csv").read_text()
+    project.dvc("repro", "--force", "--single-item", "train@plain34")
+    fresh_csv = (project.root / "data" / "curves" / "plain34.csv").read_text()
+
+    def drop_seconds(text):
+        return [line.rsplit(",", 1)[0] for line in text.splitlines()]
+
+    assert drop_seconds(resumed_csv) == drop_seconds(fresh_csv)
+    assert len(resumed_csv.splitlines()) == 26
