@@ -19,6 +19,7 @@ repro: $(STAMP)
 	dvc repro
 
 test: $(STAMP)
+	$(PY) -m ruff check lcpipe stages tests bench
 	$(PY) -m pytest
 
 lint: $(STAMP)

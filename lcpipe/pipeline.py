@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from lcpipe import data, plots
-from lcpipe.atomic import atomic_path, write_text
+from lcpipe.atomic import atomic_dir, atomic_path, write_text
 from lcpipe.config import Params
 from lcpipe.curves import Curve, read_curve
 from lcpipe.decision import decisions
@@ -65,10 +65,10 @@ def fit_learned(p: Params, windows: Path, out_dir: Path) -> None:
     if inputs != p.features.inputs:
         raise LcpipeError(f"{windows} was built with inputs {inputs}, params say {p.features.inputs}; "
                           "rerun `dvc repro windows`")
-    for name in LEARNED:
-        predictor = settings_of(p).predictor(name).fit_windows(x, y)
-        with atomic_path(Path(out_dir) / f"{name}.pt") as tmp:
-            torch.save(predictor.state_dict(), tmp)
+    with atomic_dir(out_dir) as tmp:
+        for name in LEARNED:
+            predictor = settings_of(p).predictor(name).fit_windows(x, y)
+            torch.save(predictor.state_dict(), tmp / f"{name}.pt")
 
 
 def load_predictor(p: Params, name: str, predictors_dir: Path, sources):
@@ -92,13 +92,14 @@ def predict(p: Params, curves_dir: Path, predictors_dir: Path, out_dir: Path) ->
     target, sources = target_of(p, curves), sources_of(p, curves)
     cutoff = p.predict.cutoff
     check_cutoff(target, cutoff, p.features.window)
-    for name in p.predict.predictors:
-        fc = forecast_at(load_predictor(p, name, predictors_dir, sources), target, cutoff)
-        table = {"epoch": np.arange(cutoff + 1, len(target.acc) + 1), "actual": target.acc[cutoff:],
-                 "predicted": fc.mean}
-        if fc.lower is not None:
-            table.update(lower=fc.lower, upper=fc.upper)
-        write_text(Path(out_dir) / f"{name}.csv", _csv(table))
+    with atomic_dir(out_dir) as tmp:
+        for name in p.predict.predictors:
+            fc = forecast_at(load_predictor(p, name, predictors_dir, sources), target, cutoff)
+            table = {"epoch": np.arange(cutoff + 1, len(target.acc) + 1), "actual": target.acc[cutoff:],
+                     "predicted": fc.mean}
+            if fc.lower is not None:
+                table.update(lower=fc.lower, upper=fc.upper)
+            (tmp / f"{name}.csv").write_text(_csv(table))
 
 
 def _csv(table: dict[str, np.ndarray]) -> str:
@@ -110,10 +111,13 @@ def _csv(table: dict[str, np.ndarray]) -> str:
 
 
 def read_prediction(path: Path) -> tuple[np.ndarray, Forecast]:
-    data = np.genfromtxt(path, delimiter=",", names=True)
-    cols = data.dtype.names
-    bands = (data["lower"], data["upper"]) if "lower" in cols else (None, None)
-    return data["actual"], Forecast(data["predicted"], *bands)
+    try:
+        data = np.atleast_1d(np.genfromtxt(path, delimiter=",", names=True))
+        cols = data.dtype.names
+        bands = (data["lower"], data["upper"]) if "lower" in cols else (None, None)
+        return data["actual"], Forecast(data["predicted"], *bands)
+    except (OSError, ValueError, TypeError) as exc:
+        raise LcpipeError(f"{path}: cannot read predictions ({exc}); rerun `dvc repro predict`") from None
 
 
 def evaluate(p: Params, curves_dir: Path, predictions_dir: Path, metrics_out: Path, plots_dir: Path) -> dict:
@@ -121,22 +125,24 @@ def evaluate(p: Params, curves_dir: Path, predictions_dir: Path, metrics_out: Pa
     target = series_of(read_curve(Path(curves_dir) / f"{p.predict.target}.csv"), p.features.metric)
     result = {"target": p.predict.target, "cutoff": p.predict.cutoff, "metric": p.features.metric}
     forecasts = {}
-    for name in p.predict.predictors:
-        actual, fc = read_prediction(Path(predictions_dir) / f"{name}.csv")
-        result[name] = {k: round(v, 6) for k, v in score(actual, fc).items()}
-        forecasts[name] = fc
-        plots.forecast_figure(Path(plots_dir) / f"forecast_{name}.png", p.predict.target, target.acc,
-                              p.predict.cutoff, {name: fc}, p.features.metric)
-    plots.forecast_figure(Path(plots_dir) / "forecast_all.png", p.predict.target, target.acc,
-                          p.predict.cutoff, forecasts, p.features.metric)
-    write_text(metrics_out, json.dumps(result, indent=2) + "\n")
+    with atomic_dir(plots_dir) as tmp:
+        for name in p.predict.predictors:
+            actual, fc = read_prediction(Path(predictions_dir) / f"{name}.csv")
+            result[name] = {k: round(v, 6) for k, v in score(actual, fc).items()}
+            forecasts[name] = fc
+            plots.forecast_figure(tmp / f"forecast_{name}.png", p.predict.target, target.acc,
+                                  p.predict.cutoff, {name: fc}, p.features.metric)
+        plots.forecast_figure(tmp / "forecast_all.png", p.predict.target, target.acc,
+                              p.predict.cutoff, forecasts, p.features.metric)
+    write_text(metrics_out, json.dumps(result, indent=2) + "\n")  # last: only after every figure
     return result
 
 
 def curve_figures(p: Params, curves_dir: Path, plots_dir: Path) -> None:
     """Stage curve_figures: the paper's Fig. 3-6, train vs test accuracy per arch."""
-    for curve in read_arch_curves(p, curves_dir):
-        plots.train_vs_test_figure(Path(plots_dir) / f"{curve.name}.png", curve)
+    with atomic_dir(plots_dir) as tmp:
+        for curve in read_arch_curves(p, curves_dir):
+            plots.train_vs_test_figure(tmp / f"{curve.name}.png", curve)
 
 
 def _by_cutoff(entries: list[dict], keys: tuple[str, ...]) -> dict:

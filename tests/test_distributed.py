@@ -1,0 +1,29 @@
+"""train.devices > 1: the train stage runs through torchrun + DistributedDataParallel (gloo on
+the CPU) and still writes one curve of the same shape as a one-process run, from rank 0 alone."""
+
+import json
+
+import pytest
+
+from lcpipe.curves import COLUMNS, read_curve
+from tests.conftest import ran_stages
+
+pytestmark = pytest.mark.slow
+
+
+def test_two_process_training_writes_one_curve_like_a_single_process_run(project):
+    project.set_params(train__epochs=3, train__devices=2, features__window=1, predict__cutoff=2, sweep__cutoffs=[2])
+    project.commit("2 processes")
+    out = project.dvc("repro", "train@plain34")
+    assert "train@plain34" in ran_stages(out.stdout)
+    curves = project.root / "data" / "curves"
+    assert sorted(p.name for p in curves.iterdir() if p.name != ".gitignore") == ["plain34.csv", "plain34.json"]
+    two = read_curve(curves / "plain34.csv")
+    assert json.loads((curves / "plain34.json").read_text())["processes"] == 2
+    assert (out.stdout + out.stderr).count("plain34 epoch 3/3") == 1  # rank 0 alone logs
+
+    project.set_params(train__devices=1)
+    project.dvc("repro", "train@plain34")
+    one = read_curve(curves / "plain34.csv")
+    assert list(two.columns) == list(one.columns) == list(COLUMNS)
+    assert list(two.columns["epoch"]) == list(one.columns["epoch"]) == [1, 2, 3]

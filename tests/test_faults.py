@@ -1,0 +1,152 @@
+"""Reliability: hostile curve files, failures half-way through a stage, unsafe loading.
+
+Kill-and-resume with real processes lives in test_pipeline_dvc.py and test_train.py."""
+
+import json
+import re
+import string
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lcpipe import pipeline
+from lcpipe.__main__ import main as cli
+from lcpipe.config import Params, PredictParams
+from lcpipe.curves import format_rows
+from lcpipe.predictors.poly import Poly
+from tests.conftest import ROOT, learning_curve
+
+FAST = "last_value,source_shift,poly,parametric"
+
+
+def curve_text(acc, epochs=None):
+    epochs = range(1, len(acc) + 1) if epochs is None else epochs
+    return format_rows([{"epoch": e, "train_loss": 1.0, "train_acc": float(a), "test_loss": 1.0,
+                         "test_acc": float(a), "lr": 0.1, "seconds": 0.1} for e, a in zip(epochs, acc)])
+
+
+def run_cli(tmp_path, *args):
+    """Run `python -m lcpipe evaluate` in-process; return (exit code, stderr text)."""
+    out = tmp_path / "out.json"
+    try:
+        cli(["evaluate", "--out", str(out), *args])
+        return 0, out
+    except SystemExit as exc:
+        return exc.code, out
+
+
+GOOD = curve_text(learning_curve(30, seed=1))
+cells = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr),
+                  st.text(string.ascii_letters + string.digits + ".-", max_size=6))
+
+
+@st.composite
+def hostile_files(draw):
+    """Curve files that are empty, header-only, one row, NaN/inf, text, duplicated or missing
+    epochs, out-of-range values, or plain random bytes."""
+    n = draw(st.integers(0, 40))
+    acc = draw(st.lists(st.floats(-0.5, 1.5, allow_nan=False), min_size=n, max_size=n))
+    kind = draw(st.sampled_from(["values", "epochs", "cell", "bytes", "header"]))
+    if kind == "values":
+        return curve_text(acc)
+    if kind == "epochs":
+        epochs = draw(st.lists(st.integers(0, 45), min_size=n, max_size=n))
+        return curve_text(acc, epochs)
+    if kind == "cell":
+        lines = curve_text(acc or [0.5]).splitlines()
+        row = draw(st.integers(1, len(lines) - 1))
+        cols = lines[row].split(",")
+        cols[draw(st.integers(0, len(cols) - 1))] = draw(cells)
+        lines[row] = ",".join(cols)
+        return "\n".join(lines) + "\n"
+    if kind == "header":
+        return draw(st.sampled_from(["", "epoch,test_acc\n", "a,b,c\n1,2,3\n", "\n\n"]))
+    return draw(st.binary(max_size=200)).decode("latin-1")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=hostile_files(), cutoff=st.integers(-2, 45))
+def test_hostile_curve_files_give_a_clear_error_or_a_valid_result(tmp_path, capsys, text, cutoff):
+    curves = tmp_path / "curves"
+    curves.mkdir(exist_ok=True)
+    (curves / "good.csv").write_text(GOOD)
+    (curves / "hostile.csv").write_text(text)
+    code, out = run_cli(tmp_path, "--curves", str(curves), "--cutoffs", str(cutoff), "--predictors", FAST)
+    err = capsys.readouterr().err
+    if code == 0:
+        rows = json.loads(out.read_text())["results"]
+        assert rows and all(np.isfinite(r["rmse"]) and 0 <= r["rmse"] <= 1 for r in rows)
+    else:
+        assert code == 2 and "Traceback" not in err
+        assert re.search(r"^error: .+", err, re.M), err
+
+
+def test_a_hundred_thousand_epochs_do_not_hang(tmp_path, capsys):
+    curves = tmp_path / "curves"
+    curves.mkdir()
+    for seed in (1, 2):
+        (curves / f"long{seed}.csv").write_text(curve_text(learning_curve(100_000, rate=1e-4, seed=seed)))
+    start = time.perf_counter()
+    code, out = run_cli(tmp_path, "--curves", str(curves), "--cutoffs", "1000,50000", "--predictors", FAST)
+    assert code == 0 and time.perf_counter() - start < 120
+    assert len(json.loads(out.read_text())["results"]) == 2 * 2 * 4
+
+
+def test_bad_cli_requests_are_one_line_errors(tmp_path, capsys):
+    curves = tmp_path / "curves"
+    curves.mkdir()
+    (curves / "a.csv").write_text(GOOD)
+    (curves / "b.csv").write_text(GOOD)
+    for args, message in [
+        (["--curves", str(tmp_path / "empty_missing"), "--cutoffs", "5"], "not a directory"),
+        (["--curves", str(curves), "--cutoffs", "30"], "cutoff 30 does not fit target"),
+        (["--curves", str(curves), "--cutoffs", "3"], r"\[5, 29\]"),
+        (["--curves", str(curves), "--cutoffs", "5", "--target", "zzz"], "target 'zzz' is not among"),
+        (["--curves", str(curves), "--cutoffs", "5", "--predictors", "prophet"], "unknown predictor 'prophet'"),
+        (["--curves", str(curves), "--cutoffs", "five"], "not a comma-separated list"),
+    ]:
+        code, _ = run_cli(tmp_path, *args)
+        err = capsys.readouterr().err
+        assert code == 2 and re.search(message, err) and "Traceback" not in err, (args, err)
+
+
+def stage_params() -> Params:
+    return Params(predict=PredictParams(target="plain50", cutoff=10, predictors=["last_value", "poly"]))
+
+
+def write_arch_curves(curves_dir: Path, archs) -> None:
+    curves_dir.mkdir(parents=True)
+    for i, arch in enumerate(archs):
+        (curves_dir / f"{arch}.csv").write_text(curve_text(learning_curve(50, seed=i)))
+
+
+def test_stage_failing_half_way_leaves_previous_outputs_intact(tmp_path, monkeypatch):
+    p = stage_params()
+    write_arch_curves(tmp_path / "curves", p.train.archs)
+    out = tmp_path / "predictions"
+    pipeline.predict(p, tmp_path / "curves", tmp_path / "predictors", out)
+    before = {f.name: f.read_text() for f in out.iterdir()}
+    assert set(before) == {"last_value.csv", "poly.csv"}
+
+    def broken(self, prefix, horizon):
+        raise RuntimeError("injected after the first output was written")
+
+    monkeypatch.setattr(Poly, "forecast", broken)
+    p2 = Params(predict=PredictParams(target="plain50", cutoff=20, predictors=["last_value", "poly"]))
+    with pytest.raises(RuntimeError, match="injected"):
+        pipeline.predict(p2, tmp_path / "curves", tmp_path / "predictors", out)
+    assert {f.name: f.read_text() for f in out.iterdir()} == before
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["curves", "predictions"]  # no temp dirs left
+
+
+def test_nothing_unsafe_is_loaded():
+    code = "\n".join(p.read_text() for p in [*ROOT.glob("lcpipe/**/*.py"), *ROOT.glob("stages/*.py")])
+    assert "import pickle" not in code and not re.search(r"(?<![.\w])eval\(", code)
+    assert not re.search(r"yaml\.(load|unsafe_load)\(", code)
+    loads = re.findall(r"torch\.load\([^)]*\)", code)
+    assert loads and all("weights_only=True" in call for call in loads)
+    assert "allow_pickle=True" not in code
