@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
 def evaluate_command(args: argparse.Namespace) -> list[dict]:
     params = load_params(args.params) if args.params else Params()
     features = replace(params.features, metric=args.metric or params.features.metric)
-    settings = Settings(features, params.poly, params.lstm)
+    settings = Settings(features, params.poly, params.lstm, params.parametric)
     predictors = args.predictors or PredictParams().predictors
     curves = read_curve_dir(args.curves)
     rows = leave_one_out(curves, args.cutoffs, predictors, settings,

@@ -24,6 +24,8 @@ METRICS = ("test_acc", "train_acc")
 FEATURE_INPUTS = ("epoch", "acc", "delta", "lr", "to_drop")
 SCHEDULES = ("cosine", "step")
 STEMS = ("cifar", "imagenet")
+CURVE_FAMILIES = ("pow3", "pow4", "log_power", "exp4", "mmf", "janoschek", "weibull", "ilog2",
+                  "vapor_pressure", "hill")  # Domhan et al. 2015; formulas in predictors/parametric.py
 
 
 def parse_arch(name: str) -> tuple[int, bool]:
@@ -80,7 +82,7 @@ class PredictParams:
     target: str = "plain50"
     cutoff: int = 20
     predictors: list[str] = field(
-        default_factory=lambda: ["poly", "lstm", "last_value", "source_shift"]
+        default_factory=lambda: ["poly", "lstm", "last_value", "source_shift", "parametric"]
     )
 
 
@@ -88,6 +90,12 @@ class PredictParams:
 class PolyParams:
     degree: int = 2
     fit_on: str = "prefix"
+
+
+@dataclass(frozen=True)
+class ParametricParams:
+    prior_weight: float = 3.0
+    families: list[str] = field(default_factory=lambda: list(CURVE_FAMILIES))
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,7 @@ class LstmParams:
 class SweepParams:
     cutoffs: list[int] = field(default_factory=lambda: [5, 10, 20, 30, 40])
     predictors: list[str] = field(
-        default_factory=lambda: ["poly", "lstm", "last_value", "source_shift"]
+        default_factory=lambda: ["poly", "lstm", "last_value", "source_shift", "parametric"]
     )
 
 
@@ -116,6 +124,7 @@ class Params:
     predict: PredictParams = field(default_factory=PredictParams)
     poly: PolyParams = field(default_factory=PolyParams)
     lstm: LstmParams = field(default_factory=LstmParams)
+    parametric: ParametricParams = field(default_factory=ParametricParams)
     sweep: SweepParams = field(default_factory=SweepParams)
 
 
@@ -215,6 +224,9 @@ def validate(p: Params) -> Params:
     _require(0 <= p.poly.degree <= 10, "poly.degree", p.poly.degree, "it must lie in [0, 10]")
     _choice("poly.fit_on", p.poly.fit_on, ("prefix", "pooled"))
     _positive(p.lstm, "lstm", "hidden", "layers", "steps", "lr", "ensemble")
+    _require(p.parametric.prior_weight >= 0, "parametric.prior_weight", p.parametric.prior_weight,
+             "it must be >= 0 (0 = the target's prefix alone)")
+    _subset("parametric.families", p.parametric.families, CURVE_FAMILIES)
 
     _subset("sweep.predictors", p.sweep.predictors, PREDICTORS)
     _require(len(p.sweep.cutoffs) > 0, "sweep.cutoffs", p.sweep.cutoffs, "give at least one")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lcpipe import metrics
-from lcpipe.config import FeatureParams, LstmParams, PolyParams
+from lcpipe.config import FeatureParams, LstmParams, ParametricParams, PolyParams
 from lcpipe.curves import Curve
 from lcpipe.errors import LcpipeError
 from lcpipe.features import Series
@@ -25,9 +25,10 @@ class Settings:
     features: FeatureParams = FeatureParams()
     poly: PolyParams = PolyParams()
     lstm: LstmParams = LstmParams()
+    parametric: ParametricParams = ParametricParams()
 
     def predictor(self, name: str) -> Predictor:
-        return make(name, poly=self.poly, lstm=self.lstm, features=self.features)
+        return make(name, poly=self.poly, lstm=self.lstm, features=self.features, parametric=self.parametric)
 
 
 def series_of(curve: Curve, metric: str) -> Series:

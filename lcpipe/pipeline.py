@@ -34,7 +34,7 @@ def prepare(p: Params, out: Path) -> None:
 
 
 def settings_of(p: Params) -> Settings:
-    return Settings(p.features, p.poly, p.lstm)
+    return Settings(p.features, p.poly, p.lstm, p.parametric)
 
 
 def read_arch_curves(p: Params, curves_dir: Path) -> list[Curve]:

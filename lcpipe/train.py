@@ -89,11 +89,12 @@ def train_one_epoch(model: nn.Module, opt: torch.optim.Optimizer, x: Tensor, y: 
     """One pass over this rank's shard in random order; returns (mean loss, accuracy) over all ranks."""
     model.train()
     n = x.shape[0]
-    order = torch.randperm(n, generator=gen)[dist.rank::dist.world]
+    order = torch.randperm(n, generator=gen)
+    order = order[:n - n % dist.world][dist.rank::dist.world]  # equal shards: equal step counts
     shifts = torch.randint(0, 9, (n, 2), generator=gen)[order].to(x.device)
     flips = (torch.rand(n, generator=gen) < 0.5)[order].to(x.device)
     order = order.to(x.device)
-    totals = torch.zeros(3, device=x.device)  # loss sum, correct, count
+    totals = torch.zeros(2, device=x.device)  # loss sum, correct: summed on the device, no sync
     for start in range(0, order.numel(), batch_size):
         idx = order[start:start + batch_size]
         xb, yb = x[idx], y[idx]
@@ -105,10 +106,8 @@ def train_one_epoch(model: nn.Module, opt: torch.optim.Optimizer, x: Tensor, y: 
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        totals += torch.stack([loss.detach() * yb.numel(), (logits.argmax(1) == yb).sum(),
-                               torch.tensor(yb.numel(), device=x.device)]).float()
-    loss_sum, correct, count = dist.all_sum(totals).tolist()
-    return loss_sum / count, correct / count
+        totals += torch.stack([loss.detach() * yb.numel(), (logits.argmax(1) == yb).sum().float()])
+    return _reduced(totals, order.numel(), dist)
 
 
 @torch.no_grad()
@@ -116,14 +115,20 @@ def evaluate(model: nn.Module, x: Tensor, y: Tensor, batch_size: int, dist: Dist
              amp: bool) -> tuple[float, float]:
     """(mean loss, accuracy) on this rank's shard of (x, y), reduced over all ranks."""
     model.eval()
-    totals = torch.zeros(3, device=x.device)
+    totals, count = torch.zeros(2, device=x.device), 0
     for start in range(dist.rank * batch_size, x.shape[0], batch_size * dist.world):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size]
         with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
             logits = model(xb).float()
-        totals += torch.stack([F.cross_entropy(logits, yb, reduction="sum"),
-                               (logits.argmax(1) == yb).sum(), torch.tensor(yb.numel(), device=x.device)]).float()
-    loss_sum, correct, count = dist.all_sum(totals).tolist()
+        totals += torch.stack([F.cross_entropy(logits, yb, reduction="sum"), (logits.argmax(1) == yb).sum().float()])
+        count += yb.numel()
+    return _reduced(totals, count, dist)
+
+
+def _reduced(totals: Tensor, count: int, dist: Dist) -> tuple[float, float]:
+    """(loss sum, correct) of this rank + its sample count -> (mean loss, accuracy) over all ranks:
+    the one host sync of a pass."""
+    loss_sum, correct, count = dist.all_sum(torch.cat([totals, totals.new_tensor([count])])).tolist()
     return loss_sum / count, correct / count
 
 
@@ -149,6 +154,9 @@ def train_curve(arch: str, ds: Dataset, r: TrainParams, *, state_hash: str = "",
     cuda = device.type == "cuda"
     if not cuda:
         torch.use_deterministic_algorithms(True)
+        # deterministic mode also NaN-fills every new tensor (~10 % of a CPU epoch); our ops
+        # never read uninitialised memory, so the fill buys nothing
+        torch.utils.deterministic.fill_uninitialized_memory = False
     torch.backends.cudnn.benchmark = cuda
     torch.manual_seed(r.seed)
     gen = torch.Generator().manual_seed(r.seed)
@@ -179,7 +187,8 @@ def train_curve(arch: str, ds: Dataset, r: TrainParams, *, state_hash: str = "",
             group["lr"] = lr
         train_loss, train_acc = train_one_epoch(step_model, opt, xtr, ytr, r.batch_size, gen,
                                                 r.augment, dist, cuda)
-        test_loss, test_acc = evaluate(step_model, xte, yte, r.batch_size * 4, dist, cuda)
+        # the bare model: DDP's forward would wait on ranks whose test shard is empty
+        test_loss, test_acc = evaluate(model, xte, yte, r.batch_size * 4, dist, cuda)
         rows.append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                      "test_loss": test_loss, "test_acc": test_acc, "lr": lr,
                      "seconds": round(time.perf_counter() - start, 3)})

@@ -187,3 +187,9 @@ def test_made_by_name_and_fast_on_a_long_prefix():
     fc = p.fit([]).forecast(Series("long", acc[:163]), 164)
     assert time.perf_counter() - start < 1.5  # the budget is 0.5 s; slack for a busy machine
     check_shape(fc, 163, 164)
+
+
+def test_config_lists_exactly_the_implemented_families():
+    from lcpipe.config import CURVE_FAMILIES
+
+    assert set(CURVE_FAMILIES) == set(parametric.FAMILIES)

@@ -7,7 +7,7 @@ from lcpipe.predictors.base import Forecast, Predictor
 PREDICTORS = ("poly", "lstm", "last_value", "source_shift", "parametric")
 
 
-def make(name: str, *, poly=None, lstm=None, features=None) -> Predictor:
+def make(name: str, *, poly=None, lstm=None, features=None, parametric=None) -> Predictor:
     """A fresh predictor `name`, configured from the params sections it reads."""
     if name == "poly":
         from lcpipe.predictors.poly import Poly
@@ -34,7 +34,7 @@ def make(name: str, *, poly=None, lstm=None, features=None) -> Predictor:
     if name == "parametric":
         from lcpipe.predictors.parametric import Parametric
 
-        return Parametric()
+        return Parametric(parametric.families, parametric.prior_weight) if parametric else Parametric()
     from lcpipe.errors import LcpipeError
 
     raise LcpipeError(f"unknown predictor {name!r}; choose from {', '.join(PREDICTORS)}")
