@@ -16,9 +16,11 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from lcpipe.atomic import write_text
 from lcpipe.config import Params, PredictParams, load_params
-from lcpipe.curves import read_curve_dir
+from lcpipe.curves import Curve, read_curve_dir
 from lcpipe.errors import exits_cleanly
 from lcpipe.evaluation import Settings, leave_one_out, markdown_table
 from lcpipe.predictors import PREDICTORS
@@ -56,8 +58,20 @@ def _parser() -> argparse.ArgumentParser:
                     help=f"comma-separated, from {', '.join(PREDICTORS)}")
     ev.add_argument("--params", type=Path, default=None,
                     help="take features/poly/lstm settings from this params.yaml (default: built-in defaults)")
+    ev.add_argument("--lr-drops", type=_int_list, default=None,
+                    help="for curves without an lr column: epochs after which the lr was divided by 10 "
+                         "(e.g. 82,123), so lr-aware inputs (features.inputs lr / to_drop) can be used")
     ev.add_argument("--out", type=Path, required=True, help="results JSON")
     return ap
+
+
+def with_step_lr(curve: Curve, drops: list[int]) -> Curve:
+    """`curve` with an lr column of a step schedule (1, then /10 after each drop epoch), unless it has one."""
+    if curve.lr is not None:
+        return curve
+    epochs = curve.columns["epoch"]
+    lr = 0.1 ** np.array([sum(e > d for d in drops) for e in epochs], dtype=float)
+    return Curve(curve.name, {**curve.columns, "lr": lr})
 
 
 def evaluate_command(args: argparse.Namespace) -> list[dict]:
@@ -66,6 +80,8 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     settings = Settings(features, params.poly, params.lstm, params.parametric)
     predictors = args.predictors or PredictParams().predictors
     curves = read_curve_dir(args.curves)
+    if args.lr_drops:
+        curves = [with_step_lr(c, args.lr_drops) for c in curves]
     rows = leave_one_out(curves, args.cutoffs, predictors, settings,
                          targets=[args.target] if args.target else None,
                          progress=lambda line: print(line, file=sys.stderr, flush=True))

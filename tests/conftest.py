@@ -19,7 +19,7 @@ PROJECT_FILES = ("lcpipe", "stages", "dvc.yaml", "params.yaml", ".dvcignore", ".
 
 # Pipeline params small enough for the CPU in seconds: synthetic data, width 4, 8 epochs.
 TINY = {
-    "data.dataset": "synthetic", "data.synthetic_train": 256, "data.synthetic_test": 128,
+    "data.dataset": "synthetic", "data.synthetic_train": 192, "data.synthetic_test": 96,
     "train.epochs": 8, "train.width": 4, "train.batch_size": 64, "train.lr": 0.02,
     "features.window": 2, "predict.cutoff": 4, "sweep.cutoffs": [3, 5], "lstm.steps": 20,
 }
@@ -97,3 +97,26 @@ def make_project(dest: Path, overrides: dict | None = None) -> Project:
 @pytest.fixture
 def project(tmp_path) -> Project:
     return make_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def _reproduced_once(tmp_path_factory) -> tuple[Project, str]:
+    """One full `dvc repro` of the tiny project per test session (the slow part), committed."""
+    project = make_project(tmp_path_factory.mktemp("reproduced") / "project")
+    output = project.dvc("repro").stdout
+    project.commit("reproduced")
+    return project, output
+
+
+def copy_project(source: Project, dest: Path) -> Project:
+    """A copy of a project with its git history and DVC cache: as if it had run `dvc repro` itself."""
+    shutil.copytree(source.root, dest, symlinks=True)
+    return Project(dest)
+
+
+@pytest.fixture
+def reproduced(_reproduced_once, tmp_path) -> Project:
+    """A fresh copy of the reproduced tiny project; `first_repro` holds what that repro printed."""
+    project = copy_project(_reproduced_once[0], tmp_path / "reproduced")
+    project.first_repro = _reproduced_once[1]
+    return project

@@ -7,19 +7,18 @@ import time
 
 import pytest
 
-from tests.conftest import Project, make_project, ran_stages
+from tests.conftest import Project, copy_project, ran_stages
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def reproduced(tmp_path_factory) -> Project:
-    """A project after a full `dvc repro`, committed, with a local-directory remote."""
+def reproduced(_reproduced_once, tmp_path_factory) -> Project:
+    """A reproduced project (shared by this module's tests) with a local-directory remote."""
     root = tmp_path_factory.mktemp("workflow")
-    project = make_project(root / "a")
-    project.dvc("repro")
+    project = copy_project(_reproduced_once[0], root / "a")
     project.dvc("remote", "add", "-d", "shared", str(root / "remote"))
-    project.commit("reproduced")
+    project.commit("remote")
     return project
 
 

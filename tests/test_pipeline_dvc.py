@@ -31,9 +31,9 @@ def test_train_stages_write_four_curves_and_leave_status_clean(project):
     assert ran_stages(project.dvc("repro", "train").stdout) == []
 
 
-def test_cutoff_change_reruns_only_predict_and_evaluate(project):
-    first = project.dvc("repro").stdout
-    assert {"fit", "predict", "evaluate", "sweep", "windows"} <= set(ran_stages(first))
+def test_cutoff_change_reruns_only_predict_and_evaluate(reproduced):
+    project = reproduced
+    assert {"fit", "predict", "evaluate", "sweep", "windows"} <= set(ran_stages(project.first_repro))
     assert ran_stages(project.dvc("repro").stdout) == []
     metrics = json.loads((project.root / "metrics" / "evaluate.json").read_text())
     assert metrics["cutoff"] == 4 and set(metrics) >= {"poly", "lstm", "last_value", "source_shift"}
