@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from lcpipe import data, plots
+from lcpipe import plots
 from lcpipe.atomic import atomic_dir, atomic_path, write_text
 from lcpipe.config import Params
 from lcpipe.curves import Curve, read_curve
@@ -27,6 +26,8 @@ LEARNED = ("lstm",)  # predictors whose fitted state the fit stage saves
 
 def prepare(p: Params, out: Path) -> None:
     """Stage prepare: the dataset chosen by data.* as one .npz."""
+    from lcpipe import data  # here: data imports torch, which most stages never need
+
     d = p.data
     data.save(data.load(d.dataset, seed=d.seed, root=d.root, test_fraction=d.test_fraction,
                         synthetic_train=d.synthetic_train, synthetic_test=d.synthetic_test,
@@ -65,6 +66,8 @@ def fit_learned(p: Params, windows: Path, out_dir: Path) -> None:
     if inputs != p.features.inputs:
         raise LcpipeError(f"{windows} was built with inputs {inputs}, params say {p.features.inputs}; "
                           "rerun `dvc repro windows`")
+    import torch  # here, not at the top: stages that need no torch start seconds faster
+
     with atomic_dir(out_dir) as tmp:
         for name in LEARNED:
             predictor = settings_of(p).predictor(name).fit_windows(x, y)
@@ -76,6 +79,8 @@ def load_predictor(p: Params, name: str, predictors_dir: Path, sources):
     predictor = settings_of(p).predictor(name)
     if name not in LEARNED:
         return predictor.fit(sources)
+    import torch
+
     path = Path(predictors_dir) / f"{name}.pt"
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
