@@ -5,7 +5,8 @@
 
 Every *.csv in DIR is read (lcpipe's format or the external epoch,train_loss,train_err,test_err
 one). Each target (NAME, or every curve in turn) is forecast by predictors fitted on the other
-curves; scores go to FILE.json as fractions and a table of means to stdout.
+curves; scores go to FILE.json as fractions, tables of mean RMSE/MAE to stdout, and (leave-one-out)
+the decision report: the curves ranked by forecast final accuracy against the true ranking.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import numpy as np
 from lcpipe.atomic import write_text
 from lcpipe.config import Params, PredictParams, load_params
 from lcpipe.curves import Curve, read_curve_dir
+from lcpipe.decision import decisions
+from lcpipe.decision import markdown as decision_markdown
 from lcpipe.errors import exits_cleanly
 from lcpipe.evaluation import Settings, leave_one_out, markdown_table
 from lcpipe.predictors import PREDICTORS
@@ -85,9 +88,16 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     rows = leave_one_out(curves, args.cutoffs, predictors, settings,
                          targets=[args.target] if args.target else None,
                          progress=lambda line: print(line, file=sys.stderr, flush=True))
-    write_text(args.out, json.dumps({"metric": features.metric, "results": rows}, indent=2) + "\n")
-    print(f"mean RMSE over {len({r['target'] for r in rows})} target(s), accuracy points ({features.metric}):")
-    print(markdown_table(rows, "rmse"))
+    choices = decisions(rows, {c.name: len(c) for c in curves}) if not args.target else []
+    write_text(args.out, json.dumps({"metric": features.metric, "results": rows, "decisions": choices},
+                                    indent=2) + "\n")
+    for score in ("rmse", "mae"):
+        print(f"mean {score.upper()} over {len({r['target'] for r in rows})} target(s), "
+              f"accuracy points ({features.metric}):")
+        print(markdown_table(rows, score))
+    if choices:
+        print("decision: rank the curves by forecast final accuracy")
+        print(decision_markdown(choices))
     return rows
 
 
