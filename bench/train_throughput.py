@@ -19,9 +19,9 @@
 #   device, loss/accuracy accumulate on the device and are read once per epoch. On CUDA the
 #   model is channels_last and the step runs under bf16 autocast (amp = device is cuda, as in
 #   train_curve; --no-amp or the variant 'fp32' turns autocast off, channels_last stays);
-#   on the CPU deterministic algorithms are on (train_curve switches them on there; with them
-#   torch fills every new empty tensor with NaN, ~10% of a 50-layer CPU epoch here, as much as
-#   the reference's whole host augmentation: --no-fill-uninitialized shows ours without it).
+#   on the CPU deterministic algorithms are on, as train_curve switches them on there, with
+#   torch's NaN fill of new tensors off, as train_curve sets it (--fill-uninitialized: the fill's
+#   cost, ~10% of a 50-layer CPU epoch here).
 #   torch.compile only with --compile (or a '+compile' variant).
 # "reference" is written the way torchvision's references/classification/train.py
 #   train_one_epoch does it: a DataLoader (shuffle, pin_memory on CUDA, --workers processes,
@@ -122,10 +122,9 @@ def check_augment(size: int, channels: int) -> None:
 
 
 @contextlib.contextmanager
-def deterministic(on: bool, fill: bool = True):
+def deterministic(on: bool, fill: bool = False):
     """torch.use_deterministic_algorithms(on) for a while; `fill` is torch's
-    fill_uninitialized_memory (default True: with deterministic algorithms on, every new empty
-    tensor is filled with NaN first)."""
+    fill_uninitialized_memory (with it on, every new empty tensor is filled with NaN first)."""
     before = torch.are_deterministic_algorithms_enabled(), torch.utils.deterministic.fill_uninitialized_memory
     torch.use_deterministic_algorithms(on)
     torch.utils.deterministic.fill_uninitialized_memory = fill
@@ -245,10 +244,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
                    help="ours only: bf16 autocast (default: on CUDA only, as train_curve)")
     p.add_argument("--compile", action="store_true", help="ours only: torch.compile the model")
-    p.add_argument("--fill-uninitialized", action=argparse.BooleanOptionalAction, default=True,
+    p.add_argument("--fill-uninitialized", action=argparse.BooleanOptionalAction, default=False,
                    help="ours on the CPU only: torch.utils.deterministic.fill_uninitialized_memory "
-                   "under the deterministic mode train_curve turns on (default on, as lcpipe now; "
-                   "off: what lcpipe would gain by switching it off, same curves)")
+                   "under the deterministic mode train_curve turns on (default off, as train_curve "
+                   "sets it; on: the cost of torch's NaN fill)")
     p.add_argument("--variants", help="ours variants measured in one interleaved run, e.g. "
                    "bf16,fp32,bf16+compile (overrides --amp/--compile; the first one is the "
                    "'speedup' line's)")
