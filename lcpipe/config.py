@@ -194,6 +194,8 @@ def validate(p: Params) -> Params:
     _require(0 < p.data.test_fraction < 1, "data.test_fraction", p.data.test_fraction,
              "it must lie strictly between 0 and 1")
     _positive(p.data, "data", "synthetic_train", "synthetic_test", "synthetic_size")
+    for key, seed in (("data.seed", p.data.seed), ("train.seed", p.train.seed), ("lstm.seed", p.lstm.seed)):
+        _require(0 <= seed < 2**31, key, seed, "it must lie in [0, 2**31)")
 
     t = p.train
     _require(len(t.archs) >= 2, "train.archs", t.archs, "give at least two archs (a target and a source)")

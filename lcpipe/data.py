@@ -39,8 +39,12 @@ def digits(seed: int, test_fraction: float) -> Dataset:
 
     x, y = load_digits(return_X_y=True)
     x = (x / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
-    xtr, xte, ytr, yte = train_test_split(x, y, test_size=test_fraction, stratify=y,
-                                          random_state=seed)
+    try:
+        xtr, xte, ytr, yte = train_test_split(x, y, test_size=test_fraction, stratify=y,
+                                              random_state=seed)
+    except ValueError as exc:  # too few samples per class on one side of the split
+        raise LcpipeError(f"data.test_fraction: {test_fraction} cannot split 1797 digits by class "
+                          f"({str(exc).splitlines()[0]}); use e.g. 0.25") from None
     return _from_numpy(xtr, ytr, xte, yte, 10)
 
 

@@ -62,10 +62,10 @@ def build_windows(p: Params, curves_dir: Path, out: Path) -> None:
 def fit_learned(p: Params, windows: Path, out_dir: Path) -> None:
     """Stage fit: fit the learned predictors on the windows; save plain state dicts."""
     with np.load(windows, allow_pickle=False) as z:
-        x, y, inputs = z["x"], z["y"], list(z["inputs"])
-    if inputs != p.features.inputs:
-        raise LcpipeError(f"{windows} was built with inputs {inputs}, params say {p.features.inputs}; "
-                          "rerun `dvc repro windows`")
+        x, y, inputs, window = z["x"], z["y"], list(z["inputs"]), int(z["window"])
+    if inputs != p.features.inputs or window != p.features.window:
+        raise LcpipeError(f"{windows} was built with inputs {inputs}, window {window}; params say "
+                          f"{p.features.inputs}, {p.features.window}; rerun `dvc repro windows`")
     import torch  # here, not at the top: stages that need no torch start seconds faster
 
     with atomic_dir(out_dir) as tmp:
@@ -133,6 +133,9 @@ def evaluate(p: Params, curves_dir: Path, predictions_dir: Path, metrics_out: Pa
     with atomic_dir(plots_dir) as tmp:
         for name in p.predict.predictors:
             actual, fc = read_prediction(Path(predictions_dir) / f"{name}.csv")
+            if len(actual) != len(target.acc) - p.predict.cutoff:
+                raise LcpipeError(f"{predictions_dir}/{name}.csv does not start after cutoff {p.predict.cutoff}; "
+                                  "rerun `dvc repro predict`")
             result[name] = {k: round(v, 6) for k, v in score(actual, fc).items()}
             forecasts[name] = fc
             plots.forecast_figure(tmp / f"forecast_{name}.png", p.predict.target, target.acc,

@@ -63,3 +63,20 @@ def test_missing_keys_take_defaults_and_ints_are_accepted_as_floats(tmp_path):
 def test_yaml_is_read_safely(tmp_path):
     with pytest.raises(LcpipeError):
         load_params(write(tmp_path, "train: !!python/object/apply:os.system ['echo pwned']\n"))
+
+
+@pytest.mark.parametrize("section, key, value, message", [
+    ("data", "seed", -1, r"data.seed: -1 .* \[0, 2\*\*31\)"),
+    ("lstm", "seed", 2**40, r"lstm.seed: .* \[0, 2\*\*31\)"),
+    ("data", "test_fraction", 1.5, r"data.test_fraction: 1.5 .* strictly between 0 and 1"),
+])
+def test_seeds_and_split_are_checked_before_any_work(tmp_path, section, key, value, message):
+    with pytest.raises(LcpipeError, match=message):
+        load_params(with_change(tmp_path, section, key, value))
+
+
+def test_a_split_too_small_for_stratification_is_a_clear_error():
+    from lcpipe.data import digits
+
+    with pytest.raises(LcpipeError, match="data.test_fraction: 0.003 cannot split"):
+        digits(0, 0.003)

@@ -150,3 +150,17 @@ def test_nothing_unsafe_is_loaded():
     loads = re.findall(r"torch\.load\([^)]*\)", code)
     assert loads and all("weights_only=True" in call for call in loads)
     assert "allow_pickle=True" not in code
+
+
+def test_outputs_get_the_usual_file_mode_not_mkstemps_0600(tmp_path):
+    import os
+
+    from lcpipe.atomic import atomic_dir, write_text
+
+    write_text(tmp_path / "a.txt", "x")
+    with atomic_dir(tmp_path / "d") as d:
+        (d / "f").write_text("y")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask
+    assert (tmp_path / "d").stat().st_mode & 0o777 == 0o777 & ~mask

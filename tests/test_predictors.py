@@ -81,3 +81,11 @@ def test_lr_inputs_need_an_lr_column():
     lstm = Settings(FeatureParams(inputs=["epoch", "acc", "delta", "lr"])).predictor("lstm")
     with pytest.raises(LcpipeError, match="need an lr column"):
         lstm.fit(SOURCES)
+
+
+def test_lr_inputs_with_a_target_lacking_lr_is_a_clear_error():
+    from lcpipe.errors import LcpipeError
+    with_lr = [Series(s.name, s.acc, np.full(40, 0.1)) for s in SOURCES]
+    lstm = LSTM(window=4, inputs=["epoch", "acc", "delta", "to_drop"], hidden=8, steps=5).fit(with_lr)
+    with pytest.raises(LcpipeError, match="need an lr column covering all 40 epochs of the target"):
+        lstm.forecast(prefix(TARGET, 8), 40)

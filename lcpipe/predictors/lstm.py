@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lcpipe.errors import LcpipeError
 from lcpipe.features import DELTA_SCALE, Series, make_windows, needs_lr, schedule_columns, smooth
 from lcpipe.predictors.base import Forecast, Predictor
 
@@ -73,6 +74,9 @@ class LSTM(Predictor):
         k = len(prefix.acc)
         acc = np.empty((len(self.members), horizon))
         acc[:, :k] = smooth(prefix.acc, self.smooth)  # the recursion runs on the trend
+        if needs_lr(self.inputs) and (prefix.lr is None or len(prefix.lr) < horizon):
+            raise LcpipeError(f"{prefix.name}: features.inputs {self.inputs} need an lr column covering all "
+                              f"{horizon} epochs of the target; drop 'lr'/'to_drop' or use --lr-drops")
         extra = schedule_columns(prefix.lr, horizon) if needs_lr(self.inputs) else {}
         for t in range(k, horizon):  # predict epoch t+1 from epochs t-window+1 .. t
             lo = t - self.window
