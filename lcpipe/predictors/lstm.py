@@ -73,16 +73,19 @@ class LSTM(Predictor):
     def forecast(self, prefix: Series, horizon: int) -> Forecast:
         k = len(prefix.acc)
         acc = np.empty((len(self.members), horizon))
-        acc[:, :k] = smooth(prefix.acc, self.smooth)  # the recursion runs on the trend
+        trend = smooth(prefix.acc, self.smooth)
+        acc[:, :k] = trend  # the recursion runs on the trend
         if needs_lr(self.inputs) and (prefix.lr is None or len(prefix.lr) < horizon):
             raise LcpipeError(f"{prefix.name}: features.inputs {self.inputs} need an lr column covering all "
                               f"{horizon} epochs of the target; drop 'lr'/'to_drop' or use --lr-drops")
         extra = schedule_columns(prefix.lr, horizon) if needs_lr(self.inputs) else {}
         for t in range(k, horizon):  # predict epoch t+1 from epochs t-window+1 .. t
             lo = t - self.window
-            seen = acc[:, :t]
-            delta = np.diff(seen, axis=1, prepend=seen[:, :1]) * DELTA_SCALE
-            cols = {"epoch": np.arange(lo + 1, t + 1) / horizon, "acc": seen[:, lo:], "delta": delta[:, lo:],
+            # Δ of the window alone: re-differencing the whole history each step made a long
+            # horizon quadratic in time
+            before = acc[:, lo - 1:lo] if lo > 0 else acc[:, :1]
+            delta = np.diff(acc[:, lo:t], axis=1, prepend=before) * DELTA_SCALE
+            cols = {"epoch": np.arange(lo + 1, t + 1) / horizon, "acc": acc[:, lo:t], "delta": delta,
                     **{name: v[lo:t] for name, v in extra.items()}}
             cols = {n: np.broadcast_to(v, (len(self.members), self.window)) for n, v in cols.items()}
             x = torch.from_numpy(np.stack([cols[n] for n in self.inputs], axis=-1).astype(np.float32))
@@ -94,7 +97,6 @@ class LSTM(Predictor):
         # The members agree closely (they saw the same windows), so their spread alone covers
         # ~10 % of actual points. The epoch-to-epoch jitter of the observed prefix around its own
         # trend (one-step-ahead residual of the smoothed prefix, recent half) is added as independent noise.
-        trend = smooth(prefix.acc, self.smooth)
         residual = (prefix.acc[1:] - trend[:-1])[(k - 1) // 2:]  # the recent half: past the steep rise
         jitter = float(np.std(residual)) if residual.size else 0.0
         mean = future.mean(axis=0)
