@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # =================================================================================================
 # One GPU check of lcpipe's training path, sized for <= 8 minutes on one H200:
-#   (a) train_curve: ResNet-50, width 64, CIFAR-shaped synthetic data (lcpipe.data.synthetic(0,
+#   (a) train_curve: ResNet-50, width 64, CIFAR-shaped synthetic data (lcpipe.training.data.synthetic(0,
 #       50000, 10000, 32)), 2 epochs, augment on; every loss must be finite; prints the epoch lines.
-#   (c) host syncs: how many times lcpipe.train.train_one_epoch makes the host wait for the GPU
+#   (c) host syncs: how many times lcpipe.training.loop.train_one_epoch makes the host wait for the GPU
 #       (torch.cuda.set_sync_debug_mode); it should be a few per epoch, none per step.
 #       Diagnostic only, never a failure.
 #   (b) throughput, images/s per arch, by bench/train_throughput.py: ours bf16 and ours fp32 vs the
@@ -81,9 +81,9 @@ echo "=== (a) train_curve resnet50 width $A_WIDTH, synthetic $A_N x 3 x $A_SIZE 
 "$PY" - <<'EOF'
 import math, os, sys, time
 import torch
-from lcpipe import data
+from lcpipe.training import data
 from lcpipe.config import TrainParams
-from lcpipe.train import train_curve
+from lcpipe.training.loop import train_curve
 
 e = {k: int(os.environ[k]) for k in ("A_N", "A_NTEST", "A_SIZE", "A_WIDTH", "A_EPOCHS", "A_BATCH")}
 start = time.perf_counter()
@@ -99,16 +99,16 @@ print(f"(a) ok: final train_loss {rows[-1]['train_loss']:.4f} (finite), "
 EOF
 
 echo
-echo "=== (c) host syncs in lcpipe.train.train_one_epoch"
+echo "=== (c) host syncs in lcpipe.training.loop.train_one_epoch"
 if [[ $SMOKE == 1 ]]; then
     echo "(c) skipped: needs CUDA"
 else
     "$PY" - <<'EOF'
 import time, warnings
 import torch
-from lcpipe import data
-from lcpipe.nets import build_net
-from lcpipe.train import Dist, to_device, train_one_epoch
+from lcpipe.training import data
+from lcpipe.training.nets import build_net
+from lcpipe.training.loop import Dist, to_device, train_one_epoch
 
 dev = torch.device("cuda")
 torch.backends.cudnn.benchmark = True

@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from lcpipe.curves import format_rows, read_curve_dir  # noqa: E402
+from lcpipe.forecasting.curves import format_rows, read_curve_dir  # noqa: E402
 
 EXTERNAL = ROOT / "tests" / "fixtures" / "cifar10-plain-vs-resnet"
 

@@ -7,15 +7,15 @@
 #   .venv/bin/python bench/train_throughput.py --variants bf16,fp32,bf16+compile   # GPU table
 #
 # Default config (every entry is a flag; --quick swaps in QUICK):
-#   data      lcpipe.data.synthetic(seed, n, 0, size, channels, classes): 50,000 x 3 x 32 x 32
-#   archs     resnet34,resnet50,plain34,plain50  (lcpipe.nets.build_net, stem 'cifar')
+#   data      lcpipe.training.data.synthetic(seed, n, 0, size, channels, classes): 50,000 x 3 x 32 x 32
+#   archs     resnet34,resnet50,plain34,plain50  (lcpipe.training.nets.build_net, stem 'cifar')
 #   width 64, batch 512, SGD lr 0.05 momentum 0.9 weight decay 5e-4, augment on
 #   repeats 5 timed epochs per loop and arch, after 1 untimed warm-up epoch each
 #   threads 0 = torch's default intra-op thread count (--threads N sets it for both loops)
 #
-# "ours" is lcpipe.train exactly as train_curve drives it: to_device() once (outside the timed
+# "ours" is lcpipe.training.loop exactly as train_curve drives it: to_device() once (outside the timed
 #   epoch, as train_curve does it once per run), then train_one_epoch() on the device-resident
-#   tensors: shuffling and the pad-4 crop + flip (lcpipe.train.augment) are batched on the
+#   tensors: shuffling and the pad-4 crop + flip (lcpipe.training.loop.augment) are batched on the
 #   device, loss/accuracy accumulate on the device and are read once per epoch. On CUDA the
 #   model is channels_last and the step runs under bf16 autocast (amp = device is cuda, as in
 #   train_curve; --no-amp or the variant 'fp32' turns autocast off, channels_last stays);
@@ -61,9 +61,9 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 from torchvision.transforms import v2
 
-from lcpipe import data
-from lcpipe.nets import build_net
-from lcpipe.train import Dist, augment, pick_device, to_device, train_one_epoch
+from lcpipe.training import data
+from lcpipe.training.loop import Dist, augment, pick_device, to_device, train_one_epoch
+from lcpipe.training.nets import build_net
 
 DEFAULTS = {"archs": "resnet34,resnet50,plain34,plain50", "n": 50_000, "size": 32, "channels": 3,
             "classes": 10, "width": 64, "batch_size": 512, "repeats": 5, "lr": 0.05,

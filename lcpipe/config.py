@@ -188,7 +188,7 @@ def _subset(key: str, values: list, choices) -> None:
 
 def validate(p: Params) -> Params:
     """Cross-check values and sections; raise LcpipeError naming the first bad key."""
-    from lcpipe.predictors import PREDICTORS  # late: predictors import torch
+    from lcpipe.forecasting.predictors import PREDICTORS  # late: predictors import torch
 
     _choice("data.dataset", p.data.dataset, DATASETS)
     _require(0 < p.data.test_fraction < 1, "data.test_fraction", p.data.test_fraction,

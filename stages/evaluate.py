@@ -1,10 +1,10 @@
 """Stage `evaluate`: RMSE/MAE of every forecast -> metrics/evaluate.json; Fig. 1-2 -> metrics/plots/forecast/."""
 
-from lcpipe import pipeline
-from lcpipe.stage import run_stage
+from lcpipe.pipeline import stages
+from lcpipe.pipeline.entry import run_stage
 
 if __name__ == "__main__":
-    run_stage(pipeline.evaluate, __doc__,
+    run_stage(stages.evaluate, __doc__,
               curves_dir="data/curves",
               predictions_dir="data/predictions",
               metrics_out="metrics/evaluate.json",

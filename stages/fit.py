@@ -1,9 +1,9 @@
 """Stage `fit`: fit the learned predictors (LSTM) on the windows -> data/predictors/."""
 
-from lcpipe import pipeline
-from lcpipe.stage import run_stage
+from lcpipe.pipeline import stages
+from lcpipe.pipeline.entry import run_stage
 
 if __name__ == "__main__":
-    run_stage(pipeline.fit_learned, __doc__,
+    run_stage(stages.fit_learned, __doc__,
               windows="data/windows/windows.npz",
               out_dir="data/predictors")

@@ -1,11 +1,11 @@
 """Stage `sweep`: every cutoff x every held-out arch x every predictor -> metrics/sweep.{json,md},
 the decision report -> metrics/decision.json, RMSE vs cutoff -> metrics/plots/sweep.png."""
 
-from lcpipe import pipeline
-from lcpipe.stage import run_stage
+from lcpipe.pipeline import stages
+from lcpipe.pipeline.entry import run_stage
 
 if __name__ == "__main__":
-    run_stage(pipeline.sweep, __doc__,
+    run_stage(stages.sweep, __doc__,
               curves_dir="data/curves",
               json_out="metrics/sweep.json",
               results_out="metrics/sweep_results.json",

@@ -4,8 +4,8 @@ With train.devices > 1 the stage relaunches itself through torchrun (one process
 DistributedDataParallel); rank 0 alone writes files.
 """
 
-from lcpipe.stage import run_stage
-from lcpipe.training_run import run_training
+from lcpipe.pipeline.entry import run_stage
+from lcpipe.training.run import run_training
 
 if __name__ == "__main__":
     run_stage(run_training, __doc__, arch=None, prepared="data/prepared/dataset.npz",

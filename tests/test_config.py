@@ -76,7 +76,7 @@ def test_seeds_and_split_are_checked_before_any_work(tmp_path, section, key, val
 
 
 def test_a_split_too_small_for_stratification_is_a_clear_error():
-    from lcpipe.data import digits
+    from lcpipe.training.data import digits
 
     with pytest.raises(LcpipeError, match="data.test_fraction: 0.003 cannot split"):
         digits(0, 0.003)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from lcpipe.curves import COLUMNS, format_rows, read_curve, read_curve_dir, write_curve
 from lcpipe.errors import LcpipeError
+from lcpipe.forecasting.curves import COLUMNS, format_rows, read_curve, read_curve_dir, write_curve
 from tests.conftest import EXTERNAL_CURVES
 
 

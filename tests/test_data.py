@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from lcpipe import data
 from lcpipe.errors import LcpipeError
+from lcpipe.training import data
 
 
 def test_digits_is_a_stratified_fixed_seed_split():

@@ -1,7 +1,7 @@
 import numpy as np
 from scipy.stats import kendalltau
 
-from lcpipe.decision import decisions, kendall_tau
+from lcpipe.forecasting.decision import decisions, kendall_tau
 
 
 def test_kendall_tau_b_matches_scipy_with_ties():

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from lcpipe.curves import COLUMNS, read_curve
+from lcpipe.forecasting.curves import COLUMNS, read_curve
 from tests.conftest import ran_stages
 
 pytestmark = pytest.mark.slow

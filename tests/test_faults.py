@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lcpipe import pipeline
-from lcpipe.__main__ import main as cli
+from lcpipe.cli import main as cli
 from lcpipe.config import Params, PredictParams
-from lcpipe.curves import format_rows
-from lcpipe.predictors.poly import Poly
+from lcpipe.forecasting.curves import format_rows
+from lcpipe.forecasting.predictors.poly import Poly
+from lcpipe.pipeline import stages as pipeline
 from tests.conftest import ROOT, learning_curve
 
 FAST = "last_value,source_shift,poly,parametric"

@@ -1,6 +1,6 @@
 import numpy as np
 
-from lcpipe.features import DELTA_SCALE, Series, make_windows, schedule_columns, smooth, step_features
+from lcpipe.forecasting.features import DELTA_SCALE, Series, make_windows, schedule_columns, smooth, step_features
 
 
 def test_step_features_are_scaled_epoch_accuracy_and_delta():

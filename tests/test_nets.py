@@ -3,7 +3,7 @@ import torch
 import torchvision
 
 from lcpipe.errors import LcpipeError
-from lcpipe.nets import Block, build_net, count_params
+from lcpipe.training.nets import Block, build_net, count_params
 
 
 def projection_params(net) -> int:

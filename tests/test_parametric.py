@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pytest
 
-from lcpipe.features import Series
-from lcpipe.predictors import make, parametric
-from lcpipe.predictors.parametric import FAMILIES, Parametric
+from lcpipe.forecasting.features import Series
+from lcpipe.forecasting.predictors import make, parametric
+from lcpipe.forecasting.predictors.parametric import FAMILIES, Parametric
 
 # one curve per family, made by the family itself with parameters inside its bounds
 TRUE_PARAMS = {

@@ -9,7 +9,7 @@ import time
 import pytest
 import torch
 
-from lcpipe.curves import COLUMNS, read_curve
+from lcpipe.forecasting.curves import COLUMNS, read_curve
 from tests.conftest import ran_stages
 
 pytestmark = pytest.mark.slow

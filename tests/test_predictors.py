@@ -3,10 +3,10 @@ import pytest
 import torch
 
 from lcpipe.config import FeatureParams, LstmParams
-from lcpipe.evaluation import Settings
-from lcpipe.features import Series
-from lcpipe.predictors import PREDICTORS, make
-from lcpipe.predictors.lstm import LSTM
+from lcpipe.forecasting.backtest import Settings
+from lcpipe.forecasting.features import Series
+from lcpipe.forecasting.predictors import PREDICTORS, make
+from lcpipe.forecasting.predictors.lstm import LSTM
 from tests.conftest import learning_curve
 
 SOURCES = [Series(f"s{i}", learning_curve(40, final=f, rate=r, noise=0.01, seed=i))

@@ -3,10 +3,10 @@ import dataclasses
 import pytest
 import torch
 
-from lcpipe import data
 from lcpipe.config import TrainParams
-from lcpipe.curves import format_rows
-from lcpipe.train import augment, lr_at, train_curve
+from lcpipe.forecasting.curves import format_rows
+from lcpipe.training import data
+from lcpipe.training.loop import augment, lr_at, train_curve
 
 DS = data.synthetic(0, 96, 48, size=8)
 TINY = TrainParams(epochs=4, width=4, batch_size=32, lr=0.02)

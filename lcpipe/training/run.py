@@ -14,13 +14,14 @@ from pathlib import Path
 
 import torch
 
-from lcpipe import curves, data
 from lcpipe.atomic import write_text
-from lcpipe.checkpoint import params_hash
 from lcpipe.config import Params, as_dict
 from lcpipe.errors import LcpipeError
-from lcpipe.nets import build_net, count_params
-from lcpipe.train import Dist, pick_device, train_curve
+from lcpipe.forecasting import curves
+from lcpipe.training import data
+from lcpipe.training.checkpoint import params_hash
+from lcpipe.training.loop import Dist, pick_device, train_curve
+from lcpipe.training.nets import build_net, count_params
 
 
 def _relaunch_under_torchrun(devices: int) -> None:

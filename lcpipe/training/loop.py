@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lcpipe import checkpoint
 from lcpipe.config import TrainParams
-from lcpipe.data import Dataset
-from lcpipe.nets import build_net
+from lcpipe.training import checkpoint
+from lcpipe.training.data import Dataset
+from lcpipe.training.nets import build_net
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ import warnings
 import numpy as np
 from scipy.optimize import curve_fit
 
-from lcpipe.features import Series
-from lcpipe.predictors.base import Forecast, Predictor
+from lcpipe.forecasting.features import Series
+from lcpipe.forecasting.predictors.base import Forecast, Predictor
 
 MAXFEV = 100  # per fit; 2 fits x 10 families at k = 164 stay well under 0.5 s
 TOL = 0.01  # how far outside [0, 1] a fitted curve may stray before it is dropped

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lcpipe.predictors.base import Forecast
+from lcpipe.forecasting.predictors.base import Forecast
 
 
 def rmse(actual: np.ndarray, predicted: np.ndarray) -> float:

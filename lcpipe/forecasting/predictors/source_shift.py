@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from lcpipe.predictors.base import Forecast, Predictor
+from lcpipe.forecasting.predictors.base import Forecast, Predictor
 
 
 def mean_curve(sources, horizon: int) -> np.ndarray:

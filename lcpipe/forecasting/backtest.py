@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lcpipe import metrics
 from lcpipe.config import FeatureParams, LstmParams, ParametricParams, PolyParams
-from lcpipe.curves import Curve
 from lcpipe.errors import LcpipeError
-from lcpipe.features import Series
-from lcpipe.predictors import Forecast, Predictor, make
+from lcpipe.forecasting import scores
+from lcpipe.forecasting.curves import Curve
+from lcpipe.forecasting.features import Series
+from lcpipe.forecasting.predictors import Forecast, Predictor, make
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def leave_one_out(curves: list[Curve], cutoffs: list[int], predictors: list[str]
             for cutoff in cutoffs:
                 fc = forecast_at(predictor, target, cutoff)
                 rows.append({"target": name, "cutoff": cutoff, "predictor": pname,
-                             **metrics.score(target.acc[cutoff:], fc),
+                             **scores.score(target.acc[cutoff:], fc),
                              "final_actual": float(target.acc[-1]), "final_predicted": float(fc.mean[-1])})
     return rows
 

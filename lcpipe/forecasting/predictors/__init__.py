@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lcpipe.predictors.base import Forecast, Predictor
+from lcpipe.forecasting.predictors.base import Forecast, Predictor
 
 PREDICTORS = ("poly", "lstm", "last_value", "source_shift", "parametric")
 
@@ -10,11 +10,11 @@ PREDICTORS = ("poly", "lstm", "last_value", "source_shift", "parametric")
 def make(name: str, *, poly=None, lstm=None, features=None, parametric=None) -> Predictor:
     """A fresh predictor `name`, configured from the params sections it reads."""
     if name == "poly":
-        from lcpipe.predictors.poly import Poly
+        from lcpipe.forecasting.predictors.poly import Poly
 
         return Poly(poly.degree, poly.fit_on) if poly else Poly()
     if name == "lstm":
-        from lcpipe.predictors.lstm import LSTM
+        from lcpipe.forecasting.predictors.lstm import LSTM
 
         kw = {}
         if features:
@@ -24,15 +24,15 @@ def make(name: str, *, poly=None, lstm=None, features=None, parametric=None) -> 
                       seed=lstm.seed, ensemble=lstm.ensemble)
         return LSTM(**kw)
     if name == "last_value":
-        from lcpipe.predictors.last_value import LastValue
+        from lcpipe.forecasting.predictors.last_value import LastValue
 
         return LastValue()
     if name == "source_shift":
-        from lcpipe.predictors.source_shift import SourceShift
+        from lcpipe.forecasting.predictors.source_shift import SourceShift
 
         return SourceShift()
     if name == "parametric":
-        from lcpipe.predictors.parametric import Parametric
+        from lcpipe.forecasting.predictors.parametric import Parametric
 
         return Parametric(parametric.families, parametric.prior_weight) if parametric else Parametric()
     from lcpipe.errors import LcpipeError

@@ -7,7 +7,7 @@ source curves (the other reading of the paper's §2.1).
 import numpy as np
 from numpy.polynomial import Polynomial
 
-from lcpipe.predictors.base import Forecast, Predictor
+from lcpipe.forecasting.predictors.base import Forecast, Predictor
 
 
 class Poly(Predictor):

@@ -9,24 +9,32 @@ from pathlib import Path
 
 import numpy as np
 
-from lcpipe import plots
 from lcpipe.atomic import atomic_dir, atomic_path, write_text
 from lcpipe.config import Params
-from lcpipe.curves import Curve, read_curve
-from lcpipe.decision import decisions
-from lcpipe.decision import markdown as decision_markdown
 from lcpipe.errors import LcpipeError
-from lcpipe.evaluation import Settings, check_cutoff, forecast_at, leave_one_out, markdown_table, mean_by, series_of
-from lcpipe.features import make_windows
-from lcpipe.metrics import score
-from lcpipe.predictors import Forecast
+from lcpipe.forecasting.backtest import (
+    Settings,
+    check_cutoff,
+    forecast_at,
+    leave_one_out,
+    markdown_table,
+    mean_by,
+    series_of,
+)
+from lcpipe.forecasting.curves import Curve, read_curve
+from lcpipe.forecasting.decision import decisions
+from lcpipe.forecasting.decision import markdown as decision_markdown
+from lcpipe.forecasting.features import make_windows
+from lcpipe.forecasting.predictors import Forecast
+from lcpipe.forecasting.scores import score
+from lcpipe.pipeline import plots
 
 LEARNED = ("lstm",)  # predictors whose fitted state the fit stage saves
 
 
 def prepare(p: Params, out: Path) -> None:
     """Stage prepare: the dataset chosen by data.* as one .npz."""
-    from lcpipe import data  # here: data imports torch, which most stages never need
+    from lcpipe.training import data  # here: data imports torch, which most stages never need
 
     d = p.data
     data.save(data.load(d.dataset, seed=d.seed, root=d.root, test_fraction=d.test_fraction,

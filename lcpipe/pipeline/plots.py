@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lcpipe.atomic import atomic_path  # noqa: E402
-from lcpipe.curves import Curve  # noqa: E402
-from lcpipe.predictors import Forecast  # noqa: E402
+from lcpipe.forecasting.curves import Curve  # noqa: E402
+from lcpipe.forecasting.predictors import Forecast  # noqa: E402
 
 LABELS = {"lstm": "LSTM", "poly": "polynomial", "last_value": "last value",
           "source_shift": "mean of sources, shifted", "parametric": "parametric ensemble"}

@@ -1,6 +1,6 @@
 """The decision a forecast exists for: at a cutoff, which arch to keep training.
 
-From leave-one-out rows (every arch held out in turn, see evaluation.leave_one_out), rank the
+From leave-one-out rows (every arch held out in turn, see backtest.leave_one_out), rank the
 archs by forecast final accuracy and compare with the true ranking: Kendall tau, whether the
 truly best arch is the one picked, and the epochs saved by stopping all the others at the cutoff.
 """

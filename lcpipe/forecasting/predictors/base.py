@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lcpipe.features import Series
+from lcpipe.forecasting.features import Series
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,46 @@
+"""The lcpipe modules a stage script runs: its import closure inside the package.
+
+dvc.yaml lists these as each stage's code deps; tests/test_code_deps.py keeps the two equal, so
+a stage reruns when code it runs changes, and only then.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+
+def _module_file(root: Path, module: str) -> Path | None:
+    base = root / Path(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(path: Path) -> set[str]:
+    """Every lcpipe module named by an import in `path`, at any depth of the file."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    return {n for n in names if n == "lcpipe" or n.startswith("lcpipe.")}
+
+
+def import_closure(script: Path, root: Path) -> set[Path]:
+    """Files of the lcpipe package that `script` imports, directly or through each other
+    (package __init__ files included: Python runs them on the way to a submodule)."""
+    seen: set[Path] = set()
+    todo = [script]
+    while todo:
+        for module in _imports(todo.pop()):
+            parts = module.split(".")
+            for i in range(1, len(parts) + 1):
+                path = _module_file(root, ".".join(parts[:i]))
+                if path is not None and path not in seen:
+                    seen.add(path)
+                    todo.append(path)
+    return {p.relative_to(root) for p in seen}
