@@ -42,6 +42,11 @@ class Predictor(ABC):
     def forecast(self, prefix: Series, horizon: int) -> Forecast:
         """Forecast epochs len(prefix.acc)+1 .. horizon of the target."""
 
+    def forecast_many(self, prefixes: list[Series], horizons: list[int]) -> list[Forecast]:
+        """Forecast many runs at once; predictors that can vectorise over runs override this
+        (a sweep of thousands of live runs must not cost one Python loop per run per epoch)."""
+        return [self.forecast(p, h) for p, h in zip(prefixes, horizons, strict=True)]
+
     def state_dict(self) -> dict:
         return {}
 
