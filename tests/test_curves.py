@@ -2,13 +2,13 @@ import numpy as np
 import pytest
 
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.curves import COLUMNS, format_rows, read_curve, read_curve_dir, write_curve
+from lcpipe.forecasting.curves import COLUMNS, format_rows, read_curve, read_curve_dir, read_curves, write_curve
 from tests.conftest import EXTERNAL_CURVES
 
 
 def rows(n=3):
     return [{"epoch": e, "train_loss": 1.0 / e, "train_acc": 0.1 * e, "test_loss": 1.1 / e,
-             "test_acc": 0.09 * e, "lr": 0.1, "seconds": 0.5} for e in range(1, n + 1)]
+             "test_acc": 0.09 * e, "lr": 0.1} for e in range(1, n + 1)]
 
 
 def test_write_then_read_roundtrips_exactly(tmp_path):
@@ -37,8 +37,10 @@ def test_reads_every_curve_of_a_directory_sorted():
     (lambda t: t.replace("0.18", "nan"), r"line 3: column 'test_acc' is 'nan'; values must be finite"),
     (lambda t: t.replace("0.18", "inf"), r"line 3: column 'test_acc' is 'inf'"),
     (lambda t: t.replace("0.18", "abc"), r"line 3: column 'test_acc' is 'abc', not a number"),
-    (lambda t: t.replace("0.18", "18.0"), r"line 3: test_acc 18 is outside \[0, 1\]"),
-    (lambda t: t.replace("\n2,", "\n5,"), r"line 3: epoch 5 where 2 was expected"),
+    (lambda t: t.replace("0.18", "18.0"), r"line 3: test_acc '18.0' is outside \[0, 1\]"),
+    (lambda t: t.replace("0.18,", ","), r"line 3: column 'test_acc' is blank"),
+    (lambda t: t.replace("\n2,", "\n5,"), r"line 3: epoch '5' where 2 was expected"),
+    (lambda t: t.replace("\n1,", "\n2,"), r"line 2: epoch '2' where 0 or 1 was expected"),
     (lambda t: t.split("\n")[0] + "\n", r"no data rows"),
     (lambda t: "", r"empty file"),
 ])
@@ -51,7 +53,88 @@ def test_bad_file_names_file_line_and_problem(tmp_path, edit, message):
 
 
 def test_empty_or_missing_directory_is_a_clear_error(tmp_path):
-    with pytest.raises(LcpipeError, match="no \\*.csv curve files"):
+    with pytest.raises(LcpipeError, match="no \\*.csv curve files or DVCLive folders"):
         read_curve_dir(tmp_path)
     with pytest.raises(LcpipeError, match="not a directory"):
         read_curve_dir(tmp_path / "nope")
+
+
+GOOD = "epoch,train_loss,train_acc,test_loss,test_acc,lr\n1,2.0,0.2,2.1,0.25,0.1\n2,1.0,0.5,1.1,0.55,0.1\n"
+
+
+@pytest.mark.parametrize("text", [
+    "\ufeff" + GOOD,  # Excel's byte-order mark
+    GOOD.replace(",", ";"),
+    GOOD.replace(",", ";").replace("0.", "0,"),  # semicolons with a decimal comma
+    GOOD.replace(",", "\t"),
+    GOOD.replace("epoch", "Epoch").replace("test_acc", " Test_Acc "),
+    "Epoch,time,test_acc\n1,2024-01-01T10:00,0.25\n2,2024-01-01T10:05,0.55\n",  # a text column
+    "epoch,train_loss,test_acc\n1,nan,0.25\n2,,0.55\n",  # a diverged / unlogged loss
+    "epoch,test_acc\n0,0.25\n1,0.55\n",  # epochs from 0
+    "epoch,test_acc\r\n\r\n1,0.25\r\n2,0.55\r\n\r\n",  # CRLF, blank lines
+])
+def test_real_world_dialects_read_the_same_metric(tmp_path, text):
+    path = tmp_path / "run.csv"
+    path.write_text(text, newline="")
+    curve = read_curve(path)
+    np.testing.assert_array_equal(curve.metric("test_acc"), [0.25, 0.55])
+    np.testing.assert_array_equal(curve.columns["epoch"], [1, 2])
+
+
+def test_only_the_forecast_metric_is_validated(tmp_path):
+    path = tmp_path / "run.csv"
+    path.write_text("epoch,train_acc,test_acc,lr\n1,,0.25,0.1\n2,oops,0.55,\n")
+    curve = read_curve(path)
+    assert "train_acc" not in curve.columns and curve.lr is None  # no numbers in it: dropped
+    with pytest.raises(LcpipeError, match="line 2: column 'train_acc' is blank"):
+        read_curve(path, metric="train_acc")
+
+
+def test_write_curve_with_a_diverged_loss_reads_back(tmp_path):
+    bad = rows()
+    bad[1]["train_loss"] = float("nan")
+    write_curve(tmp_path / "a.csv", bad)
+    assert np.isnan(read_curve(tmp_path / "a.csv").columns["train_loss"][1])
+
+
+def test_percent_curves_are_named_as_percent(tmp_path):
+    path = tmp_path / "run.csv"
+    path.write_text("epoch,test_acc\n1,25.0\n2,55.5\n")
+    with pytest.raises(LcpipeError, match=r"column 'test_acc' is in percent \(up to 55.5\).*divide it by 100"):
+        read_curve(path)
+
+
+def test_external_format_errors_quote_the_files_own_columns_and_epochs(tmp_path):
+    text = (EXTERNAL_CURVES / "resnet20.csv").read_text().splitlines()
+    path = tmp_path / "ext.csv"
+    path.write_text("\n".join([*text[:4], text[4].replace("3,", "7,", 1), *text[5:]]) + "\n")
+    with pytest.raises(LcpipeError, match=r"line 5: epoch '7' where 3 was expected"):
+        read_curve(path)
+    path.write_text("\n".join([*text[:3], text[3].rsplit(",", 1)[0] + ",", *text[4:]]) + "\n")
+    with pytest.raises(LcpipeError, match=r"line 4: column 'test_err' is blank"):
+        read_curve(path)
+
+
+def test_directories_read_upper_case_csv_and_dvclive_and_skip_hidden_files(tmp_path):
+    (tmp_path / "a.CSV").write_text(GOOD)
+    (tmp_path / "._a.csv").write_bytes(b"\x00\x05\x16\x07 mac resource fork")
+    (tmp_path / ".hidden.csv").write_text("junk")
+    metrics = tmp_path / "b" / "plots" / "metrics"
+    metrics.mkdir(parents=True)
+    (metrics / "test_acc.tsv").write_text("timestamp\tstep\ttest_acc\n1700000000\t0\t0.3\n1700000060\t1\t0.6\n")
+    (tmp_path / "b" / "params.yaml").write_text("train:\n  epochs: 40\n")
+    curves = read_curve_dir(tmp_path)
+    assert [c.name for c in curves] == ["a", "b"]
+    np.testing.assert_array_equal(curves[1].metric("test_acc"), [0.3, 0.6])
+    assert curves[1].planned == 40 and curves[0].planned is None
+
+
+def test_a_dvclive_parent_gives_one_run_per_arch_and_a_missing_metric_says_what_was_logged(tmp_path):
+    for arch in ("resnet34", "plain34"):
+        metrics = tmp_path / "dvclive" / arch / "plots" / "metrics"
+        metrics.mkdir(parents=True)
+        (metrics / "test_acc.tsv").write_text("timestamp\tstep\ttest_acc\n1\t0\t0.3\n")
+        (metrics / "train_loss.tsv").write_text("timestamp\tstep\ttrain_loss\n1\t0\t2.0\n")
+    assert [c.name for c in read_curves([tmp_path / "dvclive"])] == ["plain34", "resnet34"]
+    with pytest.raises(LcpipeError, match=r"without plots/metrics/train_acc.tsv; it logged test_acc, train_loss"):
+        read_curves([tmp_path / "dvclive" / "plain34"], metric="train_acc")

@@ -1,8 +1,18 @@
-"""The learning-curve file format: read, validate, write atomically.
+"""The learning-curve file format: read real curve files, validate what is forecast, write atomically.
 
-lcpipe's format (DESIGN.md): `epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds`, epoch
-from 1, accuracies as fractions. The external format of shared/curves
-(`epoch,train_loss,train_err,test_err`, epoch from 0) is read too and converted on the way in.
+lcpipe's format (DESIGN.md): `epoch,train_loss,train_acc,test_loss,test_acc,lr`, epoch from 1,
+accuracies as fractions; deterministic (no wall times), so equal curves are equal bytes. Also read:
+- the external format of shared/curves, `epoch,train_loss,train_err,test_err` (epoch from 0): an
+  accuracy is read as 1 - its error column when the file has no accuracy column;
+- a DVCLive folder, `<run>/plots/metrics/<metric>.tsv` (`step` from 0), or a folder of such runs
+  (`dvclive/<arch>/`); the run is named after its folder.
+Dialects: a byte-order mark, `,` `;` or tab separators (with a decimal comma where the separator is
+not a comma), any header case, extra columns of any kind. The first row is the first epoch whatever
+its number (0 or 1); each later row counts up by one.
+
+Only the forecast metric must be complete, finite and a fraction; other columns may be blank, NaN,
+text or missing (kept as NaN where they are not numbers). Every error quotes the file, its line, and
+the file's own column names and epoch numbers.
 """
 
 from __future__ import annotations
@@ -14,21 +24,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from lcpipe.atomic import write_text
 from lcpipe.errors import LcpipeError
 
-COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds")
-EXTERNAL_COLUMNS = ("epoch", "train_loss", "train_err", "test_err")
-ACCURACIES = ("train_acc", "test_acc")
+COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr")
+EPOCH_COLUMNS = ("epoch", "step")  # step: DVCLive
+SUFFIXES = (".csv", ".tsv")  # any case: *.CSV is a curve file too
 
 
 @dataclass(frozen=True)
 class Curve:
-    """One model's learning curve: column name -> per-epoch values (epoch 1..n)."""
+    """One model's learning curve: column name -> per-epoch values (epoch 1..n).
+
+    `planned` is the run's planned length when its own files say so (lcpipe's sidecar JSON,
+    DVCLive's params.yaml); `path` is where it was read from, for messages.
+    """
 
     name: str
     columns: dict[str, np.ndarray]
+    planned: int | None = None
+    path: Path | None = None
 
     def __len__(self) -> int:
         return len(self.columns["epoch"])
@@ -40,7 +57,9 @@ class Curve:
 
     @property
     def lr(self) -> np.ndarray | None:
-        return self.columns.get("lr")
+        """The lr schedule, used only when it is known at every epoch."""
+        lr = self.columns.get("lr")
+        return lr if lr is not None and np.all(np.isfinite(lr)) else None
 
 
 def format_rows(rows: list[dict]) -> str:
@@ -56,75 +75,194 @@ def write_curve(path: str | Path, rows: list[dict]) -> None:
     write_text(path, format_rows(rows))
 
 
-def _parse(path: Path) -> tuple[list[str], list[list[str]]]:
+@dataclass(frozen=True)
+class _Table:
+    """A delimited text file as written: header names, data rows, and each row's file line."""
+
+    path: Path
+    header: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+    decimal_comma: bool
+
+    def column(self, *names: str) -> int | None:
+        """Index of the first header matching one of `names`, ignoring case and spaces."""
+        folded = [h.lower() for h in self.header]
+        return next((folded.index(n) for n in names if n in folded), None)
+
+    def cell(self, row: int, col: int) -> str:
+        return self.rows[row][col].strip() if col < len(self.rows[row]) else ""
+
+    def number(self, row: int, col: int) -> float | None:
+        text = self.cell(row, col)
+        try:
+            return float(text.replace(",", ".") if self.decimal_comma else text)
+        except ValueError:
+            return None
+
+
+def _table(path: Path) -> _Table:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # utf-8-sig: drops Excel's byte-order mark
     except (OSError, UnicodeDecodeError) as exc:
         raise LcpipeError(f"{path}: cannot read ({type(exc).__name__}); is it a CSV text file?") from None
-    rows = [r for r in csv.reader(io.StringIO(text)) if r]
-    if not rows:
-        raise LcpipeError(f"{path}: empty file; expected a header line {','.join(COLUMNS)}")
-    return [h.strip() for h in rows[0]], rows[1:]
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
+        raise LcpipeError(f"{path}: empty file; expected a header line such as {','.join(COLUMNS)}")
+    delimiter = max(",;\t", key=first.count)
+    reader = csv.reader(lines, delimiter=delimiter)
+    parsed = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+    (_, header), body = parsed[0], parsed[1:]
+    return _Table(path, [h.strip() for h in header], [r for _, r in body], [n for n, _ in body],
+                  decimal_comma=delimiter != ",")
 
 
-def read_curve(path: str | Path) -> Curve:
-    """Read and validate a curve file in either format; one clear line for the first problem."""
-    path = Path(path)
-    header, body = _parse(path)
-    external = set(EXTERNAL_COLUMNS) <= set(header) and "test_acc" not in header
-    required = EXTERNAL_COLUMNS if external else ("epoch", "test_acc")
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise LcpipeError(
-            f"{path}: missing column {missing[0]!r}; expected {','.join(COLUMNS)} "
-            f"or {','.join(EXTERNAL_COLUMNS)}")
-    if not body:
+def _epochs(t: _Table) -> np.ndarray:
+    """1..n, after checking that the file's epochs start at 0 or 1 and count up by one."""
+    col = t.column(*EPOCH_COLUMNS)
+    if col is None:
+        raise LcpipeError(f"{t.path}: missing column 'epoch'; the header is {', '.join(t.header)}")
+    name, first = t.header[col], t.number(0, col)
+    if first not in (0, 1):
+        raise LcpipeError(f"{t.path}: line {t.lines[0]}: {name} {t.cell(0, col)!r} where 0 or 1 was expected")
+    for i in range(1, len(t.rows)):
+        if t.number(i, col) != first + i:
+            raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} where {first + i:g} "
+                              f"was expected; {name} counts up by one from the first row's {first:g}")
+    return np.arange(1.0, len(t.rows) + 1)
+
+
+def _metric(t: _Table, metric: str) -> np.ndarray:
+    """The forecast metric as fractions: complete, finite, in [0, 1]; from `X_err` when the file
+    has no `X_acc` column (accuracy = 1 - error)."""
+    error = metric.removesuffix("_acc") + "_err" if metric.endswith("_acc") else None
+    col = t.column(metric)
+    from_error = col is None and error is not None and t.column(error) is not None
+    col = t.column(error) if from_error else col
+    if col is None:
+        alt = f" (or {error!r})" if error else ""
+        raise LcpipeError(f"{t.path}: missing column {metric!r}{alt}, the metric to forecast; "
+                          f"the header is {', '.join(t.header)}")
+    name = t.header[col]
+    values = np.empty(len(t.rows))
+    for i in range(len(t.rows)):
+        cell, value = t.cell(i, col), t.number(i, col)
+        where = f"{t.path}: line {t.lines[i]}: column {name!r}"
+        if not cell:
+            raise LcpipeError(f"{where} is blank; the metric to forecast must be there at every epoch")
+        if value is None:
+            raise LcpipeError(f"{where} is {cell!r}, not a number")
+        if not math.isfinite(value):
+            raise LcpipeError(f"{where} is {cell!r}; values must be finite")
+        values[i] = value
+    _check_fractions(t, col, values)
+    return 1.0 - values if from_error else values
+
+
+def _check_fractions(t: _Table, col: int, values: np.ndarray) -> None:
+    name = t.header[col]
+    outside = np.flatnonzero((values < 0) | (values > 1))
+    if not outside.size:
+        return
+    if np.all((values >= 0) & (values <= 100)) and np.median(values) > 1:
+        raise LcpipeError(f"{t.path}: column {name!r} is in percent (up to {values.max():g}); "
+                          "lcpipe reads fractions: divide it by 100")
+    i = int(outside[0])
+    raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} is outside [0, 1]; "
+                      "accuracies and errors are fractions")
+
+
+def _other_columns(t: _Table, skip: set[int]) -> dict[str, np.ndarray]:
+    """Every other column that holds numbers, lower-cased, NaN where a cell is not one."""
+    out = {}
+    for col, name in enumerate(t.header):
+        if col in skip or not name:
+            continue
+        values = np.array([np.nan if (v := t.number(i, col)) is None else v for i in range(len(t.rows))])
+        if not np.all(np.isnan(values)):  # a text column such as a timestamp
+            out[name.lower()] = values
+    return out
+
+
+def _planned(meta: Path) -> int | None:
+    """The planned epochs a run's own file declares (`train.epochs` or `epochs`), if it exists."""
+    if not meta.is_file():
+        return None
+    try:
+        data = yaml.safe_load(meta.read_text())  # JSON is YAML
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise LcpipeError(f"{meta}: cannot read ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        return None
+    train = data.get("train")
+    value = train.get("epochs") if isinstance(train, dict) else data.get("epochs")
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise LcpipeError(f"{meta}: epochs {value!r} is not a positive whole number")
+    return value
+
+
+def _read_table(path: Path, metric: str, name: str, planned: int | None) -> Curve:
+    t = _table(path)
+    if not t.rows:
         raise LcpipeError(f"{path}: no data rows after the header")
-    columns = {name: _column(path, header, body, name) for name in header if name}
-    if external:
-        columns = {"epoch": columns["epoch"] + 1, "train_loss": columns["train_loss"],
-                   "train_acc": 1.0 - columns["train_err"], "test_acc": 1.0 - columns["test_err"]}
-    _validate(path, columns)
-    return Curve(path.stem, columns)
+    epochs, values = _epochs(t), _metric(t, metric)
+    skip = {t.column(*EPOCH_COLUMNS), t.column(metric)}
+    columns = _other_columns(t, skip)
+    for err in [c for c in columns if c.endswith("_err")]:
+        columns.setdefault(err.removesuffix("_err") + "_acc", 1.0 - columns[err])
+    return Curve(name, {**columns, "epoch": epochs, metric: values}, planned, path)
 
 
-def _column(path: Path, header: list[str], body: list[list[str]], name: str) -> np.ndarray:
-    i = header.index(name)
-    values = np.empty(len(body))
-    for row_no, row in enumerate(body, start=2):
-        try:
-            values[row_no - 2] = float(row[i])
-        except (IndexError, ValueError):
-            cell = row[i] if i < len(row) else "<missing>"
-            raise LcpipeError(f"{path}: line {row_no}: column {name!r} is {cell!r}, not a number") from None
-        if not math.isfinite(values[row_no - 2]):
-            raise LcpipeError(f"{path}: line {row_no}: column {name!r} is {row[i]!r}; values must be finite")
-    return values
+def read_curve(path: str | Path, metric: str = "test_acc") -> Curve:
+    """Read one curve file (any format and dialect above), validating the `metric` column."""
+    path = Path(path)
+    return _read_table(path, metric, path.stem, _planned(path.with_suffix(".json")))
 
 
-def _validate(path: Path, columns: dict[str, np.ndarray]) -> None:
-    epochs = columns["epoch"]
-    expected = np.arange(1, len(epochs) + 1)
-    bad = np.flatnonzero(epochs != expected)
-    if bad.size:
-        i = int(bad[0])
-        raise LcpipeError(f"{path}: line {i + 2}: epoch {epochs[i]:g} where {expected[i]} was expected; "
-                          "epochs must run 1, 2, 3, ... (0, 1, 2, ... in the external format)")
-    for name in ACCURACIES:
-        if name in columns:
-            bad = np.flatnonzero((columns[name] < 0) | (columns[name] > 1))
-            if bad.size:
-                i = int(bad[0])
-                raise LcpipeError(f"{path}: line {i + 2}: {name} {columns[name][i]:g} is outside [0, 1]; "
-                                  "accuracies are fractions, not percentages")
+def is_dvclive(folder: Path) -> bool:
+    return (folder / "plots" / "metrics").is_dir()
 
 
-def read_curve_dir(directory: str | Path) -> list[Curve]:
-    """Every *.csv curve in `directory`, sorted by name."""
+def read_dvclive(folder: str | Path, metric: str = "test_acc") -> Curve:
+    """One DVCLive run: its `metric` from plots/metrics, its planned length from params.yaml."""
+    folder = Path(folder)
+    tsv = folder / "plots" / "metrics" / f"{metric}.tsv"
+    if not tsv.is_file():
+        logged = sorted(p.relative_to(tsv.parent).with_suffix("").as_posix() for p in tsv.parent.rglob("*.tsv"))
+        raise LcpipeError(f"{folder}: DVCLive folder without plots/metrics/{metric}.tsv; "
+                          f"it logged {', '.join(logged) or 'no metrics'}")
+    name = folder.resolve().parent.name if folder.resolve().name == "dvclive" else folder.resolve().name
+    return _read_table(tsv, metric, name, _planned(folder / "params.yaml"))
+
+
+def read_curve_dir(directory: str | Path, metric: str = "test_acc") -> list[Curve]:
+    """Every curve in `directory`, sorted by name: its *.csv / *.tsv files (any case) and DVCLive
+    run folders, or the directory itself when it is one DVCLive run. Hidden and `._` files are skipped."""
     directory = Path(directory)
     if not directory.is_dir():
-        raise LcpipeError(f"{directory}: not a directory of curve CSV files")
-    paths = sorted(directory.glob("*.csv"))
-    if not paths:
-        raise LcpipeError(f"{directory}: no *.csv curve files found")
-    return [read_curve(p) for p in paths]
+        raise LcpipeError(f"{directory}: not a directory of curve files")
+    if is_dvclive(directory):
+        return [read_dvclive(directory, metric)]
+    entries = sorted(p for p in directory.iterdir() if not p.name.startswith("."))
+    curves = [read_curve(p, metric) for p in entries if p.is_file() and p.suffix.lower() in SUFFIXES]
+    curves += [read_dvclive(p, metric) for p in entries if p.is_dir() and is_dvclive(p)]
+    if not curves:
+        folders = [p.name for p in entries if p.is_dir()]
+        hint = f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some" \
+            if folders else ""
+        raise LcpipeError(f"{directory}: no *.csv curve files or DVCLive folders found{hint}")
+    return sorted(curves, key=lambda c: c.name)
+
+
+def read_curves(paths: list[str | Path], metric: str = "test_acc") -> list[Curve]:
+    """Curves from any mix of files, directories of curves and DVCLive folders, in the order given."""
+    out: list[Curve] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            out += read_curve_dir(path, metric)
+        elif path.is_file():
+            out.append(read_curve(path, metric))
+        else:
+            raise LcpipeError(f"{path}: no such file or directory")
+    return out
