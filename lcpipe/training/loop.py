@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,23 +132,24 @@ def _reduced(totals: Tensor, count: int, dist: Dist) -> tuple[float, float]:
     return loss_sum / count, correct / count
 
 
-def _log_line(arch: str, row: dict, epochs: int) -> str:
+def _log_line(arch: str, row: dict, epochs: int, seconds: float) -> str:
     return (f"{arch} epoch {row['epoch']}/{epochs} train_loss {row['train_loss']:.4f} "
             f"train_acc {row['train_acc']:.4f} test_loss {row['test_loss']:.4f} "
-            f"test_acc {row['test_acc']:.4f} lr {row['lr']:.5f} {row['seconds']:.2f}s")
+            f"test_acc {row['test_acc']:.4f} lr {row['lr']:.5f} {seconds:.2f}s")
 
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def train_curve(arch: str, ds: Dataset, r: TrainParams, *, state_hash: str = "",
-                checkpoint_path: Path | None = None, device: torch.device | None = None,
-                dist: Dist = Dist(), log: Callable[[str], None] = _stderr) -> list[dict]:
-    """Train `arch` on `ds` for r.epochs and return one row per epoch (COLUMNS of curves.py).
+def train_epochs(arch: str, ds: Dataset, r: TrainParams, *, state_hash: str = "",
+                 checkpoint_path: Path | None = None, device: torch.device | None = None,
+                 dist: Dist = Dist(), log: Callable[[str], None] = _stderr) -> Iterator[tuple[dict, float | None]]:
+    """Train `arch` on `ds` for r.epochs, yielding (row, seconds) per epoch (row: COLUMNS of curves.py).
 
     With `checkpoint_path`, the full state is saved after every epoch (rank 0) and a matching
-    checkpoint found there at the start is resumed from.
+    checkpoint found there at the start is resumed from: its epochs are yielded first, with
+    seconds None. The caller stops training early by leaving the loop (on every rank alike).
     """
     device = device or pick_device()
     cuda = device.type == "cuda"
@@ -174,6 +175,8 @@ def train_curve(arch: str, ds: Dataset, r: TrainParams, *, state_hash: str = "",
         gen.set_state(state["rng"]["generator"])
         torch.set_rng_state(state["rng"]["torch"])
         log(f"{arch}: resuming after epoch {state['epoch']} from {checkpoint_path}")
+        for row in rows:
+            yield row, None
     step_model = model
     if dist.world > 1:
         step_model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
@@ -190,8 +193,8 @@ def train_curve(arch: str, ds: Dataset, r: TrainParams, *, state_hash: str = "",
         # the bare model: DDP's forward would wait on ranks whose test shard is empty
         test_loss, test_acc = evaluate(model, xte, yte, r.batch_size * 4, dist, cuda)
         rows.append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
-                     "test_loss": test_loss, "test_acc": test_acc, "lr": lr,
-                     "seconds": round(time.perf_counter() - start, 3)})
+                     "test_loss": test_loss, "test_acc": test_acc, "lr": lr})
+        seconds = time.perf_counter() - start
         if dist.rank == 0:
             if checkpoint_path:  # saved before the log line: a logged epoch is a resumable one
                 checkpoint.save(checkpoint_path, {
@@ -199,5 +202,10 @@ def train_curve(arch: str, ds: Dataset, r: TrainParams, *, state_hash: str = "",
                     "model": model.state_dict(), "optimizer": opt.state_dict(),
                     "scheduler": {"name": r.schedule, "last_epoch": epoch},
                     "rng": {"generator": gen.get_state(), "torch": torch.get_rng_state()}})
-            log(_log_line(arch, rows[-1], r.epochs))
-    return rows
+            log(_log_line(arch, rows[-1], r.epochs, seconds))
+        yield rows[-1], seconds
+
+
+def train_curve(arch: str, ds: Dataset, r: TrainParams, **kw) -> list[dict]:
+    """The whole curve of `train_epochs` (same keyword arguments), one row per epoch."""
+    return [row for row, _ in train_epochs(arch, ds, r, **kw)]

@@ -1,7 +1,13 @@
-"""One training run as the train stage does it: params -> curve CSV + sidecar JSON, resumable.
+"""One training run as the train stage does it: params -> curve CSV, DVCLive metrics, timings; resumable.
 
-Kept apart from the loop in train.py: this module decides where files go, which params shape the
-checkpoint hash, and how a torchrun job is set up and torn down.
+Kept apart from the loop in loop.py: this module decides where files go, which params shape the
+checkpoint hash, and how a torchrun job is set up and torn down. What it writes:
+
+- the curve CSV, the artifact downstream stages read, and its sidecar JSON (the run's planned
+  length): deterministic, so a retrain that reproduces the curve leaves every later stage cached;
+- DVCLive's folder, updated after every epoch, so `dvc exp show` / `dvc plots` see a run while it
+  trains (deterministic too: no timestamps);
+- the timings JSON, the one file that varies from machine to machine: no DVC output, no dep.
 """
 
 from __future__ import annotations
@@ -20,8 +26,10 @@ from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import curves
 from lcpipe.training import data
 from lcpipe.training.checkpoint import params_hash
-from lcpipe.training.loop import Dist, pick_device, train_curve
+from lcpipe.training.loop import Dist, pick_device, train_epochs
 from lcpipe.training.nets import build_net, count_params
+
+LIVE_METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "lr")
 
 
 def _relaunch_under_torchrun(devices: int) -> None:
@@ -42,8 +50,29 @@ def _init_dist() -> tuple[Dist, torch.device]:
     return Dist(torch.distributed.get_rank(), torch.distributed.get_world_size()), device
 
 
-def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, checkpoint_dir: Path) -> None:
-    """Train `arch` and write out_dir/<arch>.csv and .json; the checkpoint is removed at the end."""
+def open_live(live_dir: Path):
+    """A DVCLive logger for one stage: no dvc.yaml of its own (dvc.yaml declares its files, and
+    concurrent stages under `dvc queue -j` would race writing it), no experiment of its own."""
+    from dvclive import Live
+
+    return Live(str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None)
+
+
+def log_epoch(live, row: dict) -> None:
+    """One epoch into DVCLive, stepped by epoch: per-epoch TSVs plus the summary metrics.json,
+    with the best test accuracy so far next to the latest values."""
+    live.step = row["epoch"]
+    for name in LIVE_METRICS:
+        live.log_metric(name, row[name])
+    best = max(live.summary.get("best_test_acc", 0.0), row["test_acc"])
+    live.log_metric("best_test_acc", best, plot=False)
+    live.next_step()
+
+
+def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, checkpoint_dir: Path,
+                 live_dir: Path, timings_dir: Path) -> None:
+    """Train `arch` into out_dir/<arch>.csv + .json, live_dir/<arch>/ and timings_dir/<arch>.json;
+    the checkpoint is removed at the end."""
     if params.train.devices > 1 and "LOCAL_RANK" not in os.environ:
         _relaunch_under_torchrun(params.train.devices)
     if arch not in params.train.archs:
@@ -54,22 +83,35 @@ def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, check
     state_hash = params_hash(arch, as_dict(params.data), shaping, torch.__version__)
     ckpt = checkpoint_dir / f"{arch}.pt"
     dist, device = _init_dist()
+    live = open_live(Path(live_dir) / arch) if dist.rank == 0 else None
+    if live is not None:
+        live.log_param("epochs", recipe.epochs)  # the planned length, for `lcpipe forecast --runs dvclive/`
     start = time.perf_counter()
+    rows, seconds = [], []
     try:
-        rows = train_curve(arch, ds, recipe, state_hash=state_hash, checkpoint_path=ckpt,
-                           device=device, dist=dist)
+        # a resumed run yields its checkpointed epochs first: DVC removed the live folder before
+        # the stage started, so they are written again, each once, before training continues
+        for row, took in train_epochs(arch, ds, recipe, state_hash=state_hash, checkpoint_path=ckpt,
+                                      device=device, dist=dist):
+            rows.append(row)
+            if took is not None:
+                seconds.append(round(took, 3))
+            if live is not None:
+                log_epoch(live, row)
     finally:
         if dist.world > 1:
             torch.distributed.destroy_process_group()
     if dist.rank != 0:
         return
-    sidecar = {
-        "arch": arch, "dataset": params.data.dataset, "data": as_dict(params.data),
-        "train": as_dict(params.train), "torch": torch.__version__, "device": str(device),
-        "processes": dist.world, "wall_seconds": round(time.perf_counter() - start, 2),
-        "parameters": count_params(build_net(arch, ds.num_classes, ds.in_channels, recipe.width, recipe.stem)),
-        "final_test_acc": rows[-1]["test_acc"], "best_test_acc": max(r["test_acc"] for r in rows),
-    }
+    live.end()
     curves.write_curve(out_dir / f"{arch}.csv", rows)
+    sidecar = {"arch": arch, "dataset": params.data.dataset, "epochs": recipe.epochs}
     write_text(out_dir / f"{arch}.json", json.dumps(sidecar, indent=2) + "\n")
+    timings = {
+        "arch": arch, "torch": torch.__version__, "device": str(device), "processes": dist.world,
+        "wall_seconds": round(time.perf_counter() - start, 2), "epochs_trained": len(seconds),
+        "epoch_seconds": seconds,
+        "parameters": count_params(build_net(arch, ds.num_classes, ds.in_channels, recipe.width, recipe.stem)),
+    }
+    write_text(Path(timings_dir) / f"{arch}.json", json.dumps(timings, indent=2) + "\n")
     ckpt.unlink(missing_ok=True)
