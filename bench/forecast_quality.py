@@ -1,0 +1,208 @@
+"""Forecast quality under a protocol that cannot flatter: leave-one-group-out.
+
+    python bench/forecast_quality.py [--quick] [--corpus DIR ...] [--predictors a,b,...]
+
+The corpus is groups of curves (one folder each: runs of one study, one recipe). Inside a group,
+each curve in turn is the target, forecast from its first `cutoff` epochs by predictors fitted on
+the group's other curves (the paper's leave-one-out). Every setting of `auto` (recency, similarity,
+interval_scale) is chosen for each group on the *other* groups only, so nothing is tuned on the
+group it is scored on. The other predictors run at params.yaml's values, which were not tuned on
+this corpus. References: last_value, source_shift and pow3 (a 3-parameter power law).
+
+Scores: RMSE and MAE over the forecast epochs (mean over curves), Kendall tau of the group's runs
+ranked by forecast final value and regret (accuracy points lost by keeping the top-forecast run;
+both mean over groups), and the share of actual points inside the 80 % interval. A cutoff at or
+past a curve's end skips that curve, counted. Last line: the default predictor's RMSE over the
+best reference's at each cutoff.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lcpipe.config import Params  # noqa: E402
+from lcpipe.forecasting.curves import read_curve_dir  # noqa: E402
+from lcpipe.forecasting.decision import kendall_tau  # noqa: E402
+from lcpipe.forecasting.features import Series  # noqa: E402
+from lcpipe.forecasting.predictors import PREDICTORS, build, predictor_class  # noqa: E402
+from lcpipe.forecasting.predictors.auto import Z80  # noqa: E402
+
+CORPUS = [ROOT.parent / "shared" / "curves" / "dev", ROOT.parent / "shared" / "curves" / "cifar10-plain-vs-resnet"]
+CUTOFFS = (5, 10, 20, 40)
+DEFAULT = "auto"
+REFERENCES = ("last_value", "source_shift", "pow3")
+GRID = {"recency": (2.0, 5.0, 10.0), "similarity": (0.5, 2.0, 8.0)}
+SCALES = tuple(np.round(np.arange(0.5, 2.01, 0.05), 2))
+QUICK = {"groups": 4, "cutoffs": (10, 20), "predictors": ("auto", "last_value", "source_shift")}
+
+
+@dataclass
+class Forecasts:
+    """Every (group, target, cutoff) forecast of one predictor setting."""
+
+    rows: list[dict]
+
+
+def groups_of(dirs: list[Path], metric: str) -> dict[str, dict[str, np.ndarray]]:
+    """Group name -> {run: metric values}; a folder holding CSVs is a group, subfolders too."""
+    groups = {}
+    for top in dirs:
+        for folder in sorted({p.parent for p in top.rglob("*.csv") if p.name != "MANIFEST.csv"}):
+            curves = read_curve_dir(folder, metric)
+            groups[folder.name] = {c.name: c.metric(metric) for c in curves}
+    return groups
+
+
+def make(name: str, params: Params, **settings):
+    if name == "pow3":
+        return predictor_class("parametric")(families=["pow3"], prior_weight=0.0)
+    if settings:
+        return predictor_class(name)(**settings)
+    return build(name, params)
+
+
+def backtest(groups, name, params, cutoffs, skipped, **settings) -> list[dict]:
+    """Leave-one-out inside each group: one row per (group, target, cutoff)."""
+    rows = []
+    for group, curves in groups.items():
+        for target, acc in curves.items():
+            sources = [Series(n, a) for n, a in curves.items() if n != target]
+            predictor = make(name, params, **settings).fit(sources)
+            fitting = [c for c in cutoffs if c < len(acc)]
+            skipped[(name, group)] = skipped.get((name, group), 0) + len(cutoffs) - len(fitting)
+            fcs = predictor.forecast_many([Series(target, acc[:c]) for c in fitting], [len(acc)] * len(fitting))
+            for c, fc in zip(fitting, fcs, strict=True):
+                rows.append({"group": group, "target": target, "cutoff": c, "actual": acc[c:], "mean": fc.mean,
+                             "lower": fc.lower, "upper": fc.upper})
+    return rows
+
+
+def scaled(row: dict, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """The row's band with its half-widths multiplied by `scale`."""
+    m = row["mean"]
+    return m - scale * (m - row["lower"]), m + scale * (row["upper"] - m)
+
+
+def coverage(rows: list[dict], scale: float = 1.0) -> float:
+    inside = [np.mean((r["actual"] >= lo) & (r["actual"] <= hi)) for r in rows if r["lower"] is not None
+              for lo, hi in [scaled(r, scale)]]
+    return float(np.mean(inside)) if inside else float("nan")
+
+
+def rmse(r: dict) -> float:
+    return float(np.sqrt(np.mean((r["actual"] - r["mean"]) ** 2)))
+
+
+def summarise(rows: list[dict], cutoff: int) -> dict:
+    """RMSE/MAE/coverage over curves, tau/regret over groups, at one cutoff; accuracy points."""
+    rows = [r for r in rows if r["cutoff"] == cutoff]
+    taus, regrets = [], []
+    for group in dict.fromkeys(r["group"] for r in rows):
+        members = [r for r in rows if r["group"] == group]
+        final = np.array([r["mean"][-1] for r in members])
+        actual = np.array([r["actual"][-1] for r in members])
+        if len(members) > 1:
+            taus.append(kendall_tau(final, actual))
+            regrets.append(100 * (actual.max() - actual[final.argmax()]))
+    return {"rmse": 100 * np.mean([rmse(r) for r in rows]),
+            "mae": 100 * np.mean([np.mean(np.abs(r["actual"] - r["mean"])) for r in rows]),
+            "tau": float(np.nanmean(taus)), "regret": float(np.mean(regrets)), "cov80": coverage(rows),
+            "n": len(rows)}
+
+
+def choose_auto(results: dict, groups: list[str], cutoffs) -> tuple[list[dict], dict]:
+    """For each group, auto's setting with the lowest RMSE on the other groups, and the band scale
+    whose coverage there is closest to 80 %; returns the scored rows and the setting per group."""
+    scored, chosen = [], {}
+    for group in groups:
+        def others(rows, g=group):
+            return [r for r in rows if r["group"] != g]
+        setting = min(results, key=lambda s: np.mean([rmse(r) for r in others(results[s])]))
+        scale = min(SCALES, key=lambda s: abs(coverage(others(results[setting]), s) - 0.8))
+        chosen[group] = {**dict(setting), "interval_scale": float(scale)}
+        for r in results[setting]:
+            if r["group"] == group:
+                lo, hi = scaled(r, scale)
+                scored.append({**r, "lower": lo, "upper": hi})
+    return scored, chosen
+
+
+def table(title: str, summaries: dict[str, dict], cutoffs) -> str:
+    lines = [title, f"{'predictor':14s} " + " ".join(f"{'c' + str(c) + ' RMSE':>9s} {'MAE':>5s} {'tau':>5s} "
+                                                    f"{'regret':>6s} {'cov80':>5s}" for c in cutoffs)]
+    for name, s in summaries.items():
+        lines.append(f"{name:14s} " + " ".join(f"{s[c]['rmse']:9.2f} {s[c]['mae']:5.2f} {s[c]['tau']:5.2f} "
+                                               f"{s[c]['regret']:6.2f} {s[c]['cov80']:5.2f}" for c in cutoffs))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="4 groups, cutoffs 10 and 20, auto and references (tests)")
+    ap.add_argument("--corpus", type=Path, nargs="+", default=CORPUS)
+    ap.add_argument("--predictors", default=",".join(dict.fromkeys([*PREDICTORS, *REFERENCES])))
+    args = ap.parse_args()
+    start = time.perf_counter()
+    params = Params()
+    groups = groups_of(args.corpus, params.features.metric)
+    cutoffs, names = CUTOFFS, [n for n in dict.fromkeys(args.predictors.split(",")) if n]
+    if args.quick:
+        groups = dict(list(groups.items())[:: max(1, len(groups) // QUICK["groups"])][: QUICK["groups"]])
+        cutoffs, names = QUICK["cutoffs"], list(QUICK["predictors"])
+    print(f"{sum(map(len, groups.values()))} curves in {len(groups)} groups; cutoffs {list(cutoffs)}",
+          file=sys.stderr)
+    skipped: dict = {}
+    results = {}
+    for name in names:
+        print(f"backtesting {name} ...", file=sys.stderr, flush=True)
+        if name == DEFAULT:
+            grid = {tuple(zip(GRID, values)): backtest(groups, name, params, cutoffs, skipped,
+                                                       **dict(zip(GRID, values)), interval_scale=1.0)
+                    for values in itertools.product(*GRID.values())}
+            results[name], chosen = choose_auto(grid, list(groups), cutoffs)
+        else:
+            results[name] = backtest(groups, name, params, cutoffs, skipped)
+    summaries = {n: {c: summarise(rows, c) for c in cutoffs} for n, rows in results.items()}
+    print(table("## all groups (RMSE, MAE, regret in accuracy points; tau and cov80 as fractions)",
+                summaries, cutoffs))
+    print("\n## per group: RMSE / tau / regret / cov80 of", DEFAULT, "and the best reference at each cutoff")
+    refs = [r for r in REFERENCES if r in results]
+    for group in groups:
+        cells = []
+        for c in cutoffs:
+            rows = {n: [r for r in results[n] if r["group"] == group] for n in [DEFAULT, *refs] if n in results}
+            if not rows.get(DEFAULT) or not any(r["cutoff"] == c for r in rows[DEFAULT]):
+                cells.append(f"c{c}: skipped")
+                continue
+            s = {n: summarise(v, c) for n, v in rows.items()}
+            best = min(refs, key=lambda n: s[n]["rmse"]) if refs else DEFAULT
+            d = s[DEFAULT]
+            cells.append(f"c{c}: {d['rmse']:.2f}/{d['tau']:+.2f}/{d['regret']:.2f}/{d['cov80']:.2f} "
+                         f"vs {best} {s[best]['rmse']:.2f}/{s[best]['tau']:+.2f}")
+        print(f"{group:40s} " + " | ".join(cells))
+    if DEFAULT in results:
+        settings = sorted({tuple(v.items()) for v in chosen.values()})
+        print(f"\n{DEFAULT} settings chosen leave-one-group-out: "
+              + "; ".join(f"{dict(s)} for {sum(tuple(v.items()) == s for v in chosen.values())} group(s)"
+                          for s in settings))
+    skip = {n: sum(v for (p, _), v in skipped.items() if p == n) for n in names}
+    print(f"skipped (cutoff at or past the curve's end): {skip.get(DEFAULT, max(skip.values(), default=0))} "
+          f"target-cutoff pairs per predictor")
+    print(f"elapsed {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    if DEFAULT in results and refs:
+        ratios = [summaries[DEFAULT][c]["rmse"] / min(summaries[r][c]["rmse"] for r in refs) for c in cutoffs]
+        print("default vs best reference: " + " ".join(f"{r:.2f}" for r in ratios))
+
+
+if __name__ == "__main__":
+    main()
