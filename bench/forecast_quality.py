@@ -35,7 +35,6 @@ from lcpipe.forecasting.curves import read_curve_dir  # noqa: E402
 from lcpipe.forecasting.decision import kendall_tau  # noqa: E402
 from lcpipe.forecasting.features import Series  # noqa: E402
 from lcpipe.forecasting.predictors import PREDICTORS, build, predictor_class  # noqa: E402
-from lcpipe.forecasting.predictors.auto import Z80  # noqa: E402
 
 CORPUS = [ROOT.parent / "shared" / "curves" / "dev", ROOT.parent / "shared" / "curves" / "cifar10-plain-vs-resnet"]
 CUTOFFS = (5, 10, 20, 40)

@@ -74,7 +74,7 @@ class Auto(Predictor):
                                   "a forecast needs at least one observed and one unobserved epoch")
             batches[(len(prefix.acc), horizon)].append(i)
         out: list[Forecast | None] = [None] * len(prefixes)
-        for (k, horizon), members in batches.items():
+        for (_, horizon), members in batches.items():
             step = max(1, CHUNK // (len(self.history_) * horizon))
             for start in range(0, len(members), step):
                 idx = members[start:start + step]
