@@ -10,7 +10,6 @@ deterministic: the same params give the same curve, also across a kill and resum
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lcpipe.config import TrainParams
+from lcpipe.progress import say
 from lcpipe.training import checkpoint
 from lcpipe.training.data import Dataset
 from lcpipe.training.nets import build_net
@@ -138,13 +138,9 @@ def _log_line(arch: str, row: dict, epochs: int, seconds: float) -> str:
             f"test_acc {row['test_acc']:.4f} lr {row['lr']:.5f} {seconds:.2f}s")
 
 
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def train_epochs(arch: str, ds: Dataset, r: TrainParams, *, state_hash: str = "",
                  checkpoint_path: Path | None = None, device: torch.device | None = None,
-                 dist: Dist = Dist(), log: Callable[[str], None] = _stderr) -> Iterator[tuple[dict, float | None]]:
+                 dist: Dist = Dist(), log: Callable[[str], None] = say) -> Iterator[tuple[dict, float | None]]:
     """Train `arch` on `ds` for r.epochs, yielding (row, seconds) per epoch (row: COLUMNS of curves.py).
 
     With `checkpoint_path`, the full state is saved after every epoch (rank 0) and a matching
