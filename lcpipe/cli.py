@@ -22,7 +22,7 @@ import numpy as np
 from lcpipe.atomic import write_text
 from lcpipe.config import Params, PredictParams, load_params
 from lcpipe.errors import exits_cleanly
-from lcpipe.forecasting.backtest import Settings, leave_one_out, markdown_table
+from lcpipe.forecasting.backtest import leave_one_out, markdown_table
 from lcpipe.forecasting.curves import Curve, read_curve_dir
 from lcpipe.forecasting.decision import decisions
 from lcpipe.forecasting.decision import markdown as decision_markdown
@@ -80,12 +80,12 @@ def with_step_lr(curve: Curve, drops: list[int]) -> Curve:
 def evaluate_command(args: argparse.Namespace) -> list[dict]:
     params = load_params(args.params) if args.params else Params()
     features = replace(params.features, metric=args.metric or params.features.metric)
-    settings = Settings(features, params.poly, params.lstm, params.parametric)
+    params = replace(params, features=features)
     predictors = args.predictors or PredictParams().predictors
     curves = read_curve_dir(args.curves)
     if args.lr_drops:
         curves = [with_step_lr(c, args.lr_drops) for c in curves]
-    rows = leave_one_out(curves, args.cutoffs, predictors, settings,
+    rows = leave_one_out(curves, args.cutoffs, predictors, params,
                          targets=[args.target] if args.target else None,
                          progress=lambda line: print(line, file=sys.stderr, flush=True))
     choices = decisions(rows, {c.name: len(c) for c in curves}) if not args.target else []

@@ -1,14 +1,15 @@
 """params.yaml -> typed, validated settings: the one place that says what is allowed.
 
-Every stage loads the whole file through `load_params` before doing any work, so a typo in any
-section stops `dvc repro` in its first second with one line naming the key, the value and what
-is allowed.
+Every stage loads the whole file through `load_params` before doing any work; the check_params
+stage does so first, so a typo in any section stops `dvc repro` in its first second, before DVC
+removes any stage's outputs, with one line naming the key, the value and what is allowed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,9 @@ SCHEDULES = ("cosine", "step")
 STEMS = ("cifar", "imagenet")
 CURVE_FAMILIES = ("pow3", "pow4", "log_power", "exp4", "mmf", "janoschek", "weibull", "ilog2",
                   "vapor_pressure", "hill")  # Domhan et al. 2015; formulas in predictors/parametric.py
+
+
+YAML11_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 def parse_arch(name: str) -> tuple[int, bool]:
@@ -89,7 +93,7 @@ class PredictParams:
 @dataclass(frozen=True)
 class PolyParams:
     degree: int = 2
-    fit_on: str = "prefix"
+    fit_on: str = "pooled"
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,8 @@ def _coerce(key: str, value, kind):
         if not isinstance(value, list):
             raise LcpipeError(f"{key}: {value!r} is not a list; write e.g. {key.split('.')[-1]}: [a, b]")
         return [_coerce(f"{key}[{i}]", v, item_kind) for i, v in enumerate(value)]
+    if kind is float and isinstance(value, str) and YAML11_FLOAT.fullmatch(value):
+        value = float(value)  # `1e-3`: a float to YAML 1.2 (and DVC), a string to PyYAML's YAML 1.1
     ok = {
         bool: isinstance(value, bool),
         int: isinstance(value, int) and not isinstance(value, bool),
@@ -179,17 +185,23 @@ def _positive(params: object, section: str, *names: str) -> None:
         _require(value > 0, f"{section}.{name}", value, "it must be > 0")
 
 
-def _subset(key: str, values: list, choices) -> None:
+def _distinct(key: str, values: list) -> None:
     _require(len(values) > 0, key, values, "give at least one")
-    for v in values:
-        _choice(key, v, choices)
     _require(len(set(values)) == len(values), key, values, "list each entry once")
 
 
-def validate(p: Params) -> Params:
-    """Cross-check values and sections; raise LcpipeError naming the first bad key."""
-    from lcpipe.forecasting.predictors import PREDICTORS  # late: predictors import torch
+def _subset(key: str, values: list, choices) -> None:
+    _distinct(key, values)
+    for v in values:
+        _choice(key, v, choices)
 
+
+def validate(p: Params) -> Params:
+    """Cross-check values and sections; raise LcpipeError naming the first bad key.
+
+    Predictor names are checked against the registry by the check_params stage
+    (pipeline/params_check.py): config stays free of the predictors, so that editing one never
+    reruns training."""
     _choice("data.dataset", p.data.dataset, DATASETS)
     _require(0 < p.data.test_fraction < 1, "data.test_fraction", p.data.test_fraction,
              "it must lie strictly between 0 and 1")
@@ -220,7 +232,7 @@ def validate(p: Params) -> Params:
     _require(0 < f.smooth <= 1, "features.smooth", f.smooth, "it must lie in (0, 1]; 1 = no smoothing")
 
     _choice("predict.target", p.predict.target, t.archs)
-    _subset("predict.predictors", p.predict.predictors, PREDICTORS)
+    _distinct("predict.predictors", p.predict.predictors)
     check_cutoff("predict.cutoff", p.predict.cutoff, f.window, t.epochs)
 
     _require(0 <= p.poly.degree <= 10, "poly.degree", p.poly.degree, "it must lie in [0, 10]")
@@ -230,7 +242,7 @@ def validate(p: Params) -> Params:
              "it must be >= 0 (0 = the target's prefix alone)")
     _subset("parametric.families", p.parametric.families, CURVE_FAMILIES)
 
-    _subset("sweep.predictors", p.sweep.predictors, PREDICTORS)
+    _distinct("sweep.predictors", p.sweep.predictors)
     _require(len(p.sweep.cutoffs) > 0, "sweep.cutoffs", p.sweep.cutoffs, "give at least one")
     for c in p.sweep.cutoffs:
         check_cutoff("sweep.cutoffs", c, f.window, t.epochs)

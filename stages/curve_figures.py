@@ -4,6 +4,4 @@ from lcpipe.pipeline import stages
 from lcpipe.pipeline.entry import run_stage
 
 if __name__ == "__main__":
-    run_stage(stages.curve_figures, __doc__,
-              curves_dir="data/curves",
-              plots_dir="metrics/plots/curves")
+    run_stage(stages.curve_figures, __doc__)

@@ -4,8 +4,4 @@ from lcpipe.pipeline import stages
 from lcpipe.pipeline.entry import run_stage
 
 if __name__ == "__main__":
-    run_stage(stages.evaluate, __doc__,
-              curves_dir="data/curves",
-              predictions_dir="data/predictions",
-              metrics_out="metrics/evaluate.json",
-              plots_dir="metrics/plots/forecast")
+    run_stage(stages.evaluate, __doc__)

@@ -4,6 +4,4 @@ from lcpipe.pipeline import stages
 from lcpipe.pipeline.entry import run_stage
 
 if __name__ == "__main__":
-    run_stage(stages.fit_learned, __doc__,
-              windows="data/windows/windows.npz",
-              out_dir="data/predictors")
+    run_stage(stages.fit_learned, __doc__)

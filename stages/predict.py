@@ -4,7 +4,4 @@ from lcpipe.pipeline import stages
 from lcpipe.pipeline.entry import run_stage
 
 if __name__ == "__main__":
-    run_stage(stages.predict, __doc__,
-              curves_dir="data/curves",
-              predictors_dir="data/predictors",
-              out_dir="data/predictions")
+    run_stage(stages.predict, __doc__)

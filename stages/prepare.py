@@ -4,4 +4,4 @@ from lcpipe.pipeline import stages
 from lcpipe.pipeline.entry import run_stage
 
 if __name__ == "__main__":
-    run_stage(stages.prepare, __doc__, out="data/prepared/dataset.npz")
+    run_stage(stages.prepare, __doc__)

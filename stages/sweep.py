@@ -5,10 +5,4 @@ from lcpipe.pipeline import stages
 from lcpipe.pipeline.entry import run_stage
 
 if __name__ == "__main__":
-    run_stage(stages.sweep, __doc__,
-              curves_dir="data/curves",
-              json_out="metrics/sweep.json",
-              results_out="metrics/sweep_results.json",
-              md_out="metrics/sweep.md",
-              plot_out="metrics/plots/sweep.png",
-              decision_out="metrics/decision.json")
+    run_stage(stages.sweep, __doc__)

@@ -8,5 +8,4 @@ from lcpipe.pipeline.entry import run_stage
 from lcpipe.training.run import run_training
 
 if __name__ == "__main__":
-    run_stage(run_training, __doc__, arch=None, prepared="data/prepared/dataset.npz",
-              out_dir="data/curves", checkpoint_dir=".lcpipe/checkpoints")
+    run_stage(run_training, __doc__)

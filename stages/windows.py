@@ -4,6 +4,4 @@ from lcpipe.pipeline import stages
 from lcpipe.pipeline.entry import run_stage
 
 if __name__ == "__main__":
-    run_stage(stages.build_windows, __doc__,
-              curves_dir="data/curves",
-              out="data/windows/windows.npz")
+    run_stage(stages.build_windows, __doc__)

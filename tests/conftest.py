@@ -1,97 +1,11 @@
-"""Shared test helpers: small curves, and a throwaway copy of the project driven by the real dvc."""
+"""Fixtures: a throwaway git+DVC copy of the project, fresh or reproduced once per session
+(the helpers they use live in tests/helpers.py)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
-import numpy as np
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-VENV_BIN = Path(sys.executable).parent
-EXTERNAL_CURVES = ROOT / "tests" / "fixtures" / "cifar10-plain-vs-resnet"
-PROJECT_FILES = ("lcpipe", "stages", "dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", "pyproject.toml")
-
-# Pipeline params small enough for the CPU in seconds: synthetic data, width 4, 8 epochs.
-TINY = {
-    "data.dataset": "synthetic", "data.synthetic_train": 192, "data.synthetic_test": 96,
-    "train.epochs": 8, "train.width": 4, "train.batch_size": 64, "train.lr": 0.02,
-    "features.window": 2, "predict.cutoff": 4, "sweep.cutoffs": [3, 5], "lstm.steps": 20,
-}
-
-
-def learning_curve(n: int, final: float = 0.9, rate: float = 0.15, start: float = 0.1,
-                   noise: float = 0.0, seed: int = 0) -> np.ndarray:
-    """A saturating accuracy curve (fractions) with optional jitter."""
-    t = np.arange(1, n + 1)
-    acc = final - (final - start) * np.exp(-rate * (t - 1))
-    return np.clip(acc + np.random.default_rng(seed).normal(0, noise, n), 0, 1)
-
-
-def set_params(path: Path, overrides: dict) -> None:
-    """Write dotted-key overrides (e.g. {'predict.cutoff': 5}) into a params.yaml."""
-    params = yaml.safe_load(path.read_text())
-    for dotted, value in overrides.items():
-        section, key = dotted.split(".")
-        params[section][key] = value
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
-
-
-class Project:
-    """A git+DVC copy of lcpipe in a temp dir, with helpers that run the real CLIs."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
-                    "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-                    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
-
-    def run(self, *cmd: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
-        proc = subprocess.run(cmd, cwd=self.root, env=self.env, capture_output=True, text=True,
-                              timeout=timeout)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-        return proc
-
-    def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return self.run(str(VENV_BIN / "dvc"), *args, check=check)
-
-    def git(self, *args: str) -> subprocess.CompletedProcess:
-        return self.run("git", *args)
-
-    def set_params(self, **overrides) -> None:
-        set_params(self.root / "params.yaml", {k.replace("__", "."): v for k, v in overrides.items()})
-
-    def commit(self, message: str) -> None:
-        self.git("add", "-A")
-        self.git("commit", "-qm", message)
-
-
-def ran_stages(output: str) -> list[str]:
-    """Stage names from DVC's `Running stage '...'` lines."""
-    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")]
-
-
-def make_project(dest: Path, overrides: dict | None = None) -> Project:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in PROJECT_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dest / name)
-    project = Project(dest)
-    set_params(dest / "params.yaml", {**TINY, **(overrides or {})})
-    project.git("init", "-q")
-    project.dvc("init", "-q")
-    project.dvc("config", "core.analytics", "false")
-    project.commit("lcpipe copy")
-    return project
+from tests.helpers import Project, copy_project, make_project
 
 
 @pytest.fixture
@@ -106,12 +20,6 @@ def _reproduced_once(tmp_path_factory) -> tuple[Project, str]:
     output = project.dvc("repro").stdout
     project.commit("reproduced")
     return project, output
-
-
-def copy_project(source: Project, dest: Path) -> Project:
-    """A copy of a project with its git history and DVC cache: as if it had run `dvc repro` itself."""
-    shutil.copytree(source.root, dest, symlinks=True)
-    return Project(dest)
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
+import dataclasses
+
 import pytest
 import yaml
 
 from lcpipe.config import Params, load_params
 from lcpipe.errors import LcpipeError
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def write(tmp_path, text: str):
@@ -23,6 +25,22 @@ def test_committed_params_are_valid():
     assert p.predict.target in p.train.archs
 
 
+def test_defaults_are_said_once_params_yaml_equals_the_dataclass_defaults():
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    assert raw == dataclasses.asdict(Params()), "params.yaml and config.py defaults disagree"
+    assert load_params(ROOT / "params.yaml") == Params()
+
+
+def test_floats_in_exponent_notation_are_floats(tmp_path):
+    """YAML 1.1 (PyYAML) reads `1e-3` as a string; DVC's YAML 1.2 as a float: both must work."""
+    p = load_params(write(tmp_path, "train:\n  lr: 1e-3\n  weight_decay: 5.0E-4\n"))
+    assert (p.train.lr, p.train.weight_decay) == (0.001, 0.0005)
+    with pytest.raises(LcpipeError, match="train.lr: 'fast' is not a float"):
+        load_params(write(tmp_path, "train:\n  lr: fast\n"))
+    with pytest.raises(LcpipeError, match="train.epochs: '1e2' is not a int"):
+        load_params(write(tmp_path, "train:\n  epochs: 1e2\n"))
+
+
 @pytest.mark.parametrize("section, key, value, message", [
     ("predict", "cutof", 10, r"predict.cutof: unknown key; allowed keys in predict: target, cutoff"),
     ("train", "epochs", "ten", r"train.epochs: 'ten' is not a int"),
@@ -32,7 +50,10 @@ def test_committed_params_are_valid():
     ("train", "batch_size", -1, r"train.batch_size: -1 .* > 0"),
     ("train", "archs", ["resnet34", "resnet35"], r"train.archs: unknown arch 'resnet35'"),
     ("data", "dataset", "mnist", r"data.dataset: 'mnist' .* digits, cifar10, cifar100, synthetic"),
-    ("predict", "predictors", ["poly", "prophet"], r"predict.predictors: 'prophet' .* choose one of"),
+    ("predict", "predictors", ["poly", "poly"], r"predict.predictors: .* list each entry once"),
+    ("sweep", "cutoffs", [5, 50], r"sweep.cutoffs: 50 .* \[5, 49\]"),
+    ("sweep", "cutoffs", [], r"sweep.cutoffs: \[\] .* give at least one"),
+    ("poly", "fit_on", "sources", r"poly.fit_on: 'sources' .* choose one of prefix, pooled"),
     ("predict", "target", "resnet18", r"predict.target: 'resnet18' .* choose one of resnet34"),
     ("predict", "cutoff", 4, r"predict.cutoff: 4 .* \[5, 49\]"),
     ("predict", "cutoff", 50, r"predict.cutoff: 50 .* \[5, 49\]"),

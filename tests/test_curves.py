@@ -3,7 +3,7 @@ import pytest
 
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.curves import COLUMNS, format_rows, read_curve, read_curve_dir, read_curves, write_curve
-from tests.conftest import EXTERNAL_CURVES
+from tests.helpers import EXTERNAL_CURVES
 
 
 def rows(n=3):

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from lcpipe.forecasting.curves import COLUMNS, read_curve
-from tests.conftest import ran_stages
+from tests.helpers import ran_stages
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.conftest import Project, copy_project, ran_stages
+from tests.helpers import Project, copy_project, ran_stages
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ def reproduced(_reproduced_once, tmp_path_factory) -> Project:
 
 def test_exp_run_with_a_new_cutoff_reruns_only_predict_and_evaluate(reproduced):
     out = reproduced.dvc("exp", "run", "-n", "cut5", "-S", "predict.cutoff=5").stdout
-    assert ran_stages(out) == ["predict", "evaluate"]
+    assert ran_stages(out) == ["check_params", "predict", "evaluate"]
     table = reproduced.dvc("exp", "show", "--only-changed", "--csv").stdout
     assert "cut5" in table and "lstm.rmse" in table and "predict.cutoff" in table
     diff = reproduced.dvc("exp", "diff", "HEAD", "cut5").stdout
@@ -67,7 +67,7 @@ def test_collaborator_pulls_instead_of_retraining(reproduced, tmp_path):
     assert "up to date" in clone.dvc("status").stdout
     assert ran_stages(clone.dvc("repro").stdout) == []
     clone.set_params(predict__cutoff=5)
-    assert ran_stages(clone.dvc("repro").stdout) == ["predict", "evaluate"]
+    assert ran_stages(clone.dvc("repro").stdout) == ["check_params", "predict", "evaluate"]
 
     fresh = Project(tmp_path / "c")
     reproduced.run("git", "clone", "-q", str(reproduced.root), str(fresh.root))

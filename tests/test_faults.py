@@ -18,7 +18,7 @@ from lcpipe.config import Params, PredictParams
 from lcpipe.forecasting.curves import format_rows
 from lcpipe.forecasting.predictors.poly import Poly
 from lcpipe.pipeline import stages as pipeline
-from tests.conftest import ROOT, learning_curve
+from tests.helpers import ROOT, learning_curve
 
 FAST = "last_value,source_shift,poly,parametric"
 

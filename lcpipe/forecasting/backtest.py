@@ -6,29 +6,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
-from lcpipe.config import FeatureParams, LstmParams, ParametricParams, PolyParams
+from lcpipe.config import Params
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import scores
 from lcpipe.forecasting.curves import Curve
 from lcpipe.forecasting.features import Series
-from lcpipe.forecasting.predictors import Forecast, Predictor, make
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How predictors are built and what they forecast (the features/poly/lstm params)."""
-
-    features: FeatureParams = FeatureParams()
-    poly: PolyParams = PolyParams()
-    lstm: LstmParams = LstmParams()
-    parametric: ParametricParams = ParametricParams()
-
-    def predictor(self, name: str) -> Predictor:
-        return make(name, poly=self.poly, lstm=self.lstm, features=self.features, parametric=self.parametric)
+from lcpipe.forecasting.predictors import Forecast, Predictor, build
 
 
 def series_of(curve: Curve, metric: str) -> Series:
@@ -48,14 +34,15 @@ def forecast_at(predictor: Predictor, target: Series, cutoff: int) -> Forecast:
     return predictor.forecast(prefix, len(target.acc))
 
 
-def leave_one_out(curves: list[Curve], cutoffs: list[int], predictors: list[str], settings: Settings,
+def leave_one_out(curves: list[Curve], cutoffs: list[int], predictors: list[str], params: Params,
                   targets: list[str] | None = None,
                   progress: Callable[[str], None] = lambda _: None) -> list[dict]:
     """Each target in turn (default: every curve) forecast by predictors fitted on all other curves.
 
-    Returns one row per (target, cutoff, predictor) with its scores as fractions.
+    Predictors are built from `params` (their sections and features.*). Returns one row per
+    (target, cutoff, predictor) with its scores as fractions.
     """
-    metric, window = settings.features.metric, settings.features.window
+    metric, window = params.features.metric, params.features.window
     by_name = {c.name: series_of(c, metric) for c in curves}
     if len(by_name) < 2:
         raise LcpipeError("leave-one-out needs at least two curves (a target and a source)")
@@ -71,7 +58,7 @@ def leave_one_out(curves: list[Curve], cutoffs: list[int], predictors: list[str]
         sources = [s for n, s in by_name.items() if n != name]
         for pname in predictors:
             progress(f"{name}: fitting {pname} on {len(sources)} source curves")
-            predictor = settings.predictor(pname).fit(sources)
+            predictor = build(pname, params).fit(sources)
             for cutoff in cutoffs:
                 fc = forecast_at(predictor, target, cutoff)
                 rows.append({"target": name, "cutoff": cutoff, "predictor": pname,

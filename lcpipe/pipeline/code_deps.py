@@ -7,7 +7,10 @@ a stage reruns when code it runs changes, and only then.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
+
+DOTTED = re.compile(r"lcpipe(\.[A-Za-z_]\w*)+")
 
 
 def _module_file(root: Path, module: str) -> Path | None:
@@ -19,10 +22,13 @@ def _module_file(root: Path, module: str) -> Path | None:
 
 
 def _imports(path: Path) -> set[str]:
-    """Every lcpipe module named by an import in `path`, at any depth of the file."""
+    """Every lcpipe module named by an import in `path`, at any depth of the file, or by a string
+    that is a dotted lcpipe name (the predictor registry's lazy imports)."""
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and DOTTED.fullmatch(node.value):
+            names.add(node.value)
+        elif isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)

@@ -1,5 +1,6 @@
-"""The shared entry point of stages/*.py: paths as command-line options, params validated first,
-input errors as one line and exit 2 (see errors.py)."""
+"""The shared entry point of stages/*.py: params validated first, then the stage function called
+with the paths dvc.yaml's `cmd` gives (the only place they are written); input errors as one
+line and exit 2 (see errors.py)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,11 @@ from lcpipe.errors import exits_cleanly
 
 
 @exits_cleanly
-def run_stage(func: Callable, doc: str, **defaults: str | None) -> None:
-    """Call `func(params, **options)`; each default becomes `--name` (None: required)."""
-    params = inspect.signature(func).parameters
+def run_stage(func: Callable, doc: str) -> None:
+    """Call `func(params, **options)`: each argument after params is a required `--name` option."""
     ap = argparse.ArgumentParser(description=doc)
-    for name, default in defaults.items():
-        kind = Path if params[name].annotation in (Path, "Path") else str
-        ap.add_argument(f"--{name.replace('_', '-')}", type=kind, default=default, required=default is None)
+    for name, arg in list(inspect.signature(func).parameters.items())[1:]:
+        kind = Path if arg.annotation in (Path, "Path") else str
+        ap.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, required=True)
     args = ap.parse_args()
     func(load_params(), **vars(args))

@@ -13,7 +13,6 @@ from lcpipe.atomic import atomic_dir, atomic_path, write_text
 from lcpipe.config import Params
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import (
-    Settings,
     check_cutoff,
     forecast_at,
     leave_one_out,
@@ -25,11 +24,9 @@ from lcpipe.forecasting.curves import Curve, read_curve
 from lcpipe.forecasting.decision import decisions
 from lcpipe.forecasting.decision import markdown as decision_markdown
 from lcpipe.forecasting.features import make_windows
-from lcpipe.forecasting.predictors import Forecast
+from lcpipe.forecasting.predictors import Forecast, build, learned, predictor_class
 from lcpipe.forecasting.scores import score
 from lcpipe.pipeline import plots
-
-LEARNED = ("lstm",)  # predictors whose fitted state the fit stage saves
 
 
 def prepare(p: Params, out: Path) -> None:
@@ -40,10 +37,6 @@ def prepare(p: Params, out: Path) -> None:
     data.save(data.load(d.dataset, seed=d.seed, root=d.root, test_fraction=d.test_fraction,
                         synthetic_train=d.synthetic_train, synthetic_test=d.synthetic_test,
                         synthetic_size=d.synthetic_size), out)
-
-
-def settings_of(p: Params) -> Settings:
-    return Settings(p.features, p.poly, p.lstm, p.parametric)
 
 
 def read_arch_curves(p: Params, curves_dir: Path) -> list[Curve]:
@@ -77,15 +70,15 @@ def fit_learned(p: Params, windows: Path, out_dir: Path) -> None:
     import torch  # here, not at the top: stages that need no torch start seconds faster
 
     with atomic_dir(out_dir) as tmp:
-        for name in LEARNED:
-            predictor = settings_of(p).predictor(name).fit_windows(x, y)
+        for name in learned():
+            predictor = build(name, p).fit_windows(x, y)
             torch.save(predictor.state_dict(), tmp / f"{name}.pt")
 
 
 def load_predictor(p: Params, name: str, predictors_dir: Path, sources):
     """A predictor ready to forecast: learned ones from the fit stage's file, others fitted now."""
-    predictor = settings_of(p).predictor(name)
-    if name not in LEARNED:
+    predictor = build(name, p)
+    if not predictor_class(name).learned:
         return predictor.fit(sources)
     import torch
 
@@ -174,7 +167,7 @@ def sweep(p: Params, curves_dir: Path, json_out: Path, results_out: Path, md_out
     """Stage sweep: every cutoff x every arch held out x every predictor, through leave_one_out;
     plus the decision report (which arch to keep training at each cutoff)."""
     curves = read_arch_curves(p, curves_dir)
-    rows = leave_one_out(curves, p.sweep.cutoffs, p.sweep.predictors, settings_of(p))
+    rows = leave_one_out(curves, p.sweep.cutoffs, p.sweep.predictors, p)
     means = mean_by(rows)
     choices = decisions(rows, {c.name: len(c) for c in curves})
     # metrics files are nested dicts (cutoff -> predictor -> score) so `dvc metrics show/diff`

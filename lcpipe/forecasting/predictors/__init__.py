@@ -1,43 +1,51 @@
-"""Predictors, selected by name. Each module holds one; `make` builds one from settings."""
+"""The predictor registry: name -> class, each imported on first use (so naming or validating
+predictors loads no torch or scipy).
+
+A predictor is built from its own params section, the one named after it (`poly:`, `lstm:`, ...),
+plus the `features` keys its class lists in `uses_features`; one without a section takes no
+arguments. Adding a predictor: its module here, one line in REGISTRY, and when it has
+hyperparameters a params section of the same name (params.yaml and config.py).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from importlib import import_module
+
+from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 
-PREDICTORS = ("poly", "lstm", "last_value", "source_shift", "parametric")
+# name -> "module.Class"; code_deps reads these strings as imports
+REGISTRY = {
+    "poly": "lcpipe.forecasting.predictors.poly.Poly",
+    "lstm": "lcpipe.forecasting.predictors.lstm.LSTM",
+    "last_value": "lcpipe.forecasting.predictors.last_value.LastValue",
+    "source_shift": "lcpipe.forecasting.predictors.source_shift.SourceShift",
+    "parametric": "lcpipe.forecasting.predictors.parametric.Parametric",
+}
+PREDICTORS = tuple(REGISTRY)
 
 
-def make(name: str, *, poly=None, lstm=None, features=None, parametric=None) -> Predictor:
-    """A fresh predictor `name`, configured from the params sections it reads."""
-    if name == "poly":
-        from lcpipe.forecasting.predictors.poly import Poly
-
-        return Poly(poly.degree, poly.fit_on) if poly else Poly()
-    if name == "lstm":
-        from lcpipe.forecasting.predictors.lstm import LSTM
-
-        kw = {}
-        if features:
-            kw.update(window=features.window, inputs=features.inputs, smooth=features.smooth)
-        if lstm:
-            kw.update(hidden=lstm.hidden, layers=lstm.layers, steps=lstm.steps, lr=lstm.lr,
-                      seed=lstm.seed, ensemble=lstm.ensemble)
-        return LSTM(**kw)
-    if name == "last_value":
-        from lcpipe.forecasting.predictors.last_value import LastValue
-
-        return LastValue()
-    if name == "source_shift":
-        from lcpipe.forecasting.predictors.source_shift import SourceShift
-
-        return SourceShift()
-    if name == "parametric":
-        from lcpipe.forecasting.predictors.parametric import Parametric
-
-        return Parametric(parametric.families, parametric.prior_weight) if parametric else Parametric()
-    from lcpipe.errors import LcpipeError
-
-    raise LcpipeError(f"unknown predictor {name!r}; choose from {', '.join(PREDICTORS)}")
+def predictor_class(name: str) -> type[Predictor]:
+    """The class registered as `name`, imported now."""
+    if name not in REGISTRY:
+        raise LcpipeError(f"unknown predictor {name!r}; choose from {', '.join(PREDICTORS)}")
+    module, cls = REGISTRY[name].rsplit(".", 1)
+    return getattr(import_module(module), cls)
 
 
-__all__ = ["PREDICTORS", "Forecast", "Predictor", "make"]
+def build(name: str, params) -> Predictor:
+    """A fresh, unfitted predictor `name` with its hyperparameters from `params` (a config.Params)."""
+    cls = predictor_class(name)
+    section = getattr(params, name, None)
+    kwargs = dataclasses.asdict(section) if section is not None else {}
+    kwargs.update({key: getattr(params.features, key) for key in cls.uses_features})
+    return cls(**kwargs)
+
+
+def learned() -> tuple[str, ...]:
+    """The predictors whose fitting is costly: the fit stage fits and saves them once."""
+    return tuple(name for name in REGISTRY if predictor_class(name).learned)
+
+
+__all__ = ["PREDICTORS", "REGISTRY", "Forecast", "Predictor", "build", "learned", "predictor_class"]

@@ -29,10 +29,15 @@ class Forecast:
 
 
 class Predictor(ABC):
-    """Fit on full source curves once; forecast any target prefix to any horizon."""
+    """Fit on full source curves once; forecast any target prefix to any horizon.
+
+    The scikit-learn convention: `__init__` only stores the hyperparameters it is given (no
+    defaults: those live in params.yaml), `fit` sets the fitted state (names ending in `_`).
+    """
 
     name: str = ""
     learned: bool = False  # True: fitting is costly, the fit stage saves its state
+    uses_features: tuple[str, ...] = ()  # features.* keys passed to __init__ besides its own section
 
     def fit(self, sources: list[Series]) -> Predictor:
         """Learn from the source curves (default: nothing to learn)."""

@@ -35,12 +35,13 @@ class LSTM(Predictor):
     name = "lstm"
     learned = True
 
-    def __init__(self, window: int = 4, inputs: list[str] | None = None, smooth: float = 0.3, hidden: int = 32,
-                 layers: int = 1, steps: int = 300, lr: float = 0.01, seed: int = 0, ensemble: int = 1):
-        self.window, self.inputs, self.smooth = window, list(inputs or ["epoch", "acc", "delta"]), smooth
+    uses_features = ("window", "inputs", "smooth")
+
+    def __init__(self, window: int, inputs: list[str], smooth: float, hidden: int, layers: int, steps: int,
+                 lr: float, seed: int, ensemble: int):
+        self.window, self.inputs, self.smooth = window, inputs, smooth
         self.hidden, self.layers, self.steps, self.lr = hidden, layers, steps, lr
         self.seed, self.ensemble = seed, ensemble
-        self.members: list[NextStep] = []
 
     def _new_member(self) -> NextStep:
         return NextStep(len(self.inputs), self.hidden, self.layers)
@@ -54,7 +55,7 @@ class LSTM(Predictor):
             keep = np.linspace(0, len(x) - 1, MAX_WINDOWS).astype(int)
             x, y = x[keep], y[keep]
         xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-        self.members = []
+        self.members_ = []
         for m in range(self.ensemble):
             torch.manual_seed(self.seed + m)
             net = self._new_member()
@@ -66,13 +67,13 @@ class LSTM(Predictor):
                 loss.backward()
                 opt.step()
                 sched.step()
-            self.members.append(net.eval())
+            self.members_.append(net.eval())
         return self
 
     @torch.no_grad()
     def forecast(self, prefix: Series, horizon: int) -> Forecast:
         k = len(prefix.acc)
-        acc = np.empty((len(self.members), horizon))
+        acc = np.empty((len(self.members_), horizon))
         trend = smooth(prefix.acc, self.smooth)
         acc[:, :k] = trend  # the recursion runs on the trend
         if needs_lr(self.inputs) and (prefix.lr is None or len(prefix.lr) < horizon):
@@ -87,12 +88,12 @@ class LSTM(Predictor):
             delta = np.diff(acc[:, lo:t], axis=1, prepend=before) * DELTA_SCALE
             cols = {"epoch": np.arange(lo + 1, t + 1) / horizon, "acc": acc[:, lo:t], "delta": delta,
                     **{name: v[lo:t] for name, v in extra.items()}}
-            cols = {n: np.broadcast_to(v, (len(self.members), self.window)) for n, v in cols.items()}
+            cols = {n: np.broadcast_to(v, (len(self.members_), self.window)) for n, v in cols.items()}
             x = torch.from_numpy(np.stack([cols[n] for n in self.inputs], axis=-1).astype(np.float32))
-            step = np.array([net(x[i:i + 1]).item() for i, net in enumerate(self.members)])
+            step = np.array([net(x[i:i + 1]).item() for i, net in enumerate(self.members_)])
             acc[:, t] = np.clip(acc[:, t - 1] + step / DELTA_SCALE, 0.0, 1.0)
         future = acc[:, k:]
-        if len(self.members) == 1:
+        if len(self.members_) == 1:
             return Forecast.clipped(future[0])
         # The members agree closely (they saw the same windows), so their spread alone covers
         # ~10 % of actual points. The epoch-to-epoch jitter of the observed prefix around its own
@@ -104,11 +105,11 @@ class LSTM(Predictor):
         return Forecast.clipped(mean, mean - half, mean + half)
 
     def state_dict(self) -> dict:
-        return {"members": [net.state_dict() for net in self.members]}
+        return {"members": [net.state_dict() for net in self.members_]}
 
     def load_state_dict(self, state: dict) -> None:
-        self.members = []
+        self.members_ = []
         for member_state in state["members"]:
             net = self._new_member()
             net.load_state_dict(member_state)
-            self.members.append(net.eval())
+            self.members_.append(net.eval())

@@ -6,7 +6,7 @@ by bounded least squares (cheap, deterministic) and the forecasts are averaged. 
 asymptotes in [0, 1] and fits whose curve leaves [0, 1] before the horizon are dropped, which
 stands in for the paper's priors. x is the 1-based epoch.
 
-By default only the target's prefix is used (the paper's setting). With prior_weight > 0, fit()
+With prior_weight = 0 only the target's prefix is used (the paper's setting). With prior_weight > 0, fit()
 records the mean final accuracy of the source curves and every family is fitted to the prefix
 plus that value as a pseudo-observation at the horizon, worth prior_weight prefix points: a
 prior on where the curve ends. It helps when the sources share the target's task and schedule
@@ -97,15 +97,13 @@ class Parametric(Predictor):
 
     name = "parametric"
 
-    def __init__(self, families: list[str] | None = None, prior_weight: float = 0.0):
-        self.families = list(FAMILIES if families is None else families)
-        self.prior_weight = prior_weight
-        self.anchor: float | None = None
+    def __init__(self, families: list[str], prior_weight: float):
+        self.families, self.prior_weight = families, prior_weight
 
     def fit(self, sources: list[Series]) -> Parametric:
         """Record the sources' mean final accuracy; used only when prior_weight > 0."""
         finals = [s.acc[-1] for s in sources if len(s.acc)]
-        self.anchor = float(np.mean(finals)) if finals else None
+        self.anchor_ = float(np.mean(finals)) if finals else None
         return self
 
     def forecast(self, prefix: Series, horizon: int) -> Forecast:
@@ -123,7 +121,7 @@ class Parametric(Predictor):
         if k < MIN_POINTS:
             return Forecast.clipped(flat, flat, flat)
         hold = max(1, k // 5)
-        prior = {"anchor": self.anchor, "weight": self.prior_weight}
+        prior = {"anchor": self.anchor_, "weight": self.prior_weight}
         curves, errors = [], []
         for name in self.families:
             held = fit_family(name, y[:-hold], horizon, **prior)

@@ -1,7 +1,8 @@
 """The paper's polynomial regression: least squares on (epoch, accuracy), degree `poly.degree`.
 
-fit_on 'prefix' fits the target's observed prefix alone; 'pooled' adds every point of the
-source curves (the other reading of the paper's §2.1).
+fit_on 'pooled' (the default, the paper's §2.1: the polynomial is fitted on the data of
+ResNet-34, ResNet-50 and Plain-34 with the target's first epochs) fits every point of the source
+curves together with the target's observed prefix; 'prefix' fits the prefix alone.
 """
 
 import numpy as np
@@ -13,19 +14,18 @@ from lcpipe.forecasting.predictors.base import Forecast, Predictor
 class Poly(Predictor):
     name = "poly"
 
-    def __init__(self, degree: int = 2, fit_on: str = "prefix"):
+    def __init__(self, degree: int, fit_on: str):
         self.degree, self.fit_on = degree, fit_on
-        self.sources = []
 
     def fit(self, sources):
-        self.sources = list(sources)
+        self.sources_ = list(sources)
         return self
 
     def forecast(self, prefix, horizon):
         k = len(prefix.acc)
         points = [(np.arange(1, k + 1), prefix.acc)]
         if self.fit_on == "pooled":
-            points += [(np.arange(1, len(s.acc) + 1), s.acc) for s in self.sources]
+            points += [(np.arange(1, len(s.acc) + 1), s.acc) for s in self.sources_]
         x = np.concatenate([p[0] for p in points]).astype(float)
         y = np.concatenate([p[1] for p in points])
         degree = min(self.degree, len(np.unique(x)) - 1)  # never more coefficients than points

@@ -16,10 +16,10 @@ class SourceShift(Predictor):
     name = "source_shift"
 
     def fit(self, sources):
-        self.sources = list(sources)
+        self.sources_ = list(sources)
         return self
 
     def forecast(self, prefix, horizon):
-        mean = mean_curve(self.sources, horizon)
+        mean = mean_curve(self.sources_, horizon)
         k = len(prefix.acc)
         return Forecast.clipped(mean[k:] + (prefix.acc[-1] - mean[k - 1]))

@@ -1,0 +1,31 @@
+"""Stage check_params: all of params.yaml validated before any other stage runs.
+
+Every other stage depends on its small, constant output, so `dvc repro` stops here, in its first
+second and before DVC removes any stage's outputs, on an unknown key or a bad value anywhere; and
+a valid change writes the same bytes, so it reruns nothing downstream by itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lcpipe.atomic import write_text
+from lcpipe.config import Params
+from lcpipe.errors import LcpipeError
+from lcpipe.forecasting.predictors import PREDICTORS
+
+OK = "params.yaml is valid\n"
+
+
+def check_predictors(p: Params) -> None:
+    """The predictor lists name registered predictors (config.py checks everything else)."""
+    for key, names in (("predict.predictors", p.predict.predictors), ("sweep.predictors", p.sweep.predictors)):
+        for name in names:
+            if name not in PREDICTORS:
+                raise LcpipeError(f"{key}: {name!r} is not allowed; choose one of {', '.join(PREDICTORS)}")
+
+
+def check_params(p: Params, out: Path) -> None:
+    """`p` was loaded and validated by config.load_params; add the registry's check, write `out`."""
+    check_predictors(p)
+    write_text(out, OK)
