@@ -5,7 +5,7 @@ import torch
 
 from lcpipe.config import TrainParams
 from lcpipe.forecasting.curves import format_rows
-from lcpipe.training import data
+from lcpipe.training import checkpoint, data
 from lcpipe.training.loop import augment, lr_at, train_curve
 
 DS = data.synthetic(0, 96, 48, size=8)
@@ -71,3 +71,25 @@ def test_checkpoint_from_other_params_or_corrupt_is_discarded(tmp_path, capsys):
     ckpt.write_bytes(ckpt.read_bytes()[:100])  # truncated
     rows = train_curve("plain18", DS, TINY, state_hash="new", checkpoint_path=ckpt, log=lambda _: None)
     assert len(rows) == 4 and "unreadable checkpoint" in capsys.readouterr().err
+
+
+def test_checkpoint_from_other_training_code_is_discarded_saying_so(tmp_path, capsys, monkeypatch):
+    ckpt = tmp_path / "ck.pt"
+    key = checkpoint.state_key("plain18", dataclasses.asdict(TINY))
+    with pytest.raises(Interrupt):
+        train_curve("plain18", DS, TINY, state_hash=key, checkpoint_path=ckpt, log=interrupt_after(1))
+    monkeypatch.setattr(checkpoint, "code_hash", lambda: "edited")  # the training code changed
+    lines = []
+    rows = train_curve("plain18", DS, TINY, log=lines.append, checkpoint_path=ckpt,
+                       state_hash=checkpoint.state_key("plain18", dataclasses.asdict(TINY)))
+    assert len(rows) == 4 and not any("resuming" in line for line in lines)
+    assert "written by other training code" in capsys.readouterr().err
+
+
+def test_code_hash_covers_every_module_of_the_training_package(tmp_path):
+    (tmp_path / "nets.py").write_text("WIDTH = 64\n")
+    (tmp_path / "loop.py").write_text("EPOCHS = 1\n")
+    before = checkpoint.code_hash(tmp_path)
+    (tmp_path / "nets.py").write_text("WIDTH = 32\n")
+    assert checkpoint.code_hash(tmp_path) != before
+    assert checkpoint.code_hash() in checkpoint.state_key("resnet18")

@@ -25,7 +25,7 @@ from lcpipe.config import Params, as_dict
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import curves
 from lcpipe.training import data
-from lcpipe.training.checkpoint import params_hash
+from lcpipe.training.checkpoint import state_key
 from lcpipe.training.loop import Dist, pick_device, train_epochs
 from lcpipe.training.nets import build_net, count_params
 
@@ -80,7 +80,7 @@ def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, check
     ds = data.read(prepared)
     recipe = params.train
     shaping = {k: v for k, v in as_dict(recipe).items() if k != "archs"}  # adding an arch keeps checkpoints
-    state_hash = params_hash(arch, as_dict(params.data), shaping, torch.__version__)
+    state_hash = state_key(arch, as_dict(params.data), shaping, torch.__version__)  # + the code's hash
     ckpt = checkpoint_dir / f"{arch}.pt"
     dist, device = _init_dist()
     live = open_live(Path(live_dir) / arch) if dist.rank == 0 else None
