@@ -9,6 +9,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from lcpipe.errors import LcpipeError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -59,3 +61,21 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_output(path: str | os.PathLike, inputs: list[str | os.PathLike], flag: str = "--out") -> None:
+    """Refuse, before any work, an output that cannot be written or would clobber an input: one of
+    the input files, or any file inside an input directory."""
+    path = Path(path).resolve()
+    for given in map(Path, inputs):
+        given = given.resolve()
+        if path == given or given in path.parents:
+            raise LcpipeError(f"{flag} {path} would overwrite the input {given}; write it elsewhere")
+    if path.is_dir():
+        raise LcpipeError(f"{flag} {path} is a directory; give a file name")
+    existing = next(p for p in path.parents if p.exists())
+    if not existing.is_dir():
+        raise LcpipeError(f"{flag} {path}: {existing} is a file, not a directory")
+    target = path if path.exists() else existing
+    if not os.access(target, os.W_OK):
+        raise LcpipeError(f"{flag} {path}: no permission to write {target}")

@@ -1,12 +1,21 @@
-"""`python -m lcpipe evaluate`: lcpipe's predictors on curves that did not come from the pipeline.
+"""`lcpipe` (also `python -m lcpipe`): lcpipe's forecasts on curves that did not come from the pipeline.
 
-    python -m lcpipe evaluate --curves DIR --cutoffs 5,10,20,40 [--target NAME] \
-        [--metric test_acc] [--predictors poly,lstm,last_value,source_shift] --out FILE.json
+    lcpipe forecast --history DIR --runs PATH [PATH ...] --epochs N [--metric test_acc]
+        [--predictor NAME] [--out FILE.json] [--plot FILE.png]
 
-Every *.csv in DIR is read (lcpipe's format or the external epoch,train_loss,train_err,test_err
-one). Each target (NAME, or every curve in turn) is forecast by predictors fitted on the other
-curves; scores go to FILE.json as fractions, tables of mean RMSE/MAE to stdout, and (leave-one-out)
-the decision report: the curves ranked by forecast final accuracy against the true ranking.
+Forecasts runs that are still training from a history of finished curves: where each run ends
+(80 % interval), P(it ends best), and keep or stop. Runs and history are curve files (lcpipe's
+CSV, the external epoch,train_loss,train_err,test_err one), directories of them, or DVCLive
+folders. The table goes to stdout, the same as JSON to FILE.json (fractions).
+
+    lcpipe evaluate --curves DIR --cutoffs 5,10,20,40 [--history DIR] [--target NAME]
+        [--metric test_acc] [--predictors poly,lstm,...] --out FILE.json
+
+Backtests the predictors on finished curves: each target is forecast from its first `cutoff`
+epochs by predictors fitted on the other curves (leave-one-out) or, with --history, on the
+history alone, and scored; tables of mean RMSE/MAE go to stdout. With --history it also reports
+the decision at each cutoff, made as it would be made live: all curves seen to the cutoff at once,
+ranked by forecast final value against the true ranking.
 """
 
 from __future__ import annotations
@@ -19,14 +28,22 @@ from pathlib import Path
 
 import numpy as np
 
-from lcpipe.atomic import write_text
-from lcpipe.config import Params, PredictParams, load_params
-from lcpipe.errors import exits_cleanly
-from lcpipe.forecasting.backtest import leave_one_out, markdown_table
-from lcpipe.forecasting.curves import Curve, read_curve_dir
+from lcpipe.atomic import check_output, write_text
+from lcpipe.config import METRICS, Params, PredictParams, load_params
+from lcpipe.errors import LcpipeError, exits_cleanly
+from lcpipe.forecasting import live
+from lcpipe.forecasting.backtest import backtest, markdown_table
+from lcpipe.forecasting.curves import Curve, read_curve_dir, read_curves
 from lcpipe.forecasting.decision import decisions
 from lcpipe.forecasting.decision import markdown as decision_markdown
 from lcpipe.forecasting.predictors import PREDICTORS
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors as one line, like every other lcpipe error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _int_list(text: str) -> list[int]:
@@ -36,27 +53,51 @@ def _int_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
     if not values:
         raise argparse.ArgumentTypeError("give at least one cutoff")
-    return values
+    return list(dict.fromkeys(values))  # a repeated cutoff would count its rows (and epochs saved) twice
+
+
+def _name(text: str) -> str:
+    if text not in PREDICTORS:
+        raise argparse.ArgumentTypeError(f"unknown predictor {text!r}; choose from {', '.join(PREDICTORS)}")
+    return text
 
 
 def _names(text: str) -> list[str]:
-    names = [v.strip() for v in text.split(",") if v.strip()]
-    unknown = [n for n in names if n not in PREDICTORS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"unknown predictor {unknown[0] if unknown else text!r}; "
-                                         f"choose from {', '.join(PREDICTORS)}")
-    return names
+    names = [_name(v.strip()) for v in text.split(",") if v.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"no predictor in {text!r}; choose from {', '.join(PREDICTORS)}")
+    return list(dict.fromkeys(names))
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of epochs")
+    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m lcpipe", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = Parser(prog="lcpipe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
-    ev = sub.add_parser("evaluate", help="leave-one-out forecasts of a directory of curves")
-    ev.add_argument("--curves", type=Path, required=True, help="directory of curve CSV files")
+    fc = sub.add_parser("forecast", help="forecast runs that are still training; which can be stopped")
+    fc.add_argument("--history", type=Path, nargs="+", required=True,
+                    help="finished curves of any length: files, directories of them, DVCLive folders")
+    fc.add_argument("--runs", type=Path, nargs="+", required=True,
+                    help="the partial curves of the runs still training (files, directories, DVCLive folders)")
+    fc.add_argument("--epochs", type=_positive, required=True,
+                    help="planned length of the runs (a run whose own file says otherwise keeps its own)")
+    fc.add_argument("--metric", default="test_acc", choices=METRICS)
+    fc.add_argument("--predictor", type=_name, default=live.DEFAULT_PREDICTOR,
+                    help=f"from {', '.join(PREDICTORS)} (default {live.DEFAULT_PREDICTOR})")
+    fc.add_argument("--out", type=Path, help="results JSON")
+    fc.add_argument("--plot", type=Path, help="figure of every run's prefix, forecast and 80 %% band (PNG)")
+
+    ev = sub.add_parser("evaluate", help="backtest forecasts of finished curves (leave-one-out or from a history)")
+    ev.add_argument("--curves", type=Path, required=True, help="directory of curve files")
     ev.add_argument("--cutoffs", type=_int_list, required=True, help="e.g. 5,10,20,40")
+    ev.add_argument("--history", type=Path, nargs="+",
+                    help="fit on these finished curves alone; every curve in --curves is then a target")
     ev.add_argument("--target", help="forecast only this curve (file name without .csv)")
-    ev.add_argument("--metric", default=None, choices=("test_acc", "train_acc"))
+    ev.add_argument("--metric", default=None, choices=METRICS)
     ev.add_argument("--predictors", type=_names, default=None,
                     help=f"comma-separated, from {', '.join(PREDICTORS)}")
     ev.add_argument("--params", type=Path, default=None,
@@ -74,38 +115,66 @@ def with_step_lr(curve: Curve, drops: list[int]) -> Curve:
         return curve
     epochs = curve.columns["epoch"]
     lr = 0.1 ** np.array([sum(e > d for d in drops) for e in epochs], dtype=float)
-    return Curve(curve.name, {**curve.columns, "lr": lr})
+    return replace(curve, columns={**curve.columns, "lr": lr})
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def evaluate_command(args: argparse.Namespace) -> list[dict]:
+    check_output(args.out, [args.curves, *(args.history or [])])
     params = load_params(args.params) if args.params else Params()
-    features = replace(params.features, metric=args.metric or params.features.metric)
-    params = replace(params, features=features)
+    params = replace(params, features=replace(params.features, metric=args.metric or params.features.metric))
+    metric = params.features.metric
     predictors = args.predictors or PredictParams().predictors
-    curves = read_curve_dir(args.curves)
+    curves = read_curve_dir(args.curves, metric)
+    history = read_curves(args.history, metric) if args.history else None
     if args.lr_drops:
         curves = [with_step_lr(c, args.lr_drops) for c in curves]
-    rows = leave_one_out(curves, args.cutoffs, predictors, params,
-                         targets=[args.target] if args.target else None,
-                         progress=lambda line: print(line, file=sys.stderr, flush=True))
-    choices = decisions(rows, {c.name: len(c) for c in curves}) if not args.target else []
-    write_text(args.out, json.dumps({"metric": features.metric, "results": rows, "decisions": choices},
-                                    indent=2) + "\n")
+        if history is not None:
+            history = [with_step_lr(c, args.lr_drops) for c in history]
+    rows = backtest(curves, args.cutoffs, predictors, params, history=history,
+                    targets=[args.target] if args.target else None, progress=_progress)
+    # a decision is honest only when no candidate's future shaped another's forecast
+    choices = decisions(rows, {c.name: len(c) for c in curves}) if history and not args.target else []
+    write_text(args.out, json.dumps({"metric": metric, "results": rows, "decisions": choices}, indent=2) + "\n")
     for score in ("rmse", "mae"):
-        print(f"mean {score.upper()} over {len({r['target'] for r in rows})} target(s), "
-              f"accuracy points ({features.metric}):")
+        print(f"mean {score.upper()} over {len({r['target'] for r in rows})} target(s), accuracy points ({metric}):")
         print(markdown_table(rows, score))
     if choices:
-        print("decision: rank the curves by forecast final accuracy")
+        print("decision: all curves seen to the cutoff, ranked by forecast final value (history fitted only)")
         print(decision_markdown(choices))
     return rows
+
+
+def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
+    inputs = [*args.history, *args.runs]
+    for flag, path in (("--out", args.out), ("--plot", args.plot)):
+        if path is not None:
+            check_output(path, inputs, flag)
+    if args.out is not None and args.plot is not None and args.out.resolve() == args.plot.resolve():
+        raise LcpipeError(f"--out and --plot both name {args.out}; give two files")
+    params = replace(Params(), features=replace(Params().features, metric=args.metric))
+    history = read_curves(args.history, args.metric)
+    runs = read_curves(args.runs, args.metric)
+    epochs = live.planned_epochs(runs, args.epochs, min_observed=params.features.window + 1)
+    predictor = live.fitted(args.predictor, params, history, runs)
+    results = live.forecast_runs(predictor, runs, epochs, args.metric)
+    if args.out is not None:
+        write_text(args.out, live.report_json(results, args.metric, args.epochs, args.predictor))
+    if args.plot is not None:
+        from lcpipe.pipeline.live_plot import live_figure  # matplotlib: only when a figure is asked for
+
+        live_figure(args.plot, results, args.metric, args.predictor)
+    print(live.table(results, args.metric), end="")
+    return results
 
 
 @exits_cleanly
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    if args.command == "evaluate":
-        evaluate_command(args)
+    {"evaluate": evaluate_command, "forecast": forecast_command}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -118,6 +118,7 @@ class SweepParams:
     predictors: list[str] = field(
         default_factory=lambda: ["poly", "lstm", "last_value", "source_shift", "parametric"]
     )
+    history: str = "data/history/cifar10-plain-vs-resnet"  # finished curves the decision is forecast from
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from lcpipe.config import Params
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 EXTERNAL_CURVES = ROOT / "tests" / "fixtures" / "cifar10-plain-vs-resnet"
-PROJECT_FILES = ("lcpipe", "stages", "dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", "pyproject.toml")
+PROJECT_FILES = ("lcpipe", "stages", "dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", "pyproject.toml",
+                 "data/history")
 
 # Pipeline params small enough for the CPU in seconds: synthetic data, width 4, 8 epochs.
 TINY = {

@@ -1,6 +1,6 @@
 """Forecast-and-score, the one code path shared by the predict stage, the sweep stage and
-`python -m lcpipe evaluate`: fit every predictor on the sources once per target, forecast the
-target from each cutoff, score against what really happened."""
+`lcpipe evaluate`: fit every predictor on the sources (the other curves, or a history), forecast
+each target from each cutoff, score against what really happened."""
 
 from __future__ import annotations
 
@@ -34,37 +34,51 @@ def forecast_at(predictor: Predictor, target: Series, cutoff: int) -> Forecast:
     return predictor.forecast(prefix, len(target.acc))
 
 
-def leave_one_out(curves: list[Curve], cutoffs: list[int], predictors: list[str], params: Params,
-                  targets: list[str] | None = None,
-                  progress: Callable[[str], None] = lambda _: None) -> list[dict]:
-    """Each target in turn (default: every curve) forecast by predictors fitted on all other curves.
+def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], params: Params,
+             history: list[Curve] | None = None, targets: list[str] | None = None,
+             progress: Callable[[str], None] = lambda _: None) -> list[dict]:
+    """Each target (default: every curve) forecast from its first `cutoff` epochs by predictors
+    fitted on the other curves (leave-one-out), or on `history` alone when given: a new study
+    forecast from an old one, where no target sees another's future.
 
     Predictors are built from `params` (their sections and features.*). Returns one row per
     (target, cutoff, predictor) with its scores as fractions.
     """
     metric, window = params.features.metric, params.features.window
     by_name = {c.name: series_of(c, metric) for c in curves}
-    if len(by_name) < 2:
+    if history is None and len(by_name) < 2:
         raise LcpipeError("leave-one-out needs at least two curves (a target and a source)")
+    if history is not None and not history:
+        raise LcpipeError("the history holds no curves to fit the predictors on")
     for name in targets or []:
         if name not in by_name:
             raise LcpipeError(f"target {name!r} is not among the curves: {', '.join(by_name)}")
     for name in targets or by_name:
         for cutoff in cutoffs:
             check_cutoff(by_name[name], cutoff, window)
+    shared = None if history is None else [series_of(c, metric) for c in history]
+    fitted: dict[tuple, Predictor] = {}
     rows = []
     for name in targets or list(by_name):
         target = by_name[name]
-        sources = [s for n, s in by_name.items() if n != name]
+        sources = shared if shared is not None else [s for n, s in by_name.items() if n != name]
         for pname in predictors:
-            progress(f"{name}: fitting {pname} on {len(sources)} source curves")
-            predictor = build(pname, params).fit(sources)
+            key = (pname,) if shared is not None else (pname, name)  # one fit serves every target
+            if key not in fitted:
+                progress(f"{name}: fitting {pname} on {len(sources)} source curves")
+                fitted[key] = build(pname, params).fit(sources)
             for cutoff in cutoffs:
-                fc = forecast_at(predictor, target, cutoff)
+                fc = forecast_at(fitted[key], target, cutoff)
                 rows.append({"target": name, "cutoff": cutoff, "predictor": pname,
                              **scores.score(target.acc[cutoff:], fc),
-                             "final_actual": float(target.acc[-1]), "final_predicted": float(fc.mean[-1])})
+                             "final_actual": float(target.acc[-1]), "final_predicted": float(fc.mean[-1]),
+                             **_final_interval(fc)})
     return rows
+
+
+def _final_interval(fc: Forecast) -> dict[str, float]:
+    """The 80 % interval at the final epoch, for forecasts that have one (decision.p_best uses it)."""
+    return {} if fc.lower is None else {"final_lower": float(fc.lower[-1]), "final_upper": float(fc.upper[-1])}
 
 
 def mean_by(rows: list[dict], keys: tuple[str, ...] = ("cutoff", "predictor")) -> list[dict]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,11 +93,24 @@ class _Table:
         return self.rows[row][col].strip() if col < len(self.rows[row]) else ""
 
     def number(self, row: int, col: int) -> float | None:
-        text = self.cell(row, col)
+        return _float(self.cell(row, col), self.decimal_comma)
+
+    def numbers(self, col: int) -> np.ndarray:
+        """The column as floats, NaN where a cell is blank or not a number."""
+        cells = [r[col] if col < len(r) else "" for r in self.rows]
+        if self.decimal_comma:
+            cells = [c.replace(",", ".") for c in cells]
         try:
-            return float(text.replace(",", ".") if self.decimal_comma else text)
+            return np.array(cells, dtype=float)  # every cell a number: one C loop
         except ValueError:
-            return None
+            return np.array([np.nan if (v := _float(c, False)) is None else v for c in cells])
+
+
+def _float(text: str, decimal_comma: bool) -> float | None:
+    try:
+        return float(text.replace(",", ".") if decimal_comma else text)
+    except ValueError:
+        return None
 
 
 def _table(path: Path) -> _Table:
@@ -123,13 +135,15 @@ def _epochs(t: _Table) -> np.ndarray:
     col = t.column(*EPOCH_COLUMNS)
     if col is None:
         raise LcpipeError(f"{t.path}: missing column 'epoch'; the header is {', '.join(t.header)}")
-    name, first = t.header[col], t.number(0, col)
-    if first not in (0, 1):
+    name, numbers = t.header[col], t.numbers(col)
+    if numbers[0] not in (0, 1):
         raise LcpipeError(f"{t.path}: line {t.lines[0]}: {name} {t.cell(0, col)!r} where 0 or 1 was expected")
-    for i in range(1, len(t.rows)):
-        if t.number(i, col) != first + i:
-            raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} where {first + i:g} "
-                              f"was expected; {name} counts up by one from the first row's {first:g}")
+    expected = numbers[0] + np.arange(len(numbers))
+    wrong = np.flatnonzero(numbers != expected)
+    if wrong.size:
+        i = int(wrong[0])
+        raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} where {expected[i]:g} "
+                          f"was expected; {name} counts up by one from the first row's {numbers[0]:g}")
     return np.arange(1.0, len(t.rows) + 1)
 
 
@@ -144,18 +158,16 @@ def _metric(t: _Table, metric: str) -> np.ndarray:
         alt = f" (or {error!r})" if error else ""
         raise LcpipeError(f"{t.path}: missing column {metric!r}{alt}, the metric to forecast; "
                           f"the header is {', '.join(t.header)}")
-    name = t.header[col]
-    values = np.empty(len(t.rows))
-    for i in range(len(t.rows)):
-        cell, value = t.cell(i, col), t.number(i, col)
-        where = f"{t.path}: line {t.lines[i]}: column {name!r}"
+    values = t.numbers(col)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        i = int(bad[0])
+        cell, where = t.cell(i, col), f"{t.path}: line {t.lines[i]}: column {t.header[col]!r}"
         if not cell:
             raise LcpipeError(f"{where} is blank; the metric to forecast must be there at every epoch")
-        if value is None:
+        if t.number(i, col) is None:
             raise LcpipeError(f"{where} is {cell!r}, not a number")
-        if not math.isfinite(value):
-            raise LcpipeError(f"{where} is {cell!r}; values must be finite")
-        values[i] = value
+        raise LcpipeError(f"{where} is {cell!r}; values must be finite")
     _check_fractions(t, col, values)
     return 1.0 - values if from_error else values
 
@@ -179,7 +191,7 @@ def _other_columns(t: _Table, skip: set[int]) -> dict[str, np.ndarray]:
     for col, name in enumerate(t.header):
         if col in skip or not name:
             continue
-        values = np.array([np.nan if (v := t.number(i, col)) is None else v for i in range(len(t.rows))])
+        values = t.numbers(col)
         if not np.all(np.isnan(values)):  # a text column such as a timestamp
             out[name.lower()] = values
     return out

@@ -13,15 +13,15 @@ from lcpipe.atomic import atomic_dir, atomic_path, write_text
 from lcpipe.config import Params
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import (
+    backtest,
     check_cutoff,
     forecast_at,
-    leave_one_out,
     markdown_table,
     mean_by,
     series_of,
 )
-from lcpipe.forecasting.curves import Curve, read_curve
-from lcpipe.forecasting.decision import decisions
+from lcpipe.forecasting.curves import Curve, read_curve, read_curve_dir
+from lcpipe.forecasting.decision import EPSILON, decisions
 from lcpipe.forecasting.decision import markdown as decision_markdown
 from lcpipe.forecasting.features import make_windows
 from lcpipe.forecasting.predictors import Forecast, build, learned, predictor_class
@@ -41,7 +41,7 @@ def prepare(p: Params, out: Path) -> None:
 
 def read_arch_curves(p: Params, curves_dir: Path) -> list[Curve]:
     """The curve of every arch in train.archs, in that order."""
-    return [read_curve(Path(curves_dir) / f"{arch}.csv") for arch in p.train.archs]
+    return [read_curve(Path(curves_dir) / f"{arch}.csv", p.features.metric) for arch in p.train.archs]
 
 
 def sources_of(p: Params, curves: list[Curve]):
@@ -162,24 +162,30 @@ def _by_cutoff(entries: list[dict], keys: tuple[str, ...]) -> dict:
     return out
 
 
-def sweep(p: Params, curves_dir: Path, json_out: Path, results_out: Path, md_out: Path,
+def sweep(p: Params, curves_dir: Path, history: Path, json_out: Path, results_out: Path, md_out: Path,
           plot_out: Path, decision_out: Path) -> list[dict]:
-    """Stage sweep: every cutoff x every arch held out x every predictor, through leave_one_out;
-    plus the decision report (which arch to keep training at each cutoff)."""
+    """Stage sweep. Forecast quality: every cutoff x every arch held out x every predictor, fitted
+    on the other archs (leave-one-out, the paper's protocol). The decision, as it would be made
+    live: all archs seen to each cutoff at once, forecast by predictors fitted on the `history`
+    curves alone (finished runs of another study), kept or stopped by P(ends best)."""
+    metric = p.features.metric
     curves = read_arch_curves(p, curves_dir)
-    rows = leave_one_out(curves, p.sweep.cutoffs, p.sweep.predictors, p)
+    rows = backtest(curves, p.sweep.cutoffs, p.sweep.predictors, p)
+    past = read_curve_dir(history, metric)
+    live = backtest(curves, p.sweep.cutoffs, p.sweep.predictors, p, history=past)
     means = mean_by(rows)
-    choices = decisions(rows, {c.name: len(c) for c in curves})
+    choices = decisions(live, {c.name: len(c) for c in curves})
     # metrics files are nested dicts (cutoff -> predictor -> score) so `dvc metrics show/diff`
     # and `dvc exp show` can flatten them into columns; per-target rows go to a plain file
     write_text(json_out, json.dumps(_by_cutoff(means, ("rmse", "mae", "final_abs_err", "coverage80")), indent=2) + "\n")
-    write_text(results_out, json.dumps({"metric": p.features.metric, "results": rows}, indent=2) + "\n")
-    write_text(decision_out, json.dumps(_by_cutoff(choices, ("kendall_tau", "picked_best", "regret", "epochs_saved")),
+    write_text(results_out, json.dumps({"metric": metric, "results": rows, "decision_results": live}, indent=2) + "\n")
+    write_text(decision_out, json.dumps(_by_cutoff(choices, ("kendall_tau", "best_kept", "regret", "epochs_saved")),
                                         indent=2) + "\n")
-    md = (f"# Sweep: each of {len(curves)} archs held out in turn ({p.features.metric})\n\n"
+    md = (f"# Sweep: each of {len(curves)} archs held out in turn ({metric})\n\n"
           f"## Mean RMSE (accuracy points; best in bold)\n\n{markdown_table(rows, 'rmse')}\n"
           f"## Mean MAE (accuracy points)\n\n{markdown_table(rows, 'mae')}\n"
-          f"## Decision: rank the archs by forecast final accuracy\n\n{decision_markdown(choices)}")
+          f"## Decision: all {len(curves)} archs seen to the cutoff, forecast from {len(past)} history curves "
+          f"({history}); stop where P(ends best) < {EPSILON}\n\n{decision_markdown(choices)}")
     write_text(md_out, md)
     plots.sweep_figure(plot_out, means)
     return rows

@@ -1,0 +1,127 @@
+"""Live runs: where runs that are still training will end, and which of them can be stopped.
+
+One predictor is fitted on a history of finished curves and forecasts every run in one batched
+call (Predictor.forecast_many); the keep/stop rule (P(ends best) < EPSILON) is decision.py's.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from lcpipe.config import Params
+from lcpipe.errors import LcpipeError
+from lcpipe.forecasting.curves import Curve
+from lcpipe.forecasting.decision import EPSILON, keep, p_best, std_of
+from lcpipe.forecasting.features import Series
+from lcpipe.forecasting.predictors import Forecast, Predictor, build
+
+DEFAULT_PREDICTOR = "parametric"  # the live forecaster when --predictor is not given
+
+
+@dataclass(frozen=True)
+class RunForecast:
+    """One live run: what was seen, where it ends (80 % interval), P(ends best), the decision."""
+
+    run: str
+    observed: np.ndarray
+    epochs: int
+    forecast: Forecast  # epochs len(observed)+1 .. epochs; empty when the run has finished
+    p_best: float
+    decision: str
+
+    @property
+    def final(self) -> tuple[float, float, float]:
+        """(mean, lower, upper) at the last planned epoch; exact for a finished run."""
+        if not len(self.forecast.mean):
+            last = float(self.observed[-1])
+            return last, last, last
+        fc = self.forecast
+        bands = (fc.lower, fc.upper) if fc.lower is not None else (fc.mean, fc.mean)
+        return float(fc.mean[-1]), float(bands[0][-1]), float(bands[1][-1])
+
+    def as_json(self) -> dict:
+        mean, lower, upper = (round(v, 6) for v in self.final)
+        return {"run": self.run, "observed": len(self.observed),
+                "final": {"mean": mean, "lower": lower, "upper": upper},
+                "p_best": round(self.p_best, 6), "decision": self.decision,
+                "forecast": np.round(self.forecast.mean, 6).tolist()}
+
+
+def planned_epochs(runs: list[Curve], epochs: int, min_observed: int) -> list[int]:
+    """Each run's planned length (its own file's, else `epochs`), after checking that it has
+    observed at least `min_observed` epochs and no more than planned."""
+    names: dict[str, Curve] = {}
+    for run in runs:
+        if run.name in names:
+            raise LcpipeError(f"two runs are named {run.name!r} ({names[run.name].path} and {run.path}); "
+                              "rename one")
+        names[run.name] = run
+    out = []
+    for run in runs:
+        planned = run.planned or epochs
+        source = "its own file" if run.planned else "--epochs"
+        if len(run) > planned:
+            raise LcpipeError(f"{run.path}: {len(run)} epochs observed, more than the {planned} planned by "
+                              f"{source}; give the full planned length")
+        if len(run) < min_observed:
+            raise LcpipeError(f"{run.path}: {len(run)} epochs observed; a forecast needs at least "
+                              f"{min_observed} (features.window + 1)")
+        out.append(planned)
+    return out
+
+
+def fitted(name: str, params: Params, history: list[Curve], runs: list[Curve]) -> Predictor:
+    """Predictor `name` fitted on the history, which must hold none of the runs themselves."""
+    if not history:
+        raise LcpipeError("--history holds no curves; give finished curves to forecast from")
+    past = set(_file_ids(history)) - {None}
+    shared = [r.path for r, key in zip(runs, _file_ids(runs)) if key in past]
+    if shared:
+        raise LcpipeError(f"{shared[0]} is both a live run and a history curve; the history "
+                          "must be finished runs other than the ones forecast")
+    metric = params.features.metric
+    return build(name, params).fit([Series(c.name, c.metric(metric), c.lr) for c in history])
+
+
+def _file_ids(curves: list[Curve]) -> list[tuple[int, int] | None]:
+    """(device, inode) of each curve's file: the same file however its path was written."""
+    return [(st.st_dev, st.st_ino) if (st := c.path and c.path.stat()) else None for c in curves]
+
+
+def forecast_runs(predictor: Predictor, runs: list[Curve], epochs: list[int], metric: str,
+                  epsilon: float = EPSILON) -> list[RunForecast]:
+    """Forecast every run with a fitted `predictor` in one batched call, then decide keep/stop."""
+    series = [Series(r.name, r.metric(metric), r.lr) for r in runs]
+    live = [i for i, (s, n) in enumerate(zip(series, epochs)) if len(s.acc) < n]
+    batched = predictor.forecast_many([series[i] for i in live], [epochs[i] for i in live]) if live else []
+    forecasts = [Forecast(np.empty(0), np.empty(0), np.empty(0))] * len(runs)
+    for i, fc in zip(live, batched, strict=True):
+        forecasts[i] = fc
+    provisional = [RunForecast(s.name, s.acc, n, fc, 0.0, "") for s, fc, n in zip(series, forecasts, epochs)]
+    finals = np.array([r.final for r in provisional])
+    p = p_best(finals[:, 0], std_of(finals[:, 1], finals[:, 2]))
+    return [RunForecast(r.run, r.observed, r.epochs, r.forecast, float(pi), "keep" if k else "stop")
+            for r, pi, k in zip(provisional, p, keep(p, epsilon))]
+
+
+def report_json(results: list[RunForecast], metric: str, epochs: int, predictor: str) -> str:
+    """The --out JSON (the contract in DESIGN.md), one run per line."""
+    head = json.dumps({"metric": metric, "epochs": epochs, "predictor": predictor})
+    runs = ",\n  ".join(json.dumps(r.as_json()) for r in results)
+    return f'{head[:-1]}, "runs": [\n  {runs}\n]}}\n'
+
+
+def table(results: list[RunForecast], metric: str) -> str:
+    """The stdout table: run, epochs seen, final value with 80 % interval, P(ends best), keep/stop."""
+    width = max(3, *(len(r.run) for r in results))
+    lines = [f"{'run':<{width}}  {'epochs seen':>11}  {'final ' + metric + ' [80 % interval]':<30}  "
+             f"{'P(ends best)':>12}  decision"]
+    for r in results:
+        mean, lower, upper = r.final
+        seen = f"{len(r.observed)}/{r.epochs}"
+        lines.append(f"{r.run:<{width}}  {seen:>11}  {f'{mean:.4f} [{lower:.4f}, {upper:.4f}]':<30}  "
+                     f"{r.p_best:>12.3f}  {r.decision}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,44 @@
+"""`lcpipe forecast --plot`: every live run's observed prefix, forecast and 80 % band in one figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from lcpipe.atomic import atomic_path  # noqa: E402
+from lcpipe.forecasting.live import RunForecast  # noqa: E402
+
+LEGEND_MAX = 12  # more runs than this: no legend, it would hide the curves
+
+
+def live_figure(path: str | Path, results: list[RunForecast], metric: str, predictor: str) -> None:
+    """Solid: what each run has shown; dashed: its forecast; shaded: the 80 % band. Runs the rule
+    stops are drawn faint, so the ones worth training stand out."""
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    colors = plt.cm.tab10(np.arange(len(results)) % 10)
+    for r, color in zip(results, colors):
+        alpha = 1.0 if r.decision == "keep" else 0.35
+        k = len(r.observed)
+        ax.plot(np.arange(1, k + 1), r.observed, color=color, alpha=alpha, lw=1.4,
+                label=f"{r.run} ({r.decision}, P best {r.p_best:.2f})")
+        if not len(r.forecast.mean):
+            continue
+        future = np.arange(k, r.epochs + 1)  # from the last observed epoch, so the lines join
+        ax.plot(future, np.r_[r.observed[-1], r.forecast.mean], color=color, alpha=alpha, lw=1.2, ls="--")
+        if r.forecast.lower is not None:
+            ax.fill_between(future[1:], r.forecast.lower, r.forecast.upper, color=color, alpha=0.15 * alpha,
+                            lw=0)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"{metric} (fraction)")
+    ax.set_title(f"Live runs: observed (solid), {predictor} forecast (dashed), 80 % band")
+    ax.grid(alpha=0.3)
+    if len(results) <= LEGEND_MAX:
+        ax.legend(fontsize=7, loc="lower right")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)

@@ -1,0 +1,135 @@
+"""`lcpipe forecast` and `lcpipe evaluate --history` end to end, through the installed console script."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lcpipe.forecasting.curves import format_rows
+from lcpipe.forecasting.decision import EPSILON
+from tests.helpers import VENV_BIN, learning_curve
+
+LCPIPE = str(VENV_BIN / "lcpipe")
+
+
+def lcpipe(*args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([LCPIPE, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def lcpipe_csv(acc) -> str:
+    return format_rows([{"epoch": e, "train_loss": float("nan"), "train_acc": float(a), "test_loss": 1.0,
+                         "test_acc": float(a), "lr": 0.1} for e, a in enumerate(acc, start=1)])
+
+
+@pytest.fixture
+def study(tmp_path) -> Path:
+    """A history of 6 finished 60-epoch curves, and 3 runs at epoch 15 of 40 in three formats:
+    lcpipe's CSV, the external epoch/err one (epoch from 0), and a DVCLive folder."""
+    history = tmp_path / "history"
+    history.mkdir()
+    for i in range(6):
+        (history / f"old{i}.csv").write_text(lcpipe_csv(learning_curve(60, final=0.80 + 0.02 * i, seed=i)))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "good.csv").write_text(lcpipe_csv(learning_curve(40, final=0.92, rate=0.2, noise=0.003)[:15]))
+    bad = learning_curve(40, final=0.55, rate=0.2, noise=0.003, seed=2)[:15]
+    (runs / "bad.CSV").write_text("epoch,train_loss,train_err,test_err\n" +
+                                  "".join(f"{e},1.0,{1 - a},{1 - a}\n" for e, a in enumerate(bad)))
+    metrics = runs / "mid" / "plots" / "metrics"
+    metrics.mkdir(parents=True)
+    mid = learning_curve(40, final=0.75, rate=0.2, noise=0.003, seed=3)[:15]
+    (metrics / "test_acc.tsv").write_text("timestamp\tstep\ttest_acc\n" +
+                                          "".join(f"{1700000000 + e}\t{e}\t{a}\n" for e, a in enumerate(mid)))
+    return tmp_path
+
+
+def test_forecast_writes_the_json_contract_the_table_and_the_plot(study):
+    proc = lcpipe("forecast", "--history", "history", "--runs", "runs", "--epochs", 40,
+                  "--out", "out/forecast.json", "--plot", "out/forecast.png", cwd=study)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((study / "out" / "forecast.json").read_text())
+    assert list(report) == ["metric", "epochs", "predictor", "runs"]
+    assert (report["metric"], report["epochs"]) == ("test_acc", 40) and report["predictor"]
+    runs = {r["run"]: r for r in report["runs"]}
+    assert set(runs) == {"good", "bad", "mid"}
+    for r in runs.values():
+        assert list(r) == ["run", "observed", "final", "p_best", "decision", "forecast"]
+        assert r["observed"] == 15 and len(r["forecast"]) == 40 - 15
+        assert r["final"]["lower"] <= r["final"]["mean"] <= r["final"]["upper"] <= 1
+        assert r["final"]["mean"] == r["forecast"][-1] and r["decision"] in ("keep", "stop")
+    assert abs(sum(r["p_best"] for r in runs.values()) - 1) < 1e-4
+    assert max(runs.values(), key=lambda r: r["p_best"])["run"] == "good" and runs["good"]["decision"] == "keep"
+    assert all((r["decision"] == "stop") == (r["p_best"] < EPSILON) for r in runs.values())
+
+    header, *rows = proc.stdout.splitlines()
+    assert header.split()[:3] == ["run", "epochs", "seen"] and "P(ends best)" in header
+    assert sorted(row.split()[0] for row in rows) == ["bad", "good", "mid"]
+    assert all(row.split()[1] == "15/40" and row.split()[-1] in ("keep", "stop") for row in rows)
+    assert (study / "out" / "forecast.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_runs_own_planned_length_wins_over_epochs(study):
+    (study / "runs" / "good.json").write_text('{"arch": "good", "epochs": 30}')
+    proc = lcpipe("forecast", "--history", "history", "--runs", "runs/good.csv", "runs/mid", "--epochs", 40,
+                  "--out", "f.json", cwd=study)
+    assert proc.returncode == 0, proc.stderr
+    lengths = {r["run"]: len(r["forecast"]) for r in json.loads((study / "f.json").read_text())["runs"]}
+    assert lengths == {"good": 30 - 15, "mid": 40 - 15}
+
+
+def bad_requests(study: Path):
+    (study / "empty").mkdir()
+    (study / "short").mkdir()
+    (study / "short" / "s.csv").write_text(lcpipe_csv(learning_curve(3)))
+    (study / "a_file").write_text("")
+    base = ["forecast", "--history", "history", "--runs", "runs"]
+    return [
+        ([*base, "--epochs", 10], r"runs/\w+\.\w+: 15 epochs observed, more than the 10 planned by --epochs"),
+        (["forecast", "--history", "empty", "--runs", "runs", "--epochs", 40], r"empty: no \*\.csv curve files"),
+        (["forecast", "--history", "history", "--runs", "short", "--epochs", 40],
+         r"s\.csv: 3 epochs observed; a forecast needs at least 5"),
+        ([*base, "--epochs", 40, "--out", "a_file/out.json"], r"a_file is a file, not a directory"),
+        ([*base, "--epochs", 40, "--out", "runs/good.csv"], r"--out .*good\.csv would overwrite the input"),
+        ([*base, "--epochs", 40, "--plot", "history/p.png"], r"--plot .*p\.png would overwrite the input"),
+        ([*base, "--epochs", 40, "--predictor", "prophet"], r"unknown predictor 'prophet'"),
+        ([*base, "--epochs", 0], r"'0' is not a positive whole number"),
+        (["forecast", "--history", "runs", "--runs", "runs/good.csv", "--epochs", 40],
+         r"good\.csv is both a live run and a history curve"),
+    ]
+
+
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(study):
+    for args, message in bad_requests(study):
+        before = sorted(p.relative_to(study) for p in study.rglob("*"))
+        proc = lcpipe(*args, cwd=study)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr, (args, proc.stderr)
+        assert re.search(message, lines[0]), (args, lines[0])
+        assert sorted(p.relative_to(study) for p in study.rglob("*")) == before, args
+        assert not proc.stdout, args
+
+
+def test_evaluate_with_history_targets_every_curve_and_decides_from_the_history_alone(study):
+    curves = study / "finished"
+    curves.mkdir()
+    for i, final in enumerate((0.9, 0.7, 0.5)):
+        (curves / f"c{i}.csv").write_text(lcpipe_csv(learning_curve(40, final=final, noise=0.003, seed=i)))
+    proc = lcpipe("evaluate", "--curves", curves, "--history", "history", "--cutoffs", "10,20,10",
+                  "--predictors", "last_value,parametric,last_value", "--out", "e.json", cwd=study)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((study / "e.json").read_text())
+    assert len(result["results"]) == 3 * 2 * 2  # targets x distinct cutoffs x distinct predictors
+    assert {r["target"] for r in result["results"]} == {"c0", "c1", "c2"}
+    assert len(result["decisions"]) == 2 * 2
+    assert all(d["best"] == "c0" and d["best_kept"] for d in result["decisions"])
+    assert "decision: all curves seen to the cutoff" in proc.stdout
+
+
+def test_evaluate_checks_out_before_any_work(study):
+    proc = lcpipe("evaluate", "--curves", "history", "--cutoffs", "10", "--out", "history/old0.csv", cwd=study)
+    assert proc.returncode == 2 and "would overwrite the input" in proc.stderr
+    assert "fitting" not in proc.stderr and (study / "history" / "old0.csv").read_text().startswith("epoch,")
