@@ -22,7 +22,6 @@ import argparse
 import itertools
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,16 +39,9 @@ CORPUS = [ROOT.parent / "shared" / "curves" / "dev", ROOT.parent / "shared" / "c
 CUTOFFS = (5, 10, 20, 40)
 DEFAULT = "auto"
 REFERENCES = ("last_value", "source_shift", "pow3")
-GRID = {"recency": (2.0, 5.0, 10.0), "similarity": (0.5, 2.0, 8.0)}
+GRID = {"recency": (2.0, 5.0, 10.0), "similarity": (0.5, 2.0, 8.0), "smooth": (1, 5, 9)}
 SCALES = tuple(np.round(np.arange(0.5, 2.01, 0.05), 2))
 QUICK = {"groups": 4, "cutoffs": (10, 20), "predictors": ("auto", "last_value", "source_shift")}
-
-
-@dataclass
-class Forecasts:
-    """Every (group, target, cutoff) forecast of one predictor setting."""
-
-    rows: list[dict]
 
 
 def groups_of(dirs: list[Path], metric: str) -> dict[str, dict[str, np.ndarray]]:
@@ -70,15 +62,15 @@ def make(name: str, params: Params, **settings):
     return build(name, params)
 
 
-def backtest(groups, name, params, cutoffs, skipped, **settings) -> list[dict]:
-    """Leave-one-out inside each group: one row per (group, target, cutoff)."""
+def backtest(groups, name, params, cutoffs, history=None, **settings) -> list[dict]:
+    """Leave-one-out inside each group: one row per (group, target, cutoff). With `history`
+    (group -> curves), the sources are those curves instead of the group's other runs."""
     rows = []
     for group, curves in groups.items():
         for target, acc in curves.items():
-            sources = [Series(n, a) for n, a in curves.items() if n != target]
-            predictor = make(name, params, **settings).fit(sources)
+            pool = history[group] if history else {n: a for n, a in curves.items() if n != target}
+            predictor = make(name, params, **settings).fit([Series(n, a) for n, a in pool.items()])
             fitting = [c for c in cutoffs if c < len(acc)]
-            skipped[(name, group)] = skipped.get((name, group), 0) + len(cutoffs) - len(fitting)
             fcs = predictor.forecast_many([Series(target, acc[:c]) for c in fitting], [len(acc)] * len(fitting))
             for c, fc in zip(fitting, fcs, strict=True):
                 rows.append({"group": group, "target": target, "cutoff": c, "actual": acc[c:], "mean": fc.mean,
@@ -136,6 +128,17 @@ def choose_auto(results: dict, groups: list[str], cutoffs) -> tuple[list[dict], 
     return scored, chosen
 
 
+def other_lengths(groups, params, cutoffs, in_group: dict) -> str:
+    """`auto` at params.yaml's settings with a history of the *other* groups only (other lengths,
+    recipes and datasets, put on normalised time) against its in-group leave-one-out score."""
+    history = {g: {f"{o}/{n}": a for o, curves in groups.items() if o != g for n, a in curves.items()}
+               for g in groups}
+    rows = backtest(groups, DEFAULT, params, cutoffs, history=history)
+    cells = [f"c{c}: {summarise(rows, c)['rmse']:.2f} (in-group {in_group[c]['rmse']:.2f}, "
+             f"cov80 {summarise(rows, c)['cov80']:.2f})" for c in cutoffs]
+    return f"{DEFAULT} from other groups only (history of other lengths), RMSE: " + " | ".join(cells)
+
+
 def table(title: str, summaries: dict[str, dict], cutoffs) -> str:
     lines = [title, f"{'predictor':14s} " + " ".join(f"{'c' + str(c) + ' RMSE':>9s} {'MAE':>5s} {'tau':>5s} "
                                                     f"{'regret':>6s} {'cov80':>5s}" for c in cutoffs)]
@@ -160,17 +163,17 @@ def main() -> None:
         cutoffs, names = QUICK["cutoffs"], list(QUICK["predictors"])
     print(f"{sum(map(len, groups.values()))} curves in {len(groups)} groups; cutoffs {list(cutoffs)}",
           file=sys.stderr)
-    skipped: dict = {}
+    skipped = sum(c >= len(acc) for curves in groups.values() for acc in curves.values() for c in cutoffs)
     results = {}
     for name in names:
         print(f"backtesting {name} ...", file=sys.stderr, flush=True)
         if name == DEFAULT:
-            grid = {tuple(zip(GRID, values)): backtest(groups, name, params, cutoffs, skipped,
+            grid = {tuple(zip(GRID, values)): backtest(groups, name, params, cutoffs,
                                                        **dict(zip(GRID, values)), interval_scale=1.0)
                     for values in itertools.product(*GRID.values())}
             results[name], chosen = choose_auto(grid, list(groups), cutoffs)
         else:
-            results[name] = backtest(groups, name, params, cutoffs, skipped)
+            results[name] = backtest(groups, name, params, cutoffs)
     summaries = {n: {c: summarise(rows, c) for c in cutoffs} for n, rows in results.items()}
     print(table("## all groups (RMSE, MAE, regret in accuracy points; tau and cov80 as fractions)",
                 summaries, cutoffs))
@@ -194,9 +197,9 @@ def main() -> None:
         print(f"\n{DEFAULT} settings chosen leave-one-group-out: "
               + "; ".join(f"{dict(s)} for {sum(tuple(v.items()) == s for v in chosen.values())} group(s)"
                           for s in settings))
-    skip = {n: sum(v for (p, _), v in skipped.items() if p == n) for n in names}
-    print(f"skipped (cutoff at or past the curve's end): {skip.get(DEFAULT, max(skip.values(), default=0))} "
-          f"target-cutoff pairs per predictor")
+    print(f"skipped (cutoff at or past the curve's end): {skipped} (target, cutoff) pairs of each predictor")
+    if DEFAULT in results and not args.quick:
+        print(other_lengths(groups, params, cutoffs, summaries[DEFAULT]))
     print(f"elapsed {time.perf_counter() - start:.0f} s", file=sys.stderr)
     if DEFAULT in results and refs:
         ratios = [summaries[DEFAULT][c]["rmse"] / min(summaries[r][c]["rmse"] for r in refs) for c in cutoffs]

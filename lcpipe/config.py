@@ -86,7 +86,7 @@ class PredictParams:
     target: str = "plain50"
     cutoff: int = 20
     predictors: list[str] = field(
-        default_factory=lambda: ["poly", "lstm", "last_value", "source_shift", "parametric"]
+        default_factory=lambda: ["auto", "poly", "lstm", "last_value", "source_shift", "parametric"]
     )
 
 
@@ -103,6 +103,16 @@ class ParametricParams:
 
 
 @dataclass(frozen=True)
+class AutoParams:
+    """The default forecaster's settings, chosen leave-one-group-out by bench/forecast_quality.py."""
+
+    recency: float = 5.0
+    similarity: float = 8.0
+    smooth: int = 5
+    interval_scale: float = 0.75
+
+
+@dataclass(frozen=True)
 class LstmParams:
     hidden: int = 32
     layers: int = 1
@@ -116,7 +126,7 @@ class LstmParams:
 class SweepParams:
     cutoffs: list[int] = field(default_factory=lambda: [5, 10, 20, 30, 40])
     predictors: list[str] = field(
-        default_factory=lambda: ["poly", "lstm", "last_value", "source_shift", "parametric"]
+        default_factory=lambda: ["auto", "poly", "lstm", "last_value", "source_shift", "parametric"]
     )
     history: str = "data/history/cifar10-plain-vs-resnet"  # finished curves the decision is forecast from
 
@@ -130,6 +140,7 @@ class Params:
     poly: PolyParams = field(default_factory=PolyParams)
     lstm: LstmParams = field(default_factory=LstmParams)
     parametric: ParametricParams = field(default_factory=ParametricParams)
+    auto: AutoParams = field(default_factory=AutoParams)
     sweep: SweepParams = field(default_factory=SweepParams)
 
 
@@ -242,6 +253,8 @@ def validate(p: Params) -> Params:
     _require(p.parametric.prior_weight >= 0, "parametric.prior_weight", p.parametric.prior_weight,
              "it must be >= 0 (0 = the target's prefix alone)")
     _subset("parametric.families", p.parametric.families, CURVE_FAMILIES)
+    _positive(p.auto, "auto", "recency", "smooth", "interval_scale")
+    _require(p.auto.similarity >= 0, "auto.similarity", p.auto.similarity, "it must be >= 0 (0 = plain mean)")
 
     _distinct("sweep.predictors", p.sweep.predictors)
     _require(len(p.sweep.cutoffs) > 0, "sweep.cutoffs", p.sweep.cutoffs, "give at least one")

@@ -6,11 +6,13 @@ log-error space, log(1 - acc), with recent epochs weighted most. Its remaining e
 same way, are one analog forecast: the history curve brings the shape (plateaus, the jump after an
 lr drop, late overfitting), the target its own level. The forecast is the mean of the analogs,
 weighted by how closely each followed the prefix; the 80 % band is their spread plus the target's
-own jitter around them, times a scale calibrated to cover 80 % of the actual points.
+own jitter around them, times a scale calibrated to cover 80 % of the actual points. History
+curves are smoothed first (a centred moving average: they are finished, so the future may be
+used), so that their epoch-to-epoch jitter does not pass into the forecast.
 
 Why log-error: two runs of one recipe tend to keep the *ratio* of their errors, not their
 difference, so a run at 20 % error where its analog was at 25 % ends near 0.8 x the analog's
-final error. The settings (recency, similarity, interval_scale) are chosen by leave-one-group-out
+final error. The settings (recency, similarity, smooth, interval_scale) are chosen by leave-one-group-out
 on the development corpus: `python bench/forecast_quality.py`.
 """
 
@@ -42,16 +44,27 @@ def log_error(acc: np.ndarray) -> np.ndarray:
     return np.log(np.clip(1.0 - acc, ERROR_FLOOR, 1.0))
 
 
+def centred_mean(values: np.ndarray, width: int) -> np.ndarray:
+    """Moving average over `width` epochs centred on each one (narrower at the ends)."""
+    half = width // 2
+    total = np.concatenate([[0.0], np.cumsum(values)])
+    i = np.arange(len(values))
+    lo, hi = np.maximum(0, i - half), np.minimum(len(values), i + half + 1)
+    return (total[hi] - total[lo]) / (hi - lo)
+
+
 class Auto(Predictor):
     """Analog forecaster: `recency` is the half-life (epochs) of the prefix weights, `similarity`
-    how sharply the analogs that fit the prefix best dominate (0: plain mean), `interval_scale`
-    the calibration of the 80 % band."""
+    how sharply the analogs that fit the prefix best dominate (0: plain mean), `smooth` the width
+    (epochs) of the history curves' moving average (1: raw), `interval_scale` the calibration of
+    the 80 % band."""
 
     name = "auto"
 
-    def __init__(self, recency: float, similarity: float, interval_scale: float):
+    def __init__(self, recency: float, similarity: float, smooth: int, interval_scale: float):
         self.recency = recency
         self.similarity = similarity
+        self.smooth = smooth
         self.interval_scale = interval_scale
 
     def fit(self, sources: list[Series]) -> Auto:
@@ -86,7 +99,8 @@ class Auto(Predictor):
     def _history_on(self, horizon: int) -> np.ndarray:
         """Log-error of every history curve on this horizon's time axis, (curves, horizon), cached."""
         if horizon not in self._axes:
-            self._axes[horizon] = np.stack([log_error(on_time_axis(h, horizon)) for h in self.history_])
+            self._axes[horizon] = np.stack([centred_mean(log_error(on_time_axis(h, horizon)), self.smooth)
+                                            for h in self.history_])
         return self._axes[horizon]
 
     def _forecast_block(self, y: np.ndarray, horizon: int) -> list[Forecast]:
