@@ -5,7 +5,6 @@ Kill-and-resume with real processes lives in test_pipeline_dvc.py and test_train
 import json
 import re
 import string
-import time
 from pathlib import Path
 
 import numpy as np
@@ -85,14 +84,14 @@ def test_hostile_curve_files_give_a_clear_error_or_a_valid_result(tmp_path, caps
         assert re.search(r"^error: .+", err, re.M), err
 
 
-def test_a_hundred_thousand_epochs_do_not_hang(tmp_path, capsys):
+def test_a_hundred_thousand_epochs_are_forecast(tmp_path, capsys):
+    """Its time budget is checked in bench/latency_budgets.py, not here: no wall clock in tests."""
     curves = tmp_path / "curves"
     curves.mkdir()
     for seed in (1, 2):
         (curves / f"long{seed}.csv").write_text(curve_text(learning_curve(100_000, rate=1e-4, seed=seed)))
-    start = time.perf_counter()
     code, out = run_cli(tmp_path, "--curves", str(curves), "--cutoffs", "1000,50000", "--predictors", FAST)
-    assert code == 0 and time.perf_counter() - start < 120
+    assert code == 0
     assert len(json.loads(out.read_text())["results"]) == 2 * 2 * 4
 
 

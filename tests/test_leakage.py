@@ -1,0 +1,50 @@
+"""No forecast may see the future it forecasts: changing a target's epochs after the cutoff in
+its curve file leaves every registered predictor's forecast bit-identical (the predict stage,
+from the curve files through windows and fit)."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from lcpipe.config import Params
+from lcpipe.forecasting.curves import format_rows
+from lcpipe.forecasting.predictors import PREDICTORS
+from lcpipe.pipeline import stages
+from tests.helpers import learning_curve, with_params
+
+CUTOFF = 12
+FORECAST_COLUMNS = ("epoch", "predicted", "lower", "upper")
+
+
+def write_curve(path, acc):
+    path.write_text(format_rows([{"epoch": e, "train_loss": 1.0, "train_acc": float(a), "test_loss": 1.0,
+                                  "test_acc": float(a), "lr": 0.1} for e, a in enumerate(acc, 1)]))
+
+
+def forecast_of(p, curves, work):
+    """The predict stage's forecast columns, after the windows and fit stages."""
+    stages.build_windows(p, curves, work / "windows.npz")
+    stages.fit_learned(p, work / "windows.npz", work / "predictors")
+    stages.predict(p, curves, work / "predictors", work / "predictions")
+    (name,) = p.predict.predictors
+    with open(work / "predictions" / f"{name}.csv") as fh:
+        return [{k: v for k, v in row.items() if k in FORECAST_COLUMNS} for row in csv.DictReader(fh)]
+
+
+@pytest.mark.parametrize("name", PREDICTORS)
+def test_a_targets_epochs_after_the_cutoff_do_not_change_any_forecast(tmp_path, name):
+    p = with_params(Params(), predict__predictors=[name], predict__cutoff=CUTOFF,
+                    lstm__steps=20, lstm__hidden=8, lstm__ensemble=2)
+    target = learning_curve(40, final=0.85, noise=0.01, seed=9)
+    other_future = target.copy()
+    other_future[CUTOFF:] = np.random.default_rng(1).uniform(0, 1, 40 - CUTOFF)
+    forecasts = []
+    for run, acc in enumerate((target, other_future)):
+        curves = tmp_path / f"curves{run}"
+        curves.mkdir()
+        for i, arch in enumerate(a for a in p.train.archs if a != p.predict.target):
+            write_curve(curves / f"{arch}.csv", learning_curve(40, final=0.8 + 0.05 * i, noise=0.01, seed=i))
+        write_curve(curves / f"{p.predict.target}.csv", acc)
+        forecasts.append(forecast_of(p, curves, tmp_path / f"work{run}"))
+    assert forecasts[0] == forecasts[1] and len(forecasts[0]) == 40 - CUTOFF
