@@ -46,5 +46,5 @@ def test_decision_stops_the_unlikely_runs_and_scores_what_was_kept():
 
 def test_wide_intervals_keep_more_runs_and_lose_nothing():
     rows = [row("a", 0.9, 0.80, band=0.2), row("b", 0.7, 0.95, band=0.2), row("c", 0.5, 0.60, band=0.2)]
-    (d,) = decisions(rows, {"a": 50, "b": 50, "c": 40})
+    (d,) = decisions(rows, {"a": 50, "b": 50, "c": 40}, epsilon=0.05)
     assert d["best_kept"] and d["regret"] == 0.0 and "b" in d["kept"]

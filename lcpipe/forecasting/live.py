@@ -18,7 +18,7 @@ from lcpipe.forecasting.decision import EPSILON, keep, p_best, std_of
 from lcpipe.forecasting.features import Series
 from lcpipe.forecasting.predictors import Forecast, Predictor, build
 
-DEFAULT_PREDICTOR = "parametric"  # the live forecaster when --predictor is not given
+DEFAULT_PREDICTOR = "auto"  # the live forecaster when --predictor is not given
 
 
 @dataclass(frozen=True)
