@@ -1,0 +1,45 @@
+"""The forecasting benchmarks run end to end on tiny inputs and print what the report quotes."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lcpipe.forecasting.curves import format_rows
+from tests.helpers import ROOT, learning_curve
+
+pytestmark = pytest.mark.slow
+
+
+def run(*args: str, cwd: Path) -> str:
+    proc = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_forecast_speed_prints_runs_per_second_and_ends_with_the_speedup(tmp_path):
+    out = run(str(ROOT / "bench" / "forecast_speed.py"), "--sizes", "10,20", "--loop-runs", "10", cwd=tmp_path)
+    rows = [line.split() for line in out.splitlines() if re.fullmatch(r"\s*\d+\s+\S+\s+\S+", line)]
+    assert [r[0] for r in rows] == ["10", "20"] and all(float(r[2]) > 0 for r in rows), out
+    assert re.fullmatch(r"speedup vs per-run loop: \d+\.\d\dx", out.splitlines()[-1]), out
+
+
+def test_early_stopping_replays_each_study_against_the_others(tmp_path):
+    for g, finals in {"a": (0.9, 0.8, 0.7, 0.6), "b": (0.5, 0.7, 0.6, 0.65), "c": (0.8, 0.85, 0.9, 0.7)}.items():
+        (tmp_path / "dev" / g).mkdir(parents=True)
+        for i, final in enumerate(finals):
+            acc = learning_curve(27, final=final, noise=0.005, seed=i)
+            rows = [{"epoch": e, "train_loss": 1.0, "train_acc": float(a), "test_loss": 1.0, "test_acc": float(a),
+                     "lr": 0.1} for e, a in enumerate(acc, start=1)]
+            (tmp_path / "dev" / g / f"run{i}.csv").write_text(format_rows(rows))
+    out = run(str(ROOT / "bench" / "early_stopping.py"), "--dev", "dev", "--plot", "p.png", cwd=tmp_path)
+    names = {"a", "b", "c", "overall"}
+    rows = [line.split() for line in out.splitlines()]
+    table = {r[0]: r[1:] for r in rows if r and r[0] in names}
+    assert set(table) == names and all(len(v) == 10 for v in table.values()), out
+    assert all(v[:2] == ["100.0", "0.00"] for v in table.values())  # train everything: full compute, no regret
+    assert "lower regret than successive halving" in out and (tmp_path / "p.png").stat().st_size > 0
