@@ -1,4 +1,5 @@
-"""Stage `train@<arch>`: train one CNN into data/curves/<arch>.csv + its sidecar JSON.
+"""Stage `train@<arch>`: train one CNN into data/curves/<arch>.csv + .json (the artifact), per-epoch
+DVCLive metrics into dvclive/<arch>/, and wall times into metrics/train/<arch>.json.
 
 With train.devices > 1 the stage relaunches itself through torchrun (one process per device,
 DistributedDataParallel); rank 0 alone writes files.

@@ -92,6 +92,7 @@ def make_project(dest: Path, overrides: dict | None = None) -> Project:
     set_params(dest / "params.yaml", {**TINY, **(overrides or {})})
     project.git("init", "-q")
     project.dvc("init", "-q")
+    shutil.copytree(ROOT / ".dvc" / "plots", dest / ".dvc" / "plots")  # the plot templates
     project.dvc("config", "core.analytics", "false")
     project.commit("lcpipe copy")
     return project

@@ -36,13 +36,15 @@ def forecast_at(predictor: Predictor, target: Series, cutoff: int) -> Forecast:
 
 def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], params: Params,
              history: list[Curve] | None = None, targets: list[str] | None = None,
-             progress: Callable[[str], None] = lambda _: None) -> list[dict]:
+             progress: Callable[[str], None] = lambda _: None,
+             on_forecast: Callable[[str, int, str, Forecast], None] = lambda *_: None) -> list[dict]:
     """Each target (default: every curve) forecast from its first `cutoff` epochs by predictors
     fitted on the other curves (leave-one-out), or on `history` alone when given: a new study
     forecast from an old one, where no target sees another's future.
 
     Predictors are built from `params` (their sections and features.*). Returns one row per
-    (target, cutoff, predictor) with its scores as fractions.
+    (target, cutoff, predictor) with its scores as fractions; `on_forecast(target, cutoff,
+    predictor, forecast)` sees each forecast itself (the sweep draws them).
     """
     metric, window = params.features.metric, params.features.window
     by_name = {c.name: series_of(c, metric) for c in curves}
@@ -69,6 +71,7 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
                 fitted[key] = build(pname, params).fit(sources)
             for cutoff in cutoffs:
                 fc = forecast_at(fitted[key], target, cutoff)
+                on_forecast(name, cutoff, pname, fc)
                 rows.append({"target": name, "cutoff": cutoff, "predictor": pname,
                              **scores.score(target.acc[cutoff:], fc),
                              "final_actual": float(target.acc[-1]), "final_predicted": float(fc.mean[-1]),

@@ -1,4 +1,8 @@
-"""The paper's figures with matplotlib (Agg, no screen), each written atomically as PNG."""
+"""The paper's figures with matplotlib (Agg, no screen), each written atomically as PNG, and the
+long-format CSVs that dvc.yaml's native plots (templates in .dvc/plots/) draw the same figures from.
+
+Every title names the study (dataset, width) and the metric, so a figure read alone says what it shows.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lcpipe.atomic import atomic_path  # noqa: E402
+from lcpipe.atomic import atomic_path, write_text  # noqa: E402
 from lcpipe.forecasting.curves import Curve  # noqa: E402
 from lcpipe.forecasting.predictors import Forecast  # noqa: E402
 
+COLORS = plt.get_cmap("tab10").colors
 LABELS = {"lstm": "LSTM", "poly": "polynomial", "last_value": "last value",
           "source_shift": "mean of sources, shifted", "parametric": "parametric ensemble"}
 
@@ -24,48 +29,138 @@ def _save(fig, path: str | Path) -> None:
     plt.close(fig)
 
 
+def color_of(name: str, names) -> tuple:
+    """A predictor's colour: its place among the figure's predictors sorted by name, so one set
+    of predictors has the same colours in every figure."""
+    return COLORS[sorted(names).index(name) % len(COLORS)]
+
+
+def study_title(dataset: str, width: int) -> str:
+    """How titles name the study: 'digits, width 8'."""
+    return f"{dataset}, width {width}"
+
+
 def forecast_figure(path: str | Path, target: str, actual: np.ndarray, cutoff: int,
-                    forecasts: dict[str, Forecast], metric: str = "test_acc") -> None:
+                    forecasts: dict[str, Forecast], metric: str, study: str) -> None:
     """Fig. 1-2: observed prefix, actual curve, forecast(s) with their bands, cutoff marked."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
+    _draw_forecasts(ax, actual, cutoff, forecasts)
+    ax.set(xlabel="epoch", ylabel=metric.replace("_", " "),
+           title=f"{target} ({study}): {metric} forecast from the first {cutoff} epochs")
+    ax.legend(fontsize=8, loc="lower right")
+    _save(fig, path)
+
+
+def _draw_forecasts(ax, actual: np.ndarray, cutoff: int, forecasts: dict[str, Forecast]) -> None:
     epochs = np.arange(1, len(actual) + 1)
     ax.plot(epochs, actual, color="0.6", lw=1.5, label="actual")
     ax.plot(epochs[:cutoff], actual[:cutoff], color="k", lw=2, label=f"observed (first {cutoff})")
     future = epochs[cutoff:]
     for name, fc in forecasts.items():
-        (line,) = ax.plot(future, fc.mean, lw=1.8, ls="--", label=f"{LABELS.get(name, name)} forecast")
+        color = color_of(name, forecasts)
+        ax.plot(future, fc.mean, lw=1.8, ls="--", color=color, label=f"{LABELS.get(name, name)} forecast")
         if fc.lower is not None:
-            ax.fill_between(future, fc.lower, fc.upper, color=line.get_color(), alpha=0.2,
+            ax.fill_between(future, fc.lower, fc.upper, color=color, alpha=0.2,
                             label=f"{LABELS.get(name, name)} 80 % interval")
     ax.axvline(cutoff, color="r", ls=":", lw=1, label="cutoff")
-    ax.set(xlabel="epoch", ylabel=metric.replace("_", " "), ylim=(0, 1.02),
-           title=f"{target}: forecast from the first {cutoff} epochs")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
-    _save(fig, path)
 
 
-def train_vs_test_figure(path: str | Path, curve: Curve) -> None:
-    """Fig. 3-6: train and test accuracy of one arch per epoch."""
-    fig, ax = plt.subplots(figsize=(6, 3.8))
+def forecast_table(actual: np.ndarray, cutoff: int, forecasts: dict[str, Forecast]) -> str:
+    """Fig. 1-2 as data for .dvc/plots/forecast.json: `epoch,series,kind,value,lower,upper`, one
+    row per epoch of the observed prefix, of the actual curve, and of each predictor's forecast."""
+    lines = ["epoch,series,kind,value,lower,upper"]
+    lines += [f"{e},observed,observed,{float(actual[e - 1])!r},," for e in range(1, cutoff + 1)]
+    lines += [f"{e},actual,actual,{float(actual[e - 1])!r},," for e in range(1, len(actual) + 1)]
+    for name, fc in forecasts.items():
+        for i, mean in enumerate(fc.mean):
+            band = ("", "") if fc.lower is None else (repr(float(fc.lower[i])), repr(float(fc.upper[i])))
+            lines.append(f"{cutoff + 1 + i},{name},forecast,{float(mean)!r},{band[0]},{band[1]}")
+    return "\n".join(lines) + "\n"
+
+
+def train_vs_test_figure(path: str | Path, curve: Curve, study: str) -> None:
+    """Fig. 3-6: train and test accuracy of one arch per epoch, and the two losses below."""
+    fig, (ax, lx) = plt.subplots(2, 1, figsize=(6, 5.2), sharex=True, height_ratios=(3, 2))
     epochs = curve.columns["epoch"]
-    for col, label in (("train_acc", "train accuracy"), ("test_acc", "test accuracy")):
+    for col, label, color in (("train_acc", "train", "C0"), ("test_acc", "test", "C3")):
         if col in curve.columns:
-            ax.plot(epochs, curve.columns[col], lw=1.8, label=label)
-    ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02), title=f"{curve.name}: train vs test accuracy")
-    ax.legend(loc="lower right")
-    ax.grid(alpha=0.3)
+            ax.plot(epochs, curve.columns[col], lw=1.8, color=color, label=f"{label} accuracy")
+    for col, label, color in (("train_loss", "train", "C0"), ("test_loss", "test", "C3")):
+        if col in curve.columns:
+            lx.plot(epochs, curve.columns[col], lw=1.4, color=color, label=f"{label} loss")
+    ax.set(ylabel="accuracy", ylim=(0, 1.02), title=f"{curve.name} ({study}): train vs test accuracy and loss")
+    lx.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log")
+    for a in (ax, lx):
+        a.legend(loc="best", fontsize=8)
+        a.grid(alpha=0.3, which="both")
     _save(fig, path)
 
 
-def sweep_figure(path: str | Path, means: list[dict], score: str = "rmse") -> None:
+def sweep_figure(path: str | Path, means: list[dict], metric: str, study: str, score: str = "rmse") -> None:
     """Mean `score` (accuracy points) against the cutoff, one line per predictor."""
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    for name in dict.fromkeys(r["predictor"] for r in means):
+    names = list(dict.fromkeys(r["predictor"] for r in means))
+    for name in names:
         pts = sorted((r["cutoff"], r[score]) for r in means if r["predictor"] == name)
-        ax.plot([p[0] for p in pts], [p[1] * 100 for p in pts], marker="o", label=LABELS.get(name, name))
-    ax.set(xlabel="cutoff (epochs observed)", ylabel=f"mean {score.upper()} (accuracy points)",
-           yscale="log", title="forecast error vs cutoff, each arch held out in turn")
+        ax.plot([p[0] for p in pts], [p[1] * 100 for p in pts], marker="o", color=color_of(name, names),
+                label=LABELS.get(name, name))
+    ax.set(xlabel="cutoff (epochs observed)", ylabel=f"mean {score.upper()} (accuracy points)", yscale="log",
+           title=f"{study}: {metric} forecast error vs cutoff, each arch held out in turn")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
     _save(fig, path)
+
+
+def sweep_table(path: str | Path, means: list[dict]) -> None:
+    """RMSE/MAE against the cutoff as data (`cutoff,predictor,rmse,mae`) for .dvc/plots/rmse_cutoff.json."""
+    lines = ["cutoff,predictor,rmse,mae"]
+    lines += [f"{r['cutoff']},{r['predictor']},{float(r['rmse'])!r},{float(r['mae'])!r}"
+              for r in sorted(means, key=lambda r: (r["predictor"], r["cutoff"]))]
+    write_text(path, "\n".join(lines) + "\n")
+
+
+def small_multiples_figure(path: str | Path, target: str, actual: np.ndarray,
+                           forecasts: dict[tuple[str, int], Forecast], metric: str, study: str) -> None:
+    """The paper's Fig. 1-2 for every sweep cutoff: one panel per (predictor row, cutoff column)."""
+    names = list(dict.fromkeys(name for name, _ in forecasts))
+    cutoffs = sorted({cutoff for _, cutoff in forecasts})
+    fig, axes = plt.subplots(len(names), len(cutoffs), figsize=(2.6 * len(cutoffs), 2.0 * len(names)),
+                             sharex=True, sharey=True, squeeze=False)
+    for row, name in enumerate(names):
+        for col, cutoff in enumerate(cutoffs):
+            ax = axes[row, col]
+            fc = forecasts[(name, cutoff)]
+            epochs = np.arange(1, len(actual) + 1)
+            ax.plot(epochs, actual, color="0.6", lw=1.2)
+            ax.plot(epochs[:cutoff], actual[:cutoff], color="k", lw=1.8)
+            color = color_of(name, names)
+            ax.plot(epochs[cutoff:], fc.mean, color=color, lw=1.5, ls="--")
+            if fc.lower is not None:
+                ax.fill_between(epochs[cutoff:], fc.lower, fc.upper, color=color, alpha=0.2)
+            ax.axvline(cutoff, color="r", ls=":", lw=0.8)
+            ax.set_ylim(0, 1.02)
+            ax.grid(alpha=0.3)
+            if row == 0:
+                ax.set_title(f"first {cutoff} epochs", fontsize=9)
+            if col == 0:
+                ax.set_ylabel(LABELS.get(name, name), fontsize=9)
+    fig.supxlabel("epoch", fontsize=9)
+    fig.suptitle(f"{target} ({study}): {metric} forecasts from each sweep cutoff "
+                 "(black observed, grey actual, dashed forecast and 80 % band)", fontsize=10)
+    _save(fig, path)
+
+
+def small_multiples_table(actual: np.ndarray, forecasts: dict[tuple[str, int], Forecast]) -> str:
+    """The small multiples as data for .dvc/plots/small_multiples.json:
+    `predictor,cutoff,epoch,actual,predicted,lower,upper`, every epoch of every panel."""
+    lines = ["predictor,cutoff,epoch,actual,predicted,lower,upper"]
+    for (name, cutoff), fc in forecasts.items():
+        for e in range(1, len(actual) + 1):
+            i = e - cutoff - 1
+            pred = ("", "", "") if i < 0 else (
+                repr(float(fc.mean[i])), *(("", "") if fc.lower is None else
+                                            (repr(float(fc.lower[i])), repr(float(fc.upper[i])))))
+            lines.append(f"{name},{cutoff},{e},{float(actual[e - 1])!r},{','.join(pred)}")
+    return "\n".join(lines) + "\n"

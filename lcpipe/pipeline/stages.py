@@ -27,6 +27,7 @@ from lcpipe.forecasting.features import make_windows
 from lcpipe.forecasting.predictors import Forecast, build, learned, predictor_class
 from lcpipe.forecasting.scores import score
 from lcpipe.pipeline import plots
+from lcpipe.progress import say, step
 
 
 def prepare(p: Params, out: Path) -> None:
@@ -71,7 +72,8 @@ def fit_learned(p: Params, windows: Path, out_dir: Path) -> None:
 
     with atomic_dir(out_dir) as tmp:
         for name in learned():
-            predictor = build(name, p).fit_windows(x, y)
+            with step(f"fit: {name} on {len(x)} windows"):
+                predictor = build(name, p).fit_windows(x, y)
             torch.save(predictor.state_dict(), tmp / f"{name}.pt")
 
 
@@ -100,7 +102,8 @@ def predict(p: Params, curves_dir: Path, predictors_dir: Path, out_dir: Path) ->
     check_cutoff(target, cutoff, p.features.window)
     with atomic_dir(out_dir) as tmp:
         for name in p.predict.predictors:
-            fc = forecast_at(load_predictor(p, name, predictors_dir, sources), target, cutoff)
+            with step(f"predict: {name}, {target.name} from its first {cutoff} epochs"):
+                fc = forecast_at(load_predictor(p, name, predictors_dir, sources), target, cutoff)
             table = {"epoch": np.arange(cutoff + 1, len(target.acc) + 1), "actual": target.acc[cutoff:],
                      "predicted": fc.mean}
             if fc.lower is not None:
@@ -126,11 +129,14 @@ def read_prediction(path: Path) -> tuple[np.ndarray, Forecast]:
         raise LcpipeError(f"{path}: cannot read predictions ({exc}); rerun `dvc repro predict`") from None
 
 
-def evaluate(p: Params, curves_dir: Path, predictions_dir: Path, metrics_out: Path, plots_dir: Path) -> dict:
-    """Stage evaluate: scores of every prediction -> metrics JSON; the paper's Fig. 1-2."""
+def evaluate(p: Params, curves_dir: Path, predictions_dir: Path, metrics_out: Path, plots_dir: Path,
+             table_out: Path) -> dict:
+    """Stage evaluate: scores of every prediction -> metrics JSON; the paper's Fig. 1-2 as PNGs
+    and as a table for the native plot."""
     target = series_of(read_curve(Path(curves_dir) / f"{p.predict.target}.csv"), p.features.metric)
     result = {"target": p.predict.target, "cutoff": p.predict.cutoff, "metric": p.features.metric}
     forecasts = {}
+    study = plots.study_title(p.data.dataset, p.train.width)
     with atomic_dir(plots_dir) as tmp:
         for name in p.predict.predictors:
             actual, fc = read_prediction(Path(predictions_dir) / f"{name}.csv")
@@ -138,11 +144,14 @@ def evaluate(p: Params, curves_dir: Path, predictions_dir: Path, metrics_out: Pa
                 raise LcpipeError(f"{predictions_dir}/{name}.csv does not start after cutoff {p.predict.cutoff}; "
                                   "rerun `dvc repro predict`")
             result[name] = {k: round(v, 6) for k, v in score(actual, fc).items()}
+            say(f"evaluate: {name} on {p.predict.target}: rmse {result[name]['rmse']:.4f}, "
+                f"mae {result[name]['mae']:.4f}; drawing its figure")
             forecasts[name] = fc
             plots.forecast_figure(tmp / f"forecast_{name}.png", p.predict.target, target.acc,
-                                  p.predict.cutoff, {name: fc}, p.features.metric)
+                                  p.predict.cutoff, {name: fc}, p.features.metric, study)
         plots.forecast_figure(tmp / "forecast_all.png", p.predict.target, target.acc,
-                              p.predict.cutoff, forecasts, p.features.metric)
+                              p.predict.cutoff, forecasts, p.features.metric, study)
+    write_text(table_out, plots.forecast_table(target.acc, p.predict.cutoff, forecasts))
     write_text(metrics_out, json.dumps(result, indent=2) + "\n")  # last: only after every figure
     return result
 
@@ -151,7 +160,8 @@ def curve_figures(p: Params, curves_dir: Path, plots_dir: Path) -> None:
     """Stage curve_figures: the paper's Fig. 3-6, train vs test accuracy per arch."""
     with atomic_dir(plots_dir) as tmp:
         for curve in read_arch_curves(p, curves_dir):
-            plots.train_vs_test_figure(tmp / f"{curve.name}.png", curve)
+            plots.train_vs_test_figure(tmp / f"{curve.name}.png", curve,
+                                       plots.study_title(p.data.dataset, p.train.width))
 
 
 def _by_cutoff(entries: list[dict], keys: tuple[str, ...]) -> dict:
@@ -163,16 +173,21 @@ def _by_cutoff(entries: list[dict], keys: tuple[str, ...]) -> dict:
 
 
 def sweep(p: Params, curves_dir: Path, history: Path, json_out: Path, results_out: Path, md_out: Path,
-          plot_out: Path, decision_out: Path) -> list[dict]:
+          plot_out: Path, decision_out: Path, rmse_out: Path, forecasts_dir: Path, figures_dir: Path) -> list[dict]:
     """Stage sweep. Forecast quality: every cutoff x every arch held out x every predictor, fitted
     on the other archs (leave-one-out, the paper's protocol). The decision, as it would be made
     live: all archs seen to each cutoff at once, forecast by predictors fitted on the `history`
-    curves alone (finished runs of another study), kept or stopped by P(ends best)."""
+    curves alone (finished runs of another study), kept or stopped by P(ends best). Figures: RMSE
+    against the cutoff (PNG + CSV), and per arch the paper's Fig. 1-2 as small multiples, one
+    panel per cutoff and predictor (PNG + CSV)."""
     metric = p.features.metric
     curves = read_arch_curves(p, curves_dir)
-    rows = backtest(curves, p.sweep.cutoffs, p.sweep.predictors, p)
+    forecasts: dict[str, dict] = {c.name: {} for c in curves}
+    rows = backtest(curves, p.sweep.cutoffs, p.sweep.predictors, p, progress=lambda line: say(f"sweep: {line}"),
+                    on_forecast=lambda target, cutoff, name, fc: forecasts[target].update({(name, cutoff): fc}))
     past = read_curve_dir(history, metric)
-    live = backtest(curves, p.sweep.cutoffs, p.sweep.predictors, p, history=past)
+    live = backtest(curves, p.sweep.cutoffs, p.sweep.predictors, p, history=past,
+                    progress=lambda line: say(f"sweep, decision from {len(past)} history curves: {line}"))
     means = mean_by(rows)
     choices = decisions(live, {c.name: len(c) for c in curves})
     # metrics files are nested dicts (cutoff -> predictor -> score) so `dvc metrics show/diff`
@@ -187,5 +202,14 @@ def sweep(p: Params, curves_dir: Path, history: Path, json_out: Path, results_ou
           f"## Decision: all {len(curves)} archs seen to the cutoff, forecast from {len(past)} history curves "
           f"({history}); stop where P(ends best) < {EPSILON}\n\n{decision_markdown(choices)}")
     write_text(md_out, md)
-    plots.sweep_figure(plot_out, means)
+    study = plots.study_title(p.data.dataset, p.train.width)
+    plots.sweep_figure(plot_out, means, metric, study)
+    plots.sweep_table(rmse_out, means)
+    with atomic_dir(forecasts_dir) as data_tmp, atomic_dir(figures_dir) as fig_tmp:
+        for curve in curves:
+            say(f"sweep: drawing {curve.name}'s forecasts from every cutoff")
+            acc = curve.metric(metric)
+            (data_tmp / f"{curve.name}.csv").write_text(plots.small_multiples_table(acc, forecasts[curve.name]))
+            plots.small_multiples_figure(fig_tmp / f"{curve.name}.png", curve.name, acc, forecasts[curve.name],
+                                         metric, study)
     return rows

@@ -1,0 +1,47 @@
+"""Render DVC's native plots to PNG offline: `python -m lcpipe.pipeline.plots_png [show | diff REV ...]`.
+
+`dvc plots show/diff` writes an HTML page that loads Vega from a CDN; this asks DVC for the same
+Vega-Lite specs (`--json`) and renders each with vl-convert (a dev extra), into dvc_plots/png/.
+Image plots (the stages' own PNGs) are skipped: they are files already.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from lcpipe.errors import LcpipeError, exits_cleanly
+from lcpipe.progress import say
+
+
+def specs(args: list[str]) -> dict[str, dict]:
+    """Plot id -> filled Vega-Lite spec, from `dvc plots <args> --json`."""
+    proc = subprocess.run(["dvc", "plots", *args, "--json"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise LcpipeError(f"dvc plots {' '.join(args)} failed: {proc.stderr.strip().splitlines()[-1:]}")
+    shown = json.loads(proc.stdout)
+    for err in shown.get("errors", []):
+        say(f"warning: {err.get('name')} at {err.get('rev')}: {err.get('msg', '').splitlines()[0]}")
+    return {pid: r["content"] for pid, renders in shown["data"].items() for r in renders if r["type"] == "vega"}
+
+
+@exits_cleanly
+def main(argv: list[str] | None = None) -> None:
+    args = argv if argv is not None else sys.argv[1:]
+    try:
+        import vl_convert
+    except ImportError:
+        raise LcpipeError("vl-convert-python is not installed; pip install -e '.[dev]'") from None
+    out = Path("dvc_plots/png")
+    out.mkdir(parents=True, exist_ok=True)
+    for pid, spec in specs(args or ["show"]).items():
+        path = out / (re.sub(r"[^A-Za-z0-9_.-]+", "_", pid).strip("_") + ".png")
+        path.write_bytes(vl_convert.vegalite_to_png(spec, scale=1.5))
+        say(f"{pid} -> {path}")
+
+
+if __name__ == "__main__":
+    main()
