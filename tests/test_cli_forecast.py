@@ -86,6 +86,9 @@ def bad_requests(study: Path):
     (study / "short").mkdir()
     (study / "short" / "s.csv").write_text(lcpipe_csv(learning_curve(3)))
     (study / "a_file").write_text("")
+    (study / "unfinished").mkdir()
+    (study / "unfinished" / "u.csv").write_text(lcpipe_csv(learning_curve(20)))
+    (study / "unfinished" / "u.json").write_text('{"epochs": 60}')
     base = ["forecast", "--history", "history", "--runs", "runs"]
     return [
         ([*base, "--epochs", 10], r"runs/\w+\.\w+: 15 epochs observed, more than the 10 planned by --epochs"),
@@ -97,6 +100,8 @@ def bad_requests(study: Path):
         ([*base, "--epochs", 40, "--plot", "history/p.png"], r"--plot .*p\.png would overwrite the input"),
         ([*base, "--epochs", 40, "--predictor", "prophet"], r"unknown predictor 'prophet'"),
         ([*base, "--epochs", 0], r"'0' is not a positive whole number"),
+        (["forecast", "--history", "unfinished", "--runs", "runs", "--epochs", 40],
+         r"u\.csv: 20 of its 60 planned epochs; a history curve must be a finished run"),
         (["forecast", "--history", "runs", "--runs", "runs/good.csv", "--epochs", 40],
          r"good\.csv is both a live run and a history curve"),
     ]

@@ -12,7 +12,7 @@ import numpy as np
 from lcpipe.config import Params
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import scores
-from lcpipe.forecasting.curves import Curve
+from lcpipe.forecasting.curves import Curve, check_finished
 from lcpipe.forecasting.features import Series
 from lcpipe.forecasting.predictors import Forecast, Predictor, build
 
@@ -52,6 +52,7 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
         raise LcpipeError("leave-one-out needs at least two curves (a target and a source)")
     if history is not None and not history:
         raise LcpipeError("the history holds no curves to fit the predictors on")
+    check_finished(history or [])
     for name in targets or []:
         if name not in by_name:
             raise LcpipeError(f"target {name!r} is not among the curves: {', '.join(by_name)}")

@@ -267,6 +267,15 @@ def read_curve_dir(directory: str | Path, metric: str = "test_acc") -> list[Curv
     return sorted(curves, key=lambda c: c.name)
 
 
+def check_finished(history: list[Curve]) -> None:
+    """A history holds finished runs: a curve short of the length its own file plans (a run still
+    training, or one stopped early) would teach every forecast to end too soon."""
+    for curve in history:
+        if curve.planned and len(curve) < curve.planned:
+            raise LcpipeError(f"{curve.path}: {len(curve)} of its {curve.planned} planned epochs; a history "
+                              "curve must be a finished run")
+
+
 def read_curves(paths: list[str | Path], metric: str = "test_acc") -> list[Curve]:
     """Curves from any mix of files, directories of curves and DVCLive folders, in the order given."""
     out: list[Curve] = []

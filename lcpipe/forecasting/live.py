@@ -13,7 +13,7 @@ import numpy as np
 
 from lcpipe.config import Params
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.curves import Curve
+from lcpipe.forecasting.curves import Curve, check_finished
 from lcpipe.forecasting.decision import EPSILON, keep, p_best, std_of
 from lcpipe.forecasting.features import Series
 from lcpipe.forecasting.predictors import Forecast, Predictor, build
@@ -77,6 +77,7 @@ def fitted(name: str, params: Params, history: list[Curve], runs: list[Curve]) -
     """Predictor `name` fitted on the history, which must hold none of the runs themselves."""
     if not history:
         raise LcpipeError("--history holds no curves; give finished curves to forecast from")
+    check_finished(history)
     past = set(_file_ids(history)) - {None}
     shared = [r.path for r, key in zip(runs, _file_ids(runs)) if key in past]
     if shared:
