@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from lcpipe.config import Params  # noqa: E402
+from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
 from lcpipe.forecasting.curves import read_curve_dir  # noqa: E402
 from lcpipe.forecasting.decision import kendall_tau  # noqa: E402
 from lcpipe.forecasting.features import Series  # noqa: E402
@@ -160,6 +161,7 @@ def table(title: str, summaries: dict[str, dict], cutoffs) -> str:
     return "\n".join(lines)
 
 
+@exits_cleanly
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="4 groups, cutoffs 10 and 20, auto and references (tests)")
@@ -173,6 +175,9 @@ def main() -> None:
     if args.quick:
         groups = dict(list(groups.items())[:: max(1, len(groups) // QUICK["groups"])][: QUICK["groups"]])
         cutoffs, names = QUICK["cutoffs"], list(QUICK["predictors"])
+    if len(groups) < 2:
+        raise LcpipeError(f"leave-one-group-out needs at least two groups (folders of curves); "
+                          f"{' '.join(map(str, args.corpus))} holds {len(groups)}")
     print(f"{sum(map(len, groups.values()))} curves in {len(groups)} groups; cutoffs {list(cutoffs)}",
           file=sys.stderr)
     skipped = sum(c >= len(acc) for curves in groups.values() for acc in curves.values() for c in cutoffs)
