@@ -132,6 +132,16 @@ class SweepParams:
 
 
 @dataclass(frozen=True)
+class StopParams:
+    """train.stop: a train stage forecasts its own final test accuracy at these epochs and ends
+    early when P(final >= bar) < decision.EPSILON (off while `at` is empty; training/stop.py)."""
+
+    at: list[int] = field(default_factory=list)
+    history: str = "data/history/cifar10-plain-vs-resnet"  # finished curves the forecaster learns from
+    threshold: float = 0.0  # the bar; 0 = the best final accuracy in the history
+
+
+@dataclass(frozen=True)
 class Params:
     data: DataParams = field(default_factory=DataParams)
     train: TrainParams = field(default_factory=TrainParams)
@@ -142,6 +152,7 @@ class Params:
     parametric: ParametricParams = field(default_factory=ParametricParams)
     auto: AutoParams = field(default_factory=AutoParams)
     sweep: SweepParams = field(default_factory=SweepParams)
+    stop: StopParams = field(default_factory=StopParams)
 
 
 def _coerce(key: str, value, kind):
@@ -260,6 +271,12 @@ def validate(p: Params) -> Params:
     _require(len(p.sweep.cutoffs) > 0, "sweep.cutoffs", p.sweep.cutoffs, "give at least one")
     for c in p.sweep.cutoffs:
         check_cutoff("sweep.cutoffs", c, f.window, t.epochs)
+
+    _require(len(set(p.stop.at)) == len(p.stop.at), "stop.at", p.stop.at, "list each epoch once")
+    for epoch in p.stop.at:
+        _require(2 <= epoch < t.epochs, "stop.at", epoch, f"it must lie in [2, train.epochs - 1] = [2, {t.epochs - 1}]")
+    _require(0 <= p.stop.threshold < 1, "stop.threshold", p.stop.threshold,
+             "it must lie in [0, 1); 0 = the best final accuracy in stop.history")
     return p
 
 

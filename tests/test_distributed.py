@@ -19,7 +19,7 @@ def test_two_process_training_writes_one_curve_like_a_single_process_run(project
     curves = project.root / "data" / "curves"
     assert sorted(p.name for p in curves.iterdir() if p.name != ".gitignore") == ["plain34.csv", "plain34.json"]
     two = read_curve(curves / "plain34.csv")
-    assert json.loads((curves / "plain34.json").read_text())["processes"] == 2
+    assert json.loads((project.root / "metrics" / "train" / "plain34.json").read_text())["processes"] == 2
     assert (out.stdout + out.stderr).count("plain34 epoch 3/3") == 1  # rank 0 alone logs
 
     project.set_params(train__devices=1)

@@ -4,7 +4,8 @@ Kept apart from the loop in loop.py: this module decides where files go, which p
 checkpoint hash, and how a torchrun job is set up and torn down. What it writes:
 
 - the curve CSV, the artifact downstream stages read, and its sidecar JSON (the run's planned
-  length): deterministic, so a retrain that reproduces the curve leaves every later stage cached;
+  length; with train.stop, `stopped_at` and every check's forecast): deterministic, so a retrain
+  that reproduces the curve leaves every later stage cached;
 - DVCLive's folder, updated after every epoch, so `dvc exp show` / `dvc plots` see a run while it
   trains (deterministic too: no timestamps);
 - the timings JSON, the one file that varies from machine to machine: no DVC output, no dep.
@@ -24,10 +25,12 @@ from lcpipe.atomic import write_text
 from lcpipe.config import Params, as_dict
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import curves
+from lcpipe.progress import say
 from lcpipe.training import data
 from lcpipe.training.checkpoint import state_key
 from lcpipe.training.loop import Dist, pick_device, train_epochs
 from lcpipe.training.nets import build_net, count_params
+from lcpipe.training.stop import Stopper, Verdict
 
 LIVE_METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "lr")
 
@@ -58,14 +61,21 @@ def open_live(live_dir: Path):
     return Live(str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None)
 
 
-def log_epoch(live, row: dict) -> None:
+def log_epoch(live, row: dict, verdict: Verdict | None) -> None:
     """One epoch into DVCLive, stepped by epoch: per-epoch TSVs plus the summary metrics.json,
-    with the best test accuracy so far next to the latest values."""
+    with the best test accuracy so far next to the latest values, and train.stop's latest check."""
     live.step = row["epoch"]
     for name in LIVE_METRICS:
         live.log_metric(name, row[name])
     best = max(live.summary.get("best_test_acc", 0.0), row["test_acc"])
     live.log_metric("best_test_acc", best, plot=False)
+    if verdict is not None:
+        live.log_metric("stop/bar", verdict.bar, plot=False)
+        live.log_metric("stop/p_reach", verdict.p_reach, plot=False)
+        for key in ("final", "lower", "upper"):
+            live.log_metric(f"stop/forecast_{key}", getattr(verdict, key), plot=False)
+        if verdict.stop:
+            live.log_metric("stop/stopped_at", verdict.epoch, plot=False)
     live.next_step()
 
 
@@ -86,8 +96,9 @@ def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, check
     live = open_live(Path(live_dir) / arch) if dist.rank == 0 else None
     if live is not None:
         live.log_param("epochs", recipe.epochs)  # the planned length, for `lcpipe forecast --runs dvclive/`
+    stopper = Stopper(params.stop, recipe.epochs) if params.stop.at else None
     start = time.perf_counter()
-    rows, seconds = [], []
+    rows, seconds, checks = [], [], []
     try:
         # a resumed run yields its checkpointed epochs first: DVC removed the live folder before
         # the stage started, so they are written again, each once, before training continues
@@ -96,8 +107,16 @@ def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, check
             rows.append(row)
             if took is not None:
                 seconds.append(round(took, 3))
+            # rows are reduced over ranks, so every rank reaches the same verdict and stops alike
+            verdict = stopper.check(rows) if stopper else None
+            if verdict is not None:
+                checks.append(verdict.as_dict())
             if live is not None:
-                log_epoch(live, row)
+                log_epoch(live, row, verdict)
+                if verdict is not None:
+                    say(verdict.line(arch))
+            if verdict is not None and verdict.stop:
+                break
     finally:
         if dist.world > 1:
             torch.distributed.destroy_process_group()
@@ -105,7 +124,10 @@ def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, check
         return
     live.end()
     curves.write_curve(out_dir / f"{arch}.csv", rows)
-    sidecar = {"arch": arch, "dataset": params.data.dataset, "epochs": recipe.epochs}
+    sidecar = {"arch": arch, "dataset": params.data.dataset, "epochs": recipe.epochs}  # planned
+    if stopper:
+        stopped = checks[-1]["epoch"] if checks and checks[-1]["stop"] else None
+        sidecar.update(stopped_at=stopped, stop_checks=checks)
     write_text(out_dir / f"{arch}.json", json.dumps(sidecar, indent=2) + "\n")
     timings = {
         "arch": arch, "torch": torch.__version__, "device": str(device), "processes": dist.world,

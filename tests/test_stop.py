@@ -1,0 +1,63 @@
+"""train.stop: a run forecasts its own final accuracy against a history of finished curves and
+ends early when it cannot reach the best of them (or stop.threshold); the real dvc pipeline then
+runs on the shorter, stopped curves."""
+
+import json
+
+import pytest
+
+from lcpipe.config import StopParams
+from lcpipe.forecasting.curves import read_curve, write_curve
+from lcpipe.forecasting.decision import EPSILON
+from lcpipe.training.stop import Stopper
+from tests.helpers import learning_curve, make_project, ran_stages
+
+ARCHS = ("resnet34", "resnet50", "plain34", "plain50")
+
+
+def write_history(directory, finals=(0.97, 0.95), epochs=8):
+    for i, final in enumerate(finals):
+        acc = learning_curve(epochs, final=final, rate=0.6, start=0.3)
+        write_curve(directory / f"done{i}.csv", [
+            {"epoch": e, "train_loss": 0.5, "train_acc": float(a), "test_loss": 0.5, "test_acc": float(a), "lr": 0.1}
+            for e, a in enumerate(acc, start=1)])
+    return directory
+
+
+def rows_of(acc):
+    return [{"epoch": e, "test_acc": a} for e, a in enumerate(acc, start=1)]
+
+
+def test_a_run_far_below_the_best_history_curve_stops_at_the_check_epoch(tmp_path):
+    stopper = Stopper(StopParams(at=[4], history=str(write_history(tmp_path))), epochs=8)
+    assert stopper.check(rows_of([0.1, 0.12, 0.13])) is None  # not a check epoch
+    verdict = stopper.check(rows_of([0.1, 0.12, 0.13, 0.14]))
+    assert verdict.stop and verdict.epoch == 4 and verdict.p_reach < EPSILON
+    assert verdict.bar == pytest.approx(learning_curve(8, final=0.97, rate=0.6, start=0.3)[-1])  # best final
+
+
+def test_a_run_that_may_reach_the_bar_continues(tmp_path):
+    history = str(write_history(tmp_path))
+    leader = [0.5, 0.8, 0.9, 0.95]
+    assert not Stopper(StopParams(at=[4], history=history), epochs=8).check(rows_of(leader)).stop
+    low_bar = Stopper(StopParams(at=[4], history=history, threshold=0.05), epochs=8)
+    assert not low_bar.check(rows_of([0.1, 0.12, 0.13, 0.14])).stop
+
+
+@pytest.mark.slow
+def test_stopped_runs_inside_dvc_repro_record_it_and_the_pipeline_runs_on_their_curves(tmp_path):
+    project = make_project(tmp_path / "project", {
+        "stop.at": [5], "stop.history": "history", "predict.cutoff": 3, "sweep.cutoffs": [3, 4]})
+    (project.root / "history").mkdir()
+    write_history(project.root / "history", finals=(0.999,))  # far out of reach for tiny nets
+    project.commit("stop at epoch 5 against a history no tiny net can reach")
+    out = project.dvc("repro")
+    assert {"evaluate", "sweep", *(f"train@{a}" for a in ARCHS)} <= set(ran_stages(out.stdout))
+    for arch in ARCHS:
+        assert len(read_curve(project.root / "data" / "curves" / f"{arch}.csv")) == 5
+        sidecar = json.loads((project.root / "data" / "curves" / f"{arch}.json").read_text())
+        assert sidecar["epochs"] == 8 and sidecar["stopped_at"] == 5 and sidecar["stop_checks"][0]["stop"]
+        live = json.loads((project.root / "dvclive" / arch / "metrics.json").read_text())
+        assert live["stop"]["stopped_at"] == 5 and live["stop"]["p_reach"] < EPSILON
+    assert f"{ARCHS[0]} stop check at epoch 5" in out.stderr
+    assert json.loads((project.root / "metrics" / "evaluate.json").read_text())["cutoff"] == 3

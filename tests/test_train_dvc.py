@@ -1,0 +1,41 @@
+"""The train stage under the real dvc CLI: deterministic artifacts (a retrain that reproduces a
+curve changes nothing downstream, and a full rerun leaves git clean), and DVCLive's metrics and
+plots visible to `dvc exp show` and `dvc plots diff` across experiments."""
+
+import json
+
+import pytest
+
+from tests.helpers import ran_stages
+
+pytestmark = pytest.mark.slow
+
+
+def test_rerunning_training_leaves_later_stages_cached_and_git_status_clean(reproduced):
+    project = reproduced
+    out = project.dvc("repro", "--force", "--single-item", "train@plain34").stdout
+    assert ran_stages(out) == ["train@plain34"]
+    assert "up to date" in project.dvc("status").stdout  # windows, fit, predict, ... stay cached
+    assert project.git("status", "--porcelain").stdout == ""
+    assert json.loads((project.root / "metrics" / "train" / "plain34.json").read_text())["wall_seconds"] > 0
+
+    out = project.dvc("repro", "--force").stdout  # every stage again, as on a fresh clone
+    assert {"train@plain34", "fit", "sweep"} <= set(ran_stages(out))
+    assert project.git("status", "--porcelain").stdout == ""  # same bytes: dvc.lock, metrics, dvclive
+
+
+def test_exp_show_and_plots_diff_compare_training_across_experiments(reproduced):
+    project = reproduced
+    project.dvc("exp", "run", "-n", "lr03", "-S", "train.lr=0.03")
+    table = project.dvc("exp", "show", "--csv", "--only-changed").stdout
+    header = table.splitlines()[0].split(",")
+    for arch in ("resnet34", "plain50"):
+        assert f"dvclive/{arch}/metrics.json:test_acc" in header or "test_acc" in header, header
+    assert "best_test_acc" in table and "lr03" in table and "train.lr" in table
+
+    diff = json.loads(project.dvc("plots", "diff", "HEAD", "lr03", "--json").stdout)
+    curve_plot = diff["data"]["data/curves/plain50.csv"][0]
+    assert set(curve_plot["revisions"]) == {"HEAD", "lr03"}
+    live_plot = diff["data"]["dvclive/plain50/plots/metrics/test_acc.tsv"][0]
+    assert {row["rev"] for row in live_plot["content"]["data"]["values"]} == {"HEAD", "lr03"}
+    assert not diff.get("errors"), diff["errors"]
