@@ -38,6 +38,8 @@ from lcpipe.forecasting.decision import decisions
 from lcpipe.forecasting.decision import markdown as decision_markdown
 from lcpipe.forecasting.predictors import PREDICTORS
 
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
 
 class Parser(argparse.ArgumentParser):
     """Usage errors as one line, like every other lcpipe error."""
@@ -89,7 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     fc.add_argument("--predictor", type=_name, default=live.DEFAULT_PREDICTOR,
                     help=f"from {', '.join(PREDICTORS)} (default {live.DEFAULT_PREDICTOR})")
     fc.add_argument("--out", type=Path, help="results JSON")
-    fc.add_argument("--plot", type=Path, help="figure of every run's prefix, forecast and 80 %% band (PNG)")
+    fc.add_argument("--plot", type=Path,
+                    help="figure of every run's prefix, forecast and 80 %% band (.png, .svg or .pdf)")
 
     ev = sub.add_parser("evaluate", help="backtest forecasts of finished curves (leave-one-out or from a history)")
     ev.add_argument("--curves", type=Path, required=True, help="directory of curve files")
@@ -155,6 +158,8 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
             check_output(path, inputs, flag)
     if args.out is not None and args.plot is not None and args.out.resolve() == args.plot.resolve():
         raise LcpipeError(f"--out and --plot both name {args.out}; give two files")
+    if args.plot is not None and args.plot.suffix.lower() not in PLOT_FORMATS:
+        raise LcpipeError(f"--plot {args.plot}: give a file name ending in {', '.join(PLOT_FORMATS)}")
     params = replace(Params(), features=replace(Params().features, metric=args.metric))
     history = read_curves(args.history, args.metric)
     runs = read_curves(args.runs, args.metric)

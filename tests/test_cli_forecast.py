@@ -99,6 +99,7 @@ def bad_requests(study: Path):
         ([*base, "--epochs", 40, "--out", "runs/good.csv"], r"--out .*good\.csv would overwrite the input"),
         ([*base, "--epochs", 40, "--plot", "history/p.png"], r"--plot .*p\.png would overwrite the input"),
         ([*base, "--epochs", 40, "--predictor", "prophet"], r"unknown predictor 'prophet'"),
+        ([*base, "--epochs", 40, "--plot", "plot.jpg"], r"--plot plot\.jpg: give a file name ending in \.png"),
         ([*base, "--epochs", 0], r"'0' is not a positive whole number"),
         (["forecast", "--history", "unfinished", "--runs", "runs", "--epochs", 40],
          r"u\.csv: 20 of its 60 planned epochs; a history curve must be a finished run"),

@@ -40,5 +40,5 @@ def live_figure(path: str | Path, results: list[RunForecast], metric: str, predi
     if len(results) <= LEGEND_MAX:
         ax.legend(fontsize=7, loc="lower right")
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+        fig.savefig(tmp, format=Path(path).suffix.lstrip(".").lower(), dpi=110, bbox_inches="tight")
     plt.close(fig)
