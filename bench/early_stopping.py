@@ -175,8 +175,9 @@ def figure(path: Path, results: dict, policies: list[str]) -> None:
     xs = [100 * sum(r[p][0] for r in results.values()) / total for p in sweep]
     ys = [100 * np.mean([r[p][1] for r in results.values()]) for p in sweep]
     ax.plot(xs, ys, "o-", color="tab:blue", label="lcpipe P(best) < eps (eps swept)")
-    for x, y, e in zip(xs, ys, EPSILONS):
-        ax.annotate(f"{e:g}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7, color="tab:blue")
+    for i, (x, y, e) in enumerate(zip(xs, ys, EPSILONS)):
+        if i % 2 == 0 or x > 25:  # every other label where the points crowd
+            ax.annotate(f"{e:g}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7, color="tab:blue")
     for p, marker in zip([q for q in policies if not q.startswith("lcpipe eps=")], "sDv^P"):
         x = 100 * sum(r[p][0] for r in results.values()) / total
         y = 100 * np.mean([r[p][1] for r in results.values()])
