@@ -61,14 +61,41 @@ def test_cutoff_change_reruns_only_predict_and_evaluate(reproduced):
         assert (project.root / "metrics" / "plots" / png).stat().st_size > 1000
 
 
-def test_bad_param_stops_repro_at_once_with_one_line(project):
+def test_bad_param_stops_repro_in_check_params_with_one_line(project):
     project.set_params(predict__cutoff=1)
-    start = time.perf_counter()
     proc = project.dvc("repro", check=False)
-    assert proc.returncode != 0 and time.perf_counter() - start < 60
-    assert "error: predict.cutoff: 1 is not allowed" in proc.stderr + proc.stdout
-    assert "Traceback" not in proc.stderr + proc.stdout
+    out = proc.stderr + proc.stdout
+    assert proc.returncode != 0 and ran_stages(out) == ["check_params"]
+    assert "error: predict.cutoff: 1 is not allowed" in out and "Traceback" not in out
     assert not (project.root / "data" / "prepared").exists()
+
+
+def outputs(project) -> dict[str, bytes]:
+    """Every file DVC or a stage wrote (outputs, metrics, plots) and dvc.lock, by path."""
+    files = [p for d in ("data", "metrics") for p in (project.root / d).rglob("*") if p.is_file()]
+    return {p.relative_to(project.root).as_posix(): p.read_bytes() for p in [*files, project.root / "dvc.lock"]}
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("predict.cutoff=2", "predict.cutoff: 2 is not allowed"),  # tiny params: window 2, so cutoffs from 3
+    ("sweep.cutoffs=[3,50]", "sweep.cutoffs: 50 is not allowed"),
+    ("+predict.cutof=5", "predict.cutof: unknown key"),
+])
+def test_a_bad_experiment_fails_first_and_leaves_every_output_and_metric_in_place(reproduced, bad, message):
+    before = outputs(reproduced)
+    assert "metrics/sweep.json" in before and "data/predictions/lstm.csv" in before
+    proc = reproduced.dvc("exp", "run", "-S", bad, check=False)
+    out = proc.stderr + proc.stdout
+    assert proc.returncode != 0 and ran_stages(out) == ["check_params"], out
+    assert f"error: {message}" in out
+    assert outputs(reproduced) == before
+
+
+def test_a_valid_param_change_reruns_check_params_without_cascading(reproduced):
+    """check_params writes the same bytes for any valid params: nothing reruns because of it."""
+    reproduced.set_params(lstm__hidden=8)
+    ran = ran_stages(reproduced.dvc("repro").stdout)
+    assert ran[0] == "check_params" and sorted(ran[1:]) == ["evaluate", "fit", "predict", "sweep"]
 
 
 def _wait_for_checkpoint(path, min_epoch, proc, timeout=300):
