@@ -1,0 +1,45 @@
+"""The sweep's decision report is honest: made from every arch's first `cutoff` epochs and a history
+that holds none of them, so what the archs do after the cutoff changes no forecast behind it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from lcpipe.config import Params
+from lcpipe.forecasting.curves import format_rows
+from lcpipe.pipeline import stages
+from tests.helpers import EXTERNAL_CURVES, learning_curve
+
+ARCHS = ["resnet34", "resnet50", "plain34", "plain50"]
+
+
+def write_archs(folder: Path, late_shift: float) -> None:
+    folder.mkdir(parents=True)
+    for i, arch in enumerate(ARCHS):
+        acc = learning_curve(30, final=0.6 + 0.1 * i, noise=0.005, seed=i)
+        acc[10:] += late_shift * (-1) ** i  # what happens after the last cutoff
+        rows = [{"epoch": e, "train_loss": 1.0, "train_acc": float(a), "test_loss": 1.0, "test_acc": float(a),
+                 "lr": 0.1} for e, a in enumerate(acc, start=1)]
+        (folder / f"{arch}.csv").write_text(format_rows(rows))
+
+
+def decision_rows(tmp: Path, late_shift: float) -> list[dict]:
+    p = Params()
+    p = replace(p, train=replace(p.train, epochs=30),
+                sweep=replace(p.sweep, cutoffs=[5, 10], predictors=["auto", "last_value", "parametric"]))
+    write_archs(tmp / "curves", late_shift)
+    outputs = {name: tmp / name for name in ("json_out", "results_out", "md_out", "plot_out", "decision_out",
+                                             "rmse_out", "forecasts_dir", "figures_dir")}
+    stages.sweep(p, tmp / "curves", EXTERNAL_CURVES, **outputs)
+    return json.loads((tmp / "results_out").read_text())["decision_results"]
+
+
+def test_the_decision_never_sees_a_candidates_future(tmp_path):
+    before, after = decision_rows(tmp_path / "a", 0.0), decision_rows(tmp_path / "b", 0.1)
+    assert len(before) == len(after) == 4 * 2 * 3
+    for x, y in zip(before, after):
+        assert (x["target"], x["cutoff"], x["predictor"]) == (y["target"], y["cutoff"], y["predictor"])
+        assert x["final_predicted"] == y["final_predicted"] and x.get("final_upper") == y.get("final_upper")
+    assert any(x["final_actual"] != y["final_actual"] for x, y in zip(before, after))
