@@ -151,15 +151,20 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
-def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
-    inputs = [*args.history, *args.runs]
+def _check_forecast_outputs(args: argparse.Namespace) -> None:
+    """--out and --plot refused before any work: unwritable, an input, the same file, a format matplotlib
+    would not write."""
     for flag, path in (("--out", args.out), ("--plot", args.plot)):
         if path is not None:
-            check_output(path, inputs, flag)
+            check_output(path, [*args.history, *args.runs], flag)
     if args.out is not None and args.plot is not None and args.out.resolve() == args.plot.resolve():
         raise LcpipeError(f"--out and --plot both name {args.out}; give two files")
     if args.plot is not None and args.plot.suffix.lower() not in PLOT_FORMATS:
         raise LcpipeError(f"--plot {args.plot}: give a file name ending in {', '.join(PLOT_FORMATS)}")
+
+
+def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
+    _check_forecast_outputs(args)
     params = replace(Params(), features=replace(Params().features, metric=args.metric))
     history = read_curves(args.history, args.metric)
     runs = read_curves(args.runs, args.metric)

@@ -34,13 +34,7 @@ class RunForecast:
 
     @property
     def final(self) -> tuple[float, float, float]:
-        """(mean, lower, upper) at the last planned epoch; exact for a finished run."""
-        if not len(self.forecast.mean):
-            last = float(self.observed[-1])
-            return last, last, last
-        fc = self.forecast
-        bands = (fc.lower, fc.upper) if fc.lower is not None else (fc.mean, fc.mean)
-        return float(fc.mean[-1]), float(bands[0][-1]), float(bands[1][-1])
+        return final(self.observed, self.forecast)
 
     def as_json(self) -> dict:
         mean, lower, upper = (round(v, 6) for v in self.final)
@@ -48,6 +42,15 @@ class RunForecast:
                 "final": {"mean": mean, "lower": lower, "upper": upper},
                 "p_best": round(self.p_best, 6), "decision": self.decision,
                 "forecast": np.round(self.forecast.mean, 6).tolist()}
+
+
+def final(observed: np.ndarray, fc: Forecast) -> tuple[float, float, float]:
+    """(mean, lower, upper) at the last planned epoch; exact for a finished run (no forecast)."""
+    if not len(fc.mean):
+        last = float(observed[-1])
+        return last, last, last
+    lower, upper = (fc.lower, fc.upper) if fc.lower is not None else (fc.mean, fc.mean)
+    return float(fc.mean[-1]), float(lower[-1]), float(upper[-1])
 
 
 def planned_epochs(runs: list[Curve], epochs: int, min_observed: int) -> list[int]:
@@ -101,11 +104,10 @@ def forecast_runs(predictor: Predictor, runs: list[Curve], epochs: list[int], me
     forecasts = [Forecast(np.empty(0), np.empty(0), np.empty(0))] * len(runs)
     for i, fc in zip(live, batched, strict=True):
         forecasts[i] = fc
-    provisional = [RunForecast(s.name, s.acc, n, fc, 0.0, "") for s, fc, n in zip(series, forecasts, epochs)]
-    finals = np.array([r.final for r in provisional])
+    finals = np.array([final(s.acc, fc) for s, fc in zip(series, forecasts)])
     p = p_best(finals[:, 0], std_of(finals[:, 1], finals[:, 2]))
-    return [RunForecast(r.run, r.observed, r.epochs, r.forecast, float(pi), "keep" if k else "stop")
-            for r, pi, k in zip(provisional, p, keep(p, epsilon))]
+    return [RunForecast(s.name, s.acc, n, fc, float(pi), "keep" if k else "stop")
+            for s, n, fc, pi, k in zip(series, epochs, forecasts, p, keep(p, epsilon))]
 
 
 def report_json(results: list[RunForecast], metric: str, epochs: int, predictor: str) -> str:
