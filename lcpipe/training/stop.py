@@ -21,10 +21,9 @@ from lcpipe.config import Params, StopParams
 from lcpipe.forecasting.curves import read_curve_dir
 from lcpipe.forecasting.decision import EPSILON, STD_FLOOR, std_of
 from lcpipe.forecasting.features import Series
-from lcpipe.forecasting.predictors import build
+from lcpipe.forecasting.predictors.auto import Auto  # the class, not the registry: no other predictor is a dep
 
 METRIC = "test_acc"
-FORECASTER = "auto"
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ class Stopper:
         history = read_curve_dir(stop.history, METRIC)
         self.at, self.epochs = set(stop.at), epochs
         self.bar = stop.threshold or max(float(c.metric(METRIC)[-1]) for c in history)
-        self.forecaster = build(FORECASTER, Params()).fit([Series(c.name, c.metric(METRIC)) for c in history])
+        self.forecaster = Auto.from_params(Params()).fit([Series(c.name, c.metric(METRIC)) for c in history])
 
     def check(self, rows: list[dict]) -> Verdict | None:
         epoch = len(rows)

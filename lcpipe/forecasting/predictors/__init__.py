@@ -9,19 +9,20 @@ hyperparameters a params section of the same name (params.yaml and config.py).
 
 from __future__ import annotations
 
-import dataclasses
 from importlib import import_module
 
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 
-# name -> "module.Class"; code_deps reads these strings as imports
+# name -> "module.Class" (the class's `name` is its key); code_deps reads these strings as the
+# imports of any stage that imports this package by name
 REGISTRY = {
     "poly": "lcpipe.forecasting.predictors.poly.Poly",
     "lstm": "lcpipe.forecasting.predictors.lstm.LSTM",
     "last_value": "lcpipe.forecasting.predictors.last_value.LastValue",
     "source_shift": "lcpipe.forecasting.predictors.source_shift.SourceShift",
     "parametric": "lcpipe.forecasting.predictors.parametric.Parametric",
+    "auto": "lcpipe.forecasting.predictors.auto.Auto",
 }
 PREDICTORS = tuple(REGISTRY)
 
@@ -36,11 +37,7 @@ def predictor_class(name: str) -> type[Predictor]:
 
 def build(name: str, params) -> Predictor:
     """A fresh, unfitted predictor `name` with its hyperparameters from `params` (a config.Params)."""
-    cls = predictor_class(name)
-    section = getattr(params, name, None)
-    kwargs = dataclasses.asdict(section) if section is not None else {}
-    kwargs.update({key: getattr(params.features, key) for key in cls.uses_features})
-    return cls(**kwargs)
+    return predictor_class(name).from_params(params)
 
 
 def learned() -> tuple[str, ...]:

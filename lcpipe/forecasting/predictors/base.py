@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -38,6 +39,15 @@ class Predictor(ABC):
     name: str = ""
     learned: bool = False  # True: fitting is costly, the fit stage saves its state
     uses_features: tuple[str, ...] = ()  # features.* keys passed to __init__ besides its own section
+
+    @classmethod
+    def from_params(cls, params) -> Predictor:
+        """A fresh, unfitted one with its hyperparameters from `params` (a config.Params): its own
+        section, the one named after it, if it has one, plus the features keys it uses."""
+        section = getattr(params, cls.name, None)
+        kwargs = dataclasses.asdict(section) if section is not None else {}
+        kwargs.update({key: getattr(params.features, key) for key in cls.uses_features})
+        return cls(**kwargs)
 
     def fit(self, sources: list[Series]) -> Predictor:
         """Learn from the source curves (default: nothing to learn)."""
