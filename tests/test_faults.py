@@ -25,7 +25,7 @@ FAST = "last_value,source_shift,poly,parametric"
 def curve_text(acc, epochs=None):
     epochs = range(1, len(acc) + 1) if epochs is None else epochs
     return format_rows([{"epoch": e, "train_loss": 1.0, "train_acc": float(a), "test_loss": 1.0,
-                         "test_acc": float(a), "lr": 0.1, "seconds": 0.1} for e, a in zip(epochs, acc)])
+                         "test_acc": float(a), "lr": 0.1} for e, a in zip(epochs, acc)])
 
 
 def run_cli(tmp_path, *args):
