@@ -20,7 +20,7 @@ def test_train_stages_write_four_curves_and_leave_status_clean(project):
     project.set_params(train__epochs=3, features__window=1, predict__cutoff=2, sweep__cutoffs=[2])
     project.commit("3 epochs")
     out = project.dvc("repro", "train").stdout
-    assert set(ran_stages(out)) == {"prepare", *(f"train@{a}" for a in ARCHS)}
+    assert set(ran_stages(out)) == {"check_params", "prepare", *(f"train@{a}" for a in ARCHS)}
     for arch in ARCHS:
         curve = read_curve(project.root / "data" / "curves" / f"{arch}.csv")
         assert list(curve.columns) == list(COLUMNS) and len(curve) == 3
