@@ -92,7 +92,7 @@ class PredictParams:
 
 @dataclass(frozen=True)
 class PolyParams:
-    degree: int = 2
+    degree: int = 3
     fit_on: str = "pooled"
 
 

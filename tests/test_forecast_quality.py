@@ -62,6 +62,6 @@ def test_a_groups_auto_setting_is_chosen_on_the_other_groups_only():
     # setting A is perfect on g1 and bad on g2, B the reverse: each group must get the other's best
     results = {(("smooth", "A"),): rows("g1", 0.0) + rows("g2", 0.2),
                (("smooth", "B"),): rows("g1", 0.2) + rows("g2", 0.0)}
-    scored, chosen = bench.choose_auto(results, ["g1", "g2"], (10,))
+    scored, chosen = bench.choose_setting(results, ["g1", "g2"], calibrate=True)
     assert chosen["g1"]["smooth"] == "B" and chosen["g2"]["smooth"] == "A"
     assert all(np.allclose(r["mean"], r["actual"] + 0.2) for r in scored)
