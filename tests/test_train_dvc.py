@@ -27,7 +27,7 @@ def test_rerunning_training_leaves_later_stages_cached_and_git_status_clean(repr
 def test_exp_show_and_plots_diff_compare_training_across_experiments(reproduced):
     project = reproduced
     project.dvc("exp", "run", "-n", "lr03", "-S", "train.lr=0.03")
-    table = project.dvc("exp", "show", "--csv", "--only-changed").stdout
+    table = project.dvc("exp", "show", "--csv").stdout
     header = table.splitlines()[0].split(",")
     for arch in ("resnet34", "resnet50", "plain34", "plain50"):  # final and best test accuracy per arch
         assert {f"dvclive/{arch}/metrics.json:test_acc", f"dvclive/{arch}/metrics.json:best_test_acc"} <= set(header)
