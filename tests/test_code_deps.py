@@ -26,3 +26,10 @@ def test_stage_code_deps_equal_its_import_closure(name):
 
 def _closure(script: str) -> set[Path]:
     return import_closure(ROOT / script, ROOT)
+
+
+def test_prepare_runs_no_forecasting_or_downstream_stage_code():
+    """prepare feeds every train stage: a predictor, plot or sweep edit must not rerun it."""
+    runs = {p.as_posix() for p in _closure("stages/prepare.py")}
+    assert not {p for p in runs if p.startswith("lcpipe/forecasting/")}, runs
+    assert "lcpipe/pipeline/stages.py" not in runs and "lcpipe/pipeline/plots.py" not in runs

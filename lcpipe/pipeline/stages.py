@@ -1,5 +1,6 @@
 """What each downstream DVC stage does, as plain functions of params and paths (stages/ only
-parses arguments and calls these): windows, fit, predict, evaluate, figures, sweep."""
+parses arguments and calls these): windows, fit, predict, evaluate, figures, sweep. The upstream
+ones live apart, so that no edit here reruns them: prepare.py, and training/run.py for train."""
 
 from __future__ import annotations
 
@@ -28,16 +29,6 @@ from lcpipe.forecasting.predictors import Forecast, build, learned, predictor_cl
 from lcpipe.forecasting.scores import score
 from lcpipe.pipeline import plots
 from lcpipe.progress import say, step
-
-
-def prepare(p: Params, out: Path) -> None:
-    """Stage prepare: the dataset chosen by data.* as one .npz."""
-    from lcpipe.training import data  # here: data imports torch, which most stages never need
-
-    d = p.data
-    data.save(data.load(d.dataset, seed=d.seed, root=d.root, test_fraction=d.test_fraction,
-                        synthetic_train=d.synthetic_train, synthetic_test=d.synthetic_test,
-                        synthetic_size=d.synthetic_size), out)
 
 
 def read_arch_curves(p: Params, curves_dir: Path) -> list[Curve]:
@@ -133,7 +124,8 @@ def evaluate(p: Params, curves_dir: Path, predictions_dir: Path, metrics_out: Pa
              table_out: Path) -> dict:
     """Stage evaluate: scores of every prediction -> metrics JSON; the paper's Fig. 1-2 as PNGs
     and as a table for the native plot."""
-    target = series_of(read_curve(Path(curves_dir) / f"{p.predict.target}.csv"), p.features.metric)
+    target = series_of(read_curve(Path(curves_dir) / f"{p.predict.target}.csv", p.features.metric),
+                       p.features.metric)
     result = {"target": p.predict.target, "cutoff": p.predict.cutoff, "metric": p.features.metric}
     forecasts = {}
     study = plots.study_title(p.data.dataset, p.train.width)
