@@ -60,3 +60,7 @@ def test_dvc_yaml_names_no_arch_or_predictor_and_its_templates_exist():
     for name in templates:
         spec = json.loads(Path(ROOT / ".dvc" / "plots" / f"{name}.json").read_text())
         assert "<DVC_METRIC_DATA>" in json.dumps(spec)
+
+
+def test_every_registered_predictor_has_a_figure_label_and_no_other_name_does():
+    assert set(plots.LABELS) == set(PREDICTORS)

@@ -19,7 +19,10 @@ from lcpipe.forecasting.curves import Curve  # noqa: E402
 from lcpipe.forecasting.predictors import Forecast  # noqa: E402
 
 COLORS = plt.get_cmap("tab10").colors
-LABELS = {"lstm": "LSTM", "poly": "polynomial", "last_value": "last value",
+# how figures name each registered predictor. Kept here, not in the registry or on the classes:
+# the registry's module is a train-stage dep (train.stop runs auto), and a class attribute would
+# make the evaluate stage import torch; tests/test_plots.py keeps the keys equal to the registry's.
+LABELS = {"auto": "auto (analogs)", "lstm": "LSTM", "poly": "polynomial", "last_value": "last value",
           "source_shift": "mean of sources, shifted", "parametric": "parametric ensemble"}
 
 
