@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from lcpipe.atomic import check_output, write_text
-from lcpipe.config import METRICS, Params, PredictParams, load_params
+from lcpipe.config import METRICS, FeatureParams, Params, PredictParams, load_params
 from lcpipe.errors import LcpipeError, exits_cleanly
 from lcpipe.forecasting import live
 from lcpipe.forecasting.backtest import backtest, markdown_table
@@ -37,6 +36,7 @@ from lcpipe.forecasting.curves import Curve, read_curve_dir, read_curves
 from lcpipe.forecasting.decision import decisions
 from lcpipe.forecasting.decision import markdown as decision_markdown
 from lcpipe.forecasting.predictors import PREDICTORS
+from lcpipe.progress import say
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")
 
@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="the partial curves of the runs still training (files, directories, DVCLive folders)")
     fc.add_argument("--epochs", type=_positive, required=True,
                     help="planned length of the runs (a run whose own file says otherwise keeps its own)")
-    fc.add_argument("--metric", default="test_acc", choices=METRICS)
+    fc.add_argument("--metric", default=FeatureParams().metric, choices=METRICS)
     fc.add_argument("--predictor", type=_name, default=live.DEFAULT_PREDICTOR,
                     help=f"from {', '.join(PREDICTORS)} (default {live.DEFAULT_PREDICTOR})")
     fc.add_argument("--out", type=Path, help="results JSON")
@@ -121,10 +121,6 @@ def with_step_lr(curve: Curve, drops: list[int]) -> Curve:
     return replace(curve, columns={**curve.columns, "lr": lr})
 
 
-def _progress(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def evaluate_command(args: argparse.Namespace) -> list[dict]:
     check_output(args.out, [args.curves, *(args.history or [])])
     params = load_params(args.params) if args.params else Params()
@@ -138,7 +134,7 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
         if history is not None:
             history = [with_step_lr(c, args.lr_drops) for c in history]
     rows = backtest(curves, args.cutoffs, predictors, params, history=history,
-                    targets=[args.target] if args.target else None, progress=_progress)
+                    targets=[args.target] if args.target else None, progress=say)
     # a decision is honest only when no candidate's future shaped another's forecast
     choices = decisions(rows, {c.name: len(c) for c in curves}) if history and not args.target else []
     write_text(args.out, json.dumps({"metric": metric, "results": rows, "decisions": choices}, indent=2) + "\n")
