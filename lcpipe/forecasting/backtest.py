@@ -18,6 +18,7 @@ from lcpipe.forecasting.predictors import Forecast, Predictor, build
 
 
 def series_of(curve: Curve, metric: str) -> Series:
+    """The curve as predictors take it: its `metric` column and, when known throughout, its lr."""
     return Series(curve.name, curve.metric(metric), curve.lr)
 
 

@@ -13,9 +13,9 @@ import numpy as np
 
 from lcpipe.config import Params
 from lcpipe.errors import LcpipeError
+from lcpipe.forecasting.backtest import series_of
 from lcpipe.forecasting.curves import Curve, check_finished
 from lcpipe.forecasting.decision import EPSILON, keep, p_best, std_of
-from lcpipe.forecasting.features import Series
 from lcpipe.forecasting.predictors import Forecast, Predictor, build
 
 DEFAULT_PREDICTOR = "auto"  # the live forecaster when --predictor is not given
@@ -86,8 +86,7 @@ def fitted(name: str, params: Params, history: list[Curve], runs: list[Curve]) -
     if shared:
         raise LcpipeError(f"{shared[0]} is both a live run and a history curve; the history "
                           "must be finished runs other than the ones forecast")
-    metric = params.features.metric
-    return build(name, params).fit([Series(c.name, c.metric(metric), c.lr) for c in history])
+    return build(name, params).fit([series_of(c, params.features.metric) for c in history])
 
 
 def _file_ids(curves: list[Curve]) -> list[tuple[int, int] | None]:
@@ -98,7 +97,7 @@ def _file_ids(curves: list[Curve]) -> list[tuple[int, int] | None]:
 def forecast_runs(predictor: Predictor, runs: list[Curve], epochs: list[int], metric: str,
                   epsilon: float = EPSILON) -> list[RunForecast]:
     """Forecast every run with a fitted `predictor` in one batched call, then decide keep/stop."""
-    series = [Series(r.name, r.metric(metric), r.lr) for r in runs]
+    series = [series_of(r, metric) for r in runs]
     live = [i for i, (s, n) in enumerate(zip(series, epochs)) if len(s.acc) < n]
     batched = predictor.forecast_many([series[i] for i in live], [epochs[i] for i in live]) if live else []
     forecasts = [Forecast(np.empty(0), np.empty(0), np.empty(0))] * len(runs)
