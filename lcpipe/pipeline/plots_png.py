@@ -13,16 +13,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lcpipe.atomic import atomic_path
 from lcpipe.errors import LcpipeError, exits_cleanly
 from lcpipe.progress import say
 
 
 def specs(args: list[str]) -> dict[str, dict]:
     """Plot id -> filled Vega-Lite spec, from `dvc plots <args> --json`."""
-    proc = subprocess.run(["dvc", "plots", *args, "--json"], capture_output=True, text=True)
+    try:
+        proc = subprocess.run(["dvc", "plots", *args, "--json"], capture_output=True, text=True)
+    except FileNotFoundError:
+        raise LcpipeError("dvc is not on PATH; activate the project's environment") from None
     if proc.returncode != 0:
-        raise LcpipeError(f"dvc plots {' '.join(args)} failed: {proc.stderr.strip().splitlines()[-1:]}")
-    shown = json.loads(proc.stdout)
+        last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+        raise LcpipeError(f"dvc plots {' '.join(args)} failed: {last}")
+    try:
+        shown = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        raise LcpipeError(f"dvc plots {' '.join(args)} --json did not print JSON") from None
     for err in shown.get("errors", []):
         say(f"warning: {err.get('name')} at {err.get('rev')}: {err.get('msg', '').splitlines()[0]}")
     return {pid: r["content"] for pid, renders in shown["data"].items() for r in renders if r["type"] == "vega"}
@@ -39,7 +47,9 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for pid, spec in specs(args or ["show"]).items():
         path = out / (re.sub(r"[^A-Za-z0-9_.-]+", "_", pid).strip("_") + ".png")
-        path.write_bytes(vl_convert.vegalite_to_png(spec, scale=1.5))
+        png = vl_convert.vegalite_to_png(spec, scale=1.5)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(png)
         say(f"{pid} -> {path}")
 
 
