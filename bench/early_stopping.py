@@ -30,11 +30,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lcpipe.atomic import atomic_path  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
+from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
 from lcpipe.forecasting.curves import read_curve_dir  # noqa: E402
 from lcpipe.forecasting.decision import keep, p_best, std_of  # noqa: E402
 from lcpipe.forecasting.features import Series  # noqa: E402
-from lcpipe.forecasting.live import DEFAULT_PREDICTOR, fitted  # noqa: E402
+from lcpipe.forecasting.live import DEFAULT_PREDICTOR, final, fitted  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "curves" / "dev"
 ETA, RUNGS = 3, (1 / 27, 1 / 9, 1 / 3)
@@ -109,10 +111,8 @@ def forecast_finals(predictor, acc: np.ndarray) -> dict[int, tuple[np.ndarray, n
     n, out = acc.shape[1], {}
     for r in sorted(set(rungs(n)) | set(checks(n))):
         fcs = predictor.forecast_many([Series(f"run{i}", a[:r]) for i, a in enumerate(acc)], [n] * len(acc))
-        mean = np.array([fc.mean[-1] for fc in fcs])
-        lower = np.array([fc.lower[-1] if fc.lower is not None else fc.mean[-1] for fc in fcs])
-        upper = np.array([fc.upper[-1] if fc.upper is not None else fc.mean[-1] for fc in fcs])
-        out[r] = (mean, std_of(lower, upper))
+        finals = np.array([final(a[:r], fc) for a, fc in zip(acc, fcs)])  # (mean, lower, upper) per run
+        out[r] = (finals[:, 0], std_of(finals[:, 1], finals[:, 2]))
     return out
 
 
@@ -187,16 +187,20 @@ def figure(path: Path, results: dict, policies: list[str]) -> None:
     ax.set_title(f"Early stopping on {len(results)} dev-corpus studies (history: the other studies)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lstrip(".").lower() or "png", dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
+@exits_cleanly
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--predictor", default=DEFAULT_PREDICTOR)
     ap.add_argument("--dev", type=Path, default=DEV, help="folder of study folders")
     ap.add_argument("--plot", type=Path, default=Path("early_stopping.png"))
     args = ap.parse_args()
+    if not args.dev.is_dir():
+        raise LcpipeError(f"--dev {args.dev}: not a directory of study folders")
     history = {g.name: read_curve_dir(g) for g in sorted(args.dev.iterdir()) if g.is_dir()}
     groups = {g: np.stack([c.metric("test_acc") for c in cs]) for g, cs in history.items()}
     results = replay(groups, history, args.predictor)

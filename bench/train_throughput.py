@@ -61,6 +61,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 from torchvision.transforms import v2
 
+from lcpipe.atomic import write_text
 from lcpipe.training import data
 from lcpipe.training.loop import Dist, augment, pick_device, to_device, train_one_epoch
 from lcpipe.training.nets import build_net
@@ -302,8 +303,8 @@ def main(argv=None) -> None:
                for arch in archs}
 
     if a.json:
-        a.json.write_text(json.dumps({"config": {k: str(v) for k, v in vars(a).items()},
-                                      "device": name, "results": results}, indent=1))
+        write_text(a.json, json.dumps({"config": {k: str(v) for k, v in vars(a).items()},
+                                       "device": name, "results": results}, indent=1))
     print_table(results, variants, a.reference)
 
 
