@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from lcpipe.cli import main as cli
 from lcpipe.config import Params, PredictParams
+from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.curves import format_rows
 from lcpipe.forecasting.predictors.poly import Poly
 from lcpipe.pipeline import stages as pipeline
@@ -163,3 +164,13 @@ def test_outputs_get_the_usual_file_mode_not_mkstemps_0600(tmp_path):
     os.umask(mask)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask
     assert (tmp_path / "d").stat().st_mode & 0o777 == 0o777 & ~mask
+
+
+@pytest.mark.parametrize("content", [None, b"not a zip", b"PK\x03\x04 truncated"])
+def test_a_missing_or_damaged_windows_file_is_one_clear_error(tmp_path, content):
+    windows = tmp_path / "windows.npz"
+    if content is not None:
+        windows.write_bytes(content)
+    with pytest.raises(LcpipeError, match=r"windows.npz: cannot read windows .*rerun `dvc repro windows`"):
+        pipeline.fit_learned(Params(), windows, tmp_path / "predictors")
+    assert not (tmp_path / "predictors").exists()

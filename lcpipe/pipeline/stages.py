@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -54,8 +55,11 @@ def build_windows(p: Params, curves_dir: Path, out: Path) -> None:
 
 def fit_learned(p: Params, windows: Path, out_dir: Path) -> None:
     """Stage fit: fit the learned predictors on the windows; save plain state dicts."""
-    with np.load(windows, allow_pickle=False) as z:
-        x, y, inputs, window = z["x"], z["y"], list(z["inputs"]), int(z["window"])
+    try:
+        with np.load(windows, allow_pickle=False) as z:
+            x, y, inputs, window = z["x"], z["y"], list(z["inputs"]), int(z["window"])
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise LcpipeError(f"{windows}: cannot read windows ({type(exc).__name__}); rerun `dvc repro windows`") from None
     if inputs != p.features.inputs or window != p.features.window:
         raise LcpipeError(f"{windows} was built with inputs {inputs}, window {window}; params say "
                           f"{p.features.inputs}, {p.features.window}; rerun `dvc repro windows`")
