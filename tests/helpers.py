@@ -13,6 +13,7 @@ import numpy as np
 import yaml
 
 from lcpipe.config import Params
+from lcpipe.forecasting.curves import format_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -34,6 +35,13 @@ def learning_curve(n: int, final: float = 0.9, rate: float = 0.15, start: float 
     t = np.arange(1, n + 1)
     acc = final - (final - start) * np.exp(-rate * (t - 1))
     return np.clip(acc + np.random.default_rng(seed).normal(0, noise, n), 0, 1)
+
+
+def curve_csv(acc, epochs=None, train_loss: float = 1.0) -> str:
+    """An lcpipe curve file whose train and test accuracy are `acc` (epochs 1.. unless given)."""
+    epochs = range(1, len(acc) + 1) if epochs is None else epochs
+    return format_rows([{"epoch": e, "train_loss": train_loss, "train_acc": float(a), "test_loss": 1.0,
+                         "test_acc": float(a), "lr": 0.1} for e, a in zip(epochs, acc)])
 
 
 def set_params(path: Path, overrides: dict) -> None:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lcpipe.forecasting.curves import format_rows
-from tests.helpers import ROOT, learning_curve
+from tests.helpers import ROOT, curve_csv, learning_curve
 
 pytestmark = pytest.mark.slow
 
@@ -33,9 +32,7 @@ def test_early_stopping_replays_each_study_against_the_others(tmp_path):
         (tmp_path / "dev" / g).mkdir(parents=True)
         for i, final in enumerate(finals):
             acc = learning_curve(27, final=final, noise=0.005, seed=i)
-            rows = [{"epoch": e, "train_loss": 1.0, "train_acc": float(a), "test_loss": 1.0, "test_acc": float(a),
-                     "lr": 0.1} for e, a in enumerate(acc, start=1)]
-            (tmp_path / "dev" / g / f"run{i}.csv").write_text(format_rows(rows))
+            (tmp_path / "dev" / g / f"run{i}.csv").write_text(curve_csv(acc))
     out = run(str(ROOT / "bench" / "early_stopping.py"), "--dev", "dev", "--plot", "p.png", cwd=tmp_path)
     names = {"a", "b", "c", "overall"}
     rows = [line.split() for line in out.splitlines()]

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lcpipe.forecasting.curves import format_rows
 from lcpipe.forecasting.decision import EPSILON
-from tests.helpers import VENV_BIN, learning_curve
+from tests.helpers import VENV_BIN, curve_csv, learning_curve
 
 LCPIPE = str(VENV_BIN / "lcpipe")
 
@@ -21,8 +20,7 @@ def lcpipe(*args, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def lcpipe_csv(acc) -> str:
-    return format_rows([{"epoch": e, "train_loss": float("nan"), "train_acc": float(a), "test_loss": 1.0,
-                         "test_acc": float(a), "lr": 0.1} for e, a in enumerate(acc, start=1)])
+    return curve_csv(acc, train_loss=float("nan"))
 
 
 @pytest.fixture

@@ -15,18 +15,11 @@ from hypothesis import strategies as st
 from lcpipe.cli import main as cli
 from lcpipe.config import Params, PredictParams
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.curves import format_rows
 from lcpipe.forecasting.predictors.poly import Poly
 from lcpipe.pipeline import stages as pipeline
-from tests.helpers import ROOT, learning_curve
+from tests.helpers import ROOT, curve_csv, learning_curve
 
 FAST = "last_value,source_shift,poly,parametric"
-
-
-def curve_text(acc, epochs=None):
-    epochs = range(1, len(acc) + 1) if epochs is None else epochs
-    return format_rows([{"epoch": e, "train_loss": 1.0, "train_acc": float(a), "test_loss": 1.0,
-                         "test_acc": float(a), "lr": 0.1} for e, a in zip(epochs, acc)])
 
 
 def run_cli(tmp_path, *args):
@@ -39,7 +32,7 @@ def run_cli(tmp_path, *args):
         return exc.code, out
 
 
-GOOD = curve_text(learning_curve(30, seed=1))
+GOOD = curve_csv(learning_curve(30, seed=1))
 cells = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr),
                   st.text(string.ascii_letters + string.digits + ".-", max_size=6))
 
@@ -52,12 +45,12 @@ def hostile_files(draw):
     acc = draw(st.lists(st.floats(-0.5, 1.5, allow_nan=False), min_size=n, max_size=n))
     kind = draw(st.sampled_from(["values", "epochs", "cell", "bytes", "header"]))
     if kind == "values":
-        return curve_text(acc)
+        return curve_csv(acc)
     if kind == "epochs":
         epochs = draw(st.lists(st.integers(0, 45), min_size=n, max_size=n))
-        return curve_text(acc, epochs)
+        return curve_csv(acc, epochs)
     if kind == "cell":
-        lines = curve_text(acc or [0.5]).splitlines()
+        lines = curve_csv(acc or [0.5]).splitlines()
         row = draw(st.integers(1, len(lines) - 1))
         cols = lines[row].split(",")
         cols[draw(st.integers(0, len(cols) - 1))] = draw(cells)
@@ -90,7 +83,7 @@ def test_a_hundred_thousand_epochs_are_forecast(tmp_path, capsys):
     curves = tmp_path / "curves"
     curves.mkdir()
     for seed in (1, 2):
-        (curves / f"long{seed}.csv").write_text(curve_text(learning_curve(100_000, rate=1e-4, seed=seed)))
+        (curves / f"long{seed}.csv").write_text(curve_csv(learning_curve(100_000, rate=1e-4, seed=seed)))
     code, out = run_cli(tmp_path, "--curves", str(curves), "--cutoffs", "1000,50000", "--predictors", FAST)
     assert code == 0
     assert len(json.loads(out.read_text())["results"]) == 2 * 2 * 4
@@ -121,7 +114,7 @@ def stage_params() -> Params:
 def write_arch_curves(curves_dir: Path, archs) -> None:
     curves_dir.mkdir(parents=True)
     for i, arch in enumerate(archs):
-        (curves_dir / f"{arch}.csv").write_text(curve_text(learning_curve(50, seed=i)))
+        (curves_dir / f"{arch}.csv").write_text(curve_csv(learning_curve(50, seed=i)))
 
 
 def test_stage_failing_half_way_leaves_previous_outputs_intact(tmp_path, monkeypatch):

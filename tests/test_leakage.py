@@ -8,18 +8,16 @@ import numpy as np
 import pytest
 
 from lcpipe.config import Params
-from lcpipe.forecasting.curves import format_rows
 from lcpipe.forecasting.predictors import PREDICTORS
 from lcpipe.pipeline import stages
-from tests.helpers import learning_curve, with_params
+from tests.helpers import curve_csv, learning_curve, with_params
 
 CUTOFF = 12
 FORECAST_COLUMNS = ("epoch", "predicted", "lower", "upper")
 
 
 def write_curve(path, acc):
-    path.write_text(format_rows([{"epoch": e, "train_loss": 1.0, "train_acc": float(a), "test_loss": 1.0,
-                                  "test_acc": float(a), "lr": 0.1} for e, a in enumerate(acc, 1)]))
+    path.write_text(curve_csv(acc))
 
 
 def forecast_of(p, curves, work):

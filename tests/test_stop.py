@@ -7,20 +7,19 @@ import json
 import pytest
 
 from lcpipe.config import StopParams
-from lcpipe.forecasting.curves import read_curve, write_curve
+from lcpipe.forecasting.curves import read_curve
 from lcpipe.forecasting.decision import EPSILON
 from lcpipe.training.stop import Stopper
-from tests.helpers import learning_curve, make_project, ran_stages
+from tests.helpers import curve_csv, learning_curve, make_project, ran_stages
 
 ARCHS = ("resnet34", "resnet50", "plain34", "plain50")
 
 
 def write_history(directory, finals=(0.97, 0.95), start=0.3, epochs=8):
+    directory.mkdir(parents=True, exist_ok=True)
     for i, final in enumerate(finals):
         acc = learning_curve(epochs, final=final, rate=0.6, start=start)
-        write_curve(directory / f"done{i}.csv", [
-            {"epoch": e, "train_loss": 0.5, "train_acc": float(a), "test_loss": 0.5, "test_acc": float(a), "lr": 0.1}
-            for e, a in enumerate(acc, start=1)])
+        (directory / f"done{i}.csv").write_text(curve_csv(acc))
     return directory
 
 

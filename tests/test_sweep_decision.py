@@ -8,9 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from lcpipe.config import Params
-from lcpipe.forecasting.curves import format_rows
 from lcpipe.pipeline import stages
-from tests.helpers import EXTERNAL_CURVES, learning_curve
+from tests.helpers import EXTERNAL_CURVES, curve_csv, learning_curve
 
 ARCHS = ["resnet34", "resnet50", "plain34", "plain50"]
 
@@ -20,9 +19,7 @@ def write_archs(folder: Path, late_shift: float) -> None:
     for i, arch in enumerate(ARCHS):
         acc = learning_curve(30, final=0.6 + 0.1 * i, noise=0.005, seed=i)
         acc[10:] += late_shift * (-1) ** i  # what happens after the last cutoff
-        rows = [{"epoch": e, "train_loss": 1.0, "train_acc": float(a), "test_loss": 1.0, "test_acc": float(a),
-                 "lr": 0.1} for e, a in enumerate(acc, start=1)]
-        (folder / f"{arch}.csv").write_text(format_rows(rows))
+        (folder / f"{arch}.csv").write_text(curve_csv(acc))
 
 
 def decision_rows(tmp: Path, late_shift: float) -> list[dict]:
