@@ -46,3 +46,23 @@ def test_a_targets_epochs_after_the_cutoff_do_not_change_any_forecast(tmp_path, 
         write_curve(curves / f"{p.predict.target}.csv", acc)
         forecasts.append(forecast_of(p, curves, tmp_path / f"work{run}"))
     assert forecasts[0] == forecasts[1] and len(forecasts[0]) == 40 - CUTOFF
+
+
+def test_a_history_holding_a_target_is_refused_not_scored_on_its_own_future(tmp_path, capsys):
+    """`lcpipe evaluate --history` (and the sweep's decision) forecasts each target from the history
+    alone: a history that holds a target, however its path is spelled, would hand it its future."""
+    from lcpipe.cli import main as cli
+
+    curves = tmp_path / "curves"
+    curves.mkdir()
+    for i in range(3):
+        write_curve(curves / f"run{i}.csv", learning_curve(30, final=0.7 + 0.05 * i, noise=0.01, seed=i))
+    (tmp_path / "alias").symlink_to(curves)
+    for history in (curves, tmp_path / "alias", curves / "run1.csv"):
+        with pytest.raises(SystemExit) as exit_:
+            cli(["evaluate", "--curves", str(curves), "--history", str(history), "--cutoffs", "10",
+                 "--predictors", "last_value", "--out", str(tmp_path / "out.json")])
+        assert exit_.value.code == 2
+        assert "is both a target and a history curve" in capsys.readouterr().err
+    cli(["evaluate", "--curves", str(curves), "--history", str(curves / "run1.csv"), "--target", "run0",
+         "--cutoffs", "10", "--predictors", "last_value", "--out", str(tmp_path / "out.json")])

@@ -29,6 +29,21 @@ def check_cutoff(target: Series, cutoff: int, window: int) -> None:
                           f"it must lie in [features.window + 1, epochs - 1] = [{window + 1}, {n - 1}]")
 
 
+def check_apart(history: list[Curve], forecast: list[Curve], what: str) -> None:
+    """A history holds none of the curves forecast from it (the same file, however its path is
+    written): a curve's own future in the history would leak into its forecast."""
+    past = set(_file_ids(history)) - {None}
+    shared = [c.path for c, key in zip(forecast, _file_ids(forecast)) if key in past]
+    if shared:
+        raise LcpipeError(f"{shared[0]} is both {what} and a history curve; the history must be finished "
+                          "runs other than the ones forecast")
+
+
+def _file_ids(curves: list[Curve]) -> list[tuple[int, int] | None]:
+    """(device, inode) of each curve's file: the same file however its path was written."""
+    return [(st.st_dev, st.st_ino) if (st := c.path and c.path.stat()) else None for c in curves]
+
+
 def forecast_at(predictor: Predictor, target: Series, cutoff: int) -> Forecast:
     """Forecast the target's epochs cutoff+1..end from its first `cutoff` epochs."""
     prefix = Series(target.name, target.acc[:cutoff], target.lr)
@@ -54,6 +69,8 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
     if history is not None and not history:
         raise LcpipeError("the history holds no curves to fit the predictors on")
     check_finished(history or [])
+    if history is not None:
+        check_apart(history, [c for c in curves if c.name in (targets or by_name)], "a target")
     for name in targets or []:
         if name not in by_name:
             raise LcpipeError(f"target {name!r} is not among the curves: {', '.join(by_name)}")

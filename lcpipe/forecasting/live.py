@@ -13,7 +13,7 @@ import numpy as np
 
 from lcpipe.config import Params
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.backtest import series_of
+from lcpipe.forecasting.backtest import check_apart, series_of
 from lcpipe.forecasting.curves import Curve, check_finished
 from lcpipe.forecasting.decision import EPSILON, keep, p_best, std_of
 from lcpipe.forecasting.predictors import Forecast, Predictor, build
@@ -81,17 +81,8 @@ def fitted(name: str, params: Params, history: list[Curve], runs: list[Curve]) -
     if not history:
         raise LcpipeError("--history holds no curves; give finished curves to forecast from")
     check_finished(history)
-    past = set(_file_ids(history)) - {None}
-    shared = [r.path for r, key in zip(runs, _file_ids(runs)) if key in past]
-    if shared:
-        raise LcpipeError(f"{shared[0]} is both a live run and a history curve; the history "
-                          "must be finished runs other than the ones forecast")
+    check_apart(history, runs, "a live run")
     return build(name, params).fit([series_of(c, params.features.metric) for c in history])
-
-
-def _file_ids(curves: list[Curve]) -> list[tuple[int, int] | None]:
-    """(device, inode) of each curve's file: the same file however its path was written."""
-    return [(st.st_dev, st.st_ino) if (st := c.path and c.path.stat()) else None for c in curves]
 
 
 def forecast_runs(predictor: Predictor, runs: list[Curve], epochs: list[int], metric: str,
