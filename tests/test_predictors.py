@@ -4,7 +4,7 @@ import torch
 
 from lcpipe.config import Params
 from lcpipe.forecasting.features import Series
-from lcpipe.forecasting.predictors import PREDICTORS, build
+from lcpipe.forecasting.predictors import PREDICTORS, build, predictor_class
 from tests.helpers import learning_curve, with_params
 
 SOURCES = [Series(f"s{i}", learning_curve(40, final=f, rate=r, noise=0.01, seed=i))
@@ -90,3 +90,10 @@ def test_lr_inputs_with_a_target_lacking_lr_is_a_clear_error():
                                     lstm__hidden=8, lstm__steps=5)).fit(with_lr)
     with pytest.raises(LcpipeError, match="need an lr column covering all 40 epochs of the target"):
         lstm.forecast(prefix(TARGET, 8), 40)
+
+
+@pytest.mark.parametrize("name", PREDICTORS)
+def test_each_registered_class_is_named_by_its_registry_key(name):
+    """from_params reads the params section named by the class's `name`: a class registered under
+    another key would be built without its own hyperparameters."""
+    assert predictor_class(name).name == name
