@@ -17,7 +17,7 @@ from lcpipe.config import Params, PredictParams
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.predictors.poly import Poly
 from lcpipe.pipeline import stages as pipeline
-from tests.helpers import ROOT, curve_csv, learning_curve
+from tests.helpers import ROOT, curve_csv, learning_curve, with_params
 
 FAST = "last_value,source_shift,poly,parametric"
 
@@ -167,3 +167,19 @@ def test_a_missing_or_damaged_windows_file_is_one_clear_error(tmp_path, content)
     with pytest.raises(LcpipeError, match=r"windows.npz: cannot read windows .*rerun `dvc repro windows`"):
         pipeline.fit_learned(Params(), windows, tmp_path / "predictors")
     assert not (tmp_path / "predictors").exists()
+
+
+def test_evaluate_reads_the_target_for_the_forecast_metric_not_test_acc(tmp_path):
+    """features.metric = train_acc: the target's test_acc column may be missing, as the predict
+    stage (which reads curves for the metric alone) already allows."""
+    acc = [float(a) for a in learning_curve(30, seed=3)]
+    (tmp_path / "curves").mkdir()
+    (tmp_path / "curves" / "plain50.csv").write_text(
+        "epoch,train_acc\n" + "".join(f"{e},{a!r}\n" for e, a in enumerate(acc, start=1)))
+    (tmp_path / "predictions").mkdir()
+    (tmp_path / "predictions" / "last_value.csv").write_text(
+        "epoch,actual,predicted\n" + "".join(f"{e},{acc[e - 1]!r},{acc[19]!r}\n" for e in range(21, 31)))
+    p = with_params(Params(), features__metric="train_acc", predict__cutoff=20, predict__predictors=["last_value"])
+    result = pipeline.evaluate(p, tmp_path / "curves", tmp_path / "predictions", tmp_path / "evaluate.json",
+                               tmp_path / "plots", tmp_path / "forecast.csv")
+    assert result["metric"] == "train_acc" and result["last_value"]["rmse"] > 0
