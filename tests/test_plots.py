@@ -64,3 +64,17 @@ def test_dvc_yaml_names_no_arch_or_predictor_and_its_templates_exist():
 
 def test_every_registered_predictor_has_a_figure_label_and_no_other_name_does():
     assert set(plots.LABELS) == set(PREDICTORS)
+
+
+def test_a_predictor_has_one_colour_in_its_own_figure_and_in_the_figure_of_all(tmp_path, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: drawn.append(fig))
+    names = ["auto", "poly", "last_value"]
+    forecasts = {"auto": WITH_BAND, "poly": NO_BAND, "last_value": NO_BAND}
+    plots.forecast_figure(tmp_path / "poly.png", "plain50", ACTUAL, 3, {"poly": NO_BAND}, "test_acc", "s", names)
+    plots.forecast_figure(tmp_path / "all.png", "plain50", ACTUAL, 3, forecasts, "test_acc", "s")
+
+    def colour(fig):
+        return next(line.get_color() for line in fig.axes[0].lines if line.get_label() == "polynomial forecast")
+
+    assert colour(drawn[0]) == colour(drawn[1])

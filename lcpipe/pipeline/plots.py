@@ -44,23 +44,25 @@ def study_title(dataset: str, width: int) -> str:
 
 
 def forecast_figure(path: str | Path, target: str, actual: np.ndarray, cutoff: int,
-                    forecasts: dict[str, Forecast], metric: str, study: str) -> None:
-    """Fig. 1-2: observed prefix, actual curve, forecast(s) with their bands, cutoff marked."""
+                    forecasts: dict[str, Forecast], metric: str, study: str, palette=None) -> None:
+    """Fig. 1-2: observed prefix, actual curve, forecast(s) with their bands, cutoff marked.
+    `palette`: every predictor name the figure's siblings show, so one predictor has one colour
+    across them (default: the names drawn here)."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    _draw_forecasts(ax, actual, cutoff, forecasts)
+    _draw_forecasts(ax, actual, cutoff, forecasts, palette or list(forecasts))
     ax.set(xlabel="epoch", ylabel=metric.replace("_", " "),
            title=f"{target} ({study}): {metric} forecast from the first {cutoff} epochs")
     ax.legend(fontsize=8, loc="lower right")
     _save(fig, path)
 
 
-def _draw_forecasts(ax, actual: np.ndarray, cutoff: int, forecasts: dict[str, Forecast]) -> None:
+def _draw_forecasts(ax, actual: np.ndarray, cutoff: int, forecasts: dict[str, Forecast], palette) -> None:
     epochs = np.arange(1, len(actual) + 1)
     ax.plot(epochs, actual, color="0.6", lw=1.5, label="actual")
     ax.plot(epochs[:cutoff], actual[:cutoff], color="k", lw=2, label=f"observed (first {cutoff})")
     future = epochs[cutoff:]
     for name, fc in forecasts.items():
-        color = color_of(name, forecasts)
+        color = color_of(name, palette)
         ax.plot(future, fc.mean, lw=1.8, ls="--", color=color, label=f"{LABELS.get(name, name)} forecast")
         if fc.lower is not None:
             ax.fill_between(future, fc.lower, fc.upper, color=color, alpha=0.2,

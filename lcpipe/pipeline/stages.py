@@ -144,7 +144,7 @@ def evaluate(p: Params, curves_dir: Path, predictions_dir: Path, metrics_out: Pa
                 f"mae {result[name]['mae']:.4f}; drawing its figure")
             forecasts[name] = fc
             plots.forecast_figure(tmp / f"forecast_{name}.png", p.predict.target, target.acc,
-                                  p.predict.cutoff, {name: fc}, p.features.metric, study)
+                                  p.predict.cutoff, {name: fc}, p.features.metric, study, p.predict.predictors)
         plots.forecast_figure(tmp / "forecast_all.png", p.predict.target, target.acc,
                               p.predict.cutoff, forecasts, p.features.metric, study)
     write_text(table_out, plots.forecast_table(target.acc, p.predict.cutoff, forecasts))
