@@ -32,9 +32,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-# Groups run in parallel, one process per core: one thread each, or the LSTM's small matrix ops
-# oversubscribe the cores (measured: 7x slower fits on 2 cores with 4 threads busy).
-os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from lcpipe.config import Params  # noqa: E402
 from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
@@ -90,9 +87,15 @@ def backtest_group(group, curves, name, params, cutoffs, history, settings) -> l
     return rows
 
 
+def one_thread() -> None:
+    """Worker start-up, before torch is imported there: one process per core, one thread each, or
+    the LSTM's small matrix ops oversubscribe the cores (measured: fits 7x slower on 2 cores)."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+
 def backtest(groups, name, params, cutoffs, history=None, **settings) -> list[dict]:
     """backtest_group over every group, the groups spread over one process per core."""
-    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+    with ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=one_thread) as pool:
         jobs = [pool.submit(backtest_group, g, curves, name, params, cutoffs, (history or {}).get(g), settings)
                 for g, curves in groups.items()]
         return [row for job in jobs for row in job.result()]
