@@ -34,9 +34,9 @@ from lcpipe.atomic import atomic_path  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
 from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
 from lcpipe.forecasting.curves import read_curve_dir  # noqa: E402
-from lcpipe.forecasting.decision import keep, p_best, std_of  # noqa: E402
+from lcpipe.forecasting.decision import final, keep, p_best, std_of  # noqa: E402
 from lcpipe.forecasting.features import Series  # noqa: E402
-from lcpipe.forecasting.live import DEFAULT_PREDICTOR, final, fitted  # noqa: E402
+from lcpipe.forecasting.live import DEFAULT_PREDICTOR, fitted  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "curves" / "dev"
 ETA, RUNGS = 3, (1 / 27, 1 / 9, 1 / 3)

@@ -133,8 +133,9 @@ class SweepParams:
 
 @dataclass(frozen=True)
 class StopParams:
-    """train.stop: a train stage forecasts its own final test accuracy at these epochs and ends
-    early when P(final >= bar) < decision.EPSILON (off while `at` is empty; training/stop.py)."""
+    """The `stop:` section (issue 11's train.stop): a train stage forecasts its own final test
+    accuracy at these epochs and ends early when P(final >= bar) < decision.EPSILON (off while
+    `at` is empty; training/stop.py)."""
 
     at: list[int] = field(default_factory=list)
     history: str = "data/history/cifar10-plain-vs-resnet"  # finished curves the forecaster learns from

@@ -1,9 +1,11 @@
+import dataclasses
 import urllib.error
 
 import numpy as np
 import pytest
 import torch
 
+from lcpipe.config import DataParams
 from lcpipe.errors import LcpipeError
 from lcpipe.training import data
 
@@ -34,10 +36,16 @@ def test_save_and_read_roundtrip(tmp_path):
     assert torch.equal(back.train_x, ds.train_x) and back.num_classes == 10
 
 
-def test_damaged_prepared_file_is_a_clear_error(tmp_path):
-    (tmp_path / "d.npz").write_bytes(b"not a zip")
+@pytest.mark.parametrize("damage", ["not a zip", "truncated"])
+def test_damaged_prepared_file_is_a_clear_error(tmp_path, damage):
+    path = tmp_path / "d.npz"
+    if damage == "truncated":  # a prepare stage killed half-way through a copy
+        data.save(data.synthetic(0, 16, 8, size=4), path)
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    else:
+        path.write_bytes(b"not a zip")
     with pytest.raises(LcpipeError, match="rerun `dvc repro prepare`"):
-        data.read(tmp_path / "d.npz")
+        data.read(path)
 
 
 def test_cifar_offline_says_which_files_to_put_where(tmp_path, monkeypatch):
@@ -49,4 +57,5 @@ def test_cifar_offline_says_which_files_to_put_where(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cifar, "download_and_extract_archive", offline)
     with pytest.raises(LcpipeError, match=r"cifar-10-python.tar.gz .*" + str(tmp_path / "raw")):
-        data.load("cifar10", root=tmp_path / "raw")
+        settings = dataclasses.asdict(dataclasses.replace(DataParams(), dataset="cifar10", root=tmp_path / "raw"))
+        data.load(settings.pop("dataset"), **settings)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from lcpipe import config
 from lcpipe.config import Params
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import scores
@@ -23,10 +24,9 @@ def series_of(curve: Curve, metric: str) -> Series:
 
 
 def check_cutoff(target: Series, cutoff: int, window: int) -> None:
-    n = len(target.acc)
-    if not window + 1 <= cutoff <= n - 1:
-        raise LcpipeError(f"cutoff {cutoff} does not fit target {target.name!r} ({n} epochs): "
-                          f"it must lie in [features.window + 1, epochs - 1] = [{window + 1}, {n - 1}]")
+    """config's cutoff rule, against the target's real length rather than train.epochs."""
+    config.check_cutoff(f"cutoff for target {target.name!r} ({len(target.acc)} epochs)", cutoff, window,
+                        len(target.acc))
 
 
 def check_apart(history: list[Curve], forecast: list[Curve], what: str) -> None:

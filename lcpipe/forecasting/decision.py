@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
-from scipy.special import log_ndtr, ndtri
+from scipy.special import log_ndtr
+
+from lcpipe.forecasting.predictors.base import Z80, Forecast
 
 # Stop a run when P(ends best) falls below this. Chosen by bench/early_stopping.py on the dev
 # corpus: the smallest mean regret at no more compute than successive halving (eta = 3), the
 # same 0.25 whichever group is held out (with auto: 16 % of the epochs of training every run).
 EPSILON = 0.25
-Z80 = float(ndtri(0.9))  # a normal's central 80 % is mean +- Z80 * std
 STD_FLOOR = 0.002  # 0.2 accuracy points: no final value is known better than epoch-to-epoch jitter
 MAX_GRID = 4096  # grid points of the integral: a quarter of STD_FLOOR apart unless the spread is wide
 GRID_CHUNK = 2_000_000  # runs x grid points per block of the integral (~16 MB)
@@ -60,6 +61,15 @@ def _p_best_on_grid(mean: np.ndarray, std: np.ndarray, x: np.ndarray) -> np.ndar
         pdf = np.exp(-0.5 * z**2) / (np.sqrt(2 * np.pi) * std[b, None])
         p[b] = np.trapezoid(pdf * np.exp(log_all[None, :] - log_cdf(b)), x, axis=1)
     return p
+
+
+def final(observed: np.ndarray, fc: Forecast) -> tuple[float, float, float]:
+    """(mean, lower, upper) at the last planned epoch; exact for a finished run (no forecast)."""
+    if not len(fc.mean):
+        last = float(observed[-1])
+        return last, last, last
+    lower, upper = (fc.lower, fc.upper) if fc.lower is not None else (fc.mean, fc.mean)
+    return float(fc.mean[-1]), float(lower[-1]), float(upper[-1])
 
 
 def std_of(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from lcpipe.config import Params
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import check_apart, series_of
 from lcpipe.forecasting.curves import Curve, check_finished
-from lcpipe.forecasting.decision import EPSILON, keep, p_best, std_of
+from lcpipe.forecasting.decision import EPSILON, final, keep, p_best, std_of
 from lcpipe.forecasting.predictors import Forecast, Predictor, build
 
 DEFAULT_PREDICTOR = "auto"  # the live forecaster when --predictor is not given
@@ -42,15 +42,6 @@ class RunForecast:
                 "final": {"mean": mean, "lower": lower, "upper": upper},
                 "p_best": round(self.p_best, 6), "decision": self.decision,
                 "forecast": np.round(self.forecast.mean, 6).tolist()}
-
-
-def final(observed: np.ndarray, fc: Forecast) -> tuple[float, float, float]:
-    """(mean, lower, upper) at the last planned epoch; exact for a finished run (no forecast)."""
-    if not len(fc.mean):
-        last = float(observed[-1])
-        return last, last, last
-    lower, upper = (fc.lower, fc.upper) if fc.lower is not None else (fc.mean, fc.mean)
-    return float(fc.mean[-1]), float(lower[-1]), float(upper[-1])
 
 
 def planned_epochs(runs: list[Curve], epochs: int, min_observed: int) -> list[int]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 import torch
 
 from lcpipe.atomic import atomic_path
+from lcpipe.progress import say
 
 
 def params_hash(*parts: object) -> str:
@@ -58,13 +58,12 @@ def load(path: str | Path, expected_hash: str) -> dict | None:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated zip, garbage bytes, unsafe content: all the same to us
-        print(f"warning: {path}: unreadable checkpoint ({type(exc).__name__}); training from scratch",
-              file=sys.stderr)
+        say(f"warning: {path}: unreadable checkpoint ({type(exc).__name__}); training from scratch")
         path.unlink(missing_ok=True)
         return None
     found = state.get("params_hash") if isinstance(state, dict) else None
     if found != expected_hash:
-        print(f"warning: {path}: {_mismatch(found, expected_hash)}; training from scratch", file=sys.stderr)
+        say(f"warning: {path}: {_mismatch(found, expected_hash)}; training from scratch")
         path.unlink(missing_ok=True)
         return None
     return state

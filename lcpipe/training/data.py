@@ -6,6 +6,7 @@ to the training device once, instead of being iterated through DataLoader worker
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,9 +87,9 @@ def _from_numpy(xtr, ytr, xte, yte, num_classes) -> Dataset:
     return Dataset(t(xtr), t(ytr).long(), t(xte), t(yte).long(), num_classes)
 
 
-def load(name: str, *, seed: int = 0, root: str | Path = "data/raw", test_fraction: float = 0.25,
-         synthetic_train: int = 512, synthetic_test: int = 256, synthetic_size: int = 8) -> Dataset:
-    """The dataset `name` (one of config.DATASETS) as tensors."""
+def load(name: str, *, seed: int, root: str | Path, test_fraction: float, synthetic_train: int,
+         synthetic_test: int, synthetic_size: int) -> Dataset:
+    """The dataset `name` (one of config.DATASETS) as tensors; the arguments are config.DataParams'."""
     if name == "digits":
         return digits(seed, test_fraction)
     if name == "synthetic":
@@ -112,7 +113,7 @@ def read(path: str | Path) -> Dataset:
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in ("train_x", "train_y", "test_x", "test_y", "num_classes")}
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise LcpipeError(f"{path}: cannot read prepared dataset ({exc}); rerun `dvc repro prepare`") from None
     return _from_numpy(arrays["train_x"], arrays["train_y"], arrays["test_x"], arrays["test_y"],
                        int(arrays["num_classes"]))

@@ -1,6 +1,7 @@
-"""train.stop: a run forecasts its own final test accuracy at given epochs and ends early when it
-cannot win: when P(final >= bar) < EPSILON, the bar being stop.threshold or by default the best
-final accuracy among the history's finished curves. The rule is lcpipe's decision rule
+"""Early stopping inside the train stage (the `stop:` params): a run forecasts its own final test
+accuracy at given epochs and ends early when it cannot win: when P(final >= bar) < EPSILON, the
+bar being stop.threshold or by default the best final accuracy among the history's finished
+curves. The rule is lcpipe's decision rule
 (forecasting/decision.py): the final value is a normal read off the forecast's 80 % interval,
 and EPSILON is the same threshold `lcpipe forecast` stops runs at.
 
@@ -18,8 +19,8 @@ import numpy as np
 from scipy.special import ndtr
 
 from lcpipe.config import Params, StopParams
-from lcpipe.forecasting.curves import read_curve_dir
-from lcpipe.forecasting.decision import EPSILON, STD_FLOOR, std_of
+from lcpipe.forecasting.curves import check_finished, read_curve_dir
+from lcpipe.forecasting.decision import EPSILON, STD_FLOOR, final, std_of
 from lcpipe.forecasting.features import Series
 from lcpipe.forecasting.predictors.auto import Auto  # the class, not the registry: no other predictor is a dep
 
@@ -52,6 +53,7 @@ class Stopper:
 
     def __init__(self, stop: StopParams, epochs: int):
         history = read_curve_dir(stop.history, METRIC)
+        check_finished(history)
         self.at, self.epochs = set(stop.at), epochs
         self.bar = stop.threshold or max(float(c.metric(METRIC)[-1]) for c in history)
         self.forecaster = Auto.from_params(Params()).fit([Series(c.name, c.metric(METRIC)) for c in history])
@@ -62,7 +64,6 @@ class Stopper:
             return None
         prefix = Series("run", np.array([r[METRIC] for r in rows]))
         fc = self.forecaster.forecast(prefix, self.epochs)
-        final = float(fc.mean[-1])
-        lower, upper = (final, final) if fc.lower is None else (float(fc.lower[-1]), float(fc.upper[-1]))
-        p_reach = float(ndtr((final - self.bar) / max(float(std_of(lower, upper)), STD_FLOOR)))
-        return Verdict(epoch, final, lower, upper, self.bar, p_reach, p_reach < EPSILON)
+        mean, lower, upper = final(prefix.acc, fc)
+        p_reach = float(ndtr((mean - self.bar) / max(float(std_of(lower, upper)), STD_FLOOR)))
+        return Verdict(epoch, mean, lower, upper, self.bar, p_reach, p_reach < EPSILON)

@@ -24,9 +24,8 @@ import numpy as np
 
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.features import Series
-from lcpipe.forecasting.predictors.base import Forecast, Predictor
+from lcpipe.forecasting.predictors.base import Z80, Forecast, Predictor
 
-Z80 = 1.2816  # mean +- Z80 * std is the central 80 % of a normal
 ERROR_FLOOR = 1e-3  # log(1 - acc) needs 1 - acc > 0; a curve at 100 % is treated as 99.9 %
 NOISE_FLOOR = 0.005  # the band never narrows below half an accuracy point of std
 CHUNK = 2_000_000  # runs x history x epochs per vectorised block: bounds memory at ~16 MB a block

@@ -10,6 +10,8 @@ import numpy as np
 
 from lcpipe.forecasting.features import Series
 
+Z80 = 1.2815515655446004  # the normal's 90th percentile: mean +- Z80 * std is the central 80 %
+
 
 @dataclass(frozen=True)
 class Forecast:

@@ -12,9 +12,8 @@ from torch import nn
 
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.features import DELTA_SCALE, Series, make_windows, needs_lr, schedule_columns, smooth
-from lcpipe.forecasting.predictors.base import Forecast, Predictor
+from lcpipe.forecasting.predictors.base import Z80, Forecast, Predictor
 
-Z80 = 1.2816  # mean +- Z80 * std: the central 80 % of a normal
 MAX_WINDOWS = 20_000  # full-batch fit cost stays bounded whatever the curves' length
 
 

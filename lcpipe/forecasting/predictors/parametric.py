@@ -21,13 +21,12 @@ import numpy as np
 from scipy.optimize import curve_fit
 
 from lcpipe.forecasting.features import Series
-from lcpipe.forecasting.predictors.base import Forecast, Predictor
+from lcpipe.forecasting.predictors.base import Z80, Forecast, Predictor
 
 MAXFEV = 100  # per fit; 2 fits x 10 families at k = 164 stay well under 0.5 s
 TOL = 0.01  # how far outside [0, 1] a fitted curve may stray before it is dropped
 NOISE = 1e-5  # held-out mse floor (0.3 accuracy points rms): below it fits count as equally good
 MIN_POINTS = 4  # shorter prefixes leave too little to fit and hold out: hold the last value
-Z80 = 1.2816  # standard normal 90th percentile: mean +- Z80 * std is the central 80 %
 
 # name -> (curve f(x, *params), initial guess from (first value, asymptote guess, their gap),
 #          (lower bounds, upper bounds)). Formulas as in the paper's Table 1.
