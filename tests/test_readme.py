@@ -1,0 +1,175 @@
+"""The README's shell blocks, run in order through the real shell on a temporary clone, as a newcomer would.
+
+How it runs them (one mechanism, here and nowhere else):
+
+- The clone is a `git clone` of this repository with the working tree's tracked files copied over it and
+  the TINY params of `tests/helpers.py` committed, so `make repro` and every `dvc exp run` take seconds.
+  The folder is named `lcpipe`, as a clone of the real repository is.
+- Commands run one by one through `bash`, which carries the shell's state (exported variables, the current
+  folder) from one to the next like a terminal would. The venv is *not* on PATH at the start: the
+  README's own `source .venv/bin/activate` has to put it there.
+- `make` is wrapped so that a clone without `.venv` gets the test's venv linked in (with a fresh install
+  stamp) instead of a `pip install` from the network; the Makefile's targets then run as written.
+- Values that only make sense at default scale (cutoffs, check epochs) are rewritten for the 8-epoch
+  curves by `TINY_ARGS`. Placeholders the reader fills in (`<repo>`, the team remote's path) become the
+  test's clone and a temporary folder. Every rewrite must match, so a README change cannot make one
+  silently stop applying.
+- `dvc queue status` is rerun until no experiment is queued or running, as its comment says.
+- `SKIP` lists the commands the test does not run, each with its reason.
+
+After `make repro` the test commits what it produced: a real clone's committed `dvc.lock` and metrics
+are the default-scale ones `make repro` reproduces, the test's are the TINY ones.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, TINY, VENV_BIN, set_params
+
+README = ROOT / "README.md"
+VENV = VENV_BIN.parent
+
+# Default-scale values in README commands -> their TINY equivalents (8 epochs, features.window 2).
+TINY_ARGS = {
+    "'stop.at=[10,20]'": "'stop.at=[5]'",
+    "-S predict.cutoff=8 -S 'sweep.cutoffs=[5,8]'": "-S predict.cutoff=3 -S 'sweep.cutoffs=[3,4]'",
+    "--cutoffs 10,20": "--cutoffs 5,7",  # lcpipe evaluate: its own window of 4, so 5 at least
+    "'predict.cutoff=5,10,20,40'": "'predict.cutoff=3,4,5,6'",
+    "-S predict.cutoff=10": "-S predict.cutoff=5",
+    "-S predict.cutoff=20": "-S predict.cutoff=6",
+}
+
+# Commands not run, by their first words, with the reason.
+SKIP = {
+    "make test": "the whole suite, this test included; CI runs it (.ci/run)",
+    "dvc exp run -S data.dataset=cifar10": "paper scale: downloads CIFAR-10 and trains for a GPU-day",
+    "dvc remote add -d shared ssh://": "one of three remotes: the test runs the local-directory one; needs an SSH host",
+    "dvc remote add -d shared s3://": "one of three remotes: the test runs the local-directory one; needs S3 access",
+    "python bench/": "a benchmark: default-scale timings (minutes), reported in the Benchmarks table",
+    "bench/gpu_check.sh": "a benchmark that needs a GPU",
+}
+
+POLL_UNTIL_DONE = "dvc queue status"
+
+
+def bash_blocks(text: str) -> list[tuple[int, str]]:
+    """(line number, body) of every ```bash block, in order."""
+    return [(text[:m.start()].count("\n") + 2, m.group(1))
+            for m in re.finditer(r"^```bash\n(.*?)^```", text, flags=re.S | re.M)]
+
+
+def commands(block: str) -> list[str]:
+    """The block's commands: continuation lines joined, comments and blank lines dropped."""
+    lines = (line.split(" #")[0].strip() for line in re.sub(r"\\\n\s*", "", block).splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+class Shell:
+    """One bash session, one process per command, carrying exported variables and the folder between them."""
+
+    def __init__(self, cwd: Path, env: dict, state: Path):
+        self.env, self.state = env, state
+        state.mkdir()
+        (state / "cwd").write_text(str(cwd))
+        (state / "env").write_text("")
+        (state / "prelude.sh").write_text(
+            "link_venv() {  # the test's venv instead of `pip install` from the network\n"
+            "  mkdir .venv\n"
+            f"  for f in {VENV}/*; do ln -s \"$f\" .venv/; done\n"
+            "  touch .venv/.installed\n"
+            "}\n"
+            "make() { [ -e .venv ] || link_venv; command make \"$@\"; }\n")
+
+    def run(self, command: str, timeout: int = 900) -> subprocess.CompletedProcess:
+        s = self.state
+        script = (f"source {s}/env; cd \"$(cat {s}/cwd)\"; source {s}/prelude.sh\n{command}\n"
+                  f"rc=$?; export -p | grep -v -E '^declare -x (OLDPWD|PWD|SHLVL|_)=' > {s}/env; pwd > {s}/cwd; "
+                  "exit $rc")
+        return subprocess.run(["bash", "-c", script], env=self.env, capture_output=True, text=True,
+                              timeout=timeout)
+
+
+def project_clone(dest: Path, env: dict) -> Path:
+    """A clone of this repository holding the working tree's tracked files, with the TINY params committed."""
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(dest)], check=True, env=env)
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split("\0")
+    for name in filter(None, tracked):
+        src, dst = ROOT / name, dest / name
+        if src.is_file():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+        elif dst.exists():
+            dst.unlink()
+    set_params(dest / "params.yaml", TINY)
+    for args in (["add", "-A"], ["commit", "-qm", "working tree at TINY params"]):
+        subprocess.run(["git", *args], cwd=dest, check=True, env=env)
+    return dest
+
+
+def tiny(command: str, used: set) -> str:
+    for default, small in TINY_ARGS.items():
+        if default in command:
+            used.add(default)
+            command = command.replace(default, small)
+    return command
+
+
+@pytest.mark.slow
+def test_every_readme_command_runs_in_order_on_a_fresh_clone(tmp_path):
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if Path(p) != VENV_BIN)
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env.update(PATH=path, PYTHONPATH=str(tmp_path / "lcpipe"), DVC_NO_ANALYTICS="1",
+               GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
+    project = project_clone(tmp_path / "lcpipe", env)
+    shell = Shell(project, env, tmp_path / "shell")
+    remote, colleague = tmp_path / "remote", tmp_path / "colleague"
+    colleague.mkdir()
+    placeholders = {"/mnt/team/lcpipe-cache": str(remote), "git clone <repo>": f"git clone {project}"}
+    used: set = set()
+    skipped, log = [], []
+    try:
+        for line, block in bash_blocks(README.read_text()):
+            for command in commands(block):
+                reason = next((why for start, why in SKIP.items() if command.startswith(start)), None)
+                if reason:
+                    skipped.append(start_of(command))
+                    continue
+                run = tiny(command, used)
+                for mark, value in placeholders.items():
+                    if mark in run:
+                        used.add(mark)
+                        run = run.replace(mark, value)
+                if run.startswith("git clone "):  # the collaborator's machine: a folder of their own
+                    (shell.state / "cwd").write_text(str(colleague))
+                start = time.monotonic()
+                proc = shell.run(run)
+                while run == POLL_UNTIL_DONE and proc.returncode == 0 and re.search(r"\b(Queued|Running)\b",
+                                                                                    proc.stdout):
+                    time.sleep(2)
+                    proc = shell.run(run)
+                log.append(f"{time.monotonic() - start:6.1f}s  {run}")
+                assert proc.returncode == 0, (
+                    f"README block at line {line}: `{command}` (ran as `{run}`) exited {proc.returncode}\n"
+                    f"--- stdout ---\n{proc.stdout[-3000:]}\n--- stderr ---\n{proc.stderr[-3000:]}")
+                if run.startswith("make repro"):  # stands in for the committed lock of a real clone
+                    shell.run("git add -A && git commit -qm 'make repro at TINY params'")
+                if POLL_UNTIL_DONE == run:
+                    assert "Failed" not in proc.stdout, proc.stdout
+    finally:
+        shell.run(f"cd {project} && {VENV_BIN}/dvc queue stop --kill >/dev/null 2>&1 || true")
+        print("\n".join(log))
+    assert set(TINY_ARGS) | set(placeholders) <= used, f"rewrites that matched no command: {set(TINY_ARGS) - used}"
+    assert set(skipped) == set(SKIP), f"skip rules that matched no command: {set(SKIP) - set(skipped)}"
+
+
+def start_of(command: str) -> str:
+    return next(start for start in SKIP if command.startswith(start))
