@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 from lcpipe.config import Params  # noqa: E402
 from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
-from lcpipe.forecasting.curves import read_curve_dir  # noqa: E402
+from lcpipe.forecasting.backtest import backtest  # noqa: E402
+from lcpipe.forecasting.curves import Curve, read_curve_dir  # noqa: E402
 from lcpipe.forecasting.decision import kendall_tau  # noqa: E402
-from lcpipe.forecasting.features import Series  # noqa: E402
-from lcpipe.forecasting.predictors import PREDICTORS, build, predictor_class  # noqa: E402
+from lcpipe.forecasting.predictors import PREDICTORS  # noqa: E402
 
 CORPUS = [ROOT.parent / "shared" / "curves" / "dev", ROOT.parent / "shared" / "curves" / "cifar10-plain-vs-resnet"]
 CUTOFFS = (5, 10, 20, 40)
@@ -53,37 +53,39 @@ SCALES = tuple(np.round(np.arange(0.5, 2.01, 0.05), 2))
 QUICK = {"groups": 4, "cutoffs": (10, 20), "predictors": ("auto", "last_value", "source_shift")}
 
 
-def groups_of(dirs: list[Path], metric: str) -> dict[str, dict[str, np.ndarray]]:
-    """Group name -> {run: metric values}; a folder holding CSVs is a group, subfolders too."""
-    groups = {}
-    for top in dirs:
-        for folder in sorted({p.parent for p in top.rglob("*.csv") if p.name != "MANIFEST.csv"}):
-            curves = read_curve_dir(folder, metric)
-            groups[folder.name] = {c.name: c.metric(metric) for c in curves}
-    return groups
+def groups_of(dirs: list[Path], metric: str) -> dict[str, list[Curve]]:
+    """Group name -> its curves; a folder holding CSVs is a group, subfolders too."""
+    return {folder.name: read_curve_dir(folder, metric)
+            for top in dirs for folder in sorted({p.parent for p in top.rglob("*.csv") if p.name != "MANIFEST.csv"})}
 
 
-def make(name: str, params: Params, **settings):
-    """Predictor `name` as params.yaml builds it, with `settings` replacing its section's values."""
+def with_settings(name: str, params: Params, settings: dict) -> tuple[str, Params]:
+    """The registered predictor and params that run `name` with `settings` replacing its section's
+    values; the reference pow3 is the parametric ensemble reduced to that one family, prior off."""
     if name == "pow3":
-        return predictor_class("parametric")(families=["pow3"], prior_weight=0.0)
+        name, settings = "parametric", {"families": ["pow3"], "prior_weight": 0.0}
     if settings:
         params = replace(params, **{name: replace(getattr(params, name), **settings)})
-    return build(name, params)
+    return name, params
 
 
-def backtest_group(group, curves, name, params, cutoffs, history, settings) -> list[dict]:
-    """Leave-one-out inside one group: one row per (target, cutoff). With `history` (curves),
-    the sources are those curves instead of the group's other runs."""
+def backtest_group(group: str, curves: list[Curve], name: str, params: Params, cutoffs, history,
+                   settings) -> list[dict]:
+    """lcpipe's own backtest (what `lcpipe evaluate` runs) on one group: each curve forecast from
+    the group's other curves, or from `history` when given, at the cutoffs inside it; one row per
+    (target, cutoff) with the forecast itself."""
+    registered, params = with_settings(name, params, settings)
+    actual = {c.name: c.metric(params.features.metric) for c in curves}
     rows = []
-    for target, acc in curves.items():
-        pool = history if history else {n: a for n, a in curves.items() if n != target}
-        predictor = make(name, params, **settings).fit([Series(n, a) for n, a in pool.items()])
-        fitting = [c for c in cutoffs if c < len(acc)]
-        fcs = predictor.forecast_many([Series(target, acc[:c]) for c in fitting], [len(acc)] * len(fitting))
-        for c, fc in zip(fitting, fcs, strict=True):
-            rows.append({"group": group, "target": target, "cutoff": c, "actual": acc[c:], "mean": fc.mean,
-                         "lower": fc.lower, "upper": fc.upper})
+
+    def keep(target, cutoff, _predictor, fc):
+        rows.append({"group": group, "target": target, "cutoff": cutoff, "actual": actual[target][cutoff:],
+                     "mean": fc.mean, "lower": fc.lower, "upper": fc.upper})
+
+    for target in curves:
+        fitting = [c for c in cutoffs if c < len(target)]
+        if fitting:
+            backtest(curves, fitting, [registered], params, history=history, targets=[target.name], on_forecast=keep)
     return rows
 
 
@@ -93,7 +95,7 @@ def one_thread() -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
 
 
-def backtest(groups, name, params, cutoffs, history=None, **settings) -> list[dict]:
+def backtest_all(groups, name, params, cutoffs, history=None, **settings) -> list[dict]:
     """backtest_group over every group, the groups spread over one process per core."""
     with ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=one_thread) as pool:
         jobs = [pool.submit(backtest_group, g, curves, name, params, cutoffs, (history or {}).get(g), settings)
@@ -155,9 +157,8 @@ def choose_setting(results: dict, groups: list[str], calibrate: bool) -> tuple[l
 def other_lengths(groups, params, cutoffs, in_group: dict) -> str:
     """`auto` at params.yaml's settings with a history of the *other* groups only (other lengths,
     recipes and datasets, put on normalised time) against its in-group leave-one-out score."""
-    history = {g: {f"{o}/{n}": a for o, curves in groups.items() if o != g for n, a in curves.items()}
-               for g in groups}
-    rows = backtest(groups, DEFAULT, params, cutoffs, history=history)
+    history = {g: [c for o, curves in groups.items() if o != g for c in curves] for g in groups}
+    rows = backtest_all(groups, DEFAULT, params, cutoffs, history=history)
     cells = [f"c{c}: RMSE {s['rmse']:.2f} (in-group {in_group[c]['rmse']:.2f}) tau {s['tau']:.2f} "
              f"regret {s['regret']:.2f} cov80 {s['cov80']:.2f}" for c in cutoffs for s in [summarise(rows, c)]]
     return f"{DEFAULT} from the other groups only (history of other lengths): " + " | ".join(cells)
@@ -192,19 +193,19 @@ def main() -> None:
     print(f"{sum(map(len, groups.values()))} curves in {len(groups)} groups; cutoffs {list(cutoffs)}",
           file=sys.stderr)
     chosen: dict = {}
-    skipped = sum(c >= len(acc) for curves in groups.values() for acc in curves.values() for c in cutoffs)
+    skipped = sum(c >= len(curve) for curves in groups.values() for curve in curves for c in cutoffs)
     results = {}
     for name in names:
         print(f"backtesting {name} ({time.perf_counter() - start:.0f} s so far) ...", file=sys.stderr, flush=True)
         if name in GRIDS:
             calibrate = "interval_scale" in {f.name for f in fields(getattr(params, name))}
             grid = GRIDS[name]
-            runs = {tuple(zip(grid, values)): backtest(groups, name, params, cutoffs, **dict(zip(grid, values)),
+            runs = {tuple(zip(grid, values)): backtest_all(groups, name, params, cutoffs, **dict(zip(grid, values)),
                                                        **({"interval_scale": 1.0} if calibrate else {}))
                     for values in itertools.product(*grid.values())}
             results[name], chosen[name] = choose_setting(runs, list(groups), calibrate)
         else:
-            results[name] = backtest(groups, name, params, cutoffs)
+            results[name] = backtest_all(groups, name, params, cutoffs)
     summaries = {n: {c: summarise(rows, c) for c in cutoffs} for n, rows in results.items()}
     print(table("## all groups (RMSE, MAE, regret in accuracy points; tau and cov80 as fractions)",
                 summaries, cutoffs))
