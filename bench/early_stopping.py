@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT))
 from lcpipe.atomic import atomic_path  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
 from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
-from lcpipe.forecasting.curves import read_curve_dir  # noqa: E402
-from lcpipe.forecasting.decision import final, keep, p_best, std_of  # noqa: E402
 from lcpipe.forecasting.features import Series  # noqa: E402
 from lcpipe.forecasting.live import DEFAULT_PREDICTOR, fitted  # noqa: E402
+from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
+from lcpipe.forecasting.stop_rule import final, keep, p_best, std_of  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "curves" / "dev"
 ETA, RUNGS = 3, (1 / 27, 1 / 9, 1 / 3)

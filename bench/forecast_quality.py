@@ -34,11 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lcpipe.config import Params  # noqa: E402
+from lcpipe.curve import Curve  # noqa: E402
 from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
 from lcpipe.forecasting.backtest import backtest  # noqa: E402
-from lcpipe.forecasting.curves import Curve, read_curve_dir  # noqa: E402
-from lcpipe.forecasting.decision import kendall_tau  # noqa: E402
-from lcpipe.forecasting.predictors import PREDICTORS  # noqa: E402
+from lcpipe.forecasting.decision_scores import kendall_tau  # noqa: E402
+from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
+from lcpipe.forecasting.registry import PREDICTORS  # noqa: E402
 
 CORPUS = [ROOT.parent / "shared" / "curves" / "dev", ROOT.parent / "shared" / "curves" / "cifar10-plain-vs-resnet"]
 CUTOFFS = (5, 10, 20, 40)

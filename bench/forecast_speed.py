@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lcpipe.config import Params  # noqa: E402
-from lcpipe.forecasting.curves import read_curve_dir  # noqa: E402
 from lcpipe.forecasting.features import Series  # noqa: E402
 from lcpipe.forecasting.live import DEFAULT_PREDICTOR, fitted  # noqa: E402
+from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
 
 HISTORY, EPOCHS, CUTOFF = 100, 200, 20
 LCPIPE = Path(sys.executable).parent / "lcpipe"

@@ -21,9 +21,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from lcpipe.config import Params  # noqa: E402
-from lcpipe.forecasting.curves import format_rows  # noqa: E402
+from lcpipe.curve import format_rows  # noqa: E402
 from lcpipe.forecasting.features import Series  # noqa: E402
-from lcpipe.forecasting.predictors import build  # noqa: E402
+from lcpipe.forecasting.registry import build  # noqa: E402
 
 
 def seconds(run) -> float:

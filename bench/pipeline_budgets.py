@@ -21,7 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from lcpipe.forecasting.curves import format_rows, read_curve_dir  # noqa: E402
+from lcpipe.curve import format_rows  # noqa: E402
+from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
 
 EXTERNAL = ROOT / "tests" / "fixtures" / "cifar10-plain-vs-resnet"
 

@@ -1,3 +1,4 @@
-"""lcpipe: predict how a neural network's learning curve ends from its first epochs."""
+"""lcpipe: predict how a neural network's learning curve ends from its first epochs.
 
-__version__ = "0.1.0"
+The version lives in pyproject.toml alone (importlib.metadata.version("lcpipe")): a version bump
+reruns no stage."""

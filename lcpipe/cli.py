@@ -29,13 +29,13 @@ import numpy as np
 
 from lcpipe.atomic import check_output, write_text
 from lcpipe.config import METRICS, FeatureParams, Params, PredictParams, load_params
+from lcpipe.curve import Curve
 from lcpipe.errors import LcpipeError, exits_cleanly
 from lcpipe.forecasting import live
-from lcpipe.forecasting.backtest import backtest, markdown_table
-from lcpipe.forecasting.curves import Curve, read_curve_dir, read_curves
-from lcpipe.forecasting.decision import decisions
-from lcpipe.forecasting.decision import markdown as decision_markdown
-from lcpipe.forecasting.predictors import PREDICTORS
+from lcpipe.forecasting.backtest import backtest
+from lcpipe.forecasting.decision_scores import decisions
+from lcpipe.forecasting.logs import read_curve_dir, read_curves
+from lcpipe.forecasting.registry import PREDICTORS
 from lcpipe.progress import say
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")
@@ -138,6 +138,8 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     # a decision is honest only when no candidate's future shaped another's forecast
     choices = decisions(rows, {c.name: len(c) for c in curves}) if history and not args.target else []
     write_text(args.out, json.dumps({"metric": metric, "results": rows, "decisions": choices}, indent=2) + "\n")
+    from lcpipe.reporting.tables import decision_markdown, markdown_table  # pandas: only for the tables
+
     for score in ("rmse", "mae"):
         print(f"mean {score.upper()} over {len({r['target'] for r in rows})} target(s), accuracy points ({metric}):")
         print(markdown_table(rows, score))
@@ -170,7 +172,7 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     if args.out is not None:
         write_text(args.out, live.report_json(results, args.metric, args.epochs, args.predictor))
     if args.plot is not None:
-        from lcpipe.pipeline.live_plot import live_figure  # matplotlib: only when a figure is asked for
+        from lcpipe.reporting.live_figure import live_figure  # matplotlib: only when a figure is asked for
 
         live_figure(args.plot, results, args.metric, args.predictor)
     print(live.table(results, args.metric), end="")

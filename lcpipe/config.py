@@ -287,16 +287,46 @@ def check_cutoff(key: str, cutoff: int, window: int, epochs: int) -> None:
              f"it must lie in [features.window + 1, epochs - 1] = [{window + 1}, {epochs - 1}]")
 
 
+MAX_PARAMS_BYTES = 1_000_000  # params.yaml is a few kB; refuse anything that cannot be one before parsing it
+# plain scalars that YAML 1.1 (PyYAML) and YAML 1.2 (DVC's ruamel) read as different values: octal-looking
+# ints (010: 8 vs 10), yes/no/on/off (bools vs strings), sexagesimal (1:30: 90 vs a string)
+AMBIGUOUS = re.compile(r"[-+]?0[0-9_]+|[-+]?0[oObBxX][0-9a-fA-F_]+|(?i:y|n|yes|no|on|off)|[-+]?\d+(:[0-5]?\d)+")
+
+
+def _read_yaml(path: Path):
+    """Parse `path` as DVC will: one line for a missing, unreadable or huge file, a syntax error (at
+    the line where the broken construct starts), an alias, or a scalar YAML 1.1 and 1.2 disagree on."""
+    try:
+        if path.is_dir():
+            raise LcpipeError(f"{path}: is a directory; give the params.yaml file")
+        if path.stat().st_size > MAX_PARAMS_BYTES:
+            raise LcpipeError(f"{path}: {path.stat().st_size} bytes is too large for a params file")
+        text = path.read_text()
+    except FileNotFoundError:
+        raise LcpipeError(f"{path}: no such params file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LcpipeError(f"{path}: cannot read it as YAML text ({type(exc).__name__})") from None
+    try:
+        for token in yaml.scan(text):
+            if isinstance(token, yaml.AliasToken):
+                raise LcpipeError(f"{path}: line {token.start_mark.line + 1}: YAML aliases (*name) are not allowed")
+            if isinstance(token, yaml.ScalarToken) and token.plain and AMBIGUOUS.fullmatch(token.value):
+                raise LcpipeError(f"{path}: line {token.start_mark.line + 1}: {token.value!r} means one value to "
+                                  "lcpipe (YAML 1.1) and another to DVC (YAML 1.2); quote it, or write the number "
+                                  "without leading zeros / true or false")
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.context_mark or exc.problem_mark
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise LcpipeError(f"{path}: {where}not valid YAML ({exc.context or exc.problem})") from None
+    except yaml.YAMLError as exc:
+        raise LcpipeError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+
+
 def load_params(path: str | Path = "params.yaml") -> Params:
     """Read and validate params.yaml (YAML through safe_load only)."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise LcpipeError(f"{path}: not found; run from the project root") from None
-    except yaml.YAMLError as exc:
-        raise LcpipeError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    raw = raw or {}
+    raw = _read_yaml(path) or {}
     if not isinstance(raw, dict):
         raise LcpipeError(f"{path}: expected sections like 'train:' at the top level")
     sections = {f.name: f.type for f in dataclasses.fields(Params)}

@@ -1,7 +1,7 @@
 """Stage `fit`: fit the learned predictors (LSTM) on the windows -> data/predictors/."""
 
-from lcpipe.pipeline import stages
 from lcpipe.pipeline.entry import run_stage
+from lcpipe.pipeline.fit import fit_learned
 
 if __name__ == "__main__":
-    run_stage(stages.fit_learned, __doc__)
+    run_stage(fit_learned, __doc__)

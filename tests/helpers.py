@@ -13,7 +13,7 @@ import numpy as np
 import yaml
 
 from lcpipe.config import Params
-from lcpipe.forecasting.curves import format_rows
+from lcpipe.curve import format_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent

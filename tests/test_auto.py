@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lcpipe.curve import Series
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.features import Series
 from lcpipe.forecasting.predictors.auto import Auto
 from tests.helpers import learning_curve
 

@@ -7,9 +7,10 @@ import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from lcpipe.forecasting.decision import EPSILON
+from lcpipe.forecasting.stop_rule import keep, std_of
 from tests.helpers import VENV_BIN, curve_csv, learning_curve
 
 LCPIPE = str(VENV_BIN / "lcpipe")
@@ -61,7 +62,10 @@ def test_forecast_writes_the_json_contract_the_table_and_the_plot(study):
         assert r["final"]["mean"] == r["forecast"][-1] and r["decision"] in ("keep", "stop")
     assert abs(sum(r["p_best"] for r in runs.values()) - 1) < 1e-4
     assert max(runs.values(), key=lambda r: r["p_best"])["run"] == "good" and runs["good"]["decision"] == "keep"
-    assert all((r["decision"] == "stop") == (r["p_best"] < EPSILON) for r in runs.values())
+    finals = [r["final"] for r in runs.values()]
+    lower, upper = [f["lower"] for f in finals], [f["upper"] for f in finals]
+    kept = keep(np.array([f["mean"] for f in finals]), std_of(lower, upper))
+    assert [r["decision"] for r in runs.values()] == ["keep" if k else "stop" for k in kept]
 
     header, *rows = proc.stdout.splitlines()
     assert header.split()[:3] == ["run", "epochs", "seen"] and "P(ends best)" in header

@@ -71,7 +71,7 @@ def test_unknown_section_and_broken_yaml_are_one_line_errors(tmp_path):
         load_params(write(tmp_path, "predcit:\n  cutoff: 5\n"))
     with pytest.raises(LcpipeError, match="not valid YAML"):
         load_params(write(tmp_path, "train: [\n"))
-    with pytest.raises(LcpipeError, match="not found"):
+    with pytest.raises(LcpipeError, match="no such params file"):
         load_params(tmp_path / "missing.yaml")
 
 

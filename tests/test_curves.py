@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
+from lcpipe.curve import COLUMNS, format_rows, write_curve
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.curves import COLUMNS, format_rows, read_curve, read_curve_dir, read_curves, write_curve
+from lcpipe.forecasting.logs import read_curve, read_curve_dir, read_curves
 from tests.helpers import EXTERNAL_CURVES
 
 
@@ -12,7 +13,7 @@ def rows(n=3):
 
 
 def test_write_then_read_roundtrips_exactly(tmp_path):
-    write_curve(tmp_path / "a.csv", rows())
+    write_curve(tmp_path / "a.csv", rows(), {"epochs": len(rows())})
     curve = read_curve(tmp_path / "a.csv")
     assert curve.name == "a" and len(curve) == 3
     np.testing.assert_array_equal(curve.metric("test_acc"), [0.09, 0.18, 0.27])
@@ -93,7 +94,7 @@ def test_only_the_forecast_metric_is_validated(tmp_path):
 def test_write_curve_with_a_diverged_loss_reads_back(tmp_path):
     bad = rows()
     bad[1]["train_loss"] = float("nan")
-    write_curve(tmp_path / "a.csv", bad)
+    write_curve(tmp_path / "a.csv", bad, {"epochs": len(bad)})
     assert np.isnan(read_curve(tmp_path / "a.csv").columns["train_loss"][1])
 
 

@@ -1,7 +1,10 @@
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import kendalltau, norm
 
-from lcpipe.forecasting.decision import decisions, keep, kendall_tau, p_best
+from lcpipe.forecasting.decision_scores import decisions, kendall_tau
+from lcpipe.forecasting.stop_rule import keep, p_best, p_not_beaten
 
 
 def test_kendall_tau_b_matches_scipy_with_ties():
@@ -25,9 +28,45 @@ def test_p_best_matches_monte_carlo_for_many_runs():
     np.testing.assert_allclose(p_best(mean, std), counts, atol=3e-3)
 
 
-def test_certain_ties_share_the_win_and_the_likeliest_winner_is_always_kept():
+def test_certain_ties_share_the_win():
     np.testing.assert_allclose(p_best(np.full(3, 0.5), np.zeros(3)), 1 / 3)
-    assert keep(np.array([0.01, 0.02, 0.03]), epsilon=0.5).tolist() == [False, False, True]
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(2, 400), level=st.floats(0.1, 0.95), width=st.floats(0.005, 0.2),
+       jitter=st.floats(0, 1e-4), seed=st.integers(0, 2**16))
+def test_near_identical_runs_with_wide_bands_are_never_stopped_for_any_n(n, level, width, jitter, seed):
+    """Many runs that look alike share the chance of being best; none of them loses, so none stops."""
+    mean = level + np.random.default_rng(seed).uniform(-jitter, jitter, n)
+    assert keep(mean, np.full(n, width)).all()
+
+
+def test_one_clearly_dominated_run_is_stopped_and_only_it():
+    mean = np.array([0.90, 0.91, 0.905, 0.60])
+    assert keep(mean, np.full(4, 0.01)).tolist() == [True, True, True, False]
+
+
+@settings(max_examples=80, deadline=None)
+@given(n=st.integers(2, 12), seed=st.integers(0, 2**16), copy=st.integers(0, 11))
+def test_adding_a_copy_of_a_run_never_changes_another_runs_decision(n, seed, copy):
+    rng = np.random.default_rng(seed)
+    mean, std = rng.uniform(0.5, 0.95, n), rng.uniform(0.001, 0.08, n)
+    copy %= n
+    before = keep(mean, std)
+    after = keep(np.r_[mean, mean[copy]], np.r_[std, std[copy]])
+    others = [i for i in range(n) if i != copy]
+    assert (after[others] == before[others]).all()
+    assert after[copy] >= before[copy] and after[-1] == after[copy]  # a copy is never beaten by its twin
+
+
+def test_a_run_with_no_rival_is_kept():
+    assert keep(np.array([0.1]), np.array([0.01])).tolist() == [True]
+
+
+def test_stop_rule_is_fast_for_a_thousand_runs():
+    rng = np.random.default_rng(0)
+    mean, std = rng.uniform(0.5, 0.95, 1000), rng.uniform(0.001, 0.08, 1000)
+    assert p_not_beaten(mean, std).shape == (1000,)
 
 
 def row(target, predicted, actual, cutoff=10, predictor="p", band=0.0):
@@ -46,5 +85,5 @@ def test_decision_stops_the_unlikely_runs_and_scores_what_was_kept():
 
 def test_wide_intervals_keep_more_runs_and_lose_nothing():
     rows = [row("a", 0.9, 0.80, band=0.2), row("b", 0.7, 0.95, band=0.2), row("c", 0.5, 0.60, band=0.2)]
-    (d,) = decisions(rows, {"a": 50, "b": 50, "c": 40}, epsilon=0.05)
+    (d,) = decisions(rows, {"a": 50, "b": 50, "c": 40})
     assert d["best_kept"] and d["regret"] == 0.0 and "b" in d["kept"]

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from lcpipe.forecasting.curves import COLUMNS, read_curve
+from lcpipe.curve import COLUMNS
+from lcpipe.forecasting.logs import read_curve
 from tests.helpers import ran_stages
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,9 @@ from lcpipe.cli import main as cli
 from lcpipe.config import Params, PredictParams
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.predictors.poly import Poly
-from lcpipe.pipeline import stages as pipeline
+from lcpipe.pipeline.evaluate import evaluate
+from lcpipe.pipeline.fit import fit_learned
+from lcpipe.pipeline.predict import predict
 from tests.helpers import ROOT, curve_csv, learning_curve, with_params
 
 FAST = "last_value,source_shift,poly,parametric"
@@ -121,7 +123,7 @@ def test_stage_failing_half_way_leaves_previous_outputs_intact(tmp_path, monkeyp
     p = stage_params()
     write_arch_curves(tmp_path / "curves", p.train.archs)
     out = tmp_path / "predictions"
-    pipeline.predict(p, tmp_path / "curves", tmp_path / "predictors", out)
+    predict(p, tmp_path / "curves", tmp_path / "predictors", out)
     before = {f.name: f.read_text() for f in out.iterdir()}
     assert set(before) == {"last_value.csv", "poly.csv"}
 
@@ -131,7 +133,7 @@ def test_stage_failing_half_way_leaves_previous_outputs_intact(tmp_path, monkeyp
     monkeypatch.setattr(Poly, "forecast", broken)
     p2 = Params(predict=PredictParams(target="plain50", cutoff=20, predictors=["last_value", "poly"]))
     with pytest.raises(RuntimeError, match="injected"):
-        pipeline.predict(p2, tmp_path / "curves", tmp_path / "predictors", out)
+        predict(p2, tmp_path / "curves", tmp_path / "predictors", out)
     assert {f.name: f.read_text() for f in out.iterdir()} == before
     assert sorted(f.name for f in tmp_path.iterdir()) == ["curves", "predictions"]  # no temp dirs left
 
@@ -165,7 +167,7 @@ def test_a_missing_or_damaged_windows_file_is_one_clear_error(tmp_path, content)
     if content is not None:
         windows.write_bytes(content)
     with pytest.raises(LcpipeError, match=r"windows.npz: cannot read windows .*rerun `dvc repro windows`"):
-        pipeline.fit_learned(Params(), windows, tmp_path / "predictors")
+        fit_learned(Params(), windows, tmp_path / "predictors")
     assert not (tmp_path / "predictors").exists()
 
 
@@ -180,6 +182,6 @@ def test_evaluate_reads_the_target_for_the_forecast_metric_not_test_acc(tmp_path
     (tmp_path / "predictions" / "last_value.csv").write_text(
         "epoch,actual,predicted\n" + "".join(f"{e},{acc[e - 1]!r},{acc[19]!r}\n" for e in range(21, 31)))
     p = with_params(Params(), features__metric="train_acc", predict__cutoff=20, predict__predictors=["last_value"])
-    result = pipeline.evaluate(p, tmp_path / "curves", tmp_path / "predictions", tmp_path / "evaluate.json",
+    result = evaluate(p, tmp_path / "curves", tmp_path / "predictions", tmp_path / "evaluate.json",
                                tmp_path / "plots", tmp_path / "forecast.csv")
     assert result["metric"] == "train_acc" and result["last_value"]["rmse"] > 0

@@ -1,6 +1,7 @@
 import numpy as np
 
-from lcpipe.forecasting.features import DELTA_SCALE, Series, make_windows, schedule_columns, smooth, step_features
+from lcpipe.curve import Series
+from lcpipe.forecasting.features import DELTA_SCALE, make_windows, schedule_columns, smooth, step_features
 
 
 def test_step_features_are_scaled_epoch_accuracy_and_delta():
@@ -16,8 +17,8 @@ def test_windows_slide_over_every_source_and_target_the_next_delta():
     b = Series("b", np.linspace(0.2, 0.6, 6))
     x, y = make_windows([a, b], window=3, inputs=["epoch", "acc", "delta"])
     assert x.shape == ((10 - 3) + (6 - 3), 3, 3)
-    np.testing.assert_allclose(x[0, :, 1], a.acc[:3], rtol=1e-6)
-    np.testing.assert_allclose(y[0], (a.acc[3] - a.acc[2]) * DELTA_SCALE, rtol=1e-5)
+    np.testing.assert_allclose(x[0, :, 1], a.values[:3], rtol=1e-6)
+    np.testing.assert_allclose(y[0], (a.values[3] - a.values[2]) * DELTA_SCALE, rtol=1e-5)
 
 
 def test_smoothing_is_causal_and_alpha_one_is_identity():

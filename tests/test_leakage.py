@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from lcpipe.config import Params
-from lcpipe.forecasting.predictors import PREDICTORS
-from lcpipe.pipeline import stages
+from lcpipe.forecasting.registry import PREDICTORS
+from lcpipe.pipeline.fit import fit_learned
+from lcpipe.pipeline.predict import predict
+from lcpipe.pipeline.windows import build_windows
 from tests.helpers import curve_csv, learning_curve, with_params
 
 CUTOFF = 12
@@ -22,9 +24,9 @@ def write_curve(path, acc):
 
 def forecast_of(p, curves, work):
     """The predict stage's forecast columns, after the windows and fit stages."""
-    stages.build_windows(p, curves, work / "windows.npz")
-    stages.fit_learned(p, work / "windows.npz", work / "predictors")
-    stages.predict(p, curves, work / "predictors", work / "predictions")
+    build_windows(p, curves, work / "windows.npz")
+    fit_learned(p, work / "windows.npz", work / "predictors")
+    predict(p, curves, work / "predictors", work / "predictions")
     (name,) = p.predict.predictors
     with open(work / "predictions" / f"{name}.csv") as fh:
         return [{k: v for k, v in row.items() if k in FORECAST_COLUMNS} for row in csv.DictReader(fh)]

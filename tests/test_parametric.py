@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from lcpipe.config import Params
-from lcpipe.forecasting.features import Series
-from lcpipe.forecasting.predictors import build, parametric
+from lcpipe.curve import Series
+from lcpipe.forecasting.predictors import parametric
 from lcpipe.forecasting.predictors.parametric import FAMILIES, Parametric
+from lcpipe.forecasting.registry import build
 from tests.helpers import with_params
 
 # one curve per family, made by the family itself with parameters inside its bounds

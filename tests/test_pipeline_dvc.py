@@ -9,7 +9,8 @@ import time
 import pytest
 import torch
 
-from lcpipe.forecasting.curves import COLUMNS, read_curve
+from lcpipe.curve import COLUMNS
+from lcpipe.forecasting.logs import read_curve
 from tests.helpers import ran_stages
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from lcpipe.errors import LcpipeError
-from lcpipe.pipeline import plots_png
+from lcpipe.reporting import plots_png
 
 
 def test_dvc_not_on_path_is_one_clear_error(monkeypatch):

@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from lcpipe.config import Params
-from lcpipe.forecasting.features import Series
-from lcpipe.forecasting.predictors import PREDICTORS, build, predictor_class
+from lcpipe.curve import Series
+from lcpipe.forecasting.registry import PREDICTORS, build, predictor_class
 from tests.helpers import learning_curve, with_params
 
 SOURCES = [Series(f"s{i}", learning_curve(40, final=f, rate=r, noise=0.01, seed=i))
@@ -14,12 +14,12 @@ FAST = with_params(Params(), lstm__steps=60, lstm__hidden=16)
 
 
 def prefix(series, k):
-    return Series(series.name, series.acc[:k], series.lr)
+    return Series(series.name, series.values[:k], series.lr)
 
 
 @pytest.mark.parametrize("name", PREDICTORS)
 @pytest.mark.parametrize("acc", [
-    TARGET.acc,
+    TARGET.values,
     np.full(40, 0.37),                                          # flat
     np.ones(40),                                                # at 100 %
     np.concatenate([np.linspace(0.1, 0.8, 20), np.full(20, 0.1)]),  # collapses
@@ -35,10 +35,10 @@ def test_forecasts_are_finite_in_range_and_cover_the_horizon(name, acc):
 def test_last_value_holds_flat_and_source_shift_meets_the_target_at_the_cutoff():
     k = 10
     flat = build("last_value", FAST).fit(SOURCES).forecast(prefix(TARGET, k), 40).mean
-    np.testing.assert_array_equal(flat, TARGET.acc[k - 1])
+    np.testing.assert_array_equal(flat, TARGET.values[k - 1])
     shifted = build("source_shift", FAST).fit(SOURCES).forecast(prefix(TARGET, k), 40).mean
-    mean = np.mean([s.acc for s in SOURCES], axis=0)
-    np.testing.assert_allclose(shifted, np.clip(mean[k:] - mean[k - 1] + TARGET.acc[k - 1], 0, 1))
+    mean = np.mean([s.values for s in SOURCES], axis=0)
+    np.testing.assert_allclose(shifted, np.clip(mean[k:] - mean[k - 1] + TARGET.values[k - 1], 0, 1))
 
 
 def test_poly_fits_the_prefix_or_pools_the_sources():
@@ -47,17 +47,17 @@ def test_poly_fits_the_prefix_or_pools_the_sources():
     poly = {fit_on: build("poly", with_params(FAST, poly__degree=2, poly__fit_on=fit_on)).fit(SOURCES)
             for fit_on in ("prefix", "pooled")}
     exact = poly["prefix"].forecast(prefix(quad, 10), 40).mean
-    np.testing.assert_allclose(exact, quad.acc[10:], atol=1e-9)
+    np.testing.assert_allclose(exact, quad.values[10:], atol=1e-9)
     pooled = poly["pooled"].forecast(prefix(quad, 10), 40).mean
-    assert np.abs(pooled - quad.acc[10:]).max() > 0.01
+    assert np.abs(pooled - quad.values[10:]).max() > 0.01
 
 
 def test_lstm_is_deterministic_and_learns_better_than_holding_flat():
     a = build("lstm", FAST).fit(SOURCES).forecast(prefix(TARGET, 8), 40).mean
     b = build("lstm", FAST).fit(SOURCES).forecast(prefix(TARGET, 8), 40).mean
     np.testing.assert_array_equal(a, b)
-    flat = np.full(32, TARGET.acc[7])
-    assert np.sqrt(np.mean((a - TARGET.acc[8:]) ** 2)) < np.sqrt(np.mean((flat - TARGET.acc[8:]) ** 2))
+    flat = np.full(32, TARGET.values[7])
+    assert np.sqrt(np.mean((a - TARGET.values[8:]) ** 2)) < np.sqrt(np.mean((flat - TARGET.values[8:]) ** 2))
 
 
 def test_lstm_state_roundtrips_through_weights_only_load(tmp_path):
@@ -85,7 +85,7 @@ def test_lr_inputs_need_an_lr_column():
 
 def test_lr_inputs_with_a_target_lacking_lr_is_a_clear_error():
     from lcpipe.errors import LcpipeError
-    with_lr = [Series(s.name, s.acc, np.full(40, 0.1)) for s in SOURCES]
+    with_lr = [Series(s.name, s.values, np.full(40, 0.1)) for s in SOURCES]
     lstm = build("lstm", with_params(FAST, features__window=4, features__inputs=["epoch", "acc", "delta", "to_drop"],
                                     lstm__hidden=8, lstm__steps=5)).fit(with_lr)
     with pytest.raises(LcpipeError, match="need an lr column covering all 40 epochs of the target"):

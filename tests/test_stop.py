@@ -1,15 +1,15 @@
-"""train.stop: a run forecasts its own final accuracy against a history of finished curves and
-ends early when it cannot reach the best of them (or stop.threshold); the real dvc pipeline then
-runs on the shorter, stopped curves."""
+"""train.stop (the early_stop stage): a run forecasts its own final accuracy against a history of
+finished curves and ends early when it is unlikely to reach the best of them (or stop.threshold);
+the default pipeline's full curves are untouched."""
 
 import json
 
 import pytest
 
 from lcpipe.config import StopParams
-from lcpipe.forecasting.curves import read_curve
-from lcpipe.forecasting.decision import EPSILON
-from lcpipe.training.stop import Stopper
+from lcpipe.forecasting.logs import read_curve
+from lcpipe.forecasting.run_stopper import Stopper
+from lcpipe.forecasting.stop_rule import STOP_BELOW
 from tests.helpers import curve_csv, learning_curve, make_project, ran_stages
 
 ARCHS = ("resnet34", "resnet50", "plain34", "plain50")
@@ -28,10 +28,10 @@ def rows_of(acc):
 
 
 def test_a_run_far_below_the_best_history_curve_stops_at_the_check_epoch(tmp_path):
-    stopper = Stopper(StopParams(at=[4], history=str(write_history(tmp_path))), epochs=8)
+    stopper = Stopper(StopParams(at=[7], history=str(write_history(tmp_path))), epochs=8)
     assert stopper.check(rows_of([0.1, 0.12, 0.13])) is None  # not a check epoch
-    verdict = stopper.check(rows_of([0.1, 0.12, 0.13, 0.14]))
-    assert verdict.stop and verdict.epoch == 4 and verdict.p_reach < EPSILON
+    verdict = stopper.check(rows_of(learning_curve(8, final=0.8, rate=0.6, start=0.3)[:7]))  # the same shape, lower
+    assert verdict.stop and verdict.epoch == 7 and verdict.p_reach < STOP_BELOW
     assert verdict.bar == pytest.approx(learning_curve(8, final=0.97, rate=0.6, start=0.3)[-1])  # best final
 
 
@@ -44,19 +44,23 @@ def test_a_run_that_may_reach_the_bar_continues(tmp_path):
 
 
 @pytest.mark.slow
-def test_stopped_runs_inside_dvc_repro_record_it_and_the_pipeline_runs_on_their_curves(tmp_path):
+def test_early_stop_stage_stops_runs_inside_dvc_repro_and_leaves_the_full_curves_alone(tmp_path):
     project = make_project(tmp_path / "project", {
         "stop.at": [5], "stop.history": "history", "predict.cutoff": 3, "sweep.cutoffs": [3, 4]})
     (project.root / "history").mkdir()
     write_history(project.root / "history", finals=(0.995,), start=0.99)  # far out of reach for tiny nets
     project.commit("stop at epoch 5 against a history no tiny net can reach")
     out = project.dvc("repro")
-    assert {"evaluate", "sweep", *(f"train@{a}" for a in ARCHS)} <= set(ran_stages(out.stdout))
+    assert {"early_stop", "evaluate", "sweep", *(f"train@{a}" for a in ARCHS)} <= set(ran_stages(out.stdout))
     for arch in ARCHS:
-        assert len(read_curve(project.root / "data" / "curves" / f"{arch}.csv")) == 5
-        sidecar = json.loads((project.root / "data" / "curves" / f"{arch}.json").read_text())
+        assert len(read_curve(project.root / "data" / "curves" / f"{arch}.csv")) == 8  # the pipeline's: full
+        assert len(read_curve(project.root / "data" / "early_stop" / f"{arch}.csv")) == 5
+        sidecar = json.loads((project.root / "data" / "early_stop" / f"{arch}.json").read_text())
         assert sidecar["epochs"] == 8 and sidecar["stopped_at"] == 5 and sidecar["stop_checks"][0]["stop"]
-        live = json.loads((project.root / "dvclive" / arch / "metrics.json").read_text())
-        assert live["stop"]["stopped_at"] == 5 and live["stop"]["p_reach"] < EPSILON
+        assert sidecar["optimizer"] == "sgd" and sidecar["arch"] == arch  # the run's config travels with it
+        live = json.loads((project.root / ".lcpipe" / "early_stop_live" / arch / "metrics.json").read_text())
+        assert live["stop"]["stopped_at"] == 5 and live["stop"]["p_reach"] < STOP_BELOW
+    summary = json.loads((project.root / "metrics" / "early_stop.json").read_text())
+    assert summary["enabled"] and summary["epochs_saved_fraction"] == pytest.approx(3 / 8)
     assert f"{ARCHS[0]} stop check at epoch 5" in out.stderr
     assert json.loads((project.root / "metrics" / "evaluate.json").read_text())["cutoff"] == 3

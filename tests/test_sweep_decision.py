@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from lcpipe.config import Params
-from lcpipe.pipeline import stages
+from lcpipe.pipeline.sweep import sweep
 from tests.helpers import EXTERNAL_CURVES, curve_csv, learning_curve
 
 ARCHS = ["resnet34", "resnet50", "plain34", "plain50"]
@@ -29,7 +29,7 @@ def decision_rows(tmp: Path, late_shift: float) -> list[dict]:
     write_archs(tmp / "curves", late_shift)
     outputs = {name: tmp / name for name in ("json_out", "results_out", "md_out", "plot_out", "decision_out",
                                              "rmse_out", "forecasts_dir", "figures_dir")}
-    stages.sweep(p, tmp / "curves", EXTERNAL_CURVES, **outputs)
+    sweep(p, tmp / "curves", EXTERNAL_CURVES, **outputs)
     return json.loads((tmp / "results_out").read_text())["decision_results"]
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lcpipe.config import TrainParams
-from lcpipe.forecasting.curves import format_rows
+from lcpipe.curve import format_rows
 from lcpipe.training import checkpoint, data
 from lcpipe.training.loop import augment, lr_at, train_curve
 

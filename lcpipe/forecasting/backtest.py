@@ -4,29 +4,22 @@ each target from each cutoff, score against what really happened."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
-
-import numpy as np
 
 from lcpipe import config
 from lcpipe.config import Params
+from lcpipe.curve import Curve, Series, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import scores
-from lcpipe.forecasting.curves import Curve, check_finished
-from lcpipe.forecasting.features import Series
-from lcpipe.forecasting.predictors import Forecast, Predictor, build
+from lcpipe.forecasting.logs import check_finished
+from lcpipe.forecasting.predictors.base import Forecast, Predictor
+from lcpipe.forecasting.registry import build
 
 
-def series_of(curve: Curve, metric: str) -> Series:
-    """The curve as predictors take it: its `metric` column and, when known throughout, its lr."""
-    return Series(curve.name, curve.metric(metric), curve.lr)
-
-
-def check_cutoff(target: Series, cutoff: int, window: int) -> None:
+def check_cutoff_fits(target: Series, cutoff: int, window: int) -> None:
     """config's cutoff rule, against the target's real length rather than train.epochs."""
-    config.check_cutoff(f"cutoff for target {target.name!r} ({len(target.acc)} epochs)", cutoff, window,
-                        len(target.acc))
+    config.check_cutoff(f"cutoff for target {target.name!r} ({len(target.values)} epochs)", cutoff, window,
+                        len(target.values))
 
 
 def check_apart(history: list[Curve], forecast: list[Curve], what: str) -> None:
@@ -46,8 +39,8 @@ def _file_ids(curves: list[Curve]) -> list[tuple[int, int] | None]:
 
 def forecast_at(predictor: Predictor, target: Series, cutoff: int) -> Forecast:
     """Forecast the target's epochs cutoff+1..end from its first `cutoff` epochs."""
-    prefix = Series(target.name, target.acc[:cutoff], target.lr)
-    return predictor.forecast(prefix, len(target.acc))
+    prefix = Series(target.name, target.values[:cutoff], target.lr)
+    return predictor.forecast(prefix, len(target.values))
 
 
 def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], params: Params,
@@ -76,7 +69,7 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
             raise LcpipeError(f"target {name!r} is not among the curves: {', '.join(by_name)}")
     for name in targets or by_name:
         for cutoff in cutoffs:
-            check_cutoff(by_name[name], cutoff, window)
+            check_cutoff_fits(by_name[name], cutoff, window)
     shared = None if history is None else [series_of(c, metric) for c in history]
     fitted: dict[tuple, Predictor] = {}
     rows = []
@@ -92,40 +85,12 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
                 fc = forecast_at(fitted[key], target, cutoff)
                 on_forecast(name, cutoff, pname, fc)
                 rows.append({"target": name, "cutoff": cutoff, "predictor": pname,
-                             **scores.score(target.acc[cutoff:], fc),
-                             "final_actual": float(target.acc[-1]), "final_predicted": float(fc.mean[-1]),
+                             **scores.score(target.values[cutoff:], fc),
+                             "final_actual": float(target.values[-1]), "final_predicted": float(fc.mean[-1]),
                              **_final_interval(fc)})
     return rows
 
 
 def _final_interval(fc: Forecast) -> dict[str, float]:
-    """The 80 % interval at the final epoch, for forecasts that have one (decision.p_best uses it)."""
+    """The 80 % interval at the final epoch, for forecasts that have one (the stop rule reads it)."""
     return {} if fc.lower is None else {"final_lower": float(fc.lower[-1]), "final_upper": float(fc.upper[-1])}
-
-
-def mean_by(rows: list[dict], keys: tuple[str, ...] = ("cutoff", "predictor")) -> list[dict]:
-    """Average every score over the rows sharing `keys` (e.g. over targets)."""
-    groups: dict[tuple, list[dict]] = defaultdict(list)
-    for row in rows:
-        groups[tuple(row[k] for k in keys)].append(row)
-    out = []
-    for key, members in groups.items():
-        scores = [k for k in members[0] if k not in ("target", "cutoff", "predictor", *keys)]
-        out.append({**dict(zip(keys, key)), "n": len(members),
-                    **{s: float(np.mean([m[s] for m in members])) for s in scores}})
-    return out
-
-
-def markdown_table(rows: list[dict], score: str = "rmse") -> str:
-    """Mean `score` in accuracy points: one row per cutoff, one column per predictor."""
-    means = mean_by(rows)
-    cutoffs = sorted({r["cutoff"] for r in means})
-    names = list(dict.fromkeys(r["predictor"] for r in means))
-    cell = {(r["cutoff"], r["predictor"]): r[score] for r in means}
-    lines = [f"| cutoff | {' | '.join(names)} |", "|---" * (len(names) + 1) + "|"]
-    for c in cutoffs:
-        best = min(cell[(c, n)] for n in names)
-        vals = [(f"**{cell[(c, n)] * 100:.2f}**" if cell[(c, n)] == best else f"{cell[(c, n)] * 100:.2f}")
-                for n in names]
-        lines.append(f"| {c} | {' | '.join(vals)} |")
-    return "\n".join(lines) + "\n"

@@ -8,22 +8,12 @@ use their future values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from lcpipe.curve import Series
 from lcpipe.errors import LcpipeError
 
 DELTA_SCALE = 10.0  # Δacc is ~0.01 per epoch; scaled so all inputs share one order of magnitude
-
-
-@dataclass(frozen=True)
-class Series:
-    """What a predictor sees of one curve: the metric, and the planned lr schedule if known."""
-
-    name: str
-    acc: np.ndarray
-    lr: np.ndarray | None = None  # one value per epoch of the *whole* run, when known
 
 
 def smooth(acc: np.ndarray, alpha: float) -> np.ndarray:
@@ -83,9 +73,9 @@ def make_windows(sources: list[Series], window: int, inputs: list[str],
     scaled Δacc."""
     xs, ys = [], []
     for s in sources:
-        if len(s.acc) <= window:
-            raise LcpipeError(f"{s.name}: {len(s.acc)} epochs is too short for features.window={window}")
-        acc = smooth(s.acc, alpha)
+        if len(s.values) <= window:
+            raise LcpipeError(f"{s.name}: {len(s.values)} epochs is too short for features.window={window}")
+        acc = smooth(s.values, alpha)
         feats = step_features(acc, len(acc), inputs, s.lr, s.name)
         target = np.diff(acc) * DELTA_SCALE
         for end in range(window, len(acc)):

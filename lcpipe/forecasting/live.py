@@ -1,7 +1,7 @@
 """Live runs: where runs that are still training will end, and which of them can be stopped.
 
 One predictor is fitted on a history of finished curves and forecasts every run in one batched
-call (Predictor.forecast_many); the keep/stop rule (P(ends best) < EPSILON) is decision.py's.
+call (Predictor.forecast_many); the keep/stop rule is stop_rule.py's.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from lcpipe.config import Params
+from lcpipe.curve import Curve, series_of
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.backtest import check_apart, series_of
-from lcpipe.forecasting.curves import Curve, check_finished
-from lcpipe.forecasting.decision import EPSILON, final, keep, p_best, std_of
-from lcpipe.forecasting.predictors import Forecast, Predictor, build
+from lcpipe.forecasting.backtest import check_apart
+from lcpipe.forecasting.logs import check_finished
+from lcpipe.forecasting.predictors.base import Forecast, Predictor
+from lcpipe.forecasting.registry import build
+from lcpipe.forecasting.stop_rule import final_value, keep, p_best, std_of
 
 DEFAULT_PREDICTOR = "auto"  # the live forecaster when --predictor is not given
 
@@ -34,7 +36,7 @@ class RunForecast:
 
     @property
     def final(self) -> tuple[float, float, float]:
-        return final(self.observed, self.forecast)
+        return final_value(self.observed, self.forecast)
 
     def as_json(self) -> dict:
         mean, lower, upper = (round(v, 6) for v in self.final)
@@ -76,19 +78,19 @@ def fitted(name: str, params: Params, history: list[Curve], runs: list[Curve]) -
     return build(name, params).fit([series_of(c, params.features.metric) for c in history])
 
 
-def forecast_runs(predictor: Predictor, runs: list[Curve], epochs: list[int], metric: str,
-                  epsilon: float = EPSILON) -> list[RunForecast]:
+def forecast_runs(predictor: Predictor, runs: list[Curve], epochs: list[int], metric: str) -> list[RunForecast]:
     """Forecast every run with a fitted `predictor` in one batched call, then decide keep/stop."""
     series = [series_of(r, metric) for r in runs]
-    live = [i for i, (s, n) in enumerate(zip(series, epochs)) if len(s.acc) < n]
+    live = [i for i, (s, n) in enumerate(zip(series, epochs)) if len(s.values) < n]
     batched = predictor.forecast_many([series[i] for i in live], [epochs[i] for i in live]) if live else []
     forecasts = [Forecast(np.empty(0), np.empty(0), np.empty(0))] * len(runs)
     for i, fc in zip(live, batched, strict=True):
         forecasts[i] = fc
-    finals = np.array([final(s.acc, fc) for s, fc in zip(series, forecasts)])
-    p = p_best(finals[:, 0], std_of(finals[:, 1], finals[:, 2]))
-    return [RunForecast(s.name, s.acc, n, fc, float(pi), "keep" if k else "stop")
-            for s, n, fc, pi, k in zip(series, epochs, forecasts, p, keep(p, epsilon))]
+    finals = np.array([final_value(s.values, fc) for s, fc in zip(series, forecasts)])
+    mean, std = finals[:, 0], std_of(finals[:, 1], finals[:, 2])
+    p = p_best(mean, std)
+    return [RunForecast(s.name, s.values, n, fc, float(pi), "keep" if k else "stop")
+            for s, n, fc, pi, k in zip(series, epochs, forecasts, p, keep(mean, std))]
 
 
 def report_json(results: list[RunForecast], metric: str, epochs: int, predictor: str) -> str:

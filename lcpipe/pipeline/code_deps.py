@@ -21,14 +21,13 @@ def _module_file(root: Path, module: str) -> Path | None:
     return None
 
 
-def _imports(path: Path, lazy: bool) -> set[str]:
-    """Every lcpipe module named by an import in `path`, at any depth of the file, and with `lazy`
-    every string that is a dotted lcpipe name (the predictor registry's imports on first use)."""
+def _imports(path: Path) -> set[str]:
+    """Every lcpipe module named by an import in `path`, at any depth of the file, and every string
+    that is a dotted lcpipe name (the predictor registry's imports on first use)."""
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and DOTTED.fullmatch(node.value):
-            if lazy:
-                names.add(node.value)
+            names.add(node.value)
         elif isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -37,22 +36,34 @@ def _imports(path: Path, lazy: bool) -> set[str]:
     return {n for n in names if n == "lcpipe" or n.startswith("lcpipe.")}
 
 
-def import_closure(script: Path, root: Path) -> set[Path]:
-    """Files of the lcpipe package that `script` imports, directly or through each other.
+def _runs_code(path: Path) -> bool:
+    """False for a file that holds only a docstring (lcpipe's package __init__ files): Python runs
+    it on the way to a submodule, but no edit to it can change what a stage computes."""
+    body = ast.parse(path.read_text()).body
+    return not (len(body) <= 1 and all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body))
 
-    Package __init__ files are included: Python runs them on the way to a submodule. Their lazy
-    (string) imports count only where the package itself is imported by name: importing
-    `predictors.auto` runs the registry's module code, not every predictor it names.
-    """
-    walked: dict[Path, bool] = {}  # file -> walked with its lazy imports too
-    todo = [(script, True)]
+
+def import_closure(script: Path, root: Path) -> set[Path]:
+    """Files of the lcpipe package that `script` imports, directly or through each other, that hold
+    code (package __init__ files that hold only a docstring are not)."""
+    walked: set[Path] = set()
+    todo = [script]
     while todo:
-        path, named = todo.pop()
-        if walked.get(path) or (path in walked and not named):
+        path = todo.pop()
+        if path in walked:
             continue
-        walked[path] = named
-        for module in _imports(path, lazy=named):
+        walked.add(path)
+        for module in _imports(path):
             parts = module.split(".")
-            files = [f for f in (_module_file(root, ".".join(parts[:i])) for i in range(1, len(parts) + 1)) if f]
-            todo += [(f, i == len(files) - 1) for i, f in enumerate(files)]
-    return {p.relative_to(root) for p in walked if p != script}
+            todo += [f for f in (_module_file(root, ".".join(parts[:i])) for i in range(1, len(parts) + 1)) if f]
+    return {p.relative_to(root) for p in walked if p != script and _runs_code(p)}
+
+
+def covered(closure: set[str], deps: list[str]) -> tuple[set[str], set[str]]:
+    """(files of the closure no dep covers, deps that cover no file of the closure); a dep covers a
+    file when it is the file or a folder above it."""
+    def covers(dep: str, f: str) -> bool:
+        return f == dep or f.startswith(dep.rstrip("/") + "/")
+
+    return ({f for f in closure if not any(covers(d, f) for d in deps)},
+            {d for d in deps if not any(covers(d, f) for f in closure)})

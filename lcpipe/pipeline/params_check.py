@@ -12,7 +12,7 @@ from pathlib import Path
 from lcpipe.atomic import write_text
 from lcpipe.config import Params
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.predictors import PREDICTORS
+from lcpipe.forecasting.registry import PREDICTORS
 
 OK = "params.yaml is valid\n"
 
@@ -25,7 +25,18 @@ def check_predictors(p: Params) -> None:
                 raise LcpipeError(f"{key}: {name!r} is not allowed; choose one of {', '.join(PREDICTORS)}")
 
 
+def check_paths(p: Params) -> None:
+    """The history folders the sweep and early_stop stages read exist now: a missing one would
+    otherwise reach DVC, which removes those stages' outputs before their command fails."""
+    for key, value in (("sweep.history", p.sweep.history), ("stop.history", p.stop.history)):
+        if not Path(value).is_dir():
+            raise LcpipeError(f"{key}: {value!r} is not a directory of finished curves; "
+                              "give an existing folder (data/history/... holds one)")
+
+
 def check_params(p: Params, out: Path) -> None:
-    """`p` was loaded and validated by config.load_params; add the registry's check, write `out`."""
+    """`p` was loaded and validated by config.load_params; add the registry's and the paths'
+    checks, write `out`."""
     check_predictors(p)
+    check_paths(p)
     write_text(out, OK)

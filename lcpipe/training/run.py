@@ -23,14 +23,13 @@ import torch
 
 from lcpipe.atomic import write_text
 from lcpipe.config import Params, as_dict
+from lcpipe.curve import write_curve
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting import curves
 from lcpipe.progress import say
 from lcpipe.training import data
 from lcpipe.training.checkpoint import state_key
 from lcpipe.training.loop import Dist, pick_device, train_epochs
 from lcpipe.training.nets import build_net, count_params
-from lcpipe.training.stop import Stopper, Verdict
 
 LIVE_METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "lr")
 
@@ -53,6 +52,15 @@ def _init_dist() -> tuple[Dist, torch.device]:
     return Dist(torch.distributed.get_rank(), torch.distributed.get_world_size()), device
 
 
+def run_config(params: Params, arch: str) -> dict:
+    """The run's config as its sidecar states it, flat, in the dev corpus's keys: what a forecaster
+    may use to tell runs apart (optimizer, lr, schedule, ...)."""
+    recipe = {k: v for k, v in as_dict(params.train).items() if k not in ("archs", "devices", "compile", "epochs")}
+    if recipe["schedule"] != "step":
+        recipe.pop("milestones"), recipe.pop("gamma")
+    return {"arch": arch, "dataset": params.data.dataset, "optimizer": "sgd", **recipe}
+
+
 def open_live(live_dir: Path):
     """A DVCLive logger for one stage: no dvc.yaml of its own (dvc.yaml declares its files, and
     concurrent stages under `dvc queue -j` would race writing it), no experiment of its own."""
@@ -61,7 +69,7 @@ def open_live(live_dir: Path):
     return Live(str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None)
 
 
-def log_epoch(live, row: dict, verdict: Verdict | None) -> None:
+def log_epoch(live, row: dict, verdict) -> None:
     """One epoch into DVCLive, stepped by epoch: per-epoch TSVs plus the summary metrics.json,
     with the best test accuracy so far next to the latest values, and train.stop's latest check."""
     live.step = row["epoch"]
@@ -80,9 +88,13 @@ def log_epoch(live, row: dict, verdict: Verdict | None) -> None:
 
 
 def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, checkpoint_dir: Path,
-                 live_dir: Path, timings_dir: Path) -> None:
+                 live_dir: Path, timings_dir: Path, stopper=None) -> None:
     """Train `arch` into out_dir/<arch>.csv + .json, live_dir/<arch>/ and timings_dir/<arch>.json;
-    the checkpoint is removed at the end."""
+    the checkpoint is removed at the end.
+
+    `stopper` (the early_stop stage's; None in the train stage) is called with the rows so far
+    after every epoch and returns None or a verdict with `.stop`; training never imports it, so
+    the train stage's code deps are training code alone."""
     if params.train.devices > 1 and "LOCAL_RANK" not in os.environ:
         _relaunch_under_torchrun(params.train.devices)
     if arch not in params.train.archs:
@@ -96,7 +108,6 @@ def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, check
     live = open_live(Path(live_dir) / arch) if dist.rank == 0 else None
     if live is not None:
         live.log_param("epochs", recipe.epochs)  # the planned length, for `lcpipe forecast --runs dvclive/`
-    stopper = Stopper(params.stop, recipe.epochs) if params.stop.at else None
     start = time.perf_counter()
     rows, seconds, checks = [], [], []
     try:
@@ -123,12 +134,11 @@ def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, check
     if dist.rank != 0:
         return
     live.end()
-    curves.write_curve(out_dir / f"{arch}.csv", rows)
-    sidecar = {"arch": arch, "dataset": params.data.dataset, "epochs": recipe.epochs}  # planned
+    sidecar = {**run_config(params, arch), "epochs": recipe.epochs}  # planned
     if stopper:
         stopped = checks[-1]["epoch"] if checks and checks[-1]["stop"] else None
         sidecar.update(stopped_at=stopped, stop_checks=checks)
-    write_text(out_dir / f"{arch}.json", json.dumps(sidecar, indent=2) + "\n")
+    write_curve(out_dir / f"{arch}.csv", rows, sidecar)
     timings = {
         "arch": arch, "torch": torch.__version__, "device": str(device), "processes": dist.world,
         "wall_seconds": round(time.perf_counter() - start, 2), "epochs_trained": len(seconds),

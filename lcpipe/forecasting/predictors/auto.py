@@ -22,8 +22,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from lcpipe.curve import Series
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.features import Series
 from lcpipe.forecasting.predictors.base import Z80, Forecast, Predictor
 
 ERROR_FLOOR = 1e-3  # log(1 - acc) needs 1 - acc > 0; a curve at 100 % is treated as 99.9 %
@@ -60,7 +60,7 @@ class Auto(Predictor):
 
     name = "auto"
 
-    def __init__(self, recency: float, similarity: float, smooth: int, interval_scale: float):
+    def __init__(self, recency: float = 5.0, similarity: float = 8.0, smooth: int = 5, interval_scale: float = 0.75):
         self.recency = recency
         self.similarity = similarity
         self.smooth = smooth
@@ -68,7 +68,7 @@ class Auto(Predictor):
 
     def fit(self, sources: list[Series]) -> Auto:
         """Keep the history curves; nothing else is learned, so fitting is instant."""
-        self.history_ = [np.asarray(s.acc, dtype=float) for s in sources if len(s.acc)]
+        self.history_ = [np.asarray(s.values, dtype=float) for s in sources if len(s.values)]
         if not self.history_:
             raise LcpipeError("auto needs at least one finished history curve to forecast from")
         self._axes: dict[int, np.ndarray] = {}
@@ -81,16 +81,16 @@ class Auto(Predictor):
         """All runs that share a prefix length and horizon are forecast as one array operation."""
         batches: dict[tuple[int, int], list[int]] = defaultdict(list)
         for i, (prefix, horizon) in enumerate(zip(prefixes, horizons, strict=True)):
-            if not 1 <= len(prefix.acc) < horizon:
-                raise LcpipeError(f"{prefix.name}: {len(prefix.acc)} epochs observed of {horizon}; "
+            if not 1 <= len(prefix.values) < horizon:
+                raise LcpipeError(f"{prefix.name}: {len(prefix.values)} epochs observed of {horizon}; "
                                   "a forecast needs at least one observed and one unobserved epoch")
-            batches[(len(prefix.acc), horizon)].append(i)
+            batches[(len(prefix.values), horizon)].append(i)
         out: list[Forecast | None] = [None] * len(prefixes)
         for (_, horizon), members in batches.items():
             step = max(1, CHUNK // (len(self.history_) * horizon))
             for start in range(0, len(members), step):
                 idx = members[start:start + step]
-                y = np.stack([np.asarray(prefixes[i].acc, dtype=float) for i in idx])
+                y = np.stack([np.asarray(prefixes[i].values, dtype=float) for i in idx])
                 for i, fc in zip(idx, self._forecast_block(y, horizon), strict=True):
                     out[i] = fc
         return out

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lcpipe.forecasting.features import Series
+from lcpipe.curve import Series
 
 Z80 = 1.2815515655446004  # the normal's 90th percentile: mean +- Z80 * std is the central 80 %
 
@@ -34,8 +34,10 @@ class Forecast:
 class Predictor(ABC):
     """Fit on full source curves once; forecast any target prefix to any horizon.
 
-    The scikit-learn convention: `__init__` only stores the hyperparameters it is given (no
-    defaults: those live in params.yaml), `fit` sets the fitted state (names ending in `_`).
+    The scikit-learn convention: `__init__` stores the hyperparameters it is given, each with the
+    tuned default, so `Auto()` is the tuned forecaster; params.yaml states the same values for the
+    pipeline (tests/test_predictors.py keeps them equal); `fit` sets the fitted state (names ending
+    in `_`).
     """
 
     name: str = ""
@@ -57,7 +59,7 @@ class Predictor(ABC):
 
     @abstractmethod
     def forecast(self, prefix: Series, horizon: int) -> Forecast:
-        """Forecast epochs len(prefix.acc)+1 .. horizon of the target."""
+        """Forecast epochs len(prefix.values)+1 .. horizon of the target."""
 
     def forecast_many(self, prefixes: list[Series], horizons: list[int]) -> list[Forecast]:
         """Forecast many runs at once; predictors that can vectorise over runs override this

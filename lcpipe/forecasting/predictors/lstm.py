@@ -10,8 +10,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from lcpipe.curve import Series
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.features import DELTA_SCALE, Series, make_windows, needs_lr, schedule_columns, smooth
+from lcpipe.forecasting.features import DELTA_SCALE, make_windows, needs_lr, schedule_columns, smooth
 from lcpipe.forecasting.predictors.base import Z80, Forecast, Predictor
 
 MAX_WINDOWS = 20_000  # full-batch fit cost stays bounded whatever the curves' length
@@ -36,9 +37,9 @@ class LSTM(Predictor):
 
     uses_features = ("window", "inputs", "smooth")
 
-    def __init__(self, window: int, inputs: list[str], smooth: float, hidden: int, layers: int, steps: int,
-                 lr: float, seed: int, ensemble: int):
-        self.window, self.inputs, self.smooth = window, inputs, smooth
+    def __init__(self, window: int = 4, inputs: list[str] | None = None, smooth: float = 0.3, hidden: int = 32,
+                 layers: int = 1, steps: int = 300, lr: float = 0.01, seed: int = 0, ensemble: int = 1):
+        self.window, self.inputs, self.smooth = window, list(inputs or ("epoch", "acc", "delta")), smooth
         self.hidden, self.layers, self.steps, self.lr = hidden, layers, steps, lr
         self.seed, self.ensemble = seed, ensemble
 
@@ -71,9 +72,9 @@ class LSTM(Predictor):
 
     @torch.no_grad()
     def forecast(self, prefix: Series, horizon: int) -> Forecast:
-        k = len(prefix.acc)
+        k = len(prefix.values)
         acc = np.empty((len(self.members_), horizon))
-        trend = smooth(prefix.acc, self.smooth)
+        trend = smooth(prefix.values, self.smooth)
         acc[:, :k] = trend  # the recursion runs on the trend
         if needs_lr(self.inputs) and (prefix.lr is None or len(prefix.lr) < horizon):
             raise LcpipeError(f"{prefix.name}: features.inputs {self.inputs} need an lr column covering all "
@@ -97,7 +98,7 @@ class LSTM(Predictor):
         # The members agree closely (they saw the same windows), so their spread alone covers
         # ~10 % of actual points. The epoch-to-epoch jitter of the observed prefix around its own
         # trend (one-step-ahead residual of the smoothed prefix, recent half) is added as independent noise.
-        residual = (prefix.acc[1:] - trend[:-1])[(k - 1) // 2:]  # the recent half: past the steep rise
+        residual = (prefix.values[1:] - trend[:-1])[(k - 1) // 2:]  # the recent half: past the steep rise
         jitter = float(np.std(residual)) if residual.size else 0.0
         mean = future.mean(axis=0)
         half = Z80 * np.sqrt(future.var(axis=0) + jitter**2)

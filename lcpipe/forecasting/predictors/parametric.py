@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 from scipy.optimize import curve_fit
 
-from lcpipe.forecasting.features import Series
+from lcpipe.curve import Series
 from lcpipe.forecasting.predictors.base import Z80, Forecast, Predictor
 
 MAXFEV = 100  # per fit; 2 fits x 10 families at k = 164 stay well under 0.5 s
@@ -96,12 +96,13 @@ class Parametric(Predictor):
 
     name = "parametric"
 
-    def __init__(self, families: list[str], prior_weight: float):
-        self.families, self.prior_weight = families, prior_weight
+    def __init__(self, families: list[str] | None = None, prior_weight: float = 3.0):
+        self.families = list(FAMILIES) if families is None else list(families)
+        self.prior_weight = prior_weight
 
     def fit(self, sources: list[Series]) -> Parametric:
         """Record the sources' mean final accuracy; used only when prior_weight > 0."""
-        finals = [s.acc[-1] for s in sources if len(s.acc)]
+        finals = [s.values[-1] for s in sources if len(s.values)]
         self.anchor_ = float(np.mean(finals)) if finals else None
         return self
 
@@ -114,7 +115,7 @@ class Parametric(Predictor):
         extrapolation. Mean = weighted mean; the 80 % interval is mean ± Z80 * sqrt(spread
         between families + weighted held-out mse), the second term being how far the actual
         values strayed from the families' extrapolations on the prefix itself."""
-        y = np.asarray(prefix.acc, dtype=float)
+        y = np.asarray(prefix.values, dtype=float)
         k = len(y)
         flat = np.full(horizon - k, y[-1])
         if k < MIN_POINTS:

@@ -14,7 +14,7 @@ from lcpipe.forecasting.predictors.base import Forecast, Predictor
 class Poly(Predictor):
     name = "poly"
 
-    def __init__(self, degree: int, fit_on: str):
+    def __init__(self, degree: int = 3, fit_on: str = "pooled"):
         self.degree, self.fit_on = degree, fit_on
 
     def fit(self, sources):
@@ -22,10 +22,10 @@ class Poly(Predictor):
         return self
 
     def forecast(self, prefix, horizon):
-        k = len(prefix.acc)
-        points = [(np.arange(1, k + 1), prefix.acc)]
+        k = len(prefix.values)
+        points = [(np.arange(1, k + 1), prefix.values)]
         if self.fit_on == "pooled":
-            points += [(np.arange(1, len(s.acc) + 1), s.acc) for s in self.sources_]
+            points += [(np.arange(1, len(s.values) + 1), s.values) for s in self.sources_]
         x = np.concatenate([p[0] for p in points]).astype(float)
         y = np.concatenate([p[1] for p in points])
         degree = min(self.degree, len(np.unique(x)) - 1)  # never more coefficients than points

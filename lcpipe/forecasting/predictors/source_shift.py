@@ -7,7 +7,7 @@ from lcpipe.forecasting.predictors.base import Forecast, Predictor
 
 def mean_curve(sources, horizon: int) -> np.ndarray:
     """Epoch-wise mean of the sources over 1..horizon; a short source holds its last value."""
-    padded = [np.concatenate([s.acc[:horizon], np.full(max(0, horizon - len(s.acc)), s.acc[-1])])
+    padded = [np.concatenate([s.values[:horizon], np.full(max(0, horizon - len(s.values)), s.values[-1])])
               for s in sources]
     return np.mean(padded, axis=0)
 
@@ -21,5 +21,5 @@ class SourceShift(Predictor):
 
     def forecast(self, prefix, horizon):
         mean = mean_curve(self.sources_, horizon)
-        k = len(prefix.acc)
-        return Forecast.clipped(mean[k:] + (prefix.acc[-1] - mean[k - 1]))
+        k = len(prefix.values)
+        return Forecast.clipped(mean[k:] + (prefix.values[-1] - mean[k - 1]))

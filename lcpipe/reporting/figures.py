@@ -1,5 +1,5 @@
-"""The paper's figures with matplotlib (Agg, no screen), each written atomically as PNG, and the
-long-format CSVs that dvc.yaml's native plots (templates in .dvc/plots/) draw the same figures from.
+"""The paper's figures with matplotlib (Agg, no screen), each written atomically as PNG (their data
+as CSV for dvc.yaml's native plots is in tables.py).
 
 Every title names the study (dataset, width) and the metric, so a figure read alone says what it shows.
 """
@@ -14,9 +14,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from lcpipe.atomic import atomic_path, write_text  # noqa: E402
-from lcpipe.forecasting.curves import Curve  # noqa: E402
-from lcpipe.forecasting.predictors import Forecast  # noqa: E402
+from lcpipe.atomic import atomic_path  # noqa: E402
+from lcpipe.curve import Curve  # noqa: E402
+from lcpipe.forecasting.predictors.base import Forecast  # noqa: E402
 
 COLORS = plt.get_cmap("tab10").colors
 # how figures name each registered predictor. Kept here, not in the registry or on the classes:
@@ -72,19 +72,6 @@ def _draw_forecasts(ax, actual: np.ndarray, cutoff: int, forecasts: dict[str, Fo
     ax.grid(alpha=0.3)
 
 
-def forecast_table(actual: np.ndarray, cutoff: int, forecasts: dict[str, Forecast]) -> str:
-    """Fig. 1-2 as data for .dvc/plots/forecast.json: `epoch,series,kind,value,lower,upper`, one
-    row per epoch of the observed prefix, of the actual curve, and of each predictor's forecast."""
-    lines = ["epoch,series,kind,value,lower,upper"]
-    lines += [f"{e},observed,observed,{float(actual[e - 1])!r},," for e in range(1, cutoff + 1)]
-    lines += [f"{e},actual,actual,{float(actual[e - 1])!r},," for e in range(1, len(actual) + 1)]
-    for name, fc in forecasts.items():
-        for i, mean in enumerate(fc.mean):
-            band = ("", "") if fc.lower is None else (repr(float(fc.lower[i])), repr(float(fc.upper[i])))
-            lines.append(f"{cutoff + 1 + i},{name},forecast,{float(mean)!r},{band[0]},{band[1]}")
-    return "\n".join(lines) + "\n"
-
-
 def train_vs_test_figure(path: str | Path, curve: Curve, study: str) -> None:
     """Fig. 3-6: train and test accuracy of one arch per epoch, and the two losses below."""
     fig, (ax, lx) = plt.subplots(2, 1, figsize=(6, 5.2), sharex=True, height_ratios=(3, 2))
@@ -118,14 +105,6 @@ def sweep_figure(path: str | Path, means: list[dict], metric: str, study: str, s
     _save(fig, path)
 
 
-def sweep_table(path: str | Path, means: list[dict]) -> None:
-    """RMSE/MAE against the cutoff as data (`cutoff,predictor,rmse,mae`) for .dvc/plots/rmse_cutoff.json."""
-    lines = ["cutoff,predictor,rmse,mae"]
-    lines += [f"{r['cutoff']},{r['predictor']},{float(r['rmse'])!r},{float(r['mae'])!r}"
-              for r in sorted(means, key=lambda r: (r["predictor"], r["cutoff"]))]
-    write_text(path, "\n".join(lines) + "\n")
-
-
 def small_multiples_figure(path: str | Path, target: str, actual: np.ndarray,
                            forecasts: dict[tuple[str, int], Forecast], metric: str, study: str) -> None:
     """The paper's Fig. 1-2 for every sweep cutoff: one panel per (predictor row, cutoff column)."""
@@ -155,17 +134,3 @@ def small_multiples_figure(path: str | Path, target: str, actual: np.ndarray,
     fig.suptitle(f"{target} ({study}): {metric} forecasts from each sweep cutoff "
                  "(black observed, grey actual, dashed forecast and 80 % band)", fontsize=10)
     _save(fig, path)
-
-
-def small_multiples_table(actual: np.ndarray, forecasts: dict[tuple[str, int], Forecast]) -> str:
-    """The small multiples as data for .dvc/plots/small_multiples.json:
-    `predictor,cutoff,epoch,actual,predicted,lower,upper`, every epoch of every panel."""
-    lines = ["predictor,cutoff,epoch,actual,predicted,lower,upper"]
-    for (name, cutoff), fc in forecasts.items():
-        for e in range(1, len(actual) + 1):
-            i = e - cutoff - 1
-            pred = ("", "", "") if i < 0 else (
-                repr(float(fc.mean[i])), *(("", "") if fc.lower is None else
-                                            (repr(float(fc.lower[i])), repr(float(fc.upper[i])))))
-            lines.append(f"{name},{cutoff},{e},{float(actual[e - 1])!r},{','.join(pred)}")
-    return "\n".join(lines) + "\n"

@@ -1,7 +1,6 @@
-"""The learning-curve file format: read real curve files, validate what is forecast, write atomically.
+"""Lenient readers of learning curves as people log them, with the config each run states.
 
-lcpipe's format (DESIGN.md): `epoch,train_loss,train_acc,test_loss,test_acc,lr`, epoch from 1,
-accuracies as fractions; deterministic (no wall times), so equal curves are equal bytes. Also read:
+Read: lcpipe's own curve file (lcpipe/curve.py) and its sidecar; also
 - the external format of shared/curves, `epoch,train_loss,train_err,test_err` (epoch from 0): an
   accuracy is read as 1 - its error column when the file has no accuracy column;
 - a DVCLive folder, `<run>/plots/metrics/<metric>.tsv` (`step` from 0), or a folder of such runs
@@ -18,60 +17,17 @@ the file's own column names and epoch numbers.
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from lcpipe.atomic import write_text
+from lcpipe.curve import COLUMNS, Curve, check_planned
 from lcpipe.errors import LcpipeError
 
-COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr")
 EPOCH_COLUMNS = ("epoch", "step")  # step: DVCLive
 SUFFIXES = (".csv", ".tsv")  # any case: *.CSV is a curve file too
-
-
-@dataclass(frozen=True)
-class Curve:
-    """One model's learning curve: column name -> per-epoch values (epoch 1..n).
-
-    `planned` is the run's planned length when its own files say so (lcpipe's sidecar JSON,
-    DVCLive's params.yaml); `path` is where it was read from, for messages.
-    """
-
-    name: str
-    columns: dict[str, np.ndarray]
-    planned: int | None = None
-    path: Path | None = None
-
-    def __len__(self) -> int:
-        return len(self.columns["epoch"])
-
-    def metric(self, name: str) -> np.ndarray:
-        if name not in self.columns:
-            raise LcpipeError(f"curve {self.name!r} has no column {name!r}; it has {', '.join(self.columns)}")
-        return self.columns[name]
-
-    @property
-    def lr(self) -> np.ndarray | None:
-        """The lr schedule, used only when it is known at every epoch."""
-        lr = self.columns.get("lr")
-        return lr if lr is not None and np.all(np.isfinite(lr)) else None
-
-
-def format_rows(rows: list[dict]) -> str:
-    """CSV text for per-epoch rows; floats as repr, so equal values give identical bytes."""
-    out = io.StringIO()
-    out.write(",".join(COLUMNS) + "\n")
-    for row in rows:
-        out.write(",".join(repr(row[c]) if isinstance(row[c], float) else str(row[c]) for c in COLUMNS) + "\n")
-    return out.getvalue()
-
-
-def write_curve(path: str | Path, rows: list[dict]) -> None:
-    write_text(path, format_rows(rows))
 
 
 @dataclass(frozen=True)
@@ -197,24 +153,33 @@ def _other_columns(t: _Table, skip: set[int]) -> dict[str, np.ndarray]:
     return out
 
 
-def _planned(meta: Path) -> int | None:
-    """The planned epochs a run's own file declares (`train.epochs` or `epochs`), if it exists."""
+MAX_CONFIG_BYTES = 1_000_000  # a run's config file is a few hundred bytes; anything huge is not one
+
+
+def run_config(meta: Path) -> tuple[int | None, dict]:
+    """(planned epochs, flat config) that a run's own file states: lcpipe's sidecar or a `<run>.json`
+    in the dev corpus's flat format (`epochs`, `optimizer`, `lr`, ...), or DVCLive's params.yaml
+    (a `train:` section is flattened into the top level). (None, {}) when there is no such file."""
     if not meta.is_file():
-        return None
+        return None, {}
     try:
-        data = yaml.safe_load(meta.read_text())  # JSON is YAML
+        if meta.stat().st_size > MAX_CONFIG_BYTES:
+            raise LcpipeError(f"{meta}: {meta.stat().st_size} bytes is too large for a run's config")
+        text = meta.read_text()
+        if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text)):  # linear: refuses alias bombs
+            raise LcpipeError(f"{meta}: YAML aliases (*name) are not allowed in a run's config")
+        data = yaml.safe_load(text)  # JSON is YAML
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise LcpipeError(f"{meta}: cannot read ({type(exc).__name__})") from None
     if not isinstance(data, dict):
-        return None
+        return None, {}
     train = data.get("train")
-    value = train.get("epochs") if isinstance(train, dict) else data.get("epochs")
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-        raise LcpipeError(f"{meta}: epochs {value!r} is not a positive whole number")
-    return value
+    flat = {**{k: v for k, v in data.items() if k != "train"}, **(train if isinstance(train, dict) else {})}
+    config = {str(k): v for k, v in flat.items() if k != "epochs" and isinstance(v, (int, float, str, bool, list))}
+    return check_planned(flat.get("epochs"), str(meta)), config
 
 
-def _read_table(path: Path, metric: str, name: str, planned: int | None) -> Curve:
+def _read_table(path: Path, metric: str, name: str, meta: Path) -> Curve:
     t = _table(path)
     if not t.rows:
         raise LcpipeError(f"{path}: no data rows after the header")
@@ -223,13 +188,14 @@ def _read_table(path: Path, metric: str, name: str, planned: int | None) -> Curv
     columns = _other_columns(t, skip)
     for err in [c for c in columns if c.endswith("_err")]:
         columns.setdefault(err.removesuffix("_err") + "_acc", 1.0 - columns[err])
-    return Curve(name, {**columns, "epoch": epochs, metric: values}, planned, path)
+    planned, config = run_config(meta)
+    return Curve(name, {**columns, "epoch": epochs, metric: values}, planned, path, config)
 
 
 def read_curve(path: str | Path, metric: str = "test_acc") -> Curve:
     """Read one curve file (any format and dialect above), validating the `metric` column."""
     path = Path(path)
-    return _read_table(path, metric, path.stem, _planned(path.with_suffix(".json")))
+    return _read_table(path, metric, path.stem, path.with_suffix(".json"))
 
 
 def is_dvclive(folder: Path) -> bool:
@@ -245,7 +211,7 @@ def read_dvclive(folder: str | Path, metric: str = "test_acc") -> Curve:
         raise LcpipeError(f"{folder}: DVCLive folder without plots/metrics/{metric}.tsv; "
                           f"it logged {', '.join(logged) or 'no metrics'}")
     name = folder.resolve().parent.name if folder.resolve().name == "dvclive" else folder.resolve().name
-    return _read_table(tsv, metric, name, _planned(folder / "params.yaml"))
+    return _read_table(tsv, metric, name, folder / "params.yaml")
 
 
 def read_curve_dir(directory: str | Path, metric: str = "test_acc") -> list[Curve]:

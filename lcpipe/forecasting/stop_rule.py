@@ -1,0 +1,108 @@
+"""The decision a forecast exists for: which runs to keep training, and which to stop.
+
+One rule for `lcpipe forecast`, the early_stop stage, the benches and the Optuna pruner. Each run's
+final value is a normal read off its forecast's 80 % interval. Run i is stopped when some other
+run j is likely to end above it by more than a margin:
+
+    stop i  <=>  min over j != i of P(final_i >= final_j - margin) < stop_below
+
+It stops a run because it loses, never because many runs share the chance of being best: n
+identical runs each have P(final_i >= final_j - margin) >= 1/2 against every other, so none is
+stopped for any n, and adding a copy of a run adds a comparison equal to one already made, so no
+other run's decision changes (tests/test_stop_rule.py). Runs of one study share forecast errors
+(the same history, the same analogs), so the difference of two finals is less uncertain than two
+independent errors: `shared` is that correlation.
+
+P(ends best), reported beside the decision, is the joint probability of being the highest
+(independent normals); it informs, it no longer decides.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import log_ndtr, ndtr
+
+from lcpipe.forecasting.predictors.base import Z80, Forecast
+
+STOP_BELOW = 0.05  # stop when P(final >= another's final - MARGIN) falls below this, for some other run
+MARGIN = 0.002  # 0.2 accuracy points: ending this close to the best is not losing
+SHARED = 0.5  # correlation of two runs' forecast errors within one study
+STD_FLOOR = 0.002  # 0.2 accuracy points: no final value is known better than epoch-to-epoch jitter
+MAX_GRID = 4096  # grid points of the P(best) integral: a quarter of STD_FLOOR apart unless the spread is wide
+GRID_CHUNK = 2_000_000  # runs x grid points per block of the integral (~16 MB)
+PAIR_CHUNK = 4_000_000  # run pairs per block of the stop rule (~32 MB)
+
+
+def p_not_beaten(mean: np.ndarray, std: np.ndarray, margin: float = MARGIN, shared: float = SHARED) -> np.ndarray:
+    """For each run i: min over j != i of P(final_i >= final_j - margin), finals jointly normal
+    with correlation `shared`; 1 for a run with no rival. Blocks of rows bound the memory."""
+    mean = np.asarray(mean, dtype=float)
+    std = np.maximum(np.asarray(std, dtype=float), STD_FLOOR)
+    n = len(mean)
+    out = np.ones(n)
+    if n < 2:
+        return out
+    rows = max(1, PAIR_CHUNK // n)
+    for s in range(0, n, rows):
+        i = slice(s, s + rows)
+        var = std[i, None] ** 2 + std[None, :] ** 2 - 2 * shared * std[i, None] * std[None, :]
+        z = (mean[i, None] - mean[None, :] + margin) / np.sqrt(np.maximum(var, STD_FLOOR**2))
+        p = ndtr(z)
+        p[np.arange(p.shape[0]), np.arange(s, s + p.shape[0])] = 1.0  # not against itself
+        out[i] = p.min(axis=1)
+    return out
+
+
+def keep(mean: np.ndarray, std: np.ndarray, stop_below: float = STOP_BELOW, margin: float = MARGIN,
+         shared: float = SHARED) -> np.ndarray:
+    """Which runs to keep: those no other run is likely to beat by more than `margin`."""
+    return p_not_beaten(mean, std, margin, shared) >= stop_below
+
+
+def p_best(mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """P(run i's final value is the highest), finals independent N(mean_i, std_i^2):
+    the integral of pdf_i(x) * prod_{j != i} cdf_j(x) dx on one shared grid (trapezoid rule),
+    all runs at once, in blocks of runs."""
+    mean = np.asarray(mean, dtype=float)
+    std = np.maximum(np.asarray(std, dtype=float), STD_FLOOR)
+    if len(mean) == 1:
+        return np.ones(1)
+    # below the highest mean - 8 std some run is above x for sure, above the top one's + 8 std none
+    # is: runs that end below that range have cdf 1 on it (no say) and P(best) 0 (skipped)
+    lo, hi = np.max(mean - 8 * std), np.max(mean + 8 * std)
+    grid = np.linspace(lo, hi, int(np.clip((hi - lo) / (STD_FLOOR / 4), 64, MAX_GRID)))
+    p = np.zeros(len(mean))
+    (idx,) = np.nonzero(mean + 8 * std >= lo)
+    p[idx] = _p_best_on_grid(mean[idx], std[idx], grid)
+    return p / p.sum()
+
+
+def _p_best_on_grid(mean: np.ndarray, std: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The integral of p_best on the grid x, in blocks of runs that bound the memory."""
+    step = max(1, GRID_CHUNK // len(x))
+    blocks = [slice(s, s + step) for s in range(0, len(mean), step)]
+
+    def log_cdf(b):
+        return log_ndtr((x[None, :] - mean[b, None]) / std[b, None])
+
+    log_all = sum(log_cdf(b).sum(axis=0) for b in blocks)  # log prod_j cdf_j(x)
+    p = np.empty(len(mean))
+    for b in blocks:
+        z = (x[None, :] - mean[b, None]) / std[b, None]
+        pdf = np.exp(-0.5 * z**2) / (np.sqrt(2 * np.pi) * std[b, None])
+        p[b] = np.trapezoid(pdf * np.exp(log_all[None, :] - log_cdf(b)), x, axis=1)
+    return p
+
+
+def final_value(observed: np.ndarray, fc: Forecast) -> tuple[float, float, float]:
+    """(mean, lower, upper) at the last planned epoch; exact for a finished run (no forecast)."""
+    if not len(fc.mean):
+        last = float(observed[-1])
+        return last, last, last
+    lower, upper = (fc.lower, fc.upper) if fc.lower is not None else (fc.mean, fc.mean)
+    return float(fc.mean[-1]), float(lower[-1]), float(upper[-1])
+
+
+def std_of(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """The std of a normal whose central 80 % is [lower, upper]."""
+    return (np.asarray(upper, dtype=float) - np.asarray(lower, dtype=float)) / (2 * Z80)

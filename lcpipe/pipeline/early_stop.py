@@ -1,0 +1,36 @@
+"""Stage early_stop: every arch trained again under train.stop's rule, into data/early_stop/.
+
+A stage of its own, apart from `train`, so that the default pipeline's curves depend on training
+code alone: no forecasting edit retrains a CNN. With stop.at empty (the default) it trains nothing
+and records that in a second; with checks set, each arch trains until the stop rule ends it, and
+metrics/early_stop.json says where each stopped and the epochs saved against training to the end.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lcpipe.atomic import write_text
+from lcpipe.config import Params
+from lcpipe.curve import read_lcpipe_csv
+from lcpipe.forecasting.run_stopper import Stopper
+from lcpipe.training.run import run_config, run_training
+
+
+def early_stop(p: Params, prepared: Path, out_dir: Path, checkpoint_dir: Path, live_dir: Path,
+               timings_dir: Path, summary_out: Path) -> dict:
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    summary: dict = {"enabled": bool(p.stop.at), "at": list(p.stop.at), "runs": {}}
+    for arch in p.train.archs if p.stop.at else []:
+        stopper = Stopper(p.stop, p.train.epochs, run_config(p, arch))
+        run_training(p, arch, prepared, out_dir, checkpoint_dir, live_dir, timings_dir, stopper=stopper)
+        trained = len(read_lcpipe_csv(Path(out_dir) / f"{arch}.csv"))
+        summary["runs"][arch] = {"epochs_trained": trained, "epochs_planned": p.train.epochs,
+                                 "stopped": trained < p.train.epochs}
+    if summary["runs"]:
+        runs = summary["runs"].values()
+        summary["epochs_saved_fraction"] = round(1 - sum(r["epochs_trained"] for r in runs)
+                                                 / sum(r["epochs_planned"] for r in runs), 4)
+    write_text(summary_out, json.dumps(summary, indent=2) + "\n")
+    return summary
