@@ -24,7 +24,7 @@ from scipy.special import log_ndtr, ndtr
 
 from lcpipe.forecasting.predictors.base import Z80, Forecast
 
-STOP_BELOW = 0.05  # stop when P(final >= another's final - MARGIN) falls below this, for some other run
+STOP_BELOW = 0.1  # stop when P(final >= another's final - MARGIN) falls below this, for some other run
 MARGIN = 0.002  # 0.2 accuracy points: ending this close to the best is not losing
 SHARED = 0.5  # correlation of two runs' forecast errors within one study
 STD_FLOOR = 0.002  # 0.2 accuracy points: no final value is known better than epoch-to-epoch jitter
