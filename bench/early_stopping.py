@@ -34,7 +34,7 @@ from lcpipe.atomic import atomic_path  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
 from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
 from lcpipe.forecasting.features import Series  # noqa: E402
-from lcpipe.forecasting.live import DEFAULT_PREDICTOR, fitted  # noqa: E402
+from lcpipe.forecasting.live import DEFAULT_PREDICTOR, fit_on_history  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
 from lcpipe.forecasting.stop_rule import final, keep, p_best, std_of  # noqa: E402
 
@@ -120,7 +120,7 @@ def replay(groups: dict[str, np.ndarray], history: dict[str, list], predictor: s
     """group -> policy -> (epochs spent, regret)."""
     results = {}
     for name, acc in groups.items():
-        model = fitted(predictor, Params(), [c for g, cs in history.items() if g != name for c in cs], [])
+        model = fit_on_history(predictor, Params(), [c for g, cs in history.items() if g != name for c in cs], [])
         finals = forecast_finals(model, acc)
         policies = {
             "train all": train_all(acc),

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from lcpipe.config import Params  # noqa: E402
 from lcpipe.forecasting.features import Series  # noqa: E402
-from lcpipe.forecasting.live import DEFAULT_PREDICTOR, fitted  # noqa: E402
+from lcpipe.forecasting.live import DEFAULT_PREDICTOR, fit_on_history  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
 
 HISTORY, EPOCHS, CUTOFF = 100, 200, 20
@@ -61,7 +61,7 @@ def time_cli(history: Path, runs: Path, predictor: str, out: Path) -> float:
 
 def speedup(history: Path, runs: Path, predictor: str) -> float:
     """Per-run loop time over batched time, same fitted predictor, same runs."""
-    model = fitted(predictor, Params(), read_curve_dir(history), [])
+    model = fit_on_history(predictor, Params(), read_curve_dir(history), [])
     prefixes = [Series(c.name, c.metric("test_acc")) for c in read_curve_dir(runs)]
     horizons = [EPOCHS] * len(prefixes)
     start = time.perf_counter()

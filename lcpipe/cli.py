@@ -167,7 +167,7 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     history = read_curves(args.history, args.metric)
     runs = read_curves(args.runs, args.metric)
     epochs = live.planned_epochs(runs, args.epochs, min_observed=params.features.window + 1)
-    predictor = live.fitted(args.predictor, params, history, runs)
+    predictor = live.fit_on_history(args.predictor, params, history, runs)
     results = live.forecast_runs(predictor, runs, epochs, args.metric)
     if args.out is not None:
         write_text(args.out, live.report_json(results, args.metric, args.epochs, args.predictor))

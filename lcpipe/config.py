@@ -203,7 +203,7 @@ def _choice(key: str, value, choices) -> None:
     _require(value in choices, key, value, f"choose one of {', '.join(map(str, choices))}")
 
 
-def _positive(params: object, section: str, *names: str) -> None:
+def _require_positive(params: object, section: str, *names: str) -> None:
     for name in names:
         value = getattr(params, name)
         _require(value > 0, f"{section}.{name}", value, "it must be > 0")
@@ -229,7 +229,7 @@ def validate(p: Params) -> Params:
     _choice("data.dataset", p.data.dataset, DATASETS)
     _require(0 < p.data.test_fraction < 1, "data.test_fraction", p.data.test_fraction,
              "it must lie strictly between 0 and 1")
-    _positive(p.data, "data", "synthetic_train", "synthetic_test", "synthetic_size")
+    _require_positive(p.data, "data", "synthetic_train", "synthetic_test", "synthetic_size")
     for key, seed in (("data.seed", p.data.seed), ("train.seed", p.train.seed), ("lstm.seed", p.lstm.seed)):
         _require(0 <= seed < 2**31, key, seed, "it must lie in [0, 2**31)")
 
@@ -241,7 +241,7 @@ def validate(p: Params) -> Params:
         except LcpipeError as exc:
             raise LcpipeError(f"train.archs: {exc}") from None
     _require(len(set(t.archs)) == len(t.archs), "train.archs", t.archs, "list each arch once")
-    _positive(t, "train", "epochs", "width", "batch_size", "lr", "devices", "gamma")
+    _require_positive(t, "train", "epochs", "width", "batch_size", "lr", "devices", "gamma")
     _choice("train.stem", t.stem, STEMS)
     _choice("train.schedule", t.schedule, SCHEDULES)
     _require(0 <= t.momentum < 1, "train.momentum", t.momentum, "it must lie in [0, 1)")
@@ -261,11 +261,11 @@ def validate(p: Params) -> Params:
 
     _require(0 <= p.poly.degree <= 10, "poly.degree", p.poly.degree, "it must lie in [0, 10]")
     _choice("poly.fit_on", p.poly.fit_on, ("prefix", "pooled"))
-    _positive(p.lstm, "lstm", "hidden", "layers", "steps", "lr", "ensemble")
+    _require_positive(p.lstm, "lstm", "hidden", "layers", "steps", "lr", "ensemble")
     _require(p.parametric.prior_weight >= 0, "parametric.prior_weight", p.parametric.prior_weight,
              "it must be >= 0 (0 = the target's prefix alone)")
     _subset("parametric.families", p.parametric.families, CURVE_FAMILIES)
-    _positive(p.auto, "auto", "recency", "smooth", "interval_scale")
+    _require_positive(p.auto, "auto", "recency", "smooth", "interval_scale")
     _require(p.auto.similarity >= 0, "auto.similarity", p.auto.similarity, "it must be >= 0 (0 = plain mean)")
 
     _distinct("sweep.predictors", p.sweep.predictors)

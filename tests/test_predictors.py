@@ -5,7 +5,7 @@ import torch
 from lcpipe.config import Params
 from lcpipe.curve import Series
 from lcpipe.forecasting.registry import PREDICTORS, build, predictor_class
-from tests.helpers import learning_curve, with_params
+from tests.helpers import ROOT, learning_curve, with_params
 
 SOURCES = [Series(f"s{i}", learning_curve(40, final=f, rate=r, noise=0.01, seed=i))
            for i, (f, r) in enumerate([(0.9, 0.2), (0.8, 0.1), (0.95, 0.15)])]
@@ -97,3 +97,19 @@ def test_each_registered_class_is_named_by_its_registry_key(name):
     """from_params reads the params section named by the class's `name`: a class registered under
     another key would be built without its own hyperparameters."""
     assert predictor_class(name).name == name
+
+
+@pytest.mark.parametrize("name", PREDICTORS)
+def test_every_predictor_builds_with_no_arguments_and_gets_the_params_yaml_values(name):
+    """The scikit-learn convention: `Auto()` is the tuned forecaster; params.yaml states the same values."""
+    from lcpipe.config import load_params
+
+    bare, configured = predictor_class(name)(), build(name, load_params(ROOT / "params.yaml"))
+    assert vars(bare) == vars(configured)
+
+
+def test_the_registrys_learned_list_is_the_classes_flag_and_what_the_fit_stage_fits():
+    from lcpipe.forecasting.registry import LEARNED
+    from lcpipe.pipeline.fit import LEARNED as FITTED
+
+    assert set(LEARNED) == {n for n in PREDICTORS if predictor_class(n).learned} == set(FITTED)

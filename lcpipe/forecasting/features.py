@@ -50,20 +50,26 @@ def schedule_columns(lr: np.ndarray, total: int) -> dict[str, np.ndarray]:
 
 
 def step_features(acc: np.ndarray, total: int, inputs: list[str], lr: np.ndarray | None,
-                  name: str = "curve") -> np.ndarray:
-    """(len(acc), len(inputs)) features of the observed steps of a run of `total` epochs."""
+                  name: str = "curve", start: int = 0, before: float | None = None,
+                  schedule: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """(len(acc), len(inputs)) features of steps start+1 .. start+len(acc) of a run of `total`
+    epochs; `before` is the value at epoch `start` (default: no change into the first step), and
+    `schedule` the run's schedule_columns when the caller has them already (the LSTM's recursion
+    asks for one window at a time)."""
     acc = np.asarray(acc, dtype=float)
     n = len(acc)
     cols = {
-        "epoch": np.arange(1, n + 1) / total,
+        "epoch": np.arange(start + 1, start + n + 1) / total,
         "acc": acc,
-        "delta": np.diff(acc, prepend=acc[0]) * DELTA_SCALE,
+        "delta": np.diff(acc, prepend=acc[0] if before is None else before) * DELTA_SCALE,
     }
     if needs_lr(inputs):
-        if lr is None or len(lr) < total:
-            raise LcpipeError(f"{name}: features.inputs {inputs} need an lr column covering all "
-                              f"{total} epochs; drop 'lr'/'to_drop' or give curves with an lr column")
-        cols.update({k: v[:n] for k, v in schedule_columns(lr, total).items()})
+        if schedule is None:
+            if lr is None or len(lr) < total:
+                raise LcpipeError(f"{name}: features.inputs {inputs} need an lr column covering all "
+                                  f"{total} epochs; drop 'lr'/'to_drop' or give curves with an lr column")
+            schedule = schedule_columns(lr, total)
+        cols.update({k: v[start:start + n] for k, v in schedule.items()})
     return np.stack([cols[k] for k in inputs], axis=1)
 
 

@@ -69,7 +69,7 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int) -> list[in
     return out
 
 
-def fitted(name: str, params: Params, history: list[Curve], runs: list[Curve]) -> Predictor:
+def fit_on_history(name: str, params: Params, history: list[Curve], runs: list[Curve]) -> Predictor:
     """Predictor `name` fitted on the history, which must hold none of the runs themselves."""
     if not history:
         raise LcpipeError("--history holds no curves; give finished curves to forecast from")
@@ -94,7 +94,7 @@ def forecast_runs(predictor: Predictor, runs: list[Curve], epochs: list[int], me
 
 
 def report_json(results: list[RunForecast], metric: str, epochs: int, predictor: str) -> str:
-    """The --out JSON (the contract in DESIGN.md), one run per line."""
+    """The --out JSON (the contract in the README), one run per line."""
     head = json.dumps({"metric": metric, "epochs": epochs, "predictor": predictor})
     runs = ",\n  ".join(json.dumps(r.as_json()) for r in results)
     return f'{head[:-1]}, "runs": [\n  {runs}\n]}}\n'

@@ -15,9 +15,12 @@ from lcpipe.errors import exits_cleanly
 
 @exits_cleanly
 def run_stage(func: Callable, doc: str) -> None:
-    """Call `func(params, **options)`: each argument after params is a required `--name` option."""
+    """Call `func(params, **options)`: each argument after params without a default is a required
+    `--name` option."""
     ap = argparse.ArgumentParser(description=doc)
     for name, arg in list(inspect.signature(func).parameters.items())[1:]:
+        if arg.default is not inspect.Parameter.empty:
+            continue  # a library option (e.g. run_training's stopper), not a path from dvc.yaml
         kind = Path if arg.annotation in (Path, "Path") else str
         ap.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, required=True)
     args = ap.parse_args()

@@ -111,7 +111,7 @@ def train_one_epoch(model: nn.Module, opt: torch.optim.Optimizer, x: Tensor, y: 
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: Tensor, y: Tensor, batch_size: int, dist: Dist,
+def test_metrics(model: nn.Module, x: Tensor, y: Tensor, batch_size: int, dist: Dist,
              amp: bool) -> tuple[float, float]:
     """(mean loss, accuracy) on this rank's shard of (x, y), reduced over all ranks."""
     model.eval()
@@ -187,7 +187,7 @@ def train_epochs(arch: str, ds: Dataset, r: TrainParams, *, state_hash: str = ""
         train_loss, train_acc = train_one_epoch(step_model, opt, xtr, ytr, r.batch_size, gen,
                                                 r.augment, dist, cuda)
         # the bare model: DDP's forward would wait on ranks whose test shard is empty
-        test_loss, test_acc = evaluate(model, xte, yte, r.batch_size * 4, dist, cuda)
+        test_loss, test_acc = test_metrics(model, xte, yte, r.batch_size * 4, dist, cuda)
         rows.append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                      "test_loss": test_loss, "test_acc": test_acc, "lr": lr})
         seconds = time.perf_counter() - start
@@ -196,7 +196,6 @@ def train_epochs(arch: str, ds: Dataset, r: TrainParams, *, state_hash: str = ""
                 checkpoint.save(checkpoint_path, {
                     "params_hash": state_hash, "epoch": epoch, "rows": rows,
                     "model": model.state_dict(), "optimizer": opt.state_dict(),
-                    "scheduler": {"name": r.schedule, "last_epoch": epoch},
                     "rng": {"generator": gen.get_state(), "torch": torch.get_rng_state()}})
             log(_log_line(arch, rows[-1], r.epochs, seconds))
         yield rows[-1], seconds

@@ -12,7 +12,14 @@ from torch import nn
 
 from lcpipe.curve import Series
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.features import DELTA_SCALE, make_windows, needs_lr, schedule_columns, smooth
+from lcpipe.forecasting.features import (
+    DELTA_SCALE,
+    make_windows,
+    needs_lr,
+    schedule_columns,
+    smooth,
+    step_features,
+)
 from lcpipe.forecasting.predictors.base import Z80, Forecast, Predictor
 
 MAX_WINDOWS = 20_000  # full-batch fit cost stays bounded whatever the curves' length
@@ -84,12 +91,10 @@ class LSTM(Predictor):
             lo = t - self.window
             # Δ of the window alone: re-differencing the whole history each step made a long
             # horizon quadratic in time
-            before = acc[:, lo - 1:lo] if lo > 0 else acc[:, :1]
-            delta = np.diff(acc[:, lo:t], axis=1, prepend=before) * DELTA_SCALE
-            cols = {"epoch": np.arange(lo + 1, t + 1) / horizon, "acc": acc[:, lo:t], "delta": delta,
-                    **{name: v[lo:t] for name, v in extra.items()}}
-            cols = {n: np.broadcast_to(v, (len(self.members_), self.window)) for n, v in cols.items()}
-            x = torch.from_numpy(np.stack([cols[n] for n in self.inputs], axis=-1).astype(np.float32))
+            x = torch.from_numpy(np.stack([
+                step_features(a[lo:t], horizon, self.inputs, None, prefix.name, start=lo,
+                              before=a[lo - 1] if lo > 0 else a[0], schedule=extra)
+                for a in acc]).astype(np.float32))
             step = np.array([net(x[i:i + 1]).item() for i, net in enumerate(self.members_)])
             acc[:, t] = np.clip(acc[:, t - 1] + step / DELTA_SCALE, 0.0, 1.0)
         future = acc[:, k:]
