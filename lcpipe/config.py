@@ -234,13 +234,16 @@ def validate(p: Params) -> Params:
         _require(0 <= seed < 2**31, key, seed, "it must lie in [0, 2**31)")
 
     t = p.train
-    _require(len(t.archs) >= 2, "train.archs", t.archs, "give at least two archs (a target and a source)")
+    # DVC drops the train stages of archs that leave the matrix before any stage of ours runs: say
+    # how to get their curves back (from the DVC cache) along with what is wrong
+    restore = "; after fixing it, `dvc checkout data/curves` restores any curve DVC removed"
+    _require(len(t.archs) >= 2, "train.archs", t.archs, "give at least two archs (a target and a source)" + restore)
     for arch in t.archs:
         try:
             parse_arch(arch)
         except LcpipeError as exc:
-            raise LcpipeError(f"train.archs: {exc}") from None
-    _require(len(set(t.archs)) == len(t.archs), "train.archs", t.archs, "list each arch once")
+            raise LcpipeError(f"train.archs: {exc}{restore}") from None
+    _require(len(set(t.archs)) == len(t.archs), "train.archs", t.archs, "list each arch once" + restore)
     _require_positive(t, "train", "epochs", "width", "batch_size", "lr", "devices", "gamma")
     _choice("train.stem", t.stem, STEMS)
     _choice("train.schedule", t.schedule, SCHEDULES)

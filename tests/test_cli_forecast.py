@@ -141,3 +141,31 @@ def test_evaluate_checks_out_before_any_work(study):
     proc = lcpipe("evaluate", "--curves", "history", "--cutoffs", "10", "--out", "history/old0.csv", cwd=study)
     assert proc.returncode == 2 and "would overwrite the input" in proc.stderr
     assert "fitting" not in proc.stderr and (study / "history" / "old0.csv").read_text().startswith("epoch,")
+
+
+def test_lcpipe_forecast_from_python_gives_the_clis_answers_as_a_dataframe(study):
+    """Notebooks: `lcpipe.forecast(...)` is the CLI's JSON, one DataFrame row per run."""
+    import lcpipe as package
+
+    proc = lcpipe("forecast", "--history", "history", "--runs", "runs", "--epochs", 40, "--out", "f.json", cwd=study)
+    assert proc.returncode == 0, proc.stderr
+    cli = {r["run"]: r for r in json.loads((study / "f.json").read_text())["runs"]}
+    frame = package.forecast(history=study / "history", runs=[study / "runs"], epochs=40)
+    assert list(frame.columns) == ["run", "observed", "epochs", "final", "lower", "upper", "p_best", "decision",
+                                   "forecast"]
+    assert set(frame["run"]) == set(cli)
+    for row in frame.itertuples():
+        assert row.final == pytest.approx(cli[row.run]["final"]["mean"], abs=1e-6)
+        assert row.decision == cli[row.run]["decision"] and row.observed == 15 and row.epochs == 40
+        assert np.allclose(row.forecast, cli[row.run]["forecast"], atol=1e-6)
+
+
+def test_lcpipe_forecast_takes_values_in_memory_and_refuses_bad_ones(study):
+    import lcpipe
+    from lcpipe.errors import LcpipeError
+
+    run = learning_curve(40, final=0.9, rate=0.2)[:12]
+    frame = lcpipe.forecast(history=study / "history", runs={"mine": run}, epochs=40)
+    assert frame.loc[0, "run"] == "mine" and len(frame.loc[0, "forecast"]) == 28
+    with pytest.raises(LcpipeError, match="'mine': give finite fractions"):
+        lcpipe.forecast(history=study / "history", runs={"mine": [0.1, 93.0, 0.2]}, epochs=40)

@@ -81,6 +81,9 @@ def outputs(project) -> dict[str, bytes]:
     ("predict.cutoff=2", "predict.cutoff: 2 is not allowed"),  # tiny params: window 2, so cutoffs from 3
     ("sweep.cutoffs=[3,50]", "sweep.cutoffs: 50 is not allowed"),
     ("+predict.cutof=5", "predict.cutof: unknown key"),
+    ("sweep.history=data/history/nope", "sweep.history: 'data/history/nope' is not a directory"),
+    ("stop.history=data/history/nope", "stop.history: 'data/history/nope' is not a directory"),
+    ("train.archs=[resnet34,plain5]", "train.archs: unknown arch 'plain5'"),
 ])
 def test_a_bad_experiment_fails_first_and_leaves_every_output_and_metric_in_place(reproduced, bad, message):
     before = outputs(reproduced)

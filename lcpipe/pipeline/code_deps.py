@@ -25,7 +25,12 @@ def _imports(path: Path) -> set[str]:
     """Every lcpipe module named by an import in `path`, at any depth of the file, and every string
     that is a dotted lcpipe name (the predictor registry's imports on first use)."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    hooks = [n for n in tree.body if path.name == "__init__.py" and _is_lazy_hook(n)]
+    skipped = {id(inner) for hook in hooks for inner in ast.walk(hook)}
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and DOTTED.fullmatch(node.value):
             names.add(node.value)
         elif isinstance(node, ast.Import):
@@ -36,11 +41,19 @@ def _imports(path: Path) -> set[str]:
     return {n for n in names if n == "lcpipe" or n.startswith("lcpipe.")}
 
 
+def _is_lazy_hook(node: ast.stmt) -> bool:
+    """A package's module-level `__getattr__`: it runs only when a user reads a lazy attribute
+    (`lcpipe.forecast`), never on the way to a stage's modules."""
+    return isinstance(node, ast.FunctionDef) and node.name == "__getattr__"
+
+
 def _runs_code(path: Path) -> bool:
-    """False for a file that holds only a docstring (lcpipe's package __init__ files): Python runs
-    it on the way to a submodule, but no edit to it can change what a stage computes."""
+    """False for a package __init__ file that holds only a docstring and a lazy `__getattr__`:
+    Python runs it on the way to a submodule, but no edit to it can change what a stage computes."""
     body = ast.parse(path.read_text()).body
-    return not (len(body) <= 1 and all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body))
+    docstring = [n for n in body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)]
+    rest = [n for n in body if n not in docstring]
+    return not (path.name == "__init__.py" and len(docstring) <= 1 and all(map(_is_lazy_hook, rest)))
 
 
 def import_closure(script: Path, root: Path) -> set[Path]:
