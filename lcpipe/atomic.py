@@ -120,6 +120,14 @@ def kind_of(mode: int) -> str:
     return "not a regular file"
 
 
+def resolve(path: Path) -> Path:
+    """path.resolve(), or its absolute form where resolving fails (a symlink loop raises RuntimeError)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -136,18 +144,22 @@ def check_output(path: str | os.PathLike, inputs: list[str | os.PathLike], flag:
     if given_path.is_symlink():
         raise LcpipeError(f"{flag} {given_path} is a symbolic link (to {os.readlink(given_path)}); lcpipe would "
                           "replace the link, not write through it: give the real file's path")
-    path = given_path.resolve()
+    for folder in Path(os.path.abspath(given_path)).parents:
+        if folder.is_symlink() and not folder.exists():
+            raise LcpipeError(f"{flag} {given_path}: its folder {folder} is a broken symbolic link or a link loop; "
+                              "give a folder that exists")
+    path = resolve(given_path)
     for kernel in KERNEL_DIRS:
         if path == kernel or kernel in path.parents:
             raise LcpipeError(f"{flag} {given_path} is under {kernel}, a kernel file system, not a place for "
                               "results; write it elsewhere")
     for given in map(Path, inputs):
         if given.is_file() and given.suffix.lower() != ".json":
-            sidecar = given.resolve().with_suffix(".json")
+            sidecar = resolve(given).with_suffix(".json")
             if path == sidecar or _same_file(path, sidecar):
                 raise LcpipeError(f"{flag} {given_path} would overwrite {sidecar}, the own file (sidecar) of the "
                                   f"input {given}; write it elsewhere")
-        given = given.resolve()
+        given = resolve(given)
         if path == given or given in path.parents or _same_file(path, given):
             raise LcpipeError(f"{flag} {path} would overwrite the input {given}; write it elsewhere")
     try:

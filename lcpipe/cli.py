@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lcpipe.atomic import atomic_path, check_output, write_text
+from lcpipe.atomic import atomic_path, check_output, resolve, write_text
 from lcpipe.config import METRICS, FeatureParams, Params, PredictParams, load_params
 from lcpipe.curve import MAX_EPOCHS, Curve
 from lcpipe.errors import LcpipeError, exits_cleanly, say_out
@@ -166,7 +166,7 @@ def _check_forecast_outputs(args: argparse.Namespace) -> None:
     for flag, path in (("--out", args.out), ("--plot", args.plot)):
         if path is not None:
             check_output(path, [*args.history, *args.runs], flag)
-    if args.out is not None and args.plot is not None and args.out.resolve() == args.plot.resolve():
+    if args.out is not None and args.plot is not None and resolve(args.out) == resolve(args.plot):
         raise LcpipeError(f"--out and --plot both name {args.out}; give two files")
 
 

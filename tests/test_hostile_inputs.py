@@ -119,6 +119,12 @@ def test_an_output_that_is_not_a_regular_file_is_refused_and_kept(study, capsys,
     assert snapshot(study) == before  # the FIFO is still a FIFO, the link still a link, nothing new
 
 
+def test_an_output_in_a_looping_folder_is_refused(study, capsys):
+    Path("loop").symlink_to("loop")
+    refused(capsys, *forecast("--out", "loop/f.json", "--plot", "loop/f.png"),
+            match="--out loop/f.json: its folder")
+
+
 def test_a_character_device_is_named_as_one():
     assert kind_of(stat.S_IFCHR | 0o666) == "a character device"
     assert kind_of(stat.S_IFBLK | 0o666) == "a block device"
@@ -138,6 +144,15 @@ def test_kernel_file_systems_are_refused_before_any_work_and_nothing_is_written(
     before = snapshot(study)
     refused(capsys, *forecast(*args), match=match)
     assert snapshot(study) == before  # ok.json was not written either
+
+
+def test_an_unwritable_out_is_one_line_from_the_real_command(study):
+    proc = subprocess.run([sys.executable, "-m", "lcpipe", *map(str, forecast("--out", "/proc/nope/x.json"))],
+                          cwd=study, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and not proc.stdout, proc.stderr
+    assert proc.stderr.splitlines() == ["error: --out /proc/nope/x.json is under /proc, a kernel file system, not a "
+                                        "place for results; write it elsewhere"]
 
 
 def test_evaluate_refuses_a_kernel_file_system_before_any_work(study, capsys, monkeypatch):
@@ -279,7 +294,7 @@ def test_a_fifo_or_a_symlink_loop_as_a_curve_path_says_what_it_is(study, capsys)
     refused(capsys, "forecast", "--history", "history", "--runs", "pipe.csv", "--epochs", 30,
             match="pipe.csv is a FIFO (named pipe), not a curve file")
     (study / "loop.csv").symlink_to(study / "loop.csv")
-    refused(capsys, "forecast", "--history", "history", "--runs", "loop.csv", "--epochs", 30,
+    refused(capsys, "forecast", "--history", "history", "--runs", "loop.csv", "--epochs", 30, "--out", "f.json",
             match="loop.csv: a symbolic link loop")
     (study / "gone.csv").symlink_to(study / "nowhere.csv")
     refused(capsys, "forecast", "--history", "history", "--runs", "gone.csv", "--epochs", 30,
@@ -327,6 +342,21 @@ def test_an_unreadable_folder_is_one_line(study, capsys, monkeypatch):
 
     monkeypatch.setattr(Path, "iterdir", denied)  # what chmod 000 does, also where root could read it
     refused(capsys, *forecast(), match="history: cannot list it (Permission denied)")
+
+
+def test_an_unreadable_subfolder_is_one_line(study, capsys, monkeypatch):
+    import lcpipe.forecasting.logs as logs
+
+    real = logs.is_dvclive
+
+    def denied(folder):
+        if folder.name == "sub":
+            raise PermissionError(errno.EACCES, "Permission denied", str(folder / "plots"))
+        return real(folder)
+
+    (study / "history" / "sub").mkdir()
+    monkeypatch.setattr(logs, "is_dvclive", denied)  # what stat() of sub/plots does when sub is chmod 000
+    refused(capsys, *forecast(), match="history/sub: cannot look into it (Permission denied)")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads a chmod 000 folder")
