@@ -33,7 +33,7 @@ from lcpipe.config import METRICS, FeatureParams, Params, PredictParams, load_pa
 from lcpipe.curve import MAX_EPOCHS, Curve
 from lcpipe.errors import LcpipeError, exits_cleanly, say_out
 from lcpipe.forecasting import live
-from lcpipe.forecasting.backtest import backtest
+from lcpipe.forecasting.backtest import backtest, check_apart
 from lcpipe.forecasting.decision_scores import decisions
 from lcpipe.forecasting.logs import check_finished, check_history, read_curve_dir, read_curves
 from lcpipe.forecasting.registry import PREDICTORS
@@ -132,8 +132,9 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     predictors = args.predictors or PredictParams().predictors
     curves = read_curve_dir(args.curves, metric)
     history = read_curves(args.history, metric) if args.history else None
-    if history is not None:
+    if history is not None:  # the more specific refusals first: unfinished, a target in the history, then size
         check_finished(history)
+        check_apart(history, [c for c in curves if not args.target or c.name == args.target], "a target", metric)
         check_history(history)
     if args.lr_drops:
         curves = [with_step_lr(c, args.lr_drops) for c in curves]
