@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,12 +21,53 @@ def _umask() -> int:
     return mask
 
 
+STALE_TMP_SECONDS = 3600  # a temp file of ours this old, whoever made it, is left by a killed write
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, someone else's
+        return True
+    return True
+
+
+def clean_stale_tmps(path: Path) -> list[Path]:
+    """Remove the temp files a killed write of `path` left beside it: regular files named exactly
+    `.<name>.<pid>-<random>.tmp` (ours) whose process is gone, or `.<name>.<random>.tmp` (older lcpipe)
+    an hour old. A live write's temp file is never touched. Returns what was removed."""
+    pattern = re.compile(re.escape(f".{path.name}.") + r"(?:(\d+)-)?[A-Za-z0-9_]{8}\.tmp")
+    removed = []
+    try:
+        candidates = [p for p in path.parent.iterdir() if pattern.fullmatch(p.name)]
+    except OSError:
+        return removed
+    for tmp in candidates:
+        try:
+            st = tmp.lstat()
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            pid = pattern.fullmatch(tmp.name).group(1)
+            stale = (pid is not None and int(pid) != os.getpid() and not _alive(int(pid))) or \
+                time.time() - st.st_mtime > STALE_TMP_SECONDS
+            if stale:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:
+            continue
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temp path beside `path`; rename it into place only if the block succeeds."""
+    """Yield a temp path beside `path`; rename it into place only if the block succeeds. Temp
+    files that killed writes of `path` left behind are removed first, so none accumulate."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    clean_stale_tmps(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
     try:
@@ -63,16 +107,70 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+KERNEL_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))  # not places for result files, whatever access() says
+
+
+def kind_of(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    for test, words in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                        (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link")):
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+def resolve(path: Path) -> Path:
+    """path.resolve(), or its absolute form where resolving fails (a symlink loop raises RuntimeError)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def check_output(path: str | os.PathLike, inputs: list[str | os.PathLike], flag: str = "--out") -> None:
     """Refuse, before any work, an output that cannot be written or would clobber an input: one of
-    the input files, or any file inside an input directory."""
-    path = Path(path).resolve()
+    the input files, any file inside an input directory, or the sidecar (`<run>.json`) of an input
+    curve file. An existing output must be a regular file (not a symlink, FIFO, device, ...):
+    lcpipe replaces it with a new file, which would silently replace the link or the pipe."""
+    given_path = Path(path)
+    if given_path.is_symlink():
+        raise LcpipeError(f"{flag} {given_path} is a symbolic link (to {os.readlink(given_path)}); lcpipe would "
+                          "replace the link, not write through it: give the real file's path")
+    for folder in Path(os.path.abspath(given_path)).parents:
+        if folder.is_symlink() and not folder.exists():
+            raise LcpipeError(f"{flag} {given_path}: its folder {folder} is a broken symbolic link or a link loop; "
+                              "give a folder that exists")
+    path = resolve(given_path)
+    for kernel in KERNEL_DIRS:
+        if path == kernel or kernel in path.parents:
+            raise LcpipeError(f"{flag} {given_path} is under {kernel}, a kernel file system, not a place for "
+                              "results; write it elsewhere")
     for given in map(Path, inputs):
-        given = given.resolve()
-        if path == given or given in path.parents:
+        if given.is_file() and given.suffix.lower() != ".json":
+            sidecar = resolve(given).with_suffix(".json")
+            if path == sidecar or _same_file(path, sidecar):
+                raise LcpipeError(f"{flag} {given_path} would overwrite {sidecar}, the own file (sidecar) of the "
+                                  f"input {given}; write it elsewhere")
+        given = resolve(given)
+        if path == given or given in path.parents or _same_file(path, given):
             raise LcpipeError(f"{flag} {path} would overwrite the input {given}; write it elsewhere")
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode if path.exists() else None
+    except OSError as exc:
+        raise LcpipeError(f"{flag} {given_path}: cannot check it ({exc.strerror}); give another path") from None
+    if mode is not None and stat.S_ISDIR(mode):
         raise LcpipeError(f"{flag} {path} is a directory; give a file name")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise LcpipeError(f"{flag} {given_path} is {kind_of(mode)}, not a regular file; lcpipe would replace it "
+                          "with one: give a regular file's path")
     existing = next(p for p in path.parents if p.exists())
     if not existing.is_dir():
         raise LcpipeError(f"{flag} {path}: {existing} is a file, not a directory")

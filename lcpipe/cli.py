@@ -21,20 +21,21 @@ ranked by forecast final value against the true ranking.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from lcpipe.atomic import check_output, write_text
+from lcpipe.atomic import atomic_path, check_output, resolve, write_text
 from lcpipe.config import METRICS, FeatureParams, Params, PredictParams, load_params
-from lcpipe.curve import Curve
-from lcpipe.errors import LcpipeError, exits_cleanly
+from lcpipe.curve import MAX_EPOCHS, Curve
+from lcpipe.errors import LcpipeError, exits_cleanly, say_out
 from lcpipe.forecasting import live
-from lcpipe.forecasting.backtest import backtest
+from lcpipe.forecasting.backtest import backtest, check_apart
 from lcpipe.forecasting.decision_scores import decisions
-from lcpipe.forecasting.logs import read_curve_dir, read_curves
+from lcpipe.forecasting.logs import check_finished, check_history, read_curve_dir, read_curves
 from lcpipe.forecasting.registry import PREDICTORS
 from lcpipe.progress import say
 
@@ -72,8 +73,10 @@ def _names(text: str) -> list[str]:
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of epochs")
+    # ASCII digits only: '²'.isdigit() is True, and int() would then fail with argparse's "invalid _positive value"
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_EPOCHS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of epochs; --epochs must be a "
+                                         f"positive whole number (1..{MAX_EPOCHS})")
     return int(text)
 
 
@@ -122,13 +125,17 @@ def with_step_lr(curve: Curve, drops: list[int]) -> Curve:
 
 
 def evaluate_command(args: argparse.Namespace) -> list[dict]:
-    check_output(args.out, [args.curves, *(args.history or [])])
+    check_output(args.out, [args.curves, *(args.history or []), *([args.params] if args.params else [])])
     params = load_params(args.params) if args.params else Params()
     params = replace(params, features=replace(params.features, metric=args.metric or params.features.metric))
     metric = params.features.metric
     predictors = args.predictors or PredictParams().predictors
     curves = read_curve_dir(args.curves, metric)
     history = read_curves(args.history, metric) if args.history else None
+    if history is not None:  # the more specific refusals first: unfinished, a target in the history, then size
+        check_finished(history)
+        check_apart(history, [c for c in curves if not args.target or c.name == args.target], "a target", metric)
+        check_history(history)
     if args.lr_drops:
         curves = [with_step_lr(c, args.lr_drops) for c in curves]
         if history is not None:
@@ -140,25 +147,28 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     write_text(args.out, json.dumps({"metric": metric, "results": rows, "decisions": choices}, indent=2) + "\n")
     from lcpipe.reporting.tables import decision_markdown, markdown_table  # pandas: only for the tables
 
+    text = ""
     for score in ("rmse", "mae"):
-        print(f"mean {score.upper()} over {len({r['target'] for r in rows})} target(s), accuracy points ({metric}):")
-        print(markdown_table(rows, score))
+        text += f"mean {score.upper()} over {len({r['target'] for r in rows})} target(s), accuracy points ({metric}):\n"
+        text += markdown_table(rows, score) + "\n"
     if choices:
-        print("decision: all curves seen to the cutoff, ranked by forecast final value (history fitted only)")
-        print(decision_markdown(choices))
+        text += "decision: all curves seen to the cutoff, ranked by forecast final value (history fitted only)\n"
+        text += decision_markdown(choices) + "\n"
+    say_out(text)
     return rows
 
 
 def _check_forecast_outputs(args: argparse.Namespace) -> None:
-    """--out and --plot refused before any work: unwritable, an input, the same file, a format matplotlib
-    would not write."""
+    """--out and --plot refused before any work (every one checked before anything is written):
+    unwritable, not a regular file, an input or an input's sidecar, the same file, a format
+    matplotlib would not write."""
+    if args.plot is not None and args.plot.suffix.lower() not in PLOT_FORMATS:
+        raise LcpipeError(f"--plot {args.plot}: give a file name ending in {', '.join(PLOT_FORMATS)}")
     for flag, path in (("--out", args.out), ("--plot", args.plot)):
         if path is not None:
             check_output(path, [*args.history, *args.runs], flag)
-    if args.out is not None and args.plot is not None and args.out.resolve() == args.plot.resolve():
+    if args.out is not None and args.plot is not None and resolve(args.out) == resolve(args.plot):
         raise LcpipeError(f"--out and --plot both name {args.out}; give two files")
-    if args.plot is not None and args.plot.suffix.lower() not in PLOT_FORMATS:
-        raise LcpipeError(f"--plot {args.plot}: give a file name ending in {', '.join(PLOT_FORMATS)}")
 
 
 def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
@@ -169,13 +179,17 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     epochs = live.planned_epochs(runs, args.epochs, min_observed=params.features.window + 1)
     predictor = live.fit_on_history(args.predictor, params, history, runs)
     results = live.forecast_runs(predictor, runs, epochs, args.metric)
-    if args.out is not None:
-        write_text(args.out, live.report_json(results, args.metric, args.epochs, args.predictor))
-    if args.plot is not None:
-        from lcpipe.reporting.live_figure import live_figure  # matplotlib: only when a figure is asked for
+    # both outputs made as temp files first, then renamed into place: a failed figure leaves no new JSON
+    with contextlib.ExitStack() as outputs:
+        if args.out is not None:
+            outputs.enter_context(atomic_path(args.out)).write_text(
+                live.report_json(results, args.metric, args.epochs, args.predictor))
+        if args.plot is not None:
+            from lcpipe.reporting.live_figure import draw_live_figure  # matplotlib: only when a figure is asked for
 
-        live_figure(args.plot, results, args.metric, args.predictor)
-    print(live.table(results, args.metric), end="")
+            draw_live_figure(outputs.enter_context(atomic_path(args.plot)), args.plot.suffix.lstrip(".").lower(),
+                             results, args.metric, args.predictor)
+    say_out(live.table(results, args.metric))
     return results
 
 

@@ -302,6 +302,8 @@ def _read_yaml(path: Path):
     try:
         if path.is_dir():
             raise LcpipeError(f"{path}: is a directory; give the params.yaml file")
+        if path.exists() and not path.is_file():  # a FIFO would block the read forever
+            raise LcpipeError(f"{path}: is not a regular file (a FIFO, device or socket); give the params.yaml file")
         if path.stat().st_size > MAX_PARAMS_BYTES:
             raise LcpipeError(f"{path}: {path.stat().st_size} bytes is too large for a params file")
         text = path.read_text()

@@ -56,8 +56,8 @@ def test_forecast_writes_the_json_contract_the_table_and_the_plot(study):
     runs = {r["run"]: r for r in report["runs"]}
     assert set(runs) == {"good", "bad", "mid"}
     for r in runs.values():
-        assert list(r) == ["run", "observed", "final", "p_best", "decision", "forecast"]
-        assert r["observed"] == 15 and len(r["forecast"]) == 40 - 15
+        assert list(r) == ["run", "observed", "epochs", "final", "p_best", "decision", "forecast"]
+        assert r["observed"] == 15 and r["epochs"] == 40 and len(r["forecast"]) == 40 - 15
         assert r["final"]["lower"] <= r["final"]["mean"] <= r["final"]["upper"] <= 1
         assert r["final"]["mean"] == r["forecast"][-1] and r["decision"] in ("keep", "stop")
     assert abs(sum(r["p_best"] for r in runs.values()) - 1) < 1e-4

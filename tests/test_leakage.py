@@ -66,5 +66,7 @@ def test_a_history_holding_a_target_is_refused_not_scored_on_its_own_future(tmp_
                  "--predictors", "last_value", "--out", str(tmp_path / "out.json")])
         assert exit_.value.code == 2
         assert "is both a target and a history curve" in capsys.readouterr().err
-    cli(["evaluate", "--curves", str(curves), "--history", str(curves / "run1.csv"), "--target", "run0",
+    # a history of two curves (one alone cannot teach intervals) that holds other curves than the target
+    cli(["evaluate", "--curves", str(curves), "--history", str(curves / "run1.csv"), str(curves / "run2.csv"),
+         "--target", "run0",
          "--cutoffs", "10", "--predictors", "last_value", "--out", str(tmp_path / "out.json")])

@@ -4,7 +4,10 @@ each target from each cutoff, score against what really happened."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+
+import numpy as np
 
 from lcpipe import config
 from lcpipe.config import Params
@@ -22,19 +25,35 @@ def check_cutoff_fits(target: Series, cutoff: int, window: int) -> None:
                         len(target.values))
 
 
-def check_apart(history: list[Curve], forecast: list[Curve], what: str) -> None:
+def check_apart(history: list[Curve], forecast: list[Curve], what: str, metric: str | None = None) -> None:
     """A history holds none of the curves forecast from it (the same file, however its path is
-    written): a curve's own future in the history would leak into its forecast."""
+    written, or a copy of it: the same `metric` values byte for byte): a curve's own future in the
+    history would leak into its forecast."""
     past = set(_file_ids(history)) - {None}
     shared = [c.path for c, key in zip(forecast, _file_ids(forecast)) if key in past]
     if shared:
         raise LcpipeError(f"{shared[0]} is both {what} and a history curve; the history must be finished "
                           "runs other than the ones forecast")
+    if metric is None:
+        return
+    copies = {_content_id(c, metric): c for c in history}
+    for curve in forecast:
+        twin = copies.get(_content_id(curve, metric))
+        if twin is not None:
+            raise LcpipeError(f"{curve.path or curve.name} is {what}, and the history curve {twin.path or twin.name} "
+                              f"is a copy of it (the same {metric} at every epoch); remove the copy from the history")
 
 
 def _file_ids(curves: list[Curve]) -> list[tuple[int, int] | None]:
     """(device, inode) of each curve's file: the same file however its path was written."""
     return [(st.st_dev, st.st_ino) if (st := c.path and c.path.stat()) else None for c in curves]
+
+
+def _content_id(curve: Curve, metric: str) -> tuple[int, bytes] | None:
+    values = curve.columns.get(metric)
+    if values is None:
+        return None
+    return len(values), hashlib.sha256(np.ascontiguousarray(values, dtype=np.float64).tobytes()).digest()
 
 
 def forecast_at(predictor: Predictor, target: Series, cutoff: int) -> Forecast:
@@ -63,7 +82,7 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
         raise LcpipeError("the history holds no curves to fit the predictors on")
     check_finished(history or [])
     if history is not None:
-        check_apart(history, [c for c in curves if c.name in (targets or by_name)], "a target")
+        check_apart(history, [c for c in curves if c.name in (targets or by_name)], "a target", metric)
     for name in targets or []:
         if name not in by_name:
             raise LcpipeError(f"target {name!r} is not among the curves: {', '.join(by_name)}")

@@ -15,7 +15,7 @@ from lcpipe.config import Params
 from lcpipe.curve import Curve, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import check_apart
-from lcpipe.forecasting.logs import check_finished
+from lcpipe.forecasting.logs import check_finished, check_history
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
 from lcpipe.forecasting.stop_rule import final_value, keep, p_best, std_of
@@ -40,7 +40,7 @@ class RunForecast:
 
     def as_json(self) -> dict:
         mean, lower, upper = (round(v, 6) for v in self.final)
-        return {"run": self.run, "observed": len(self.observed),
+        return {"run": self.run, "observed": len(self.observed), "epochs": self.epochs,
                 "final": {"mean": mean, "lower": lower, "upper": upper},
                 "p_best": round(self.p_best, 6), "decision": self.decision,
                 "forecast": np.round(self.forecast.mean, 6).tolist()}
@@ -74,7 +74,8 @@ def fit_on_history(name: str, params: Params, history: list[Curve], runs: list[C
     if not history:
         raise LcpipeError("--history holds no curves; give finished curves to forecast from")
     check_finished(history)
-    check_apart(history, runs, "a live run")
+    check_history(history)
+    check_apart(history, runs, "a live run", params.features.metric)
     return build(name, params).fit([series_of(c, params.features.metric) for c in history])
 
 
@@ -94,7 +95,8 @@ def forecast_runs(predictor: Predictor, runs: list[Curve], epochs: list[int], me
 
 
 def report_json(results: list[RunForecast], metric: str, epochs: int, predictor: str) -> str:
-    """The --out JSON (the contract in the README), one run per line."""
+    """The --out JSON (the contract in the README), one run per line: `epochs` at the top is --epochs,
+    each run's own `epochs` the length it was forecast to (its own file's when it states one)."""
     head = json.dumps({"metric": metric, "epochs": epochs, "predictor": predictor})
     runs = ",\n  ".join(json.dumps(r.as_json()) for r in results)
     return f'{head[:-1]}, "runs": [\n  {runs}\n]}}\n'

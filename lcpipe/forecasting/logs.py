@@ -17,17 +17,29 @@ the file's own column names and epoch numbers.
 from __future__ import annotations
 
 import csv
+import errno
+import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import yaml
 
+from lcpipe.atomic import kind_of
 from lcpipe.curve import COLUMNS, Curve, check_planned
 from lcpipe.errors import LcpipeError
 
 EPOCH_COLUMNS = ("epoch", "step")  # step: DVCLive
 SUFFIXES = (".csv", ".tsv")  # any case: *.CSV is a curve file too
+MIN_HISTORY_CURVES = 2  # intervals are learnt from how history curves differ: one curve cannot show that
+MIN_HISTORY_EPOCHS = 3  # a shorter history curve has no shape to learn from
+
+
+def fold(name: str) -> str:
+    """A column name as matched: case, spaces and underscores ignored (`Test Acc` is `test_acc`)."""
+    return re.sub(r"[\s_]+", "", name).lower()
 
 
 @dataclass(frozen=True)
@@ -41,9 +53,9 @@ class _Table:
     decimal_comma: bool
 
     def column(self, *names: str) -> int | None:
-        """Index of the first header matching one of `names`, ignoring case and spaces."""
-        folded = [h.lower() for h in self.header]
-        return next((folded.index(n) for n in names if n in folded), None)
+        """Index of the first header matching one of `names`, ignoring case, spaces and underscores."""
+        folded = [fold(h) for h in self.header]
+        return next((folded.index(fold(n)) for n in names if fold(n) in folded), None)
 
     def cell(self, row: int, col: int) -> str:
         return self.rows[row][col].strip() if col < len(self.rows[row]) else ""
@@ -80,7 +92,11 @@ def _table(path: Path) -> _Table:
         raise LcpipeError(f"{path}: empty file; expected a header line such as {','.join(COLUMNS)}")
     delimiter = max(",;\t", key=first.count)
     reader = csv.reader(lines, delimiter=delimiter)
-    parsed = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+    try:
+        parsed = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+    except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (131,072 characters)
+        raise LcpipeError(f"{path}: line {reader.line_num}: {exc}; is it a CSV text file of one epoch "
+                          "per line?") from None
     (_, header), body = parsed[0], parsed[1:]
     return _Table(path, [h.strip() for h in header], [r for _, r in body], [n for n, _ in body],
                   decimal_comma=delimiter != ",")
@@ -149,7 +165,7 @@ def _other_columns(t: _Table, skip: set[int]) -> dict[str, np.ndarray]:
             continue
         values = t.numbers(col)
         if not np.all(np.isnan(values)):  # a text column such as a timestamp
-            out[name.lower()] = values
+            out[re.sub(r"\s+", "_", name.strip().lower())] = values  # `Train Err` -> train_err
     return out
 
 
@@ -214,23 +230,69 @@ def read_dvclive(folder: str | Path, metric: str = "test_acc") -> Curve:
     return _read_table(tsv, metric, name, folder / "params.yaml")
 
 
+def _kind(path: Path) -> str:
+    """'dir' or 'file' (following symlinks); anything else refused in one line that says what it is."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise LcpipeError(f"{path}: a symbolic link loop (it points at {os.readlink(path)}, which leads back "
+                              "to itself); point it at a curve file or folder") from None
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            raise LcpipeError(f"{path}: a broken symbolic link (to {os.readlink(path)}, which does not exist)") \
+                from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise LcpipeError(f"{path}: no such file or directory") from None
+        raise LcpipeError(f"{path}: cannot look at it ({exc.strerror}); check its permissions") from None
+    if stat.S_ISDIR(mode):
+        return "dir"
+    if stat.S_ISREG(mode):
+        return "file"
+    raise LcpipeError(f"{path} is {kind_of(mode)}, not a curve file; give CSV/TSV files, folders of them or "
+                      "DVCLive folders")
+
+
+def _is_dvclive(folder: Path) -> bool:
+    try:
+        return is_dvclive(folder)
+    except OSError as exc:
+        raise LcpipeError(f"{folder}: cannot look into it ({exc.strerror}); check its permissions") from None
+
+
 def read_curve_dir(directory: str | Path, metric: str = "test_acc") -> list[Curve]:
     """Every curve in `directory`, sorted by name: its *.csv / *.tsv files (any case) and DVCLive
-    run folders, or the directory itself when it is one DVCLive run. Hidden and `._` files are skipped."""
+    run folders, or the directory itself when it is one DVCLive run. Hidden and `._` files are skipped.
+    Two curves with one name (`x.csv` and `x.CSV`, `x.csv` and a DVCLive folder `x`) are refused."""
     directory = Path(directory)
     if not directory.is_dir():
         raise LcpipeError(f"{directory}: not a directory of curve files")
-    if is_dvclive(directory):
+    if _is_dvclive(directory):
         return [read_dvclive(directory, metric)]
-    entries = sorted(p for p in directory.iterdir() if not p.name.startswith("."))
-    curves = [read_curve(p, metric) for p in entries if p.is_file() and p.suffix.lower() in SUFFIXES]
-    curves += [read_dvclive(p, metric) for p in entries if p.is_dir() and is_dvclive(p)]
-    if not curves:
-        folders = [p.name for p in entries if p.is_dir()]
+    try:
+        entries = sorted(p for p in directory.iterdir() if not p.name.startswith("."))
+    except OSError as exc:
+        raise LcpipeError(f"{directory}: cannot list it ({exc.strerror}); check its permissions") from None
+    found: list[tuple[Path, Curve]] = []
+    folders = []
+    for p in entries:
+        if p.suffix.lower() in SUFFIXES and _kind(p) == "file":  # a FIFO or a broken link named *.csv: refused
+            found.append((p, read_curve(p, metric)))
+        elif p.is_dir():
+            if _is_dvclive(p):
+                found.append((p, read_dvclive(p, metric)))
+            else:
+                folders.append(p.name)
+    if not found:
         hint = f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some" \
             if folders else ""
         raise LcpipeError(f"{directory}: no *.csv curve files or DVCLive folders found{hint}")
-    return sorted(curves, key=lambda c: c.name)
+    by_name: dict[str, Path] = {}
+    for p, curve in found:
+        if curve.name in by_name:
+            raise LcpipeError(f"{directory}: {by_name[curve.name].name} and {p.name} are two curves with one name "
+                              f"{curve.name!r}; rename or remove one")
+        by_name[curve.name] = p
+    return sorted((c for _, c in found), key=lambda c: c.name)
 
 
 def check_finished(history: list[Curve]) -> None:
@@ -242,14 +304,41 @@ def check_finished(history: list[Curve]) -> None:
                               "curve must be a finished run")
 
 
+def check_history(history: list[Curve]) -> None:
+    """A history to learn forecasts and their intervals from: at least two curves (intervals come
+    from how curves differ), each of at least MIN_HISTORY_EPOCHS epochs."""
+    if len(history) < MIN_HISTORY_CURVES:
+        where = f" ({history[0].path or history[0].name})" if history else ""
+        raise LcpipeError(f"--history holds {len(history)} curve{where}; forecasts and their intervals are learnt "
+                          f"from how finished curves differ: give at least {MIN_HISTORY_CURVES}")
+    for curve in history:
+        if len(curve) < MIN_HISTORY_EPOCHS:
+            raise LcpipeError(f"{curve.path or curve.name}: {len(curve)} epoch(s); a history curve needs at least "
+                              f"{MIN_HISTORY_EPOCHS} to learn a curve's shape from: remove it or give the finished run")
+
+
+def _file_id(curve: Curve) -> tuple[int, int] | None:
+    try:
+        st = curve.path.stat() if curve.path else None
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if st else None
+
+
 def read_curves(paths: list[str | Path], metric: str = "test_acc") -> list[Curve]:
-    """Curves from any mix of files, directories of curves and DVCLive folders, in the order given."""
+    """Curves from any mix of files, directories of curves and DVCLive folders, in the order given.
+    A file reached twice (`h h`, or a folder and a file in it) is refused: it would count twice."""
     out: list[Curve] = []
     for path in map(Path, paths):
-        if path.is_dir():
-            out += read_curve_dir(path, metric)
-        elif path.is_file():
-            out.append(read_curve(path, metric))
-        else:
-            raise LcpipeError(f"{path}: no such file or directory")
+        out += read_curve_dir(path, metric) if _kind(path) == "dir" else [read_curve(path, metric)]
+    seen: dict[tuple[int, int], Curve] = {}
+    for curve in out:
+        key = _file_id(curve)
+        if key is not None and key in seen:
+            first = seen[key]
+            same = "" if first.path == curve.path else f" (as {first.path} and {curve.path})"
+            raise LcpipeError(f"{curve.path} is given twice{same}; every curve in it would count twice: give each "
+                              "file or folder once")
+        if key is not None:
+            seen[key] = curve
     return out

@@ -14,14 +14,26 @@ from lcpipe.atomic import atomic_path  # noqa: E402
 from lcpipe.forecasting.live import RunForecast  # noqa: E402
 
 LEGEND_MAX = 12  # more runs than this: no legend, it would hide the curves
+DRAW_MAX = 50  # more runs than this: only the likeliest to end best are drawn (5,000 runs took over a minute)
 
 
 def live_figure(path: str | Path, results: list[RunForecast], metric: str, predictor: str) -> None:
+    """The figure, written atomically to `path` (format from its suffix)."""
+    with atomic_path(path) as tmp:
+        draw_live_figure(tmp, Path(path).suffix.lstrip(".").lower(), results, metric, predictor)
+
+
+def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], metric: str, predictor: str) -> None:
     """Solid: what each run has shown; dashed: its forecast; shaded: the 80 % band. Runs the rule
-    stops are drawn faint, so the ones worth training stand out."""
+    stops are drawn faint, so the ones worth training stand out. At most DRAW_MAX runs are drawn,
+    those with the highest P(ends best); the title says how many of how many."""
+    shown = results
+    if len(results) > DRAW_MAX:
+        top = sorted(range(len(results)), key=lambda i: -results[i].p_best)[:DRAW_MAX]
+        shown = [results[i] for i in sorted(top)]
     fig, ax = plt.subplots(figsize=(8, 4.8))
-    colors = plt.cm.tab10(np.arange(len(results)) % 10)
-    for r, color in zip(results, colors):
+    colors = plt.cm.tab10(np.arange(len(shown)) % 10)
+    for r, color in zip(shown, colors):
         alpha = 1.0 if r.decision == "keep" else 0.35
         k = len(r.observed)
         ax.plot(np.arange(1, k + 1), r.observed, color=color, alpha=alpha, lw=1.4,
@@ -35,10 +47,14 @@ def live_figure(path: str | Path, results: list[RunForecast], metric: str, predi
                             lw=0)
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"{metric} (fraction)")
-    ax.set_title(f"Live runs: observed (solid), {predictor} forecast (dashed), 80 % band")
+    title = f"Live runs: observed (solid), {predictor} forecast (dashed), 80 % band"
+    if len(shown) < len(results):
+        title += f"\nthe {len(shown)} of {len(results)} runs most likely to end best (all are in --out)"
+    ax.set_title(title)
     ax.grid(alpha=0.3)
-    if len(results) <= LEGEND_MAX:
+    if len(shown) <= LEGEND_MAX:
         ax.legend(fontsize=7, loc="lower right")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=Path(path).suffix.lstrip(".").lower(), dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    try:
+        fig.savefig(path, format=fmt, dpi=110, bbox_inches="tight")
+    finally:
+        plt.close(fig)
