@@ -55,9 +55,9 @@ CUTOFFS = (5, 10, 20, 40)
 DEFAULT = "auto"
 REFERENCES = ("last_value", "source_shift", "pow3")
 # auto's settings searched leave-one-family-out (the rest at params.yaml's values)
-GRIDS = {"auto": {"recency": (2.0, 5.0, 10.0), "similarity": (2.0, 8.0), "smooth": (1, 5)}}
+GRIDS = {"auto": {"recency": (2.0, 5.0), "config_weight": (0.0, 1.0, 3.0)}}
 QUICK = {"groups": 4, "cutoffs": (10, 20), "predictors": ("auto", "last_value", "source_shift"),
-         "grid": {"auto": {"recency": (5.0,), "similarity": (2.0, 8.0)}}}
+         "grid": {"auto": {"config_weight": (0.0, 1.0)}}}
 BOOT = 2000  # bootstrap resamples of the studies
 HEADLINE = "headline (foreign history, leave-one-family-out)"
 
