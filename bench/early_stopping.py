@@ -1,26 +1,29 @@
-"""Early stopping that uses the forecast, against the rules people use today, on real curves.
+"""Early stopping that uses the forecast, against the rules people use today, on real curves,
+under the headline protocol: foreign history, leave-one-family-out.
 
-    python bench/early_stopping.py [--predictor NAME] [--plot early_stopping.png]
+    python bench/early_stopping.py [--predictor NAME] [--dev DIR]
 
-Each group of the dev corpus (../shared/curves/dev/: runs of one study, one recipe, one length)
-is replayed as a study whose runs all train in lockstep; the forecaster is fitted on the other
-groups only (its history never holds the study's own runs). Policies:
+Each study of the dev corpus (../shared/curves/dev/: runs of one study, one recipe, one length)
+is replayed as a study whose runs all train in lockstep; the forecaster is fitted on the finished
+curves of every OTHER family (MANIFEST.csv's `family`: no sibling, no rerun of the recipe, no own run
+in its history), each run forecast with its own config. Policies:
 - train everything;
 - the median stopping rule (Golovin et al. 2017): from a grace period of a tenth of the budget,
   stop a run whose best value so far is below the median of the other runs' running means;
 - successive halving on current accuracy: eta = 3, rungs at 1/27, 1/9 and 1/3 of the budget;
 - lcpipe halving: the same rungs and the same number kept, ranked by forecast final value;
-- lcpipe P(best) < eps: at the same rungs, stop every run whose P(ends best) < eps (decision.py).
+- lcpipe keep: at every 1/27 of the budget, stop the surviving runs that stop_rule.keep stops (some
+  other survivor is likely to end above them), the one rule of `lcpipe forecast` and the pruner.
 Per policy: the epochs spent (all runs together, % of training everything) and the regret (best
 final accuracy of the study minus the best final accuracy among the runs trained to the end, in
-points). eps is swept; "lcpipe eps*" takes for each group the eps chosen on the other groups (the
-smallest mean regret at no more compute than successive halving there), so no group tunes its
-own eps. The last lines say on how many groups lcpipe beats successive halving.
+points); per family and overall (mean over studies), with 95 % bootstrap CIs over studies.
+Nothing is tuned: keep's thresholds are stop_rule's constants.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import math
 import sys
 from pathlib import Path
@@ -30,18 +33,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lcpipe.atomic import atomic_path  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
+from lcpipe.curve import Series  # noqa: E402
 from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
-from lcpipe.forecasting.features import Series  # noqa: E402
 from lcpipe.forecasting.live import DEFAULT_PREDICTOR, fit_on_history  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
-from lcpipe.forecasting.stop_rule import final, keep, p_best, std_of  # noqa: E402
+from lcpipe.forecasting.stop_rule import final_value, keep, std_of  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "curves" / "dev"
 ETA, RUNGS = 3, (1 / 27, 1 / 9, 1 / 3)
-EPSILONS = (0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 GRACE = 0.1  # median rule: no stopping in the first tenth of the budget
+BOOT = 2000
+POLICIES = ("train all", "median rule", "succ. halving", "lcpipe halving", "lcpipe keep")
 
 
 def rungs(n: int) -> list[int]:
@@ -88,13 +91,13 @@ def halving(acc: np.ndarray, score) -> np.ndarray:
     return trained
 
 
-def p_best_rule(acc: np.ndarray, finals: dict[int, tuple[np.ndarray, np.ndarray]], eps: float) -> np.ndarray:
-    """At every check, stop the surviving runs whose P(ends best) among the survivors < eps."""
+def keep_rule(acc: np.ndarray, finals: dict[int, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """At every check, stop the survivors that stop_rule.keep stops among the survivors."""
     n = acc.shape[1]
     trained, alive = np.full(len(acc), n), np.arange(len(acc))
     for r in checks(n):
         mean, std = finals[r]
-        kept = keep(p_best(mean[alive], std[alive]), eps)
+        kept = keep(mean[alive], std[alive])
         trained[alive[~kept]] = r
         alive = alive[kept]
     return trained
@@ -105,127 +108,92 @@ def regret(acc: np.ndarray, trained: np.ndarray) -> float:
     return float(final.max() - final[trained == acc.shape[1]].max())
 
 
-def forecast_finals(predictor, acc: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+def forecast_finals(predictor, acc: np.ndarray, configs: list[dict]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """epoch -> (forecast final mean, std) of every run seen to that epoch (every rung and check),
-    one batched call each."""
+    one batched call each, each run with its own config."""
     n, out = acc.shape[1], {}
     for r in sorted(set(rungs(n)) | set(checks(n))):
-        fcs = predictor.forecast_many([Series(f"run{i}", a[:r]) for i, a in enumerate(acc)], [n] * len(acc))
-        finals = np.array([final(a[:r], fc) for a, fc in zip(acc, fcs)])  # (mean, lower, upper) per run
+        runs = [Series(f"run{i}", a[:r], config=c) for i, (a, c) in enumerate(zip(acc, configs))]
+        fcs = predictor.forecast_many(runs, [n] * len(acc))
+        finals = np.array([final_value(a[:r], fc) for a, fc in zip(acc, fcs)])  # (mean, lower, upper) per run
         out[r] = (finals[:, 0], std_of(finals[:, 1], finals[:, 2]))
     return out
 
 
-def replay(groups: dict[str, np.ndarray], history: dict[str, list], predictor: str) -> dict:
-    """group -> policy -> (epochs spent, regret)."""
+def families_of(dev: Path, groups) -> dict[str, str]:
+    family = {}
+    manifest = dev / "MANIFEST.csv"
+    if manifest.is_file():
+        with manifest.open(newline="") as f:
+            family = {row["group"]: row["family"] for row in csv.DictReader(f) if row.get("family")}
+    return {g: family.get(g, g) for g in groups}
+
+
+def replay(studies: dict[str, list], families: dict[str, str], predictor: str) -> dict:
+    """study -> policy -> (epochs spent, epochs of training all, regret in points)."""
     results = {}
-    for name, acc in groups.items():
-        model = fit_on_history(predictor, Params(), [c for g, cs in history.items() if g != name for c in cs], [])
-        finals = forecast_finals(model, acc)
+    for name, curves in studies.items():
+        acc = np.stack([c.metric("test_acc") for c in curves])
+        history = [c for g, cs in studies.items() if families[g] != families[name] for c in cs]
+        model = fit_on_history(predictor, Params(), history, [])
+        finals = forecast_finals(model, acc, [c.config for c in curves])
         policies = {
             "train all": train_all(acc),
             "median rule": median_rule(acc),
             "succ. halving": halving(acc, lambda runs, r, acc=acc: acc[runs, r - 1]),
             "lcpipe halving": halving(acc, lambda runs, r, finals=finals: finals[r][0][runs]),
-            **{f"lcpipe eps={eps:g}": p_best_rule(acc, finals, eps) for eps in EPSILONS},
+            "lcpipe keep": keep_rule(acc, finals),
         }
-        results[name] = {p: (int(t.sum()), regret(acc, t)) for p, t in policies.items()}
+        results[name] = {p: (int(t.sum()), int(acc.size), 100 * regret(acc, t)) for p, t in policies.items()}
         print(f"  replayed {name}", file=sys.stderr, flush=True)
     return results
 
 
-def choose_eps(results: dict, groups: list[str]) -> float:
-    """The eps with the smallest mean regret over `groups` among those that spend no more epochs
-    than successive halving there (the cheapest eps when none does)."""
-    def spent(eps):
-        return sum(results[g][f"lcpipe eps={eps:g}"][0] for g in groups)
-
-    def mean_regret(eps):
-        return np.mean([results[g][f"lcpipe eps={eps:g}"][1] for g in groups])
-
-    budget = sum(results[g]["succ. halving"][0] for g in groups)
-    affordable = [e for e in EPSILONS if spent(e) <= budget] or [max(EPSILONS)]
-    return min(affordable, key=lambda e: (mean_regret(e), spent(e)))
+def cis(rows: list[dict], policy: str) -> str:
+    """compute % (sum over studies) and mean regret, each with a 95 % bootstrap CI over studies."""
+    spent = np.array([r[policy][0] for r in rows], float)
+    total = np.array([r[policy][1] for r in rows], float)
+    reg = np.array([r[policy][2] for r in rows], float)
+    idx = np.random.default_rng(0).integers(0, len(rows), size=(BOOT, len(rows)))
+    c = 100 * spent[idx].sum(axis=1) / total[idx].sum(axis=1)
+    g = reg[idx].mean(axis=1)
+    return (f"{100 * spent.sum() / total.sum():5.1f} [{np.percentile(c, 2.5):5.1f},{np.percentile(c, 97.5):5.1f}] "
+            f"{reg.mean():5.2f} [{np.percentile(g, 2.5):5.2f},{np.percentile(g, 97.5):5.2f}]")
 
 
-def table(results: dict, policies: list[str]) -> str:
-    width = max(len(g) for g in results)
-    head = f"{'group':<{width}}  " + "  ".join(f"{p:>18}" for p in policies)
-    lines = [head, f"{'':<{width}}  " + "  ".join(f"{'epochs %  regret':>18}" for _ in policies)]
-    for g, row in results.items():
-        full = row["train all"][0]
-        lines.append(f"{g:<{width}}  " + "  ".join(f"{100 * row[p][0] / full:>8.1f}  {100 * row[p][1]:>8.2f}"
-                                                    for p in policies))
-    total = sum(r["train all"][0] for r in results.values())
-    lines.append(f"{'overall':<{width}}  " + "  ".join(
-        f"{100 * sum(r[p][0] for r in results.values()) / total:>8.1f}  "
-        f"{100 * np.mean([r[p][1] for r in results.values()]):>8.2f}" for p in policies))
+def table(results: dict, families: dict[str, str]) -> str:
+    width = max(len(f) for f in [*families.values(), "overall (mean over studies)"])
+    lines = [f"{'family':<{width}} {'studies':>7}  " + "  ".join(f"{p:>34}" for p in POLICIES),
+             f"{'':<{width}} {'':>7}  " + "  ".join(f"{'epochs % [CI]   regret [CI]':>34}" for _ in POLICIES)]
+    for fam in sorted(set(families.values())):
+        rows = [r for g, r in results.items() if families[g] == fam]
+        lines.append(f"{fam:<{width}} {len(rows):>7}  " + "  ".join(f"{cis(rows, p):>34}" for p in POLICIES))
+    rows = list(results.values())
+    lines.append(f"{'overall (mean over studies)':<{width}} {len(rows):>7}  "
+                 + "  ".join(f"{cis(rows, p):>34}" for p in POLICIES))
     return "\n".join(lines)
-
-
-def figure(path: Path, results: dict, policies: list[str]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    total = sum(r["train all"][0] for r in results.values())
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    sweep = [f"lcpipe eps={e:g}" for e in EPSILONS]
-    xs = [100 * sum(r[p][0] for r in results.values()) / total for p in sweep]
-    ys = [100 * np.mean([r[p][1] for r in results.values()]) for p in sweep]
-    ax.plot(xs, ys, "o-", color="tab:blue", label="lcpipe P(best) < eps (eps swept)")
-    for i, (x, y, e) in enumerate(zip(xs, ys, EPSILONS)):
-        if i % 2 == 0 or x > 25:  # every other label where the points crowd
-            ax.annotate(f"{e:g}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7, color="tab:blue")
-    for p, marker in zip([q for q in policies if not q.startswith("lcpipe eps=")], "sDv^P"):
-        x = 100 * sum(r[p][0] for r in results.values()) / total
-        y = 100 * np.mean([r[p][1] for r in results.values()])
-        ax.plot([x], [y], marker, ms=8, label=p)
-    ax.set_xlabel("compute: epochs spent, % of training every run")
-    ax.set_ylabel("mean regret over groups (accuracy points)")
-    ax.set_title(f"Early stopping on {len(results)} dev-corpus studies (history: the other studies)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=path.suffix.lstrip(".").lower() or "png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
 
 
 @exits_cleanly
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--predictor", default=DEFAULT_PREDICTOR)
-    ap.add_argument("--dev", type=Path, default=DEV, help="folder of study folders")
-    ap.add_argument("--plot", type=Path, default=Path("early_stopping.png"))
+    ap.add_argument("--dev", type=Path, default=DEV, help="folder of study folders (with MANIFEST.csv)")
     args = ap.parse_args()
     if not args.dev.is_dir():
         raise LcpipeError(f"--dev {args.dev}: not a directory of study folders")
-    history = {g.name: read_curve_dir(g) for g in sorted(args.dev.iterdir()) if g.is_dir()}
-    groups = {g: np.stack([c.metric("test_acc") for c in cs]) for g, cs in history.items()}
-    results = replay(groups, history, args.predictor)
-    for g in results:  # eps for each group chosen on the other groups only
-        eps = choose_eps(results, [h for h in results if h != g])
-        results[g]["lcpipe eps*"] = results[g][f"lcpipe eps={eps:g}"]
-        print(f"  {g}: eps chosen on the other groups = {eps:g}", file=sys.stderr)
-    shown = ["train all", "median rule", "succ. halving", "lcpipe halving", "lcpipe eps*"]
-    print(f"Early stopping, predictor {args.predictor}: epochs spent (% of training every run) and regret "
-          "(accuracy points) per study")
-    print(table(results, shown))
-    total = sum(r["train all"][0] for r in results.values())
-    print("\nlcpipe P(best) < eps, eps swept, all groups:  eps  epochs %  mean regret")
-    for e in EPSILONS:
-        p = f"lcpipe eps={e:g}"
-        print(f"{e:>50g}  {100 * sum(r[p][0] for r in results.values()) / total:>8.1f}  "
-              f"{100 * np.mean([r[p][1] for r in results.values()]):>11.2f}")
-    print(f"eps chosen on all groups: {choose_eps(results, list(results)):g}")
-    for p in ("lcpipe halving", "lcpipe eps*"):
-        wins = sum(r[p][1] < r["succ. halving"][1] and r[p][0] <= r["succ. halving"][0] for r in results.values())
-        ties = sum(r[p][1] == r["succ. halving"][1] and r[p][0] <= r["succ. halving"][0] for r in results.values())
+    studies = {g.name: read_curve_dir(g) for g in sorted(args.dev.iterdir()) if g.is_dir()}
+    families = families_of(args.dev, studies)
+    results = replay(studies, families, args.predictor)
+    print(f"Early stopping, predictor {args.predictor}, headline protocol (history: every other family's finished "
+          "curves): epochs spent (% of training every run) and regret (accuracy points), 95 % bootstrap CIs over "
+          "studies")
+    print(table(results, families))
+    for p in ("lcpipe halving", "lcpipe keep"):
+        wins = sum(r[p][2] < r["succ. halving"][2] and r[p][0] <= r["succ. halving"][0] for r in results.values())
+        ties = sum(r[p][2] == r["succ. halving"][2] and r[p][0] <= r["succ. halving"][0] for r in results.values())
         print(f"{p}: lower regret than successive halving at equal or lower compute on {wins} of {len(results)} "
-              f"groups, equal regret at equal or lower compute on {ties}")
-    figure(args.plot, results, shown)
-    print(f"plot: {args.plot}")
+              f"studies, equal regret at equal or lower compute on {ties}")
 
 
 if __name__ == "__main__":

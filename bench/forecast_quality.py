@@ -1,31 +1,40 @@
-"""Forecast quality under a protocol that cannot flatter: leave-one-group-out.
+"""Forecast quality under the protocol that counts: foreign history, leave-one-FAMILY-out.
 
     python bench/forecast_quality.py [--quick] [--corpus DIR ...] [--predictors a,b,...]
 
-The corpus is groups of curves (one folder each: runs of one study, one recipe). Inside a group,
-each curve in turn is the target, forecast from its first `cutoff` epochs by predictors fitted on
-the group's other curves (the paper's leave-one-out). The settings in GRIDS (all of `auto`'s, and
-parametric's and poly's) are chosen for each group on the *other* groups only, so nothing is tuned
-on the group it is scored on; the LSTM runs at params.yaml's values, which were not tuned on this
-corpus. References: last_value, source_shift and pow3 (a 3-parameter power law).
+The corpus is studies (one folder each: runs of one study, one recipe, one length), grouped into
+families by the corpus's MANIFEST.csv (`family` column: studies that reran one recipe on the same
+data and network; a folder without a manifest entry is its own family).
 
-Scores: RMSE and MAE over the forecast epochs (mean over curves), Kendall tau of the group's runs
-ranked by forecast final value and regret (accuracy points lost by keeping the top-forecast run;
-both mean over groups), and the share of actual points inside the 80 % interval. A cutoff at or
-past a curve's end skips that curve, counted. Last line: the default predictor's RMSE over the
-best reference's at each cutoff.
+Headline protocol (the live one): every run of a study is seen to the same cutoff and forecast by
+predictors fitted on the finished curves of every OTHER family only: no sibling run, no rerun of the
+same recipe, no own run in the history. The settings in GRIDS (auto's) are chosen for each family on
+the other families' studies only (lowest final-value RMSE there), so nothing is tuned on the family
+it is scored on. References under the same protocol: last_value, source_shift and pow3.
+
+Scores, per study, then the mean over studies with a 95 % bootstrap CI (studies resampled):
+- tau: Kendall tau between forecast and true final values of the study's runs;
+- regret: best true final minus the true final of the run the forecast ranks first (points);
+  `keep-regret`: best true final minus the best final among the runs stop_rule.keep keeps;
+- cov80: share of the runs whose FINAL value lies inside the forecast's final 80 % interval;
+- RMSE of the final value (points); rmse/ref: auto's over the best reference's at that cutoff.
+A cutoff at or past a run's end skips it, counted.
+
+The paper's in-study leave-one-out (each run forecast from its own study's other runs) follows as a
+second table, labelled as such; it is not the headline. Last line: the headline, in one line.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import itertools
 import os
 import sys
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -39,25 +48,38 @@ from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
 from lcpipe.forecasting.backtest import backtest  # noqa: E402
 from lcpipe.forecasting.decision_scores import kendall_tau  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
-from lcpipe.forecasting.registry import PREDICTORS  # noqa: E402
+from lcpipe.forecasting.stop_rule import keep, std_of  # noqa: E402
 
-CORPUS = [ROOT.parent / "shared" / "curves" / "dev", ROOT.parent / "shared" / "curves" / "cifar10-plain-vs-resnet"]
+CORPUS = [ROOT.parent / "shared" / "curves" / "dev"]
 CUTOFFS = (5, 10, 20, 40)
 DEFAULT = "auto"
 REFERENCES = ("last_value", "source_shift", "pow3")
-# The settings chosen leave-one-group-out, per predictor; the LSTM's fit (minutes per pass over
-# the corpus) is too slow to search, so it runs at params.yaml's values, as does what is not here.
-GRIDS = {"auto": {"recency": (2.0, 5.0, 10.0), "similarity": (0.5, 2.0, 8.0), "smooth": (1, 5, 9)},
-         "parametric": {"prior_weight": (0.0, 3.0)},
-         "poly": {"degree": (1, 2, 3), "fit_on": ("prefix", "pooled")}}
-SCALES = tuple(np.round(np.arange(0.5, 2.01, 0.05), 2))
-QUICK = {"groups": 4, "cutoffs": (10, 20), "predictors": ("auto", "last_value", "source_shift")}
+# auto's settings searched leave-one-family-out (the rest at params.yaml's values)
+GRIDS = {"auto": {"recency": (2.0, 5.0), "config_weight": (0.0, 1.0, 3.0)}}
+QUICK = {"groups": 4, "cutoffs": (10, 20), "predictors": ("auto", "last_value", "source_shift"),
+         "grid": {"auto": {"config_weight": (0.0, 1.0)}}}
+BOOT = 2000  # bootstrap resamples of the studies
+HEADLINE = "headline (foreign history, leave-one-family-out)"
 
 
 def groups_of(dirs: list[Path], metric: str) -> dict[str, list[Curve]]:
-    """Group name -> its curves; a folder holding CSVs is a group, subfolders too."""
+    """Study name -> its curves; a folder holding CSVs is a study, subfolders too."""
     return {folder.name: read_curve_dir(folder, metric)
             for top in dirs for folder in sorted({p.parent for p in top.rglob("*.csv") if p.name != "MANIFEST.csv"})}
+
+
+def families_of(dirs: list[Path], groups) -> dict[str, str]:
+    """Study -> family, from each corpus's MANIFEST.csv (`group`, `family` columns); a study no
+    manifest names is its own family."""
+    family = {}
+    for top in dirs:
+        manifest = top / "MANIFEST.csv"
+        if manifest.is_file():
+            with manifest.open(newline="") as f:
+                for row in csv.DictReader(f):
+                    if row.get("group") and row.get("family"):
+                        family[row["group"]] = row["family"]
+    return {g: family.get(g, g) for g in groups}
 
 
 def with_settings(name: str, params: Params, settings: dict) -> tuple[str, Params]:
@@ -72,171 +94,229 @@ def with_settings(name: str, params: Params, settings: dict) -> tuple[str, Param
 
 def backtest_group(group: str, curves: list[Curve], name: str, params: Params, cutoffs, history,
                    settings) -> list[dict]:
-    """lcpipe's own backtest (what `lcpipe evaluate` runs) on one group: each curve forecast from
-    the group's other curves, or from `history` when given, at the cutoffs inside it; one row per
-    (target, cutoff) with the forecast itself."""
+    """lcpipe's own backtest (what `lcpipe evaluate` runs) on one study: each run forecast from the
+    study's other runs (history None: in-study leave-one-out) or from `history`, at the cutoffs
+    inside it; one row per (run, cutoff) with the final value's forecast."""
     registered, params = with_settings(name, params, settings)
-    actual = {c.name: c.metric(params.features.metric) for c in curves}
-    rows = []
+    rows = backtest(curves, list(cutoffs), [registered], params, history=history) if history is not None else []
+    if history is None:
+        for target in curves:
+            fitting = [c for c in cutoffs if c < len(target)]
+            if fitting:
+                rows += backtest(curves, fitting, [registered], params, targets=[target.name])
+        return [_row(group, r) for r in rows]
+    return [_row(group, r) for r in rows]
 
-    def keep(target, cutoff, _predictor, fc):
-        rows.append({"group": group, "target": target, "cutoff": cutoff, "actual": actual[target][cutoff:],
-                     "mean": fc.mean, "lower": fc.lower, "upper": fc.upper})
 
-    for target in curves:
-        fitting = [c for c in cutoffs if c < len(target)]
-        if fitting:
-            backtest(curves, fitting, [registered], params, history=history, targets=[target.name], on_forecast=keep)
-    return rows
+def _row(group: str, r: dict) -> dict:
+    return {"group": group, "target": r["target"], "cutoff": r["cutoff"], "actual": r["final_actual"],
+            "mean": r["final_predicted"], "lower": r.get("final_lower", r["final_predicted"]),
+            "upper": r.get("final_upper", r["final_predicted"])}
 
 
 def one_thread() -> None:
-    """Worker start-up, before torch is imported there: one process per core, one thread each, or
-    the LSTM's small matrix ops oversubscribe the cores (measured: fits 7x slower on 2 cores)."""
+    """Worker start-up: one process per core, one thread each."""
     os.environ["OMP_NUM_THREADS"] = "1"
 
 
-def backtest_all(groups, name, params, cutoffs, history=None, **settings) -> list[dict]:
-    """backtest_group over every group, the groups spread over one process per core."""
+def run_all(groups, name, params, cutoffs, histories, settings: dict) -> list[dict]:
+    """backtest_group over every study (settings: study -> dict), one process per core."""
     with ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=one_thread) as pool:
-        jobs = [pool.submit(backtest_group, g, curves, name, params, cutoffs, (history or {}).get(g), settings)
+        jobs = [pool.submit(backtest_group, g, curves, name, params,
+                            [c for c in cutoffs if all(c < len(x) for x in curves)], histories.get(g), settings[g])
                 for g, curves in groups.items()]
         return [row for job in jobs for row in job.result()]
 
 
-def scaled(row: dict, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """The row's band with its half-widths multiplied by `scale`."""
-    m = row["mean"]
-    return m - scale * (m - row["lower"]), m + scale * (row["upper"] - m)
+def study_scores(members: list[dict]) -> dict:
+    """One study's scores at one cutoff (accuracy points where a difference of accuracies)."""
+    mean = np.array([m["mean"] for m in members])
+    actual = np.array([m["actual"] for m in members])
+    lower, upper = np.array([m["lower"] for m in members]), np.array([m["upper"] for m in members])
+    kept = keep(mean, std_of(lower, upper))
+    many = len(members) > 1
+    return {"tau": kendall_tau(mean, actual) if many else np.nan,
+            "regret": 100 * (actual.max() - actual[mean.argmax()]) if many else np.nan,
+            "keep_regret": 100 * (actual.max() - actual[kept].max()) if many else np.nan,
+            "stopped": float(np.mean(~kept)) if many else np.nan,
+            "cov80": float(np.mean((actual >= lower) & (actual <= upper))),
+            "mse": float(np.mean((100 * (actual - mean)) ** 2)), "n": len(members)}
 
 
-def coverage(rows: list[dict], scale: float = 1.0) -> float:
-    inside = [np.mean((r["actual"] >= lo) & (r["actual"] <= hi)) for r in rows if r["lower"] is not None
-              for lo, hi in [scaled(r, scale)]]
-    return float(np.mean(inside)) if inside else float("nan")
+def per_study(rows: list[dict], cutoff: int) -> dict[str, dict]:
+    by: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["cutoff"] == cutoff:
+            by.setdefault(r["group"], []).append(r)
+    return {g: study_scores(m) for g, m in by.items()}
 
 
-def rmse(r: dict) -> float:
-    return float(np.sqrt(np.mean((r["actual"] - r["mean"]) ** 2)))
+def boot_ci(values: np.ndarray, stat=np.nanmean, seed: int = 0) -> tuple[float, float, float]:
+    """stat over studies and its 95 % bootstrap CI (studies resampled with replacement)."""
+    values = np.asarray(values, float)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(values), size=(BOOT, len(values)))
+    with np.errstate(all="ignore"):
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            draws = np.array([stat(values[i]) for i in idx])
+    lo, hi = np.nanpercentile(draws, [2.5, 97.5])
+    return float(stat(values)), float(lo), float(hi)
 
 
-def summarise(rows: list[dict], cutoff: int) -> dict:
-    """RMSE/MAE/coverage over curves, tau/regret over groups, at one cutoff; accuracy points."""
-    rows = [r for r in rows if r["cutoff"] == cutoff]
-    taus, regrets = [], []
-    for group in dict.fromkeys(r["group"] for r in rows):
-        members = [r for r in rows if r["group"] == group]
-        final = np.array([r["mean"][-1] for r in members])
-        actual = np.array([r["actual"][-1] for r in members])
-        if len(members) > 1:
-            taus.append(kendall_tau(final, actual))
-            regrets.append(100 * (actual.max() - actual[final.argmax()]))
-    return {"rmse": 100 * np.mean([rmse(r) for r in rows]),
-            "mae": 100 * np.mean([np.mean(np.abs(r["actual"] - r["mean"])) for r in rows]),
-            "tau": float(np.nanmean(taus)), "regret": float(np.mean(regrets)), "cov80": coverage(rows),
-            "n": len(rows)}
+def summary(rows: list[dict], cutoff: int) -> dict:
+    s = per_study(rows, cutoff)
+    out = {k: boot_ci([v[k] for v in s.values()]) for k in ("tau", "regret", "keep_regret", "stopped", "cov80")}
+    out["rmse"] = boot_ci([v["mse"] for v in s.values()], stat=lambda x: np.sqrt(np.mean(x)))
+    out["studies"] = len(s)
+    return out
 
 
-def choose_setting(results: dict, groups: list[str], calibrate: bool) -> tuple[list[dict], dict]:
-    """For each group, the setting with the lowest RMSE on the other groups and, with `calibrate`,
-    the band scale (interval_scale) whose coverage there is closest to 80 %; returns the scored
-    rows and the setting per group."""
+def ratio_ci(rows: list[dict], refs: dict[str, list[dict]], cutoff: int) -> tuple[float, float, float, str]:
+    """Final RMSE (study-weighted) of the default over the best reference's at this cutoff, with
+    its bootstrap CI (the same studies resampled for both)."""
+    own = per_study(rows, cutoff)
+    studies = list(own)
+    ref_mse = {n: per_study(r, cutoff) for n, r in refs.items()}
+    best = min(ref_mse, key=lambda n: np.mean([ref_mse[n][g]["mse"] for g in studies]))
+    a = np.array([own[g]["mse"] for g in studies])
+    b = np.array([ref_mse[best][g]["mse"] for g in studies])
+    rng = np.random.default_rng(1)
+    idx = rng.integers(0, len(a), size=(BOOT, len(a)))
+    draws = np.sqrt(a[idx].mean(axis=1) / b[idx].mean(axis=1))
+    lo, hi = np.percentile(draws, [2.5, 97.5])
+    return float(np.sqrt(a.mean() / b.mean())), float(lo), float(hi), best
+
+
+def choose_settings(results: dict, families: dict[str, str]) -> tuple[list[dict], dict]:
+    """For each family, the setting with the lowest final-value MSE (mean over the other families'
+    studies, all cutoffs); returns the scored rows (each study at its family's setting) and the
+    setting per study."""
+    def study_mse(rows):
+        out: dict[str, list[float]] = {}
+        for r in rows:
+            out.setdefault(r["group"], []).append((100 * (r["actual"] - r["mean"])) ** 2)
+        return {g: float(np.mean(v)) for g, v in out.items()}
+
+    mse = {s: study_mse(rows) for s, rows in results.items()}
     scored, chosen = [], {}
-    for group in groups:
-        def others(rows, g=group):
-            return [r for r in rows if r["group"] != g]
-        setting = min(results, key=lambda s: np.mean([rmse(r) for r in others(results[s])]))
-        scale = min(SCALES, key=lambda s: abs(coverage(others(results[setting]), s) - 0.8)) if calibrate else 1.0
-        chosen[group] = {**dict(setting), **({"interval_scale": float(scale)} if calibrate else {})}
-        for r in results[setting]:
-            if r["group"] == group:
-                lo, hi = scaled(r, scale) if calibrate else (r["lower"], r["upper"])
-                scored.append({**r, "lower": lo, "upper": hi})
+    for fam in dict.fromkeys(families.values()):
+        setting = min(results, key=lambda s: np.mean([v for g, v in mse[s].items() if families[g] != fam]))
+        for g in (g for g, f in families.items() if f == fam):
+            chosen[g] = dict(setting)
+            scored += [r for r in results[setting] if r["group"] == g]
     return scored, chosen
 
 
-def other_lengths(groups, params, cutoffs, in_group: dict) -> str:
-    """`auto` at params.yaml's settings with a history of the *other* groups only (other lengths,
-    recipes and datasets, put on normalised time) against its in-group leave-one-out score."""
-    history = {g: [c for o, curves in groups.items() if o != g for c in curves] for g in groups}
-    rows = backtest_all(groups, DEFAULT, params, cutoffs, history=history)
-    cells = [f"c{c}: RMSE {s['rmse']:.2f} (in-group {in_group[c]['rmse']:.2f}) tau {s['tau']:.2f} "
-             f"regret {s['regret']:.2f} cov80 {s['cov80']:.2f}" for c in cutoffs for s in [summarise(rows, c)]]
-    return f"{DEFAULT} from the other groups only (history of other lengths): " + " | ".join(cells)
+def fmt(ci: tuple, digits: int = 2) -> str:
+    return f"{ci[0]:.{digits}f} [{ci[1]:.{digits}f},{ci[2]:.{digits}f}]"
 
 
-def table(title: str, summaries: dict[str, dict], cutoffs) -> str:
-    lines = [title, f"{'predictor':14s} " + " ".join(f"{'c' + str(c) + ' RMSE':>9s} {'MAE':>5s} {'tau':>5s} "
-                                                    f"{'regret':>6s} {'cov80':>5s}" for c in cutoffs)]
-    for name, s in summaries.items():
-        lines.append(f"{name:14s} " + " ".join(f"{s[c]['rmse']:9.2f} {s[c]['mae']:5.2f} {s[c]['tau']:5.2f} "
-                                               f"{s[c]['regret']:6.2f} {s[c]['cov80']:5.2f}" for c in cutoffs))
+def overall_table(title: str, results: dict[str, list[dict]], cutoffs) -> str:
+    lines = [title]
+    for c in cutoffs:
+        lines.append(f"cutoff {c}:")
+        lines.append(f"  {'predictor':13s} {'studies':>7s} {'tau':>18s} {'regret(top)':>20s} {'keep-regret':>20s} "
+                     f"{'stopped':>18s} {'cov80(final)':>18s} {'RMSE(final)':>20s}")
+        for name, rows in results.items():
+            s = summary(rows, c)
+            lines.append(f"  {name:13s} {s['studies']:7d} {fmt(s['tau']):>18s} {fmt(s['regret']):>20s} "
+                         f"{fmt(s['keep_regret']):>20s} {fmt(s['stopped']):>18s} {fmt(s['cov80']):>18s} "
+                         f"{fmt(s['rmse']):>20s}")
+        refs = {n: r for n, r in results.items() if n in REFERENCES}
+        if DEFAULT in results and refs:
+            ratio = ratio_ci(results[DEFAULT], refs, c)
+            lines.append(f"  {DEFAULT} final RMSE / best reference ({ratio[3]}): {fmt(ratio[:3])}")
+    return "\n".join(lines)
+
+
+def family_table(results: dict[str, list[dict]], families: dict[str, str], cutoffs) -> str:
+    refs = [n for n in REFERENCES if n in results]
+    lines = [f"## per family, headline protocol: {DEFAULT}'s tau / regret(top) / cov80(final) / final RMSE, "
+             "and the best reference's final RMSE (mean over the family's studies)",
+             f"{'family':38s} {'studies':>7s} " + " | ".join(f"{'c' + str(c):>30s}" for c in cutoffs)]
+    for fam in sorted(set(families.values())):
+        members = {g for g, f in families.items() if f == fam}
+        cells = []
+        for c in cutoffs:
+            own = {g: v for g, v in per_study(results[DEFAULT], c).items() if g in members}
+            if not own:
+                cells.append(f"{'skipped':>30s}")
+                continue
+            ref = {n: {g: v for g, v in per_study(results[n], c).items() if g in members} for n in refs}
+            ref_rmse = min((np.sqrt(np.mean([v["mse"] for v in r.values()])) for r in ref.values() if r),
+                           default=np.nan)
+            m = {k: np.nanmean([v[k] for v in own.values()]) if any(np.isfinite(v[k]) for v in own.values())
+                 else np.nan for k in ("tau", "regret", "cov80")}
+            cells.append(f"{m['tau']:+.2f}/{m['regret']:5.2f}/{m['cov80']:.2f}/"
+                         f"{np.sqrt(np.mean([v['mse'] for v in own.values()])):5.2f} ref {ref_rmse:5.2f}")
+        lines.append(f"{fam:38s} {len(members):7d} " + " | ".join(f"{x:>30s}" for x in cells))
     return "\n".join(lines)
 
 
 @exits_cleanly
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="4 groups, cutoffs 10 and 20, auto and references (tests)")
+    ap.add_argument("--quick", action="store_true", help="4 studies, cutoffs 10 and 20, auto and two references")
     ap.add_argument("--corpus", type=Path, nargs="+", default=CORPUS)
-    ap.add_argument("--predictors", default=",".join(dict.fromkeys([*PREDICTORS, *REFERENCES])))
+    ap.add_argument("--predictors", default=",".join([DEFAULT, *REFERENCES]))
+    ap.add_argument("--no-in-study", action="store_true", help="skip the paper's in-study leave-one-out table")
     args = ap.parse_args()
     start = time.perf_counter()
     params = Params()
     groups = groups_of(args.corpus, params.features.metric)
-    cutoffs, names = CUTOFFS, [n for n in dict.fromkeys(args.predictors.split(",")) if n]
+    cutoffs, names, grids = CUTOFFS, [n for n in dict.fromkeys(args.predictors.split(",")) if n], GRIDS
     if args.quick:
         groups = dict(list(groups.items())[:: max(1, len(groups) // QUICK["groups"])][: QUICK["groups"]])
-        cutoffs, names = QUICK["cutoffs"], list(QUICK["predictors"])
-    if len(groups) < 2:
-        raise LcpipeError(f"leave-one-group-out needs at least two groups (folders of curves); "
-                          f"{' '.join(map(str, args.corpus))} holds {len(groups)}")
-    print(f"{sum(map(len, groups.values()))} curves in {len(groups)} groups; cutoffs {list(cutoffs)}",
-          file=sys.stderr)
-    chosen: dict = {}
+        cutoffs, names, grids = QUICK["cutoffs"], list(QUICK["predictors"]), QUICK["grid"]
+    families = families_of(args.corpus, groups)
+    if len(set(families.values())) < 2:
+        raise LcpipeError(f"leave-one-family-out needs at least two families of studies; "
+                          f"{' '.join(map(str, args.corpus))} holds {len(set(families.values()))}")
+    print(f"{sum(map(len, groups.values()))} curves in {len(groups)} studies, {len(set(families.values()))} "
+          f"families; cutoffs {list(cutoffs)}", file=sys.stderr)
+    histories = {g: [c for o, curves in groups.items() if families[o] != families[g] for c in curves] for g in groups}
     skipped = sum(c >= len(curve) for curves in groups.values() for curve in curves for c in cutoffs)
-    results = {}
+    results, chosen = {}, {}
     for name in names:
         print(f"backtesting {name} ({time.perf_counter() - start:.0f} s so far) ...", file=sys.stderr, flush=True)
-        if name in GRIDS:
-            calibrate = "interval_scale" in {f.name for f in fields(getattr(params, name))}
-            grid = GRIDS[name]
-            runs = {tuple(zip(grid, values)): backtest_all(groups, name, params, cutoffs, **dict(zip(grid, values)),
-                                                       **({"interval_scale": 1.0} if calibrate else {}))
+        if name in grids:
+            grid = grids[name]
+            runs = {tuple(zip(grid, values)): run_all(groups, name, params, cutoffs, histories,
+                                                      {g: dict(zip(grid, values)) for g in groups})
                     for values in itertools.product(*grid.values())}
-            results[name], chosen[name] = choose_setting(runs, list(groups), calibrate)
+            results[name], chosen[name] = choose_settings(runs, families)
         else:
-            results[name] = backtest_all(groups, name, params, cutoffs)
-    summaries = {n: {c: summarise(rows, c) for c in cutoffs} for n, rows in results.items()}
-    print(table("## all groups (RMSE, MAE, regret in accuracy points; tau and cov80 as fractions)",
-                summaries, cutoffs))
-    print("\n## per group: RMSE / tau / regret / cov80 of", DEFAULT, "and the best reference at each cutoff")
-    refs = [r for r in REFERENCES if r in results]
-    for group in groups:
-        cells = []
-        for c in cutoffs:
-            rows = {n: [r for r in results[n] if r["group"] == group] for n in [DEFAULT, *refs] if n in results}
-            if not rows.get(DEFAULT) or not any(r["cutoff"] == c for r in rows[DEFAULT]):
-                cells.append(f"c{c}: skipped")
-                continue
-            s = {n: summarise(v, c) for n, v in rows.items()}
-            best = min(refs, key=lambda n: s[n]["rmse"]) if refs else DEFAULT
-            d = s[DEFAULT]
-            cells.append(f"c{c}: {d['rmse']:.2f}/{d['tau']:+.2f}/{d['regret']:.2f}/{d['cov80']:.2f} "
-                         f"vs {best} {s[best]['rmse']:.2f}/{s[best]['tau']:+.2f}")
-        print(f"{group:40s} " + " | ".join(cells))
+            results[name] = run_all(groups, name, params, cutoffs, histories, {g: {} for g in groups})
+    print(overall_table("## headline protocol: foreign history (every other family's finished curves), settings "
+                        "chosen leave-one-family-out; means over studies [95 % bootstrap CI]; regret, RMSE in "
+                        "accuracy points", results, cutoffs))
     print()
+    if DEFAULT in results:
+        print(family_table(results, families, cutoffs))
+        print()
     for name, per_group in chosen.items():
         counts = Counter(tuple(v.items()) for v in per_group.values())
-        print(f"{name} settings chosen leave-one-group-out: "
-              + "; ".join(f"{dict(s)} for {n} group(s)" for s, n in counts.most_common()))
+        print(f"{name} settings chosen leave-one-family-out: "
+              + "; ".join(f"{dict(s)} for {n} study(s)" for s, n in counts.most_common()))
     print(f"skipped (cutoff at or past the curve's end): {skipped} (target, cutoff) pairs of each predictor")
-    if DEFAULT in results and not args.quick:
-        print(other_lengths(groups, params, cutoffs, summaries[DEFAULT]))
+    if not args.no_in_study:
+        print(f"in-study leave-one-out ({time.perf_counter() - start:.0f} s so far) ...", file=sys.stderr, flush=True)
+        loo = {n: run_all(groups, n, params, cutoffs, {}, chosen.get(n, {g: {} for g in groups})) for n in names}
+        print()
+        print(overall_table("## the paper's in-study leave-one-out (NOT the headline: each run forecast from its own "
+                            "study's other runs, siblings in the history; same settings as above)", loo, cutoffs))
     print(f"elapsed {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    if DEFAULT in results and refs:
-        ratios = [summaries[DEFAULT][c]["rmse"] / min(summaries[r][c]["rmse"] for r in refs) for c in cutoffs]
-        print("default vs best reference: " + " ".join(f"{r:.2f}" for r in ratios))
+    if DEFAULT in results:
+        refs = {n: r for n, r in results.items() if n in REFERENCES}
+        s = {c: summary(results[DEFAULT], c) for c in cutoffs}
+        ratios = [ratio_ci(results[DEFAULT], refs, c)[0] if refs else np.nan for c in cutoffs]
+        print("regret = best final minus the final of the run the forecast ranks first")
+        print(f"{HEADLINE}: tau " + " ".join(f"{s[c]['tau'][0]:.2f}" for c in cutoffs)
+              + " | regret " + " ".join(f"{s[c]['regret'][0]:.2f}" for c in cutoffs)
+              + " | cov80 " + " ".join(f"{s[c]['cov80'][0]:.2f}" for c in cutoffs)
+              + " | rmse/ref " + " ".join(f"{r:.2f}" for r in ratios))
 
 
 if __name__ == "__main__":

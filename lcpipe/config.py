@@ -106,10 +106,12 @@ class ParametricParams:
 class AutoParams:
     """The default forecaster's settings, chosen leave-one-group-out by bench/forecast_quality.py."""
 
-    recency: float = 5.0
-    similarity: float = 8.0
+    recency: float = 2.0
+    similarity: float = 2.0
     smooth: int = 5
     interval_scale: float = 0.75
+    config_weight: float = 1.0
+    calibrate: bool = True
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,8 @@ def validate(p: Params) -> Params:
              "it must be >= 0 (0 = the target's prefix alone)")
     _subset("parametric.families", p.parametric.families, CURVE_FAMILIES)
     _require_positive(p.auto, "auto", "recency", "smooth", "interval_scale")
+    _require(p.auto.config_weight >= 0, "auto.config_weight", p.auto.config_weight,
+             "it must be >= 0 (0 = ignore configs)")
     _require(p.auto.similarity >= 0, "auto.similarity", p.auto.similarity, "it must be >= 0 (0 = plain mean)")
 
     _distinct("sweep.predictors", p.sweep.predictors)

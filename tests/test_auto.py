@@ -68,3 +68,46 @@ def test_empty_history_and_a_finished_run_are_clear_errors():
     model = auto().fit([Series("h", learning_curve(30))])
     with pytest.raises(LcpipeError, match="30 epochs observed of 30"):
         model.forecast(Series("run", learning_curve(30)), 30)
+
+
+def test_a_run_stuck_at_zero_far_below_every_analog_keeps_its_own_trend():
+    history = [Series(f"h{i}", learning_curve(200, final=0.7 + 0.05 * i, rate=0.05, noise=0.005, seed=i))
+               for i in range(4)]
+    model = Auto().fit(history)
+    stuck = model.forecast(Series("stuck", np.zeros(30)), 200)
+    assert stuck.mean[-1] < 0.05  # not the analogs' progress, which a stuck run has not shown
+    assert stuck.upper[-1] - stuck.lower[-1] < 0.2  # and not a [0, 1] band
+    low = model.forecast(Series("low", np.linspace(0.02, 0.03, 30)), 200)
+    assert low.upper[-1] < 0.3
+
+
+def test_analogs_with_a_like_config_dominate_and_no_config_still_forecasts():
+    t = np.arange(1, 101)
+    sgd = 0.9 - 0.8 * np.exp(-t / 10) + 0.05 * (t > 75)  # jumps at its lr drop
+    adam = 0.9 - 0.8 * np.exp(-t / 10) - 0.02 * (t > 75)  # loses a little
+    history = [Series("sgd", sgd, config={"optimizer": "sgd", "lr": 0.1}),
+               Series("adam", adam, config={"optimizer": "adam", "lr": 0.001})]
+    model = Auto(config_weight=3.0, similarity=0.0).fit(history)
+    prefix = sgd[:30]
+    as_sgd = model.forecast(Series("run", prefix, config={"optimizer": "sgd", "lr": 0.1}), 100)
+    as_adam = model.forecast(Series("run", prefix, config={"optimizer": "adam", "lr": 0.001}), 100)
+    blind = model.forecast(Series("run", prefix), 100)
+    assert as_sgd.mean[-1] > blind.mean[-1] > as_adam.mean[-1]
+    assert abs(as_sgd.mean[-1] - sgd[-1]) < 0.02
+
+
+def test_a_known_step_schedule_aligns_the_analogs_drop_with_the_runs():
+    t = np.arange(1, 201)
+    history = 0.8 - 0.7 * np.exp(-t / 20) + 0.1 * (t > 150)  # drop at 150 of 200 (0.75)
+    run = 0.8 - 0.7 * np.exp(-np.arange(1, 201) / 20) + 0.1 * (np.arange(1, 201) > 100)  # drop at 100 (0.5)
+    model = Auto(smooth=1).fit([Series("h", history, config={"milestones": [150], "epochs": 200})])
+    fc = model.forecast(Series("run", run[:60], config={"milestones": [100], "epochs": 200}), 200)
+    assert fc.mean[110 - 61] > 0.85  # the jump is forecast after epoch 100, not 150
+
+
+def test_the_final_band_is_calibrated_on_the_historys_clusters():
+    history = [Series(f"h{i}", learning_curve(60, final=0.6 + 0.05 * i, rate=0.05 + 0.03 * i, noise=0.01, seed=i),
+                      config={"dataset": f"d{i % 3}", "arch": "a"}) for i in range(9)]
+    model = Auto().fit(history)
+    assert model.final_q_ is not None and np.all(model.final_q_[1] > 0)
+    assert Auto(calibrate=False).fit(history).final_q_ is None

@@ -1,5 +1,5 @@
-"""bench/forecast_quality.py: the leave-one-group-out protocol runs end to end, and no group's
-score ever depends on a setting chosen on that group."""
+"""bench/forecast_quality.py: the leave-one-family-out protocol runs end to end, and no family's
+score ever depends on a setting chosen on that family."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from tests.helpers import EXTERNAL_CURVES, ROOT, learning_curve
@@ -33,35 +32,43 @@ def write_group(folder, n_runs: int, epochs: int) -> None:
 
 
 @pytest.mark.slow
-def test_quick_protocol_scores_every_predictor_and_ends_with_the_ratio_line(tmp_path):
+def test_quick_protocol_scores_every_predictor_and_ends_with_the_headline(tmp_path):
     write_group(tmp_path / "synthetic_60ep", n_runs=5, epochs=60)
     write_group(tmp_path / "synthetic_15ep", n_runs=3, epochs=15)  # cutoff 20 is past their end
     proc = subprocess.run([sys.executable, str(BENCH), "--quick", "--corpus", str(EXTERNAL_CURVES), str(tmp_path)],
                           capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.rstrip().splitlines()
-    ratios = re.fullmatch(r"default vs best reference: (\d+\.\d\d) (\d+\.\d\d)", lines[-1])
-    assert ratios, proc.stdout
-    assert all(0 < float(r) < 1 for r in ratios.groups()), proc.stdout  # auto beats every reference
-    overall = lines[:lines.index("") if "" in lines else len(lines)]  # the first table, all groups
-    table = {line.split()[0]: line.split()[1:] for line in overall if line.split()[:1] in
-             (["auto"], ["last_value"], ["source_shift"])}
-    assert set(table) == {"auto", "last_value", "source_shift"} and all(len(v) == 10 for v in table.values())
+    num = r"(-?\d+\.\d\d|nan)"
+    headline = re.fullmatch(r"headline \(foreign history, leave-one-family-out\): "
+                            rf"tau {num} {num} \| regret {num} {num} \| cov80 {num} {num} \| rmse/ref {num} {num}",
+                            lines[-1])
+    assert headline, proc.stdout
+    assert "## headline protocol" in proc.stdout and "## the paper's in-study leave-one-out" in proc.stdout
+    assert "## per family" in proc.stdout
     assert "skipped (cutoff at or past the curve's end): 3 " in proc.stdout
-    assert "settings chosen leave-one-group-out" in proc.stdout
+    assert "settings chosen leave-one-family-out" in proc.stdout
 
 
-def test_a_groups_auto_setting_is_chosen_on_the_other_groups_only():
+def test_families_come_from_the_manifest_and_a_study_without_one_is_its_own():
+    bench = load_bench()
+    families = bench.families_of([bench.CORPUS[0]], ["adabound_c10_resnet34_200ep", "adabelief_c10_resnet34_200ep",
+                                                     "not_in_the_manifest"])
+    assert families["adabound_c10_resnet34_200ep"] == families["adabelief_c10_resnet34_200ep"]
+    assert families["not_in_the_manifest"] == "not_in_the_manifest"
+
+
+def test_a_familys_auto_setting_is_chosen_on_the_other_families_only():
     bench = load_bench()
 
     def rows(group, error):
-        actual = np.full(5, 0.8)
-        return [{"group": group, "target": "t", "cutoff": 10, "actual": actual, "mean": actual + error,
-                 "lower": actual + error - 0.01, "upper": actual + error + 0.01}]
+        return [{"group": group, "target": f"t{i}", "cutoff": 10, "actual": 0.8, "mean": 0.8 + error,
+                 "lower": 0.79 + error, "upper": 0.81 + error} for i in range(3)]
 
-    # setting A is perfect on g1 and bad on g2, B the reverse: each group must get the other's best
-    results = {(("smooth", "A"),): rows("g1", 0.0) + rows("g2", 0.2),
-               (("smooth", "B"),): rows("g1", 0.2) + rows("g2", 0.0)}
-    scored, chosen = bench.choose_setting(results, ["g1", "g2"], calibrate=True)
-    assert chosen["g1"]["smooth"] == "B" and chosen["g2"]["smooth"] == "A"
-    assert all(np.allclose(r["mean"], r["actual"] + 0.2) for r in scored)
+    # setting A is perfect on family f1 and bad on f2, B the reverse: each family must get the other's best
+    results = {(("smooth", "A"),): rows("g1", 0.0) + rows("g1b", 0.0) + rows("g2", 0.2),
+               (("smooth", "B"),): rows("g1", 0.2) + rows("g1b", 0.2) + rows("g2", 0.0)}
+    families = {"g1": "f1", "g1b": "f1", "g2": "f2"}
+    scored, chosen = bench.choose_settings(results, families)
+    assert chosen["g1"]["smooth"] == "B" and chosen["g1b"]["smooth"] == "B" and chosen["g2"]["smooth"] == "A"
+    assert all(abs(r["mean"] - r["actual"] - 0.2) < 1e-12 for r in scored)

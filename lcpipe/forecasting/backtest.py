@@ -58,7 +58,7 @@ def _content_id(curve: Curve, metric: str) -> tuple[int, bytes] | None:
 
 def forecast_at(predictor: Predictor, target: Series, cutoff: int) -> Forecast:
     """Forecast the target's epochs cutoff+1..end from its first `cutoff` epochs."""
-    prefix = Series(target.name, target.values[:cutoff], target.lr)
+    prefix = Series(target.name, target.values[:cutoff], target.lr, target.config)
     return predictor.forecast(prefix, len(target.values))
 
 

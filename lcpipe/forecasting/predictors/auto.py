@@ -14,6 +14,24 @@ Why log-error: two runs of one recipe tend to keep the *ratio* of their errors, 
 difference, so a run at 20 % error where its analog was at 25 % ends near 0.8 x the analog's
 final error. The settings (recency, similarity, smooth, interval_scale) are chosen by leave-one-group-out
 on the development corpus: `python bench/forecast_quality.py`.
+
+Config-aware (when runs state their config, lcpipe's sidecar or a `<run>.json`): an analog's weight is
+also multiplied by exp(-config_weight * d), d counting how its config differs from the run's
+(optimizer, schedule, log10 lr, dataset, arch; a key either side lacks counts nothing), and a known
+step schedule (`milestones` of `epochs`, or the drops of an `lr` column) warps the analog's time
+axis so that its lr drops fall where the run's will. A run with no config is forecast as before.
+
+Far from every analog: when the run's log-error at the end of its prefix lies above (worse than)
+every analog's at the same time (a run stuck at chance, a run far below the history), moving the
+analogs onto it extrapolates progress it has not shown; the forecast then leans, by how far out it
+is, or by how much less it progressed over its prefix than its analogs did, on the run's own recent
+level (flat) with a band of its own jitter.
+
+Calibrated finals (`calibrate`): at fit, the history forecasts itself leave-one-cluster-out (a
+cluster: the runs of one dataset and arch and length by their configs, or of one length without
+them, so no near-copy of a run is its analog) from several fractions of its length; the 80 %
+quantile of |final - forecast| / std at each fraction is the width the final band must have, and
+the band widens linearly over the forecast epochs to reach it at the end (split-conformal).
 """
 
 from __future__ import annotations
@@ -31,12 +49,17 @@ NOISE_FLOOR = 0.005  # the band never narrows below half an accuracy point of st
 CHUNK = 2_000_000  # runs x history x epochs per vectorised block: bounds memory at ~16 MB a block
 
 
-def on_time_axis(acc: np.ndarray, horizon: int) -> np.ndarray:
-    """A finished curve of any length resampled to epochs 1..horizon on normalised time."""
+def on_time_axis(acc: np.ndarray, horizon: int, marks: tuple = (), own: tuple = ()) -> np.ndarray:
+    """A finished curve of any length resampled to epochs 1..horizon on normalised time; where the
+    run's milestones `marks` and the curve's `own` (fractions) are as many, time is warped piecewise
+    linearly so that the curve's lr drops land on the run's."""
     n = len(acc)
-    if n == horizon:
+    u = np.arange(1, horizon + 1) / horizon
+    if marks and len(marks) == len(own) and marks != own:
+        u = np.interp(u, [0.0, *marks, 1.0], [0.0, *own, 1.0])
+    elif n == horizon:
         return acc
-    return np.interp(np.arange(1, horizon + 1) * n / horizon, np.arange(1, n + 1), acc)
+    return np.interp(u * n, np.arange(1, n + 1), acc)
 
 
 def log_error(acc: np.ndarray) -> np.ndarray:
@@ -56,62 +79,136 @@ class Auto(Predictor):
     """Analog forecaster: `recency` is the half-life (epochs) of the prefix weights, `similarity`
     how sharply the analogs that fit the prefix best dominate (0: plain mean), `smooth` the width
     (epochs) of the history curves' moving average (1: raw), `interval_scale` the calibration of
-    the 80 % band."""
+    the 80 % band, `config_weight` how strongly analogs with an unlike config are discounted
+    (0: configs ignored), `calibrate` whether the final band is calibrated on the history."""
 
     name = "auto"
 
-    def __init__(self, recency: float = 5.0, similarity: float = 8.0, smooth: int = 5, interval_scale: float = 0.75):
+    def __init__(self, recency: float = 2.0, similarity: float = 2.0, smooth: int = 5, interval_scale: float = 0.75,
+                 config_weight: float = 1.0, calibrate: bool = True):
         self.recency = recency
         self.similarity = similarity
         self.smooth = smooth
         self.interval_scale = interval_scale
+        self.config_weight = config_weight
+        self.calibrate = calibrate
 
     def fit(self, sources: list[Series]) -> Auto:
-        """Keep the history curves; nothing else is learned, so fitting is instant."""
-        self.history_ = [np.asarray(s.values, dtype=float) for s in sources if len(s.values)]
+        """Keep the history curves and their configs; with `calibrate`, learn the final band's width."""
+        kept = [s for s in sources if len(s.values)]
+        self.history_ = [np.asarray(s.values, dtype=float) for s in kept]
         if not self.history_:
             raise LcpipeError("auto needs at least one finished history curve to forecast from")
-        self._axes: dict[int, np.ndarray] = {}
+        self.configs_ = [dict(s.config or {}) for s in kept]
+        self.milestones_ = [milestones_of(s.config or {}, s.lr, len(s.values)) for s in kept]
+        self._axes: dict[tuple, np.ndarray] = {}
+        self.final_q_ = self._calibrated(kept) if self.calibrate else None
         return self
+
+    def _calibrated(self, kept: list[Series]) -> tuple[np.ndarray, np.ndarray] | None:
+        """(log fraction, 80 % quantile of |final error| / std) from leave-one-cluster-out on the
+        history; None when the history has fewer than two clusters."""
+        clusters: dict[tuple, list[int]] = defaultdict(list)
+        for i, s in enumerate(kept):
+            c = s.config or {}
+            key = (c.get("dataset"), c.get("arch"), len(s.values)) if c.get("dataset") or c.get("arch") \
+                else (len(s.values),)
+            clusters[key].append(i)
+        if len(clusters) < 2:
+            return None
+        ratios: dict[float, list[float]] = defaultdict(list)
+        for members in clusters.values():
+            inside = set(members)
+            model = Auto(self.recency, self.similarity, self.smooth, self.interval_scale, self.config_weight,
+                         calibrate=False).fit([s for i, s in enumerate(kept) if i not in inside])
+            for frac in CALIBRATION_FRACTIONS:
+                for i in members:
+                    n = len(kept[i].values)
+                    k = max(1, round(frac * n))
+                    if k >= n:
+                        continue
+                    prefix = Series(kept[i].name, kept[i].values[:k], kept[i].lr, kept[i].config)
+                    mean, std = model._mean_std([prefix], n)
+                    ratios[frac].append(abs(kept[i].values[-1] - mean[0][-1]) / std[0][-1])
+        fracs = [f for f in CALIBRATION_FRACTIONS if len(ratios[f]) >= 5]
+        if not fracs:
+            return None
+        return np.log(fracs), np.array([np.quantile(ratios[f], 0.8) for f in fracs])
 
     def forecast(self, prefix: Series, horizon: int) -> Forecast:
         return self.forecast_many([prefix], [horizon])[0]
 
     def forecast_many(self, prefixes: list[Series], horizons: list[int]) -> list[Forecast]:
-        """All runs that share a prefix length and horizon are forecast as one array operation."""
-        batches: dict[tuple[int, int], list[int]] = defaultdict(list)
+        """Band clipped to [0, 1]; with a calibration, widened to the calibrated final width."""
+        out = []
+        for prefix, horizon, mean, std in zip(prefixes, horizons, *self._many(prefixes, horizons), strict=True):
+            k = len(prefix.values)
+            if self.final_q_ is not None:
+                q = np.interp(np.log(k / horizon), *self.final_q_)
+                ramp = np.arange(1, horizon - k + 1) / (horizon - k)
+                std = std * (1 + (q / Z80 - 1) * ramp)
+            out.append(Forecast.clipped(mean, mean - Z80 * std, mean + Z80 * std))
+        return out
+
+    def _mean_std(self, prefixes: list[Series], horizon: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        return self._many(prefixes, [horizon] * len(prefixes))
+
+    def _many(self, prefixes: list[Series], horizons: list[int]) -> tuple[list, list]:
+        """All runs that share a prefix length, horizon and config are forecast as one array operation."""
+        batches: dict[tuple, list[int]] = defaultdict(list)
         for i, (prefix, horizon) in enumerate(zip(prefixes, horizons, strict=True)):
             if not 1 <= len(prefix.values) < horizon:
                 raise LcpipeError(f"{prefix.name}: {len(prefix.values)} epochs observed of {horizon}; "
                                   "a forecast needs at least one observed and one unobserved epoch")
-            batches[(len(prefix.values), horizon)].append(i)
-        out: list[Forecast | None] = [None] * len(prefixes)
-        for (_, horizon), members in batches.items():
+            config = dict(prefix.config or {})
+            key = (len(prefix.values), horizon, repr(sorted(config.items())),
+                   milestones_of(config, prefix.lr, horizon))
+            batches[key].append(i)
+        means: list = [None] * len(prefixes)
+        stds: list = [None] * len(prefixes)
+        for (_, horizon, _, marks), members in batches.items():
+            config = dict(prefixes[members[0]].config or {})
             step = max(1, CHUNK // (len(self.history_) * horizon))
             for start in range(0, len(members), step):
                 idx = members[start:start + step]
                 y = np.stack([np.asarray(prefixes[i].values, dtype=float) for i in idx])
-                for i, fc in zip(idx, self._forecast_block(y, horizon), strict=True):
-                    out[i] = fc
-        return out
+                mean, std = self._forecast_block(y, horizon, config, marks)
+                for j, i in enumerate(idx):
+                    means[i], stds[i] = mean[j], std[j]
+        return means, stds
 
-    def _history_on(self, horizon: int) -> np.ndarray:
-        """Log-error of every history curve on this horizon's time axis, (curves, horizon), cached."""
-        if horizon not in self._axes:
-            self._axes[horizon] = np.stack([centred_mean(log_error(on_time_axis(h, horizon)), self.smooth)
-                                            for h in self.history_])
-        return self._axes[horizon]
+    def _history_on(self, horizon: int, marks: tuple) -> np.ndarray:
+        """Log-error of every history curve on this horizon's time axis, (curves, horizon), its
+        step schedule aligned to `marks` (the run's milestones as fractions) where both have as
+        many milestones; cached."""
+        key = (horizon, marks)
+        if key not in self._axes:
+            self._axes[key] = np.stack([centred_mean(log_error(on_time_axis(h, horizon, marks, m)), self.smooth)
+                                        for h, m in zip(self.history_, self.milestones_, strict=True)])
+        return self._axes[key]
 
-    def _forecast_block(self, y: np.ndarray, horizon: int) -> list[Forecast]:
-        """y: (runs, k) prefixes of equal length -> one Forecast per run."""
+    def _config_distance(self, config: dict) -> np.ndarray:
+        """How unlike each history curve's config is the run's: 0 where nothing is known."""
+        d = np.zeros(len(self.history_))
+        if not config or not self.config_weight:
+            return d
+        for j, other in enumerate(self.configs_):
+            d[j] = config_distance(config, other)
+        return d
+
+    def _forecast_block(self, y: np.ndarray, horizon: int, config: dict, marks: tuple) -> tuple[np.ndarray, np.ndarray]:
+        """y: (runs, k) prefixes of equal length -> (mean, std), each (runs, horizon - k)."""
         k = y.shape[1]
-        hist = self._history_on(horizon)  # (J, H)
+        hist = self._history_on(horizon, marks)  # (J, H)
         w = 0.5 ** ((k - np.arange(1, k + 1)) / self.recency)
         w /= w.sum()
-        resid = log_error(y)[:, None, :] - hist[None, :, :k]  # (R, J, k)
+        ly = log_error(y)
+        resid = ly[:, None, :] - hist[None, :, :k]  # (R, J, k)
         shift = resid @ w  # (R, J): where each analog must move to meet the run
         distance = np.sqrt(((resid - shift[..., None]) ** 2) @ w)
-        weight = np.exp(-self.similarity * (distance / (distance.min(axis=1, keepdims=True) + 1e-4) - 1))
+        logw = -self.similarity * (distance / (distance.min(axis=1, keepdims=True) + 1e-4) - 1)
+        logw = logw - self.config_weight * self._config_distance(config)[None, :]
+        weight = np.exp(logw - logw.max(axis=1, keepdims=True))
         weight /= weight.sum(axis=1, keepdims=True)
         analogs = 1.0 - np.exp(hist[None, :, k:] + shift[..., None])  # (R, J, H - k)
         mean = np.einsum("rj,rjt->rt", weight, analogs)
@@ -119,4 +216,63 @@ class Auto(Predictor):
         fitted = 1.0 - np.exp(hist[None, :, :k] + shift[..., None])
         jitter = np.einsum("rj,rj->r", weight, ((y[:, None, :] - fitted) ** 2) @ w)
         std = self.interval_scale * np.sqrt(spread + jitter[:, None] + NOISE_FLOOR**2)
-        return [Forecast.clipped(m, m - Z80 * s, m + Z80 * s) for m, s in zip(mean, std, strict=True)]
+        # far from every analog: lean on the run's own level (flat), with its own jitter as the band
+        level = ly @ w  # (R,)
+        envelope = hist[:, :k] @ w  # (J,)
+        gap = level - envelope.max()  # > 0: more error than every analog had at this time
+        lean = np.clip((gap - FAR_FROM) / FAR_SPAN, 0.0, 1.0)
+        # outside the envelope and not progressing as the analogs did over the same epochs: its own trend
+        head, tail = slice(0, max(1, k // 4)), slice(k - max(1, min(k, 5)), k)
+        own_progress = ly[:, head].mean(axis=1) - ly[:, tail].mean(axis=1)  # log-error shed, (R,)
+        analog_progress = np.einsum("rj,j->r", weight, hist[:, head].mean(axis=1) - hist[:, tail].mean(axis=1))
+        stalled = np.clip(1 - own_progress / np.maximum(analog_progress, 1e-6), 0.0, 1.0)
+        stalled = np.where(analog_progress > STALL_MIN, stalled, 0.0)
+        lean = np.maximum(lean, stalled * np.clip(gap / STALL_GAP, 0.0, 1.0))[:, None]
+        if np.any(lean > 0):
+            tail = max(1, min(k, 5))
+            own = y[:, -tail:].mean(axis=1)
+            own_jitter = np.sqrt(((y - own[:, None]) ** 2) @ w)
+            frac = np.arange(1, horizon - k + 1)[None, :] / horizon
+            own_std = np.sqrt(own_jitter[:, None] ** 2 + (OWN_DRIFT * np.sqrt(frac)) ** 2 + NOISE_FLOOR**2)
+            mean = (1 - lean) * mean + lean * own[:, None]
+            std = (1 - lean) * std + lean * own_std
+        return mean, std
+
+
+CALIBRATION_FRACTIONS = (0.025, 0.05, 0.1, 0.2, 0.4)
+FAR_FROM = 0.5  # log-error beyond the analogs' envelope where the run's own level starts to count
+FAR_SPAN = 1.0  # ... and by how much further it counts alone
+STALL_GAP = 0.1  # log-error below the worst analog from which a stalled run counts as stalled
+STALL_MIN = 0.05  # analogs shedding less log-error than this over the prefix say nothing about stalling
+OWN_DRIFT = 0.03  # std of a far run's own final around its current level, per sqrt(fraction of the run)
+OPTIMIZER_GROUPS = {"sgd": "sgd", "sgd_nesterov": "sgd", "momentum": "sgd"}
+
+
+def milestones_of(config: dict, lr: np.ndarray | None, n: int) -> tuple:
+    """The run's lr drops as fractions of its length: from its lr column (where lr falls below
+    half its previous value) or its config's `milestones` (epochs) of `epochs` (or n)."""
+    if lr is not None and len(lr) >= 2:
+        lr = np.asarray(lr, dtype=float)
+        drops = np.flatnonzero(lr[1:] < 0.5 * lr[:-1]) + 1  # 0-based index of the first epoch at the lower lr
+        if len(drops):
+            return tuple(round(float(d) / len(lr), 4) for d in drops)
+    marks = config.get("milestones")
+    if isinstance(marks, list) and marks and all(isinstance(m, (int, float)) for m in marks):
+        epochs = config.get("epochs") or n
+        return tuple(round(float(m) / epochs, 4) for m in marks if 0 < m < epochs)
+    return ()
+
+
+def config_distance(a: dict, b: dict) -> float:
+    """How unlike two runs' configs are: optimizer (a related one half), schedule, dataset, arch
+    differing count 1 each, the initial lr 1 per decade; a key either lacks counts nothing."""
+    d = 0.0
+    if a.get("optimizer") and b.get("optimizer") and a["optimizer"] != b["optimizer"]:
+        d += 0.5 if OPTIMIZER_GROUPS.get(a["optimizer"]) == OPTIMIZER_GROUPS.get(b["optimizer"], "?") else 1.0
+    for key in ("schedule", "dataset", "arch"):
+        if a.get(key) and b.get(key) and a[key] != b[key]:
+            d += 1.0
+    la, lb = a.get("lr"), b.get("lr")
+    if isinstance(la, (int, float)) and isinstance(lb, (int, float)) and la > 0 and lb > 0:
+        d += abs(np.log10(la / lb))
+    return d
