@@ -108,7 +108,7 @@ class AutoParams:
 
     recency: float = 2.0
     similarity: float = 2.0
-    smooth: int = 5
+    smooth_epochs: int = 5
     interval_scale: float = 0.75
     config_weight: float = 1.0
     calibrate: bool = True
@@ -270,7 +270,7 @@ def validate(p: Params) -> Params:
     _require(p.parametric.prior_weight >= 0, "parametric.prior_weight", p.parametric.prior_weight,
              "it must be >= 0 (0 = the target's prefix alone)")
     _subset("parametric.families", p.parametric.families, CURVE_FAMILIES)
-    _require_positive(p.auto, "auto", "recency", "smooth", "interval_scale")
+    _require_positive(p.auto, "auto", "recency", "smooth_epochs", "interval_scale")
     _require(p.auto.config_weight >= 0, "auto.config_weight", p.auto.config_weight,
              "it must be >= 0 (0 = ignore configs)")
     _require(p.auto.similarity >= 0, "auto.similarity", p.auto.similarity, "it must be >= 0 (0 = plain mean)")

@@ -12,7 +12,7 @@ from tests.helpers import learning_curve
 
 
 def auto(**overrides) -> Auto:
-    settings = {"recency": 5.0, "similarity": 8.0, "smooth": 1, "interval_scale": 1.0, **overrides}
+    settings = {"recency": 5.0, "similarity": 8.0, "smooth_epochs": 1, "interval_scale": 1.0, **overrides}
     return Auto(**settings)
 
 
@@ -44,7 +44,7 @@ def test_batched_forecasts_equal_one_run_at_a_time():
                for i in range(5)]
     runs = [Series(f"r{i}", learning_curve(50, final=0.85, rate=0.12, noise=0.01, seed=10 + i)[:k])
             for i, k in enumerate([5, 12, 12, 30])]
-    model = auto(smooth=5).fit(history)
+    model = auto(smooth_epochs=5).fit(history)
     together = model.forecast_many(runs, [50] * len(runs))
     for run, fc in zip(runs, together, strict=True):
         alone = model.forecast(run, 50)
@@ -100,7 +100,7 @@ def test_a_known_step_schedule_aligns_the_analogs_drop_with_the_runs():
     t = np.arange(1, 201)
     history = 0.8 - 0.7 * np.exp(-t / 20) + 0.1 * (t > 150)  # drop at 150 of 200 (0.75)
     run = 0.8 - 0.7 * np.exp(-np.arange(1, 201) / 20) + 0.1 * (np.arange(1, 201) > 100)  # drop at 100 (0.5)
-    model = Auto(smooth=1).fit([Series("h", history, config={"milestones": [150], "epochs": 200})])
+    model = Auto(smooth_epochs=1).fit([Series("h", history, config={"milestones": [150], "epochs": 200})])
     fc = model.forecast(Series("run", run[:60], config={"milestones": [100], "epochs": 200}), 200)
     assert fc.mean[110 - 61] > 0.85  # the jump is forecast after epoch 100, not 150
 

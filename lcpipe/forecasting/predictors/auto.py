@@ -12,7 +12,7 @@ used), so that their epoch-to-epoch jitter does not pass into the forecast.
 
 Why log-error: two runs of one recipe tend to keep the *ratio* of their errors, not their
 difference, so a run at 20 % error where its analog was at 25 % ends near 0.8 x the analog's
-final error. The settings (recency, similarity, smooth, interval_scale) are chosen by leave-one-group-out
+final error. The settings (recency, similarity, smooth_epochs, interval_scale, ...) are chosen by leave-one-group-out
 on the development corpus: `python bench/forecast_quality.py`.
 
 Config-aware (when runs state their config, lcpipe's sidecar or a `<run>.json`): an analog's weight is
@@ -77,18 +77,18 @@ def centred_mean(values: np.ndarray, width: int) -> np.ndarray:
 
 class Auto(Predictor):
     """Analog forecaster: `recency` is the half-life (epochs) of the prefix weights, `similarity`
-    how sharply the analogs that fit the prefix best dominate (0: plain mean), `smooth` the width
+    how sharply the analogs that fit the prefix best dominate (0: plain mean), `smooth_epochs` the width
     (epochs) of the history curves' moving average (1: raw), `interval_scale` the calibration of
     the 80 % band, `config_weight` how strongly analogs with an unlike config are discounted
     (0: configs ignored), `calibrate` whether the final band is calibrated on the history."""
 
     name = "auto"
 
-    def __init__(self, recency: float = 2.0, similarity: float = 2.0, smooth: int = 5, interval_scale: float = 0.75,
+    def __init__(self, recency: float = 2.0, similarity: float = 2.0, smooth_epochs: int = 5, interval_scale: float = 0.75,
                  config_weight: float = 1.0, calibrate: bool = True):
         self.recency = recency
         self.similarity = similarity
-        self.smooth = smooth
+        self.smooth_epochs = smooth_epochs
         self.interval_scale = interval_scale
         self.config_weight = config_weight
         self.calibrate = calibrate
@@ -119,7 +119,7 @@ class Auto(Predictor):
         ratios: dict[float, list[float]] = defaultdict(list)
         for members in clusters.values():
             inside = set(members)
-            model = Auto(self.recency, self.similarity, self.smooth, self.interval_scale, self.config_weight,
+            model = Auto(self.recency, self.similarity, self.smooth_epochs, self.interval_scale, self.config_weight,
                          calibrate=False).fit([s for i, s in enumerate(kept) if i not in inside])
             for frac in CALIBRATION_FRACTIONS:
                 for i in members:
@@ -183,7 +183,7 @@ class Auto(Predictor):
         many milestones; cached."""
         key = (horizon, marks)
         if key not in self._axes:
-            self._axes[key] = np.stack([centred_mean(log_error(on_time_axis(h, horizon, marks, m)), self.smooth)
+            self._axes[key] = np.stack([centred_mean(log_error(on_time_axis(h, horizon, marks, m)), self.smooth_epochs)
                                         for h, m in zip(self.history_, self.milestones_, strict=True)])
         return self._axes[key]
 
