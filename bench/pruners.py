@@ -160,8 +160,9 @@ def report(results, family) -> str:
 
 
 def tune(groups, family) -> str:
-    grid = [dict(warmup=w, stop_below=s) for w, s in itertools.product((0.05, 0.1, 0.2), (0.02, 0.05, 0.1, 0.2))]
-    res = run_all(groups, family, 1, {}, only_forecast=True, settings=grid)
+    grid = [dict(warmup=w, stop_below=s, margin=m) for w, s, m in
+            itertools.product((0.05, 0.1, 0.2, 0.3), (0.01, 0.03, 0.1), (0.002, 0.005))]
+    res = run_all(groups, family, 2, {}, only_forecast=True, settings=grid)
     fams = sorted(set(family[g] for g in groups))
     lines = ["setting: " + "; ".join(f"{i}={kw}" for i, kw in enumerate(grid))]
     for i in range(len(grid)):
@@ -197,7 +198,7 @@ def speed(trials: int = 200, epochs: int = 200, n_history: int = 500) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(n_history):
             acc = curve()
-            rows = "\n".join(f"{e},{a!r}" for e, a in zip(t, acc))
+            rows = "\n".join(f"{e},{float(a)!r}" for e, a in zip(t, acc))
             (Path(tmp) / f"h{i}.csv").write_text(f"epoch,test_acc\n{rows}\n")
         t0 = time.perf_counter()
         pruner = ForecastPruner(epochs, tmp)
