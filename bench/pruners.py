@@ -201,15 +201,20 @@ def speed(trials: int = 200, epochs: int = 200, n_history: int = 500) -> str:
             rows = "\n".join(f"{e},{float(a)!r}" for e, a in zip(t, acc))
             (Path(tmp) / f"h{i}.csv").write_text(f"epoch,test_acc\n{rows}\n")
         t0 = time.perf_counter()
-        pruner = ForecastPruner(epochs, tmp)
+        ForecastPruner(epochs, tmp)
         t_read = time.perf_counter() - t0
         curves = [curve() for _ in range(trials)]
-        t0 = time.perf_counter()
-        trained, _ = replay(curves, list(range(trials)), pruner, "speed")
-        wall = time.perf_counter() - t0
-    return (f"speed (synthetic curves): {trials} trials x {epochs} epochs, {n_history} history curves: "
-            f"{wall:.1f} s replay (+{t_read:.1f} s reading the history), {trained} epochs reported, "
-            f"{100 * trained / (trials * epochs):.1f} % trained")
+        lines = []
+        cases = (("defaults", {}), ("worst case: forecasts every step, prunes nothing", {"stop_below": 1e-300}))
+        for label, kw in cases:
+            pruner = ForecastPruner(epochs, tmp, **kw)
+            t0 = time.perf_counter()
+            trained, _ = replay(curves, list(range(trials)), pruner, "speed")
+            wall = time.perf_counter() - t0
+            lines.append(f"speed (SYNTHETIC curves), {label}: {trials} trials x {epochs} epochs, {n_history} history "
+                         f"curves: {wall:.1f} s replay (+{t_read:.1f} s reading the history), {trained} epochs "
+                         f"reported ({100 * trained / (trials * epochs):.1f} % trained)")
+    return "\n".join(lines)
 
 
 def main() -> None:
