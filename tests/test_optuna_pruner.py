@@ -86,11 +86,12 @@ def test_sqlite_study(tmp_path):
 
 
 def test_without_params_and_without_history():
-    """History = the completed trials only: nothing pruned before the first completes."""
+    """History = the completed trials only: nothing pruned before MIN_CURVES have completed."""
     pruner = ForecastPruner(EPOCHS)
     study = run_study(pruner, with_params=False)
-    check_pruned_the_losers(study)
-    assert not study.trials[0].params
+    states = [t.state for t in study.trials]
+    assert states[:3] == [COMPLETE] * 3 and states[4] == states[5] == states[7] == PRUNED, states
+    assert study.best_trial.number == 6 and not study.trials[0].params
     with pytest.raises(PrunerError, match="nothing to forecast from"):
         lone = optuna.create_study(direction="maximize", pruner=pruner)
         t = lone.ask()
@@ -107,6 +108,7 @@ def test_history_of_other_lengths(tmp_path):
 def test_warmup_no_pruning_before_it(tmp_path):
     study = run_study(ForecastPruner(EPOCHS, write_history(tmp_path / "h"), warmup=0.25))
     assert all(t.last_step >= 10 for t in study.trials)
+    assert ForecastPruner(EPOCHS, warmup=0.0).warmup_steps == 3  # never on the first two reports
 
 
 @pytest.mark.parametrize("direction, value, message", [

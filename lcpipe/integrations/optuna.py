@@ -43,6 +43,8 @@ from lcpipe.forecasting.stop_rule import STD_FLOOR, keep, std_of
 WARMUP = 0.05  # no pruning before 5 % of the planned epochs
 STOP_BELOW = 0.03  # prune when P(final >= a rival's final - margin) falls below this
 MARGIN = 0.005  # 0.5 accuracy points: ending this close to the best is not losing
+MIN_WARMUP = 3  # steps: whatever the fraction, never prune on the first two reports
+MIN_CURVES = 3  # no pruning while history + completed trials hold fewer curves (one analog gives no spread)
 SHARED = 0.5  # correlation of two trials' forecast errors
 
 
@@ -56,9 +58,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
     epochs: the planned steps of a trial (trials report step 1..epochs).
     history: a folder, a file, or a list of them, of finished curves (read as `lcpipe forecast
         --history` reads them); None: only the study's completed trials are history, and nothing
-        is pruned before one has completed.
+        is pruned before MIN_CURVES have completed.
     metric: the column of the history files the trials report (accuracy as a fraction).
-    warmup: no pruning before this many steps; a float below 1 is a fraction of `epochs`.
+    warmup: no pruning before this many steps (at least MIN_WARMUP); a float below 1 is a
+        fraction of `epochs`.
     interval_steps: check every this many steps after the warmup (1: every step).
     stop_below, margin, shared: the stop rule's settings (stop_rule.keep).
     compare_running: also compare with the other running trials' forecasts, not only with the
@@ -73,10 +76,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
             raise PrunerError(f"epochs={epochs!r}: give the planned number of steps of a trial, at least 2")
         if interval_steps < 1:
             raise PrunerError(f"interval_steps={interval_steps!r}: must be at least 1")
-        if not 0 < stop_below < 1:
-            raise PrunerError(f"stop_below={stop_below!r}: a probability in (0, 1)")
+        if not 0 <= stop_below < 1:
+            raise PrunerError(f"stop_below={stop_below!r}: a probability in [0, 1) (0: never prune)")
         self.epochs = int(epochs)
-        self.warmup_steps = int(round(warmup * epochs)) if warmup < 1 else int(warmup)
+        self.warmup_steps = max(MIN_WARMUP, int(round(warmup * epochs)) if warmup < 1 else int(warmup))
         self.interval_steps = int(interval_steps)
         self.stop_below, self.margin, self.shared = stop_below, margin, shared
         self.compare_running = compare_running
@@ -90,7 +93,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._history = [series_of(c, metric) for c in curves]
         self._history = [s for s in self._history if len(s.values)]
         self._history_axis: np.ndarray | None = None  # the history's log-error on `epochs`, computed once
-        self._cache: tuple[tuple[int, ...], Auto | None] = ((), None)
+        self._cache: tuple[tuple, Auto | None, np.ndarray] = ((), None, np.empty(0))
 
     # -- what the study holds -------------------------------------------------------------------
 
@@ -121,15 +124,17 @@ class ForecastPruner(optuna.pruners.BasePruner):
         done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         return [t for t in done if (t.last_step or 0) >= self.epochs]
 
-    def _forecaster(self, finished: list[FrozenTrial]) -> Auto | None:
-        """Auto fitted on the history plus the finished trials; cached per set of finished trials."""
-        key = tuple(sorted(t.number for t in finished))
+    def _forecaster(self, finished: list[FrozenTrial]) -> tuple[Auto | None, np.ndarray]:
+        """Auto fitted on the history plus the finished trials, and their final values; cached per
+        set of finished trials (a finished trial never changes)."""
+        key = tuple(sorted((t.number, t.datetime_start, t.datetime_complete) for t in finished))
         if key == self._cache[0] and self._cache[1] is not None:
-            return self._cache[1]
+            return self._cache[1], self._cache[2]
         own = [Series(f"trial {t.number}", self._curve(t), config=dict(t.params)) for t in finished]
+        finals = np.array([s.values[self.epochs - 1] for s in own])
         sources = self._history + own
         if not sources:
-            return None
+            return None, finals
         auto = Auto(self._template.recency, self._template.similarity, self._template.smooth,
                     self._template.interval_scale).fit(sources)
         # the history's part of the time axis is the same for every fit: computed once
@@ -141,8 +146,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             parts.append(np.stack([centred_mean(log_error(on_time_axis(s.values, self.epochs)), auto.smooth)
                                    for s in own]))
         auto._axes[self.epochs] = np.concatenate(parts)
-        self._cache = (key, auto)
-        return auto
+        self._cache = (key, auto, finals)
+        return auto, finals
 
     def _forecast(self, auto: Auto, curves: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(mean, lower, upper) of each curve's value at step `epochs`."""
@@ -162,9 +167,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if (step - self.warmup_steps) % self.interval_steps:
             return False
         finished = self._finished(study)
-        if not finished:
-            return False  # nothing to lose to yet
-        auto = self._forecaster(finished)
+        if not finished or len(self._history) + len(finished) < MIN_CURVES:
+            return False  # nothing to lose to yet, or too few curves to forecast from
+        auto, finals = self._forecaster(finished)
         curves = [self._curve(trial)]
         if self.compare_running:
             running = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
@@ -172,7 +177,6 @@ class ForecastPruner(optuna.pruners.BasePruner):
             curves += [c for c in map(self._curve, running) if 1 <= len(c) < self.epochs]
         mean, lower, upper = self._forecast(auto, curves)
         std = std_of(lower, upper)
-        finals = np.array([self._curve(t)[self.epochs - 1] for t in finished])
         all_mean = np.concatenate([mean, finals])
         all_std = np.concatenate([std, np.full(len(finals), STD_FLOOR)])
         return not bool(keep(all_mean, all_std, self.stop_below, self.margin, self.shared)[0])
@@ -190,7 +194,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if len(curve) >= self.epochs:
             v = float(curve[self.epochs - 1])
             return v, v, v
-        auto = self._forecaster(self._finished(study))
+        auto, _ = self._forecaster(self._finished(study))
         if auto is None:
             raise PrunerError("no history and no completed trial yet: nothing to forecast from; give history=")
         mean, lower, upper = self._forecast(auto, [curve])
