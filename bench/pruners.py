@@ -1,0 +1,247 @@
+"""ForecastPruner against Optuna's own pruners, each run for real inside an Optuna study.
+
+    python bench/pruners.py [--orders 5] [--quick] [--tune] [--speed]
+
+Every group of the dev corpus (../shared/curves/dev/, one study: runs of one recipe and length)
+is replayed as an Optuna study, in --orders random trial orders: trial t replays curve order[t],
+reporting its test accuracy epoch by epoch through `trial.report(acc, step=epoch)` and stopping
+when `trial.should_prune()` says so. In-memory storage, one trial at a time, RandomSampler (the
+objective ignores the parameters). Pruners: NopPruner (train everything), PatientPruner(Median,
+patience 5 % of epochs), Median(warmup 10 %), Percentile(25, warmup 10 %), Median(), Hyperband(
+reduction_factor=3; the study is named per study and order, since its brackets hash the name),
+SuccessiveHalving(), and ForecastPruner whose history is the OTHER FAMILIES' curves only
+(MANIFEST.csv `family`): a study never sees its own family's curves except its own completed
+trials, which is what any Optuna pruner sees too.
+
+Per pruner: compute (% of the epochs NopPruner trains) and regret (best final test accuracy of the
+study minus the best final among the trials that completed, in accuracy points), each averaged over
+the orders of a study, then over studies with a 95 % bootstrap CI (studies resampled); per family
+below. --tune sweeps ForecastPruner's (warmup, stop_below) on one order and picks, for each held-out
+family, the setting chosen on the other families only (least compute at regret <= 0.25 pts there).
+--speed: a study of 200 trials x 200 epochs with 500 history curves, SYNTHETIC curves, timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import sys
+import time
+import warnings
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import optuna
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lcpipe.curve import Curve  # noqa: E402
+from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
+from lcpipe.integrations.optuna import ForecastPruner  # noqa: E402
+
+DEV = ROOT.parent / "shared" / "curves" / "dev"
+if not DEV.is_dir():
+    DEV = Path("/work/shared/curves/dev")
+METRIC = "test_acc"
+BOOT = 2000
+QUICK_GROUPS = ("hendrycks_oe_svhn_20ep", "dla_voc0712crops_50ep", "bigballon_c10_lenet_180ep")
+REGRET_TARGET = 0.25  # accuracy points, for --tune's choice
+
+
+def optuna_pruners(epochs: int) -> dict[str, callable]:
+    p = optuna.pruners
+    return {
+        "NopPruner": lambda: p.NopPruner(),
+        "Patient(Median,5%)": lambda: p.PatientPruner(p.MedianPruner(), patience=max(1, round(0.05 * epochs))),
+        "Median(warmup10%)": lambda: p.MedianPruner(n_warmup_steps=round(0.1 * epochs)),
+        "Percentile25(warmup10%)": lambda: p.PercentilePruner(25.0, n_warmup_steps=round(0.1 * epochs)),
+        "Median()": lambda: p.MedianPruner(),
+        "Hyperband(rf3)": lambda: p.HyperbandPruner(reduction_factor=3),
+        "SuccessiveHalving()": lambda: p.SuccessiveHalvingPruner(),
+    }
+
+
+def load() -> tuple[dict[str, list[Curve]], dict[str, str]]:
+    """group -> its curves (sorted by name), group -> family."""
+    with open(DEV / "MANIFEST.csv", newline="") as f:
+        family = {row["group"]: row["family"] for row in csv.DictReader(f)}
+    groups = {g: sorted(read_curve_dir(DEV / g, METRIC), key=lambda c: c.name) for g in sorted(family)}
+    return groups, family
+
+
+def replay(curves: list[np.ndarray], order: list[int], pruner, name: str) -> tuple[int, float]:
+    """One study: trials replay curves in `order`; -> (epochs trained, best final among completed)."""
+    study = optuna.create_study(direction="maximize", pruner=pruner, study_name=name,
+                                sampler=optuna.samplers.RandomSampler(seed=0))
+    trained = [0]
+
+    def objective(trial: optuna.Trial) -> float:
+        acc = curves[order[trial.number]]
+        for epoch, value in enumerate(acc, start=1):
+            trial.report(float(value), step=epoch)
+            trained[0] += 1
+            if epoch < len(acc) and trial.should_prune():
+                raise optuna.TrialPruned()
+        return float(acc[-1])
+
+    study.optimize(objective, n_trials=len(order))
+    done = [t.value for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    return trained[0], max(done) if done else float("-inf")
+
+
+def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool = False,
+            settings: list[dict] | None = None) -> dict[str, dict[str, tuple[float, float]]]:
+    """pruner name -> group -> (compute %, regret pts), averaged over the orders."""
+    out: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
+    for g, curves in groups.items():
+        accs = [c.metric(METRIC) for c in curves]
+        epochs = len(accs[0])
+        assert all(len(a) == epochs for a in accs), g
+        total = sum(len(a) for a in accs)
+        best = max(a[-1] for a in accs)
+        rng = np.random.default_rng(sum(map(ord, g)))  # the same orders for every pruner and every run
+        perms = [list(rng.permutation(len(accs))) for _ in range(orders)]
+        history = [DEV / h for h in groups if family[h] != family[g]]
+        makers: dict[str, callable] = {} if only_forecast else dict(optuna_pruners(epochs))
+        for i, kw in enumerate(settings or [forecast_kw]):
+            fp = ForecastPruner(epochs, history, metric=METRIC, **kw)  # one per study: history read once
+            makers["ForecastPruner" if settings is None else f"setting{i}"] = lambda fp=fp: fp
+        for name, make in makers.items():
+            res = [replay(accs, perm, make(), f"{g}-order{k}") for k, perm in enumerate(perms)]
+            out[name][g] = (float(np.mean([100 * r[0] / total for r in res])),
+                            float(np.mean([100 * (best - r[1]) for r in res])))
+    return out
+
+
+def boot(values: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float]:
+    values = np.asarray(values, dtype=float)
+    if len(values) == 1:
+        return float(values[0]), float(values[0]), float(values[0])
+    means = values[rng.integers(0, len(values), (BOOT, len(values)))].mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return float(values.mean()), float(lo), float(hi)
+
+
+def report(results, family) -> str:
+    rng = np.random.default_rng(0)
+    lines = [f"{'pruner':<24} {'compute % [95 % CI]':>24} {'regret pts [95 % CI]':>24}  studies"]
+    summary = {}
+    for name, per in results.items():
+        comp = boot([v[0] for v in per.values()], rng)
+        reg = boot([v[1] for v in per.values()], rng)
+        summary[name] = (comp[0], reg[0])
+        lines.append(f"{name:<24} {f'{comp[0]:6.1f} [{comp[1]:5.1f}, {comp[2]:5.1f}]':>24} "
+                     f"{f'{reg[0]:6.3f} [{reg[1]:6.3f}, {reg[2]:6.3f}]':>24}  {len(per)}")
+    fams = sorted({family[g] for per in results.values() for g in per})
+    names = list(results)
+    lines.append("")
+    lines.append("per family: compute % / regret pts (mean over its studies; 95 % CI over studies where more than one)")
+    lines.append(f"{'family':<38} " + " ".join(f"{n[:18]:>18}" for n in names))
+    for fam in fams:
+        cells = []
+        for n in names:
+            gs = [g for g in results[n] if family[g] == fam]
+            c = boot([results[n][g][0] for g in gs], rng)
+            r = boot([results[n][g][1] for g in gs], rng)
+            cells.append(f"{c[0]:5.1f}/{r[0]:6.3f}")
+        lines.append(f"{fam[:38]:<38} " + " ".join(f"{c:>18}" for c in cells))
+    if "ForecastPruner" in summary:
+        x, y = summary["ForecastPruner"]
+        rivals = [(r, n) for n, (c, r) in summary.items()
+                  if n not in ("ForecastPruner", "NopPruner") and c <= x]
+        best = f"{min(rivals)[1]} {min(rivals)[0]:.3f} pts" if rivals else "none"
+        lines.append("")
+        lines.append(f"ForecastPruner: compute {x:.1f} % regret {y:.3f} pts | "
+                     f"best Optuna pruner at <= {x:.1f} % compute: {best}")
+    return "\n".join(lines)
+
+
+def tune(groups, family) -> str:
+    grid = [dict(warmup=w, stop_below=s, margin=m) for w, s, m in
+            itertools.product((0.05, 0.1, 0.2, 0.3), (0.01, 0.03, 0.1), (0.002, 0.005))]
+    res = run_all(groups, family, 2, {}, only_forecast=True, settings=grid)
+    fams = sorted(set(family[g] for g in groups))
+    lines = ["setting: " + "; ".join(f"{i}={kw}" for i, kw in enumerate(grid))]
+    for i in range(len(grid)):
+        per = res[f"setting{i}"]
+        lines.append(f"setting{i} {grid[i]}: compute {np.mean([v[0] for v in per.values()]):.1f} % "
+                     f"regret {np.mean([v[1] for v in per.values()]):.3f} pts")
+    held = []
+    for fam in fams:
+        def score(i, fam=fam):
+            per = {g: v for g, v in res[f"setting{i}"].items() if family[g] != fam}
+            c, r = np.mean([v[0] for v in per.values()]), np.mean([v[1] for v in per.values()])
+            return (r > REGRET_TARGET, c if r <= REGRET_TARGET else r, r)
+        pick = min(range(len(grid)), key=score)
+        gs = [g for g in groups if family[g] == fam]
+        held += [res[f"setting{pick}"][g] for g in gs]
+        lines.append(f"held out {fam}: chosen on the others {grid[pick]}")
+    lines.append(f"leave-one-family-out (each family with the setting chosen without it): compute "
+                 f"{np.mean([h[0] for h in held]):.1f} % regret {np.mean([h[1] for h in held]):.3f} pts")
+    return "\n".join(lines)
+
+
+def speed(trials: int = 200, epochs: int = 200, n_history: int = 500) -> str:
+    """SYNTHETIC curves: saturating exponentials with random level, rate and noise."""
+    import tempfile
+
+    rng = np.random.default_rng(0)
+    t = np.arange(1, epochs + 1)
+
+    def curve():
+        top, rate = rng.uniform(0.5, 0.95), rng.uniform(0.02, 0.2)
+        return np.clip(top * (1 - np.exp(-rate * t)) + rng.normal(0, 0.004, epochs), 0, 1)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(n_history):
+            acc = curve()
+            rows = "\n".join(f"{e},{float(a)!r}" for e, a in zip(t, acc))
+            (Path(tmp) / f"h{i}.csv").write_text(f"epoch,test_acc\n{rows}\n")
+        t0 = time.perf_counter()
+        ForecastPruner(epochs, tmp)
+        t_read = time.perf_counter() - t0
+        curves = [curve() for _ in range(trials)]
+        lines = []
+        cases = (("defaults", {}), ("worst case: forecasts every step, prunes nothing", {"stop_below": 0.0}))
+        for label, kw in cases:
+            pruner = ForecastPruner(epochs, tmp, **kw)
+            t0 = time.perf_counter()
+            trained, _ = replay(curves, list(range(trials)), pruner, "speed")
+            wall = time.perf_counter() - t0
+            lines.append(f"speed (SYNTHETIC curves), {label}: {trials} trials x {epochs} epochs, {n_history} history "
+                         f"curves: {wall:.1f} s replay (+{t_read:.1f} s reading the history), {trained} epochs "
+                         f"reported ({100 * trained / (trials * epochs):.1f} % trained)")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--orders", type=int, default=5, help="random trial orders per study")
+    ap.add_argument("--quick", action="store_true", help=f"{len(QUICK_GROUPS)} short studies, 1 order")
+    ap.add_argument("--tune", action="store_true", help="leave-one-family-out choice of ForecastPruner's settings")
+    ap.add_argument("--speed", action="store_true", help="only the 200 x 200 x 500 speed check (synthetic)")
+    args = ap.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    if args.speed:
+        print(speed())
+        return
+    t0 = time.perf_counter()
+    groups, family = load()
+    if args.tune:
+        print(tune(groups, family))
+        return
+    orders = args.orders
+    if args.quick:
+        groups = {g: groups[g] for g in QUICK_GROUPS}
+        orders = 1
+    results = run_all(groups, family, orders, {})
+    print(f"{len(groups)} studies x {orders} orders, {time.perf_counter() - t0:.0f} s")
+    print(report(results, family))
+
+
+if __name__ == "__main__":
+    main()

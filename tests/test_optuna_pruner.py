@@ -1,0 +1,188 @@
+"""ForecastPruner inside real Optuna studies (no mocks): in memory, SQLite, two processes."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+optuna = pytest.importorskip("optuna")
+
+from lcpipe.integrations.optuna import ForecastPruner, PrunerError  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+EPOCHS = 40
+COMPLETE, PRUNED = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def curve(top: float, epochs: int = EPOCHS, rate: float = 6.0, seed: int = 0) -> np.ndarray:
+    noise = np.random.default_rng(seed).normal(0, 0.002, epochs)
+    return np.clip(top * (1 - np.exp(-np.arange(1, epochs + 1) / (rate * epochs / EPOCHS))) + noise, 0, 1)
+
+
+def write_history(folder: Path, epochs: int = EPOCHS, n: int = 12) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, top in enumerate(np.linspace(0.4, 0.95, n)):
+        rows = "\n".join(f"{e},{float(a)!r}" for e, a in enumerate(curve(top, epochs, seed=i), start=1))
+        (folder / f"h{i}.csv").write_text(f"epoch,test_acc\n{rows}\n")
+    return folder
+
+
+TOPS = [0.9, 0.5, 0.55, 0.88, 0.45, 0.6, 0.91, 0.5]
+
+
+def objective_for(pruner: ForecastPruner, with_params: bool = True):
+    def objective(trial):
+        top = trial.suggest_float("top", 0.3, 0.95) if with_params else TOPS[trial.number % len(TOPS)]
+        acc = curve(top, seed=100 + trial.number)
+        for epoch, value in enumerate(acc, start=1):
+            trial.report(float(value), step=epoch)
+            if trial.should_prune():
+                mean, lower, upper = pruner.final_forecast(trial.study, trial)
+                assert lower <= mean <= upper
+                trial.set_user_attr("forecast", mean)
+                raise optuna.TrialPruned()
+        return float(acc[-1])
+    return objective
+
+
+def run_study(pruner, storage=None, with_params=True, tops=TOPS):
+    study = optuna.create_study(direction="maximize", pruner=pruner, storage=storage)
+    for top in tops:
+        if with_params:
+            study.enqueue_trial({"top": top})
+    study.optimize(objective_for(pruner, with_params), n_trials=len(tops))
+    return study
+
+
+def check_pruned_the_losers(study):
+    states = {t.number: t.state for t in study.trials}
+    assert states[0] == COMPLETE  # nothing to lose to yet
+    assert study.best_trial.number == 6  # the best curve (0.91) survived
+    pruned = [n for n, s in states.items() if s == PRUNED]
+    assert {1, 2, 4, 5, 7} <= set(pruned), states  # clearly worse curves stopped
+    for n in pruned:
+        t = study.trials[n]
+        assert t.last_step < EPOCHS and t.user_attrs["forecast"] < study.best_value  # forecast below the best
+
+
+def test_in_memory_study_prunes_the_losers_and_keeps_the_best(tmp_path):
+    study = run_study(ForecastPruner(EPOCHS, write_history(tmp_path / "h")))
+    check_pruned_the_losers(study)
+
+
+def test_sqlite_study(tmp_path):
+    study = run_study(ForecastPruner(EPOCHS, [write_history(tmp_path / "h")]), storage=f"sqlite:///{tmp_path}/s.db")
+    check_pruned_the_losers(study)
+    again = optuna.load_study(study_name=study.study_name, storage=f"sqlite:///{tmp_path}/s.db")
+    assert sum(t.state == PRUNED for t in again.trials) >= 5
+
+
+def test_without_params_and_without_history():
+    """History = the completed trials only: nothing pruned before MIN_CURVES have completed."""
+    pruner = ForecastPruner(EPOCHS)
+    study = run_study(pruner, with_params=False)
+    states = [t.state for t in study.trials]
+    assert states[:3] == [COMPLETE] * 3 and states[4] == states[5] == states[7] == PRUNED, states
+    assert study.best_trial.number == 6 and not study.trials[0].params
+    with pytest.raises(PrunerError, match="nothing to forecast from"):
+        lone = optuna.create_study(direction="maximize", pruner=pruner)
+        t = lone.ask()
+        t.report(0.5, 1)
+        pruner.final_forecast(lone, t)
+
+
+def test_history_of_other_lengths(tmp_path):
+    write_history(tmp_path / "h", epochs=15)
+    write_history(tmp_path / "h", epochs=120, n=5)  # overwrites h0..h4 with longer curves
+    check_pruned_the_losers(run_study(ForecastPruner(EPOCHS, tmp_path / "h")))
+
+
+def test_warmup_no_pruning_before_it(tmp_path):
+    study = run_study(ForecastPruner(EPOCHS, write_history(tmp_path / "h"), warmup=0.25))
+    assert all(t.last_step >= 10 for t in study.trials)
+    assert ForecastPruner(EPOCHS, warmup=0.0).warmup_steps == 3  # never on the first two reports
+
+
+@pytest.mark.parametrize("direction, value, message", [
+    ("minimize", 0.5, "direction='maximize'"),
+    ("maximize", 87.5, r"reported 87.5 at step 1.*fraction in \[0, 1\]"),
+])
+def test_one_clear_error_at_the_first_report(direction, value, message):
+    study = optuna.create_study(direction=direction, pruner=ForecastPruner(EPOCHS))
+
+    def objective(trial):
+        trial.report(value, step=1)
+        trial.should_prune()
+        return value
+
+    with pytest.raises(ValueError, match=message) as err:
+        study.optimize(objective, n_trials=1)
+    assert isinstance(err.value, PrunerError) and "\n" not in str(err.value)
+
+
+WORKER = textwrap.dedent("""
+    import os, sys, time
+    import numpy as np, optuna
+    from lcpipe.integrations.optuna import ForecastPruner
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage, name, history, epochs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    pruner = ForecastPruner(epochs, history)
+    study = optuna.load_study(study_name=name, storage=storage, pruner=pruner)
+
+    tops = iter(float(v) for v in sys.argv[5].split(","))
+
+    def objective(trial):  # each worker its own curves (enqueued trials can race on SQLite)
+        top = next(tops)
+        trial.suggest_float("top", top, top)
+        trial.set_user_attr("pid", os.getpid())
+        t = np.arange(1, epochs + 1)
+        for epoch, value in enumerate(top * (1 - np.exp(-t / 6.0)), start=1):
+            trial.report(float(value), step=epoch)
+            time.sleep(0.002)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return float(value)
+
+    study.optimize(objective, n_trials=len(sys.argv[5].split(",")))
+""")
+
+
+def test_two_processes_share_one_sqlite_study(tmp_path):
+    storage = f"sqlite:///{tmp_path}/shared.db"
+    history = write_history(tmp_path / "h")
+    study = optuna.create_study(direction="maximize", storage=storage, study_name="shared")
+    study.enqueue_trial({"top": 0.92})
+    study.optimize(objective_for(ForecastPruner(EPOCHS)), n_trials=1)  # one finished rival before the workers
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    procs = [subprocess.Popen([sys.executable, str(script), storage, "shared", str(history), str(EPOCHS), tops],
+                              env=env, stderr=subprocess.PIPE, text=True)
+             for tops in ("0.5,0.45,0.6,0.55,0.5", "0.4,0.52,0.58,0.47,0.62")]
+    for p in procs:
+        assert p.wait(timeout=120) == 0, p.stderr.read()
+    trials = optuna.load_study(study_name="shared", storage=storage).trials
+    pruned = [t for t in trials if t.state == PRUNED]
+    assert len(pruned) == 10, [(t.number, t.state, t.last_step) for t in trials]
+    assert len({t.user_attrs["pid"] for t in pruned}) == 2  # both processes pruned trials
+    assert all(t.last_step < EPOCHS for t in pruned)
+
+
+def test_bench_quick():
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "pruners.py"), "--quick"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.rstrip().splitlines()[-1]
+    assert re.fullmatch(r"ForecastPruner: compute \d+\.\d % regret \d+\.\d{3} pts \| best Optuna pruner at <= "
+                        r"\d+\.\d % compute: (none|\S+ \d+\.\d{3} pts)", last), last
+    for name in ("NopPruner", "Median(warmup10%)", "Hyperband(rf3)", "SuccessiveHalving()", "ForecastPruner"):
+        assert name in proc.stdout
