@@ -179,6 +179,7 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     epochs = live.planned_epochs(runs, args.epochs, min_observed=params.features.window + 1)
     predictor = live.fit_on_history(args.predictor, params, history, runs)
     results = live.forecast_runs(predictor, runs, epochs, args.metric)
+    say(live.config_keys_used(predictor, history, runs))
     # both outputs made as temp files first, then renamed into place: a failed figure leaves no new JSON
     with contextlib.ExitStack() as outputs:
         if args.out is not None:

@@ -169,3 +169,20 @@ def test_lcpipe_forecast_takes_values_in_memory_and_refuses_bad_ones(study):
     assert frame.loc[0, "run"] == "mine" and len(frame.loc[0, "forecast"]) == 28
     with pytest.raises(LcpipeError, match="'mine': give finite fractions"):
         lcpipe.forecast(history=study / "history", runs={"mine": [0.1, 93.0, 0.2]}, epochs=40)
+
+
+def test_forecast_says_which_config_keys_it_used(study):
+    """Configs travel with curves: a `<run>.json` beside a run and beside history curves (the dev
+    corpus's flat format) is read, and the command says which keys the forecast used."""
+    for i in range(6):
+        (study / "history" / f"old{i}.json").write_text(json.dumps({"epochs": 60, "optimizer": "sgd", "lr": 0.1}))
+    (study / "runs" / "good.json").write_text(json.dumps({"epochs": 40, "optimizer": "adam", "lr": 0.001}))
+    proc = lcpipe("forecast", "--history", "history", "--runs", "runs", "--epochs", 40, cwd=study)
+    assert proc.returncode == 0, proc.stderr
+    assert "config: used lr, optimizer (1 of 3 runs, 6 of 6 history curves state them)" in proc.stderr
+
+
+def test_forecast_without_any_config_still_forecasts_and_says_so(study):
+    proc = lcpipe("forecast", "--history", "history", "--runs", "runs", "--epochs", 40, cwd=study)
+    assert proc.returncode == 0 and "config: none used" in proc.stderr
+    assert len(proc.stdout.splitlines()) == 4

@@ -139,3 +139,34 @@ def test_a_dvclive_parent_gives_one_run_per_arch_and_a_missing_metric_says_what_
     assert [c.name for c in read_curves([tmp_path / "dvclive"])] == ["plain34", "resnet34"]
     with pytest.raises(LcpipeError, match=r"without plots/metrics/train_acc.tsv; it logged test_acc, train_loss"):
         read_curves([tmp_path / "dvclive" / "plain34"], metric="train_acc")
+
+
+def test_a_runs_config_is_read_from_each_source_it_can_come_from(tmp_path):
+    """lcpipe's sidecar, a dev-corpus style `<run>.json`, DVCLive's params.yaml (a `train:` section
+    flattened); a curve with none has an empty config and still reads."""
+    from lcpipe.curve import read_lcpipe_csv
+    from lcpipe.forecasting.logs import read_dvclive
+
+    rows_ = rows()
+    write_curve(tmp_path / "own.csv", rows_, {"epochs": 9, "arch": "plain50", "optimizer": "sgd", "lr": 0.05})
+    for reader in (read_lcpipe_csv, read_curve):
+        curve = reader(tmp_path / "own.csv")
+        assert curve.planned == 9 and curve.config == {"arch": "plain50", "optimizer": "sgd", "lr": 0.05}
+    (tmp_path / "corpus.csv").write_text(format_rows(rows_))
+    (tmp_path / "corpus.json").write_text('{"epochs": 200, "optimizer": "adam", "milestones": [150], "lr": 0.001}')
+    assert read_curve(tmp_path / "corpus.csv").config == {"optimizer": "adam", "milestones": [150], "lr": 0.001}
+    live = tmp_path / "live"
+    (live / "plots" / "metrics").mkdir(parents=True)
+    (live / "plots" / "metrics" / "test_acc.tsv").write_text("step\ttest_acc\n0\t0.5\n1\t0.6\n")
+    (live / "params.yaml").write_text("train:\n  epochs: 30\n  lr: 0.1\n  schedule: cosine\n")
+    curve = read_dvclive(live)
+    assert curve.planned == 30 and curve.config == {"lr": 0.1, "schedule": "cosine"}
+    (tmp_path / "bare.csv").write_text(format_rows(rows_))
+    assert read_curve(tmp_path / "bare.csv").config == {}
+
+
+def test_an_alias_bomb_as_a_sidecar_is_one_line(tmp_path):
+    (tmp_path / "a.csv").write_text(format_rows(rows()))
+    (tmp_path / "a.json").write_text('a: &a ["x","x"]\nb: &b [*a,*a]\nc: [*b,*b]\n')
+    with pytest.raises(LcpipeError, match="aliases"):
+        read_curve(tmp_path / "a.csv")

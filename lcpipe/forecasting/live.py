@@ -79,6 +79,24 @@ def fit_on_history(name: str, params: Params, history: list[Curve], runs: list[C
     return build(name, params).fit([series_of(c, params.features.metric) for c in history])
 
 
+def config_keys_used(predictor: Predictor, history: list[Curve], runs: list[Curve]) -> str:
+    """One line for the user: which config keys the forecast read, from how many runs and history
+    curves (a forecaster that reads none, or runs and history without configs, say so)."""
+    keys = predictor.config_keys
+    if not keys:
+        return f"config: {predictor.name} reads no run configs"
+    in_runs = sorted({k for r in runs for k in r.config if k in keys})
+    in_history = {k for c in history for k in c.config if k in keys}
+    used = [k for k in in_runs if k in in_history]
+    if not used:
+        return ("config: none used (the runs and the history share no config key of "
+                f"{', '.join(keys)}); analogs are weighted by prefix fit alone")
+    with_config = sum(any(k in r.config for k in used) for r in runs)
+    history_with = sum(any(k in c.config for k in used) for c in history)
+    return (f"config: used {', '.join(used)} ({with_config} of {len(runs)} runs, {history_with} of "
+            f"{len(history)} history curves state them)")
+
+
 def forecast_runs(predictor: Predictor, runs: list[Curve], epochs: list[int], metric: str) -> list[RunForecast]:
     """Forecast every run with a fitted `predictor` in one batched call, then decide keep/stop."""
     series = [series_of(r, metric) for r in runs]

@@ -83,9 +83,10 @@ class Auto(Predictor):
     (0: configs ignored), `calibrate` whether the final band is calibrated on the history."""
 
     name = "auto"
+    config_keys = ("optimizer", "lr", "schedule", "milestones", "epochs", "dataset", "arch")
 
-    def __init__(self, recency: float = 2.0, similarity: float = 2.0, smooth_epochs: int = 5, interval_scale: float = 0.75,
-                 config_weight: float = 1.0, calibrate: bool = True):
+    def __init__(self, recency: float = 2.0, similarity: float = 2.0, smooth_epochs: int = 5,
+                 interval_scale: float = 0.75, config_weight: float = 1.0, calibrate: bool = True):
         self.recency = recency
         self.similarity = similarity
         self.smooth_epochs = smooth_epochs

@@ -43,6 +43,7 @@ class Predictor(ABC):
     name: str = ""
     learned: bool = False  # True: fitting is costly, the fit stage saves its state
     uses_features: tuple[str, ...] = ()  # features.* keys passed to __init__ besides its own section
+    config_keys: tuple[str, ...] = ()  # the run-config keys (Series.config) it reads, when runs state them
 
     @classmethod
     def from_params(cls, params) -> Predictor:
