@@ -20,7 +20,7 @@ repro: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check lcpipe stages tests bench
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist worksteal
 
 lint: $(STAMP)
 	$(PY) -m ruff check lcpipe stages tests bench

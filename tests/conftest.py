@@ -1,11 +1,19 @@
-"""Fixtures: a throwaway git+DVC copy of the project, fresh or reproduced once per session
-(the helpers they use live in tests/helpers.py)."""
+"""Fixtures: a throwaway git+DVC copy of the project, fresh or reproduced once per test run and
+shared by the pytest-xdist workers (the helpers they use live in tests/helpers.py)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from filelock import FileLock
 
 from tests.helpers import Project, copy_project, make_project
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs one worker per core: torch (here and in the dvc stages the tests start,
+    # which inherit this) with one thread each, or two workers' threads preempt each other
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture
@@ -15,11 +23,19 @@ def project(tmp_path) -> Project:
 
 @pytest.fixture(scope="session")
 def _reproduced_once(tmp_path_factory) -> tuple[Project, str]:
-    """One full `dvc repro` of the tiny project per test session (the slow part), committed."""
-    project = make_project(tmp_path_factory.mktemp("reproduced") / "project")
-    output = project.dvc("repro").stdout
-    project.commit("reproduced")
-    return project, output
+    """One full `dvc repro` of the tiny project per test run (the slow part), committed. Under
+    xdist the first worker to ask makes it and the others wait for it and share it (read only:
+    tests work on copies)."""
+    xdist = bool(os.environ.get("PYTEST_XDIST_WORKER"))
+    shared = tmp_path_factory.getbasetemp().parent if xdist else tmp_path_factory.mktemp("shared")
+    with FileLock(str(shared / "reproduced.lock")):
+        root, printed = shared / "reproduced" / "project", shared / "reproduced.out"
+        if not printed.exists():
+            project = make_project(root)
+            output = project.dvc("repro").stdout
+            project.commit("reproduced")
+            printed.write_text(output)
+    return Project(root), printed.read_text()
 
 
 @pytest.fixture

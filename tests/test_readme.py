@@ -40,7 +40,6 @@ VENV = VENV_BIN.parent
 # Default-scale values in README commands -> their TINY equivalents (8 epochs, features.window 2).
 TINY_ARGS = {
     "'stop.at=[10,20]'": "'stop.at=[5]'",
-    "-S predict.cutoff=8 -S 'sweep.cutoffs=[5,8]'": "-S predict.cutoff=3 -S 'sweep.cutoffs=[3,4]'",
     "--cutoffs 10,20": "--cutoffs 5,7",  # lcpipe evaluate: its own window of 4, so 5 at least
     "'predict.cutoff=5,10,20,40'": "'predict.cutoff=3,4,5,6'",
     "-S predict.cutoff=10": "-S predict.cutoff=5",
