@@ -26,7 +26,10 @@ def test_train_stages_write_four_curves_and_leave_status_clean(project):
         curve = read_curve(project.root / "data" / "curves" / f"{arch}.csv")
         assert set(curve.columns) == set(COLUMNS) and len(curve) == 3
         sidecar = json.loads((project.root / "data" / "curves" / f"{arch}.json").read_text())
-        assert sidecar == {"arch": arch, "dataset": "synthetic", "epochs": 3}  # nothing machine-dependent
+        # the planned length and the run's full config, flat; nothing machine-dependent
+        assert sidecar == {"arch": arch, "dataset": "synthetic", "optimizer": "sgd", "width": 4, "stem": "cifar",
+                           "batch_size": 64, "lr": 0.02, "momentum": 0.9, "weight_decay": 0.0005,
+                           "schedule": "cosine", "warmup_epochs": 0, "augment": False, "seed": 0, "epochs": 3}
         timings = json.loads((project.root / "metrics" / "train" / f"{arch}.json").read_text())
         assert timings["device"] == "cpu" and len(timings["epoch_seconds"]) == 3 and timings["wall_seconds"] > 0
         live = json.loads((project.root / "dvclive" / arch / "metrics.json").read_text())
