@@ -72,14 +72,28 @@ def load() -> tuple[dict[str, list[Curve]], dict[str, str]]:
     return groups, family
 
 
-def replay(curves: list[np.ndarray], order: list[int], pruner, name: str) -> tuple[int, float]:
-    """One study: trials replay curves in `order`; -> (epochs trained, best final among completed)."""
+def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
+           configs: list[dict] | None = None) -> tuple[int, float]:
+    """One study: trials replay curves in `order`; -> (epochs trained, best final among completed).
+    With `configs`, each trial suggests its curve's config (its scalar keys, categorical over the
+    study's values, the trial's own enqueued) as its params, as a real study's trials have params; Optuna's pruners ignore them, ForecastPruner's
+    forecaster weighs analogs by them."""
     study = optuna.create_study(direction="maximize", pruner=pruner, study_name=name,
                                 sampler=optuna.samplers.RandomSampler(seed=0))
     trained = [0]
+    configs = [{k: v for k, v in c.items() if isinstance(v, bool | int | float | str)} for c in configs or []]
+    choices: dict[str, list] = {}
+    for c in configs:
+        for k, v in c.items():
+            if v not in choices.setdefault(k, []):
+                choices[k].append(v)
+    for i in order if configs else ():
+        study.enqueue_trial(configs[i])
 
     def objective(trial: optuna.Trial) -> float:
         acc = curves[order[trial.number]]
+        for key in sorted(configs[order[trial.number]] if configs else ()):
+            trial.suggest_categorical(key, choices[key])
         for epoch, value in enumerate(acc, start=1):
             trial.report(float(value), step=epoch)
             trained[0] += 1
@@ -93,11 +107,12 @@ def replay(curves: list[np.ndarray], order: list[int], pruner, name: str) -> tup
 
 
 def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool = False,
-            settings: list[dict] | None = None) -> dict[str, dict[str, tuple[float, float]]]:
+            settings: list[dict] | None = None, params: bool = True) -> dict[str, dict[str, tuple[float, float]]]:
     """pruner name -> group -> (compute %, regret pts), averaged over the orders."""
     out: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
     for g, curves in groups.items():
         accs = [c.metric(METRIC) for c in curves]
+        configs = [dict(c.config) for c in curves] if params else None
         epochs = len(accs[0])
         assert all(len(a) == epochs for a in accs), g
         total = sum(len(a) for a in accs)
@@ -110,7 +125,7 @@ def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool 
             fp = ForecastPruner(epochs, history, metric=METRIC, **kw)  # one per study: history read once
             makers["ForecastPruner" if settings is None else f"setting{i}"] = lambda fp=fp: fp
         for name, make in makers.items():
-            res = [replay(accs, perm, make(), f"{g}-order{k}") for k, perm in enumerate(perms)]
+            res = [replay(accs, perm, make(), f"{g}-order{k}", configs) for k, perm in enumerate(perms)]
             out[name][g] = (float(np.mean([100 * r[0] / total for r in res])),
                             float(np.mean([100 * (best - r[1]) for r in res])))
     return out
@@ -205,7 +220,7 @@ def speed(trials: int = 200, epochs: int = 200, n_history: int = 500) -> str:
         t_read = time.perf_counter() - t0
         curves = [curve() for _ in range(trials)]
         lines = []
-        cases = (("defaults", {}), ("worst case: forecasts every step, prunes nothing", {"stop_below": 0.0}))
+        cases = (("defaults", {}), ("worst case: stop_below=0, forecasts at every check, prunes nothing", {"stop_below": 0.0}))
         for label, kw in cases:
             pruner = ForecastPruner(epochs, tmp, **kw)
             t0 = time.perf_counter()
