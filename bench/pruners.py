@@ -76,8 +76,8 @@ def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
            configs: list[dict] | None = None) -> tuple[int, float]:
     """One study: trials replay curves in `order`; -> (epochs trained, best final among completed).
     With `configs`, each trial suggests its curve's config (its scalar keys, categorical over the
-    study's values, the trial's own enqueued) as its params, as a real study's trials have params; Optuna's pruners ignore them, ForecastPruner's
-    forecaster weighs analogs by them."""
+    study's values, the trial's own enqueued) as its params, as a real study's trials have params;
+    Optuna's pruners ignore them, ForecastPruner's forecaster weighs analogs by them."""
     study = optuna.create_study(direction="maximize", pruner=pruner, study_name=name,
                                 sampler=optuna.samplers.RandomSampler(seed=0))
     trained = [0]
@@ -220,7 +220,8 @@ def speed(trials: int = 200, epochs: int = 200, n_history: int = 500) -> str:
         t_read = time.perf_counter() - t0
         curves = [curve() for _ in range(trials)]
         lines = []
-        cases = (("defaults", {}), ("worst case: stop_below=0, forecasts at every check, prunes nothing", {"stop_below": 0.0}))
+        cases = (("defaults", {}),
+                 ("worst case: stop_below=0, forecasts at every check, prunes nothing", {"stop_below": 0.0}))
         for label, kw in cases:
             pruner = ForecastPruner(epochs, tmp, **kw)
             t0 = time.perf_counter()
