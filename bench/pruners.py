@@ -5,9 +5,10 @@
 Every group of the dev corpus (../shared/curves/dev/, one study: runs of one recipe and length)
 is replayed as an Optuna study, in --orders random trial orders: trial t replays curve order[t],
 reporting its test accuracy epoch by epoch through `trial.report(acc, step=epoch)` and stopping
-when `trial.should_prune()` says so. In-memory storage, one trial at a time, RandomSampler (the
-objective ignores the parameters). Pruners: NopPruner (train everything), PatientPruner(Median,
-patience 5 % of epochs), Median(warmup 10 %), Percentile(25, warmup 10 %), Median(), Hyperband(
+when `trial.should_prune()` says so. In-memory storage, one trial at a time, each trial's params
+its curve's config (scalar keys of <run>.json, enqueued; Optuna's pruners ignore them). Pruners:
+NopPruner (train everything), PatientPruner(Median, patience 5 % of epochs), Median(warmup 10 %),
+Percentile(25, warmup 10 %), Median(), Hyperband(
 reduction_factor=3; the study is named per study and order, since its brackets hash the name),
 SuccessiveHalving(), and ForecastPruner whose history is the OTHER FAMILIES' curves only
 (MANIFEST.csv `family`): a study never sees its own family's curves except its own completed
@@ -16,7 +17,7 @@ trials, which is what any Optuna pruner sees too.
 Per pruner: compute (% of the epochs NopPruner trains) and regret (best final test accuracy of the
 study minus the best final among the trials that completed, in accuracy points), each averaged over
 the orders of a study, then over studies with a 95 % bootstrap CI (studies resampled); per family
-below. --tune sweeps ForecastPruner's (warmup, stop_below) on one order and picks, for each held-out
+below. --tune sweeps ForecastPruner's (stop_below, shared, margin) on two orders and picks, for each held-out
 family, the setting chosen on the other families only (least compute at regret <= 0.25 pts there).
 --speed: a study of 200 trials x 200 epochs with 500 history curves, SYNTHETIC curves, timed.
 """
@@ -175,8 +176,8 @@ def report(results, family) -> str:
 
 
 def tune(groups, family) -> str:
-    grid = [dict(warmup=w, stop_below=s, margin=m) for w, s, m in
-            itertools.product((0.05, 0.1, 0.2, 0.3), (0.01, 0.03, 0.1), (0.002, 0.005))]
+    grid = [dict(stop_below=s, shared=r, margin=m) for s, r, m in
+            itertools.product((0.1, 0.2, 0.3), (0.8, 0.95), (0.0, -0.0025))]
     res = run_all(groups, family, 2, {}, only_forecast=True, settings=grid)
     fams = sorted(set(family[g] for g in groups))
     lines = ["setting: " + "; ".join(f"{i}={kw}" for i, kw in enumerate(grid))]
