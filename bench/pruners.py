@@ -5,9 +5,10 @@
 Every group of the dev corpus (../shared/curves/dev/, one study: runs of one recipe and length)
 is replayed as an Optuna study, in --orders random trial orders: trial t replays curve order[t],
 reporting its test accuracy epoch by epoch through `trial.report(acc, step=epoch)` and stopping
-when `trial.should_prune()` says so. In-memory storage, one trial at a time, RandomSampler (the
-objective ignores the parameters). Pruners: NopPruner (train everything), PatientPruner(Median,
-patience 5 % of epochs), Median(warmup 10 %), Percentile(25, warmup 10 %), Median(), Hyperband(
+when `trial.should_prune()` says so. In-memory storage, one trial at a time, each trial's params
+its curve's config (scalar keys of <run>.json, enqueued; Optuna's pruners ignore them). Pruners:
+NopPruner (train everything), PatientPruner(Median, patience 5 % of epochs), Median(warmup 10 %),
+Percentile(25, warmup 10 %), Median(), Hyperband(
 reduction_factor=3; the study is named per study and order, since its brackets hash the name),
 SuccessiveHalving(), and ForecastPruner whose history is the OTHER FAMILIES' curves only
 (MANIFEST.csv `family`): a study never sees its own family's curves except its own completed
@@ -16,7 +17,7 @@ trials, which is what any Optuna pruner sees too.
 Per pruner: compute (% of the epochs NopPruner trains) and regret (best final test accuracy of the
 study minus the best final among the trials that completed, in accuracy points), each averaged over
 the orders of a study, then over studies with a 95 % bootstrap CI (studies resampled); per family
-below. --tune sweeps ForecastPruner's (warmup, stop_below) on one order and picks, for each held-out
+below. --tune sweeps ForecastPruner's (stop_below, shared, margin) on two orders and picks, for each held-out
 family, the setting chosen on the other families only (least compute at regret <= 0.25 pts there).
 --speed: a study of 200 trials x 200 epochs with 500 history curves, SYNTHETIC curves, timed.
 """
@@ -72,14 +73,28 @@ def load() -> tuple[dict[str, list[Curve]], dict[str, str]]:
     return groups, family
 
 
-def replay(curves: list[np.ndarray], order: list[int], pruner, name: str) -> tuple[int, float]:
-    """One study: trials replay curves in `order`; -> (epochs trained, best final among completed)."""
+def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
+           configs: list[dict] | None = None) -> tuple[int, float]:
+    """One study: trials replay curves in `order`; -> (epochs trained, best final among completed).
+    With `configs`, each trial suggests its curve's config (its scalar keys, categorical over the
+    study's values, the trial's own enqueued) as its params, as a real study's trials have params;
+    Optuna's pruners ignore them, ForecastPruner's forecaster weighs analogs by them."""
     study = optuna.create_study(direction="maximize", pruner=pruner, study_name=name,
                                 sampler=optuna.samplers.RandomSampler(seed=0))
     trained = [0]
+    configs = [{k: v for k, v in c.items() if isinstance(v, bool | int | float | str)} for c in configs or []]
+    choices: dict[str, list] = {}
+    for c in configs:
+        for k, v in c.items():
+            if v not in choices.setdefault(k, []):
+                choices[k].append(v)
+    for i in order if configs else ():
+        study.enqueue_trial(configs[i])
 
     def objective(trial: optuna.Trial) -> float:
         acc = curves[order[trial.number]]
+        for key in sorted(configs[order[trial.number]] if configs else ()):
+            trial.suggest_categorical(key, choices[key])
         for epoch, value in enumerate(acc, start=1):
             trial.report(float(value), step=epoch)
             trained[0] += 1
@@ -93,11 +108,12 @@ def replay(curves: list[np.ndarray], order: list[int], pruner, name: str) -> tup
 
 
 def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool = False,
-            settings: list[dict] | None = None) -> dict[str, dict[str, tuple[float, float]]]:
+            settings: list[dict] | None = None, params: bool = True) -> dict[str, dict[str, tuple[float, float]]]:
     """pruner name -> group -> (compute %, regret pts), averaged over the orders."""
     out: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
     for g, curves in groups.items():
         accs = [c.metric(METRIC) for c in curves]
+        configs = [dict(c.config) for c in curves] if params else None
         epochs = len(accs[0])
         assert all(len(a) == epochs for a in accs), g
         total = sum(len(a) for a in accs)
@@ -110,7 +126,7 @@ def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool 
             fp = ForecastPruner(epochs, history, metric=METRIC, **kw)  # one per study: history read once
             makers["ForecastPruner" if settings is None else f"setting{i}"] = lambda fp=fp: fp
         for name, make in makers.items():
-            res = [replay(accs, perm, make(), f"{g}-order{k}") for k, perm in enumerate(perms)]
+            res = [replay(accs, perm, make(), f"{g}-order{k}", configs) for k, perm in enumerate(perms)]
             out[name][g] = (float(np.mean([100 * r[0] / total for r in res])),
                             float(np.mean([100 * (best - r[1]) for r in res])))
     return out
@@ -160,8 +176,8 @@ def report(results, family) -> str:
 
 
 def tune(groups, family) -> str:
-    grid = [dict(warmup=w, stop_below=s, margin=m) for w, s, m in
-            itertools.product((0.05, 0.1, 0.2, 0.3), (0.01, 0.03, 0.1), (0.002, 0.005))]
+    grid = [dict(stop_below=s, shared=r, margin=m) for s, r, m in
+            itertools.product((0.1, 0.2, 0.3), (0.8, 0.95), (0.0, -0.0025))]
     res = run_all(groups, family, 2, {}, only_forecast=True, settings=grid)
     fams = sorted(set(family[g] for g in groups))
     lines = ["setting: " + "; ".join(f"{i}={kw}" for i, kw in enumerate(grid))]
@@ -205,7 +221,8 @@ def speed(trials: int = 200, epochs: int = 200, n_history: int = 500) -> str:
         t_read = time.perf_counter() - t0
         curves = [curve() for _ in range(trials)]
         lines = []
-        cases = (("defaults", {}), ("worst case: forecasts every step, prunes nothing", {"stop_below": 0.0}))
+        cases = (("defaults", {}),
+                 ("worst case: stop_below=0, forecasts at every check, prunes nothing", {"stop_below": 0.0}))
         for label, kw in cases:
             pruner = ForecastPruner(epochs, tmp, **kw)
             t0 = time.perf_counter()

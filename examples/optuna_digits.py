@@ -1,6 +1,6 @@
 """Tune the small CNN on the embedded digits data with Optuna and lcpipe's ForecastPruner.
 
-    PYTHONPATH=. python examples/optuna_digits.py [--trials 8] [--epochs 12] [--history DIR]
+    PYTHONPATH=. python examples/optuna_digits.py [--trials 10] [--epochs 15] [--history DIR]
 
 lr and weight_decay are sampled (TPE); each trial trains resnet18 (width 8) on scikit-learn's
 bundled 8x8 digits, reporting test accuracy every epoch. ForecastPruner stops a trial when a
@@ -29,8 +29,8 @@ ARCH = "resnet18"
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--trials", type=int, default=8)
-    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--trials", type=int, default=10)
+    ap.add_argument("--epochs", type=int, default=15)
     ap.add_argument("--history", default=None, help="folder of finished curves (default: completed trials only)")
     args = ap.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
