@@ -44,3 +44,16 @@ def reproduced(_reproduced_once, tmp_path) -> Project:
     project = copy_project(_reproduced_once[0], tmp_path / "reproduced")
     project.first_repro = _reproduced_once[1]
     return project
+
+
+# the longest tests first: with one xdist worker per core the suite lasts as long as its longest
+# chain, so the README walk-through (minutes, one test) must not start last
+FIRST = ("test_readme.py", "test_train_dvc.py", "test_dvc_workflow.py", "test_pipeline_dvc.py", "test_stop.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> tuple[int, int]:
+        name = item.path.name
+        return (FIRST.index(name) if name in FIRST else len(FIRST), 0 if item.get_closest_marker("slow") else 1)
+
+    items.sort(key=rank)
