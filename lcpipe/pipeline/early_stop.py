@@ -14,14 +14,15 @@ from pathlib import Path
 from lcpipe.atomic import write_text
 from lcpipe.config import Params
 from lcpipe.curve import read_lcpipe_csv
-from lcpipe.forecasting.run_stopper import Stopper
-from lcpipe.training.run import run_config, run_training
 
 
 def early_stop(p: Params, prepared: Path, out_dir: Path, checkpoint_dir: Path, live_dir: Path,
                timings_dir: Path, summary_out: Path) -> dict:
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     summary: dict = {"enabled": bool(p.stop.at), "at": list(p.stop.at), "runs": {}}
+    if p.stop.at:  # imported here: off, the stage starts without torch in a second (code deps list them all the same)
+        from lcpipe.forecasting.run_stopper import Stopper
+        from lcpipe.training.run import run_config, run_training
     for arch in p.train.archs if p.stop.at else []:
         stopper = Stopper(p.stop, p.train.epochs, run_config(p, arch))
         run_training(p, arch, prepared, out_dir, checkpoint_dir, live_dir, timings_dir, stopper=stopper)
