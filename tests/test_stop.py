@@ -10,7 +10,7 @@ from lcpipe.config import StopParams
 from lcpipe.forecasting.logs import read_curve
 from lcpipe.forecasting.run_stopper import Stopper
 from lcpipe.forecasting.stop_rule import STOP_BELOW
-from tests.helpers import curve_csv, learning_curve, make_project, ran_stages
+from tests.helpers import curve_csv, learning_curve, ran_stages
 
 ARCHS = ("resnet34", "resnet50", "plain34", "plain50")
 
@@ -44,16 +44,19 @@ def test_a_run_that_may_reach_the_bar_continues(tmp_path):
 
 
 @pytest.mark.slow
-def test_early_stop_stage_stops_runs_inside_dvc_repro_and_leaves_the_full_curves_alone(tmp_path):
-    project = make_project(tmp_path / "project", {
-        "stop.at": [5], "stop.history": "history", "predict.cutoff": 3, "sweep.cutoffs": [3, 4]})
+def test_early_stop_stage_stops_runs_inside_dvc_repro_and_leaves_the_full_curves_alone(reproduced):
+    """On a reproduced project, turning train.stop on reruns check_params and early_stop alone: no
+    CNN of the pipeline is retrained and no downstream stage reruns."""
+    project = reproduced
+    curves_before = {a: (project.root / "data" / "curves" / f"{a}.csv").read_bytes() for a in ARCHS}
     (project.root / "history").mkdir()
     write_history(project.root / "history", finals=(0.995,), start=0.99)  # far out of reach for tiny nets
+    project.set_params(stop__at=[5], stop__history="history")
     project.commit("stop at epoch 5 against a history no tiny net can reach")
     out = project.dvc("repro")
-    assert {"early_stop", "evaluate", "sweep", *(f"train@{a}" for a in ARCHS)} <= set(ran_stages(out.stdout))
+    assert set(ran_stages(out.stdout)) == {"check_params", "early_stop"}
     for arch in ARCHS:
-        assert len(read_curve(project.root / "data" / "curves" / f"{arch}.csv")) == 8  # the pipeline's: full
+        assert (project.root / "data" / "curves" / f"{arch}.csv").read_bytes() == curves_before[arch]
         assert len(read_curve(project.root / "data" / "early_stop" / f"{arch}.csv")) == 5
         sidecar = json.loads((project.root / "data" / "early_stop" / f"{arch}.json").read_text())
         assert sidecar["epochs"] == 8 and sidecar["stopped_at"] == 5 and sidecar["stop_checks"][0]["stop"]
@@ -63,4 +66,3 @@ def test_early_stop_stage_stops_runs_inside_dvc_repro_and_leaves_the_full_curves
     summary = json.loads((project.root / "metrics" / "early_stop.json").read_text())
     assert summary["enabled"] and summary["epochs_saved_fraction"] == pytest.approx(3 / 8)
     assert f"{ARCHS[0]} stop check at epoch 5" in out.stderr
-    assert json.loads((project.root / "metrics" / "evaluate.json").read_text())["cutoff"] == 3
