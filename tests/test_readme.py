@@ -41,7 +41,7 @@ VENV = VENV_BIN.parent
 TINY_ARGS = {
     "'stop.at=[10,20]'": "'stop.at=[5]'",
     "--cutoffs 10,20": "--cutoffs 5,7",  # lcpipe evaluate: its own window of 4, so 5 at least
-    "'predict.cutoff=5,10,20,40'": "'predict.cutoff=3,4,5,6'",
+    "'predict.cutoff=5,10,20,40'": "'predict.cutoff=3,6'",  # two queued, two at a time: the same path
     "-S predict.cutoff=10": "-S predict.cutoff=5",
     "-S predict.cutoff=20": "-S predict.cutoff=6",
 }
