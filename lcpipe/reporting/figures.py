@@ -52,7 +52,8 @@ def forecast_figure(path: str | Path, target: str, actual: np.ndarray, cutoff: i
     _draw_forecasts(ax, actual, cutoff, forecasts, palette or list(forecasts))
     ax.set(xlabel="epoch", ylabel=metric.replace("_", " "),
            title=f"{target} ({study}): {metric} forecast from the first {cutoff} epochs")
-    ax.legend(fontsize=8, loc="lower right")
+    # beside the axes, not on them: inside, the legend of six predictors hid the curves it explains
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     _save(fig, path)
 
 
