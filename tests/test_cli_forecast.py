@@ -186,3 +186,19 @@ def test_forecast_without_any_config_still_forecasts_and_says_so(study):
     proc = lcpipe("forecast", "--history", "history", "--runs", "runs", "--epochs", 40, cwd=study)
     assert proc.returncode == 0 and "config: none used" in proc.stderr
     assert len(proc.stdout.splitlines()) == 4
+
+
+def test_forecast_keeps_eight_near_copies_of_one_run(study):
+    """Runs that look alike share the chance of being best; none of them loses, so none is stopped
+    (the old rule stopped all but one of them)."""
+    copies = study / "copies"
+    copies.mkdir()
+    base = learning_curve(40, final=0.85, rate=0.2)[:15]
+    for i in range(8):
+        jitter = np.random.default_rng(i).normal(0, 0.001, len(base))
+        (copies / f"copy{i}.csv").write_text(lcpipe_csv(np.clip(base + jitter, 0, 1)))
+    proc = lcpipe("forecast", "--history", "history", "--runs", "copies", "--epochs", 40, "--out", "c.json", cwd=study)
+    assert proc.returncode == 0, proc.stderr
+    runs = json.loads((study / "c.json").read_text())["runs"]
+    assert len(runs) == 8 and all(r["decision"] == "keep" for r in runs)
+    assert max(r["p_best"] for r in runs) < 0.5  # they do share it
