@@ -48,7 +48,7 @@ from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
 from lcpipe.forecasting.backtest import backtest  # noqa: E402
 from lcpipe.forecasting.decision_scores import kendall_tau  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
-from lcpipe.forecasting.stop_rule import keep, std_of  # noqa: E402
+from lcpipe.forecasting.stop_rule import keep, p_best, std_of  # noqa: E402
 
 CORPUS = [ROOT.parent / "shared" / "curves" / "dev"]
 CUTOFFS = (5, 10, 20, 40)
@@ -256,6 +256,57 @@ def family_table(results: dict[str, list[dict]], families: dict[str, str], cutof
 
 
 @exits_cleanly
+
+def p_best_calibration(rows: list[dict], leader_rows: list[dict], cutoff: int, bins: int = 10) -> dict:
+    """Is P(ends best) calibrated? Every run of every study at `cutoff`: its P(best) (stop_rule.p_best
+    on the forecast finals) against whether it truly ended best. Returns the reliability table
+    (bin -> (n, mean P, win rate)), the expected calibration error, and the mean log score of the
+    true winner against the 'whoever leads now' baseline (the leader gets the in-sample rate at
+    which leaders win, the others share the rest: generous to the baseline)."""
+    def by_study(rs):
+        out: dict = {}
+        for r in rs:
+            if r["cutoff"] == cutoff:
+                out.setdefault(r["group"], []).append(r)
+        return {g: sorted(m, key=lambda r: r["target"]) for g, m in out.items() if len(m) > 1}
+
+    studies, leaders = by_study(rows), by_study(leader_rows)
+    probs, wins, log_auto, leader_won, sizes = [], [], [], [], []
+    for g, members in studies.items():
+        actual = np.array([m["actual"] for m in members])
+        p = p_best(np.array([m["mean"] for m in members]),
+                   std_of([m["lower"] for m in members], [m["upper"] for m in members]))
+        winner = int(actual.argmax())
+        probs += list(p)
+        wins += [i == winner for i in range(len(members))]
+        log_auto.append(np.log(max(p[winner], 1e-6)))
+        now = np.array([m["mean"] for m in leaders.get(g, members)])  # last value = the value at the cutoff
+        leader_won.append(int(now.argmax()) == winner)
+        sizes.append(len(members))
+    probs, wins = np.array(probs), np.array(wins, dtype=float)
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(probs, edges) - 1, 0, bins - 1)
+    table = {b: (int((which == b).sum()), float(probs[which == b].mean()), float(wins[which == b].mean()))
+             for b in range(bins) if (which == b).any()}
+    ece = sum(n / len(probs) * abs(mp - wr) for n, mp, wr in table.values())
+    q = float(np.mean(leader_won))
+    log_leader = [np.log(max(q if won else (1 - q) / (n - 1), 1e-6)) for won, n in zip(leader_won, sizes)]
+    return {"table": table, "ece": ece, "log_auto": float(np.mean(log_auto)), "log_leader": float(np.mean(log_leader)),
+            "studies": len(studies)}
+
+
+def calibration_report(rows: list[dict], leader_rows: list[dict], cutoffs) -> str:
+    lines = ["## P(ends best), headline protocol: reliability (bin: runs, mean P, share that ended best), "
+             "expected calibration error, and mean log score of the true winner (higher is better)"]
+    for c in cutoffs:
+        cal = p_best_calibration(rows, leader_rows, c)
+        cells = "  ".join(f"[{b / 10:.1f},{(b + 1) / 10:.1f}) {n}: {mp:.2f}/{wr:.2f}"
+                          for b, (n, mp, wr) in cal["table"].items())
+        lines.append(f"cutoff {c}: ECE {cal['ece']:.3f} | log score auto {cal['log_auto']:.2f} vs whoever leads now "
+                     f"{cal['log_leader']:.2f} ({cal['studies']} studies)")
+        lines.append(f"  {cells}")
+    return "\n".join(lines)
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="4 studies, cutoffs 10 and 20, auto and two references")
@@ -307,6 +358,9 @@ def main() -> None:
         print()
         print(overall_table("## the paper's in-study leave-one-out (NOT the headline: each run forecast from its own "
                             "study's other runs, siblings in the history; same settings as above)", loo, cutoffs))
+    if DEFAULT in results and "last_value" in results:
+        print()
+        print(calibration_report(results[DEFAULT], results["last_value"], cutoffs))
     print(f"elapsed {time.perf_counter() - start:.0f} s", file=sys.stderr)
     if DEFAULT in results:
         refs = {n: r for n, r in results.items() if n in REFERENCES}

@@ -48,6 +48,10 @@ def test_quick_protocol_scores_every_predictor_and_ends_with_the_headline(tmp_pa
     assert "## per family" in proc.stdout
     assert "skipped (cutoff at or past the curve's end): 3 " in proc.stdout
     assert "settings chosen leave-one-family-out" in proc.stdout
+    # P(ends best) is scored for calibration against whoever leads now, at every cutoff
+    for cutoff in (10, 20):
+        assert re.search(rf"^cutoff {cutoff}: ECE \d\.\d{{3}} \| log score auto -?\d+\.\d\d vs whoever leads now "
+                         r"-?\d+\.\d\d", proc.stdout, re.M), proc.stdout
 
 
 def test_families_come_from_the_manifest_and_a_study_without_one_is_its_own():
