@@ -101,3 +101,27 @@ def test_a_split_too_small_for_stratification_is_a_clear_error():
 
     with pytest.raises(LcpipeError, match="data.test_fraction: 0.003 cannot split"):
         digits(0, 0.003)
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("predict:\n  cutoff: 010\n", "'010'"),      # 8 to PyYAML (YAML 1.1), 10 to DVC (YAML 1.2)
+    ("train:\n  augment: on\n", "'on'"),         # True to PyYAML, the string 'on' to DVC
+    ("train:\n  augment: yes\n", "'yes'"),
+])
+def test_a_value_lcpipe_and_dvc_would_read_differently_is_refused(tmp_path, text, shown):
+    (tmp_path / "p.yaml").write_text(text)
+    with pytest.raises(LcpipeError, match=f"line 2: {shown} means one value to lcpipe"):
+        load_params(tmp_path / "p.yaml")
+
+
+def test_a_yaml_alias_bomb_in_params_is_refused_at_once(tmp_path):
+    bomb = "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\npredict: {cutoff: 5}\n"
+    (tmp_path / "p.yaml").write_text(bomb)
+    with pytest.raises(LcpipeError, match="aliases"):
+        load_params(tmp_path / "p.yaml")
+
+
+def test_quoted_and_plain_values_that_both_readers_agree_on_still_load(tmp_path):
+    (tmp_path / "p.yaml").write_text("predict:\n  cutoff: 10\ntrain:\n  augment: true\n  lr: 1e-2\n")
+    p = load_params(tmp_path / "p.yaml")
+    assert p.predict.cutoff == 10 and p.train.augment is True and p.train.lr == 0.01
