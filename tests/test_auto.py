@@ -111,3 +111,18 @@ def test_the_final_band_is_calibrated_on_the_historys_clusters():
     model = Auto().fit(history)
     assert model.final_q_ is not None and np.all(model.final_q_[1] > 0)
     assert Auto(calibrate=False).fit(history).final_q_ is None
+
+
+def test_extending_a_fitted_auto_forecasts_as_a_refit_on_all_curves_would():
+    """The pruner appends completed trials to a forecaster fitted on the history: the result must be
+    the forecaster fitted on history + trials (same final-band calibration), only cheaper."""
+    history = [Series(f"h{i}", learning_curve(60, final=0.7 + 0.04 * i, rate=0.1 + 0.02 * i, seed=i)) for i in range(5)]
+    trials = [Series(f"t{i}", learning_curve(40, final=0.8 + 0.05 * i, rate=0.15, seed=10 + i)) for i in range(2)]
+    run = Series("run", learning_curve(40, final=0.82, rate=0.15, seed=20)[:12])
+    base = Auto(calibrate=False).fit(history)
+    base.forecast(run, 40)  # an axis computed before extending is reused, not stale
+    extended = base.extended(trials).forecast(run, 40)
+    refit = Auto(calibrate=False).fit(history + trials).forecast(run, 40)
+    np.testing.assert_allclose(extended.mean, refit.mean)
+    np.testing.assert_allclose(extended.lower, refit.lower)
+    assert len(base.history_) == 5  # the base is left as it was

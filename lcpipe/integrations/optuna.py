@@ -35,6 +35,7 @@ saves time.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,7 @@ from optuna.trial import FrozenTrial, TrialState
 from lcpipe.curve import Series, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.logs import check_finished, read_curves
-from lcpipe.forecasting.predictors.auto import Auto, centred_mean, log_error, on_time_axis
+from lcpipe.forecasting.predictors.auto import Auto
 from lcpipe.forecasting.stop_rule import keep, std_of
 
 # Defaults: (stop_below, shared, margin) the setting 10 of 13 leave-one-family-out folds pick on the dev corpus
@@ -112,8 +113,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             check_finished(curves)
         self._history = [series_of(c, metric) for c in curves]
         self._history = [s for s in self._history if len(s.values)]
-        self._history_axis: np.ndarray | None = None  # the history's log-error on `epochs`, computed once
-        self._final_q: tuple | None | bool = False  # the history's calibration of the final band, computed once
+        self._base: Auto | None = None  # the template fitted on the history alone, once; trials extend it
         self._key: tuple = ()  # the set of finished trials the caches below are for
         self._fits: dict = {}  # left-out trial number (None: none) -> Auto
         self._rival_fc: dict = {}  # (rival number, step) -> (mean, std) of its final from its prefix at step
@@ -182,25 +182,17 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if leave_out in self._fits:
             return self._fits[leave_out]
         own, _ = self._own([t for t in finished if t.number != leave_out])
-        sources = self._history + own
-        auto = None
-        if sources:
-            t = self._template
-            auto = Auto(t.recency, t.similarity, t.smooth_epochs, t.interval_scale, t.config_weight,
-                        calibrate=False).fit(sources)
-            if self._final_q is False:
-                self._final_q = Auto(t.recency, t.similarity, t.smooth_epochs, t.interval_scale, t.config_weight,
-                                     calibrate=True).fit(self._history).final_q_ if (
-                    self._history and t.calibrate) else None
-            auto.final_q_ = self._final_q
-            if self._history and self._history_axis is None:
-                self._history_axis = Auto(t.recency, t.similarity, t.smooth_epochs, calibrate=False).fit(
-                    self._history)._history_on(self.epochs, ())
-            parts = [self._history_axis] if self._history else []
-            if own:
-                parts.append(np.stack([centred_mean(log_error(on_time_axis(s.values, self.epochs)), auto.smooth_epochs)
-                                       for s in own]))
-            auto._axes[(self.epochs, ())] = np.concatenate(parts)
+        if self._base is None and self._history:  # fitted (and calibrated) on the history once
+            self._base = copy.copy(self._template).fit(self._history)
+            self._base._history_on(self.epochs, ())  # the history's time axis, computed once
+        if self._base is not None:
+            auto = self._base.extended(own)
+        elif own:
+            auto = copy.copy(self._template)
+            auto.calibrate = False  # no history to calibrate the final band on: its own band
+            auto = auto.fit(own)
+        else:
+            auto = None
         self._fits[leave_out] = auto
         return auto
 

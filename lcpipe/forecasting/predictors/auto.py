@@ -36,6 +36,7 @@ the band widens linearly over the forecast epochs to reach it at the end (split-
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 
 import numpy as np
@@ -184,9 +185,28 @@ class Auto(Predictor):
         many milestones; cached."""
         key = (horizon, marks)
         if key not in self._axes:
-            self._axes[key] = np.stack([centred_mean(log_error(on_time_axis(h, horizon, marks, m)), self.smooth_epochs)
-                                        for h, m in zip(self.history_, self.milestones_, strict=True)])
+            self._axes[key] = self._axis_of(self.history_, self.milestones_, key)
         return self._axes[key]
+
+    def _axis_of(self, curves: list[np.ndarray], milestones: list[tuple], key: tuple) -> np.ndarray:
+        horizon, marks = key
+        return np.stack([centred_mean(log_error(on_time_axis(h, horizon, marks, m)), self.smooth_epochs)
+                         for h, m in zip(curves, milestones, strict=True)])
+
+    def extended(self, sources: list[Series]) -> Auto:
+        """This fitted forecaster with more finished curves appended (a study's completed trials):
+        the time axes already computed for its curves are kept and only the new curves' are added,
+        so a pruner refits after every completed trial at the cost of that trial alone. The final
+        band's calibration stays the one learned at fit time."""
+        kept = [s for s in sources if len(s.values)]
+        new = copy.copy(self)
+        new.history_ = self.history_ + [np.asarray(s.values, dtype=float) for s in kept]
+        new.configs_ = self.configs_ + [dict(s.config or {}) for s in kept]
+        added = [milestones_of(s.config or {}, s.lr, len(s.values)) for s in kept]
+        new.milestones_ = self.milestones_ + added
+        new._axes = {key: np.concatenate([axis, self._axis_of(new.history_[len(self.history_):], added, key)])
+                     if kept else axis for key, axis in self._axes.items()}
+        return new
 
     def _config_distance(self, config: dict) -> np.ndarray:
         """How unlike each history curve's config is the run's: 0 where nothing is known."""
