@@ -23,7 +23,6 @@ Nothing is tuned: keep's thresholds are stop_rule's constants.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import sys
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.corpus import families_of  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
 from lcpipe.curve import Series  # noqa: E402
 from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
@@ -120,15 +120,6 @@ def forecast_finals(predictor, acc: np.ndarray, configs: list[dict]) -> dict[int
     return out
 
 
-def families_of(dev: Path, groups) -> dict[str, str]:
-    family = {}
-    manifest = dev / "MANIFEST.csv"
-    if manifest.is_file():
-        with manifest.open(newline="") as f:
-            family = {row["group"]: row["family"] for row in csv.DictReader(f) if row.get("family")}
-    return {g: family.get(g, g) for g in groups}
-
-
 def replay(studies: dict[str, list], families: dict[str, str], predictor: str) -> dict:
     """study -> policy -> (epochs spent, epochs of training all, regret in points)."""
     results = {}
@@ -183,7 +174,7 @@ def main() -> None:
     if not args.dev.is_dir():
         raise LcpipeError(f"--dev {args.dev}: not a directory of study folders")
     studies = {g.name: read_curve_dir(g) for g in sorted(args.dev.iterdir()) if g.is_dir()}
-    families = families_of(args.dev, studies)
+    families = families_of([args.dev], studies)
     results = replay(studies, families, args.predictor)
     print(f"Early stopping, predictor {args.predictor}, headline protocol (history: every other family's finished "
           "curves): epochs spent (% of training every run) and regret (accuracy points), 95 % bootstrap CIs over "

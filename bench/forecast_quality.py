@@ -27,7 +27,6 @@ second table, labelled as such; it is not the headline. Last line: the headline,
 from __future__ import annotations
 
 import argparse
-import csv
 import itertools
 import os
 import sys
@@ -42,6 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.corpus import families_of  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
 from lcpipe.curve import Curve  # noqa: E402
 from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
@@ -66,20 +66,6 @@ def groups_of(dirs: list[Path], metric: str) -> dict[str, list[Curve]]:
     """Study name -> its curves; a folder holding CSVs is a study, subfolders too."""
     return {folder.name: read_curve_dir(folder, metric)
             for top in dirs for folder in sorted({p.parent for p in top.rglob("*.csv") if p.name != "MANIFEST.csv"})}
-
-
-def families_of(dirs: list[Path], groups) -> dict[str, str]:
-    """Study -> family, from each corpus's MANIFEST.csv (`group`, `family` columns); a study no
-    manifest names is its own family."""
-    family = {}
-    for top in dirs:
-        manifest = top / "MANIFEST.csv"
-        if manifest.is_file():
-            with manifest.open(newline="") as f:
-                for row in csv.DictReader(f):
-                    if row.get("group") and row.get("family"):
-                        family[row["group"]] = row["family"]
-    return {g: family.get(g, g) for g in groups}
 
 
 def with_settings(name: str, params: Params, settings: dict) -> tuple[str, Params]:

@@ -25,7 +25,6 @@ family, the setting chosen on the other families only (least compute at regret <
 from __future__ import annotations
 
 import argparse
-import csv
 import itertools
 import sys
 import time
@@ -39,6 +38,7 @@ import optuna
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.corpus import read_manifest  # noqa: E402
 from lcpipe.curve import Curve  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
 from lcpipe.integrations.optuna import ForecastPruner  # noqa: E402
@@ -67,8 +67,7 @@ def optuna_pruners(epochs: int) -> dict[str, callable]:
 
 def load() -> tuple[dict[str, list[Curve]], dict[str, str]]:
     """group -> its curves (sorted by name), group -> family."""
-    with open(DEV / "MANIFEST.csv", newline="") as f:
-        family = {row["group"]: row["family"] for row in csv.DictReader(f)}
+    family = read_manifest([DEV])
     groups = {g: sorted(read_curve_dir(DEV / g, METRIC), key=lambda c: c.name) for g in sorted(family)}
     return groups, family
 

@@ -1,0 +1,26 @@
+"""The dev corpus's families, shared by the benches: MANIFEST.csv's `family` column groups the
+studies (`group`) that reran one recipe on the same data and network, so holding out a study
+holds out its whole family."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+
+def read_manifest(dirs: list[Path]) -> dict[str, str]:
+    """Study -> family, from each corpus folder's MANIFEST.csv (folders without one add nothing)."""
+    family: dict[str, str] = {}
+    for top in dirs:
+        manifest = Path(top) / "MANIFEST.csv"
+        if manifest.is_file():
+            with manifest.open(newline="") as f:
+                family.update({row["group"]: row["family"] for row in csv.DictReader(f)
+                               if row.get("group") and row.get("family")})
+    return family
+
+
+def families_of(dirs: list[Path], groups) -> dict[str, str]:
+    """Study -> family for each of `groups`; a study no manifest names is its own family."""
+    family = read_manifest(dirs)
+    return {g: family.get(g, g) for g in groups}
