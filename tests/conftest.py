@@ -4,6 +4,7 @@ shared by the pytest-xdist workers (the helpers they use live in tests/helpers.p
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from filelock import FileLock
@@ -22,20 +23,26 @@ def project(tmp_path) -> Project:
 
 
 @pytest.fixture(scope="session")
-def _reproduced_once(tmp_path_factory) -> tuple[Project, str]:
-    """One full `dvc repro` of the tiny project per test run (the slow part), committed. Under
-    xdist the first worker to ask makes it and the others wait for it and share it (read only:
-    tests work on copies)."""
+def _reproduced_once(tmp_path_factory) -> tuple[Project, str, Path]:
+    """One full `dvc repro` of the tiny project per test run (the slow part), committed, with the DVC
+    cache it wrote. Under xdist the first worker to ask makes it and the others wait for it and share
+    it (read only: tests work on copies).
+
+    The cache is shared, as a team's is: the copies and the README walk-through's clone use it
+    too, so a stage one test has run with the same code, data and params is restored from the
+    run-cache in another instead of run again (`helpers.ran_stages` counts both). Tests that must see
+    a stage execute use `--force`, or the `project` fixture, whose cache is its own."""
     xdist = bool(os.environ.get("PYTEST_XDIST_WORKER"))
     shared = tmp_path_factory.getbasetemp().parent if xdist else tmp_path_factory.mktemp("shared")
+    cache = shared / "dvc-cache"
     with FileLock(str(shared / "reproduced.lock")):
         root, printed = shared / "reproduced" / "project", shared / "reproduced.out"
         if not printed.exists():
-            project = make_project(root)
+            project = make_project(root, cache=cache)
             output = project.dvc("repro").stdout
             project.commit("reproduced")
             printed.write_text(output)
-    return Project(root), printed.read_text()
+    return Project(root), printed.read_text(), cache
 
 
 @pytest.fixture
@@ -47,7 +54,9 @@ def reproduced(_reproduced_once, tmp_path) -> Project:
 
 
 # the longest tests first: with one xdist worker per core the suite lasts as long as its longest
-# chain, so the README walk-through (minutes, one test) must not start last
+# chain, so the README walk-through (minutes, one test) must not start last. It is first of all,
+# and asks for the shared repro first: its worker makes it while the other runs the second half of
+# the list (unit tests, which need none), and its `make repro` then restores from the run-cache.
 FIRST = ("test_readme.py", "test_train_dvc.py", "test_dvc_workflow.py", "test_pipeline_dvc.py", "test_stop.py")
 
 

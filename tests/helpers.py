@@ -85,11 +85,17 @@ class Project:
 
 
 def ran_stages(output: str) -> list[str]:
-    """Stage names from DVC's `Running stage '...'` lines."""
-    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")]
+    """The stages DVC reproduced, in order: those it ran (`Running stage '...'`) and those it restored
+    from the run-cache (`Stage '...' is cached - skipping run`). Reproduced projects share one DVC
+    cache, so a stage another test already ran with the same code, data and params is restored."""
+    return [line.split("'")[1] for line in output.splitlines()
+            if line.startswith("Running stage '")
+            or (line.startswith("Stage '") and "is cached - skipping run" in line)]
 
 
-def make_project(dest: Path, overrides: dict | None = None) -> Project:
+def make_project(dest: Path, overrides: dict | None = None, cache: Path | None = None) -> Project:
+    """A git+DVC copy of lcpipe at TINY params (plus `overrides`); with `cache`, its DVC cache is that
+    folder (`.dvc/config.local`, as a team's shared cache is), so its run-cache is shared too."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in PROJECT_FILES:
         src = ROOT / name
@@ -103,12 +109,15 @@ def make_project(dest: Path, overrides: dict | None = None) -> Project:
     project.dvc("init", "-q")
     shutil.copytree(ROOT / ".dvc" / "plots", dest / ".dvc" / "plots")  # the plot templates
     project.dvc("config", "core.analytics", "false")
+    if cache is not None:
+        project.dvc("cache", "dir", "--local", str(cache))
     project.commit("lcpipe copy")
     return project
 
 
 def copy_project(source: Project, dest: Path) -> Project:
-    """A copy of a project with its git history and DVC cache: as if it had run `dvc repro` itself."""
+    """A copy of a project with its git history and DVC cache (or the shared cache's config): as if it
+    had run `dvc repro` itself."""
     shutil.copytree(source.root, dest, symlinks=True)
     return Project(dest)
 

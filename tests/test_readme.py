@@ -8,6 +8,8 @@ How it runs them (one mechanism, here and nowhere else):
 - Commands run one by one through `bash`, which carries the shell's state (exported variables, the current
   folder) from one to the next like a terminal would. The venv is *not* on PATH at the start: the
   README's own `source .venv/bin/activate` has to put it there.
+- The clone uses the session's shared DVC cache (see `_reproduced_once` in conftest.py), so `make repro`
+  restores the TINY stages the session has already run instead of training them twice.
 - `make` is wrapped so that a clone without `.venv` gets the test's venv linked in (with a fresh install
   stamp) instead of a `pip install` from the network; the Makefile's targets then run as written.
 - Values that only make sense at default scale (cutoffs, check epochs) are rewritten for the 8-epoch
@@ -123,14 +125,17 @@ def tiny(command: str, used: set) -> str:
 
 
 @pytest.mark.slow
-def test_every_readme_command_runs_in_order_on_a_fresh_clone(tmp_path):
+def test_every_readme_command_runs_in_order_on_a_fresh_clone(tmp_path, _reproduced_once):
     path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if Path(p) != VENV_BIN)
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     env.update(PATH=path, PYTHONPATH=str(tmp_path / "lcpipe"), DVC_NO_ANALYTICS="1",
                GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
     project = project_clone(tmp_path / "lcpipe", env)
-    # `make repro` trains the TINY nets itself: waiting for the session's shared repro (to use it as
-    # a run-cache) cost more than training, and this test is the suite's longest chain
+    # the clone's DVC cache is the session's shared one (.dvc/config.local, git-ignored, as a team's
+    # shared cache is): `make repro` restores from the run-cache what the session's repro of the
+    # same code and params trained, and runs whatever differs (an untracked file, say)
+    subprocess.run([str(VENV_BIN / "dvc"), "cache", "dir", "--local", str(_reproduced_once[2])], cwd=project,
+                   env=env, check=True, capture_output=True)
     shell = Shell(project, env, tmp_path / "shell")
     remote, colleague = tmp_path / "remote", tmp_path / "colleague"
     colleague.mkdir()
