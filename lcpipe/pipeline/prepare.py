@@ -1,7 +1,7 @@
 """Stage prepare: the dataset chosen by data.* materialised as one .npz for the train stages.
 
-Apart from stages.py (the downstream stages) so that the prepare stage runs, and depends on,
-only the training side's data code: a forecasting or plotting edit never reruns it.
+Its own module, like every stage's, so that the prepare stage runs, and depends on, only the
+training side's data code: a forecasting or plotting edit never reruns it.
 """
 
 from __future__ import annotations
