@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from lcpipe.errors import LcpipeError
+
 
 def read_manifest(dirs: list[Path]) -> dict[str, str]:
     """Study -> family, from each corpus folder's MANIFEST.csv (folders without one add nothing)."""
@@ -21,6 +23,11 @@ def read_manifest(dirs: list[Path]) -> dict[str, str]:
 
 
 def families_of(dirs: list[Path], groups) -> dict[str, str]:
-    """Study -> family for each of `groups`; a study no manifest names is its own family."""
+    """Study -> family for each of `groups`; a study no manifest names is its own family. Fewer than
+    two families is an error: holding one out would leave no history to forecast it from."""
     family = read_manifest(dirs)
-    return {g: family.get(g, g) for g in groups}
+    families = {g: family.get(g, g) for g in groups}
+    if len(set(families.values())) < 2:
+        raise LcpipeError(f"leave-one-family-out needs at least two families of studies; "
+                          f"{' '.join(map(str, dirs))} holds {len(set(families.values()))}")
+    return families

@@ -84,3 +84,12 @@ def test_a_familys_auto_setting_is_chosen_on_the_other_families_only():
     scored, chosen = bench.choose_settings(results, families)
     assert chosen["g1"]["smooth"] == "B" and chosen["g1b"]["smooth"] == "B" and chosen["g2"]["smooth"] == "A"
     assert all(abs(r["mean"] - r["actual"] - 0.2) < 1e-12 for r in scored)
+
+
+@pytest.mark.parametrize("bench, option", [("forecast_quality.py", "--corpus"), ("early_stopping.py", "--dev")])
+def test_a_corpus_without_two_families_is_one_line_and_exit_2(tmp_path, bench, option):
+    write_group(tmp_path / "only_study", n_runs=3, epochs=20)
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / bench), option, str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr == f"error: leave-one-family-out needs at least two families of studies; {tmp_path} holds 1\n"
