@@ -49,7 +49,7 @@ from lcpipe.forecasting.logs import check_finished, read_curves
 from lcpipe.forecasting.predictors.auto import Auto
 from lcpipe.forecasting.stop_rule import keep, std_of
 
-# Defaults: (stop_below, shared, margin) the setting 10 of 13 leave-one-family-out folds pick on the dev corpus
+# Defaults: (stop_below, shared, margin) the setting 9 of 13 leave-one-family-out folds pick on the dev corpus
 # (`python bench/pruners.py --tune`); warmup and growth set by hand, not tuned.
 WARMUP = 0.05  # no pruning before 5 % of the planned epochs
 GROWTH = 1.5  # checks at the warmup step, then each at GROWTH x the last (at least interval_steps later)
