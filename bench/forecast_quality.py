@@ -1,6 +1,6 @@
 """Forecast quality under the protocol that counts: foreign history, leave-one-FAMILY-out.
 
-    python bench/forecast_quality.py [--quick] [--corpus DIR ...] [--predictors a,b,...]
+    python bench/forecast_quality.py [--quick] [--corpus DIR ...] [--predictors a,b,...] [--reliability-figure PNG]
 
 The corpus is studies (one folder each: runs of one study, one recipe, one length), grouped into
 families by the corpus's MANIFEST.csv (`family` column: studies that reran one recipe on the same
@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import families_of  # noqa: E402
+from lcpipe.atomic import atomic_path, check_output  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
 from lcpipe.curve import Curve  # noqa: E402
 from lcpipe.errors import exits_cleanly  # noqa: E402
@@ -292,6 +293,34 @@ def calibration_report(rows: list[dict], leader_rows: list[dict], cutoffs) -> st
     return "\n".join(lines)
 
 
+def reliability_figure(path: Path, rows: list[dict], leader_rows: list[dict], cutoffs) -> None:
+    """The reliability diagram of P(ends best), one panel per cutoff: each bin's mean P against the
+    share of its runs that ended best (marker area: runs in the bin), the diagonal being perfect."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(cutoffs), figsize=(3.2 * len(cutoffs), 3.6), sharey=True, squeeze=False)
+    for ax, c in zip(axes[0], cutoffs):
+        cal = p_best_calibration(rows, leader_rows, c)
+        n, mean_p, won = (np.array(v) for v in zip(*cal["table"].values()))
+        ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--")
+        ax.scatter(mean_p, won, s=8 + 2 * n, color="tab:blue", alpha=0.7, edgecolor="k", lw=0.5)
+        for x, y, k in zip(mean_p, won, n):
+            ax.annotate(str(k), (x, y), textcoords="offset points", xytext=(5, -9), fontsize=7)
+        ax.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03), xlabel="P(ends best), bin mean",
+               title=f"cutoff {c}: ECE {cal['ece']:.3f}")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("share of the bin's runs that ended best")
+    fig.suptitle(f"{DEFAULT}'s P(ends best), headline protocol (foreign history, leave-one-family-out): "
+                 "reliability (numbers: runs per bin)", fontsize=10)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+
+
 @exits_cleanly
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -299,7 +328,11 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, nargs="+", default=CORPUS)
     ap.add_argument("--predictors", default=",".join([DEFAULT, *REFERENCES]))
     ap.add_argument("--no-in-study", action="store_true", help="skip the paper's in-study leave-one-out table")
+    ap.add_argument("--reliability-figure", type=Path, metavar="PNG",
+                    help="also draw P(ends best)'s reliability diagram, one panel per cutoff, to this PNG")
     args = ap.parse_args()
+    if args.reliability_figure:
+        check_output(args.reliability_figure, args.corpus, "--reliability-figure")
     start = time.perf_counter()
     params = Params()
     groups = groups_of(args.corpus, params.features.metric)
@@ -344,6 +377,8 @@ def main() -> None:
     if DEFAULT in results and "last_value" in results:
         print()
         print(calibration_report(results[DEFAULT], results["last_value"], cutoffs))
+        if args.reliability_figure:
+            reliability_figure(args.reliability_figure, results[DEFAULT], results["last_value"], cutoffs)
     print(f"elapsed {time.perf_counter() - start:.0f} s", file=sys.stderr)
     if DEFAULT in results:
         refs = {n: r for n, r in results.items() if n in REFERENCES}

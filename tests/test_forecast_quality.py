@@ -33,9 +33,11 @@ def write_group(folder, n_runs: int, epochs: int) -> None:
 
 @pytest.mark.slow
 def test_quick_protocol_scores_every_predictor_and_ends_with_the_headline(tmp_path):
-    write_group(tmp_path / "synthetic_60ep", n_runs=5, epochs=60)
-    write_group(tmp_path / "synthetic_15ep", n_runs=3, epochs=15)  # cutoff 20 is past their end
-    proc = subprocess.run([sys.executable, str(BENCH), "--quick", "--corpus", str(EXTERNAL_CURVES), str(tmp_path)],
+    corpus, figure = tmp_path / "corpus", tmp_path / "reliability.png"
+    write_group(corpus / "synthetic_60ep", n_runs=5, epochs=60)
+    write_group(corpus / "synthetic_15ep", n_runs=3, epochs=15)  # cutoff 20 is past their end
+    proc = subprocess.run([sys.executable, str(BENCH), "--quick", "--corpus", str(EXTERNAL_CURVES), str(corpus),
+                           "--reliability-figure", str(figure)],
                           capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.rstrip().splitlines()
@@ -52,6 +54,7 @@ def test_quick_protocol_scores_every_predictor_and_ends_with_the_headline(tmp_pa
     for cutoff in (10, 20):
         assert re.search(rf"^cutoff {cutoff}: ECE \d\.\d{{3}} \| log score auto -?\d+\.\d\d vs whoever leads now "
                          r"-?\d+\.\d\d", proc.stdout, re.M), proc.stdout
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and figure.stat().st_size > 10_000  # and its figure
 
 
 def test_families_come_from_the_manifest_and_a_study_without_one_is_its_own(tmp_path):
