@@ -84,6 +84,11 @@ class Project:
         self.git("commit", "-qm", message)
 
 
+def executed_stages(output: str) -> list[str]:
+    """The stages whose command DVC ran (`Running stage '...'`), in order: not those it restored."""
+    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")]
+
+
 def ran_stages(output: str) -> list[str]:
     """The stages DVC reproduced, in order: those it ran (`Running stage '...'`) and those it restored
     from the run-cache (`Stage '...' is cached - skipping run`). Reproduced projects share one DVC
