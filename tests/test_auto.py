@@ -7,7 +7,7 @@ import pytest
 
 from lcpipe.curve import Series
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.predictors.auto import Auto
+from lcpipe.forecasting.predictors.auto import Auto, milestones_of
 from tests.helpers import learning_curve
 
 
@@ -126,3 +126,24 @@ def test_extending_a_fitted_auto_forecasts_as_a_refit_on_all_curves_would():
     np.testing.assert_allclose(extended.mean, refit.mean)
     np.testing.assert_allclose(extended.lower, refit.lower)
     assert len(base.history_) == 5  # the base is left as it was
+
+
+def test_a_run_still_training_places_the_lr_drops_its_lr_column_shows_on_its_planned_length():
+    """A run 40 epochs into 100 whose lr fell at epoch 30: the drop is at 0.3 of the run, as the
+    history's is, not at 30/40 of what was seen (which put the history's jump 45 epochs late)."""
+    t = np.arange(1, 101)
+    lr = np.where(t > 30, 0.01, 0.1)
+
+    def curve(final):
+        return np.clip(final - 0.3 - 0.4 * np.exp(-t / 8) + 0.3 * (t > 30), 0, 1)
+
+    model = Auto().fit([Series(f"h{i}", curve(0.9 - 0.02 * i), lr) for i in range(5)])
+    run = curve(0.88)
+    seen = model.forecast(Series("run", run[:40], lr[:40]), 100)
+    planned = model.forecast(Series("run", run[:40], lr), 100)
+    np.testing.assert_allclose(seen.mean, planned.mean)
+    assert abs(seen.mean[-1] - run[-1]) < 0.01
+    # drops still to come are the config's milestones past the lr column's end
+    assert milestones_of({"milestones": [30, 60], "epochs": 100}, lr[:40], 100) == (0.3, 0.6)
+    assert milestones_of({"milestones": [30, 60], "epochs": 100}, None, 100) == (0.3, 0.6)
+

@@ -59,7 +59,9 @@ class Stopper:
         epoch = len(rows)
         if epoch not in self.at:
             return None
-        prefix = Series("run", np.array([r[METRIC] for r in rows]), None, self.config)
+        # the lr column so far (its drops) and the config (drops still to come) place the run's schedule
+        lr = np.array([r["lr"] for r in rows]) if all("lr" in r for r in rows) else None
+        prefix = Series("run", np.array([r[METRIC] for r in rows]), lr, self.config)
         fc = self.forecaster.forecast(prefix, self.epochs)
         mean, lower, upper = final_value(prefix.values, fc)
         p_reach = float(p_not_beaten(np.array([mean, self.bar]), np.array([float(std_of(lower, upper)), 0.0]))[0])

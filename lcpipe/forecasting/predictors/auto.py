@@ -276,18 +276,22 @@ OPTIMIZER_GROUPS = {"sgd": "sgd", "sgd_nesterov": "sgd", "momentum": "sgd"}
 
 
 def milestones_of(config: dict, lr: np.ndarray | None, n: int) -> tuple:
-    """The run's lr drops as fractions of its length: from its lr column (where lr falls below
-    half its previous value) or its config's `milestones` (epochs) of `epochs` (or n)."""
+    """The run's lr drops as fractions of its planned length `n`: those its lr column shows (where lr
+    falls below half its previous value) and, after the last epoch that column covers (a run still
+    training), those its config's `milestones` (epochs) of `epochs` (or n) plan. Fractions of `n`,
+    not of the column's length: for a run 40 epochs into 100, a drop at epoch 30 is at 0.3."""
+    seen, drops = 0, ()
     if lr is not None and len(lr) >= 2:
         lr = np.asarray(lr, dtype=float)
-        drops = np.flatnonzero(lr[1:] < 0.5 * lr[:-1]) + 1  # 0-based index of the first epoch at the lower lr
-        if len(drops):
-            return tuple(round(float(d) / len(lr), 4) for d in drops)
+        seen = len(lr)
+        index = np.flatnonzero(lr[1:] < 0.5 * lr[:-1]) + 1  # 0-based index of the first epoch at the lower lr
+        drops = tuple(round(float(d) / n, 4) for d in index)
     marks = config.get("milestones")
+    planned: tuple = ()
     if isinstance(marks, list) and marks and all(isinstance(m, (int, float)) for m in marks):
         epochs = config.get("epochs") or n
-        return tuple(round(float(m) / epochs, 4) for m in marks if 0 < m < epochs)
-    return ()
+        planned = tuple(round(float(m) / epochs, 4) for m in marks if 0 < m < epochs and (not drops or m > seen))
+    return drops + planned if drops else planned
 
 
 def config_distance(a: dict, b: dict) -> float:
