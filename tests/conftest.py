@@ -31,7 +31,10 @@ def _reproduced_once(tmp_path_factory) -> tuple[Project, str, Path]:
     The cache is shared, as a team's is: the copies and the README walk-through's clone use it
     too, so a stage one test has run with the same code, data and params is restored from the
     run-cache in another instead of run again (`helpers.ran_stages` counts both). Tests that must see
-    a stage execute use `--force`, or the `project` fixture, whose cache is its own."""
+    a stage execute use `--force`, or the `project` fixture, whose cache is its own. DVC writes cache
+    objects and run-cache entries to a temporary name and renames them, so projects sharing the cache
+    concurrently is safe but for a window of about a millisecond when two of them save the same
+    run-cache entry at once (dvc/stage/cache.py lists the entry's folder while the other renames)."""
     xdist = bool(os.environ.get("PYTEST_XDIST_WORKER"))
     shared = tmp_path_factory.getbasetemp().parent if xdist else tmp_path_factory.mktemp("shared")
     cache = shared / "dvc-cache"
