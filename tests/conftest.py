@@ -56,16 +56,29 @@ def reproduced(_reproduced_once, tmp_path) -> Project:
     return project
 
 
-# the longest tests first: with one xdist worker per core the suite lasts as long as its longest
-# chain, so the README walk-through (minutes, one test) must not start last. It is first of all,
-# and asks for the shared repro first: its worker makes it while the other runs the second half of
-# the list (unit tests, which need none), and its `make repro` then restores from the run-cache.
-FIRST = ("test_readme.py", "test_train_dvc.py", "test_dvc_workflow.py", "test_pipeline_dvc.py", "test_stop.py")
+# The order pytest-xdist's worksteal scheduler starts from: the first half of the list goes to one
+# worker, the second half to the other, and an idle worker steals the back half of the other's queue.
+# - The README walk-through (minutes, one test) opens the first half: its worker makes the shared
+#   repro (its setup) and walks the README; the rest of that half is short tests.
+# - The second half opens with the other tests that take seconds to a minute, longest first
+#   (measured with `pytest --durations`), the ones that need no shared repro first (it is being made
+#   meanwhile), then its short tests. Long tests first and short ones last is what lets the two
+#   workers finish together; a long test left for the end would run alone.
+README = "test_readme.py::"
+LONG = ("test_pipeline_dvc.py::test_train_stages_write_four_curves", "test_pipeline_dvc.py::test_killed_training",
+        "test_distributed.py::", "test_bench.py::", "test_faults.py::test_a_hundred_thousand",
+        "test_train_dvc.py::test_rerunning", "test_dvc_workflow.py::test_queued", "test_dvc_workflow.py::",
+        "test_pipeline_dvc.py::", "test_train_dvc.py::", "test_stop.py::", "test_code_caching.py::",
+        "test_sweep_decision.py::")
 
 
 def pytest_collection_modifyitems(items):
-    def rank(item) -> tuple[int, int]:
-        name = item.path.name
-        return (FIRST.index(name) if name in FIRST else len(FIRST), 0 if item.get_closest_marker("slow") else 1)
+    def long_rank(item) -> int:
+        name = item.nodeid.removeprefix("tests/")
+        return next((i for i, prefix in enumerate(LONG) if name.startswith(prefix)), len(LONG))
 
-    items.sort(key=rank)
+    readme = [item for item in items if item.nodeid.removeprefix("tests/").startswith(README)]
+    long = sorted((item for item in items if long_rank(item) < len(LONG)), key=long_rank)
+    short = [item for item in items if item not in readme and long_rank(item) == len(LONG)]
+    first_half = len(items) // 2 - len(readme)
+    items[:] = readme + short[:first_half] + long + short[first_half:]
