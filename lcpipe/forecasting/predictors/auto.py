@@ -291,7 +291,7 @@ def milestones_of(config: dict, lr: np.ndarray | None, n: int) -> tuple:
     if isinstance(marks, list) and marks and all(isinstance(m, (int, float)) for m in marks):
         epochs = config.get("epochs") or n
         planned = tuple(round(float(m) / epochs, 4) for m in marks if 0 < m < epochs and (not drops or m > seen))
-    return drops + planned if drops else planned
+    return drops + planned
 
 
 def config_distance(a: dict, b: dict) -> float:
