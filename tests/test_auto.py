@@ -147,3 +147,11 @@ def test_a_run_still_training_places_the_lr_drops_its_lr_column_shows_on_its_pla
     assert milestones_of({"milestones": [30, 60], "epochs": 100}, lr[:40], 100) == (0.3, 0.6)
     assert milestones_of({"milestones": [30, 60], "epochs": 100}, None, 100) == (0.3, 0.6)
 
+
+def test_a_cosine_schedule_has_no_lr_drops_and_a_step_schedule_has_its_steps():
+    epochs = np.arange(1, 51)
+    cosine = 0.05 * 0.5 * (1 + np.cos(np.pi * (epochs - 1) / 50))  # halves epoch to epoch at the very end
+    assert milestones_of({}, cosine, 50) == ()
+    warmup_step = np.where(epochs <= 5, 0.02 * epochs, np.where(epochs <= 30, 0.1, np.where(epochs <= 40, 0.01, 0.001)))
+    assert milestones_of({}, warmup_step, 50) == (0.6, 0.8)
+

@@ -276,15 +276,18 @@ OPTIMIZER_GROUPS = {"sgd": "sgd", "sgd_nesterov": "sgd", "momentum": "sgd"}
 
 
 def milestones_of(config: dict, lr: np.ndarray | None, n: int) -> tuple:
-    """The run's lr drops as fractions of its planned length `n`: those its lr column shows (where lr
-    falls below half its previous value) and, after the last epoch that column covers (a run still
-    training), those its config's `milestones` (epochs) of `epochs` (or n) plan. Fractions of `n`,
-    not of the column's length: for a run 40 epochs into 100, a drop at epoch 30 is at 0.3."""
+    """The run's lr drops as fractions of its planned length `n`: those its lr column shows and,
+    after the last epoch that column covers (a run still training), those its config's `milestones`
+    (epochs) of `epochs` (or n) plan. Fractions of `n`, not of the column's length: for a run 40
+    epochs into 100, a drop at epoch 30 is at 0.3. A drop is a step: lr falls below half its previous
+    value after holding (or rising) the epoch before, so the last epochs of a cosine schedule, whose
+    lr halves from one tiny value to the next, are no drop."""
     seen, drops = 0, ()
     if lr is not None and len(lr) >= 2:
         lr = np.asarray(lr, dtype=float)
         seen = len(lr)
-        index = np.flatnonzero(lr[1:] < 0.5 * lr[:-1]) + 1  # 0-based index of the first epoch at the lower lr
+        held = np.concatenate([[True], lr[1:-1] >= 0.9 * lr[:-2]])  # epoch i-1 held the lr of epoch i-2
+        index = np.flatnonzero((lr[1:] < 0.5 * lr[:-1]) & held) + 1  # 0-based index of the first epoch at the lower lr
         drops = tuple(round(float(d) / n, 4) for d in index)
     marks = config.get("milestones")
     planned: tuple = ()
