@@ -1,6 +1,7 @@
 """Forecast quality under the protocol that counts: foreign history, leave-one-FAMILY-out.
 
     python bench/forecast_quality.py [--quick] [--corpus DIR ...] [--predictors a,b,...] [--reliability-figure PNG]
+                                     [--choose-final-quantile]
 
 The corpus is studies (one folder each: runs of one study, one recipe, one length), grouped into
 families by the corpus's MANIFEST.csv (`family` column: studies that reran one recipe on the same
@@ -61,6 +62,7 @@ QUICK = {"groups": 4, "cutoffs": (10, 20), "predictors": ("auto", "last_value", 
          "grid": {"auto": {"config_weight": (0.0, 1.0)}}}
 BOOT = 2000  # bootstrap resamples of the studies
 HEADLINE = "headline (foreign history, leave-one-family-out)"
+FINAL_QUANTILES = (0.8, 0.85, 0.9)  # auto.final_quantile levels for --choose-final-quantile
 
 
 def groups_of(dirs: list[Path], metric: str) -> dict[str, list[Curve]]:
@@ -293,6 +295,32 @@ def calibration_report(rows: list[dict], leader_rows: list[dict], cutoffs) -> st
     return "\n".join(lines)
 
 
+def choose_final_quantile(groups, params, cutoffs, histories, chosen: dict, families: dict[str, str]) -> str:
+    """auto's final_quantile chosen leave-one-family-out: for each family, the level among
+    FINAL_QUANTILES whose final 80 % band covers closest to 80 % on the OTHER families' studies (mean
+    gap over the cutoffs); scored on the family itself with that level."""
+    cover = {}
+    for q in FINAL_QUANTILES:
+        settings = {g: {**chosen[g], "final_quantile": q} for g in groups}
+        rows = run_all(groups, DEFAULT, params, cutoffs, histories, settings)
+        cover[q] = {c: {g: v["cov80"] for g, v in per_study(rows, c).items()} for c in cutoffs}
+    picks = {}
+    for fam in dict.fromkeys(families.values()):
+        def gap(q, fam=fam):
+            return np.mean([abs(np.mean([v for g, v in cover[q][c].items() if families[g] != fam]) - 0.8)
+                            for c in cutoffs])
+        picks[fam] = min(FINAL_QUANTILES, key=gap)
+    lines = ["## auto's final_quantile, chosen leave-one-family-out (closest to 80 % final coverage on the other "
+             "families): final cov80 per cutoff"]
+    for q in FINAL_QUANTILES:
+        lines.append(f"  final_quantile {q}: " + " ".join(f"{np.mean(list(cover[q][c].values())):.2f}" for c in cutoffs)
+                     + f" | chosen by {sum(p == q for p in picks.values())} of {len(picks)} families")
+    held = " ".join(f"{np.mean([cover[picks[families[g]]][c][g] for g in cover[FINAL_QUANTILES[0]][c]]):.2f}"
+                    for c in cutoffs)
+    lines.append(f"  each family at the level chosen without it (held out): {held}")
+    return "\n".join(lines)
+
+
 def reliability_figure(path: Path, rows: list[dict], leader_rows: list[dict], cutoffs) -> None:
     """The reliability diagram of P(ends best), one panel per cutoff: each bin's mean P against the
     share of its runs that ended best (marker area: runs in the bin), the diagonal being perfect."""
@@ -328,6 +356,8 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, nargs="+", default=CORPUS)
     ap.add_argument("--predictors", default=",".join([DEFAULT, *REFERENCES]))
     ap.add_argument("--no-in-study", action="store_true", help="skip the paper's in-study leave-one-out table")
+    ap.add_argument("--choose-final-quantile", action="store_true",
+                    help=f"also choose auto.final_quantile among {FINAL_QUANTILES} leave-one-family-out")
     ap.add_argument("--reliability-figure", type=Path, metavar="PNG",
                     help="also draw P(ends best)'s reliability diagram, one panel per cutoff, to this PNG")
     args = ap.parse_args()
@@ -368,6 +398,9 @@ def main() -> None:
         print(f"{name} settings chosen leave-one-family-out: "
               + "; ".join(f"{dict(s)} for {n} study(s)" for s, n in counts.most_common()))
     print(f"skipped (cutoff at or past the curve's end): {skipped} (target, cutoff) pairs of each predictor")
+    if args.choose_final_quantile and DEFAULT in results:
+        print(choose_final_quantile(groups, params, cutoffs, histories,
+                                    chosen.get(DEFAULT, {g: {} for g in groups}), families))
     if not args.no_in_study:
         print(f"in-study leave-one-out ({time.perf_counter() - start:.0f} s so far) ...", file=sys.stderr, flush=True)
         loo = {n: run_all(groups, n, params, cutoffs, {}, chosen.get(n, {g: {} for g in groups})) for n in names}

@@ -54,6 +54,7 @@ def test_floats_in_exponent_notation_are_floats(tmp_path):
     ("sweep", "cutoffs", [5, 50], r"sweep.cutoffs: 50 .* \[5, 49\]"),
     ("sweep", "cutoffs", [], r"sweep.cutoffs: \[\] .* give at least one"),
     ("poly", "fit_on", "sources", r"poly.fit_on: 'sources' .* choose one of prefix, pooled"),
+    ("auto", "final_quantile", 1.0, r"auto.final_quantile: 1.0 is not allowed; it must lie in \[0.5, 1\)"),
     ("predict", "target", "resnet18", r"predict.target: 'resnet18' .* choose one of resnet34"),
     ("predict", "cutoff", 4, r"predict.cutoff: 4 .* \[5, 49\]"),
     ("predict", "cutoff", 50, r"predict.cutoff: 50 .* \[5, 49\]"),

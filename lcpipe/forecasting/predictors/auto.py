@@ -30,10 +30,11 @@ level (flat) with a band of its own jitter.
 Calibrated finals (`calibrate`): at fit, the history forecasts itself leave-one-cluster-out (a
 cluster: the runs of one dataset and arch and length by their configs, or of one length without
 them, so no near-copy of a run is its analog) from several fractions of its length; the
-FINAL_QUANTILE (85 %) quantile of |final - forecast| / std at each fraction is the width the final
+`final_quantile` (85 %) quantile of |final - forecast| / std at each fraction is the width the final
 band must have, and the band widens linearly over the forecast epochs to reach it at the end
 (split-conformal). 85 %, not 80 %: a live run's family is foreign to the whole history, and its
-errors run larger than those of the history's own held-out clusters.
+errors run larger than those of the history's own held-out clusters (chosen leave-one-family-out:
+`python bench/forecast_quality.py --choose-final-quantile`).
 """
 
 from __future__ import annotations
@@ -83,19 +84,22 @@ class Auto(Predictor):
     how sharply the analogs that fit the prefix best dominate (0: plain mean), `smooth_epochs` the width
     (epochs) of the history curves' moving average (1: raw), `interval_scale` the calibration of
     the 80 % band, `config_weight` how strongly analogs with an unlike config are discounted
-    (0: configs ignored), `calibrate` whether the final band is calibrated on the history."""
+    (0: configs ignored), `calibrate` whether the final band is calibrated on the history, and
+    `final_quantile` the quantile of the history's held-out |final error| / std it is calibrated to."""
 
     name = "auto"
     config_keys = ("optimizer", "lr", "schedule", "milestones", "epochs", "dataset", "arch")
 
     def __init__(self, recency: float = 2.0, similarity: float = 2.0, smooth_epochs: int = 5,
-                 interval_scale: float = 0.75, config_weight: float = 1.0, calibrate: bool = True):
+                 interval_scale: float = 0.75, config_weight: float = 1.0, calibrate: bool = True,
+                 final_quantile: float = 0.85):
         self.recency = recency
         self.similarity = similarity
         self.smooth_epochs = smooth_epochs
         self.interval_scale = interval_scale
         self.config_weight = config_weight
         self.calibrate = calibrate
+        self.final_quantile = final_quantile
 
     def fit(self, sources: list[Series]) -> Auto:
         """Keep the history curves and their configs; with `calibrate`, learn the final band's width."""
@@ -110,7 +114,7 @@ class Auto(Predictor):
         return self
 
     def _calibrated(self, kept: list[Series]) -> tuple[np.ndarray, np.ndarray] | None:
-        """(log fraction, FINAL_QUANTILE quantile of |final error| / std) from leave-one-cluster-out
+        """(log fraction, `final_quantile` quantile of |final error| / std) from leave-one-cluster-out
         on the history; None when the history has fewer than two clusters."""
         clusters: dict[tuple, list[int]] = defaultdict(list)
         for i, s in enumerate(kept):
@@ -137,7 +141,7 @@ class Auto(Predictor):
         fracs = [f for f in CALIBRATION_FRACTIONS if len(ratios[f]) >= 5]
         if not fracs:
             return None
-        return np.log(fracs), np.array([np.quantile(ratios[f], FINAL_QUANTILE) for f in fracs])
+        return np.log(fracs), np.array([np.quantile(ratios[f], self.final_quantile) for f in fracs])
 
     def forecast(self, prefix: Series, horizon: int) -> Forecast:
         return self.forecast_many([prefix], [horizon])[0]
@@ -263,10 +267,6 @@ class Auto(Predictor):
 
 
 CALIBRATION_FRACTIONS = (0.025, 0.05, 0.1, 0.2, 0.4)
-# the quantile of the history's held-out |final error| / std that the final 80 % band is set to.
-# Chosen leave-one-family-out on the dev corpus among 0.8, 0.85, 0.9 (0.85 for 11 of 13 families):
-# held-out final coverage 0.82 0.79 0.75 0.80 at cutoffs 5/10/20/40, where 0.8 gave 0.79 0.77 0.67 0.74
-FINAL_QUANTILE = 0.85
 FAR_FROM = 0.5  # log-error beyond the analogs' envelope where the run's own level starts to count
 FAR_SPAN = 1.0  # ... and by how much further it counts alone
 STALL_GAP = 0.1  # log-error below the worst analog from which a stalled run counts as stalled
