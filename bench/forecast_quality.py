@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import families_of  # noqa: E402
-from lcpipe.atomic import atomic_path, check_output  # noqa: E402
+from lcpipe.atomic import check_output  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
 from lcpipe.curve import Curve  # noqa: E402
 from lcpipe.errors import exits_cleanly  # noqa: E402
@@ -295,14 +295,17 @@ def calibration_report(rows: list[dict], leader_rows: list[dict], cutoffs) -> st
     return "\n".join(lines)
 
 
-def choose_final_quantile(groups, params, cutoffs, histories, chosen: dict, families: dict[str, str]) -> str:
+def choose_final_quantile(groups, params, cutoffs, histories, chosen: dict, families: dict[str, str],
+                          default_rows: list[dict]) -> str:
     """auto's final_quantile chosen leave-one-family-out: for each family, the level among
     FINAL_QUANTILES whose final 80 % band covers closest to 80 % on the OTHER families' studies (mean
-    gap over the cutoffs); scored on the family itself with that level."""
+    gap over the cutoffs); scored on the family itself with that level. `default_rows`: the headline's
+    rows, already at params.yaml's level."""
     cover = {}
     for q in FINAL_QUANTILES:
         settings = {g: {**chosen[g], "final_quantile": q} for g in groups}
-        rows = run_all(groups, DEFAULT, params, cutoffs, histories, settings)
+        rows = default_rows if q == params.auto.final_quantile else run_all(groups, DEFAULT, params, cutoffs,
+                                                                            histories, settings)
         cover[q] = {c: {g: v["cov80"] for g, v in per_study(rows, c).items()} for c in cutoffs}
     picks = {}
     for fam in dict.fromkeys(families.values()):
@@ -324,10 +327,9 @@ def choose_final_quantile(groups, params, cutoffs, histories, chosen: dict, fami
 def reliability_figure(path: Path, rows: list[dict], leader_rows: list[dict], cutoffs) -> None:
     """The reliability diagram of P(ends best), one panel per cutoff: each bin's mean P against the
     share of its runs that ended best (marker area: runs in the bin), the diagonal being perfect."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from lcpipe.reporting.figures import save_png  # selects Agg, writes atomically
 
     fig, axes = plt.subplots(1, len(cutoffs), figsize=(3.2 * len(cutoffs), 3.6), sharey=True, squeeze=False)
     for ax, c in zip(axes[0], cutoffs):
@@ -344,9 +346,7 @@ def reliability_figure(path: Path, rows: list[dict], leader_rows: list[dict], cu
     fig.suptitle(f"{DEFAULT}'s P(ends best), headline protocol (foreign history, leave-one-family-out): "
                  "reliability (numbers: runs per bin)", fontsize=10)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 @exits_cleanly
@@ -400,7 +400,7 @@ def main() -> None:
     print(f"skipped (cutoff at or past the curve's end): {skipped} (target, cutoff) pairs of each predictor")
     if args.choose_final_quantile and DEFAULT in results:
         print(choose_final_quantile(groups, params, cutoffs, histories,
-                                    chosen.get(DEFAULT, {g: {} for g in groups}), families))
+                                    chosen.get(DEFAULT, {g: {} for g in groups}), families, results[DEFAULT]))
     if not args.no_in_study:
         print(f"in-study leave-one-out ({time.perf_counter() - start:.0f} s so far) ...", file=sys.stderr, flush=True)
         loo = {n: run_all(groups, n, params, cutoffs, {}, chosen.get(n, {g: {} for g in groups})) for n in names}

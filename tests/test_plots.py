@@ -72,7 +72,7 @@ def test_every_registered_predictor_has_a_figure_label_and_no_other_name_does():
 
 def test_a_predictor_has_one_colour_in_its_own_figure_and_in_the_figure_of_all(tmp_path, monkeypatch):
     drawn = []
-    monkeypatch.setattr(plots, "_save", lambda fig, path: drawn.append(fig))
+    monkeypatch.setattr(plots, "save_png", lambda fig, path: drawn.append(fig))
     names = ["auto", "poly", "last_value"]
     forecasts = {"auto": WITH_BAND, "poly": NO_BAND, "last_value": NO_BAND}
     plots.forecast_figure(tmp_path / "poly.png", "plain50", ACTUAL, 3, {"poly": NO_BAND}, "test_acc", "s", names)

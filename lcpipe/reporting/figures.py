@@ -26,7 +26,7 @@ LABELS = {"auto": "auto (analogs)", "lstm": "LSTM", "poly": "polynomial", "last_
           "source_shift": "mean of sources, shifted", "parametric": "parametric ensemble"}
 
 
-def _save(fig, path: str | Path) -> None:
+def save_png(fig, path: str | Path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -54,7 +54,7 @@ def forecast_figure(path: str | Path, target: str, actual: np.ndarray, cutoff: i
            title=f"{target} ({study}): {metric} forecast from the first {cutoff} epochs")
     # beside the axes, not on them: inside, the legend of six predictors hid the curves it explains
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def _draw_forecasts(ax, actual: np.ndarray, cutoff: int, forecasts: dict[str, Forecast], palette) -> None:
@@ -88,7 +88,7 @@ def train_vs_test_figure(path: str | Path, curve: Curve, study: str) -> None:
     for a in (ax, lx):
         a.legend(loc="best", fontsize=8)
         a.grid(alpha=0.3, which="both")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def sweep_figure(path: str | Path, means: list[dict], metric: str, study: str, score: str = "rmse") -> None:
@@ -103,7 +103,7 @@ def sweep_figure(path: str | Path, means: list[dict], metric: str, study: str, s
            title=f"{study}: {metric} forecast error vs cutoff, each arch held out in turn")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def small_multiples_figure(path: str | Path, target: str, actual: np.ndarray,
@@ -134,4 +134,4 @@ def small_multiples_figure(path: str | Path, target: str, actual: np.ndarray,
     fig.supxlabel("epoch", fontsize=9)
     fig.suptitle(f"{target} ({study}): {metric} forecasts from each sweep cutoff "
                  "(black observed, grey actual, dashed forecast and 80 % band)", fontsize=10)
-    _save(fig, path)
+    save_png(fig, path)
