@@ -11,45 +11,73 @@ import numpy as np
 import pandas as pd
 
 from lcpipe.config import Params
-from lcpipe.curve import Curve
+from lcpipe.curve import MAX_EPOCHS, Curve
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import live
 from lcpipe.forecasting.logs import read_curves
+from lcpipe.metric import Metric
 
 CurvesLike = str | Path | Sequence[str | Path] | Mapping[str, Sequence[float]]
 
 
-def _curves(given: CurvesLike, metric: str, what: str) -> list[Curve]:
+def _curves(given: CurvesLike, metric: Metric, what: str) -> list[Curve]:
     """Curves from paths (files, folders, DVCLive runs, as the CLI reads them) or from a mapping of
-    run name -> the metric's values per epoch (fractions, epoch 1 first)."""
+    run name -> the metric's values per epoch (epoch 1 first; values of the metric's kind, NaN or
+    inf from where a run diverged)."""
     if isinstance(given, Mapping):
+        if not given:
+            raise LcpipeError(f"no {what}s given: the mapping is empty")
         out = []
         for name, values in given.items():
-            values = np.asarray(values, dtype=float)
-            if values.ndim != 1 or not len(values) or not np.all(np.isfinite(values)) \
-                    or np.any((values < 0) | (values > 1)):
-                raise LcpipeError(f"{what} {name!r}: give finite fractions in [0, 1], one per epoch")
-            out.append(Curve(str(name), {"epoch": np.arange(1.0, len(values) + 1), metric: values}))
+            try:
+                values = np.asarray(values, dtype=float)
+            except (TypeError, ValueError):
+                raise LcpipeError(f"{what} {name!r}: give a list of numbers, one per epoch") from None
+            if values.ndim != 1 or not len(values):
+                raise LcpipeError(f"{what} {name!r}: give a list of numbers, one per epoch")
+            broken = np.flatnonzero(~np.isfinite(values))
+            end = int(broken[0]) if broken.size else len(values)
+            wrong = metric.wrong(values[:end])
+            if wrong.size:
+                raise LcpipeError(f"{what} {name!r}: value {float(values[wrong[0]])} at epoch {wrong[0] + 1} where "
+                                  f"{metric.expected()} was expected for {metric.name!r}")
+            diverged = f"{metric.name} is {float(values[end])} at epoch {end + 1}" if end < len(values) else None
+            out.append(Curve(str(name), {"epoch": np.arange(1.0, end + 1), metric.name: values[:end]},
+                             diverged=diverged))
         return out
     paths = [given] if isinstance(given, (str, Path)) else list(given)
     return read_curves(paths, metric)
 
 
 def forecast(history: CurvesLike, runs: CurvesLike, epochs: int, metric: str = "test_acc",
-             predictor: str = live.DEFAULT_PREDICTOR) -> pd.DataFrame:
+             predictor: str = live.DEFAULT_PREDICTOR, mode: str = "auto") -> pd.DataFrame:
     """Forecast runs still training from finished `history` curves: one row per run with `run`,
-    `observed`, `epochs` (its planned length), `final`, `lower`, `upper` (80 % interval of the
-    final value), `p_best`, `decision` ("keep" / "stop") and `forecast` (the mean per future epoch).
+    `observed` (its last epoch or step), `epochs` (its planned length), `final`, `lower`, `upper`
+    (80 % interval of the final value, in the metric's units), `p_best`, `decision` ("keep" /
+    "stop"), `reason` (why a diverged run was stopped) and `forecast` (the mean per future point).
+
+    `metric` may be an accuracy, a loss or any other series; `mode` "min" | "max" | "auto" (min for
+    names like loss, ce, err, mse, perplexity). `epochs` is in the runs' own unit: steps for runs
+    logged by optimizer step.
 
     >>> lcpipe.forecast(history="data/history/cifar10-plain-vs-resnet", runs="runs/", epochs=164)
+    >>> lcpipe.forecast(history="lm_runs/", runs="live/", epochs=750, metric="val_ce", mode="min")
     """
-    params = replace(Params(), features=replace(Params().features, metric=metric))
-    past, now = _curves(history, metric, "history curve"), _curves(runs, metric, "run")
-    planned = live.planned_epochs(now, epochs, min_observed=params.features.window + 1)
-    results = live.forecast_runs(live.fit_on_history(predictor, params, past, now), now, planned, metric)
+    if not isinstance(epochs, int | np.integer) or isinstance(epochs, bool) or not 1 <= epochs <= MAX_EPOCHS:
+        raise LcpipeError(f"epochs={epochs!r}: give the planned length as a whole number in 1..{MAX_EPOCHS}")
+    try:
+        kind = Metric.infer(str(metric), mode)
+    except ValueError as exc:
+        raise LcpipeError(str(exc)) from None
+    params = replace(Params(), features=replace(Params().features, metric=kind.name))
+    past, now = _curves(history, kind, "history curve"), _curves(runs, kind, "run")
+    kind = live.with_history_scale(kind, past)
+    grid = live.planned_epochs(now, int(epochs), min_observed=params.features.window + 1)
+    results = live.forecast_runs(live.fit_on_history(predictor, params, past, now, kind), grid, kind)
     rows = []
-    for r, n in zip(results, planned):
+    for r in results:
         mean, lower, upper = r.final
-        rows.append({"run": r.run, "observed": len(r.observed), "epochs": n, "final": mean, "lower": lower,
-                     "upper": upper, "p_best": r.p_best, "decision": r.decision, "forecast": r.forecast.mean})
+        rows.append({"run": r.run, "observed": r.seen, "epochs": r.epochs, "final": mean, "lower": lower,
+                     "upper": upper, "p_best": r.p_best, "decision": r.decision, "reason": r.reason,
+                     "forecast": r.forecast.mean})
     return pd.DataFrame(rows)

@@ -1,18 +1,21 @@
 """`lcpipe` (also `python -m lcpipe`): lcpipe's forecasts on curves that did not come from the pipeline.
 
-    lcpipe forecast --history DIR --runs PATH [PATH ...] --epochs N [--metric test_acc]
-        [--predictor NAME] [--out FILE.json] [--plot FILE.png]
+    lcpipe forecast --history DIR --runs PATH [PATH ...] --epochs N (or --steps N) [--metric test_acc]
+        [--mode min|max|auto] [--predictor NAME] [--out FILE.json] [--plot FILE.png]
 
 Forecasts runs that are still training from a history of finished curves: where each run ends
 (80 % interval), P(it ends best), and keep or stop. Runs and history are curve files (lcpipe's
-CSV, the external epoch,train_loss,train_err,test_err one), directories of them, or DVCLive
-folders. The table goes to stdout, the same as JSON to FILE.json (fractions).
+CSV, the external epoch,train_loss,train_err,test_err one, any CSV with an epoch or step column),
+directories of them, or DVCLive folders. The metric may be an accuracy, a loss (val_loss, val_ce,
+perplexity: --mode auto reads min from such names) or any other series; a run whose metric turned
+NaN or inf is stopped as diverged. The table goes to stdout, the same as JSON to FILE.json (in the
+metric's own units).
 
     lcpipe evaluate --curves DIR --cutoffs 5,10,20,40 [--history DIR] [--target NAME]
-        [--metric test_acc] [--predictors poly,lstm,...] --out FILE.json
+        [--metric test_acc] [--mode min|max|auto] [--predictors poly,lstm,...] --out FILE.json
 
 Backtests the predictors on finished curves: each target is forecast from its first `cutoff`
-epochs by predictors fitted on the other curves (leave-one-out) or, with --history, on the
+epochs (evaluations, for curves logged by step) by predictors fitted on the other curves (leave-one-out) or, with --history, on the
 history alone, and scored; tables of mean RMSE/MAE go to stdout. With --history it also reports
 the decision at each cutoff, made as it would be made live: all curves seen to the cutoff at once,
 ranked by forecast final value against the true ranking.
@@ -29,14 +32,15 @@ from pathlib import Path
 import numpy as np
 
 from lcpipe.atomic import atomic_path, check_output, resolve, write_text
-from lcpipe.config import METRICS, FeatureParams, Params, PredictParams, load_params
-from lcpipe.curve import MAX_EPOCHS, Curve
+from lcpipe.config import FeatureParams, Params, PredictParams, load_params
+from lcpipe.curve import MAX_EPOCHS, Curve, as_finished
 from lcpipe.errors import LcpipeError, exits_cleanly, say_out
 from lcpipe.forecasting import live
 from lcpipe.forecasting.backtest import backtest, check_apart
 from lcpipe.forecasting.decision_scores import decisions
 from lcpipe.forecasting.logs import check_finished, check_history, read_curve_dir, read_curves
 from lcpipe.forecasting.registry import PREDICTORS
+from lcpipe.metric import MODES, Metric
 from lcpipe.progress import say
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")
@@ -80,6 +84,12 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _column(text: str) -> str:
+    if not text.strip() or any(c in text for c in "\n\r,;\t"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a column name")
+    return text.strip()
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = Parser(prog="lcpipe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -88,9 +98,14 @@ def _parser() -> argparse.ArgumentParser:
                     help="finished curves of any length: files, directories of them, DVCLive folders")
     fc.add_argument("--runs", type=Path, nargs="+", required=True,
                     help="the partial curves of the runs still training (files, directories, DVCLive folders)")
-    fc.add_argument("--epochs", type=_positive, required=True,
-                    help="planned length of the runs (a run whose own file says otherwise keeps its own)")
-    fc.add_argument("--metric", default=FeatureParams().metric, choices=METRICS)
+    fc.add_argument("--epochs", "--steps", dest="epochs", type=_positive, required=True,
+                    help="planned length of the runs, in the unit of their x column: epochs, or optimizer steps "
+                         "for runs logged by step (a run whose own file says otherwise keeps its own)")
+    fc.add_argument("--metric", default=FeatureParams().metric, type=_column,
+                    help="the column to forecast: an accuracy, a loss, any metric (default test_acc)")
+    fc.add_argument("--mode", default="auto", choices=MODES,
+                    help="min: lower is better (a loss); max: higher is better; auto (default): min for names "
+                         "like loss, ce, err, mse, perplexity, max otherwise")
     fc.add_argument("--predictor", type=_name, default=live.DEFAULT_PREDICTOR,
                     help=f"from {', '.join(PREDICTORS)} (default {live.DEFAULT_PREDICTOR})")
     fc.add_argument("--out", type=Path, help="results JSON")
@@ -103,7 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--history", type=Path, nargs="+",
                     help="fit on these finished curves alone; every curve in --curves is then a target")
     ev.add_argument("--target", help="forecast only this curve (file name without .csv)")
-    ev.add_argument("--metric", default=None, choices=METRICS)
+    ev.add_argument("--metric", default=None, type=_column, help="the column to forecast (default test_acc)")
+    ev.add_argument("--mode", default="auto", choices=MODES, help="min, max or auto (as for forecast)")
     ev.add_argument("--predictors", type=_names, default=None,
                     help=f"comma-separated, from {', '.join(PREDICTORS)}")
     ev.add_argument("--params", type=Path, default=None,
@@ -128,32 +144,38 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     check_output(args.out, [args.curves, *(args.history or []), *([args.params] if args.params else [])])
     params = load_params(args.params) if args.params else Params()
     params = replace(params, features=replace(params.features, metric=args.metric or params.features.metric))
-    metric = params.features.metric
+    metric = Metric.infer(params.features.metric, args.mode)
     predictors = args.predictors or PredictParams().predictors
     curves = read_curve_dir(args.curves, metric)
     history = read_curves(args.history, metric) if args.history else None
+    metric = live.with_history_scale(metric, history or curves)
     if history is not None:  # the more specific refusals first: unfinished, a target in the history, then size
         check_finished(history)
-        check_apart(history, [c for c in curves if not args.target or c.name == args.target], "a target", metric)
+        check_apart(history, [c for c in curves if not args.target or c.name == args.target], "a target", metric.name)
         check_history(history)
     if args.lr_drops:
         curves = [with_step_lr(c, args.lr_drops) for c in curves]
         if history is not None:
             history = [with_step_lr(c, args.lr_drops) for c in history]
     rows = backtest(curves, args.cutoffs, predictors, params, history=history,
-                    targets=[args.target] if args.target else None, progress=say)
+                    targets=[args.target] if args.target else None, progress=say, metric=metric)
     # a decision is honest only when no candidate's future shaped another's forecast
-    choices = decisions(rows, {c.name: len(c) for c in curves}) if history and not args.target else []
-    write_text(args.out, json.dumps({"metric": metric, "results": rows, "decisions": choices}, indent=2) + "\n")
+    lengths = {c.name: len(as_finished(c)) for c in curves}
+    choices = decisions(rows, lengths, metric) if history and not args.target else []
+    say(metric.describe())
+    write_text(args.out, json.dumps({"metric": metric.name, "mode": metric.mode, "results": rows,
+                                     "decisions": choices}, indent=2) + "\n")
     from lcpipe.reporting.tables import decision_markdown, markdown_table  # pandas: only for the tables
 
     text = ""
+    points = metric.kind == "fraction"
+    unit = "accuracy points" if points else "in its own units"
     for score in ("rmse", "mae"):
-        text += f"mean {score.upper()} over {len({r['target'] for r in rows})} target(s), accuracy points ({metric}):\n"
-        text += markdown_table(rows, score) + "\n"
+        text += f"mean {score.upper()} over {len({r['target'] for r in rows})} target(s), {unit} ({metric.name}):\n"
+        text += markdown_table(rows, score, percent=points) + "\n"
     if choices:
         text += "decision: all curves seen to the cutoff, ranked by forecast final value (history fitted only)\n"
-        text += decision_markdown(choices) + "\n"
+        text += decision_markdown(choices, percent=points) + "\n"
     say_out(text)
     return rows
 
@@ -174,23 +196,26 @@ def _check_forecast_outputs(args: argparse.Namespace) -> None:
 def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     _check_forecast_outputs(args)
     params = replace(Params(), features=replace(Params().features, metric=args.metric))
-    history = read_curves(args.history, args.metric)
-    runs = read_curves(args.runs, args.metric)
-    epochs = live.planned_epochs(runs, args.epochs, min_observed=params.features.window + 1)
-    predictor = live.fit_on_history(args.predictor, params, history, runs)
-    results = live.forecast_runs(predictor, runs, epochs, args.metric)
-    say(live.config_keys_used(predictor, history, runs))
+    metric = Metric.infer(args.metric, args.mode)
+    history = read_curves(args.history, metric)
+    raw = read_curves(args.runs, metric)
+    metric = live.with_history_scale(metric, history)
+    grid = live.planned_epochs(raw, args.epochs, min_observed=params.features.window + 1)
+    predictor = live.fit_on_history(args.predictor, params, history, raw, metric, say)
+    results = live.forecast_runs(predictor, grid, metric)
+    say(metric.describe())
+    say(live.config_keys_used(predictor, history, raw))
     # both outputs made as temp files first, then renamed into place: a failed figure leaves no new JSON
     with contextlib.ExitStack() as outputs:
         if args.out is not None:
             outputs.enter_context(atomic_path(args.out)).write_text(
-                live.report_json(results, args.metric, args.epochs, args.predictor))
+                live.report_json(results, metric, args.epochs, args.predictor))
         if args.plot is not None:
             from lcpipe.reporting.live_figure import draw_live_figure  # matplotlib: only when a figure is asked for
 
             draw_live_figure(outputs.enter_context(atomic_path(args.plot)), args.plot.suffix.lstrip(".").lower(),
-                             results, args.metric, args.predictor)
-    say_out(live.table(results, args.metric))
+                             results, metric.name, args.predictor)
+    say_out(live.table(results, metric))
     return results
 
 

@@ -14,13 +14,14 @@ The lenient readers of other people's logs live in forecasting/logs.py.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from lcpipe.atomic import write_text
 from lcpipe.errors import LcpipeError
+from lcpipe.metric import Metric, as_metric
 
 COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr")
 MAX_EPOCHS = 1_000_000  # a planned length above this is a typo, not a run: refused before any array is sized
@@ -30,8 +31,13 @@ MAX_EPOCHS = 1_000_000  # a planned length above this is a typo, not a run: refu
 class Curve:
     """One model's learning curve: column name -> per-epoch values (epoch 1..n).
 
-    `planned` is the run's planned length when its own files say so; `config` the flat
-    hyper-parameters they state (empty when unknown); `path` where it was read from, for messages.
+    `planned` is the run's planned length when its own files say so, in the unit of its x axis;
+    `config` the flat hyper-parameters they state (empty when unknown); `path` where it was read
+    from, for messages. `steps` is None for a curve of consecutive epochs; for a curve on a step
+    axis (evaluations every k optimizer steps, at any spacing) the step of each row, and `planned`
+    is then in steps (on_grid puts it on a regular grid of points). `diverged` says where the
+    metric stopped being finite (a run whose loss went to NaN or inf): the rows from there on are
+    not in `columns`.
     """
 
     name: str
@@ -39,6 +45,8 @@ class Curve:
     planned: int | None = None
     path: Path | None = None
     config: dict = field(default_factory=dict)
+    steps: np.ndarray | None = None
+    diverged: str | None = None
 
     def __len__(self) -> int:
         return len(self.columns["epoch"])
@@ -57,18 +65,63 @@ class Curve:
 
 @dataclass(frozen=True)
 class Series:
-    """What a predictor sees of one curve: the forecast metric's values, the planned lr schedule
-    if known, and the run's config (flat, possibly empty)."""
+    """What a predictor sees of one curve: the forecast metric's values in lcpipe's internal space
+    (higher is better; lcpipe/metric.py), the planned lr schedule if known, the run's config (flat,
+    possibly empty), and whether the values are bounded to [0, 1] (an accuracy-like metric)."""
 
     name: str
     values: np.ndarray
     lr: np.ndarray | None = None  # one value per epoch of the *whole* run, when known
     config: dict = field(default_factory=dict)
+    bounded: bool = True
 
 
-def series_of(curve: Curve, metric: str) -> Series:
-    """The curve as predictors take it: its `metric` column, its lr when known throughout, its config."""
-    return Series(curve.name, curve.metric(metric), curve.lr, curve.config)
+def series_of(curve: Curve, metric: str | Metric) -> Series:
+    """The curve as predictors take it: its `metric` column in the internal space, its lr when known
+    throughout, its config. An accuracy is passed as it is."""
+    metric = as_metric(metric)
+    return Series(curve.name, metric.to_internal(curve.metric(metric.name)), curve.lr, curve.config, metric.bounded)
+
+
+def grid_of(steps: np.ndarray, planned: int | None) -> tuple[float, int]:
+    """(spacing, planned points) of the regular grid a step-axis curve is forecast on: its typical
+    evaluation interval (the median step between rows), stretched so that the last grid point is the
+    planned step (or, for a finished curve, its last step)."""
+    diffs = np.diff(steps)
+    interval = float(np.median(diffs[diffs > 0])) if np.any(diffs > 0) else max(float(steps[-1]), 1.0)
+    end = float(planned) if planned else float(steps[-1])
+    points = max(1, int(round(end / interval)))
+    return end / points, points
+
+
+def on_grid(curve: Curve, planned: int | None = None) -> tuple[Curve, float]:
+    """A step-axis curve resampled (linearly, between its own evaluations) onto a regular grid of
+    points 1..k, spacing s steps, whose point n is the planned step (`planned`, else the curve's
+    `planned`, else its last step): (that curve with consecutive epochs and its planned length in
+    points, s). A curve of consecutive epochs is returned as it is, with s = 1. Forecasters index
+    time by point; the user's steps are point x s."""
+    if curve.steps is None:
+        return curve, 1.0
+    planned = planned or curve.planned
+    if not len(curve.steps):
+        return replace(curve, steps=None, planned=grid_of(np.array([1.0]), planned)[1]), 1.0
+    spacing, points = grid_of(curve.steps, planned)
+    seen = int(np.floor(curve.steps[-1] / spacing + 1e-9))
+    if seen < 1:  # fewer steps than one grid interval: its last evaluation is the first point
+        seen = 1
+    x = spacing * np.arange(1, seen + 1)
+    columns = {k: np.interp(x, curve.steps, v) if np.any(np.isfinite(v)) else np.full(seen, np.nan)
+               for k, v in curve.columns.items() if k != "epoch"}
+    columns["epoch"] = np.arange(1.0, seen + 1)
+    return replace(curve, columns=columns, steps=None, planned=points if planned else None), spacing
+
+
+def as_finished(curve: Curve) -> Curve:
+    """A finished (history) curve on its grid, ending where it ended: a step-axis run may stop before
+    the steps its config planned (AlgoPerf stops a trial at its target) and is still a finished run."""
+    if curve.steps is None or not len(curve.steps):
+        return curve
+    return on_grid(curve, int(np.ceil(curve.steps[-1])))[0]
 
 
 def check_planned(value, where: str) -> int | None:
@@ -94,9 +147,9 @@ def write_curve(csv_path: str | Path, rows: list[dict], sidecar: dict) -> None:
     write_text(Path(csv_path).with_suffix(".json"), json.dumps(sidecar, indent=2) + "\n")
 
 
-def read_lcpipe_csv(path: str | Path, metric: str = "test_acc") -> Curve:
-    """Strictly read a curve lcpipe wrote: its exact header, epochs 1..n, `metric` finite fractions,
-    and the sidecar's planned length and config. Anything else is a file lcpipe did not write, and
+def read_lcpipe_csv(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
+    """Strictly read a curve lcpipe wrote: its exact header, epochs 1..n, `metric` finite values of
+    its kind (accuracies fractions, losses >= 0), and the sidecar's planned length and config. Anything else is a file lcpipe did not write, and
     the message says which stage makes it again."""
     path = Path(path)
     try:
@@ -115,9 +168,11 @@ def read_lcpipe_csv(path: str | Path, metric: str = "test_acc") -> Curve:
     if not epochs_ok or table.shape[1] != len(header):
         raise LcpipeError(f"{path}: rows are not epochs 1..n of {len(header)} columns; rerun `dvc repro`")
     columns = dict(zip(header, table.T))
-    values = columns.get(metric)
-    if values is None or not np.all(np.isfinite(values)) or np.any((values < 0) | (values > 1)):
-        raise LcpipeError(f"{path}: {metric} must be finite fractions at every epoch; rerun `dvc repro`")
+    metric = as_metric(metric)
+    values = columns.get(metric.name)
+    if values is None or not np.all(np.isfinite(values)) or len(metric.wrong(values)):
+        raise LcpipeError(f"{path}: {metric.name} must be finite, {metric.expected()}, at every epoch; "
+                          "rerun `dvc repro`")
     sidecar = read_sidecar(path.with_suffix(".json"))
     planned = check_planned(sidecar.pop("epochs", None), str(path.with_suffix(".json")))
     return Curve(path.stem, columns, planned, path, sidecar)

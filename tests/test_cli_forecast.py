@@ -51,13 +51,14 @@ def test_forecast_writes_the_json_contract_the_table_and_the_plot(study):
                   "--out", "out/forecast.json", "--plot", "out/forecast.png", cwd=study)
     assert proc.returncode == 0, proc.stderr
     report = json.loads((study / "out" / "forecast.json").read_text())
-    assert list(report) == ["metric", "epochs", "predictor", "runs"]
-    assert (report["metric"], report["epochs"]) == ("test_acc", 40) and report["predictor"]
+    assert list(report) == ["metric", "mode", "epochs", "predictor", "runs"]
+    assert (report["metric"], report["mode"], report["epochs"]) == ("test_acc", "max", 40) and report["predictor"]
     runs = {r["run"]: r for r in report["runs"]}
     assert set(runs) == {"good", "bad", "mid"}
     for r in runs.values():
-        assert list(r) == ["run", "observed", "epochs", "final", "p_best", "decision", "forecast"]
+        assert list(r) == ["run", "observed", "epochs", "final", "p_best", "decision", "forecast", "forecast_at"]
         assert r["observed"] == 15 and r["epochs"] == 40 and len(r["forecast"]) == 40 - 15
+        assert r["forecast_at"] == list(range(16, 41))
         assert r["final"]["lower"] <= r["final"]["mean"] <= r["final"]["upper"] <= 1
         assert r["final"]["mean"] == r["forecast"][-1] and r["decision"] in ("keep", "stop")
     assert abs(sum(r["p_best"] for r in runs.values()) - 1) < 1e-4
@@ -152,7 +153,7 @@ def test_lcpipe_forecast_from_python_gives_the_clis_answers_as_a_dataframe(study
     cli = {r["run"]: r for r in json.loads((study / "f.json").read_text())["runs"]}
     frame = package.forecast(history=study / "history", runs=[study / "runs"], epochs=40)
     assert list(frame.columns) == ["run", "observed", "epochs", "final", "lower", "upper", "p_best", "decision",
-                                   "forecast"]
+                                   "reason", "forecast"]
     assert set(frame["run"]) == set(cli)
     for row in frame.itertuples():
         assert row.final == pytest.approx(cli[row.run]["final"]["mean"], abs=1e-6)
@@ -167,7 +168,7 @@ def test_lcpipe_forecast_takes_values_in_memory_and_refuses_bad_ones(study):
     run = learning_curve(40, final=0.9, rate=0.2)[:12]
     frame = lcpipe.forecast(history=study / "history", runs={"mine": run}, epochs=40)
     assert frame.loc[0, "run"] == "mine" and len(frame.loc[0, "forecast"]) == 28
-    with pytest.raises(LcpipeError, match="'mine': give finite fractions"):
+    with pytest.raises(LcpipeError, match=r"'mine': value 93.0 at epoch 2 where a fraction in \[0, 1\] was expected"):
         lcpipe.forecast(history=study / "history", runs={"mine": [0.1, 93.0, 0.2]}, epochs=40)
 
 

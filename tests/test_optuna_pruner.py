@@ -111,12 +111,13 @@ def test_warmup_no_pruning_before_it(tmp_path):
     assert ForecastPruner(EPOCHS, warmup=0.0).warmup_steps == 3  # never on the first two reports
 
 
-@pytest.mark.parametrize("direction, value, message", [
-    ("minimize", 0.5, "direction='maximize'"),
-    ("maximize", 87.5, r"reported 87.5 at step 1.*fraction in \[0, 1\]"),
+@pytest.mark.parametrize("direction, value, metric, message", [
+    ("maximize", 87.5, None, r"reported 87.5 at step 1.*fraction in \[0, 1\].*divide a percentage by 100"),
+    ("minimize", -0.3, None, r"reported -0.3 at step 1.*a value >= 0 \(a loss or error\) for 'loss'.*minimizes"),
+    ("minimize", 1.7, "val_acc", r"reported 1.7 at step 1.*fraction in \[0, 1\] for 'val_acc'"),
 ])
-def test_one_clear_error_at_the_first_report(direction, value, message):
-    study = optuna.create_study(direction=direction, pruner=ForecastPruner(EPOCHS))
+def test_one_clear_error_at_the_first_report(direction, value, metric, message):
+    study = optuna.create_study(direction=direction, pruner=ForecastPruner(EPOCHS, metric=metric))
 
     def objective(trial):
         trial.report(value, step=1)
@@ -186,3 +187,14 @@ def test_bench_quick():
                         r"\d+\.\d % compute: (none|\S+ \d+\.\d{3} pts)", last), last
     for name in ("NopPruner", "Median(warmup10%)", "Hyperband(rf3)", "SuccessiveHalving()", "ForecastPruner"):
         assert name in proc.stdout
+
+
+def test_a_multi_objective_study_is_one_clear_line():
+    """Optuna itself refuses trial.report in a multi-objective study; the pruner's own entry points
+    (final_forecast, prune) say why in one line."""
+    pruner = ForecastPruner(EPOCHS)
+    study = optuna.create_study(directions=["minimize", "maximize"], pruner=pruner)
+    trial = study.ask()
+    with pytest.raises(PrunerError, match=r"single-objective studies; this one has 2 objectives") as err:
+        pruner.final_forecast(study, trial)
+    assert "\n" not in str(err.value)

@@ -11,10 +11,11 @@ import numpy as np
 
 from lcpipe import config
 from lcpipe.config import Params
-from lcpipe.curve import Curve, Series, series_of
+from lcpipe.curve import Curve, Series, as_finished, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import scores
-from lcpipe.forecasting.logs import check_finished
+from lcpipe.forecasting.logs import check_finished, usable_history
+from lcpipe.metric import Metric, as_metric
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
 
@@ -58,31 +59,45 @@ def _content_id(curve: Curve, metric: str) -> tuple[int, bytes] | None:
 
 def forecast_at(predictor: Predictor, target: Series, cutoff: int) -> Forecast:
     """Forecast the target's epochs cutoff+1..end from its first `cutoff` epochs."""
-    prefix = Series(target.name, target.values[:cutoff], target.lr, target.config)
+    prefix = Series(target.name, target.values[:cutoff], target.lr, target.config, target.bounded)
     return predictor.forecast(prefix, len(target.values))
+
+
+def in_units(fc: Forecast, metric: Metric) -> Forecast:
+    """An internal-space forecast in the metric's own units (a minimised metric's band turns over)."""
+    if fc.lower is None:
+        return Forecast(metric.from_internal(fc.mean))
+    return Forecast(*metric.band_from_internal(fc.mean, fc.lower, fc.upper))
 
 
 def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], params: Params,
              history: list[Curve] | None = None, targets: list[str] | None = None,
              progress: Callable[[str], None] = lambda _: None,
-             on_forecast: Callable[[str, int, str, Forecast], None] = lambda *_: None) -> list[dict]:
+             on_forecast: Callable[[str, int, str, Forecast], None] = lambda *_: None,
+             metric: Metric | None = None) -> list[dict]:
     """Each target (default: every curve) forecast from its first `cutoff` epochs by predictors
     fitted on the other curves (leave-one-out), or on `history` alone when given: a new study
     forecast from an old one, where no target sees another's future.
 
-    Predictors are built from `params` (their sections and features.*). Returns one row per
-    (target, cutoff, predictor) with its scores as fractions; `on_forecast(target, cutoff,
+    Predictors are built from `params` (their sections and features.*) and forecast in the internal
+    space of `metric` (default: features.metric, its mode from its name); curves on a step axis are
+    put on their grids, cutoffs count grid points, and history runs that diverged are left out.
+    Returns one row per (target, cutoff, predictor) with its scores in the metric's own units; `on_forecast(target, cutoff,
     predictor, forecast)` sees each forecast itself (the sweep draws them).
     """
-    metric, window = params.features.metric, params.features.window
+    metric = metric or as_metric(params.features.metric)
+    window = params.features.window
+    check_finished(history or [])
+    if history is not None:
+        check_apart(history, [c for c in curves if c.name in (targets or {c.name for c in curves})], "a target",
+                    metric.name)
+        history = usable_history(history, progress)
+    curves = [as_finished(c) for c in curves if not c.diverged]
     by_name = {c.name: series_of(c, metric) for c in curves}
     if history is None and len(by_name) < 2:
         raise LcpipeError("leave-one-out needs at least two curves (a target and a source)")
     if history is not None and not history:
         raise LcpipeError("the history holds no curves to fit the predictors on")
-    check_finished(history or [])
-    if history is not None:
-        check_apart(history, [c for c in curves if c.name in (targets or by_name)], "a target", metric)
     for name in targets or []:
         if name not in by_name:
             raise LcpipeError(f"target {name!r} is not among the curves: {', '.join(by_name)}")
@@ -101,11 +116,12 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
                 progress(f"{name}: fitting {pname} on {len(sources)} source curves")
                 fitted[key] = build(pname, params).fit(sources)
             for cutoff in cutoffs:
-                fc = forecast_at(fitted[key], target, cutoff)
+                fc = in_units(forecast_at(fitted[key], target, cutoff), metric)
+                actual = metric.from_internal(target.values)
                 on_forecast(name, cutoff, pname, fc)
                 rows.append({"target": name, "cutoff": cutoff, "predictor": pname,
-                             **scores.score(target.values[cutoff:], fc),
-                             "final_actual": float(target.values[-1]), "final_predicted": float(fc.mean[-1]),
+                             **scores.score(actual[cutoff:], fc),
+                             "final_actual": float(actual[-1]), "final_predicted": float(fc.mean[-1]),
                              **_final_interval(fc)})
     return rows
 

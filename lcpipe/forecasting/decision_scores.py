@@ -10,26 +10,31 @@ from collections import defaultdict
 import numpy as np
 
 from lcpipe.forecasting.stop_rule import keep, std_of
+from lcpipe.metric import ACCURACY, Metric
 
 
-def decisions(rows: list[dict], epochs: dict[str, int]) -> list[dict]:
+def decisions(rows: list[dict], epochs: dict[str, int], metric: Metric | None = None) -> list[dict]:
     """One entry per (cutoff, predictor) from backtest rows of every candidate; `epochs` maps each
-    candidate to its full length. Rows without an interval count as (near) certain forecasts."""
+    candidate to its full length. Rows without an interval count as (near) certain forecasts. The
+    rows are in the metric's units; the rule decides in its internal space (higher is better), and
+    the regret is in its units (the best final minus the best kept final, for a loss the other way)."""
+    metric = metric or ACCURACY
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
         groups[(row["cutoff"], row["predictor"])].append(row)
     out = []
     for (cutoff, predictor), members in sorted(groups.items()):
         names = [m["target"] for m in members]
-        forecast = np.array([m["final_predicted"] for m in members])
-        actual = np.array([m["final_actual"] for m in members])
-        lower = np.array([m.get("final_lower", m["final_predicted"]) for m in members])
-        upper = np.array([m.get("final_upper", m["final_predicted"]) for m in members])
+        user = np.array([m["final_actual"] for m in members])
+        forecast, lower, upper = (metric.to_internal([m.get(k, m["final_predicted"]) for m in members])
+                                  for k in ("final_predicted", "final_lower", "final_upper"))
+        lower, upper = (lower, upper) if metric.mode == "max" else (upper, lower)
+        actual = metric.to_internal(user)
         kept = keep(forecast, std_of(lower, upper))
         best = int(actual.argmax())
         out.append({"cutoff": cutoff, "predictor": predictor, "kendall_tau": _finite(kendall_tau(forecast, actual)),
                     "kept": [n for n, k in zip(names, kept) if k], "best": names[best], "best_kept": bool(kept[best]),
-                    "regret": float(actual.max() - actual[kept].max()),
+                    "regret": float(abs(user[best] - user[kept][actual[kept].argmax()])),
                     "epochs_saved": int(sum(epochs[n] - cutoff for n, k in zip(names, kept) if not k)),
                     "epochs_total": int(sum(epochs[n] for n in names))})
     return out

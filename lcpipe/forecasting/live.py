@@ -12,10 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from lcpipe.config import Params
-from lcpipe.curve import Curve, series_of
+from lcpipe.curve import Curve, on_grid, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import check_apart
-from lcpipe.forecasting.logs import check_finished, check_history
+from lcpipe.forecasting.logs import check_finished, check_history, usable_history
+from lcpipe.metric import Metric, as_metric
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
 from lcpipe.forecasting.stop_rule import final_value, keep, p_best, std_of
@@ -25,58 +26,111 @@ DEFAULT_PREDICTOR = "auto"  # the live forecaster when --predictor is not given
 
 @dataclass(frozen=True)
 class RunForecast:
-    """One live run: what was seen, where it ends (80 % interval), P(ends best), the decision."""
+    """One live run, in the metric's own units: what was seen, where it ends (80 % interval), P(ends
+    best), the decision and, for a stop that is no forecast's (a run that diverged), the reason.
+    `spacing` is the steps per point of the run's grid (1 for epochs)."""
 
     run: str
     observed: np.ndarray
     epochs: int
-    forecast: Forecast  # epochs len(observed)+1 .. epochs; empty when the run has finished
+    forecast: Forecast  # points len(observed)+1 .. planned points; empty when the run has finished
     p_best: float
     decision: str
+    spacing: float = 1.0
+    reason: str = ""
+    last_seen: float | None = None  # the last epoch or step reported (default: the number of points)
 
     @property
     def final(self) -> tuple[float, float, float]:
+        if self.reason:
+            return (float("nan"),) * 3
         return final_value(self.observed, self.forecast)
 
+    @property
+    def seen(self) -> float:
+        """The last step (or epoch) observed."""
+        return self.last_seen if self.last_seen is not None else _whole(len(self.observed) * self.spacing)
+
+    def forecast_at(self) -> list[float]:
+        """The step (or epoch) of each forecast value."""
+        k = len(self.observed)
+        return [_whole(round((k + i) * self.spacing, 1)) for i in range(1, len(self.forecast.mean) + 1)]
+
     def as_json(self) -> dict:
-        mean, lower, upper = (round(v, 6) for v in self.final)
-        return {"run": self.run, "observed": len(self.observed), "epochs": self.epochs,
-                "final": {"mean": mean, "lower": lower, "upper": upper},
-                "p_best": round(self.p_best, 6), "decision": self.decision,
-                "forecast": np.round(self.forecast.mean, 6).tolist()}
+        final = {k: (None if np.isnan(v) else round(v, 6)) for k, v in zip(("mean", "lower", "upper"), self.final)}
+        out = {"run": self.run, "observed": self.seen, "epochs": self.epochs, "final": final,
+               "p_best": round(self.p_best, 6), "decision": self.decision,
+               "forecast": np.round(self.forecast.mean, 6).tolist(), "forecast_at": self.forecast_at()}
+        return {**out, "reason": self.reason} if self.reason else out
 
 
-def planned_epochs(runs: list[Curve], epochs: int, min_observed: int) -> list[int]:
-    """Each run's planned length (its own file's, else `epochs`), after checking that it has
-    observed at least `min_observed` epochs and no more than planned."""
+def _whole(x: float) -> float | int:
+    return int(round(x)) if abs(x - round(x)) < 1e-6 else round(float(x), 3)
+
+
+@dataclass(frozen=True)
+class OnGrid:
+    """Live runs ready to forecast: each run on its grid (consecutive points), its planned length in
+    points, the grid's spacing (steps per point; 1 for epochs), and, in the run's own unit, its
+    planned length and the last epoch or step it has reported."""
+
+    runs: list[Curve]
+    points: list[int]
+    spacings: list[float]
+    planned: list[int]
+    seen: list[float]
+
+
+def planned_epochs(runs: list[Curve], epochs: int, min_observed: int) -> OnGrid:
+    """The runs on their grids (OnGrid), after checking that each has observed at least `min_observed`
+    points and no more than planned. The planned length is the run's own file's, else `epochs` (in
+    the run's own unit: epochs, or steps for a run logged by optimizer step). A run that diverged is
+    kept as it is: it is stopped, not forecast."""
     names: dict[str, Curve] = {}
     for run in runs:
         if run.name in names:
             raise LcpipeError(f"two runs are named {run.name!r} ({names[run.name].path} and {run.path}); "
                               "rename one")
         names[run.name] = run
-    out = []
+    out = OnGrid([], [], [], [], [])
     for run in runs:
-        planned = run.planned or epochs
+        total = run.planned or epochs
         source = "its own file" if run.planned else "--epochs"
-        if len(run) > planned:
-            raise LcpipeError(f"{run.path}: {len(run)} epochs observed, more than the {planned} planned by "
-                              f"{source}; give the full planned length")
-        if len(run) < min_observed:
-            raise LcpipeError(f"{run.path}: {len(run)} epochs observed; a forecast needs at least "
+        unit = "steps" if run.steps is not None else "epochs"
+        last = float(run.steps[-1]) if run.steps is not None and len(run.steps) else float(len(run))
+        if last > total:
+            raise LcpipeError(f"{run.path or run.name}: {_whole(last)} {unit} observed, more than the {total} planned "
+                              f"by {source}; give the full planned length")
+        on, spacing = on_grid(run, total)
+        if len(on) < min_observed and not run.diverged:
+            what = "epochs" if run.steps is None else "evaluations"
+            raise LcpipeError(f"{run.path or run.name}: {len(on)} {what} observed; a forecast needs at least "
                               f"{min_observed} (features.window + 1)")
-        out.append(planned)
+        out.runs.append(on)
+        out.points.append(on.planned if run.steps is not None else total)
+        out.spacings.append(spacing)
+        out.planned.append(total)
+        out.seen.append(_whole(last))
     return out
 
 
-def fit_on_history(name: str, params: Params, history: list[Curve], runs: list[Curve]) -> Predictor:
-    """Predictor `name` fitted on the history, which must hold none of the runs themselves."""
+def with_history_scale(metric: Metric, history: list[Curve]) -> Metric:
+    """The metric with its scale set from the history (kind "any" only; lcpipe/metric.py)."""
+    return metric.with_scale([c.columns[metric.name] for c in history if metric.name in c.columns])
+
+
+def fit_on_history(name: str, params: Params, history: list[Curve], runs: list[Curve],
+                   metric: Metric | None = None, say=lambda _: None) -> Predictor:
+    """Predictor `name` fitted on the history, which must hold none of the runs themselves. History
+    runs that diverged are left out (and named through `say`); the rest are put on their grids."""
+    metric = metric or as_metric(params.features.metric)
     if not history:
         raise LcpipeError("--history holds no curves; give finished curves to forecast from")
     check_finished(history)
+    check_apart(history, runs, "a live run", metric.name)
+    history = usable_history(history, say)
     check_history(history)
-    check_apart(history, runs, "a live run", params.features.metric)
-    return build(name, params).fit([series_of(c, params.features.metric) for c in history])
+    return build(name, params).fit([series_of(c, metric) for c in history])
 
 
 def config_keys_used(predictor: Predictor, history: list[Curve], runs: list[Curve]) -> str:
@@ -97,37 +151,58 @@ def config_keys_used(predictor: Predictor, history: list[Curve], runs: list[Curv
             f"{len(history)} history curves state them)")
 
 
-def forecast_runs(predictor: Predictor, runs: list[Curve], epochs: list[int], metric: str) -> list[RunForecast]:
-    """Forecast every run with a fitted `predictor` in one batched call, then decide keep/stop."""
+def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> list[RunForecast]:
+    """Forecast every run (on its grid: planned_epochs) with a fitted `predictor` in one batched call,
+    then decide keep/stop in the internal space (higher is better), and give the results in the
+    metric's own units. A run that diverged is stopped with its reason and takes no part in the rule."""
+    metric = as_metric(metric)
+    runs, points = grid.runs, grid.points
     series = [series_of(r, metric) for r in runs]
-    live = [i for i, (s, n) in enumerate(zip(series, epochs)) if len(s.values) < n]
-    batched = predictor.forecast_many([series[i] for i in live], [epochs[i] for i in live]) if live else []
-    forecasts = [Forecast(np.empty(0), np.empty(0), np.empty(0))] * len(runs)
+    ok = [i for i, r in enumerate(runs) if not r.diverged]
+    live = [i for i in ok if len(series[i].values) < points[i]]
+    batched = predictor.forecast_many([series[i] for i in live], [points[i] for i in live]) if live else []
+    empty = Forecast(np.empty(0), np.empty(0), np.empty(0))
+    forecasts = [empty] * len(runs)
     for i, fc in zip(live, batched, strict=True):
         forecasts[i] = fc
-    finals = np.array([final_value(s.values, fc) for s, fc in zip(series, forecasts)])
-    mean, std = finals[:, 0], std_of(finals[:, 1], finals[:, 2])
-    p = p_best(mean, std)
-    return [RunForecast(s.name, s.values, n, fc, float(pi), "keep" if k else "stop")
-            for s, n, fc, pi, k in zip(series, epochs, forecasts, p, keep(mean, std))]
+    p_all, keep_all = np.zeros(len(runs)), np.zeros(len(runs), dtype=bool)
+    if ok:
+        finals = np.array([final_value(series[i].values, forecasts[i]) for i in ok])
+        mean, std = finals[:, 0], std_of(finals[:, 1], finals[:, 2])
+        p_all[ok], keep_all[ok] = p_best(mean, std), keep(mean, std)
+    out = []
+    for i, (run, s) in enumerate(zip(runs, series)):
+        fc = forecasts[i]
+        if len(fc.mean):
+            lower, upper = (fc.lower, fc.upper) if fc.lower is not None else (fc.mean, fc.mean)
+            fc = Forecast(*metric.band_from_internal(fc.mean, lower, upper))
+        reason = f"diverged: {run.diverged}" if run.diverged else ""
+        out.append(RunForecast(s.name, run.metric(metric.name), grid.planned[i], fc, float(p_all[i]),
+                               "keep" if keep_all[i] else "stop", grid.spacings[i], reason, grid.seen[i]))
+    return out
 
 
-def report_json(results: list[RunForecast], metric: str, epochs: int, predictor: str) -> str:
+def report_json(results: list[RunForecast], metric: str | Metric, epochs: int, predictor: str) -> str:
     """The --out JSON (the contract in the README), one run per line: `epochs` at the top is --epochs,
-    each run's own `epochs` the length it was forecast to (its own file's when it states one)."""
-    head = json.dumps({"metric": metric, "epochs": epochs, "predictor": predictor})
+    each run's own `epochs` the length it was forecast to (its own file's when it states one), in
+    its own unit; `observed` its last epoch or step seen; `mode` the metric's direction."""
+    metric = as_metric(metric)
+    head = json.dumps({"metric": metric.name, "mode": metric.mode, "epochs": epochs, "predictor": predictor})
     runs = ",\n  ".join(json.dumps(r.as_json()) for r in results)
     return f'{head[:-1]}, "runs": [\n  {runs}\n]}}\n'
 
 
-def table(results: list[RunForecast], metric: str) -> str:
-    """The stdout table: run, epochs seen, final value with 80 % interval, P(ends best), keep/stop."""
+def table(results: list[RunForecast], metric: str | Metric) -> str:
+    """The stdout table: run, epochs (or steps) seen, final value with 80 % interval, P(ends best),
+    keep/stop (and why, for a run that diverged)."""
+    metric = as_metric(metric)
+    fmt = ".4f" if metric.kind == "fraction" else ".5g"
     width = max(3, *(len(r.run) for r in results))
-    lines = [f"{'run':<{width}}  {'epochs seen':>11}  {'final ' + metric + ' [80 % interval]':<30}  "
+    seen = "steps seen" if any(r.spacing != 1 for r in results) else "epochs seen"
+    lines = [f"{'run':<{width}}  {seen:>11}  {'final ' + metric.name + ' [80 % interval]':<30}  "
              f"{'P(ends best)':>12}  decision"]
     for r in results:
         mean, lower, upper = r.final
-        seen = f"{len(r.observed)}/{r.epochs}"
-        lines.append(f"{r.run:<{width}}  {seen:>11}  {f'{mean:.4f} [{lower:.4f}, {upper:.4f}]':<30}  "
-                     f"{r.p_best:>12.3f}  {r.decision}")
+        final = r.reason if r.reason else f"{mean:{fmt}} [{lower:{fmt}}, {upper:{fmt}}]"
+        lines.append(f"{r.run:<{width}}  {f'{r.seen}/{r.epochs}':>11}  {final:<30}  {r.p_best:>12.3f}  {r.decision}")
     return "\n".join(lines) + "\n"

@@ -6,12 +6,16 @@ Read: lcpipe's own curve file (lcpipe/curve.py) and its sidecar; also
 - a DVCLive folder, `<run>/plots/metrics/<metric>.tsv` (`step` from 0), or a folder of such runs
   (`dvclive/<arch>/`); the run is named after its folder.
 Dialects: a byte-order mark, `,` `;` or tab separators (with a decimal comma where the separator is
-not a comma), any header case, extra columns of any kind. The first row is the first epoch whatever
-its number (0 or 1); each later row counts up by one.
+not a comma), any header case, extra columns of any kind. The x column is `epoch` or `step` (also
+`global_step`, `iteration`): rows counting up by one from 0 or 1 are epochs; any other increasing
+x (evaluations every k optimizer steps, at regular or irregular intervals) is a step axis, kept as
+Curve.steps and put on a regular grid where it is forecast (curve.on_grid).
 
-Only the forecast metric must be complete, finite and a fraction; other columns may be blank, NaN,
-text or missing (kept as NaN where they are not numbers). Every error quotes the file, its line, and
-the file's own column names and epoch numbers.
+The metric may be of any kind (lcpipe/metric.py): an accuracy must be a fraction, a loss >= 0,
+anything else finite. It must be there at every row until it turns NaN or inf, where the run
+diverged: the curve ends there and says so (Curve.diverged). Other columns may be blank, NaN, text
+or missing (kept as NaN where they are not numbers). Every error quotes the file, its line, and the
+file's own column names and steps.
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ import numpy as np
 import yaml
 
 from lcpipe.atomic import kind_of
-from lcpipe.curve import COLUMNS, Curve, check_planned
+from lcpipe.curve import COLUMNS, Curve, as_finished, check_planned
 from lcpipe.errors import LcpipeError
+from lcpipe.metric import Metric, as_metric
 
-EPOCH_COLUMNS = ("epoch", "step")  # step: DVCLive
+EPOCH_COLUMNS = ("epoch", "step", "global_step", "iteration", "iter")  # step: DVCLive, logs of optimizer steps
 SUFFIXES = (".csv", ".tsv")  # any case: *.CSV is a curve file too
 MIN_HISTORY_CURVES = 2  # intervals are learnt from how history curves differ: one curve cannot show that
 MIN_HISTORY_EPOCHS = 3  # a shorter history curve has no shape to learn from
@@ -102,59 +107,71 @@ def _table(path: Path) -> _Table:
                   decimal_comma=delimiter != ",")
 
 
-def _epochs(t: _Table) -> np.ndarray:
-    """1..n, after checking that the file's epochs start at 0 or 1 and count up by one."""
+def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
+    """(1..n, None) for rows that count epochs up by one from 0 or 1 (each row one epoch); else a
+    step axis, (1..n, the file's steps), for any column of STEP_COLUMNS or an epoch column at any
+    regular or irregular interval. Either must increase at every row."""
     col = t.column(*EPOCH_COLUMNS)
     if col is None:
-        raise LcpipeError(f"{t.path}: missing column 'epoch'; the header is {', '.join(t.header)}")
+        raise LcpipeError(f"{t.path}: missing column 'epoch' (or 'step'); the header is {', '.join(t.header)}")
     name, numbers = t.header[col], t.numbers(col)
-    if numbers[0] not in (0, 1):
-        raise LcpipeError(f"{t.path}: line {t.lines[0]}: {name} {t.cell(0, col)!r} where 0 or 1 was expected")
-    expected = numbers[0] + np.arange(len(numbers))
-    wrong = np.flatnonzero(numbers != expected)
-    if wrong.size:
-        i = int(wrong[0])
-        raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} where {expected[i]:g} "
-                          f"was expected; {name} counts up by one from the first row's {numbers[0]:g}")
-    return np.arange(1.0, len(t.rows) + 1)
+    bad = np.flatnonzero(~np.isfinite(numbers) | (numbers < 0))
+    if bad.size:
+        i = int(bad[0])
+        raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} where a step >= 0 was expected")
+    index = np.arange(1.0, len(t.rows) + 1)
+    if numbers[0] in (0, 1) and np.array_equal(numbers, numbers[0] + np.arange(len(numbers))):
+        return index, None
+    down = np.flatnonzero(np.diff(numbers) <= 0)
+    if down.size:
+        i = int(down[0]) + 1
+        raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} after {t.cell(i - 1, col)!r}; "
+                          f"{name} must increase from row to row (a log holding several runs: split it where "
+                          f"{name} restarts)")
+    return index, numbers
 
 
-def _metric(t: _Table, metric: str) -> np.ndarray:
-    """The forecast metric as fractions: complete, finite, in [0, 1]; from `X_err` when the file
-    has no `X_acc` column (accuracy = 1 - error)."""
-    error = metric.removesuffix("_acc") + "_err" if metric.endswith("_acc") else None
-    col = t.column(metric)
+def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
+    """(the metric's values, the row where it stopped being finite or None, its column): values of its kind (an
+    accuracy a fraction, a loss >= 0), complete up to that row; from `X_err` when the file has no
+    `X_acc` column (accuracy = 1 - error). A NaN or inf is a run that diverged, not a parse error:
+    the values end before it."""
+    name = metric.name
+    error = name.removesuffix("_acc") + "_err" if name.endswith("_acc") and metric.kind == "fraction" else None
+    col = t.column(name)
     from_error = col is None and error is not None and t.column(error) is not None
     col = t.column(error) if from_error else col
     if col is None:
         alt = f" (or {error!r})" if error else ""
-        raise LcpipeError(f"{t.path}: missing column {metric!r}{alt}, the metric to forecast; "
+        raise LcpipeError(f"{t.path}: missing column {name!r}{alt}, the metric to forecast; "
                           f"the header is {', '.join(t.header)}")
     values = t.numbers(col)
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-        i = int(bad[0])
-        cell, where = t.cell(i, col), f"{t.path}: line {t.lines[i]}: column {t.header[col]!r}"
+    for i in np.flatnonzero(np.isnan(values)):  # blank or text: missing, not diverged (a NaN cell parses)
+        cell, where = t.cell(int(i), col), f"{t.path}: line {t.lines[int(i)]}: column {t.header[col]!r}"
         if not cell:
-            raise LcpipeError(f"{where} is blank; the metric to forecast must be there at every epoch")
-        if t.number(i, col) is None:
+            raise LcpipeError(f"{where} is blank; the metric to forecast must be there at every evaluation")
+        if t.number(int(i), col) is None:
             raise LcpipeError(f"{where} is {cell!r}, not a number")
-        raise LcpipeError(f"{where} is {cell!r}; values must be finite")
-    _check_fractions(t, col, values)
-    return 1.0 - values if from_error else values
+    broken = np.flatnonzero(~np.isfinite(values))
+    end = int(broken[0]) if broken.size else None
+    values = values[:end]
+    _check_kind(t, col, values, metric if not from_error else Metric(error, "min", "fraction"))
+    return (1.0 - values if from_error else values), end, col
 
 
-def _check_fractions(t: _Table, col: int, values: np.ndarray) -> None:
+def _check_kind(t: _Table, col: int, values: np.ndarray, metric: Metric) -> None:
+    """One line naming the file, line, column and what was expected for a value of the wrong kind."""
     name = t.header[col]
-    outside = np.flatnonzero((values < 0) | (values > 1))
-    if not outside.size:
+    wrong = metric.wrong(values)
+    if not wrong.size:
         return
-    if np.all((values >= 0) & (values <= 100)) and np.median(values) > 1:
+    if metric.kind == "fraction" and np.all((values >= 0) & (values <= 100)) and np.median(values) > 1:
         raise LcpipeError(f"{t.path}: column {name!r} is in percent (up to {values.max():g}); "
-                          "lcpipe reads fractions: divide it by 100")
-    i = int(outside[0])
-    raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} is outside [0, 1]; "
-                      "accuracies and errors are fractions")
+                          f"lcpipe reads {metric.name} as a fraction: divide it by 100, or give --metric a "
+                          "name that is not an accuracy's")
+    i = int(wrong[0])
+    raise LcpipeError(f"{t.path}: line {t.lines[i]}: column {name!r} is {t.cell(i, col)!r} where "
+                      f"{metric.expected()} was expected for {metric.name!r}")
 
 
 def _other_columns(t: _Table, skip: set[int]) -> dict[str, np.ndarray]:
@@ -173,11 +190,18 @@ MAX_CONFIG_BYTES = 1_000_000  # a run's config file is a few hundred bytes; anyt
 
 
 def run_config(meta: Path) -> tuple[int | None, dict]:
-    """(planned epochs, flat config) that a run's own file states: lcpipe's sidecar or a `<run>.json`
-    in the dev corpus's flat format (`epochs`, `optimizer`, `lr`, ...), or DVCLive's params.yaml
-    (a `train:` section is flattened into the top level). (None, {}) when there is no such file."""
+    """(planned length, flat config) that a run's own file states: lcpipe's sidecar or a `<run>.json`
+    in the dev corpus's flat format (`epochs` or, for a run logged by optimizer step, `max_steps`;
+    `optimizer`, `lr`, ...), or DVCLive's params.yaml (a `train:` section is flattened into the top
+    level). (None, {}) when there is no such file."""
+    flat = _config_file(meta)
+    config = {str(k): v for k, v in flat.items() if k != "epochs" and isinstance(v, (int, float, str, bool, list))}
+    return check_planned(flat.get("epochs"), str(meta)), config
+
+
+def _config_file(meta: Path) -> dict:
     if not meta.is_file():
-        return None, {}
+        return {}
     try:
         if meta.stat().st_size > MAX_CONFIG_BYTES:
             raise LcpipeError(f"{meta}: {meta.stat().st_size} bytes is too large for a run's config")
@@ -188,27 +212,42 @@ def run_config(meta: Path) -> tuple[int | None, dict]:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise LcpipeError(f"{meta}: cannot read ({type(exc).__name__})") from None
     if not isinstance(data, dict):
-        return None, {}
+        return {}
     train = data.get("train")
-    flat = {**{k: v for k, v in data.items() if k != "train"}, **(train if isinstance(train, dict) else {})}
-    config = {str(k): v for k, v in flat.items() if k != "epochs" and isinstance(v, (int, float, str, bool, list))}
-    return check_planned(flat.get("epochs"), str(meta)), config
+    return {**{k: v for k, v in data.items() if k != "train"}, **(train if isinstance(train, dict) else {})}
 
 
-def _read_table(path: Path, metric: str, name: str, meta: Path) -> Curve:
+def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curve:
+    metric = as_metric(metric)
     t = _table(path)
     if not t.rows:
         raise LcpipeError(f"{path}: no data rows after the header")
-    epochs, values = _epochs(t), _metric(t, metric)
-    skip = {t.column(*EPOCH_COLUMNS), t.column(metric)}
+    (epochs, steps), (values, end, col) = _axis(t), _metric(t, metric)
+    x = t.column(*EPOCH_COLUMNS)
+    skip = {x, col}
     columns = _other_columns(t, skip)
     for err in [c for c in columns if c.endswith("_err")]:
         columns.setdefault(err.removesuffix("_err") + "_acc", 1.0 - columns[err])
     planned, config = run_config(meta)
-    return Curve(name, {**columns, "epoch": epochs, metric: values}, planned, path, config)
+    diverged = None
+    if end is not None:
+        diverged = f"{t.header[col]} is {t.cell(end, col)!r} at {t.header[x]} {t.cell(end, x)} (line {t.lines[end]})"
+        columns = {k: v[:end] for k, v in columns.items()}
+        epochs, steps = epochs[:end], (steps[:end] if steps is not None else None)
+    if steps is not None:
+        planned = _planned_steps(_config_file(meta), meta, planned)
+    return Curve(name, {**columns, "epoch": epochs, metric.name: values}, planned, path, config, steps, diverged)
 
 
-def read_curve(path: str | Path, metric: str = "test_acc") -> Curve:
+def _planned_steps(flat: dict, meta: Path, epochs: int | None) -> int | None:
+    """A step-axis run's planned length in steps: its config's `max_steps` (or `steps`, `num_iterations`)."""
+    for key in ("max_steps", "steps", "num_iterations"):
+        if key in flat:
+            return check_planned(flat[key], f"{meta} ({key})")
+    return epochs
+
+
+def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
     """Read one curve file (any format and dialect above), validating the `metric` column."""
     path = Path(path)
     return _read_table(path, metric, path.stem, path.with_suffix(".json"))
@@ -218,13 +257,13 @@ def is_dvclive(folder: Path) -> bool:
     return (folder / "plots" / "metrics").is_dir()
 
 
-def read_dvclive(folder: str | Path, metric: str = "test_acc") -> Curve:
+def read_dvclive(folder: str | Path, metric: str | Metric = "test_acc") -> Curve:
     """One DVCLive run: its `metric` from plots/metrics, its planned length from params.yaml."""
-    folder = Path(folder)
-    tsv = folder / "plots" / "metrics" / f"{metric}.tsv"
+    folder, name = Path(folder), as_metric(metric).name
+    tsv = folder / "plots" / "metrics" / f"{name}.tsv"
     if not tsv.is_file():
         logged = sorted(p.relative_to(tsv.parent).with_suffix("").as_posix() for p in tsv.parent.rglob("*.tsv"))
-        raise LcpipeError(f"{folder}: DVCLive folder without plots/metrics/{metric}.tsv; "
+        raise LcpipeError(f"{folder}: DVCLive folder without plots/metrics/{name}.tsv; "
                           f"it logged {', '.join(logged) or 'no metrics'}")
     name = folder.resolve().parent.name if folder.resolve().name == "dvclive" else folder.resolve().name
     return _read_table(tsv, metric, name, folder / "params.yaml")
@@ -259,7 +298,7 @@ def _is_dvclive(folder: Path) -> bool:
         raise LcpipeError(f"{folder}: cannot look into it ({exc.strerror}); check its permissions") from None
 
 
-def read_curve_dir(directory: str | Path, metric: str = "test_acc") -> list[Curve]:
+def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc") -> list[Curve]:
     """Every curve in `directory`, sorted by name: its *.csv / *.tsv files (any case) and DVCLive
     run folders, or the directory itself when it is one DVCLive run. Hidden and `._` files are skipped.
     Two curves with one name (`x.csv` and `x.CSV`, `x.csv` and a DVCLive folder `x`) are refused."""
@@ -296,12 +335,26 @@ def read_curve_dir(directory: str | Path, metric: str = "test_acc") -> list[Curv
 
 
 def check_finished(history: list[Curve]) -> None:
-    """A history holds finished runs: a curve short of the length its own file plans (a run still
-    training, or one stopped early) would teach every forecast to end too soon."""
+    """A history holds finished runs: a curve short of the epochs its own file plans (a run still
+    training, or one stopped early) would teach every forecast to end too soon. A curve on a step
+    axis ends where it ended (as_finished): benchmarks such as AlgoPerf stop a run at its target
+    before the steps it planned, by design."""
     for curve in history:
-        if curve.planned and len(curve) < curve.planned:
+        if curve.steps is None and curve.planned and len(curve) < curve.planned:
             raise LcpipeError(f"{curve.path}: {len(curve)} of its {curve.planned} planned epochs; a history "
                               "curve must be a finished run")
+
+
+def usable_history(history: list[Curve], say=lambda _: None) -> list[Curve]:
+    """The history's finished curves on their grids, without the runs that diverged (a NaN or inf
+    loss: their curve ends at a failure, not at the end of training), which are named on stderr."""
+    out = []
+    for curve in history:
+        if curve.diverged:
+            say(f"history: {curve.path or curve.name} left out: it diverged ({curve.diverged})")
+        else:
+            out.append(as_finished(curve))
+    return out
 
 
 def check_history(history: list[Curve]) -> None:
@@ -325,7 +378,7 @@ def _file_id(curve: Curve) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino) if st else None
 
 
-def read_curves(paths: list[str | Path], metric: str = "test_acc") -> list[Curve]:
+def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc") -> list[Curve]:
     """Curves from any mix of files, directories of curves and DVCLive folders, in the order given.
     A file reached twice (`h h`, or a folder and a file in it) is refused: it would count twice."""
     out: list[Curve] = []

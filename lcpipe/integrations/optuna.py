@@ -12,6 +12,12 @@
                 raise optuna.TrialPruned()   # or: return pruner.final_forecast(study, trial)[0]
         return acc
 
+A loss works the same way: the direction is the study's, and the steps are the trial's own.
+
+    pruner = ForecastPruner(epochs=750, history="lm_runs/", metric="val_loss")
+    study = optuna.create_study(direction="minimize", pruner=pruner)
+    ...     trial.report(val_loss, step=global_step)   # every 15 optimizer steps, up to 750
+
 Relative, not absolute: trials of one study share their shape, so the forecaster's error on one
 is largely its error on another. At a check at step s the running trial is compared with each of
 the best RIVALS completed trials j as they were at the SAME step: lcpipe's default forecaster,
@@ -36,6 +42,7 @@ saves time.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -43,11 +50,12 @@ import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from lcpipe.curve import Series, series_of
+from lcpipe.curve import MAX_EPOCHS, Series, series_of
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.logs import check_finished, read_curves
+from lcpipe.forecasting.logs import check_finished, read_curves, usable_history
 from lcpipe.forecasting.predictors.auto import Auto
 from lcpipe.forecasting.stop_rule import keep, std_of
+from lcpipe.metric import Metric
 
 # Defaults: (stop_below, shared, margin) the setting 9 of 13 leave-one-family-out folds pick on the dev corpus
 # (`python bench/pruners.py --tune`); warmup and growth set by hand, not tuned.
@@ -65,126 +73,204 @@ class PrunerError(LcpipeError, ValueError):
     """A study or a reported value ForecastPruner cannot work with; one line."""
 
 
+def _finite_number(value, name: str, low: float, high: float, closed_high: bool = False) -> float:
+    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool) \
+        and np.isfinite(value) and low <= value and (value <= high if closed_high else value < high)
+    if not ok:
+        raise PrunerError(f"{name}={value!r}: give a number in [{low:g}, {high:g}{']' if closed_high else ')'}")
+    return float(value)
+
+
 class ForecastPruner(optuna.pruners.BasePruner):
-    """Prune a trial that a completed trial is likely to end above, by lcpipe's forecast of the
+    """Prune a trial that a completed trial is likely to end better than, by lcpipe's forecast of the
     difference of the two from the same step.
 
-    epochs: the planned steps of a trial (trials report step 1..epochs).
+    epochs: the planned length of a trial, in the steps it reports: epochs (trial.report(acc, epoch),
+        counted from 1 or from 0), or optimizer steps (trial.report(loss, step=global_step) every k
+        steps). Checks and forecasts run on a grid of the trial's own reporting interval.
     history: a folder, a file, or a list of them, of finished curves (read as `lcpipe forecast
-        --history` reads them); None: only the study's completed trials are history, and nothing
-        is pruned before MIN_CURVES have completed.
-    metric: the column of the history files the trials report (accuracy as a fraction).
-    warmup: no pruning before this many steps (at least MIN_WARMUP); a float below 1 is a
+        --history` reads them; each on its own epoch or step axis); None: only the study's completed
+        trials are history, and nothing is pruned before MIN_CURVES have completed.
+    metric: the column of the history files the trials report (default test_acc). The direction is
+        the study's (maximize or minimize); the kind (an accuracy, a loss, any series) comes from the
+        name (lcpipe/metric.py); with no history and no metric, a maximized study reports an
+        accuracy, a minimized one a loss.
+    warmup: no pruning before this many steps (at least MIN_WARMUP reports); a float below 1 is a
         fraction of `epochs`.
     growth, interval_steps: the checks: at the warmup step, then each at max(last + interval_steps,
         ceil(growth x last)) (growth 1: every interval_steps steps). A trial that skips a check's
         step is checked at its first report past it.
-    stop_below, margin, shared: the stop rule's settings (stop_rule.keep); margin may be negative.
+    stop_below, margin, shared: the stop rule's settings (stop_rule.keep), in lcpipe's internal units
+        (accuracy points for an accuracy, relative differences for a loss); margin may be negative.
     rivals: how many of the best completed trials the running trial is compared with.
     compare_running: also compare with the other running trials' forecasts (absolute finals).
+
+    A trial that reports NaN or inf (a loss that diverged) is pruned at once, and a completed trial
+    holding such a report is no rival and no history.
     """
 
     def __init__(self, epochs: int, history: str | Path | list[str | Path] | None = None, *,
-                 metric: str = "test_acc", warmup: float = WARMUP, growth: float = GROWTH, interval_steps: int = 1,
+                 metric: str | None = None, warmup: float = WARMUP, growth: float = GROWTH, interval_steps: int = 1,
                  stop_below: float = STOP_BELOW, margin: float = MARGIN, shared: float = SHARED,
                  rivals: int = RIVALS, compare_running: bool = False, forecaster: Auto | None = None):
-        if not isinstance(epochs, int | np.integer) or epochs < 2:
-            raise PrunerError(f"epochs={epochs!r}: give the planned number of steps of a trial, at least 2")
-        if interval_steps < 1:
-            raise PrunerError(f"interval_steps={interval_steps!r}: must be at least 1")
-        if growth < 1:
-            raise PrunerError(f"growth={growth!r}: must be at least 1 (1: every interval_steps steps)")
-        if not 0 <= stop_below < 1:
-            raise PrunerError(f"stop_below={stop_below!r}: a probability in [0, 1) (0: never prune)")
-        if rivals < 1:
-            raise PrunerError(f"rivals={rivals!r}: must be at least 1")
+        if not isinstance(epochs, int | np.integer) or isinstance(epochs, bool) or not 2 <= epochs <= MAX_EPOCHS:
+            raise PrunerError(f"epochs={epochs!r}: give the planned number of steps of a trial, a whole number in "
+                              f"2..{MAX_EPOCHS}")
+        if not isinstance(interval_steps, int | np.integer) or isinstance(interval_steps, bool) or interval_steps < 1:
+            raise PrunerError(f"interval_steps={interval_steps!r}: a whole number of at least 1")
+        _finite_number(growth, "growth", 1, 1e6)
+        _finite_number(warmup, "warmup", 0, epochs)
+        _finite_number(stop_below, "stop_below", 0, 1)
+        _finite_number(shared, "shared", 0, 1)
+        _finite_number(margin, "margin", -1, 1)
+        if not isinstance(rivals, int | np.integer) or isinstance(rivals, bool) or rivals < 1:
+            raise PrunerError(f"rivals={rivals!r}: a whole number of at least 1")
+        if metric is not None and (not isinstance(metric, str) or not metric.strip()):
+            raise PrunerError(f"metric={metric!r}: give the column name the trials report, e.g. 'val_loss'")
         self.epochs = int(epochs)
-        self.warmup_steps = max(MIN_WARMUP, int(round(warmup * epochs)) if warmup < 1 else int(warmup))
-        self.interval_steps, self.growth = int(interval_steps), float(growth)
-        self.checks = self._schedule()
+        self.warmup, self.interval_steps, self.growth = float(warmup), int(interval_steps), float(growth)
         self.stop_below, self.margin, self.shared, self.rivals = stop_below, margin, shared, int(rivals)
         self.compare_running = compare_running
+        self.metric_name = metric
         self._template = forecaster or Auto()
         if history is None:
             curves = []
         else:
             paths = [history] if isinstance(history, str | Path) else list(history)
-            curves = read_curves(paths, metric)
+            curves = read_curves(paths, Metric.infer(metric or "test_acc"))
             check_finished(curves)
-        self._history = [series_of(c, metric) for c in curves]
-        self._history = [s for s in self._history if len(s.values)]
+        self._history_curves = usable_history(curves)
+        self._metric: Metric | None = None  # set from the study's direction at the first check
+        self._history: list[Series] = []
         self._base: Auto | None = None  # the template fitted on the history alone, once; trials extend it
         self._key: tuple = ()  # the set of finished trials the caches below are for
         self._fits: dict = {}  # left-out trial number (None: none) -> Auto
-        self._rival_fc: dict = {}  # (rival number, step) -> (mean, std) of its final from its prefix at step
+        self._rival_fc: dict = {}  # (rival number, points, horizon) -> (mean, std) of its final from that prefix
+        self._schedules: dict = {}  # horizon -> check points
 
-    def _schedule(self) -> np.ndarray:
-        steps, s = [], self.warmup_steps
-        while s < self.epochs:
-            steps.append(s)
-            s = max(s + self.interval_steps, int(np.ceil(s * self.growth - 1e-9)))
-        return np.array(steps, dtype=int)
+    @property
+    def warmup_steps(self) -> int:
+        """No check before this step."""
+        steps = self.warmup * self.epochs if self.warmup < 1 else self.warmup
+        return max(MIN_WARMUP, int(round(steps)))
+
+    def _schedule(self, horizon: int, spacing: float) -> np.ndarray:
+        """The checks, in grid points (a point is `spacing` steps) of a trial `horizon` points long."""
+        if horizon not in self._schedules:
+            first = max(MIN_WARMUP, int(np.ceil(self.warmup_steps / spacing - 1e-9)))
+            interval = max(1, int(np.ceil(self.interval_steps / spacing - 1e-9)))
+            points, k = [], first
+            while k < horizon:
+                points.append(k)
+                k = max(k + interval, int(np.ceil(k * self.growth - 1e-9)))
+            self._schedules[horizon] = np.array(points, dtype=int)
+        return self._schedules[horizon]
 
     # -- what the study holds -------------------------------------------------------------------
 
-    def _check(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        if len(study.directions) != 1 or study.directions[0] != StudyDirection.MAXIMIZE:
-            raise PrunerError("ForecastPruner needs a single-objective study with direction='maximize' "
-                              "(it forecasts an accuracy); create the study with direction='maximize'")
-        bad = [(s, v) for s, v in trial.intermediate_values.items() if not (0.0 <= v <= 1.0)]
-        if bad:
-            step, value = min(bad)
-            raise PrunerError(f"trial {trial.number} reported {value!r} at step {step}; ForecastPruner needs an "
-                              "accuracy as a fraction in [0, 1] (divide a percentage by 100)")
+    def _metric_of(self, study: optuna.Study) -> Metric:
+        """The metric the trials report, in the study's direction; the history put in its internal space once."""
+        if len(study.directions) != 1:
+            raise PrunerError(f"ForecastPruner prunes single-objective studies; this one has {len(study.directions)} "
+                              "objectives: create it with direction='maximize' or 'minimize'")
+        mode = "max" if study.directions[0] == StudyDirection.MAXIMIZE else "min"
+        if self._metric is None or self._metric.mode != mode:
+            name = self.metric_name or ("test_acc" if mode == "max" else "loss")
+            metric = Metric.infer(name, mode)
+            metric = Metric(name, mode, metric.kind, 1.0, f"the study's direction={study.directions[0].name.lower()}")
+            metric = metric.with_scale([c.columns[name] for c in self._history_curves if name in c.columns])
+            self._metric = metric
+            self._history = [s for s in (series_of(c, metric) for c in self._history_curves) if len(s.values)]
+            self._base, self._key, self._fits, self._rival_fc = None, (), {}, {}
+        return self._metric
 
-    def _curve(self, trial: FrozenTrial) -> np.ndarray:
-        """The trial's reported values on steps 1..last step (gaps filled linearly)."""
-        steps = np.array(sorted(s for s in trial.intermediate_values if s >= 1), dtype=int)
+    def _check(self, study: optuna.Study, trial: FrozenTrial) -> Metric:
+        """The study's metric, after checking the trial's reports are of its kind (NaN and inf pass:
+        a diverged run is pruned, not refused)."""
+        metric = self._metric_of(study)
+        steps = sorted(trial.intermediate_values)
+        values = np.array([trial.intermediate_values[s] for s in steps], dtype=float)
+        wrong = metric.wrong(values)
+        if wrong.size:
+            step, value = steps[wrong[0]], float(values[wrong[0]])
+            hint = " (divide a percentage by 100)" if metric.kind == "fraction" and value > 1 else ""
+            raise PrunerError(f"trial {trial.number} reported {value!r} at step {step}; ForecastPruner expected "
+                              f"{metric.expected()} for {metric.name!r} in a study that "
+                              f"{'maximizes' if metric.mode == 'max' else 'minimizes'} it{hint}")
+        return metric
+
+    @staticmethod
+    def _diverged(trial: FrozenTrial) -> bool:
+        return any(not np.isfinite(v) for v in trial.intermediate_values.values())
+
+    @staticmethod
+    def _interval(trial: FrozenTrial) -> float:
+        """The trial's reporting interval: the median step between its reports (1 with one report)."""
+        steps = np.array(sorted(trial.intermediate_values), dtype=float)
+        diffs = np.diff(steps)
+        return float(np.median(diffs)) if len(diffs) else 1.0
+
+    def _grid(self, trial: FrozenTrial) -> tuple[float, int]:
+        """(spacing in steps, horizon in points) of the grid the trial is forecast on."""
+        horizon = max(2, int(round(self.epochs / max(self._interval(trial), 1e-9))))
+        return self.epochs / horizon, horizon
+
+    def _curve(self, trial: FrozenTrial, metric: Metric, spacing: float, horizon: int) -> np.ndarray:
+        """The trial's reports in the internal space at grid points 1..k (linear between reports; k:
+        the last point reached, at most `horizon`). A trial counted from step 0 reaches its last point
+        one interval early: within one interval of `epochs`, it has reached it."""
+        steps = np.array(sorted(trial.intermediate_values), dtype=float)
         if not len(steps):
             return np.empty(0)
-        values = np.array([trial.intermediate_values[s] for s in steps], dtype=float)
-        last = min(int(steps[-1]), self.epochs)
-        if len(steps) == steps[-1] and last == steps[-1]:
-            return values
-        return np.interp(np.arange(1, last + 1), steps, values)
+        values = metric.to_internal([trial.intermediate_values[s] for s in steps])
+        reached = steps[-1] + (self._interval(trial) if steps[-1] >= self.epochs - self._interval(trial) else 0)
+        k = min(horizon, int(np.floor(reached / spacing + 1e-9)))
+        return np.interp(spacing * np.arange(1, k + 1), steps, values)
 
     def _finished(self, study: optuna.Study) -> list[FrozenTrial]:
-        """Completed trials that trained all `epochs` steps (one that returned early, e.g. with its
-        forecast, is no finished curve)."""
+        """Completed trials that trained all `epochs` steps (within one reporting interval: a loop
+        counting from 0 ends at epochs - 1) and never diverged; one that returned early, e.g. with
+        its forecast, is no finished curve."""
         done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        return [t for t in done if (t.last_step or 0) >= self.epochs]
+        return [t for t in done if t.last_step is not None and t.last_step >= self.epochs - self._interval(t)
+                and not self._diverged(t)]
 
-    def _due(self, trial: FrozenTrial) -> bool:
-        """A check falls in (the trial's previous reported step, its last]."""
+    def _due(self, trial: FrozenTrial, spacing: float, horizon: int) -> bool:
+        """A check falls in (the points reached at the trial's previous report, those reached now]."""
         step = trial.last_step
-        if step is None or step < self.warmup_steps or step >= self.epochs:
+        if step is None or step >= self.epochs:
             return False
-        prev = max((s for s in trial.intermediate_values if s < step), default=0)
-        i = np.searchsorted(self.checks, step, side="right")  # checks <= step: [0, i)
-        return i > 0 and self.checks[i - 1] > prev
+        now = int(np.floor(step / spacing + 1e-9))
+        prev = max((s for s in trial.intermediate_values if s < step), default=-1)
+        before = int(np.floor(prev / spacing + 1e-9)) if prev >= 0 else -1
+        checks = self._schedule(horizon, spacing)
+        i = np.searchsorted(checks, now, side="right")  # checks <= now: [0, i)
+        return i > 0 and checks[i - 1] > before
 
     # -- forecasters ----------------------------------------------------------------------------
 
-    def _own(self, finished: list[FrozenTrial]) -> tuple[list[Series], np.ndarray]:
-        own = [Series(f"trial {t.number}", self._curve(t), config=dict(t.params)) for t in finished]
-        return own, np.array([s.values[self.epochs - 1] for s in own])
+    def _own(self, finished: list[FrozenTrial], metric: Metric, spacing: float,
+             horizon: int) -> tuple[list[Series], np.ndarray]:
+        own = [Series(f"trial {t.number}", self._curve(t, metric, spacing, horizon), config=_config(t.params),
+                      bounded=metric.bounded) for t in finished]
+        own = [s if len(s.values) == horizon else replace(s, values=np.interp(
+            np.arange(1, horizon + 1), np.arange(1, len(s.values) + 1), s.values)) for s in own]
+        return own, np.array([s.values[horizon - 1] for s in own])
 
-    def _refresh(self, finished: list[FrozenTrial]) -> None:
-        """Drop the caches when the set of finished trials changed (a finished trial never changes)."""
-        key = tuple(sorted((t.number, t.datetime_start, t.datetime_complete) for t in finished))
+    def _refresh(self, finished: list[FrozenTrial], horizon: int) -> None:
+        """Drop the caches when the set of finished trials (or the grid) changed."""
+        key = (horizon, *sorted((t.number, t.datetime_start, t.datetime_complete) for t in finished))
         if key != self._key:
             self._key, self._fits, self._rival_fc = key, {}, {}
 
-    def _fit(self, finished: list[FrozenTrial], leave_out: int | None = None) -> Auto | None:
+    def _fit(self, own: list[Series], numbers: list[int], leave_out: int | None = None) -> Auto | None:
         """Auto fitted on the history plus the finished trials but `leave_out`; the history's part
         of the time axis and its calibration are computed once."""
-        self._refresh(finished)
         if leave_out in self._fits:
             return self._fits[leave_out]
-        own, _ = self._own([t for t in finished if t.number != leave_out])
+        own = [s for s, n in zip(own, numbers) if n != leave_out]
         if self._base is None and self._history:  # fitted (and calibrated) on the history once
             self._base = copy.copy(self._template).fit(self._history)
-            self._base._history_on(self.epochs, ())  # the history's time axis, computed once
         if self._base is not None:
             auto = self._base.extended(own)
         elif own:
@@ -196,12 +282,13 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._fits[leave_out] = auto
         return auto
 
-    def _forecast(self, auto: Auto, curves: list[np.ndarray],
+    @staticmethod
+    def _forecast(auto: Auto, curves: list[np.ndarray], horizon: int, bounded: bool,
                   configs: list[dict] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(mean, lower, upper) of each curve's value at step `epochs`."""
+        """(mean, lower, upper) of each curve's internal value at point `horizon`."""
         configs = configs or [{}] * len(curves)
-        fcs = auto.forecast_many([Series("trial", c, config=cf) for c, cf in zip(curves, configs, strict=True)],
-                                 [self.epochs] * len(curves))
+        fcs = auto.forecast_many([Series("trial", c, config=cf, bounded=bounded)
+                                  for c, cf in zip(curves, configs, strict=True)], [horizon] * len(curves))
         mean = np.array([fc.mean[-1] for fc in fcs])
         lower = np.array([fc.lower[-1] for fc in fcs])
         upper = np.array([fc.upper[-1] for fc in fcs])
@@ -210,26 +297,31 @@ class ForecastPruner(optuna.pruners.BasePruner):
     # -- Optuna's interface ---------------------------------------------------------------------
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
-        self._check(study, trial)
-        if not self._due(trial):
+        metric = self._check(study, trial)
+        if self._diverged(trial):
+            return True  # a NaN or inf report: the run diverged, as Optuna's MedianPruner prunes it
+        spacing, horizon = self._grid(trial)
+        if not self._due(trial, spacing, horizon):
             return False
         finished = self._finished(study)
         if not finished or len(self._history) + len(finished) < MIN_CURVES:
             return False  # nothing to lose to yet, or too few curves to forecast from
-        self._refresh(finished)
-        curve = self._curve(trial)
-        step = len(curve)
-        own, finals = self._own(finished)
+        self._refresh(finished, horizon)
+        curve = self._curve(trial, metric, spacing, horizon)
+        k = len(curve)
+        if not 1 <= k < horizon:
+            return False
+        own, finals = self._own(finished, metric, spacing, horizon)
+        numbers = [t.number for t in finished]
         for j in np.argsort(-finals, kind="stable")[:self.rivals]:
-            rival = finished[j]
-            auto = self._fit(finished, leave_out=rival.number)
+            auto = self._fit(own, numbers, leave_out=numbers[j])
             if auto is None:
                 continue
-            if (rival.number, step) not in self._rival_fc:
-                m, lo, hi = self._forecast(auto, [own[j].values[:step]], [own[j].config])
-                self._rival_fc[(rival.number, step)] = (m[0], std_of(lo, hi)[0])
-            r_mean, r_std = self._rival_fc[(rival.number, step)]
-            m, lo, hi = self._forecast(auto, [curve], [dict(trial.params)])
+            if (numbers[j], k) not in self._rival_fc:
+                m, lo, hi = self._forecast(auto, [own[j].values[:k]], horizon, metric.bounded, [own[j].config])
+                self._rival_fc[(numbers[j], k)] = (m[0], std_of(lo, hi)[0])
+            r_mean, r_std = self._rival_fc[(numbers[j], k)]
+            m, lo, hi = self._forecast(auto, [curve], horizon, metric.bounded, [_config(trial.params)])
             # the running trial's final relative to the rival's: the two forecasts' difference
             mean = np.array([m[0], r_mean])
             std = np.array([std_of(lo, hi)[0], r_std])
@@ -237,28 +329,54 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 return True
         if self.compare_running:
             running = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-                       if t.number != trial.number and t.last_step and t.last_step < self.epochs]
-            curves = [curve] + [c for c in map(self._curve, running) if 1 <= len(c) < self.epochs]
-            if len(curves) > 1:
-                mean, lower, upper = self._forecast(self._fit(finished), curves)
+                       if t.number != trial.number and t.last_step and not self._diverged(t)]
+            curves = [curve] + [c for c in (self._curve(t, metric, spacing, horizon) for t in running)
+                                if 1 <= len(c) < horizon]
+            auto = self._fit(own, numbers)
+            if len(curves) > 1 and auto is not None:
+                mean, lower, upper = self._forecast(auto, curves, horizon, metric.bounded)
                 return not bool(keep(mean, std_of(lower, upper), self.stop_below, self.margin, self.shared)[0])
         return False
 
     def final_forecast(self, study: optuna.Study, trial: optuna.trial.BaseTrial) -> tuple[float, float, float]:
-        """The trial's forecast value at step `epochs`: (mean, lower, upper) of its 80 % interval;
-        exact when it has reported that step. An objective may return the mean instead of raising
-        TrialPruned."""
-        frozen = trial if isinstance(trial, FrozenTrial) else next(
-            t for t in study.get_trials(deepcopy=False) if t.number == trial.number)
-        self._check(study, frozen)
-        curve = self._curve(frozen)
+        """The trial's forecast value at step `epochs`, in the metric's units: (mean, lower, upper) of
+        its 80 % interval; exact when it has reported that step. An objective may return the mean
+        instead of raising TrialPruned. A trial that diverged (a NaN or inf report) gets NaN, which
+        Optuna records as a failed trial."""
+        frozen = self._frozen(study, trial)
+        metric = self._check(study, frozen)
+        if self._diverged(frozen):
+            return (float("nan"),) * 3
+        spacing, horizon = self._grid(frozen)
+        curve = self._curve(frozen, metric, spacing, horizon)
         if not len(curve):
             raise PrunerError(f"trial {frozen.number} has reported no value yet; nothing to forecast from")
-        if len(curve) >= self.epochs:
-            v = float(curve[self.epochs - 1])
+        if len(curve) >= horizon:
+            v = float(metric.from_internal(curve[horizon - 1]))
             return v, v, v
-        auto = self._fit(self._finished(study))
+        finished = self._finished(study)
+        self._refresh(finished, horizon)
+        own, _ = self._own(finished, metric, spacing, horizon)
+        auto = self._fit(own, [t.number for t in finished])
         if auto is None:
             raise PrunerError("no history and no completed trial yet: nothing to forecast from; give history=")
-        mean, lower, upper = self._forecast(auto, [curve], [dict(frozen.params)])
-        return float(mean[0]), float(lower[0]), float(upper[0])
+        mean, lower, upper = self._forecast(auto, [curve], horizon, metric.bounded, [_config(frozen.params)])
+        m, lo, hi = metric.band_from_internal(mean[0], lower[0], upper[0])
+        return float(m), float(lo), float(hi)
+
+    @staticmethod
+    def _frozen(study: optuna.Study, trial: optuna.trial.BaseTrial) -> FrozenTrial:
+        """The trial as stored, refused when it is not this study's."""
+        if isinstance(trial, FrozenTrial):
+            return trial
+        trial_id = getattr(trial, "_trial_id", None)
+        frozen = next((t for t in study.get_trials(deepcopy=False) if t._trial_id == trial_id), None)  # noqa: SLF001
+        if frozen is None:
+            raise PrunerError(f"trial {getattr(trial, 'number', '?')} is not a trial of study {study.study_name!r}; "
+                              "pass the study the trial belongs to")
+        return frozen
+
+
+def _config(params: dict) -> dict:
+    """A trial's params as a run config: scalars kept, anything else (a list) as its text."""
+    return {k: v if isinstance(v, bool | int | float | str) or v is None else repr(v) for k, v in params.items()}

@@ -67,8 +67,9 @@ def small_multiples_frame(actual: np.ndarray, forecasts: dict[tuple[str, int], F
     return pd.concat(parts, ignore_index=True)
 
 
-def markdown_table(rows: list[dict], score: str = "rmse") -> str:
-    """Mean `score` in accuracy points: one row per cutoff, one column per predictor."""
+def markdown_table(rows: list[dict], score: str = "rmse", percent: bool = True) -> str:
+    """Mean `score` in accuracy points (percent) or in the metric's own units: one row per cutoff,
+    one column per predictor."""
     means = mean_by(rows)
     cutoffs = sorted({r["cutoff"] for r in means})
     names = list(dict.fromkeys(r["predictor"] for r in means))
@@ -76,18 +77,20 @@ def markdown_table(rows: list[dict], score: str = "rmse") -> str:
     lines = [f"| cutoff | {' | '.join(names)} |", "|---" * (len(names) + 1) + "|"]
     for c in cutoffs:
         best = min(cell[(c, n)] for n in names)
-        vals = [(f"**{cell[(c, n)] * 100:.2f}**" if cell[(c, n)] == best else f"{cell[(c, n)] * 100:.2f}")
-                for n in names]
+        shown = {n: f"{cell[(c, n)] * 100:.2f}" if percent else f"{cell[(c, n)]:.4g}" for n in names}
+        vals = [f"**{shown[n]}**" if cell[(c, n)] == best else shown[n] for n in names]
         lines.append(f"| {c} | {' | '.join(vals)} |")
     return "\n".join(lines) + "\n"
 
 
-def decision_markdown(entries: list[dict]) -> str:
-    lines = ["| cutoff | predictor | Kendall τ | kept | truly best | regret (points) | epochs saved |",
+def decision_markdown(entries: list[dict], percent: bool = True) -> str:
+    lines = [f"| cutoff | predictor | Kendall τ | kept | truly best | regret ({'points' if percent else 'units'}) "
+             "| epochs saved |",
              "|---|---|---|---|---|---|---|"]
     for e in entries:
         tau = "n/a" if e["kendall_tau"] is None else f"{e['kendall_tau']:.2f}"
         mark = "" if e["best_kept"] else " ✗ stopped"
+        regret = f"{e['regret'] * 100:.2f}" if percent else f"{e['regret']:.4g}"
         lines.append(f"| {e['cutoff']} | {e['predictor']} | {tau} | {', '.join(e['kept'])} | {e['best']}{mark} | "
-                     f"{e['regret'] * 100:.2f} | {e['epochs_saved']} / {e['epochs_total']} |")
+                     f"{regret} | {e['epochs_saved']} / {e['epochs_total']} |")
     return "\n".join(lines) + "\n"

@@ -70,6 +70,17 @@ def log_error(acc: np.ndarray) -> np.ndarray:
     return np.log(np.clip(1.0 - acc, ERROR_FLOOR, 1.0))
 
 
+def badness(values: np.ndarray, bounded: bool) -> np.ndarray:
+    """The space analogs are moved in, lower is better: log-error for a bounded (accuracy-like)
+    metric; for an unbounded one the internal value is already minus a log (of a loss) or a scaled
+    value (lcpipe/metric.py), so its negative."""
+    return log_error(values) if bounded else -np.asarray(values, dtype=float)
+
+
+def from_badness(z: np.ndarray, bounded: bool) -> np.ndarray:
+    return 1.0 - np.exp(z) if bounded else -z
+
+
 def centred_mean(values: np.ndarray, width: int) -> np.ndarray:
     """Moving average over `width` epochs centred on each one (narrower at the ends)."""
     half = width // 2
@@ -107,6 +118,7 @@ class Auto(Predictor):
         self.history_ = [np.asarray(s.values, dtype=float) for s in kept]
         if not self.history_:
             raise LcpipeError("auto needs at least one finished history curve to forecast from")
+        self.bounded_ = all(s.bounded for s in kept)
         self.configs_ = [dict(s.config or {}) for s in kept]
         self.milestones_ = [milestones_of(s.config or {}, s.lr, len(s.values)) for s in kept]
         self._axes: dict[tuple, np.ndarray] = {}
@@ -155,7 +167,7 @@ class Auto(Predictor):
                 q = np.interp(np.log(k / horizon), *self.final_q_)
                 ramp = np.arange(1, horizon - k + 1) / (horizon - k)
                 std = std * (1 + (q / Z80 - 1) * ramp)
-            out.append(Forecast.clipped(mean, mean - Z80 * std, mean + Z80 * std))
+            out.append(Forecast.clipped(mean, mean - Z80 * std, mean + Z80 * std, self.bounded_))
         return out
 
     def _mean_std(self, prefixes: list[Series], horizon: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -196,7 +208,7 @@ class Auto(Predictor):
 
     def _axis_of(self, curves: list[np.ndarray], milestones: list[tuple], key: tuple) -> np.ndarray:
         horizon, marks = key
-        return np.stack([centred_mean(log_error(on_time_axis(h, horizon, marks, m)), self.smooth_epochs)
+        return np.stack([centred_mean(badness(on_time_axis(h, horizon, marks, m), self.bounded_), self.smooth_epochs)
                          for h, m in zip(curves, milestones, strict=True)])
 
     def extended(self, sources: list[Series]) -> Auto:
@@ -229,7 +241,7 @@ class Auto(Predictor):
         hist = self._history_on(horizon, marks)  # (J, H)
         w = 0.5 ** ((k - np.arange(1, k + 1)) / self.recency)
         w /= w.sum()
-        ly = log_error(y)
+        ly = badness(y, self.bounded_)
         resid = ly[:, None, :] - hist[None, :, :k]  # (R, J, k)
         shift = resid @ w  # (R, J): where each analog must move to meet the run
         distance = np.sqrt(((resid - shift[..., None]) ** 2) @ w)
@@ -237,10 +249,10 @@ class Auto(Predictor):
         logw = logw - self.config_weight * self._config_distance(config)[None, :]
         weight = np.exp(logw - logw.max(axis=1, keepdims=True))
         weight /= weight.sum(axis=1, keepdims=True)
-        analogs = 1.0 - np.exp(hist[None, :, k:] + shift[..., None])  # (R, J, H - k)
+        analogs = from_badness(hist[None, :, k:] + shift[..., None], self.bounded_)  # (R, J, H - k)
         mean = np.einsum("rj,rjt->rt", weight, analogs)
         spread = np.einsum("rj,rjt->rt", weight, (analogs - mean[:, None, :]) ** 2)
-        fitted = 1.0 - np.exp(hist[None, :, :k] + shift[..., None])
+        fitted = from_badness(hist[None, :, :k] + shift[..., None], self.bounded_)
         jitter = np.einsum("rj,rj->r", weight, ((y[:, None, :] - fitted) ** 2) @ w)
         std = self.interval_scale * np.sqrt(spread + jitter[:, None] + NOISE_FLOOR**2)
         # far from every analog: lean on the run's own level (flat), with its own jitter as the band

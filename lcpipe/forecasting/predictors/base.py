@@ -22,11 +22,15 @@ class Forecast:
     upper: np.ndarray | None = None
 
     @staticmethod
-    def clipped(mean, lower=None, upper=None) -> Forecast:
-        """Finite and inside [0, 1], whatever the predictor produced."""
+    def clipped(mean, lower=None, upper=None, bounded: bool = True) -> Forecast:
+        """Finite and, for a bounded metric (an accuracy; Series.bounded), inside [0, 1], whatever
+        the predictor produced. An unbounded internal value (minus the log of a loss) is only made finite."""
 
         def fix(a):
-            return None if a is None else np.clip(np.nan_to_num(np.asarray(a, float), nan=0.0), 0.0, 1.0)
+            if a is None:
+                return None
+            a = np.nan_to_num(np.asarray(a, float), nan=0.0, posinf=1e6, neginf=-1e6)
+            return np.clip(a, 0.0, 1.0) if bounded else a
 
         return Forecast(fix(mean), fix(lower), fix(upper))
 

@@ -9,4 +9,4 @@ class LastValue(Predictor):
     name = "last_value"
 
     def forecast(self, prefix, horizon):
-        return Forecast.clipped(np.full(horizon - len(prefix.values), prefix.values[-1]))
+        return Forecast.clipped(np.full(horizon - len(prefix.values), prefix.values[-1]), bounded=prefix.bounded)

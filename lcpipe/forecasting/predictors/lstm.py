@@ -96,10 +96,12 @@ class LSTM(Predictor):
                               before=a[lo - 1] if lo > 0 else a[0], schedule=extra)
                 for a in acc]).astype(np.float32))
             step = np.array([net(x[i:i + 1]).item() for i, net in enumerate(self.members_)])
-            acc[:, t] = np.clip(acc[:, t - 1] + step / DELTA_SCALE, 0.0, 1.0)
+            acc[:, t] = acc[:, t - 1] + step / DELTA_SCALE
+            if prefix.bounded:
+                acc[:, t] = np.clip(acc[:, t], 0.0, 1.0)
         future = acc[:, k:]
         if len(self.members_) == 1:
-            return Forecast.clipped(future[0])
+            return Forecast.clipped(future[0], bounded=prefix.bounded)
         # The members agree closely (they saw the same windows), so their spread alone covers
         # ~10 % of actual points. The epoch-to-epoch jitter of the observed prefix around its own
         # trend (one-step-ahead residual of the smoothed prefix, recent half) is added as independent noise.
@@ -107,7 +109,7 @@ class LSTM(Predictor):
         jitter = float(np.std(residual)) if residual.size else 0.0
         mean = future.mean(axis=0)
         half = Z80 * np.sqrt(future.var(axis=0) + jitter**2)
-        return Forecast.clipped(mean, mean - half, mean + half)
+        return Forecast.clipped(mean, mean - half, mean + half, prefix.bounded)
 
     def state_dict(self) -> dict:
         return {"members": [net.state_dict() for net in self.members_]}

@@ -115,13 +115,22 @@ class Parametric(Predictor):
         extrapolation. Mean = weighted mean; the 80 % interval is mean ± Z80 * sqrt(spread
         between families + weighted held-out mse), the second term being how far the actual
         values strayed from the families' extrapolations on the prefix itself."""
-        y = np.asarray(prefix.values, dtype=float)
+        if not prefix.bounded:  # the families live in [0, 1]: fit an unbounded metric on an affine map into it
+            y = np.asarray(prefix.values, dtype=float)
+            lo, span = float(y.min()), float(np.ptp(y)) or 1e-6
+            anchor = None if self.anchor_ is None else 0.2 + 0.4 * (self.anchor_ - lo) / span
+            inner = self._forecast(0.2 + 0.4 * (y - lo) / span, horizon, anchor)
+            back = [None if a is None else lo + (a - 0.2) * span / 0.4 for a in (inner.mean, inner.lower, inner.upper)]
+            return Forecast.clipped(*back, bounded=False)
+        return self._forecast(np.asarray(prefix.values, dtype=float), horizon, self.anchor_)
+
+    def _forecast(self, y: np.ndarray, horizon: int, anchor: float | None) -> Forecast:
         k = len(y)
         flat = np.full(horizon - k, y[-1])
         if k < MIN_POINTS:
             return Forecast.clipped(flat, flat, flat)
         hold = max(1, k // 5)
-        prior = {"anchor": self.anchor_, "weight": self.prior_weight}
+        prior = {"anchor": anchor, "weight": self.prior_weight}
         curves, errors = [], []
         for name in self.families:
             held = fit_family(name, y[:-hold], horizon, **prior)

@@ -30,4 +30,4 @@ class Poly(Predictor):
         y = np.concatenate([p[1] for p in points])
         degree = min(self.degree, len(np.unique(x)) - 1)  # never more coefficients than points
         poly = Polynomial.fit(x, y, degree)  # scaled domain: well conditioned at any degree
-        return Forecast.clipped(poly(np.arange(k + 1, horizon + 1, dtype=float)))
+        return Forecast.clipped(poly(np.arange(k + 1, horizon + 1, dtype=float)), bounded=prefix.bounded)

@@ -22,4 +22,4 @@ class SourceShift(Predictor):
     def forecast(self, prefix, horizon):
         mean = mean_curve(self.sources_, horizon)
         k = len(prefix.values)
-        return Forecast.clipped(mean[k:] + (prefix.values[-1] - mean[k - 1]))
+        return Forecast.clipped(mean[k:] + (prefix.values[-1] - mean[k - 1]), bounded=prefix.bounded)

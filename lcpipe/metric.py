@@ -1,0 +1,164 @@
+"""What a curve's values are: a Metric's name, direction, kind and scale, in one small value object.
+
+Every forecasting module needs the same three facts about the metric it forecasts:
+- direction (`mode`): "max" (an accuracy, a reward) or "min" (a loss, an error), as Keras'
+  EarlyStopping and Ray Tune name it;
+- kind: "fraction", a bounded score in [0, 1] (accuracy, F1, AUC); "positive", a quantity >= 0 and
+  unbounded above (cross-entropy, perplexity, MSE, an error rate in percent); "any", any finite series;
+- scale: what "a small difference" means for it.
+
+lcpipe maps each metric at the edge into one *internal* space where higher is better and equal
+differences mean alike, forecasts and decides there, and maps forecasts and bands back for the user:
+
+    fraction, max: v           (accuracy as today: the forecasters' log(1 - acc) space, [0, 1] bounds)
+    fraction, min: 1 - v       (an error rate as a fraction is 1 - an accuracy)
+    positive, min: -log v      (a loss: runs keep the *ratio* of their losses, so a shift in log space
+                                is a change by a factor, and 0.002 is 0.2 % of the loss, whatever its unit)
+    positive, max: log v
+    any:           +-v / scale (scale: the typical range of the history's curves)
+
+So the stop rule's margin, the noise floors and the band minimums, stated once in internal units,
+are accuracy points for accuracies and relative differences for losses: "0.2 points" of a
+cross-entropy of 2.18 is 0.0044 nats. This module is a leaf: numpy only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+MODES = ("min", "max", "auto")
+KINDS = ("fraction", "positive", "any")
+# a name holding one of these words is a quantity to minimise (Keras' and Ray Tune's mode="auto" read names alike)
+MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse", "rmse", "mae", "mape", "l1", "l2",
+             "perplexity", "ppl", "bce", "wer", "cer", "regret", "cost", "time", "distance")
+# ... and these a bounded score in [0, 1]
+FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "auprc", "precision", "recall", "iou",
+                  "miou", "dice", "map", "ap", "kappa")
+POSITIVE_FLOOR = 1e-12  # log v needs v > 0: a loss of exactly 0 is read as this
+
+
+def words(name: str) -> list[str]:
+    """`val_loss` -> [val, loss]; `valLoss`, `eval/loss`, `Val Loss` alike; `valloss` -> [valloss]."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
+
+
+def _holds(name: str, vocabulary: tuple[str, ...]) -> str | None:
+    """The first word of `vocabulary` that `name` holds, as a word or a word's end (`valloss`)."""
+    for w in words(name):
+        for v in vocabulary:
+            if w == v or (len(v) >= 4 and (w.endswith(v) or w.startswith(v))):
+                return v
+    return None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: `name` (the column), `mode` "max" | "min", `kind` (see the module doc), `scale`
+    (kind "any" only: internal = +-v / scale), `why` (how the mode was chosen, for stderr)."""
+
+    name: str
+    mode: str = "max"
+    kind: str = "fraction"
+    scale: float = 1.0
+    why: str = "given"
+
+    @classmethod
+    def infer(cls, name: str, mode: str = "auto", kind: str | None = None) -> Metric:
+        """The metric `name` with `mode` ("auto": min for names like loss, ce, err, mse, perplexity,
+        max otherwise) and `kind` (None: from the name: accuracy-like words a fraction, loss-like
+        words positive, anything else any finite series)."""
+        if mode not in MODES:
+            raise ValueError(f"mode {mode!r}: choose min, max or auto")
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"kind {kind!r}: choose from {', '.join(KINDS)}")
+        loss_word, score_word = _holds(name, MIN_WORDS), _holds(name, FRACTION_WORDS)
+        if mode == "auto":
+            mode = "min" if loss_word else "max"
+            why = (f"--mode auto: {name!r} names a {loss_word}, lower is better" if loss_word
+                   else f"--mode auto: {name!r} names no loss or error, higher is better")
+        else:
+            why = f"--mode {mode}"
+        if kind is None:
+            kind = "positive" if loss_word else "fraction" if score_word else "any"
+        return cls(name, mode, kind, 1.0, why)
+
+    @property
+    def bounded(self) -> bool:
+        """Internal values lie in [0, 1] (an accuracy-like forecast space)."""
+        return self.kind == "fraction"
+
+    @property
+    def sign(self) -> float:
+        return 1.0 if self.mode == "max" else -1.0
+
+    def with_scale(self, curves: list[np.ndarray]) -> Metric:
+        """Kind "any": the scale set from the typical range (median of max - min) of these curves."""
+        if self.kind != "any":
+            return self
+        ranges = [float(np.ptp(c)) for c in curves if len(c) and np.all(np.isfinite(c))]
+        scale = float(np.median(ranges)) if ranges else 1.0
+        return Metric(self.name, self.mode, self.kind, scale if scale > 0 else 1.0, self.why)
+
+    def expected(self) -> str:
+        """What a value must be, for messages."""
+        return {"fraction": "a fraction in [0, 1]", "positive": "a value >= 0 (a loss or error)",
+                "any": "a finite number"}[self.kind]
+
+    def wrong(self, values: np.ndarray) -> np.ndarray:
+        """Indices of finite values that contradict the kind (an accuracy above 1, a negative loss)."""
+        values = np.asarray(values, dtype=float)
+        finite = np.isfinite(values)
+        if self.kind == "fraction":
+            return np.flatnonzero(finite & ((values < 0) | (values > 1)))
+        if self.kind == "positive":
+            return np.flatnonzero(finite & (values < 0))
+        return np.empty(0, dtype=int)
+
+    def to_internal(self, values) -> np.ndarray:
+        """User values -> the internal space (higher is better; see the module doc). NaN stays NaN."""
+        v = np.asarray(values, dtype=float)
+        if self.kind == "fraction":
+            return v if self.mode == "max" else 1.0 - v
+        if self.kind == "positive":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return self.sign * np.log(np.maximum(v, POSITIVE_FLOOR))
+        return self.sign * v / self.scale
+
+    def from_internal(self, values) -> np.ndarray:
+        """The internal space -> user values."""
+        z = np.asarray(values, dtype=float)
+        if self.kind == "fraction":
+            return z if self.mode == "max" else 1.0 - z
+        if self.kind == "positive":
+            with np.errstate(over="ignore"):
+                return np.exp(self.sign * z)
+        return self.sign * z * self.scale
+
+    def band_from_internal(self, mean, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mean, lower, upper) in user values, lower <= upper: a minimised metric's band turns over."""
+        m, lo, hi = self.from_internal(mean), self.from_internal(lower), self.from_internal(upper)
+        return (m, lo, hi) if self.mode == "max" else (m, hi, lo)
+
+    def better(self, a: float, b: float) -> bool:
+        """a is better than b."""
+        return a > b if self.mode == "max" else a < b
+
+    def describe(self) -> str:
+        """One line for stderr: the direction used and why, and the space it is forecast in."""
+        space = {"fraction": "a fraction in [0, 1], forecast in log-error space",
+                 "positive": "a positive quantity, forecast in log space (margins relative to its value)",
+                 "any": f"a finite series, forecast as is (scale {self.scale:g})"}[self.kind]
+        better = "lower" if self.mode == "min" else "higher"
+        return f"metric: {self.name}: {better} is better ({self.why}); {space}"
+
+
+ACCURACY = Metric("test_acc", "max", "fraction", 1.0, "default")
+
+
+def as_metric(metric: str | Metric) -> Metric:
+    """A Metric from a Metric or a column name (mode inferred from the name)."""
+    return metric if isinstance(metric, Metric) else Metric.infer(metric)
