@@ -1,7 +1,13 @@
 """Forecast quality under the protocol that counts: foreign history, leave-one-FAMILY-out.
 
     python bench/forecast_quality.py [--quick] [--corpus DIR ...] [--predictors a,b,...] [--reliability-figure PNG]
-                                     [--choose-final-quantile]
+                                     [--choose-final-quantile] [--metric NAME --mode min|max|auto] [--percent]
+
+Loss curves: `--corpus ../shared/curves/dev-loss --metric val_loss --percent` (cutoffs 10, 20, 40 % of
+each curve's length: its studies' lengths run from 10 to 113 evaluations). Scores are in lcpipe's
+internal space x 100 (lcpipe/metric.py): accuracy points for an accuracy, percent of the loss (log
+units) for a loss, so studies whose losses differ by orders of magnitude (an MSE of 1e-4, a
+cross-entropy of 3.3) weigh alike.
 
 The corpus is studies (one folder each: runs of one study, one recipe, one length), grouped into
 families by the corpus's MANIFEST.csv (`family` column: studies that reran one recipe on the same
@@ -45,15 +51,18 @@ sys.path.insert(0, str(ROOT))
 from bench.corpus import families_of  # noqa: E402
 from lcpipe.atomic import check_output  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
-from lcpipe.curve import Curve  # noqa: E402
+from lcpipe.curve import Curve, as_finished  # noqa: E402
 from lcpipe.errors import exits_cleanly  # noqa: E402
 from lcpipe.forecasting.backtest import backtest  # noqa: E402
 from lcpipe.forecasting.decision_scores import kendall_tau  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
 from lcpipe.forecasting.stop_rule import keep, p_best, std_of  # noqa: E402
+from lcpipe.metric import ACCURACY, Metric  # noqa: E402
 
 CORPUS = [ROOT.parent / "shared" / "curves" / "dev"]
 CUTOFFS = (5, 10, 20, 40)
+PERCENT_CUTOFFS = (10, 20, 40)  # with --percent: percent of each curve's length
+WINDOW = Params().features.window  # a cutoff observes at least window + 1 points
 DEFAULT = "auto"
 REFERENCES = ("last_value", "source_shift", "pow3")
 # auto's settings searched leave-one-family-out (the rest at params.yaml's values)
@@ -63,12 +72,20 @@ QUICK = {"groups": 4, "cutoffs": (10, 20), "predictors": ("auto", "last_value", 
 BOOT = 2000  # bootstrap resamples of the studies
 HEADLINE = "headline (foreign history, leave-one-family-out)"
 FINAL_QUANTILES = (0.8, 0.85, 0.9)  # auto.final_quantile levels for --choose-final-quantile
+METRIC = [ACCURACY]  # the metric and the cutoff unit of this run, set once in main (process-pool jobs take them)
+PERCENT = [False]
 
 
-def groups_of(dirs: list[Path], metric: str) -> dict[str, list[Curve]]:
-    """Study name -> its curves; a folder holding CSVs is a study, subfolders too."""
-    return {folder.name: read_curve_dir(folder, metric)
+def groups_of(dirs: list[Path], metric: Metric) -> dict[str, list[Curve]]:
+    """Study name -> its curves, each on its own grid (a step axis resampled; curve.as_finished), runs
+    that diverged left out; a folder holding CSVs is a study, subfolders too."""
+    return {folder.name: [as_finished(c) for c in read_curve_dir(folder, metric) if not c.diverged]
             for top in dirs for folder in sorted({p.parent for p in top.rglob("*.csv") if p.name != "MANIFEST.csv"})}
+
+
+def cutoff_of(c: int, n: int, percent: bool) -> int:
+    """The points observed at cutoff `c`: c itself, or c % of a curve of n points (at least 2, fewer than n)."""
+    return int(min(n - 1, max(WINDOW + 1, round(c * n / 100)))) if percent else c
 
 
 def with_settings(name: str, params: Params, settings: dict) -> tuple[str, Params]:
@@ -82,25 +99,33 @@ def with_settings(name: str, params: Params, settings: dict) -> tuple[str, Param
 
 
 def backtest_group(group: str, curves: list[Curve], name: str, params: Params, cutoffs, history,
-                   settings) -> list[dict]:
+                   settings, metric: Metric = ACCURACY, percent: bool = False) -> list[dict]:
     """lcpipe's own backtest (what `lcpipe evaluate` runs) on one study: each run forecast from the
     study's other runs (history None: in-study leave-one-out) or from `history`, at the cutoffs
-    inside it; one row per (run, cutoff) with the final value's forecast."""
+    inside it (with `percent`, c % of each run's length, labelled c); one row per (run, cutoff) with
+    the final value's forecast, in the internal space (higher is better)."""
     registered, params = with_settings(name, params, settings)
-    rows = backtest(curves, list(cutoffs), [registered], params, history=history) if history is not None else []
-    if history is None:
-        for target in curves:
-            fitting = [c for c in cutoffs if c < len(target)]
-            if fitting:
-                rows += backtest(curves, fitting, [registered], params, targets=[target.name])
-        return [_row(group, r) for r in rows]
-    return [_row(group, r) for r in rows]
+    rows, fits = [], {}  # one fit on the history serves every target of the study
+    for target in curves:
+        by_points = {cutoff_of(c, len(target), percent): c for c in cutoffs if cutoff_of(c, len(target), percent)
+                     < len(target)}
+        if not by_points:
+            continue
+        if history is None:
+            got = backtest(curves, list(by_points), [registered], params, targets=[target.name], metric=metric)
+        else:
+            got = backtest(curves, list(by_points), [registered], params, history=history, targets=[target.name],
+                           metric=metric, fitted=fits)
+        rows += [{**r, "cutoff": by_points[r["cutoff"]]} for r in got]
+    return [_row(group, r, metric) for r in rows]
 
 
-def _row(group: str, r: dict) -> dict:
-    return {"group": group, "target": r["target"], "cutoff": r["cutoff"], "actual": r["final_actual"],
-            "mean": r["final_predicted"], "lower": r.get("final_lower", r["final_predicted"]),
-            "upper": r.get("final_upper", r["final_predicted"])}
+def _row(group: str, r: dict, metric: Metric) -> dict:
+    mean, lower, upper = (float(metric.to_internal(r.get(k, r["final_predicted"])))
+                          for k in ("final_predicted", "final_lower", "final_upper"))
+    lower, upper = (lower, upper) if metric.mode == "max" else (upper, lower)
+    return {"group": group, "target": r["target"], "cutoff": r["cutoff"],
+            "actual": float(metric.to_internal(r["final_actual"])), "mean": mean, "lower": lower, "upper": upper}
 
 
 def one_thread() -> None:
@@ -112,7 +137,8 @@ def run_all(groups, name, params, cutoffs, histories, settings: dict) -> list[di
     """backtest_group over every study (settings: study -> dict), one process per core."""
     with ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=one_thread) as pool:
         jobs = [pool.submit(backtest_group, g, curves, name, params,
-                            [c for c in cutoffs if all(c < len(x) for x in curves)], histories.get(g), settings[g])
+                            cutoffs if PERCENT[0] else [c for c in cutoffs if all(c < len(x) for x in curves)],
+                            histories.get(g), settings[g], METRIC[0], PERCENT[0])
                 for g, curves in groups.items()]
         return [row for job in jobs for row in job.result()]
 
@@ -358,15 +384,23 @@ def main() -> None:
     ap.add_argument("--no-in-study", action="store_true", help="skip the paper's in-study leave-one-out table")
     ap.add_argument("--choose-final-quantile", action="store_true",
                     help=f"also choose auto.final_quantile among {FINAL_QUANTILES} leave-one-family-out")
+    ap.add_argument("--metric", default=Params().features.metric, help="the column to forecast (e.g. val_loss)")
+    ap.add_argument("--mode", default="auto", choices=("min", "max", "auto"))
+    ap.add_argument("--percent", action="store_true",
+                    help="cutoffs are percent of each curve's length (10, 20, 40), not points")
     ap.add_argument("--reliability-figure", type=Path, metavar="PNG",
                     help="also draw P(ends best)'s reliability diagram, one panel per cutoff, to this PNG")
     args = ap.parse_args()
     if args.reliability_figure:
         check_output(args.reliability_figure, args.corpus, "--reliability-figure")
     start = time.perf_counter()
-    params = Params()
-    groups = groups_of(args.corpus, params.features.metric)
-    cutoffs, names, grids = CUTOFFS, [n for n in dict.fromkeys(args.predictors.split(",")) if n], GRIDS
+    params = replace(Params(), features=replace(Params().features, metric=args.metric))
+    METRIC[0], PERCENT[0] = Metric.infer(args.metric, args.mode), args.percent
+    groups = groups_of(args.corpus, METRIC[0])
+    METRIC[0] = METRIC[0].with_scale([c.metric(args.metric) for curves in groups.values() for c in curves])
+    print(METRIC[0].describe(), file=sys.stderr)
+    cutoffs, names, grids = (PERCENT_CUTOFFS if args.percent else CUTOFFS), \
+        [n for n in dict.fromkeys(args.predictors.split(",")) if n], GRIDS
     if args.quick:
         groups = dict(list(groups.items())[:: max(1, len(groups) // QUICK["groups"])][: QUICK["groups"]])
         cutoffs, names, grids = QUICK["cutoffs"], list(QUICK["predictors"]), QUICK["grid"]
@@ -374,7 +408,8 @@ def main() -> None:
     print(f"{sum(map(len, groups.values()))} curves in {len(groups)} studies, {len(set(families.values()))} "
           f"families; cutoffs {list(cutoffs)}", file=sys.stderr)
     histories = {g: [c for o, curves in groups.items() if families[o] != families[g] for c in curves] for g in groups}
-    skipped = sum(c >= len(curve) for curves in groups.values() for curve in curves for c in cutoffs)
+    skipped = sum(cutoff_of(c, len(curve), args.percent) >= len(curve)
+                  for curves in groups.values() for curve in curves for c in cutoffs)
     results, chosen = {}, {}
     for name in names:
         print(f"backtesting {name} ({time.perf_counter() - start:.0f} s so far) ...", file=sys.stderr, flush=True)

@@ -1,6 +1,14 @@
 """ForecastPruner against Optuna's own pruners, each run for real inside an Optuna study.
 
-    python bench/pruners.py [--orders 5] [--quick] [--tune] [--speed]
+    python bench/pruners.py [--orders 5] [--quick] [--tune] [--speed] [--corpus DIR --metric NAME --mode min|max]
+
+Loss studies: `python bench/pruners.py --corpus ../shared/curves/dev-loss --metric val_loss --mode min`.
+The study minimizes; each curve is put on its study's common grid (the median number of
+evaluations, on normalised time: the studies' runs differ in length) and reported with
+`trial.report(loss, step=global_step)`, global_step = point x the study's median evaluation
+interval, so ForecastPruner meets steps as a language-model loop reports them. Regret is in lcpipe's
+internal units x 100 (lcpipe/metric.py): percent of the loss (100 x log(best completed / best)),
+comparable across studies whose losses differ by orders of magnitude; accuracy points for accuracies.
 
 Every group of the dev corpus (../shared/curves/dev/, one study: runs of one recipe and length)
 is replayed as an Optuna study, in --orders random trial orders: trial t replays curve order[t],
@@ -39,14 +47,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import read_manifest  # noqa: E402
-from lcpipe.curve import Curve  # noqa: E402
+from lcpipe.curve import Curve, as_finished  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
 from lcpipe.integrations.optuna import ForecastPruner  # noqa: E402
+from lcpipe.metric import Metric  # noqa: E402
 
-DEV = ROOT.parent / "shared" / "curves" / "dev"
-if not DEV.is_dir():
-    DEV = Path("/work/shared/curves/dev")
-METRIC = "test_acc"
+DEV = [ROOT.parent / "shared" / "curves" / "dev"]  # the corpus of this run (--corpus sets it)
+METRIC = [Metric.infer("test_acc")]  # the metric of this run (--metric, --mode set it)
 BOOT = 2000
 QUICK_GROUPS = ("hendrycks_oe_svhn_20ep", "dla_voc0712crops_50ep", "bigballon_c10_lenet_180ep")
 REGRET_TARGET = 0.25  # accuracy points, for --tune's choice
@@ -66,19 +73,39 @@ def optuna_pruners(epochs: int) -> dict[str, callable]:
 
 
 def load() -> tuple[dict[str, list[Curve]], dict[str, str]]:
-    """group -> its curves (sorted by name), group -> family."""
-    family = read_manifest([DEV])
-    groups = {g: sorted(read_curve_dir(DEV / g, METRIC), key=lambda c: c.name) for g in sorted(family)}
+    """group -> its curves (sorted by name, each on its own grid, diverged runs left out), group -> family;
+    INTERVALS: group -> its median steps per grid point (1 for epochs)."""
+    family = read_manifest([DEV[0]])
+    groups = {}
+    for g in sorted(family):
+        raw = [c for c in read_curve_dir(DEV[0] / g, METRIC[0]) if not c.diverged]
+        gridded = [as_finished(c) for c in raw]
+        spacing = [c.steps[-1] / len(f) for c, f in zip(raw, gridded) if c.steps is not None]
+        INTERVALS[g] = max(1, int(round(np.median(spacing)))) if spacing else 1
+        groups[g] = sorted(gridded, key=lambda c: c.name)
     return groups, family
 
 
+INTERVALS: dict[str, int] = {}
+
+
+def common_grid(curves: list[Curve]) -> list[np.ndarray]:
+    """The study's curves on one grid of n points (the median length) on normalised time: runs of one
+    study may differ in length (AlgoPerf stops at a target; track-3 runs differ in step count)."""
+    n = int(np.median([len(c) for c in curves]))
+    values = [c.metric(METRIC[0].name) for c in curves]
+    return [v if len(v) == n else np.interp(np.arange(1, n + 1) / n, np.arange(1, len(v) + 1) / len(v), v)
+            for v in values]
+
+
 def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
-           configs: list[dict] | None = None) -> tuple[int, float]:
+           configs: list[dict] | None = None, interval: int = 1) -> tuple[int, float]:
     """One study: trials replay curves in `order`; -> (epochs trained, best final among completed).
     With `configs`, each trial suggests its curve's config (its scalar keys, categorical over the
     study's values, the trial's own enqueued) as its params, as a real study's trials have params;
     Optuna's pruners ignore them, ForecastPruner's forecaster weighs analogs by them."""
-    study = optuna.create_study(direction="maximize", pruner=pruner, study_name=name,
+    direction = "maximize" if METRIC[0].mode == "max" else "minimize"
+    study = optuna.create_study(direction=direction, pruner=pruner, study_name=name,
                                 sampler=optuna.samplers.RandomSampler(seed=0))
     trained = [0]
     configs = [{k: v for k, v in c.items() if isinstance(v, bool | int | float | str)} for c in configs or []]
@@ -95,15 +122,15 @@ def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
         for key in sorted(configs[order[trial.number]] if configs else ()):
             trial.suggest_categorical(key, choices[key])
         for epoch, value in enumerate(acc, start=1):
-            trial.report(float(value), step=epoch)
+            trial.report(float(value), step=epoch * interval)
             trained[0] += 1
             if epoch < len(acc) and trial.should_prune():
                 raise optuna.TrialPruned()
         return float(acc[-1])
 
     study.optimize(objective, n_trials=len(order))
-    done = [t.value for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    return trained[0], max(done) if done else float("-inf")
+    done = [float(METRIC[0].to_internal(t.value)) for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    return trained[0], max(done) if done else float("-inf")  # internal: higher is better
 
 
 def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool = False,
@@ -111,21 +138,20 @@ def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool 
     """pruner name -> group -> (compute %, regret pts), averaged over the orders."""
     out: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
     for g, curves in groups.items():
-        accs = [c.metric(METRIC) for c in curves]
+        accs, interval = common_grid(curves), INTERVALS.get(g, 1)
         configs = [dict(c.config) for c in curves] if params else None
         epochs = len(accs[0])
-        assert all(len(a) == epochs for a in accs), g
         total = sum(len(a) for a in accs)
-        best = max(a[-1] for a in accs)
+        best = max(float(METRIC[0].to_internal(a[-1])) for a in accs)
         rng = np.random.default_rng(sum(map(ord, g)))  # the same orders for every pruner and every run
         perms = [list(rng.permutation(len(accs))) for _ in range(orders)]
-        history = [DEV / h for h in groups if family[h] != family[g]]
+        history = [DEV[0] / h for h in groups if family[h] != family[g]]
         makers: dict[str, callable] = {} if only_forecast else dict(optuna_pruners(epochs))
         for i, kw in enumerate(settings or [forecast_kw]):
-            fp = ForecastPruner(epochs, history, metric=METRIC, **kw)  # one per study: history read once
+            fp = ForecastPruner(epochs * interval, history, metric=METRIC[0].name, **kw)  # one per study: history read once
             makers["ForecastPruner" if settings is None else f"setting{i}"] = lambda fp=fp: fp
         for name, make in makers.items():
-            res = [replay(accs, perm, make(), f"{g}-order{k}", configs) for k, perm in enumerate(perms)]
+            res = [replay(accs, perm, make(), f"{g}-order{k}", configs, interval) for k, perm in enumerate(perms)]
             out[name][g] = (float(np.mean([100 * r[0] / total for r in res])),
                             float(np.mean([100 * (best - r[1]) for r in res])))
     return out
@@ -239,7 +265,14 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help=f"{len(QUICK_GROUPS)} short studies, 1 order")
     ap.add_argument("--tune", action="store_true", help="leave-one-family-out choice of ForecastPruner's settings")
     ap.add_argument("--speed", action="store_true", help="only the 200 x 200 x 500 speed check (synthetic)")
+    ap.add_argument("--corpus", type=Path, default=DEV[0], help="folder of studies with a MANIFEST.csv")
+    ap.add_argument("--metric", default="test_acc", help="the column the trials report (e.g. val_loss)")
+    ap.add_argument("--mode", default="auto", choices=("min", "max", "auto"))
     args = ap.parse_args()
+    if args.orders < 1:
+        ap.error("--orders must be at least 1")
+    DEV[0], METRIC[0] = args.corpus, Metric.infer(args.metric, args.mode)
+    print(METRIC[0].describe(), file=sys.stderr)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     if args.speed:
@@ -252,7 +285,8 @@ def main() -> None:
         return
     orders = args.orders
     if args.quick:
-        groups = {g: groups[g] for g in QUICK_GROUPS}
+        quick = [g for g in QUICK_GROUPS if g in groups] or list(groups)[:: max(1, len(groups) // 3)][:3]
+        groups = {g: groups[g] for g in quick}
         orders = 1
     results = run_all(groups, family, orders, {})
     print(f"{len(groups)} studies x {orders} orders, {time.perf_counter() - t0:.0f} s")

@@ -74,7 +74,7 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
              history: list[Curve] | None = None, targets: list[str] | None = None,
              progress: Callable[[str], None] = lambda _: None,
              on_forecast: Callable[[str, int, str, Forecast], None] = lambda *_: None,
-             metric: Metric | None = None) -> list[dict]:
+             metric: Metric | None = None, fitted: dict | None = None) -> list[dict]:
     """Each target (default: every curve) forecast from its first `cutoff` epochs by predictors
     fitted on the other curves (leave-one-out), or on `history` alone when given: a new study
     forecast from an old one, where no target sees another's future.
@@ -83,7 +83,8 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
     space of `metric` (default: features.metric, its mode from its name); curves on a step axis are
     put on their grids, cutoffs count grid points, and history runs that diverged are left out.
     Returns one row per (target, cutoff, predictor) with its scores in the metric's own units; `on_forecast(target, cutoff,
-    predictor, forecast)` sees each forecast itself (the sweep draws them).
+    predictor, forecast)` sees each forecast itself (the sweep draws them). `fitted`, when given,
+    keeps the predictors fitted on `history` for the next call on the same history.
     """
     metric = metric or as_metric(params.features.metric)
     window = params.features.window
@@ -105,7 +106,7 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
         for cutoff in cutoffs:
             check_cutoff_fits(by_name[name], cutoff, window)
     shared = None if history is None else [series_of(c, metric) for c in history]
-    fitted: dict[tuple, Predictor] = {}
+    fitted = {} if fitted is None or history is None else fitted
     rows = []
     for name in targets or list(by_name):
         target = by_name[name]

@@ -1,0 +1,255 @@
+"""Any metric, either direction: losses on a step axis, NaN/inf divergence and wrong-kind values,
+through the CLI (the installed console script), the Python API and ForecastPruner (real Optuna studies,
+in memory and SQLite)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lcpipe
+from lcpipe.errors import LcpipeError
+from lcpipe.metric import Metric
+from tests.helpers import VENV_BIN
+
+optuna = pytest.importorskip("optuna")
+from lcpipe.integrations.optuna import ForecastPruner, PrunerError  # noqa: E402
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+COMPLETE, PRUNED = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED
+STEPS = 750  # planned optimizer steps; evaluations every 15 steps, as a fine-tuning loop reports them
+EVERY = 15
+
+
+def lm_loss(floor: float, steps: np.ndarray, seed: int = 0, horizon: int = STEPS) -> np.ndarray:
+    """A cross-entropy falling from ~2.4 towards `floor` (a power law in the step), with jitter."""
+    noise = np.random.default_rng(seed).normal(0, 0.002, len(steps))
+    return floor + (2.4 - floor) * (1 + steps / (0.05 * horizon)) ** -0.7 + noise
+
+
+def write_loss_curve(path: Path, steps: np.ndarray, values: np.ndarray, **config) -> None:
+    rows = "\n".join(f"{int(s)},{float(v)!r}" for s, v in zip(steps, values))
+    path.write_text(f"step,val_ce\n{rows}\n")
+    if config:
+        path.with_suffix(".json").write_text(json.dumps(config))
+
+
+def cli(*args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(VENV_BIN / "lcpipe"), *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.fixture
+def loss_study(tmp_path) -> Path:
+    """A history of 8 finished loss curves evaluated at IRREGULAR steps (dense late, as logs often
+    are), 1,000 steps long; runs at step 300 of 750, evaluated every 15 steps: a good one, a bad
+    one, and one that diverged to NaN at step 240."""
+    (tmp_path / "history").mkdir()
+    (tmp_path / "runs").mkdir()
+    irregular = np.unique(np.concatenate([np.arange(0, 800, 40), np.arange(800, 1001, 10)]))
+    for i, floor in enumerate(np.linspace(1.6, 2.1, 8)):
+        write_loss_curve(tmp_path / "history" / f"old{i}.csv", irregular, lm_loss(floor, irregular, i, 1000))
+    seen = np.arange(EVERY, 301, EVERY)
+    write_loss_curve(tmp_path / "runs" / "good.csv", seen, lm_loss(1.6, seen, 10))
+    write_loss_curve(tmp_path / "runs" / "bad.csv", seen, lm_loss(2.1, seen, 11))
+    broken = lm_loss(1.7, seen, 12)
+    broken[15:] = np.nan
+    write_loss_curve(tmp_path / "runs" / "diverged.csv", seen, broken)
+    return tmp_path
+
+
+@pytest.mark.parametrize("name, mode", [
+    ("val_loss", "min"), ("val_ce", "min"), ("eval/perplexity", "min"), ("valPpl", "min"), ("train_mse", "min"),
+    ("test_err", "min"), ("val_acc", "max"), ("f1", "max"), ("episode_reward", "max"), ("step_time", "min"),
+])
+def test_mode_auto_reads_the_direction_from_the_name(name, mode):
+    metric = Metric.infer(name)
+    assert metric.mode == mode and "--mode auto" in metric.describe()
+    assert Metric.infer(name, "max").mode == "max"  # an explicit mode wins
+
+
+def test_each_kind_maps_to_an_internal_space_where_higher_is_better_and_back():
+    for metric, worse, better in ((Metric.infer("val_acc"), 0.6, 0.9), (Metric.infer("val_loss"), 2.3, 1.9),
+                                  (Metric.infer("reward").with_scale([np.array([0.0, 50.0])]), 10.0, 40.0),
+                                  (Metric.infer("test_err", kind="fraction"), 0.4, 0.1)):
+        low, high = metric.to_internal([worse, better])
+        assert high > low, metric
+        np.testing.assert_allclose(metric.from_internal([low, high]), [worse, better])
+        m, lo, hi = metric.band_from_internal(low, low - 0.1, low + 0.1)
+        assert lo < m < hi  # a minimised metric's band turns over
+
+
+def test_forecast_cli_forecasts_losses_on_an_irregular_step_axis_and_stops_a_diverged_run(loss_study):
+    proc = cli("forecast", "--history", "history", "--runs", "runs", "--metric", "val_ce", "--steps", STEPS,
+               "--out", "f.json", cwd=loss_study)
+    assert proc.returncode == 0, proc.stderr
+    assert "metric: val_ce: lower is better (--mode auto: 'val_ce' names a ce" in proc.stderr
+    report = json.loads((loss_study / "f.json").read_text())
+    assert (report["metric"], report["mode"], report["epochs"]) == ("val_ce", "min", STEPS)
+    runs = {r["run"]: r for r in report["runs"]}
+    for name in ("good", "bad"):
+        r = runs[name]
+        assert r["observed"] == 300 and r["epochs"] == STEPS and r["forecast_at"][-1] == STEPS
+        assert 1.2 < r["final"]["lower"] <= r["final"]["mean"] <= r["final"]["upper"] < 2.4
+        assert r["final"]["mean"] < float(r["forecast"][0])  # a loss still falling
+    assert runs["good"]["final"]["mean"] < runs["bad"]["final"]["mean"]
+    assert runs["good"]["decision"] == "keep" and runs["bad"]["decision"] == "stop"
+    diverged = runs["diverged"]
+    assert diverged["decision"] == "stop" and diverged["final"]["mean"] is None
+    assert diverged["reason"].startswith("diverged: val_ce is 'nan' at step 240")
+    assert "diverged: val_ce is 'nan' at step 240" in proc.stdout
+
+
+def test_mode_max_on_a_loss_column_ranks_the_other_way(loss_study):
+    (loss_study / "runs" / "diverged.csv").unlink()
+    proc = cli("forecast", "--history", "history", "--runs", "runs", "--metric", "val_ce", "--mode", "max",
+               "--epochs", STEPS, "--out", "f.json", cwd=loss_study)
+    assert proc.returncode == 0, proc.stderr
+    runs = {r["run"]: r for r in json.loads((loss_study / "f.json").read_text())["runs"]}
+    assert "higher is better (--mode max)" in proc.stderr
+    assert runs["bad"]["p_best"] > runs["good"]["p_best"] and runs["bad"]["decision"] == "keep"
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda t: t.replace("\n300,", "\n300,-", 1), r"runs/bad.csv: line 21: column 'val_ce' is '-[0-9.]+' where a "
+                                                   r"value >= 0 \(a loss or error\) was expected for 'val_ce'"),
+    (lambda t: re.sub(r"\n300,[^\n]*", "\n300,abc", t), r"line 21: column 'val_ce' is 'abc', not a number"),
+    (lambda t: t.replace("\n300,", "\n30,", 1), r"line 21: step '30' after '285'; step must increase"),
+])
+def test_a_value_of_the_wrong_kind_is_one_line_naming_file_column_and_row(loss_study, edit, message):
+    bad = loss_study / "runs" / "bad.csv"
+    bad.write_text(edit(bad.read_text()))
+    proc = cli("forecast", "--history", "history", "--runs", "runs", "--metric", "val_ce", "--steps", STEPS,
+               "--out", "f.json", cwd=loss_study)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert re.search(message, proc.stderr), proc.stderr
+    assert not (loss_study / "f.json").exists()
+
+
+def test_an_accuracy_above_one_is_refused_by_name(tmp_path):
+    (tmp_path / "a.csv").write_text("epoch,val_acc\n1,0.5\n2,1.7\n3,0.6\n")
+    proc = cli("forecast", "--history", "a.csv", "--runs", "a.csv", "--metric", "val_acc", "--epochs", 5,
+               cwd=tmp_path)
+    assert proc.returncode == 2 and "a.csv: line 3: column 'val_acc' is '1.7' where a fraction in [0, 1]" \
+        in proc.stderr
+
+
+def test_evaluate_backtests_losses_in_their_own_units(loss_study):
+    proc = cli("evaluate", "--curves", "history", "--metric", "val_ce", "--mode", "min", "--cutoffs", "10,20",
+               "--predictors", "auto,last_value", "--out", "e.json", cwd=loss_study)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((loss_study / "e.json").read_text())
+    assert (report["metric"], report["mode"]) == ("val_ce", "min")
+    auto = [r for r in report["results"] if r["predictor"] == "auto"]
+    last = [r for r in report["results"] if r["predictor"] == "last_value"]
+    assert all(1.4 < r["final_predicted"] < 2.4 and r["final_lower"] <= r["final_upper"] for r in auto)
+    # the loss keeps falling after the cutoff: the analogs see it, holding the last value does not
+    assert np.mean([r["rmse"] for r in auto]) < np.mean([r["rmse"] for r in last])
+    assert "in its own units (val_ce)" in proc.stdout
+
+
+def test_python_api_takes_a_mode_and_losses_in_memory():
+    t = np.arange(1, 41)
+    history = {f"h{i}": list(0.3 + (1.5 + 0.2 * i) * np.exp(-t / 8)) for i in range(6)}
+    runs = {"low": list(0.3 + 1.5 * np.exp(-t[:12] / 8)), "high": list(0.6 + 1.9 * np.exp(-t[:12] / 8)),
+            "inf": [2.0, 1.8, float("inf"), 1.0, 0.9, 0.8]}
+    frame = lcpipe.forecast(history, runs, epochs=40, metric="mse", mode="min").set_index("run")
+    assert frame.loc["low", "final"] < frame.loc["high", "final"] and frame.loc["low", "decision"] == "keep"
+    assert frame.loc["inf", "decision"] == "stop" and frame.loc["inf", "reason"] == "diverged: mse is inf at epoch 3"
+    assert np.isfinite(frame.loc[["low", "high"], "final"]).all()
+    with pytest.raises(LcpipeError, match=r"run 'neg': value -0.5 at epoch 2 where a value >= 0"):
+        lcpipe.forecast(history, {"neg": [1.0, -0.5, 0.4, 0.3, 0.3, 0.2]}, epochs=40, metric="mse")
+    with pytest.raises(LcpipeError, match="mode 'down': choose min, max or auto"):
+        lcpipe.forecast(history, runs, epochs=40, metric="mse", mode="down")
+
+
+def test_python_api_forecasts_a_reward_of_any_sign():
+    t = np.arange(1, 31)
+    history = {f"h{i}": list(-200 + (150 + 20 * i) * (1 - np.exp(-t / 6))) for i in range(6)}
+    runs = {"good": list(-200 + 250 * (1 - np.exp(-t[:8] / 6))), "poor": list(-200 + 60 * (1 - np.exp(-t[:8] / 6)))}
+    frame = lcpipe.forecast(history, runs, epochs=30, metric="reward").set_index("run")
+    assert frame.loc["good", "final"] > frame.loc["poor", "final"] and frame.loc["good", "final"] > 0
+    assert frame.loc["good", "decision"] == "keep" and frame.loc["poor", "decision"] == "stop"
+
+
+# -- ForecastPruner: minimize studies, step=global_step, divergence ----------------------------------
+
+FLOORS = [1.6, 2.05, 2.0, 1.62, 2.1, 1.95, 1.58, 2.05]  # trial 6 ends best
+
+
+def loss_objective(pruner, diverge: int | None = None, zero_based: bool = False):
+    steps = np.arange(EVERY, STEPS + 1, EVERY)
+
+    def objective(trial):
+        floor = trial.suggest_float("floor", 1.5, 2.2)
+        loss = lm_loss(floor, steps, 100 + trial.number)
+        for i, (step, value) in enumerate(zip(steps, loss)):
+            if diverge is not None and trial.number == diverge and i >= 12:
+                value = float("nan")
+            trial.report(float(value), step=int(step) - (EVERY if zero_based else 0))
+            if trial.should_prune():
+                mean, lower, upper = pruner.final_forecast(trial.study, trial)
+                trial.set_user_attr("forecast", mean)
+                assert np.isnan(mean) or lower <= mean <= upper
+                raise optuna.TrialPruned()
+        return float(loss[-1])
+    return objective
+
+
+def loss_study_run(pruner, storage=None, **kw):
+    study = optuna.create_study(direction="minimize", pruner=pruner, storage=storage)
+    for floor in FLOORS:
+        study.enqueue_trial({"floor": floor})
+    study.optimize(loss_objective(pruner, **kw), n_trials=len(FLOORS))
+    return study
+
+
+@pytest.mark.parametrize("storage", [None, "sqlite"])
+def test_pruner_minimizes_a_loss_reported_at_global_steps(tmp_path, storage):
+    (tmp_path / "h").mkdir()
+    for i, floor in enumerate(np.linspace(1.55, 2.15, 8)):
+        steps = np.arange(0, 1201, 40)
+        write_loss_curve(tmp_path / "h" / f"h{i}.csv", steps, lm_loss(floor, steps, i, 1200))
+    pruner = ForecastPruner(STEPS, tmp_path / "h", metric="val_ce")
+    study = loss_study_run(pruner, f"sqlite:///{tmp_path}/s.db" if storage else None)
+    states = {t.number: t.state for t in study.trials}
+    assert study.best_trial.number == 6 and states[0] == COMPLETE
+    pruned = {n for n, s in states.items() if s == PRUNED}
+    assert {1, 2, 4, 7} <= pruned, states  # clearly worse losses stopped
+    for n in pruned:
+        t = study.trials[n]
+        assert t.last_step < STEPS and t.user_attrs["forecast"] > study.best_value  # forecast above the best loss
+
+
+def test_a_diverged_trial_is_pruned_at_once_and_spoils_no_other_forecast(tmp_path):
+    pruner = ForecastPruner(STEPS)
+    study = loss_study_run(pruner, diverge=3)
+    diverged = study.trials[3]
+    assert diverged.state == PRUNED and diverged.last_step == 13 * EVERY  # the first NaN report
+    assert np.isnan(diverged.user_attrs["forecast"])
+    others = [t for t in study.trials if t.state == PRUNED and t.number != 3]
+    assert others and all(np.isfinite(t.user_attrs["forecast"]) for t in others)
+    assert study.best_trial.number == 6
+
+
+def test_steps_counted_from_zero_prune_like_steps_counted_from_one():
+    one = loss_study_run(ForecastPruner(STEPS))
+    zero = loss_study_run(ForecastPruner(STEPS), zero_based=True)
+    pruned = [{t.number for t in s.trials if t.state == PRUNED} for s in (one, zero)]
+    assert pruned[0] and pruned[0] == pruned[1]
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"shared": float("nan")}, r"shared=nan: give a number in \[0, 1\)"),
+    ({"shared": 1.5}, r"shared=1.5"), ({"warmup": float("nan")}, r"warmup=nan"),
+    ({"growth": float("inf")}, r"growth=inf"), ({"warmup": STEPS}, r"warmup=750"),
+])
+def test_pruner_settings_are_checked_in_one_line(kw, message):
+    with pytest.raises(PrunerError, match=message) as err:
+        ForecastPruner(STEPS, **kw)
+    assert "\n" not in str(err.value)
