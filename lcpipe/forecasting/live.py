@@ -199,10 +199,12 @@ def table(results: list[RunForecast], metric: str | Metric) -> str:
     fmt = ".4f" if metric.kind == "fraction" else ".5g"
     width = max(3, *(len(r.run) for r in results))
     seen = "steps seen" if any(r.spacing != 1 for r in results) else "epochs seen"
-    lines = [f"{'run':<{width}}  {seen:>11}  {'final ' + metric.name + ' [80 % interval]':<30}  "
+    wide = max(11, *(len(f"{r.seen}/{r.epochs}") for r in results))
+    lines = [f"{'run':<{width}}  {seen:>{wide}}  {'final ' + metric.name + ' [80 % interval]':<30}  "
              f"{'P(ends best)':>12}  decision"]
     for r in results:
         mean, lower, upper = r.final
         final = r.reason if r.reason else f"{mean:{fmt}} [{lower:{fmt}}, {upper:{fmt}}]"
-        lines.append(f"{r.run:<{width}}  {f'{r.seen}/{r.epochs}':>11}  {final:<30}  {r.p_best:>12.3f}  {r.decision}")
+        lines.append(f"{r.run:<{width}}  {f'{r.seen}/{r.epochs}':>{wide}}  {final:<30}  {r.p_best:>12.3f}  "
+                     f"{r.decision}")
     return "\n".join(lines) + "\n"
