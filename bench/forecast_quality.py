@@ -398,13 +398,13 @@ def main() -> None:
     METRIC[0], PERCENT[0] = Metric.infer(args.metric, args.mode), args.percent
     groups = groups_of(args.corpus, METRIC[0])
     METRIC[0] = METRIC[0].with_scale([c.metric(args.metric) for curves in groups.values() for c in curves])
-    print(METRIC[0].describe(), file=sys.stderr)
     cutoffs, names, grids = (PERCENT_CUTOFFS if args.percent else CUTOFFS), \
         [n for n in dict.fromkeys(args.predictors.split(",")) if n], GRIDS
     if args.quick:
         groups = dict(list(groups.items())[:: max(1, len(groups) // QUICK["groups"])][: QUICK["groups"]])
         cutoffs, names, grids = QUICK["cutoffs"], list(QUICK["predictors"]), QUICK["grid"]
     families = families_of(args.corpus, groups)
+    print(METRIC[0].describe(), file=sys.stderr)
     print(f"{sum(map(len, groups.values()))} curves in {len(groups)} studies, {len(set(families.values()))} "
           f"families; cutoffs {list(cutoffs)}", file=sys.stderr)
     histories = {g: [c for o, curves in groups.items() if families[o] != families[g] for c in curves] for g in groups}

@@ -148,7 +148,8 @@ def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool 
         history = [DEV[0] / h for h in groups if family[h] != family[g]]
         makers: dict[str, callable] = {} if only_forecast else dict(optuna_pruners(epochs))
         for i, kw in enumerate(settings or [forecast_kw]):
-            fp = ForecastPruner(epochs * interval, history, metric=METRIC[0].name, **kw)  # one per study: history read once
+            # one per study: the history read once
+            fp = ForecastPruner(epochs * interval, history, metric=METRIC[0].name, **kw)
             makers["ForecastPruner" if settings is None else f"setting{i}"] = lambda fp=fp: fp
         for name, make in makers.items():
             res = [replay(accs, perm, make(), f"{g}-order{k}", configs, interval) for k, perm in enumerate(perms)]

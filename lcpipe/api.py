@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from lcpipe.config import Params
-from lcpipe.curve import MAX_EPOCHS, Curve
+from lcpipe.curve import MAX_STEPS, Curve
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import live
 from lcpipe.forecasting.logs import read_curves
@@ -29,10 +29,10 @@ def _curves(given: CurvesLike, metric: Metric, what: str) -> list[Curve]:
             raise LcpipeError(f"no {what}s given: the mapping is empty")
         out = []
         for name, values in given.items():
-            try:
-                values = np.asarray(values, dtype=float)
-            except (TypeError, ValueError):
-                raise LcpipeError(f"{what} {name!r}: give a list of numbers, one per epoch") from None
+            if isinstance(values, str | bytes) or not all(isinstance(v, int | float | np.number) for v in values):
+                raise LcpipeError(f"{what} {name!r}: give a list of numbers, one per epoch (NaN or inf from where "
+                                  "a run diverged; no None or text)")
+            values = np.asarray(values, dtype=float)
             if values.ndim != 1 or not len(values):
                 raise LcpipeError(f"{what} {name!r}: give a list of numbers, one per epoch")
             broken = np.flatnonzero(~np.isfinite(values))
@@ -46,6 +46,8 @@ def _curves(given: CurvesLike, metric: Metric, what: str) -> list[Curve]:
                              diverged=diverged))
         return out
     paths = [given] if isinstance(given, (str, Path)) else list(given)
+    if not all(isinstance(p, str | Path) for p in paths):
+        raise LcpipeError(f"{what}s: give paths (files, folders) or a mapping of run name -> values per epoch")
     return read_curves(paths, metric)
 
 
@@ -63,8 +65,10 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int, metric: str = "
     >>> lcpipe.forecast(history="data/history/cifar10-plain-vs-resnet", runs="runs/", epochs=164)
     >>> lcpipe.forecast(history="lm_runs/", runs="live/", epochs=750, metric="val_ce", mode="min")
     """
-    if not isinstance(epochs, int | np.integer) or isinstance(epochs, bool) or not 1 <= epochs <= MAX_EPOCHS:
-        raise LcpipeError(f"epochs={epochs!r}: give the planned length as a whole number in 1..{MAX_EPOCHS}")
+    if not isinstance(epochs, int | np.integer) or isinstance(epochs, bool) or not 1 <= epochs <= MAX_STEPS:
+        raise LcpipeError(f"epochs={epochs!r}: give the planned length as a whole number in 1..{MAX_STEPS}")
+    if not isinstance(metric, str) or not metric.strip():
+        raise LcpipeError(f"metric={metric!r}: give the name of the column to forecast, e.g. 'test_acc' or 'val_loss'")
     try:
         kind = Metric.infer(str(metric), mode)
     except ValueError as exc:

@@ -15,10 +15,11 @@ metric's own units).
         [--metric test_acc] [--mode min|max|auto] [--predictors poly,lstm,...] --out FILE.json
 
 Backtests the predictors on finished curves: each target is forecast from its first `cutoff`
-epochs (evaluations, for curves logged by step) by predictors fitted on the other curves (leave-one-out) or, with --history, on the
-history alone, and scored; tables of mean RMSE/MAE go to stdout. With --history it also reports
-the decision at each cutoff, made as it would be made live: all curves seen to the cutoff at once,
-ranked by forecast final value against the true ranking.
+epochs (points of its grid, for curves logged by step) by predictors fitted on the other curves
+(leave-one-out) or, with --history, on the history alone, and scored; tables of mean RMSE/MAE
+go to stdout. With --history it also reports the decision at each cutoff, made as it would be
+made live: all curves seen to the cutoff at once, ranked by forecast final value against the true
+ranking.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import numpy as np
 
 from lcpipe.atomic import atomic_path, check_output, resolve, write_text
 from lcpipe.config import FeatureParams, Params, PredictParams, load_params
-from lcpipe.curve import MAX_EPOCHS, Curve, as_finished
+from lcpipe.curve import MAX_STEPS, Curve, as_finished
 from lcpipe.errors import LcpipeError, exits_cleanly, say_out
 from lcpipe.forecasting import live
 from lcpipe.forecasting.backtest import backtest, check_apart
@@ -78,9 +79,9 @@ def _names(text: str) -> list[str]:
 
 def _positive(text: str) -> int:
     # ASCII digits only: '²'.isdigit() is True, and int() would then fail with argparse's "invalid _positive value"
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_EPOCHS:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of epochs; --epochs must be a "
-                                         f"positive whole number (1..{MAX_EPOCHS})")
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of epochs or steps; --epochs must "
+                                         f"be a positive whole number (1..{MAX_STEPS}), as must --steps")
     return int(text)
 
 
@@ -149,6 +150,10 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     curves = read_curve_dir(args.curves, metric)
     history = read_curves(args.history, metric) if args.history else None
     metric = live.with_history_scale(metric, history or curves)
+    check_finished(curves)  # a target scored against a last epoch that is not its final would flatter every forecast
+    for curve in curves:
+        if curve.diverged:
+            say(f"{curve.path}: not a target: it diverged ({curve.diverged})")
     if history is not None:  # the more specific refusals first: unfinished, a target in the history, then size
         check_finished(history)
         check_apart(history, [c for c in curves if not args.target or c.name == args.target], "a target", metric.name)
@@ -214,7 +219,7 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
             from lcpipe.reporting.live_figure import draw_live_figure  # matplotlib: only when a figure is asked for
 
             draw_live_figure(outputs.enter_context(atomic_path(args.plot)), args.plot.suffix.lstrip(".").lower(),
-                             results, metric.name, args.predictor)
+                             results, metric, args.predictor)
     say_out(live.table(results, metric))
     return results
 

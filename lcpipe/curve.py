@@ -25,6 +25,9 @@ from lcpipe.metric import Metric, as_metric
 
 COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr")
 MAX_EPOCHS = 1_000_000  # a planned length above this is a typo, not a run: refused before any array is sized
+MAX_STEPS = 10**12  # ... in optimizer steps (a step axis is forecast on a grid of at most MAX_POINTS points)
+MAX_POINTS = 500  # a step axis logged more densely is resampled to this many points: the forecasters' windows
+# (recency, smoothing) count points, and a run logged every step must not forecast otherwise than one logged every 100
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ def grid_of(steps: np.ndarray, planned: int | None) -> tuple[float, int]:
     diffs = np.diff(steps)
     interval = float(np.median(diffs[diffs > 0])) if np.any(diffs > 0) else max(float(steps[-1]), 1.0)
     end = float(planned) if planned else float(steps[-1])
-    points = max(1, int(round(end / interval)))
+    points = int(np.clip(round(end / interval), 1, MAX_POINTS))
     return end / points, points
 
 
@@ -124,12 +127,14 @@ def as_finished(curve: Curve) -> Curve:
     return on_grid(curve, int(np.ceil(curve.steps[-1])))[0]
 
 
-def check_planned(value, where: str) -> int | None:
-    """A planned length as a file states it: None, or a whole number in 1..MAX_EPOCHS."""
+def check_planned(value, where: str, limit: int = MAX_EPOCHS, unit: str = "epochs") -> int | None:
+    """A planned length as a file states it: None, or a whole number in 1..limit (133333.0 is one)."""
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_EPOCHS:
-        raise LcpipeError(f"{where}: epochs {value!r} is not a whole number of epochs in 1..{MAX_EPOCHS}")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit:
+        raise LcpipeError(f"{where}: {unit} {value!r} is not a whole number of {unit} in 1..{limit}")
     return value
 
 
@@ -149,8 +154,8 @@ def write_curve(csv_path: str | Path, rows: list[dict], sidecar: dict) -> None:
 
 def read_lcpipe_csv(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
     """Strictly read a curve lcpipe wrote: its exact header, epochs 1..n, `metric` finite values of
-    its kind (accuracies fractions, losses >= 0), and the sidecar's planned length and config. Anything else is a file lcpipe did not write, and
-    the message says which stage makes it again."""
+    its kind (accuracies fractions, losses >= 0), and the sidecar's planned length and config.
+    Anything else is a file lcpipe did not write, and the message says which stage makes it again."""
     path = Path(path)
     try:
         lines = path.read_text().splitlines()

@@ -33,26 +33,53 @@ MODES = ("min", "max", "auto")
 KINDS = ("fraction", "positive", "any")
 # a name holding one of these words is a quantity to minimise (Keras' and Ray Tune's mode="auto" read names alike)
 MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse", "rmse", "mae", "mape", "l1", "l2",
-             "perplexity", "ppl", "bce", "wer", "cer", "regret", "cost", "time", "distance")
+             "perplexity", "ppl", "bce", "wer", "cer", "bpb", "bpc", "bpd", "kl", "kld", "divergence", "fid",
+             "regret", "cost", "time", "latency", "distance")
 # ... and these a bounded score in [0, 1]
 FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "auprc", "precision", "recall", "iou",
                   "miou", "dice", "map", "ap", "kappa")
 POSITIVE_FLOOR = 1e-12  # log v needs v > 0: a loss of exactly 0 is read as this
+ACCURACY_NOISE = 0.002  # the evaluation noise of an accuracy (measured on the dev corpus: 0.0016-0.0027),
+# the unit lcpipe's decision constants (margin, std floor) are stated in
+UNIT_RANGE = (0.01, 10.0)  # a study's noise is read as 1/100 to 10 times an accuracy's
+
+
+def noise_of(curves: list[np.ndarray]) -> float:
+    """The evaluation noise of a study's curves (internal values): the robust std of the second
+    differences of each curve's second half (white noise of std s gives std s * sqrt(6)), median
+    over the curves; NaN when no curve has 8 points."""
+    out = []
+    for c in curves:
+        c = np.asarray(c, dtype=float)
+        tail = c[len(c) // 2:]
+        if len(c) >= 8 and np.all(np.isfinite(tail)):
+            out.append(1.4826 * np.median(np.abs(np.diff(tail, 2))) / np.sqrt(6))
+    return float(np.median(out)) if out else float("nan")
 
 
 def words(name: str) -> list[str]:
     """`val_loss` -> [val, loss]; `valLoss`, `eval/loss`, `Val Loss` alike; `valloss` -> [valloss]."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    spaced = re.sub(r"([a-z0-9])([A-Z][a-z])", r"\1 \2", name)
     return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
 
 
 def _holds(name: str, vocabulary: tuple[str, ...]) -> str | None:
-    """The first word of `vocabulary` that `name` holds, as a word or a word's end (`valloss`)."""
-    for w in words(name):
+    """The vocabulary word that the LAST word of `name` naming one is (a name's head comes last:
+    `lossless_acc` is an accuracy), as a word or a word's end or start (`valloss`)."""
+    for w in reversed(words(name)):
         for v in vocabulary:
             if w == v or (len(v) >= 4 and (w.endswith(v) or w.startswith(v))):
                 return v
     return None
+
+
+def _head(name: str) -> tuple[str | None, str | None]:
+    """(loss word, score word) of the last word of `name` that is either: only one of them is set."""
+    for w in reversed(words(name)):
+        loss, score = _holds(w, MIN_WORDS), _holds(w, FRACTION_WORDS)
+        if loss or score:
+            return (loss, None) if loss and not score else (None, score)
+    return None, None
 
 
 @dataclass(frozen=True)
@@ -75,7 +102,7 @@ class Metric:
             raise ValueError(f"mode {mode!r}: choose min, max or auto")
         if kind is not None and kind not in KINDS:
             raise ValueError(f"kind {kind!r}: choose from {', '.join(KINDS)}")
-        loss_word, score_word = _holds(name, MIN_WORDS), _holds(name, FRACTION_WORDS)
+        loss_word, score_word = _head(name)
         if mode == "auto":
             mode = "min" if loss_word else "max"
             why = (f"--mode auto: {name!r} names a {loss_word}, lower is better" if loss_word
@@ -102,6 +129,17 @@ class Metric:
         ranges = [float(np.ptp(c)) for c in curves if len(c) and np.all(np.isfinite(c))]
         scale = float(np.median(ranges)) if ranges else 1.0
         return Metric(self.name, self.mode, self.kind, scale if scale > 0 else 1.0, self.why)
+
+    def unit(self, curves: list[np.ndarray]) -> float:
+        """What "a small difference" is for this metric in this study, as a multiple of an accuracy's:
+        1 for an accuracy (its constants are tuned in accuracy points); for a loss or any series,
+        the study's own evaluation noise (noise_of its internal curves) over an accuracy's, within
+        UNIT_RANGE. A language model's val loss is logged to a few parts in 10^5, a 10-epoch Keras
+        loss jitters by percents: one margin in relative terms would suit neither."""
+        if self.kind == "fraction":
+            return 1.0
+        noise = noise_of(curves)
+        return float(np.clip(noise / ACCURACY_NOISE, *UNIT_RANGE)) if np.isfinite(noise) and noise > 0 else 1.0
 
     def expected(self) -> str:
         """What a value must be, for messages."""

@@ -15,9 +15,9 @@ from lcpipe.curve import Curve, Series, as_finished, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import scores
 from lcpipe.forecasting.logs import check_finished, usable_history
-from lcpipe.metric import Metric, as_metric
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
+from lcpipe.metric import Metric, as_metric
 
 
 def check_cutoff_fits(target: Series, cutoff: int, window: int) -> None:
@@ -82,9 +82,10 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
     Predictors are built from `params` (their sections and features.*) and forecast in the internal
     space of `metric` (default: features.metric, its mode from its name); curves on a step axis are
     put on their grids, cutoffs count grid points, and history runs that diverged are left out.
-    Returns one row per (target, cutoff, predictor) with its scores in the metric's own units; `on_forecast(target, cutoff,
-    predictor, forecast)` sees each forecast itself (the sweep draws them). `fitted`, when given,
-    keeps the predictors fitted on `history` for the next call on the same history.
+    Returns one row per (target, cutoff, predictor) with its scores in the metric's own units;
+    `on_forecast(target, cutoff, predictor, forecast)` sees each forecast itself (the sweep draws
+    them). `fitted`, when given, keeps the predictors fitted on `history` for the next call on the
+    same history.
     """
     metric = metric or as_metric(params.features.metric)
     window = params.features.window

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from lcpipe.config import Params
-from lcpipe.curve import Curve, on_grid, series_of
+from lcpipe.curve import MAX_EPOCHS, Curve, on_grid, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import check_apart
 from lcpipe.forecasting.logs import check_finished, check_history, usable_history
-from lcpipe.metric import Metric, as_metric
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
-from lcpipe.forecasting.stop_rule import final_value, keep, p_best, std_of
+from lcpipe.forecasting.stop_rule import STD_FLOOR, final_value, keep, p_best, std_of
+from lcpipe.metric import Metric, as_metric
 
 DEFAULT_PREDICTOR = "auto"  # the live forecaster when --predictor is not given
 
@@ -95,15 +95,19 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int) -> OnGrid:
     out = OnGrid([], [], [], [], [])
     for run in runs:
         total = run.planned or epochs
-        source = "its own file" if run.planned else "--epochs"
+        source = "its own file" if run.planned else "--epochs (--steps)"
         unit = "steps" if run.steps is not None else "epochs"
+        if run.steps is None and total > MAX_EPOCHS:
+            raise LcpipeError(f"{run.path or run.name}: --epochs must be a positive whole number of at most "
+                              f"{MAX_EPOCHS} for a run logged by epoch ({total} planned); a run logged by optimizer "
+                              "step needs a step column")
         last = float(run.steps[-1]) if run.steps is not None and len(run.steps) else float(len(run))
         if last > total:
             raise LcpipeError(f"{run.path or run.name}: {_whole(last)} {unit} observed, more than the {total} planned "
                               f"by {source}; give the full planned length")
         on, spacing = on_grid(run, total)
         if len(on) < min_observed and not run.diverged:
-            what = "epochs" if run.steps is None else "evaluations"
+            what = "epochs" if run.steps is None else f"points of its grid (one each {_whole(spacing)} steps)"
             raise LcpipeError(f"{run.path or run.name}: {len(on)} {what} observed; a forecast needs at least "
                               f"{min_observed} (features.window + 1)")
         out.runs.append(on)
@@ -169,7 +173,8 @@ def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> l
     if ok:
         finals = np.array([final_value(series[i].values, forecasts[i]) for i in ok])
         mean, std = finals[:, 0], std_of(finals[:, 1], finals[:, 2])
-        p_all[ok], keep_all[ok] = p_best(mean, std), keep(mean, std)
+        unit = metric.unit([series[i].values for i in ok])  # the study's own noise: margins for a loss
+        p_all[ok], keep_all[ok] = p_best(mean, std, STD_FLOOR * unit), keep(mean, std, unit=unit)
     out = []
     for i, (run, s) in enumerate(zip(runs, series)):
         fc = forecasts[i]

@@ -32,7 +32,7 @@ import numpy as np
 import yaml
 
 from lcpipe.atomic import kind_of
-from lcpipe.curve import COLUMNS, Curve, as_finished, check_planned
+from lcpipe.curve import COLUMNS, MAX_STEPS, Curve, as_finished, check_planned
 from lcpipe.errors import LcpipeError
 from lcpipe.metric import Metric, as_metric
 
@@ -111,7 +111,7 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
     """(1..n, None) for rows that count epochs up by one from 0 or 1 (each row one epoch); else a
     step axis, (1..n, the file's steps), for any column of STEP_COLUMNS or an epoch column at any
     regular or irregular interval. Either must increase at every row."""
-    col = t.column(*EPOCH_COLUMNS)
+    col = _x_column(t)
     if col is None:
         raise LcpipeError(f"{t.path}: missing column 'epoch' (or 'step'); the header is {', '.join(t.header)}")
     name, numbers = t.header[col], t.numbers(col)
@@ -129,6 +129,17 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
                           f"{name} must increase from row to row (a log holding several runs: split it where "
                           f"{name} restarts)")
     return index, numbers
+
+
+def _x_column(t: _Table) -> int | None:
+    """The x column: `epoch` when it counts epochs one row each; otherwise, where the log has one, its
+    step column (Hugging Face's trainer logs a fractional epoch beside the global step)."""
+    epoch, step = t.column("epoch"), t.column(*EPOCH_COLUMNS[1:])
+    if epoch is None or step is None:
+        return epoch if step is None else step
+    numbers = t.numbers(epoch)
+    counts = len(numbers) and numbers[0] in (0, 1) and np.array_equal(numbers, numbers[0] + np.arange(len(numbers)))
+    return epoch if counts else step
 
 
 def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
@@ -196,7 +207,12 @@ def run_config(meta: Path) -> tuple[int | None, dict]:
     level). (None, {}) when there is no such file."""
     flat = _config_file(meta)
     config = {str(k): v for k, v in flat.items() if k != "epochs" and isinstance(v, (int, float, str, bool, list))}
-    return check_planned(flat.get("epochs"), str(meta)), config
+    return check_planned(flat.get("epochs"), str(meta)) if _counts_epochs(flat) else None, config
+
+
+def _counts_epochs(flat: dict) -> bool:
+    """A config's `epochs` is the planned length, unless the run is planned in steps (`max_steps`)."""
+    return not any(k in flat for k in ("max_steps", "steps", "num_iterations"))
 
 
 def _config_file(meta: Path) -> dict:
@@ -223,8 +239,8 @@ def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curv
     if not t.rows:
         raise LcpipeError(f"{path}: no data rows after the header")
     (epochs, steps), (values, end, col) = _axis(t), _metric(t, metric)
-    x = t.column(*EPOCH_COLUMNS)
-    skip = {x, col}
+    x = _x_column(t)
+    skip = {x, col, *(c for c in (t.column(n) for n in EPOCH_COLUMNS) if c is not None)}
     columns = _other_columns(t, skip)
     for err in [c for c in columns if c.endswith("_err")]:
         columns.setdefault(err.removesuffix("_err") + "_acc", 1.0 - columns[err])
@@ -234,17 +250,17 @@ def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curv
         diverged = f"{t.header[col]} is {t.cell(end, col)!r} at {t.header[x]} {t.cell(end, x)} (line {t.lines[end]})"
         columns = {k: v[:end] for k, v in columns.items()}
         epochs, steps = epochs[:end], (steps[:end] if steps is not None else None)
-    if steps is not None:
-        planned = _planned_steps(_config_file(meta), meta, planned)
+    if steps is not None:  # its config's `epochs` counts epochs, not the steps its rows are logged at
+        planned = _planned_steps(_config_file(meta), meta)
     return Curve(name, {**columns, "epoch": epochs, metric.name: values}, planned, path, config, steps, diverged)
 
 
-def _planned_steps(flat: dict, meta: Path, epochs: int | None) -> int | None:
+def _planned_steps(flat: dict, meta: Path) -> int | None:
     """A step-axis run's planned length in steps: its config's `max_steps` (or `steps`, `num_iterations`)."""
     for key in ("max_steps", "steps", "num_iterations"):
         if key in flat:
-            return check_planned(flat[key], f"{meta} ({key})")
-    return epochs
+            return check_planned(flat[key], f"{meta} ({key})", MAX_STEPS, "steps")
+    return None
 
 
 def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
@@ -348,12 +364,13 @@ def check_finished(history: list[Curve]) -> None:
 def usable_history(history: list[Curve], say=lambda _: None) -> list[Curve]:
     """The history's finished curves on their grids, without the runs that diverged (a NaN or inf
     loss: their curve ends at a failure, not at the end of training), which are named on stderr."""
-    out = []
+    out = [as_finished(c) for c in history if not c.diverged]
+    if history and not out:
+        raise LcpipeError(f"every history curve diverged ({len(history)}, e.g. {history[0].path or history[0].name}: "
+                          f"{history[0].diverged}); give finished runs that did not")
     for curve in history:
         if curve.diverged:
             say(f"history: {curve.path or curve.name} left out: it diverged ({curve.diverged})")
-        else:
-            out.append(as_finished(curve))
     return out
 
 

@@ -33,11 +33,13 @@ GRID_CHUNK = 2_000_000  # runs x grid points per block of the integral (~16 MB)
 PAIR_CHUNK = 4_000_000  # run pairs per block of the stop rule (~32 MB)
 
 
-def p_not_beaten(mean: np.ndarray, std: np.ndarray, margin: float = MARGIN, shared: float = SHARED) -> np.ndarray:
+def p_not_beaten(mean: np.ndarray, std: np.ndarray, margin: float = MARGIN, shared: float = SHARED,
+                 floor: float = STD_FLOOR) -> np.ndarray:
     """For each run i: min over j != i of P(final_i >= final_j - margin), finals jointly normal
-    with correlation `shared`; 1 for a run with no rival. Blocks of rows bound the memory."""
+    with correlation `shared`, no std below `floor`; 1 for a run with no rival. Blocks of rows
+    bound the memory."""
     mean = np.asarray(mean, dtype=float)
-    std = np.maximum(np.asarray(std, dtype=float), STD_FLOOR)
+    std = np.maximum(np.asarray(std, dtype=float), floor)
     n = len(mean)
     out = np.ones(n)
     if n < 2:
@@ -46,7 +48,7 @@ def p_not_beaten(mean: np.ndarray, std: np.ndarray, margin: float = MARGIN, shar
     for s in range(0, n, rows):
         i = slice(s, s + rows)
         var = std[i, None] ** 2 + std[None, :] ** 2 - 2 * shared * std[i, None] * std[None, :]
-        z = (mean[i, None] - mean[None, :] + margin) / np.sqrt(np.maximum(var, STD_FLOOR**2))
+        z = (mean[i, None] - mean[None, :] + margin) / np.sqrt(np.maximum(var, floor**2))
         p = ndtr(z)
         p[np.arange(p.shape[0]), np.arange(s, s + p.shape[0])] = 1.0  # not against itself
         out[i] = p.min(axis=1)
@@ -54,23 +56,24 @@ def p_not_beaten(mean: np.ndarray, std: np.ndarray, margin: float = MARGIN, shar
 
 
 def keep(mean: np.ndarray, std: np.ndarray, stop_below: float = STOP_BELOW, margin: float = MARGIN,
-         shared: float = SHARED) -> np.ndarray:
-    """Which runs to keep: those no other run is likely to beat by more than `margin`."""
-    return p_not_beaten(mean, std, margin, shared) >= stop_below
+         shared: float = SHARED, unit: float = 1.0) -> np.ndarray:
+    """Which runs to keep: those no other run is likely to beat by more than `margin`. `unit` scales
+    the margin and the std floor, stated in accuracy points, to the metric's own noise (Metric.unit)."""
+    return p_not_beaten(mean, std, margin * unit, shared, STD_FLOOR * unit) >= stop_below
 
 
-def p_best(mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+def p_best(mean: np.ndarray, std: np.ndarray, floor: float = STD_FLOOR) -> np.ndarray:
     """P(run i's final value is the highest), finals independent N(mean_i, std_i^2):
     the integral of pdf_i(x) * prod_{j != i} cdf_j(x) dx on one shared grid (trapezoid rule),
     all runs at once, in blocks of runs."""
     mean = np.asarray(mean, dtype=float)
-    std = np.maximum(np.asarray(std, dtype=float), STD_FLOOR)
+    std = np.maximum(np.asarray(std, dtype=float), floor)
     if len(mean) == 1:
         return np.ones(1)
     # below the highest mean - 8 std some run is above x for sure, above the top one's + 8 std none
     # is: runs that end below that range have cdf 1 on it (no say) and P(best) 0 (skipped)
     lo, hi = np.max(mean - 8 * std), np.max(mean + 8 * std)
-    grid = np.linspace(lo, hi, int(np.clip((hi - lo) / (STD_FLOOR / 4), 64, MAX_GRID)))
+    grid = np.linspace(lo, hi, int(np.clip((hi - lo) / (floor / 4), 64, MAX_GRID)))
     p = np.zeros(len(mean))
     (idx,) = np.nonzero(mean + 8 * std >= lo)
     p[idx] = _p_best_on_grid(mean[idx], std[idx], grid)

@@ -49,12 +49,13 @@ import numpy as np
 import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
+from scipy.stats import t as student_t
 
-from lcpipe.curve import MAX_EPOCHS, Series, series_of
+from lcpipe.curve import MAX_POINTS, MAX_STEPS, Series, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.logs import check_finished, read_curves, usable_history
 from lcpipe.forecasting.predictors.auto import Auto
-from lcpipe.forecasting.stop_rule import keep, std_of
+from lcpipe.forecasting.stop_rule import STD_FLOOR, keep, std_of
 from lcpipe.metric import Metric
 
 # Defaults: (stop_below, shared, margin) the setting 9 of 13 leave-one-family-out folds pick on the dev corpus
@@ -67,6 +68,8 @@ SHARED = 0.8  # correlation of the running trial's and a rival's forecast errors
 RIVALS = 3  # the best this many completed trials are compared with
 MIN_WARMUP = 3  # steps: whatever the fraction, never prune on the first two reports
 MIN_CURVES = 3  # no pruning while history + completed trials hold fewer curves (one analog gives no spread)
+STUDY_CALIBRATION = 4  # completed trials from which the study's own forecast errors decide (0: never)
+STUDY_ERRORS = 8  # ... measured on this many of its best completed trials
 
 
 class PrunerError(LcpipeError, ValueError):
@@ -112,10 +115,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
     def __init__(self, epochs: int, history: str | Path | list[str | Path] | None = None, *,
                  metric: str | None = None, warmup: float = WARMUP, growth: float = GROWTH, interval_steps: int = 1,
                  stop_below: float = STOP_BELOW, margin: float = MARGIN, shared: float = SHARED,
-                 rivals: int = RIVALS, compare_running: bool = False, forecaster: Auto | None = None):
-        if not isinstance(epochs, int | np.integer) or isinstance(epochs, bool) or not 2 <= epochs <= MAX_EPOCHS:
+                 rivals: int = RIVALS, compare_running: bool = False, forecaster: Auto | None = None,
+                 study_calibration: int = STUDY_CALIBRATION):
+        if not isinstance(epochs, int | np.integer) or isinstance(epochs, bool) or not 2 <= epochs <= MAX_STEPS:
             raise PrunerError(f"epochs={epochs!r}: give the planned number of steps of a trial, a whole number in "
-                              f"2..{MAX_EPOCHS}")
+                              f"2..{MAX_STEPS}")
         if not isinstance(interval_steps, int | np.integer) or isinstance(interval_steps, bool) or interval_steps < 1:
             raise PrunerError(f"interval_steps={interval_steps!r}: a whole number of at least 1")
         _finite_number(growth, "growth", 1, 1e6)
@@ -131,6 +135,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self.warmup, self.interval_steps, self.growth = float(warmup), int(interval_steps), float(growth)
         self.stop_below, self.margin, self.shared, self.rivals = stop_below, margin, shared, int(rivals)
         self.compare_running = compare_running
+        if not isinstance(study_calibration, int | np.integer) or isinstance(study_calibration, bool) \
+                or not (study_calibration == 0 or study_calibration >= 3):
+            raise PrunerError(f"study_calibration={study_calibration!r}: 0 (off) or a whole number of at least 3")
+        self.study_calibration = int(study_calibration)
         self.metric_name = metric
         self._template = forecaster or Auto()
         if history is None:
@@ -212,7 +220,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
 
     def _grid(self, trial: FrozenTrial) -> tuple[float, int]:
         """(spacing in steps, horizon in points) of the grid the trial is forecast on."""
-        horizon = max(2, int(round(self.epochs / max(self._interval(trial), 1e-9))))
+        horizon = int(np.clip(round(self.epochs / max(self._interval(trial), 1e-9)), 2, MAX_POINTS))
         return self.epochs / horizon, horizon
 
     def _curve(self, trial: FrozenTrial, metric: Metric, spacing: float, horizon: int) -> np.ndarray:
@@ -313,6 +321,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
             return False
         own, finals = self._own(finished, metric, spacing, horizon)
         numbers = [t.number for t in finished]
+        unit = metric.unit([s.values for s in own])  # the study's own noise sets the margin and floor
+        if self.study_calibration and len(finished) >= self.study_calibration:
+            return self._behind_the_best(own, finals, numbers, curve, horizon, metric, trial, unit)
         for j in np.argsort(-finals, kind="stable")[:self.rivals]:
             auto = self._fit(own, numbers, leave_out=numbers[j])
             if auto is None:
@@ -325,7 +336,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             # the running trial's final relative to the rival's: the two forecasts' difference
             mean = np.array([m[0], r_mean])
             std = np.array([std_of(lo, hi)[0], r_std])
-            if not keep(mean, std, self.stop_below, self.margin, self.shared)[0]:
+            if not keep(mean, std, self.stop_below, self.margin, self.shared, unit)[0]:
                 return True
         if self.compare_running:
             running = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
@@ -335,8 +346,37 @@ class ForecastPruner(optuna.pruners.BasePruner):
             auto = self._fit(own, numbers)
             if len(curves) > 1 and auto is not None:
                 mean, lower, upper = self._forecast(auto, curves, horizon, metric.bounded)
-                return not bool(keep(mean, std_of(lower, upper), self.stop_below, self.margin, self.shared)[0])
+                return not bool(keep(mean, std_of(lower, upper), self.stop_below, self.margin, self.shared, unit)[0])
         return False
+
+    def _prefix_forecast(self, own: list[Series], numbers: list[int], j: int, k: int, horizon: int,
+                         bounded: bool) -> tuple[float, float]:
+        """(mean, std) of completed trial j's final forecast from its own first k points, by Auto fitted
+        without it (cached per set of completed trials)."""
+        if (numbers[j], k) not in self._rival_fc:
+            auto = self._fit(own, numbers, leave_out=numbers[j])
+            m, lo, hi = self._forecast(auto, [own[j].values[:k]], horizon, bounded, [own[j].config])
+            self._rival_fc[(numbers[j], k)] = (m[0], std_of(lo, hi)[0])
+        return self._rival_fc[(numbers[j], k)]
+
+    def _behind_the_best(self, own: list[Series], finals: np.ndarray, numbers: list[int], curve: np.ndarray,
+                         horizon: int, metric: Metric, trial: FrozenTrial, unit: float) -> bool:
+        """The rule once the study has completed trials to learn from: how far off lcpipe's forecast from
+        k points is *in this study* is measured on its best completed trials (each forecast from its
+        own first k points, fitted without it): their mean error corrects the running trial's forecast
+        (the error two trials of one study share), their spread is its uncertainty (what they do not
+        share), t-distributed for the few trials it comes from. Pruned when the corrected final is
+        unlikely to come within `margin` of the best completed final, which is known exactly."""
+        k = len(curve)
+        best = np.argsort(-finals, kind="stable")[:STUDY_ERRORS]
+        errors = np.array([finals[j] - self._prefix_forecast(own, numbers, j, k, horizon, metric.bounded)[0]
+                           for j in best])
+        n = len(errors)
+        auto = self._fit(own, numbers)
+        m, _, _ = self._forecast(auto, [curve], horizon, metric.bounded, [_config(trial.params)])
+        spread = max(float(np.std(errors, ddof=1)) * np.sqrt(1 + 1 / n), STD_FLOOR * unit)
+        z = (m[0] + errors.mean() - (finals.max() - self.margin * unit)) / spread
+        return bool(student_t.cdf(z, df=n - 1) < self.stop_below)
 
     def final_forecast(self, study: optuna.Study, trial: optuna.trial.BaseTrial) -> tuple[float, float, float]:
         """The trial's forecast value at step `epochs`, in the metric's units: (mean, lower, upper) of

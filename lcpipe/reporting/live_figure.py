@@ -12,21 +12,23 @@ import numpy as np  # noqa: E402
 
 from lcpipe.atomic import atomic_path  # noqa: E402
 from lcpipe.forecasting.live import RunForecast  # noqa: E402
+from lcpipe.metric import Metric, as_metric  # noqa: E402
 
 LEGEND_MAX = 12  # more runs than this: no legend, it would hide the curves
 DRAW_MAX = 50  # more runs than this: only the likeliest to end best are drawn (5,000 runs took over a minute)
 
 
-def live_figure(path: str | Path, results: list[RunForecast], metric: str, predictor: str) -> None:
+def live_figure(path: str | Path, results: list[RunForecast], metric: str | Metric, predictor: str) -> None:
     """The figure, written atomically to `path` (format from its suffix)."""
     with atomic_path(path) as tmp:
-        draw_live_figure(tmp, Path(path).suffix.lstrip(".").lower(), results, metric, predictor)
+        draw_live_figure(tmp, Path(path).suffix.lstrip(".").lower(), results, as_metric(metric), predictor)
 
 
-def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], metric: str, predictor: str) -> None:
-    """Solid: what each run has shown; dashed: its forecast; shaded: the 80 % band. Runs the rule
-    stops are drawn faint, so the ones worth training stand out. At most DRAW_MAX runs are drawn,
-    those with the highest P(ends best); the title says how many of how many."""
+def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], metric: Metric, predictor: str) -> None:
+    """Solid: what each run has shown; dashed: its forecast; shaded: the 80 % band, on the runs' own
+    x axis (epochs, or optimizer steps). Runs the rule stops are drawn faint, so the ones worth
+    training stand out; a run that diverged shows what it reported before. At most DRAW_MAX runs are
+    drawn, those with the highest P(ends best); the title says how many of how many."""
     shown = results
     if len(results) > DRAW_MAX:
         top = sorted(range(len(results)), key=lambda i: -results[i].p_best)[:DRAW_MAX]
@@ -36,24 +38,28 @@ def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], met
     for r, color in zip(shown, colors):
         alpha = 1.0 if r.decision == "keep" else 0.35
         k = len(r.observed)
-        ax.plot(np.arange(1, k + 1), r.observed, color=color, alpha=alpha, lw=1.4,
-                label=f"{r.run} ({r.decision}, P best {r.p_best:.2f})")
+        if not k:
+            continue
+        seen = r.spacing * np.arange(1, k + 1)
+        label = f"{r.run} ({r.reason or r.decision}, P best {r.p_best:.2f})"
+        ax.plot(seen, r.observed, color=color, alpha=alpha, lw=1.4, label=label)
         if not len(r.forecast.mean):
             continue
-        future = np.arange(k, r.epochs + 1)  # from the last observed epoch, so the lines join
+        future = np.r_[seen[-1], r.forecast_at()]  # from the last observed point, so the lines join
         ax.plot(future, np.r_[r.observed[-1], r.forecast.mean], color=color, alpha=alpha, lw=1.2, ls="--")
         if r.forecast.lower is not None:
             ax.fill_between(future[1:], r.forecast.lower, r.forecast.upper, color=color, alpha=0.15 * alpha,
                             lw=0)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(f"{metric} (fraction)")
+    ax.set_xlabel("step" if any(r.spacing != 1 for r in results) else "epoch")
+    ax.set_ylabel(f"{metric.name} (fraction)" if metric.kind == "fraction" else
+                  f"{metric.name} ({'lower' if metric.mode == 'min' else 'higher'} is better)")
     title = f"Live runs: observed (solid), {predictor} forecast (dashed), 80 % band"
     if len(shown) < len(results):
         title += f"\nthe {len(shown)} of {len(results)} runs most likely to end best (all are in --out)"
     ax.set_title(title)
     ax.grid(alpha=0.3)
     if len(shown) <= LEGEND_MAX:
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="best")
     try:
         fig.savefig(path, format=fmt, dpi=110, bbox_inches="tight")
     finally:
