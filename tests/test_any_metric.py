@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 import lcpipe
+from lcpipe.curve import on_grid
 from lcpipe.errors import LcpipeError
+from lcpipe.forecasting.logs import read_curve
 from lcpipe.metric import Metric
 from tests.helpers import VENV_BIN
 
@@ -209,13 +211,15 @@ def loss_study_run(pruner, storage=None, **kw):
     return study
 
 
-@pytest.mark.parametrize("storage", [None, "sqlite"])
-def test_pruner_minimizes_a_loss_reported_at_global_steps(tmp_path, storage):
+@pytest.mark.parametrize("storage, study_calibration", [(None, 4), ("sqlite", 4), (None, 0)])
+def test_pruner_minimizes_a_loss_reported_at_global_steps(tmp_path, storage, study_calibration):
+    """With its default, the pruner decides from the study's own forecast errors once 4 trials have
+    completed; with study_calibration=0 from the pairwise rule throughout: both prune the losers."""
     (tmp_path / "h").mkdir()
     for i, floor in enumerate(np.linspace(1.55, 2.15, 8)):
         steps = np.arange(0, 1201, 40)
         write_loss_curve(tmp_path / "h" / f"h{i}.csv", steps, lm_loss(floor, steps, i, 1200))
-    pruner = ForecastPruner(STEPS, tmp_path / "h", metric="val_ce")
+    pruner = ForecastPruner(STEPS, tmp_path / "h", metric="val_ce", study_calibration=study_calibration)
     study = loss_study_run(pruner, f"sqlite:///{tmp_path}/s.db" if storage else None)
     states = {t.number: t.state for t in study.trials}
     assert study.best_trial.number == 6 and states[0] == COMPLETE
@@ -253,3 +257,35 @@ def test_pruner_settings_are_checked_in_one_line(kw, message):
     with pytest.raises(PrunerError, match=message) as err:
         ForecastPruner(STEPS, **kw)
     assert "\n" not in str(err.value)
+
+
+def test_the_plot_draws_runs_logged_by_step_on_their_steps(loss_study):
+    proc = cli("forecast", "--history", "history", "--runs", "runs", "--metric", "val_ce", "--steps", STEPS,
+               "--plot", "f.png", cwd=loss_study)
+    assert proc.returncode == 0, proc.stderr
+    assert (loss_study / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_log_with_a_fractional_epoch_and_a_step_is_read_by_its_step(tmp_path):
+    """Hugging Face's trainer logs `epoch` (0.04, 0.08, ...) beside `global_step`; a run planned in
+    steps (`max_steps` in its config) is not planned in epochs, whatever `epochs` it also states."""
+    steps = np.arange(20, 401, 20)
+    rows = "\n".join(f"{s / 500:.2f},{s},{float(v)!r}" for s, v in zip(steps, lm_loss(1.8, steps, 0, 1000)))
+    (tmp_path / "run.csv").write_text(f"epoch,global_step,eval_loss\n{rows}\n")
+    (tmp_path / "run.json").write_text(json.dumps({"epochs": 2, "max_steps": 1000}))
+    curve = read_curve(tmp_path / "run.csv", "eval_loss")
+    assert curve.planned == 1000 and curve.steps[0] == 20 and curve.steps[-1] == 400
+    gridded, spacing = on_grid(curve)
+    assert spacing == 20 and len(gridded) == 20 and gridded.planned == 50
+
+
+def test_the_stop_rule_reads_small_differences_against_the_studys_own_noise():
+    """An accuracy's margins are in accuracy points (unit 1); a language model's loss, logged to a few
+    parts in 10^5, gets a unit well below 1, a jittery 10-epoch loss one above (within UNIT_RANGE)."""
+    steps = np.arange(100, 5001, 100)
+    loss = Metric.infer("val_loss")
+    smooth = [loss.to_internal(3 + 2 * (1 + steps / 500) ** -0.5 + np.random.default_rng(i).normal(0, 3e-5, 50))
+              for i in range(3)]
+    jitter = [np.log(0.4 + np.random.default_rng(i).normal(0, 0.02, 20)) for i in range(3)]
+    assert loss.unit(smooth) < 0.1 < 1 < loss.unit(jitter) <= 10
+    assert Metric.infer("test_acc").unit(jitter) == 1.0

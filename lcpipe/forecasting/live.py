@@ -53,8 +53,9 @@ class RunForecast:
 
     def forecast_at(self) -> list[float]:
         """The step (or epoch) of each forecast value."""
-        k = len(self.observed)
-        return [_whole(round((k + i) * self.spacing, 1)) for i in range(1, len(self.forecast.mean) + 1)]
+        at = (len(self.observed) + np.arange(1, len(self.forecast.mean) + 1)) * self.spacing
+        whole = np.round(at)
+        return whole.astype(int).tolist() if np.allclose(at, whole, atol=1e-6) else np.round(at, 1).tolist()
 
     def as_json(self) -> dict:
         final = {k: (None if np.isnan(v) else round(v, 6)) for k, v in zip(("mean", "lower", "upper"), self.final)}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import functools
 import os
 import re
 import stat
@@ -42,6 +43,7 @@ MIN_HISTORY_CURVES = 2  # intervals are learnt from how history curves differ: o
 MIN_HISTORY_EPOCHS = 3  # a shorter history curve has no shape to learn from
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(name: str) -> str:
     """A column name as matched: case, spaces and underscores ignored (`Test Acc` is `test_acc`)."""
     return re.sub(r"[\s_]+", "", name).lower()
@@ -59,7 +61,7 @@ class _Table:
 
     def column(self, *names: str) -> int | None:
         """Index of the first header matching one of `names`, ignoring case, spaces and underscores."""
-        folded = [fold(h) for h in self.header]
+        folded = _folded(tuple(self.header))
         return next((folded.index(fold(n)) for n in names if fold(n) in folded), None)
 
     def cell(self, row: int, col: int) -> str:
@@ -77,6 +79,11 @@ class _Table:
             return np.array(cells, dtype=float)  # every cell a number: one C loop
         except ValueError:
             return np.array([np.nan if (v := _float(c, False)) is None else v for c in cells])
+
+
+@functools.lru_cache(maxsize=256)
+def _folded(header: tuple[str, ...]) -> list[str]:
+    return [fold(h) for h in header]
 
 
 def _float(text: str, decimal_comma: bool) -> float | None:

@@ -155,6 +155,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._fits: dict = {}  # left-out trial number (None: none) -> Auto
         self._rival_fc: dict = {}  # (rival number, points, horizon) -> (mean, std) of its final from that prefix
         self._schedules: dict = {}  # horizon -> check points
+        self._complete: dict = {}  # (trial number, completion time) -> whether it is a finished curve
+        self._own_cache: tuple | None = None  # (the finished trials' curves, their finals) for self._key
 
     @property
     def warmup_steps(self) -> int:
@@ -189,7 +191,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             metric = metric.with_scale([c.columns[name] for c in self._history_curves if name in c.columns])
             self._metric = metric
             self._history = [s for s in (series_of(c, metric) for c in self._history_curves) if len(s.values)]
-            self._base, self._key, self._fits, self._rival_fc = None, (), {}, {}
+            self._base, self._key, self._fits, self._rival_fc, self._own_cache = None, (), {}, {}, None
         return self._metric
 
     def _check(self, study: optuna.Study, trial: FrozenTrial) -> Metric:
@@ -240,8 +242,15 @@ class ForecastPruner(optuna.pruners.BasePruner):
         counting from 0 ends at epochs - 1) and never diverged; one that returned early, e.g. with
         its forecast, is no finished curve."""
         done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        return [t for t in done if t.last_step is not None and t.last_step >= self.epochs - self._interval(t)
-                and not self._diverged(t)]
+        out = []
+        for t in done:
+            key = (t.number, t.datetime_complete)
+            if key not in self._complete:  # a completed trial never changes: judged once
+                self._complete[key] = t.last_step is not None and not self._diverged(t) \
+                    and t.last_step >= self.epochs - self._interval(t)
+            if self._complete[key]:
+                out.append(t)
+        return out
 
     def _due(self, trial: FrozenTrial, spacing: float, horizon: int) -> bool:
         """A check falls in (the points reached at the trial's previous report, those reached now]."""
@@ -259,6 +268,13 @@ class ForecastPruner(optuna.pruners.BasePruner):
 
     def _own(self, finished: list[FrozenTrial], metric: Metric, spacing: float,
              horizon: int) -> tuple[list[Series], np.ndarray]:
+        """The finished trials' curves on the grid (internal values) and their finals, once per set."""
+        if self._own_cache is None:
+            self._own_cache = self._own_curves(finished, metric, spacing, horizon)
+        return self._own_cache
+
+    def _own_curves(self, finished: list[FrozenTrial], metric: Metric, spacing: float,
+                    horizon: int) -> tuple[list[Series], np.ndarray]:
         own = [Series(f"trial {t.number}", self._curve(t, metric, spacing, horizon), config=_config(t.params),
                       bounded=metric.bounded) for t in finished]
         own = [s if len(s.values) == horizon else replace(s, values=np.interp(
@@ -269,17 +285,25 @@ class ForecastPruner(optuna.pruners.BasePruner):
         """Drop the caches when the set of finished trials (or the grid) changed."""
         key = (horizon, *sorted((t.number, t.datetime_start, t.datetime_complete) for t in finished))
         if key != self._key:
-            self._key, self._fits, self._rival_fc = key, {}, {}
+            self._key, self._fits, self._rival_fc, self._own_cache = key, {}, {}, None
 
-    def _fit(self, own: list[Series], numbers: list[int], leave_out: int | None = None) -> Auto | None:
+    def _fit(self, own: list[Series], numbers: list[int], horizon: int,
+             leave_out: int | None = None) -> Auto | None:
         """Auto fitted on the history plus the finished trials but `leave_out`; the history's part
-        of the time axis and its calibration are computed once."""
+        of the time axis (for this horizon) and its calibration are computed once, every trial's
+        once per set of finished trials."""
         if leave_out in self._fits:
             return self._fits[leave_out]
-        own = [s for s, n in zip(own, numbers) if n != leave_out]
+        if leave_out is not None:  # the fit on every finished trial, less one row: its axes are reused
+            full = self._fit(own, numbers, horizon)
+            auto = None if full is None or len(full.history_) < 2 else \
+                full.without(len(full.history_) - len(own) + numbers.index(leave_out))
+            self._fits[leave_out] = auto
+            return auto
         if self._base is None and self._history:  # fitted (and calibrated) on the history once
             self._base = copy.copy(self._template).fit(self._history)
         if self._base is not None:
+            self._base._history_on(horizon, ())  # the history's time axis: once per horizon, kept by extended
             auto = self._base.extended(own)
         elif own:
             auto = copy.copy(self._template)
@@ -287,6 +311,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             auto = auto.fit(own)
         else:
             auto = None
+        if auto is not None:
+            auto._history_on(horizon, ())  # the trials' part too, before leave-one-out copies share it
         self._fits[leave_out] = auto
         return auto
 
@@ -325,7 +351,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if self.study_calibration and len(finished) >= self.study_calibration:
             return self._behind_the_best(own, finals, numbers, curve, horizon, metric, trial, unit)
         for j in np.argsort(-finals, kind="stable")[:self.rivals]:
-            auto = self._fit(own, numbers, leave_out=numbers[j])
+            auto = self._fit(own, numbers, horizon, leave_out=numbers[j])
             if auto is None:
                 continue
             if (numbers[j], k) not in self._rival_fc:
@@ -343,7 +369,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
                        if t.number != trial.number and t.last_step and not self._diverged(t)]
             curves = [curve] + [c for c in (self._curve(t, metric, spacing, horizon) for t in running)
                                 if 1 <= len(c) < horizon]
-            auto = self._fit(own, numbers)
+            auto = self._fit(own, numbers, horizon)
             if len(curves) > 1 and auto is not None:
                 mean, lower, upper = self._forecast(auto, curves, horizon, metric.bounded)
                 return not bool(keep(mean, std_of(lower, upper), self.stop_below, self.margin, self.shared, unit)[0])
@@ -354,7 +380,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         """(mean, std) of completed trial j's final forecast from its own first k points, by Auto fitted
         without it (cached per set of completed trials)."""
         if (numbers[j], k) not in self._rival_fc:
-            auto = self._fit(own, numbers, leave_out=numbers[j])
+            auto = self._fit(own, numbers, horizon, leave_out=numbers[j])
             m, lo, hi = self._forecast(auto, [own[j].values[:k]], horizon, bounded, [own[j].config])
             self._rival_fc[(numbers[j], k)] = (m[0], std_of(lo, hi)[0])
         return self._rival_fc[(numbers[j], k)]
@@ -372,7 +398,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         errors = np.array([finals[j] - self._prefix_forecast(own, numbers, j, k, horizon, metric.bounded)[0]
                            for j in best])
         n = len(errors)
-        auto = self._fit(own, numbers)
+        auto = self._fit(own, numbers, horizon)
         m, _, _ = self._forecast(auto, [curve], horizon, metric.bounded, [_config(trial.params)])
         spread = max(float(np.std(errors, ddof=1)) * np.sqrt(1 + 1 / n), STD_FLOOR * unit)
         z = (m[0] + errors.mean() - (finals.max() - self.margin * unit)) / spread
@@ -397,7 +423,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         finished = self._finished(study)
         self._refresh(finished, horizon)
         own, _ = self._own(finished, metric, spacing, horizon)
-        auto = self._fit(own, [t.number for t in finished])
+        auto = self._fit(own, [t.number for t in finished], horizon)
         if auto is None:
             raise PrunerError("no history and no completed trial yet: nothing to forecast from; give history=")
         mean, lower, upper = self._forecast(auto, [curve], horizon, metric.bounded, [_config(frozen.params)])

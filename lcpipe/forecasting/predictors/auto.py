@@ -226,6 +226,16 @@ class Auto(Predictor):
                      if kept else axis for key, axis in self._axes.items()}
         return new
 
+    def without(self, index: int) -> Auto:
+        """This fitted forecaster without history curve `index` (a pruner leaving a rival out of its own
+        analogs): the time axes computed for the others are kept, so it costs a row deletion."""
+        new = copy.copy(self)
+        new.history_ = self.history_[:index] + self.history_[index + 1:]
+        new.configs_ = self.configs_[:index] + self.configs_[index + 1:]
+        new.milestones_ = self.milestones_[:index] + self.milestones_[index + 1:]
+        new._axes = {key: np.delete(axis, index, axis=0) for key, axis in self._axes.items()}
+        return new
+
     def _config_distance(self, config: dict) -> np.ndarray:
         """How unlike each history curve's config is the run's: 0 where nothing is known."""
         d = np.zeros(len(self.history_))
