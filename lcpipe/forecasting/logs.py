@@ -222,6 +222,16 @@ def _counts_epochs(flat: dict) -> bool:
     return not any(k in flat for k in ("max_steps", "steps", "num_iterations"))
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """YAML 1.1's safe loader, plus YAML 1.2's (and JSON's) floats with an exponent and no dot: `1e-05`,
+    which json.dumps(1e-5) writes and DVCLive's params.yaml holds (`lr: 1e-3`), is a number, not a string."""
+
+
+_ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:float",
+                                    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+                                    list("-+0123456789"))
+
+
 def _config_file(meta: Path) -> dict:
     if not meta.is_file():
         return {}
@@ -231,7 +241,7 @@ def _config_file(meta: Path) -> dict:
         text = meta.read_text()
         if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text)):  # linear: refuses alias bombs
             raise LcpipeError(f"{meta}: YAML aliases (*name) are not allowed in a run's config")
-        data = yaml.safe_load(text)  # JSON is YAML
+        data = yaml.load(text, Loader=_ConfigLoader)  # JSON is YAML
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise LcpipeError(f"{meta}: cannot read ({type(exc).__name__})") from None
     if not isinstance(data, dict):

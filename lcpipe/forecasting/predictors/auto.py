@@ -323,6 +323,7 @@ def config_distance(a: dict, b: dict) -> float:
     """How unlike two runs' configs are: optimizer (a related one half), schedule, dataset, arch
     differing count 1 each, the initial lr 1 per decade; a key either lacks counts nothing."""
     d = 0.0
+    a, b = ({k: v for k, v in c.items() if isinstance(v, str | int | float | bool)} for c in (a, b))  # a list: unknown
     if a.get("optimizer") and b.get("optimizer") and a["optimizer"] != b["optimizer"]:
         d += 0.5 if OPTIMIZER_GROUPS.get(a["optimizer"]) == OPTIMIZER_GROUPS.get(b["optimizer"], "?") else 1.0
     for key in ("schedule", "dataset", "arch"):
