@@ -289,3 +289,9 @@ def test_the_stop_rule_reads_small_differences_against_the_studys_own_noise():
     jitter = [np.log(0.4 + np.random.default_rng(i).normal(0, 0.02, 20)) for i in range(3)]
     assert loss.unit(smooth) < 0.1 < 1 < loss.unit(jitter) <= 10
     assert Metric.infer("test_acc").unit(jitter) == 1.0
+
+
+def test_two_columns_of_the_metric_name_are_refused_in_one_line(tmp_path):
+    (tmp_path / "a.csv").write_text("step,val_loss,Val Loss\n15,2.0,2.1\n30,1.9,2.0\n")
+    with pytest.raises(LcpipeError, match=r"a.csv: columns 2 and 3 are both 'val_loss'; remove or rename one"):
+        read_curve(tmp_path / "a.csv", "val_loss")

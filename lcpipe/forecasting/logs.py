@@ -60,9 +60,17 @@ class _Table:
     decimal_comma: bool
 
     def column(self, *names: str) -> int | None:
-        """Index of the first header matching one of `names`, ignoring case, spaces and underscores."""
+        """Index of the header matching one of `names` (the first name found), ignoring case, spaces and
+        underscores; two columns that match one name are refused: which one was meant is not known."""
         folded = _folded(tuple(self.header))
-        return next((folded.index(fold(n)) for n in names if fold(n) in folded), None)
+        for n in names:
+            at = [i for i, h in enumerate(folded) if h == fold(n)]
+            if len(at) > 1:
+                raise LcpipeError(f"{self.path}: columns {at[0] + 1} and {at[1] + 1} are both {self.header[at[0]]!r}; "
+                                  "remove or rename one")
+            if at:
+                return at[0]
+        return None
 
     def cell(self, row: int, col: int) -> str:
         return self.rows[row][col].strip() if col < len(self.rows[row]) else ""
