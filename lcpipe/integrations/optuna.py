@@ -107,6 +107,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         (accuracy points for an accuracy, relative differences for a loss); margin may be negative.
     rivals: how many of the best completed trials the running trial is compared with.
     compare_running: also compare with the other running trials' forecasts (absolute finals).
+    study_calibration: from this many completed trials on, the study's own forecast errors decide
+        (_behind_the_best); 0: the pairwise rule throughout.
 
     A trial that reports NaN or inf (a loss that diverged) is pruned at once, and a completed trial
     holding such a report is no rival and no history.
