@@ -52,7 +52,10 @@ from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
 from lcpipe.integrations.optuna import ForecastPruner  # noqa: E402
 from lcpipe.metric import Metric  # noqa: E402
 
-DEV = [ROOT.parent / "shared" / "curves" / "dev"]  # the corpus of this run (--corpus sets it)
+DEV_DEFAULT = ROOT.parent / "shared" / "curves" / "dev"
+if not DEV_DEFAULT.is_dir():  # a clone outside the workspace (CI's): the corpus where the workspace keeps it
+    DEV_DEFAULT = Path("/work/shared/curves/dev")
+DEV = [DEV_DEFAULT]  # the corpus of this run (--corpus sets it)
 METRIC = [Metric.infer("test_acc")]  # the metric of this run (--metric, --mode set it)
 BOOT = 2000
 QUICK_GROUPS = ("hendrycks_oe_svhn_20ep", "dla_voc0712crops_50ep", "bigballon_c10_lenet_180ep")
@@ -266,12 +269,14 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help=f"{len(QUICK_GROUPS)} short studies, 1 order")
     ap.add_argument("--tune", action="store_true", help="leave-one-family-out choice of ForecastPruner's settings")
     ap.add_argument("--speed", action="store_true", help="only the 200 x 200 x 500 speed check (synthetic)")
-    ap.add_argument("--corpus", type=Path, default=DEV[0], help="folder of studies with a MANIFEST.csv")
+    ap.add_argument("--corpus", type=Path, default=DEV_DEFAULT, help="folder of studies with a MANIFEST.csv")
     ap.add_argument("--metric", default="test_acc", help="the column the trials report (e.g. val_loss)")
     ap.add_argument("--mode", default="auto", choices=("min", "max", "auto"))
     args = ap.parse_args()
     if args.orders < 1:
         ap.error("--orders must be at least 1")
+    if not (args.corpus / "MANIFEST.csv").is_file():
+        ap.error(f"--corpus {args.corpus}: no MANIFEST.csv (a folder of studies with a group,family manifest)")
     DEV[0], METRIC[0] = args.corpus, Metric.infer(args.metric, args.mode)
     print(METRIC[0].describe(), file=sys.stderr)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
