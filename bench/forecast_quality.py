@@ -60,6 +60,8 @@ from lcpipe.forecasting.stop_rule import keep, p_best, std_of  # noqa: E402
 from lcpipe.metric import ACCURACY, Metric  # noqa: E402
 
 CORPUS = [ROOT.parent / "shared" / "curves" / "dev"]
+if not CORPUS[0].is_dir():  # a clone outside the workspace: the corpus where the workspace keeps it
+    CORPUS = [Path("/work/shared/curves/dev")]
 CUTOFFS = (5, 10, 20, 40)
 PERCENT_CUTOFFS = (10, 20, 40)  # with --percent: percent of each curve's length
 WINDOW = Params().features.window  # a cutoff observes at least window + 1 points
