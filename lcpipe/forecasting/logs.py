@@ -240,6 +240,15 @@ _ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:float",
                                     list("-+0123456789"))
 
 
+def _safe_yaml(text: str):
+    """One YAML document through _ConfigLoader, a SafeLoader: plain data only, no Python objects."""
+    loader = _ConfigLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def _config_file(meta: Path) -> dict:
     if not meta.is_file():
         return {}
@@ -249,7 +258,7 @@ def _config_file(meta: Path) -> dict:
         text = meta.read_text()
         if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text)):  # linear: refuses alias bombs
             raise LcpipeError(f"{meta}: YAML aliases (*name) are not allowed in a run's config")
-        data = yaml.load(text, Loader=_ConfigLoader)  # JSON is YAML
+        data = _safe_yaml(text)  # JSON is YAML
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise LcpipeError(f"{meta}: cannot read ({type(exc).__name__})") from None
     if not isinstance(data, dict):
