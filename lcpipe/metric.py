@@ -181,10 +181,6 @@ class Metric:
         m, lo, hi = self.from_internal(mean), self.from_internal(lower), self.from_internal(upper)
         return (m, lo, hi) if self.mode == "max" else (m, hi, lo)
 
-    def better(self, a: float, b: float) -> bool:
-        """a is better than b."""
-        return a > b if self.mode == "max" else a < b
-
     def describe(self) -> str:
         """One line for stderr: the direction used and why, and the space it is forecast in."""
         space = {"fraction": "a fraction in [0, 1], forecast in log-error space",
