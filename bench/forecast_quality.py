@@ -123,9 +123,8 @@ def backtest_group(group: str, curves: list[Curve], name: str, params: Params, c
 
 
 def _row(group: str, r: dict, metric: Metric) -> dict:
-    mean, lower, upper = (float(metric.to_internal(r.get(k, r["final_predicted"])))
-                          for k in ("final_predicted", "final_lower", "final_upper"))
-    lower, upper = (lower, upper) if metric.mode == "max" else (upper, lower)
+    mean, lower, upper = (float(v) for v in metric.band_to_internal(
+        *(r.get(k, r["final_predicted"]) for k in ("final_predicted", "final_lower", "final_upper"))))
     return {"group": group, "target": r["target"], "cutoff": r["cutoff"],
             "actual": float(metric.to_internal(r["final_actual"])), "mean": mean, "lower": lower, "upper": upper}
 

@@ -181,6 +181,11 @@ class Metric:
         m, lo, hi = self.from_internal(mean), self.from_internal(lower), self.from_internal(upper)
         return (m, lo, hi) if self.mode == "max" else (m, hi, lo)
 
+    def band_to_internal(self, mean, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mean, lower, upper) in the internal space, lower <= upper: the inverse of band_from_internal."""
+        m, lo, hi = self.to_internal(mean), self.to_internal(lower), self.to_internal(upper)
+        return (m, lo, hi) if self.mode == "max" else (m, hi, lo)
+
     def describe(self) -> str:
         """One line for stderr: the direction used and why, and the space it is forecast in."""
         space = {"fraction": "a fraction in [0, 1], forecast in log-error space",

@@ -26,9 +26,8 @@ def decisions(rows: list[dict], epochs: dict[str, int], metric: Metric | None = 
     for (cutoff, predictor), members in sorted(groups.items()):
         names = [m["target"] for m in members]
         user = np.array([m["final_actual"] for m in members])
-        forecast, lower, upper = (metric.to_internal([m.get(k, m["final_predicted"]) for m in members])
-                                  for k in ("final_predicted", "final_lower", "final_upper"))
-        lower, upper = (lower, upper) if metric.mode == "max" else (upper, lower)
+        forecast, lower, upper = metric.band_to_internal(*([m.get(k, m["final_predicted"]) for m in members]
+                                                           for k in ("final_predicted", "final_lower", "final_upper")))
         actual = metric.to_internal(user)
         kept = keep(forecast, std_of(lower, upper))
         best = int(actual.argmax())

@@ -14,7 +14,7 @@ import numpy as np
 from lcpipe.config import Params
 from lcpipe.curve import MAX_EPOCHS, Curve, on_grid, series_of
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.backtest import check_apart
+from lcpipe.forecasting.backtest import check_apart, in_units
 from lcpipe.forecasting.logs import check_finished, check_history, usable_history
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
@@ -178,10 +178,7 @@ def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> l
         p_all[ok], keep_all[ok] = p_best(mean, std, STD_FLOOR * unit), keep(mean, std, unit=unit)
     out = []
     for i, (run, s) in enumerate(zip(runs, series)):
-        fc = forecasts[i]
-        if len(fc.mean):
-            lower, upper = (fc.lower, fc.upper) if fc.lower is not None else (fc.mean, fc.mean)
-            fc = Forecast(*metric.band_from_internal(fc.mean, lower, upper))
+        fc = in_units(forecasts[i], metric)
         reason = f"diverged: {run.diverged}" if run.diverged else ""
         out.append(RunForecast(s.name, run.metric(metric.name), grid.planned[i], fc, float(p_all[i]),
                                "keep" if keep_all[i] else "stop", grid.spacings[i], reason, grid.seen[i]))

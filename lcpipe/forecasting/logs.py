@@ -90,8 +90,13 @@ class _Table:
 
 
 @functools.lru_cache(maxsize=256)
-def _folded(header: tuple[str, ...]) -> list[str]:
-    return [fold(h) for h in header]
+def _folded(header: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(fold(h) for h in header)
+
+
+def _counts_by_one(numbers: np.ndarray) -> bool:
+    """Rows that count epochs: from 0 or 1, up by one each row."""
+    return bool(len(numbers)) and numbers[0] in (0, 1) and np.array_equal(numbers, numbers[0] + np.arange(len(numbers)))
 
 
 def _float(text: str, decimal_comma: bool) -> float | None:
@@ -135,7 +140,7 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
         i = int(bad[0])
         raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} where a step >= 0 was expected")
     index = np.arange(1.0, len(t.rows) + 1)
-    if numbers[0] in (0, 1) and np.array_equal(numbers, numbers[0] + np.arange(len(numbers))):
+    if _counts_by_one(numbers):
         return index, None
     down = np.flatnonzero(np.diff(numbers) <= 0)
     if down.size:
@@ -152,9 +157,7 @@ def _x_column(t: _Table) -> int | None:
     epoch, step = t.column("epoch"), t.column(*EPOCH_COLUMNS[1:])
     if epoch is None or step is None:
         return epoch if step is None else step
-    numbers = t.numbers(epoch)
-    counts = len(numbers) and numbers[0] in (0, 1) and np.array_equal(numbers, numbers[0] + np.arange(len(numbers)))
-    return epoch if counts else step
+    return epoch if _counts_by_one(t.numbers(epoch)) else step
 
 
 def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
@@ -215,19 +218,23 @@ def _other_columns(t: _Table, skip: set[int]) -> dict[str, np.ndarray]:
 MAX_CONFIG_BYTES = 1_000_000  # a run's config file is a few hundred bytes; anything huge is not one
 
 
+STEP_KEYS = ("max_steps", "steps", "num_iterations")  # a config key that plans a run in optimizer steps
+
+
 def run_config(meta: Path) -> tuple[int | None, dict]:
     """(planned length, flat config) that a run's own file states: lcpipe's sidecar or a `<run>.json`
     in the dev corpus's flat format (`epochs` or, for a run logged by optimizer step, `max_steps`;
     `optimizer`, `lr`, ...), or DVCLive's params.yaml (a `train:` section is flattened into the top
     level). (None, {}) when there is no such file."""
-    flat = _config_file(meta)
+    return _planned_and_config(_config_file(meta), meta)
+
+
+def _planned_and_config(flat: dict, meta: Path) -> tuple[int | None, dict]:
+    """run_config of a config already read. Its `epochs` is the planned length, unless the run is
+    planned in steps (a STEP_KEYS key)."""
     config = {str(k): v for k, v in flat.items() if k != "epochs" and isinstance(v, (int, float, str, bool, list))}
-    return check_planned(flat.get("epochs"), str(meta)) if _counts_epochs(flat) else None, config
-
-
-def _counts_epochs(flat: dict) -> bool:
-    """A config's `epochs` is the planned length, unless the run is planned in steps (`max_steps`)."""
-    return not any(k in flat for k in ("max_steps", "steps", "num_iterations"))
+    in_steps = any(k in flat for k in STEP_KEYS)
+    return None if in_steps else check_planned(flat.get("epochs"), str(meta)), config
 
 
 class _ConfigLoader(yaml.SafeLoader):
@@ -278,20 +285,21 @@ def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curv
     columns = _other_columns(t, skip)
     for err in [c for c in columns if c.endswith("_err")]:
         columns.setdefault(err.removesuffix("_err") + "_acc", 1.0 - columns[err])
-    planned, config = run_config(meta)
+    flat = _config_file(meta)
+    planned, config = _planned_and_config(flat, meta)
     diverged = None
     if end is not None:
         diverged = f"{t.header[col]} is {t.cell(end, col)!r} at {t.header[x]} {t.cell(end, x)} (line {t.lines[end]})"
         columns = {k: v[:end] for k, v in columns.items()}
         epochs, steps = epochs[:end], (steps[:end] if steps is not None else None)
     if steps is not None:  # its config's `epochs` counts epochs, not the steps its rows are logged at
-        planned = _planned_steps(_config_file(meta), meta)
+        planned = _planned_steps(flat, meta)
     return Curve(name, {**columns, "epoch": epochs, metric.name: values}, planned, path, config, steps, diverged)
 
 
 def _planned_steps(flat: dict, meta: Path) -> int | None:
     """A step-axis run's planned length in steps: its config's `max_steps` (or `steps`, `num_iterations`)."""
-    for key in ("max_steps", "steps", "num_iterations"):
+    for key in STEP_KEYS:
         if key in flat:
             return check_planned(flat[key], f"{meta} ({key})", MAX_STEPS, "steps")
     return None

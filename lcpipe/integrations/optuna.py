@@ -356,10 +356,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             auto = self._fit(own, numbers, horizon, leave_out=numbers[j])
             if auto is None:
                 continue
-            if (numbers[j], k) not in self._rival_fc:
-                m, lo, hi = self._forecast(auto, [own[j].values[:k]], horizon, metric.bounded, [own[j].config])
-                self._rival_fc[(numbers[j], k)] = (m[0], std_of(lo, hi)[0])
-            r_mean, r_std = self._rival_fc[(numbers[j], k)]
+            r_mean, r_std = self._prefix_forecast(own, numbers, j, k, horizon, metric.bounded)
             m, lo, hi = self._forecast(auto, [curve], horizon, metric.bounded, [_config(trial.params)])
             # the running trial's final relative to the rival's: the two forecasts' difference
             mean = np.array([m[0], r_mean])
