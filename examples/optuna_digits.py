@@ -1,6 +1,11 @@
 """Tune the small CNN on the embedded digits data with Optuna and lcpipe's ForecastPruner.
 
     PYTHONPATH=. python examples/optuna_digits.py [--trials 10] [--epochs 15] [--history DIR]
+                                                  [--storage URL --study NAME]
+
+With --storage (e.g. postgresql+psycopg2://user:pass@db-host/tune), run the same command on each of
+N machines or processes: each joins study NAME (created by whichever starts first) and runs its
+--trials; Optuna's storage hands out trial numbers, the pruner reads only the storage and history.
 
 lr and weight_decay are sampled (TPE); each trial trains resnet18 (width 8) on scikit-learn's
 bundled 8x8 digits, reporting test accuracy every epoch. ForecastPruner stops a trial when a
@@ -32,12 +37,16 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--epochs", type=int, default=15)
     ap.add_argument("--history", default=None, help="folder of finished curves (default: completed trials only)")
+    ap.add_argument("--storage", default=None, help="an Optuna storage URL shared by every worker (default: memory)")
+    ap.add_argument("--study", default="digits-cnn", help="the study's name in --storage")
     args = ap.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     torch.set_num_threads(2)
     ds = digits(seed=0, test_fraction=0.25)
     pruner = ForecastPruner(args.epochs, args.history)
-    study = optuna.create_study(direction="maximize", pruner=pruner, sampler=optuna.samplers.TPESampler(seed=0))
+    study = optuna.create_study(direction="maximize", pruner=pruner, storage=args.storage, study_name=args.study,
+                                load_if_exists=True,
+                                sampler=optuna.samplers.TPESampler(seed=None if args.storage else 0))
     finals: dict[int, float] = {}  # every trial's true final accuracy (pruned ones trained on, off the books)
 
     def objective(trial: optuna.Trial) -> float:
@@ -63,11 +72,12 @@ def main() -> None:
 
     t0 = time.perf_counter()
     study.optimize(objective, n_trials=args.trials)
-    trained = sum(t.user_attrs["epochs_trained"] for t in study.trials)
-    total = args.epochs * len(study.trials)
-    pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
+    mine = [t for t in study.trials if t.number in finals]  # this process's trials (a shared study has others)
+    trained = sum(t.user_attrs["epochs_trained"] for t in mine)
+    total = args.epochs * len(mine)
+    pruned = [t for t in mine if t.state == optuna.trial.TrialState.PRUNED]
     best = max(finals, key=finals.get)
-    print(f"{len(pruned)} of {len(study.trials)} trials pruned: {total - trained} of {total} epochs saved "
+    print(f"{len(pruned)} of {len(mine)} trials pruned: {total - trained} of {total} epochs saved "
           f"({100 * (total - trained) / total:.0f} %); {time.perf_counter() - t0:.0f} s with the off-the-books check")
     survived = study.best_trial.number == best or finals[best] <= study.best_value
     print(f"best trial by true final accuracy: {best} ({finals[best]:.4f}); best completed: "
