@@ -56,6 +56,11 @@ SKIP = {
     "dvc remote add -d shared s3://": "one of three remotes: the test runs the local-directory one; needs S3 access",
     "python bench/": "a benchmark: default-scale timings (minutes), reported in the Benchmarks table",
     "bench/gpu_check.sh": "a benchmark that needs a GPU",
+    "pip install 'lcpipe[postgres]'": "the test's venv has the dev extra, which includes it",
+    "createdb tune": "the team's PostgreSQL server; tests/test_postgres.py runs the workers on a throwaway one",
+    "PYTHONPATH=. python examples/optuna_digits.py --trials 10 --history data/curves --storage postgresql":
+        "needs the team's PostgreSQL server (tests/test_postgres.py: 4 workers on a throwaway one)",
+    "optuna trials --study-name digits-cnn --storage postgresql": "needs the team's PostgreSQL server",
 }
 
 POLL_UNTIL_DONE = "dvc queue status"
