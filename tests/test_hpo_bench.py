@@ -1,0 +1,108 @@
+"""bench/hpo_table (real trainings a sampler can query) and bench/hpo.py (live Optuna studies over it)."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+optuna = pytest.importorskip("optuna")
+
+from bench.hpo import load_table, run_study  # noqa: E402
+from bench.hpo_table.generate import GRID, grid_configs  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLE = ROOT / "bench" / "hpo_table"
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def generate(out: Path) -> None:
+    subprocess.run([sys.executable, str(TABLE / "generate.py"), "--slice", "2", "--epochs", "3", "--workers", "1",
+                    "--tasks", "digits,synth_hard", "--out", str(out)], check=True, env=ENV, capture_output=True,
+                   timeout=120)
+
+
+def columns(path: Path) -> dict[str, list[str]]:
+    lines = gzip.decompress(path.read_bytes()).decode().split()
+    head, rows = lines[0].split(","), [line.split(",") for line in lines[1:]]
+    return {k: [r[i] for r in rows] for i, k in enumerate(head)}
+
+
+@pytest.mark.slow
+def test_the_generator_trains_a_slice_for_real_and_again_alike(tmp_path):
+    generate(tmp_path / "a")
+    generate(tmp_path / "b")
+    for task in ("digits", "synth_hard"):
+        a, b = columns(tmp_path / "a" / f"{task}.csv.gz"), columns(tmp_path / "b" / f"{task}.csv.gz")
+        assert a["epoch"] == ["1", "2", "3"] * 2 and len(set(a["config"])) == 2
+        acc = np.array(a["test_acc"], dtype=float)
+        assert ((0 <= acc) & (acc <= 1)).all() and len(set(acc)) > 1  # trained: accuracy moves
+        assert (np.array(a["seconds"], dtype=float) > 0).all()
+        # seeded by (seed, task, config): the same curves again (seconds are wall time and differ)
+        assert {k: v for k, v in a.items() if k != "seconds"} == {k: v for k, v in b.items() if k != "seconds"}
+    assert (tmp_path / "a" / "provenance.json").is_file() and (tmp_path / "a" / "configs.csv").is_file()
+
+
+def test_the_stored_table_is_the_generators_full_grid_and_small():
+    tasks = load_table(TABLE, "test_acc")
+    assert len(tasks) >= 4
+    assert sum(p.stat().st_size for p in TABLE.iterdir()) < 20e6
+    for task in tasks.values():
+        assert task.configs == grid_configs() and len(task.configs) >= 200 and len(GRID) >= 7
+        assert task.values.shape == (len(task.configs), 40) and np.isfinite(task.values).all()
+        assert (task.seconds > 0).all()
+        finals = task.values[:, -1]
+        assert finals.max() - np.median(finals) > 0.02  # configs differ: a sampler has something to find
+    loss = load_table(TABLE, "val_loss", ["digits"])["digits"].values
+    assert np.nanmin(loss) > 0 and np.isfinite(loss).mean() > 0.95
+
+
+def test_a_study_spends_its_budget_in_epochs_whatever_the_workers():
+    task = load_table(TABLE, "test_acc", ["digits"])["digits"]
+    one = run_study(task, "random", 0, optuna.pruners.NopPruner(), "raise", 1, 5 * 40, "max")
+    assert list(one[:, 0]) == [40, 80, 120, 160, 200]  # one worker: trials end one after another
+    four = run_study(task, "random", 0, optuna.pruners.NopPruner(), "raise", 4, 5 * 40, "max")
+    # four at once on the simulated clock: fewer trials end within the same epochs, not at multiples of 40
+    assert 1 <= len(four) < 5 and four[-1, 0] <= 200 and any(e % 40 for e in four[:, 0])
+    assert set(four[:, 1]) <= set(task.values[:, -1])  # each ended trial is a real config's real final
+
+
+def test_a_pruner_saves_epochs_for_more_trials():
+    task = load_table(TABLE, "test_acc", ["synth_medium"])["synth_medium"]
+    nop = run_study(task, "tpe", 1, optuna.pruners.NopPruner(), "raise", 1, 15 * 40, "max")
+    sha = run_study(task, "tpe", 1, optuna.pruners.SuccessiveHalvingPruner(), "raise", 1, 15 * 40, "max")
+    assert len(nop) == 15 and 1 <= len(sha) < 15  # SHA's pruned trials spend epochs too, but short
+
+
+@pytest.mark.slow
+def test_hpo_quick_prints_the_anytime_table_and_its_last_line():
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "hpo.py"), "--quick"], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for name in ("NopPruner", "Median(warmup10%)", "Hyperband(rf3)", "ForecastPruner(raise)", "ForecastPruner(mean)"):
+        assert re.search(rf"^{re.escape(name)}\s+\d+\.\d\d \[", out, re.M), (name, out)
+    assert "ForecastPruner(mean) - ForecastPruner(raise) (TPE, 1 w, paired): @10 %:" in out
+    last = out.rstrip().splitlines()[-1]
+    assert re.fullmatch(r"ForecastPruner \(TPE, 1 worker\): to within 0\.1 pts (\d+\.\d|>100) % of the epochs \| "
+                        r"best Optuna pruner: \S+ (\d+\.\d|>100) %", last), last
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--workers", "0"], "--workers"),
+    (["--workers", "x"], "--workers"),
+    (["--forms", "maybe"], "--forms"),
+    (["--tasks", "nope"], "--tasks"),
+    (["--metric", "accuracy"], "--metric 'accuracy'"),
+])
+def test_bad_arguments_are_one_line(args, says):
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "hpo.py"), *args], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
