@@ -233,11 +233,11 @@ _PRUNERS: dict = {}  # (task, history key) -> ForecastPruner, per process: the h
 
 
 def _job(args: tuple) -> tuple:
-    task, sampler, seed, name, workers, budget, mode, metric, history = args
+    task, sampler, seed, name, workers, budget, mode, metric, history, pruner_kw = args
     if name in FP_FORMS:
         key = (task.name, tuple(map(str, history)))
         if key not in _PRUNERS:  # keeps no state but caches: one instance serves every study of the task
-            _PRUNERS[key] = ForecastPruner(task.epochs, history or None, metric=metric)
+            _PRUNERS[key] = ForecastPruner(task.epochs, history or None, metric=metric, **pruner_kw)
         pruner, form = _PRUNERS[key], FP_FORMS[name]
     else:
         pruner, form = pruner_makers(task.epochs)[name](), "raise"
@@ -306,10 +306,10 @@ def summarize(results: dict, tasks: dict[str, Task], metric: Metric, budget: int
         point = epochs_within(c, nop_end, grid)
         idx = rng.integers(0, n, (200, n))
         draws = np.array([epochs_within(c[i], float(curves["NopPruner"][i, -1].mean()), grid) for i in idx])
-        lo, hi = np.percentile(np.where(np.isfinite(draws), draws, 9.99), [2.5, 97.5])
+        lo, hi = np.percentile(np.where(np.isfinite(draws), draws, 9.99), [2.5, 97.5])  # 9.99: never
         within[name] = point
         text = "never" if not np.isfinite(point) else f"{100 * point:5.1f} %"
-        ci = f"[{100 * lo:.0f}, {'never' if hi > 9 else f'{100 * hi:.0f}'}]"
+        ci = "[" + ", ".join("never" if x > 9 else f"{100 * x:.0f}" for x in (lo, hi)) + "]"
         lines.append(f"{name:<24}" + "".join(f"{x:>22}" for x in cells) + f"{text:>14} {ci:>11}  {len(c)}")
     return "\n".join(lines), within
 
@@ -349,6 +349,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--history-per-task", type=int, default=60)
     ap.add_argument("--forms", default="raise,mean,lower", help="ForecastPruner's forms: raise, mean, lower")
     ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--pruner-kw", default="{}", help='ForecastPruner settings as JSON, e.g. \'{"stop_below": 0.05}\'')
     ap.add_argument("--quick", action="store_true", help="2 tasks, 1 seed, budget 12, 1 worker (the tests')")
     a = ap.parse_args(argv)
     try:
@@ -360,6 +361,11 @@ def main(argv: list[str] | None = None) -> None:
             or a.processes < 1 or not forms or any(f not in FP_FORMS.values() for f in forms):
         raise SystemExit("--workers, --seeds, --history-per-task and --processes need at least 1, --budget at "
                          "least 2, --forms some of raise, mean, lower")
+    try:
+        pruner_kw = json.loads(a.pruner_kw)
+        assert isinstance(pruner_kw, dict)
+    except (ValueError, AssertionError):
+        raise SystemExit(f"--pruner-kw {a.pruner_kw!r}: a JSON object of ForecastPruner settings") from None
     if a.quick:
         workers, a.seeds, a.budget = [1], 1, 12
     every = load_table(a.table, a.metric)
@@ -370,12 +376,16 @@ def main(argv: list[str] | None = None) -> None:
     metric = Metric.infer(a.metric, a.mode)
     epochs = next(iter(tasks.values())).epochs
     budget = a.budget * epochs
+    try:
+        ForecastPruner(epochs, None, metric=a.metric, **pruner_kw)  # checked here, not in a worker process
+    except (TypeError, ValueError) as e:
+        raise SystemExit(f"--pruner-kw {a.pruner_kw!r}: {e}") from None
     started = time.time()
     names = list(pruner_makers(epochs)) + [n for n, f in FP_FORMS.items() if f in forms]
     with tempfile.TemporaryDirectory(prefix="lcpipe-hpo-") as tmp:
         history = write_history(tasks, every, a.metric, a.history_per_task, Path(tmp)) \
             if a.history == "other" else {t: [] for t in tasks}
-        jobs = [(tasks[t], a.sampler, seed, name, w, budget, metric.mode, a.metric, history[t])
+        jobs = [(tasks[t], a.sampler, seed, name, w, budget, metric.mode, a.metric, history[t], pruner_kw)
                 for t in tasks for name in names for w in workers for seed in range(a.seeds)]
         results, seconds = {}, defaultdict(float)
         if a.processes == 1:
@@ -391,6 +401,7 @@ def main(argv: list[str] | None = None) -> None:
             pool.join()
     print(f"# {len(tasks)} tasks x {a.seeds} seeds, {a.sampler.upper()}, {metric.describe()}, history: "
           f"{a.history}{f' ({a.history_per_task} curves of each other task)' if a.history == 'other' else ''}; "
+          f"ForecastPruner settings {pruner_kw or 'default'}; "
           f"{time.time() - started:.0f} s")
     print("# seconds per pruner (all its studies): " + ", ".join(f"{n} {seconds[n]:.0f}" for n in names))
     within_by_w = {}

@@ -155,3 +155,26 @@ def test_a_cosine_schedule_has_no_lr_drops_and_a_step_schedule_has_its_steps():
     warmup_step = np.where(epochs <= 5, 0.02 * epochs, np.where(epochs <= 30, 0.1, np.where(epochs <= 40, 0.01, 0.001)))
     assert milestones_of({}, warmup_step, 50) == (0.6, 0.8)
 
+
+
+def test_config_distance_against_many_at_once_is_the_pairwise_distance():
+    """The pruner forecasts thousands of times against hundreds of analogs, so Auto compares a config
+    with the history's configs as columns (ConfigColumns); it must give config_distance's numbers,
+    missing keys, lists, related optimizers, 1 == 1.0 and non-positive lrs included."""
+    import random
+
+    from lcpipe.forecasting.predictors.auto import ConfigColumns, config_distance
+    choices = {"optimizer": ["sgd", "adam", "momentum", "sgd_nesterov", "adamw", "", None, 1, ["sgd"]],
+               "schedule": ["cosine", "step", None, "", 0], "dataset": ["cifar10", "cifar100", None],
+               "arch": ["resnet18", "resnet34", None, 1.0, True], "lr": [0.1, 1e-3, 0, -1, None, "0.1", True, 3]}
+    rng = random.Random(0)
+
+    def config() -> dict:
+        return {k: v for k, v in ((k, rng.choice(vs)) for k, vs in choices.items()) if v is not None}
+
+    history = [config() for _ in range(200)]
+    columns = ConfigColumns(history)
+    for _ in range(200):
+        query = config()
+        expected = [config_distance(query, other) for other in history]
+        assert np.allclose(columns.distance(query), expected, rtol=0, atol=1e-12), query

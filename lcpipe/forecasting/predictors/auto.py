@@ -237,13 +237,14 @@ class Auto(Predictor):
         return new
 
     def _config_distance(self, config: dict) -> np.ndarray:
-        """How unlike each history curve's config is the run's: 0 where nothing is known."""
-        d = np.zeros(len(self.history_))
+        """How unlike each history curve's config is the run's (config_distance, against all at once):
+        0 where nothing is known. The history's configs are put in columns once per history."""
         if not config or not self.config_weight:
-            return d
-        for j, other in enumerate(self.configs_):
-            d[j] = config_distance(config, other)
-        return d
+            return np.zeros(len(self.history_))
+        columns = getattr(self, "_config_columns", None)
+        if columns is None or columns.configs is not self.configs_:  # extended / without: a new list
+            columns = self._config_columns = ConfigColumns(self.configs_)
+        return columns.distance(config)
 
     def _forecast_block(self, y: np.ndarray, horizon: int, config: dict, marks: tuple) -> tuple[np.ndarray, np.ndarray]:
         """y: (runs, k) prefixes of equal length -> (mean, std), each (runs, horizon - k)."""
@@ -317,6 +318,61 @@ def milestones_of(config: dict, lr: np.ndarray | None, n: int) -> tuple:
         epochs = config.get("epochs") or n
         planned = tuple(round(float(m) / epochs, 4) for m in marks if 0 < m < epochs and (not drops or m > seen))
     return drops + planned
+
+
+class ConfigColumns:
+    """Many configs as columns of codes, so that config_distance of one config against all of them is a
+    few array operations (a pruner's study forecasts thousands of times against hundreds of analogs)."""
+
+    KEYS = ("schedule", "dataset", "arch")
+
+    def __init__(self, configs: list[dict]):
+        self.configs = configs
+        rows = [_scalars(c) for c in configs]
+        self.codes: dict[str, dict] = {}
+        self.columns = {key: self._encode(key, [r.get(key) or None for r in rows])
+                        for key in ("optimizer", *self.KEYS)}
+        groups = [OPTIMIZER_GROUPS.get(r["optimizer"]) if r.get("optimizer") else None for r in rows]
+        self.columns["group"] = self._encode("group", groups)
+        self.log_lr = np.array([_log_lr(r.get("lr")) for r in rows])
+
+    def _encode(self, key: str, values: list) -> np.ndarray:
+        """Codes of equal values (== as config_distance compares them: 1 == 1.0), -1 where missing."""
+        codes = self.codes.setdefault(key, {})
+        return np.array([-1 if v is None else codes.setdefault(v, len(codes)) for v in values], dtype=int)
+
+    def _code(self, key: str, value) -> int:
+        return -1 if value is None else self.codes[key].get(value, -2)  # -2: a value no column holds
+
+    def distance(self, config: dict) -> np.ndarray:
+        """config_distance(config, c) for each c, as an array."""
+        q = _scalars(config)
+        d = np.zeros(len(self.configs))
+        opt = self._code("optimizer", q.get("optimizer") or None)
+        if opt != -1:
+            column = self.columns["optimizer"]
+            differ = (column >= 0) & (column != opt)
+            group = self._code("group", OPTIMIZER_GROUPS.get(q["optimizer"]))
+            related = (group >= 0) & (self.columns["group"] == group)
+            d += np.where(differ, np.where(related, 0.5, 1.0), 0.0)
+        for key in self.KEYS:
+            code = self._code(key, q.get(key) or None)
+            if code != -1:
+                column = self.columns[key]
+                d += (column >= 0) & (column != code)
+        lr = _log_lr(q.get("lr"))
+        if np.isfinite(lr):
+            known = np.isfinite(self.log_lr)
+            d[known] += np.abs(self.log_lr[known] - lr)
+        return d
+
+
+def _scalars(config: dict) -> dict:
+    return {k: v for k, v in config.items() if isinstance(v, str | int | float | bool)}  # a list: unknown
+
+
+def _log_lr(lr) -> float:
+    return float(np.log10(lr)) if isinstance(lr, (int, float)) and lr > 0 else np.nan
 
 
 def config_distance(a: dict, b: dict) -> float:
