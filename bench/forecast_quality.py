@@ -392,7 +392,11 @@ def main() -> None:
     ap.add_argument("--reliability-figure", type=Path, metavar="PNG",
                     help="also draw P(ends best)'s reliability diagram, one panel per cutoff, to this PNG")
     args = ap.parse_args()
+    if not [n for n in args.predictors.split(",") if n.strip()]:
+        ap.error(f"--predictors {args.predictors!r}: name at least one, e.g. {DEFAULT},last_value")
     if args.reliability_figure:
+        if args.reliability_figure.suffix.lower() != ".png":
+            ap.error(f"--reliability-figure {args.reliability_figure}: the figure is a PNG; give a path ending .png")
         check_output(args.reliability_figure, args.corpus, "--reliability-figure")
     start = time.perf_counter()
     params = replace(Params(), features=replace(Params().features, metric=args.metric))

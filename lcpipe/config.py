@@ -136,9 +136,9 @@ class SweepParams:
 
 @dataclass(frozen=True)
 class StopParams:
-    """The `stop:` section (issue 11's train.stop): a train stage forecasts its own final test
-    accuracy at these epochs and ends early when P(final >= bar) < decision.EPSILON (off while
-    `at` is empty; training/stop.py)."""
+    """The `stop:` section: the early_stop stage forecasts each run's own final test accuracy at these
+    epochs and ends it when P(final >= bar) < stop_rule.STOP_BELOW (off while `at` is empty;
+    forecasting/run_stopper.py)."""
 
     at: list[int] = field(default_factory=list)
     history: str = "data/history/cifar10-plain-vs-resnet"  # finished curves the forecaster learns from

@@ -158,7 +158,7 @@ def test_evaluate_backtests_losses_in_their_own_units(loss_study):
 def test_python_api_takes_a_mode_and_losses_in_memory():
     t = np.arange(1, 41)
     history = {f"h{i}": list(0.3 + (1.5 + 0.2 * i) * np.exp(-t / 8)) for i in range(6)}
-    runs = {"low": list(0.3 + 1.5 * np.exp(-t[:12] / 8)), "high": list(0.6 + 1.9 * np.exp(-t[:12] / 8)),
+    runs = {"low": list(0.3 + 1.45 * np.exp(-t[:12] / 8)), "high": list(0.6 + 1.9 * np.exp(-t[:12] / 8)),
             "inf": [2.0, 1.8, float("inf"), 1.0, 0.9, 0.8]}
     frame = lcpipe.forecast(history, runs, epochs=40, metric="mse", mode="min").set_index("run")
     assert frame.loc["low", "final"] < frame.loc["high", "final"] and frame.loc["low", "decision"] == "keep"
@@ -173,7 +173,7 @@ def test_python_api_takes_a_mode_and_losses_in_memory():
 def test_python_api_forecasts_a_reward_of_any_sign():
     t = np.arange(1, 31)
     history = {f"h{i}": list(-200 + (150 + 20 * i) * (1 - np.exp(-t / 6))) for i in range(6)}
-    runs = {"good": list(-200 + 250 * (1 - np.exp(-t[:8] / 6))), "poor": list(-200 + 60 * (1 - np.exp(-t[:8] / 6)))}
+    runs = {"good": list(-200 + 255 * (1 - np.exp(-t[:8] / 6))), "poor": list(-200 + 60 * (1 - np.exp(-t[:8] / 6)))}
     frame = lcpipe.forecast(history, runs, epochs=30, metric="reward").set_index("run")
     assert frame.loc["good", "final"] > frame.loc["poor", "final"] and frame.loc["good", "final"] > 0
     assert frame.loc["good", "decision"] == "keep" and frame.loc["poor", "decision"] == "stop"

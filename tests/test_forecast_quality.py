@@ -26,7 +26,7 @@ def load_bench():
 def write_group(folder, n_runs: int, epochs: int) -> None:
     folder.mkdir(parents=True)
     for i in range(n_runs):
-        acc = learning_curve(epochs, final=0.7 + 0.04 * i, rate=0.08 + 0.01 * i, noise=0.01, seed=i)
+        acc = learning_curve(epochs, final=0.7 + 0.04 * i, rate=0.08 + 0.01 * i, noise=0.01, seed=1000 * epochs + i)
         rows = "".join(f"{e},{float(a)!r}\n" for e, a in enumerate(acc, start=1))
         (folder / f"run{i}.csv").write_text("epoch,test_acc\n" + rows)
 

@@ -43,6 +43,30 @@ def check_apart(history: list[Curve], forecast: list[Curve], what: str, metric: 
         if twin is not None:
             raise LcpipeError(f"{curve.path or curve.name} is {what}, and the history curve {twin.path or twin.name} "
                               f"is a copy of it (the same {metric} at every epoch); remove the copy from the history")
+    _check_no_prefix(history, forecast, what, metric)
+
+
+def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, metric: str) -> None:
+    """A run whose values are the first epochs of a history curve is that curve cut short: its own
+    future is in the history. Compared at every length the runs have, one hash per (length, curve)."""
+    lengths = {len(c.columns[metric]) for c in forecast if metric in c.columns and len(c.columns[metric]) >= 3}
+    prefixes = {}
+    for h in history:
+        values = h.columns.get(metric)
+        for n in lengths:
+            if values is not None and len(values) > n:
+                prefixes.setdefault((n, _digest(values[:n])), h)
+    for curve in forecast:
+        values = curve.columns.get(metric)
+        twin = None if values is None else prefixes.get((len(values), _digest(values)))
+        if twin is not None:
+            raise LcpipeError(f"{curve.path or curve.name} is {what}, and its {len(values)} epochs are the first "
+                              f"{len(values)} of the history curve {twin.path or twin.name}: the run's own future is "
+                              "in the history; remove that curve from the history")
+
+
+def _digest(values) -> bytes:
+    return hashlib.sha256(np.ascontiguousarray(values, dtype=np.float64).tobytes()).digest()
 
 
 def _file_ids(curves: list[Curve]) -> list[tuple[int, int] | None]:

@@ -90,8 +90,8 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int) -> OnGrid:
     names: dict[str, Curve] = {}
     for run in runs:
         if run.name in names:
-            raise LcpipeError(f"two runs are named {run.name!r} ({names[run.name].path} and {run.path}); "
-                              "rename one")
+            where = f"{names[run.name].path} and {run.path}" if run.path else "keys that read alike, e.g. 1 and '1'"
+            raise LcpipeError(f"two runs are named {run.name!r} ({where}); rename one")
         names[run.name] = run
     out = OnGrid([], [], [], [], [])
     for run in runs:
@@ -144,16 +144,33 @@ def config_keys_used(predictor: Predictor, history: list[Curve], runs: list[Curv
     keys = predictor.config_keys
     if not keys:
         return f"config: {predictor.name} reads no run configs"
-    in_runs = sorted({k for r in runs for k in r.config if k in keys})
-    in_history = {k for c in history for k in c.config if k in keys}
+    in_runs = sorted({k for r in runs for k, v in r.config.items() if k in keys and usable_value(k, v)})
+    in_history = {k for c in history for k, v in c.config.items() if k in keys and usable_value(k, v)}
     used = [k for k in in_runs if k in in_history]
+    ignored = sorted({f"{k}={v!r}"[:40] for r in runs for k, v in r.config.items()
+                      if k in keys and not usable_value(k, v)})
+    unread = f"; ignored (not a value lcpipe reads there): {', '.join(ignored[:3])}" if ignored else ""
     if not used:
         return ("config: none used (the runs and the history share no config key of "
-                f"{', '.join(keys)}); analogs are weighted by prefix fit alone")
-    with_config = sum(any(k in r.config for k in used) for r in runs)
-    history_with = sum(any(k in c.config for k in used) for c in history)
+                f"{', '.join(keys)}); analogs are weighted by prefix fit alone{unread}")
+    with_config = sum(any(usable_value(k, r.config.get(k)) for k in used) for r in runs)
+    history_with = sum(any(usable_value(k, c.config.get(k)) for k in used) for c in history)
     return (f"config: used {', '.join(used)} ({with_config} of {len(runs)} runs, {history_with} of "
-            f"{len(history)} history curves state them)")
+            f"{len(history)} history curves state them){unread}")
+
+
+def usable_value(key: str, value) -> bool:
+    """Whether the forecaster reads this config value (auto.config_distance, auto.milestones_of): a
+    positive number for lr, numbers for milestones, a plain scalar for the rest; a list, a map or the
+    text "1e-3" for lr is not read."""
+    if value is None:
+        return False
+    if key == "lr":
+        return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    if key == "milestones":
+        return isinstance(value, list) and bool(value) and all(
+            isinstance(m, int | float) and not isinstance(m, bool) for m in value)
+    return isinstance(value, str | int | float | bool) and value != ""
 
 
 def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> list[RunForecast]:

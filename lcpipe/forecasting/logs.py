@@ -203,6 +203,17 @@ def _check_kind(t: _Table, col: int, values: np.ndarray, metric: Metric) -> None
                       f"{metric.expected()} was expected for {metric.name!r}")
 
 
+def _check_lr(t: _Table, lr: np.ndarray | None) -> None:
+    """An lr column is a schedule lcpipe reads drops from: a negative value is a broken log, not a drop."""
+    if lr is None:
+        return
+    negative = np.flatnonzero(lr < 0)
+    if negative.size:
+        i, col = int(negative[0]), next(c for c, n in enumerate(t.header) if n.strip().lower() == "lr")
+        raise LcpipeError(f"{t.path}: line {t.lines[i]}: column 'lr' is {t.cell(i, col)!r}; a learning rate is 0 or "
+                          "more: fix the column, or rename it if it is not the lr schedule")
+
+
 def _other_columns(t: _Table, skip: set[int]) -> dict[str, np.ndarray]:
     """Every other column that holds numbers, lower-cased, NaN where a cell is not one."""
     out = {}
@@ -268,6 +279,9 @@ def _config_file(meta: Path) -> dict:
         data = _safe_yaml(text)  # JSON is YAML
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise LcpipeError(f"{meta}: cannot read ({type(exc).__name__})") from None
+    except RecursionError:
+        raise LcpipeError(f"{meta}: nested too deeply for a run's config (lists or maps inside each other "
+                          "hundreds of levels down); write its settings as plain keys") from None
     if not isinstance(data, dict):
         return {}
     train = data.get("train")
@@ -283,6 +297,7 @@ def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curv
     x = _x_column(t)
     skip = {x, col, *(c for c in (t.column(n) for n in EPOCH_COLUMNS) if c is not None)}
     columns = _other_columns(t, skip)
+    _check_lr(t, columns.get("lr"))
     for err in [c for c in columns if c.endswith("_err")]:
         columns.setdefault(err.removesuffix("_err") + "_acc", 1.0 - columns[err])
     flat = _config_file(meta)

@@ -26,12 +26,21 @@ def check_predictors(p: Params) -> None:
 
 
 def check_paths(p: Params) -> None:
-    """The history folders the sweep and early_stop stages read exist now: a missing one would
-    otherwise reach DVC, which removes those stages' outputs before their command fails."""
+    """The history folders the sweep and early_stop stages read exist now, and, when early stopping
+    is on, stop.history holds what the stopper can learn from: a bad one would otherwise reach DVC,
+    which removes early_stop's outputs (data/early_stop/) before its command fails."""
     for key, value in (("sweep.history", p.sweep.history), ("stop.history", p.stop.history)):
         if not Path(value).is_dir():
             raise LcpipeError(f"{key}: {value!r} is not a directory of finished curves; "
                               "give an existing folder (data/history/... holds one)")
+    if p.stop.at:
+        from lcpipe.forecasting.logs import check_finished, check_history, read_curve_dir, usable_history
+        try:
+            curves = read_curve_dir(Path(p.stop.history), "test_acc")
+            check_finished(curves)
+            check_history(usable_history(curves))
+        except LcpipeError as exc:
+            raise LcpipeError(f"stop.history: {exc}") from None
 
 
 def check_params(p: Params, out: Path) -> None:

@@ -316,7 +316,9 @@ def milestones_of(config: dict, lr: np.ndarray | None, n: int) -> tuple:
     planned: tuple = ()
     if isinstance(marks, list) and marks and all(isinstance(m, (int, float)) for m in marks):
         epochs = config.get("epochs") or n
-        planned = tuple(round(float(m) / epochs, 4) for m in marks if 0 < m < epochs and (not drops or m > seen))
+        # sorted and once each, as MultiStepLR treats them: [75, 50] is [50, 75]
+        planned = tuple(sorted({round(float(m) / epochs, 4) for m in marks
+                                if 0 < m < epochs and (not drops or m > seen)}))
     return drops + planned
 
 

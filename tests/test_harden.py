@@ -1,0 +1,208 @@
+"""Issue 24's hostile-input defects that survived the first pass, each as its reporter wrote it; every
+test here failed on the code before its fix (a traceback, a wrong answer or silence)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+import lcpipe
+from lcpipe.config import Params, StopParams
+from lcpipe.errors import LcpipeError
+from lcpipe.forecasting.live import config_keys_used
+from lcpipe.forecasting.logs import read_curve, read_curves
+from lcpipe.forecasting.predictors.auto import Auto, milestones_of
+from lcpipe.forecasting.run_stopper import Stopper
+from lcpipe.pipeline.params_check import check_paths
+from tests.helpers import curve_csv, learning_curve, with_params
+
+optuna = pytest.importorskip("optuna")
+from lcpipe.integrations.optuna import ForecastPruner, PrunerError  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "cifar10-plain-vs-resnet"
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def history(folder: Path, n: int = 6, epochs: int = 40) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"h{i}.csv").write_text(curve_csv(learning_curve(epochs, final=0.5 + 0.07 * i, seed=i, noise=0.003)))
+    return folder
+
+
+def one_line(exc: pytest.ExceptionInfo) -> str:
+    text = str(exc.value)
+    assert "\n" not in text
+    return text
+
+
+# -- the pruner -------------------------------------------------------------------------------------
+
+def test_completed_trials_that_never_reach_epochs_warn_once_instead_of_silently_pruning_nothing(tmp_path):
+    pruner = ForecastPruner(50, history(tmp_path / "h", epochs=50))
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+
+    def objective(trial):
+        for epoch, acc in enumerate(learning_curve(40, final=0.5 + 0.04 * trial.number), start=1):
+            trial.report(float(acc), epoch)  # 40 steps of a planned 50: none counts as finished
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return float(acc)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(objective, n_trials=5)
+    said = [str(w.message) for w in caught if "ForecastPruner(epochs=50)" in str(w.message)]
+    assert len(said) == 1 and "furthest reached step 40" in said[0] and "give epochs=" in said[0], said
+
+
+def test_a_forecast_from_few_reports_is_as_wide_as_the_study_says(tmp_path):
+    """Five completed trials that looked alike at step 3 and ended 0.80-0.92; a trial at 0.25 by step 3
+    gets a band at least as wide as those trials' own forecast errors from step 3."""
+    pruner = ForecastPruner(50, history(tmp_path / "h", epochs=50))
+    narrow = ForecastPruner(50, history(tmp_path / "h2", epochs=50), study_calibration=0)
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    for i, top in enumerate([0.85, 0.9, 0.88, 0.8, 0.92]):
+        acc = learning_curve(50, final=top, rate=0.1 + 0.03 * i)
+        study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.COMPLETE, value=float(acc[-1]),
+                                                  intermediate_values={e: float(a) for e, a in enumerate(acc, 1)}))
+    trial = study.ask()
+    for step, value in enumerate([0.175, 0.22, 0.254], start=1):
+        trial.report(value, step)
+    mean, lower, upper = pruner.final_forecast(study, trial)
+    m0, lo0, hi0 = narrow.final_forecast(study, trial)
+    assert mean == pytest.approx(m0)  # the mean is the forecaster's; only the band takes the study's errors
+    assert lower <= lo0 and upper >= hi0 and upper - lower > hi0 - lo0
+
+
+def test_final_forecast_refuses_a_trial_of_another_in_memory_study(tmp_path):
+    pruner = ForecastPruner(40, history(tmp_path / "h"))
+    a = optuna.create_study(direction="maximize", pruner=pruner, study_name="A")
+    b = optuna.create_study(direction="maximize", pruner=pruner, study_name="B")
+    ta, tb = a.ask(), b.ask()  # both trial 0
+    for step in (1, 2, 3):
+        ta.report(0.6, step)
+        tb.report(0.2, step)
+    with pytest.raises(PrunerError, match="trial 0 is a trial of study 'B', not of 'A'") as err:
+        pruner.final_forecast(a, tb)
+    one_line(err)
+    assert pruner.final_forecast(b, tb)[0] < pruner.final_forecast(a, ta)[0]
+
+
+@pytest.mark.parametrize("epochs, warmup", [(50, 0.999), (3, 0.05), (2, 0.5)])
+def test_a_warmup_that_leaves_no_check_is_refused(epochs, warmup):
+    with pytest.raises(PrunerError, match="nothing would ever be pruned") as err:
+        ForecastPruner(epochs, warmup=warmup)
+    one_line(err)
+
+
+def test_pruner_and_stopper_refuse_the_histories_the_cli_refuses(tmp_path):
+    one = history(tmp_path / "one", n=1)
+    short = tmp_path / "short"
+    short.mkdir()
+    for i in range(3):
+        (short / f"s{i}.csv").write_text(curve_csv([0.1, 0.2]))
+    for folder, says in ((one, "holds 1 curve"), (short, "2 epoch")):
+        with pytest.raises(LcpipeError, match=says):
+            ForecastPruner(50, folder)
+        with pytest.raises(LcpipeError, match=says):
+            Stopper(StopParams(at=[10], history=str(folder)), 2)
+
+
+# -- reading runs and configs -----------------------------------------------------------------------
+
+def test_a_sidecar_nested_a_thousand_deep_is_one_line(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "r.csv").write_text(curve_csv(learning_curve(10)))
+    (runs / "r.json").write_text('{"x": ' + "[" * 1000 + "]" * 1000 + "}")
+    with pytest.raises(LcpipeError, match="nested too deeply") as err:
+        read_curve(runs / "r.csv")
+    one_line(err)
+
+
+def test_a_run_that_is_the_first_epochs_of_a_history_curve_is_refused(tmp_path):
+    h = history(tmp_path / "h")
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    lines = (h / "h3.csv").read_text().splitlines()
+    (runs / "mine.csv").write_text("\n".join(lines[:21]) + "\n")  # header + its first 20 epochs
+    proc = subprocess.run([sys.executable, "-m", "lcpipe", "forecast", "--history", str(h), "--runs", str(runs),
+                           "--epochs", "40"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "are the first 20 of the history curve" in proc.stderr and "h3.csv" in proc.stderr, proc.stderr
+
+
+def test_a_negative_lr_column_is_one_line_not_a_drop_every_epoch(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text(curve_csv(learning_curve(10)).replace(",0.1\n", ",-0.1\n"))
+    with pytest.raises(LcpipeError, match=r"r.csv: line 2: column 'lr' is '-0.1'; a learning rate is 0 or more"):
+        read_curve(path)
+    zero_at_the_end = tmp_path / "cosine.csv"  # a cosine schedule ends at lr 0: still a schedule
+    rows = curve_csv(learning_curve(10)).splitlines()
+    zero_at_the_end.write_text("\n".join(rows[:-1] + [rows[-1].rsplit(",", 1)[0] + ",0.0"]) + "\n")
+    assert read_curve(zero_at_the_end).columns["lr"][-1] == 0.0
+
+
+def test_milestones_in_any_order_are_one_schedule():
+    assert milestones_of({"milestones": [75, 50], "epochs": 100}, None, 100) == \
+        milestones_of({"milestones": [50, 75, 75], "epochs": 100}, None, 100) == (0.5, 0.75)
+
+
+def test_config_values_lcpipe_cannot_read_are_named_not_counted(tmp_path):
+    h = read_curves([FIXTURE])
+    for c in h:
+        c.config.update(lr=0.1, optimizer="sgd")
+    run = read_curves([FIXTURE])[0]
+    run.config.clear()
+    run.config.update(optimizer=["adam"], lr="1e-3")
+    line = config_keys_used(Auto(), h, [run])
+    assert "none used" in line and "ignored" in line and "optimizer=['adam']" in line and "lr='1e-3'" in line
+
+
+def test_two_api_runs_whose_keys_read_alike_are_named_without_none():
+    acc = list(learning_curve(10))
+    with pytest.raises(LcpipeError, match=r"two runs are named '1' \(keys that read alike") as err:
+        lcpipe.forecast(str(FIXTURE), {1: acc, "1": acc}, epochs=40)
+    assert "None" not in one_line(err)
+
+
+# -- the pipeline's early_stop and the benches --------------------------------------------------------
+
+def test_a_bad_stop_history_stops_check_params_before_dvc_removes_early_stops_outputs(tmp_path):
+    """check_params runs first and removes nothing (persist: true); early_stop's outputs are removed
+    by DVC before its own command runs, so its history must be refused here."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    short = tmp_path / "short"
+    shutil.copytree(FIXTURE, short)
+    (short / "resnet20.csv").write_text(curve_csv(learning_curve(19)))  # a run 19 epochs into its 164
+    (short / "resnet20.json").write_text('{"epochs": 164}')
+    for folder, says in ((empty, "stop.history: .*no \\*.csv"), (short, "stop.history: .*finished")):
+        p = with_params(Params(), stop__at=[10], stop__history=str(folder), sweep__history=str(FIXTURE))
+        with pytest.raises(LcpipeError, match=says):
+            check_paths(p)
+    check_paths(with_params(Params(), stop__at=[], stop__history=str(empty), sweep__history=str(FIXTURE)))  # off
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--predictors", ","], "--predictors ',': name at least one"),
+    (["--reliability-figure", "x.txt"], "the figure is a PNG"),
+])
+def test_forecast_quality_refuses_arguments_that_gave_empty_tables_or_a_misnamed_png(tmp_path, args, says):
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "forecast_quality.py"), "--quick", *args],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 2 and says in proc.stderr, proc.stderr
+    assert not (tmp_path / "x.txt").exists()
+
+
+def test_the_stop_params_say_the_threshold_the_code_uses():
+    from lcpipe.forecasting.stop_rule import STOP_BELOW
+    assert f"P(final >= bar) < {STOP_BELOW:g}" in (ROOT / "params.yaml").read_text()
+    assert "decision.EPSILON" not in (StopParams.__doc__ or "") and "training/stop.py" not in StopParams.__doc__
