@@ -28,7 +28,10 @@ def check_predictors(p: Params) -> None:
 def check_paths(p: Params) -> None:
     """The history folders the sweep and early_stop stages read exist now, and, when early stopping
     is on, stop.history holds what the stopper can learn from: a bad one would otherwise reach DVC,
-    which removes early_stop's outputs (data/early_stop/) before its command fails."""
+    which removes early_stop's outputs (data/early_stop/) before its command fails. Checked when the
+    params change (params.yaml is this stage's dep); the folder itself is not a dep, since DVC refuses a
+    missing dep before this check could say what is wrong, so a folder edited in place is read by
+    early_stop alone."""
     for key, value in (("sweep.history", p.sweep.history), ("stop.history", p.stop.history)):
         if not Path(value).is_dir():
             raise LcpipeError(f"{key}: {value!r} is not a directory of finished curves; "
