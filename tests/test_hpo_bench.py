@@ -103,3 +103,12 @@ def test_bad_arguments_are_one_line(args, says):
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "hpo.py"), *args], cwd=ROOT, env=ENV,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0 and says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_history_speed_times_a_study_with_a_big_history_and_says_its_budget():
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "history_speed.py"), "--per-task", "4"], cwd=ROOT,
+                          env=ENV, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert re.fullmatch(r"20 history curves: read in \d+\.\d s; a TPE study of 40 full trainings' epochs \(\d+ trials "
+                        r"trained to the end\), first fit included, \d+\.\d s; total \d+\.\d s \(budget 10 s\)",
+                        proc.stdout.strip()), proc.stdout

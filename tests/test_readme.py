@@ -64,6 +64,7 @@ SKIP = {
     "PYTHONPATH=. python examples/optuna_digits.py --trials 10 --history data/curves --storage postgresql":
         "needs the team's PostgreSQL server (tests/test_postgres.py: 4 workers on a throwaway one)",
     "optuna trials --study-name digits-cnn --storage postgresql": "needs the team's PostgreSQL server",
+    "optuna create-study --study-name digits-cnn": "needs the team's PostgreSQL server",
 }
 
 POLL_UNTIL_DONE = "dvc queue status"
