@@ -38,7 +38,6 @@ the form the README advises.
 from __future__ import annotations
 
 import argparse
-import bisect
 import csv
 import gzip
 import heapq
@@ -57,6 +56,7 @@ import optuna
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.pruners import boot  # noqa: E402  (mean and 95 % bootstrap CI, as every bench reports them)
 from lcpipe.integrations.optuna import ForecastPruner  # noqa: E402
 from lcpipe.metric import Metric  # noqa: E402
 
@@ -64,6 +64,7 @@ TABLE = ROOT / "bench" / "hpo_table"
 FRACTIONS = (0.10, 0.25, 0.50, 1.00)
 WITHIN = 0.1  # points
 BOOT = 2000
+NEVER = 9.99  # a bootstrap draw that never comes within WITHIN (shown as "never")
 FP_FORMS = {"ForecastPruner(raise)": "raise", "ForecastPruner(mean)": "mean", "ForecastPruner(lower)": "lower"}
 # the last line's ForecastPruner: the form the README advises (an objective returns final_forecast's mean
 # when pruned), since it measured better for TPE than raising TrialPruned (paired, below each table)
@@ -194,10 +195,10 @@ def run_study(task: Task, sampler: str, seed: int, pruner, form: str, workers: i
             warnings.simplefilter("ignore")  # nan reports of a diverged loss
             trial.report(value, step=epoch)
         ended = True
-        if epoch == task.epochs:
+        if epoch == task.epochs and np.isfinite(value):
             study.tell(trial, value)
             done.append((spent, value))
-        elif not np.isfinite(value) or trial.should_prune():
+        elif epoch == task.epochs or not np.isfinite(value) or trial.should_prune():
             if form == "raise" or not np.isfinite(value):
                 study.tell(trial, state=optuna.trial.TrialState.PRUNED)
             else:
@@ -240,7 +241,7 @@ def _job(args: tuple) -> tuple:
     task, sampler, seed, name, workers, budget, mode, metric, history, pruner_kw = args
     if name in FP_FORMS:
         key = (task.name, tuple(map(str, history)))
-        if key not in _PRUNERS:  # keeps no state but caches: one instance serves every study of the task
+        if key not in _PRUNERS:  # decisions read only the study and history; caches aside, one serves every study
             _PRUNERS[key] = ForecastPruner(task.epochs, history or None, metric=metric, **pruner_kw)
         pruner, form = _PRUNERS[key], FP_FORMS[name]
     else:
@@ -250,70 +251,66 @@ def _job(args: tuple) -> tuple:
     return (task.name, sampler, seed, name, workers), done, time.perf_counter() - t0
 
 
-def regret_curve(done: np.ndarray, best: float, metric: Metric, grid: np.ndarray) -> np.ndarray:
-    """Regret (points) of the best final trained to the end by each epoch count of `grid`."""
-    out = np.empty(len(grid))
+def regret_curve(done: np.ndarray, best: float, worst: float, metric: Metric, grid: np.ndarray) -> np.ndarray:
+    """Regret (points) of the best final trained to the end by each epoch count of `grid`; `worst` (the
+    grid's worst final's regret) before any trial has ended: a study with nothing trained has found nothing."""
     internal = metric.to_internal(done[:, 1]) if len(done) else np.empty(0)
-    running = np.maximum.accumulate(internal) if len(internal) else internal
-    for i, e in enumerate(grid):
-        k = bisect.bisect_right(list(done[:, 0]), e)
-        out[i] = 100 * (best - running[k - 1]) if k else np.nan
+    running = np.concatenate([[np.nan], np.maximum.accumulate(internal)])
+    ended = np.searchsorted(done[:, 0], grid, side="right")  # trials ended by each epoch count
+    out = 100 * (best - running[ended])
+    out[ended == 0] = worst
     return out
 
 
-def boot(values: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float]:
-    values = np.asarray(values, dtype=float)
-    means = values[rng.integers(0, len(values), (BOOT, len(values)))].mean(axis=1)
-    lo, hi = np.percentile(means, [2.5, 97.5])
-    return float(values.mean()), float(lo), float(hi)
+def study_curves(results: dict, tasks: dict[str, Task], metric: Metric, budget: int, sampler: str,
+                 workers: int, name: str) -> np.ndarray:
+    """(studies, budget) regret curves of one pruner, rows in the order of study_keys (paired across pruners)."""
+    grid = np.arange(1, budget + 1)
+    rows = []
+    for t, seed in study_keys(results, sampler, workers):
+        finals = metric.to_internal(tasks[t].values[:, -1])
+        finals = finals[np.isfinite(finals)]
+        best, worst = float(finals.max()), 100 * float(finals.max() - finals.min())
+        rows.append(regret_curve(results[(t, sampler, seed, name, workers)], best, worst, metric, grid))
+    return np.array(rows)
 
 
-def epochs_within(curves: np.ndarray, target: float, grid: np.ndarray) -> float:
+def study_keys(results: dict, sampler: str, workers: int) -> list[tuple[str, int]]:
+    return sorted({(k[0], k[2]) for k in results if k[1] == sampler and k[4] == workers})
+
+
+def epochs_within(curves: np.ndarray, target: float) -> float:
     """First epoch count (as a fraction of the budget) where the mean regret curve is within WITHIN of target."""
-    mean = np.nanmean(curves, axis=0)
-    hit = np.nonzero(mean <= target + WITHIN)[0]
-    return float(grid[hit[0]] / grid[-1]) if len(hit) else np.inf
+    hit = np.nonzero(curves.mean(axis=0) <= target + WITHIN)[0]
+    return float((hit[0] + 1) / curves.shape[1]) if len(hit) else np.inf
 
 
 def summarize(results: dict, tasks: dict[str, Task], metric: Metric, budget: int, sampler: str,
               workers: int, names: list[str]) -> tuple[str, dict[str, float]]:
     """The anytime table of one (sampler, workers): regret at FRACTIONS of the budget with CIs, and the
-    epochs each pruner needs to come within WITHIN of no pruning's full-budget regret."""
-    grid = np.arange(1, budget + 1)
-    best = {t: float(np.max(metric.to_internal(task.values[:, -1][np.isfinite(task.values[:, -1])])))
-            for t, task in tasks.items()}
-    curves = {}
-    for name in names:
-        rows = [regret_curve(done, best[key[0]], metric, grid)
-                for key, done in results.items() if key[1:] == (sampler, key[2], name, workers)]
-        curves[name] = np.array(rows)
-    # a study that has trained nothing to the end by e: regret of its worst case, the grid's worst final
-    worst = {t: 100 * (best[t] - float(np.nanmin(metric.to_internal(task.values[:, -1])))) for t, task in tasks.items()}
-    keys = sorted({(k[0], k[2]) for k in results if k[1] == sampler and k[4] == workers})
-    for name in names:
-        for r, (t, _) in zip(curves[name], keys):
-            r[np.isnan(r)] = worst[t]
+    epochs each pruner needs to come within WITHIN of no pruning's full-budget regret (its CI resamples
+    studies, the same studies for the pruner and for no pruning)."""
+    curves = {name: study_curves(results, tasks, metric, budget, sampler, workers, name) for name in names}
     rng = np.random.default_rng(0)
-    nop_end = float(curves["NopPruner"][:, -1].mean())
+    nop = curves["NopPruner"]
     head = f"{'pruner':<24}" + "".join(f"{f'@{int(f * 100)} %':>22}" for f in FRACTIONS) + \
         f"{'to within 0.1 pts':>26}  studies"
     lines = [f"{sampler.upper()}, {workers} worker{'s' if workers > 1 else ''}: regret (pts) with 95 % CI, "
-             f"budget {budget} epochs; no pruning ends at {nop_end:.2f}", head]
+             f"budget {budget} epochs; no pruning ends at {nop[:, -1].mean():.2f}", head]
     within = {}
-    n = len(keys)
+    n = len(nop)
+    draws_at = rng.integers(0, n, (BOOT // 10, n))
     for name in names:
         c = curves[name]
         cells = []
         for f in FRACTIONS:
             m, lo, hi = boot(c[:, int(round(f * budget)) - 1], rng)
             cells.append(f"{m:6.2f} [{lo:5.2f}, {hi:5.2f}]")
-        point = epochs_within(c, nop_end, grid)
-        idx = rng.integers(0, n, (200, n))
-        draws = np.array([epochs_within(c[i], float(curves["NopPruner"][i, -1].mean()), grid) for i in idx])
-        lo, hi = np.percentile(np.where(np.isfinite(draws), draws, 9.99), [2.5, 97.5])  # 9.99: never
-        within[name] = point
+        within[name] = point = epochs_within(c, float(nop[:, -1].mean()))
+        draws = np.array([epochs_within(c[i], float(nop[i, -1].mean())) for i in draws_at])
+        lo, hi = np.percentile(np.where(np.isfinite(draws), draws, NEVER), [2.5, 97.5])
         text = "never" if not np.isfinite(point) else f"{100 * point:5.1f} %"
-        ci = "[" + ", ".join("never" if x > 9 else f"{100 * x:.0f}" for x in (lo, hi)) + "]"
+        ci = "[" + ", ".join("never" if x == NEVER else f"{100 * x:.0f}" for x in (lo, hi)) + "]"
         lines.append(f"{name:<24}" + "".join(f"{x:>22}" for x in cells) + f"{text:>14} {ci:>11}  {len(c)}")
     return "\n".join(lines), within
 
@@ -321,22 +318,20 @@ def summarize(results: dict, tasks: dict[str, Task], metric: Metric, budget: int
 def paired(results: dict, tasks: dict[str, Task], metric: Metric, budget: int, sampler: str, workers: int,
            a: str, b: str) -> str:
     """a - b regret at each fraction of the budget, paired by (task, seed), with 95 % CIs."""
-    grid = np.arange(1, budget + 1)
-    best = {t: float(np.nanmax(metric.to_internal(task.values[:, -1]))) for t, task in tasks.items()}
-    keys = sorted({(k[0], k[2]) for k in results if k[1] == sampler and k[4] == workers})
-    diffs = []
-    for t, seed in keys:
-        ra = regret_curve(results[(t, sampler, seed, a, workers)], best[t], metric, grid)
-        rb = regret_curve(results[(t, sampler, seed, b, workers)], best[t], metric, grid)
-        diffs.append([ra[int(round(f * budget)) - 1] - rb[int(round(f * budget)) - 1] for f in FRACTIONS])
-    diffs = np.array(diffs)
+    at = [int(round(f * budget)) - 1 for f in FRACTIONS]
+    diffs = study_curves(results, tasks, metric, budget, sampler, workers, a)[:, at] \
+        - study_curves(results, tasks, metric, budget, sampler, workers, b)[:, at]
     rng = np.random.default_rng(1)
     cells = []
     for j, f in enumerate(FRACTIONS):
-        d = diffs[:, j][np.isfinite(diffs[:, j])]
-        m, lo, hi = boot(d, rng) if len(d) else (np.nan,) * 3
+        m, lo, hi = boot(diffs[:, j], rng)
         cells.append(f"@{int(f * 100)} %: {m:+.2f} [{lo:+.2f}, {hi:+.2f}]")
     return f"{a} - {b} ({sampler.upper()}, {workers} w, paired): " + "; ".join(cells)
+
+
+def best_optuna(within: dict[str, float]) -> str:
+    """The Optuna pruner (no pruning aside) that comes within WITHIN in the fewest epochs."""
+    return min((n for n in within if n not in FP_FORMS and n != "NopPruner"), key=within.get)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -392,37 +387,28 @@ def main(argv: list[str] | None = None) -> None:
         jobs = [(tasks[t], a.sampler, seed, name, w, budget, metric.mode, a.metric, history[t], pruner_kw)
                 for t in tasks for name in names for w in workers for seed in range(a.seeds)]
         results, seconds = {}, defaultdict(float)
-        if a.processes == 1:
-            outs = map(_job, jobs)
-        else:
-            pool = get_context("fork").Pool(a.processes)
-            outs = pool.imap_unordered(_job, jobs)
-        for key, done, secs in outs:
-            results[key] = done
-            seconds[key[3]] += secs
-        if a.processes > 1:
-            pool.close()
-            pool.join()
+        with get_context("fork").Pool(a.processes) as pool:
+            outs = map(_job, jobs) if a.processes == 1 else pool.imap_unordered(_job, jobs)
+            for key, done, secs in outs:
+                results[key] = done
+                seconds[key[3]] += secs
     print(f"# {len(tasks)} tasks x {a.seeds} seeds, {a.sampler.upper()}, {metric.describe()}, history: "
           f"{a.history}{f' ({a.history_per_task} curves of each other task)' if a.history == 'other' else ''}; "
           f"ForecastPruner settings {pruner_kw or 'default'}; "
           f"{time.time() - started:.0f} s")
     print("# seconds per pruner (all its studies): " + ", ".join(f"{n} {seconds[n]:.0f}" for n in names))
     within_by_w = {}
+    headline = HEADLINE if HEADLINE in names else next(n for n in names if n in FP_FORMS)
     for w in workers:
         text, within_by_w[w] = summarize(results, tasks, metric, budget, a.sampler, w, names)
         print("\n" + text)
         for form in ("ForecastPruner(mean)", "ForecastPruner(lower)"):
             if form in names and "ForecastPruner(raise)" in names:
                 print(paired(results, tasks, metric, budget, a.sampler, w, form, "ForecastPruner(raise)"))
-        headline = HEADLINE if HEADLINE in names else next(n for n in names if n in FP_FORMS)
-        optuna_best = min((n for n in pruner_makers(epochs) if n != "NopPruner"), key=lambda n: within_by_w[w][n])
-        print(paired(results, tasks, metric, budget, a.sampler, w, headline, optuna_best))
+        print(paired(results, tasks, metric, budget, a.sampler, w, headline, best_optuna(within_by_w[w])))
         print(paired(results, tasks, metric, budget, a.sampler, w, headline, "NopPruner"))
     w = workers[0]
-    headline = HEADLINE if HEADLINE in names else next(n for n in names if n in FP_FORMS)
-    fp = within_by_w[w][headline]
-    optuna_best = min((n for n in pruner_makers(epochs) if n != "NopPruner"), key=lambda n: within_by_w[w][n])
+    fp, optuna_best = within_by_w[w][headline], best_optuna(within_by_w[w])
     ob = within_by_w[w][optuna_best]
 
     def pct(x: float) -> str:

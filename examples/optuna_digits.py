@@ -3,9 +3,11 @@
     PYTHONPATH=. python examples/optuna_digits.py [--trials 10] [--epochs 15] [--history DIR]
                                                   [--storage URL --study NAME]
 
-With --storage (e.g. postgresql+psycopg2://user:pass@db-host/tune), run the same command on each of
-N machines or processes: each joins study NAME (created by whichever starts first) and runs its
---trials; Optuna's storage hands out trial numbers, the pruner reads only the storage and history.
+With --storage (e.g. postgresql+psycopg2://user:pass@db-host/tune), create study NAME once
+(`optuna create-study --study-name NAME --direction maximize --storage URL`: workers that start
+together on an empty database race to create Optuna's tables), then run the same command on each of
+N machines or processes: each joins the study and runs its --trials; Optuna's storage hands out trial
+numbers, the pruner reads only the storage and history.
 
 lr and weight_decay are sampled (TPE); each trial trains resnet18 (width 8) on scikit-learn's
 bundled 8x8 digits, reporting test accuracy every epoch. ForecastPruner stops a trial when a

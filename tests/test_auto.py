@@ -166,7 +166,8 @@ def test_config_distance_against_many_at_once_is_the_pairwise_distance():
     from lcpipe.forecasting.predictors.auto import ConfigColumns, config_distance
     choices = {"optimizer": ["sgd", "adam", "momentum", "sgd_nesterov", "adamw", "", None, 1, ["sgd"]],
                "schedule": ["cosine", "step", None, "", 0], "dataset": ["cifar10", "cifar100", None],
-               "arch": ["resnet18", "resnet34", None, 1.0, True], "lr": [0.1, 1e-3, 0, -1, None, "0.1", True, 3]}
+               "arch": ["resnet18", "resnet34", None, 1.0, True],
+               "lr": [0.1, 1e-3, 0, -1, None, "0.1", True, 3, float("inf"), float("nan")]}
     rng = random.Random(0)
 
     def config() -> dict:
@@ -178,3 +179,10 @@ def test_config_distance_against_many_at_once_is_the_pairwise_distance():
         query = config()
         expected = [config_distance(query, other) for other in history]
         assert np.allclose(columns.distance(query), expected, rtol=0, atol=1e-12), query
+    # Auto keeps the columns per history: a forecaster with a curve more (or less) builds them anew
+    t = np.arange(1, 31)
+    series = [Series(f"h{i}", 0.9 - 0.5 * np.exp(-t / (5 + i)), config={"lr": 10.0 ** -i}) for i in range(4)]
+    auto = Auto().fit(series[:3])
+    assert np.allclose(auto._config_distance({"lr": 1.0}), [0, 1, 2])
+    assert np.allclose(auto.extended(series[3:])._config_distance({"lr": 1.0}), [0, 1, 2, 3])
+    assert np.allclose(auto.without(0)._config_distance({"lr": 1.0}), [1, 2])

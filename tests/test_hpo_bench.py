@@ -14,8 +14,9 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
-from bench.hpo import load_table, run_study  # noqa: E402
+from bench.hpo import load_table, regret_curve, run_study, summarize  # noqa: E402
 from bench.hpo_table.generate import GRID, grid_configs, train_config  # noqa: E402
+from lcpipe.metric import Metric  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "bench" / "hpo_table"
@@ -112,3 +113,23 @@ def test_history_speed_times_a_study_with_a_big_history_and_says_its_budget():
     assert re.fullmatch(r"20 history curves: read in \d+\.\d s; a TPE study of 40 full trainings' epochs \(\d+ trials "
                         r"trained to the end\), first fit included, \d+\.\d s; total \d+\.\d s \(budget 10 s\)",
                         proc.stdout.strip()), proc.stdout
+
+
+def test_regret_is_the_best_trained_to_the_end_so_far_and_nothing_found_is_the_worst():
+    done = np.array([[40, 0.90], [80, 0.95], [120, 0.93]])
+    curve = regret_curve(done, 0.96, 50.0, Metric.infer("test_acc"), np.array([39, 40, 79, 80, 200]))
+    assert np.allclose(curve, [50.0, 6.0, 6.0, 1.0, 1.0])
+
+
+def test_the_anytime_table_pairs_each_study_with_itself_whatever_order_results_arrive_in():
+    tasks = load_table(TABLE, "test_acc", ["digits", "wine"])
+    results = {(t, "random", seed, name, 1): run_study(tasks[t], "random", seed, pruner(), "raise", 1, 3 * 40, "max")
+               for t in tasks for seed in (0, 1)
+               for name, pruner in (("NopPruner", optuna.pruners.NopPruner),
+                                    ("Median()", lambda: optuna.pruners.MedianPruner(n_startup_trials=1)))}
+    metric = Metric.infer("test_acc")
+    forward = summarize(results, tasks, metric, 120, "random", 1, ["NopPruner", "Median()"])
+    backward = summarize(dict(reversed(list(results.items()))), tasks, metric, 120, "random", 1,
+                         ["NopPruner", "Median()"])
+    assert forward == backward
+    assert forward[1]["NopPruner"] <= 1.0  # no pruning comes within 0.1 of its own end by its budget

@@ -17,6 +17,7 @@ import glob
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -38,48 +39,54 @@ pytestmark = pytest.mark.slow
 
 
 def _binary(name: str) -> str | None:
-    found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return found if isinstance(found, str) else (found[-1] if found else None)
+    """A PostgreSQL server binary: on PATH, or where Debian installs it."""
+    return shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
 
 
 @pytest.fixture(scope="module")
 def postgres_url():
     initdb, postgres = _binary("initdb"), _binary("postgres")
     if not (initdb and postgres):
-        pytest.skip("no PostgreSQL server binary (initdb, postgres) on this machine; install PostgreSQL to run it")
+        pytest.skip("no PostgreSQL server binaries (initdb, postgres) on this machine; install PostgreSQL to run it")
     import psycopg2  # the driver is a dev dependency: missing, the test fails rather than skips
 
-    as_root = os.geteuid() == 0
-    run_as = ["runuser", "-u", "postgres", "--"] if as_root else []
+    user = "postgres" if os.geteuid() == 0 else None  # PostgreSQL refuses to run as root
     folder = Path(tempfile.mkdtemp(prefix="lcpipe-pg-"))  # under /tmp: pytest's own tmp is root-only
-    if as_root:
-        shutil.chown(folder, "postgres")
-    data = folder / "data"
-    subprocess.run([*run_as, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"],
-                   check=True, capture_output=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([*run_as, postgres, "-D", str(data), "-p", str(port), "-k", str(folder),
-                               "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=50"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 30
-    while True:
-        try:
-            psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres").close()
-            break
-        except psycopg2.OperationalError:
-            if server.poll() is not None or time.time() > deadline:
-                server.kill()
-                pytest.fail(f"PostgreSQL did not start: {server.stderr.read()[-500:]}")
-            time.sleep(0.2)
-    yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
-    server.terminate()  # SIGTERM: PostgreSQL's smart shutdown; the workers are gone
+    server = None
     try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    shutil.rmtree(folder, ignore_errors=True)
+        if user:
+            shutil.chown(folder, user)
+        init = subprocess.run([initdb, "-D", str(folder / "data"), "-A", "trust", "-U", "postgres", "--no-sync",
+                               "-E", "UTF8"], user=user, capture_output=True, text=True)
+        assert init.returncode == 0, f"initdb failed: {init.stderr[-1000:]}"
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        with open(folder / "server.log", "w") as log:
+            if user:
+                shutil.chown(folder / "server.log", user)
+            server = subprocess.Popen([postgres, "-D", str(folder / "data"), "-p", str(port), "-k", str(folder),
+                                       "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+                                       "-c", "max_connections=50"], user=user, stdout=log, stderr=log)
+        deadline = time.time() + 30
+        while True:
+            try:
+                psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres").close()
+                break
+            except psycopg2.OperationalError:
+                if server.poll() is not None or time.time() > deadline:
+                    pytest.fail(f"PostgreSQL did not start: {(folder / 'server.log').read_text()[-500:]}")
+                time.sleep(0.2)
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        if server is not None and server.poll() is None:
+            server.send_signal(signal.SIGINT)  # fast shutdown: ends the test's own pooled connections too
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 WORKER = textwrap.dedent("""
@@ -157,8 +164,15 @@ def test_four_workers_on_postgres_lose_no_trial_and_decide_as_one_process(postgr
     procs = [subprocess.Popen([sys.executable, str(script), postgres_url, "team", str(history), str(TRIALS_EACH),
                                str(log), str(ROOT / "bench" / "hpo_table")], env=env, stderr=subprocess.PIPE, text=True)
              for log in logs]
-    for p in procs:
-        assert p.wait(timeout=240) == 0, p.stderr.read()[-2000:]
+    try:
+        for p in procs:
+            _, err = p.communicate(timeout=240)
+            assert p.returncode == 0, err[-2000:]
+    finally:
+        for p in procs:  # a failed or hung worker must not keep its connections to the server
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
 
     study = optuna.load_study(study_name="team", storage=postgres_url)
     trials = study.get_trials(deepcopy=False)

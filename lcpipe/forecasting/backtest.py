@@ -66,6 +66,7 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
 
 
 def _digest(values) -> bytes:
+    """The values' bytes as float64, hashed: equal values, equal digest."""
     return hashlib.sha256(np.ascontiguousarray(values, dtype=np.float64).tobytes()).digest()
 
 
@@ -78,7 +79,7 @@ def _content_id(curve: Curve, metric: str) -> tuple[int, bytes] | None:
     values = curve.columns.get(metric)
     if values is None:
         return None
-    return len(values), hashlib.sha256(np.ascontiguousarray(values, dtype=np.float64).tobytes()).digest()
+    return len(values), _digest(values)
 
 
 def forecast_at(predictor: Predictor, target: Series, cutoff: int) -> Forecast:

@@ -166,11 +166,11 @@ def usable_value(key: str, value) -> bool:
     if value is None:
         return False
     if key == "lr":
-        return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+        return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf")
     if key == "milestones":
         return isinstance(value, list) and bool(value) and all(
             isinstance(m, int | float) and not isinstance(m, bool) for m in value)
-    return isinstance(value, str | int | float | bool) and value != ""
+    return isinstance(value, str | int | float | bool) and bool(value)  # config_distance: a falsy value is none
 
 
 def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> list[RunForecast]:

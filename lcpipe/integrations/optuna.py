@@ -143,6 +143,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 or not (study_calibration == 0 or study_calibration >= 3):
             raise PrunerError(f"study_calibration={study_calibration!r}: 0 (off) or a whole number of at least 3")
         self.study_calibration = int(study_calibration)
+        if self.epochs <= MIN_WARMUP:
+            raise PrunerError(f"epochs={epochs}: a trial is never pruned before its report {MIN_WARMUP}, so a trial of "
+                              f"{epochs} steps never would be; prune trials longer than {MIN_WARMUP} steps")
         if self.warmup_steps >= self.epochs:
             raise PrunerError(f"warmup={warmup!r} with epochs={epochs}: the first check would be at step "
                               f"{self.warmup_steps} (never before {MIN_WARMUP} reports), at or past the end, so "
@@ -167,6 +170,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._schedules: dict = {}  # horizon -> check points
         self._complete: dict = {}  # (trial number, completion time) -> whether it is a finished curve
         self._own_cache: tuple | None = None  # (the finished trials' curves, their finals) for self._key
+        self._warned_short = False  # _warn_short said its line
 
     @property
     def warmup_steps(self) -> int:
@@ -265,7 +269,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
     def _warn_short(self, study: optuna.Study) -> None:
         """Once: completed trials exist but none reached `epochs`, so none is a rival and nothing is
         ever pruned; almost always `epochs` is not the steps the trials really report up to."""
-        if getattr(self, "_warned_short", False):
+        if self._warned_short:
             return
         done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
                 if t.last_step is not None and not self._diverged(t)]
@@ -274,7 +278,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             last = max(t.last_step for t in done)
             warnings.warn(f"ForecastPruner(epochs={self.epochs}): none of the {len(done)} completed trials reported "
                           f"step {self.epochs} (the furthest reached step {last}), so none counts as finished and "
-                          f"nothing is pruned; give epochs= the last step the trials report", stacklevel=3)
+                          f"nothing is pruned; give epochs= the last step the trials report", stacklevel=4)
 
     def _due(self, trial: FrozenTrial, spacing: float, horizon: int) -> bool:
         """A check falls in (the points reached at the trial's previous report, those reached now]."""
@@ -457,8 +461,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         return float(m), float(lo), float(hi)
 
     def _widened(self, own: list[Series], finals: np.ndarray, numbers: list[int], curve: np.ndarray,
-                    horizon: int, metric: Metric, mean: np.ndarray, lower: np.ndarray,
-                    upper: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 horizon: int, metric: Metric, mean: np.ndarray, lower: np.ndarray,
+                 upper: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The forecast's band widened to the study's own errors from the same point: the STUDY_ERRORS
         completed trials that stood nearest the running one there, each forecast from its own first k
         points (fitted without it); the band is the wider of the forecaster's and their root-mean-square

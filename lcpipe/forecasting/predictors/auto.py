@@ -374,20 +374,22 @@ def _scalars(config: dict) -> dict:
 
 
 def _log_lr(lr) -> float:
-    return float(np.log10(lr)) if isinstance(lr, (int, float)) and lr > 0 else np.nan
+    """log10 of a learning rate; NaN for what is none (a bool, text, 0, a negative or non-finite number)."""
+    ok = isinstance(lr, int | float) and not isinstance(lr, bool) and 0 < lr < np.inf
+    return float(np.log10(lr)) if ok else np.nan
 
 
 def config_distance(a: dict, b: dict) -> float:
     """How unlike two runs' configs are: optimizer (a related one half), schedule, dataset, arch
     differing count 1 each, the initial lr 1 per decade; a key either lacks counts nothing."""
     d = 0.0
-    a, b = ({k: v for k, v in c.items() if isinstance(v, str | int | float | bool)} for c in (a, b))  # a list: unknown
+    a, b = _scalars(a), _scalars(b)  # a list: unknown
     if a.get("optimizer") and b.get("optimizer") and a["optimizer"] != b["optimizer"]:
         d += 0.5 if OPTIMIZER_GROUPS.get(a["optimizer"]) == OPTIMIZER_GROUPS.get(b["optimizer"], "?") else 1.0
-    for key in ("schedule", "dataset", "arch"):
+    for key in ConfigColumns.KEYS:
         if a.get(key) and b.get(key) and a[key] != b[key]:
             d += 1.0
-    la, lb = a.get("lr"), b.get("lr")
-    if isinstance(la, (int, float)) and isinstance(lb, (int, float)) and la > 0 and lb > 0:
-        d += abs(np.log10(la / lb))
+    la, lb = _log_lr(a.get("lr")), _log_lr(b.get("lr"))
+    if np.isfinite(la) and np.isfinite(lb):
+        d += abs(la - lb)
     return d
