@@ -25,6 +25,7 @@ import json
 import platform
 import sys
 import time
+from contextlib import nullcontext
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -178,9 +179,11 @@ def main(argv: list[str] | None = None) -> None:
     a.out.mkdir(parents=True, exist_ok=True)
     started = time.time()
     jobs = [(t, i, configs[i], a.epochs, a.seed) for t in tasks for i in chosen]
-    with get_context("spawn").Pool(a.workers) as pool:
+    one = a.workers == 1  # in this process; else spawned workers (torch in a forked process can hang)
+    with nullcontext() if one else get_context("spawn").Pool(a.workers) as pool:
         results = {t: [] for t in tasks}
-        for n, (task, rows) in enumerate(pool.imap_unordered(train_config, jobs, chunksize=4), 1):
+        trained = map(train_config, jobs) if one else pool.imap_unordered(train_config, jobs, chunksize=4)
+        for n, (task, rows) in enumerate(trained, 1):
             results[task].extend(rows)
             if n % 100 == 0 or n == len(jobs):
                 print(f"{n}/{len(jobs)} trainings, {time.time() - started:.0f} s", file=sys.stderr, flush=True)
