@@ -15,7 +15,7 @@ from lcpipe.config import Params
 from lcpipe.curve import MAX_EPOCHS, Curve, on_grid, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import check_apart, in_units
-from lcpipe.forecasting.logs import check_finished, check_history, usable_history
+from lcpipe.forecasting.logs import learnable_history
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
 from lcpipe.forecasting.stop_rule import STD_FLOOR, final_value, keep, p_best, std_of
@@ -131,10 +131,8 @@ def fit_on_history(name: str, params: Params, history: list[Curve], runs: list[C
     metric = metric or as_metric(params.features.metric)
     if not history:
         raise LcpipeError("--history holds no curves; give finished curves to forecast from")
-    check_finished(history)
     check_apart(history, runs, "a live run", metric.name)
-    history = usable_history(history, say)
-    check_history(history)
+    history = learnable_history(history, say)
     return build(name, params).fit([series_of(c, metric) for c in history])
 
 

@@ -418,6 +418,16 @@ def check_finished(history: list[Curve]) -> None:
                               "curve must be a finished run")
 
 
+def learnable_history(history: list[Curve], say=lambda _: None) -> list[Curve]:
+    """A history as every forecaster (CLI, API, pruner, stopper) takes it: finished runs only
+    (check_finished), the diverged left out and named (usable_history), and enough to learn from
+    (check_history)."""
+    check_finished(history)
+    history = usable_history(history, say)
+    check_history(history)
+    return history
+
+
 def usable_history(history: list[Curve], say=lambda _: None) -> list[Curve]:
     """The history's finished curves on their grids, without the runs that diverged (a NaN or inf
     loss: their curve ends at a failure, not at the end of training), which are named on stderr."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from lcpipe.config import StopParams
 from lcpipe.curve import Series, series_of
-from lcpipe.forecasting.logs import check_finished, check_history, read_curve_dir, usable_history
+from lcpipe.forecasting.logs import learnable_history, read_curve_dir
 from lcpipe.forecasting.predictors.auto import Auto  # the class, not the registry: no other predictor is a dep
 from lcpipe.forecasting.stop_rule import STOP_BELOW, final_value, p_not_beaten, std_of
 
@@ -49,10 +49,7 @@ class Stopper:
     """Fitted once on the history; `check(rows)` after every epoch gives a Verdict at stop.at."""
 
     def __init__(self, stop: StopParams, epochs: int, config: dict | None = None):
-        history = read_curve_dir(Path(stop.history), METRIC)
-        check_finished(history)
-        history = usable_history(history)
-        check_history(history)  # what `lcpipe forecast --history` refuses (one curve, 2-epoch curves), refused here
+        history = learnable_history(read_curve_dir(Path(stop.history), METRIC))  # as `lcpipe forecast` takes it
         self.at, self.epochs, self.config = set(stop.at), epochs, config or {}
         self.bar = stop.threshold or max(float(c.metric(METRIC)[-1]) for c in history)
         self.forecaster = Auto().fit([series_of(c, METRIC) for c in history])

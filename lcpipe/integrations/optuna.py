@@ -54,7 +54,7 @@ from scipy.stats import t as student_t
 
 from lcpipe.curve import MAX_POINTS, MAX_STEPS, Series, series_of
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.logs import check_finished, check_history, read_curves, usable_history
+from lcpipe.forecasting.logs import learnable_history, read_curves
 from lcpipe.forecasting.predictors.auto import Auto
 from lcpipe.forecasting.stop_rule import STD_FLOOR, keep, std_of
 from lcpipe.metric import Metric
@@ -156,11 +156,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             curves = []
         else:
             paths = [history] if isinstance(history, str | Path) else list(history)
-            curves = read_curves(paths, Metric.infer(metric or "test_acc"))
-            check_finished(curves)
-        self._history_curves = usable_history(curves)
-        if history is not None:
-            check_history(self._history_curves)  # what `lcpipe forecast --history` refuses, refused here too
+            curves = learnable_history(read_curves(paths, Metric.infer(metric or "test_acc")))  # as the CLI takes it
+        self._history_curves = curves
         self._metric: Metric | None = None  # set from the study's direction at the first check
         self._history: list[Series] = []
         self._base: Auto | None = None  # the template fitted on the history alone, once; trials extend it

@@ -37,11 +37,9 @@ def check_paths(p: Params) -> None:
             raise LcpipeError(f"{key}: {value!r} is not a directory of finished curves; "
                               "give an existing folder (data/history/... holds one)")
     if p.stop.at:
-        from lcpipe.forecasting.logs import check_finished, check_history, read_curve_dir, usable_history
+        from lcpipe.forecasting.logs import learnable_history, read_curve_dir
         try:
-            curves = read_curve_dir(Path(p.stop.history), "test_acc")
-            check_finished(curves)
-            check_history(usable_history(curves))
+            learnable_history(read_curve_dir(Path(p.stop.history), "test_acc"))  # as early_stop's Stopper reads it
         except LcpipeError as exc:
             raise LcpipeError(f"stop.history: {exc}") from None
 
