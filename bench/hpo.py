@@ -134,7 +134,10 @@ def write_history(tasks: dict[str, Task], all_tasks: dict[str, Task], metric: st
     """task -> the folders of the OTHER tasks' curves (per_task of each, sampled with a fixed seed),
     written as `lcpipe forecast --history` reads them: <run>.csv (epoch, metric) and <run>.json (config)."""
     written = {}
+    needed = {o for t in tasks for o in all_tasks if o != t}  # one task alone: every other, not itself
     for name, task in all_tasks.items():
+        if name not in needed:
+            continue
         d = folder / name
         d.mkdir(parents=True, exist_ok=True)
         rng = np.random.default_rng(sum(map(ord, name)))
