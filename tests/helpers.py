@@ -18,8 +18,11 @@ from lcpipe.curve import format_rows
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 EXTERNAL_CURVES = ROOT / "tests" / "fixtures" / "cifar10-plain-vs-resnet"
+# The .gitignore files DVC writes beside its outputs are committed, as in a clone: data/curves' holds a
+# line per train output in the order the stages first ran, and it is part of that folder's hash, so a
+# copy without it would write its own order and miss the run-cache of every stage downstream.
 PROJECT_FILES = ("lcpipe", "stages", "dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", "pyproject.toml",
-                 "data/history")
+                 "data/history", "data/.gitignore", "data/curves/.gitignore", "metrics/plots/.gitignore")
 
 # Pipeline params small enough for the CPU in seconds: synthetic data, width 4, 8 epochs.
 TINY = {
@@ -107,6 +110,7 @@ def make_project(dest: Path, overrides: dict | None = None, cache: Path | None =
         if src.is_dir():
             shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / name)
     project = Project(dest)
     set_params(dest / "params.yaml", {**TINY, **(overrides or {})})

@@ -17,23 +17,22 @@ pytestmark = pytest.mark.slow
 ARCHS = ("resnet34", "resnet50", "plain34", "plain50")
 
 
-def test_train_stages_write_four_curves_and_leave_status_clean(project):
-    project.set_params(train__epochs=3, features__window=1, predict__cutoff=2, sweep__cutoffs=[2])
-    project.commit("3 epochs")
-    out = project.dvc("repro", "train").stdout
-    assert set(ran_stages(out)) == {"check_params", "prepare", *(f"train@{a}" for a in ARCHS)}
+def test_train_stages_write_four_curves_and_leave_status_clean(reproduced):
+    """The session's one repro of the TINY project (8 epochs): what the train stages wrote."""
+    project, epochs = reproduced, 8
+    assert {"check_params", "prepare", *(f"train@{a}" for a in ARCHS)} <= set(ran_stages(project.first_repro))
     for arch in ARCHS:
         curve = read_curve(project.root / "data" / "curves" / f"{arch}.csv")
-        assert set(curve.columns) == set(COLUMNS) and len(curve) == 3
+        assert set(curve.columns) == set(COLUMNS) and len(curve) == epochs
         sidecar = json.loads((project.root / "data" / "curves" / f"{arch}.json").read_text())
         # the planned length and the run's full config, flat; nothing machine-dependent
         assert sidecar == {"arch": arch, "dataset": "synthetic", "optimizer": "sgd", "width": 4, "stem": "cifar",
                            "batch_size": 64, "lr": 0.02, "momentum": 0.9, "weight_decay": 0.0005,
-                           "schedule": "cosine", "warmup_epochs": 0, "augment": False, "seed": 0, "epochs": 3}
+                           "schedule": "cosine", "warmup_epochs": 0, "augment": False, "seed": 0, "epochs": epochs}
         timings = json.loads((project.root / "metrics" / "train" / f"{arch}.json").read_text())
-        assert timings["device"] == "cpu" and len(timings["epoch_seconds"]) == 3 and timings["wall_seconds"] > 0
+        assert timings["device"] == "cpu" and len(timings["epoch_seconds"]) == epochs and timings["wall_seconds"] > 0
         live = json.loads((project.root / "dvclive" / arch / "metrics.json").read_text())
-        assert live["step"] == 3 and live["test_acc"] == curve.columns["test_acc"][-1]
+        assert live["step"] == epochs and live["test_acc"] == curve.columns["test_acc"][-1]
         assert live["best_test_acc"] == max(curve.columns["test_acc"])
     assert not list((project.root / "dvclive").rglob("dvc.yaml"))  # DVCLive wrote no dvc.yaml of its own
     project.git("diff", "--exit-code", "dvc.yaml")  # and left the project's alone
@@ -96,13 +95,6 @@ def test_a_bad_experiment_fails_first_and_leaves_every_output_and_metric_in_plac
     assert proc.returncode != 0 and ran_stages(out) == ["check_params"], out
     assert f"error: {message}" in out
     assert outputs(reproduced) == before
-
-
-def test_a_valid_param_change_reruns_check_params_without_cascading(reproduced):
-    """check_params writes the same bytes for any valid params: nothing reruns because of it."""
-    reproduced.set_params(lstm__hidden=8)
-    ran = ran_stages(reproduced.dvc("repro").stdout)
-    assert ran[0] == "check_params" and sorted(ran[1:]) == ["evaluate", "fit", "predict", "sweep"]
 
 
 def _wait_for_checkpoint(path, min_epoch, proc, timeout=300):

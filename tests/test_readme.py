@@ -16,7 +16,8 @@ How it runs them (one mechanism, here and nowhere else):
   curves by `TINY_ARGS`. Placeholders the reader fills in (`<repo>`, the team remote's path) become the
   test's clone and a temporary folder. Every rewrite must match, so a README change cannot make one
   silently stop applying.
-- `dvc queue status` is rerun until no experiment is queued or running, as its comment says.
+- `dvc queue status` is rerun until no experiment is queued or running, as its comment says; then every
+  queued experiment must have succeeded and `dvc exp show` must hold each queued cutoff.
 - `SKIP` lists the commands the test does not run, each with its reason.
 
 After `make repro` the test commits what it produced: a real clone's committed `dvc.lock` and metrics
@@ -25,6 +26,7 @@ are the default-scale ones `make repro` reproduces, the test's are the TINY ones
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -68,6 +70,7 @@ SKIP = {
 }
 
 POLL_UNTIL_DONE = "dvc queue status"
+QUEUED = re.compile(r"dvc exp run --queue -S 'predict\.cutoff=([\d,]+)'")
 
 
 def bash_blocks(text: str) -> list[tuple[int, str]]:
@@ -150,7 +153,7 @@ def test_every_readme_command_runs_in_order_on_a_fresh_clone(tmp_path, _reproduc
     colleague.mkdir()
     placeholders = {"/mnt/team/lcpipe-cache": str(remote), "git clone <repo>": f"git clone {project}"}
     used: set = set()
-    skipped, log = [], []
+    skipped, log, queued = [], [], []
     try:
         for line, block in bash_blocks(README.read_text()):
             for command in commands(block):
@@ -177,13 +180,23 @@ def test_every_readme_command_runs_in_order_on_a_fresh_clone(tmp_path, _reproduc
                     f"--- stdout ---\n{proc.stdout[-3000:]}\n--- stderr ---\n{proc.stderr[-3000:]}")
                 if run.startswith("make repro"):  # stands in for the committed lock of a real clone
                     shell.run("git add -A && git commit -qm 'make repro at TINY params'")
+                if match := QUEUED.match(run):
+                    queued = [int(c) for c in match.group(1).split(",")]
                 if POLL_UNTIL_DONE == run:
-                    assert "Failed" not in proc.stdout, proc.stdout
+                    assert "Failed" not in proc.stdout and proc.stdout.count("Success") >= len(queued), proc.stdout
+                    assert set(queued) <= shown_cutoffs(shell.run("dvc exp show --json").stdout)
     finally:
         shell.run(f"cd {project} && {VENV_BIN}/dvc queue stop --kill >/dev/null 2>&1 || true")
         print("\n".join(log))
     assert set(TINY_ARGS) | set(placeholders) <= used, f"rewrites that matched no command: {set(TINY_ARGS) - used}"
     assert set(skipped) == set(SKIP), f"skip rules that matched no command: {set(SKIP) - set(skipped)}"
+
+
+def shown_cutoffs(exp_show_json: str) -> set[int]:
+    """predict.cutoff of every experiment `dvc exp show --json` lists."""
+    return {run["data"]["params"]["params.yaml"]["data"]["predict"]["cutoff"]
+            for commit in json.loads(exp_show_json) for exp in (commit.get("experiments") or [])
+            for run in exp["revs"] if run.get("data")}
 
 
 def start_of(command: str) -> str:
