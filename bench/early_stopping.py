@@ -13,7 +13,8 @@ in its history), each run forecast with its own config. Policies:
 - successive halving on current accuracy: eta = 3, rungs at 1/27, 1/9 and 1/3 of the budget;
 - lcpipe halving: the same rungs and the same number kept, ranked by forecast final value;
 - lcpipe keep: at every 1/27 of the budget, stop the surviving runs that stop_rule.keep stops (some
-  other survivor is likely to end above them), the one rule of `lcpipe forecast` and the pruner.
+  other survivor is likely to end above them), the one rule of `lcpipe forecast` and the pruner,
+  each check at stop_rule.per_check's share of the threshold (a run is decided 26 times).
 Per policy: the epochs spent (all runs together, % of training everything) and the regret (best
 final accuracy of the study minus the best final accuracy among the runs trained to the end, in
 points); per family and overall (mean over studies), with 95 % bootstrap CIs over studies.
@@ -38,7 +39,7 @@ from lcpipe.curve import Series  # noqa: E402
 from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
 from lcpipe.forecasting.live import DEFAULT_PREDICTOR, fit_on_history  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
-from lcpipe.forecasting.stop_rule import final_value, keep, std_of  # noqa: E402
+from lcpipe.forecasting.stop_rule import STOP_BELOW, final_value, keep, per_check, std_of  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "curves" / "dev"
 ETA, RUNGS = 3, (1 / 27, 1 / 9, 1 / 3)
@@ -95,9 +96,10 @@ def keep_rule(acc: np.ndarray, finals: dict[int, tuple[np.ndarray, np.ndarray]])
     """At every check, stop the survivors that stop_rule.keep stops among the survivors."""
     n = acc.shape[1]
     trained, alive = np.full(len(acc), n), np.arange(len(acc))
+    below = per_check(STOP_BELOW, len(checks(n)))  # a run decided at every check: the union bound
     for r in checks(n):
         mean, std = finals[r]
-        kept = keep(mean[alive], std[alive])
+        kept = keep(mean[alive], std[alive], below, seen=r)  # lockstep: every survivor seen at epoch r
         trained[alive[~kept]] = r
         alive = alive[kept]
     return trained

@@ -1,7 +1,7 @@
 """Forecast quality under the protocol that counts: foreign history, leave-one-FAMILY-out.
 
     python bench/forecast_quality.py [--quick] [--corpus DIR ...] [--predictors a,b,...] [--reliability-figure PNG]
-                                     [--choose-final-quantile] [--metric NAME --mode min|max|auto] [--percent]
+                                     [--metric NAME --mode min|max|auto] [--percent]
 
 Loss curves: `--corpus ../shared/curves/dev-loss --metric val_loss --percent` (cutoffs 10, 20, 40 % of
 each curve's length: its studies' lengths run from 10 to 113 evaluations). Scores are in lcpipe's
@@ -56,7 +56,7 @@ from lcpipe.errors import exits_cleanly  # noqa: E402
 from lcpipe.forecasting.backtest import backtest  # noqa: E402
 from lcpipe.forecasting.decision_scores import kendall_tau  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
-from lcpipe.forecasting.stop_rule import keep, p_best, std_of  # noqa: E402
+from lcpipe.forecasting.stop_rule import SAME_STEP, STOP_BELOW, keep, p_best, std_of  # noqa: E402
 from lcpipe.metric import ACCURACY, Metric  # noqa: E402
 
 CORPUS = [ROOT.parent / "shared" / "curves" / "dev"]
@@ -73,7 +73,12 @@ QUICK = {"groups": 4, "cutoffs": (10, 20), "predictors": ("auto", "last_value", 
          "grid": {"auto": {"config_weight": (0.0, 1.0)}}}
 BOOT = 2000  # bootstrap resamples of the studies
 HEADLINE = "headline (foreign history, leave-one-family-out)"
-FINAL_QUANTILES = (0.8, 0.85, 0.9)  # auto.final_quantile levels for --choose-final-quantile
+FINAL_QUANTILES = (0.8, 0.85, 0.9)  # auto.final_quantile levels, chosen leave-one-family-out
+# the live stop rule's (same_step, stop_below), chosen leave-one-family-out: the setting that stops the
+# most runs among those whose kept-set regret on the other families is within RULE_REGRET at each
+# cutoff from RULE_FROM on (stop_rule.SAME_STEP and STOP_BELOW are the pick of most families)
+RULE_GRID = tuple((same, below) for same in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95) for below in (0.05, 0.1, 0.2))
+RULE_REGRET, RULE_FROM = 0.25, 10
 METRIC = [ACCURACY]  # the metric and the cutoff unit of this run, set once in main (process-pool jobs take them)
 PERCENT = [False]
 
@@ -144,12 +149,13 @@ def run_all(groups, name, params, cutoffs, histories, settings: dict) -> list[di
         return [row for job in jobs for row in job.result()]
 
 
-def study_scores(members: list[dict]) -> dict:
-    """One study's scores at one cutoff (accuracy points where a difference of accuracies)."""
+def study_scores(members: list[dict], same_step: float = SAME_STEP, stop_below: float = STOP_BELOW) -> dict:
+    """One study's scores at one cutoff (accuracy points where a difference of accuracies); the keep
+    decision by stop_rule.keep at the given settings (by default the library's)."""
     mean = np.array([m["mean"] for m in members])
     actual = np.array([m["actual"] for m in members])
     lower, upper = np.array([m["lower"] for m in members]), np.array([m["upper"] for m in members])
-    kept = keep(mean, std_of(lower, upper))
+    kept = keep(mean, std_of(lower, upper), stop_below, seen=0, same_step=same_step)  # all seen at the one cutoff
     many = len(members) > 1
     return {"tau": kendall_tau(mean, actual) if many else np.nan,
             "regret": 100 * (actual.max() - actual[mean.argmax()]) if many else np.nan,
@@ -159,12 +165,12 @@ def study_scores(members: list[dict]) -> dict:
             "mse": float(np.mean((100 * (actual - mean)) ** 2)), "n": len(members)}
 
 
-def per_study(rows: list[dict], cutoff: int) -> dict[str, dict]:
+def per_study(rows: list[dict], cutoff: int, **rule) -> dict[str, dict]:
     by: dict[str, list[dict]] = {}
     for r in rows:
         if r["cutoff"] == cutoff:
             by.setdefault(r["group"], []).append(r)
-    return {g: study_scores(m) for g, m in by.items()}
+    return {g: study_scores(m, **rule) for g, m in by.items()}
 
 
 def boot_ci(values: np.ndarray, stat=np.nanmean, seed: int = 0) -> tuple[float, float, float]:
@@ -351,6 +357,41 @@ def choose_final_quantile(groups, params, cutoffs, histories, chosen: dict, fami
     return "\n".join(lines)
 
 
+def choose_rule(rows: list[dict], families: dict[str, str], cutoffs) -> str:
+    """The live stop rule's (same_step, stop_below) chosen leave-one-family-out on the headline rows
+    (RULE_GRID, RULE_REGRET), scored on each family at the setting chosen without it: runs stopped
+    and the kept set's regret, with 95 % CIs over studies. Forecasts are computed once; only the
+    decision varies."""
+    decided = [c for c in cutoffs if c >= RULE_FROM]
+    scores = {st: {c: per_study(rows, c, same_step=st[0], stop_below=st[1]) for c in cutoffs} for st in RULE_GRID}
+
+    def mean_over(st, c, key, keep_study):
+        return np.nanmean([v[key] for g, v in scores[st][c].items() if keep_study(g)])
+
+    picks = {}
+    for fam in dict.fromkeys(families.values()):
+        def others(g, fam=fam):
+            return families[g] != fam
+        within = [st for st in RULE_GRID if all(mean_over(st, c, "keep_regret", others) <= RULE_REGRET
+                                                for c in decided)]
+        picks[fam] = max(within, key=lambda st: np.mean([mean_over(st, c, "stopped", others) for c in decided])) \
+            if within else min(RULE_GRID)  # none within: the most cautious setting
+    counts = Counter(picks.values())
+    lines = [f"## the live stop rule (stop_rule.keep), chosen leave-one-family-out: among (same_step, stop_below) "
+             f"whose kept-set regret on the other families is <= {RULE_REGRET} at cutoffs {decided}, the one "
+             f"that stops most; library constants ({SAME_STEP}, {STOP_BELOW})",
+             "  picks: " + "; ".join(f"{st} by {n} of {len(picks)} families" for st, n in counts.most_common())]
+    for c in cutoffs:
+        held = {g: scores[picks[families[g]]][c][g] for g in scores[RULE_GRID[0]][c]}
+        stopped = boot_ci([v["stopped"] for v in held.values()])
+        regret = boot_ci([v["keep_regret"] for v in held.values()])
+        default = per_study(rows, c)
+        lines.append(f"  cutoff {c}: held out: stopped {fmt(stopped)} keep-regret {fmt(regret)} | library constants: "
+                     f"stopped {np.nanmean([v['stopped'] for v in default.values()]):.2f} keep-regret "
+                     f"{np.nanmean([v['keep_regret'] for v in default.values()]):.2f} ({len(held)} studies)")
+    return "\n".join(lines)
+
+
 def reliability_figure(path: Path, rows: list[dict], leader_rows: list[dict], cutoffs) -> None:
     """The reliability diagram of P(ends best), one panel per cutoff: each bin's mean P against the
     share of its runs that ended best (marker area: runs in the bin), the diagonal being perfect."""
@@ -383,8 +424,6 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, nargs="+", default=CORPUS)
     ap.add_argument("--predictors", default=",".join([DEFAULT, *REFERENCES]))
     ap.add_argument("--no-in-study", action="store_true", help="skip the paper's in-study leave-one-out table")
-    ap.add_argument("--choose-final-quantile", action="store_true",
-                    help=f"also choose auto.final_quantile among {FINAL_QUANTILES} leave-one-family-out")
     ap.add_argument("--metric", default=Params().features.metric, help="the column to forecast (e.g. val_loss)")
     ap.add_argument("--mode", default="auto", choices=("min", "max", "auto"))
     ap.add_argument("--percent", action="store_true",
@@ -438,7 +477,9 @@ def main() -> None:
         print(f"{name} settings chosen leave-one-family-out: "
               + "; ".join(f"{dict(s)} for {n} study(s)" for s, n in counts.most_common()))
     print(f"skipped (cutoff at or past the curve's end): {skipped} (target, cutoff) pairs of each predictor")
-    if args.choose_final_quantile and DEFAULT in results:
+    if DEFAULT in results:
+        print(choose_rule(results[DEFAULT], families, cutoffs))
+    if DEFAULT in results:
         print(choose_final_quantile(groups, params, cutoffs, histories,
                                     chosen.get(DEFAULT, {g: {} for g in groups}), families, results[DEFAULT]))
     if not args.no_in_study:

@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 from scipy.stats import kendalltau, norm
 
 from lcpipe.forecasting.decision_scores import decisions, kendall_tau
-from lcpipe.forecasting.stop_rule import keep, p_best, p_not_beaten
+from lcpipe.forecasting.stop_rule import STOP_BELOW, keep, p_best, p_not_beaten
 
 
 def test_kendall_tau_b_matches_scipy_with_ties():
@@ -59,6 +59,18 @@ def test_adding_a_copy_of_a_run_never_changes_another_runs_decision(n, seed, cop
     assert after[copy] >= before[copy] and after[-1] == after[copy]  # a copy is never beaten by its twin
 
 
+def test_runs_seen_at_one_step_are_compared_relative_to_each_other():
+    """Two runs seen at the same step share most of their forecast error (SAME_STEP), so a gap the
+    absolute rule calls a toss-up stops the lower run; seen at different steps it does not."""
+    mean, std = np.array([0.80, 0.77]), np.array([0.04, 0.04])
+    assert keep(mean, std, seen=[10, 10]).tolist() == [True, False]
+    assert keep(mean, std, seen=[10, 20]).tolist() == [True, True]
+    assert keep(mean, std).tolist() == [True, True]  # no steps given: the cross-step correlation
+    p_same = p_not_beaten(mean, std, seen=np.array([10, 10]))[1]
+    p_apart = p_not_beaten(mean, std, seen=np.array([10, 20]))[1]
+    assert p_same < STOP_BELOW <= p_apart
+
+
 def test_a_run_with_no_rival_is_kept():
     assert keep(np.array([0.1]), np.array([0.01])).tolist() == [True]
 
@@ -84,6 +96,7 @@ def test_decision_stops_the_unlikely_runs_and_scores_what_was_kept():
 
 
 def test_wide_intervals_keep_more_runs_and_lose_nothing():
-    rows = [row("a", 0.9, 0.80, band=0.2), row("b", 0.7, 0.95, band=0.2), row("c", 0.5, 0.60, band=0.2)]
+    # runs seen at one cutoff share most of their forecast error: only bands wide against the gap keep b
+    rows = [row("a", 0.9, 0.80, band=0.5), row("b", 0.7, 0.95, band=0.5), row("c", 0.5, 0.60, band=0.5)]
     (d,) = decisions(rows, {"a": 50, "b": 50, "c": 40})
     assert d["best_kept"] and d["regret"] == 0.0 and "b" in d["kept"]

@@ -37,7 +37,7 @@ def test_quick_protocol_scores_every_predictor_and_ends_with_the_headline(tmp_pa
     write_group(corpus / "synthetic_60ep", n_runs=5, epochs=60)
     write_group(corpus / "synthetic_15ep", n_runs=3, epochs=15)  # cutoff 20 is past their end
     proc = subprocess.run([sys.executable, str(BENCH), "--quick", "--corpus", str(EXTERNAL_CURVES), str(corpus),
-                           "--reliability-figure", str(figure), "--choose-final-quantile"],
+                           "--reliability-figure", str(figure)],
                           capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.rstrip().splitlines()
@@ -56,6 +56,12 @@ def test_quick_protocol_scores_every_predictor_and_ends_with_the_headline(tmp_pa
                          r"-?\d+\.\d\d", proc.stdout, re.M), proc.stdout
     # auto.final_quantile's leave-one-family-out choice, scored on the families held out
     assert re.search(rf"^  each family at the level chosen without it \(held out\): {num} {num}$", proc.stdout, re.M)
+    # the live stop rule's leave-one-family-out choice: what it stops and what that costs, held out
+    assert "## the live stop rule (stop_rule.keep), chosen leave-one-family-out" in proc.stdout
+    for cutoff in (10, 20):
+        assert re.search(rf"^  cutoff {cutoff}: held out: stopped {num} \[{num},{num}\] keep-regret {num} "
+                         rf"\[{num},{num}\] \| library constants: stopped {num} keep-regret {num} \(\d+ studies\)$",
+                         proc.stdout, re.M), proc.stdout
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and figure.stat().st_size > 10_000  # and its figure
 
 

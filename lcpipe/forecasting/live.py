@@ -190,7 +190,10 @@ def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> l
         finals = np.array([final_value(series[i].values, forecasts[i]) for i in ok])
         mean, std = finals[:, 0], std_of(finals[:, 1], finals[:, 2])
         unit = metric.unit([series[i].values for i in ok])  # the study's own noise: margins for a loss
-        p_all[ok], keep_all[ok] = p_best(mean, std, STD_FLOOR * unit), keep(mean, std, unit=unit)
+        # runs seen at one step (in one unit) are compared relative to each other: stop_rule.SAME_STEP
+        seen = {key: n for n, key in enumerate(dict.fromkeys((grid.seen[i], runs[i].steps is None) for i in ok))}
+        at = np.array([seen[(grid.seen[i], runs[i].steps is None)] for i in ok])
+        p_all[ok], keep_all[ok] = p_best(mean, std, STD_FLOOR * unit), keep(mean, std, unit=unit, seen=at)
     out = []
     for i, (run, s) in enumerate(zip(runs, series)):
         fc = in_units(forecasts[i], metric)

@@ -1,8 +1,15 @@
 """Early stopping of one training run (the early_stop stage, `stop:` params): at the epochs in
 stop.at the run forecasts its own final test accuracy and ends when it is unlikely to end above the
-bar, by stop_rule's rule: P(final >= bar - MARGIN) < STOP_BELOW. The bar is stop.threshold or, by
-default, the best final accuracy among the history's finished curves: a finished run is a rival
-whose final is known.
+best finished run, by stop_rule's rule (P(final >= rival's final - MARGIN) < STOP_BELOW, split over
+the checks in stop.at: stop_rule.per_check).
+
+Relative, as ForecastPruner decides: the rival is the history's best finished curve of the run's
+own planned length, forecast from ITS first k epochs (by Auto fitted without it) when the run is
+checked at epoch k. The two forecasts come from the same point of the schedule and share most of
+their error (stop_rule.SAME_STEP), so what decides is how far the run is behind where the best run
+was at the same epoch, not two absolute forecasts. With stop.threshold set, or no history curve of
+the run's length (or too few left to forecast the rival without itself), the bar is a known number
+(stop.threshold, else the history's best final) and the run's absolute forecast meets it.
 
 The forecaster is lcpipe's default, `Auto()` with its library defaults, so the decision is a
 function of the early_stop stage's declared deps alone (stop.*, the history, the code).
@@ -17,16 +24,18 @@ import numpy as np
 
 from lcpipe.config import StopParams
 from lcpipe.curve import Series, series_of
-from lcpipe.forecasting.logs import learnable_history, read_curve_dir
+from lcpipe.forecasting.logs import MIN_HISTORY_CURVES, learnable_history, read_curve_dir
 from lcpipe.forecasting.predictors.auto import Auto  # the class, not the registry: no other predictor is a dep
-from lcpipe.forecasting.stop_rule import STOP_BELOW, final_value, p_not_beaten, std_of
+from lcpipe.forecasting.stop_rule import STOP_BELOW, final_value, p_not_beaten, per_check, std_of
 
 METRIC = "test_acc"
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """One check: the forecast final accuracy (mean and 80 % interval), the bar, P(final >= bar - margin)."""
+    """One check: the forecast final accuracy (mean and 80 % interval), the bar (the rival's final or
+    stop.threshold), P(final >= bar - margin), and for the relative rule the rival and its forecast
+    from the same epoch (what the run's forecast is compared with)."""
 
     epoch: int
     final: float
@@ -35,14 +44,20 @@ class Verdict:
     bar: float
     p_reach: float
     stop: bool
+    rival: str = ""
+    rival_forecast: float | None = None
+    below: float = STOP_BELOW  # the threshold of this check (stop_rule.per_check)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
     def line(self, arch: str) -> str:
-        action = f"stopping (< {STOP_BELOW})" if self.stop else "continuing"
+        action = f"stopping (< {self.below:.3g})" if self.stop else "continuing"
+        against = (f"the best history run {self.rival} (final {self.bar:.4f}) forecast from its first {self.epoch} "
+                   f"epochs: {self.rival_forecast:.4f}; P(not beaten by more than the margin)"
+                   if self.rival else f"P(>= {self.bar:.4f} - margin)")
         return (f"{arch} stop check at epoch {self.epoch}: forecast final {METRIC} {self.final:.4f} "
-                f"[{self.lower:.4f}, {self.upper:.4f}], P(>= {self.bar:.4f} - margin) = {self.p_reach:.3f}; {action}")
+                f"[{self.lower:.4f}, {self.upper:.4f}], {against} = {self.p_reach:.3f}; {action}")
 
 
 class Stopper:
@@ -51,8 +66,15 @@ class Stopper:
     def __init__(self, stop: StopParams, epochs: int, config: dict | None = None):
         history = learnable_history(read_curve_dir(Path(stop.history), METRIC))  # as `lcpipe forecast` takes it
         self.at, self.epochs, self.config = set(stop.at), epochs, config or {}
+        self.below = per_check(STOP_BELOW, len(self.at))
         self.bar = stop.threshold or max(float(c.metric(METRIC)[-1]) for c in history)
         self.forecaster = Auto().fit([series_of(c, METRIC) for c in history])
+        same_length = [c for c in history if len(c) == epochs]
+        self.rival, self.rival_forecaster = None, None
+        if not stop.threshold and same_length and len(history) - 1 >= MIN_HISTORY_CURVES:
+            self.rival = max(same_length, key=lambda c: float(c.metric(METRIC)[-1]))
+            self.bar = float(self.rival.metric(METRIC)[-1])
+            self.rival_forecaster = Auto().fit([series_of(c, METRIC) for c in history if c is not self.rival])
 
     def check(self, rows: list[dict]) -> Verdict | None:
         epoch = len(rows)
@@ -63,5 +85,16 @@ class Stopper:
         prefix = Series("run", np.array([r[METRIC] for r in rows]), lr, self.config)
         fc = self.forecaster.forecast(prefix, self.epochs)
         mean, lower, upper = final_value(prefix.values, fc)
-        p_reach = float(p_not_beaten(np.array([mean, self.bar]), np.array([float(std_of(lower, upper)), 0.0]))[0])
-        return Verdict(epoch, mean, lower, upper, self.bar, p_reach, p_reach < STOP_BELOW)
+        if self.rival is None or epoch >= self.epochs:
+            p_reach = float(p_not_beaten(np.array([mean, self.bar]), np.array([float(std_of(lower, upper)), 0.0]))[0])
+            return Verdict(epoch, mean, lower, upper, self.bar, p_reach, p_reach < self.below, below=self.below)
+        # the rival as it was at this epoch, forecast the same way: the two forecasts' difference,
+        # corrected by the rival's known final, is this run's final relative to it
+        rival = series_of(self.rival, METRIC)
+        cut = Series(rival.name, rival.values[:epoch], None if rival.lr is None else rival.lr[:epoch], rival.config)
+        r_mean, r_lower, r_upper = final_value(cut.values, self.rival_forecaster.forecast(cut, self.epochs))
+        mean_vs = np.array([mean, r_mean])
+        std_vs = np.array([float(std_of(lower, upper)), float(std_of(r_lower, r_upper))])
+        p_reach = float(p_not_beaten(mean_vs, std_vs, seen=np.array([epoch, epoch]))[0])
+        return Verdict(epoch, mean, lower, upper, self.bar, p_reach, p_reach < self.below, self.rival.name,
+                       round(r_mean, 6), self.below)

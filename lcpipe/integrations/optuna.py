@@ -56,7 +56,7 @@ from lcpipe.curve import MAX_POINTS, MAX_STEPS, Series, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.logs import learnable_history, read_curves
 from lcpipe.forecasting.predictors.auto import Auto
-from lcpipe.forecasting.stop_rule import STD_FLOOR, keep, std_of
+from lcpipe.forecasting.stop_rule import SAME_STEP, STD_FLOOR, keep, std_of
 from lcpipe.metric import Metric
 
 # Defaults: (stop_below, shared, margin) the setting 9 of 13 leave-one-family-out folds pick on the dev corpus
@@ -65,7 +65,7 @@ WARMUP = 0.05  # no pruning before 5 % of the planned epochs
 GROWTH = 1.5  # checks at the warmup step, then each at GROWTH x the last (at least interval_steps later)
 STOP_BELOW = 0.1  # prune when P(final >= a rival's final - margin) falls below this
 MARGIN = 0.0  # accuracy: < 0 prunes trials forecast to beat the best by less than -margin
-SHARED = 0.8  # correlation of the running trial's and a rival's forecast errors from the same step
+SHARED = SAME_STEP  # correlation of the running trial's and a rival's forecast errors from the same step (0.8)
 RIVALS = 3  # the best this many completed trials are compared with
 MIN_WARMUP = 3  # steps: whatever the fraction, never prune on the first two reports
 MIN_CURVES = 3  # no pruning while history + completed trials hold fewer curves (one analog gives no spread)

@@ -34,7 +34,7 @@ them, so no near-copy of a run is its analog) from several fractions of its leng
 band must have, and the band widens linearly over the forecast epochs to reach it at the end
 (split-conformal). 85 %, not 80 %: a live run's family is foreign to the whole history, and its
 errors run larger than those of the history's own held-out clusters (chosen leave-one-family-out:
-`python bench/forecast_quality.py --choose-final-quantile`).
+`python bench/forecast_quality.py`).
 """
 
 from __future__ import annotations
