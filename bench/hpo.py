@@ -130,9 +130,10 @@ def load_table(folder: Path, metric: str, tasks: list[str] | None = None) -> dic
 
 
 def write_history(tasks: dict[str, Task], all_tasks: dict[str, Task], metric: str, per_task: int,
-                  folder: Path) -> dict[str, list[Path]]:
+                  folder: Path, dataset: bool = False) -> dict[str, list[Path]]:
     """task -> the folders of the OTHER tasks' curves (per_task of each, sampled with a fixed seed),
-    written as `lcpipe forecast --history` reads them: <run>.csv (epoch, metric) and <run>.json (config)."""
+    written as `lcpipe forecast --history` reads them: <run>.csv (epoch, metric) and <run>.json (config;
+    with `dataset`, the task's name as the config's dataset, as lcpipe's own sidecars state it)."""
     written = {}
     needed = {o for t in tasks for o in all_tasks if o != t}  # one task alone: every other, not itself
     for name, task in all_tasks.items():
@@ -147,7 +148,8 @@ def write_history(tasks: dict[str, Task], all_tasks: dict[str, Task], metric: st
                 continue  # a diverged loss: no history (ForecastPruner would leave it out too)
             (d / f"c{i}.csv").write_text("epoch," + metric + "\n" +
                                          "".join(f"{e + 1},{x:.6g}\n" for e, x in enumerate(v)))
-            (d / f"c{i}.json").write_text(json.dumps({**task.configs[i], "epochs": task.epochs}))
+            extra = {"dataset": name} if dataset else {}
+            (d / f"c{i}.json").write_text(json.dumps({**task.configs[i], **extra, "epochs": task.epochs}))
         written[name] = d
     return {t: [written[o] for o in all_tasks if o != t] for t in tasks}
 

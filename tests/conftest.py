@@ -17,6 +17,14 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fit_cache_of_this_run(tmp_path_factory) -> None:
+    """ForecastPruner keeps its fits of a history on disk (lcpipe/forecasting/fit_cache.py): in a
+    folder of this test run (shared by its xdist workers), not the user's ~/.cache."""
+    base = tmp_path_factory.getbasetemp()
+    os.environ["LCPIPE_CACHE_DIR"] = str((base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "cache")
+
+
 @pytest.fixture
 def project(tmp_path) -> Project:
     return make_project(tmp_path / "project")

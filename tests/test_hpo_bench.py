@@ -106,13 +106,16 @@ def test_bad_arguments_are_one_line(args, says):
     assert proc.returncode != 0 and says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
-def test_history_speed_times_a_study_with_a_big_history_and_says_its_budget():
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "history_speed.py"), "--per-task", "4"], cwd=ROOT,
-                          env=ENV, capture_output=True, text=True, timeout=120)
+def test_history_speed_times_cold_and_warm_studies_and_a_check_and_says_its_budgets():
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "history_speed.py"), "--per-task", "4",
+                           "--trials", "30"], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert re.fullmatch(r"20 history curves: read in \d+\.\d s; a TPE study of 40 full trainings' epochs \(\d+ trials "
-                        r"trained to the end\), first fit included, \d+\.\d s; total \d+\.\d s \(budget 10 s\)",
-                        proc.stdout.strip()), proc.stdout
+    num = r"\d+\.\d"
+    assert re.fullmatch(
+        rf"20 history curves; a TPE study of 40 full trainings' epochs, reading included: cold \(first fit\) {num} s "
+        rf"\({num} s reading\), warm \(the fit from the disk cache, as a new worker finds it\) {num} s: \d\.\d\dx\n"
+        r"a check at 30 completed trials: median \d+ ms; the first after a new completion \d+ ms\n"
+        rf"budgets: cold study {num} s of 10 s; a check \d+ ms of 50 ms", proc.stdout.strip()), proc.stdout
 
 
 def test_regret_is_the_best_trained_to_the_end_so_far_and_nothing_found_is_the_worst():

@@ -54,6 +54,7 @@ from scipy.stats import t as student_t
 
 from lcpipe.curve import MAX_POINTS, MAX_STEPS, Series, series_of
 from lcpipe.errors import LcpipeError
+from lcpipe.forecasting.fit_cache import fitted
 from lcpipe.forecasting.logs import learnable_history, read_curves
 from lcpipe.forecasting.predictors.auto import Auto
 from lcpipe.forecasting.stop_rule import SAME_STEP, STD_FLOOR, keep, std_of
@@ -111,6 +112,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
     compare_running: also compare with the other running trials' forecasts (absolute finals).
     study_calibration: from this many completed trials on, the study's own forecast errors decide
         (_behind_the_best); 0: the pairwise rule throughout.
+    fit_cache: where the forecaster fitted on the history is kept, by the history's content, for
+        every other pruner and worker process to reuse (lcpipe/forecasting/fit_cache.py): None for
+        $LCPIPE_CACHE_DIR or ~/.cache/lcpipe, a folder (e.g. beside the history, on the team's
+        shared file system), or False to fit in this process only.
 
     A trial that reports NaN or inf (a loss that diverged) is pruned at once, and a completed trial
     holding such a report is no rival and no history.
@@ -120,7 +125,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
                  metric: str | None = None, warmup: float = WARMUP, growth: float = GROWTH, interval_steps: int = 1,
                  stop_below: float = STOP_BELOW, margin: float = MARGIN, shared: float = SHARED,
                  rivals: int = RIVALS, compare_running: bool = False, forecaster: Auto | None = None,
-                 study_calibration: int = STUDY_CALIBRATION):
+                 study_calibration: int = STUDY_CALIBRATION, fit_cache: str | Path | bool | None = None):
         if not isinstance(epochs, int | np.integer) or isinstance(epochs, bool) or not 2 <= epochs <= MAX_STEPS:
             raise PrunerError(f"epochs={epochs!r}: give the planned number of steps of a trial, a whole number in "
                               f"2..{MAX_STEPS}")
@@ -150,6 +155,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
             raise PrunerError(f"warmup={warmup!r} with epochs={epochs}: the first check would be at step "
                               f"{self.warmup_steps} (never before {MIN_WARMUP} reports), at or past the end, so "
                               "nothing would ever be pruned: give a smaller warmup or the trials' real length")
+        if not (fit_cache is None or fit_cache is False or isinstance(fit_cache, str | Path) and str(fit_cache)):
+            raise PrunerError(f"fit_cache={fit_cache!r}: a folder, None (the default cache folder) or False (none)")
+        self._fit_cache = fit_cache
         self.metric_name = metric
         self._template = forecaster or Auto()
         if history is None:
@@ -325,10 +333,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 full.without(len(full.history_) - len(own) + numbers.index(leave_out))
             self._fits[leave_out] = auto
             return auto
-        if self._base is None and self._history:  # fitted (and calibrated) on the history once
-            self._base = copy.copy(self._template).fit(self._history)
+        if self._history and (self._base is None or (horizon, ()) not in self._base._axes):
+            # fitted (and calibrated) on the history, with its time axis for this horizon, once per
+            # history content: in this process and on disk for every other worker and pruner (fit_cache)
+            self._base = fitted(self._template, self._history, (horizon,), self._fit_cache)
         if self._base is not None:
-            self._base._history_on(horizon, ())  # the history's time axis: once per horizon, kept by extended
             auto = self._base.extended(own)
         elif own:
             auto = copy.copy(self._template)

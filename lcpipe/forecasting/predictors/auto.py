@@ -224,6 +224,8 @@ class Auto(Predictor):
         new.milestones_ = self.milestones_ + added
         new._axes = {key: np.concatenate([axis, self._axis_of(new.history_[len(self.history_):], added, key)])
                      if kept else axis for key, axis in self._axes.items()}
+        if self.config_weight:  # the history's configs encoded once (on self), the new ones alone
+            new._config_columns = self._columns().extended(new.configs_, new.configs_[len(self.configs_):])
         return new
 
     def without(self, index: int) -> Auto:
@@ -234,6 +236,8 @@ class Auto(Predictor):
         new.configs_ = self.configs_[:index] + self.configs_[index + 1:]
         new.milestones_ = self.milestones_[:index] + self.milestones_[index + 1:]
         new._axes = {key: np.delete(axis, index, axis=0) for key, axis in self._axes.items()}
+        if self.config_weight:
+            new._config_columns = self._columns().without(new.configs_, index)
         return new
 
     def _config_distance(self, config: dict) -> np.ndarray:
@@ -241,10 +245,15 @@ class Auto(Predictor):
         0 where nothing is known. The history's configs are put in columns once per history."""
         if not config or not self.config_weight:
             return np.zeros(len(self.history_))
+        return self._columns().distance(config)
+
+    def _columns(self) -> ConfigColumns:
+        """The history's configs as columns, built once per configs list (extended / without derive
+        theirs from this one's)."""
         columns = getattr(self, "_config_columns", None)
-        if columns is None or columns.configs is not self.configs_:  # extended / without: a new list
+        if columns is None or columns.configs is not self.configs_:
             columns = self._config_columns = ConfigColumns(self.configs_)
-        return columns.distance(config)
+        return columns
 
     def _forecast_block(self, y: np.ndarray, horizon: int, config: dict, marks: tuple) -> tuple[np.ndarray, np.ndarray]:
         """y: (runs, k) prefixes of equal length -> (mean, std), each (runs, horizon - k)."""
@@ -330,13 +339,33 @@ class ConfigColumns:
 
     def __init__(self, configs: list[dict]):
         self.configs = configs
-        rows = [_scalars(c) for c in configs]
         self.codes: dict[str, dict] = {}
-        self.columns = {key: self._encode(key, [r.get(key) or None for r in rows])
-                        for key in ("optimizer", *self.KEYS)}
+        self.columns, self.log_lr = self._rows(configs)
+
+    def _rows(self, configs: list[dict]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        rows = [_scalars(c) for c in configs]
+        columns = {key: self._encode(key, [r.get(key) or None for r in rows]) for key in ("optimizer", *self.KEYS)}
         groups = [OPTIMIZER_GROUPS.get(r["optimizer"]) if r.get("optimizer") else None for r in rows]
-        self.columns["group"] = self._encode("group", groups)
-        self.log_lr = np.array([_log_lr(r.get("lr")) for r in rows])
+        columns["group"] = self._encode("group", groups)
+        return columns, np.array([_log_lr(r.get("lr")) for r in rows], dtype=float)
+
+    def extended(self, configs: list[dict], added: list[dict]) -> ConfigColumns:
+        """These columns for `configs`, which are this one's configs followed by `added`: only the added
+        rows are encoded (Auto.extended: a pruner's completed trials on a big history)."""
+        new = copy.copy(self)  # the codes are shared: they only grow, and a code means one value
+        new.configs = configs
+        columns, log_lr = self._rows(added)
+        new.columns = {k: np.concatenate([v, columns[k]]) for k, v in self.columns.items()}
+        new.log_lr = np.concatenate([self.log_lr, log_lr])
+        return new
+
+    def without(self, configs: list[dict], index: int) -> ConfigColumns:
+        """These columns for `configs`, which are this one's without row `index` (Auto.without)."""
+        new = copy.copy(self)
+        new.configs = configs
+        new.columns = {k: np.delete(v, index) for k, v in self.columns.items()}
+        new.log_lr = np.delete(self.log_lr, index)
+        return new
 
     def _encode(self, key: str, values: list) -> np.ndarray:
         """Codes of equal values (== as config_distance compares them: 1 == 1.0), -1 where missing."""

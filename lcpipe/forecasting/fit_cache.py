@@ -1,0 +1,158 @@
+"""The history's fitted forecaster, kept by the history's content: fit once, reuse everywhere.
+
+Fitting `Auto` on a big history is the slow part of a pruner's life: its calibration forecasts every
+history curve leave-one-cluster-out, and each horizon needs every curve on its time axis. Teams keep
+years of curves, and every new ForecastPruner (each worker process, each study, each rerun) would
+pay that again. So the fitted state is cached under a key of everything it depends on:
+
+- the content of the history as the forecaster sees it (each curve's values, lr column, config and
+  kind; not file names, dates or order-free metadata), in order;
+- the forecaster's settings;
+- the forecaster's code (auto.py's bytes): an upgrade of lcpipe never reads a stale fit.
+
+Two levels: this process (a dict), and a folder on disk shared by every process of the machine
+(or of a team, on a shared file system): `$LCPIPE_CACHE_DIR`, else `$XDG_CACHE_HOME/lcpipe`, else
+`~/.cache/lcpipe`, under `fits/`. A file is written atomically (a reader sees a whole fit or none)
+as plain arrays and JSON, never pickle, and loaded with pickling refused, so a cache file can hold
+nothing but numbers. A file that cannot be read is ignored and rewritten; a folder that cannot be
+written costs the speed, not the fit (one warning).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from lcpipe.atomic import atomic_path
+from lcpipe.curve import Series
+from lcpipe.forecasting.predictors import auto as auto_module
+from lcpipe.forecasting.predictors.auto import Auto
+
+FORMAT = 1  # bump when the file's layout changes
+ENV = "LCPIPE_CACHE_DIR"
+SETTINGS = ("recency", "similarity", "smooth_epochs", "interval_scale", "config_weight", "calibrate",
+            "final_quantile")
+IN_PROCESS = 8  # fits kept in this process, the most recently used (a long-lived process sees many)
+_IN_PROCESS: dict[str, Auto] = {}
+_ON_DISK: dict[Path, set] = {}  # file -> the axes it holds, as far as this process knows
+_CODE: list[bytes] = []  # auto.py's digest, read once
+_warned: set[str] = set()
+
+
+def default_dir() -> Path:
+    """Where fits are kept unless told otherwise."""
+    if os.environ.get(ENV):
+        return Path(os.environ[ENV]) / "fits"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "lcpipe" / "fits"
+
+
+def content_key(template: Auto, history: list[Series]) -> str:
+    """The digest of everything a fit depends on (module docstring)."""
+    if not _CODE:
+        _CODE.append(hashlib.sha256(Path(auto_module.__file__).read_bytes()).digest())
+    h = hashlib.sha256()
+    h.update(_CODE[0])
+    h.update(json.dumps({"format": FORMAT, **{k: getattr(template, k) for k in SETTINGS}}, sort_keys=True).encode())
+    for s in history:
+        values = np.ascontiguousarray(s.values, dtype=float)
+        lr = b"-" if s.lr is None else np.ascontiguousarray(s.lr, dtype=float).tobytes()
+        config = json.dumps(s.config or {}, sort_keys=True, default=repr).encode()
+        for part in (len(values).to_bytes(8, "little"), values.tobytes(), len(lr).to_bytes(8, "little"), lr,
+                     len(config).to_bytes(8, "little"), config, b"b" if s.bounded else b"u"):
+            h.update(part)
+    return h.hexdigest()
+
+
+def fitted(template: Auto, history: list[Series], horizons: tuple[int, ...] = (),
+           cache_dir: Path | None | bool = None) -> Auto:
+    """`template` fitted on `history`, with its time axes for `horizons` (no milestones) computed:
+    from this process's cache, else the disk cache, else fitted and stored in both. `cache_dir`:
+    a folder, None for default_dir(), False for no disk cache. The returned forecaster is shared
+    (only its axis cache grows, with values fixed by its content): extend or copy it, never refit it."""
+    key = content_key(template, history)
+    folder = None if cache_dir is False else Path(cache_dir) if cache_dir else default_dir()
+    path = None if folder is None else folder / f"{key}.npz"
+    auto = _IN_PROCESS.get(key)
+    if auto is None and path is not None:
+        auto = _load(path, template)
+        if auto is not None:
+            _ON_DISK[path] = set(auto._axes)
+    if auto is None:
+        auto = copy.copy(template).fit(history)
+    for horizon in horizons:
+        auto._history_on(int(horizon), ())
+    _IN_PROCESS.pop(key, None)
+    _IN_PROCESS[key] = auto  # the most recent last
+    while len(_IN_PROCESS) > IN_PROCESS:
+        _IN_PROCESS.pop(next(iter(_IN_PROCESS)))
+    if path is not None and (path not in _ON_DISK or set(auto._axes) - _ON_DISK[path]) and _storable(auto):
+        _save(auto, path)
+        _ON_DISK[path] = set(auto._axes)
+    return auto
+
+
+def _storable(auto: Auto) -> bool:
+    """Whether the configs survive JSON unchanged (a tuple, a numpy number or an object would come
+    back as something else and forecast differently): if not, the fit stays in this process."""
+    try:
+        return json.loads(json.dumps(auto.configs_)) == auto.configs_
+    except (TypeError, ValueError):
+        return False
+
+
+def _save(auto: Auto, path: Path) -> None:
+    lengths = np.array([len(h) for h in auto.history_], dtype=np.int64)
+    keys = sorted(auto._axes, key=repr)
+    meta = {"format": FORMAT, "bounded": bool(auto.bounded_), "configs": auto.configs_,
+            "milestones": [list(m) for m in auto.milestones_],
+            "axes": [[int(h), list(m)] for h, m in keys], "calibrated": auto.final_q_ is not None}
+    arrays = {"values": np.concatenate(auto.history_) if auto.history_ else np.empty(0), "lengths": lengths,
+              "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
+    if auto.final_q_ is not None:
+        arrays["final_q_x"], arrays["final_q_y"] = auto.final_q_
+    for i, k in enumerate(keys):
+        arrays[f"axis{i}"] = auto._axes[k]
+    try:
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(buffer.getvalue())
+    except OSError as e:
+        _warn_once(str(path.parent), f"lcpipe: cannot write the fit cache in {path.parent} ({e.strerror or e}); "
+                                     f"fits are not kept between processes (set {ENV} to a writable folder)")
+
+
+def _load(path: Path, template: Auto) -> Auto | None:
+    """The stored fit, or None when there is none or it cannot be read (it will be rewritten)."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            meta = json.loads(f["meta"].tobytes())
+            if meta.get("format") != FORMAT:
+                return None
+            ends = np.cumsum(f["lengths"])
+            auto = copy.copy(template)
+            auto.history_ = [a.copy() for a in np.split(f["values"], ends[:-1])] if len(ends) else []
+            auto.bounded_ = bool(meta["bounded"])
+            auto.configs_ = meta["configs"]
+            auto.milestones_ = [tuple(m) for m in meta["milestones"]]
+            auto.final_q_ = (f["final_q_x"], f["final_q_y"]) if meta["calibrated"] else None
+            auto._axes = {(int(h), tuple(m)): f[f"axis{i}"] for i, (h, m) in enumerate(meta["axes"])}
+    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
+        return None
+    if len(auto.history_) != len(auto.configs_) or not auto.history_:
+        return None
+    return auto
+
+
+def _warn_once(where: str, message: str) -> None:
+    if where not in _warned:
+        _warned.add(where)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)

@@ -1,0 +1,158 @@
+"""The history's fitted forecaster is kept by content: a new pruner, process or worker reuses the fit
+(in the process and on disk) and forecasts exactly as a fresh fit does; any change of content,
+settings or code is a new fit; a bad cache file or folder costs speed, never a wrong forecast."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from lcpipe.curve import Series
+from lcpipe.forecasting import fit_cache
+from lcpipe.forecasting.predictors.auto import Auto
+from lcpipe.integrations.optuna import ForecastPruner
+from tests.helpers import curve_csv, learning_curve
+
+
+def history(n: int = 12, epochs: int = 30) -> list[Series]:
+    """Two clusters (datasets), so the final band is calibrated: the slow part of a fit."""
+    return [Series(f"h{i}", learning_curve(epochs, final=0.6 + 0.03 * i, rate=0.1 + 0.01 * i, noise=0.005, seed=i),
+                   config={"lr": 0.1 * (1 + i % 3), "dataset": "a" if i % 2 else "b"}) for i in range(n)]
+
+
+def forecast(auto: Auto, epochs: int = 30) -> np.ndarray:
+    fc = auto.forecast(Series("run", learning_curve(epochs, final=0.7, rate=0.12, seed=99)[:8], config={"lr": 0.2}),
+                       epochs)
+    return np.concatenate([fc.mean, fc.lower, fc.upper])
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    """No fit of this process's cache: what a new process sees."""
+    monkeypatch.setattr(fit_cache, "_IN_PROCESS", {})
+    monkeypatch.setattr(fit_cache, "_ON_DISK", {})
+
+
+def refuse_fits(monkeypatch):
+    def no_fit(self, sources):
+        raise AssertionError("fitted again")
+    monkeypatch.setattr(Auto, "fit", no_fit)
+
+
+def test_a_new_process_reads_the_fit_from_disk_and_forecasts_alike(tmp_path, fresh, monkeypatch):
+    first = fit_cache.fitted(Auto(), history(), (30,), tmp_path)
+    assert first.final_q_ is not None and len(list(tmp_path.glob("*.npz"))) == 1
+    expected = forecast(first)
+    monkeypatch.setattr(fit_cache, "_IN_PROCESS", {})
+    refuse_fits(monkeypatch)
+    again = fit_cache.fitted(Auto(), history(), (30,), tmp_path)
+    assert again is not first and (30, ()) in again._axes
+    np.testing.assert_array_equal(forecast(again), expected)
+
+
+def test_in_the_process_the_same_content_is_one_fit(tmp_path, fresh, monkeypatch):
+    first = fit_cache.fitted(Auto(), history(), (30,), False)
+    refuse_fits(monkeypatch)
+    assert fit_cache.fitted(Auto(), history(), (30,), False) is first
+    assert not list(tmp_path.iterdir())  # False: nothing written anywhere we look
+
+
+def test_the_process_keeps_the_most_recent_fits_only(fresh):
+    for n in range(3, 3 + fit_cache.IN_PROCESS + 2):
+        fit_cache.fitted(Auto(calibrate=False), history(n), (), False)
+    assert len(fit_cache._IN_PROCESS) == fit_cache.IN_PROCESS
+    assert fit_cache.content_key(Auto(calibrate=False), history(3)) not in fit_cache._IN_PROCESS
+
+
+def test_content_settings_and_code_each_make_a_new_key():
+    base = fit_cache.content_key(Auto(), history())
+    changed = history()
+    changed[3] = Series("h3", changed[3].values.copy(), config=changed[3].config)
+    changed[3].values[-1] += 1e-9
+    assert fit_cache.content_key(Auto(), changed) != base
+    renamed = [Series(f"other{i}", s.values, s.lr, s.config) for i, s in enumerate(history())]
+    assert fit_cache.content_key(Auto(), renamed) == base  # a file name is no content
+    assert fit_cache.content_key(Auto(final_quantile=0.9), history()) != base
+    assert fit_cache.content_key(Auto(), history()[::-1]) != base
+    code = fit_cache._CODE[0]
+    try:
+        fit_cache._CODE[0] = b"another lcpipe"
+        assert fit_cache.content_key(Auto(), history()) != base
+    finally:
+        fit_cache._CODE[0] = code
+
+
+def test_a_corrupt_file_is_refitted_and_rewritten(tmp_path, fresh, monkeypatch):
+    expected = forecast(fit_cache.fitted(Auto(), history(), (30,), tmp_path))
+    (path,) = tmp_path.glob("*.npz")
+    path.write_bytes(b"not a fit")
+    monkeypatch.setattr(fit_cache, "_IN_PROCESS", {})
+    monkeypatch.setattr(fit_cache, "_ON_DISK", {})
+    np.testing.assert_array_equal(forecast(fit_cache.fitted(Auto(), history(), (30,), tmp_path)), expected)
+    with np.load(path, allow_pickle=False) as f:  # rewritten, and plain arrays: no pickle in it
+        assert set(f.files) >= {"values", "lengths", "meta", "axis0"}
+
+
+def test_a_folder_that_is_a_file_is_one_warning_and_the_same_forecast(tmp_path, fresh):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.warns(RuntimeWarning, match="cannot write the fit cache"):
+        auto = fit_cache.fitted(Auto(), history(), (30,), blocker / "fits")
+    np.testing.assert_array_equal(forecast(auto), forecast(Auto().fit(history())))
+
+
+def test_configs_json_cannot_carry_stay_in_the_process(tmp_path, fresh):
+    odd = [Series(s.name, s.values, s.lr, {**s.config, "milestones": (10, 20)}) for s in history()]
+    fit_cache.fitted(Auto(), odd, (30,), tmp_path)
+    assert not list(tmp_path.glob("*.npz"))
+
+
+def test_a_second_pruner_in_another_process_does_not_fit_the_history(tmp_path):
+    """Two worker processes, one after the other, each a new ForecastPruner on one history folder:
+    the second finds the first's fit on disk (Auto.fit is never called in it) and prunes alike."""
+    folder = tmp_path / "history"
+    folder.mkdir()
+    for i in range(8):
+        (folder / f"h{i}.csv").write_text(curve_csv(learning_curve(20, final=0.6 + 0.04 * i, rate=0.15, seed=i)))
+    script = textwrap.dedent(f"""
+        import sys, optuna
+        from lcpipe.forecasting.predictors.auto import Auto
+        from lcpipe.integrations.optuna import ForecastPruner
+        from tests.helpers import learning_curve
+        fits = []
+        fit = Auto.fit
+        Auto.fit = lambda self, sources: fits.append(len(sources)) or fit(self, sources)
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        pruner = ForecastPruner(20, {str(folder)!r}, fit_cache={str(tmp_path / 'cache')!r})
+        study = optuna.create_study(direction="maximize", pruner=pruner, sampler=optuna.samplers.RandomSampler(0))
+        pruned = []
+        def objective(trial):
+            x = trial.suggest_float("x", 0.3, 0.9)
+            for step, acc in enumerate(learning_curve(20, final=x, rate=0.15, seed=trial.number), start=1):
+                trial.report(float(acc), step)
+                if trial.should_prune():
+                    pruned.append(trial.number)
+                    raise optuna.TrialPruned()
+            return float(acc)
+        study.optimize(objective, n_trials=12)
+        print("history fits", sum(n >= 8 for n in fits), "pruned", pruned)
+    """)
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                           cwd=os.path.dirname(os.path.dirname(__file__))) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    first, second = (r.stdout.split() for r in runs)
+    assert int(first[2]) >= 1 and int(second[2]) == 0, (first, second)  # the second never fitted the history
+    assert first[4:] == second[4:] and first[4:] != ["[]"]  # and pruned the same trials
+
+
+def test_fit_cache_must_be_a_folder_none_or_false():
+    with pytest.raises(ValueError, match="fit_cache=1: a folder"):
+        ForecastPruner(20, fit_cache=1)
+    with pytest.raises(ValueError, match="fit_cache=True"):
+        ForecastPruner(20, fit_cache=True)
