@@ -76,7 +76,7 @@ README = "test_readme.py::"
 LONG = ("test_pipeline_dvc.py::test_train_stages_write_four_curves", "test_pipeline_dvc.py::test_killed_training",
         "test_postgres.py::", "test_hpo_bench.py::test_hpo_quick", "test_hpo_bench.py::test_the_generator",
         "test_distributed.py::", "test_bench.py::", "test_faults.py::test_a_hundred_thousand",
-        "test_train_dvc.py::test_rerunning", "test_dvc_workflow.py::test_queued", "test_dvc_workflow.py::",
+        "test_train_dvc.py::test_rerunning", "test_dvc_workflow.py::",
         "test_pipeline_dvc.py::", "test_train_dvc.py::", "test_stop.py::", "test_code_caching.py::",
         "test_sweep_decision.py::")
 

@@ -16,6 +16,7 @@ How it runs them (one mechanism, here and nowhere else):
   curves by `TINY_ARGS`. Placeholders the reader fills in (`<repo>`, the team remote's path) become the
   test's clone and a temporary folder. Every rewrite must match, so a README change cannot make one
   silently stop applying.
+- `CLAIMS` checks what the README says a command does (which stages it reruns, what it prints).
 - `dvc queue status` is rerun until no experiment is queued or running, as its comment says; then every
   queued experiment must have succeeded and `dvc exp show` must hold each queued cutoff.
 - `SKIP` lists the commands the test does not run, each with its reason.
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, TINY, VENV_BIN, set_params
+from tests.helpers import ROOT, TINY, VENV_BIN, ran_stages, set_params
 
 README = ROOT / "README.md"
 VENV = VENV_BIN.parent
@@ -67,6 +68,14 @@ SKIP = {
         "needs the team's PostgreSQL server (tests/test_postgres.py: 4 workers on a throwaway one)",
     "optuna trials --study-name digits-cnn --storage postgresql": "needs the team's PostgreSQL server",
     "optuna create-study --study-name digits-cnn": "needs the team's PostgreSQL server",
+}
+
+# What some commands must print beyond exiting 0: the README's claims about them, by their first words.
+CLAIMS = {
+    "dvc exp run -n cut10": ("reruns predict + evaluate only",
+                             lambda out: ran_stages(out) == ["check_params", "predict", "evaluate"]),
+    "dvc exp diff HEAD cut10": ("the experiment's scores and param beside HEAD's",
+                                lambda out: "lstm.rmse" in out and "predict.cutoff" in out),
 }
 
 POLL_UNTIL_DONE = "dvc queue status"
@@ -178,6 +187,10 @@ def test_every_readme_command_runs_in_order_on_a_fresh_clone(tmp_path, _reproduc
                 assert proc.returncode == 0, (
                     f"README block at line {line}: `{command}` (ran as `{run}`) exited {proc.returncode}\n"
                     f"--- stdout ---\n{proc.stdout[-3000:]}\n--- stderr ---\n{proc.stderr[-3000:]}")
+                claim = next((c for start, c in CLAIMS.items() if run.startswith(start)), None)
+                if claim:
+                    used.add(claim[0])
+                    assert claim[1](proc.stdout), f"`{run}`: the README says it {claim[0]}; it printed\n{proc.stdout}"
                 if run.startswith("make repro"):  # stands in for the committed lock of a real clone
                     shell.run("git add -A && git commit -qm 'make repro at TINY params'")
                 if match := QUEUED.match(run):
@@ -189,6 +202,7 @@ def test_every_readme_command_runs_in_order_on_a_fresh_clone(tmp_path, _reproduc
         shell.run(f"cd {project} && {VENV_BIN}/dvc queue stop --kill >/dev/null 2>&1 || true")
         print("\n".join(log))
     assert set(TINY_ARGS) | set(placeholders) <= used, f"rewrites that matched no command: {set(TINY_ARGS) - used}"
+    assert {c[0] for c in CLAIMS.values()} <= used, f"claims that matched no command: {CLAIMS}"
     assert set(skipped) == set(SKIP), f"skip rules that matched no command: {set(SKIP) - set(skipped)}"
 
 
