@@ -112,9 +112,9 @@ def test_configs_json_cannot_carry_stay_in_the_process(tmp_path, fresh):
     assert not list(tmp_path.glob("*.npz"))
 
 
-def test_a_second_pruner_in_another_process_does_not_fit_the_history(tmp_path):
-    """Two worker processes, one after the other, each a new ForecastPruner on one history folder:
-    the second finds the first's fit on disk (Auto.fit is never called in it) and prunes alike."""
+def test_a_pruner_in_another_process_does_not_fit_the_history_again(tmp_path, fresh):
+    """A worker process with a new ForecastPruner on a history this process has fitted finds the fit
+    on disk (Auto.fit is never called there) and prunes as a pruner fitting it itself does."""
     folder = tmp_path / "history"
     folder.mkdir()
     for i in range(8):
@@ -128,7 +128,7 @@ def test_a_second_pruner_in_another_process_does_not_fit_the_history(tmp_path):
         fit = Auto.fit
         Auto.fit = lambda self, sources: fits.append(len(sources)) or fit(self, sources)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        pruner = ForecastPruner(20, {str(folder)!r}, fit_cache={str(tmp_path / 'cache')!r})
+        pruner = ForecastPruner(20, {str(folder)!r}, fit_cache=sys.argv[1] if sys.argv[1] != "off" else False)
         study = optuna.create_study(direction="maximize", pruner=pruner, sampler=optuna.samplers.RandomSampler(0))
         pruned = []
         def objective(trial):
@@ -142,12 +142,19 @@ def test_a_second_pruner_in_another_process_does_not_fit_the_history(tmp_path):
         study.optimize(objective, n_trials=12)
         print("history fits", sum(n >= 8 for n in fits), "pruned", pruned)
     """)
-    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                           cwd=os.path.dirname(os.path.dirname(__file__))) for _ in range(2)]
-    for run in runs:
-        assert run.returncode == 0, run.stderr
-    first, second = (r.stdout.split() for r in runs)
-    assert int(first[2]) >= 1 and int(second[2]) == 0, (first, second)  # the second never fitted the history
+    root = os.path.dirname(os.path.dirname(__file__))
+    alone = subprocess.run([sys.executable, "-c", script, "off"], capture_output=True, text=True, timeout=120, cwd=root)
+    assert alone.returncode == 0, alone.stderr
+    cache = tmp_path / "cache"
+    from lcpipe.curve import series_of
+    from lcpipe.forecasting.logs import learnable_history, read_curve_dir
+    curves = learnable_history(read_curve_dir(folder, "test_acc"))
+    fit_cache.fitted(Auto(), [series_of(c, "test_acc") for c in curves], (20,), cache)  # this process: the fit
+    warm = subprocess.run([sys.executable, "-c", script, str(cache)], capture_output=True, text=True, timeout=120,
+                          cwd=root)
+    assert warm.returncode == 0, warm.stderr
+    first, second = alone.stdout.split(), warm.stdout.split()
+    assert int(first[2]) >= 1 and int(second[2]) == 0, (first, second)  # the worker never fitted the history
     assert first[4:] == second[4:] and first[4:] != ["[]"]  # and pruned the same trials
 
 
