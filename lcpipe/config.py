@@ -21,7 +21,7 @@ from lcpipe.errors import LcpipeError
 DATASETS = ("digits", "cifar10", "cifar100", "synthetic")
 DEPTHS = (18, 34, 50, 101)
 FAMILIES = ("resnet", "plain")
-METRICS = ("test_acc", "train_acc")
+METRICS = ("test_acc", "train_acc", "test_loss", "train_loss")
 FEATURE_INPUTS = ("epoch", "acc", "delta", "lr", "to_drop")
 SCHEDULES = ("cosine", "step")
 STEMS = ("cifar", "imagenet")

@@ -9,8 +9,9 @@ from lcpipe.atomic import atomic_dir
 from lcpipe.config import Params
 from lcpipe.curve import Series
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.backtest import check_cutoff_fits, forecast_at
+from lcpipe.forecasting.backtest import check_cutoff_fits, forecast_at, in_units
 from lcpipe.forecasting.registry import LEARNED, build
+from lcpipe.metric import as_metric
 from lcpipe.pipeline.arch_curves import read_arch_curves, sources_of, target_of
 from lcpipe.progress import step
 from lcpipe.reporting.tables import prediction_frame, write_csv
@@ -37,8 +38,10 @@ def predict(p: Params, curves_dir: Path, predictors_dir: Path, out_dir: Path) ->
     target, sources = target_of(p, curves), sources_of(p, curves)
     cutoff = p.predict.cutoff
     check_cutoff_fits(target, cutoff, p.features.window)
+    metric = as_metric(p.features.metric)  # forecast in its internal space, written in its own units
+    actual = metric.from_internal(target.values)
     with atomic_dir(out_dir) as tmp:
         for name in p.predict.predictors:
             with step(f"predict: {name}, {target.name} from its first {cutoff} epochs"):
                 fc = forecast_at(load_predictor(p, name, predictors_dir, sources), target, cutoff)
-            write_csv(tmp / f"{name}.csv", prediction_frame(target.values, cutoff, fc))
+            write_csv(tmp / f"{name}.csv", prediction_frame(actual, cutoff, in_units(fc, metric)))

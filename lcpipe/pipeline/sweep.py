@@ -16,6 +16,7 @@ from lcpipe.forecasting.backtest import backtest
 from lcpipe.forecasting.decision_scores import decisions
 from lcpipe.forecasting.logs import read_curve_dir
 from lcpipe.forecasting.scores import mean_by
+from lcpipe.metric import as_metric
 from lcpipe.pipeline.arch_curves import read_arch_curves
 from lcpipe.progress import say
 from lcpipe.reporting import figures
@@ -48,16 +49,18 @@ def sweep(p: Params, curves_dir: Path, history: Path, json_out: Path, results_ou
     live = backtest(curves, p.sweep.cutoffs, p.sweep.predictors, p, history=past,
                     progress=lambda line: say(f"sweep, decision from {len(past)} history curves: {line}"))
     means = mean_by(rows)
-    choices = decisions(live, {c.name: len(c) for c in curves})
+    choices = decisions(live, {c.name: len(c) for c in curves}, as_metric(metric))  # a loss: lower is better
     write_text(json_out, json.dumps(_by_cutoff(means, ("rmse", "mae", "final_abs_err", "coverage80")), indent=2) + "\n")
     write_text(results_out, json.dumps({"metric": metric, "results": rows, "decision_results": live}, indent=2) + "\n")
     write_text(decision_out, json.dumps(_by_cutoff(choices, ("kendall_tau", "best_kept", "regret", "epochs_saved")),
                                         indent=2) + "\n")
+    points = as_metric(metric).kind == "fraction"  # an accuracy's scores in points, others in its units
+    unit = "accuracy points" if points else f"{metric} units"
     md = (f"# Sweep: each of {len(curves)} archs held out in turn ({metric})\n\n"
-          f"## Mean RMSE (accuracy points; best in bold)\n\n{markdown_table(rows, 'rmse')}\n"
-          f"## Mean MAE (accuracy points)\n\n{markdown_table(rows, 'mae')}\n"
+          f"## Mean RMSE ({unit}; best in bold)\n\n{markdown_table(rows, 'rmse', points)}\n"
+          f"## Mean MAE ({unit})\n\n{markdown_table(rows, 'mae', points)}\n"
           f"## Decision: all {len(curves)} archs seen to the cutoff, forecast from {len(past)} history curves "
-          f"({history}); stop a run another is likely to beat\n\n{decision_markdown(choices)}")
+          f"({history}); stop a run another is likely to beat\n\n{decision_markdown(choices, points)}")
     write_text(md_out, md)
     study = figures.study_title(p.data.dataset, p.train.width)
     figures.sweep_figure(plot_out, means, metric, study)

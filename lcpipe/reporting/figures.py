@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 from lcpipe.atomic import atomic_path  # noqa: E402
 from lcpipe.curve import Curve  # noqa: E402
 from lcpipe.forecasting.predictors.base import Forecast  # noqa: E402
+from lcpipe.metric import as_metric  # noqa: E402
 
 COLORS = plt.get_cmap("tab10").colors
 # how figures name each registered predictor. Kept here, not in the registry or on the classes:
@@ -50,6 +51,7 @@ def forecast_figure(path: str | Path, target: str, actual: np.ndarray, cutoff: i
     across them (default: the names drawn here)."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
     _draw_forecasts(ax, actual, cutoff, forecasts, palette or list(forecasts))
+    _value_axis(ax, metric, actual)
     ax.set(xlabel="epoch", ylabel=metric.replace("_", " "),
            title=f"{target} ({study}): {metric} forecast from the first {cutoff} epochs")
     # beside the axes, not on them: inside, the legend of six predictors hid the curves it explains
@@ -69,8 +71,18 @@ def _draw_forecasts(ax, actual: np.ndarray, cutoff: int, forecasts: dict[str, Fo
             ax.fill_between(future, fc.lower, fc.upper, color=color, alpha=0.2,
                             label=f"{LABELS.get(name, name)} 80 % interval")
     ax.axvline(cutoff, color="r", ls=":", lw=1, label="cutoff")
-    ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
+
+
+def _value_axis(ax, metric: str, actual: np.ndarray) -> None:
+    """An accuracy on [0, 1]; a loss that falls by more than a factor of 10 on a log axis; anything
+    else on matplotlib's own limits."""
+    kind = as_metric(metric).kind
+    finite = np.asarray(actual, dtype=float)[np.isfinite(actual)]
+    if kind == "fraction":
+        ax.set_ylim(0, 1.02)
+    elif kind == "positive" and len(finite) and finite.min() > 0 and finite.max() > 10 * finite.min():
+        ax.set_yscale("log")
 
 
 def train_vs_test_figure(path: str | Path, curve: Curve, study: str) -> None:
@@ -92,14 +104,17 @@ def train_vs_test_figure(path: str | Path, curve: Curve, study: str) -> None:
 
 
 def sweep_figure(path: str | Path, means: list[dict], metric: str, study: str, score: str = "rmse") -> None:
-    """Mean `score` (accuracy points) against the cutoff, one line per predictor."""
+    """Mean `score` against the cutoff, one line per predictor: in accuracy points for an accuracy,
+    in the metric's own units otherwise."""
     fig, ax = plt.subplots(figsize=(6, 3.8))
     names = list(dict.fromkeys(r["predictor"] for r in means))
+    points = as_metric(metric).kind == "fraction"
     for name in names:
         pts = sorted((r["cutoff"], r[score]) for r in means if r["predictor"] == name)
-        ax.plot([p[0] for p in pts], [p[1] * 100 for p in pts], marker="o", color=color_of(name, names),
-                label=LABELS.get(name, name))
-    ax.set(xlabel="cutoff (epochs observed)", ylabel=f"mean {score.upper()} (accuracy points)", yscale="log",
+        ax.plot([p[0] for p in pts], [p[1] * (100 if points else 1) for p in pts], marker="o",
+                color=color_of(name, names), label=LABELS.get(name, name))
+    unit = "accuracy points" if points else f"{metric} units"
+    ax.set(xlabel="cutoff (epochs observed)", ylabel=f"mean {score.upper()} ({unit})", yscale="log",
            title=f"{study}: {metric} forecast error vs cutoff, each arch held out in turn")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
@@ -125,7 +140,7 @@ def small_multiples_figure(path: str | Path, target: str, actual: np.ndarray,
             if fc.lower is not None:
                 ax.fill_between(epochs[cutoff:], fc.lower, fc.upper, color=color, alpha=0.2)
             ax.axvline(cutoff, color="r", ls=":", lw=0.8)
-            ax.set_ylim(0, 1.02)
+            _value_axis(ax, metric, actual)
             ax.grid(alpha=0.3)
             if row == 0:
                 ax.set_title(f"first {cutoff} epochs", fontsize=9)
