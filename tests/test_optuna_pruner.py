@@ -198,3 +198,24 @@ def test_a_multi_objective_study_is_one_clear_line():
     with pytest.raises(PrunerError, match=r"single-objective studies; this one has 2 objectives") as err:
         pruner.final_forecast(study, trial)
     assert "\n" not in str(err.value)
+
+
+def test_several_workers_compare_running_trials_at_the_same_step_before_any_completes(tmp_path):
+    """compare_running: two workers, nothing completed yet. A trial behind where another running trial
+    was at the same step is pruned; the one ahead is not; without compare_running nothing is."""
+    history = write_history(tmp_path / "history")
+    for compare, expected in ((True, {"ahead": False, "behind": True}), (False, {"ahead": False, "behind": False})):
+        pruner = ForecastPruner(EPOCHS, history, compare_running=compare, fit_cache=False)
+        study = optuna.create_study(direction="maximize", pruner=pruner)
+        ahead, behind = study.ask({"top": optuna.distributions.FloatDistribution(0.3, 0.95)}), study.ask()
+        for step, value in enumerate(curve(0.92, seed=1)[:20], start=1):  # one worker, further on
+            ahead.report(float(value), step)
+        pruned_at = None
+        for step, value in enumerate(curve(0.45, seed=2)[:20], start=1):  # another worker, far behind
+            behind.report(float(value), step)
+            if behind.should_prune():
+                pruned_at = step
+                break
+        decided = {"ahead": ahead.should_prune(), "behind": pruned_at is not None}  # none has reached 20 but ahead
+        assert decided == expected, (compare, decided)
+        assert not [t for t in study.trials if t.state == COMPLETE]

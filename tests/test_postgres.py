@@ -7,7 +7,9 @@ Skipped, with the reason, only where no PostgreSQL server binary exists.
 What a team relies on: every trial is accounted for (none lost, none run twice), and each decision a
 worker made is the one a single process makes from the same storage contents, so it does not matter
 which machine runs a trial. Each worker logs, for every check it ran, the completed trials the pruner
-saw; the test rebuilds exactly that study in memory and asks a fresh ForecastPruner.
+saw and the other running trials with the step each had reached (ForecastPruner compares with those
+too, cut at the same step); the test rebuilds exactly that study in memory and asks a fresh
+ForecastPruner.
 """
 
 from __future__ import annotations
@@ -102,17 +104,23 @@ WORKER = textwrap.dedent("""
     curves = load_table(Path(sys.argv[6]), "test_acc", ["digits"])["digits"].values
 
     class Logged(ForecastPruner):
-        '''ForecastPruner as is, but it writes down the completed trials each check saw.'''
+        '''ForecastPruner as is, but it writes down the completed and running trials each check saw.'''
         def _finished(self, study):
             out = super()._finished(study)
             self.seen = [t.number for t in out]
             return out
 
+        def _running(self, study, trial):
+            out = super()._running(study, trial)
+            self.running = {t.number: t.last_step for t in out}
+            return out
+
         def prune(self, study, trial):
-            self.seen = None
+            self.seen, self.running = None, {}
             decision = super().prune(study, trial)
             if self.seen is not None:
-                log.append({"trial": trial.number, "step": trial.last_step, "pruned": decision, "seen": self.seen})
+                log.append({"trial": trial.number, "step": trial.last_step, "pruned": decision, "seen": self.seen,
+                            "running": self.running})
             return decision
 
     log, ran = [], []
@@ -197,5 +205,7 @@ def test_four_workers_on_postgres_lose_no_trial_and_decide_as_one_process(postgr
     for d in decisions:
         replay = optuna.create_study(direction="maximize")
         replay.add_trials([by_number[n] for n in d["seen"]])
+        replay.add_trials([_as_it_was(by_number[int(n)], step) for n, step in d["running"].items()])
         assert single.prune(replay, _as_it_was(by_number[d["trial"]], d["step"])) == d["pruned"], d
     assert any(not d["pruned"] for d in decisions)  # kept trials were replayed too
+    assert any(d["running"] for d in decisions)  # and checks that saw other workers' running trials
