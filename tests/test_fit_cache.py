@@ -79,6 +79,9 @@ def test_content_settings_and_code_each_make_a_new_key():
     assert fit_cache.content_key(Auto(), renamed) == base  # a file name is no content
     assert fit_cache.content_key(Auto(final_quantile=0.9), history()) != base
     assert fit_cache.content_key(Auto(), history()[::-1]) != base
+    as_list = [Series(s.name, s.values, s.lr, {**s.config, "milestones": [10, 20]}) for s in history()]
+    as_tuple = [Series(s.name, s.values, s.lr, {**s.config, "milestones": (10, 20)}) for s in history()]
+    assert fit_cache.content_key(Auto(), as_list) != fit_cache.content_key(Auto(), as_tuple)  # read differently
     code = fit_cache._CODE[0]
     try:
         fit_cache._CODE[0] = b"another lcpipe"
@@ -87,10 +90,12 @@ def test_content_settings_and_code_each_make_a_new_key():
         fit_cache._CODE[0] = code
 
 
-def test_a_corrupt_file_is_refitted_and_rewritten(tmp_path, fresh, monkeypatch):
+@pytest.mark.parametrize("damage", [lambda b: b"not a fit", lambda b: b"", lambda b: b[:len(b) // 2]],
+                         ids=["garbage", "empty", "truncated"])
+def test_a_corrupt_file_is_refitted_and_rewritten(tmp_path, fresh, monkeypatch, damage):
     expected = forecast(fit_cache.fitted(Auto(), history(), (30,), tmp_path))
     (path,) = tmp_path.glob("*.npz")
-    path.write_bytes(b"not a fit")
+    path.write_bytes(damage(path.read_bytes()))
     monkeypatch.setattr(fit_cache, "_IN_PROCESS", {})
     monkeypatch.setattr(fit_cache, "_ON_DISK", {})
     np.testing.assert_array_equal(forecast(fit_cache.fitted(Auto(), history(), (30,), tmp_path)), expected)

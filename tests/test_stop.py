@@ -4,13 +4,12 @@ the default pipeline's full curves are untouched."""
 
 import json
 
-import numpy as np
 import pytest
 
 from lcpipe.config import StopParams
 from lcpipe.forecasting.logs import read_curve
 from lcpipe.forecasting.run_stopper import Stopper
-from lcpipe.forecasting.stop_rule import STOP_BELOW, p_not_beaten, std_of
+from lcpipe.forecasting.stop_rule import STOP_BELOW
 from tests.helpers import curve_csv, learning_curve, ran_stages
 
 ARCHS = ("resnet34", "resnet50", "plain34", "plain50")
@@ -46,23 +45,22 @@ def test_a_run_that_may_reach_the_bar_continues(tmp_path):
 
 def test_the_run_is_judged_against_the_best_history_run_as_it_was_at_the_same_epoch(tmp_path):
     """Relative, as ForecastPruner decides: at epoch 5 a run that will end at 0.88 looks like the best
-    history run did at epoch 5 (both forecast about 0.93), so it continues although its absolute
-    forecast is unlikely to reach the best final (0.97); by epoch 10 it is behind where the best run
-    was, and stops."""
+    history run did at epoch 5 (both forecast about 0.92-0.93 by the forecaster fitted without that
+    run), so it continues, where the absolute rule against the best final (0.97) stops it; by epoch
+    10 it is behind where the best run was, and stops."""
     for i, final in enumerate((0.97, 0.95, 0.93, 0.90)):
         acc = learning_curve(20, final=final, rate=0.3, start=0.3, noise=0.005, seed=i)
         (tmp_path / f"done{i}.csv").write_text(curve_csv(acc))
     run = learning_curve(20, final=0.88, rate=0.3, start=0.3, noise=0.005, seed=9)
     early = Stopper(StopParams(at=[5], history=str(tmp_path)), epochs=20).check(rows_of(run[:5]))
-    absolute = p_not_beaten(np.array([early.final, early.bar]), np.array([std_of(early.lower, early.upper), 0.0]))[0]
     assert early.rival == "done0" and early.bar == pytest.approx(learning_curve(20, 0.97, 0.3, 0.3, 0.005, 0)[-1])
-    assert absolute < STOP_BELOW and not early.stop and early.p_reach > 0.5
-    assert abs(early.rival_forecast - early.final) < 0.01
+    assert not early.stop and early.p_reach > 0.3 and abs(early.rival_forecast - early.final) < 0.015
     late = Stopper(StopParams(at=[10], history=str(tmp_path)), epochs=20).check(rows_of(run[:10]))
     assert late.stop and "the best history run done0" in late.line("x")
-    # a bar given as a number is no run: the absolute rule
-    fixed = Stopper(StopParams(at=[5], history=str(tmp_path), threshold=0.97), epochs=20).check(rows_of(run[:5]))
-    assert fixed.rival == "" and fixed.p_reach == pytest.approx(absolute, abs=0.05)
+    # the bar as a number is no run: the absolute rule, which would stop it at epoch 5 already
+    fixed = Stopper(StopParams(at=[5], history=str(tmp_path), threshold=float(early.bar)), epochs=20)
+    verdict = fixed.check(rows_of(run[:5]))
+    assert verdict.rival == "" and verdict.stop and verdict.p_reach < STOP_BELOW
 
 
 @pytest.mark.slow

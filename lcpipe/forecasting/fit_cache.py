@@ -26,6 +26,7 @@ import io
 import json
 import os
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,7 @@ def content_key(template: Auto, history: list[Series]) -> str:
     for s in history:
         values = np.ascontiguousarray(s.values, dtype=float)
         lr = b"-" if s.lr is None else np.ascontiguousarray(s.lr, dtype=float).tobytes()
-        config = json.dumps(s.config or {}, sort_keys=True, default=repr).encode()
+        config = repr(sorted((s.config or {}).items())).encode()  # repr: a tuple is no list, 1.0 no 1
         for part in (len(values).to_bytes(8, "little"), values.tobytes(), len(lr).to_bytes(8, "little"), lr,
                      len(config).to_bytes(8, "little"), config, b"b" if s.bounded else b"u"):
             h.update(part)
@@ -109,6 +110,7 @@ def _storable(auto: Auto) -> bool:
 
 
 def _save(auto: Auto, path: Path) -> None:
+    """Write the fit as plain arrays and JSON (atomically); a folder that cannot be written warns once."""
     lengths = np.array([len(h) for h in auto.history_], dtype=np.int64)
     keys = sorted(auto._axes, key=repr)
     meta = {"format": FORMAT, "bounded": bool(auto.bounded_), "configs": auto.configs_,
@@ -145,7 +147,7 @@ def _load(path: Path, template: Auto) -> Auto | None:
             auto.milestones_ = [tuple(m) for m in meta["milestones"]]
             auto.final_q_ = (f["final_q_x"], f["final_q_y"]) if meta["calibrated"] else None
             auto._axes = {(int(h), tuple(m)): f[f"axis{i}"] for i, (h, m) in enumerate(meta["axes"])}
-    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
         return None
     if len(auto.history_) != len(auto.configs_) or not auto.history_:
         return None

@@ -83,8 +83,10 @@ class Stopper:
         # the lr column so far (its drops) and the config (drops still to come) place the run's schedule
         lr = np.array([r["lr"] for r in rows]) if all("lr" in r for r in rows) else None
         prefix = Series("run", np.array([r[METRIC] for r in rows]), lr, self.config)
-        fc = self.forecaster.forecast(prefix, self.epochs)
-        mean, lower, upper = final_value(prefix.values, fc)
+        # relative: the run and the rival forecast by one forecaster, fitted without the rival (else
+        # a run that is the rival's copy finds it as its perfect analog, and the rival does not)
+        forecaster = self.forecaster if self.rival is None else self.rival_forecaster
+        mean, lower, upper = final_value(prefix.values, forecaster.forecast(prefix, self.epochs))
         if self.rival is None or epoch >= self.epochs:
             p_reach = float(p_not_beaten(np.array([mean, self.bar]), np.array([float(std_of(lower, upper)), 0.0]))[0])
             return Verdict(epoch, mean, lower, upper, self.bar, p_reach, p_reach < self.below, below=self.below)

@@ -111,8 +111,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
     rivals: how many of the best completed trials the running trial is compared with.
     compare_running: until the study's own errors decide (study_calibration), also compare with the
         other running trials that have reached the trial's step, each cut at that step: with several
-        workers, rivals before any trial completes (bench/hpo.py, 4 workers: within 0.1 points of no
-        pruning's best in 44 % of the epochs, 81 % without). One worker has no other running trial.
+        workers, rivals before any trial completes. Measured on accuracy (bench/hpo.py, 4 workers:
+        within 0.1 points of no pruning's best in 44 % of the epochs, 81 % without); off by default
+        until it is measured on losses, where a forecast from a loss curve's first 3 points can
+        swap two trials. One worker has no other running trial.
     study_calibration: from this many completed trials on, the study's own forecast errors decide
         (_behind_the_best); 0: the pairwise rule throughout.
     fit_cache: where the forecaster fitted on the history is kept, by the history's content, for
@@ -127,7 +129,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
     def __init__(self, epochs: int, history: str | Path | list[str | Path] | None = None, *,
                  metric: str | None = None, warmup: float = WARMUP, growth: float = GROWTH, interval_steps: int = 1,
                  stop_below: float = STOP_BELOW, margin: float = MARGIN, shared: float = SHARED,
-                 rivals: int = RIVALS, compare_running: bool = True, forecaster: Auto | None = None,
+                 rivals: int = RIVALS, compare_running: bool = False, forecaster: Auto | None = None,
                  study_calibration: int = STUDY_CALIBRATION, fit_cache: str | Path | bool | None = None):
         if not isinstance(epochs, int | np.integer) or isinstance(epochs, bool) or not 2 <= epochs <= MAX_STEPS:
             raise PrunerError(f"epochs={epochs!r}: give the planned number of steps of a trial, a whole number in "
