@@ -68,13 +68,14 @@ class Stopper:
         self.at, self.epochs, self.config = set(stop.at), epochs, config or {}
         self.below = per_check(STOP_BELOW, len(self.at))
         self.bar = stop.threshold or max(float(c.metric(METRIC)[-1]) for c in history)
-        self.forecaster = Auto().fit([series_of(c, METRIC) for c in history])
         same_length = [c for c in history if len(c) == epochs]
-        self.rival, self.rival_forecaster = None, None
+        self.rival = None  # relative: the best history run of the run's length, forecast alike
         if not stop.threshold and same_length and len(history) - 1 >= MIN_HISTORY_CURVES:
             self.rival = max(same_length, key=lambda c: float(c.metric(METRIC)[-1]))
             self.bar = float(self.rival.metric(METRIC)[-1])
-            self.rival_forecaster = Auto().fit([series_of(c, METRIC) for c in history if c is not self.rival])
+        # one forecaster for the run and the rival, fitted without the rival (else a run that is the
+        # rival's copy finds it as its perfect analog, and the rival does not)
+        self.forecaster = Auto().fit([series_of(c, METRIC) for c in history if c is not self.rival])
 
     def check(self, rows: list[dict]) -> Verdict | None:
         epoch = len(rows)
@@ -83,10 +84,7 @@ class Stopper:
         # the lr column so far (its drops) and the config (drops still to come) place the run's schedule
         lr = np.array([r["lr"] for r in rows]) if all("lr" in r for r in rows) else None
         prefix = Series("run", np.array([r[METRIC] for r in rows]), lr, self.config)
-        # relative: the run and the rival forecast by one forecaster, fitted without the rival (else
-        # a run that is the rival's copy finds it as its perfect analog, and the rival does not)
-        forecaster = self.forecaster if self.rival is None else self.rival_forecaster
-        mean, lower, upper = final_value(prefix.values, forecaster.forecast(prefix, self.epochs))
+        mean, lower, upper = final_value(prefix.values, self.forecaster.forecast(prefix, self.epochs))
         if self.rival is None or epoch >= self.epochs:
             p_reach = float(p_not_beaten(np.array([mean, self.bar]), np.array([float(std_of(lower, upper)), 0.0]))[0])
             return Verdict(epoch, mean, lower, upper, self.bar, p_reach, p_reach < self.below, below=self.below)
@@ -94,7 +92,7 @@ class Stopper:
         # corrected by the rival's known final, is this run's final relative to it
         rival = series_of(self.rival, METRIC)
         cut = Series(rival.name, rival.values[:epoch], None if rival.lr is None else rival.lr[:epoch], rival.config)
-        r_mean, r_lower, r_upper = final_value(cut.values, self.rival_forecaster.forecast(cut, self.epochs))
+        r_mean, r_lower, r_upper = final_value(cut.values, self.forecaster.forecast(cut, self.epochs))
         mean_vs = np.array([mean, r_mean])
         std_vs = np.array([float(std_of(lower, upper)), float(std_of(r_lower, r_upper))])
         p_reach = float(p_not_beaten(mean_vs, std_vs, seen=np.array([epoch, epoch]))[0])
