@@ -45,6 +45,7 @@ def test_reads_every_curve_of_a_directory_sorted():
     (lambda t: t.replace("\n1,", "\n-1,"), r"line 2: epoch '-1' where a step >= 0 was expected"),
     (lambda t: t.split("\n")[0] + "\n", r"no data rows"),
     (lambda t: "", r"empty file"),
+    (lambda t: ";\n", r"no values, only separators"),  # found by test_faults' hypothesis run
 ])
 def test_bad_file_names_file_line_and_problem(tmp_path, edit, message):
     path = tmp_path / "bad.csv"

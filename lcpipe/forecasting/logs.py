@@ -122,6 +122,8 @@ def _table(path: Path) -> _Table:
     except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (131,072 characters)
         raise LcpipeError(f"{path}: line {reader.line_num}: {exc}; is it a CSV text file of one epoch "
                           "per line?") from None
+    if not parsed:  # separators and blanks alone, e.g. ";"
+        raise LcpipeError(f"{path}: no values, only separators; expected a header line such as {','.join(COLUMNS)}")
     (_, header), body = parsed[0], parsed[1:]
     return _Table(path, [h.strip() for h in header], [r for _, r in body], [n for n, _ in body],
                   decimal_comma=delimiter != ",")
