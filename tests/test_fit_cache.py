@@ -56,10 +56,11 @@ def test_a_new_process_reads_the_fit_from_disk_and_forecasts_alike(tmp_path, fre
 
 
 def test_in_the_process_the_same_content_is_one_fit(tmp_path, fresh, monkeypatch):
+    monkeypatch.setenv(fit_cache.ENV, str(tmp_path))  # where the default folder would be
     first = fit_cache.fitted(Auto(), history(), (30,), False)
     refuse_fits(monkeypatch)
     assert fit_cache.fitted(Auto(), history(), (30,), False) is first
-    assert not list(tmp_path.iterdir())  # False: nothing written anywhere we look
+    assert not list(tmp_path.iterdir())  # False: not even the default folder is written
 
 
 def test_the_process_keeps_the_most_recent_fits_only(fresh):
