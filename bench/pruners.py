@@ -25,8 +25,10 @@ trials, which is what any Optuna pruner sees too.
 Per pruner: compute (% of the epochs NopPruner trains) and regret (best final test accuracy of the
 study minus the best final among the trials that completed, in accuracy points), each averaged over
 the orders of a study, then over studies with a 95 % bootstrap CI (studies resampled); per family
-below. --tune sweeps ForecastPruner's (stop_below, shared, margin) on two orders and picks, for each held-out
-family, the setting chosen on the other families only (least compute at regret <= 0.25 pts there).
+below. --tune sweeps ForecastPruner's settings (tune_grid: by the metric's kind) on two orders and picks, for
+each held-out family, the setting chosen on the other families only (least compute at regret <= 0.25 pts
+there, and dominated by no Optuna pruner: none with no more compute and no more regret); the setting
+most folds choose is the pruner's default for that kind.
 --speed: a study of 200 trials x 200 epochs with 500 history curves, SYNTHETIC curves, timed.
 """
 
@@ -204,28 +206,51 @@ def report(results, family) -> str:
     return "\n".join(lines)
 
 
-def tune(groups, family) -> str:
-    grid = [dict(stop_below=s, shared=r, margin=m) for s, r, m in
-            itertools.product((0.1, 0.2, 0.3), (0.8, 0.95), (0.0, -0.0025))]
-    res = run_all(groups, family, 2, {}, only_forecast=True, settings=grid)
+def tune_grid(kind: str) -> list[dict]:
+    """The settings --tune sweeps: for an accuracy (stop_below, shared, margin) around the defaults; for
+    a loss or any series also more cautious correlations and closer checks (growth)."""
+    if kind == "fraction":
+        return [dict(stop_below=s, shared=r, margin=m) for s, r, m in
+                itertools.product((0.1, 0.2, 0.3), (0.8, 0.95), (0.0, -0.0025))]
+    return [dict(stop_below=s, shared=r, growth=g) for g, s, r in
+            itertools.product((1.5, 1.25), (0.1, 0.05), (0.0, 0.3, 0.5))]
+
+
+def tune(groups, family, orders: int = 2) -> str:
+    """For each held-out family, the setting chosen on the other families only: the least compute among
+    the settings that no Optuna pruner dominates there (one with no more compute and no more regret)
+    and whose regret is at most REGRET_TARGET; none such: the least regret."""
+    grid = tune_grid(METRIC[0].kind)
+    res = run_all(groups, family, orders, {}, settings=grid)
+    optuna_names = [n for n in res if not n.startswith("setting") and n != "NopPruner"]
     fams = sorted(set(family[g] for g in groups))
-    lines = ["setting: " + "; ".join(f"{i}={kw}" for i, kw in enumerate(grid))]
-    for i in range(len(grid)):
-        per = res[f"setting{i}"]
-        lines.append(f"setting{i} {grid[i]}: compute {np.mean([v[0] for v in per.values()]):.1f} % "
+    lines = [f"{orders} orders; setting: " + "; ".join(f"{i}={kw}" for i, kw in enumerate(grid))]
+    for name in [f"setting{i}" for i in range(len(grid))] + optuna_names:
+        per = res[name]
+        label = f"{name} {grid[int(name[7:])]}" if name.startswith("setting") else name
+        lines.append(f"{label}: compute {np.mean([v[0] for v in per.values()]):.1f} % "
                      f"regret {np.mean([v[1] for v in per.values()]):.3f} pts")
-    held = []
+    held, picks = [], []
     for fam in fams:
-        def score(i, fam=fam):
-            per = {g: v for g, v in res[f"setting{i}"].items() if family[g] != fam}
-            c, r = np.mean([v[0] for v in per.values()]), np.mean([v[1] for v in per.values()])
-            return (r > REGRET_TARGET, c if r <= REGRET_TARGET else r, r)
+        def means(name, fam=fam):
+            per = [v for g, v in res[name].items() if family[g] != fam]
+            return np.mean([v[0] for v in per]), np.mean([v[1] for v in per])
+
+        rivals = [means(n) for n in optuna_names]
+
+        def score(i, rivals=rivals):
+            c, r = means(f"setting{i}")
+            ok = r <= REGRET_TARGET and not any(rc <= c and rr <= r for rc, rr in rivals)
+            return (not ok, c if ok else r, r)
         pick = min(range(len(grid)), key=score)
         gs = [g for g in groups if family[g] == fam]
         held += [res[f"setting{pick}"][g] for g in gs]
+        picks.append(pick)
         lines.append(f"held out {fam}: chosen on the others {grid[pick]}")
     lines.append(f"leave-one-family-out (each family with the setting chosen without it): compute "
                  f"{np.mean([h[0] for h in held]):.1f} % regret {np.mean([h[1] for h in held]):.3f} pts")
+    most = max(set(picks), key=picks.count)
+    lines.append(f"chosen by most folds ({picks.count(most)} of {len(fams)}): {grid[most]}")
     return "\n".join(lines)
 
 
@@ -267,12 +292,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--orders", type=int, default=5, help="random trial orders per study")
     ap.add_argument("--quick", action="store_true", help=f"{len(QUICK_GROUPS)} short studies, 1 order")
-    ap.add_argument("--tune", action="store_true", help="leave-one-family-out choice of ForecastPruner's settings")
+    ap.add_argument("--tune", action="store_true",
+                    help="leave-one-family-out choice of ForecastPruner's settings (2 orders unless --orders)")
     ap.add_argument("--speed", action="store_true", help="only the 200 x 200 x 500 speed check (synthetic)")
     ap.add_argument("--corpus", type=Path, default=DEV_DEFAULT, help="folder of studies with a MANIFEST.csv")
     ap.add_argument("--metric", default="test_acc", help="the column the trials report (e.g. val_loss)")
     ap.add_argument("--mode", default="auto", choices=("min", "max", "auto"))
     args = ap.parse_args()
+    args.orders_given = any(a == "--orders" or a.startswith("--orders=") for a in sys.argv[1:])
     if args.orders < 1:
         ap.error("--orders must be at least 1")
     if not (args.corpus / "MANIFEST.csv").is_file():
@@ -287,7 +314,7 @@ def main() -> None:
     t0 = time.perf_counter()
     groups, family = load()
     if args.tune:
-        print(tune(groups, family))
+        print(tune(groups, family, args.orders if args.orders_given else 2))
         return
     orders = args.orders
     if args.quick:

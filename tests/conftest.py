@@ -68,17 +68,20 @@ def reproduced(_reproduced_once, tmp_path) -> Project:
 # worker, the second half to the other, and an idle worker steals the back half of the other's queue.
 # - The README walk-through (minutes, one test) opens the first half: its worker makes the shared
 #   repro (its setup) and walks the README; the rest of that half is short tests.
-# - The second half opens with the other tests that take seconds to a minute, longest first
-#   (measured with `pytest --durations`), the ones that need no shared repro first (it is being made
-#   meanwhile), then its short tests. Long tests first and short ones last is what lets the two
-#   workers finish together; a long test left for the end would run alone.
+# - The second half opens with the other tests that take seconds to a minute (measured with
+#   `pytest --durations`): first those that need no shared repro, longest first, which together take
+#   longer than the repro (about 65 s) being made meanwhile, so this worker never waits for it (it
+#   waited 65 s when a test copying the repro came first); then those that copy it; then its short
+#   tests. Long tests first and short ones last is what lets the two workers finish together; a long
+#   test left for the end would run alone.
 README = "test_readme.py::"
-LONG = ("test_pipeline_dvc.py::test_train_stages_write_four_curves", "test_pipeline_dvc.py::test_killed_training",
-        "test_postgres.py::", "test_hpo_bench.py::test_hpo_quick", "test_hpo_bench.py::test_the_generator",
-        "test_distributed.py::", "test_bench.py::", "test_faults.py::test_a_hundred_thousand",
-        "test_train_dvc.py::test_rerunning", "test_dvc_workflow.py::",
-        "test_pipeline_dvc.py::", "test_train_dvc.py::", "test_stop.py::", "test_code_caching.py::",
-        "test_sweep_decision.py::")
+LONG = (  # the tests that need no shared repro (it is being made meanwhile), then those that copy it
+        "test_distributed.py::", "test_pipeline_dvc.py::test_killed_training", "test_bench.py::",
+        "test_faults.py::test_a_hundred_thousand", "test_postgres.py::", "test_hpo_bench.py::test_the_generator",
+        "test_sweep_decision.py::", "test_hpo_bench.py::test_hpo_quick",
+        "test_train_dvc.py::test_rerunning", "test_pipeline_dvc.py::test_train_stages_write_four_curves",
+        "test_dvc_workflow.py::", "test_pipeline_dvc.py::", "test_train_dvc.py::", "test_stop.py::",
+        "test_code_caching.py::")
 
 
 def pytest_collection_modifyitems(items):

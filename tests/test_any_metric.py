@@ -248,6 +248,32 @@ def test_steps_counted_from_zero_prune_like_steps_counted_from_one():
     assert pruned[0] and pruned[0] == pruned[1]
 
 
+def test_a_loss_study_decides_with_the_loss_defaults_and_an_accuracy_study_with_the_accuracy_ones():
+    """The pruner's growth, stop_below and shared are each chosen on curves of the metric's kind
+    (bench/pruners.py --tune): a minimized loss gets SERIES_DEFAULTS (more, closer checks, a lower
+    correlation between two trials' forecast errors), a maximized accuracy FRACTION_DEFAULTS, and a
+    value the user gives wins over either."""
+    from lcpipe.integrations.optuna import FRACTION_DEFAULTS, SERIES_DEFAULTS
+
+    assert SERIES_DEFAULTS != FRACTION_DEFAULTS
+    loss, given = ForecastPruner(STEPS, metric="val_ce"), ForecastPruner(STEPS, metric="val_ce", shared=0.9)
+    loss_study_run(loss)
+    loss_study_run(given)
+    assert (loss.growth, loss.stop_below, loss.shared) == tuple(SERIES_DEFAULTS[k] for k in
+                                                                 ("growth", "stop_below", "shared"))
+    assert given.shared == 0.9 and given.growth == SERIES_DEFAULTS["growth"]
+    assert len(loss._schedule(50, 1.0)) > len(ForecastPruner(50)._schedule(50, 1.0))  # growth 1.25 < 1.5
+
+    accuracy = ForecastPruner(50)
+    study = optuna.create_study(direction="maximize", pruner=accuracy)
+    trial = study.ask()
+    for step in range(1, 6):
+        trial.report(0.1 * step, step)
+        trial.should_prune()
+    assert (accuracy.growth, accuracy.stop_below, accuracy.shared) == tuple(FRACTION_DEFAULTS[k] for k in
+                                                                             ("growth", "stop_below", "shared"))
+
+
 @pytest.mark.parametrize("kw, message", [
     ({"shared": float("nan")}, r"shared=nan: give a number in \[0, 1\)"),
     ({"shared": 1.5}, r"shared=1.5"), ({"warmup": float("nan")}, r"warmup=nan"),

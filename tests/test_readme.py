@@ -76,6 +76,13 @@ CLAIMS = {
                              lambda out: ran_stages(out) == ["check_params", "predict", "evaluate"]),
     "dvc exp diff HEAD cut10": ("the experiment's scores and param beside HEAD's",
                                 lambda out: "lstm.rmse" in out and "predict.cutoff" in out),
+    "dvc metrics diff HEAD~1": ("diffs the committed metrics of two commits",
+                                lambda out: "metrics/evaluate.json" in out and "lstm.rmse" in out),
+    # the collaborator's clone, after `dvc pull`
+    "dvc repro --pull": ("trains nothing", lambda out: not [s for s in ran_stages(out) if s.startswith("train@")]),
+    "dvc repro": ("runs nothing after `dvc pull`", lambda out: ran_stages(out) == []),
+    "dvc exp run -S predict.cutoff=6": ("reruns only predict + evaluate",
+                                        lambda out: ran_stages(out) == ["check_params", "predict", "evaluate"]),
 }
 
 POLL_UNTIL_DONE = "dvc queue status"

@@ -60,13 +60,22 @@ from lcpipe.forecasting.predictors.auto import Auto
 from lcpipe.forecasting.stop_rule import SAME_STEP, STD_FLOOR, keep, std_of
 from lcpipe.metric import Metric
 
-# Defaults: (stop_below, shared, margin) the setting 9 of 13 leave-one-family-out folds pick on the dev corpus
-# (`python bench/pruners.py --tune`); warmup and growth set by hand, not tuned.
+# Defaults for an accuracy-like metric (kind "fraction"): (stop_below, shared, margin) the setting 9 of 13
+# leave-one-family-out folds pick on the dev corpus (`python bench/pruners.py --tune`); warmup and growth
+# set by hand, not tuned.
 WARMUP = 0.05  # no pruning before 5 % of the planned epochs
 GROWTH = 1.5  # checks at the warmup step, then each at GROWTH x the last (at least interval_steps later)
 STOP_BELOW = 0.1  # prune when P(final >= a rival's final - margin) falls below this
 MARGIN = 0.0  # accuracy: < 0 prunes trials forecast to beat the best by less than -margin
 SHARED = SAME_STEP  # correlation of the running trial's and a rival's forecast errors from the same step (0.8)
+# ... and for a loss or any other series (kinds "positive", "any"): the setting 13 of 16 leave-one-family-out
+# folds pick on the dev-loss corpus (`python bench/pruners.py --tune --orders 5 --corpus
+# ../shared/curves/dev-loss --metric val_loss --mode min`: the least compute that no Optuna pruner dominates).
+# Two loss curves seen at one step share less of their forecast error than two accuracy curves do (a
+# validation loss that turns up late, a schedule's last decay: at shared 0.8 the two Fashion-MNIST studies
+# lost their best run at epoch 3 or 8, 6-15 % of the loss), and closer checks catch a laggard sooner.
+SERIES_DEFAULTS = {"stop_below": 0.1, "shared": 0.3, "growth": 1.25}
+FRACTION_DEFAULTS = {"stop_below": STOP_BELOW, "shared": SHARED, "growth": GROWTH}
 RIVALS = 3  # the best this many completed trials are compared with
 MIN_WARMUP = 3  # steps: whatever the fraction, never prune on the first two reports
 MIN_CURVES = 3  # no pruning while history + completed trials hold fewer curves (one analog gives no spread)
@@ -108,6 +117,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         step is checked at its first report past it.
     stop_below, margin, shared: the stop rule's settings (stop_rule.keep), in lcpipe's internal units
         (accuracy points for an accuracy, relative differences for a loss); margin may be negative.
+        growth, stop_below and shared default (None) by the metric's kind, each chosen
+        leave-one-family-out on real curves of that kind: FRACTION_DEFAULTS for an accuracy,
+        SERIES_DEFAULTS for a loss or any other series.
     rivals: how many of the best completed trials the running trial is compared with.
     compare_running: until the study's own errors decide (study_calibration), also compare with the
         other running trials that have reached the trial's step, each cut at that step: with several
@@ -127,8 +139,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
     """
 
     def __init__(self, epochs: int, history: str | Path | list[str | Path] | None = None, *,
-                 metric: str | None = None, warmup: float = WARMUP, growth: float = GROWTH, interval_steps: int = 1,
-                 stop_below: float = STOP_BELOW, margin: float = MARGIN, shared: float = SHARED,
+                 metric: str | None = None, warmup: float = WARMUP, growth: float | None = None,
+                 interval_steps: int = 1, stop_below: float | None = None, margin: float = MARGIN,
+                 shared: float | None = None,
                  rivals: int = RIVALS, compare_running: bool = False, forecaster: Auto | None = None,
                  study_calibration: int = STUDY_CALIBRATION, fit_cache: str | Path | bool | None = None):
         if not isinstance(epochs, int | np.integer) or isinstance(epochs, bool) or not 2 <= epochs <= MAX_STEPS:
@@ -136,18 +149,20 @@ class ForecastPruner(optuna.pruners.BasePruner):
                               f"2..{MAX_STEPS}")
         if not isinstance(interval_steps, int | np.integer) or isinstance(interval_steps, bool) or interval_steps < 1:
             raise PrunerError(f"interval_steps={interval_steps!r}: a whole number of at least 1")
-        _finite_number(growth, "growth", 1, 1e6)
         _finite_number(warmup, "warmup", 0, epochs)
-        _finite_number(stop_below, "stop_below", 0, 1)
-        _finite_number(shared, "shared", 0, 1)
+        # None: the default for the metric's kind, known at the first check (FRACTION_ / SERIES_DEFAULTS)
+        self._given = {"growth": None if growth is None else _finite_number(growth, "growth", 1, 1e6),
+                       "stop_below": None if stop_below is None else _finite_number(stop_below, "stop_below", 0, 1),
+                       "shared": None if shared is None else _finite_number(shared, "shared", 0, 1)}
         _finite_number(margin, "margin", -1, 1)
         if not isinstance(rivals, int | np.integer) or isinstance(rivals, bool) or rivals < 1:
             raise PrunerError(f"rivals={rivals!r}: a whole number of at least 1")
         if metric is not None and (not isinstance(metric, str) or not metric.strip()):
             raise PrunerError(f"metric={metric!r}: give the column name the trials report, e.g. 'val_loss'")
         self.epochs = int(epochs)
-        self.warmup, self.interval_steps, self.growth = float(warmup), int(interval_steps), float(growth)
-        self.stop_below, self.margin, self.shared, self.rivals = stop_below, margin, shared, int(rivals)
+        self.warmup, self.interval_steps = float(warmup), int(interval_steps)
+        self.margin, self.rivals = margin, int(rivals)
+        self._settle("fraction" if metric is None else Metric.infer(metric).kind)  # until the study says
         self.compare_running = compare_running
         if not isinstance(study_calibration, int | np.integer) or isinstance(study_calibration, bool) \
                 or not (study_calibration == 0 or study_calibration >= 3):
@@ -182,6 +197,13 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._own_cache: tuple | None = None  # (the finished trials' curves, their finals) for self._key
         self._warned_short = False  # _warn_short said its line
 
+    def _settle(self, kind: str) -> None:
+        """growth, stop_below and shared: each as given, else the default for a metric of this kind."""
+        defaults = FRACTION_DEFAULTS if kind == "fraction" else SERIES_DEFAULTS
+        settled = {k: defaults[k] if v is None else v for k, v in self._given.items()}
+        self.growth, self.stop_below, self.shared = settled["growth"], settled["stop_below"], settled["shared"]
+        self._schedules = {}
+
     @property
     def warmup_steps(self) -> int:
         """No check before this step."""
@@ -214,6 +236,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             metric = Metric(name, mode, metric.kind, 1.0, f"the study's direction={study.directions[0].name.lower()}")
             metric = metric.with_scale([c.columns[name] for c in self._history_curves if name in c.columns])
             self._metric = metric
+            self._settle(metric.kind)
             self._history = [s for s in (series_of(c, metric) for c in self._history_curves) if len(s.values)]
             self._base, self._key, self._fits, self._rival_fc, self._own_cache = None, (), {}, {}, None
         return self._metric
