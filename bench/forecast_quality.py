@@ -56,7 +56,7 @@ from lcpipe.errors import exits_cleanly  # noqa: E402
 from lcpipe.forecasting.backtest import backtest  # noqa: E402
 from lcpipe.forecasting.decision_scores import kendall_tau  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
-from lcpipe.forecasting.stop_rule import SAME_STEP, STOP_BELOW, keep, p_best, std_of  # noqa: E402
+from lcpipe.forecasting.stop_rule import keep, p_best, rule_for, std_of  # noqa: E402
 from lcpipe.metric import ACCURACY, Metric  # noqa: E402
 
 CORPUS = [ROOT.parent / "shared" / "curves" / "dev"]
@@ -73,10 +73,10 @@ QUICK = {"groups": 4, "cutoffs": (10, 20), "predictors": ("auto", "last_value", 
          "grid": {"auto": {"config_weight": (0.0, 1.0)}}}
 BOOT = 2000  # bootstrap resamples of the studies
 HEADLINE = "headline (foreign history, leave-one-family-out)"
-FINAL_QUANTILES = (0.8, 0.85, 0.9)  # auto.final_quantile levels, chosen leave-one-family-out
+FINAL_QUANTILES = (0.75, 0.8, 0.85, 0.9)  # auto.final_quantile(_series) levels, chosen leave-one-family-out
 # the live stop rule's (same_step, stop_below), chosen leave-one-family-out: the setting that stops the
 # most runs among those whose kept-set regret on the other families is within RULE_REGRET at each
-# cutoff from RULE_FROM on (stop_rule.SAME_STEP and STOP_BELOW are the pick of most families)
+# cutoff from RULE_FROM on (stop_rule.rule_for: the pick of most families, on accuracies and on losses)
 RULE_GRID = tuple((same, below) for same in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95) for below in (0.05, 0.1, 0.2))
 RULE_REGRET, RULE_FROM = 0.25, 10
 METRIC = [ACCURACY]  # the metric and the cutoff unit of this run, set once in main (process-pool jobs take them)
@@ -149,9 +149,12 @@ def run_all(groups, name, params, cutoffs, histories, settings: dict) -> list[di
         return [row for job in jobs for row in job.result()]
 
 
-def study_scores(members: list[dict], same_step: float = SAME_STEP, stop_below: float = STOP_BELOW) -> dict:
+def study_scores(members: list[dict], same_step: float | None = None, stop_below: float | None = None) -> dict:
     """One study's scores at one cutoff (accuracy points where a difference of accuracies); the keep
-    decision by stop_rule.keep at the given settings (by default the library's)."""
+    decision by stop_rule.keep at the given settings (by default the library's for the metric's kind)."""
+    library = rule_for(METRIC[0].kind)
+    same_step = library["same_step"] if same_step is None else same_step
+    stop_below = library["stop_below"] if stop_below is None else stop_below
     mean = np.array([m["mean"] for m in members])
     actual = np.array([m["actual"] for m in members])
     lower, upper = np.array([m["lower"] for m in members]), np.array([m["upper"] for m in members])
@@ -330,15 +333,16 @@ def calibration_report(rows: list[dict], leader_rows: list[dict], cutoffs) -> st
 
 def choose_final_quantile(groups, params, cutoffs, histories, chosen: dict, families: dict[str, str],
                           default_rows: list[dict]) -> str:
-    """auto's final_quantile chosen leave-one-family-out: for each family, the level among
-    FINAL_QUANTILES whose final 80 % band covers closest to 80 % on the OTHER families' studies (mean
-    gap over the cutoffs); scored on the family itself with that level. `default_rows`: the headline's
-    rows, already at params.yaml's level."""
+    """auto's final_quantile (final_quantile_series on a loss or any series) chosen leave-one-family-out:
+    for each family, the level among FINAL_QUANTILES whose final 80 % band covers closest to 80 % on
+    the OTHER families' studies (mean gap over the cutoffs); scored on the family itself with that
+    level. `default_rows`: the headline's rows, already at params.yaml's level."""
+    key = "final_quantile" if METRIC[0].bounded else "final_quantile_series"
     cover = {}
     for q in FINAL_QUANTILES:
-        settings = {g: {**chosen[g], "final_quantile": q} for g in groups}
-        rows = default_rows if q == params.auto.final_quantile else run_all(groups, DEFAULT, params, cutoffs,
-                                                                            histories, settings)
+        settings = {g: {**chosen[g], key: q} for g in groups}
+        rows = default_rows if q == getattr(params.auto, key) else run_all(groups, DEFAULT, params, cutoffs,
+                                                                           histories, settings)
         cover[q] = {c: {g: v["cov80"] for g, v in per_study(rows, c).items()} for c in cutoffs}
     picks = {}
     for fam in dict.fromkeys(families.values()):
@@ -346,10 +350,10 @@ def choose_final_quantile(groups, params, cutoffs, histories, chosen: dict, fami
             return np.mean([abs(np.mean([v for g, v in cover[q][c].items() if families[g] != fam]) - 0.8)
                             for c in cutoffs])
         picks[fam] = min(FINAL_QUANTILES, key=gap)
-    lines = ["## auto's final_quantile, chosen leave-one-family-out (closest to 80 % final coverage on the other "
+    lines = [f"## auto's {key}, chosen leave-one-family-out (closest to 80 % final coverage on the other "
              "families): final cov80 per cutoff"]
     for q in FINAL_QUANTILES:
-        lines.append(f"  final_quantile {q}: " + " ".join(f"{np.mean(list(cover[q][c].values())):.2f}" for c in cutoffs)
+        lines.append(f"  {key} {q}: " + " ".join(f"{np.mean(list(cover[q][c].values())):.2f}" for c in cutoffs)
                      + f" | chosen by {sum(p == q for p in picks.values())} of {len(picks)} families")
     held = " ".join(f"{np.mean([cover[picks[families[g]]][c][g] for g in cover[FINAL_QUANTILES[0]][c]]):.2f}"
                     for c in cutoffs)
@@ -379,7 +383,8 @@ def choose_rule(rows: list[dict], families: dict[str, str], cutoffs) -> str:
     counts = Counter(picks.values())
     lines = [f"## the live stop rule (stop_rule.keep), chosen leave-one-family-out: among (same_step, stop_below) "
              f"whose kept-set regret on the other families is <= {RULE_REGRET} at cutoffs {decided}, the one "
-             f"that stops most; library constants ({SAME_STEP}, {STOP_BELOW})",
+             f"that stops most; library constants ({rule_for(METRIC[0].kind)['same_step']}, "
+             f"{rule_for(METRIC[0].kind)['stop_below']})",
              "  picks: " + "; ".join(f"{st} by {n} of {len(picks)} families" for st, n in counts.most_common())]
     for c in cutoffs:
         held = {g: scores[picks[families[g]]][c][g] for g in scores[RULE_GRID[0]][c]}

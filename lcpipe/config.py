@@ -113,6 +113,7 @@ class AutoParams:
     config_weight: float = 1.0
     calibrate: bool = True
     final_quantile: float = 0.85
+    final_quantile_series: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -276,8 +277,9 @@ def validate(p: Params) -> Params:
     _require(p.auto.config_weight >= 0, "auto.config_weight", p.auto.config_weight,
              "it must be >= 0 (0 = ignore configs)")
     _require(p.auto.similarity >= 0, "auto.similarity", p.auto.similarity, "it must be >= 0 (0 = plain mean)")
-    _require(0.5 <= p.auto.final_quantile < 1, "auto.final_quantile", p.auto.final_quantile,
-             "it must lie in [0.5, 1) (0.8 = the history's own errors at face value)")
+    for key in ("final_quantile", "final_quantile_series"):
+        _require(0.5 <= getattr(p.auto, key) < 1, f"auto.{key}", getattr(p.auto, key),
+                 "it must lie in [0.5, 1) (0.8 = the history's own errors at face value)")
 
     _distinct("sweep.predictors", p.sweep.predictors)
     _require(len(p.sweep.cutoffs) > 0, "sweep.cutoffs", p.sweep.cutoffs, "give at least one")

@@ -113,6 +113,22 @@ def test_the_final_band_is_calibrated_on_the_historys_clusters():
     assert Auto(calibrate=False).fit(history).final_q_ is None
 
 
+def test_a_loss_history_is_calibrated_to_its_own_quantile_and_an_accuracy_history_to_the_other():
+    """final_quantile sets an accuracy's final band, final_quantile_series a loss's (unbounded
+    internal values): each kind's level is chosen on curves of that kind (bench/forecast_quality.py)."""
+    acc = [Series(f"h{i}", learning_curve(60, final=0.6 + 0.05 * i, rate=0.05 + 0.03 * i, noise=0.01, seed=i),
+                  config={"dataset": f"d{i % 3}", "arch": "a"}) for i in range(9)]
+    loss = [Series(s.name, -np.log(2.5 * (1 - s.values) + 0.1), config=s.config, bounded=False) for s in acc]
+
+    def widths(history, **kw):
+        return Auto(**kw).fit(history).final_q_[1]
+
+    assert np.all(widths(loss, final_quantile_series=0.95) > widths(loss, final_quantile_series=0.6))
+    np.testing.assert_array_equal(widths(loss, final_quantile=0.6), widths(loss, final_quantile=0.95))
+    np.testing.assert_array_equal(widths(acc, final_quantile_series=0.6), widths(acc, final_quantile_series=0.95))
+    assert np.all(widths(acc, final_quantile=0.95) > widths(acc, final_quantile=0.6))
+
+
 def test_extending_a_fitted_auto_forecasts_as_a_refit_on_all_curves_would():
     """The pruner appends completed trials to a forecaster fitted on the history: the result must be
     the forecaster fitted on history + trials (same final-band calibration), only cheaper."""

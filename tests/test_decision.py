@@ -100,3 +100,27 @@ def test_wide_intervals_keep_more_runs_and_lose_nothing():
     rows = [row("a", 0.9, 0.80, band=0.5), row("b", 0.7, 0.95, band=0.5), row("c", 0.5, 0.60, band=0.5)]
     (d,) = decisions(rows, {"a": 50, "b": 50, "c": 40})
     assert d["best_kept"] and d["regret"] == 0.0 and "b" in d["kept"]
+
+
+def test_a_loss_is_decided_by_the_loss_rule_which_stops_less_on_the_same_forecasts():
+    """Two runs seen at one step, the second forecast 1.2 % behind: an accuracy's rule (same_step 0.8,
+    stop_below 0.2) stops it, a loss's (0.5, 0.05; each chosen leave-one-family-out on curves of its
+    kind) keeps it, and the sweep's decision report applies the loss's rule to a loss."""
+    from lcpipe.forecasting.stop_rule import rule_for
+    from lcpipe.metric import Metric
+
+    mean, std = np.array([0.0, -0.012]), np.array([0.01, 0.01])
+    assert keep(mean, std, seen=0, **rule_for("fraction")).tolist() == [True, False]
+    assert keep(mean, std, seen=0, **rule_for("positive")).tolist() == [True, True]
+
+    loss = Metric.infer("test_loss")
+    user = loss.from_internal(mean)  # the same two forecasts as losses, bands of the same width
+    lower, upper = loss.from_internal(mean + 1.2816 * std), loss.from_internal(mean - 1.2816 * std)
+    rows = [{"cutoff": 5, "predictor": "auto", "target": t, "final_actual": float(u), "final_predicted": float(u),
+             "final_lower": float(lo), "final_upper": float(hi)}
+            for t, u, lo, hi in zip(("a", "b"), user, lower, upper)]
+    assert decisions(rows, {"a": 20, "b": 20}, loss)[0]["kept"] == ["a", "b"]
+    accuracy_rows = [{**r, "final_actual": float(m + 0.5), "final_predicted": float(m + 0.5),
+                      "final_lower": float(m + 0.5 - 1.2816 * s), "final_upper": float(m + 0.5 + 1.2816 * s)}
+                     for r, m, s in zip(rows, mean, std)]
+    assert decisions(accuracy_rows, {"a": 20, "b": 20})[0]["kept"] == ["a"]

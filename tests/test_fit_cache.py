@@ -79,6 +79,7 @@ def test_content_settings_and_code_each_make_a_new_key():
     renamed = [Series(f"other{i}", s.values, s.lr, s.config) for i, s in enumerate(history())]
     assert fit_cache.content_key(Auto(), renamed) == base  # a file name is no content
     assert fit_cache.content_key(Auto(final_quantile=0.9), history()) != base
+    assert fit_cache.content_key(Auto(final_quantile_series=0.9), history()) != base
     assert fit_cache.content_key(Auto(), history()[::-1]) != base
     as_list = [Series(s.name, s.values, s.lr, {**s.config, "milestones": [10, 20]}) for s in history()]
     as_tuple = [Series(s.name, s.values, s.lr, {**s.config, "milestones": (10, 20)}) for s in history()]

@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from lcpipe.forecasting.stop_rule import keep, std_of
+from lcpipe.forecasting.stop_rule import keep, rule_for, std_of
 from lcpipe.metric import ACCURACY, Metric
 
 
@@ -29,7 +29,7 @@ def decisions(rows: list[dict], epochs: dict[str, int], metric: Metric | None = 
         forecast, lower, upper = metric.band_to_internal(*([m.get(k, m["final_predicted"]) for m in members]
                                                            for k in ("final_predicted", "final_lower", "final_upper")))
         actual = metric.to_internal(user)
-        kept = keep(forecast, std_of(lower, upper), seen=cutoff)  # every candidate seen at the cutoff
+        kept = keep(forecast, std_of(lower, upper), seen=cutoff, **rule_for(metric.kind))  # all seen at the cutoff
         best = int(actual.argmax())
         out.append({"cutoff": cutoff, "predictor": predictor, "kendall_tau": _finite(kendall_tau(forecast, actual)),
                     "kept": [n for n, k in zip(names, kept) if k], "best": names[best], "best_kept": bool(kept[best]),

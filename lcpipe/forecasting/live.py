@@ -18,7 +18,7 @@ from lcpipe.forecasting.backtest import check_apart, in_units
 from lcpipe.forecasting.logs import learnable_history
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
-from lcpipe.forecasting.stop_rule import STD_FLOOR, final_value, keep, p_best, std_of
+from lcpipe.forecasting.stop_rule import STD_FLOOR, final_value, keep, p_best, rule_for, std_of
 from lcpipe.metric import Metric, as_metric
 
 DEFAULT_PREDICTOR = "auto"  # the live forecaster when --predictor is not given
@@ -193,7 +193,8 @@ def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> l
         # runs seen at one step (in one unit) are compared relative to each other: stop_rule.SAME_STEP
         seen = {key: n for n, key in enumerate(dict.fromkeys((grid.seen[i], runs[i].steps is None) for i in ok))}
         at = np.array([seen[(grid.seen[i], runs[i].steps is None)] for i in ok])
-        p_all[ok], keep_all[ok] = p_best(mean, std, STD_FLOOR * unit), keep(mean, std, unit=unit, seen=at)
+        p_all[ok], keep_all[ok] = p_best(mean, std, STD_FLOOR * unit), keep(mean, std, unit=unit, seen=at,
+                                                                       **rule_for(metric.kind))
     out = []
     for i, (run, s) in enumerate(zip(runs, series)):
         fc = in_units(forecasts[i], metric)
