@@ -79,7 +79,12 @@ def test_content_settings_and_code_each_make_a_new_key():
     renamed = [Series(f"other{i}", s.values, s.lr, s.config) for i, s in enumerate(history())]
     assert fit_cache.content_key(Auto(), renamed) == base  # a file name is no content
     assert fit_cache.content_key(Auto(final_quantile=0.9), history()) != base
-    assert fit_cache.content_key(Auto(final_quantile_series=0.9), history()) != base
+    # an accuracy history ignores a loss's band level, a loss history an accuracy's
+    assert fit_cache.content_key(Auto(final_quantile_series=0.9), history()) == base
+    losses = [Series(s.name, -np.log(1.5 - s.values), s.lr, s.config, bounded=False) for s in history()]
+    loss_base = fit_cache.content_key(Auto(), losses)
+    assert fit_cache.content_key(Auto(final_quantile_series=0.9), losses) != loss_base
+    assert fit_cache.content_key(Auto(final_quantile=0.9), losses) == loss_base
     assert fit_cache.content_key(Auto(), history()[::-1]) != base
     as_list = [Series(s.name, s.values, s.lr, {**s.config, "milestones": [10, 20]}) for s in history()]
     as_tuple = [Series(s.name, s.values, s.lr, {**s.config, "milestones": (10, 20)}) for s in history()]

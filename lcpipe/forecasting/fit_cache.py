@@ -61,7 +61,11 @@ def content_key(template: Auto, history: list[Series]) -> str:
         _CODE.append(hashlib.sha256(Path(auto_module.__file__).read_bytes()).digest())
     h = hashlib.sha256()
     h.update(_CODE[0])
-    h.update(json.dumps({"format": FORMAT, **{k: getattr(template, k) for k in SETTINGS}}, sort_keys=True).encode())
+    # a bounded (accuracy) history is calibrated at final_quantile, any other at final_quantile_series:
+    # the other one is no part of the fit (the CLI's Auto and the pruner's share an accuracy history's fit)
+    unused = "final_quantile_series" if all(s.bounded for s in history if len(s.values)) else "final_quantile"
+    settings = {k: getattr(template, k) for k in SETTINGS if k != unused}
+    h.update(json.dumps({"format": FORMAT, **settings}, sort_keys=True).encode())
     for s in history:
         values = np.ascontiguousarray(s.values, dtype=float)
         lr = b"-" if s.lr is None else np.ascontiguousarray(s.lr, dtype=float).tobytes()
