@@ -3,6 +3,7 @@ and writes, as a pandas DataFrame (one row per run), through the same code path.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -76,7 +77,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int, metric: str = "
     params = replace(Params(), features=replace(Params().features, metric=kind.name))
     past, now = _curves(history, kind, "history curve"), _curves(runs, kind, "run")
     kind = live.with_history_scale(kind, past)
-    grid = live.planned_epochs(now, int(epochs), min_observed=params.features.window + 1)
+    grid = live.planned_epochs(now, int(epochs), min_observed=params.features.window + 1, by_evaluations=True,
+                               say=lambda line: warnings.warn(line, stacklevel=3))
     results = live.forecast_runs(live.fit_on_history(predictor, params, past, now, kind), grid, kind)
     rows = []
     for r in results:

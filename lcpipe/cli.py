@@ -99,9 +99,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="finished curves of any length: files, directories of them, DVCLive folders")
     fc.add_argument("--runs", type=Path, nargs="+", required=True,
                     help="the partial curves of the runs still training (files, directories, DVCLive folders)")
-    fc.add_argument("--epochs", "--steps", dest="epochs", type=_positive, required=True,
+    fc.add_argument("--epochs", "--steps", dest="epochs", type=_positive, required=True, action=_Length,
                     help="planned length of the runs, in the unit of their x column: epochs, or optimizer steps "
-                         "for runs logged by step (a run whose own file says otherwise keeps its own)")
+                         "for runs logged by step (a run whose own file says otherwise keeps its own); --epochs "
+                         "on a run logged by step that is already past it counts its evaluations")
     fc.add_argument("--metric", default=FeatureParams().metric, type=_column,
                     help="the column to forecast: an accuracy, a loss, any metric (default test_acc)")
     fc.add_argument("--mode", default="auto", choices=MODES,
@@ -205,7 +206,8 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     history = read_curves(args.history, metric)
     raw = read_curves(args.runs, metric)
     metric = live.with_history_scale(metric, history)
-    grid = live.planned_epochs(raw, args.epochs, min_observed=params.features.window + 1)
+    grid = live.planned_epochs(raw, args.epochs, min_observed=params.features.window + 1,
+                               by_evaluations=args.by_evaluations, say=say)
     predictor = live.fit_on_history(args.predictor, params, history, raw, metric, say)
     results = live.forecast_runs(predictor, grid, metric)
     say(metric.describe())
@@ -222,6 +224,13 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
                              results, metric, args.predictor)
     say_out(live.table(results, metric))
     return results
+
+
+class _Length(argparse.Action):
+    """--epochs N or --steps N: the length, and which of the two was written (by_evaluations)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace.epochs, namespace.by_evaluations = values, option_string == "--epochs"
 
 
 @exits_cleanly

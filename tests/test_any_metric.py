@@ -107,6 +107,25 @@ def test_forecast_cli_forecasts_losses_on_an_irregular_step_axis_and_stops_a_div
     assert "diverged: val_ce is 'nan' at step 240" in proc.stdout
 
 
+def test_epochs_on_runs_logged_by_step_past_it_counts_their_evaluations(loss_study):
+    """A fine-tuning loop evaluating every 15 steps, 50 times: `--epochs 50` on runs already at step
+    300 cannot mean step 50, so it plans their 50th evaluation, step 750, says so, and forecasts as
+    `--steps 750` does; `--steps 50` stays an error, and so does an --epochs a run has outgrown."""
+    by_steps = cli("forecast", "--history", "history", "--runs", "runs", "--metric", "val_ce", "--steps", STEPS,
+                   "--out", "s.json", cwd=loss_study)
+    by_evaluations = cli("forecast", "--history", "history", "--runs", "runs", "--metric", "val_ce", "--epochs",
+                         STEPS // EVERY, "--out", "e.json", cwd=loss_study)
+    assert by_steps.returncode == 0 and by_evaluations.returncode == 0, by_evaluations.stderr
+    assert "--epochs 50: 3 run(s) logged by optimizer step are past step 50" in by_evaluations.stderr
+    assert "50 evaluations end at step 750" in by_evaluations.stderr
+    steps, evaluations = (json.loads((loss_study / f).read_text())["runs"] for f in ("s.json", "e.json"))
+    assert [r["epochs"] for r in evaluations] == [STEPS] * 3
+    assert [r["final"] for r in evaluations] == [r["final"] for r in steps]
+    for args in (("--steps", 50), ("--epochs", 19)):  # 20 evaluations made: 19 is neither steps nor evaluations
+        proc = cli("forecast", "--history", "history", "--runs", "runs", "--metric", "val_ce", *args, cwd=loss_study)
+        assert proc.returncode == 2 and "300 steps observed, more than the" in proc.stderr, proc.stderr
+
+
 def test_mode_max_on_a_loss_column_ranks_the_other_way(loss_study):
     (loss_study / "runs" / "diverged.csv").unlink()
     proc = cli("forecast", "--history", "history", "--runs", "runs", "--metric", "val_ce", "--mode", "max",

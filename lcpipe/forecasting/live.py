@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lcpipe.config import Params
-from lcpipe.curve import MAX_EPOCHS, Curve, on_grid, series_of
+from lcpipe.curve import MAX_EPOCHS, MAX_STEPS, Curve, on_grid, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import check_apart, in_units
 from lcpipe.forecasting.logs import learnable_history
@@ -82,11 +82,16 @@ class OnGrid:
     seen: list[float]
 
 
-def planned_epochs(runs: list[Curve], epochs: int, min_observed: int) -> OnGrid:
+def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluations: bool = False,
+                   say=lambda _: None) -> OnGrid:
     """The runs on their grids (OnGrid), after checking that each has observed at least `min_observed`
     points and no more than planned. The planned length is the run's own file's, else `epochs` (in
     the run's own unit: epochs, or steps for a run logged by optimizer step). A run that diverged is
-    kept as it is: it is stopped, not forecast."""
+    kept as it is: it is stopped, not forecast.
+
+    `by_evaluations` (the length came as --epochs, not --steps): a run logged by optimizer step that is
+    already past step `epochs` cannot mean steps, so `epochs` counts its evaluations (a fine-tuning loop
+    that evaluates every 15 steps, 50 times: --epochs 50 plans step 750); said once through `say`."""
     names: dict[str, Curve] = {}
     for run in runs:
         if run.name in names:
@@ -94,10 +99,15 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int) -> OnGrid:
             raise LcpipeError(f"two runs are named {run.name!r} ({where}); rename one")
         names[run.name] = run
     out = OnGrid([], [], [], [], [])
+    as_evaluations = []
     for run in runs:
         total = run.planned or epochs
         source = "its own file" if run.planned else "--epochs (--steps)"
         unit = "steps" if run.steps is not None else "epochs"
+        if by_evaluations and not run.planned and run.steps is not None and len(run.steps) and \
+                run.steps[-1] > total and (steps := evaluations_to_steps(run.steps, total)) is not None:
+            as_evaluations.append((run.path or run.name, run.steps[-1], steps))
+            total = steps
         if run.steps is None and total > MAX_EPOCHS:
             raise LcpipeError(f"{run.path or run.name}: --epochs must be a positive whole number of at most "
                               f"{MAX_EPOCHS} for a run logged by epoch ({total} planned); a run logged by optimizer "
@@ -116,7 +126,22 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int) -> OnGrid:
         out.spacings.append(spacing)
         out.planned.append(total)
         out.seen.append(_whole(last))
+    if as_evaluations:
+        name, last, steps = as_evaluations[0]
+        say(f"--epochs {epochs}: {len(as_evaluations)} run(s) logged by optimizer step are past step {epochs} "
+            f"(e.g. {name} at step {_whole(last)}), so it counts their evaluations: {epochs} evaluations end at "
+            f"step {steps} at their interval; give --steps for a length in steps")
     return out
+
+
+def evaluations_to_steps(steps: np.ndarray, evaluations: int) -> int | None:
+    """The step of a run's `evaluations`-th evaluation at its median interval (its first at steps[0]),
+    when it has made no more than that many and that step is not behind its last; else None."""
+    if len(steps) > evaluations:
+        return None
+    interval = float(np.median(np.diff(steps))) if len(steps) > 1 else float(steps[0])
+    planned = int(round(float(steps[0]) + (evaluations - 1) * interval))
+    return planned if interval > 0 and planned >= steps[-1] and planned <= MAX_STEPS else None
 
 
 def with_history_scale(metric: Metric, history: list[Curve]) -> Metric:
