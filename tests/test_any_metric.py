@@ -267,6 +267,19 @@ def test_steps_counted_from_zero_prune_like_steps_counted_from_one():
     assert pruned[0] and pruned[0] == pruned[1]
 
 
+def test_epochs_given_as_a_count_of_evaluations_is_one_warning_naming_the_step_to_give():
+    """Trials report step=global_step every 15 steps up to 750; epochs=50 (the number of evaluations)
+    would forecast to step 50: one warning line says so and names epochs=750."""
+    pruner = ForecastPruner(STEPS // EVERY)
+    with pytest.warns(UserWarning) as caught:
+        loss_study_run(pruner)
+    said = [str(w.message) for w in caught if "past epochs" in str(w.message)]
+    assert said == ["ForecastPruner(epochs=50): trial 0 reported step 60, past epochs; reports past it are ignored: "
+                    "if 50 counts evaluations, give epochs=750 (the step of evaluation 50 at this trial's interval "
+                    "of 15 steps)"]
+    assert next(w for w in caught if "past epochs" in str(w.message)).filename == __file__  # the user's loop
+
+
 def test_a_loss_study_decides_with_the_loss_defaults_and_an_accuracy_study_with_the_accuracy_ones():
     """The pruner's growth, stop_below and shared are each chosen on curves of the metric's kind
     (bench/pruners.py --tune): a minimized loss gets SERIES_DEFAULTS (more, closer checks, a lower

@@ -202,6 +202,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._complete: dict = {}  # (trial number, completion time) -> whether it is a finished curve
         self._own_cache: tuple | None = None  # (the finished trials' curves, their finals) for self._key
         self._warned_short = False  # _warn_short said its line
+        self._warned_past = False  # _warn_past said its line
 
     def _settle(self, kind: str) -> None:
         """growth, stop_below and shared: each as given, else the default for a metric of this kind."""
@@ -305,6 +306,22 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 out.append(t)
         return out
 
+    def _warn_past(self, trial: FrozenTrial) -> None:
+        """Once: a trial reported a step past `epochs`. Its reports there are no part of any forecast or
+        check, so `epochs` is almost always a count of evaluations given where the trials report
+        optimizer steps (50 evaluations every 15 steps: epochs=750), or shorter than the trials run."""
+        if self._warned_past or trial.last_step is None or trial.last_step <= self.epochs:
+            return
+        self._warned_past = True
+        steps = sorted(trial.intermediate_values)
+        interval = self._interval(trial)
+        last = int(round(steps[0] + (self.epochs - 1) * interval))  # evaluation `epochs`, were it a count
+        hint = (f"if {self.epochs} counts evaluations, give epochs={last} (the step of evaluation {self.epochs} "
+                f"at this trial's interval of {_whole(interval)} steps)"
+                if interval > 1 and len(steps) <= self.epochs else "give epochs= the last step the trials report")
+        warnings.warn(f"ForecastPruner(epochs={self.epochs}): trial {trial.number} reported step {trial.last_step}, "
+                      f"past epochs; reports past it are ignored: {hint}", stacklevel=4)
+
     def _warn_short(self, study: optuna.Study) -> None:
         """Once: completed trials exist but none reached `epochs`, so none is a rival and nothing is
         ever pruned; almost always `epochs` is not the steps the trials really report up to."""
@@ -400,6 +417,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         metric = self._check(study, trial)
+        self._warn_past(trial)
         if self._diverged(trial):
             return True  # a NaN or inf report: the run diverged, as Optuna's MedianPruner prunes it
         spacing, horizon = self._grid(trial)
@@ -554,6 +572,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
             raise PrunerError(f"trial {getattr(trial, 'number', '?')} is not a trial of study {study.study_name!r}; "
                               "pass the study the trial belongs to")
         return frozen
+
+
+def _whole(x: float) -> str:
+    """A step or interval as written: 15, not 15.0."""
+    return f"{int(x)}" if float(x).is_integer() else f"{x:g}"
 
 
 def _storage_key(study: optuna.Study) -> object:
