@@ -61,7 +61,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int, metric: str = "
 
     `metric` may be an accuracy, a loss or any other series; `mode` "min" | "max" | "auto" (min for
     names like loss, ce, err, mse, perplexity). `epochs` is in the runs' own unit: steps for runs
-    logged by optimizer step.
+    logged by optimizer step; where such runs are already past step `epochs`, it counts their
+    evaluations instead (every 15 steps, epochs=50 plans step 750), with a warning.
 
     >>> lcpipe.forecast(history="data/history/cifar10-plain-vs-resnet", runs="runs/", epochs=164)
     >>> lcpipe.forecast(history="lm_runs/", runs="live/", epochs=750, metric="val_ce", mode="min")
@@ -78,7 +79,7 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int, metric: str = "
     past, now = _curves(history, kind, "history curve"), _curves(runs, kind, "run")
     kind = live.with_history_scale(kind, past)
     grid = live.planned_epochs(now, int(epochs), min_observed=params.features.window + 1, by_evaluations=True,
-                               say=lambda line: warnings.warn(line, stacklevel=3))
+                               say=lambda line: warnings.warn(line, stacklevel=4), flag="epochs=")
     results = live.forecast_runs(live.fit_on_history(predictor, params, past, now, kind), grid, kind)
     rows = []
     for r in results:

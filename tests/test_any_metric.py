@@ -121,9 +121,16 @@ def test_epochs_on_runs_logged_by_step_past_it_counts_their_evaluations(loss_stu
     steps, evaluations = (json.loads((loss_study / f).read_text())["runs"] for f in ("s.json", "e.json"))
     assert [r["epochs"] for r in evaluations] == [STEPS] * 3
     assert [r["final"] for r in evaluations] == [r["final"] for r in steps]
-    for args in (("--steps", 50), ("--epochs", 19)):  # 20 evaluations made: 19 is neither steps nor evaluations
+    for args, says in ((("--steps", 50), "300 steps observed, more than the 50 planned"),
+                       (("--epochs", 19), "--epochs 19 is neither its steps nor its evaluations")):  # 20 made
         proc = cli("forecast", "--history", "history", "--runs", "runs", "--metric", "val_ce", *args, cwd=loss_study)
-        assert proc.returncode == 2 and "300 steps observed, more than the" in proc.stderr, proc.stderr
+        assert proc.returncode == 2 and says in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+    # a run evaluated every 5 steps would end its 50 at step 250, the others at 750: one plan or an error
+    steps = np.arange(5, 61, 5)
+    write_loss_curve(loss_study / "runs" / "dense.csv", steps, lm_loss(1.7, steps, 3))
+    proc = cli("forecast", "--history", "history", "--runs", "runs", "--metric", "val_ce", "--epochs", 50,
+               cwd=loss_study)
+    assert proc.returncode == 2 and "they end at different steps" in proc.stderr and "give --steps" in proc.stderr
 
 
 def test_mode_max_on_a_loss_column_ranks_the_other_way(loss_study):
@@ -274,7 +281,7 @@ def test_epochs_given_as_a_count_of_evaluations_is_one_warning_naming_the_step_t
     with pytest.warns(UserWarning) as caught:
         loss_study_run(pruner)
     said = [str(w.message) for w in caught if "past epochs" in str(w.message)]
-    assert said == ["ForecastPruner(epochs=50): trial 0 reported step 60, past epochs; reports past it are ignored: "
+    assert said == ["ForecastPruner(epochs=50): trial 0 reported step 75, past epochs; reports past it are ignored: "
                     "if 50 counts evaluations, give epochs=750 (the step of evaluation 50 at this trial's interval "
                     "of 15 steps)"]
     assert next(w for w in caught if "past epochs" in str(w.message)).filename == __file__  # the user's loop
@@ -296,14 +303,24 @@ def test_a_loss_study_decides_with_the_loss_defaults_and_an_accuracy_study_with_
     assert given.shared == 0.9 and given.growth == SERIES_DEFAULTS["growth"]
     assert len(loss._schedule(50, 1.0)) > len(ForecastPruner(50)._schedule(50, 1.0))  # growth 1.25 < 1.5
 
-    accuracy = ForecastPruner(50)
-    study = optuna.create_study(direction="maximize", pruner=accuracy)
-    trial = study.ask()
-    for step in range(1, 6):
-        trial.report(0.1 * step, step)
-        trial.should_prune()
-    assert (accuracy.growth, accuracy.stop_below, accuracy.shared) == tuple(FRACTION_DEFAULTS[k] for k in
-                                                                             ("growth", "stop_below", "shared"))
+    def settled_in(pruner, direction, value):
+        study = optuna.create_study(direction=direction, pruner=pruner)
+        trial = study.ask()
+        for step in range(1, 6):
+            trial.report(value(step), step)
+            trial.should_prune()
+        return pruner.growth, pruner.stop_below, pruner.shared
+
+    def defaults(d):
+        return tuple(d[k] for k in ("growth", "stop_below", "shared"))
+
+    # no metric named: the study's direction says which (a minimized one reports a loss), at each study
+    unnamed = ForecastPruner(50)
+    assert settled_in(unnamed, "minimize", lambda s: 2.0 / s) == defaults(SERIES_DEFAULTS)
+    assert settled_in(unnamed, "maximize", lambda s: 0.1 * s) == defaults(FRACTION_DEFAULTS)
+    set_later = ForecastPruner(50)
+    set_later.stop_below, set_later.growth = 0.3, 2.0  # set on the object: kept, as a constructor argument is
+    assert settled_in(set_later, "minimize", lambda s: 2.0 / s) == (2.0, 0.3, SERIES_DEFAULTS["shared"])
 
 
 @pytest.mark.parametrize("kw, message", [

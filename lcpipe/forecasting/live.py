@@ -83,31 +83,37 @@ class OnGrid:
 
 
 def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluations: bool = False,
-                   say=lambda _: None) -> OnGrid:
+                   say=lambda _: None, flag: str = "--epochs") -> OnGrid:
     """The runs on their grids (OnGrid), after checking that each has observed at least `min_observed`
     points and no more than planned. The planned length is the run's own file's, else `epochs` (in
     the run's own unit: epochs, or steps for a run logged by optimizer step). A run that diverged is
     kept as it is: it is stopped, not forecast.
 
-    `by_evaluations` (the length came as --epochs, not --steps): a run logged by optimizer step that is
-    already past step `epochs` cannot mean steps, so `epochs` counts its evaluations (a fine-tuning loop
-    that evaluates every 15 steps, 50 times: --epochs 50 plans step 750); said once through `say`."""
+    `by_evaluations` (the length came as --epochs, not --steps): when a run logged by optimizer step is
+    already past step `epochs`, `epochs` cannot mean steps, so it counts evaluations for every run
+    logged by step (a fine-tuning loop evaluating every 15 steps, 50 times: step 750), one planned step
+    for all of them (runs that would end at different steps are one error asking for --steps); said
+    once through `say`."""
     names: dict[str, Curve] = {}
     for run in runs:
         if run.name in names:
             where = f"{names[run.name].path} and {run.path}" if run.path else "keys that read alike, e.g. 1 and '1'"
             raise LcpipeError(f"two runs are named {run.name!r} ({where}); rename one")
         names[run.name] = run
+    by_step = [r for r in runs if r.steps is not None and len(r.steps) and not r.planned]
+    as_steps = None
+    if by_evaluations and any(r.steps[-1] > epochs for r in by_step):
+        as_steps = common_step_of(by_step, epochs, flag)
+        past = [r for r in by_step if r.steps[-1] > epochs]
+        say(f"{flag} {epochs}: {len(past)} run(s) logged by optimizer step are past step {epochs} (e.g. "
+            f"{past[0].path or past[0].name} at step {_whole(past[0].steps[-1])}), so it counts evaluations: "
+            f"{epochs} evaluations end at step {as_steps} for every run logged by step"
+            + ("; give --steps for a length in steps" if flag == "--epochs" else ""))
     out = OnGrid([], [], [], [], [])
-    as_evaluations = []
     for run in runs:
-        total = run.planned or epochs
-        source = "its own file" if run.planned else "--epochs (--steps)"
+        total = run.planned or (as_steps if as_steps is not None and run.steps is not None else epochs)
+        source = "its own file" if run.planned else f"{flag} (--steps)" if flag == "--epochs" else flag
         unit = "steps" if run.steps is not None else "epochs"
-        if by_evaluations and not run.planned and run.steps is not None and len(run.steps) and \
-                run.steps[-1] > total and (steps := evaluations_to_steps(run.steps, total)) is not None:
-            as_evaluations.append((run.path or run.name, run.steps[-1], steps))
-            total = steps
         if run.steps is None and total > MAX_EPOCHS:
             raise LcpipeError(f"{run.path or run.name}: --epochs must be a positive whole number of at most "
                               f"{MAX_EPOCHS} for a run logged by epoch ({total} planned); a run logged by optimizer "
@@ -126,22 +132,42 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         out.spacings.append(spacing)
         out.planned.append(total)
         out.seen.append(_whole(last))
-    if as_evaluations:
-        name, last, steps = as_evaluations[0]
-        say(f"--epochs {epochs}: {len(as_evaluations)} run(s) logged by optimizer step are past step {epochs} "
-            f"(e.g. {name} at step {_whole(last)}), so it counts their evaluations: {epochs} evaluations end at "
-            f"step {steps} at their interval; give --steps for a length in steps")
     return out
 
 
 def evaluations_to_steps(steps: np.ndarray, evaluations: int) -> int | None:
-    """The step of a run's `evaluations`-th evaluation at its median interval (its first at steps[0]),
-    when it has made no more than that many and that step is not behind its last; else None."""
-    if len(steps) > evaluations:
+    """The step of a run's `evaluations`-th evaluation at its median interval, not counting one at
+    step 0 (a loop evaluating at 0, 15, ..., 750 has made 50 after the first); None when it has made
+    more than that many, or has one evaluation and no interval."""
+    if len(steps) < 2:
         return None
-    interval = float(np.median(np.diff(steps))) if len(steps) > 1 else float(steps[0])
-    planned = int(round(float(steps[0]) + (evaluations - 1) * interval))
-    return planned if interval > 0 and planned >= steps[-1] and planned <= MAX_STEPS else None
+    interval = float(np.median(np.diff(steps)))
+    made = len(steps) - (1 if steps[0] == 0 else 0)
+    if interval <= 0 or made > evaluations:
+        return None
+    first = float(steps[0]) if steps[0] > interval else interval  # evaluations from step 0 or 1 on: n x interval
+    return int(round(first + (evaluations - 1) * interval))
+
+
+def common_step_of(runs: list[Curve], evaluations: int, flag: str) -> int:
+    """The one step at which `evaluations` evaluations end for every run (logged by step), or one error
+    naming the runs that disagree (more than half an interval apart) and asking for --steps."""
+    planned = {r.path or r.name: evaluations_to_steps(r.steps, evaluations) for r in runs}
+    bad = [name for name, step in planned.items() if step is None]
+    if bad:
+        raise LcpipeError(f"{bad[0]}: logged by optimizer step past step {evaluations}, with more than {evaluations} "
+                          f"evaluations or too few to read an interval, so {flag} {evaluations} is neither its steps "
+                          "nor its evaluations; give --steps (the planned step)")
+    steps = sorted(planned.values())
+    interval = float(np.median([np.median(np.diff(r.steps)) for r in runs]))
+    if steps[-1] - steps[0] > interval / 2:
+        low, high = (min(planned, key=planned.get), max(planned, key=planned.get))
+        raise LcpipeError(f"{flag} {evaluations} counts evaluations here, and they end at different steps ({low}: "
+                          f"step {planned[low]}, {high}: step {planned[high]}); give --steps (the planned step)")
+    if steps[-1] > MAX_STEPS:
+        raise LcpipeError(f"{flag} {evaluations} evaluations end at step {steps[-1]}, past the {MAX_STEPS} steps "
+                          "lcpipe forecasts; give --steps (the planned step)")
+    return steps[-1]
 
 
 def with_history_scale(metric: Metric, history: list[Curve]) -> Metric:
@@ -215,7 +241,7 @@ def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> l
         finals = np.array([final_value(series[i].values, forecasts[i]) for i in ok])
         mean, std = finals[:, 0], std_of(finals[:, 1], finals[:, 2])
         unit = metric.unit([series[i].values for i in ok])  # the study's own noise: margins for a loss
-        # runs seen at one step (in one unit) are compared relative to each other: stop_rule.SAME_STEP
+        # runs seen at one step (in one unit) are compared relative to each other: rule_for's same_step
         seen = {key: n for n, key in enumerate(dict.fromkeys((grid.seen[i], runs[i].steps is None) for i in ok))}
         at = np.array([seen[(grid.seen[i], runs[i].steps is None)] for i in ok])
         p_all[ok], keep_all[ok] = p_best(mean, std, STD_FLOOR * unit), keep(mean, std, unit=unit, seen=at,

@@ -125,7 +125,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         (accuracy points for an accuracy, relative differences for a loss); margin may be negative.
         growth, stop_below and shared default (None) by the metric's kind, each chosen
         leave-one-family-out on real curves of that kind: FRACTION_DEFAULTS for an accuracy,
-        SERIES_DEFAULTS for a loss or any other series.
+        SERIES_DEFAULTS for a loss (tuned on losses; any other series, a reward, takes them too).
     rivals: how many of the best completed trials the running trial is compared with.
     compare_running: until the study's own errors decide (study_calibration), also compare with the
         other running trials that have reached the trial's step, each cut at that step: with several
@@ -207,9 +207,20 @@ class ForecastPruner(optuna.pruners.BasePruner):
     def _settle(self, kind: str) -> None:
         """growth, stop_below and shared: each as given, else the default for a metric of this kind."""
         defaults = FRACTION_DEFAULTS if kind == "fraction" else SERIES_DEFAULTS
-        settled = {k: defaults[k] if v is None else v for k, v in self._given.items()}
-        self.growth, self.stop_below, self.shared = settled["growth"], settled["stop_below"], settled["shared"]
+        self._settled = {k: defaults[k] if v is None else v for k, v in self._given.items()}
         self._schedules = {}
+
+    def _setting(name: str) -> property:  # noqa: N805 (a property factory, used in the class body)
+        """growth, stop_below, shared: read as settled for the metric's kind; set on the object, as given."""
+        def get(self):
+            return self._settled[name]
+
+        def set_(self, value):
+            self._given[name] = self._settled[name] = value
+            self._schedules = {}
+        return property(get, set_, doc=f"{name}: as given, else the default for the metric's kind")
+
+    growth, stop_below, shared = _setting("growth"), _setting("stop_below"), _setting("shared")
 
     @property
     def warmup_steps(self) -> int:
@@ -312,13 +323,18 @@ class ForecastPruner(optuna.pruners.BasePruner):
         optimizer steps (50 evaluations every 15 steps: epochs=750), or shorter than the trials run."""
         if self._warned_past or trial.last_step is None or trial.last_step <= self.epochs:
             return
+        interval = self._interval(trial)
+        if trial.last_step <= self.epochs + interval:  # within one interval: reached, as _finished reads it
+            return
         self._warned_past = True
         steps = sorted(trial.intermediate_values)
-        interval = self._interval(trial)
-        last = int(round(steps[0] + (self.epochs - 1) * interval))  # evaluation `epochs`, were it a count
+        made = len(steps) - (1 if steps[0] == 0 else 0)  # evaluations, one at step 0 not counted
+        first = steps[0] if steps[0] > interval else interval  # from step 0 or 1 on: evaluation n at n x interval
+        last = int(round(first + (self.epochs - 1) * interval))  # evaluation `epochs`, were it a count
+        counts = interval > 1 and made <= self.epochs
         hint = (f"if {self.epochs} counts evaluations, give epochs={last} (the step of evaluation {self.epochs} "
-                f"at this trial's interval of {_whole(interval)} steps)"
-                if interval > 1 and len(steps) <= self.epochs else "give epochs= the last step the trials report")
+                f"at this trial's interval of {_whole(interval)} steps)" if counts
+                else "give epochs= the last step the trials report")
         warnings.warn(f"ForecastPruner(epochs={self.epochs}): trial {trial.number} reported step {trial.last_step}, "
                       f"past epochs; reports past it are ignored: {hint}", stacklevel=4)
 
