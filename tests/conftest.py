@@ -72,11 +72,15 @@ def reproduced(_reproduced_once, tmp_path) -> Project:
 #   `pytest --durations`): first those that need no shared repro, longest first, which together take
 #   longer than the repro (about 65 s) being made meanwhile, so this worker never waits for it (it
 #   waited 65 s when a test copying the repro came first); then those that copy it; then its short
-#   tests. Long tests first and short ones last is what lets the two workers finish together; a long
-#   test left for the end would run alone.
+#   tests. One exception: the lr03 training experiment goes third, about when the repro is ready, so
+#   that it has trained its two CNNs before the walk-through's lr03 asks for the same two trainings,
+#   which then come from the shared run-cache instead of training again on the walk-through's worker.
+#   Long tests first and short ones last is what lets the two workers finish together; a long test
+#   left for the end would run alone.
 README = "test_readme.py::"
 LONG = (  # the tests that need no shared repro (it is being made meanwhile), then those that copy it
-        "test_distributed.py::", "test_pipeline_dvc.py::test_killed_training", "test_bench.py::",
+        "test_distributed.py::", "test_pipeline_dvc.py::test_killed_training",
+        "test_train_dvc.py::test_exp_show", "test_bench.py::",
         "test_faults.py::test_a_hundred_thousand", "test_postgres.py::", "test_hpo_bench.py::test_the_generator",
         "test_sweep_decision.py::", "test_hpo_bench.py::test_hpo_quick",
         "test_train_dvc.py::test_rerunning", "test_pipeline_dvc.py::test_train_stages_write_four_curves",
