@@ -15,6 +15,7 @@ from lcpipe.config import Params
 from lcpipe.curve import MAX_EPOCHS, MAX_STEPS, Curve, on_grid, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import check_apart, in_units
+from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.logs import learnable_history
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
@@ -135,24 +136,10 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
     return out
 
 
-def evaluations_to_steps(steps: np.ndarray, evaluations: int) -> int | None:
-    """The step of a run's `evaluations`-th evaluation at its median interval, not counting one at
-    step 0 (a loop evaluating at 0, 15, ..., 750 has made 50 after the first); None when it has made
-    more than that many, or has one evaluation and no interval."""
-    if len(steps) < 2:
-        return None
-    interval = float(np.median(np.diff(steps)))
-    made = len(steps) - (1 if steps[0] == 0 else 0)
-    if interval <= 0 or made > evaluations:
-        return None
-    first = float(steps[0]) if steps[0] > interval else interval  # evaluations from step 0 or 1 on: n x interval
-    return int(round(first + (evaluations - 1) * interval))
-
-
 def common_step_of(runs: list[Curve], evaluations: int, flag: str) -> int:
     """The one step at which `evaluations` evaluations end for every run (logged by step), or one error
     naming the runs that disagree (more than half an interval apart) and asking for --steps."""
-    planned = {r.path or r.name: evaluations_to_steps(r.steps, evaluations) for r in runs}
+    planned = {r.path or r.name: evaluation_step(r.steps, evaluations) for r in runs}
     bad = [name for name, step in planned.items() if step is None]
     if bad:
         raise LcpipeError(f"{bad[0]}: logged by optimizer step past step {evaluations}, with more than {evaluations} "

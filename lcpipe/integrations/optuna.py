@@ -54,6 +54,7 @@ from scipy.stats import t as student_t
 
 from lcpipe.curve import MAX_POINTS, MAX_STEPS, Series, series_of
 from lcpipe.errors import LcpipeError
+from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.fit_cache import fitted
 from lcpipe.forecasting.logs import learnable_history, read_curves
 from lcpipe.forecasting.predictors.auto import Auto
@@ -327,13 +328,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if trial.last_step <= self.epochs + interval:  # within one interval: reached, as _finished reads it
             return
         self._warned_past = True
-        steps = sorted(trial.intermediate_values)
-        made = len(steps) - (1 if steps[0] == 0 else 0)  # evaluations, one at step 0 not counted
-        first = steps[0] if steps[0] > interval else interval  # from step 0 or 1 on: evaluation n at n x interval
-        last = int(round(first + (self.epochs - 1) * interval))  # evaluation `epochs`, were it a count
-        counts = interval > 1 and made <= self.epochs
+        last = evaluation_step(sorted(trial.intermediate_values), self.epochs)  # were `epochs` a count
         hint = (f"if {self.epochs} counts evaluations, give epochs={last} (the step of evaluation {self.epochs} "
-                f"at this trial's interval of {_whole(interval)} steps)" if counts
+                f"at this trial's interval of {_whole(interval)} steps)" if last is not None and interval > 1
                 else "give epochs= the last step the trials report")
         warnings.warn(f"ForecastPruner(epochs={self.epochs}): trial {trial.number} reported step {trial.last_step}, "
                       f"past epochs; reports past it are ignored: {hint}", stacklevel=4)
