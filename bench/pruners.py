@@ -290,7 +290,7 @@ def speed(trials: int = 200, epochs: int = 200, n_history: int = 500) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--orders", type=int, default=5, help="random trial orders per study")
+    ap.add_argument("--orders", type=int, default=None, help="random trial orders per study (5; --tune: 2)")
     ap.add_argument("--quick", action="store_true", help=f"{len(QUICK_GROUPS)} short studies, 1 order")
     ap.add_argument("--tune", action="store_true",
                     help="leave-one-family-out choice of ForecastPruner's settings (2 orders unless --orders)")
@@ -299,8 +299,7 @@ def main() -> None:
     ap.add_argument("--metric", default="test_acc", help="the column the trials report (e.g. val_loss)")
     ap.add_argument("--mode", default="auto", choices=("min", "max", "auto"))
     args = ap.parse_args()
-    args.orders_given = any(a == "--orders" or a.startswith("--orders=") for a in sys.argv[1:])
-    if args.orders < 1:
+    if args.orders is not None and args.orders < 1:
         ap.error("--orders must be at least 1")
     if not (args.corpus / "MANIFEST.csv").is_file():
         ap.error(f"--corpus {args.corpus}: no MANIFEST.csv (a folder of studies with a group,family manifest)")
@@ -314,9 +313,9 @@ def main() -> None:
     t0 = time.perf_counter()
     groups, family = load()
     if args.tune:
-        print(tune(groups, family, args.orders if args.orders_given else 2))
+        print(tune(groups, family, args.orders or 2))
         return
-    orders = args.orders
+    orders = args.orders or 5
     if args.quick:
         quick = [g for g in QUICK_GROUPS if g in groups] or list(groups)[:: max(1, len(groups) // 3)][:3]
         groups = {g: groups[g] for g in quick}
