@@ -56,6 +56,7 @@ from lcpipe.errors import exits_cleanly  # noqa: E402
 from lcpipe.forecasting.backtest import backtest  # noqa: E402
 from lcpipe.forecasting.decision_scores import kendall_tau  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
+from lcpipe.forecasting.predictors import auto as auto_module  # noqa: E402
 from lcpipe.forecasting.stop_rule import keep, p_best, rule_for, std_of  # noqa: E402
 from lcpipe.metric import ACCURACY, Metric  # noqa: E402
 
@@ -73,6 +74,7 @@ QUICK = {"groups": 4, "cutoffs": (10, 20), "predictors": ("auto", "last_value", 
          "grid": {"auto": {"config_weight": (0.0, 1.0)}}}
 BOOT = 2000  # bootstrap resamples of the studies
 HEADLINE = "headline (foreign history, leave-one-family-out)"
+SMOOTH_SHARES = (0, 4, 6, 8, 12)  # auto's SMOOTH_SHARE (0: no cap), chosen leave-one-family-out
 FINAL_QUANTILES = (0.75, 0.8, 0.85, 0.9)  # auto.final_quantile(_series) levels, chosen leave-one-family-out
 # the live stop rule's (same_step, stop_below), chosen leave-one-family-out: the setting that stops the
 # most runs among those whose kept-set regret on the other families is within RULE_REGRET at each
@@ -139,9 +141,18 @@ def one_thread() -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
 
 
-def run_all(groups, name, params, cutoffs, histories, settings: dict) -> list[dict]:
-    """backtest_group over every study (settings: study -> dict), one process per core."""
-    with ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=one_thread) as pool:
+def one_thread_with(share: int | None) -> None:
+    """Worker start-up: one thread, and auto's smoothing cap set to `share` (None: the library's)."""
+    one_thread()
+    if share is not None:
+        auto_module.SMOOTH_SHARE = share
+
+
+def run_all(groups, name, params, cutoffs, histories, settings: dict, smooth_share: int | None = None) -> list[dict]:
+    """backtest_group over every study (settings: study -> dict), one process per core; `smooth_share`
+    replaces auto's SMOOTH_SHARE in the workers."""
+    with ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=one_thread_with,
+                             initargs=(smooth_share,)) as pool:
         jobs = [pool.submit(backtest_group, g, curves, name, params,
                             cutoffs if PERCENT[0] else [c for c in cutoffs if all(c < len(x) for x in curves)],
                             histories.get(g), settings[g], METRIC[0], PERCENT[0])
@@ -331,6 +342,28 @@ def calibration_report(rows: list[dict], leader_rows: list[dict], cutoffs) -> st
     return "\n".join(lines)
 
 
+def choose_smoothing(groups, params, cutoffs, histories, chosen: dict, families: dict[str, str],
+                     default_rows: list[dict], refs: dict[str, list[dict]]) -> str:
+    """auto's smoothing cap (SMOOTH_SHARE: the history's moving average spans at most 1/share of the
+    horizon) chosen leave-one-family-out: for each family, the share among SMOOTH_SHARES with the
+    lowest final-value MSE on the OTHER families' studies (choose_settings' criterion), scored on the
+    family itself at that share, as auto's final RMSE over the best reference's (`refs`: the
+    references' headline rows), per cutoff."""
+    results = {share: default_rows if share == auto_module.SMOOTH_SHARE else
+               run_all(groups, DEFAULT, params, cutoffs, histories, chosen, smooth_share=share)
+               for share in SMOOTH_SHARES}
+    scored, picks = choose_settings({(("share", share),): rows for share, rows in results.items()}, families)
+    lines = ["## auto's smoothing cap (SMOOTH_SHARE, 0: none), chosen leave-one-family-out (lowest final RMSE on "
+             "the other families): final RMSE / best reference per cutoff"]
+    for share, rows in results.items():
+        n = sum(p["share"] == share for p in {families[g]: p for g, p in picks.items()}.values())
+        lines.append(f"  SMOOTH_SHARE {share}: " + " ".join(f"{ratio_ci(rows, refs, c)[0]:.2f}" for c in cutoffs)
+                     + f" | chosen by {n} of {len(set(families.values()))} families")
+    lines.append("  each family at the share chosen without it (held out): "
+                 + " ".join(f"{ratio_ci(scored, refs, c)[0]:.2f}" for c in cutoffs))
+    return "\n".join(lines)
+
+
 def choose_final_quantile(groups, params, cutoffs, histories, chosen: dict, families: dict[str, str],
                           default_rows: list[dict]) -> str:
     """auto's final_quantile (final_quantile_series on a loss or any series) chosen leave-one-family-out:
@@ -484,6 +517,10 @@ def main() -> None:
     print(f"skipped (cutoff at or past the curve's end): {skipped} (target, cutoff) pairs of each predictor")
     if DEFAULT in results:
         print(choose_rule(results[DEFAULT], families, cutoffs))
+    refs = {n: r for n, r in results.items() if n in REFERENCES}
+    if DEFAULT in results and refs:
+        print(choose_smoothing(groups, params, cutoffs, histories, chosen.get(DEFAULT, {g: {} for g in groups}),
+                               families, results[DEFAULT], refs))
     if DEFAULT in results:
         print(choose_final_quantile(groups, params, cutoffs, histories,
                                     chosen.get(DEFAULT, {g: {} for g in groups}), families, results[DEFAULT]))

@@ -202,3 +202,22 @@ def test_config_distance_against_many_at_once_is_the_pairwise_distance():
     assert np.allclose(auto._config_distance({"lr": 1.0}), [0, 1, 2])
     assert np.allclose(auto.extended(series[3:])._config_distance({"lr": 1.0}), [0, 1, 2, 3])
     assert np.allclose(auto.without(0)._config_distance({"lr": 1.0}), [1, 2])
+
+
+@pytest.mark.parametrize("share, tolerance", [(0, None), (8, 0.03)])
+def test_a_short_runs_fast_early_fall_is_not_averaged_away(monkeypatch, share, tolerance):
+    """20 evaluations of a loss that falls fast at first (a Keras run): five-wide smoothing of the
+    history would blur the prefix the run is matched on. With the cap (SMOOTH_SHARE: 1/8 of the
+    horizon) the final loss of a run at 0.8 x the history curve is forecast within 3 %; without it
+    the error is three times that."""
+    from lcpipe.forecasting.predictors import auto as auto_module
+
+    monkeypatch.setattr(auto_module, "SMOOTH_SHARE", share)
+    loss = 0.003 + 0.05 * np.exp(-np.arange(1, 21) / 2.5)
+    history, run = -np.log(loss), -np.log(0.8 * loss)  # a loss's internal values: -log(loss)
+    model = Auto(smooth_epochs=5, calibrate=False).fit([Series("h", history, bounded=False)])
+    error = abs(model.forecast(Series("run", run[:4], bounded=False), 20).mean[-1] - run[-1])  # log-ratio
+    if tolerance is None:
+        assert error > 0.05
+    else:
+        assert error < tolerance
