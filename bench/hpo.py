@@ -28,6 +28,11 @@ Epochs to within 0.1 pts: on the anytime curve (mean regret over studies against
 first epoch at which a pruner's mean regret is within 0.1 pts of what no pruning reaches with its
 whole budget, as % of that budget ("never" when not within it). Its CI resamples studies.
 
+The audit before the last line: every final_forecast a pruned trial hands the sampler (the
+returning forms, every worker count) against the config's true final, which the table knows: the
+share inside its 80 % band, the band's mean width and the mean error, before the study's own errors
+decide (fewer than study_calibration completed trials) and after.
+
 ForecastPruner's history: the OTHER tasks' curves (--history-per-task of each, sampled; the task
 itself is never in its own history), or none (--history none: only the study's own trials).
 The last line: `ForecastPruner (TPE, 1 worker): to within 0.1 pts X % of the epochs | best Optuna
@@ -57,7 +62,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.pruners import boot  # noqa: E402  (mean and 95 % bootstrap CI, as every bench reports them)
-from lcpipe.integrations.optuna import ForecastPruner  # noqa: E402
+from lcpipe.integrations.optuna import STUDY_CALIBRATION, ForecastPruner  # noqa: E402
 from lcpipe.metric import Metric  # noqa: E402
 
 TABLE = ROOT / "bench" / "hpo_table"
@@ -169,8 +174,10 @@ def suggest(trial: optuna.Trial, task: Task) -> int:
 
 
 def run_study(task: Task, sampler: str, seed: int, pruner, form: str, workers: int, budget: int,
-              mode: str) -> np.ndarray:
-    """One study; -> rows (epochs spent, final) of the trials trained to the end, in the order they ended."""
+              mode: str, told: list | None = None) -> np.ndarray:
+    """One study; -> rows (epochs spent, final) of the trials trained to the end, in the order they ended.
+    `told`, when given, gets a row (true final, mean, lower, upper, step, completed trials) for each
+    pruned trial whose final_forecast the objective returned: the table knows how it would have ended."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     make = {"tpe": lambda: optuna.samplers.TPESampler(seed=seed),
             "random": lambda: optuna.samplers.RandomSampler(seed=seed)}[sampler]
@@ -208,9 +215,12 @@ def run_study(task: Task, sampler: str, seed: int, pruner, form: str, workers: i
                 study.tell(trial, state=optuna.trial.TrialState.PRUNED)
             else:
                 mean, lower, upper = pruner.final_forecast(study, trial)
-                told = {"mean": mean, "lower": lower if mode == "max" else upper}[form]
-                study.tell(trial, told if np.isfinite(told) else None,
-                           state=None if np.isfinite(told) else optuna.trial.TrialState.PRUNED)
+                if told is not None:
+                    completed = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+                    told.append((float(task.values[config, -1]), mean, lower, upper, epoch, completed))
+                value = {"mean": mean, "lower": lower if mode == "max" else upper}[form]
+                study.tell(trial, value if np.isfinite(value) else None,
+                           state=None if np.isfinite(value) else optuna.trial.TrialState.PRUNED)
         else:
             ended = False
             running[slot] = (trial, config, epoch)
@@ -252,8 +262,9 @@ def _job(args: tuple) -> tuple:
     else:
         pruner, form = pruner_makers(task.epochs)[name](), "raise"
     t0 = time.perf_counter()
-    done = run_study(task, sampler, seed, pruner, form, workers, budget, mode)
-    return (task.name, sampler, seed, name, workers), done, time.perf_counter() - t0
+    told: list = []
+    done = run_study(task, sampler, seed, pruner, form, workers, budget, mode, told)
+    return (task.name, sampler, seed, name, workers), done, time.perf_counter() - t0, told
 
 
 def regret_curve(done: np.ndarray, best: float, worst: float, metric: Metric, grid: np.ndarray) -> np.ndarray:
@@ -334,6 +345,28 @@ def paired(results: dict, tasks: dict[str, Task], metric: Metric, budget: int, s
     return f"{a} - {b} ({sampler.upper()}, {workers} w, paired): " + "; ".join(cells)
 
 
+def told_report(told: dict[str, list], metric: Metric, calibration: int) -> str:
+    """Is the final_forecast handed to the sampler for a pruned trial honest? Over every such trial
+    (all forms, workers, studies): the share whose true final (the table's) lies inside its 80 %
+    band, the band's mean width and the mean error (forecast - true, points of the internal space),
+    before the study's own errors decide (fewer than `calibration` completed trials) and after."""
+    rows = np.array([r for name in told for r in told[name]], dtype=float).reshape(-1, 6)
+    lines = ["# pruned trials' final_forecast (the value a sampler is told) against the table's true final: "
+             "cov80 / mean band width / mean error (forecast - true), points"]
+    for label, sel in (("before the study's own errors decide", rows[:, 5] < calibration),
+                       ("after", rows[:, 5] >= calibration), ("all", np.ones(len(rows), dtype=bool))):
+        r = rows[sel & np.all(np.isfinite(rows[:, :4]), axis=1)]
+        if not len(r):
+            lines.append(f"  {label}: no pruned trial")
+            continue
+        true, mean, lower, upper = (metric.to_internal(r[:, i]) for i in range(4))
+        lower, upper = np.minimum(lower, upper), np.maximum(lower, upper)
+        inside = float(np.mean((true >= lower) & (true <= upper)))
+        lines.append(f"  {label}: cov80 {inside:.2f} / width {100 * np.mean(upper - lower):.2f} / error "
+                     f"{100 * np.mean(mean - true):+.2f} ({len(r)} trials, median step {np.median(r[:, 4]):.0f})")
+    return "\n".join(lines)
+
+
 def best_optuna(within: dict[str, float]) -> str:
     """The Optuna pruner (no pruning aside) that comes within WITHIN in the fewest epochs."""
     return min((n for n in within if n not in FP_FORMS and n != "NopPruner"), key=within.get)
@@ -391,12 +424,13 @@ def main(argv: list[str] | None = None) -> None:
             if a.history == "other" else {t: [] for t in tasks}
         jobs = [(tasks[t], a.sampler, seed, name, w, budget, metric.mode, a.metric, history[t], pruner_kw)
                 for t in tasks for name in names for w in workers for seed in range(a.seeds)]
-        results, seconds = {}, defaultdict(float)
+        results, seconds, told = {}, defaultdict(float), defaultdict(list)
         with get_context("fork").Pool(a.processes) as pool:
             outs = map(_job, jobs) if a.processes == 1 else pool.imap_unordered(_job, jobs)
-            for key, done, secs in outs:
+            for key, done, secs, forecasts in outs:
                 results[key] = done
                 seconds[key[3]] += secs
+                told[key[3]] += forecasts
     print(f"# {len(tasks)} tasks x {a.seeds} seeds, {a.sampler.upper()}, {metric.describe()}, history: "
           f"{a.history}{f' ({a.history_per_task} curves of each other task)' if a.history == 'other' else ''}; "
           f"ForecastPruner settings {pruner_kw or 'default'}; "
@@ -412,6 +446,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(paired(results, tasks, metric, budget, a.sampler, w, form, "ForecastPruner(raise)"))
         print(paired(results, tasks, metric, budget, a.sampler, w, headline, best_optuna(within_by_w[w])))
         print(paired(results, tasks, metric, budget, a.sampler, w, headline, "NopPruner"))
+    print("\n" + told_report(told, metric, pruner_kw.get("study_calibration", STUDY_CALIBRATION)))
     w = workers[0]
     fp, optuna_best = within_by_w[w][headline], best_optuna(within_by_w[w])
     ob = within_by_w[w][optuna_best]

@@ -88,6 +88,11 @@ def test_hpo_quick_prints_the_anytime_table_and_its_last_line():
     for name in ("NopPruner", "Median(warmup10%)", "Hyperband(rf3)", "ForecastPruner(raise)", "ForecastPruner(mean)"):
         assert re.search(rf"^{re.escape(name)}\s+\d+\.\d\d \[", out, re.M), (name, out)
     assert "ForecastPruner(mean) - ForecastPruner(raise) (TPE, 1 w, paired): @10 %:" in out
+    # the audit of what a pruned trial tells the sampler: every returned forecast counted once, before or after
+    audit = dict(re.findall(r"^  (before the study's own errors decide|after|all): cov80 \d\.\d\d / width [\d.]+ / "
+                            r"error [+-][\d.]+ \((\d+) trials", out, re.M))
+    assert set(audit) == {"before the study's own errors decide", "after", "all"}, out
+    assert int(audit["all"]) == int(audit["after"]) + int(audit["before the study's own errors decide"]) > 0
     last = out.rstrip().splitlines()[-1]
     assert re.fullmatch(r"ForecastPruner \(TPE, 1 worker\): to within 0\.1 pts (\d+\.\d|>100) % of the epochs \| "
                         r"best Optuna pruner: \S+ (\d+\.\d|>100) %", last), last

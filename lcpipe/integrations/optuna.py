@@ -557,7 +557,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         points (fitted without it); the band is the wider of the forecaster's and their root-mean-square
         error's 80 % interval. So an early forecast is as wide as the evidence. The mean is not shifted by
         their mean error: completed trials are survivors, unlike a pruned one (on the HPO table's pruned
-        trials the shift biased the forecast by -5.7 points; the band alone took cov80 from 0.72 to 0.86)."""
+        trials the shift biased the forecast by -5.7 points). `python bench/hpo.py` audits the result: the
+        band holds the true final of 82 % of the 18,503 pruned trials whose forecast its default run returns."""
         k = len(curve)
         at_k = np.array([s.values[k - 1] for s in own])
         nearest = np.argsort(np.abs(at_k - curve[-1]), kind="stable")[:STUDY_ERRORS]
