@@ -301,6 +301,9 @@ def test_a_loss_study_decides_with_the_loss_defaults_and_an_accuracy_study_with_
     assert (loss.growth, loss.stop_below, loss.shared) == tuple(SERIES_DEFAULTS[k] for k in
                                                                  ("growth", "stop_below", "shared"))
     assert given.shared == 0.9 and given.growth == SERIES_DEFAULTS["growth"]
+    # running trials are rivals by default on an accuracy, not on a loss (measured on each: bench/hpo.py)
+    assert loss.compare_running is False and ForecastPruner(STEPS).compare_running is True
+    assert ForecastPruner(STEPS, metric="val_ce", compare_running=True).compare_running is True
     assert len(loss._schedule(50, 1.0)) > len(ForecastPruner(50)._schedule(50, 1.0))  # growth 1.25 < 1.5
 
     def settled_in(pruner, direction, value):
@@ -327,6 +330,7 @@ def test_a_loss_study_decides_with_the_loss_defaults_and_an_accuracy_study_with_
     ({"shared": float("nan")}, r"shared=nan: give a number in \[0, 1\)"),
     ({"shared": 1.5}, r"shared=1.5"), ({"warmup": float("nan")}, r"warmup=nan"),
     ({"growth": float("inf")}, r"growth=inf"), ({"warmup": STEPS}, r"warmup=750"),
+    ({"compare_running": "yes"}, r"compare_running='yes': True, False, or None"),
 ])
 def test_pruner_settings_are_checked_in_one_line(kw, message):
     with pytest.raises(PrunerError, match=message) as err:
