@@ -216,11 +216,16 @@ def tune_grid(kind: str) -> list[dict]:
             itertools.product((1.5, 1.25), (0.1, 0.05), (0.0, 0.3, 0.5))]
 
 
-def tune(groups, family, orders: int = 2) -> str:
+# the warmups `--tune warmup` compares (the first check at 5 % of the trial, or at its MIN_WARMUP-th report)
+WARMUP_GRID = [{"warmup": 0.05}, {"warmup": 0.0}]
+
+
+def tune(groups, family, orders: int = 2, grid: list[dict] | None = None) -> str:
     """For each held-out family, the setting chosen on the other families only: the least compute among
     the settings that no Optuna pruner dominates there (one with no more compute and no more regret)
-    and whose regret is at most REGRET_TARGET; none such: the least regret."""
-    grid = tune_grid(METRIC[0].kind)
+    and whose regret is at most REGRET_TARGET; none such: the least regret. `grid`: the settings
+    compared (default tune_grid's for the metric's kind)."""
+    grid = grid or tune_grid(METRIC[0].kind)
     res = run_all(groups, family, orders, {}, settings=grid)
     optuna_names = [n for n in res if not n.startswith("setting") and n != "NopPruner"]
     fams = sorted(set(family[g] for g in groups))
@@ -292,8 +297,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--orders", type=int, default=None, help="random trial orders per study (5; --tune: 2)")
     ap.add_argument("--quick", action="store_true", help=f"{len(QUICK_GROUPS)} short studies, 1 order")
-    ap.add_argument("--tune", action="store_true",
-                    help="leave-one-family-out choice of ForecastPruner's settings (2 orders unless --orders)")
+    ap.add_argument("--tune", nargs="?", const="settings", choices=("settings", "warmup"),
+                    help="leave-one-family-out choice of ForecastPruner's settings (2 orders unless --orders); "
+                         "--tune warmup: of its warmup, the other settings at the kind's defaults")
     ap.add_argument("--speed", action="store_true", help="only the 200 x 200 x 500 speed check (synthetic)")
     ap.add_argument("--corpus", type=Path, default=DEV_DEFAULT, help="folder of studies with a MANIFEST.csv")
     ap.add_argument("--metric", default="test_acc", help="the column the trials report (e.g. val_loss)")
@@ -313,7 +319,7 @@ def main() -> None:
     t0 = time.perf_counter()
     groups, family = load()
     if args.tune:
-        print(tune(groups, family, args.orders or 2))
+        print(tune(groups, family, args.orders or 2, WARMUP_GRID if args.tune == "warmup" else None))
         return
     orders = args.orders or 5
     if args.quick:
