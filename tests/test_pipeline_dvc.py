@@ -111,6 +111,21 @@ def _wait_for_checkpoint(path, min_epoch, proc, timeout=300):
     raise AssertionError("no checkpoint appeared")
 
 
+def _wait_for_summary(path, min_step, proc, timeout=300):
+    """DVCLive's summary written for `min_step`: the checkpoint of an epoch is saved before the epoch is
+    logged, so a kill right after the checkpoint could land before (or amid) that epoch's summary."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        assert proc.poll() is None, "training finished before it could be killed"
+        try:
+            if json.loads(path.read_text())["step"] >= min_step:
+                return
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.01)
+    raise AssertionError("no DVCLive summary appeared")
+
+
 def test_killed_training_resumes_and_ends_with_the_uninterrupted_curve(project):
     project.set_params(train__epochs=25, train__width=4)
     project.commit("25 epochs")
@@ -120,6 +135,7 @@ def test_killed_training_resumes_and_ends_with_the_uninterrupted_curve(project):
                             cwd=project.root, env=project.env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_for_checkpoint(ckpt, 3, proc)
+    _wait_for_summary(project.root / "dvclive" / "plain34" / "metrics.json", 3, proc)
     os.killpg(proc.pid, signal.SIGKILL)  # dvc and the training process, mid-stage (at once: a tiny net is fast)
     proc.wait()
     assert ckpt.exists() and not (project.root / "data" / "curves" / "plain34.csv").exists()
