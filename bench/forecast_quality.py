@@ -74,7 +74,9 @@ QUICK = {"groups": 4, "cutoffs": (10, 20), "predictors": ("auto", "last_value", 
          "grid": {"auto": {"config_weight": (0.0, 1.0)}}}
 BOOT = 2000  # bootstrap resamples of the studies
 HEADLINE = "headline (foreign history, leave-one-family-out)"
-SMOOTH_SHARES = (0, 4, 6, 8, 12)  # auto's SMOOTH_SHARE (0: no cap), chosen leave-one-family-out
+# auto's module constants chosen leave-one-family-out (choose_constant): the smoothing cap (0: none) and the
+# share of its analogs' progress below which a run far below them starts to count as stalled
+CONSTANTS = {"SMOOTH_SHARE": (0, 4, 6, 8, 12), "STALL_SHARE": (0.0, 0.3, 0.5, 0.7)}
 FINAL_QUANTILES = (0.75, 0.8, 0.85, 0.9)  # auto.final_quantile(_series) levels, chosen leave-one-family-out
 # the live stop rule's (same_step, stop_below), chosen leave-one-family-out: the setting that stops the
 # most runs among those whose kept-set regret on the other families is within RULE_REGRET at each
@@ -141,18 +143,18 @@ def one_thread() -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
 
 
-def one_thread_with(share: int | None) -> None:
-    """Worker start-up: one thread, and auto's smoothing cap set to `share` (None: the library's)."""
+def one_thread_with(constants: dict) -> None:
+    """Worker start-up: one thread, and auto's module constants set as given (CONSTANTS' names)."""
     one_thread()
-    if share is not None:
-        auto_module.SMOOTH_SHARE = share
+    for name, value in constants.items():
+        setattr(auto_module, name, value)
 
 
-def run_all(groups, name, params, cutoffs, histories, settings: dict, smooth_share: int | None = None) -> list[dict]:
-    """backtest_group over every study (settings: study -> dict), one process per core; `smooth_share`
-    replaces auto's SMOOTH_SHARE in the workers."""
+def run_all(groups, name, params, cutoffs, histories, settings: dict, constants: dict | None = None) -> list[dict]:
+    """backtest_group over every study (settings: study -> dict), one process per core; `constants`
+    replace auto's module constants of those names in the workers."""
     with ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=one_thread_with,
-                             initargs=(smooth_share,)) as pool:
+                             initargs=(constants or {},)) as pool:
         jobs = [pool.submit(backtest_group, g, curves, name, params,
                             cutoffs if PERCENT[0] else [c for c in cutoffs if all(c < len(x) for x in curves)],
                             histories.get(g), settings[g], METRIC[0], PERCENT[0])
@@ -342,25 +344,30 @@ def calibration_report(rows: list[dict], leader_rows: list[dict], cutoffs) -> st
     return "\n".join(lines)
 
 
-def choose_smoothing(groups, params, cutoffs, histories, chosen: dict, families: dict[str, str],
-                     default_rows: list[dict], refs: dict[str, list[dict]]) -> str:
-    """auto's smoothing cap (SMOOTH_SHARE: the history's moving average spans at most 1/share of the
-    horizon) chosen leave-one-family-out: for each family, the share among SMOOTH_SHARES with the
-    lowest final-value MSE on the OTHER families' studies (choose_settings' criterion), scored on the
-    family itself at that share, as auto's final RMSE over the best reference's (`refs`: the
-    references' headline rows), per cutoff."""
-    results = {share: default_rows if share == auto_module.SMOOTH_SHARE else
-               run_all(groups, DEFAULT, params, cutoffs, histories, chosen, smooth_share=share)
-               for share in SMOOTH_SHARES}
-    scored, picks = choose_settings({(("share", share),): rows for share, rows in results.items()}, families)
-    lines = ["## auto's smoothing cap (SMOOTH_SHARE, 0: none), chosen leave-one-family-out (lowest final RMSE on "
-             "the other families): final RMSE / best reference per cutoff"]
-    for share, rows in results.items():
-        n = sum(p["share"] == share for p in {families[g]: p for g, p in picks.items()}.values())
-        lines.append(f"  SMOOTH_SHARE {share}: " + " ".join(f"{ratio_ci(rows, refs, c)[0]:.2f}" for c in cutoffs)
-                     + f" | chosen by {n} of {len(set(families.values()))} families")
-    lines.append("  each family at the share chosen without it (held out): "
-                 + " ".join(f"{ratio_ci(scored, refs, c)[0]:.2f}" for c in cutoffs))
+def choose_constant(constant: str, groups, params, cutoffs, histories, chosen: dict, families: dict[str, str],
+                    default_rows: list[dict], refs: dict[str, list[dict]]) -> str:
+    """One of auto's module constants (CONSTANTS: SMOOTH_SHARE, the history's moving average spans at
+    most 1/share of the horizon; STALL_SHARE, how much of its analogs' progress a run far below them
+    may lack before it counts as stalled) chosen leave-one-family-out: for each family, the value with
+    the lowest final-value MSE on the OTHER families' studies (choose_settings' criterion), scored on
+    the family itself at that value, as auto's final RMSE over the best reference's (`refs`: the
+    references' headline rows) and final cov80, per cutoff."""
+    values = CONSTANTS[constant]
+    library = getattr(auto_module, constant)
+    results = {v: default_rows if v == library else
+               run_all(groups, DEFAULT, params, cutoffs, histories, chosen, constants={constant: v}) for v in values}
+    scored, picks = choose_settings({((constant, v),): rows for v, rows in results.items()}, families)
+    by_family = {families[g]: p[constant] for g, p in picks.items()}
+    lines = [f"## auto's {constant} (library: {library}), chosen leave-one-family-out (lowest final RMSE on the "
+             "other families): final RMSE / best reference, and final cov80, per cutoff"]
+    for v, rows in results.items():
+        n = sum(p == v for p in by_family.values())
+        lines.append(f"  {constant} {v}: " + " ".join(f"{ratio_ci(rows, refs, c)[0]:.2f}" for c in cutoffs)
+                     + " | cov80 " + " ".join(f"{summary(rows, c)['cov80'][0]:.2f}" for c in cutoffs)
+                     + f" | chosen by {n} of {len(by_family)} families")
+    lines.append("  each family at the value chosen without it (held out): "
+                 + " ".join(f"{ratio_ci(scored, refs, c)[0]:.2f}" for c in cutoffs)
+                 + " | cov80 " + " ".join(f"{summary(scored, c)['cov80'][0]:.2f}" for c in cutoffs))
     return "\n".join(lines)
 
 
@@ -519,8 +526,9 @@ def main() -> None:
         print(choose_rule(results[DEFAULT], families, cutoffs))
     refs = {n: r for n, r in results.items() if n in REFERENCES}
     if DEFAULT in results and refs:
-        print(choose_smoothing(groups, params, cutoffs, histories, chosen.get(DEFAULT, {g: {} for g in groups}),
-                               families, results[DEFAULT], refs))
+        for constant in CONSTANTS:
+            print(choose_constant(constant, groups, params, cutoffs, histories,
+                                  chosen.get(DEFAULT, {g: {} for g in groups}), families, results[DEFAULT], refs))
     if DEFAULT in results:
         print(choose_final_quantile(groups, params, cutoffs, histories,
                                     chosen.get(DEFAULT, {g: {} for g in groups}), families, results[DEFAULT]))

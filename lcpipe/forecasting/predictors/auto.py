@@ -305,7 +305,8 @@ class Auto(Predictor):
         head, tail = slice(0, max(1, k // 4)), slice(k - max(1, min(k, 5)), k)
         own_progress = ly[:, head].mean(axis=1) - ly[:, tail].mean(axis=1)  # log-error shed, (R,)
         analog_progress = np.einsum("rj,j->r", weight, hist[:, head].mean(axis=1) - hist[:, tail].mean(axis=1))
-        stalled = np.clip(1 - own_progress / np.maximum(analog_progress, 1e-6), 0.0, 1.0)
+        lacking = 1 - own_progress / np.maximum(analog_progress, 1e-6)  # share of the analogs' progress not made
+        stalled = np.clip((lacking - STALL_SHARE) / (1 - STALL_SHARE), 0.0, 1.0)
         stalled = np.where(analog_progress > STALL_MIN, stalled, 0.0)
         lean = np.maximum(lean, stalled * np.clip(gap / STALL_GAP, 0.0, 1.0))[:, None]
         if np.any(lean > 0):
@@ -323,6 +324,9 @@ CALIBRATION_FRACTIONS = (0.025, 0.05, 0.1, 0.2, 0.4)
 FAR_FROM = 0.5  # log-error beyond the analogs' envelope where the run's own level starts to count
 FAR_SPAN = 1.0  # ... and by how much further it counts alone
 STALL_GAP = 0.1  # log-error below the worst analog from which a stalled run counts as stalled
+# a run far below every analog counts as stalled by the share of its analogs' progress it lacks beyond
+# STALL_SHARE (0: any lack; 0.5: from half), chosen leave-one-family-out by bench/forecast_quality.py
+STALL_SHARE = 0.5
 STALL_MIN = 0.05  # analogs shedding less log-error than this over the prefix say nothing about stalling
 OWN_DRIFT = 0.03  # std of a far run's own final around its current level, per sqrt(fraction of the run)
 OPTIMIZER_GROUPS = {"sgd": "sgd", "sgd_nesterov": "sgd", "momentum": "sgd"}
