@@ -65,7 +65,8 @@ from lcpipe.metric import Metric
 # leave-one-family-out folds pick on the dev corpus (`python bench/pruners.py --tune`); growth set by hand.
 # WARMUP: the first check at the MIN_WARMUP-th report, not at 5 % of the trial: every fold of both corpora
 # picks it (`python bench/pruners.py --tune warmup --orders 5`, on dev and on dev-loss): accuracy 63.1 % /
-# 0.167 pts -> 59.3 % / 0.196, loss 73.3 % / 0.081 -> 69.8 % / 0.084 (no Optuna pruner dominates either).
+# 0.167 pts -> 59.3 % / 0.196, loss 73.3 % / 0.081 -> 69.8 % / 0.084 (no Optuna pruner dominates either;
+# with auto's STALL_SHARE since, accuracy 59.0 % / 0.202).
 # Only trials of 70 steps or more see a difference (5 % of them is past the third report).
 WARMUP = 0.0  # no pruning before MIN_WARMUP reports
 GROWTH = 1.5  # checks at the warmup step, then each at GROWTH x the last (at least interval_steps later)

@@ -24,8 +24,9 @@ axis so that its lr drops fall where the run's will. A run with no config is for
 Far from every analog: when the run's log-error at the end of its prefix lies above (worse than)
 every analog's at the same time (a run stuck at chance, a run far below the history), moving the
 analogs onto it extrapolates progress it has not shown; the forecast then leans, by how far out it
-is, or by how much less it progressed over its prefix than its analogs did, on the run's own recent
-level (flat) with a band of its own jitter.
+is, or by how much less it progressed over its prefix than its analogs did (counting only the part
+of their progress it lacks beyond STALL_SHARE, a half), on the run's own recent level (flat) with a
+band of its own jitter.
 
 Calibrated finals (`calibrate`): at fit, the history forecasts itself leave-one-cluster-out (a
 cluster: the runs of one dataset and arch and length by their configs, or of one length without
@@ -53,7 +54,7 @@ from lcpipe.forecasting.predictors.base import Z80, Forecast, Predictor
 ERROR_FLOOR = 1e-3  # log(1 - acc) needs 1 - acc > 0; a curve at 100 % is treated as 99.9 %
 NOISE_FLOOR = 0.005  # the band never narrows below half an accuracy point of std
 # the history's moving average spans at most 1/8 of the run's horizon (smoothing_width): chosen leave-one-
-# family-out among no cap, 1/4, 1/6, 1/8 and 1/12 by bench/forecast_quality.py (its smoothing section)
+# family-out among no cap, 1/4, 1/6, 1/8 and 1/12 by bench/forecast_quality.py (its constants sections)
 SMOOTH_SHARE = 8
 CHUNK = 2_000_000  # runs x history x epochs per vectorised block: bounds memory at ~16 MB a block
 
