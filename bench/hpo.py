@@ -348,11 +348,12 @@ def paired(results: dict, tasks: dict[str, Task], metric: Metric, budget: int, s
 def told_report(told: dict[str, list], metric: Metric, calibration: int) -> str:
     """Is the final_forecast handed to the sampler for a pruned trial honest? Over every such trial
     (all forms, workers, studies): the share whose true final (the table's) lies inside its 80 %
-    band, the band's mean width and the mean error (forecast - true, points of the internal space),
+    band, the band's mean width and the mean error (forecast - true, x 100 in the internal space:
+    accuracy points, or percent of a loss),
     before the study's own errors decide (fewer than `calibration` completed trials) and after."""
     rows = np.array([r for name in told for r in told[name]], dtype=float).reshape(-1, 6)
     lines = ["# pruned trials' final_forecast (the value a sampler is told) against the table's true final: "
-             "cov80 / mean band width / mean error (forecast - true), points"]
+             "cov80 / mean band width / mean error (forecast - true), points (a loss: % of the loss)"]
     for label, sel in (("before the study's own errors decide", rows[:, 5] < calibration),
                        ("after", rows[:, 5] >= calibration), ("all", np.ones(len(rows), dtype=bool))):
         r = rows[sel & np.all(np.isfinite(rows[:, :4]), axis=1)]
