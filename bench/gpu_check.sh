@@ -25,8 +25,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-PY=python
-if [[ -x .venv/bin/python ]]; then PY=.venv/bin/python; fi
+# The project's venv where there is one; else python3 (a GPU image may have no plain `python`).
+PY=python3
+if [[ -x .venv/bin/python ]]; then PY=.venv/bin/python
+elif ! command -v python3 >/dev/null; then PY=python; fi
 
 SMOKE=0
 for arg in "$@"; do
