@@ -63,6 +63,31 @@ def test_completed_trials_that_never_reach_epochs_warn_once_instead_of_silently_
     assert said[0].filename == __file__  # it points at the user's loop, not into Optuna
 
 
+def test_trials_that_returned_their_final_forecast_raise_no_warning_about_epochs(tmp_path):
+    """Several workers, the README's pattern: a pruned trial returns final_forecast and completes short.
+    Two of them before any trial finishes are no sign that `epochs` is wrong."""
+    pruner = ForecastPruner(40, history(tmp_path / "h"))
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    good = study.ask()
+    curves = {good.number: learning_curve(40, final=0.9, seed=1)}
+    returned = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(4):  # three poor trials run beside the good one, one after another
+            poor = study.ask()
+            curves[poor.number] = learning_curve(40, final=0.3, seed=2 + i, noise=0.002) * 0.5
+            for epoch in range(1, 41):
+                for trial in (good, poor):
+                    trial.report(float(curves[trial.number][epoch - 1]), epoch)
+                if poor.should_prune():
+                    study.tell(poor, pruner.final_forecast(study, poor)[0])
+                    returned.append(poor.number)
+                    break
+    assert len(returned) >= 3, returned  # pruned against the running trial and completed with a forecast
+    assert study.trials[returned[0]].user_attrs["lcpipe_forecast_from_step"] < 40
+    assert not [str(w.message) for w in caught if "ForecastPruner" in str(w.message)]
+
+
 def test_a_forecast_from_few_reports_is_as_wide_as_the_study_says(tmp_path):
     """Five completed trials that looked alike at step 3 and ended 0.80-0.92; a trial at 0.25 by step 3
     gets a band at least as wide as those trials' own forecast errors from step 3."""

@@ -95,6 +95,9 @@ SERIES_DEFAULTS = {"stop_below": 0.1, "shared": 0.3, "growth": 1.25, "compare_ru
 SERIES_BAND_QUANTILE = 0.85
 FRACTION_DEFAULTS = {"stop_below": STOP_BELOW, "shared": SHARED, "growth": GROWTH, "compare_running": True}
 RIVALS = 3  # the best this many completed trials are compared with
+# user attribute final_forecast sets on a running trial (the step it forecast from): a completed trial that
+# carries it returned its forecast, a curve ended early on purpose, not a sign that `epochs` is wrong
+FORECAST_ATTR = "lcpipe_forecast_from_step"
 MIN_WARMUP = 3  # steps: whatever the fraction, never prune on the first two reports
 MIN_CURVES = 3  # no pruning while history + completed trials hold fewer curves (one analog gives no spread)
 STUDY_CALIBRATION = 4  # completed trials from which the study's own forecast errors decide (0: never)
@@ -352,11 +355,12 @@ class ForecastPruner(optuna.pruners.BasePruner):
 
     def _warn_short(self, study: optuna.Study) -> None:
         """Once: completed trials exist but none reached `epochs`, so none is a rival and nothing is
-        ever pruned; almost always `epochs` is not the steps the trials really report up to."""
+        ever pruned; almost always `epochs` is not the steps the trials really report up to. A trial
+        that returned its `final_forecast` (FORECAST_ATTR) ended early by design and says nothing of it."""
         if self._warned_short:
             return
         done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-                if t.last_step is not None and not self._diverged(t)]
+                if t.last_step is not None and not self._diverged(t) and FORECAST_ATTR not in t.user_attrs]
         if len(done) >= 2:
             self._warned_short = True
             last = max(t.last_step for t in done)
@@ -561,6 +565,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         mean, lower, upper = self._forecast(auto, [curve], horizon, metric.bounded, [_config(frozen.params)])
         if self.study_calibration and len(finished) >= self.study_calibration:
             mean, lower, upper = self._widened(own, finals, numbers, curve, horizon, metric, mean, lower, upper)
+        if isinstance(trial, optuna.trial.Trial):  # a running trial that will return this: it ends early by design
+            trial.set_user_attr(FORECAST_ATTR, frozen.last_step)
         m, lo, hi = metric.band_from_internal(mean[0], lower[0], upper[0])
         return float(m), float(lo), float(hi)
 
