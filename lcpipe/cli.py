@@ -12,7 +12,7 @@ NaN or inf is stopped as diverged. The table goes to stdout, the same as JSON to
 metric's own units).
 
     lcpipe evaluate --curves DIR --cutoffs 5,10,20,40 [--history DIR] [--target NAME]
-        [--metric test_acc] [--mode min|max|auto] [--predictors poly,lstm,...] --out FILE.json
+        [--metric test_acc] [--mode min|max|auto] [--predictors poly,lstm,...] [--out FILE.json]
 
 Backtests the predictors on finished curves: each target is forecast from its first `cutoff`
 epochs (points of its grid, for curves logged by step) by predictors fitted on the other curves
@@ -129,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--lr-drops", type=_int_list, default=None,
                     help="for curves without an lr column: epochs after which the lr was divided by 10 "
                          "(e.g. 82,123), so lr-aware inputs (features.inputs lr / to_drop) can be used")
-    ev.add_argument("--out", type=Path, required=True, help="results JSON")
+    ev.add_argument("--out", type=Path, help="results JSON (the tables go to stdout either way)")
     return ap
 
 
@@ -143,7 +143,8 @@ def with_step_lr(curve: Curve, drops: list[int]) -> Curve:
 
 
 def evaluate_command(args: argparse.Namespace) -> list[dict]:
-    check_output(args.out, [args.curves, *(args.history or []), *([args.params] if args.params else [])])
+    if args.out is not None:
+        check_output(args.out, [args.curves, *(args.history or []), *([args.params] if args.params else [])])
     params = load_params(args.params) if args.params else Params()
     params = replace(params, features=replace(params.features, metric=args.metric or params.features.metric))
     metric = Metric.infer(params.features.metric, args.mode)
@@ -164,13 +165,15 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
         if history is not None:
             history = [with_step_lr(c, args.lr_drops) for c in history]
     rows = backtest(curves, args.cutoffs, predictors, params, history=history,
-                    targets=[args.target] if args.target else None, progress=say, metric=metric)
+                    targets=[args.target] if args.target else None, progress=say, metric=metric,
+                    skip_past_end=True)
     # a decision is honest only when no candidate's future shaped another's forecast
     lengths = {c.name: len(as_finished(c)) for c in curves}
     choices = decisions(rows, lengths, metric) if history and not args.target else []
     say(metric.describe())
-    write_text(args.out, json.dumps({"metric": metric.name, "mode": metric.mode, "results": rows,
-                                     "decisions": choices}, indent=2) + "\n")
+    if args.out is not None:
+        write_text(args.out, json.dumps({"metric": metric.name, "mode": metric.mode, "results": rows,
+                                         "decisions": choices}, indent=2) + "\n")
     from lcpipe.reporting.tables import decision_markdown, markdown_table  # pandas: only for the tables
 
     text = ""

@@ -113,7 +113,7 @@ class AutoParams:
     config_weight: float = 1.0
     calibrate: bool = True
     final_quantile: float = 0.85
-    final_quantile_series: float = 0.8
+    final_quantile_series: float = 0.85
 
 
 @dataclass(frozen=True)

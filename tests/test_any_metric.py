@@ -181,6 +181,25 @@ def test_evaluate_backtests_losses_in_their_own_units(loss_study):
     assert "in its own units (val_ce)" in proc.stdout
 
 
+def test_evaluate_as_the_issue_calls_it_prints_its_tables_and_skips_a_cutoff_past_a_short_curve(loss_study):
+    """`lcpipe evaluate --curves DIR --metric val_ce --mode min --cutoffs 10,20,40`: no --out needed, and a
+    curve shorter than a cutoff is skipped at that cutoff with one line, not the whole evaluation refused."""
+    steps = np.arange(0, 500, 20)  # 25 points, the others 40: cutoff 30 is past its end
+    write_loss_curve(loss_study / "history" / "short.csv", steps, lm_loss(1.8, steps, 20, 500))
+    proc = cli("evaluate", "--curves", "history", "--metric", "val_ce", "--mode", "min", "--cutoffs", "10,20,30",
+               "--predictors", "auto,last_value", cwd=loss_study)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"short: \d+ points; cutoff 30 at or past its end, skipped", proc.stderr), proc.stderr
+    assert proc.stderr.count("at or past its end") == 1
+    table = proc.stdout.split("mean MAE")[0]
+    assert [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ") and "cutoff" not in line] \
+        == ["10", "20", "30"]
+    assert not list(loss_study.glob("*.json"))
+    proc = cli("evaluate", "--curves", "history", "--metric", "val_ce", "--cutoffs", "60", "--predictors", "auto",
+               cwd=loss_study)
+    assert proc.returncode == 2 and "every cutoff (60) is at or past the end of every target" in proc.stderr
+
+
 def test_python_api_takes_a_mode_and_losses_in_memory():
     t = np.arange(1, 41)
     history = {f"h{i}": list(0.3 + (1.5 + 0.2 * i) * np.exp(-t / 8)) for i in range(6)}

@@ -113,6 +113,23 @@ def test_the_final_band_is_calibrated_on_the_historys_clusters():
     assert Auto(calibrate=False).fit(history).final_q_ is None
 
 
+def test_a_ten_percent_band_is_not_widened_by_two_point_prefixes_of_short_history_curves():
+    """At 10 % of a 20-evaluation curve the prefix is 2 points: its errors are no measure of a 10-point
+    prefix at 10 % of a 100-evaluation run, and pooled with them they widened every early final band
+    (dev-loss covered 91 % at 10 %). Only prefixes of 3 points or more calibrate."""
+    def losses(n, count, offset):
+        return [Series(f"n{n}_{i}", -np.log(2.5 * (1 - learning_curve(n, final=0.6 + 0.04 * i, rate=0.15 + 0.04 * i,
+                                                                      noise=0.01, seed=offset + i)) + 0.1),
+                       config={"dataset": f"d{i % 3}", "arch": f"a{n}"}, bounded=False) for i in range(count)]
+
+    long_only = losses(100, 9, 0)
+    fractions = np.exp(Auto().fit(losses(20, 9, 50)).final_q_[0])
+    assert fractions.min() == pytest.approx(0.2)  # 2.5 %, 5 % and 10 % of 20 points: fewer than 3 points
+    at_10 = lambda history: np.interp(np.log(0.1), *Auto().fit(history).final_q_)  # noqa: E731
+    mixed = long_only + losses(20, 9, 50)
+    assert at_10(mixed) == pytest.approx(at_10(long_only), rel=0.5)
+
+
 def test_a_loss_history_is_calibrated_to_its_own_quantile_and_an_accuracy_history_to_the_other():
     """final_quantile sets an accuracy's final band, final_quantile_series a loss's (unbounded
     internal values): each kind's level is chosen on curves of that kind (bench/forecast_quality.py)."""

@@ -99,7 +99,7 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
              history: list[Curve] | None = None, targets: list[str] | None = None,
              progress: Callable[[str], None] = lambda _: None,
              on_forecast: Callable[[str, int, str, Forecast], None] = lambda *_: None,
-             metric: Metric | None = None, fitted: dict | None = None) -> list[dict]:
+             metric: Metric | None = None, fitted: dict | None = None, skip_past_end: bool = False) -> list[dict]:
     """Each target (default: every curve) forecast from its first `cutoff` epochs by predictors
     fitted on the other curves (leave-one-out), or on `history` alone when given: a new study
     forecast from an old one, where no target sees another's future.
@@ -110,7 +110,8 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
     Returns one row per (target, cutoff, predictor) with its scores in the metric's own units;
     `on_forecast(target, cutoff, predictor, forecast)` sees each forecast itself (the sweep draws
     them). `fitted`, when given, keeps the predictors fitted on `history` for the next call on the
-    same history.
+    same history. A cutoff at or past a target's last point is refused, or with `skip_past_end`
+    (curves of many lengths, as `lcpipe evaluate` reads them) skipped for that target, said once.
     """
     metric = metric or as_metric(params.features.metric)
     window = params.features.window
@@ -128,9 +129,18 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
     for name in targets or []:
         if name not in by_name:
             raise LcpipeError(f"target {name!r} is not among the curves: {', '.join(by_name)}")
+    fits = {}
     for name in targets or by_name:
-        for cutoff in cutoffs:
+        n = len(by_name[name].values)
+        fits[name] = [c for c in cutoffs if not skip_past_end or c < n]
+        for cutoff in fits[name]:
             check_cutoff_fits(by_name[name], cutoff, window)
+        if len(fits[name]) < len(cutoffs):
+            progress(f"{name}: {n} points; cutoff {', '.join(str(c) for c in cutoffs if c >= n)} at or past its end, "
+                     "skipped")
+    if not any(fits.values()):
+        raise LcpipeError(f"every cutoff ({', '.join(map(str, cutoffs))}) is at or past the end of every target; "
+                          "give cutoffs below the curves' lengths")
     shared = None if history is None else [series_of(c, metric) for c in history]
     fitted = {} if fitted is None or history is None else fitted
     rows = []
@@ -142,7 +152,7 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
             if key not in fitted:
                 progress(f"{name}: fitting {pname} on {len(sources)} source curves")
                 fitted[key] = build(pname, params).fit(sources)
-            for cutoff in cutoffs:
+            for cutoff in fits[name]:
                 fc = in_units(forecast_at(fitted[key], target, cutoff), metric)
                 actual = metric.from_internal(target.values)
                 on_forecast(name, cutoff, pname, fc)

@@ -87,12 +87,6 @@ SHARED = SAME_STEP  # correlation of the running trial's and a rival's forecast 
 # 12.7 % of the loss behind MedianPruner() at the full budget (paired CI [+0.7, +29.5]) where off is level
 # (+5.3 [-1.8, +14.9]): a forecast from a loss curve's first few points swaps trials.
 SERIES_DEFAULTS = {"stop_below": 0.1, "shared": 0.3, "growth": 1.25, "compare_running": False}
-# The forecaster's final band on a loss is calibrated to the history's 85 % quantile here, not Auto's 80 %
-# (final_quantile_series, chosen for 80 % coverage): the pair rule reads the band as a scale of each forecast's
-# error, and with the narrower band the best setting --tune finds does worse (77.3 % / 0.148, held out
-# 75.8 % / 0.495, against 73.1 % / 0.167, held out 72.7 % / 0.196). final_forecast's band on a loss is so
-# a little wide (cov80 0.96 / 0.86 / 0.80 at 10 / 20 / 40 % on dev-loss) until the study's own errors widen it.
-SERIES_BAND_QUANTILE = 0.85
 FRACTION_DEFAULTS = {"stop_below": STOP_BELOW, "shared": SHARED, "growth": GROWTH, "compare_running": True}
 RIVALS = 3  # the best this many completed trials are compared with
 # user attribute final_forecast sets on a running trial (the step it forecast from): a completed trial that
@@ -201,7 +195,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             raise PrunerError(f"fit_cache={fit_cache!r}: a folder, None (the default cache folder) or False (none)")
         self._fit_cache = fit_cache
         self.metric_name = metric
-        self._template = forecaster or Auto(final_quantile_series=SERIES_BAND_QUANTILE)
+        self._template = forecaster or Auto()
         if history is None:
             curves = []
         else:
