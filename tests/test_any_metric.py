@@ -192,8 +192,8 @@ def test_evaluate_as_the_issue_calls_it_prints_its_tables_and_skips_a_cutoff_pas
     assert re.search(r"short: \d+ points; cutoff 30 at or past its end, skipped", proc.stderr), proc.stderr
     assert proc.stderr.count("at or past its end") == 1
     table = proc.stdout.split("mean MAE")[0]
-    assert [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("| ") and "cutoff" not in line] \
-        == ["10", "20", "30"]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "cutoff" not in line]
+    assert [row.split("|")[1].strip() for row in rows] == ["10", "20", "30"]
     assert not list(loss_study.glob("*.json"))
     proc = cli("evaluate", "--curves", "history", "--metric", "val_ce", "--cutoffs", "60", "--predictors", "auto",
                cwd=loss_study)
