@@ -129,18 +129,17 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
     for name in targets or []:
         if name not in by_name:
             raise LcpipeError(f"target {name!r} is not among the curves: {', '.join(by_name)}")
-    fits = {}
-    for name in targets or by_name:
-        n = len(by_name[name].values)
-        fits[name] = [c for c in cutoffs if not skip_past_end or c < n]
-        for cutoff in fits[name]:
-            check_cutoff_fits(by_name[name], cutoff, window)
-        if len(fits[name]) < len(cutoffs):
-            progress(f"{name}: {n} points; cutoff {', '.join(str(c) for c in cutoffs if c >= n)} at or past its end, "
-                     "skipped")
+    fits = {name: [c for c in cutoffs if not skip_past_end or c < len(by_name[name].values)]
+            for name in targets or by_name}
     if not any(fits.values()):
         raise LcpipeError(f"every cutoff ({', '.join(map(str, cutoffs))}) is at or past the end of every target; "
                           "give cutoffs below the curves' lengths")
+    for name, fit in fits.items():
+        for cutoff in fit:
+            check_cutoff_fits(by_name[name], cutoff, window)
+        if len(fit) < len(cutoffs):
+            progress(f"{name}: {len(by_name[name].values)} points; cutoff "
+                     f"{', '.join(str(c) for c in cutoffs if c not in fit)} at or past its end, skipped")
     shared = None if history is None else [series_of(c, metric) for c in history]
     fitted = {} if fitted is None or history is None else fitted
     rows = []
