@@ -169,7 +169,13 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
                     skip_past_end=True)
     # a decision is honest only when no candidate's future shaped another's forecast
     lengths = {c.name: len(as_finished(c)) for c in curves}
-    choices = decisions(rows, lengths, metric) if history and not args.target else []
+    seen = {c: {r["target"] for r in rows if r["cutoff"] == c} for c in args.cutoffs}
+    whole = [c for c in args.cutoffs if len(seen[c]) == len(lengths)]  # a decision among some runs is no decision
+    if history and not args.target and len(whole) < len(args.cutoffs):
+        say(f"decision: not made at cutoff {', '.join(str(c) for c in args.cutoffs if c not in whole)}, "
+            "where some curves end before it")
+    choices = decisions([r for r in rows if r["cutoff"] in whole], lengths, metric) \
+        if history and not args.target else []
     say(metric.describe())
     if args.out is not None:
         write_text(args.out, json.dumps({"metric": metric.name, "mode": metric.mode, "results": rows,

@@ -82,15 +82,19 @@ def test_a_run_stuck_at_zero_far_below_every_analog_keeps_its_own_trend():
 
 
 def test_a_loss_falling_slower_than_its_analogs_keeps_falling_and_is_not_held_flat():
-    """A loss has no chance level to be stuck at: a run above every analog that has shed less of its loss
-    so far is a slow run (a lower lr), and it goes on falling; only an accuracy-like score is held at its
-    own level when it lags so."""
+    """A loss above every analog that has shed less of its loss so far may be a slow run (a lower lr) or on
+    a plateau before an lr drop: its forecast follows the analogs, and its band reaches its own level,
+    so a dead run (flat at chance) is not promised a recovery. Only an accuracy-like score is held at
+    its own level when it lags so."""
     t = np.arange(1, 101)
     history = [Series(f"h{i}", -np.log(0.5 + 0.1 * i + 2.0 * np.exp(-t / 10)), bounded=False) for i in range(4)]
     slow = -np.log(0.6 + 2.0 * np.exp(-t / 40))  # its truth: above every analog at 20, still falling
     fc = Auto(calibrate=False).fit(history).forecast(Series("slow", slow[:20], bounded=False), 100)
     now, final = np.exp(-slow[19]), np.exp(-fc.mean[-1])
     assert final < now - 0.5 * (now - np.exp(-slow[-1]))  # forecast at least half of the fall still to come
+    dead = np.full(20, -np.log(np.log(10)))  # a cross-entropy flat at chance, ln 10: it may stay there
+    fc = Auto(calibrate=False).fit(history).forecast(Series("dead", dead, bounded=False), 100)
+    assert fc.lower[-1] <= dead[-1] < fc.mean[-1]  # the band reaches its own level; the mean follows the analogs
 
 
 def test_analogs_with_a_like_config_dominate_and_no_config_still_forecasts():

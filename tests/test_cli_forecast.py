@@ -138,6 +138,25 @@ def test_evaluate_with_history_targets_every_curve_and_decides_from_the_history_
     assert "decision: all curves seen to the cutoff" in proc.stdout
 
 
+def test_evaluate_decides_only_at_cutoffs_where_every_curve_was_seen(study):
+    """A curve that ends before a cutoff is no candidate there, and a decision among the others would
+    pass over what may be the study's best run: none is made at that cutoff, and stderr says so."""
+    curves = study / "finished"
+    curves.mkdir()
+    for i, final in enumerate((0.7, 0.5)):
+        (curves / f"c{i}.csv").write_text(lcpipe_csv(learning_curve(40, final=final, noise=0.003, seed=i)))
+    (curves / "short.csv").write_text(lcpipe_csv(learning_curve(12, final=0.95, noise=0.003, seed=5)))
+    proc = lcpipe("evaluate", "--curves", curves, "--history", "history", "--cutoffs", "10,30",
+                  "--predictors", "last_value", "--out", "e.json", cwd=study)
+    assert proc.returncode == 0, proc.stderr
+    assert "short: 12 points; cutoff 30 at or past its end, skipped" in proc.stderr
+    assert "decision: not made at cutoff 30, where some curves end before it" in proc.stderr
+    result = json.loads((study / "e.json").read_text())
+    assert [d["cutoff"] for d in result["decisions"]] == [10]
+    assert {(r["target"], r["cutoff"]) for r in result["results"]} == {("c0", 10), ("c1", 10), ("short", 10),
+                                                                         ("c0", 30), ("c1", 30)}
+
+
 def test_evaluate_checks_out_before_any_work(study):
     proc = lcpipe("evaluate", "--curves", "history", "--cutoffs", "10", "--out", "history/old0.csv", cwd=study)
     assert proc.returncode == 2 and "would overwrite the input" in proc.stderr

@@ -44,13 +44,19 @@ def one_line(exc: pytest.ExceptionInfo) -> str:
 
 # -- the pruner -------------------------------------------------------------------------------------
 
-def test_completed_trials_that_never_reach_epochs_warn_once_instead_of_silently_pruning_nothing(tmp_path):
+@pytest.mark.parametrize("logs_forecast", [False, True])
+def test_completed_trials_that_never_reach_epochs_warn_once_instead_of_silently_pruning_nothing(tmp_path,
+                                                                                             logs_forecast):
+    """Also when the loop logs its forecast as it trains on (to a dashboard, say): only a trial this pruner
+    pruned is marked as ending early by design, so a wrong epochs still shows."""
     pruner = ForecastPruner(50, history(tmp_path / "h", epochs=50))
     study = optuna.create_study(direction="maximize", pruner=pruner)
 
     def objective(trial):
         for epoch, acc in enumerate(learning_curve(40, final=0.5 + 0.04 * trial.number), start=1):
             trial.report(float(acc), epoch)  # 40 steps of a planned 50: none counts as finished
+            if logs_forecast and epoch % 10 == 0:
+                pruner.final_forecast(study, trial)  # the trial runs on
             if trial.should_prune():
                 raise optuna.TrialPruned()
         return float(acc)
@@ -61,6 +67,7 @@ def test_completed_trials_that_never_reach_epochs_warn_once_instead_of_silently_
     said = [w for w in caught if "ForecastPruner(epochs=50)" in str(w.message)]
     assert len(said) == 1 and "furthest reached step 40" in str(said[0].message), [str(w.message) for w in said]
     assert said[0].filename == __file__  # it points at the user's loop, not into Optuna
+    assert not any("lcpipe_forecast_from_step" in t.user_attrs for t in study.trials)
 
 
 def test_trials_that_returned_their_final_forecast_raise_no_warning_about_epochs(tmp_path):
@@ -86,6 +93,17 @@ def test_trials_that_returned_their_final_forecast_raise_no_warning_about_epochs
     assert len(returned) >= 3, returned  # pruned against the running trial and completed with a forecast
     assert study.trials[returned[0]].user_attrs["lcpipe_forecast_from_step"] < 40
     assert not [str(w.message) for w in caught if "ForecastPruner" in str(w.message)]
+
+
+def test_final_forecast_of_a_trial_already_told_is_a_forecast_not_an_error(tmp_path):
+    pruner = ForecastPruner(40, history(tmp_path / "h"))
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    trial = study.ask()
+    for epoch, acc in enumerate(learning_curve(40, final=0.6)[:10], start=1):
+        trial.report(float(acc), epoch)
+    study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    mean, lower, upper = pruner.final_forecast(study, trial)
+    assert lower <= mean <= upper and 0.3 < mean < 1.0
 
 
 def test_a_forecast_from_few_reports_is_as_wide_as_the_study_says(tmp_path):

@@ -144,6 +144,8 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
     fitted = {} if fitted is None or history is None else fitted
     rows = []
     for name in targets or list(by_name):
+        if not fits[name]:
+            continue  # every cutoff at or past its end: nothing to forecast, nothing to fit for it
         target = by_name[name]
         sources = shared if shared is not None else [s for n, s in by_name.items() if n != name]
         for pname in predictors:

@@ -66,7 +66,8 @@ from lcpipe.metric import Metric
 # WARMUP: the first check at the MIN_WARMUP-th report, not at 5 % of the trial: every fold of both corpora
 # picks it (`python bench/pruners.py --tune warmup --orders 5`, on dev and on dev-loss): accuracy 63.1 % /
 # 0.167 pts -> 59.3 % / 0.196, loss 73.3 % / 0.081 -> 69.8 % / 0.084 (no Optuna pruner dominates either;
-# with auto's STALL_SHARE since, accuracy 59.0 % / 0.202).
+# with auto's STALL_SHARE since, accuracy 59.0 % / 0.202; with the calibration's 3-point minimum, 58.5 % /
+# 0.212 and loss 68.1 % / 0.125).
 # Only trials of 70 steps or more see a difference (5 % of them is past the third report).
 WARMUP = 0.0  # no pruning before MIN_WARMUP reports
 GROWTH = 1.5  # checks at the warmup step, then each at GROWTH x the last (at least interval_steps later)
@@ -89,8 +90,9 @@ SHARED = SAME_STEP  # correlation of the running trial's and a rival's forecast 
 SERIES_DEFAULTS = {"stop_below": 0.1, "shared": 0.3, "growth": 1.25, "compare_running": False}
 FRACTION_DEFAULTS = {"stop_below": STOP_BELOW, "shared": SHARED, "growth": GROWTH, "compare_running": True}
 RIVALS = 3  # the best this many completed trials are compared with
-# user attribute final_forecast sets on a running trial (the step it forecast from): a completed trial that
-# carries it returned its forecast, a curve ended early on purpose, not a sign that `epochs` is wrong
+# user attribute final_forecast sets on a running trial this pruner has just pruned (the step it forecast
+# from): a completed trial that carries it returned its forecast, a curve ended early on purpose, not a sign
+# that `epochs` is wrong. A forecast only logged from a trial that runs on marks nothing.
 FORECAST_ATTR = "lcpipe_forecast_from_step"
 MIN_WARMUP = 3  # steps: whatever the fraction, never prune on the first two reports
 MIN_CURVES = 3  # no pruning while history + completed trials hold fewer curves (one analog gives no spread)
@@ -212,6 +214,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._complete: dict = {}  # (trial number, completion time) -> whether it is a finished curve
         self._own_cache: tuple | None = None  # (the finished trials' curves, their finals) for self._key
         self._warned_short = False  # _warn_short said its line
+        self._pruned_at: dict[int, int] = {}  # trial id -> the step at which this pruner said prune
         self._warned_past = False  # _warn_past said its line
 
     def _settle(self, kind: str) -> None:
@@ -345,7 +348,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 f"at this trial's interval of {_whole(interval)} steps)" if last is not None and interval > 1
                 else "give epochs= the last step the trials report")
         warnings.warn(f"ForecastPruner(epochs={self.epochs}): trial {trial.number} reported step {trial.last_step}, "
-                      f"past epochs; reports past it are ignored: {hint}", stacklevel=4)
+                      f"past epochs; reports past it are ignored: {hint}", stacklevel=5)
 
     def _warn_short(self, study: optuna.Study) -> None:
         """Once: completed trials exist but none reached `epochs`, so none is a rival and nothing is
@@ -360,7 +363,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             last = max(t.last_step for t in done)
             warnings.warn(f"ForecastPruner(epochs={self.epochs}): none of the {len(done)} completed trials reported "
                           f"step {self.epochs} (the furthest reached step {last}), so none counts as finished and "
-                          f"nothing is pruned; give epochs= the last step the trials report", stacklevel=4)
+                          f"nothing is pruned; give epochs= the last step the trials report", stacklevel=5)
 
     def _due(self, trial: FrozenTrial, spacing: float, horizon: int) -> bool:
         """A check falls in (the points reached at the trial's previous report, those reached now]."""
@@ -442,6 +445,12 @@ class ForecastPruner(optuna.pruners.BasePruner):
     # -- Optuna's interface ---------------------------------------------------------------------
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
+        decision = self._decide(study, trial)
+        if decision:
+            self._pruned_at[trial._trial_id] = trial.last_step  # noqa: SLF001
+        return decision
+
+    def _decide(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         metric = self._check(study, trial)
         self._warn_past(trial)
         if self._diverged(trial):
@@ -559,8 +568,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         mean, lower, upper = self._forecast(auto, [curve], horizon, metric.bounded, [_config(frozen.params)])
         if self.study_calibration and len(finished) >= self.study_calibration:
             mean, lower, upper = self._widened(own, finals, numbers, curve, horizon, metric, mean, lower, upper)
-        if isinstance(trial, optuna.trial.Trial):  # a running trial that will return this: it ends early by design
-            trial.set_user_attr(FORECAST_ATTR, frozen.last_step)
+        if isinstance(trial, optuna.trial.Trial) and frozen.state is TrialState.RUNNING \
+                and self._pruned_at.get(frozen._trial_id) == frozen.last_step:  # noqa: SLF001
+            trial.set_user_attr(FORECAST_ATTR, frozen.last_step)  # pruned here, it will return this: short by design
         m, lo, hi = metric.band_from_internal(mean[0], lower[0], upper[0])
         return float(m), float(lo), float(hi)
 

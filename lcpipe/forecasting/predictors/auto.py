@@ -24,9 +24,10 @@ axis so that its lr drops fall where the run's will. A run with no config is for
 Far from every analog: when the run's log-error at the end of its prefix lies above (worse than)
 every analog's at the same time (a run stuck at chance, a run far below the history), moving the
 analogs onto it extrapolates progress it has not shown; the forecast then leans, by how far out it
-is, or (an accuracy-like score only: a loss has no chance level to be stuck at) by how much less it
-progressed over its prefix than its analogs did (counting only the part of their progress it lacks
-beyond STALL_SHARE, a half), on the run's own recent level (flat) with a band of its own jitter.
+is, or (an accuracy-like score, or a loss that has stopped falling: one that still falls is a slow run,
+not a stuck one) by how much less it progressed over its prefix than its analogs did (counting only
+the part of their progress it lacks beyond STALL_SHARE, a half), on the run's own recent level (flat)
+with a band of its own jitter.
 
 Calibrated finals (`calibrate`): at fit, the history forecasts itself leave-one-cluster-out (a
 cluster: the runs of one dataset and arch and length by their configs, or of one length without
@@ -311,12 +312,17 @@ class Auto(Predictor):
         analog_progress = np.einsum("rj,j->r", weight, hist[:, head].mean(axis=1) - hist[:, tail].mean(axis=1))
         lacking = 1 - own_progress / np.maximum(analog_progress, 1e-6)  # share of the analogs' progress not made
         stalled = np.clip((lacking - STALL_SHARE) / (1 - STALL_SHARE), 0.0, 1.0)
-        # only an accuracy-like score can be stuck (at chance); a loss that falls slower than its analogs is a
-        # slow run, not a stalled one: flat, it was forecast worse (in-study on dev-loss, 20 %: 1.02 -> 0.93x
-        # of source_shift's RMSE; leave-one-family-out unchanged)
-        stalled = np.where((analog_progress > STALL_MIN) & self.bounded_, stalled, 0.0)
-        lean = np.maximum(lean, stalled * np.clip(gap / STALL_GAP, 0.0, 1.0))[:, None]
-        if np.any(lean > 0):
+        stalled = np.where(analog_progress > STALL_MIN, stalled, 0.0) * np.clip(gap / STALL_GAP, 0.0, 1.0)
+        # An accuracy lagging its analogs so is held near its own level (stuck at chance). A loss is not moved:
+        # one that lags may be a slow run or sit on a plateau before an lr drop, and held flat it was forecast
+        # worse (in-study on dev-loss, 20 %: 1.02 -> 0.93x of source_shift's RMSE; leave-one-family-out
+        # unchanged); its band reaches down to its own level instead, as far as it looks stalled, so a dead run
+        # (flat at ln C) is not forecast to recover with confidence.
+        hedge = np.zeros_like(stalled) if self.bounded_ else np.where(stalled > lean, stalled, 0.0)
+        if self.bounded_:
+            lean = np.maximum(lean, stalled)
+        lean, hedge = lean[:, None], hedge[:, None]
+        if np.any(lean > 0) or np.any(hedge > 0):
             tail = max(1, min(k, 5))
             own = y[:, -tail:].mean(axis=1)
             own_jitter = np.sqrt(((y - own[:, None]) ** 2) @ w)
@@ -324,6 +330,7 @@ class Auto(Predictor):
             own_std = np.sqrt(own_jitter[:, None] ** 2 + (OWN_DRIFT * np.sqrt(frac)) ** 2 + NOISE_FLOOR**2)
             mean = (1 - lean) * mean + lean * own[:, None]
             std = (1 - lean) * std + lean * own_std
+            std = np.maximum(std, hedge * np.abs(mean - own[:, None]) / Z80)
         return mean, std
 
 
