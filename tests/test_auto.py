@@ -144,6 +144,7 @@ def test_a_ten_percent_band_is_not_widened_by_two_point_prefixes_of_short_histor
     at_10 = lambda history: np.interp(np.log(0.1), *Auto().fit(history).final_q_)  # noqa: E731
     mixed = long_only + losses(20, 9, 50)
     assert at_10(mixed) == pytest.approx(at_10(long_only), rel=0.5)
+    assert Auto().fit(losses(6, 9, 80)).final_q_ is not None  # curves too short for 3 points: calibrated all the same
 
 
 def test_a_loss_history_is_calibrated_to_its_own_quantile_and_an_accuracy_history_to_the_other():

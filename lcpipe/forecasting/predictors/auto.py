@@ -160,6 +160,20 @@ class Auto(Predictor):
             clusters[key].append(i)
         if len(clusters) < 2:
             return None
+        for least in (CALIBRATION_MIN_POINTS, 1):  # curves too short for 3-point prefixes: what they have
+            ratios = self._held_out_ratios(kept, clusters, least)
+            fracs = [f for f in CALIBRATION_FRACTIONS if len(ratios[f]) >= 5]
+            if fracs:
+                break
+        else:
+            return None
+        q = self.final_quantile if self.bounded_ else self.final_quantile_series
+        return np.log(fracs), np.array([np.quantile(ratios[f], q) for f in fracs])
+
+    def _held_out_ratios(self, kept: list[Series], clusters: dict[tuple, list[int]],
+                         least: int) -> dict[float, list[float]]:
+        """|final error| / std of each history curve forecast without its cluster from each calibration
+        fraction of its length, where that prefix holds at least `least` points."""
         ratios: dict[float, list[float]] = defaultdict(list)
         for members in clusters.values():
             inside = set(members)
@@ -168,17 +182,13 @@ class Auto(Predictor):
             for frac in CALIBRATION_FRACTIONS:
                 for i in members:
                     n = len(kept[i].values)
-                    k = round(frac * n)
-                    if not CALIBRATION_MIN_POINTS <= k < n:
+                    k = max(1, round(frac * n))
+                    if not least <= k < n:
                         continue
                     prefix = Series(kept[i].name, kept[i].values[:k], kept[i].lr, kept[i].config)
                     mean, std = model._mean_std([prefix], n)
                     ratios[frac].append(abs(kept[i].values[-1] - mean[0][-1]) / std[0][-1])
-        fracs = [f for f in CALIBRATION_FRACTIONS if len(ratios[f]) >= 5]
-        if not fracs:
-            return None
-        q = self.final_quantile if self.bounded_ else self.final_quantile_series
-        return np.log(fracs), np.array([np.quantile(ratios[f], q) for f in fracs])
+        return ratios
 
     def forecast(self, prefix: Series, horizon: int) -> Forecast:
         return self.forecast_many([prefix], [horizon])[0]
