@@ -185,8 +185,10 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     text = ""
     points = metric.kind == "fraction"
     unit = "accuracy points" if points else "in its own units"
+    targets = {r["target"] for r in rows}
+    fewer = " (fewer at a cutoff past a curve's end)" if any(len(seen[c]) < len(targets) for c in seen) else ""
     for score in ("rmse", "mae"):
-        text += f"mean {score.upper()} over {len({r['target'] for r in rows})} target(s), {unit} ({metric.name}):\n"
+        text += f"mean {score.upper()} over {len(targets)} target(s){fewer}, {unit} ({metric.name}):\n"
         text += markdown_table(rows, score, percent=points) + "\n"
     if choices:
         text += "decision: all curves seen to the cutoff, ranked by forecast final value (history fitted only)\n"

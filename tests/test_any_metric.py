@@ -191,6 +191,7 @@ def test_evaluate_as_the_issue_calls_it_prints_its_tables_and_skips_a_cutoff_pas
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"short: \d+ points; cutoff 30 at or past its end, skipped", proc.stderr), proc.stderr
     assert proc.stderr.count("at or past its end") == 1
+    assert "over 9 target(s) (fewer at a cutoff past a curve's end)" in proc.stdout
     table = proc.stdout.split("mean MAE")[0]
     rows = [line for line in table.splitlines() if line.startswith("| ") and "cutoff" not in line]
     assert [row.split("|")[1].strip() for row in rows] == ["10", "20", "30"]
