@@ -24,10 +24,10 @@ axis so that its lr drops fall where the run's will. A run with no config is for
 Far from every analog: when the run's log-error at the end of its prefix lies above (worse than)
 every analog's at the same time (a run stuck at chance, a run far below the history), moving the
 analogs onto it extrapolates progress it has not shown; the forecast then leans, by how far out it
-is, or (an accuracy-like score, or a loss that has stopped falling: one that still falls is a slow run,
-not a stuck one) by how much less it progressed over its prefix than its analogs did (counting only
-the part of their progress it lacks beyond STALL_SHARE, a half), on the run's own recent level (flat)
-with a band of its own jitter.
+is, or (an accuracy-like score) by how much less it progressed over its prefix than its analogs did
+(counting only the part of their progress it lacks beyond STALL_SHARE, a half), on the run's own
+recent level (flat) with a band of its own jitter. A loss lagging so keeps the analogs' mean (it may be
+a slower run, or on a plateau before an lr drop), and its band reaches down to its own level instead.
 
 Calibrated finals (`calibrate`): at fit, the history forecasts itself leave-one-cluster-out (a
 cluster: the runs of one dataset and arch and length by their configs, or of one length without
