@@ -170,7 +170,8 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     # a decision is honest only when no candidate's future shaped another's forecast
     lengths = {c.name: len(as_finished(c)) for c in curves}
     seen = {c: {r["target"] for r in rows if r["cutoff"] == c} for c in args.cutoffs}
-    whole = [c for c in args.cutoffs if len(seen[c]) == len(lengths)]  # a decision among some runs is no decision
+    candidates = {c.name for c in curves if not c.diverged}  # a diverged curve is no target, so no candidate
+    whole = [c for c in args.cutoffs if seen[c] == candidates]  # a decision among some runs is no decision
     if history and not args.target and len(whole) < len(args.cutoffs):
         say(f"decision: not made at cutoff {', '.join(str(c) for c in args.cutoffs if c not in whole)}, "
             "where some curves end before it")

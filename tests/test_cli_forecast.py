@@ -156,6 +156,15 @@ def test_evaluate_decides_only_at_cutoffs_where_every_curve_was_seen(study):
     assert {(r["target"], r["cutoff"]) for r in result["results"]} == {("c0", 10), ("c1", 10), ("short", 10),
                                                                          ("c0", 30), ("c1", 30)}
 
+    (curves / "short.csv").unlink()  # a diverged curve is no target: the decision is still made at every cutoff
+    broken = learning_curve(40, final=0.6, noise=0.003, seed=7)
+    broken[20:] = np.nan
+    (curves / "diverged.csv").write_text(lcpipe_csv(broken))
+    proc = lcpipe("evaluate", "--curves", curves, "--history", "history", "--cutoffs", "10,30",
+                  "--predictors", "last_value", "--out", "e.json", cwd=study)
+    assert proc.returncode == 0 and "diverged" in proc.stderr and "not made" not in proc.stderr, proc.stderr
+    assert [d["cutoff"] for d in json.loads((study / "e.json").read_text())["decisions"]] == [10, 30]
+
 
 def test_evaluate_checks_out_before_any_work(study):
     proc = lcpipe("evaluate", "--curves", "history", "--cutoffs", "10", "--out", "history/old0.csv", cwd=study)
