@@ -9,15 +9,17 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import lcpipe
 from lcpipe.config import Params, StopParams
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.live import config_keys_used
-from lcpipe.forecasting.logs import read_curve, read_curves
+from lcpipe.forecasting.logs import learnable_history, read_curve, read_curves
 from lcpipe.forecasting.predictors.auto import Auto, milestones_of
 from lcpipe.forecasting.run_stopper import Stopper
+from lcpipe.metric import Metric
 from lcpipe.pipeline.params_check import check_paths
 from tests.helpers import curve_csv, learning_curve, with_params
 
@@ -252,3 +254,72 @@ def test_the_stop_params_say_the_threshold_the_code_uses():
     from lcpipe.forecasting.stop_rule import STOP_BELOW
     assert f"P(final >= bar) < {STOP_BELOW:g}" in (ROOT / "params.yaml").read_text()
     assert "decision.EPSILON" not in (StopParams.__doc__ or "") and "training/stop.py" not in StopParams.__doc__
+
+
+# -- found by the second hostile-input pass -----------------------------------------------------------
+
+def test_a_loss_reported_every_15_steps_is_never_pruned_on_its_first_two_reports(tmp_path):
+    """With one report the interval used to read as 1 step: the first loss, at step 15, became a flat
+    curve of 15 points and every trial after the first two was pruned on its first report."""
+    folder = tmp_path / "h"
+    folder.mkdir()
+    for i in range(5):
+        loss = 0.05 + (1.0 + 0.3 * i) * np.exp(-0.2 * np.arange(20))
+        rows = "".join(f"{15 * (e + 1)},{v}\n" for e, v in enumerate(loss))
+        (folder / f"h{i}.csv").write_text("step,val_loss\n" + rows)
+    pruner = ForecastPruner(300, folder, metric="val_loss")
+    study = optuna.create_study(direction="minimize", pruner=pruner)
+    pruned_at = []
+
+    def objective(trial):
+        loss = 0.05 + (1.0 + 2.0 * trial.number) * np.exp(-0.2 * np.arange(20))  # each worse than the last
+        for i, value in enumerate(loss, start=1):
+            trial.report(float(value), step=15 * i)
+            if trial.should_prune():
+                pruned_at.append(i)
+                raise optuna.TrialPruned()
+        return float(loss[-1])
+
+    study.optimize(objective, n_trials=8)
+    assert pruned_at and min(pruned_at) >= 3, pruned_at  # pruned, and never before its third report
+
+
+def test_trials_too_short_to_reach_any_check_still_hear_that_epochs_is_wrong(tmp_path):
+    """epochs=5000 on a grid of 500 points: 20 reports never reach the first check, so the warning that
+    sat behind a due check never came."""
+    pruner = ForecastPruner(5000, history(tmp_path / "h"))
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+
+    def objective(trial):
+        acc = learning_curve(20, final=0.5 + 0.04 * trial.number)
+        for step, value in enumerate(acc, start=1):
+            trial.report(float(value), step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return float(acc[-1])
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(objective, n_trials=4)
+    said = [str(w.message) for w in caught if "ForecastPruner(epochs=5000)" in str(w.message)]
+    assert len(said) == 1 and "furthest reached step 20" in said[0], said
+
+
+def test_a_history_run_that_diverged_before_its_planned_epochs_is_left_out_not_refused(tmp_path):
+    """Its sidecar plans 40 epochs and its loss is NaN from epoch 3: the run ends early because it
+    diverged, which the history already leaves out; it used to stop the whole read as unfinished."""
+    folder = tmp_path / "h"
+    folder.mkdir()
+    rows = "".join(f"{e},{v},{0.2}\n" for e, v in zip(range(1, 41), [2.3, 2.1] + ["nan"] * 38))
+    (folder / "blown.csv").write_text("epoch,val_loss,test_acc\n" + rows)
+    (folder / "blown.json").write_text('{"epochs": 40, "lr": 0.256}')
+    for i in range(4):
+        loss = 0.3 + np.exp(-0.1 * np.arange(40)) * (1 + 0.2 * i)
+        (folder / f"l{i}.csv").write_text("epoch,val_loss,test_acc\n" + "".join(
+            f"{e},{v},0.5\n" for e, v in enumerate(loss, start=1)))
+        (folder / f"l{i}.json").write_text('{"epochs": 40}')
+    said = []
+    curves = learnable_history(read_curves([folder], Metric.infer("val_loss")), said.append)
+    assert "blown" not in {c.name for c in curves} and len(curves) == 4
+    assert any("blown" in s and "diverged" in s for s in said), said
+    ForecastPruner(40, folder, metric="val_loss")  # the pruner reads it alike

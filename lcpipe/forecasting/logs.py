@@ -413,9 +413,10 @@ def check_finished(history: list[Curve]) -> None:
     """A history holds finished runs: a curve short of the epochs its own file plans (a run still
     training, or one stopped early) would teach every forecast to end too soon. A curve on a step
     axis ends where it ended (as_finished): benchmarks such as AlgoPerf stop a run at its target
-    before the steps it planned, by design."""
+    before the steps it planned, by design. A run that diverged ends early too, and says so: it is
+    left out (usable_history), not refused."""
     for curve in history:
-        if curve.steps is None and curve.planned and len(curve) < curve.planned:
+        if curve.steps is None and curve.planned and len(curve) < curve.planned and not curve.diverged:
             raise LcpipeError(f"{curve.path}: {len(curve)} of its {curve.planned} planned epochs; a history "
                               "curve must be a finished run")
 

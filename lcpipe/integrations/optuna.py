@@ -296,10 +296,14 @@ class ForecastPruner(optuna.pruners.BasePruner):
 
     @staticmethod
     def _interval(trial: FrozenTrial) -> float:
-        """The trial's reporting interval: the median step between its reports (1 with one report)."""
+        """The trial's reporting interval: the median step between its reports. With one report, its
+        step (a loop reporting every k steps reports first at step k; 1 for a report at step 0 or 1):
+        read as 1, one loss at step 15 would be a flat curve of 15 points, pruned on its first report."""
         steps = np.array(sorted(trial.intermediate_values), dtype=float)
         diffs = np.diff(steps)
-        return float(np.median(diffs)) if len(diffs) else 1.0
+        if len(diffs):
+            return float(np.median(diffs))
+        return float(max(steps[0], 1.0)) if len(steps) else 1.0
 
     def _grid(self, trial: FrozenTrial) -> tuple[float, int]:
         """(spacing in steps, horizon in points) of the grid the trial is forecast on."""
@@ -455,6 +459,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._warn_past(trial)
         if self._diverged(trial):
             return True  # a NaN or inf report: the run diverged, as Optuna's MedianPruner prunes it
+        if len(trial.intermediate_values) == 1 and not self._warned_short and not self._finished(study):
+            self._warn_short(study)  # once per trial: a study whose checks never fall due still hears it
+        if len(trial.intermediate_values) < MIN_WARMUP:
+            return False  # never on its first reports, however few grid points they span
         spacing, horizon = self._grid(trial)
         if not self._due(trial, spacing, horizon):
             return False
