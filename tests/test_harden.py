@@ -323,3 +323,24 @@ def test_a_history_run_that_diverged_before_its_planned_epochs_is_left_out_not_r
     assert "blown" not in {c.name for c in curves} and len(curves) == 4
     assert any("blown" in s and "diverged" in s for s in said), said
     ForecastPruner(40, folder, metric="val_loss")  # the pruner reads it alike
+
+
+def test_the_stopper_leaves_out_a_history_curve_that_is_the_run_trained_before(tmp_path):
+    """The README's early-stop recipe copies data/curves into the history, and a seeded rerun is that
+    curve value for value: it was the run's perfect analog (its own future). Left out, the run is judged
+    as if it were new, and the verdict says which curve was left out."""
+    folder = tmp_path / "h"
+    folder.mkdir()
+    finals = (0.95, 0.93, 0.9, 0.86, 0.7)
+    for i, final in enumerate(finals):
+        acc = learning_curve(20, final=final, rate=0.3, start=0.3, noise=0.005, seed=i)
+        (folder / f"run{i}.csv").write_text(curve_csv(acc))
+    rerun = learning_curve(20, final=0.7, rate=0.3, start=0.3, noise=0.005, seed=4)  # run4 trained again
+    rows = [{"test_acc": float(a)} for a in rerun[:6]]
+    verdict = Stopper(StopParams(at=[6], history=str(folder)), epochs=20).check(rows)
+    assert verdict.left_out == ("run4",) and "left out of the history: run4" in verdict.line("x")
+    (folder / "run4.csv").unlink()  # the same judgement as from a history without it
+    alone = Stopper(StopParams(at=[6], history=str(folder)), epochs=20).check(rows)
+    assert alone.left_out == () and (verdict.final, verdict.lower, verdict.upper) == pytest.approx(
+        (alone.final, alone.lower, alone.upper)) and verdict.p_reach == pytest.approx(alone.p_reach)
+    assert verdict.rival == alone.rival == "run0"

@@ -13,6 +13,10 @@ the run's length (or too few left to forecast the rival without itself), the bar
 
 The forecaster is lcpipe's default, `Auto()` with its library defaults, so the decision is a
 function of the early_stop stage's declared deps alone (stop.*, the history, the code).
+
+A history curve whose first k epochs are the run's, value for value, is the run itself trained
+before (a history copied from data/curves, the same seed): its future is no evidence about the
+run's, so at that check it is left out, as analog and as rival, and the verdict names it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import numpy as np
 
 from lcpipe.config import StopParams
 from lcpipe.curve import Series, series_of
+from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.logs import MIN_HISTORY_CURVES, learnable_history, read_curve_dir
 from lcpipe.forecasting.predictors.auto import Auto  # the class, not the registry: no other predictor is a dep
 from lcpipe.forecasting.stop_rule import STOP_BELOW, final_value, p_not_beaten, per_check, std_of
@@ -47,6 +52,7 @@ class Verdict:
     rival: str = ""
     rival_forecast: float | None = None
     below: float = STOP_BELOW  # the threshold of this check (stop_rule.per_check)
+    left_out: tuple[str, ...] = ()  # history curves that are this run trained before (first epochs equal)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -56,26 +62,46 @@ class Verdict:
         against = (f"the best history run {self.rival} (final {self.bar:.4f}) forecast from its first {self.epoch} "
                    f"epochs: {self.rival_forecast:.4f}; P(not beaten by more than the margin)"
                    if self.rival else f"P(>= {self.bar:.4f} - margin)")
+        own = (f" (left out of the history: {', '.join(self.left_out)}, whose first {self.epoch} epochs are "
+               "this run's own)") if self.left_out else ""
         return (f"{arch} stop check at epoch {self.epoch}: forecast final {METRIC} {self.final:.4f} "
-                f"[{self.lower:.4f}, {self.upper:.4f}], {against} = {self.p_reach:.3f}; {action}")
+                f"[{self.lower:.4f}, {self.upper:.4f}], {against} = {self.p_reach:.3f}; {action}{own}")
 
 
 class Stopper:
     """Fitted once on the history; `check(rows)` after every epoch gives a Verdict at stop.at."""
 
     def __init__(self, stop: StopParams, epochs: int, config: dict | None = None):
-        history = learnable_history(read_curve_dir(Path(stop.history), METRIC))  # as `lcpipe forecast` takes it
+        self.history = learnable_history(read_curve_dir(Path(stop.history), METRIC))  # as `lcpipe forecast` takes it
         self.at, self.epochs, self.config = set(stop.at), epochs, config or {}
+        self.threshold = stop.threshold
         self.below = per_check(STOP_BELOW, len(self.at))
-        self.bar = stop.threshold or max(float(c.metric(METRIC)[-1]) for c in history)
-        same_length = [c for c in history if len(c) == epochs]
-        self.rival = None  # relative: the best history run of the run's length, forecast alike
-        if not stop.threshold and same_length and len(history) - 1 >= MIN_HISTORY_CURVES:
-            self.rival = max(same_length, key=lambda c: float(c.metric(METRIC)[-1]))
-            self.bar = float(self.rival.metric(METRIC)[-1])
-        # one forecaster for the run and the rival, fitted without the rival (else a run that is the
-        # rival's copy finds it as its perfect analog, and the rival does not)
-        self.forecaster = Auto().fit([series_of(c, METRIC) for c in history if c is not self.rival])
+        self._setups: dict[frozenset, tuple] = {}
+        self.forecaster, self.rival, self.bar = self._setup(frozenset())
+
+    def _setup(self, left_out: frozenset) -> tuple:
+        """(forecaster, rival curve or None, bar) from the history less the curves named in `left_out`."""
+        if left_out not in self._setups:
+            history = [c for c in self.history if c.name not in left_out]
+            if not history:
+                raise LcpipeError(f"stop.history: every curve in it ({', '.join(sorted(left_out))}) is this run "
+                                  "trained before (its first epochs, equal); give finished runs of other trainings")
+            bar = self.threshold or max(float(c.metric(METRIC)[-1]) for c in history)
+            same_length = [c for c in history if len(c) == self.epochs]
+            rival = None  # relative: the best history run of the run's length, forecast alike
+            if not self.threshold and same_length and len(history) - 1 >= MIN_HISTORY_CURVES:
+                rival = max(same_length, key=lambda c: float(c.metric(METRIC)[-1]))
+                bar = float(rival.metric(METRIC)[-1])
+            # one forecaster for the run and the rival, fitted without the rival (else a run that is the
+            # rival's copy finds it as its perfect analog, and the rival does not)
+            forecaster = Auto().fit([series_of(c, METRIC) for c in history if c is not rival])
+            self._setups[left_out] = (forecaster, rival, bar)
+        return self._setups[left_out]
+
+    def _own_past(self, values: np.ndarray) -> frozenset:
+        """Names of the history curves whose first len(values) epochs equal the run's."""
+        k = len(values)
+        return frozenset(c.name for c in self.history if len(c) >= k and np.array_equal(c.metric(METRIC)[:k], values))
 
     def check(self, rows: list[dict]) -> Verdict | None:
         epoch = len(rows)
@@ -84,17 +110,21 @@ class Stopper:
         # the lr column so far (its drops) and the config (drops still to come) place the run's schedule
         lr = np.array([r["lr"] for r in rows]) if all("lr" in r for r in rows) else None
         prefix = Series("run", np.array([r[METRIC] for r in rows]), lr, self.config)
-        mean, lower, upper = final_value(prefix.values, self.forecaster.forecast(prefix, self.epochs))
-        if self.rival is None or epoch >= self.epochs:
-            p_reach = float(p_not_beaten(np.array([mean, self.bar]), np.array([float(std_of(lower, upper)), 0.0]))[0])
-            return Verdict(epoch, mean, lower, upper, self.bar, p_reach, p_reach < self.below, below=self.below)
+        left_out = self._own_past(prefix.values)
+        forecaster, rival_curve, bar = self._setup(left_out)
+        left = tuple(sorted(left_out))
+        mean, lower, upper = final_value(prefix.values, forecaster.forecast(prefix, self.epochs))
+        if rival_curve is None or epoch >= self.epochs:
+            p_reach = float(p_not_beaten(np.array([mean, bar]), np.array([float(std_of(lower, upper)), 0.0]))[0])
+            return Verdict(epoch, mean, lower, upper, bar, p_reach, p_reach < self.below, below=self.below,
+                           left_out=left)
         # the rival as it was at this epoch, forecast the same way: the two forecasts' difference,
         # corrected by the rival's known final, is this run's final relative to it
-        rival = series_of(self.rival, METRIC)
+        rival = series_of(rival_curve, METRIC)
         cut = Series(rival.name, rival.values[:epoch], None if rival.lr is None else rival.lr[:epoch], rival.config)
-        r_mean, r_lower, r_upper = final_value(cut.values, self.forecaster.forecast(cut, self.epochs))
+        r_mean, r_lower, r_upper = final_value(cut.values, forecaster.forecast(cut, self.epochs))
         mean_vs = np.array([mean, r_mean])
         std_vs = np.array([float(std_of(lower, upper)), float(std_of(r_lower, r_upper))])
         p_reach = float(p_not_beaten(mean_vs, std_vs, seen=np.array([epoch, epoch]))[0])
-        return Verdict(epoch, mean, lower, upper, self.bar, p_reach, p_reach < self.below, self.rival.name,
-                       round(r_mean, 6), self.below)
+        return Verdict(epoch, mean, lower, upper, bar, p_reach, p_reach < self.below, rival_curve.name,
+                       round(r_mean, 6), self.below, left)
