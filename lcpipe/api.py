@@ -21,7 +21,7 @@ from lcpipe.metric import Metric
 CurvesLike = str | Path | Sequence[str | Path] | Mapping[str, Sequence[float]]
 
 
-def _curves(given: CurvesLike, metric: Metric, what: str) -> list[Curve]:
+def _curves(given: CurvesLike, metric: Metric, what: str, arg: str) -> list[Curve]:
     """Curves from paths (files, folders, DVCLive runs, as the CLI reads them) or from a mapping of
     run name -> the metric's values per epoch (epoch 1 first; values of the metric's kind, NaN or
     inf from where a run diverged)."""
@@ -30,9 +30,10 @@ def _curves(given: CurvesLike, metric: Metric, what: str) -> list[Curve]:
             raise LcpipeError(f"no {what}s given: the mapping is empty")
         out = []
         for name, values in given.items():
-            if isinstance(values, str | bytes) or not all(isinstance(v, int | float | np.number) for v in values):
+            if isinstance(values, str | bytes | Mapping) or not isinstance(values, Sequence | np.ndarray) or not all(
+                    isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_) for v in values):
                 raise LcpipeError(f"{what} {name!r}: give a list of numbers, one per epoch (NaN or inf from where "
-                                  "a run diverged; no None or text)")
+                                  "a run diverged; no None, booleans or text)")
             values = np.asarray(values, dtype=float)
             if values.ndim != 1 or not len(values):
                 raise LcpipeError(f"{what} {name!r}: give a list of numbers, one per epoch")
@@ -46,9 +47,12 @@ def _curves(given: CurvesLike, metric: Metric, what: str) -> list[Curve]:
             out.append(Curve(str(name), {"epoch": np.arange(1.0, end + 1), metric.name: values[:end]},
                              diverged=diverged))
         return out
-    paths = [given] if isinstance(given, (str, Path)) else list(given)
-    if not all(isinstance(p, str | Path) for p in paths):
-        raise LcpipeError(f"{what}s: give paths (files, folders) or a mapping of run name -> values per epoch")
+    paths = [given] if isinstance(given, str | Path) else list(given) if isinstance(given, Sequence) else None
+    if paths is None or not all(isinstance(p, str | Path) for p in paths):
+        raise LcpipeError(f"{arg}={given!r:.60}: give paths (files, folders) or a mapping of run name -> values "
+                          "per epoch")
+    if not paths:
+        raise LcpipeError(f"{arg}=[]: no {what}s given; give paths (files, folders) or a mapping of run name -> values")
     return read_curves(paths, metric)
 
 
@@ -76,7 +80,7 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int, metric: str = "
     except ValueError as exc:
         raise LcpipeError(str(exc)) from None
     params = replace(Params(), features=replace(Params().features, metric=kind.name))
-    past, now = _curves(history, kind, "history curve"), _curves(runs, kind, "run")
+    past, now = _curves(history, kind, "history curve", "history"), _curves(runs, kind, "run", "runs")
     kind = live.with_history_scale(kind, past)
     grid = live.planned_epochs(now, int(epochs), min_observed=params.features.window + 1, by_evaluations=True,
                                say=lambda line: warnings.warn(line, stacklevel=4), flag="epochs=")

@@ -3,6 +3,7 @@ test here failed on the code before its fix (a traceback, a wrong answer or sile
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -344,3 +345,35 @@ def test_the_stopper_leaves_out_a_history_curve_that_is_the_run_trained_before(t
     assert alone.left_out == () and (verdict.final, verdict.lower, verdict.upper) == pytest.approx(
         (alone.final, alone.lower, alone.upper)) and verdict.p_reach == pytest.approx(alone.p_reach)
     assert verdict.rival == alone.rival == "run0"
+
+
+def test_a_loss_near_the_float_limit_gives_strict_json_and_api_errors_name_the_argument(tmp_path):
+    """A run whose loss sits at 1e304-1e306 is forecast in log space to an upper end past float range:
+    the --out JSON said Infinity, which strict parsers refuse. And the API's own errors say which
+    argument is wrong, in its own words (history=None was a TypeError, runs=[] an empty table)."""
+    folder = tmp_path / "h"
+    folder.mkdir()
+    for i in range(4):
+        loss = 0.3 + (1 + 0.2 * i) * np.exp(-0.1 * np.arange(30))
+        (folder / f"l{i}.csv").write_text("epoch,val_loss\n" + "".join(f"{e},{v}\n" for e, v in enumerate(loss, 1)))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "huge.csv").write_text("epoch,val_loss\n" + "".join(f"{e},1e{304 + e % 3}\n" for e in range(1, 11)))
+    out = tmp_path / "f.json"
+    subprocess.run([sys.executable, "-m", "lcpipe.cli", "forecast", "--history", str(folder), "--runs", str(runs),
+                    "--epochs", "30", "--metric", "val_loss", "--out", str(out)], check=True, capture_output=True)
+
+    def strict(constant):
+        raise ValueError(f"not JSON: {constant}")
+    report = json.loads(out.read_text(), parse_constant=strict)
+    assert report["runs"][0]["run"] == "huge"
+    with pytest.raises(LcpipeError, match=r"^history=None: give paths") as exc:
+        lcpipe.forecast(history=None, runs={"a": [0.1, 0.2, 0.3, 0.4, 0.5]}, epochs=30)
+    one_line(exc)
+    with pytest.raises(LcpipeError, match=r"^runs=\[\]: no runs given"):
+        lcpipe.forecast(history=str(folder), runs=[], epochs=30, metric="val_loss")
+    with pytest.raises(LcpipeError, match="no None, booleans or text"):
+        lcpipe.forecast(history=str(folder), runs={"a": [True, False, True, 0.4, 0.5]}, epochs=30, metric="val_loss")
+    with pytest.raises(LcpipeError, match="^the history holds 1 curve"):
+        lcpipe.forecast(history=str(folder / "l0.csv"), runs={"a": [2.0, 1.5, 1.2, 1.0, 0.9]}, epochs=30,
+                        metric="val_loss")

@@ -260,7 +260,7 @@ def test_a_copy_of_a_run_in_the_history_is_refused(study, capsys):
 
 def test_a_history_too_small_to_learn_intervals_from_is_refused(study, capsys):
     refused(capsys, "forecast", "--history", "history/old0.csv", "--runs", "runs", "--epochs", 30,
-            match="--history holds 1 curve (history/old0.csv)")
+            match="the history holds 1 curve (history/old0.csv)")
     (study / "short").mkdir()
     (study / "short" / "a.csv").write_text(curve_csv(learning_curve(30)))
     (study / "short" / "b.csv").write_text(curve_csv(learning_curve(2)))
@@ -269,7 +269,7 @@ def test_a_history_too_small_to_learn_intervals_from_is_refused(study, capsys):
     (study / "curves").mkdir()
     (study / "curves" / "c.csv").write_text(curve_csv(learning_curve(30, final=0.7, seed=5)))
     refused(capsys, "evaluate", "--curves", "curves", "--history", "history/old0.csv", "--cutoffs", "5",
-            "--out", "e.json", match="--history holds 1 curve")
+            "--out", "e.json", match="the history holds 1 curve")
 
 
 def test_the_json_gives_each_runs_own_planned_length(study, capsys):

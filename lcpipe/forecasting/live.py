@@ -59,11 +59,18 @@ class RunForecast:
         return whole.astype(int).tolist() if np.allclose(at, whole, atol=1e-6) else np.round(at, 1).tolist()
 
     def as_json(self) -> dict:
-        final = {k: (None if np.isnan(v) else round(v, 6)) for k, v in zip(("mean", "lower", "upper"), self.final)}
+        """The run's --out record; a value past float range (a loss of 1e306 forecast in log space) is null:
+        strict JSON has no Infinity or NaN."""
+        final = {k: _number(v) for k, v in zip(("mean", "lower", "upper"), self.final)}
         out = {"run": self.run, "observed": self.seen, "epochs": self.epochs, "final": final,
                "p_best": round(self.p_best, 6), "decision": self.decision,
-               "forecast": np.round(self.forecast.mean, 6).tolist(), "forecast_at": self.forecast_at()}
+               "forecast": [_number(v) for v in self.forecast.mean], "forecast_at": self.forecast_at()}
         return {**out, "reason": self.reason} if self.reason else out
+
+
+def _number(x: float) -> float | None:
+    """A value as the JSON holds it: rounded to 6 decimals, None where not finite."""
+    return round(float(x), 6) if np.isfinite(x) else None
 
 
 def _whole(x: float) -> float | int:
@@ -116,7 +123,7 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         source = "its own file" if run.planned else f"{flag} (--steps)" if flag == "--epochs" else flag
         unit = "steps" if run.steps is not None else "epochs"
         if run.steps is None and total > MAX_EPOCHS:
-            raise LcpipeError(f"{run.path or run.name}: --epochs must be a positive whole number of at most "
+            raise LcpipeError(f"{run.path or run.name}: {flag.rstrip('=')} must be a positive whole number of at most "
                               f"{MAX_EPOCHS} for a run logged by epoch ({total} planned); a run logged by optimizer "
                               "step needs a step column")
         last = float(run.steps[-1]) if run.steps is not None and len(run.steps) else float(len(run))
@@ -168,7 +175,7 @@ def fit_on_history(name: str, params: Params, history: list[Curve], runs: list[C
     runs that diverged are left out (and named through `say`); the rest are put on their grids."""
     metric = metric or as_metric(params.features.metric)
     if not history:
-        raise LcpipeError("--history holds no curves; give finished curves to forecast from")
+        raise LcpipeError("the history holds no curves; give finished curves to forecast from")
     check_apart(history, runs, "a live run", metric.name)
     history = learnable_history(history, say)
     return build(name, params).fit([series_of(c, metric) for c in history])
@@ -248,7 +255,7 @@ def report_json(results: list[RunForecast], metric: str | Metric, epochs: int, p
     its own unit; `observed` its last epoch or step seen; `mode` the metric's direction."""
     metric = as_metric(metric)
     head = json.dumps({"metric": metric.name, "mode": metric.mode, "epochs": epochs, "predictor": predictor})
-    runs = ",\n  ".join(json.dumps(r.as_json()) for r in results)
+    runs = ",\n  ".join(json.dumps(r.as_json(), allow_nan=False) for r in results)
     return f'{head[:-1]}, "runs": [\n  {runs}\n]}}\n'
 
 

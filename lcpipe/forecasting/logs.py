@@ -449,7 +449,7 @@ def check_history(history: list[Curve]) -> None:
     from how curves differ), each of at least MIN_HISTORY_EPOCHS epochs."""
     if len(history) < MIN_HISTORY_CURVES:
         where = f" ({history[0].path or history[0].name})" if history else ""
-        raise LcpipeError(f"--history holds {len(history)} curve{where}; forecasts and their intervals are learnt "
+        raise LcpipeError(f"the history holds {len(history)} curve{where}; forecasts and their intervals are learnt "
                           f"from how finished curves differ: give at least {MIN_HISTORY_CURVES}")
     for curve in history:
         if len(curve) < MIN_HISTORY_EPOCHS:
