@@ -140,6 +140,10 @@ def test_final_forecast_refuses_a_trial_of_another_in_memory_study(tmp_path):
         pruner.final_forecast(a, tb)
     one_line(err)
     assert pruner.final_forecast(b, tb)[0] < pruner.final_forecast(a, ta)[0]
+    frozen_b = b.trials[0]  # a FrozenTrial carries no study: it is refused too, not read as A's trial 0
+    with pytest.raises(PrunerError, match="trial 0 is not a trial of study 'A'"):
+        pruner.final_forecast(a, frozen_b)
+    assert pruner.final_forecast(a, a.trials[0]) == pruner.final_forecast(a, ta)
 
 
 @pytest.mark.parametrize("epochs, warmup, says", [(50, 0.999, "give a smaller warmup"),
@@ -377,3 +381,32 @@ def test_a_loss_near_the_float_limit_gives_strict_json_and_api_errors_name_the_a
     with pytest.raises(LcpipeError, match="^the history holds 1 curve"):
         lcpipe.forecast(history=str(folder / "l0.csv"), runs={"a": [2.0, 1.5, 1.2, 1.0, 0.9]}, epochs=30,
                         metric="val_loss")
+
+
+def test_a_loss_named_metric_in_a_maximizing_study_warns_once_at_the_users_loop(tmp_path):
+    """metric='val_loss' with direction='maximize' ran silently: the study's direction wins (as
+    documented), but a user who forgot direction='minimize' hears it, pointed at their own loop."""
+    folder = tmp_path / "h"
+    folder.mkdir()
+    for i in range(4):
+        loss = 0.3 + (1 + 0.2 * i) * np.exp(-0.1 * np.arange(20))
+        (folder / f"l{i}.csv").write_text("epoch,val_loss\n" + "".join(f"{e},{v}\n" for e, v in enumerate(loss, 1)))
+    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(20, folder, metric="val_loss"))
+
+    def objective(trial):
+        for epoch in range(1, 21):
+            trial.report(1.0 / epoch, epoch)
+            trial.should_prune()
+        return 0.05
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(objective, n_trials=2)
+    said = [w for w in caught if "metric='val_loss'" in str(w.message)]
+    assert len(said) == 1 and "direction='minimize'" in str(said[0].message), [str(w.message) for w in caught]
+    assert said[0].filename == __file__
+    with warnings.catch_warnings(record=True) as caught:  # the name and the direction agree: no warning
+        warnings.simplefilter("always")
+        other = optuna.create_study(direction="minimize", pruner=ForecastPruner(20, folder, metric="val_loss"))
+        other.optimize(objective, n_trials=1)
+    assert not [w for w in caught if "ForecastPruner" in str(w.message)]

@@ -42,6 +42,7 @@ saves time.
 from __future__ import annotations
 
 import copy
+import sys
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -265,6 +266,13 @@ class ForecastPruner(optuna.pruners.BasePruner):
                               "objectives: create it with direction='maximize' or 'minimize'")
         mode = "max" if study.directions[0] == StudyDirection.MAXIMIZE else "min"
         if self._metric is None or self._metric.mode != mode:
+            named = Metric.infer(self.metric_name) if self.metric_name else None
+            if named is not None and named.kind != "any" and named.mode != mode:  # a loss or score word disagrees
+                warnings.warn(f"ForecastPruner(metric={self.metric_name!r}): the name says "
+                              f"{'lower' if named.mode == 'min' else 'higher'} is better, but the study "
+                              f"{'maximizes' if mode == 'max' else 'minimizes'}; the study's direction is used. If the "
+                              f"trials report {self.metric_name!r}, create the study with direction="
+                              f"{'maximize' if named.mode == 'max' else 'minimize'!r}", stacklevel=_user_level())
             name = self.metric_name or ("test_acc" if mode == "max" else "loss")
             metric = Metric.infer(name, mode)
             metric = Metric(name, mode, metric.kind, 1.0, f"the study's direction={study.directions[0].name.lower()}")
@@ -606,7 +614,12 @@ class ForecastPruner(optuna.pruners.BasePruner):
     @staticmethod
     def _frozen(study: optuna.Study, trial: optuna.trial.BaseTrial) -> FrozenTrial:
         """The trial as stored, refused when it is not this study's."""
-        if isinstance(trial, FrozenTrial):
+        if isinstance(trial, FrozenTrial):  # no study attached: it must be one of this study's, as stored
+            stored = next((t for t in study.get_trials(deepcopy=False)
+                           if t._trial_id == trial._trial_id), None)  # noqa: SLF001
+            if stored is None or (stored.number, stored.datetime_start) != (trial.number, trial.datetime_start):
+                raise PrunerError(f"trial {trial.number} is not a trial of study {study.study_name!r} (no trial of it "
+                                  "has its id, number and start time); pass the study the trial belongs to")
             return trial
         own = getattr(trial, "study", None)
         if own is not None and own is not study and (own._study_id != study._study_id  # noqa: SLF001
@@ -619,6 +632,14 @@ class ForecastPruner(optuna.pruners.BasePruner):
             raise PrunerError(f"trial {getattr(trial, 'number', '?')} is not a trial of study {study.study_name!r}; "
                               "pass the study the trial belongs to")
         return frozen
+
+
+def _user_level() -> int:
+    """warnings.warn's stacklevel that points at the first caller outside lcpipe and Optuna: the user's loop."""
+    frame, level = sys._getframe(1), 1  # noqa: SLF001
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] in ("lcpipe", "optuna"):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _whole(x: float) -> str:
