@@ -141,3 +141,28 @@ def test_the_anytime_table_pairs_each_study_with_itself_whatever_order_results_a
                          ["NopPruner", "Median()"])
     assert forward == backward
     assert forward[1]["NopPruner"] <= 1.0  # no pruning comes within 0.1 of its own end by its budget
+
+
+def test_the_table_as_large_studies_replays_through_the_pruner_bench(tmp_path):
+    """bench/hpo_table/studies.py writes the table's configs as studies in the dev corpus's layout (a
+    family per task, a step axis with --interval), which lcpipe reads as it reads any curves and
+    bench/pruners.py replays as it replays the dev corpus."""
+    from lcpipe.forecasting.logs import read_curve_dir
+
+    out = tmp_path / "studies"
+    run = [sys.executable, str(TABLE / "studies.py"), str(out), "--trials", "6", "--studies", "1", "--interval", "15"]
+    subprocess.run(run, check=True, env=ENV, capture_output=True, timeout=120)
+    manifest = (out / "MANIFEST.csv").read_text().splitlines()
+    assert manifest[0] == "group,run,family" and len(manifest) == 1 + 6 * 6
+    assert {line.split(",")[2] for line in manifest[1:]} == {p.name.removesuffix(".csv.gz")
+                                                          for p in TABLE.glob("*.csv.gz")}
+    curves = read_curve_dir(out / "digits_s0", Metric.infer("val_loss"))
+    assert len(curves) == 6 and all(c.steps is not None and c.steps[0] == 15 and c.planned == 600
+                                    for c in curves)
+    again = subprocess.run(run, env=ENV, capture_output=True, text=True, timeout=120)
+    assert again.returncode != 0 and "not empty" in again.stderr  # a corpus is never written over
+    bench = subprocess.run([sys.executable, str(ROOT / "bench" / "pruners.py"), "--corpus", str(out), "--metric",
+                            "val_loss", "--mode", "min", "--orders", "1"], env=ENV, capture_output=True, text=True,
+                           timeout=300)
+    assert bench.returncode == 0, bench.stderr[-2000:]
+    assert re.search(r"ForecastPruner: compute [\d.]+ % regret [\d.]+ pts \| best Optuna pruner", bench.stdout)
