@@ -470,3 +470,16 @@ def test_a_pruned_trial_s_band_is_as_wide_as_the_studys_first_errors_say(tmp_pat
     assert told, "nothing pruned"
     best = max(t.value for t in study.trials if "lcpipe_forecast_from_step" not in t.user_attrs)
     assert all(lower <= best and lower <= mean <= upper for mean, lower, upper, _ in told), (told, best)
+
+
+def test_a_train_length_no_curve_file_may_plan_stops_check_params(tmp_path):
+    """train.epochs: 100000000 passed every check and would have trained until someone noticed."""
+    from lcpipe.pipeline.params_check import check_params
+
+    out = tmp_path / "params_ok"
+    with pytest.raises(LcpipeError, match="^train.epochs: 100000000 is not allowed; it must be at most 1000000$"):
+        check_params(with_params(Params(), train__epochs=10**8, sweep__history=str(FIXTURE),
+                                 stop__history=str(FIXTURE)), out)
+    assert not out.exists()
+    check_params(with_params(Params(), sweep__history=str(FIXTURE), stop__history=str(FIXTURE)), out)
+    assert out.read_text() == "params.yaml is valid\n"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lcpipe.atomic import write_text
 from lcpipe.config import Params
+from lcpipe.curve import MAX_EPOCHS
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.registry import PREDICTORS
 
@@ -44,9 +45,17 @@ def check_paths(p: Params) -> None:
             raise LcpipeError(f"stop.history: {exc}") from None
 
 
+def check_length(p: Params) -> None:
+    """train.epochs within what a curve file may plan (curve.MAX_EPOCHS): a longer run is a typo that
+    would train until someone noticed, and every curve it wrote would be refused as one."""
+    if p.train.epochs > MAX_EPOCHS:
+        raise LcpipeError(f"train.epochs: {p.train.epochs} is not allowed; it must be at most {MAX_EPOCHS}")
+
+
 def check_params(p: Params, out: Path) -> None:
-    """`p` was loaded and validated by config.load_params; add the registry's and the paths'
-    checks, write `out`."""
+    """`p` was loaded and validated by config.load_params; add the registry's, the length's and the
+    paths' checks, write `out`."""
     check_predictors(p)
+    check_length(p)
     check_paths(p)
     write_text(out, OK)
