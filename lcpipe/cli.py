@@ -142,6 +142,22 @@ def with_step_lr(curve: Curve, drops: list[int]) -> Curve:
     return replace(curve, columns={**curve.columns, "lr": lr})
 
 
+def dominated_means(rows: list[dict], metric: Metric, share: float = 0.5) -> list[str]:
+    """A line for each target that alone makes up more than `share` of some predictor's summed RMSE at a
+    cutoff: a loss that explodes (10^15 and still finite) makes a mean in the loss's own units that run
+    alone, and the reader should know before comparing predictors by it."""
+    out = {}
+    for (cutoff, predictor) in {(r["cutoff"], r["predictor"]) for r in rows}:
+        group = [r for r in rows if r["cutoff"] == cutoff and r["predictor"] == predictor]
+        total = sum(r["rmse"] for r in group)
+        worst = max(group, key=lambda r: r["rmse"])
+        if len(group) >= 3 and total > 0 and worst["rmse"] > share * total:
+            out.setdefault(worst["target"], set()).add(cutoff)
+    return [f"note: target {t!r} alone is more than half of the summed RMSE at cutoff "
+            f"{', '.join(map(str, sorted(c)))}: its {metric.name} is far off the others' scale (a run that blew "
+            "up?); move it out of --curves to compare the predictors on the rest" for t, c in sorted(out.items())]
+
+
 def evaluate_command(args: argparse.Namespace) -> list[dict]:
     if args.out is not None:
         check_output(args.out, [args.curves, *(args.history or []), *([args.params] if args.params else [])])
@@ -178,6 +194,8 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     choices = decisions([r for r in rows if r["cutoff"] in whole], lengths, metric) \
         if history and not args.target else []
     say(metric.describe())
+    for line in dominated_means(rows, metric):
+        say(line)
     if args.out is not None:
         write_text(args.out, json.dumps({"metric": metric.name, "mode": metric.mode, "results": rows,
                                          "decisions": choices}, indent=2) + "\n")

@@ -483,3 +483,26 @@ def test_a_train_length_no_curve_file_may_plan_stops_check_params(tmp_path):
     assert not out.exists()
     check_params(with_params(Params(), sweep__history=str(FIXTURE), stop__history=str(FIXTURE)), out)
     assert out.read_text() == "params.yaml is valid\n"
+
+
+def test_evaluate_says_when_one_exploding_loss_is_the_whole_mean(tmp_path, capsys):
+    """A run whose loss explodes to 1e15 and stays finite is a target like any other, and the mean RMSE
+    in the loss's own units is then that run alone (seen on the HPO table's digits study): one stderr
+    line names it, so nobody ranks predictors by it unawares."""
+    from lcpipe.cli import main as cli
+
+    folder = tmp_path / "curves"
+    folder.mkdir()
+    for i in range(5):
+        loss = 0.3 + (1 + 0.2 * i) * np.exp(-0.1 * np.arange(30))
+        (folder / f"l{i}.csv").write_text("epoch,val_loss\n" + "".join(f"{e},{v}\n" for e, v in enumerate(loss, 1)))
+    blown = 2.0 * 10.0 ** np.arange(30) / 1e14
+    (folder / "blown.csv").write_text("epoch,val_loss\n" + "".join(f"{e},{v}\n" for e, v in enumerate(blown, 1)))
+    cli(["evaluate", "--curves", str(folder), "--metric", "val_loss", "--mode", "min", "--cutoffs", "8",
+         "--predictors", "last_value"])
+    err = capsys.readouterr().err
+    assert "note: target 'blown' alone is more than half of the summed RMSE at cutoff 8" in err, err
+    (folder / "blown.csv").unlink()
+    cli(["evaluate", "--curves", str(folder), "--metric", "val_loss", "--mode", "min", "--cutoffs", "8",
+         "--predictors", "last_value"])
+    assert "note:" not in capsys.readouterr().err
