@@ -4,7 +4,7 @@ and writes, as a pandas DataFrame (one row per run), through the same code path.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +21,20 @@ from lcpipe.metric import Metric
 CurvesLike = str | Path | Sequence[str | Path] | Mapping[str, Sequence[float]]
 
 
+def _numbers(values) -> np.ndarray | None:
+    """A run's values as floats (a list, a tuple, an array, a pandas Series), or None when they are not
+    numbers: text, None, booleans, nested lists."""
+    if isinstance(values, str | bytes | Mapping):
+        return None
+    if isinstance(values, list | tuple) and any(isinstance(v, bool | np.bool_) for v in values):
+        return None
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError):
+        return None
+    return array.astype(float) if array.ndim == 1 and array.dtype.kind in "iuf" else None
+
+
 def _curves(given: CurvesLike, metric: Metric, what: str, arg: str) -> list[Curve]:
     """Curves from paths (files, folders, DVCLive runs, as the CLI reads them) or from a mapping of
     run name -> the metric's values per epoch (epoch 1 first; values of the metric's kind, NaN or
@@ -30,11 +44,10 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str) -> list[Curv
             raise LcpipeError(f"no {what}s given: the mapping is empty")
         out = []
         for name, values in given.items():
-            if isinstance(values, str | bytes | Mapping) or not isinstance(values, Sequence | np.ndarray) or not all(
-                    isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_) for v in values):
+            values = _numbers(values)
+            if values is None:
                 raise LcpipeError(f"{what} {name!r}: give a list of numbers, one per epoch (NaN or inf from where "
                                   "a run diverged; no None, booleans or text)")
-            values = np.asarray(values, dtype=float)
             if values.ndim != 1 or not len(values):
                 raise LcpipeError(f"{what} {name!r}: give a list of numbers, one per epoch")
             broken = np.flatnonzero(~np.isfinite(values))
@@ -47,7 +60,7 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str) -> list[Curv
             out.append(Curve(str(name), {"epoch": np.arange(1.0, end + 1), metric.name: values[:end]},
                              diverged=diverged))
         return out
-    paths = [given] if isinstance(given, str | Path) else list(given) if isinstance(given, Sequence) else None
+    paths = [given] if isinstance(given, str | Path) else list(given) if isinstance(given, Iterable) else None
     if paths is None or not all(isinstance(p, str | Path) for p in paths):
         raise LcpipeError(f"{arg}={given!r:.60}: give paths (files, folders) or a mapping of run name -> values "
                           "per epoch")

@@ -506,3 +506,80 @@ def test_evaluate_says_when_one_exploding_loss_is_the_whole_mean(tmp_path, capsy
     cli(["evaluate", "--curves", str(folder), "--metric", "val_loss", "--mode", "min", "--cutoffs", "8",
          "--predictors", "last_value"])
     assert "note:" not in capsys.readouterr().err
+
+
+# -- found by the second read of that pass's fixes -----------------------------------------------------
+
+def test_one_report_is_no_finished_trial_and_no_exact_final(tmp_path):
+    """Reading one report at step k as an interval of k made a trial that reported once at step 60 of
+    100 and completed a finished rival (every later trial was pruned at its third report), and its
+    final_forecast an exact, zero-width value. One report is one point of a curve, as before."""
+    pruner = ForecastPruner(100, history(tmp_path / "h", epochs=100))
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    once = study.ask()
+    once.report(0.5, 60)
+    mean, lower, upper = pruner.final_forecast(study, once)
+    assert lower < mean < upper  # a forecast, not the value at step 100
+    study.tell(once, 0.95)
+    assert pruner._finished(study) == []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        late = study.ask()
+        late.report(0.3, 1500)  # the first report already past epochs: said at once
+        late.should_prune()
+    assert any("reported step 1500, past epochs" in str(w.message) for w in caught), [str(w.message) for w in caught]
+
+
+def test_the_historys_errors_follow_a_change_of_the_studys_direction(tmp_path):
+    """One pruner used on a maximizing study and then on a minimizing one re-reads its history in the new
+    direction; its cache of the history's forecast errors was kept, in the old direction's space."""
+    folder = tmp_path / "h"
+    folder.mkdir()
+    for i, (final, rate) in enumerate([(0.9, 0.05), (0.55, 0.3), (0.8, 0.08), (0.6, 0.25), (0.7, 0.12), (0.85, 0.06)]):
+        (folder / f"h{i}.csv").write_text(curve_csv(learning_curve(40, final=final, rate=rate, seed=i, noise=0.002)))
+
+    def asked(study):
+        trial = study.ask()
+        for step, value in enumerate(learning_curve(5, final=0.7, rate=0.12), start=1):
+            trial.report(float(value), step)
+        return trial
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # test_acc minimized: the pruner says so, and that is not this test
+        reused = ForecastPruner(40, folder, metric="test_acc", fit_cache=False)
+        up = optuna.create_study(direction="maximize", pruner=reused)
+        reused.final_forecast(up, asked(up))
+        down = optuna.create_study(direction="minimize", pruner=reused)
+        trial = asked(down)
+        fresh = ForecastPruner(40, folder, metric="test_acc", fit_cache=False)
+        assert reused.final_forecast(down, trial) == pytest.approx(fresh.final_forecast(down, trial))
+
+
+def test_runs_stuck_at_one_value_early_are_not_taken_for_the_run_itself(tmp_path):
+    """Accuracies are counts over one test set: different runs share exact early values (chance, through
+    a warmup). A prefix of fewer than 3 distinct values is no fingerprint; it used to leave out every
+    history curve and stop the training with an error."""
+    folder = tmp_path / "h"
+    folder.mkdir()
+    for i in range(5):
+        acc = np.concatenate([[0.1, 0.1, 0.1], learning_curve(17, final=0.6 + 0.07 * i, start=0.15, seed=i)])
+        (folder / f"run{i}.csv").write_text(curve_csv(acc))
+    verdict = Stopper(StopParams(at=[3], history=str(folder)), epochs=20).check([{"test_acc": 0.1}] * 3)
+    assert verdict.left_out == ()
+
+
+def test_the_api_takes_any_iterable_of_paths_and_pandas_series(tmp_path):
+    """history=Path(...).glob('*.csv') and runs={name: a pandas Series} worked before the type checks
+    were tightened; they work again, and booleans, None and text are still refused."""
+    import pandas as pd
+
+    folder = history(tmp_path / "h", epochs=30)
+    values = [float(v) for v in learning_curve(8, final=0.7, seed=3)]
+    table = lcpipe.forecast(history=folder.glob("*.csv"), runs={"a": pd.Series(values)}, epochs=30)
+    assert list(table["run"]) == ["a"]
+    frame = lcpipe.forecast(history=folder, runs=pd.DataFrame({"a": values, "b": values}).to_dict("series"),
+                            epochs=30)
+    assert list(frame["run"]) == ["a", "b"]
+    for bad in ([True, *values], [None, *values], pd.Series([True] * 8)):
+        with pytest.raises(LcpipeError, match="give a list of numbers"):
+            lcpipe.forecast(history=folder, runs={"a": bad}, epochs=30)

@@ -282,6 +282,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             self._settle(metric.kind)
             self._history = [s for s in (series_of(c, metric) for c in self._history_curves) if len(s.values)]
             self._base, self._key, self._fits, self._rival_fc, self._own_cache = None, (), {}, {}, None
+            self._history_errors = {}  # the history's errors are in the old direction's internal space
         return self._metric
 
     def _check(self, study: optuna.Study, trial: FrozenTrial) -> Metric:
@@ -305,14 +306,12 @@ class ForecastPruner(optuna.pruners.BasePruner):
 
     @staticmethod
     def _interval(trial: FrozenTrial) -> float:
-        """The trial's reporting interval: the median step between its reports. With one report, its
-        step (a loop reporting every k steps reports first at step k; 1 for a report at step 0 or 1):
-        read as 1, one loss at step 15 would be a flat curve of 15 points, pruned on its first report."""
+        """The trial's reporting interval: the median step between its reports (1 with one report; no
+        check comes before the MIN_WARMUP-th report, so a loss first reported at step 15 is never read
+        as a flat curve of 15 points and pruned there)."""
         steps = np.array(sorted(trial.intermediate_values), dtype=float)
         diffs = np.diff(steps)
-        if len(diffs):
-            return float(np.median(diffs))
-        return float(max(steps[0], 1.0)) if len(steps) else 1.0
+        return float(np.median(diffs)) if len(diffs) else 1.0
 
     def _grid(self, trial: FrozenTrial) -> tuple[float, int]:
         """(spacing in steps, horizon in points) of the grid the trial is forecast on."""
@@ -586,8 +585,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if self.study_calibration and len(finished) >= self.study_calibration:
             mean, lower, upper = self._widened(own, finals, numbers, curve, horizon, metric, mean, lower, upper)
         elif self._base is not None:  # until the study's own errors decide, the history's do, with its first
-            own_errors = [finals[j] - self._prefix_forecast(own, numbers, j, len(curve), horizon, metric.bounded)[0]
-                          for j in range(len(own))]
+            k = len(curve)
+            nearest = np.argsort(np.abs(np.array([s.values[k - 1] for s in own]) - curve[-1]),
+                                 kind="stable")[:STUDY_ERRORS] if own else []
+            own_errors = [finals[j] - self._prefix_forecast(own, numbers, j, k, horizon, metric.bounded)[0]
+                          for j in nearest]
             mean, lower, upper = self._widened_by_history(curve, horizon, metric, mean, lower, upper, own_errors)
         pruned_here = frozen.state is TrialState.RUNNING and \
             self._pruned_at.get(frozen._trial_id) == frozen.last_step  # noqa: SLF001
@@ -636,18 +638,18 @@ class ForecastPruner(optuna.pruners.BasePruner):
         of the two squared errors instead held 82 % / 86 % / 79 %, but kept a band above every final
         of a study its history overshoots; tests/test_harden.py)."""
         k, base = len(curve), self._base
-        at = []
-        for s in self._history:
-            kk = int(np.clip(round(k * len(s.values) / horizon), 1, len(s.values) - 1))
-            at.append(s.values[kk - 1])
-        nearest = np.argsort(np.abs(np.array(at) - curve[-1]), kind="stable")[:STUDY_ERRORS]
+
+        def cut(s: Series) -> int:  # the same fraction of the history curve's length, short of its end
+            return int(np.clip(round(k * len(s.values) / horizon), 1, len(s.values) - 1))
+        usable = [i for i, s in enumerate(self._history) if len(s.values) >= 2]
+        at = np.array([self._history[i].values[cut(self._history[i]) - 1] for i in usable])
+        nearest = [usable[j] for j in np.argsort(np.abs(at - curve[-1]), kind="stable")[:STUDY_ERRORS]]
         errors = []
         for i in nearest:
             key = (int(i), k, horizon)
             if key not in self._history_errors:
                 s = self._history[i]
-                kk = int(np.clip(round(k * len(s.values) / horizon), 1, len(s.values) - 1))
-                fc = base.without(int(i)).forecast(replace(s, values=s.values[:kk]), len(s.values))
+                fc = base.without(int(i)).forecast(replace(s, values=s.values[:cut(s)]), len(s.values))
                 self._history_errors[key] = float(s.values[-1] - fc.mean[-1])
             errors.append(self._history_errors[key])
         half = Z80 * float(np.sqrt(np.mean(np.square(errors))))
