@@ -583,3 +583,21 @@ def test_the_api_takes_any_iterable_of_paths_and_pandas_series(tmp_path):
     for bad in ([True, *values], [None, *values], pd.Series([True] * 8)):
         with pytest.raises(LcpipeError, match="give a list of numbers"):
             lcpipe.forecast(history=folder, runs={"a": bad}, epochs=30)
+
+
+def test_a_check_that_falls_before_the_third_report_is_made_at_it(tmp_path):
+    """A loop that starts reporting at step 4 (4, 5, 6 of 40): the checks at points 3 and 5 fall at or
+    before its second report, before the pruner looks at anything; they used to be skipped, and a
+    hopeless trial ran on to the check at 8."""
+    pruner = ForecastPruner(40, history(tmp_path / "h"))
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    for top in (0.9, 0.88, 0.91):
+        acc = learning_curve(40, final=top, seed=int(100 * top))
+        study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.COMPLETE, value=float(acc[-1]),
+                                                  intermediate_values={e: float(a) for e, a in enumerate(acc, 1)}))
+    trial = study.ask()
+    trial.report(0.05, 4)
+    trial.report(0.06, 5)
+    assert not trial.should_prune()  # two reports: never
+    trial.report(0.06, 6)
+    assert trial.should_prune()  # the check that came due meanwhile, made at the third report

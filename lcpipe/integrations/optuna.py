@@ -378,13 +378,17 @@ class ForecastPruner(optuna.pruners.BasePruner):
                           f"nothing is pruned; give epochs= the last step the trials report", stacklevel=5)
 
     def _due(self, trial: FrozenTrial, spacing: float, horizon: int) -> bool:
-        """A check falls in (the points reached at the trial's previous report, those reached now]."""
+        """A check falls in (the points reached at the trial's previous report, those reached now]. At the
+        MIN_WARMUP-th report, the first _decide looks at, any check reached so far is due: one that fell
+        between earlier reports (steps logged irregularly) is made now, not skipped."""
         step = trial.last_step
         if step is None or step >= self.epochs:
             return False
         now = int(np.floor(step / spacing + 1e-9))
         prev = max((s for s in trial.intermediate_values if s < step), default=-1)
         before = int(np.floor(prev / spacing + 1e-9)) if prev >= 0 else -1
+        if len(trial.intermediate_values) == MIN_WARMUP:
+            before = -1
         checks = self._schedule(horizon, spacing)
         i = np.searchsorted(checks, now, side="right")  # checks <= now: [0, i)
         return i > 0 and checks[i - 1] > before
