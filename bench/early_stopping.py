@@ -33,6 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.args import Parser  # noqa: E402
 from bench.corpus import families_of  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
 from lcpipe.curve import Series  # noqa: E402
@@ -169,7 +170,7 @@ def table(results: dict, families: dict[str, str]) -> str:
 
 @exits_cleanly
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--predictor", default=DEFAULT_PREDICTOR)
     ap.add_argument("--dev", type=Path, default=DEV, help="folder of study folders (with MANIFEST.csv)")
     args = ap.parse_args()

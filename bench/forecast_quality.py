@@ -48,6 +48,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.args import Parser  # noqa: E402
 from bench.corpus import families_of  # noqa: E402
 from lcpipe.atomic import check_output  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
@@ -464,7 +465,7 @@ def reliability_figure(path: Path, rows: list[dict], leader_rows: list[dict], cu
 
 @exits_cleanly
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="4 studies, cutoffs 10 and 20, auto and two references")
     ap.add_argument("--corpus", type=Path, nargs="+", default=CORPUS)
     ap.add_argument("--predictors", default=",".join([DEFAULT, *REFERENCES]))

@@ -21,7 +21,6 @@ Budgets: <= 10 s for the cold study, first fit included; <= 50 ms a check at 3,0
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ import optuna
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.args import Parser  # noqa: E402
 from bench.hpo import TABLE, Task, load_table, run_study, write_history  # noqa: E402
 from lcpipe.forecasting import fit_cache  # noqa: E402
 from lcpipe.integrations.optuna import ForecastPruner  # noqa: E402
@@ -84,7 +84,7 @@ def check_times(task: Task, folders: list[Path], cache: Path, trials: int) -> tu
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = Parser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--per-task", type=int, default=264)
     ap.add_argument("--task", default="digits")
     ap.add_argument("--trials", type=int, default=3000)

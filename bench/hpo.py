@@ -42,7 +42,6 @@ the form the README advises.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import gzip
 import heapq
@@ -61,6 +60,7 @@ import optuna
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.args import Parser  # noqa: E402
 from bench.pruners import boot  # noqa: E402  (mean and 95 % bootstrap CI, as every bench reports them)
 from lcpipe.integrations.optuna import STUDY_CALIBRATION, ForecastPruner  # noqa: E402
 from lcpipe.metric import Metric  # noqa: E402
@@ -374,7 +374,7 @@ def best_optuna(within: dict[str, float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = Parser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--table", type=Path, default=TABLE)
     ap.add_argument("--sampler", default="tpe", choices=("tpe", "random"))
     ap.add_argument("--workers", default="1,4", help="comma-separated: simulated workers per study")

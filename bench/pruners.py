@@ -34,7 +34,6 @@ most folds choose is the pruner's default for that kind.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import sys
 import time
@@ -48,6 +47,7 @@ import optuna
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.args import Parser  # noqa: E402
 from bench.corpus import read_manifest  # noqa: E402
 from lcpipe.curve import Curve, as_finished  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
@@ -294,7 +294,7 @@ def speed(trials: int = 200, epochs: int = 200, n_history: int = 500) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = Parser(description=__doc__.splitlines()[0])
     ap.add_argument("--orders", type=int, default=None, help="random trial orders per study (5; --tune: 2)")
     ap.add_argument("--quick", action="store_true", help=f"{len(QUICK_GROUPS)} short studies, 1 order")
     ap.add_argument("--tune", nargs="?", const="settings", choices=("settings", "warmup"),

@@ -252,14 +252,18 @@ def test_a_bad_stop_history_stops_check_params_before_dvc_removes_early_stops_ou
     check_paths(with_params(Params(), stop__at=[], stop__history=str(empty), sweep__history=str(FIXTURE)))  # off
 
 
-@pytest.mark.parametrize("args, says", [
-    (["--predictors", ","], "--predictors ',': name at least one"),
-    (["--reliability-figure", "x.txt"], "the figure is a PNG"),
+@pytest.mark.parametrize("bench, args, says", [
+    ("forecast_quality.py", ["--quick", "--predictors", ","], "--predictors ',': name at least one"),
+    ("forecast_quality.py", ["--quick", "--reliability-figure", "x.txt"], "the figure is a PNG"),
+    ("pruners.py", ["--orders", "0"], "--orders must be at least 1"),
+    ("hpo.py", ["--seeds", "x"], "argument --seeds: invalid int value: 'x'"),
 ])
-def test_forecast_quality_refuses_arguments_that_gave_empty_tables_or_a_misnamed_png(tmp_path, args, says):
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "forecast_quality.py"), "--quick", *args],
+def test_benches_refuse_arguments_that_gave_empty_tables_or_a_misnamed_png_in_one_line(tmp_path, bench, args, says):
+    """One line, as lcpipe's CLI says it, not argparse's usage block above it."""
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / bench), *args],
                           capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert proc.returncode == 2 and says in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert not (tmp_path / "x.txt").exists()
 
 
