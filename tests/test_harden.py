@@ -605,3 +605,22 @@ def test_a_check_that_falls_before_the_third_report_is_made_at_it(tmp_path):
     assert not trial.should_prune()  # two reports: never
     trial.report(0.06, 6)
     assert trial.should_prune()  # the check that came due meanwhile, made at the third report
+
+
+def test_a_run_that_is_a_history_curves_first_epochs_rounded_is_refused_too(tmp_path):
+    """The same run written with 3 decimals (a log that rounds) matched no exact prefix and was forecast
+    from its own future; runs that merely sit at one value early (chance) are no match."""
+    h = history(tmp_path / "h")
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    acc = read_curve(h / "h3.csv", "test_acc").metric("test_acc")[:20]
+    (runs / "mine.csv").write_text("epoch,test_acc\n" + "".join(f"{e},{v:.3f}\n" for e, v in enumerate(acc, 1)))
+    proc = subprocess.run([sys.executable, "-m", "lcpipe", "forecast", "--history", str(h), "--runs", str(runs),
+                           "--epochs", "40"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "are the first 20 of the history curve" in proc.stderr and "(rounded to 3 decimals)" in proc.stderr
+    (runs / "mine.csv").write_text("epoch,test_acc\n" + "".join(f"{e},0.100\n" for e in range(1, 6)))
+    (h / "flat.csv").write_text(curve_csv(np.concatenate([[0.1] * 5, learning_curve(35, final=0.6, start=0.2)])))
+    ok = subprocess.run([sys.executable, "-m", "lcpipe", "forecast", "--history", str(h), "--runs", str(runs),
+                         "--epochs", "40"], capture_output=True, text=True, cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr

@@ -48,21 +48,46 @@ def check_apart(history: list[Curve], forecast: list[Curve], what: str, metric: 
 
 def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, metric: str) -> None:
     """A run whose values are the first epochs of a history curve is that curve cut short: its own
-    future is in the history. Compared at every length the runs have, one hash per (length, curve)."""
-    lengths = {len(c.columns[metric]) for c in forecast if metric in c.columns and len(c.columns[metric]) >= 3}
+    future is in the history, also when the run's file holds them rounded (to the run's own decimals,
+    at most ROUNDED_DECIMALS). Only a prefix that moves says which run it is: at least 3 distinct
+    values, since runs stuck at chance share exact values. Compared at every (length, decimals) the
+    runs have, one hash per history curve."""
+    keys = {}  # run -> (length, decimals or None)
+    for c in forecast:
+        values = c.columns.get(metric)
+        if values is not None and len(values) >= 3 and len(np.unique(values)) >= 3:
+            keys[c.name] = (len(values), _decimals(values))
     prefixes = {}
     for h in history:
         values = h.columns.get(metric)
-        for n in lengths:
+        for n, d in set(keys.values()):
             if values is not None and len(values) > n:
-                prefixes.setdefault((n, _digest(values[:n])), h)
+                prefixes.setdefault((n, None, _digest(values[:n])), h)
+                if d is not None:
+                    prefixes.setdefault((n, d, _digest(np.round(values[:n], d))), h)
     for curve in forecast:
         values = curve.columns.get(metric)
-        twin = None if values is None else prefixes.get((len(values), _digest(values)))
+        n, d = keys.get(curve.name, (None, None))
+        exact = None if n is None else prefixes.get((n, None, _digest(values)))
+        rounded = None if n is None or d is None else prefixes.get((n, d, _digest(np.round(values, d))))
+        twin = exact or rounded
         if twin is not None:
+            how = "" if exact else f" (rounded to {d} decimals)"
             raise LcpipeError(f"{curve.path or curve.name} is {what}, and its {len(values)} epochs are the first "
-                              f"{len(values)} of the history curve {twin.path or twin.name}: the run's own future is "
-                              "in the history; remove that curve from the history")
+                              f"{len(values)} of the history curve {twin.path or twin.name}{how}: the run's own future "
+                              "is in the history; remove that curve from the history")
+
+
+ROUNDED_DECIMALS = 6  # a run written with more decimals than this is compared exactly only
+
+
+def _decimals(values: np.ndarray) -> int | None:
+    """The fewest decimals (0..ROUNDED_DECIMALS) that write every value exactly; None if more."""
+    for d in range(ROUNDED_DECIMALS + 1):
+        scaled = np.asarray(values, dtype=float) * 10.0 ** d
+        if np.all(np.abs(scaled - np.round(scaled)) < 1e-6):
+            return d
+    return None
 
 
 def _digest(values) -> bytes:
