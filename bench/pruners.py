@@ -30,6 +30,8 @@ each held-out family, the setting chosen on the other families only (least compu
 there, and dominated by no Optuna pruner: none with no more compute and no more regret); the setting
 most folds choose is the pruner's default for that kind.
 --speed: a study of 200 trials x 200 epochs with 500 history curves, SYNTHETIC curves, timed.
+--audit: ForecastPruner alone, each pruned trial returning its final_forecast (as the README advises):
+how often the told band holds the curve's true final, before and after the study's own errors decide.
 """
 
 from __future__ import annotations
@@ -104,11 +106,13 @@ def common_grid(curves: list[Curve]) -> list[np.ndarray]:
 
 
 def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
-           configs: list[dict] | None = None, interval: int = 1) -> tuple[int, float]:
+           configs: list[dict] | None = None, interval: int = 1, told: list | None = None) -> tuple[int, float]:
     """One study: trials replay curves in `order`; -> (epochs trained, best final among completed).
     With `configs`, each trial suggests its curve's config (its scalar keys, categorical over the
     study's values, the trial's own enqueued) as its params, as a real study's trials have params;
-    Optuna's pruners ignore them, ForecastPruner's forecaster weighs analogs by them."""
+    Optuna's pruners ignore them, ForecastPruner's forecaster weighs analogs by them. With `told` (a
+    ForecastPruner), a pruned trial returns its final_forecast instead of raising, as the README advises,
+    and `told` gets (mean, lower, upper, true final) in internal units and the finished trials then."""
     direction = "maximize" if METRIC[0].mode == "max" else "minimize"
     study = optuna.create_study(direction=direction, pruner=pruner, study_name=name,
                                 sampler=optuna.samplers.RandomSampler(seed=0))
@@ -130,7 +134,13 @@ def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
             trial.report(float(value), step=epoch * interval)
             trained[0] += 1
             if epoch < len(acc) and trial.should_prune():
-                raise optuna.TrialPruned()
+                if told is None:
+                    raise optuna.TrialPruned()
+                mean, lower, upper = pruner.final_forecast(study, trial)
+                inside = sorted(float(METRIC[0].to_internal(v)) for v in (lower, upper))
+                told.append((float(METRIC[0].to_internal(mean)), *inside, float(METRIC[0].to_internal(acc[-1])),
+                             len(pruner._finished(study))))  # noqa: SLF001
+                return mean
         return float(acc[-1])
 
     study.optimize(objective, n_trials=len(order))
@@ -161,6 +171,35 @@ def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool 
             out[name][g] = (float(np.mean([100 * r[0] / total for r in res])),
                             float(np.mean([100 * (best - r[1]) for r in res])))
     return out
+
+
+def audit(groups, family, orders: int) -> str:
+    """ForecastPruner's replays with every pruned trial returning its final_forecast: how often its 80 %
+    band holds the curve's true final, how wide it is and how far off its mean, before the study's own
+    errors decide (fewer than STUDY_CALIBRATION finished trials) and after."""
+    from lcpipe.integrations.optuna import STUDY_CALIBRATION
+
+    told: list = []
+    for g, curves in groups.items():
+        values, interval = common_grid(curves), INTERVALS.get(g, 1)
+        rng = np.random.default_rng(sum(map(ord, g)))
+        history = [DEV[0] / h for h in groups if family[h] != family[g]]
+        configs = [dict(c.config) for c in curves]
+        for k in range(orders):
+            pruner = ForecastPruner(len(values[0]) * interval, history, metric=METRIC[0].name)
+            replay(values, list(rng.permutation(len(values))), pruner, f"{g}-order{k}", configs, interval, told)
+    rows = np.array(told).reshape(-1, 5)
+    unit = "points" if METRIC[0].kind == "fraction" else "% of the loss"
+    lines = [f"# pruned trials' final_forecast against the curve's true final: cov80 / mean band width / mean "
+             f"error (forecast - true), {unit}; {orders} orders, history = the other families"]
+    for label, sel in (("before the study's own errors decide", rows[:, 4] < STUDY_CALIBRATION),
+                       ("after", rows[:, 4] >= STUDY_CALIBRATION), ("all", np.ones(len(rows), bool))):
+        r = rows[sel]
+        if len(r):
+            cov = np.mean((r[:, 3] >= r[:, 1]) & (r[:, 3] <= r[:, 2]))
+            lines.append(f"  {label}: cov80 {cov:.2f} / width {100 * np.mean(r[:, 2] - r[:, 1]):.2f} / error "
+                         f"{100 * np.mean(r[:, 0] - r[:, 3]):+.2f} ({len(r)} trials)")
+    return "\n".join(lines)
 
 
 def boot(values: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float]:
@@ -301,6 +340,8 @@ def main() -> None:
                     help="leave-one-family-out choice of ForecastPruner's settings (2 orders unless --orders); "
                          "--tune warmup: of its warmup, the other settings at the kind's defaults")
     ap.add_argument("--speed", action="store_true", help="only the 200 x 200 x 500 speed check (synthetic)")
+    ap.add_argument("--audit", action="store_true",
+                    help="only ForecastPruner, pruned trials returning final_forecast: its band's coverage (2 orders)")
     ap.add_argument("--corpus", type=Path, default=DEV_DEFAULT, help="folder of studies with a MANIFEST.csv")
     ap.add_argument("--metric", default="test_acc", help="the column the trials report (e.g. val_loss)")
     ap.add_argument("--mode", default="auto", choices=("min", "max", "auto"))
@@ -326,6 +367,9 @@ def main() -> None:
         quick = [g for g in QUICK_GROUPS if g in groups] or list(groups)[:: max(1, len(groups) // 3)][:3]
         groups = {g: groups[g] for g in quick}
         orders = 1
+    if args.audit:
+        print(audit(groups, family, args.orders or min(orders, 2)))
+        return
     results = run_all(groups, family, orders, {})
     print(f"{len(groups)} studies x {orders} orders, {time.perf_counter() - t0:.0f} s")
     print(report(results, family))

@@ -47,3 +47,14 @@ def test_train_throughput_ends_with_the_speedup_line():
     assert float(SPEEDUP.fullmatch(lines[-1]).group(1)) > 0
     assert lines[-4].split() == ["arch", "ours", "img/s", "reference", "img/s", "ratio"], out
     assert [line.split()[0] for line in lines[-3:-1]] == ["resnet18", "plain18"]
+
+
+def test_the_pruner_audit_prints_the_told_bands_coverage_before_and_after_calibration():
+    """bench/pruners.py --audit: the note's and README's coverage of pruned trials' final_forecast."""
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "pruners.py"), "--audit", "--quick"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = re.findall(r"^  (before the study's own errors decide|after|all): cov80 ([\d.]+) / width [\d.]+ / error "
+                      r"[-+][\d.]+ \((\d+) trials\)$", proc.stdout, flags=re.M)
+    assert [r[0] for r in rows][-1] == "all" and all(0 <= float(r[1]) <= 1 for r in rows)
+    assert int(rows[-1][2]) > 0  # some trial was pruned and told

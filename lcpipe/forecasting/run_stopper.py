@@ -77,7 +77,7 @@ class Stopper:
         self.threshold = stop.threshold
         self.below = per_check(STOP_BELOW, len(self.at))
         self._setups: dict[frozenset, tuple] = {}
-        self.forecaster, self.rival, self.bar = self._setup(frozenset())
+        self._setup(frozenset())  # fitted now, before training starts: a history it cannot learn from fails here
 
     def _setup(self, left_out: frozenset) -> tuple:
         """(forecaster, rival curve or None, bar) from the history less the curves named in `left_out`."""

@@ -631,12 +631,12 @@ class ForecastPruner(optuna.pruners.BasePruner):
         The forecaster's calibrated band covers a random run; a pruned trial is one at an extreme,
         where the analogs are few. From the first finished trial on, the band is also at least as wide as
         their own errors from the same point (a history of other tasks may miss the study as a whole).
-        Measured on pruned trials' final_forecast before the study's own
-        errors decide (replays, history the other families, 2 orders): the band held the true final
-        of 75 % / 68 % / 72 % (dev, the HPO table's 40-trial studies, dev-loss); with the history's
-        errors 82 % / 83 % / 79 %, and with the study's first errors too 88 % / 88 % / 79 % (their mean
-        of the two squared errors instead held 82 % / 86 % / 79 %, but kept a band above every final
-        of a study its history overshoots; tests/test_harden.py)."""
+        Measured on pruned trials' final_forecast before the study's own errors decide (`python
+        bench/pruners.py --audit`, 2 orders, history the other families): the band held the true final
+        of 69 % / 65 % / 68 % of them without this (dev, dev-loss, the HPO table's 40-trial studies), 87 % /
+        73 % / 88 % with it. Pooling the history's and the study's errors into one mean square instead of
+        taking the wider kept a band above every final of a study its history overshoots
+        (tests/test_harden.py)."""
         k, base = len(curve), self._base
 
         def cut(s: Series) -> int:  # the same fraction of the history curve's length, short of its end
