@@ -324,6 +324,10 @@ def test_a_loss_study_decides_with_the_loss_defaults_and_an_accuracy_study_with_
     # running trials are rivals by default on an accuracy, not on a loss (measured on each: bench/hpo.py)
     assert loss.compare_running is False and ForecastPruner(STEPS).compare_running is True
     assert ForecastPruner(STEPS, metric="val_ce", compare_running=True).compare_running is True
+    # the history's errors temper the first completed trials' on a loss (LoRA sweeps: bench/lm_table), not on
+    # an accuracy (bench/hpo.py under TPE)
+    assert loss.history_prior == 4.0 and ForecastPruner(STEPS).history_prior == 0.0
+    assert ForecastPruner(STEPS, metric="val_ce", history_prior=0).history_prior == 0
     assert len(loss._schedule(50, 1.0)) > len(ForecastPruner(50)._schedule(50, 1.0))  # growth 1.25 < 1.5
 
     def settled_in(pruner, direction, value):
