@@ -1,6 +1,7 @@
 """ForecastPruner against Optuna's own pruners, each run for real inside an Optuna study.
 
-    python bench/pruners.py [--orders 5] [--quick] [--tune] [--speed] [--corpus DIR --metric NAME --mode min|max]
+    python bench/pruners.py [--orders 5] [--quick] [--tune [settings|warmup|prior]] [--speed] [--audit]
+                            [--corpus DIR --metric NAME --mode min|max]
 
 Loss studies: `python bench/pruners.py --corpus ../shared/curves/dev-loss --metric val_loss --mode min`.
 The study minimizes; each curve is put on its study's common grid (the median number of
@@ -257,6 +258,9 @@ def tune_grid(kind: str) -> list[dict]:
 
 # the warmups `--tune warmup` compares (the first check at 5 % of the trial, or at its MIN_WARMUP-th report)
 WARMUP_GRID = [{"warmup": 0.05}, {"warmup": 0.0}]
+# the history_prior values `--tune prior` compares (the other settings at the kind's defaults)
+PRIOR_GRID = [{"history_prior": h} for h in (0.0, 2.0, 4.0, 8.0)]
+TUNE_GRIDS = {"settings": None, "warmup": WARMUP_GRID, "prior": PRIOR_GRID}
 
 
 def tune(groups, family, orders: int = 2, grid: list[dict] | None = None) -> str:
@@ -336,9 +340,9 @@ def main() -> None:
     ap = Parser(description=__doc__.splitlines()[0])
     ap.add_argument("--orders", type=int, default=None, help="random trial orders per study (5; --tune: 2)")
     ap.add_argument("--quick", action="store_true", help=f"{len(QUICK_GROUPS)} short studies, 1 order")
-    ap.add_argument("--tune", nargs="?", const="settings", choices=("settings", "warmup"),
+    ap.add_argument("--tune", nargs="?", const="settings", choices=tuple(TUNE_GRIDS),
                     help="leave-one-family-out choice of ForecastPruner's settings (2 orders unless --orders); "
-                         "--tune warmup: of its warmup, the other settings at the kind's defaults")
+                         "--tune warmup / prior: of its warmup / history_prior, the others at the kind's defaults")
     ap.add_argument("--speed", action="store_true", help="only the 200 x 200 x 500 speed check (synthetic)")
     ap.add_argument("--audit", action="store_true",
                     help="only ForecastPruner, pruned trials returning final_forecast: its band's coverage (2 orders)")
@@ -360,7 +364,7 @@ def main() -> None:
     t0 = time.perf_counter()
     groups, family = load()
     if args.tune:
-        print(tune(groups, family, args.orders or 2, WARMUP_GRID if args.tune == "warmup" else None))
+        print(tune(groups, family, args.orders or 2, TUNE_GRIDS[args.tune]))
         return
     orders = args.orders or 5
     if args.quick:

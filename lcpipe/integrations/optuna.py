@@ -162,6 +162,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         comment). One worker has no other running trial, so it changes nothing there.
     study_calibration: from this many completed trials on, the study's own forecast errors decide
         (_behind_the_best); 0: the pairwise rule throughout.
+    history_prior: while fewer than STUDY_ERRORS trials have completed, the spread of their forecast
+        errors is shrunk toward the history's, which counts as this many trials (0: their spread alone).
+        None (default): 4 for a loss or any other series, 0 for an accuracy, as measured on each
+        (SERIES_DEFAULTS' comment).
     fit_cache: where the forecaster fitted on the history is kept, by the history's content, for
         every other pruner and worker process to reuse (lcpipe/forecasting/fit_cache.py): None for
         $LCPIPE_CACHE_DIR or ~/.cache/lcpipe, a folder (e.g. beside the history, on the team's
