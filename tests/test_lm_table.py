@@ -28,19 +28,19 @@ def generate(out: Path, *extra: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_the_generator_fine_tunes_a_slice_for_real_and_again_alike(tmp_path):
-    args = ("--trials", "2", "--steps", "45", "--pretrain-steps", "30", "--tasks", "code", "--workers", "1")
+    args = ("--trials", "2", "--steps", "30", "--pretrain-steps", "5", "--tasks", "code", "--workers", "1")
     first, again = generate(tmp_path / "a", *args), generate(tmp_path / "b", *args)
     assert first.returncode == 0 and again.returncode == 0, first.stderr + again.stderr
     for name in ("t00", "t01"):
         rows = list(csv.DictReader(open(tmp_path / "a" / "code" / f"{name}.csv")))
-        assert [int(r["step"]) for r in rows] == [15, 30, 45]
+        assert [int(r["step"]) for r in rows] == [15, 30]
         ce = np.array([float(r["val_ce"]) for r in rows])
-        assert np.isfinite(ce).all() and len(set(ce)) == 3  # trained: the loss moves every evaluation
+        assert np.isfinite(ce).all() and len(set(ce)) == 2  # trained: the loss moves every evaluation
         # seeded by (seed, task, trial): the same curve from another run of the command
         assert (tmp_path / "a" / "code" / f"{name}.csv").read_bytes() == \
             (tmp_path / "b" / "code" / f"{name}.csv").read_bytes()
         sidecar = json.loads((tmp_path / "a" / "code" / f"{name}.json").read_text())
-        assert sidecar["max_steps"] == 45 and sidecar["eval_every"] == 15 and sidecar["rank"] in (1, 2, 4, 8, 16)
+        assert sidecar["max_steps"] == 30 and sidecar["eval_every"] == 15 and sidecar["rank"] in (1, 2, 4, 8, 16)
     assert not list((tmp_path / "a").glob(".base*"))  # the pretrained base is a scratch file, removed
     assert (tmp_path / "a" / "provenance.json").is_file()
     with open(tmp_path / "a" / "MANIFEST.csv") as f:

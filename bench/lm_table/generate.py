@@ -33,6 +33,7 @@ import math
 import platform
 import sys
 import time
+from contextlib import nullcontext
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -260,8 +261,10 @@ def main(argv: list[str] | None = None) -> None:
     configs = {t: draw_configs(args.trials, args.seed, t) for t in tasks}
     jobs = [(t, i, cfg, args.seed, base, args.steps) for t in tasks for i, cfg in enumerate(configs[t])]
     manifest, seconds = [], []
-    with get_context("spawn").Pool(args.workers) as pool:
-        for done, (task, i, rows, secs) in enumerate(pool.imap_unordered(fine_tune, jobs), start=1):
+    # one worker: in this process (a slice, the tests'); more: processes, one torch thread each
+    with nullcontext() if args.workers == 1 else get_context("spawn").Pool(args.workers) as pool:
+        results = map(fine_tune, jobs) if pool is None else pool.imap_unordered(fine_tune, jobs)
+        for done, (task, i, rows, secs) in enumerate(results, start=1):
             group = args.out / task
             group.mkdir(exist_ok=True)
             name = f"t{i:02d}"
