@@ -163,7 +163,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
     study_calibration: from this many completed trials on, the study's own forecast errors decide
         (_behind_the_best); 0: the pairwise rule throughout.
     history_prior: while fewer than STUDY_ERRORS trials have completed, the spread of their forecast
-        errors is shrunk toward the history's, which counts as this many trials (0: their spread alone).
+        errors is shrunk toward the history's, which counts as history_prior x (STUDY_ERRORS - n) /
+        STUDY_ERRORS trials with n completed (half of it at the 4th; 0: their spread alone).
         None (default): 4 for a loss or any other series, 0 for an accuracy, as measured on each
         (SERIES_DEFAULTS' comment).
     fit_cache: where the forecaster fitted on the history is kept, by the history's content, for
@@ -577,8 +578,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
 
         With history_prior > 0, until STUDY_ERRORS trials have completed, their spread is shrunk toward
         the spread of the history's own errors from the same point (_history_errors_at), weighted as
-        history_prior trials when STUDY_CALIBRATION have completed and less with each completion: four
-        errors that happen to agree are no proof that a forecast from 3 points of 50 is sharp."""
+        history_prior x (STUDY_ERRORS - n) / STUDY_ERRORS trials (n completed: half of history_prior when
+        STUDY_CALIBRATION = 4 have, none from STUDY_ERRORS on): four errors that happen to agree are no
+        proof that a forecast from 3 points of 50 is sharp."""
         k = len(curve)
         best = np.argsort(-finals, kind="stable")[:STUDY_ERRORS]
         errors = np.array([finals[j] - self._prefix_forecast(own, numbers, j, k, horizon, metric.bounded)[0]
