@@ -21,9 +21,9 @@ TABLE = ROOT / "bench" / "lm_table"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
 
 
-def generate(out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(TABLE / "generate.py"), "--out", str(out), *extra],
-                          env=ENV, capture_output=True, text=True, timeout=240)
+def generate(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(TABLE / "generate.py"), *args], env=ENV, capture_output=True,
+                          text=True, timeout=240)
 
 
 @pytest.mark.slow
@@ -31,8 +31,8 @@ def test_the_generator_fine_tunes_a_slice_for_real_and_again_alike(tmp_path):
     torch = pytest.importorskip("torch")
     from bench.lm_table.generate import draw_configs, fine_tune, pretrain
 
-    proc = generate(tmp_path / "a", "--trials", "2", "--steps", "30", "--pretrain-steps", "5", "--tasks", "code",
-                    "--workers", "1")
+    proc = generate("--out", str(tmp_path / "a"), "--trials", "2", "--steps", "30", "--pretrain-steps", "5",
+                    "--tasks", "code", "--workers", "1")
     assert proc.returncode == 0, proc.stderr
     for name in ("t00", "t01"):
         rows = list(csv.DictReader(open(tmp_path / "a" / "code" / f"{name}.csv")))
@@ -63,8 +63,7 @@ def test_the_generator_refuses_bad_arguments_before_writing(tmp_path):
     for extra, says in ((("--out", str(tmp_path / "full")), "not empty"),
                         (("--out", str(tmp_path / "x"), "--steps", "50"), "a multiple of 15"),
                         (("--out", str(tmp_path / "x"), "--tasks", "poems"), "unknown poems")):
-        proc = subprocess.run([sys.executable, str(TABLE / "generate.py"), *extra], env=ENV, capture_output=True,
-                              text=True, timeout=60)
+        proc = generate(*extra)
         assert proc.returncode == 2 and says in proc.stderr, proc.stderr
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine" and not (tmp_path / "x").exists()
 
