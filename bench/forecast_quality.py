@@ -75,9 +75,13 @@ QUICK = {"groups": 4, "cutoffs": (10, 20), "predictors": ("auto", "last_value", 
          "grid": {"auto": {"config_weight": (0.0, 1.0)}}}
 BOOT = 2000  # bootstrap resamples of the studies
 HEADLINE = "headline (foreign history, leave-one-family-out)"
-# auto's module constants chosen leave-one-family-out (choose_constant): the smoothing cap (0: none) and the
-# share of its analogs' progress below which a run far below them starts to count as stalled
-CONSTANTS = {"SMOOTH_SHARE": (0, 4, 6, 8, 12), "STALL_SHARE": (0.0, 0.3, 0.5, 0.7)}
+# auto's module constants chosen leave-one-family-out (choose_constant): the smoothing cap (0: none), the
+# share of its analogs' progress below which a run far below them starts to count as stalled, and what a
+# run of another dataset counts for the other hyper-parameters (0: they count nothing), an accuracy's
+# (FOREIGN_DATASET) or a loss's (FOREIGN_DATASET_SERIES): each run on the metrics of its kind only
+CONSTANTS = {"SMOOTH_SHARE": (0, 4, 6, 8, 12), "STALL_SHARE": (0.0, 0.3, 0.5, 0.7),
+             "FOREIGN_DATASET": (0.0, 1.0, 2.0, 3.0, 4.0), "FOREIGN_DATASET_SERIES": (0.0, 1.0, 2.0, 4.0, 6.0, 8.0)}
+BOUNDED_ONLY, SERIES_ONLY = {"FOREIGN_DATASET"}, {"FOREIGN_DATASET_SERIES"}
 FINAL_QUANTILES = (0.75, 0.8, 0.85, 0.9)  # auto.final_quantile(_series) levels, chosen leave-one-family-out
 # the live stop rule's (same_step, stop_below), chosen leave-one-family-out: the setting that stops the
 # most runs among those whose kept-set regret on the other families is within RULE_REGRET at each
@@ -528,6 +532,8 @@ def main() -> None:
     refs = {n: r for n, r in results.items() if n in REFERENCES}
     if DEFAULT in results and refs:
         for constant in CONSTANTS:
+            if constant in (SERIES_ONLY if METRIC[0].bounded else BOUNDED_ONLY):
+                continue  # a setting of the other kind of metric: no effect here
             print(choose_constant(constant, groups, params, cutoffs, histories,
                                   chosen.get(DEFAULT, {g: {} for g in groups}), families, results[DEFAULT], refs))
     if DEFAULT in results:

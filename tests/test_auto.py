@@ -238,6 +238,67 @@ def test_config_distance_against_many_at_once_is_the_pairwise_distance():
     assert np.allclose(auto.without(0)._config_distance({"lr": 1.0}), [1, 2])
 
 
+def loss_history(dataset_of_small_batches: str) -> list[Series]:
+    """Six runs of one recipe (internal values: -log loss) whose first 20 of 60 evaluations are alike:
+    batch 8 keeps falling to a loss of 1.0, batch 256 levels off at 1.5, and nothing in the prefix
+    tells them apart. The batch-8 runs are of `dataset_of_small_batches`, the others of "text"."""
+    t = np.arange(1, 61)
+    out = []
+    for i, (batch, floor) in enumerate([(8, 1.0)] * 3 + [(256, 1.5)] * 3):
+        late = np.clip(t - 30, 0, None) / 30  # they part from evaluation 30 on
+        loss = 3.0 * np.exp(-t / 6) + 1.6 - (1.6 - floor) * late + 0.001 * i
+        dataset = dataset_of_small_batches if batch == 8 else "text"
+        out.append(Series(f"b{batch}-{i}", -np.log(loss), config={"dataset": dataset, "batch_size": batch,
+                                                                   "lr": 1e-3, "seed": i}, bounded=False))
+    return out
+
+
+def test_siblings_alike_in_the_other_hyper_parameters_are_the_nearer_analogs():
+    """A study's runs differ in batch size, weight decay, warmup, LoRA rank, ...: keys config_distance
+    never read. Among runs of the run's own dataset every such key counts, so a batch-8 run whose prefix
+    looks like every sibling's is forecast from its batch-8 siblings, not from their mean."""
+    history = loss_history("text")
+    run = Series("mine", history[0].values[:20], config={"dataset": "text", "batch_size": 8, "lr": 1e-3},
+                 bounded=False)
+    final = np.exp(-Auto().fit(history).forecast(run, 60).mean[-1])
+    assert final < 1.16  # e^-1 for a batch size a whole range away: 1.13; the mean of the analogs says 1.25
+    no_config = Series("mine", run.values, bounded=False)
+    assert np.exp(-Auto().fit(history).forecast(no_config, 60).mean[-1]) == pytest.approx(1.25, abs=0.05)
+
+
+def test_a_run_of_another_dataset_is_no_nearer_for_sharing_the_batch_size(monkeypatch):
+    """What a batch size means on another dataset says little about this run: the batch-8 runs of
+    another dataset count FOREIGN_DATASET_SERIES whole, so the siblings of the run's own dataset lead,
+    however unlike its batch size theirs is; with the setting at 0 the key counts nothing."""
+    from lcpipe.forecasting.predictors import auto as auto_module
+
+    history = loss_history("images")
+    run = Series("mine", history[0].values[:20], config={"dataset": "text", "batch_size": 8, "lr": 1e-3},
+                 bounded=False)
+    assert np.exp(-Auto().fit(history).forecast(run, 60).mean[-1]) > 1.4  # the batch-256 siblings
+    monkeypatch.setattr(auto_module, "FOREIGN_DATASET_SERIES", 0.0)
+    off = np.exp(-Auto().fit(history).forecast(run, 60).mean[-1])
+    assert 1.25 < off < 1.45  # the dataset alone counts (1 each): nearer the siblings, not all the way
+
+
+def test_hyper_parameter_columns_grow_and_shrink_with_the_history():
+    """A pruner extends its forecaster with each completed trial and leaves a rival out of it: the
+    hyper-parameter distances must be those of a forecaster fitted on the same curves afresh, new keys,
+    text values and keys some configs lack included."""
+    history = loss_history("text")
+    history[4] = Series(history[4].name, history[4].values, config={**history[4].config, "rank": 16})
+    added = [Series("new", history[1].values, config={"dataset": "text", "batch_size": 64, "warmup": "linear"},
+                    bounded=False)]
+    query = {"dataset": "text", "batch_size": 8, "rank": 4, "warmup": "none", "lr": 1e-3}
+    fresh = Auto().fit(history + added)
+    grown = Auto().fit(history).extended(added)
+    assert np.allclose(grown._config_discount(query), fresh._config_discount(query))
+    assert np.allclose(fresh.without(2)._config_discount(query),
+                       Auto().fit(history[:2] + history[3:] + added)._config_discount(query))
+    # seeds and other bookkeeping are no hyper-parameters: a run of another seed is no further
+    assert fresh._config_discount({**query, "seed": 99})[0] == fresh._config_discount(query)[0]
+
+
 @pytest.mark.parametrize("share, tolerance", [(0, None), (8, 0.03)])
 def test_a_short_runs_fast_early_fall_is_not_averaged_away(monkeypatch, share, tolerance):
     """20 evaluations of a loss that falls fast at first (a Keras run): five-wide smoothing of the

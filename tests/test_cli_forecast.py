@@ -204,11 +204,14 @@ def test_forecast_says_which_config_keys_it_used(study):
     """Configs travel with curves: a `<run>.json` beside a run and beside history curves (the dev
     corpus's flat format) is read, and the command says which keys the forecast used."""
     for i in range(6):
-        (study / "history" / f"old{i}.json").write_text(json.dumps({"epochs": 60, "optimizer": "sgd", "lr": 0.1}))
-    (study / "runs" / "good.json").write_text(json.dumps({"epochs": 40, "optimizer": "adam", "lr": 0.001}))
+        (study / "history" / f"old{i}.json").write_text(json.dumps({"epochs": 60, "optimizer": "sgd", "lr": 0.1,
+                                                                     "batch_size": 32 * (i + 1), "seed": i}))
+    (study / "runs" / "good.json").write_text(json.dumps({"epochs": 40, "optimizer": "adam", "lr": 0.001,
+                                                          "batch_size": 64, "seed": 7}))
     proc = lcpipe("forecast", "--history", "history", "--runs", "runs", "--epochs", 40, cwd=study)
     assert proc.returncode == 0, proc.stderr
-    assert "config: used lr, optimizer (1 of 3 runs, 6 of 6 history curves state them)" in proc.stderr
+    assert ("config: used lr, optimizer (1 of 3 runs, 6 of 6 history curves state them); hyper-parameters "
+            "compared among runs of one dataset: batch_size\n") in proc.stderr  # a seed is none
 
 
 def test_forecast_without_any_config_still_forecasts_and_says_so(study):

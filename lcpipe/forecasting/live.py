@@ -187,6 +187,27 @@ def config_keys_used(predictor: Predictor, history: list[Curve], runs: list[Curv
     keys = predictor.config_keys
     if not keys:
         return f"config: {predictor.name} reads no run configs"
+    core, hyper = _core_keys_used(keys, history, runs), _hyperparameters_used(predictor, history, runs)
+    if hyper and core.startswith("config: none used"):
+        return f"config: {hyper}" + core[core.index(")") + 1:].replace("; analogs are weighted by prefix fit alone", "")
+    return core + (f"; {hyper}" if hyper else "")
+
+
+def _hyperparameters_used(predictor: Predictor, history: list[Curve], runs: list[Curve]) -> str:
+    """The clause naming the other hyper-parameters the forecaster compared (auto.hyper_values), if any."""
+    if not predictor.reads_hyperparameters:
+        return ""
+    from lcpipe.forecasting.predictors.auto import hyper_values  # the forecaster that reads them is auto
+
+    in_runs = {k for r in runs for k in hyper_values(r.config)}
+    shared = sorted(in_runs & {k for c in history for k in hyper_values(c.config)})
+    if not shared:
+        return ""
+    named = ", ".join(shared[:8]) + (f" and {len(shared) - 8} more" if len(shared) > 8 else "")
+    return f"hyper-parameters compared among runs of one dataset: {named}"
+
+
+def _core_keys_used(keys: tuple[str, ...], history: list[Curve], runs: list[Curve]) -> str:
     in_runs = sorted({k for r in runs for k, v in r.config.items() if k in keys and usable_value(k, v)})
     in_history = {k for c in history for k, v in c.config.items() if k in keys and usable_value(k, v)}
     used = [k for k in in_runs if k in in_history]

@@ -20,6 +20,15 @@ also multiplied by exp(-config_weight * d), d counting how its config differs fr
 (optimizer, schedule, log10 lr, dataset, arch; a key either side lacks counts nothing), and a known
 step schedule (`milestones` of `epochs`, or the drops of an `lr` column) warps the analog's time
 axis so that its lr drops fall where the run's will. A run with no config is forecast as before.
+Every other hyper-parameter the run states (batch size, weight decay, warmup, width, LoRA rank, ...)
+counts too, among history runs of the run's own dataset (both stating the same one, or neither: a
+study's own trials): each adds its difference as a share of that dataset's range of it (in decades
+where it spans more than one), a text value 1 where it differs, the sum at most FOREIGN_DATASET, off
+the analog's log-weight (not scaled by config_weight, so that choosing that leaves the cap alone). A
+run of another dataset counts FOREIGN_DATASET whole: what its batch size or rank means there says
+little about this run, and it is never nearer than a sibling for differing less in such keys. A loss
+has its own FOREIGN_DATASET_SERIES. Both are chosen leave-one-family-out (bench/forecast_quality.py's
+constants sections); 0 turns the hyper-parameters off.
 
 Far from every analog: when the run's log-error at the end of its prefix lies above (worse than)
 every analog's at the same time (a run stuck at chance, a run far below the history), moving the
@@ -122,6 +131,7 @@ class Auto(Predictor):
 
     name = "auto"
     config_keys = ("optimizer", "lr", "schedule", "milestones", "epochs", "dataset", "arch")
+    reads_hyperparameters = True
 
     def __init__(self, recency: float = 2.0, similarity: float = 2.0, smooth_epochs: int = 5,
                  interval_scale: float = 0.75, config_weight: float = 1.0, calibrate: bool = True,
@@ -283,6 +293,15 @@ class Auto(Predictor):
             return np.zeros(len(self.history_))
         return self._columns().distance(config)
 
+    def _config_discount(self, config: dict) -> np.ndarray:
+        """The log-weight each analog loses for its config: config_weight x config_distance, plus the
+        other hyper-parameters' distance (ConfigColumns.hyper_distance) at weight 1, so that choosing
+        config_weight does not rescale the hyper-parameters' cap; nothing where configs are ignored."""
+        if not config or not self.config_weight:
+            return np.zeros(len(self.history_))
+        cap = FOREIGN_DATASET if self.bounded_ else FOREIGN_DATASET_SERIES
+        return self.config_weight * self._config_distance(config) + self._columns().hyper_distance(config, cap)
+
     def _columns(self) -> ConfigColumns:
         """The history's configs as columns, built once per configs list (extended / without derive
         theirs from this one's)."""
@@ -302,7 +321,7 @@ class Auto(Predictor):
         shift = resid @ w  # (R, J): where each analog must move to meet the run
         distance = np.sqrt(((resid - shift[..., None]) ** 2) @ w)
         logw = -self.similarity * (distance / (distance.min(axis=1, keepdims=True) + 1e-4) - 1)
-        logw = logw - self.config_weight * self._config_distance(config)[None, :]
+        logw = logw - self._config_discount(config)[None, :]
         weight = np.exp(logw - logw.max(axis=1, keepdims=True))
         weight /= weight.sum(axis=1, keepdims=True)
         analogs = from_badness(hist[None, :, k:] + shift[..., None], self.bounded_)  # (R, J, H - k)
@@ -360,6 +379,20 @@ STALL_SHARE = 0.5
 STALL_MIN = 0.05  # analogs shedding less log-error than this over the prefix say nothing about stalling
 OWN_DRIFT = 0.03  # std of a far run's own final around its current level, per sqrt(fraction of the run)
 OPTIMIZER_GROUPS = {"sgd": "sgd", "sgd_nesterov": "sgd", "momentum": "sgd"}
+# what the other hyper-parameters of a run of another dataset count (and the most those of a sibling
+# count), in log-weight, for an accuracy-like metric and for a loss or any series; chosen leave-one-family-
+# out by bench/forecast_quality.py's constants sections: 1 by 12 of 13 dev families (0 is the forecaster
+# before them: final RMSE / best reference 0.62 0.60 0.51 0.49 -> 0.59 0.59 0.49 0.47 at 5/10/20/40
+# epochs), 4 by 15 of 16 dev-loss families (--corpus ../shared/curves/dev-loss --metric val_loss --percent:
+# 0.63 0.64 0.70 -> 0.61 0.51 0.61 at 10/20/40 %)
+FOREIGN_DATASET = 1.0
+FOREIGN_DATASET_SERIES = 4.0
+# config keys that are no hyper-parameter: ids, seeds, bookkeeping, and what other code reads (lr,
+# optimizer, schedule, dataset, arch: config_distance; milestones, epochs, steps: time axes)
+NOT_HYPER = frozenset({"lr", "optimizer", "schedule", "dataset", "arch", "milestones", "epochs", "steps",
+                       "max_steps", "max_epochs", "eval_every", "eval_schedule", "eval_interval", "metric",
+                       "seed", "rng_seed", "trial", "study", "run", "name", "id", "number", "path", "seconds",
+                       "time", "duration", "host", "device", "git", "commit", "workload"})
 
 
 def milestones_of(config: dict, lr: np.ndarray | None, n: int) -> tuple:
@@ -396,6 +429,7 @@ class ConfigColumns:
         self.configs = configs
         self.codes: dict[str, dict] = {}
         self.columns, self.log_lr = self._rows(configs)
+        self.hyper = self._hyper_rows(configs)
 
     def _rows(self, configs: list[dict]) -> tuple[dict[str, np.ndarray], np.ndarray]:
         rows = [_scalars(c) for c in configs]
@@ -412,6 +446,11 @@ class ConfigColumns:
         columns, log_lr = self._rows(added)
         new.columns = {k: np.concatenate([v, columns[k]]) for k, v in self.columns.items()}
         new.log_lr = np.concatenate([self.log_lr, log_lr])
+        added_hyper = self._hyper_rows(added)
+        old_n, new_n = len(self.log_lr), len(added)
+        new.hyper = {key: tuple(np.concatenate([a, b]) for a, b in zip(
+            self.hyper.get(key, self._no_hyper(old_n)), added_hyper.get(key, self._no_hyper(new_n)), strict=True))
+            for key in {**self.hyper, **added_hyper}}
         return new
 
     def without(self, configs: list[dict], index: int) -> ConfigColumns:
@@ -420,7 +459,56 @@ class ConfigColumns:
         new.configs = configs
         new.columns = {k: np.delete(v, index) for k, v in self.columns.items()}
         new.log_lr = np.delete(self.log_lr, index)
+        new.hyper = {key: tuple(np.delete(a, index) for a in arrays) for key, arrays in self.hyper.items()}
         return new
+
+    @staticmethod
+    def _no_hyper(n: int) -> tuple[np.ndarray, np.ndarray]:
+        return np.full(n, np.nan), np.full(n, -1)
+
+    def _hyper_rows(self, configs: list[dict]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """key -> (number or NaN, text code or -1) per config, for every hyper-parameter (hyper_values)
+        any of them states."""
+        rows = [hyper_values(c) for c in configs]
+        out = {}
+        for key in dict.fromkeys(k for r in rows for k in r):
+            values = [r.get(key) for r in rows]
+            numbers = np.array([v if isinstance(v, float) else np.nan for v in values], dtype=float)
+            out[key] = numbers, self._encode(f"hyper:{key}", [v if isinstance(v, str) else None for v in values])
+        return out
+
+    def hyper_distance(self, config: dict, cap: float) -> np.ndarray:
+        """How unlike each history config's other hyper-parameters are the run's (the module doc): among
+        configs of the run's dataset, the sum over the run's hyper-parameters of their difference as a
+        share of that dataset's range (decades where it spans more than one), at most `cap`; `cap` for
+        a config of another dataset; 0 everywhere when `cap` is 0."""
+        n = len(self.log_lr)
+        if not cap:
+            return np.zeros(n)
+        dataset = self._code("dataset", _scalars(config).get("dataset") or None)
+        same = self.columns["dataset"] == (dataset if dataset != -2 else -3)
+        total = np.zeros(n)
+        for key, value in hyper_values(config).items():
+            numbers, codes = self.hyper.get(key, self._no_hyper(n))
+            if isinstance(value, str):
+                code = self._code(f"hyper:{key}", value) if f"hyper:{key}" in self.codes else -2
+                total += (codes >= 0) & (codes != code)
+                continue
+            known = np.isfinite(numbers) & same
+            if not known.any():
+                continue
+            pool = numbers[known]  # the history's range of it, on the run's dataset
+            if pool.min() > 0 and pool.max() > 10 * pool.min():  # spans more than a decade: compare in decades
+                if value <= 0:  # no decade holds it: unlike every one
+                    total += known
+                    continue
+                pool, there, here = np.log10(pool), np.log10(np.where(known, numbers, 1.0)), np.log10(value)
+            else:
+                there, here = np.where(known, numbers, 0.0), value
+            span = pool.max() - pool.min()
+            if span > 0:
+                total += np.where(known, np.minimum(1.0, np.abs(there - here) / span), 0.0)
+        return np.where(same, np.minimum(total, cap), cap)
 
     def _encode(self, key: str, values: list) -> np.ndarray:
         """Codes of equal values (== as config_distance compares them: 1 == 1.0), -1 where missing."""
@@ -451,6 +539,22 @@ class ConfigColumns:
             known = np.isfinite(self.log_lr)
             d[known] += np.abs(self.log_lr[known] - lr)
         return d
+
+
+def hyper_values(config: dict) -> dict[str, float | str]:
+    """A config's other hyper-parameters (NOT_HYPER left out, and keys naming a seed): finite numbers as
+    floats, text and booleans as text; lists, maps and non-finite numbers are unknown."""
+    out: dict[str, float | str] = {}
+    for key, value in config.items():
+        if key in NOT_HYPER or "seed" in key:
+            continue
+        if isinstance(value, bool):
+            out[key] = str(value)
+        elif isinstance(value, int | float) and np.isfinite(value):
+            out[key] = float(value)
+        elif isinstance(value, str) and value:
+            out[key] = value
+    return out
 
 
 def _scalars(config: dict) -> dict:

@@ -48,6 +48,7 @@ class Predictor(ABC):
     learned: bool = False  # True: fitting is costly, the fit stage saves its state
     uses_features: tuple[str, ...] = ()  # features.* keys passed to __init__ besides its own section
     config_keys: tuple[str, ...] = ()  # the run-config keys (Series.config) it reads, when runs state them
+    reads_hyperparameters: bool = False  # True: every other config key counts too (auto.hyper_values)
 
     @classmethod
     def from_params(cls, params) -> Predictor:
