@@ -114,6 +114,7 @@ class AutoParams:
     calibrate: bool = True
     final_quantile: float = 0.85
     final_quantile_series: float = 0.85
+    hyperparameters: bool = True
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from lcpipe.forecasting.predictors.auto import Auto
 FORMAT = 1  # bump when the file's layout changes
 ENV = "LCPIPE_CACHE_DIR"
 SETTINGS = ("recency", "similarity", "smooth_epochs", "interval_scale", "config_weight", "calibrate",
-            "final_quantile", "final_quantile_series")
+            "final_quantile", "final_quantile_series", "hyperparameters")
 IN_PROCESS = 8  # fits kept in this process, the most recently used (a long-lived process sees many)
 _IN_PROCESS: dict[str, Auto] = {}
 _ON_DISK: dict[Path, set] = {}  # file -> the axes it holds, as far as this process knows

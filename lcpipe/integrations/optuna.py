@@ -167,6 +167,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         STUDY_ERRORS trials with n completed (half of it at the 4th; 0: their spread alone).
         None (default): 4 for a loss or any other series, 0 for an accuracy, as measured on each
         (SERIES_DEFAULTS' comment).
+    forecaster: the (unfitted) Auto to forecast with; default Auto(hyperparameters=False): the trials'
+        other params do not weight the analogs (measured at __init__).
     fit_cache: where the forecaster fitted on the history is kept, by the history's content, for
         every other pruner and worker process to reuse (lcpipe/forecasting/fit_cache.py): None for
         $LCPIPE_CACHE_DIR or ~/.cache/lcpipe, a folder (e.g. beside the history, on the team's
@@ -222,7 +224,12 @@ class ForecastPruner(optuna.pruners.BasePruner):
             raise PrunerError(f"fit_cache={fit_cache!r}: a folder, None (the default cache folder) or False (none)")
         self._fit_cache = fit_cache
         self.metric_name = metric
-        self._template = forecaster or Auto()
+        # the run's other hyper-parameters off (auto's `hyperparameters`): they sharpen finished-curve forecasts
+        # (bench/forecast_quality.py), but while a study has completed one or two trials of its own dataset they
+        # take nearly all the weight, and the pruner trusted them too soon: replays 58.5 % / 0.212 -> 57.6 / 0.281
+        # (dev), 74.7 / 0.143 -> 69.4 / 0.521 (dev-loss, then dominated by MedianPruner); TPE, 1 worker, to within
+        # 0.1 points 37.7 -> 89.3 % of the epochs (python bench/pruners.py [--corpus ...], python bench/hpo.py)
+        self._template = forecaster or Auto(hyperparameters=False)
         if history is None:
             curves = []
         else:

@@ -28,7 +28,8 @@ the analog's log-weight (not scaled by config_weight, so that choosing that leav
 run of another dataset counts FOREIGN_DATASET whole: what its batch size or rank means there says
 little about this run, and it is never nearer than a sibling for differing less in such keys. A loss
 has its own FOREIGN_DATASET_SERIES. Both are chosen leave-one-family-out (bench/forecast_quality.py's
-constants sections); 0 turns the hyper-parameters off.
+constants sections); 0, or `hyperparameters=False`, turns them off, and a run that states none is
+compared as before.
 
 Far from every analog: when the run's log-error at the end of its prefix lies above (worse than)
 every analog's at the same time (a run stuck at chance, a run far below the history), moving the
@@ -127,7 +128,8 @@ class Auto(Predictor):
     the 80 % band, `config_weight` how strongly analogs with an unlike config are discounted
     (0: configs ignored), `calibrate` whether the final band is calibrated on the history, and
     `final_quantile` the quantile of the history's held-out |final error| / std it is calibrated to
-    for an accuracy-like (bounded) history, `final_quantile_series` for a loss or any other series."""
+    for an accuracy-like (bounded) history, `final_quantile_series` for a loss or any other series, and
+    `hyperparameters` whether the run's other hyper-parameters count among runs of its dataset."""
 
     name = "auto"
     config_keys = ("optimizer", "lr", "schedule", "milestones", "epochs", "dataset", "arch")
@@ -135,7 +137,7 @@ class Auto(Predictor):
 
     def __init__(self, recency: float = 2.0, similarity: float = 2.0, smooth_epochs: int = 5,
                  interval_scale: float = 0.75, config_weight: float = 1.0, calibrate: bool = True,
-                 final_quantile: float = 0.85, final_quantile_series: float = 0.85):
+                 final_quantile: float = 0.85, final_quantile_series: float = 0.85, hyperparameters: bool = True):
         self.recency = recency
         self.similarity = similarity
         self.smooth_epochs = smooth_epochs
@@ -144,6 +146,7 @@ class Auto(Predictor):
         self.calibrate = calibrate
         self.final_quantile = final_quantile
         self.final_quantile_series = final_quantile_series
+        self.hyperparameters = hyperparameters
 
     def fit(self, sources: list[Series]) -> Auto:
         """Keep the history curves and their configs; with `calibrate`, learn the final band's width."""
@@ -188,7 +191,7 @@ class Auto(Predictor):
         for members in clusters.values():
             inside = set(members)
             model = Auto(self.recency, self.similarity, self.smooth_epochs, self.interval_scale, self.config_weight,
-                         calibrate=False).fit([s for i, s in enumerate(kept) if i not in inside])
+                         calibrate=False, hyperparameters=self.hyperparameters).fit([s for i, s in enumerate(kept) if i not in inside])
             for frac in CALIBRATION_FRACTIONS:
                 for i in members:
                     n = len(kept[i].values)
@@ -299,6 +302,8 @@ class Auto(Predictor):
         config_weight does not rescale the hyper-parameters' cap; nothing where configs are ignored."""
         if not config or not self.config_weight:
             return np.zeros(len(self.history_))
+        if not self.hyperparameters:
+            return self.config_weight * self._config_distance(config)
         cap = FOREIGN_DATASET if self.bounded_ else FOREIGN_DATASET_SERIES
         return self.config_weight * self._config_distance(config) + self._columns().hyper_distance(config, cap)
 
@@ -481,14 +486,15 @@ class ConfigColumns:
         """How unlike each history config's other hyper-parameters are the run's (the module doc): among
         configs of the run's dataset, the sum over the run's hyper-parameters of their difference as a
         share of that dataset's range (decades where it spans more than one), at most `cap`; `cap` for
-        a config of another dataset; 0 everywhere when `cap` is 0."""
+        a config of another dataset; 0 everywhere when `cap` is 0 or the run states none."""
         n = len(self.log_lr)
-        if not cap:
+        stated = hyper_values(config)
+        if not cap or not stated:  # none to compare: a run of another dataset is no further than before
             return np.zeros(n)
         dataset = self._code("dataset", _scalars(config).get("dataset") or None)
         same = self.columns["dataset"] == (dataset if dataset != -2 else -3)
         total = np.zeros(n)
-        for key, value in hyper_values(config).items():
+        for key, value in stated.items():
             numbers, codes = self.hyper.get(key, self._no_hyper(n))
             if isinstance(value, str):
                 code = self._code(f"hyper:{key}", value) if f"hyper:{key}" in self.codes else -2
