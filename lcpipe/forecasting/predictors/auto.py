@@ -191,7 +191,8 @@ class Auto(Predictor):
         for members in clusters.values():
             inside = set(members)
             model = Auto(self.recency, self.similarity, self.smooth_epochs, self.interval_scale, self.config_weight,
-                         calibrate=False, hyperparameters=self.hyperparameters).fit([s for i, s in enumerate(kept) if i not in inside])
+                         calibrate=False, hyperparameters=self.hyperparameters)
+            model.fit([s for i, s in enumerate(kept) if i not in inside])
             for frac in CALIBRATION_FRACTIONS:
                 for i in members:
                     n = len(kept[i].values)
