@@ -161,7 +161,8 @@ def test_a_pruner_in_another_process_does_not_fit_the_history_again(tmp_path, fr
     from lcpipe.curve import series_of
     from lcpipe.forecasting.logs import learnable_history, read_curve_dir
     curves = learnable_history(read_curve_dir(folder, "test_acc"))
-    fit_cache.fitted(Auto(), [series_of(c, "test_acc") for c in curves], (20,), cache)  # this process: the fit
+    pruners_auto = Auto(hyperparameters=False)  # ForecastPruner's default forecaster
+    fit_cache.fitted(pruners_auto, [series_of(c, "test_acc") for c in curves], (20,), cache)  # this process: the fit
     warm = subprocess.run([sys.executable, "-c", script, str(cache)], capture_output=True, text=True, timeout=120,
                           cwd=root)
     assert warm.returncode == 0, warm.stderr
