@@ -187,10 +187,12 @@ def config_keys_used(predictor: Predictor, history: list[Curve], runs: list[Curv
     keys = predictor.config_keys
     if not keys:
         return f"config: {predictor.name} reads no run configs"
-    core, hyper = _core_keys_used(keys, history, runs), _hyperparameters_used(predictor, history, runs)
-    if hyper and core.startswith("config: none used"):
-        return f"config: {hyper}" + core[core.index(")") + 1:].replace("; analogs are weighted by prefix fit alone", "")
-    return core + (f"; {hyper}" if hyper else "")
+    used, unread = _core_keys_used(keys, history, runs)
+    hyper = _hyperparameters_used(predictor, history, runs)
+    if not used and not hyper:
+        return (f"config: none used (the runs and the history share no config key of {', '.join(keys)}); "
+                f"analogs are weighted by prefix fit alone{unread}")
+    return "config: " + "; ".join(part for part in (used, hyper) if part) + unread
 
 
 def _hyperparameters_used(predictor: Predictor, history: list[Curve], runs: list[Curve]) -> str:
@@ -207,7 +209,8 @@ def _hyperparameters_used(predictor: Predictor, history: list[Curve], runs: list
     return f"hyper-parameters compared among runs of one dataset: {named}"
 
 
-def _core_keys_used(keys: tuple[str, ...], history: list[Curve], runs: list[Curve]) -> str:
+def _core_keys_used(keys: tuple[str, ...], history: list[Curve], runs: list[Curve]) -> tuple[str, str]:
+    """("used K, ... (counts)" or "" when runs and history share none of `keys`, "; ignored ..." or "")."""
     in_runs = sorted({k for r in runs for k, v in r.config.items() if k in keys and usable_value(k, v)})
     in_history = {k for c in history for k, v in c.config.items() if k in keys and usable_value(k, v)}
     used = [k for k in in_runs if k in in_history]
@@ -215,12 +218,11 @@ def _core_keys_used(keys: tuple[str, ...], history: list[Curve], runs: list[Curv
                       if k in keys and not usable_value(k, v)})
     unread = f"; ignored (not a value lcpipe reads there): {', '.join(ignored[:3])}" if ignored else ""
     if not used:
-        return ("config: none used (the runs and the history share no config key of "
-                f"{', '.join(keys)}); analogs are weighted by prefix fit alone{unread}")
+        return "", unread
     with_config = sum(any(usable_value(k, r.config.get(k)) for k in used) for r in runs)
     history_with = sum(any(usable_value(k, c.config.get(k)) for k in used) for c in history)
-    return (f"config: used {', '.join(used)} ({with_config} of {len(runs)} runs, {history_with} of "
-            f"{len(history)} history curves state them){unread}")
+    return (f"used {', '.join(used)} ({with_config} of {len(runs)} runs, {history_with} of "
+            f"{len(history)} history curves state them)"), unread
 
 
 def usable_value(key: str, value) -> bool:
