@@ -493,7 +493,8 @@ class ConfigColumns:
         if not cap or not stated:  # none to compare: a run of another dataset is no further than before
             return np.zeros(n)
         dataset = self._code("dataset", _scalars(config).get("dataset") or None)
-        same = self.columns["dataset"] == (dataset if dataset != -2 else -3)
+        # -1 (the run states none) matches the configs that state none; -2 (a dataset no config names) none
+        same = self.columns["dataset"] == dataset if dataset != -2 else np.zeros(n, dtype=bool)
         total = np.zeros(n)
         for key, value in stated.items():
             numbers, codes = self.hyper.get(key, self._no_hyper(n))
