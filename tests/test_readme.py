@@ -62,6 +62,7 @@ SKIP = {
     "dvc remote add -d shared s3://": "one of three remotes: the test runs the local-directory one; needs S3 access",
     "python bench/": "a benchmark: default-scale timings (minutes), reported in the Benchmarks table",
     "bench/gpu_check.sh": "a benchmark that needs a GPU",
+    "bench/gpu_pipeline_check.sh": "needs a GPU (its --cpu-smoke runs the whole pipeline: a minute)",
     "pip install 'lcpipe[postgres]'": "the test's venv has the dev extra, which includes it",
     "createdb tune": "the team's PostgreSQL server; tests/test_postgres.py runs the workers on a throwaway one",
     "PYTHONPATH=. python examples/optuna_digits.py --trials 10 --history data/curves --storage postgresql":
