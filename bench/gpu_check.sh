@@ -25,19 +25,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# The project's venv where there is one; else python3 (a GPU image may have no plain `python`).
-PY=python3
-if [[ -x .venv/bin/python ]]; then PY=.venv/bin/python
-elif ! command -v python3 >/dev/null; then PY=python; fi
-
-SMOKE=0
-for arg in "$@"; do
-    case "$arg" in
-        --cpu-smoke) SMOKE=1 ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
-        *) echo "gpu_check.sh: unknown argument $arg (use --cpu-smoke or nothing)" >&2; exit 2 ;;
-    esac
-done
+HELP_END=24
+source bench/gpu_args.sh
 
 if [[ $SMOKE == 1 ]]; then
     export OMP_NUM_THREADS=1

@@ -24,18 +24,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO=$PWD
 
-PY=python3
-if [[ -x .venv/bin/python ]]; then PY=$REPO/.venv/bin/python; export PATH=$REPO/.venv/bin:$PATH
-elif ! command -v python3 >/dev/null; then PY=python; fi
-
-SMOKE=0
-for arg in "$@"; do
-    case "$arg" in
-        --cpu-smoke) SMOKE=1 ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
-        *) echo "gpu_pipeline_check.sh: unknown argument $arg (use --cpu-smoke or nothing)" >&2; exit 2 ;;
-    esac
-done
+HELP_END=22
+source bench/gpu_args.sh
 if [[ $SMOKE == 1 ]]; then
     export OMP_NUM_THREADS=1 CUDA_VISIBLE_DEVICES=""
     EPOCHS=${EPOCHS:-8} N_TRAIN=${N_TRAIN:-256} N_TEST=128 SIZE=8 WIDTH=${WIDTH:-4} BATCH=64 DEVICE=cpu
