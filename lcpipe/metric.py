@@ -34,7 +34,11 @@ KINDS = ("fraction", "positive", "any")
 # a name holding one of these words is a quantity to minimise (Keras' and Ray Tune's mode="auto" read names alike)
 MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse", "rmse", "mae", "mape", "l1", "l2",
              "perplexity", "ppl", "bce", "wer", "cer", "bpb", "bpc", "bpd", "kl", "kld", "divergence", "fid",
-             "regret", "cost", "time", "latency", "distance")
+             "regret", "cost", "time", "latency", "distance", "msle", "rmsle", "smape", "brier", "hinge", "huber",
+             # names of several words, matched joined: val_cross_entropy, CrossEntropy, neg_log_likelihood,
+             # bits_per_byte (a log_likelihood alone is to maximise)
+             "negloglikelihood", "negativeloglikelihood", "bitsperbyte", "bitsperchar", "bitspercharacter",
+             "bitsperdim")
 # ... and these a bounded score in [0, 1]
 FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "auprc", "precision", "recall", "iou",
                   "miou", "dice", "map", "ap", "kappa")
@@ -74,9 +78,14 @@ def _holds(name: str, vocabulary: tuple[str, ...]) -> str | None:
 
 
 def _head(name: str) -> tuple[str | None, str | None]:
-    """(loss word, score word) of the last word of `name` that is either: only one of them is set."""
-    for w in reversed(words(name)):
-        loss, score = _holds(w, MIN_WORDS), _holds(w, FRACTION_WORDS)
+    """(loss word, score word) of the last word of `name` that is either, alone or joined to the words
+    before it (`cross_entropy` is `crossentropy`): only one of them is set."""
+    ws = words(name)
+    for end in range(len(ws) - 1, -1, -1):
+        phrase = next((v for start in range(end) for v in MIN_WORDS if "".join(ws[start:end + 1]) == v), None)
+        if phrase:
+            return phrase, None
+        loss, score = _holds(ws[end], MIN_WORDS), _holds(ws[end], FRACTION_WORDS)
         if loss or score:
             return (loss, None) if loss and not score else (None, score)
     return None, None

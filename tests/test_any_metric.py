@@ -68,6 +68,10 @@ def loss_study(tmp_path) -> Path:
 @pytest.mark.parametrize("name, mode", [
     ("val_loss", "min"), ("val_ce", "min"), ("eval/perplexity", "min"), ("valPpl", "min"), ("train_mse", "min"),
     ("test_err", "min"), ("val_acc", "max"), ("f1", "max"), ("episode_reward", "max"), ("step_time", "min"),
+    # names of several words (AlgoPerf logs val_cross_entropy)
+    ("val_cross_entropy", "min"), ("CrossEntropy", "min"), ("cross-entropy", "min"), ("neg_log_likelihood", "min"),
+    ("negative_log_likelihood", "min"), ("bits_per_byte", "min"), ("brier_score", "min"), ("val_rmsle", "min"),
+    ("val_log_likelihood", "max"), ("cross_val_accuracy", "max"),
 ])
 def test_mode_auto_reads_the_direction_from_the_name(name, mode):
     metric = Metric.infer(name)
