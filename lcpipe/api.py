@@ -18,7 +18,7 @@ from lcpipe.forecasting import live
 from lcpipe.forecasting.logs import read_curves
 from lcpipe.metric import Metric
 
-CurvesLike = str | Path | Sequence[str | Path] | Mapping[str, Sequence[float]]
+CurvesLike = str | Path | Sequence[str | Path] | Mapping[str, Sequence[float]] | pd.DataFrame
 
 
 def _numbers(values) -> np.ndarray | None:
@@ -35,10 +35,23 @@ def _numbers(values) -> np.ndarray | None:
     return array.astype(float) if array.ndim == 1 and array.dtype.kind in "iuf" else None
 
 
+def _unpadded(column: pd.Series):
+    """A DataFrame column as a run's values: the NaN rows after its last number are padding, not a
+    divergence (a column of text is left as it is, for _numbers to refuse)."""
+    if column.dtype.kind not in "iuf":
+        return column.to_list()
+    values = column.to_numpy(dtype=float)
+    numbers = np.flatnonzero(~np.isnan(values))
+    return values[:numbers[-1] + 1] if numbers.size else values[:0]
+
+
 def _curves(given: CurvesLike, metric: Metric, what: str, arg: str) -> list[Curve]:
     """Curves from paths (files, folders, DVCLive runs, as the CLI reads them) or from a mapping of
     run name -> the metric's values per epoch (epoch 1 first; values of the metric's kind, NaN or
-    inf from where a run diverged)."""
+    inf from where a run diverged), or a pandas DataFrame of one column per run and one row per epoch
+    (a shorter run padded with NaN at its end)."""
+    if isinstance(given, pd.DataFrame):
+        given = {str(name): _unpadded(column) for name, column in given.items()}
     if isinstance(given, Mapping):
         if not given:
             raise LcpipeError(f"no {what}s given: the mapping is empty")
@@ -80,6 +93,9 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int, metric: str = "
     names like loss, ce, err, mse, perplexity). `epochs` is in the runs' own unit: steps for runs
     logged by optimizer step; where such runs are already past step `epochs`, it counts their
     evaluations instead (every 15 steps, epochs=50 plans step 750), with a warning.
+
+    `history` and `runs`: paths (files, folders, DVCLive runs, as the CLI reads them), a mapping of run
+    name -> values per epoch, or a DataFrame of one column per run (shorter runs NaN-padded at the end).
 
     >>> lcpipe.forecast(history="data/history/cifar10-plain-vs-resnet", runs="runs/", epochs=164)
     >>> lcpipe.forecast(history="lm_runs/", runs="live/", epochs=750, metric="val_ce", mode="min")

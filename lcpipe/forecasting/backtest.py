@@ -82,10 +82,14 @@ ROUNDED_DECIMALS = 6  # a run written with more decimals than this is compared e
 
 
 def _decimals(values: np.ndarray) -> int | None:
-    """The fewest decimals (0..ROUNDED_DECIMALS) that write every value exactly; None if more."""
+    """The fewest decimals (0..ROUNDED_DECIMALS) that write every value exactly and keep apart every two
+    that differ; None if more. (Values below the tolerance, an MSE of 2e-7, would all "write" as 0 at
+    0 decimals and match any history curve starting at 0.)"""
+    values = np.asarray(values, dtype=float)
+    distinct = len(np.unique(values))
     for d in range(ROUNDED_DECIMALS + 1):
-        scaled = np.asarray(values, dtype=float) * 10.0 ** d
-        if np.all(np.abs(scaled - np.round(scaled)) < 1e-6):
+        scaled = values * 10.0 ** d
+        if np.all(np.abs(scaled - np.round(scaled)) < 1e-6) and len(np.unique(np.round(values, d))) == distinct:
             return d
     return None
 

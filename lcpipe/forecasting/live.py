@@ -17,6 +17,7 @@ from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import check_apart, in_units
 from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.logs import learnable_history
+from lcpipe.forecasting.predictors.auto import usable_milestones
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
 from lcpipe.forecasting.stop_rule import STD_FLOOR, final_value, keep, p_best, rule_for, std_of
@@ -234,8 +235,7 @@ def usable_value(key: str, value) -> bool:
     if key == "lr":
         return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf")
     if key == "milestones":
-        return isinstance(value, list) and bool(value) and all(
-            isinstance(m, int | float) and not isinstance(m, bool) for m in value)
+        return usable_milestones(value)
     return isinstance(value, str | int | float | bool) and bool(value)  # config_distance: a falsy value is none
 
 

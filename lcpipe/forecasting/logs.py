@@ -83,10 +83,13 @@ class _Table:
         cells = [r[col] if col < len(r) else "" for r in self.rows]
         if self.decimal_comma:
             cells = [c.replace(",", ".") for c in cells]
-        try:
-            return np.array(cells, dtype=float)  # every cell a number: one C loop
-        except ValueError:
-            return np.array([np.nan if (v := _float(c, False)) is None else v for c in cells])
+        joined = "".join(cells)
+        if "_" not in joined and joined.isascii():  # float() alone takes 1_0 as 10 and Arabic-Indic digits
+            try:
+                return np.array(cells, dtype=float)  # every cell a number: one C loop
+            except ValueError:
+                pass
+        return np.array([np.nan if (v := _float(c, False)) is None else v for c in cells])
 
 
 @functools.lru_cache(maxsize=256)
@@ -100,6 +103,10 @@ def _counts_by_one(numbers: np.ndarray) -> bool:
 
 
 def _float(text: str, decimal_comma: bool) -> float | None:
+    """The cell as a number written in ASCII (1e-3, -0.5, nan, inf); None otherwise: float() alone also
+    reads 1_0 as 10 and Arabic-Indic digits, which a log never writes but a corrupted cell may hold."""
+    if "_" in text or not text.isascii():
+        return None
     try:
         return float(text.replace(",", ".") if decimal_comma else text)
     except ValueError:
@@ -251,13 +258,37 @@ def _planned_and_config(flat: dict, meta: Path) -> tuple[int | None, dict]:
 
 
 class _ConfigLoader(yaml.SafeLoader):
-    """YAML 1.1's safe loader, plus YAML 1.2's (and JSON's) floats with an exponent and no dot: `1e-05`,
-    which json.dumps(1e-5) writes and DVCLive's params.yaml holds (`lr: 1e-3`), is a number, not a string."""
+    """A run's config as DVC (ruamel, YAML 1.2) and JSON read it, through PyYAML's safe loader (plain
+    data only): YAML 1.2's core schema for numbers and booleans, so `1e-05` (json.dumps(1e-5), DVCLive's
+    `lr: 1e-3`) is a number, while 1.1's sexagesimal `1:30` (90), octal `010` (8) and `yes`/`on` (True)
+    stay text; a key written twice is refused, as ruamel refuses it."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is written twice (line {key_node.start_mark.line + 1})",
+                    key_node.start_mark)
+            if isinstance(key, str | int | float | bool):
+                seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
-_ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:float",
-                                    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-                                    list("-+0123456789"))
+_ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag.rsplit(":", 1)[-1] not in ("bool", "int", "float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+for _tag, _rx, _first in (
+        ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+        ("int", r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+        ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                  r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+0123456789.")):
+    _ConfigLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_rx), list(_first))
+# YAML 1.2 ints are decimal (or 0x hex): 010 is ten, not PyYAML's octal eight
+_ConfigLoader.add_constructor(
+    "tag:yaml.org,2002:int",
+    lambda loader, node: int(v, 16) if (v := loader.construct_scalar(node)).startswith("0x") else int(v, 10))
 
 
 def _safe_yaml(text: str):
@@ -280,7 +311,7 @@ def _config_file(meta: Path) -> dict:
             raise LcpipeError(f"{meta}: YAML aliases (*name) are not allowed in a run's config")
         data = _safe_yaml(text)  # JSON is YAML
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise LcpipeError(f"{meta}: cannot read ({type(exc).__name__})") from None
+        raise LcpipeError(f"{meta}: cannot read ({getattr(exc, 'problem', None) or type(exc).__name__})") from None
     except RecursionError:
         raise LcpipeError(f"{meta}: nested too deeply for a run's config (lists or maps inside each other "
                           "hundreds of levels down); write its settings as plain keys") from None

@@ -246,7 +246,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._complete: dict = {}  # (trial number, completion time) -> whether it is a finished curve
         self._own_cache: tuple | None = None  # (the finished trials' curves, their finals) for self._key
         self._warned_short = False  # _warn_short said its line
-        self._pruned_at: dict[int, int] = {}  # trial id -> the step at which this pruner said prune
+        # (storage, study id, trial id) -> the step at which this pruner said prune (one pruner may serve
+        # several studies, and two in-memory storages both number their trials from 0)
+        self._pruned_at: dict[tuple, int] = {}
         self._history_errors: dict = {}  # (history curve, points, horizon) -> its final's error from that prefix
         self._warned_past = False  # _warn_past said its line
 
@@ -494,7 +496,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         decision = self._decide(study, trial)
         if decision:
-            self._pruned_at[trial._trial_id] = trial.last_step  # noqa: SLF001
+            self._pruned_at[_trial_key(study, trial)] = trial.last_step
         return decision
 
     def _decide(self, study: optuna.Study, trial: FrozenTrial) -> bool:
@@ -636,7 +638,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             own_errors = self._nearest_errors(own, finals, numbers, curve, horizon, metric)
             mean, lower, upper = self._widened_by_history(curve, horizon, metric, mean, lower, upper, own_errors)
         if isinstance(trial, optuna.trial.Trial) and frozen.state is TrialState.RUNNING \
-                and self._pruned_at.get(frozen._trial_id) == frozen.last_step:  # noqa: SLF001
+                and self._pruned_at.get(_trial_key(study, frozen)) == frozen.last_step:
             trial.set_user_attr(FORECAST_ATTR, frozen.last_step)  # pruned here, it will return this: short by design
         m, lo, hi = metric.band_from_internal(mean[0], lower[0], upper[0])
         return float(m), float(lo), float(hi)
@@ -762,6 +764,11 @@ def _storage_key(study: optuna.Study) -> object:
     storage = study._storage  # noqa: SLF001
     backend = getattr(storage, "_backend", storage)  # Optuna wraps an RDB storage in a cache
     return getattr(backend, "url", None) or id(backend)
+
+
+def _trial_key(study: optuna.Study, trial: FrozenTrial) -> tuple:
+    """A trial, told apart from any other study's: its storage, its study's id and its own id."""
+    return _storage_key(study), study._study_id, trial._trial_id  # noqa: SLF001
 
 
 def _config(params: dict) -> dict:

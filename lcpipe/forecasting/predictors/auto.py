@@ -358,8 +358,7 @@ class Auto(Predictor):
             lean = np.maximum(lean, stalled)
         lean, hedge = lean[:, None], hedge[:, None]
         if np.any(lean > 0) or np.any(hedge > 0):
-            tail = max(1, min(k, 5))
-            own = y[:, -tail:].mean(axis=1)
+            own = own_level(y)
             own_jitter = np.sqrt(((y - own[:, None]) ** 2) @ w)
             frac = np.arange(1, horizon - k + 1)[None, :] / horizon
             own_std = np.sqrt(own_jitter[:, None] ** 2 + (OWN_DRIFT * np.sqrt(frac)) ** 2 + NOISE_FLOOR**2)
@@ -367,6 +366,19 @@ class Auto(Predictor):
             std = (1 - lean) * std + lean * own_std
             std = np.maximum(std, hedge * np.abs(mean - own[:, None]) / Z80)
         return mean, std
+
+
+def own_level(y: np.ndarray, tail: int = 5) -> np.ndarray:
+    """Each run's level now (internal values, higher is better; y: (runs, k)): the mean of its last
+    `tail` points, or where it is still improving, the end of the straight line through them. The mean
+    alone lags an improving run: a loss falling 30, 20, 15, 12, 10 was held at 16 (red team)."""
+    t = min(y.shape[1], tail)
+    last = y[:, -t:]
+    if t < 3:
+        return last.mean(axis=1)
+    x = np.arange(t) - (t - 1) / 2
+    slope = (last - last.mean(axis=1, keepdims=True)) @ x / (x @ x)
+    return np.maximum(last.mean(axis=1), last.mean(axis=1) + slope * x[-1])
 
 
 CALIBRATION_FRACTIONS = (0.025, 0.05, 0.1, 0.2, 0.4)
@@ -417,12 +429,24 @@ def milestones_of(config: dict, lr: np.ndarray | None, n: int) -> tuple:
         drops = tuple(round(float(d) / n, 4) for d in index)
     marks = config.get("milestones")
     planned: tuple = ()
-    if isinstance(marks, list) and marks and all(isinstance(m, (int, float)) for m in marks):
-        epochs = config.get("epochs") or n
+    if usable_milestones(marks):
+        epochs = config.get("epochs")
+        epochs = epochs if _is_number(epochs) and epochs > 0 else n
         # sorted and once each, as MultiStepLR treats them: [75, 50] is [50, 75]
         planned = tuple(sorted({round(float(m) / epochs, 4) for m in marks
                                 if 0 < m < epochs and (not drops or m > seen)}))
     return drops + planned
+
+
+def _is_number(value) -> bool:
+    """A real number, not a bool (True is an int to Python, not an epoch to a user)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def usable_milestones(marks) -> bool:
+    """Whether a config's `milestones` is read (milestones_of): a non-empty list of numbers. The CLI
+    names the config keys it ignores by the same test (live.usable_value)."""
+    return isinstance(marks, list) and bool(marks) and all(_is_number(m) for m in marks)
 
 
 class ConfigColumns:
