@@ -43,6 +43,7 @@ MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse",
 FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "auprc", "precision", "recall", "iou",
                   "miou", "dice", "map", "ap", "kappa")
 POSITIVE_FLOOR = 1e-12  # log v needs v > 0: a loss of exactly 0 is read as this
+FLOOR_SHOWN_AS_ZERO = 2 * POSITIVE_FLOOR  # ... and a forecast this near it is 0 to the user
 ACCURACY_NOISE = 0.002  # the evaluation noise of an accuracy (measured on the dev corpus: 0.0016-0.0027),
 # the unit lcpipe's decision constants (margin, std floor) are stated in
 UNIT_RANGE = (0.01, 10.0)  # a study's noise is read as 1/100 to 10 times an accuracy's
@@ -182,7 +183,9 @@ class Metric:
             return z if self.mode == "max" else 1.0 - z
         if self.kind == "positive":
             with np.errstate(over="ignore"):
-                return np.exp(self.sign * z)
+                v = np.exp(self.sign * z)
+            # the floor a loss of exactly 0 was read as (to_internal) is 0 again, not 1e-12 shown to a user
+            return np.where(v < FLOOR_SHOWN_AS_ZERO, 0.0, v)
         return self.sign * z * self.scale
 
     def band_from_internal(self, mean, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

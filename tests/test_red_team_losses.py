@@ -158,3 +158,31 @@ def test_a_pruner_serving_two_studies_marks_only_the_trial_it_pruned(tmp_path: P
         trial.report(float(good[step - 1]), step)
     pruner.final_forecast(second, trial)
     assert FORECAST_ATTR not in second.trials[-1].user_attrs
+
+
+def test_a_log_resumed_from_a_checkpoint_is_one_line_not_a_run_held_flat_at_its_start(tmp_path: Path):
+    """Epochs 5..12 (the log of a resumed run) became a step axis whose points 1-4 were its first value."""
+    history, runs = _one_run_folders(tmp_path, [])
+    (runs / "r.csv").write_text("epoch,val_loss\n" + "".join(f"{e},{2 - 0.1 * e}\n" for e in range(5, 13)))
+    out = _forecast(history, runs)
+    assert out.returncode != 0 and "so the log misses epochs 1..4" in out.stderr
+
+
+def test_steps_given_for_runs_of_both_kinds_says_what_the_epoch_runs_are_planned(tmp_path: Path):
+    history, runs = _one_run_folders(tmp_path, ["2.0", "1.5", "1.2", "1.1", "1.0", "0.9"])
+    (runs / "s.csv").write_text("step,val_loss\n" + "".join(f"{15 * i},{2 - 0.1 * i}\n" for i in range(1, 7)))
+    out = cli("forecast", "--history", str(history), "--runs", str(runs), "--steps", "450", "--metric", "val_loss")
+    assert out.returncode == 0, out.stderr
+    assert "--steps 450: 1 run(s) count epochs, not steps" in out.stderr
+
+
+def test_a_loss_of_exactly_zero_is_forecast_as_zero_not_the_internal_floor():
+    row = lcpipe.forecast(history=HISTORY, runs={"z": [0.0] * 8}, epochs=30, metric="val_loss").iloc[0]
+    assert row["final"] == row["lower"] == row["upper"] == 0.0
+
+
+def test_a_config_sidecar_given_as_a_run_says_so(tmp_path: Path):
+    history, runs = _one_run_folders(tmp_path, ["2.0", "1.5", "1.2", "1.1", "1.0"], '{"lr": 0.1}')
+    out = cli("forecast", "--history", str(history), "--runs", str(runs / "r.json"), "--epochs", "30",
+              "--metric", "val_loss")
+    assert out.returncode != 0 and "a run's config (the sidecar beside its curve), not a curve" in out.stderr

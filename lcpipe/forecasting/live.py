@@ -141,6 +141,11 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         out.spacings.append(spacing)
         out.planned.append(total)
         out.seen.append(_whole(last))
+    by_epoch = [r for r in runs if r.steps is None and not r.planned]
+    if not by_evaluations and flag == "--epochs" and by_step and by_epoch:  # --steps written, for runs of both kinds
+        first = by_epoch[0].path or by_epoch[0].name
+        say(f"--steps {epochs}: {len(by_epoch)} run(s) count epochs, not steps (e.g. {first}), and are planned "
+            f"{epochs} epochs; forecast them apart with --epochs")
     return out
 
 

@@ -151,6 +151,10 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
     index = np.arange(1.0, len(t.rows) + 1)
     if _counts_by_one(numbers):
         return index, None
+    if fold(name) == "epoch" and len(numbers) >= 2 and np.all(np.diff(numbers) == 1):
+        raise LcpipeError(f"{t.path}: epochs run from {t.cell(0, col)} to {t.cell(len(t.rows) - 1, col)}, one a row, "
+                          f"so the log misses epochs 1..{int(numbers[0]) - 1} (a run resumed from a checkpoint "
+                          "logs from there on); give the whole log, from epoch 0 or 1")
     down = np.flatnonzero(np.diff(numbers) <= 0)
     if down.size:
         i = int(down[0]) + 1
@@ -356,6 +360,9 @@ def _planned_steps(flat: dict, meta: Path) -> int | None:
 def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
     """Read one curve file (any format and dialect above), validating the `metric` column."""
     path = Path(path)
+    if path.suffix.lower() in (".json", ".yaml", ".yml"):
+        raise LcpipeError(f"{path}: a run's config (the sidecar beside its curve), not a curve; give the curve's "
+                          f"CSV ({path.with_suffix('.csv').name}) or its folder")
     return _read_table(path, metric, path.stem, path.with_suffix(".json"))
 
 
