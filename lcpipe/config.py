@@ -23,6 +23,7 @@ DEPTHS = (18, 34, 50, 101)
 FAMILIES = ("resnet", "plain")
 METRICS = ("test_acc", "train_acc", "test_loss", "train_loss")
 FEATURE_INPUTS = ("epoch", "acc", "delta", "lr", "to_drop")
+MAX_LR = 1e4  # train.lr: no optimizer here takes more; far above it float32 overflows in the step
 SCHEDULES = ("cosine", "step")
 STEMS = ("cifar", "imagenet")
 CURVE_FAMILIES = ("pow3", "pow4", "log_power", "exp4", "mmf", "janoschek", "weibull", "ilog2",
@@ -251,6 +252,13 @@ def validate(p: Params) -> Params:
             raise LcpipeError(f"train.archs: {exc}{restore}") from None
     _require(len(set(t.archs)) == len(t.archs), "train.archs", t.archs, "list each arch once" + restore)
     _require_positive(t, "train", "epochs", "width", "batch_size", "lr", "devices", "gamma")
+    # above float32's range torch's optimizer step overflows (a traceback after DVC removed the curves)
+    _require(t.lr <= MAX_LR, "train.lr", t.lr, f"it must be at most {MAX_LR:g}")
+    _require(t.gamma <= 1, "train.gamma", t.gamma, "it must lie in (0, 1]: the factor the lr is multiplied by at "
+             "each milestone")
+    for m in t.milestones:
+        _require(isinstance(m, int) and not isinstance(m, bool) and m >= 1, "train.milestones", t.milestones,
+                 "give epochs, whole numbers >= 1")
     _choice("train.stem", t.stem, STEMS)
     _choice("train.schedule", t.schedule, SCHEDULES)
     _require(0 <= t.momentum < 1, "train.momentum", t.momentum, "it must lie in [0, 1)")
@@ -284,6 +292,8 @@ def validate(p: Params) -> Params:
 
     _distinct("sweep.predictors", p.sweep.predictors)
     _require(len(p.sweep.cutoffs) > 0, "sweep.cutoffs", p.sweep.cutoffs, "give at least one")
+    _require(len(set(p.sweep.cutoffs)) == len(p.sweep.cutoffs), "sweep.cutoffs", p.sweep.cutoffs,
+             "list each cutoff once")
     for c in p.sweep.cutoffs:
         check_cutoff("sweep.cutoffs", c, f.window, t.epochs)
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from lcpipe.config import Params
+from lcpipe.config import Params, validate
 from lcpipe.errors import LcpipeError
 from lcpipe.pipeline.code_deps import import_closure
 from lcpipe.pipeline.params_check import check_params
@@ -36,3 +36,41 @@ def test_training_runs_no_predictor_and_the_registry_loads_no_torch_or_scipy():
             "print(sorted({'torch', 'scipy'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# A red-team pass on the pipeline (2026-12-04 evening): values check_params let through, each failing later, in
+# a stage DVC had already emptied (the sweep's plots, the curves), or corrupting a table without a word.
+@pytest.mark.parametrize("change, says", [
+    # the bundled sweep.history logs train_loss, not test_loss: the sweep failed after five stages had rerun
+    ({"features__metric": "test_loss"}, "sweep.history: data/history/cifar10-plain-vs-resnet/plainnet20.csv: "
+                                        "missing column 'test_loss'"),
+    ({"sweep__history": "data"}, "holds the pipeline's own curves (data/curves)"),
+    ({"sweep__history": "data/history/run$HOME"}, "holds '$', which the stage's shell command would expand"),
+    ({"sweep__cutoffs": [10, 10]}, "sweep.cutoffs: [10, 10] is not allowed; list each cutoff once"),  # rows doubled
+    ({"train__lr": 1e39}, "train.lr: 1e+39 is not allowed; it must be at most 10000"),  # torch: overflow
+    ({"train__gamma": 1e300}, "train.gamma: 1e+300 is not allowed; it must lie in (0, 1]"),
+    ({"train__milestones": [-1, 2]}, "train.milestones: [-1, 2] is not allowed; give epochs"),
+])
+def test_a_value_a_later_stage_would_fail_on_is_refused_here(tmp_path, change, says):
+    with pytest.raises(LcpipeError) as err:  # the stage runs both: config.validate (in load_params), check_params
+        check_params(validate(with_params(Params(), **change)), tmp_path / "ok")
+    assert says in str(err.value) and "\n" not in str(err.value) and not (tmp_path / "ok").exists()
+
+
+def test_a_loss_the_sweep_history_logs_is_accepted(tmp_path):
+    check_params(with_params(Params(), features__metric="train_loss"), tmp_path / "ok")
+    assert (tmp_path / "ok").exists()
+
+
+def test_a_run_that_diverged_from_its_first_epoch_still_gets_its_figure(tmp_path):
+    """All-NaN losses (train.lr=1000) made curve_figures raise matplotlib's 'Data cannot be log-scaled'."""
+    import numpy as np
+
+    from lcpipe.curve import Curve
+    from lcpipe.reporting.figures import train_vs_test_figure
+
+    nan, flat = np.full(3, np.nan), np.full(3, 0.1)
+    curve = Curve("resnet34", {"epoch": np.arange(1.0, 4.0), "train_loss": nan, "test_loss": nan, "train_acc": flat,
+                               "test_acc": flat})
+    train_vs_test_figure(tmp_path / "resnet34.png", curve, "digits")
+    assert (tmp_path / "resnet34.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -16,6 +16,14 @@ from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.registry import PREDICTORS
 
 OK = "params.yaml is valid\n"
+CURVES = Path("data/curves")  # the train stages' outputs (dvc.yaml)
+SHELL_SPECIAL = frozenset('$`"\\!')  # expanded inside a double-quoted shell word
+
+
+def _inside(folder: Path, path: Path) -> bool:
+    """Whether `folder` is `path` or lies inside it (both resolved)."""
+    folder, path = folder.resolve(), path.resolve()
+    return folder == path or path in folder.parents
 
 
 def check_predictors(p: Params) -> None:
@@ -33,12 +41,25 @@ def check_paths(p: Params) -> None:
     params change (params.yaml is this stage's dep); the folder itself is not a dep, since DVC refuses a
     missing dep before this check could say what is wrong, so a folder edited in place is read by
     early_stop alone."""
+    from lcpipe.forecasting.logs import learnable_history, read_curve_dir
+
     for key, value in (("sweep.history", p.sweep.history), ("stop.history", p.stop.history)):
+        shell = sorted(set(value) & SHELL_SPECIAL)
+        if shell:  # the stage's command line holds the path in double quotes, where the shell expands these
+            raise LcpipeError(f"{key}: {value!r} holds {' '.join(repr(c) for c in shell)}, which the stage's shell "
+                              "command would expand; rename the folder without them")
         if not Path(value).is_dir():
             raise LcpipeError(f"{key}: {value!r} is not a directory of finished curves; "
                               "give an existing folder (data/history/... holds one)")
+        if _inside(CURVES, Path(value)):
+            raise LcpipeError(f"{key}: {value!r} holds the pipeline's own curves ({CURVES}), which would be forecast "
+                              "from themselves; give a folder of another study's finished curves")
+    try:  # as the sweep reads it, in the metric it forecasts
+        read_curve_dir(Path(p.sweep.history), p.features.metric)
+    except LcpipeError as exc:
+        raise LcpipeError(f"sweep.history: {exc} (the sweep's decision forecasts features.metric="
+                          f"{p.features.metric} from these curves: give a sweep.history that logs it)") from None
     if p.stop.at:
-        from lcpipe.forecasting.logs import learnable_history, read_curve_dir
         try:
             learnable_history(read_curve_dir(Path(p.stop.history), "test_acc"))  # as early_stop's Stopper reads it
         except LcpipeError as exc:

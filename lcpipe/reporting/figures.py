@@ -92,11 +92,17 @@ def train_vs_test_figure(path: str | Path, curve: Curve, study: str) -> None:
     for col, label, color in (("train_acc", "train", "C0"), ("test_acc", "test", "C3")):
         if col in curve.columns:
             ax.plot(epochs, curve.columns[col], lw=1.8, color=color, label=f"{label} accuracy")
-    for col, label, color in (("train_loss", "train", "C0"), ("test_loss", "test", "C3")):
-        if col in curve.columns:
-            lx.plot(epochs, curve.columns[col], lw=1.4, color=color, label=f"{label} loss")
+    losses = [(col, label, color) for col, label, color in (("train_loss", "train", "C0"), ("test_loss", "test", "C3"))
+              if col in curve.columns]
+    for col, label, color in losses:
+        lx.plot(epochs, curve.columns[col], lw=1.4, color=color, label=f"{label} loss")
     ax.set(ylabel="accuracy", ylim=(0, 1.02), title=f"{curve.name} ({study}): train vs test accuracy and loss")
-    lx.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log")
+    drawn = np.concatenate([np.asarray(curve.columns[col], dtype=float) for col, _, _ in losses] or [np.zeros(0)])
+    if np.any(np.isfinite(drawn) & (drawn > 0)):
+        lx.set(xlabel="epoch", ylabel="cross-entropy loss", yscale="log")
+    else:  # a run that diverged from its first epoch (lr far too high) has no loss to put on a log axis
+        lx.set(xlabel="epoch", ylabel="cross-entropy loss")
+        lx.text(0.5, 0.5, "no finite loss: the run diverged", transform=lx.transAxes, ha="center", va="center")
     for a in (ax, lx):
         a.legend(loc="best", fontsize=8)
         a.grid(alpha=0.3, which="both")
@@ -114,7 +120,9 @@ def sweep_figure(path: str | Path, means: list[dict], metric: str, study: str, s
         ax.plot([p[0] for p in pts], [p[1] * (100 if points else 1) for p in pts], marker="o",
                 color=color_of(name, names), label=LABELS.get(name, name))
     unit = "accuracy points" if points else f"{metric} units"
-    ax.set(xlabel="cutoff (epochs observed)", ylabel=f"mean {score.upper()} ({unit})", yscale="log",
+    scores = np.array([r[score] for r in means], dtype=float)
+    ax.set(xlabel="cutoff (epochs observed)", ylabel=f"mean {score.upper()} ({unit})",
+           yscale="log" if np.any(np.isfinite(scores) & (scores > 0)) else "linear",
            title=f"{study}: {metric} forecast error vs cutoff, each arch held out in turn")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
