@@ -64,6 +64,17 @@ def _int_list(text: str) -> list[int]:
     return list(dict.fromkeys(values))  # a repeated cutoff would count its rows (and epochs saved) twice
 
 
+def _epoch_list(text: str) -> list[int]:
+    """--lr-drops: epochs, each at least 1, once each (a drop listed twice is one drop)."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of epochs") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give the epochs after which the lr dropped, each at least 1")
+    return sorted(set(values))
+
+
 def _name(text: str) -> str:
     if text not in PREDICTORS:
         raise argparse.ArgumentTypeError(f"unknown predictor {text!r}; choose from {', '.join(PREDICTORS)}")
@@ -126,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
                     help=f"comma-separated, from {', '.join(PREDICTORS)}")
     ev.add_argument("--params", type=Path, default=None,
                     help="take features/poly/lstm settings from this params.yaml (default: built-in defaults)")
-    ev.add_argument("--lr-drops", type=_int_list, default=None,
+    ev.add_argument("--lr-drops", type=_epoch_list, default=None,
                     help="for curves without an lr column: epochs after which the lr was divided by 10 "
                          "(e.g. 82,123), so lr-aware inputs (features.inputs lr / to_drop) can be used")
     ev.add_argument("--out", type=Path, help="results JSON (the tables go to stdout either way)")

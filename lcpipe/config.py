@@ -23,6 +23,7 @@ DEPTHS = (18, 34, 50, 101)
 FAMILIES = ("resnet", "plain")
 METRICS = ("test_acc", "train_acc", "test_loss", "train_loss")
 FEATURE_INPUTS = ("epoch", "acc", "delta", "lr", "to_drop")
+DIGITS = 1797  # images in scikit-learn's bundled digits
 MAX_LR = 1e4  # train.lr: no optimizer here takes more; far above it float32 overflows in the step
 SCHEDULES = ("cosine", "step")
 STEMS = ("cifar", "imagenet")
@@ -236,6 +237,11 @@ def validate(p: Params) -> Params:
     _choice("data.dataset", p.data.dataset, DATASETS)
     _require(0 < p.data.test_fraction < 1, "data.test_fraction", p.data.test_fraction,
              "it must lie strictly between 0 and 1")
+    if p.data.dataset == "digits":  # a stratified split needs a sample of each of the 10 classes on both sides
+        test = math.ceil(p.data.test_fraction * DIGITS)
+        _require(10 <= test <= DIGITS - 10, "data.test_fraction", p.data.test_fraction,
+                 f"it would put {test} of the {DIGITS} digits in the test set; a split by class needs 10 to "
+                 f"{DIGITS - 10} (use e.g. 0.25)")
     _require_positive(p.data, "data", "synthetic_train", "synthetic_test", "synthetic_size")
     for key, seed in (("data.seed", p.data.seed), ("train.seed", p.train.seed), ("lstm.seed", p.lstm.seed)):
         _require(0 <= seed < 2**31, key, seed, "it must lie in [0, 2**31)")

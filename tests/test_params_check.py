@@ -74,3 +74,23 @@ def test_a_run_that_diverged_from_its_first_epoch_still_gets_its_figure(tmp_path
                                "test_acc": flat})
     train_vs_test_figure(tmp_path / "resnet34.png", curve, "digits")
     assert (tmp_path / "resnet34.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("fraction, ok", [(0.005, False), (0.006, True), (0.994, True), (0.999, False)])
+def test_a_digits_split_that_cannot_hold_every_class_on_both_sides_is_refused_before_prepare(fraction, ok):
+    """prepare refused it too, but only after DVC had removed data/prepared; the bounds are sklearn's."""
+    params = with_params(Params(), data__test_fraction=fraction)
+    if ok:
+        validate(params)
+        from lcpipe.training.data import digits
+
+        digits(0, fraction)  # and prepare agrees
+    else:
+        with pytest.raises(LcpipeError, match=r"data.test_fraction: .* a split by class needs 10 to 1787"):
+            validate(params)
+
+
+def test_evaluate_lr_drops_are_epochs_from_1():
+    out = subprocess.run([sys.executable, "-m", "lcpipe", "evaluate", "--curves", "data/curves", "--lr-drops=-1"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 2 and "each at least 1" in out.stderr
