@@ -87,3 +87,4 @@ def test_early_stop_stage_stops_runs_inside_dvc_repro_and_leaves_the_full_curves
     summary = json.loads((project.root / "metrics" / "early_stop.json").read_text())
     assert summary["enabled"] and summary["epochs_saved_fraction"] == pytest.approx(3 / 8)
     assert f"{ARCHS[0]} stop check at epoch 5" in out.stderr
+    assert "early_stop: every arch was stopped" in out.stderr + out.stdout  # all stopped is said, not silent

@@ -14,6 +14,7 @@ from pathlib import Path
 from lcpipe.atomic import write_text
 from lcpipe.config import Params
 from lcpipe.curve import read_lcpipe_csv
+from lcpipe.progress import say
 
 
 def early_stop(p: Params, prepared: Path, out_dir: Path, checkpoint_dir: Path, live_dir: Path,
@@ -33,5 +34,10 @@ def early_stop(p: Params, prepared: Path, out_dir: Path, checkpoint_dir: Path, l
         runs = summary["runs"].values()
         summary["epochs_saved_fraction"] = round(1 - sum(r["epochs_trained"] for r in runs)
                                                  / sum(r["epochs_planned"] for r in runs), 4)
+        if all(r["stopped"] for r in runs):  # the rule judges each run alone against stop.history's best
+            where = ", ".join(f"{arch} at {r['epochs_trained']}" for arch, r in summary["runs"].items())
+            say(f"early_stop: every arch was stopped ({where} of {p.train.epochs} epochs): the bar comes from "
+                f"stop.history ({p.stop.history}); if those runs are of another kind or length than these, set "
+                "stop.threshold or give a history of this recipe")
     write_text(summary_out, json.dumps(summary, indent=2) + "\n")
     return summary
