@@ -54,25 +54,28 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _int_list(text: str) -> list[int]:
+def _ints(text: str, what: str) -> list[int]:
+    """A comma-separated list of whole numbers, once each in the order given."""
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of {what}") from None
+    return list(dict.fromkeys(values))
+
+
+def _int_list(text: str) -> list[int]:
+    values = _ints(text, "integers")
     if not values:
         raise argparse.ArgumentTypeError("give at least one cutoff")
-    return list(dict.fromkeys(values))  # a repeated cutoff would count its rows (and epochs saved) twice
+    return values  # once each: a repeated cutoff would count its rows (and epochs saved) twice
 
 
 def _epoch_list(text: str) -> list[int]:
     """--lr-drops: epochs, each at least 1, once each (a drop listed twice is one drop)."""
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of epochs") from None
+    values = _ints(text, "epochs")
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: give the epochs after which the lr dropped, each at least 1")
-    return sorted(set(values))
+    return sorted(values)
 
 
 def _name(text: str) -> str:
