@@ -17,7 +17,7 @@ from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import check_apart, in_units
 from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.logs import learnable_history
-from lcpipe.forecasting.predictors.auto import usable_milestones
+from lcpipe.forecasting.predictors.auto import hyper_values, usable_milestones
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
 from lcpipe.forecasting.stop_rule import STD_FLOOR, final_value, keep, p_best, rule_for, std_of
@@ -205,8 +205,6 @@ def _hyperparameters_used(predictor: Predictor, history: list[Curve], runs: list
     """The clause naming the other hyper-parameters the forecaster compared (auto.hyper_values), if any."""
     if not predictor.reads_hyperparameters:
         return ""
-    from lcpipe.forecasting.predictors.auto import hyper_values  # the forecaster that reads them is auto
-
     in_runs = {k for r in runs for k in hyper_values(r.config)}
     shared = sorted(in_runs & {k for c in history for k in hyper_values(c.config)})
     if not shared:
