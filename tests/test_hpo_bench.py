@@ -14,7 +14,7 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
-from bench.hpo import load_table, regret_curve, run_study, summarize  # noqa: E402
+from bench.hpo import OraclePruner, load_table, regret_curve, run_study, summarize  # noqa: E402
 from bench.hpo_table.generate import GRID, grid_configs, train_config  # noqa: E402
 from lcpipe.metric import Metric  # noqa: E402
 
@@ -79,13 +79,32 @@ def test_a_pruner_saves_epochs_for_more_trials():
     assert len(nop) == 15 and 1 <= len(sha) < 15  # SHA's pruned trials spend epochs too, but short
 
 
+def test_the_oracle_trains_to_the_end_only_what_beats_the_best_so_far():
+    """The reference row: it knows the finals, so each trial it lets finish is a new best, and a repeat
+    of a config is pruned at its MIN_WARMUP-th report."""
+    task = load_table(TABLE, "test_acc", ["synth_medium"])["synth_medium"]
+    done = run_study(task, "tpe", 1, OraclePruner(task, "max"), "mean", 1, 15 * 40, "max")
+    assert len(done) >= 3 and np.all(np.diff(done[:, 1]) > 0), done
+    nop = run_study(task, "tpe", 1, optuna.pruners.NopPruner(), "raise", 1, 15 * 40, "max")
+    assert done[-1, 1] >= nop[:, 1].max()  # the same budget, many more configs seen
+
+
+def test_dedupe_trains_each_config_once_as_the_optuna_faq_does():
+    task = load_table(TABLE, "test_acc", ["wine"])["wine"]
+    plain = run_study(task, "tpe", 0, optuna.pruners.NopPruner(), "raise", 1, 30 * 40, "max")
+    dedupe = run_study(task, "tpe", 0, optuna.pruners.NopPruner(), "raise", 1, 30 * 40, "max", dedupe=True)
+    assert len(set(plain[:, 2])) < len(plain)  # TPE asks again for configs it has (lr snapped to the grid)
+    assert len(set(dedupe[:, 2])) == len(dedupe) == 30  # each trained once; the budget buys new ones
+
+
 @pytest.mark.slow
 def test_hpo_quick_prints_the_anytime_table_and_its_last_line():
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "hpo.py"), "--quick"], cwd=ROOT, env=ENV,
                           capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    for name in ("NopPruner", "Median(warmup10%)", "Hyperband(rf3)", "ForecastPruner(raise)", "ForecastPruner(mean)"):
+    for name in ("NopPruner", "Median(warmup10%)", "Hyperband(rf3)", "ForecastPruner(raise)", "ForecastPruner(mean)",
+                 "Oracle(step 3)"):
         assert re.search(rf"^{re.escape(name)}\s+\d+\.\d\d \[", out, re.M), (name, out)
     assert "ForecastPruner(mean) - ForecastPruner(raise) (TPE, 1 w, paired): @10 %:" in out
     # the audit of what a pruned trial tells the sampler: every returned forecast counted once, before or after
@@ -103,6 +122,8 @@ def test_hpo_quick_prints_the_anytime_table_and_its_last_line():
     (["--workers", "x"], "--workers"),
     (["--forms", "maybe"], "--forms"),
     (["--tasks", "nope"], "--tasks"),
+    (["--pruners", "Median()"], "--pruners"),
+    (["--pruners", "Nope,ForecastPruner(mean)"], "--pruners: Nope unknown"),
     (["--metric", "accuracy"], "--metric 'accuracy'"),
 ])
 def test_bad_arguments_are_one_line(args, says):

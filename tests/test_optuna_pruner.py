@@ -255,3 +255,42 @@ def test_four_completed_trials_that_agree_do_not_make_an_early_forecast_sharp(tm
     study.optimize(objective, n_trials=len(curves))
     assert [t.state for t in study.trials[:4]] == [COMPLETE] * 4
     assert study.trials[4].state == (COMPLETE if kept else PRUNED) and (study.best_trial.number == 4) == kept
+
+
+@pytest.mark.parametrize("reruns", [True, False])
+def test_a_repeat_of_a_finished_trial_is_pruned_at_once_and_told_its_twins_final(tmp_path, reruns):
+    """TPE asks for a config of a discrete space again; a seeded objective then reports the same values
+    as the first time. The repeat of the best config is pruned at its third report (the forecast rule
+    alone keeps a tie), and final_forecast is the twin's final, exactly. The same params trained with
+    another seed report other values: no twin, trained on."""
+    pruner = ForecastPruner(EPOCHS, write_history(tmp_path / "h"), reruns=reruns)
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    told = {}
+
+    def objective(trial):
+        top = trial.suggest_categorical("top", [0.5, 0.9, 0.91])
+        seed = 100 + int(top * 100) if trial.number < 5 else trial.number  # trial 5: another seed
+        for epoch, value in enumerate(curve(top, seed=seed), start=1):
+            trial.report(float(value), step=epoch)
+            if trial.should_prune():
+                told[trial.number] = pruner.final_forecast(trial.study, trial)
+                raise optuna.TrialPruned()
+        return float(value)
+
+    for top in (0.9, 0.5, 0.91, 0.91, 0.5, 0.91):
+        study.enqueue_trial({"top": top})
+    study.optimize(objective, n_trials=6)
+    states = [t.state for t in study.trials]
+    assert states[2] == COMPLETE and study.trials[2].last_step == EPOCHS
+    if reruns:
+        assert states[3] == PRUNED and study.trials[3].last_step == 3
+        assert told[3] == (study.trials[2].value,) * 3
+    else:
+        assert states[3] == COMPLETE and study.trials[3].value == study.trials[2].value
+    assert states[1] == states[4] == PRUNED  # a repeat of a pruned loser: no final to be its twin; the forecast
+    assert states[5] == COMPLETE  # same params, another seed: its own curve, a tie with the best
+
+
+def test_reruns_must_be_a_bool():
+    with pytest.raises(PrunerError, match="reruns='yes'"):
+        ForecastPruner(EPOCHS, reruns="yes")

@@ -174,6 +174,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         $LCPIPE_CACHE_DIR or ~/.cache/lcpipe, a folder (e.g. beside the history, on the team's
         shared file system), or False to fit in this process only.
 
+    reruns: prune, at its next check, a trial that repeats a finished trial: the same params and, at
+        each of at least MIN_WARMUP reports, exactly the same value (a deterministic objective, which
+        a sampler asked for the same config again); its final_forecast is the twin's final. False:
+        train repeats to the end.
+
     A trial that reports NaN or inf (a loss that diverged) is pruned at once, and a completed trial
     holding such a report is no rival and no history.
     """
@@ -184,7 +189,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
                  shared: float | None = None,
                  rivals: int = RIVALS, compare_running: bool | None = None, history_prior: float | None = None,
                  forecaster: Auto | None = None,
-                 study_calibration: int = STUDY_CALIBRATION, fit_cache: str | Path | bool | None = None):
+                 study_calibration: int = STUDY_CALIBRATION, fit_cache: str | Path | bool | None = None,
+                 reruns: bool = True):
         if not isinstance(epochs, int | np.integer) or isinstance(epochs, bool) or not 2 <= epochs <= MAX_STEPS:
             raise PrunerError(f"epochs={epochs!r}: give the planned number of steps of a trial, a whole number in "
                               f"2..{MAX_STEPS}")
@@ -223,6 +229,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if not (fit_cache is None or fit_cache is False or isinstance(fit_cache, str | Path) and str(fit_cache)):
             raise PrunerError(f"fit_cache={fit_cache!r}: a folder, None (the default cache folder) or False (none)")
         self._fit_cache = fit_cache
+        if not isinstance(reruns, bool | np.bool_):
+            raise PrunerError(f"reruns={reruns!r}: True (prune a repeat of a finished trial) or False")
+        self.reruns = bool(reruns)
         self.metric_name = metric
         # the run's other hyper-parameters off (auto's `hyperparameters`): they sharpen finished-curve forecasts
         # (bench/forecast_quality.py), but while a study has completed one or two trials of its own dataset they
@@ -378,6 +387,20 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 out.append(t)
         return out
 
+    def _twin(self, study: optuna.Study, trial: FrozenTrial) -> FrozenTrial | None:
+        """A finished trial with the trial's params that reported exactly its values at every step it has
+        reported (at least MIN_WARMUP of them): the objective is deterministic and the trial repeats it.
+        Samplers ask for a config of a discrete space again (TPE often does: optuna/optuna#2021, #3055),
+        and Optuna's FAQ ("How can I ignore duplicated samples?") has the objective skip them by hand. A
+        rerun with another seed reports other values and is no twin; nor is a near-by float param."""
+        if len(trial.intermediate_values) < MIN_WARMUP:
+            return None
+        for t in self._finished(study):
+            if t.params == trial.params and all(t.intermediate_values.get(s) == v
+                                                for s, v in trial.intermediate_values.items()):
+                return t
+        return None
+
     def _warn_past(self, trial: FrozenTrial) -> None:
         """Once: a trial reported a step past `epochs`. Its reports there are no part of any forecast or
         check, so `epochs` is almost always a count of evaluations given where the trials report
@@ -511,6 +534,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         spacing, horizon = self._grid(trial)
         if not self._due(trial, spacing, horizon):
             return False
+        if self.reruns and self._twin(study, trial) is not None:
+            return True  # a deterministic objective's rerun: it will end where its twin ended
         finished = self._finished(study)
         if not finished:
             self._warn_short(study)
@@ -624,6 +649,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if len(curve) >= horizon:
             v = float(metric.from_internal(curve[horizon - 1]))
             return v, v, v
+        twin = self._twin(study, frozen) if self.reruns else None
+        if twin is not None:  # it will end where its twin ended
+            self._mark_returned(study, trial, frozen)
+            v = float(metric.from_internal(self._curve(twin, metric, spacing, horizon)[horizon - 1]))
+            return v, v, v
         finished = self._finished(study)
         self._refresh(finished, horizon)
         own, finals = self._own(finished, metric, spacing, horizon)
@@ -637,11 +667,16 @@ class ForecastPruner(optuna.pruners.BasePruner):
         elif self._base is not None:  # until the study's own errors decide, the history's do, with its first
             own_errors = self._nearest_errors(own, finals, numbers, curve, horizon, metric)
             mean, lower, upper = self._widened_by_history(curve, horizon, metric, mean, lower, upper, own_errors)
-        if isinstance(trial, optuna.trial.Trial) and frozen.state is TrialState.RUNNING \
-                and self._pruned_at.get(_trial_key(study, frozen)) == frozen.last_step:
-            trial.set_user_attr(FORECAST_ATTR, frozen.last_step)  # pruned here, it will return this: short by design
+        self._mark_returned(study, trial, frozen)
         m, lo, hi = metric.band_from_internal(mean[0], lower[0], upper[0])
         return float(m), float(lo), float(hi)
+
+    def _mark_returned(self, study: optuna.Study, trial: optuna.trial.BaseTrial, frozen: FrozenTrial) -> None:
+        """A running trial this pruner has just pruned will return its forecast: marked, so its short
+        curve is read as ended by design (FORECAST_ATTR), not as a sign that `epochs` is wrong."""
+        if isinstance(trial, optuna.trial.Trial) and frozen.state is TrialState.RUNNING \
+                and self._pruned_at.get(_trial_key(study, frozen)) == frozen.last_step:
+            trial.set_user_attr(FORECAST_ATTR, frozen.last_step)
 
     def _widened(self, own: list[Series], finals: np.ndarray, numbers: list[int], curve: np.ndarray,
                  horizon: int, metric: Metric, mean: np.ndarray, lower: np.ndarray,
