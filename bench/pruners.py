@@ -30,6 +30,9 @@ below. --tune sweeps ForecastPruner's settings (tune_grid: by the metric's kind)
 each held-out family, the setting chosen on the other families only (least compute at regret <= 0.25 pts
 there, and dominated by no Optuna pruner: none with no more compute and no more regret); the setting
 most folds choose is the pruner's default for that kind.
+Oracle(step 3), a reference row beside them (OraclePruner): it knows every final and prunes, at a
+trial's third report, each trial that will not beat the best completed one: the least compute, at zero
+regret, of any pruner deciding from there with these orders.
 --speed: a study of 200 trials x 200 epochs with 500 history curves, SYNTHETIC curves, timed.
 --audit: ForecastPruner alone, each pruned trial returning its final_forecast (as the README advises):
 how often the told band holds the curve's true final, before and after the study's own errors decide.
@@ -54,7 +57,7 @@ from bench.args import Parser  # noqa: E402
 from bench.corpus import read_manifest  # noqa: E402
 from lcpipe.curve import Curve, as_finished  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
-from lcpipe.integrations.optuna import ForecastPruner  # noqa: E402
+from lcpipe.integrations.optuna import MIN_WARMUP, ForecastPruner  # noqa: E402
 from lcpipe.metric import Metric  # noqa: E402
 
 DEV_DEFAULT = ROOT.parent / "shared" / "curves" / "dev"
@@ -78,6 +81,26 @@ def optuna_pruners(epochs: int) -> dict[str, callable]:
         "Hyperband(rf3)": lambda: p.HyperbandPruner(reduction_factor=3),
         "SuccessiveHalving()": lambda: p.SuccessiveHalvingPruner(),
     }
+
+
+ORACLE = "Oracle(step 3)"  # a reference row, not a pruner: it knows every trial's final
+
+
+class OraclePruner(optuna.pruners.BasePruner):
+    """Knows each trial's final (`finals`, internal units, by trial number: the order's curves) and
+    prunes, at the trial's MIN_WARMUP-th report (ForecastPruner never decides earlier), every trial that
+    will not end above the best completed one: the least compute at zero regret for a pruner that
+    decides from that report, with this order."""
+
+    def __init__(self, finals: list[float]):
+        self.finals = finals
+
+    def prune(self, study: optuna.Study, trial) -> bool:
+        if len(trial.intermediate_values) != MIN_WARMUP:
+            return False
+        done = [float(METRIC[0].to_internal(t.value)) for t in study.get_trials(
+            deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))]
+        return bool(done) and self.finals[trial.number] <= max(done)
 
 
 def load() -> tuple[dict[str, list[Curve]], dict[str, str]]:
@@ -171,6 +194,11 @@ def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool 
             res = [replay(accs, perm, make(), f"{g}-order{k}", configs, interval) for k, perm in enumerate(perms)]
             out[name][g] = (float(np.mean([100 * r[0] / total for r in res])),
                             float(np.mean([100 * (best - r[1]) for r in res])))
+        if not (only_forecast or settings):  # the reference row: each order's finals known
+            res = [replay(accs, perm, OraclePruner([float(METRIC[0].to_internal(accs[i][-1])) for i in perm]),
+                          f"{g}-order{k}", configs, interval) for k, perm in enumerate(perms)]
+            out[ORACLE][g] = (float(np.mean([100 * r[0] / total for r in res])),
+                              float(np.mean([100 * (best - r[1]) for r in res])))
     return out
 
 
@@ -238,7 +266,7 @@ def report(results, family) -> str:
     if "ForecastPruner" in summary:
         x, y = summary["ForecastPruner"]
         rivals = [(r, n) for n, (c, r) in summary.items()
-                  if n not in ("ForecastPruner", "NopPruner") and c <= x]
+                  if n not in ("ForecastPruner", "NopPruner", ORACLE) and c <= x]
         best = f"{min(rivals)[1]} {min(rivals)[0]:.3f} pts" if rivals else "none"
         lines.append("")
         lines.append(f"ForecastPruner: compute {x:.1f} % regret {y:.3f} pts | "

@@ -187,6 +187,9 @@ def test_bench_quick():
                         r"\d+\.\d % compute: (none|\S+ \d+\.\d{3} pts)", last), last
     for name in ("NopPruner", "Median(warmup10%)", "Hyperband(rf3)", "SuccessiveHalving()", "ForecastPruner"):
         assert name in proc.stdout
+    # the reference row: knowing the finals, it loses nothing and trains less than training everything
+    oracle = re.search(r"^Oracle\(step 3\)\s+(\d+\.\d) \[.*\]\s+(\d+\.\d{3}) \[", proc.stdout, re.M)
+    assert oracle and float(oracle[2]) == 0 and float(oracle[1]) < 100, proc.stdout
 
 
 def test_a_multi_objective_study_is_one_clear_line():
