@@ -32,7 +32,9 @@ there, and dominated by no Optuna pruner: none with no more compute and no more 
 most folds choose is the pruner's default for that kind.
 Oracle(step 3), a reference row beside them (OraclePruner): it knows every final and prunes, at a
 trial's third report, each trial that will not beat the best completed one: the least compute, at zero
-regret, of any pruner deciding from there with these orders.
+regret, of any pruner deciding from there with these orders. Below the table, where each pruner's
+epochs go: trials trained to the end that set a new best (in the order replayed), those that did not
+(and of those, near-ties: within NEAR_TIE of the best then), and pruned trials.
 --speed: a study of 200 trials x 200 epochs with 500 history curves, SYNTHETIC curves, timed.
 --audit: ForecastPruner alone, each pruned trial returning its final_forecast (as the README advises):
 how often the told band holds the curve's true final, before and after the study's own errors decide.
@@ -130,13 +132,16 @@ def common_grid(curves: list[Curve]) -> list[np.ndarray]:
 
 
 def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
-           configs: list[dict] | None = None, interval: int = 1, told: list | None = None) -> tuple[int, float]:
+           configs: list[dict] | None = None, interval: int = 1, told: list | None = None,
+           ledger: list | None = None) -> tuple[int, float]:
     """One study: trials replay curves in `order`; -> (epochs trained, best final among completed).
     With `configs`, each trial suggests its curve's config (its scalar keys, categorical over the
     study's values, the trial's own enqueued) as its params, as a real study's trials have params;
     Optuna's pruners ignore them, ForecastPruner's forecaster weighs analogs by them. With `told` (a
     ForecastPruner), a pruned trial returns its final_forecast instead of raising, as the README advises,
-    and `told` gets (mean, lower, upper, true final) in internal units and the finished trials then."""
+    and `told` gets (mean, lower, upper, true final) in internal units and the finished trials then.
+    `ledger` gets where the epochs went: (trained to the end with a new best, without one, of those
+    within NEAR_TIE of the best then, pruned)."""
     direction = "maximize" if METRIC[0].mode == "max" else "minimize"
     study = optuna.create_study(direction=direction, pruner=pruner, study_name=name,
                                 sampler=optuna.samplers.RandomSampler(seed=0))
@@ -168,13 +173,36 @@ def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
         return float(acc[-1])
 
     study.optimize(objective, n_trials=len(order))
+    if ledger is not None:
+        ledger.append(where_epochs(study, [curves[i] for i in order]))
     done = [float(METRIC[0].to_internal(t.value)) for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     return trained[0], max(done) if done else float("-inf")  # internal: higher is better
 
 
+NEAR_TIE = 0.005  # internal units (0.5 accuracy points, 0.5 % of a loss): "where the epochs go" counts near-ties
+
+
+def where_epochs(study: optuna.Study, curves: list[np.ndarray]) -> np.ndarray:
+    """Epochs of a replayed study's trials (trial t replays curves[t]): trained to the end with a new
+    best, trained to the end without one, of those within NEAR_TIE of the best then, and pruned."""
+    out, best = np.zeros(4), -np.inf
+    for t in sorted(study.trials, key=lambda t: t.number):
+        steps, final = len(t.intermediate_values), float(METRIC[0].to_internal(curves[t.number][-1]))
+        if steps < len(curves[t.number]):
+            out[3] += steps
+        elif final > best:
+            out[0] += steps
+        else:
+            out[1] += steps
+            out[2] += steps * (best - final < NEAR_TIE)
+        best = max(best, final) if steps == len(curves[t.number]) else best
+    return out
+
+
 def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool = False,
             settings: list[dict] | None = None, params: bool = True) -> dict[str, dict[str, tuple[float, float]]]:
-    """pruner name -> group -> (compute %, regret pts), averaged over the orders."""
+    """pruner name -> group -> (compute %, regret pts, where the epochs went: % trained to the end with a
+    new best, without one, of those near-ties, pruned), averaged over the orders."""
     out: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
     for g, curves in groups.items():
         accs, interval = common_grid(curves), INTERVALS.get(g, 1)
@@ -190,15 +218,14 @@ def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool 
             # one per study: the history read once
             fp = ForecastPruner(epochs * interval, history, metric=METRIC[0].name, **kw)
             makers["ForecastPruner" if settings is None else f"setting{i}"] = lambda fp=fp: fp
-        for name, make in makers.items():
-            res = [replay(accs, perm, make(), f"{g}-order{k}", configs, interval) for k, perm in enumerate(perms)]
-            out[name][g] = (float(np.mean([100 * r[0] / total for r in res])),
-                            float(np.mean([100 * (best - r[1]) for r in res])))
         if not (only_forecast or settings):  # the reference row: each order's finals known
-            res = [replay(accs, perm, OraclePruner([float(METRIC[0].to_internal(accs[i][-1])) for i in perm]),
-                          f"{g}-order{k}", configs, interval) for k, perm in enumerate(perms)]
-            out[ORACLE][g] = (float(np.mean([100 * r[0] / total for r in res])),
-                              float(np.mean([100 * (best - r[1]) for r in res])))
+            makers[ORACLE] = lambda perm: OraclePruner([float(METRIC[0].to_internal(accs[i][-1])) for i in perm])
+        for name, make in makers.items():
+            ledger: list = []
+            res = [replay(accs, perm, make(perm) if name == ORACLE else make(), f"{g}-order{k}", configs, interval,
+                          ledger=ledger) for k, perm in enumerate(perms)]
+            out[name][g] = (float(np.mean([100 * r[0] / total for r in res])),
+                            float(np.mean([100 * (best - r[1]) for r in res])), 100 * np.mean(ledger, axis=0) / total)
     return out
 
 
@@ -263,6 +290,13 @@ def report(results, family) -> str:
             r = boot([results[n][g][1] for g in gs], rng)
             cells.append(f"{c[0]:5.1f}/{r[0]:6.3f}")
         lines.append(f"{fam[:38]:<38} " + " ".join(f"{c:>18}" for c in cells))
+    lines.append("")
+    lines.append(f"where the epochs go (% of NopPruner's, mean over studies): trained to the end with a new best / "
+                 f"without one (of which within {100 * NEAR_TIE:g} {'pts' if METRIC[0].kind == 'fraction' else '%'} of "
+                 "the best then) / pruned")
+    for name, per in results.items():
+        new, old, near, pruned = np.mean([v[2] for v in per.values()], axis=0)
+        lines.append(f"  {name:<24} {new:5.1f} / {old:5.1f} ({near:4.1f}) / {pruned:5.1f}")
     if "ForecastPruner" in summary:
         x, y = summary["ForecastPruner"]
         rivals = [(r, n) for n, (c, r) in summary.items()

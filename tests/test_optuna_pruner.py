@@ -190,6 +190,13 @@ def test_bench_quick():
     # the reference row: knowing the finals, it loses nothing and trains less than training everything
     oracle = re.search(r"^Oracle\(step 3\)\s+(\d+\.\d) \[.*\]\s+(\d+\.\d{3}) \[", proc.stdout, re.M)
     assert oracle and float(oracle[2]) == 0 and float(oracle[1]) < 100, proc.stdout
+    # where the epochs go: each row's parts add up to its compute, near-ties are part of "without a new best"
+    compute = dict(re.findall(r"^(\S.*?)\s{2,}(\d+\.\d) \[", proc.stdout, re.M))
+    parts = re.findall(r"^  (\S.*?)\s+(\d+\.\d) /\s+(\d+\.\d) \(\s*(\d+\.\d)\) /\s+(\d+\.\d)$", proc.stdout, re.M)
+    assert {p[0] for p in parts} == set(compute) - {"pruner"}, proc.stdout
+    for name, new, old, near, pruned in parts:
+        assert abs(float(new) + float(old) + float(pruned) - float(compute[name])) <= 0.2 and float(near) <= float(old)
+    assert dict((p[0], p[2]) for p in parts)["Oracle(step 3)"] == "0.0"  # it trains no trial that ends behind
 
 
 def test_a_multi_objective_study_is_one_clear_line():
