@@ -79,7 +79,7 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str) -> list[Curv
                           "per epoch")
     if not paths:
         raise LcpipeError(f"{arg}=[]: no {what}s given; give paths (files, folders) or a mapping of run name -> values")
-    return read_curves(paths, metric)
+    return read_curves(paths, metric, studies=arg == "history")  # a history may be a corpus of studies
 
 
 def forecast(history: CurvesLike, runs: CurvesLike, epochs: int, metric: str = "test_acc",

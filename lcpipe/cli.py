@@ -180,7 +180,7 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     metric = Metric.infer(params.features.metric, args.mode)
     predictors = args.predictors or PredictParams().predictors
     curves = read_curve_dir(args.curves, metric)
-    history = read_curves(args.history, metric) if args.history else None
+    history = read_curves(args.history, metric, studies=True) if args.history else None
     metric = live.with_history_scale(metric, history or curves)
     check_finished(curves)  # a target scored against a last epoch that is not its final would flatter every forecast
     for curve in curves:
@@ -247,7 +247,7 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     _check_forecast_outputs(args)
     params = replace(Params(), features=replace(Params().features, metric=args.metric))
     metric = Metric.infer(args.metric, args.mode)
-    history = read_curves(args.history, metric)
+    history = read_curves(args.history, metric, studies=True)
     raw = read_curves(args.runs, metric)
     metric = live.with_history_scale(metric, history)
     grid = live.planned_epochs(raw, args.epochs, min_observed=params.features.window + 1,

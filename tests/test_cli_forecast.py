@@ -234,3 +234,57 @@ def test_forecast_keeps_eight_near_copies_of_one_run(study):
     runs = json.loads((study / "c.json").read_text())["runs"]
     assert len(runs) == 8 and all(r["decision"] == "keep" for r in runs)
     assert max(r["p_best"] for r in runs) < 0.5  # they do share it
+
+
+def _corpus(study: Path) -> Path:
+    """The study fixture's history laid out as a corpus: MANIFEST.csv (group,run,family), two study
+    folders, notes and a folder of figures beside them."""
+    corpus = study / "corpus"
+    rows = ["group,run,family"]
+    for g in range(2):
+        (corpus / f"study{g}").mkdir(parents=True)
+        for i in range(3):
+            src = study / "history" / f"old{3 * g + i}.csv"
+            (corpus / f"study{g}" / src.name).write_text(src.read_text())
+            rows.append(f"study{g},{src.stem},fam{g}")
+    (corpus / "MANIFEST.csv").write_text("\n".join(rows) + "\n")
+    (corpus / "PROVENANCE.md").write_text("where the runs came from\n")
+    (corpus / "figures").mkdir()
+    return corpus
+
+
+def test_a_history_may_be_a_corpus_of_study_folders_as_the_shared_curves_are(study):
+    """--history at a corpus root (the layout of ../shared/curves/: a MANIFEST.csv with group and run,
+    one folder per study) reads every study's curves; it used to stop at MANIFEST.csv, read as a curve."""
+    flat = lcpipe("forecast", "--history", "history", "--runs", "runs", "--epochs", 40, "--out", "flat.json",
+                  cwd=study)
+    _corpus(study)
+    nested = lcpipe("forecast", "--history", "corpus", "--runs", "runs", "--epochs", 40, "--out", "corpus.json",
+                    cwd=study)
+    assert flat.returncode == 0 and nested.returncode == 0, nested.stderr
+    finals = [{r["run"]: r["final"] for r in json.loads((study / f).read_text())["runs"]}
+              for f in ("flat.json", "corpus.json")]
+    assert finals[0] == finals[1]  # the same six curves, whatever their folders
+    (study / "corpus" / "MANIFEST.csv").unlink()  # no manifest: folders of curves are read folder by folder
+    assert lcpipe("forecast", "--history", "corpus", "--runs", "runs", "--epochs", 40, cwd=study).returncode == 0
+    # the runs of one study are never read from a corpus: that would mix studies
+    proc = lcpipe("forecast", "--history", "history", "--runs", "corpus", "--epochs", 40, cwd=study)
+    assert proc.returncode == 2 and "its folders (figures, study0, study1) may hold some" in proc.stderr
+
+
+def test_a_corpus_manifest_naming_a_folder_outside_it_is_one_line(study):
+    corpus = _corpus(study)
+    (corpus / "MANIFEST.csv").write_text("group,run,family\n../history,old0,x\n")
+    proc = lcpipe("forecast", "--history", "corpus", "--runs", "runs", "--epochs", 40, cwd=study)
+    assert proc.returncode == 2 and "names a folder outside" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_forecast_pruner_and_the_python_api_read_a_corpus_history(study):
+    from lcpipe import forecast
+    from lcpipe.integrations.optuna import ForecastPruner
+
+    corpus = _corpus(study)
+    assert len(ForecastPruner(40, corpus)._history_curves) == 6  # noqa: SLF001
+    out = forecast(history=corpus, runs=study / "runs", epochs=40)
+    assert len(out) == 3

@@ -26,7 +26,7 @@ import functools
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -411,15 +411,27 @@ def _is_dvclive(folder: Path) -> bool:
         raise LcpipeError(f"{folder}: cannot look into it ({exc.strerror}); check its permissions") from None
 
 
-def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc") -> list[Curve]:
+MANIFEST = "MANIFEST.csv"  # a corpus of studies: one folder per group, listed with its runs
+
+
+def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", studies: bool = False) -> list[Curve]:
     """Every curve in `directory`, sorted by name: its *.csv / *.tsv files (any case) and DVCLive
     run folders, or the directory itself when it is one DVCLive run. Hidden and `._` files are skipped.
-    Two curves with one name (`x.csv` and `x.CSV`, `x.csv` and a DVCLive folder `x`) are refused."""
+    Two curves with one name (`x.csv` and `x.CSV`, `x.csv` and a DVCLive folder `x`) are refused.
+
+    studies: the directory may be a corpus of studies (a history of finished runs, never the runs of
+    one study): one holding a MANIFEST.csv with `group` and `run` columns (this project's layout, as
+    ../shared/curves/ has it) is read group folder by group folder, and one with no curve files of its
+    own but folders of them is read folder by folder; each curve is then named `folder/run`."""
     directory = Path(directory)
     if not directory.is_dir():
         raise LcpipeError(f"{directory}: not a directory of curve files")
     if _is_dvclive(directory):
         return [read_dvclive(directory, metric)]
+    if studies:
+        groups = _corpus_groups(directory)
+        if groups is not None:
+            return _read_studies(directory, groups, metric)
     try:
         entries = sorted(p for p in directory.iterdir() if not p.name.startswith("."))
     except OSError as exc:
@@ -434,6 +446,8 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc") -> 
                 found.append((p, read_dvclive(p, metric)))
             else:
                 folders.append(p.name)
+    if not found and studies and folders:
+        return _read_studies(directory, folders, metric)
     if not found:
         hint = f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some" \
             if folders else ""
@@ -445,6 +459,45 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc") -> 
                               f"{curve.name!r}; rename or remove one")
         by_name[curve.name] = p
     return sorted((c for _, c in found), key=lambda c: c.name)
+
+
+def _corpus_groups(directory: Path) -> list[str] | None:
+    """The group folders a corpus's MANIFEST.csv lists (in its order, once each), or None when the
+    directory has no manifest of that shape."""
+    manifest = directory / MANIFEST
+    if not manifest.is_file():
+        return None
+    try:
+        with open(manifest, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    if not rows or not {"group", "run"} <= set(rows[0]):
+        return None
+    return list(dict.fromkeys(r["group"] for r in rows if r["group"]))
+
+
+def _read_studies(directory: Path, groups: list[str], metric: str | Metric) -> list[Curve]:
+    """The curves of each study folder of a corpus, named `folder/run`; folders holding none, or listed
+    by the manifest but not there (a corpus copied in part), skipped."""
+    out = []
+    for group in groups:
+        folder = directory / group
+        if Path(group).is_absolute() or ".." in Path(group).parts:
+            raise LcpipeError(f"{directory / MANIFEST}: group {group!r} names a folder outside {directory}; "
+                              "a group is the name of a study folder beside the manifest")
+        if not folder.is_dir():
+            continue
+        try:
+            curves = read_curve_dir(folder, metric)
+        except LcpipeError as exc:
+            if "no *.csv curve files or DVCLive folders found" in str(exc):
+                continue  # a folder of notes or figures beside the studies
+            raise
+        out += [replace(c, name=f"{group}/{c.name}") for c in curves]
+    if not out:
+        raise LcpipeError(f"{directory}: no study folder in it holds *.csv curve files or DVCLive folders")
+    return out
 
 
 def check_finished(history: list[Curve]) -> None:
@@ -503,12 +556,13 @@ def _file_id(curve: Curve) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino) if st else None
 
 
-def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc") -> list[Curve]:
+def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", studies: bool = False) -> list[Curve]:
     """Curves from any mix of files, directories of curves and DVCLive folders, in the order given.
-    A file reached twice (`h h`, or a folder and a file in it) is refused: it would count twice."""
+    A file reached twice (`h h`, or a folder and a file in it) is refused: it would count twice.
+    studies: a directory may be a corpus of study folders (read_curve_dir); for a history."""
     out: list[Curve] = []
     for path in map(Path, paths):
-        out += read_curve_dir(path, metric) if _kind(path) == "dir" else [read_curve(path, metric)]
+        out += read_curve_dir(path, metric, studies) if _kind(path) == "dir" else [read_curve(path, metric)]
     seen: dict[tuple[int, int], Curve] = {}
     for curve in out:
         key = _file_id(curve)

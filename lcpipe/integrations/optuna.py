@@ -243,7 +243,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             curves = []
         else:
             paths = [history] if isinstance(history, str | Path) else list(history)
-            curves = learnable_history(read_curves(paths, Metric.infer(metric or "test_acc")))  # as the CLI takes it
+            # as the CLI takes it: files, folders, DVCLive runs or a corpus of study folders
+            curves = learnable_history(read_curves(paths, Metric.infer(metric or "test_acc"), studies=True))
         self._history_curves = curves
         self._metric: Metric | None = None  # set from the study's direction at the first check
         self._history: list[Series] = []
