@@ -219,7 +219,8 @@ def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool 
             fp = ForecastPruner(epochs * interval, history, metric=METRIC[0].name, **kw)
             makers["ForecastPruner" if settings is None else f"setting{i}"] = lambda fp=fp: fp
         if not (only_forecast or settings):  # the reference row: each order's finals known
-            makers[ORACLE] = lambda perm, accs=accs: OraclePruner([float(METRIC[0].to_internal(accs[i][-1])) for i in perm])
+            finals = [float(METRIC[0].to_internal(a[-1])) for a in accs]
+            makers[ORACLE] = lambda perm, finals=finals: OraclePruner([finals[i] for i in perm])
         for name, make in makers.items():
             ledger: list = []
             res = [replay(accs, perm, make(perm) if name == ORACLE else make(), f"{g}-order{k}", configs, interval,
