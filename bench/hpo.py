@@ -31,7 +31,8 @@ whole budget, as % of that budget ("never" when not within it). Its CI resamples
 
 Two reference rows, run alongside: Oracle(step 3) (OraclePruner) knows every config's true final
 and prunes, at a trial's third report, each trial that will not beat the best completed so far, telling
-the sampler the true final: what a pruner deciding from step 3 could at best do with this sampler. And
+the sampler the true final: what a rule judging each trial against those before it, from step 3, saves
+with this sampler. And
 "where the epochs go": each pruner's budget split into trials trained to the end that set a new best,
 those that did not (of which repeats of a config already trained: TPE asks again for the configs of
 this discrete grid, lr included once snapped), and pruned trials.
@@ -280,8 +281,9 @@ def pruner_makers(epochs: int) -> dict[str, callable]:
 class OraclePruner(optuna.pruners.BasePruner):
     """A reference, not a competitor: knows every config's true final (the table trained them all) and
     prunes, at the trial's MIN_WARMUP-th report (ForecastPruner never decides earlier), each trial that
-    will not end above the best completed so far; its final_forecast is that true final. It bounds
-    what any pruner deciding from step MIN_WARMUP can save with this sampler."""
+    will not end above the best completed so far; its final_forecast is that true final. What a rule
+    that judges each trial against those before it, from step MIN_WARMUP, can save with this sampler
+    (one that knew which configs the sampler will ask for later could save more)."""
 
     def __init__(self, task: Task, mode: str):
         self.task, self.sign = task, 1.0 if mode == "max" else -1.0
@@ -388,7 +390,7 @@ def summarize(results: dict, tasks: dict[str, Task], metric: Metric, budget: int
         lo, hi = np.percentile(np.where(np.isfinite(draws), draws, NEVER), [2.5, 97.5])
         text = "never" if not np.isfinite(point) else f"{100 * point:5.1f} %"
         ci = "[" + ", ".join("never" if x == NEVER else f"{100 * x:.0f}" for x in (lo, hi)) + "]"
-        lines.append(f"{name:<24}" + "".join(f"{x:>22}" for x in cells) + f"{text:>14} {ci:>11}  {len(c)}")
+        lines.append(f"{name:<24}" + "".join(f" {x:>21}" for x in cells) + f"{text:>14} {ci:>11}  {len(c)}")
     return "\n".join(lines), within
 
 
@@ -510,7 +512,9 @@ def main(argv: list[str] | None = None) -> None:
         wanted = {n.strip() for n in a.pruners.split(",") if n.strip()}
         unknown = wanted - set(names)
         if unknown:
-            raise SystemExit(f"--pruners: {', '.join(sorted(unknown))} unknown; choose from {', '.join(names)}")
+            dropped = unknown & set(FP_FORMS)
+            why = f" (--forms {a.forms} leaves out {', '.join(sorted(dropped))})" if dropped else ""
+            raise SystemExit(f"--pruners: {', '.join(sorted(unknown))} not run{why}; choose from {', '.join(names)}")
         names = [n for n in names if n in wanted or n == "NopPruner"]  # no pruning: every table's baseline
         if not any(n in FP_FORMS for n in names) or not any(n in pruner_makers(epochs) and n != "NopPruner"
                                                              for n in names):

@@ -30,11 +30,12 @@ below. --tune sweeps ForecastPruner's settings (tune_grid: by the metric's kind)
 each held-out family, the setting chosen on the other families only (least compute at regret <= 0.25 pts
 there, and dominated by no Optuna pruner: none with no more compute and no more regret); the setting
 most folds choose is the pruner's default for that kind.
-Oracle(step 3), a reference row beside them (OraclePruner): it knows every final and prunes, at a
-trial's third report, each trial that will not beat the best completed one: the least compute, at zero
-regret, of any pruner deciding from there with these orders. Below the table, where each pruner's
-epochs go: trials trained to the end that set a new best (in the order replayed), those that did not
-(and of those, near-ties: within NEAR_TIE of the best then), and pruned trials.
+Oracle(step 3), a reference row beside them (OraclePruner): it knows each trial's final, not the trials
+to come, and prunes, at a trial's third report, each trial that will not beat the best completed one:
+the least compute at zero regret of a rule that judges each trial against those before it.
+Below the table, where each pruner's epochs go: trials trained to the end that set a new best (in the
+order replayed), those that did not (and of those, near-ties: within NEAR_TIE of the best then), and
+pruned trials.
 --speed: a study of 200 trials x 200 epochs with 500 history curves, SYNTHETIC curves, timed.
 --audit: ForecastPruner alone, each pruned trial returning its final_forecast (as the README advises):
 how often the told band holds the curve's true final, before and after the study's own errors decide.
@@ -89,10 +90,11 @@ ORACLE = "Oracle(step 3)"  # a reference row, not a pruner: it knows every trial
 
 
 class OraclePruner(optuna.pruners.BasePruner):
-    """Knows each trial's final (`finals`, internal units, by trial number: the order's curves) and
-    prunes, at the trial's MIN_WARMUP-th report (ForecastPruner never decides earlier), every trial that
-    will not end above the best completed one: the least compute at zero regret for a pruner that
-    decides from that report, with this order."""
+    """Knows each trial's final (`finals`, internal units, by trial number: the order's curves), but not
+    the trials still to come, and prunes, at the trial's MIN_WARMUP-th report (ForecastPruner never
+    decides earlier), every trial that will not end above the best completed one: the least compute at
+    zero regret of a rule that judges each trial against those before it (one that knew the trials to
+    come could train only the study's best)."""
 
     def __init__(self, finals: list[float]):
         self.finals = finals

@@ -267,17 +267,34 @@ def test_a_history_may_be_a_corpus_of_study_folders_as_the_shared_curves_are(stu
     assert finals[0] == finals[1]  # the same six curves, whatever their folders
     (study / "corpus" / "MANIFEST.csv").unlink()  # no manifest: folders of curves are read folder by folder
     assert lcpipe("forecast", "--history", "corpus", "--runs", "runs", "--epochs", 40, cwd=study).returncode == 0
-    # the runs of one study are never read from a corpus: that would mix studies
+    # the runs of one study are never read from a corpus's folders: that would mix studies
     proc = lcpipe("forecast", "--history", "history", "--runs", "corpus", "--epochs", 40, cwd=study)
     assert proc.returncode == 2 and "its folders (figures, study0, study1) may hold some" in proc.stderr
 
 
-def test_a_corpus_manifest_naming_a_folder_outside_it_is_one_line(study):
+def test_a_corpus_history_reads_every_study_folder_at_any_depth_and_beside_stray_curves(study):
+    """Nothing in a history corpus is dropped silently: a curve at its top, a study whose runs sit one
+    folder deeper, and a manifest in any case or format (it is skipped, never read as a curve)."""
     corpus = _corpus(study)
-    (corpus / "MANIFEST.csv").write_text("group,run,family\n../history,old0,x\n")
-    proc = lcpipe("forecast", "--history", "corpus", "--runs", "runs", "--epochs", 40, cwd=study)
-    assert proc.returncode == 2 and "names a folder outside" in proc.stderr and "Traceback" not in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    (corpus / "MANIFEST.csv").write_text("\ufeffGroup;Run\nstudy0;old0\n")  # Excel's BOM, ';', another case
+    (corpus / "study1" / "deeper").mkdir()
+    for f in list((corpus / "study1").glob("*.csv")):
+        f.rename(corpus / "study1" / "deeper" / f.name)
+    (corpus / "stray.csv").write_text(lcpipe_csv(learning_curve(60, final=0.7, seed=9)))
+    from lcpipe.forecasting.logs import read_curves
+    names = [c.name for c in read_curves([corpus], "test_acc", studies=True)]
+    assert names == ["stray", "study0/old0", "study0/old1", "study0/old2", "study1/deeper/old3",
+                     "study1/deeper/old4", "study1/deeper/old5"]
+
+
+def test_a_corpus_where_one_study_is_expected_says_so_in_one_line(study):
+    _corpus(study)
+    for args in (["forecast", "--history", "history", "--runs", "corpus", "--epochs", 40],
+                 ["evaluate", "--curves", "corpus", "--cutoffs", 5]):
+        proc = lcpipe(*args, cwd=study)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert "corpus holds MANIFEST.csv: it is a corpus of studies, one folder each, not one study's runs; give " \
+               "one study's folder here" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
 def test_forecast_pruner_and_the_python_api_read_a_corpus_history(study):

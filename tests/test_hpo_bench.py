@@ -123,7 +123,9 @@ def test_hpo_quick_prints_the_anytime_table_and_its_last_line():
     (["--forms", "maybe"], "--forms"),
     (["--tasks", "nope"], "--tasks"),
     (["--pruners", "Median()"], "--pruners"),
-    (["--pruners", "Nope,ForecastPruner(mean)"], "--pruners: Nope unknown"),
+    (["--pruners", "Nope,ForecastPruner(mean)"], "--pruners: Nope not run"),
+    (["--forms", "raise", "--pruners", "ForecastPruner(mean),Median()"],
+     "--forms raise leaves out ForecastPruner(mean)"),
     (["--metric", "accuracy"], "--metric 'accuracy'"),
 ])
 def test_bad_arguments_are_one_line(args, says):

@@ -267,19 +267,21 @@ def test_four_completed_trials_that_agree_do_not_make_an_early_forecast_sharp(tm
     assert study.trials[4].state == (COMPLETE if kept else PRUNED) and (study.best_trial.number == 4) == kept
 
 
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")  # PartialFixedSampler
 @pytest.mark.parametrize("reruns", [True, False])
 def test_a_repeat_of_a_finished_trial_is_pruned_at_once_and_told_its_twins_final(tmp_path, reruns):
     """TPE asks for a config of a discrete space again; a seeded objective then reports the same values
-    as the first time. The repeat of the best config is pruned at its third report (the forecast rule
-    alone keeps a tie), and final_forecast is the twin's final, exactly. The same params trained with
-    another seed report other values: no twin, trained on."""
+    as the first time. The sampler's repeat of the best config is pruned at its third report (the
+    forecast rule alone keeps a tie), and final_forecast is the twin's final, exactly. The same params
+    trained with another seed report other values, and an enqueued repeat (the best params again, to
+    keep the weights) is trained as asked."""
     pruner = ForecastPruner(EPOCHS, write_history(tmp_path / "h"), reruns=reruns)
     study = optuna.create_study(direction="maximize", pruner=pruner)
     told = {}
 
     def objective(trial):
         top = trial.suggest_categorical("top", [0.5, 0.9, 0.91])
-        seed = 100 + int(top * 100) if trial.number < 5 else trial.number  # trial 5: another seed
+        seed = 100 + int(top * 100) if trial.number != 4 else 4  # trial 4: another seed
         for epoch, value in enumerate(curve(top, seed=seed), start=1):
             trial.report(float(value), step=epoch)
             if trial.should_prune():
@@ -287,9 +289,13 @@ def test_a_repeat_of_a_finished_trial_is_pruned_at_once_and_told_its_twins_final
                 raise optuna.TrialPruned()
         return float(value)
 
-    for top in (0.9, 0.5, 0.91, 0.91, 0.5, 0.91):
+    for top in (0.9, 0.5, 0.91):
         study.enqueue_trial({"top": top})
-    study.optimize(objective, n_trials=6)
+    study.optimize(objective, n_trials=3)
+    study.sampler = optuna.samplers.PartialFixedSampler({"top": 0.91}, optuna.samplers.RandomSampler(seed=0))
+    study.optimize(objective, n_trials=2)  # the sampler asks for the best config twice: trials 3 and 4
+    study.enqueue_trial({"top": 0.91})
+    study.optimize(objective, n_trials=1)  # trial 5, enqueued
     states = [t.state for t in study.trials]
     assert states[2] == COMPLETE and study.trials[2].last_step == EPOCHS
     if reruns:
@@ -297,8 +303,29 @@ def test_a_repeat_of_a_finished_trial_is_pruned_at_once_and_told_its_twins_final
         assert told[3] == (study.trials[2].value,) * 3
     else:
         assert states[3] == COMPLETE and study.trials[3].value == study.trials[2].value
-    assert states[1] == states[4] == PRUNED  # a repeat of a pruned loser: no final to be its twin; the forecast
-    assert states[5] == COMPLETE  # same params, another seed: its own curve, a tie with the best
+    assert states[4] == COMPLETE  # same params, another seed: its own curve, a tie with the best
+    assert states[5] == COMPLETE and study.trials[5].last_step == EPOCHS  # enqueued: trained as asked
+
+
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")  # PartialFixedSampler
+def test_runs_that_agree_only_while_the_metric_has_not_moved_are_no_twins():
+    """An F1 of 0 for the first epochs, whatever the seed: equal reports, but no repeat."""
+    pruner = ForecastPruner(20, None, metric="f1", fit_cache=False)
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    study.sampler = optuna.samplers.PartialFixedSampler({"width": 64}, optuna.samplers.RandomSampler(seed=0))
+    rises = {0: 0.59, 1: 0.86, 2: 0.60, 3: 0.58}
+
+    def objective(trial):
+        trial.suggest_categorical("width", [32, 64])
+        f1 = np.r_[np.zeros(4), np.linspace(0.2, rises[trial.number], 16)]
+        for epoch, value in enumerate(f1, start=1):
+            trial.report(float(value), step=epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return float(f1[-1])
+
+    study.optimize(objective, n_trials=4)
+    assert study.best_trial.number == 1 and study.best_value == 0.86  # the best seed was not taken for a repeat
 
 
 def test_reruns_must_be_a_bool():

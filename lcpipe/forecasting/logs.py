@@ -411,7 +411,8 @@ def _is_dvclive(folder: Path) -> bool:
         raise LcpipeError(f"{folder}: cannot look into it ({exc.strerror}); check its permissions") from None
 
 
-MANIFEST = "MANIFEST.csv"  # a corpus of studies: one folder per group, listed with its runs
+MANIFEST = "manifest.csv"  # (any case) a corpus's index of its study folders, never a curve
+MAX_DEPTH = 8  # folders below a history corpus that are read (a symbolic link loop ends there)
 
 
 def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", studies: bool = False) -> list[Curve]:
@@ -420,35 +421,20 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
     Two curves with one name (`x.csv` and `x.CSV`, `x.csv` and a DVCLive folder `x`) are refused.
 
     studies: the directory may be a corpus of studies (a history of finished runs, never the runs of
-    one study): one holding a MANIFEST.csv with `group` and `run` columns (this project's layout, as
-    ../shared/curves/ has it) is read group folder by group folder, and one with no curve files of its
-    own but folders of them is read folder by folder; each curve is then named `folder/run`."""
+    one study): its folders, at any depth, are read too, each curve named `folder/run`, and its
+    MANIFEST.csv (this project's layout, as ../shared/curves/ has it) is skipped. Without it, a
+    directory holding a MANIFEST.csv is refused in one line: it is a corpus, not one study."""
     directory = Path(directory)
     if not directory.is_dir():
         raise LcpipeError(f"{directory}: not a directory of curve files")
     if _is_dvclive(directory):
         return [read_dvclive(directory, metric)]
-    if studies:
-        groups = _corpus_groups(directory)
-        if groups is not None:
-            return _read_studies(directory, groups, metric)
-    try:
-        entries = sorted(p for p in directory.iterdir() if not p.name.startswith("."))
-    except OSError as exc:
-        raise LcpipeError(f"{directory}: cannot list it ({exc.strerror}); check its permissions") from None
-    found: list[tuple[Path, Curve]] = []
-    folders = []
-    for p in entries:
-        if p.suffix.lower() in SUFFIXES and _kind(p) == "file":  # a FIFO or a broken link named *.csv: refused
-            found.append((p, read_curve(p, metric)))
-        elif p.is_dir():
-            if _is_dvclive(p):
-                found.append((p, read_dvclive(p, metric)))
-            else:
-                folders.append(p.name)
-    if not found and studies and folders:
-        return _read_studies(directory, folders, metric)
+    found = _curves_in(directory, metric, studies, "", set())
     if not found:
+        try:
+            folders = sorted(p.name for p in directory.iterdir() if not p.name.startswith(".") and p.is_dir())
+        except OSError:
+            folders = []
         hint = f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some" \
             if folders else ""
         raise LcpipeError(f"{directory}: no *.csv curve files or DVCLive folders found{hint}")
@@ -461,43 +447,37 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
     return sorted((c for _, c in found), key=lambda c: c.name)
 
 
-def _corpus_groups(directory: Path) -> list[str] | None:
-    """The group folders a corpus's MANIFEST.csv lists (in its order, once each), or None when the
-    directory has no manifest of that shape."""
-    manifest = directory / MANIFEST
-    if not manifest.is_file():
-        return None
+def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str,
+               seen: set) -> list[tuple[Path, Curve]]:
+    """(path, curve) of the curves in `directory` (named prefix + run); with `studies`, those of its
+    folders too, each folder once (`seen`: real paths) and at most MAX_DEPTH deep."""
     try:
-        with open(manifest, newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return None
-    if not rows or not {"group", "run"} <= set(rows[0]):
-        return None
-    return list(dict.fromkeys(r["group"] for r in rows if r["group"]))
-
-
-def _read_studies(directory: Path, groups: list[str], metric: str | Metric) -> list[Curve]:
-    """The curves of each study folder of a corpus, named `folder/run`; folders holding none, or listed
-    by the manifest but not there (a corpus copied in part), skipped."""
-    out = []
-    for group in groups:
-        folder = directory / group
-        if Path(group).is_absolute() or ".." in Path(group).parts:
-            raise LcpipeError(f"{directory / MANIFEST}: group {group!r} names a folder outside {directory}; "
-                              "a group is the name of a study folder beside the manifest")
-        if not folder.is_dir():
-            continue
-        try:
-            curves = read_curve_dir(folder, metric)
-        except LcpipeError as exc:
-            if "no *.csv curve files or DVCLive folders found" in str(exc):
-                continue  # a folder of notes or figures beside the studies
-            raise
-        out += [replace(c, name=f"{group}/{c.name}") for c in curves]
-    if not out:
-        raise LcpipeError(f"{directory}: no study folder in it holds *.csv curve files or DVCLive folders")
-    return out
+        entries = sorted(p for p in directory.iterdir() if not p.name.startswith("."))
+    except OSError as exc:
+        raise LcpipeError(f"{directory}: cannot list it ({exc.strerror}); check its permissions") from None
+    seen.add(os.path.realpath(directory))
+    found: list[tuple[Path, Curve]] = []
+    folders = []
+    for p in entries:
+        if p.suffix.lower() in SUFFIXES and _kind(p) == "file":  # a FIFO or a broken link named *.csv: refused
+            if p.name.lower() == MANIFEST:
+                if not studies:
+                    raise LcpipeError(f"{directory} holds {p.name}: it is a corpus of studies, one folder each, "
+                                      "not one study's runs; give one study's folder here (a history may be the "
+                                      "whole corpus)")
+                continue
+            found.append((p, read_curve(p, metric)))
+        elif p.is_dir():
+            if _is_dvclive(p):
+                found.append((p, read_dvclive(p, metric)))
+            else:
+                folders.append(p)
+    found = [(p, replace(c, name=prefix + c.name)) for p, c in found] if prefix else found
+    if studies and prefix.count("/") < MAX_DEPTH:
+        for folder in folders:
+            if os.path.realpath(folder) not in seen:
+                found += _curves_in(folder, metric, studies, f"{prefix}{folder.name}/", seen)
+    return found
 
 
 def check_finished(history: list[Curve]) -> None:

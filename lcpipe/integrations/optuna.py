@@ -175,9 +175,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         shared file system), or False to fit in this process only.
 
     reruns: prune, at its next check, a trial that repeats a finished trial: the same params and, at
-        each of at least MIN_WARMUP reports, exactly the same value (a deterministic objective, which
-        a sampler asked for the same config again); its final_forecast is the twin's final. False:
-        train repeats to the end.
+        each report, exactly the same value, MIN_WARMUP distinct values at least (a deterministic
+        objective, which a sampler asked for the same config again); its final_forecast is the twin's
+        final. An enqueued trial is never such a repeat. False: train repeats to the end.
 
     A trial that reports NaN or inf (a loss that diverged) is pruned at once, and a completed trial
     holding such a report is no rival and no history.
@@ -393,9 +393,13 @@ class ForecastPruner(optuna.pruners.BasePruner):
         reported (at least MIN_WARMUP of them): the objective is deterministic and the trial repeats it.
         Samplers ask for a config of a discrete space again (TPE often does: optuna/optuna#2021, #3055),
         and Optuna's FAQ ("How can I ignore duplicated samples?") has the objective skip them by hand. A
-        rerun with another seed reports other values and is no twin; nor is a near-by float param."""
-        if len(trial.intermediate_values) < MIN_WARMUP:
-            return None
+        rerun with another seed reports other values and is no twin; nor is a near-by float param. The
+        reports must hold MIN_WARMUP distinct values: runs of any seed agree while a metric has not moved
+        (an F1 of 0, an accuracy at chance). A trial the user enqueued (study.enqueue_trial, e.g. the best
+        params again, to keep its weights) is trained as asked."""
+        values = trial.intermediate_values
+        if len(set(values.values())) < MIN_WARMUP or "fixed_params" in trial.system_attrs:
+            return None  # a prefix that has not moved yet (an F1 at 0, an accuracy at chance), or enqueued
         for t in self._finished(study):
             if t.params == trial.params and all(t.intermediate_values.get(s) == v
                                                 for s, v in trial.intermediate_values.items()):
