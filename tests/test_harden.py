@@ -624,3 +624,17 @@ def test_a_run_that_is_a_history_curves_first_epochs_rounded_is_refused_too(tmp_
     ok = subprocess.run([sys.executable, "-m", "lcpipe", "forecast", "--history", str(h), "--runs", str(runs),
                          "--epochs", "40"], capture_output=True, text=True, cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_a_run_that_is_a_history_curves_first_epochs_as_32_bit_floats_is_refused_too(tmp_path):
+    """The run logged through float32 (TensorBoard's scalars) and the history curve written as float64:
+    neither an exact nor a decimal match, yet the same run (red team, 2026-12-04 late)."""
+    h = history(tmp_path / "h")
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    acc = read_curve(h / "h3.csv", "test_acc").metric("test_acc")[:20].astype(np.float32)
+    (runs / "mine.csv").write_text("epoch,test_acc\n" + "".join(f"{e},{float(v)!r}\n" for e, v in enumerate(acc, 1)))
+    proc = subprocess.run([sys.executable, "-m", "lcpipe", "forecast", "--history", str(h), "--runs", str(runs),
+                           "--epochs", "40"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "are the first 20 of the history curve" in proc.stderr and "(as 32-bit floats)" in proc.stderr

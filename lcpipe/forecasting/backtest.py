@@ -49,7 +49,7 @@ def check_apart(history: list[Curve], forecast: list[Curve], what: str, metric: 
 def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, metric: str) -> None:
     """A run whose values are the first epochs of a history curve is that curve cut short: its own
     future is in the history, also when the run's file holds them rounded (to the run's own decimals,
-    at most ROUNDED_DECIMALS). Only a prefix that moves says which run it is: at least 3 distinct
+    at most ROUNDED_DECIMALS) or as 32-bit floats (TensorBoard's scalars, a float32 tensor logged). Only a prefix that moves says which run it is: at least 3 distinct
     values, since runs stuck at chance share exact values. Compared at every (length, decimals) the
     runs have, one hash per history curve."""
     keys = {}  # run -> (length, decimals or None)
@@ -63,6 +63,7 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
         for n, d in set(keys.values()):
             if values is not None and len(values) > n:
                 prefixes.setdefault((n, None, _digest(values[:n])), h)
+                prefixes.setdefault((n, "float32", _digest(values[:n].astype(np.float32))), h)
                 if d is not None:
                     prefixes.setdefault((n, d, _digest(np.round(values[:n], d))), h)
     for curve in forecast:
@@ -70,9 +71,10 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
         n, d = keys.get(curve.name, (None, None))
         exact = None if n is None else prefixes.get((n, None, _digest(values)))
         rounded = None if n is None or d is None else prefixes.get((n, d, _digest(np.round(values, d))))
-        twin = exact or rounded
+        single = None if n is None else prefixes.get((n, "float32", _digest(values.astype(np.float32))))
+        twin = exact or rounded or single
         if twin is not None:
-            how = "" if exact else f" (rounded to {d} decimals)"
+            how = "" if exact else f" (rounded to {d} decimals)" if rounded else " (as 32-bit floats)"
             raise LcpipeError(f"{curve.path or curve.name} is {what}, and its {len(values)} epochs are the first "
                               f"{len(values)} of the history curve {twin.path or twin.name}{how}: the run's own future "
                               "is in the history; remove that curve from the history")
