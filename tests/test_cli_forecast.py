@@ -305,3 +305,17 @@ def test_forecast_pruner_and_the_python_api_read_a_corpus_history(study):
     assert len(ForecastPruner(40, corpus)._history_curves) == 6  # noqa: SLF001
     out = forecast(history=corpus, runs=study / "runs", epochs=40)
     assert len(out) == 3
+
+
+def test_a_step_axis_run_whose_future_is_in_a_corpus_history_is_refused_in_evaluations(tmp_path):
+    """The bundled LoRA corpus as history (MANIFEST.csv and one folder per task), and a run cut from one
+    of its own curves at 10 evaluations: refused, counted in evaluations, not epochs."""
+    root = Path(__file__).resolve().parents[1]
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    rows = (root / "bench" / "lm_table" / "curves" / "code" / "t00.csv").read_text().splitlines()[:11]
+    (runs / "t00.csv").write_text("\n".join(rows) + "\n")
+    proc = lcpipe("forecast", "--history", root / "bench" / "lm_table" / "curves", "--runs", runs, "--metric",
+                  "val_ce", "--mode", "min", "--epochs", 50, cwd=tmp_path)
+    assert proc.returncode == 2 and "its 10 evaluations are the first 10 of the history curve" in proc.stderr \
+        and "code/t00.csv" in proc.stderr, proc.stderr

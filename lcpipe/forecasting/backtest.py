@@ -75,7 +75,8 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
         twin = exact or rounded or single
         if twin is not None:
             how = "" if exact else f" (rounded to {d} decimals)" if rounded else " (as 32-bit floats)"
-            raise LcpipeError(f"{curve.path or curve.name} is {what}, and its {len(values)} epochs are the first "
+            unit = "epochs" if curve.steps is None else "evaluations"
+            raise LcpipeError(f"{curve.path or curve.name} is {what}, and its {len(values)} {unit} are the first "
                               f"{len(values)} of the history curve {twin.path or twin.name}{how}: the run's own future "
                               "is in the history; remove that curve from the history")
 
