@@ -110,7 +110,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     fc = sub.add_parser("forecast", help="forecast runs that are still training; which can be stopped")
     fc.add_argument("--history", type=Path, nargs="+", required=True,
-                    help="finished curves of any length: files, directories of them, DVCLive folders")
+                    help="finished curves of any length: files, directories of them, DVCLive folders, or a corpus "
+                         "of study folders (read at any depth; its MANIFEST.csv skipped)")
     fc.add_argument("--runs", type=Path, nargs="+", required=True,
                     help="the partial curves of the runs still training (files, directories, DVCLive folders)")
     fc.add_argument("--epochs", "--steps", dest="epochs", type=_positive, required=True, action=_Length,
@@ -132,7 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--curves", type=Path, required=True, help="directory of curve files")
     ev.add_argument("--cutoffs", type=_int_list, required=True, help="e.g. 5,10,20,40")
     ev.add_argument("--history", type=Path, nargs="+",
-                    help="fit on these finished curves alone; every curve in --curves is then a target")
+                    help="fit on these finished curves alone (files, folders, DVCLive folders or a corpus of study "
+                         "folders); every curve in --curves is then a target")
     ev.add_argument("--target", help="forecast only this curve (file name without .csv)")
     ev.add_argument("--metric", default=None, type=_column, help="the column to forecast (default test_acc)")
     ev.add_argument("--mode", default="auto", choices=MODES, help="min, max or auto (as for forecast)")

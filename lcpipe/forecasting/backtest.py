@@ -49,7 +49,8 @@ def check_apart(history: list[Curve], forecast: list[Curve], what: str, metric: 
 def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, metric: str) -> None:
     """A run whose values are the first epochs of a history curve is that curve cut short: its own
     future is in the history, also when the run's file holds them rounded (to the run's own decimals,
-    at most ROUNDED_DECIMALS) or as 32-bit floats (TensorBoard's scalars, a float32 tensor logged). Only a prefix that moves says which run it is: at least 3 distinct
+    at most ROUNDED_DECIMALS) or as 32-bit floats (TensorBoard's scalars, a float32
+    tensor logged). Only a prefix that moves says which run it is: at least 3 distinct
     values, since runs stuck at chance share exact values. Compared at every (length, decimals) the
     runs have, one hash per history curve."""
     keys = {}  # run -> (length, decimals or None)
