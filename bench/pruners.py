@@ -295,7 +295,8 @@ def report(results, family) -> str:
         lines.append(f"{fam[:38]:<38} " + " ".join(f"{c:>18}" for c in cells))
     lines.append("")
     lines.append(f"where the epochs go (% of NopPruner's, mean over studies): trained to the end with a new best / "
-                 f"without one (of which within {100 * NEAR_TIE:g} {'pts' if METRIC[0].kind == 'fraction' else '%'} of "
+                 f"without one (of which within {100 * NEAR_TIE:g} "
+                 f"{dict(fraction='pts', positive='%').get(METRIC[0].kind, 'x 100 internal units')} of "
                  "the best then) / pruned")
     for name, per in results.items():
         new, old, near, pruned = np.mean([v[2] for v in per.values()], axis=0)

@@ -111,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     fc = sub.add_parser("forecast", help="forecast runs that are still training; which can be stopped")
     fc.add_argument("--history", type=Path, nargs="+", required=True,
                     help="finished curves of any length: files, directories of them, DVCLive folders, or a corpus "
-                         "of study folders (read at any depth; its MANIFEST.csv skipped)")
+                         "of study folders (one holding a MANIFEST.csv or only folders)")
     fc.add_argument("--runs", type=Path, nargs="+", required=True,
                     help="the partial curves of the runs still training (files, directories, DVCLive folders)")
     fc.add_argument("--epochs", "--steps", dest="epochs", type=_positive, required=True, action=_Length,

@@ -272,9 +272,9 @@ def test_a_history_may_be_a_corpus_of_study_folders_as_the_shared_curves_are(stu
     assert proc.returncode == 2 and "its folders (figures, study0, study1) may hold some" in proc.stderr
 
 
-def test_a_corpus_history_reads_every_study_folder_at_any_depth_and_beside_stray_curves(study):
-    """Nothing in a history corpus is dropped silently: a curve at its top, a study whose runs sit one
-    folder deeper, and a manifest in any case or format (it is skipped, never read as a curve)."""
+def test_a_corpus_history_reads_every_study_folder_at_depth_and_beside_stray_curves(study):
+    """Nothing in a history corpus is dropped: a curve at its top (beside its manifest), a study whose
+    runs sit one folder deeper, and a manifest in any case or format (skipped, never read as a curve)."""
     corpus = _corpus(study)
     (corpus / "MANIFEST.csv").write_text("\ufeffGroup;Run\nstudy0;old0\n")  # Excel's BOM, ';', another case
     (corpus / "study1" / "deeper").mkdir()
@@ -285,6 +285,21 @@ def test_a_corpus_history_reads_every_study_folder_at_any_depth_and_beside_stray
     names = [c.name for c in read_curves([corpus], "test_acc", studies=True)]
     assert names == ["stray", "study0/old0", "study0/old1", "study0/old2", "study1/deeper/old3",
                      "study1/deeper/old4", "study1/deeper/old5"]
+
+
+def test_a_history_folder_with_curves_of_its_own_stays_one_study_its_subfolders_unread(study):
+    """Notes, backups and runs set aside in subfolders of a plain history folder (no manifest) are not
+    history, as before corpora were read (review, 2026-12-04 late): the forecast is the flat folder's."""
+    before = lcpipe("forecast", "--history", "history", "--runs", "runs", "--epochs", 40, "--out", "a.json",
+                    cwd=study)
+    (study / "history" / "notes").mkdir()
+    (study / "history" / "notes" / "summary.csv").write_text("run,final\nold0,0.8\n")
+    (study / "history" / "excluded").mkdir()
+    (study / "history" / "excluded" / "bad.csv").write_text(lcpipe_csv(learning_curve(60, final=0.3, seed=7)))
+    after = lcpipe("forecast", "--history", "history", "--runs", "runs", "--epochs", 40, "--out", "b.json",
+                   cwd=study)
+    assert before.returncode == after.returncode == 0, after.stderr
+    assert json.loads((study / "a.json").read_text()) == json.loads((study / "b.json").read_text())
 
 
 def test_a_corpus_where_one_study_is_expected_says_so_in_one_line(study):

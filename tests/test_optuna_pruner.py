@@ -331,3 +331,27 @@ def test_runs_that_agree_only_while_the_metric_has_not_moved_are_no_twins():
 def test_reruns_must_be_a_bool():
     with pytest.raises(PrunerError, match="reruns='yes'"):
         ForecastPruner(EPOCHS, reruns="yes")
+
+
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")  # PartialFixedSampler
+def test_a_twin_that_has_reached_its_last_point_is_no_longer_pruned():
+    """Two workers given one config: the first completes while the second is at step 27 of 28, a check
+    (3, 5, 8, 12, 18, 27) that a loop counting from 0 also makes at its last report. The second has
+    reached its end (within one interval): trained, not pruned as a rerun (red team, 2026-12-04 late)."""
+    pruner = ForecastPruner(28, None, fit_cache=False)
+    study = optuna.create_study(direction="maximize", pruner=pruner,
+                                sampler=optuna.samplers.PartialFixedSampler({"w": 1}, optuna.samplers.RandomSampler()))
+    values = curve(0.9, epochs=28)
+    a, b = study.ask(), study.ask()
+    for t in (a, b):
+        t.suggest_categorical("w", [1, 2])
+    for step in range(1, 27):
+        for t in (a, b):
+            t.report(float(values[step - 1]), step)
+            assert not t.should_prune()
+    a.report(float(values[26]), 27)
+    a.report(float(values[27]), 28)
+    study.tell(a, float(values[27]))
+    b.report(float(values[26]), 27)
+    assert not b.should_prune()
+    assert pruner.final_forecast(study, b)[0] == pytest.approx(float(values[26]))  # its own, at its end

@@ -421,9 +421,12 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
     Two curves with one name (`x.csv` and `x.CSV`, `x.csv` and a DVCLive folder `x`) are refused.
 
     studies: the directory may be a corpus of studies (a history of finished runs, never the runs of
-    one study): its folders, at any depth, are read too, each curve named `folder/run`, and its
-    MANIFEST.csv (this project's layout, as ../shared/curves/ has it) is skipped. Without it, a
-    directory holding a MANIFEST.csv is refused in one line: it is a corpus, not one study."""
+    one study). A folder is a corpus when it holds a MANIFEST.csv (this project's layout, as
+    ../shared/curves/ has it; the manifest is skipped) or no curve of its own: its folders are then
+    read the same way, up to MAX_DEPTH deep, each curve named `folder/run`, and a folder that cannot be
+    listed is passed over. A folder with curves of its own and no manifest is one study, read as
+    always: its subfolders (notes, backups, runs set aside) are not. Without `studies`, a directory
+    holding a MANIFEST.csv is refused in one line: it is a corpus, not one study."""
     directory = Path(directory)
     if not directory.is_dir():
         raise LcpipeError(f"{directory}: not a directory of curve files")
@@ -435,36 +438,42 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
             folders = sorted(p.name for p in directory.iterdir() if not p.name.startswith(".") and p.is_dir())
         except OSError:
             folders = []
-        hint = f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some" \
-            if folders else ""
+        hint = "" if not folders else f" (nor in its folders, up to {MAX_DEPTH} deep)" if studies else \
+            f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some"
         raise LcpipeError(f"{directory}: no *.csv curve files or DVCLive folders found{hint}")
     by_name: dict[str, Path] = {}
     for p, curve in found:
         if curve.name in by_name:
-            raise LcpipeError(f"{directory}: {by_name[curve.name].name} and {p.name} are two curves with one name "
-                              f"{curve.name!r}; rename or remove one")
+            first, again = (str(q.relative_to(directory)) for q in (by_name[curve.name], p))
+            raise LcpipeError(f"{directory}: {first} and {again} are two curves with one name {curve.name!r}; "
+                              "rename or remove one")
         by_name[curve.name] = p
     return sorted((c for _, c in found), key=lambda c: c.name)
 
 
 def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str,
                seen: set) -> list[tuple[Path, Curve]]:
-    """(path, curve) of the curves in `directory` (named prefix + run); with `studies`, those of its
-    folders too, each folder once (`seen`: real paths) and at most MAX_DEPTH deep."""
+    """(path, curve) of the curves in `directory` (named prefix + run); with `studies`, of a corpus's
+    folders too (read_curve_dir), each file and folder once however linked (`seen`: real paths)."""
     try:
         entries = sorted(p for p in directory.iterdir() if not p.name.startswith("."))
     except OSError as exc:
+        if prefix:  # a folder inside a corpus that cannot be listed (lost+found): passed over
+            return []
         raise LcpipeError(f"{directory}: cannot list it ({exc.strerror}); check its permissions") from None
     seen.add(os.path.realpath(directory))
     found: list[tuple[Path, Curve]] = []
-    folders = []
+    folders, manifest = [], False
     for p in entries:
+        if prefix and os.path.realpath(p) in seen:
+            continue  # reached again through a link inside the corpus
         if p.suffix.lower() in SUFFIXES and _kind(p) == "file":  # a FIFO or a broken link named *.csv: refused
             if p.name.lower() == MANIFEST:
                 if not studies:
                     raise LcpipeError(f"{directory} holds {p.name}: it is a corpus of studies, one folder each, "
-                                      "not one study's runs; give one study's folder here (a history may be the "
-                                      "whole corpus)")
+                                      "not one study's runs; give one study's folder here (`lcpipe forecast "
+                                      "--history` and ForecastPruner take a whole corpus)")
+                manifest = True
                 continue
             found.append((p, read_curve(p, metric)))
         elif p.is_dir():
@@ -472,11 +481,13 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
                 found.append((p, read_dvclive(p, metric)))
             else:
                 folders.append(p)
+        else:
+            continue
+        seen.add(os.path.realpath(p))
     found = [(p, replace(c, name=prefix + c.name)) for p, c in found] if prefix else found
-    if studies and prefix.count("/") < MAX_DEPTH:
+    if studies and (manifest or not found) and prefix.count("/") < MAX_DEPTH:
         for folder in folders:
-            if os.path.realpath(folder) not in seen:
-                found += _curves_in(folder, metric, studies, f"{prefix}{folder.name}/", seen)
+            found += _curves_in(folder, metric, studies, f"{prefix}{folder.name}/", seen)
     return found
 
 

@@ -72,7 +72,7 @@ class Stopper:
     """Fitted once on the history; `check(rows)` after every epoch gives a Verdict at stop.at."""
 
     def __init__(self, stop: StopParams, epochs: int, config: dict | None = None):
-        self.history = learnable_history(read_curve_dir(Path(stop.history), METRIC))  # as `lcpipe forecast` takes it
+        self.history = learnable_history(read_curve_dir(Path(stop.history), METRIC))  # one folder of curves
         self.at, self.epochs, self.config = set(stop.at), epochs, config or {}
         self.threshold = stop.threshold
         self.below = per_check(STOP_BELOW, len(self.at))

@@ -539,7 +539,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         spacing, horizon = self._grid(trial)
         if not self._due(trial, spacing, horizon):
             return False
-        if self.reruns and self._twin(study, trial) is not None:
+        if self.reruns and 1 <= len(self._curve(trial, metric, spacing, horizon)) < horizon \
+                and self._twin(study, trial) is not None:
             return True  # a deterministic objective's rerun: it will end where its twin ended
         finished = self._finished(study)
         if not finished:
@@ -655,9 +656,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
             v = float(metric.from_internal(curve[horizon - 1]))
             return v, v, v
         twin = self._twin(study, frozen) if self.reruns else None
-        if twin is not None:  # it will end where its twin ended
+        if twin is not None:  # it will end where its twin ended: the twin's last report within `epochs`, as reported
             self._mark_returned(study, trial, frozen)
-            v = float(metric.from_internal(self._curve(twin, metric, spacing, horizon)[horizon - 1]))
+            last = max((s for s in twin.intermediate_values if s <= self.epochs), default=twin.last_step)
+            v = float(twin.intermediate_values[last])
             return v, v, v
         finished = self._finished(study)
         self._refresh(finished, horizon)
