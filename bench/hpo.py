@@ -73,8 +73,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.args import Parser  # noqa: E402
-from bench.pruners import boot  # noqa: E402  (mean and 95 % bootstrap CI, as every bench reports them)
-from lcpipe.integrations.optuna import MIN_WARMUP, STUDY_CALIBRATION, ForecastPruner  # noqa: E402
+from bench.pruners import OraclePruner, boot  # noqa: E402  (boot: mean and 95 % bootstrap CI, as every bench reports them)
+from lcpipe.integrations.optuna import STUDY_CALIBRATION, ForecastPruner  # noqa: E402
 from lcpipe.metric import Metric  # noqa: E402
 
 TABLE = ROOT / "bench" / "hpo_table"
@@ -179,12 +179,16 @@ def suggest(trial: optuna.Trial, task: Task) -> int:
     """The config a trial asks for, as a user's objective would suggest it: lr log-uniform (snapped
     to the grid's nearest value in log space), the other axes categorical."""
     lrs = task.axes["lr"]
-    lr = trial.suggest_float("lr", lrs[0], lrs[-1], log=True)
-    params = {"lr": min(lrs, key=lambda x: abs(np.log(x) - np.log(lr)))}
+    params = {"lr": trial.suggest_float("lr", lrs[0], lrs[-1], log=True)}
     for key, values in task.axes.items():
         if key != "lr":
             params[key] = trial.suggest_categorical(key, values)
-    return task.lookup(params)
+    return task.lookup(snapped(params, task))
+
+
+def snapped(params: dict, task: Task) -> dict:
+    """A trial's params with its lr snapped to the grid's nearest value in log space."""
+    return {**params, "lr": min(task.axes["lr"], key=lambda x: abs(np.log(x) - np.log(params["lr"])))}
 
 
 def run_study(task: Task, sampler: str, seed: int, pruner, form: str, workers: int, budget: int,
@@ -233,7 +237,6 @@ def run_study(task: Task, sampler: str, seed: int, pruner, form: str, workers: i
             trial.report(value, step=epoch)
         ended = True
         if epoch == task.epochs and np.isfinite(value):
-            trial.set_user_attr("trained", True)  # to the end, not a pruned trial told its forecast
             study.tell(trial, value)
             told_values[config] = value
             done.append((spent, value, config))
@@ -278,36 +281,10 @@ def pruner_makers(epochs: int) -> dict[str, callable]:
     }
 
 
-class OraclePruner(optuna.pruners.BasePruner):
-    """A reference, not a competitor: knows every config's true final (the table trained them all) and
-    prunes, at the trial's MIN_WARMUP-th report (ForecastPruner never decides earlier), each trial that
-    will not end above the best completed so far; its final_forecast is that true final. What a rule
-    that judges each trial against those before it, from step MIN_WARMUP, can save with this sampler
-    (one that knew which configs the sampler will ask for later could save more)."""
-
-    def __init__(self, task: Task, mode: str):
-        self.task, self.sign = task, 1.0 if mode == "max" else -1.0
-
-    def _final(self, trial) -> float:
-        return float(self.task.values[self.task.lookup(_grid_params(trial.params, self.task)), -1])
-
-    def prune(self, study: optuna.Study, trial) -> bool:
-        if len(trial.intermediate_values) != MIN_WARMUP:
-            return False
-        done = [t.value for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-                if t.user_attrs.get("trained")]
-        final = self._final(trial)
-        return bool(done) and (not np.isfinite(final) or self.sign * final <= max(self.sign * v for v in done))
-
-    def final_forecast(self, study: optuna.Study, trial) -> tuple[float, float, float]:
-        final = self._final(trial)
-        return final, final, final
-
-
-def _grid_params(params: dict, task: Task) -> dict:
-    """A trial's params snapped to the grid, as suggest() looks them up."""
-    lrs = task.axes["lr"]
-    return {**params, "lr": min(lrs, key=lambda x: abs(np.log(x) - np.log(params["lr"])))}
+def oracle_for(task: Task, mode: str) -> OraclePruner:
+    """The reference row (bench/pruners.py's OraclePruner): every config's true final, from the table."""
+    sign = 1.0 if mode == "max" else -1.0
+    return OraclePruner(lambda t: float(task.values[task.lookup(snapped(t.params, task)), -1]), lambda v: sign * v)
 
 
 _PRUNERS: dict = {}  # (task, history key) -> ForecastPruner, per process: the history is fitted once
@@ -316,7 +293,7 @@ _PRUNERS: dict = {}  # (task, history key) -> ForecastPruner, per process: the h
 def _job(args: tuple) -> tuple:
     task, sampler, seed, name, workers, budget, mode, metric, history, pruner_kw, dedupe = args
     if name == ORACLE:
-        pruner, form = OraclePruner(task, mode), "mean"
+        pruner, form = oracle_for(task, mode), "mean"
     elif name in FP_FORMS:
         key = (task.name, tuple(map(str, history)))
         if key not in _PRUNERS:  # decisions read only the study and history; caches aside, one serves every study

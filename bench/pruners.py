@@ -48,6 +48,7 @@ import sys
 import time
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -90,21 +91,27 @@ ORACLE = "Oracle(step 3)"  # a reference row, not a pruner: it knows every trial
 
 
 class OraclePruner(optuna.pruners.BasePruner):
-    """Knows each trial's final (`finals`, internal units, by trial number: the order's curves), but not
-    the trials still to come, and prunes, at the trial's MIN_WARMUP-th report (ForecastPruner never
-    decides earlier), every trial that will not end above the best completed one: the least compute at
-    zero regret of a rule that judges each trial against those before it (one that knew the trials to
-    come could train only the study's best)."""
+    """A reference row, not a competitor: knows each trial's own final (`final_of(trial)`), but not the
+    trials still to come, and prunes, at the trial's MIN_WARMUP-th report (ForecastPruner never decides
+    earlier), every trial that will not end above the best completed one (`score`: a value's goodness,
+    higher is better); final_forecast is the true final. The least compute at zero regret of a rule that
+    judges each trial against those before it (one that knew the trials to come could train only the
+    study's best). bench/hpo.py uses it too."""
 
-    def __init__(self, finals: list[float]):
-        self.finals = finals
+    def __init__(self, final_of: Callable, score: Callable[[float], float]):
+        self.final_of, self.score = final_of, score
 
     def prune(self, study: optuna.Study, trial) -> bool:
         if len(trial.intermediate_values) != MIN_WARMUP:
             return False
-        done = [float(METRIC[0].to_internal(t.value)) for t in study.get_trials(
-            deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))]
-        return bool(done) and self.finals[trial.number] <= max(done)
+        done = [self.score(t.value) for t in study.get_trials(deepcopy=False,
+                                                              states=(optuna.trial.TrialState.COMPLETE,))]
+        final = self.score(self.final_of(trial))
+        return bool(done) and (not np.isfinite(final) or final <= max(done))
+
+    def final_forecast(self, study: optuna.Study, trial) -> tuple[float, float, float]:
+        final = float(self.final_of(trial))
+        return final, final, final
 
 
 def load() -> tuple[dict[str, list[Curve]], dict[str, str]]:
@@ -184,6 +191,11 @@ def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
 NEAR_TIE = 0.005  # internal units (0.5 accuracy points, 0.5 % of a loss): "where the epochs go" counts near-ties
 
 
+def internal(value: float) -> float:
+    """A value of this run's metric in lcpipe's internal space (higher is better)."""
+    return float(METRIC[0].to_internal(value))
+
+
 def where_epochs(study: optuna.Study, curves: list[np.ndarray]) -> np.ndarray:
     """Epochs of a replayed study's trials (trial t replays curves[t]): trained to the end with a new
     best, trained to the end without one, of those within NEAR_TIE of the best then, and pruned."""
@@ -221,8 +233,7 @@ def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool 
             fp = ForecastPruner(epochs * interval, history, metric=METRIC[0].name, **kw)
             makers["ForecastPruner" if settings is None else f"setting{i}"] = lambda fp=fp: fp
         if not (only_forecast or settings):  # the reference row: each order's finals known
-            finals = [float(METRIC[0].to_internal(a[-1])) for a in accs]
-            makers[ORACLE] = lambda perm, finals=finals: OraclePruner([finals[i] for i in perm])
+            makers[ORACLE] = lambda perm, accs=accs: OraclePruner(lambda t: accs[perm[t.number]][-1], internal)
         for name, make in makers.items():
             ledger: list = []
             res = [replay(accs, perm, make(perm) if name == ORACLE else make(), f"{g}-order{k}", configs, interval,

@@ -14,7 +14,7 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
-from bench.hpo import OraclePruner, load_table, regret_curve, run_study, summarize  # noqa: E402
+from bench.hpo import load_table, oracle_for, regret_curve, run_study, summarize  # noqa: E402
 from bench.hpo_table.generate import GRID, grid_configs, train_config  # noqa: E402
 from lcpipe.metric import Metric  # noqa: E402
 
@@ -83,7 +83,7 @@ def test_the_oracle_trains_to_the_end_only_what_beats_the_best_so_far():
     """The reference row: it knows the finals, so each trial it lets finish is a new best, and a repeat
     of a config is pruned at its MIN_WARMUP-th report."""
     task = load_table(TABLE, "test_acc", ["synth_medium"])["synth_medium"]
-    done = run_study(task, "tpe", 1, OraclePruner(task, "max"), "mean", 1, 15 * 40, "max")
+    done = run_study(task, "tpe", 1, oracle_for(task, "max"), "mean", 1, 15 * 40, "max")
     assert len(done) >= 3 and np.all(np.diff(done[:, 1]) > 0), done
     nop = run_study(task, "tpe", 1, optuna.pruners.NopPruner(), "raise", 1, 15 * 40, "max")
     assert done[-1, 1] >= nop[:, 1].max()  # the same budget, many more configs seen

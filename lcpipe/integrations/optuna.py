@@ -539,8 +539,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         spacing, horizon = self._grid(trial)
         if not self._due(trial, spacing, horizon):
             return False
-        if self.reruns and 1 <= len(self._curve(trial, metric, spacing, horizon)) < horizon \
-                and self._twin(study, trial) is not None:
+        curve = self._curve(trial, metric, spacing, horizon)
+        k = len(curve)
+        if not 1 <= k < horizon:
+            return False  # it has reached its end (within one interval): nothing left to save
+        if self.reruns and self._twin(study, trial) is not None:
             return True  # a deterministic objective's rerun: it will end where its twin ended
         finished = self._finished(study)
         if not finished:
@@ -548,10 +551,6 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if len(self._history) + len(finished) < MIN_CURVES or not (finished or self.compare_running):
             return False  # too few curves to forecast from, or nothing to lose to yet
         self._refresh(finished, horizon)
-        curve = self._curve(trial, metric, spacing, horizon)
-        k = len(curve)
-        if not 1 <= k < horizon:
-            return False
         own, finals = self._own(finished, metric, spacing, horizon)
         numbers = [t.number for t in finished]
         # the study's own noise sets the margin and floor (before any trial completes: the history's)
