@@ -184,7 +184,7 @@ def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
     study.optimize(objective, n_trials=len(order))
     if ledger is not None:
         ledger.append(where_epochs(study, [curves[i] for i in order]))
-    done = [float(METRIC[0].to_internal(t.value)) for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    done = [internal(t.value) for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     return trained[0], max(done) if done else float("-inf")  # internal: higher is better
 
 
@@ -201,15 +201,17 @@ def where_epochs(study: optuna.Study, curves: list[np.ndarray]) -> np.ndarray:
     best, trained to the end without one, of those within NEAR_TIE of the best then, and pruned."""
     out, best = np.zeros(4), -np.inf
     for t in sorted(study.trials, key=lambda t: t.number):
-        steps, final = len(t.intermediate_values), float(METRIC[0].to_internal(curves[t.number][-1]))
-        if steps < len(curves[t.number]):
+        steps, curve = len(t.intermediate_values), curves[t.number]
+        final = internal(curve[-1])
+        if steps < len(curve):
             out[3] += steps
-        elif final > best:
+            continue
+        if final > best:
             out[0] += steps
         else:
             out[1] += steps
             out[2] += steps * (best - final < NEAR_TIE)
-        best = max(best, final) if steps == len(curves[t.number]) else best
+        best = max(best, final)
     return out
 
 

@@ -72,8 +72,8 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
         n, d = keys.get(curve.name, (None, None))
         exact = None if n is None else prefixes.get((n, None, _digest(values)))
         rounded = None if n is None or d is None else prefixes.get((n, d, _digest(np.round(values, d))))
-        single = None if n is None else prefixes.get((n, "float32", _digest(values.astype(np.float32))))
-        twin = exact or rounded or single
+        as_float32 = None if n is None else prefixes.get((n, "float32", _digest(values.astype(np.float32))))
+        twin = exact or rounded or as_float32
         if twin is not None:
             how = "" if exact else f" (rounded to {d} decimals)" if rounded else " (as 32-bit floats)"
             unit = "epochs" if curve.steps is None else "evaluations"

@@ -401,8 +401,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if len(set(values.values())) < MIN_WARMUP or "fixed_params" in trial.system_attrs:
             return None  # a prefix that has not moved yet (an F1 at 0, an accuracy at chance), or enqueued
         for t in self._finished(study):
-            if t.params == trial.params and all(t.intermediate_values.get(s) == v
-                                                for s, v in trial.intermediate_values.items()):
+            if t.params == trial.params and all(t.intermediate_values.get(s) == v for s, v in values.items()):
                 return t
         return None
 
