@@ -323,6 +323,9 @@ MAX_PARAMS_BYTES = 1_000_000  # params.yaml is a few kB; refuse anything that ca
 AMBIGUOUS = re.compile(r"[-+]?0[0-9_]+|[-+]?0[oObBxX][0-9a-fA-F_]+|(?i:y|n|yes|no|on|off)|[-+]?\d+(:[0-5]?\d)+")
 
 
+PIPELINE_FILE = re.compile(r"^stages[ \t]*:", re.MULTILINE)  # a top-level key of dvc.yaml, never of params.yaml
+
+
 def _read_yaml(path: Path):
     """Parse `path` as DVC will: one line for a missing, unreadable or huge file, a syntax error (at
     the line where the broken construct starts), an alias, or a scalar YAML 1.1 and 1.2 disagree on."""
@@ -338,6 +341,9 @@ def _read_yaml(path: Path):
         raise LcpipeError(f"{path}: no such params file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise LcpipeError(f"{path}: cannot read it as YAML text ({type(exc).__name__})") from None
+    if PIPELINE_FILE.search(text):  # dvc.yaml passed for params.yaml: say so, not what its plots' `y:` means
+        raise LcpipeError(f"{path}: is a DVC pipeline file (it has 'stages:'), not a params file; give the "
+                          "params.yaml its stages read (e.g. --params params.yaml)")
     try:
         for token in yaml.scan(text):
             if isinstance(token, yaml.AliasToken):

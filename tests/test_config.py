@@ -104,6 +104,13 @@ def test_a_split_too_small_for_stratification_is_a_clear_error():
         digits(0, 0.003)
 
 
+def test_the_pipeline_file_given_as_params_says_so_not_what_its_plot_keys_mean():
+    """`lcpipe evaluate --params dvc.yaml`: dvc.yaml's plots hold `y: test_acc`, whose `y` YAML 1.1 reads
+    as a boolean; the line must name the mix-up, not the YAML version."""
+    with pytest.raises(LcpipeError, match="dvc.yaml: is a DVC pipeline file .* give the params.yaml"):
+        load_params(ROOT / "dvc.yaml")
+
+
 @pytest.mark.parametrize("text, shown", [
     ("predict:\n  cutoff: 010\n", "'010'"),      # 8 to PyYAML (YAML 1.1), 10 to DVC (YAML 1.2)
     ("train:\n  augment: on\n", "'on'"),         # True to PyYAML, the string 'on' to DVC
