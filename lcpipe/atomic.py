@@ -135,6 +135,33 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+LINKED_DEPTH = 8  # folders below an input folder whose links are followed (the history reader's MAX_DEPTH)
+
+
+def _linked(folder: Path) -> list[Path]:
+    """The real paths that symbolic links inside `folder` (up to LINKED_DEPTH folders deep, each real
+    folder once) lead to: a curve or study folder reached through a link is read, so it is an input."""
+    targets, seen, stack = [], {os.path.realpath(folder)}, [(folder, 0)]
+    while stack:
+        here, depth = stack.pop()
+        try:
+            entries = list(os.scandir(here))
+        except OSError:
+            continue  # an unlistable folder is not read either
+        for entry in entries:
+            try:
+                linked, is_dir = entry.is_symlink(), entry.is_dir()
+            except OSError:
+                continue
+            if linked:
+                targets.append(resolve(Path(entry.path)))
+            real = os.path.realpath(entry.path)
+            if is_dir and depth < LINKED_DEPTH and real not in seen:
+                seen.add(real)
+                stack.append((Path(entry.path), depth + 1))
+    return targets
+
+
 def check_output(path: str | os.PathLike, inputs: list[str | os.PathLike], flag: str = "--out") -> None:
     """Refuse, before any work, an output that cannot be written or would clobber an input: one of
     the input files, any file inside an input directory, or the sidecar (`<run>.json`) of an input
@@ -159,9 +186,13 @@ def check_output(path: str | os.PathLike, inputs: list[str | os.PathLike], flag:
             if path == sidecar or _same_file(path, sidecar):
                 raise LcpipeError(f"{flag} {given_path} would overwrite {sidecar}, the own file (sidecar) of the "
                                   f"input {given}; write it elsewhere")
-        given = resolve(given)
-        if path == given or given in path.parents or _same_file(path, given):
-            raise LcpipeError(f"{flag} {path} would overwrite the input {given}; write it elsewhere")
+        real = resolve(given)
+        if path == real or real in path.parents or _same_file(path, real):
+            raise LcpipeError(f"{flag} {path} would overwrite the input {real}; write it elsewhere")
+        for target in _linked(real) if real.is_dir() else ():
+            if path == target or target in path.parents or _same_file(path, target):
+                raise LcpipeError(f"{flag} {path} would overwrite the input {target}, linked from {given}; "
+                                  "write it elsewhere")
     try:
         mode = path.stat().st_mode if path.exists() else None
     except OSError as exc:

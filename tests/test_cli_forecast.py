@@ -172,6 +172,31 @@ def test_evaluate_checks_out_before_any_work(study):
     assert "fitting" not in proc.stderr and (study / "history" / "old0.csv").read_text().startswith("epoch,")
 
 
+def test_out_into_a_study_or_curve_the_history_reaches_through_a_link_is_refused(study, tmp_path):
+    """A corpus whose study folder is a link to the team's share, or a history holding a linked curve:
+    both are read, so writing --out into them would overwrite an input the guard did not see."""
+    shared = tmp_path / "share"
+    (shared / "s1").mkdir(parents=True)
+    for i in range(3):
+        (shared / "s1" / f"r{i}.csv").write_text(lcpipe_csv(learning_curve(60, final=0.7 + 0.05 * i, seed=10 + i)))
+    corpus = study / "corpus"
+    (corpus / "s0").mkdir(parents=True)
+    for i in range(3):
+        (corpus / "s0" / f"r{i}.csv").write_text(lcpipe_csv(learning_curve(60, final=0.8 + 0.02 * i, seed=i)))
+    (corpus / "s1").symlink_to(shared / "s1")
+    (study / "history" / "linked.csv").symlink_to(shared / "s1" / "r0.csv")
+    for history, out in (("corpus", shared / "s1" / "r1.csv"), ("corpus", shared / "s1" / "new.json"),
+                         ("history", shared / "s1" / "r0.csv")):
+        before = out.read_text() if out.exists() else None
+        proc = lcpipe("forecast", "--history", history, "--runs", "runs", "--epochs", 40, "--out", out, cwd=study)
+        assert proc.returncode == 2 and "would overwrite the input" in proc.stderr and "linked from" in proc.stderr, \
+            proc.stderr
+        assert (out.read_text() if out.exists() else None) == before
+    proc = lcpipe("forecast", "--history", "corpus", "--runs", "runs", "--epochs", 40, "--out", tmp_path / "f.json",
+                  cwd=study)
+    assert proc.returncode == 0, proc.stderr  # beside the share, not in it: written
+
+
 def test_lcpipe_forecast_from_python_gives_the_clis_answers_as_a_dataframe(study):
     """Notebooks: `lcpipe.forecast(...)` is the CLI's JSON, one DataFrame row per run."""
     import lcpipe as package
