@@ -85,7 +85,7 @@ BOUNDED_ONLY, SERIES_ONLY = {"FOREIGN_DATASET"}, {"FOREIGN_DATASET_SERIES"}
 FINAL_QUANTILES = (0.75, 0.8, 0.85, 0.9)  # auto.final_quantile(_series) levels, chosen leave-one-family-out
 # the live stop rule's (same_step, stop_below), chosen leave-one-family-out: the setting that stops the
 # most runs among those whose kept-set regret on the other families is within the allowance at each
-# cutoff from RULE_FROM on (stop_rule.rule_for: the pick of most families, on accuracies and on losses).
+# cutoff from RULE_FROM on (stop_rule.rule_for: the most frequent pick, on accuracies and on losses).
 # The allowance: RULE_REGRET from cutoff 20 on, RULE_REGRET_EARLY below it: a decision at a tenth of
 # the run saves most of it, so it may cost more, and the user who stops there accepts that (issue 24's
 # targets: kept-set regret <= 0.5 at cutoff 10, <= 0.25 at 20 and 40). With 0.25 at every cutoff the

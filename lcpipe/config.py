@@ -323,7 +323,7 @@ MAX_PARAMS_BYTES = 1_000_000  # params.yaml is a few kB; refuse anything that ca
 AMBIGUOUS = re.compile(r"[-+]?0[0-9_]+|[-+]?0[oObBxX][0-9a-fA-F_]+|(?i:y|n|yes|no|on|off)|[-+]?\d+(:[0-5]?\d)+")
 
 
-PIPELINE_FILE = re.compile(r"^stages[ \t]*:", re.MULTILINE)  # a top-level key of dvc.yaml, never of params.yaml
+PIPELINE_KEYS = frozenset({"stages", "plots"})  # top-level keys of dvc.yaml, never of params.yaml
 
 
 def _read_yaml(path: Path):
@@ -341,11 +341,15 @@ def _read_yaml(path: Path):
         raise LcpipeError(f"{path}: no such params file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise LcpipeError(f"{path}: cannot read it as YAML text ({type(exc).__name__})") from None
-    if PIPELINE_FILE.search(text):  # dvc.yaml passed for params.yaml: say so, not what its plots' `y:` means
-        raise LcpipeError(f"{path}: is a DVC pipeline file (it has 'stages:'), not a params file; give the "
-                          "params.yaml its stages read (e.g. --params params.yaml)")
     try:
+        previous = None
         for token in yaml.scan(text):
+            if isinstance(previous, yaml.KeyToken) and isinstance(token, yaml.ScalarToken) \
+                    and token.start_mark.column == 0 and token.value in PIPELINE_KEYS:
+                # dvc.yaml passed for params.yaml: say so, not what its plots' `y:` means to YAML 1.1
+                raise LcpipeError(f"{path}: is a DVC pipeline file (it has '{token.value}:'), not a params file; "
+                                  "give the params.yaml its stages read (e.g. --params params.yaml)")
+            previous = token
             if isinstance(token, yaml.AliasToken):
                 raise LcpipeError(f"{path}: line {token.start_mark.line + 1}: YAML aliases (*name) are not allowed")
             if isinstance(token, yaml.ScalarToken) and token.plain and AMBIGUOUS.fullmatch(token.value):

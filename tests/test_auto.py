@@ -158,6 +158,22 @@ def test_a_history_of_siblings_is_calibrated_on_them_at_the_nominal_level(monkey
     assert 0.65 <= np.mean(inside) <= 0.95
 
 
+def test_siblings_mostly_flat_at_chance_do_not_shrink_a_learning_runs_band_to_nothing():
+    """10 of 12 siblings stuck at chance forecast themselves exactly (errors of 0): the 80 % quantile of
+    the held-out errors is 0, and a learning run's band had no width, so the pruner took its forecast
+    as certain and pruned the study's best trial. The calibration narrows the model's band by half at
+    most."""
+    config = {"dataset": "d", "arch": "a"}
+    history = [Series(f"s{i}", learning_curve(50, final=0.85 + 0.05 * i, rate=0.1, noise=0.01, seed=i), config=config)
+               for i in range(2)]
+    history += [Series(f"c{i}", np.r_[0.12, np.full(49, 0.1)], config=config) for i in range(10)]
+    model = Auto().fit(history)
+    raw = Auto(calibrate=False).fit(history)
+    run = Series("run", history[0].values[:10], config=config)
+    width = [fc.upper[-1] - fc.lower[-1] for fc in (model.forecast(run, 50), raw.forecast(run, 50))]
+    assert width[0] >= 0.45 * width[1] > 0
+
+
 def test_a_ten_percent_band_is_not_widened_by_two_point_prefixes_of_short_history_curves():
     """At 10 % of a 20-evaluation curve the prefix is 2 points: its errors are no measure of a 10-point
     prefix at 10 % of a 100-evaluation run, and pooled with them they widened every early final band

@@ -111,6 +111,27 @@ def test_the_pipeline_file_given_as_params_says_so_not_what_its_plot_keys_mean()
         load_params(ROOT / "dvc.yaml")
 
 
+@pytest.mark.parametrize("text, key", [
+    ("\ufeffstages:\n  a:\n    cmd: x\nplots:\n  - f.csv:\n      y: acc\n", "stages"),  # a byte-order mark
+    ('"stages":\n  a: {cmd: x}\n', "stages"),                                      # a quoted key
+    ("plots:\n  - f.csv:\n      y: acc\n", "plots"),                               # a plots-only dvc.yaml
+])
+def test_any_pipeline_file_is_named_as_one(tmp_path, text, key):
+    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(LcpipeError, match=f"is a DVC pipeline file \\(it has '{key}:'\\)"):
+        load_params(tmp_path / "p.yaml")
+
+
+def test_a_params_file_that_mentions_stages_is_no_pipeline_file(tmp_path):
+    """Only a top-level key marks dvc.yaml: a quoted value spanning a line that starts `stages:`, a
+    comment and a nested key are a params file's own."""
+    (tmp_path / "p.yaml").write_text('data:\n  root: "data/raw\nstages: old"\n# stages: none\n')
+    assert load_params(tmp_path / "p.yaml").data.root == "data/raw stages: old"
+    (tmp_path / "q.yaml").write_text("train:\n  stages: 3\n")
+    with pytest.raises(LcpipeError, match="train.stages: unknown key"):
+        load_params(tmp_path / "q.yaml")
+
+
 @pytest.mark.parametrize("text, shown", [
     ("predict:\n  cutoff: 010\n", "'010'"),      # 8 to PyYAML (YAML 1.1), 10 to DVC (YAML 1.2)
     ("train:\n  augment: on\n", "'on'"),         # True to PyYAML, the string 'on' to DVC

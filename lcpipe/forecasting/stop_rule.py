@@ -22,7 +22,7 @@ The settings are chosen leave-one-family-out on the dev corpus (`python bench/fo
 prints the choice and the held-out stops, kept-set regret and coverage): among the settings whose
 kept-set regret on the other families stays within 0.5 accuracy points at cutoff 10 and 0.25 at 20
 and 40 (an earlier decision saves more, so it may cost more), the one that stops most; (same_step
-0.8, stop_below 0.2) is the pick of most families (5 of 13; 4 pick (0.95, 0.1), the others between
+0.8, stop_below 0.2) is the most frequent pick (5 of 13 families; 4 pick (0.95, 0.1), the others between
 them), and held out the choice stops 49 / 54 / 52 % of the runs at cutoffs 10 / 20 / 40 for a kept-set
 regret of 0.41 / 0.25 / 0.14 points. ForecastPruner keeps
 its own stop_below (0.1): it checks a trial several times and a prune is final, so each check must
