@@ -155,8 +155,7 @@ def _linked(folder: Path) -> list[Path]:
                 continue
             if linked:
                 targets.append(resolve(Path(entry.path)))
-            real = os.path.realpath(entry.path)
-            if is_dir and depth < LINKED_DEPTH and real not in seen:
+            if is_dir and depth < LINKED_DEPTH and (real := os.path.realpath(entry.path)) not in seen:
                 seen.add(real)
                 stack.append((Path(entry.path), depth + 1))
     return targets

@@ -53,7 +53,8 @@ history curve the prefix is 2 points, whose errors are several times those of a 
 10 % of a 100-evaluation one, and pooled at one fraction they widened every 10 % band (a loss's
 final band covered 91 % at 10 %, against 79 % at 20 %). A history that is one cluster, a study's
 own runs as in the paper's in-study protocol, is calibrated on those runs, a fold at a time, at the
-nominal 80 %: its target is a sibling, not a foreign family (SIBLING_FOLDS).
+nominal 80 %: its target is a sibling, not a foreign family; it narrows the model's own band by half
+at most (SIBLING_FOLDS).
 """
 
 from __future__ import annotations
@@ -180,6 +181,8 @@ class Auto(Predictor):
             # held out at a time (the first SIBLING_FOLDS x SIBLING_HELD_OUT runs; the rest always fit)
             held = min(len(kept), SIBLING_FOLDS * SIBLING_HELD_OUT)
             clusters = {("fold", f): list(range(f, held, SIBLING_FOLDS)) for f in range(min(SIBLING_FOLDS, held))}
+        if len(clusters) < 2:
+            return None  # one curve: nothing to hold out and fit on the rest
         for least in (CALIBRATION_MIN_POINTS, 1):  # curves too short for 3-point prefixes: what they have
             ratios = self._held_out_ratios(kept, clusters, least)
             fracs = [f for f in CALIBRATION_FRACTIONS if len(ratios[f]) >= 5]
