@@ -158,6 +158,24 @@ def test_a_history_of_siblings_is_calibrated_on_them_at_the_nominal_level(monkey
     assert 0.65 <= np.mean(inside) <= 0.95
 
 
+def test_runs_of_one_stated_recipe_and_several_lengths_are_siblings_and_two_recipes_are_not():
+    """AlgoPerf's runs of one workload stop at a target, each at its own length: one dataset and arch is
+    one study's siblings all the same (the nominal level, whatever final_quantile says); two datasets
+    are foreign to each other and keep the foreign level."""
+    def runs(dataset, lengths):
+        return [Series(f"{dataset}{i}", learning_curve(n, final=0.7 + 0.02 * i, rate=0.1 + 0.01 * i, noise=0.01,
+                                                       seed=i), config={"dataset": dataset, "arch": "a"})
+                for i, n in enumerate(lengths)]
+
+    def widths(history, level):
+        return Auto(final_quantile=level).fit(history).final_q_[1]
+
+    one = runs("d", [40, 44, 48, 52] * 3)
+    np.testing.assert_array_equal(widths(one, 0.6), widths(one, 0.95))
+    two = runs("d", [40] * 6) + runs("e", [40] * 6)
+    assert np.all(widths(two, 0.95) > widths(two, 0.6))
+
+
 def test_siblings_mostly_flat_at_chance_do_not_shrink_a_learning_runs_band_to_nothing():
     """10 of 12 siblings stuck at chance forecast themselves exactly (errors of 0): the 80 % quantile of
     the held-out errors is 0, and a learning run's band had no width, so the pruner took its forecast
