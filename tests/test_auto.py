@@ -176,6 +176,31 @@ def test_runs_of_one_stated_recipe_and_several_lengths_are_siblings_and_two_reci
     assert np.all(widths(two, 0.95) > widths(two, 0.6))
 
 
+def test_sibling_calibration_survives_a_missing_sidecar_a_list_config_a_nan_curve_and_a_sorted_history():
+    """The second review's cases: one run that states no recipe (its sidecar missing) leaves a study's
+    runs siblings; a dataset written as a list in a sidecar is no TypeError; a curve holding NaN is no
+    history (it made every forecast 0); and a history sorted by length holds out runs of every length,
+    not the first (shortest) ones."""
+    def runs(count, lengths, config):
+        return [Series(f"r{i}", learning_curve(lengths[i % len(lengths)], final=0.7 + 0.01 * (i % 20),
+                                               rate=0.05 + 0.005 * (i % 13), noise=0.01, seed=i), config=dict(config))
+                for i in range(count)]
+
+    one = runs(12, [40, 44, 48], {"dataset": "d", "arch": "a"})
+    missing = [Series(one[0].name, one[0].values, config={}), *one[1:]]
+    np.testing.assert_array_equal(Auto(final_quantile=0.6).fit(missing).final_q_[1],
+                                  Auto(final_quantile=0.95).fit(missing).final_q_[1])
+    assert Auto().fit(runs(6, [30, 31], {"dataset": ["c10"], "arch": "a"})).final_q_ is not None
+    broken = np.array(one[0].values, dtype=float)
+    broken[20] = np.nan
+    with_nan = Auto().fit([*one[1:], Series("nan", broken, config=one[0].config)])
+    fc = with_nan.forecast(Series("run", one[1].values[:10], config=one[1].config), 44)
+    assert np.all(np.isfinite([fc.mean[-1], fc.lower[-1], fc.upper[-1]])) and fc.mean[-1] > 0.5
+    many = runs(400, list(range(20, 120, 5)), {"dataset": "d", "arch": "a"})
+    by_length = sorted(many, key=lambda s: len(s.values))
+    assert np.array_equal(Auto().fit(by_length).final_q_[0], Auto().fit(many).final_q_[0])
+
+
 def test_siblings_mostly_flat_at_chance_do_not_shrink_a_learning_runs_band_to_nothing():
     """10 of 12 siblings stuck at chance forecast themselves exactly (errors of 0): the 80 % quantile of
     the held-out errors is 0, and a learning run's band had no width, so the pruner took its forecast

@@ -152,8 +152,10 @@ class Auto(Predictor):
         self.hyperparameters = hyperparameters
 
     def fit(self, sources: list[Series]) -> Auto:
-        """Keep the history curves and their configs; with `calibrate`, learn the final band's width."""
-        kept = [s for s in sources if len(s.values)]
+        """Keep the history curves and their configs; with `calibrate`, learn the final band's width. A
+        curve holding NaN or inf diverged: it has no final to learn from (as the curve readers and the
+        pruner leave it out), and one would make every forecast NaN."""
+        kept = [s for s in sources if _learnable(s)]
         self.history_ = [np.asarray(s.values, dtype=float) for s in kept]
         if not self.history_:
             raise LcpipeError("auto needs at least one finished history curve to forecast from")
@@ -171,18 +173,20 @@ class Auto(Predictor):
         model's own band; None while no fraction has 5 held-out errors (a history of 1-4 siblings)."""
         clusters: dict[tuple, list[int]] = defaultdict(list)
         for i, s in enumerate(kept):
-            c = s.config or {}
-            key = (c.get("dataset"), c.get("arch"), len(s.values)) if c.get("dataset") or c.get("arch") \
-                else (len(s.values),)
-            clusters[key].append(i)
-        # siblings (one study's runs), exchangeable with a run of their kind: one cluster, or one stated
-        # dataset and arch in runs of several lengths (AlgoPerf's runs stop at a target, each its own length)
-        recipes = {((s.config or {}).get("dataset"), (s.config or {}).get("arch")) for s in kept}
-        siblings = len(clusters) < 2 or len(recipes) == 1 and any(next(iter(recipes)))
+            recipe = _recipe(s)
+            clusters[(*recipe, len(s.values)) if any(recipe) else (len(s.values),)].append(i)
+        # siblings (one study's runs), exchangeable with a run of their kind: one cluster, or runs that state
+        # one dataset and arch, whatever their lengths (AlgoPerf's runs stop at a target) and beside runs that
+        # state none (a sidecar missing)
+        stated = {r for r in map(_recipe, kept) if any(r)}
+        siblings = len(clusters) < 2 or len(stated) == 1
         if siblings:
-            # a fold of them held out at a time (the first SIBLING_FOLDS x SIBLING_HELD_OUT runs; the rest always fit)
-            held = min(len(kept), SIBLING_FOLDS * SIBLING_HELD_OUT)
-            clusters = {("fold", f): list(range(f, held, SIBLING_FOLDS)) for f in range(min(SIBLING_FOLDS, held))}
+            # a fold of them held out at a time: SIBLING_FOLDS x SIBLING_HELD_OUT runs at most, spread over
+            # the history whatever its order (the rest always fit)
+            held = np.unique(np.linspace(0, len(kept) - 1, min(len(kept), SIBLING_FOLDS * SIBLING_HELD_OUT))
+                             .round().astype(int))
+            clusters = {("fold", f): [int(i) for i in held[f::SIBLING_FOLDS]]
+                        for f in range(min(SIBLING_FOLDS, len(held)))}
         if len(clusters) < 2:
             return None  # one curve: nothing to hold out and fit on the rest
         for least in (CALIBRATION_MIN_POINTS, 1):  # curves too short for 3-point prefixes: what they have
@@ -284,7 +288,7 @@ class Auto(Predictor):
         the time axes already computed for its curves are kept and only the new curves' are added,
         so a pruner refits after every completed trial at the cost of that trial alone. The final
         band's calibration stays the one learned at fit time."""
-        kept = [s for s in sources if len(s.values)]
+        kept = [s for s in sources if _learnable(s)]
         new = copy.copy(self)
         new.history_ = self.history_ + [np.asarray(s.values, dtype=float) for s in kept]
         new.configs_ = self.configs_ + [dict(s.config or {}) for s in kept]
@@ -400,6 +404,18 @@ def own_level(y: np.ndarray, trend: bool, tail: int = 5) -> np.ndarray:
     x = np.arange(t) - (t - 1) / 2
     slope = (last - last.mean(axis=1, keepdims=True)) @ x / (x @ x)
     return np.maximum(last.mean(axis=1), last.mean(axis=1) + slope * x[-1])
+
+
+def _learnable(s: Series) -> bool:
+    """A history curve to learn from: it has points, and none is NaN or inf (a run that diverged)."""
+    return len(s.values) > 0 and bool(np.all(np.isfinite(np.asarray(s.values, dtype=float))))
+
+
+def _recipe(s: Series) -> tuple:
+    """(dataset, arch) as the run states them, each hashable (a sidecar may hold a list)."""
+    c = s.config or {}
+    return tuple(v if v is None or isinstance(v, str | int | float | bool) else repr(v)
+                 for v in (c.get("dataset"), c.get("arch")))
 
 
 CALIBRATION_FRACTIONS = (0.025, 0.05, 0.1, 0.2, 0.4)
