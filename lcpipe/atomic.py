@@ -135,11 +135,11 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-LINKED_DEPTH = 8  # folders below an input folder whose links are followed (the history reader's MAX_DEPTH)
+MAX_DEPTH = 8  # folders below an input folder that are followed: the history reader's corpus depth (logs.py)
 
 
 def _linked(folder: Path) -> list[Path]:
-    """The real paths that symbolic links inside `folder` (up to LINKED_DEPTH folders deep, each real
+    """The real paths that symbolic links inside `folder` (up to MAX_DEPTH folders deep, each real
     folder once) lead to: a curve or study folder reached through a link is read, so it is an input."""
     targets, seen, stack = [], {os.path.realpath(folder)}, [(folder, 0)]
     while stack:
@@ -155,7 +155,7 @@ def _linked(folder: Path) -> list[Path]:
                 continue
             if linked:
                 targets.append(resolve(Path(entry.path)))
-            if is_dir and depth < LINKED_DEPTH and (real := os.path.realpath(entry.path)) not in seen:
+            if is_dir and depth < MAX_DEPTH and (real := os.path.realpath(entry.path)) not in seen:
                 seen.add(real)
                 stack.append((Path(entry.path), depth + 1))
     return targets

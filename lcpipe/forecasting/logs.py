@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from lcpipe.atomic import kind_of
+from lcpipe.atomic import MAX_DEPTH, kind_of  # MAX_DEPTH: the --out guard follows links as deep
 from lcpipe.curve import COLUMNS, MAX_STEPS, Curve, as_finished, check_planned
 from lcpipe.errors import LcpipeError
 from lcpipe.metric import Metric, as_metric
@@ -412,7 +412,7 @@ def _is_dvclive(folder: Path) -> bool:
 
 
 MANIFEST = "manifest.csv"  # (any case) a corpus's index of its study folders, never a curve
-MAX_DEPTH = 8  # folders below a history corpus that are read (a symbolic link loop ends there)
+# MAX_DEPTH (lcpipe.atomic): folders below a history corpus that are read (a symbolic link loop ends there)
 
 
 def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", studies: bool = False) -> list[Curve]:

@@ -51,10 +51,10 @@ errors run larger than those of the history's own held-out clusters (chosen leav
 Only prefixes of at least CALIBRATION_MIN_POINTS points calibrate: at 10 % of a 20-evaluation
 history curve the prefix is 2 points, whose errors are several times those of a 10-point prefix at
 10 % of a 100-evaluation one, and pooled at one fraction they widened every 10 % band (a loss's
-final band covered 91 % at 10 %, against 79 % at 20 %). A history that is one cluster, a study's
-own runs as in the paper's in-study protocol, is calibrated on those runs, a fold at a time, at the
-nominal 80 %: its target is a sibling, not a foreign family; it narrows the model's own band by half
-at most (SIBLING_FOLDS).
+final band covered 91 % at 10 %, against 79 % at 20 %). A history that is one study's runs (one
+cluster, or one stated dataset and arch at several lengths), as in the paper's in-study protocol, is
+calibrated on those runs, a fold at a time, at the nominal 80 %: its target is a sibling, not a
+foreign family; it narrows the model's own band by half at most (SIBLING_FOLDS).
 """
 
 from __future__ import annotations
@@ -171,14 +171,14 @@ class Auto(Predictor):
         |final error| / std) from leave-one-cluster-out on the history; a history of one cluster
         (siblings) held out SIBLING_FOLDS folds at a time, at SIBLING_QUANTILE, never below half the
         model's own band; None while no fraction has 5 held-out errors (a history of 1-4 siblings)."""
+        recipes = [_recipe(s) for s in kept]
         clusters: dict[tuple, list[int]] = defaultdict(list)
-        for i, s in enumerate(kept):
-            recipe = _recipe(s)
+        for i, (s, recipe) in enumerate(zip(kept, recipes)):
             clusters[(*recipe, len(s.values)) if any(recipe) else (len(s.values),)].append(i)
         # siblings (one study's runs), exchangeable with a run of their kind: one cluster, or runs that state
         # one dataset and arch, whatever their lengths (AlgoPerf's runs stop at a target) and beside runs that
         # state none (a sidecar missing)
-        stated = {r for r in map(_recipe, kept) if any(r)}
+        stated = {r for r in recipes if any(r)}
         siblings = len(clusters) < 2 or len(stated) == 1
         if siblings:
             # a fold of them held out at a time: SIBLING_FOLDS x SIBLING_HELD_OUT runs at most, spread over
@@ -220,9 +220,7 @@ class Auto(Predictor):
                         continue
                     prefix = Series(kept[i].name, kept[i].values[:k], kept[i].lr, kept[i].config)
                     mean, std = model._mean_std([prefix], n)
-                    ratio = abs(kept[i].values[-1] - mean[0][-1]) / std[0][-1]
-                    if np.isfinite(ratio):  # a curve handed in with a NaN tail says nothing of the width
-                        ratios[frac].append(ratio)
+                    ratios[frac].append(abs(kept[i].values[-1] - mean[0][-1]) / std[0][-1])
         return ratios
 
     def forecast(self, prefix: Series, horizon: int) -> Forecast:
@@ -426,19 +424,19 @@ CALIBRATION_FRACTIONS = (0.025, 0.05, 0.1, 0.2, 0.4)
 # (python bench/forecast_quality.py [--corpus ../shared/curves/dev-loss --metric val_loss --percent])
 CALIBRATION_MIN_POINTS = 3
 # A history of one cluster, or of one stated dataset and arch in runs of several lengths (the paper's
-# in-study protocol: a study's other runs), calibrates on its own
-# runs, SIBLING_FOLDS folds held out in turn (every run its own fold up to 10 runs; 10 fits at most; at
-# most SIBLING_HELD_OUT runs a fold are held out, so a history of thousands costs no more than 200
-# forecasts), at the nominal 80 %: a target among its siblings is no foreign family. It may narrow the
-# model's own band by half at most: a few siblings that agree by chance (or sit flat at chance, errors
-# of 0) would otherwise shrink it to nothing, and the pruner would trust it. Before, such a history had
-# no calibration, and the in-study final cov80 was 0.88 / 0.89 / 0.83 on dev-loss at 10 / 20 / 40 % and
-# 0.87 / 0.83 / 0.78 / 0.73 on the accuracy corpus at cutoffs 5 / 10 / 20 / 40; now 0.82 / 0.85 / 0.82
-# and 0.84 / 0.79 / 0.82 / 0.82 (python bench/forecast_quality.py [--corpus ...], the in-study table;
-# 0.88 / 0.86 / 0.85 on dev-loss while runs of several lengths still counted as foreign to each other).
-# Measured, not kept: no bound, 0.85 / 0.81 / 0.81 and 0.77 / 0.74 / 0.82 / 0.82 (and a best trial pruned
-# among flat siblings); the split-conformal (n + 1) correction, about 0.03-0.05 wider than the bound's
-# (a scratch harness over the bench's backtest: a study holds 5-40 held-out errors a fraction)
+# in-study protocol: a study's other runs), calibrates on its own runs, SIBLING_FOLDS folds held out in
+# turn (every run its own fold up to 10 runs; 10 fits at most; at most SIBLING_HELD_OUT runs a fold are
+# held out, so a history of thousands costs no more than 200 forecasts), at the nominal 80 %: a target
+# among its siblings is no foreign family. It may narrow the model's own band by half at most: a few
+# siblings that agree by chance (or sit flat at chance, errors of 0) would otherwise shrink it to
+# nothing, and the pruner would trust it. Before, such a history had no calibration (or, at several
+# lengths, a foreign one), and the in-study final cov80 was 0.88 / 0.89 / 0.83 on dev-loss at 10 / 20 /
+# 40 % and 0.87 / 0.83 / 0.78 / 0.73 on the accuracy corpus at cutoffs 5 / 10 / 20 / 40; now 0.82 / 0.85 /
+# 0.82 and 0.84 / 0.79 / 0.82 / 0.82 (python bench/forecast_quality.py [--corpus ...], the in-study
+# table). Measured, not kept: no bound, 0.85 / 0.81 / 0.81 and 0.77 / 0.74 / 0.82 / 0.82 on dev-loss
+# with its lengths still apart (and a best trial pruned among flat siblings); the split-conformal
+# (n + 1) correction, about 0.03-0.05 wider (a scratch harness over the bench's backtest: a study holds
+# 5-40 held-out errors a fraction)
 SIBLING_FOLDS, SIBLING_HELD_OUT, SIBLING_QUANTILE = 10, 20, 0.8
 FAR_FROM = 0.5  # log-error beyond the analogs' envelope where the run's own level starts to count
 FAR_SPAN = 1.0  # ... and by how much further it counts alone
