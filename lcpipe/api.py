@@ -75,15 +75,16 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str) -> list[Curv
         return out
     paths = [given] if isinstance(given, str | Path) else list(given) if isinstance(given, Iterable) else None
     if paths is None or not all(isinstance(p, str | Path) for p in paths):
-        raise LcpipeError(f"{arg}={given!r:.60}: give paths (files, folders) or a mapping of run name -> values "
+        shown = " ".join(repr(given).split())  # one line: a Series' or an array's repr spans several
+        raise LcpipeError(f"{arg}={shown:.60}: give paths (files, folders) or a mapping of run name -> values "
                           "per epoch")
     if not paths:
         raise LcpipeError(f"{arg}=[]: no {what}s given; give paths (files, folders) or a mapping of run name -> values")
     return read_curves(paths, metric, studies=arg == "history")  # a history may be a corpus of studies
 
 
-def forecast(history: CurvesLike, runs: CurvesLike, epochs: int, metric: str = "test_acc",
-             predictor: str = live.DEFAULT_PREDICTOR, mode: str = "auto") -> pd.DataFrame:
+def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, metric: str = "test_acc",
+             predictor: str = live.DEFAULT_PREDICTOR, mode: str = "auto", *, steps: int | None = None) -> pd.DataFrame:
     """Forecast runs still training from finished `history` curves: one row per run with `run`,
     `observed` (its last epoch or step), `epochs` (its planned length), `final`, `lower`, `upper`
     (80 % interval of the final value, in the metric's units), `p_best`, `decision` ("keep" /
@@ -92,7 +93,9 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int, metric: str = "
     `metric` may be an accuracy, a loss or any other series; `mode` "min" | "max" | "auto" (min for
     names like loss, ce, err, mse, perplexity). `epochs` is in the runs' own unit: steps for runs
     logged by optimizer step; where such runs are already past step `epochs`, it counts their
-    evaluations instead (every 15 steps, epochs=50 plans step 750), with a warning.
+    evaluations instead (every 15 steps, epochs=50 plans step 750), with a warning. `steps` instead of
+    `epochs` (as the CLI's --steps): the planned optimizer step, never a count of evaluations. A `mode`
+    that contradicts the name (mode="max" for a val_loss) is used, with a warning.
 
     `history` and `runs`: paths (files, folders, DVCLive runs, as the CLI reads them), a mapping of run
     name -> values per epoch, or a DataFrame of one column per run (shorter runs NaN-padded at the end).
@@ -100,19 +103,29 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int, metric: str = "
     >>> lcpipe.forecast(history="data/history/cifar10-plain-vs-resnet", runs="runs/", epochs=164)
     >>> lcpipe.forecast(history="lm_runs/", runs="live/", epochs=750, metric="val_ce", mode="min")
     """
-    if not isinstance(epochs, int | np.integer) or isinstance(epochs, bool) or not 1 <= epochs <= MAX_STEPS:
-        raise LcpipeError(f"epochs={epochs!r}: give the planned length as a whole number in 1..{MAX_STEPS}")
+    if (epochs is None) == (steps is None):
+        raise LcpipeError("give the planned length once: epochs= (epochs, or evaluations of runs logged by step) "
+                          f"or steps= (the planned optimizer step); got epochs={epochs!r:.40}, steps={steps!r:.40}")
+    flag, length = ("epochs=", epochs) if steps is None else ("steps=", steps)
+    if not isinstance(length, int | np.integer) or isinstance(length, bool) or not 1 <= length <= MAX_STEPS:
+        raise LcpipeError(f"{flag}{length!r:.40}: give the planned length as a whole number in 1..{MAX_STEPS}")
     if not isinstance(metric, str) or not metric.strip():
         raise LcpipeError(f"metric={metric!r}: give the name of the column to forecast, e.g. 'test_acc' or 'val_loss'")
     try:
         kind = Metric.infer(str(metric), mode)
     except ValueError as exc:
         raise LcpipeError(str(exc)) from None
+    named = Metric.infer(str(metric))
+    if mode != "auto" and named.kind != "any" and named.mode != kind.mode:  # as ForecastPruner warns
+        says, kept = ("lower", "highest") if named.mode == "min" else ("higher", "lowest")
+        warnings.warn(f"mode={mode!r} with metric={metric!r}: the name says {says} is better; mode={mode!r} is "
+                      f"used, so the runs {kept} in {metric!r} are kept", stacklevel=2)
     params = replace(Params(), features=replace(Params().features, metric=kind.name))
     past, now = _curves(history, kind, "history curve", "history"), _curves(runs, kind, "run", "runs")
     kind = live.with_history_scale(kind, past)
-    grid = live.planned_epochs(now, int(epochs), min_observed=params.features.window + 1, by_evaluations=True,
-                               say=lambda line: warnings.warn(line, stacklevel=4), flag="epochs=")
+    grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1,
+                               by_evaluations=steps is None, say=lambda line: warnings.warn(line, stacklevel=4),
+                               flag=flag)
     results = live.forecast_runs(live.fit_on_history(predictor, params, past, now, kind), grid, kind)
     rows = []
     for r in results:

@@ -24,6 +24,8 @@ FAMILIES = ("resnet", "plain")
 METRICS = ("test_acc", "train_acc", "test_loss", "train_loss")
 FEATURE_INPUTS = ("epoch", "acc", "delta", "lr", "to_drop")
 DIGITS = 1797  # images in scikit-learn's bundled digits
+# lstm sizes: 100x the defaults' order; lstm.steps 10**9 ran until killed (red team), 100,000 takes minutes
+LSTM_MOST = {"hidden": 4096, "layers": 16, "steps": 100_000, "ensemble": 100}
 MAX_LR = 1e4  # train.lr: no optimizer here takes more; far above it float32 overflows in the step
 SCHEDULES = ("cosine", "step")
 STEMS = ("cifar", "imagenet")
@@ -285,6 +287,8 @@ def validate(p: Params) -> Params:
     _require(0 <= p.poly.degree <= 10, "poly.degree", p.poly.degree, "it must lie in [0, 10]")
     _choice("poly.fit_on", p.poly.fit_on, ("prefix", "pooled"))
     _require_positive(p.lstm, "lstm", "hidden", "layers", "steps", "lr", "ensemble")
+    for name, most in LSTM_MOST.items():  # a size that only runs until killed is a typo, not a setting
+        _require(getattr(p.lstm, name) <= most, f"lstm.{name}", getattr(p.lstm, name), f"it must be at most {most}")
     _require(p.parametric.prior_weight >= 0, "parametric.prior_weight", p.parametric.prior_weight,
              "it must be >= 0 (0 = the target's prefix alone)")
     _subset("parametric.families", p.parametric.families, CURVE_FAMILIES)
@@ -363,6 +367,8 @@ def _read_yaml(path: Path):
         raise LcpipeError(f"{path}: {where}not valid YAML ({exc.context or exc.problem})") from None
     except yaml.YAMLError as exc:
         raise LcpipeError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except ValueError as exc:  # an integer past Python's int-conversion limit (thousands of digits)
+        raise LcpipeError(f"{path}: a value it holds cannot be read as a number ({str(exc).split(';')[0]})") from None
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:

@@ -25,7 +25,7 @@ cross-entropy of 2.18 is 0.0044 nats. This module is a leaf: numpy only.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -35,6 +35,7 @@ KINDS = ("fraction", "positive", "any")
 MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse", "rmse", "mae", "mape", "l1", "l2",
              "perplexity", "ppl", "bce", "wer", "cer", "bpb", "bpc", "bpd", "kl", "kld", "divergence", "fid",
              "regret", "cost", "time", "latency", "distance", "msle", "rmsle", "smape", "brier", "hinge", "huber",
+             "nmse", "eer", "ter", "ser", "per",  # normalised MSE; equal-error, translation-edit, symbol, phone rates
              # names of several words, matched joined: val_cross_entropy, CrossEntropy, neg_log_likelihood,
              # bits_per_byte (a log_likelihood alone is to maximise)
              "negloglikelihood", "negativeloglikelihood", "bitsperbyte", "bitsperchar", "bitspercharacter",
@@ -63,8 +64,10 @@ def noise_of(curves: list[np.ndarray]) -> float:
 
 
 def words(name: str) -> list[str]:
-    """`val_loss` -> [val, loss]; `valLoss`, `eval/loss`, `Val Loss` alike; `valloss` -> [valloss]."""
+    """`val_loss` -> [val, loss]; `valLoss`, `eval/loss`, `Val Loss` alike; `ValCE`, `valMSE` -> [val, ce],
+    [val, mse] (an acronym at the end); `IoU` stays one word; `valloss` -> [valloss]."""
     spaced = re.sub(r"([a-z0-9])([A-Z][a-z])", r"\1 \2", name)
+    spaced = re.sub(r"([a-z0-9])([A-Z]{2,})$", r"\1 \2", spaced)
     return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
 
 
@@ -75,6 +78,8 @@ def _holds(name: str, vocabulary: tuple[str, ...]) -> str | None:
         for v in vocabulary:
             if w == v or (len(v) >= 4 and (w.endswith(v) or w.startswith(v))):
                 return v
+        if vocabulary is MIN_WORDS and re.search(r"[a-z0-9](err|error|loss)$", w):
+            return "err" if w.endswith("err") else w[-5:] if w.endswith("error") else "loss"  # top5err, top1error
     return None
 
 
@@ -87,8 +92,10 @@ def _head(name: str) -> tuple[str | None, str | None]:
         if phrase:
             return phrase, None
         loss, score = _holds(ws[end], MIN_WORDS), _holds(ws[end], FRACTION_WORDS)
+        if loss and score:  # both in one word: its end is its head (top5err is an error, lossless_acc a score)
+            return (loss, None) if re.search(r"(err|error|loss)$", ws[end]) else (None, score)
         if loss or score:
-            return (loss, None) if loss and not score else (None, score)
+            return (loss, None) if loss else (None, score)
     return None, None
 
 
@@ -102,6 +109,7 @@ class Metric:
     kind: str = "fraction"
     scale: float = 1.0
     why: str = "given"
+    floor: float = POSITIVE_FLOOR  # kind "positive": the least value log-space reads (with_scale sets it)
 
     @classmethod
     def infer(cls, name: str, mode: str = "auto", kind: str | None = None) -> Metric:
@@ -113,6 +121,13 @@ class Metric:
         if kind is not None and kind not in KINDS:
             raise ValueError(f"kind {kind!r}: choose from {', '.join(KINDS)}")
         loss_word, score_word = _head(name)
+        ws = words(name)
+        if loss_word and ws[0] in ("neg", "negated") and "likelihood" not in "".join(ws):
+            # scikit-learn's scorers: neg_log_loss, neg_mean_squared_error are minus a loss, higher is better, < 0
+            # (a neg_log_likelihood is the NLL itself, a loss)
+            why = f"--mode auto: {name!r} is minus a {loss_word}, higher is better" if mode == "auto" \
+                else f"--mode {mode}"
+            return cls(name, "max" if mode == "auto" else mode, kind or "any", 1.0, why)
         if mode == "auto":
             mode = "min" if loss_word else "max"
             why = (f"--mode auto: {name!r} names a {loss_word}, lower is better" if loss_word
@@ -133,12 +148,21 @@ class Metric:
         return 1.0 if self.mode == "max" else -1.0
 
     def with_scale(self, curves: list[np.ndarray]) -> Metric:
-        """Kind "any": the scale set from the typical range (median of max - min) of these curves."""
+        """Kind "any": the scale set from the typical range (median of max - min) of these curves. Kind
+        "positive": the floor set to a tenth of their least positive value (POSITIVE_FLOOR where none is
+        positive): a loss logged as exactly 0 (a missed evaluation, an error rate that reached 0) is read a
+        decade below the least real value, not 27 natural logs below it, where one such history curve made
+        every run's band [0, 1e10] (red team)."""
+        if self.kind == "positive":
+            values = np.concatenate([np.asarray(c, dtype=float).ravel() for c in curves]) if curves else np.empty(0)
+            positive = values[np.isfinite(values) & (values > 0)]
+            floor = max(POSITIVE_FLOOR, 0.1 * float(positive.min())) if positive.size else POSITIVE_FLOOR
+            return replace(self, floor=floor)
         if self.kind != "any":
             return self
         ranges = [float(np.ptp(c)) for c in curves if len(c) and np.all(np.isfinite(c))]
         scale = float(np.median(ranges)) if ranges else 1.0
-        return Metric(self.name, self.mode, self.kind, scale if scale > 0 else 1.0, self.why)
+        return replace(self, scale=scale if scale > 0 else 1.0)
 
     def unit(self, curves: list[np.ndarray]) -> float:
         """What "a small difference" is for this metric in this study, as a multiple of an accuracy's:
@@ -173,7 +197,7 @@ class Metric:
             return v if self.mode == "max" else 1.0 - v
         if self.kind == "positive":
             with np.errstate(invalid="ignore", divide="ignore"):
-                return self.sign * np.log(np.maximum(v, POSITIVE_FLOOR))
+                return self.sign * np.log(np.maximum(v, self.floor))
         return self.sign * v / self.scale
 
     def from_internal(self, values) -> np.ndarray:
@@ -184,8 +208,8 @@ class Metric:
         if self.kind == "positive":
             with np.errstate(over="ignore"):
                 v = np.exp(self.sign * z)
-            # the floor a loss of exactly 0 was read as (to_internal) is 0 again, not 1e-12 shown to a user
-            return np.where(v < FLOOR_SHOWN_AS_ZERO, 0.0, v)
+            # the floor a loss of exactly 0 was read as (to_internal) is 0 again, not the floor shown to a user
+            return np.where(v < self.floor * FLOOR_SHOWN_AS_ZERO / POSITIVE_FLOOR, 0.0, v)
         return self.sign * z * self.scale
 
     def band_from_internal(self, mean, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

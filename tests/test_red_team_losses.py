@@ -168,12 +168,31 @@ def test_a_log_resumed_from_a_checkpoint_is_one_line_not_a_run_held_flat_at_its_
     assert out.returncode != 0 and "so the log misses epochs 1..4" in out.stderr
 
 
-def test_steps_given_for_runs_of_both_kinds_says_what_the_epoch_runs_are_planned(tmp_path: Path):
+def test_steps_given_for_runs_of_both_kinds_is_one_line_before_anything_is_decided(tmp_path: Path):
+    """An epoch run planned 450 epochs was compared with runs ending at step 450, and an identical run logged
+    by step was stopped (red team): runs counted in two units are forecast apart."""
     history, runs = _one_run_folders(tmp_path, ["2.0", "1.5", "1.2", "1.1", "1.0", "0.9"])
     (runs / "s.csv").write_text("step,val_loss\n" + "".join(f"{15 * i},{2 - 0.1 * i}\n" for i in range(1, 7)))
-    out = cli("forecast", "--history", str(history), "--runs", str(runs), "--steps", "450", "--metric", "val_loss")
-    assert out.returncode == 0, out.stderr
-    assert "--steps 450: 1 run(s) count epochs, not steps" in out.stderr
+    out = cli("forecast", "--history", str(history), "--runs", str(runs), "--steps", "450", "--metric", "val_loss",
+              "--out", str(tmp_path / "d.json"))
+    assert out.returncode != 0 and not (tmp_path / "d.json").exists()
+    assert "--steps 450: 1 run(s) count epochs, not steps" in out.stderr and "forecast them apart" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_a_run_too_short_for_the_capped_grid_of_a_long_plan_says_how_far_it_must_reach(tmp_path: Path):
+    """10 evaluations every 15 steps of a 20,000-step plan are 3 points of a 500-point grid: the error says so."""
+    history = tmp_path / "history"
+    history.mkdir()
+    for i in range(3):
+        (history / f"h{i}.csv").write_text("step,val_loss\n" + "".join(
+            f"{40 * k},{2 + i / 10 + 1 / k}\n" for k in range(1, 501)))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "r.csv").write_text("step,val_loss\n" + "".join(f"{15 * k},{3 - 0.01 * k}\n" for k in range(1, 11)))
+    out = cli("forecast", "--history", str(history), "--runs", str(runs), "--steps", "20000", "--metric", "val_loss")
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert "at most 500 points, so it must reach step 200" in out.stderr, out.stderr
 
 
 def test_a_loss_of_exactly_zero_is_forecast_as_zero_not_the_internal_floor():

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lcpipe.config import Params
-from lcpipe.curve import MAX_EPOCHS, MAX_STEPS, Curve, on_grid, series_of
+from lcpipe.curve import MAX_EPOCHS, MAX_POINTS, MAX_STEPS, Curve, on_grid, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import check_apart, in_units
 from lcpipe.forecasting.evaluations import evaluation_step
@@ -118,6 +118,14 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
             f"{past[0].path or past[0].name} at step {_whole(past[0].steps[-1])}), so it counts evaluations: "
             f"{epochs} evaluations end at step {as_steps} for every run logged by step"
             + ("; give --steps for a length in steps" if flag == "--epochs" else ""))
+    by_epoch = [r for r in runs if r.steps is None and not r.planned]
+    if not by_evaluations and by_step and by_epoch:  # a length in steps, for runs of both kinds
+        # decided together, an epoch run planned `epochs` epochs would be compared with runs ending at step `epochs`
+        written = "--steps " if flag == "--epochs" else flag
+        raise LcpipeError(f"{written}{epochs}: {len(by_epoch)} run(s) count epochs, not steps (e.g. "
+                          f"{by_epoch[0].path or by_epoch[0].name}), and {len(by_step)} are logged by optimizer step "
+                          f"(e.g. {by_step[0].path or by_step[0].name}); their finals are not comparable: forecast "
+                          "them apart, the epoch runs with --epochs (epochs=) and the others with --steps (steps=)")
     out = OnGrid([], [], [], [], [])
     for run in runs:
         total = run.planned or (as_steps if as_steps is not None and run.steps is not None else epochs)
@@ -134,18 +142,16 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         on, spacing = on_grid(run, total)
         if len(on) < min_observed and not run.diverged:
             what = "epochs" if run.steps is None else f"points of its grid (one each {_whole(spacing)} steps)"
+            capped = run.steps is not None and round(total / spacing) >= MAX_POINTS
+            fix = (f": {total} planned steps are forecast on at most {MAX_POINTS} points, so it must reach step "
+                   f"{_whole(min_observed * spacing)}; give more of the run, or forecast it later" if capped else "")
             raise LcpipeError(f"{run.path or run.name}: {len(on)} {what} observed; a forecast needs at least "
-                              f"{min_observed} (features.window + 1)")
+                              f"{min_observed} (features.window + 1){fix}")
         out.runs.append(on)
         out.points.append(on.planned if run.steps is not None else total)
         out.spacings.append(spacing)
         out.planned.append(total)
         out.seen.append(_whole(last))
-    by_epoch = [r for r in runs if r.steps is None and not r.planned]
-    if not by_evaluations and flag == "--epochs" and by_step and by_epoch:  # --steps written, for runs of both kinds
-        first = by_epoch[0].path or by_epoch[0].name
-        say(f"--steps {epochs}: {len(by_epoch)} run(s) count epochs, not steps (e.g. {first}), and are planned "
-            f"{epochs} epochs; forecast them apart with --epochs")
     return out
 
 
@@ -183,8 +189,29 @@ def fit_on_history(name: str, params: Params, history: list[Curve], runs: list[C
     if not history:
         raise LcpipeError("the history holds no curves; give finished curves to forecast from")
     check_apart(history, runs, "a live run", metric.name)
-    history = learnable_history(history, say)
+    history = learnable_history(zeros_left_out(history, metric, say), say)
     return build(name, params).fit([series_of(c, metric) for c in history])
+
+
+def zeros_left_out(history: list[Curve], metric: Metric, say=lambda _: None) -> list[Curve]:
+    """A loss is forecast in log space, where a value logged as exactly 0 after real ones (a missed
+    evaluation written as 0) lies far below every real value: one such history curve, an analog and a
+    calibration error of many natural logs, made every run's 80 % band [0, 1e10] (red team). Such curves
+    are left out of the history and named through `say`, as diverged ones are."""
+    if metric.kind != "positive":
+        return history
+    kept = []
+    for curve in history:
+        values = np.asarray(curve.columns.get(metric.name, []), dtype=float)
+        zero = np.flatnonzero(values == 0)
+        if zero.size and np.any(values[:zero[0]] > 0):
+            where = "epoch" if curve.steps is None else "step"
+            at = zero[0] + 1 if curve.steps is None else _whole(curve.steps[zero[0]])
+            say(f"history: {curve.path or curve.name} left out: {metric.name} reads 0 at {where} {at} after positive "
+                "values; a loss is forecast in log space, where a logged 0 is far below any real value")
+            continue
+        kept.append(curve)
+    return kept
 
 
 def config_keys_used(predictor: Predictor, history: list[Curve], runs: list[Curve]) -> str:

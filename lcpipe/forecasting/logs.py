@@ -289,10 +289,20 @@ for _tag, _rx, _first in (
         ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
                   r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+0123456789.")):
     _ConfigLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_rx), list(_first))
-# YAML 1.2 ints are decimal (or 0x hex): 010 is ten, not PyYAML's octal eight
-_ConfigLoader.add_constructor(
-    "tag:yaml.org,2002:int",
-    lambda loader, node: int(v, 16) if (v := loader.construct_scalar(node)).startswith("0x") else int(v, 10))
+
+
+def _yaml12_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """YAML 1.2 ints are decimal (or 0x hex): 010 is ten, not PyYAML's octal eight. One of thousands of
+    digits (past Python's int-conversion limit) is a YAML error: no run's config holds one."""
+    v = loader.construct_scalar(node)
+    try:
+        return int(v, 16) if v.startswith("0x") else int(v, 10)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(None, None, f"an integer of {len(v)} digits (line "
+                                                f"{node.start_mark.line + 1}) is too long", node.start_mark) from None
+
+
+_ConfigLoader.add_constructor("tag:yaml.org,2002:int", _yaml12_int)
 
 
 def _safe_yaml(text: str):
@@ -302,6 +312,9 @@ def _safe_yaml(text: str):
         return loader.get_single_data()
     finally:
         loader.dispose()
+
+
+_KINDS_OF_YAML = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true or false"}
 
 
 def _config_file(meta: Path) -> dict:
@@ -319,8 +332,12 @@ def _config_file(meta: Path) -> dict:
     except RecursionError:
         raise LcpipeError(f"{meta}: nested too deeply for a run's config (lists or maps inside each other "
                           "hundreds of levels down); write its settings as plain keys") from None
+    if data is None:
+        return {}  # an empty file: no config
     if not isinstance(data, dict):
-        return {}
+        held = _KINDS_OF_YAML.get(type(data), "something else")
+        raise LcpipeError(f"{meta}: a run's config is a map of settings ({{\"lr\": 0.1, ...}}); this file holds "
+                          f"{held}: write its settings as keys, or remove the file")
     train = data.get("train")
     return {**{k: v for k, v in data.items() if k != "train"}, **(train if isinstance(train, dict) else {})}
 
