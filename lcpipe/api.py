@@ -94,7 +94,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     names like loss, ce, err, mse, perplexity). `epochs` is in the runs' own unit: steps for runs
     logged by optimizer step; where such runs are already past step `epochs`, it counts their
     evaluations instead (every 15 steps, epochs=50 plans step 750), with a warning. `steps` instead of
-    `epochs` (as the CLI's --steps): the planned optimizer step, never a count of evaluations. A `mode`
+    `epochs` (as the CLI's --steps): the planned length in the runs' own unit, never a count of
+    evaluations (the last optimizer step for runs logged by step, the last epoch for the others). A `mode`
     that contradicts the name (mode="max" for a val_loss) is used, with a warning.
 
     `history` and `runs`: paths (files, folders, DVCLive runs, as the CLI reads them), a mapping of run
@@ -126,7 +127,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1,
                                by_evaluations=steps is None, say=lambda line: warnings.warn(line, stacklevel=4),
                                flag=flag)
-    results = live.forecast_runs(live.fit_on_history(predictor, params, past, now, kind), grid, kind)
+    fitted = live.fit_on_history(predictor, params, past, now, kind, say=lambda line: warnings.warn(line, stacklevel=5))
+    results = live.forecast_runs(fitted, grid, kind)
     rows = []
     for r in results:
         mean, lower, upper = r.final

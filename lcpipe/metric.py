@@ -35,7 +35,7 @@ KINDS = ("fraction", "positive", "any")
 MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse", "rmse", "mae", "mape", "l1", "l2",
              "perplexity", "ppl", "bce", "wer", "cer", "bpb", "bpc", "bpd", "kl", "kld", "divergence", "fid",
              "regret", "cost", "time", "latency", "distance", "msle", "rmsle", "smape", "brier", "hinge", "huber",
-             "nmse", "eer", "ter", "ser", "per",  # normalised MSE; equal-error, translation-edit, symbol, phone rates
+             "nmse", "eer", "ter", "ser",  # normalised MSE; equal-error, translation-edit, symbol error rates
              # names of several words, matched joined: val_cross_entropy, CrossEntropy, neg_log_likelihood,
              # bits_per_byte (a log_likelihood alone is to maximise)
              "negloglikelihood", "negativeloglikelihood", "bitsperbyte", "bitsperchar", "bitspercharacter",
@@ -43,8 +43,8 @@ MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse",
 # ... and these a bounded score in [0, 1]
 FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "auprc", "precision", "recall", "iou",
                   "miou", "dice", "map", "ap", "kappa")
-POSITIVE_FLOOR = 1e-12  # log v needs v > 0: a loss of exactly 0 is read as this
-FLOOR_SHOWN_AS_ZERO = 2 * POSITIVE_FLOOR  # ... and a forecast this near it is 0 to the user
+POSITIVE_FLOOR = 1e-12  # log v needs v > 0: a loss of exactly 0 is read as this (or lower: Metric.with_scale)
+FLOOR_SHOWN_AS_ZERO = 2 * POSITIVE_FLOOR  # ... and a forecast this near it (2 x the floor) is 0 to the user
 ACCURACY_NOISE = 0.002  # the evaluation noise of an accuracy (measured on the dev corpus: 0.0016-0.0027),
 # the unit lcpipe's decision constants (margin, std floor) are stated in
 UNIT_RANGE = (0.01, 10.0)  # a study's noise is read as 1/100 to 10 times an accuracy's
@@ -64,10 +64,10 @@ def noise_of(curves: list[np.ndarray]) -> float:
 
 
 def words(name: str) -> list[str]:
-    """`val_loss` -> [val, loss]; `valLoss`, `eval/loss`, `Val Loss` alike; `ValCE`, `valMSE` -> [val, ce],
-    [val, mse] (an acronym at the end); `IoU` stays one word; `valloss` -> [valloss]."""
+    """`val_loss` -> [val, loss]; `valLoss`, `eval/loss`, `Val Loss` alike; `ValCE`, `valMSE_step` -> [val,
+    ce], [val, mse, step] (an acronym ending a word); `IoU` stays one word; `valloss` -> [valloss]."""
     spaced = re.sub(r"([a-z0-9])([A-Z][a-z])", r"\1 \2", name)
-    spaced = re.sub(r"([a-z0-9])([A-Z]{2,})$", r"\1 \2", spaced)
+    spaced = re.sub(r"([a-z0-9])([A-Z]{2,})(?=[^A-Za-z]|$)", r"\1 \2", spaced)
     return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
 
 
@@ -102,7 +102,8 @@ def _head(name: str) -> tuple[str | None, str | None]:
 @dataclass(frozen=True)
 class Metric:
     """One metric: `name` (the column), `mode` "max" | "min", `kind` (see the module doc), `scale`
-    (kind "any" only: internal = +-v / scale), `why` (how the mode was chosen, for stderr)."""
+    (kind "any" only: internal = +-v / scale), `why` (how the mode was chosen, for stderr), `floor`
+    (kind "positive" only: the least value log space reads; a 0 is read as it)."""
 
     name: str
     mode: str = "max"
@@ -122,9 +123,10 @@ class Metric:
             raise ValueError(f"kind {kind!r}: choose from {', '.join(KINDS)}")
         loss_word, score_word = _head(name)
         ws = words(name)
-        if loss_word and ws[0] in ("neg", "negated") and "likelihood" not in "".join(ws):
-            # scikit-learn's scorers: neg_log_loss, neg_mean_squared_error are minus a loss, higher is better, < 0
-            # (a neg_log_likelihood is the NLL itself, a loss)
+        if loss_word and {"neg", "negated"} & set(ws) and "likelihood" not in "".join(ws):
+            # scikit-learn's scorers: neg_log_loss, neg_mean_squared_error (test_neg_log_loss in cross_validate,
+            # mean_test_neg_log_loss in GridSearchCV) are minus a loss, higher is better, < 0 (a
+            # neg_log_likelihood is the NLL itself, a loss)
             why = f"--mode auto: {name!r} is minus a {loss_word}, higher is better" if mode == "auto" \
                 else f"--mode {mode}"
             return cls(name, "max" if mode == "auto" else mode, kind or "any", 1.0, why)
@@ -149,14 +151,14 @@ class Metric:
 
     def with_scale(self, curves: list[np.ndarray]) -> Metric:
         """Kind "any": the scale set from the typical range (median of max - min) of these curves. Kind
-        "positive": the floor set to a tenth of their least positive value (POSITIVE_FLOOR where none is
-        positive): a loss logged as exactly 0 (a missed evaluation, an error rate that reached 0) is read a
-        decade below the least real value, not 27 natural logs below it, where one such history curve made
-        every run's band [0, 1e10] (red team)."""
+        "positive": the floor lowered below POSITIVE_FLOOR to a tenth of their least positive value where
+        that is smaller, so a loss logged in units of 1e-46 is read as it is, not clipped flat; never
+        raised, so a run far below a foreign history's values is not clipped either."""
         if self.kind == "positive":
             values = np.concatenate([np.asarray(c, dtype=float).ravel() for c in curves]) if curves else np.empty(0)
             positive = values[np.isfinite(values) & (values > 0)]
-            floor = max(POSITIVE_FLOOR, 0.1 * float(positive.min())) if positive.size else POSITIVE_FLOOR
+            floor = min(POSITIVE_FLOOR, max(np.finfo(float).tiny, 0.1 * float(positive.min()))) \
+                if positive.size else POSITIVE_FLOOR
             return replace(self, floor=floor)
         if self.kind != "any":
             return self

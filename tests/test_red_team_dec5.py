@@ -16,13 +16,15 @@ from tests.test_red_team_losses import HISTORY, _forecast, _one_run_folders, cli
 
 
 @pytest.mark.parametrize("name", ["top5err", "top1error", "top5_err", "ValCE", "valMSE", "val_nmse", "val_eer",
-                                  "val_ter"])
+                                  "val_ter", "valMSE_step", "valCE_epoch"])
 def test_error_and_loss_names_written_as_one_word_or_an_acronym_are_minimised(name):
     """`top5err` was read as a top-5 accuracy and `ValCE` as a score: the worst run was the one kept."""
     assert Metric.infer(name).mode == "min"
 
 
-@pytest.mark.parametrize("name", ["IoU", "mIoU", "mAP", "top5", "lossless_acc", "per_class_acc", "F1Score"])
+@pytest.mark.parametrize("name", ["IoU", "mIoU", "mAP", "top5", "lossless_acc", "per_class_acc", "F1Score",
+                                  "acc_per_class", "val_acc_per_token", "eval_samples_per_second",
+                                  "reward_per_episode"])
 def test_scores_stay_scores(name):
     assert Metric.infer(name).mode == "max"
 
@@ -49,7 +51,9 @@ def test_a_history_loss_logged_as_zero_does_not_blow_every_band_up(tmp_path: Pat
     history = dict(HISTORY)
     history["zeroed"] = list(np.r_[np.array(HISTORY["h1"])[:15], np.zeros(15)])
     runs = {"a": list(np.array(HISTORY["h2"])[:8] * 1.05), "b": list(np.array(HISTORY["h3"])[:8] * 0.97)}
-    table = lcpipe.forecast(history=history, runs=runs, epochs=30, metric="val_loss")
+    with pytest.warns(UserWarning, match="zeroed left out: val_loss reads 0 at epoch 16") as seen:
+        table = lcpipe.forecast(history=history, runs=runs, epochs=30, metric="val_loss")
+    assert seen[0].filename == __file__  # the warning points at the caller's line
     levels = np.array([runs["a"][-1], runs["b"][-1]])
     assert np.all(np.isfinite(table["upper"])) and np.all(table["upper"] < 20 * levels), table
 
@@ -154,7 +158,8 @@ def test_final_forecast_refuses_a_study_or_trial_that_is_not_one_in_one_line():
         pruner.final_forecast(study, 4)
 
 
-@pytest.mark.parametrize("name", ["neg_log_loss", "neg_mean_squared_error", "neg_root_mean_squared_error"])
+@pytest.mark.parametrize("name", ["neg_log_loss", "neg_mean_squared_error", "neg_root_mean_squared_error",
+                                  "test_neg_log_loss", "mean_test_neg_log_loss"])
 def test_scikit_learns_negated_losses_are_maximised_series_not_refused(name):
     """`neg_log_loss` (values < 0) was a loss that must be >= 0: refused, and no --mode could help."""
     metric = Metric.infer(name)
@@ -180,3 +185,44 @@ def test_an_lstm_that_would_train_until_killed_is_refused(tmp_path: Path):
     (tmp_path / "p.yaml").write_text("lstm:\n  steps: 1000000000\n")
     out = cli("evaluate", "--curves", str(tmp_path), "--params", str(tmp_path / "p.yaml"), "--cutoffs", "5")
     assert out.returncode != 0 and "lstm.steps" in out.stderr and "at most 100000" in out.stderr
+
+
+@pytest.mark.parametrize("scale", [1e39, 1e300, 1e-46])
+def test_values_past_float32s_range_are_not_read_as_a_copy_of_the_history(scale):
+    """Cast to 32-bit floats they all became inf (or 0), and a run 'matched' a history curve it differs from."""
+    history = {k: list(np.array(v) * scale) for k, v in HISTORY.items()}
+    runs = {"a": list(np.array(HISTORY["h2"])[:8] * 1.03 * scale),
+            "b": list(np.array(HISTORY["h3"])[:8] * 0.98 * scale)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        table = lcpipe.forecast(history=history, runs=runs, epochs=30, metric="val_loss")
+    assert list(table["run"]) == ["a", "b"]
+
+
+def test_a_run_far_below_the_history_is_not_clipped_to_a_floor():
+    """A floor taken from the history's least value (review) showed a run 15x below it as 0 [0, 0]."""
+    t = np.arange(1, 31)
+    history = {f"h{i}": list(0.2 + 2.0 * np.exp(-t / (4 + i))) for i in range(6)}
+    runs = {"good": list((0.005 + 1.0 * np.exp(-t / 2.5))[:12]), "ok": list((0.25 + 1.9 * np.exp(-t / 5.5))[:12])}
+    table = lcpipe.forecast(history=history, runs=runs, epochs=30, metric="val_loss").set_index("run")
+    assert 0 < table.loc["good", "lower"] < table.loc["good", "final"] < table.loc["good", "upper"] < 0.05
+
+
+def test_history_curves_that_fall_to_zero_are_kept_and_a_zero_logged_mid_curve_is_named():
+    """A training error reaching 0 is a real curve (the review: 8 such curves all left out, then 'the history
+    holds 0 curves'); a 0 straight after values near the peak is a missed evaluation, left out with a warning."""
+    t = np.arange(1, 41)
+    history = {f"h{i}": list(np.round(np.maximum(0.9 * np.exp(-t / (4 + i)) - 0.05, 0.0), 4)) for i in range(8)}
+    runs = {"r0": list(np.round(0.9 * np.exp(-t[:12] / 5.5) + 0.001, 4))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = lcpipe.forecast(history=history, runs=runs, epochs=40, metric="train_err")
+    assert np.isfinite(table.loc[0, "final"])
+    history["logged_0"] = list(np.r_[np.array(history["h3"])[:5], np.zeros(35)])
+    with pytest.warns(UserWarning, match="logged_0 left out: train_err reads 0 at epoch 6 straight after"):
+        lcpipe.forecast(history=history, runs=runs, epochs=40, metric="train_err")
+
+
+def test_a_history_given_as_a_generator_of_paths_still_works():
+    pruner = ForecastPruner(epochs=30, history=iter(sorted(README_HISTORY.glob("*.csv"))))
+    assert len(pruner._history_curves) == 8  # noqa: SLF001

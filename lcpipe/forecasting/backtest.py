@@ -64,7 +64,8 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
         for n, d in set(keys.values()):
             if values is not None and len(values) > n:
                 prefixes.setdefault((n, None, _digest(values[:n])), h)
-                prefixes.setdefault((n, "float32", _digest(values[:n].astype(np.float32))), h)
+                if (f32 := _as_float32(values[:n])) is not None:
+                    prefixes.setdefault((n, "float32", _digest(f32)), h)
                 if d is not None:
                     prefixes.setdefault((n, d, _digest(np.round(values[:n], d))), h)
     for curve in forecast:
@@ -72,7 +73,8 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
         n, d = keys.get(curve.name, (None, None))
         exact = None if n is None else prefixes.get((n, None, _digest(values)))
         rounded = None if n is None or d is None else prefixes.get((n, d, _digest(np.round(values, d))))
-        as_float32 = None if n is None else prefixes.get((n, "float32", _digest(values.astype(np.float32))))
+        f32 = None if n is None else _as_float32(values)
+        as_float32 = None if f32 is None else prefixes.get((n, "float32", _digest(f32)))
         twin = exact or rounded or as_float32
         if twin is not None:
             how = "" if exact else f" (rounded to {d} decimals)" if rounded else " (as 32-bit floats)"
@@ -80,6 +82,15 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
             raise LcpipeError(f"{curve.path or curve.name} is {what}, and its {len(values)} {unit} are the first "
                               f"{len(values)} of the history curve {twin.path or twin.name}{how}: the run's own future "
                               "is in the history; remove that curve from the history")
+
+
+def _as_float32(values: np.ndarray) -> np.ndarray | None:
+    """The values as 32-bit floats, if that keeps them finite and still moving (3 distinct values): past
+    float32's range (losses scaled by 1e39, or 1e-46) every value casts to inf or 0, and any two runs
+    would "match" (red team)."""
+    with np.errstate(over="ignore", under="ignore"):
+        f32 = np.asarray(values, dtype=float).astype(np.float32)
+    return f32 if np.all(np.isfinite(f32)) and len(np.unique(f32)) >= 3 else None
 
 
 ROUNDED_DECIMALS = 6  # a run written with more decimals than this is compared exactly only

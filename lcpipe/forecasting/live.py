@@ -177,7 +177,8 @@ def common_step_of(runs: list[Curve], evaluations: int, flag: str) -> int:
 
 
 def with_history_scale(metric: Metric, history: list[Curve]) -> Metric:
-    """The metric with its scale set from the history (kind "any" only; lcpipe/metric.py)."""
+    """The metric with its scale (kind "any") or floor (kind "positive") set from the history
+    (Metric.with_scale)."""
     return metric.with_scale([c.columns[metric.name] for c in history if metric.name in c.columns])
 
 
@@ -194,24 +195,34 @@ def fit_on_history(name: str, params: Params, history: list[Curve], runs: list[C
 
 
 def zeros_left_out(history: list[Curve], metric: Metric, say=lambda _: None) -> list[Curve]:
-    """A loss is forecast in log space, where a value logged as exactly 0 after real ones (a missed
-    evaluation written as 0) lies far below every real value: one such history curve, an analog and a
-    calibration error of many natural logs, made every run's 80 % band [0, 1e10] (red team). Such curves
-    are left out of the history and named through `say`, as diverged ones are."""
+    """A loss is forecast in log space, where a value logged as exactly 0 straight after real ones (a
+    missed evaluation written as 0) lies many natural logs below every real value: one such history
+    curve, an analog and a calibration error of that size, made every run's 80 % band [0, 1e10] (red
+    team). Such curves are left out of the history and named through `say`, as diverged ones are. A
+    curve that falls to 0 is kept (a training error or a hinge loss reaching 0): the value before its
+    first 0 is already below ZERO_DROP of the curve's peak."""
     if metric.kind != "positive":
         return history
     kept = []
     for curve in history:
         values = np.asarray(curve.columns.get(metric.name, []), dtype=float)
-        zero = np.flatnonzero(values == 0)
-        if zero.size and np.any(values[:zero[0]] > 0):
-            where = "epoch" if curve.steps is None else "step"
-            at = zero[0] + 1 if curve.steps is None else _whole(curve.steps[zero[0]])
-            say(f"history: {curve.path or curve.name} left out: {metric.name} reads 0 at {where} {at} after positive "
-                "values; a loss is forecast in log space, where a logged 0 is far below any real value")
-            continue
+        finite = np.where(np.isfinite(values), values, 0.0)
+        zeros = np.flatnonzero((values == 0) & (np.maximum.accumulate(finite) > 0))  # 0s after a positive value
+        if zeros.size:
+            before = finite[:zeros[0]]
+            last = before[before > 0][-1]  # the value logged before the first such 0
+            if last > ZERO_DROP * before.max():
+                where = "epoch" if curve.steps is None else "step"
+                at = zeros[0] + 1 if curve.steps is None else _whole(curve.steps[zeros[0]])
+                say(f"history: {curve.path or curve.name} left out: {metric.name} reads 0 at {where} {at} straight "
+                    f"after {last:.6g} (a missed evaluation logged as 0?); a loss is forecast in log space, where "
+                    "that 0 is far below any real value")
+                continue
         kept.append(curve)
     return kept
+
+
+ZERO_DROP = 0.1  # a 0 after a value above this share of the curve's peak is a logging artefact, not a fall to 0
 
 
 def config_keys_used(predictor: Predictor, history: list[Curve], runs: list[Curve]) -> str:

@@ -44,6 +44,7 @@ from __future__ import annotations
 import copy
 import sys
 import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -106,6 +107,11 @@ SHARED = SAME_STEP  # correlation of the running trial's and a rival's forecast 
 SERIES_DEFAULTS = {"stop_below": 0.1, "shared": 0.3, "growth": 1.25, "compare_running": False, "history_prior": 4.0}
 FRACTION_DEFAULTS = {"stop_below": STOP_BELOW, "shared": SHARED, "growth": GROWTH, "compare_running": True,
                      "history_prior": 0.0}
+# finished trials from which their pairs' forecast errors bound the pair rule's certainty (_pair_errors): 3 pairs.
+# From 2 (one pair, one error) it cost under TPE: `python bench/hpo.py --workers 1,4 --forms mean` came within 0.1
+# points of no pruning's best in 49.2 / 63.9 % of the epochs (1 / 4 workers) against 37.5 / 54.4 without the
+# bound; from 3, 38.6 / 54.4, with the same regret at every share of the budget
+PAIR_EVIDENCE = 3
 RIVALS = 3  # the best this many completed trials are compared with
 # user attribute final_forecast sets on a running trial this pruner has just pruned (the step it forecast
 # from): a completed trial that carries it returned its forecast, a curve ended early on purpose, not a sign
@@ -246,7 +252,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             curves = []
         else:
             paths = [history] if isinstance(history, str | Path) else list(history) \
-                if isinstance(history, list | tuple) else None
+                if isinstance(history, Iterable) and not isinstance(history, bytes | Mapping) else None
             if paths is None or not paths or not all(isinstance(p, str | Path) and str(p).strip() for p in paths):
                 raise PrunerError(f"history={history!r:.60}: give a folder or file of finished curves, a list of "
                                   "them, or None (the study's own completed trials only)")
@@ -576,7 +582,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             m, lo, hi = self._forecast(auto, [curve], horizon, metric.bounded, [_config(trial.params)])
             # the running trial's final relative to the rival's: the two forecasts' difference
             mean = np.array([m[0], r_mean])
-            std = np.array([std_of(lo, hi)[0], r_std])
+            std = np.maximum(np.array([std_of(lo, hi)[0], r_std]), STD_FLOOR * unit)
             # at least as uncertain as a difference of two forecasts from this step has been in this study
             spread = np.sqrt(max(std[0] ** 2 + std[1] ** 2 - 2 * self.shared * std[0] * std[1], 1e-300))
             std = std * max(1.0, pair_rms / spread)
@@ -609,20 +615,20 @@ class ForecastPruner(optuna.pruners.BasePruner):
                      metric: Metric) -> float:
         """How far off a difference of two forecasts from point k has run in this study: the root mean
         square, over pairs of its best STUDY_ERRORS finished trials (each forecast from its own first k
-        points, fitted without it), of (forecast difference - final difference); 0 with one finished.
+        points, fitted without it), of (forecast difference - final difference); 0 with fewer than
+        PAIR_EVIDENCE finished.
 
         The pair rule assumes two trials' forecast errors from one step are largely shared (`shared`), so
         their difference is sure. A forecaster whose analogs fit this study badly breaks that: with the
         README's 8-curve history it forecast three finished trials from step 3 at 0.776 / 0.792 / 0.800,
         exactly against their finals (0.842 / 0.776 / 0.709), and pruned at step 3 a trial ahead of all
-        of them, the study's best (red team: the best lost in 4 of 10 such studies; 1 of 10 now, as
-        MedianPruner). Measured (bench/pruners.py's replays, history the other families): 40-trial HPO-table
-        studies 24.5 % / 0.255 pts -> 26.4 % / 0.078; dev 58.5 / 0.212 -> 60.8 / 0.161 (5 orders); dev-loss
-        and the LoRA sweeps unchanged (74.7 / 0.143 -> 75.1 / 0.143, 29.9 / 0.248 -> 30.1 / 0.248); under TPE
-        (bench/hpo.py, 10 seeds) its regret at 10 / 25 / 50 / 100 % of the budget is level (2.98 / 0.63 /
-        0.30 / 0.28 -> 3.07 / 0.59 / 0.33 / 0.27)."""
+        of them, the study's best (red team: the best lost in 4 of 10 such studies; 2 of 10 now, MedianPruner
+        1). Measured (bench/pruners.py's replays, history the other families; before -> after): dev 58.5 % /
+        0.212 pts -> 59.9 / 0.186; the HPO table's 40-trial studies (3 orders) 24.9 / 0.247 -> 25.2 / 0.142;
+        dev-loss 74.7 / 0.143 -> 75.0 / 0.143; the LoRA sweeps 33.1 / 0.222 -> 33.3 / 0.222; under TPE
+        (bench/hpo.py) level (PAIR_EVIDENCE's comment)."""
         best = np.argsort(-finals, kind="stable")[:STUDY_ERRORS]
-        if len(best) < 2:
+        if len(best) < PAIR_EVIDENCE:
             return 0.0
         errors = np.array([finals[j] - self._prefix_forecast(own, numbers, j, k, horizon, metric.bounded)[0]
                            for j in best])
