@@ -26,6 +26,12 @@ FEATURE_INPUTS = ("epoch", "acc", "delta", "lr", "to_drop")
 DIGITS = 1797  # images in scikit-learn's bundled digits
 # lstm sizes: 100x the defaults' order; lstm.steps 10**9 ran until killed (red team), 100,000 takes minutes
 LSTM_MOST = {"hidden": 4096, "layers": 16, "steps": 100_000, "ensemble": 100}
+# ... and the training's: far past what fits any one machine (train.width 10**6 asked the allocator for 4 TB,
+# a traceback after DVC had removed the curves: red team). 64 is the standard width, 1024 16x it; one node
+# holds at most 64 devices; a synthetic image side of 1024 is 4x ImageNet's usual crop
+SYNTHETIC_BYTES = 4e9  # the synthetic dataset is built in memory at once
+SIZE_MOST = {"train.width": 1024, "train.batch_size": 65_536, "train.devices": 64, "data.synthetic_size": 1024,
+             "data.synthetic_train": 10**6, "data.synthetic_test": 10**6}
 MAX_LR = 1e4  # train.lr: no optimizer here takes more; far above it float32 overflows in the step
 SCHEDULES = ("cosine", "step")
 STEMS = ("cifar", "imagenet")
@@ -245,6 +251,12 @@ def validate(p: Params) -> Params:
                  f"it would put {test} of the {DIGITS} digits in the test set; a split by class needs 10 to "
                  f"{DIGITS - 10} (use e.g. 0.25)")
     _require_positive(p.data, "data", "synthetic_train", "synthetic_test", "synthetic_size")
+    if p.data.dataset == "synthetic":  # held in memory as float32 images of 3 channels
+        size = (p.data.synthetic_train + p.data.synthetic_test) * 3 * p.data.synthetic_size**2 * 4
+        _require(size <= SYNTHETIC_BYTES, "data.synthetic_size", p.data.synthetic_size,
+                 f"{p.data.synthetic_train + p.data.synthetic_test:,} images of {p.data.synthetic_size}x"
+                 f"{p.data.synthetic_size} would take {size / 1e9:,.0f} GB; keep them within "
+                 f"{SYNTHETIC_BYTES / 1e9:g} GB (fewer or smaller images)")
     for key, seed in (("data.seed", p.data.seed), ("train.seed", p.train.seed), ("lstm.seed", p.lstm.seed)):
         _require(0 <= seed < 2**31, key, seed, "it must lie in [0, 2**31)")
 
@@ -260,6 +272,10 @@ def validate(p: Params) -> Params:
             raise LcpipeError(f"train.archs: {exc}{restore}") from None
     _require(len(set(t.archs)) == len(t.archs), "train.archs", t.archs, "list each arch once" + restore)
     _require_positive(t, "train", "epochs", "width", "batch_size", "lr", "devices", "gamma")
+    for key, most in SIZE_MOST.items():
+        section, name = key.split(".")
+        value = getattr(getattr(p, section), name)
+        _require(value <= most, key, value, f"it must be at most {most:,}")
     # above float32's range torch's optimizer step overflows (a traceback after DVC removed the curves)
     _require(t.lr <= MAX_LR, "train.lr", t.lr, f"it must be at most {MAX_LR:g}")
     _require(t.gamma <= 1, "train.gamma", t.gamma, "it must lie in (0, 1]: the factor the lr is multiplied by at "
@@ -317,6 +333,9 @@ def validate(p: Params) -> Params:
 
 def check_cutoff(key: str, cutoff: int, window: int, epochs: int) -> None:
     """A forecast needs one full window observed and at least one epoch left to forecast."""
+    if window + 1 > epochs - 1:  # no cutoff fits: the window is what to change, not the cutoff
+        raise LcpipeError(f"{key}: features.window {window} leaves no cutoff of a {epochs}-epoch run (one needs "
+                          f"window + 1 observed epochs and one left); give a window of at most {max(1, epochs - 2)}")
     _require(window + 1 <= cutoff <= epochs - 1, key, cutoff,
              f"it must lie in [features.window + 1, epochs - 1] = [{window + 1}, {epochs - 1}]")
 
@@ -324,7 +343,8 @@ def check_cutoff(key: str, cutoff: int, window: int, epochs: int) -> None:
 MAX_PARAMS_BYTES = 1_000_000  # params.yaml is a few kB; refuse anything that cannot be one before parsing it
 # plain scalars that YAML 1.1 (PyYAML) and YAML 1.2 (DVC's ruamel) read as different values: octal-looking
 # ints (010: 8 vs 10), yes/no/on/off (bools vs strings), sexagesimal (1:30: 90 vs a string)
-AMBIGUOUS = re.compile(r"[-+]?0[0-9_]+|[-+]?0[oObBxX][0-9a-fA-F_]+|(?i:y|n|yes|no|on|off)|[-+]?\d+(:[0-5]?\d)+")
+AMBIGUOUS = re.compile(r"[-+]?0[0-9_]+|[-+]?0[oObBxX][0-9a-fA-F_]+|(?i:y|n|yes|no|on|off)|[-+]?\d+(:[0-5]?\d)+"
+                       r"(\.\d*)?")  # sexagesimal: 190:20:30 and 0:2.0 are numbers to YAML 1.1, strings to 1.2
 
 
 PIPELINE_KEYS = frozenset({"stages", "plots"})  # top-level keys of dvc.yaml, never of params.yaml
@@ -369,6 +389,19 @@ def _read_yaml(path: Path):
         raise LcpipeError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     except ValueError as exc:  # an integer past Python's int-conversion limit (thousands of digits)
         raise LcpipeError(f"{path}: a value it holds cannot be read as a number ({str(exc).split(';')[0]})") from None
+
+
+def missing_keys(path: str | Path = "params.yaml") -> list[str]:
+    """The settings (section.key) that `path` does not state; load_params fills them with defaults, but
+    DVC reads every key a stage lists from the file itself and fails that stage, after removing its
+    outputs, when one is missing."""
+    raw = _read_yaml(Path(path)) or {}
+    out = []
+    for name, kind in typing.get_type_hints(Params).items():
+        given = raw.get(name) if isinstance(raw, dict) else None
+        out += [f"{name}.{f.name}" for f in dataclasses.fields(kind)
+                if not (isinstance(given, dict) and f.name in given)]
+    return out
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:

@@ -86,6 +86,8 @@ def outputs(project) -> dict[str, bytes]:
     ("sweep.history=data/history/nope", "sweep.history: 'data/history/nope' is not a directory"),
     ("stop.history=data/history/nope", "stop.history: 'data/history/nope' is not a directory"),
     ("train.archs=[resnet34,plain5]", "train.archs: unknown arch 'plain5'"),
+    # the allocator asked for 4 TB, a traceback after DVC removed the curves (red team, 2026-12-05)
+    ("train.width=1000000", "train.width: 1000000 is not allowed; it must be at most 1,024"),
 ])
 def test_a_bad_experiment_fails_first_and_leaves_every_output_and_metric_in_place(reproduced, bad, message):
     before = outputs(reproduced)
@@ -94,6 +96,20 @@ def test_a_bad_experiment_fails_first_and_leaves_every_output_and_metric_in_plac
     out = proc.stderr + proc.stdout
     assert proc.returncode != 0 and ran_stages(out) == ["check_params"], out
     assert f"error: {message}" in out
+    assert outputs(reproduced) == before
+
+
+def test_a_setting_missing_from_params_yaml_fails_first_and_leaves_every_output_in_place(reproduced):
+    """load_params fills a missing key with its default, but DVC reads the key from the file: it removed
+    data/predictions/ and then failed predict (red team, 2026-12-05)."""
+    before = outputs(reproduced)
+    params = reproduced.root / "params.yaml"
+    params.write_text("".join(line for line in params.read_text().splitlines(keepends=True)
+                              if not line.lstrip().startswith("degree:")))
+    proc = reproduced.dvc("repro", check=False)
+    out = proc.stderr + proc.stdout
+    assert proc.returncode != 0 and ran_stages(out) == ["check_params"], out
+    assert "error: params.yaml: poly.degree is missing; DVC's stages read every setting from this file" in out
     assert outputs(reproduced) == before
 
 

@@ -226,3 +226,56 @@ def test_history_curves_that_fall_to_zero_are_kept_and_a_zero_logged_mid_curve_i
 def test_a_history_given_as_a_generator_of_paths_still_works():
     pruner = ForecastPruner(epochs=30, history=iter(sorted(README_HISTORY.glob("*.csv"))))
     assert len(pruner._history_curves) == 8  # noqa: SLF001
+
+
+# -- the pipeline's params (check_params, before DVC removes any stage's outputs) ------------------------
+
+from lcpipe.config import Params, missing_keys, validate  # noqa: E402
+from lcpipe.pipeline.params_check import check_params  # noqa: E402
+from tests.helpers import with_params  # noqa: E402
+
+FIXTURE_HISTORY = Path(__file__).resolve().parents[1] / "data" / "history" / "cifar10-plain-vs-resnet"
+
+
+@pytest.mark.parametrize("overrides, says", [
+    ({"train__batch_size": 10**12}, "train.batch_size: 1000000000000 is not allowed; it must be at most 65,536"),
+    ({"train__devices": 10**6}, "train.devices: 1000000 is not allowed; it must be at most 64"),
+    ({"data__dataset": "synthetic", "data__synthetic_size": 1000},
+     "data.synthetic_size: 1000 is not allowed; 768 images of 1000x1000 would take 9 GB"),
+])
+def test_sizes_that_cannot_fit_any_machine_are_refused_with_the_params(overrides, says):
+    """train.width 10**6 asked the allocator for 4 TB: a traceback after DVC removed the curves (red team)."""
+    with pytest.raises(LcpipeError) as err:
+        validate(with_params(Params(), **overrides))  # as load_params, which check_params' stage runs
+    assert says in str(err.value)
+
+
+def test_a_cifar_root_that_is_a_file_stops_check_params(tmp_path):
+    """The prepare stage removed data/prepared/ and then failed: 'could not load or download ... into README.md/'."""
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(LcpipeError, match="data.root: .* is a file; give the folder"):
+        check_params(with_params(Params(), data__dataset="cifar10", data__root=str(tmp_path / "f"),
+                                 sweep__history=str(FIXTURE_HISTORY), stop__history=str(FIXTURE_HISTORY)),
+                     tmp_path / "ok")
+
+
+def test_missing_keys_names_what_params_yaml_does_not_state(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("poly:\n  fit_on: pooled\n")
+    missing = missing_keys(path)
+    assert "poly.degree" in missing and "poly.fit_on" not in missing and "train.epochs" in missing
+    assert missing_keys(Path(__file__).resolve().parents[1] / "params.yaml") == []  # the shipped file states all
+
+
+def test_a_sexagesimal_number_is_one_line_as_yaml_1_1_and_1_2_disagree(tmp_path):
+    """`0:2.0` is 2.0 to lcpipe (YAML 1.1) and a string to DVC (1.2): its lock file held a value lcpipe never read."""
+    from lcpipe.config import load_params
+    (tmp_path / "params.yaml").write_text("auto:\n  recency: 0:2.0\n")
+    with pytest.raises(LcpipeError, match="'0:2.0' means one value to lcpipe"):
+        load_params(tmp_path / "params.yaml")
+
+
+def test_a_window_that_leaves_no_cutoff_names_the_window_not_the_cutoff():
+    """`features.window=60` said `predict.cutoff: 20 is not allowed; it must lie in [61, 49]`."""
+    with pytest.raises(LcpipeError, match="predict.cutoff: features.window 60 leaves no cutoff of a 50-epoch run"):
+        validate(with_params(Params(), features__window=60))

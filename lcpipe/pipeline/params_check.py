@@ -10,12 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from lcpipe.atomic import write_text
-from lcpipe.config import Params
+from lcpipe.config import Params, missing_keys
 from lcpipe.curve import MAX_EPOCHS
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.registry import PREDICTORS
 
 OK = "params.yaml is valid\n"
+PARAMS = Path("params.yaml")  # the file run_stage's load_params read
 CURVES = Path("data/curves")  # the train stages' outputs (dvc.yaml)
 SHELL_SPECIAL = frozenset('$`"\\!')  # expanded inside a double-quoted shell word
 
@@ -43,6 +44,10 @@ def check_paths(p: Params) -> None:
     early_stop alone."""
     from lcpipe.forecasting.logs import learnable_history, read_curve_dir
 
+    root = Path(p.data.root)
+    if p.data.dataset not in ("digits", "synthetic") and root.exists() and not root.is_dir():  # CIFAR reads it
+        raise LcpipeError(f"data.root: {p.data.root!r} is a file; give the folder the {p.data.dataset} data is "
+                          "downloaded into (or read from), e.g. data/raw")
     for key, value in (("sweep.history", p.sweep.history), ("stop.history", p.stop.history)):
         shell = sorted(set(value) & SHELL_SPECIAL)
         if shell:  # the stage's command line holds the path in double quotes, where the shell expands these
@@ -73,9 +78,23 @@ def check_length(p: Params) -> None:
         raise LcpipeError(f"train.epochs: {p.train.epochs} is not allowed; it must be at most {MAX_EPOCHS}")
 
 
+def check_complete(p: Params, path: Path = PARAMS) -> None:
+    """Every setting stated in params.yaml: load_params fills a missing one with its default, but DVC
+    reads each key a stage lists from the file and, when one is missing, fails that stage after
+    removing its outputs (red team: poly.degree deleted, data/predictions/ gone)."""
+    missing = missing_keys(path)
+    if missing:
+        section, key = missing[0].split(".")
+        default = getattr(getattr(Params(), section), key)
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise LcpipeError(f"{path}: {missing[0]} is missing{more}; DVC's stages read every setting from this file, "
+                          f"not lcpipe's defaults: add it under '{section}:' (the default is {default!r})")
+
+
 def check_params(p: Params, out: Path) -> None:
-    """`p` was loaded and validated by config.load_params; add the registry's, the length's and the
-    paths' checks, write `out`."""
+    """`p` was loaded and validated by config.load_params; add completeness, the registry's, the length's
+    and the paths' checks, write `out`."""
+    check_complete(p)
     check_predictors(p)
     check_length(p)
     check_paths(p)
