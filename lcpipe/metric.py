@@ -40,6 +40,7 @@ MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse",
              # bits_per_byte (a log_likelihood alone is to maximise)
              "negloglikelihood", "negativeloglikelihood", "bitsperbyte", "bitsperchar", "bitspercharacter",
              "bitsperdim")
+ENDINGS = ("err", "error", "loss")  # a word ending in one names a loss, short as "err" is: top5err, top1error
 # ... and these a bounded score in [0, 1]
 FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "auprc", "precision", "recall", "iou",
                   "miou", "dice", "map", "ap", "kappa")
@@ -76,10 +77,8 @@ def _holds(name: str, vocabulary: tuple[str, ...]) -> str | None:
     `lossless_acc` is an accuracy), as a word or a word's end or start (`valloss`)."""
     for w in reversed(words(name)):
         for v in vocabulary:
-            if w == v or (len(v) >= 4 and (w.endswith(v) or w.startswith(v))):
+            if w == v or (len(v) >= 4 and (w.endswith(v) or w.startswith(v))) or (v in ENDINGS and w.endswith(v)):
                 return v
-        if vocabulary is MIN_WORDS and re.search(r"[a-z0-9](err|error|loss)$", w):
-            return "err" if w.endswith("err") else w[-5:] if w.endswith("error") else "loss"  # top5err, top1error
     return None
 
 
@@ -93,7 +92,7 @@ def _head(name: str) -> tuple[str | None, str | None]:
             return phrase, None
         loss, score = _holds(ws[end], MIN_WORDS), _holds(ws[end], FRACTION_WORDS)
         if loss and score:  # both in one word: its end is its head (top5err is an error, lossless_acc a score)
-            return (loss, None) if re.search(r"(err|error|loss)$", ws[end]) else (None, score)
+            return (loss, None) if ws[end].endswith(ENDINGS) else (None, score)
         if loss or score:
             return (loss, None) if loss else (None, score)
     return None, None

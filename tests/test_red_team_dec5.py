@@ -6,12 +6,17 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 
 import lcpipe
+from lcpipe.config import Params, missing_keys, validate
 from lcpipe.errors import LcpipeError
+from lcpipe.integrations.optuna import ForecastPruner, PrunerError
 from lcpipe.metric import Metric
+from lcpipe.pipeline.params_check import check_params
+from tests.helpers import with_params
 from tests.test_red_team_losses import HISTORY, _forecast, _one_run_folders, cli
 
 
@@ -88,10 +93,6 @@ def test_runs_of_the_wrong_shape_are_named_on_one_line():
 
 # -- ForecastPruner -------------------------------------------------------------------------------------
 
-import optuna  # noqa: E402
-
-from lcpipe.integrations.optuna import ForecastPruner, PrunerError  # noqa: E402
-
 README_HISTORY = Path(__file__).resolve().parents[1] / "data" / "history" / "cifar10-plain-vs-resnet"
 
 
@@ -117,7 +118,10 @@ def test_a_trial_ahead_of_every_finished_trial_is_not_pruned_on_a_forecaster_thi
         steps = curve if n in (0, 1, 7) else {s: curve[s] for s in (1, 2, 3)}
         for s, v in steps.items():
             trial.report(v, s)
-        study.tell(trial, curve[30]) if n in (0, 1, 7) else study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        if n in (0, 1, 7):
+            study.tell(trial, curve[30])
+        else:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
     leader, curve = study.ask(dist), _curve(0.96, seed=8)
     finished = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     for s in range(1, 13):
@@ -132,7 +136,7 @@ def test_a_trial_ahead_of_every_finished_trial_is_not_pruned_on_a_forecaster_thi
     ({"history": []}, "history=[]: give a folder"), ({"history": {"a": [0.5]}}, "history={'a': [0.5]}: give"),
 ])
 def test_pruner_arguments_of_the_wrong_type_are_one_line_at_construction(kw, says):
-    with pytest.raises(PrunerError, match=None) as err:
+    with pytest.raises(PrunerError) as err:
         ForecastPruner(epochs=30, **kw)
     assert says in str(err.value)
 
@@ -229,10 +233,6 @@ def test_a_history_given_as_a_generator_of_paths_still_works():
 
 
 # -- the pipeline's params (check_params, before DVC removes any stage's outputs) ------------------------
-
-from lcpipe.config import Params, missing_keys, validate  # noqa: E402
-from lcpipe.pipeline.params_check import check_params  # noqa: E402
-from tests.helpers import with_params  # noqa: E402
 
 FIXTURE_HISTORY = Path(__file__).resolve().parents[1] / "data" / "history" / "cifar10-plain-vs-resnet"
 

@@ -627,13 +627,18 @@ class ForecastPruner(optuna.pruners.BasePruner):
         0.212 pts -> 59.9 / 0.186; the HPO table's 40-trial studies (3 orders) 24.9 / 0.247 -> 25.2 / 0.142;
         dev-loss 74.7 / 0.143 -> 75.0 / 0.143; the LoRA sweeps 33.1 / 0.222 -> 33.3 / 0.222; under TPE
         (bench/hpo.py) level (PAIR_EVIDENCE's comment)."""
-        best = np.argsort(-finals, kind="stable")[:STUDY_ERRORS]
-        if len(best) < PAIR_EVIDENCE:
+        if len(finals) < PAIR_EVIDENCE:
             return 0.0
-        errors = np.array([finals[j] - self._prefix_forecast(own, numbers, j, k, horizon, metric.bounded)[0]
-                           for j in best])
-        d = errors[:, None] - errors[None, :]
-        return float(np.sqrt(np.mean(d[np.triu_indices(len(best), 1)] ** 2)))
+        errors = self._best_errors(own, finals, numbers, k, horizon, metric)
+        return float(np.sqrt(2 * np.var(errors, ddof=1)))  # the mean of (e_i - e_j)^2 over pairs i < j
+
+    def _best_errors(self, own: list[Series], finals: np.ndarray, numbers: list[int], k: int, horizon: int,
+                     metric: Metric) -> np.ndarray:
+        """Final minus forecast from point k of the study's best STUDY_ERRORS finished trials, each forecast
+        from its own first k points by Auto fitted without it."""
+        best = np.argsort(-finals, kind="stable")[:STUDY_ERRORS]
+        return np.array([finals[j] - self._prefix_forecast(own, numbers, j, k, horizon, metric.bounded)[0]
+                         for j in best])
 
     def _running(self, study: optuna.Study, trial: FrozenTrial) -> list[FrozenTrial]:
         """The study's other running trials that have reported and not diverged, as stored now."""
@@ -665,9 +670,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         STUDY_CALIBRATION = 4 have, none from STUDY_ERRORS on): four errors that happen to agree are no
         proof that a forecast from 3 points of 50 is sharp."""
         k = len(curve)
-        best = np.argsort(-finals, kind="stable")[:STUDY_ERRORS]
-        errors = np.array([finals[j] - self._prefix_forecast(own, numbers, j, k, horizon, metric.bounded)[0]
-                           for j in best])
+        errors = self._best_errors(own, finals, numbers, k, horizon, metric)
         n = len(errors)
         auto = self._fit(own, numbers, horizon)
         m, _, _ = self._forecast(auto, [curve], horizon, metric.bounded, [_config(trial.params)])
