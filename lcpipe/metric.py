@@ -45,7 +45,7 @@ ENDINGS = ("err", "error", "loss")  # a word ending in one names a loss, short a
 FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "auprc", "precision", "recall", "iou",
                   "miou", "dice", "map", "ap", "kappa")
 POSITIVE_FLOOR = 1e-12  # log v needs v > 0: a loss of exactly 0 is read as this (or lower: Metric.with_scale)
-FLOOR_SHOWN_AS_ZERO = 2 * POSITIVE_FLOOR  # ... and a forecast this near it (2 x the floor) is 0 to the user
+SHOWN_AS_ZERO = 2  # ... and a forecast below this many times the floor is 0 to the user
 ACCURACY_NOISE = 0.002  # the evaluation noise of an accuracy (measured on the dev corpus: 0.0016-0.0027),
 # the unit lcpipe's decision constants (margin, std floor) are stated in
 UNIT_RANGE = (0.01, 10.0)  # a study's noise is read as 1/100 to 10 times an accuracy's
@@ -210,7 +210,7 @@ class Metric:
             with np.errstate(over="ignore"):
                 v = np.exp(self.sign * z)
             # the floor a loss of exactly 0 was read as (to_internal) is 0 again, not the floor shown to a user
-            return np.where(v < self.floor * FLOOR_SHOWN_AS_ZERO / POSITIVE_FLOOR, 0.0, v)
+            return np.where(v < SHOWN_AS_ZERO * self.floor, 0.0, v)
         return self.sign * z * self.scale
 
     def band_from_internal(self, mean, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -78,7 +78,7 @@ def check_length(p: Params) -> None:
         raise LcpipeError(f"train.epochs: {p.train.epochs} is not allowed; it must be at most {MAX_EPOCHS}")
 
 
-def check_complete(p: Params, path: Path = PARAMS) -> None:
+def check_complete(path: Path = PARAMS) -> None:
     """Every setting stated in params.yaml: load_params fills a missing one with its default, but DVC
     reads each key a stage lists from the file and, when one is missing, fails that stage after
     removing its outputs (red team: poly.degree deleted, data/predictions/ gone)."""
@@ -94,7 +94,7 @@ def check_complete(p: Params, path: Path = PARAMS) -> None:
 def check_params(p: Params, out: Path) -> None:
     """`p` was loaded and validated by config.load_params; add completeness, the registry's, the length's
     and the paths' checks, write `out`."""
-    check_complete(p)
+    check_complete()
     check_predictors(p)
     check_length(p)
     check_paths(p)
