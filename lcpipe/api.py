@@ -15,7 +15,7 @@ from lcpipe.config import Params
 from lcpipe.curve import MAX_STEPS, Curve
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import live
-from lcpipe.forecasting.logs import read_curves
+from lcpipe.forecasting.logs import counts_by_one, read_curves
 from lcpipe.metric import Metric
 
 CurvesLike = str | Path | Sequence[str | Path] | Mapping[str, Sequence[float]] | pd.DataFrame
@@ -45,33 +45,77 @@ def _unpadded(column: pd.Series):
     return values[:numbers[-1] + 1] if numbers.size else values[:0]
 
 
-def _curves(given: CurvesLike, metric: Metric, what: str, arg: str) -> list[Curve]:
+def _by_step(column: pd.Series, what: str) -> dict:
+    """A Series (or a DataFrame column) indexed by step as {step: value}: the NaN rows are steps this
+    run was not evaluated at (runs evaluated at different steps share one index)."""
+    if column.index.has_duplicates:
+        twice = column.index[column.index.duplicated()][0]
+        raise LcpipeError(f"{what} {column.name!r}: step {twice.item() if hasattr(twice, 'item') else twice!r} is in "
+                          "its index twice; give each step once")
+    kept = column.dropna() if column.dtype.kind in "iuf" else column
+    return dict(zip(kept.index.to_list(), kept.to_list(), strict=True))
+
+
+def _axis_of(values, name: str, what: str) -> tuple[object, np.ndarray | None]:
+    """(the values, their steps or None): a mapping step -> value, or a pandas Series indexed by anything
+    but the default 0..n-1, brings its steps; a list, an array or a default-indexed Series is one
+    value per epoch."""
+    if isinstance(values, pd.Series):
+        if isinstance(values.index, pd.RangeIndex) and values.index.start == 0 and values.index.step == 1:
+            return values.to_list(), None
+        values = _by_step(values.rename(name), what)
+    if not isinstance(values, Mapping):
+        return values, None
+    steps = list(values)
+    ok = all(isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool | np.bool_)
+             and np.isfinite(x) and x >= 0 for x in steps)
+    if not ok or not steps:
+        raise LcpipeError(f"{what} {name!r}: a mapping of step -> value needs steps that are numbers >= 0 (got "
+                          f"{' '.join(repr(steps).split()):.60})")
+    order = np.argsort(np.asarray(steps, dtype=float), kind="stable")
+    return [values[steps[i]] for i in order], np.asarray(steps, dtype=float)[order]
+
+
+def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bool = False) -> list[Curve]:
     """Curves from paths (files, folders, DVCLive runs, as the CLI reads them) or from a mapping of
-    run name -> the metric's values per epoch (epoch 1 first; values of the metric's kind, NaN or
-    inf from where a run diverged), or a pandas DataFrame of one column per run and one row per epoch
-    (a shorter run padded with NaN at its end)."""
+    run name -> its values: a list of the metric's values per epoch (epoch 1 first), or a mapping step
+    -> value (or a pandas Series indexed by step) for a run evaluated at steps; values of the metric's
+    kind, NaN or inf from where a run diverged. Or a pandas DataFrame of one column per run: one row
+    per epoch (the default index; a shorter run padded with NaN at its end), or indexed by step (NaN
+    where a run was not evaluated). `in_steps` (steps= was given): steps that count 1, 2, 3, ... stay
+    steps (with epochs=, they are read as epochs, as the CLI reads such a column)."""
     if isinstance(given, pd.DataFrame):
-        given = {str(name): _unpadded(column) for name, column in given.items()}
+        default = isinstance(given.index, pd.RangeIndex) and given.index.start == 0 and given.index.step == 1
+        if not default and given.index.dtype.kind not in "iuf":
+            raise LcpipeError(f"{arg}: a DataFrame's index must be the rows' steps (numbers) or the default 0..n-1 "
+                              f"(a row per epoch); this one holds {given.index.dtype}")
+        given = {str(name): _unpadded(column) if default else _by_step(column, what) for name, column in given.items()}
     if isinstance(given, Mapping):
         if not given:
             raise LcpipeError(f"no {what}s given: the mapping is empty")
         out = []
         for name, values in given.items():
+            values, steps = _axis_of(values, name, what)
             values = _numbers(values)
             if values is None:
-                raise LcpipeError(f"{what} {name!r}: give a list of numbers, one per epoch (NaN or inf from where "
-                                  "a run diverged; no None, booleans or text)")
+                raise LcpipeError(f"{what} {name!r}: give a list of numbers, one per epoch, or a mapping step -> "
+                                  "number (NaN or inf from where a run diverged; no None, booleans or text)")
             if values.ndim != 1 or not len(values):
                 raise LcpipeError(f"{what} {name!r}: give a list of numbers, one per epoch")
+            unit = "epoch" if steps is None else "step"
             broken = np.flatnonzero(~np.isfinite(values))
             end = int(broken[0]) if broken.size else len(values)
             wrong = metric.wrong(values[:end])
             if wrong.size:
-                raise LcpipeError(f"{what} {name!r}: value {float(values[wrong[0]])} at epoch {wrong[0] + 1} where "
-                                  f"{metric.expected()} was expected for {metric.name!r}")
-            diverged = f"{metric.name} is {float(values[end])} at epoch {end + 1}" if end < len(values) else None
+                raise LcpipeError(f"{what} {name!r}: value {float(values[wrong[0]])} at {unit} "
+                                  f"{_at(wrong[0], steps)} where {metric.expected()} was expected for {metric.name!r}")
+            diverged = None if end == len(values) else \
+                f"{metric.name} is {float(values[end])} at {unit} {_at(end, steps)}"
+            axis = None if steps is None else steps[:end]
+            if axis is not None and not in_steps and counts_by_one(axis):
+                axis = None  # steps 0, 1, 2, ... or 1, 2, 3, ...: one value per epoch, as the CLI reads such a column
             out.append(Curve(str(name), {"epoch": np.arange(1.0, end + 1), metric.name: values[:end]},
-                             diverged=diverged))
+                             steps=axis, diverged=diverged))
         return out
     paths = [given] if isinstance(given, str | Path) else list(given) if isinstance(given, Iterable) else None
     if paths is None or not all(isinstance(p, str | Path) for p in paths):
@@ -81,6 +125,12 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str) -> list[Curv
     if not paths:
         raise LcpipeError(f"{arg}=[]: no {what}s given; give paths (files, folders) or a mapping of run name -> values")
     return read_curves(paths, metric, studies=arg == "history")  # a history may be a corpus of studies
+
+
+def _at(i: int, steps: np.ndarray | None) -> str:
+    """Where value i of a run is, as the user counts: its epoch (from 1), or its step as written (15, not 15.0)."""
+    x = i + 1 if steps is None else steps[i]
+    return f"{int(x)}" if float(x).is_integer() else f"{x:g}"
 
 
 def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, metric: str = "test_acc",
@@ -99,7 +149,10 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     that contradicts the name (mode="max" for a val_loss) is used, with a warning.
 
     `history` and `runs`: paths (files, folders, DVCLive runs, as the CLI reads them), a mapping of run
-    name -> values per epoch, or a DataFrame of one column per run (shorter runs NaN-padded at the end).
+    name -> values per epoch (a list) or -> {step: value} (or a pandas Series indexed by step) for runs
+    evaluated every k steps, or a DataFrame of one column per run: one row per epoch (the default index;
+    shorter runs NaN-padded at the end), or indexed by step (NaN where a run was not evaluated). With
+    steps=, a list is still read one value per epoch, with a warning.
 
     >>> lcpipe.forecast(history="data/history/cifar10-plain-vs-resnet", runs="runs/", epochs=164)
     >>> lcpipe.forecast(history="lm_runs/", runs="live/", epochs=750, metric="val_ce", mode="min")
@@ -116,13 +169,18 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
         kind = Metric.infer(str(metric), mode)
     except ValueError as exc:
         raise LcpipeError(str(exc)) from None
-    named = Metric.infer(str(metric))
-    if mode != "auto" and named.kind != "any" and named.mode != kind.mode:  # as ForecastPruner warns
-        says, kept = ("lower", "highest") if named.mode == "min" else ("higher", "lowest")
-        warnings.warn(f"mode={mode!r} with metric={metric!r}: the name says {says} is better; mode={mode!r} is "
-                      f"used, so the runs {kept} in {metric!r} are kept", stacklevel=2)
+    against = live.mode_against_name(str(metric), mode)
+    if against:  # as ForecastPruner and the CLI warn
+        warnings.warn(f"mode={mode!r} with metric={metric!r}: {against}", stacklevel=2)
     params = replace(Params(), features=replace(Params().features, metric=kind.name))
-    past, now = _curves(history, kind, "history curve", "history"), _curves(runs, kind, "run", "runs")
+    past = _curves(history, kind, "history curve", "history")
+    now = _curves(runs, kind, "run", "runs", in_steps=steps is not None)
+    listed = [c.name for c in now if c.steps is None and c.path is None]
+    if steps is not None and listed:  # the CLI's --steps synonym, but a list may well be evaluations every k steps
+        warnings.warn(f"steps={steps}: run {listed[0]!r}{f' and {len(listed) - 1} more' if len(listed) > 1 else ''} "
+                      f"gave a list, one value per epoch, so {steps} is read as epochs; for a run evaluated every k "
+                      "steps give a mapping step -> value (or a pandas Series or DataFrame indexed by step)",
+                      stacklevel=2)
     kind = live.with_history_scale(kind, past)
     grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1,
                                by_evaluations=steps is None, say=lambda line: warnings.warn(line, stacklevel=4),

@@ -114,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
                          "of study folders (one holding a MANIFEST.csv or only folders)")
     fc.add_argument("--runs", type=Path, nargs="+", required=True,
                     help="the partial curves of the runs still training (files, directories, DVCLive folders)")
-    fc.add_argument("--epochs", "--steps", dest="epochs", type=_positive, required=True, action=_Length,
+    fc.add_argument("--epochs", "--steps", dest="epochs", metavar="N", type=_positive, required=True, action=_Length,
                     help="planned length of the runs, in the unit of their x column: epochs, or optimizer steps "
                          "for runs logged by step (a run whose own file says otherwise keeps its own); --epochs "
                          "on a run logged by step that is already past it counts its evaluations")
@@ -180,6 +180,7 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     params = load_params(args.params) if args.params else Params()
     params = replace(params, features=replace(params.features, metric=args.metric or params.features.metric))
     metric = Metric.infer(params.features.metric, args.mode)
+    _warn_mode_against_name(params.features.metric, args.mode)
     predictors = args.predictors or PredictParams().predictors
     curves = read_curve_dir(args.curves, metric)
     history = read_curves(args.history, metric, studies=True) if args.history else None
@@ -249,6 +250,7 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     _check_forecast_outputs(args)
     params = replace(Params(), features=replace(Params().features, metric=args.metric))
     metric = Metric.infer(args.metric, args.mode)
+    _warn_mode_against_name(args.metric, args.mode)
     history = read_curves(args.history, metric, studies=True)
     raw = read_curves(args.runs, metric)
     metric = live.with_history_scale(metric, history)
@@ -272,11 +274,23 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     return results
 
 
+def _warn_mode_against_name(name: str, mode: str) -> None:
+    """One line on stderr when --mode contradicts the metric's name, as lcpipe.forecast and the pruner warn."""
+    against = live.mode_against_name(name, mode)
+    if against:
+        say(f"warning: --mode {mode} with --metric {name}: {against}")
+
+
 class _Length(argparse.Action):
-    """--epochs N or --steps N: the length, and which of the two was written (by_evaluations)."""
+    """--epochs N or --steps N, once: the length, and which of the two was written (by_evaluations)."""
 
     def __call__(self, parser, namespace, values, option_string=None):
+        first = getattr(namespace, "length_flag", None)
+        if first is not None:
+            parser.error(f"{first} and {option_string} both given: give the planned length once, --epochs N (epochs, "
+                         "or evaluations of runs logged by step) or --steps N (the planned optimizer step)")
         namespace.epochs, namespace.by_evaluations = values, option_string == "--epochs"
+        namespace.length_flag = option_string
 
 
 @exits_cleanly

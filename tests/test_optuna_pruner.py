@@ -113,7 +113,8 @@ def test_warmup_no_pruning_before_it(tmp_path):
 
 @pytest.mark.parametrize("direction, value, metric, message", [
     ("maximize", 87.5, None, r"reported 87.5 at step 1.*fraction in \[0, 1\].*divide a percentage by 100"),
-    ("minimize", -0.3, None, r"reported -0.3 at step 1.*a value >= 0 \(a loss or error\) for 'loss'.*minimizes"),
+    ("minimize", -0.3, None, r"reported -0.3 at step 1; with no metric=, ForecastPruner reads a study that "
+                             r"minimizes as a loss, a value >= 0 \(a loss or error\): name what the trials report"),
     ("minimize", 1.7, "val_acc", r"reported 1.7 at step 1.*fraction in \[0, 1\] for 'val_acc'"),
 ])
 def test_one_clear_error_at_the_first_report(direction, value, metric, message):

@@ -79,7 +79,7 @@ def test_a_mode_that_contradicts_the_name_warns_as_the_pruner_does():
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         lcpipe.forecast(history=HISTORY, runs=runs, epochs=30, metric="val_loss", mode="max")
-    assert any("the name says lower is better; mode='max' is used" in str(w.message) for w in seen)
+    assert any("the name says lower is better; mode max is used" in str(w.message) for w in seen)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the name's own direction, given: no warning
         lcpipe.forecast(history=HISTORY, runs=runs, epochs=30, metric="val_loss", mode="min")

@@ -339,3 +339,13 @@ def table(results: list[RunForecast], metric: str | Metric) -> str:
         lines.append(f"{r.run:<{width}}  {f'{r.seen}/{r.epochs}':>{wide}}  {final:<30}  {r.p_best:>12.3f}  "
                      f"{r.decision}")
     return "\n".join(lines) + "\n"
+
+
+def mode_against_name(name: str, mode: str) -> str | None:
+    """What to warn when a given mode contradicts the metric's name (mode "max" for a val_loss), else
+    None: the mode is used, but the runs kept are then the worst ones if the name is right."""
+    named = Metric.infer(name)
+    if mode == "auto" or named.kind == "any" or named.mode == mode:
+        return None
+    says, kept = ("lower", "highest") if named.mode == "min" else ("higher", "lowest")
+    return f"the name says {says} is better; mode {mode} is used, so the runs {kept} in {name!r} are kept"

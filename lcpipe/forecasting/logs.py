@@ -97,7 +97,7 @@ def _folded(header: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(fold(h) for h in header)
 
 
-def _counts_by_one(numbers: np.ndarray) -> bool:
+def counts_by_one(numbers: np.ndarray) -> bool:
     """Rows that count epochs: from 0 or 1, up by one each row."""
     return bool(len(numbers)) and numbers[0] in (0, 1) and np.array_equal(numbers, numbers[0] + np.arange(len(numbers)))
 
@@ -137,9 +137,10 @@ def _table(path: Path) -> _Table:
 
 
 def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
-    """(1..n, None) for rows that count epochs up by one from 0 or 1 (each row one epoch); else a
-    step axis, (1..n, the file's steps), for any column of STEP_COLUMNS or an epoch column at any
-    regular or irregular interval. Either must increase at every row."""
+    """(1..n, None) for rows that count epochs up by one from 0 or 1 (each row one epoch; a step
+    column from 0, as DVCLive counts epochs); else a step axis, (1..n, the file's steps), for a step
+    column (STEP_COLUMNS) from 1 or at any regular or irregular interval, or an epoch column at any
+    interval but one. Either must increase at every row."""
     col = _x_column(t)
     if col is None:
         raise LcpipeError(f"{t.path}: missing column 'epoch' (or 'step'); the header is {', '.join(t.header)}")
@@ -149,8 +150,10 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
         i = int(bad[0])
         raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} where a step >= 0 was expected")
     index = np.arange(1.0, len(t.rows) + 1)
-    if _counts_by_one(numbers):
-        return index, None
+    if counts_by_one(numbers) and (fold(name) == "epoch" or numbers[0] == 0):
+        return index, None  # epochs; a step column from 0 is DVCLive's per-epoch step
+    if counts_by_one(numbers):  # a step column 1, 2, 3, ...: a log of every optimizer step (epoch k = step k)
+        return index, numbers
     if fold(name) == "epoch" and len(numbers) >= 2 and np.all(np.diff(numbers) == 1):
         raise LcpipeError(f"{t.path}: epochs run from {t.cell(0, col)} to {t.cell(len(t.rows) - 1, col)}, one a row, "
                           f"so the log misses epochs 1..{int(numbers[0]) - 1} (a run resumed from a checkpoint "
@@ -170,7 +173,7 @@ def _x_column(t: _Table) -> int | None:
     epoch, step = t.column("epoch"), t.column(*EPOCH_COLUMNS[1:])
     if epoch is None or step is None:
         return epoch if step is None else step
-    return epoch if _counts_by_one(t.numbers(epoch)) else step
+    return epoch if counts_by_one(t.numbers(epoch)) else step
 
 
 def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
@@ -257,8 +260,15 @@ def _planned_and_config(flat: dict, meta: Path) -> tuple[int | None, dict]:
     """run_config of a config already read. Its `epochs` is the planned length, unless the run is
     planned in steps (a STEP_KEYS key)."""
     config = {str(k): v for k, v in flat.items() if k != "epochs" and isinstance(v, (int, float, str, bool, list))}
-    in_steps = any(k in flat for k in STEP_KEYS)
+    in_steps = any(_stated(flat, k) for k in STEP_KEYS)
     return None if in_steps else check_planned(flat.get("epochs"), str(meta)), config
+
+
+def _stated(flat: dict, key: str) -> bool:
+    """The config states `key`: present, and not Hugging Face's "unset" -1 (TrainingArguments writes
+    max_steps: -1 when the run is planned in epochs)."""
+    value = flat.get(key)
+    return key in flat and not (isinstance(value, int | float) and not isinstance(value, bool) and value == -1)
 
 
 class _ConfigLoader(yaml.SafeLoader):
@@ -369,7 +379,7 @@ def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curv
 def _planned_steps(flat: dict, meta: Path) -> int | None:
     """A step-axis run's planned length in steps: its config's `max_steps` (or `steps`, `num_iterations`)."""
     for key in STEP_KEYS:
-        if key in flat:
+        if _stated(flat, key):
             return check_planned(flat[key], f"{meta} ({key})", MAX_STEPS, "steps")
     return None
 
@@ -380,7 +390,19 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
     if path.suffix.lower() in (".json", ".yaml", ".yml"):
         raise LcpipeError(f"{path}: a run's config (the sidecar beside its curve), not a curve; give the curve's "
                           f"CSV ({path.with_suffix('.csv').name}) or its folder")
-    return _read_table(path, metric, path.stem, path.with_suffix(".json"))
+    return _read_table(path, metric, path.stem, sidecar_of(path))
+
+
+SIDECARS = (".json", ".yaml", ".yml")  # a run's config beside its curve: <run>.json, or as YAML
+
+
+def sidecar_of(path: Path) -> Path:
+    """The run's config file beside its curve: `<run>.json`, `<run>.yaml` or `<run>.yml` (the .json
+    path, absent, when there is none); two of them are one error, not a silent choice."""
+    found = [path.with_suffix(suffix) for suffix in SIDECARS if path.with_suffix(suffix).is_file()]
+    if len(found) > 1:
+        raise LcpipeError(f"{path}: two configs beside it ({', '.join(f.name for f in found)}); keep one")
+    return found[0] if found else path.with_suffix(".json")
 
 
 def is_dvclive(folder: Path) -> bool:

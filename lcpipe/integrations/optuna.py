@@ -33,10 +33,11 @@ that can only tie the best is not worth finishing: this bounds the regret by -ma
 Checks happen only at a sparse, geometric schedule of steps (the warmup, then each `growth` times
 the last): fewer decisions (less false pruning) and few forecasts per trial.
 
-The pruner keeps no state of its own: a decision depends only on the study's storage and the
-history, so processes and machines sharing one storage (SQLite, PostgreSQL, MySQL) decide alike.
-Fitted forecasters and the rivals' forecasts are cached per set of completed trials, which only
-saves time.
+A decision depends only on the study's storage and the history, so processes and machines sharing
+one storage (SQLite, PostgreSQL, MySQL) decide alike. The one thing a pruner remembers is the step at
+which the trial's own loop last called should_prune(), so that a loop asking every k reports still
+gets each check that fell due in between, at its next call. Fitted forecasters and the rivals'
+forecasts are cached per set of completed trials, which only saves time.
 """
 
 from __future__ import annotations
@@ -154,7 +155,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         fraction of `epochs`.
     growth, interval_steps: the checks: at the warmup step, then each at max(last + interval_steps,
         ceil(growth x last)) (growth 1: every interval_steps steps). A trial that skips a check's
-        step is checked at its first report past it.
+        step, or a loop that calls should_prune() only every few reports, is checked at its first
+        call past it.
     stop_below, margin, shared: the stop rule's settings (stop_rule.keep), in lcpipe's internal units
         (accuracy points for an accuracy, relative differences for a loss); margin may be negative.
         growth, stop_below and shared default (None) by the metric's kind, each chosen
@@ -272,6 +274,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         # (storage, study id, trial id) -> the step at which this pruner said prune (one pruner may serve
         # several studies, and two in-memory storages both number their trials from 0)
         self._pruned_at: dict[tuple, int] = {}
+        # the same key -> the last step at which this pruner looked for a due check (_due): a loop that calls
+        # should_prune() every k reports still has each check that fell due in between made at its next call
+        self._looked_at: dict[tuple, tuple] = {}  # -> (that step, the points reached at the look before it)
         self._history_errors: dict = {}  # (history curve, points, horizon) -> its final's error from that prefix
         self._warned_past = False  # _warn_past said its line
 
@@ -354,10 +359,18 @@ class ForecastPruner(optuna.pruners.BasePruner):
         wrong = metric.wrong(values)
         if wrong.size:
             step, value = steps[wrong[0]], float(values[wrong[0]])
-            hint = " (divide a percentage by 100)" if metric.kind == "fraction" and value > 1 else ""
+            percent = metric.kind == "fraction" and 1 < value <= 100
+            if self.metric_name is None:  # nothing named: the study's direction alone chose an accuracy or a loss
+                read = "maximizes as an accuracy" if metric.mode == "max" else "minimizes as a loss"
+                raise PrunerError(f"trial {trial.number} reported {value!r} at step {step}; with no metric=, "
+                                  f"ForecastPruner reads a study that {read}, {metric.expected()}: name what the "
+                                  "trials report, e.g. "
+                                  "ForecastPruner(..., metric='reward') for any series"
+                                  + (", or divide a percentage by 100" if percent else ""))
             raise PrunerError(f"trial {trial.number} reported {value!r} at step {step}; ForecastPruner expected "
                               f"{metric.expected()} for {metric.name!r} in a study that "
-                              f"{'maximizes' if metric.mode == 'max' else 'minimizes'} it{hint}")
+                              f"{'maximizes' if metric.mode == 'max' else 'minimizes'} it"
+                              + (" (divide a percentage by 100)" if percent else ""))
         return metric
 
     @staticmethod
@@ -454,18 +467,19 @@ class ForecastPruner(optuna.pruners.BasePruner):
                           f"step {self.epochs} (the furthest reached step {last}), so none counts as finished and "
                           f"nothing is pruned; give epochs= the last step the trials report", stacklevel=5)
 
-    def _due(self, trial: FrozenTrial, spacing: float, horizon: int) -> bool:
-        """A check falls in (the points reached at the trial's previous report, those reached now]. At the
-        MIN_WARMUP-th report, the first _decide looks at, any check reached so far is due: one that fell
-        between earlier reports (steps logged irregularly) is made now, not skipped."""
+    def _due(self, key: tuple, trial: FrozenTrial, spacing: float, horizon: int) -> bool:
+        """A check falls in (the points reached when this pruner last looked at the trial (`key`), those
+        reached now]: one that fell due between should_prune() calls (a loop that asks every k reports, or
+        steps logged irregularly) is made at the next call, not skipped. The first look (at the MIN_WARMUP-th
+        report at the earliest, or the first in this process) makes any check reached so far."""
         step = trial.last_step
         if step is None or step >= self.epochs:
             return False
         now = int(np.floor(step / spacing + 1e-9))
-        prev = max((s for s in trial.intermediate_values if s < step), default=-1)
-        before = int(np.floor(prev / spacing + 1e-9)) if prev >= 0 else -1
-        if len(trial.intermediate_values) == MIN_WARMUP:
-            before = -1
+        last, before = self._looked_at.get(key, (None, -1))
+        if last != step:  # asked again at the same step: the same answer
+            before = -1 if last is None or last > step else int(np.floor(last / spacing + 1e-9))
+            self._looked_at[key] = (step, before)
         checks = self._schedule(horizon, spacing)
         i = np.searchsorted(checks, now, side="right")  # checks <= now: [0, i)
         return i > 0 and checks[i - 1] > before
@@ -553,7 +567,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if len(trial.intermediate_values) < MIN_WARMUP:
             return False  # never on its first reports, however few grid points they span
         spacing, horizon = self._grid(trial)
-        if not self._due(trial, spacing, horizon):
+        if not self._due(_trial_key(study, trial), trial, spacing, horizon):
             return False
         curve = self._curve(trial, metric, spacing, horizon)
         k = len(curve)
@@ -688,8 +702,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
     def final_forecast(self, study: optuna.Study, trial: optuna.trial.BaseTrial) -> tuple[float, float, float]:
         """The trial's forecast value at step `epochs`, in the metric's units: (mean, lower, upper) of
         its 80 % interval; exact when it has reported that step. An objective may return the mean
-        instead of raising TrialPruned. A trial that diverged (a NaN or inf report) gets NaN, which
-        Optuna records as a failed trial."""
+        instead of raising TrialPruned: for a trial this pruner has just pruned, it is never better than
+        the best value a trial trained to the end returned (_short_of), so study.best_trial stays such
+        a trial. A rerun of a finished trial gets the value its twin returned. A trial that diverged (a
+        NaN or inf report) gets NaN, which Optuna records as a failed trial."""
         frozen = self._frozen(study, trial)
         metric = self._check(study, frozen)
         if self._diverged(frozen):
@@ -702,8 +718,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
             v = float(metric.from_internal(curve[horizon - 1]))
             return v, v, v
         twin = self._twin(study, frozen) if self.reruns else None
-        if twin is not None:  # it will end where its twin ended: the twin's last report within `epochs`, as reported
+        if twin is not None:  # it will end where its twin ended: the value its twin's objective returned
             self._mark_returned(study, trial, frozen)
+            if twin.value is not None and np.isfinite(twin.value):  # not a report near the end, which may differ
+                return (float(twin.value),) * 3
             last = max((s for s in twin.intermediate_values if s <= self.epochs), default=twin.last_step)
             v = float(twin.intermediate_values[last])
             return v, v, v
@@ -720,16 +738,29 @@ class ForecastPruner(optuna.pruners.BasePruner):
         elif self._base is not None:  # until the study's own errors decide, the history's do, with its first
             own_errors = self._nearest_errors(own, finals, numbers, curve, horizon, metric)
             mean, lower, upper = self._widened_by_history(curve, horizon, metric, mean, lower, upper, own_errors)
+        m, lo, hi = (float(v) for v in metric.band_from_internal(mean[0], lower[0], upper[0]))
+        if self._pruned_here(study, frozen):
+            m, lo, hi = _short_of(m, lo, hi, self._best_finished_value(finished, metric), metric.mode == "max")
         self._mark_returned(study, trial, frozen)
-        m, lo, hi = metric.band_from_internal(mean[0], lower[0], upper[0])
-        return float(m), float(lo), float(hi)
+        return m, lo, hi
+
+    def _pruned_here(self, study: optuna.Study, frozen: FrozenTrial) -> bool:
+        """Whether this pruner has just pruned the running trial (at its last step)."""
+        return frozen.state is TrialState.RUNNING and self._pruned_at.get(_trial_key(study, frozen)) == frozen.last_step
 
     def _mark_returned(self, study: optuna.Study, trial: optuna.trial.BaseTrial, frozen: FrozenTrial) -> None:
         """A running trial this pruner has just pruned will return its forecast: marked, so its short
         curve is read as ended by design (FORECAST_ATTR), not as a sign that `epochs` is wrong."""
-        if isinstance(trial, optuna.trial.Trial) and frozen.state is TrialState.RUNNING \
-                and self._pruned_at.get(_trial_key(study, frozen)) == frozen.last_step:
+        if isinstance(trial, optuna.trial.Trial) and self._pruned_here(study, frozen):
             trial.set_user_attr(FORECAST_ATTR, frozen.last_step)
+
+    @staticmethod
+    def _best_finished_value(finished: list[FrozenTrial], metric: Metric) -> float | None:
+        """The best value a finished trial returned (what study.best_value compares), None for none."""
+        values = [t.value for t in finished if t.value is not None and np.isfinite(t.value)]
+        if not values:
+            return None
+        return max(values) if metric.mode == "max" else min(values)
 
     def _widened(self, own: list[Series], finals: np.ndarray, numbers: list[int], curve: np.ndarray,
                  horizon: int, metric: Metric, mean: np.ndarray, lower: np.ndarray,
@@ -822,6 +853,23 @@ class ForecastPruner(optuna.pruners.BasePruner):
             raise PrunerError(f"trial {getattr(trial, 'number', '?')} is not a trial of study {study.study_name!r}; "
                               "pass the study the trial belongs to")
         return frozen
+
+
+def _short_of(mean: float, lower: float, upper: float, best: float | None,
+              maximize: bool) -> tuple[float, float, float]:
+    """A pruned trial's told (mean, lower, upper) with the mean strictly worse than `best`, the best
+    finished trial's value (None: no cap), and the band stretched to hold it. The pruner pruned the
+    trial because a finished trial is likely to end better, so the value it is told (and that Optuna
+    records, when the objective returns it) never beats that trial's: otherwise study.best_trial would
+    be a trial that never trained to the end, its value a forecast (the red team's OGBG loss studies:
+    the best trial was a pruned one in 3 of 3)."""
+    if best is None:
+        return mean, lower, upper
+    if maximize and mean >= best:
+        mean = float(np.nextafter(best, -np.inf))
+    elif not maximize and mean <= best:
+        mean = float(np.nextafter(best, np.inf))
+    return mean, min(lower, mean), max(upper, mean)
 
 
 def _rms(errors) -> float:
