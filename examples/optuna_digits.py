@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import time
 
 import optuna
@@ -43,7 +44,8 @@ def main() -> None:
     ap.add_argument("--study", default="digits-cnn", help="the study's name in --storage")
     args = ap.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    torch.set_num_threads(2)
+    if "OMP_NUM_THREADS" not in os.environ:  # several workers on one machine set it to 1 each (README)
+        torch.set_num_threads(2)
     ds = digits(seed=0, test_fraction=0.25)
     pruner = ForecastPruner(args.epochs, args.history)
     study = optuna.create_study(direction="maximize", pruner=pruner, storage=args.storage, study_name=args.study,
@@ -82,8 +84,9 @@ def main() -> None:
     print(f"{len(pruned)} of {len(mine)} trials pruned: {total - trained} of {total} epochs saved "
           f"({100 * (total - trained) / total:.0f} %); {time.perf_counter() - t0:.0f} s with the off-the-books check")
     survived = study.best_trial.number == best or finals[best] <= study.best_value
-    print(f"best trial by true final accuracy: {best} ({finals[best]:.4f}); best completed: "
-          f"{study.best_trial.number} ({study.best_value:.4f}); best trial survived: {'yes' if survived else 'no'}")
+    print(f"this process's best trial by true final accuracy: {best} ({finals[best]:.4f}); the study's best "
+          f"completed: {study.best_trial.number} ({study.best_value:.4f}); that trial survived: "
+          f"{'yes' if survived else 'no'}")
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ VENV = VENV_BIN.parent
 TINY_ARGS = {
     "'stop.at=[10,20]'": "'stop.at=[5]'",
     "--cutoffs 10,20": "--cutoffs 5,7",  # lcpipe evaluate: its own window of 4, so 5 at least
-    "'predict.cutoff=5,10,20,40'": "'predict.cutoff=3,6'",  # two queued, two at a time: the same path
+    "'predict.cutoff=5,20,40'": "'predict.cutoff=3,6'",  # two queued, two at a time: the same path
     "-S predict.cutoff=10": "-S predict.cutoff=5",
     "-S predict.cutoff=20": "-S predict.cutoff=6",
     # two CNNs retrained instead of four (the target and a source): the same commands and stages,
@@ -63,7 +63,7 @@ SKIP = {
     "python bench/": "a benchmark: default-scale timings (minutes), reported in the Benchmarks table",
     "bench/gpu_check.sh": "a benchmark that needs a GPU",
     "bench/gpu_pipeline_check.sh": "needs a GPU (its --cpu-smoke runs the whole pipeline: a minute)",
-    "pip install 'lcpipe[postgres]'": "the test's venv has the dev extra, which includes it",
+    "pip install -e '.[postgres]'": "the test's venv has the dev extra, which includes it",
     "createdb tune": "the team's PostgreSQL server; tests/test_postgres.py runs the workers on a throwaway one",
     "PYTHONPATH=. python examples/optuna_digits.py --trials 10 --history data/curves --storage postgresql":
         "needs the team's PostgreSQL server (tests/test_postgres.py: 4 workers on a throwaway one)",
@@ -73,7 +73,7 @@ SKIP = {
 
 # What some commands must print beyond exiting 0: the README's claims about them, by their first words.
 CLAIMS = {
-    "dvc exp run -n cut10": ("reruns predict + evaluate only",
+    "dvc exp run --temp -n cut10": ("reruns predict + evaluate only",
                              lambda out: ran_stages(out) == ["check_params", "predict", "evaluate"]),
     "dvc exp diff HEAD cut10": ("the experiment's scores and param beside HEAD's",
                                 lambda out: "lstm.rmse" in out and "predict.cutoff" in out),

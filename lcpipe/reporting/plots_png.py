@@ -1,4 +1,4 @@
-"""Render DVC's native plots to PNG offline: `python -m lcpipe.pipeline.plots_png [show | diff REV ...]`.
+"""Render DVC's native plots to PNG offline: `python -m lcpipe.reporting.plots_png [show | diff REV ...]`.
 
 `dvc plots show/diff` writes an HTML page that loads Vega from a CDN; this asks DVC for the same
 Vega-Lite specs (`--json`) and renders each with vl-convert (a dev extra), into dvc_plots/png/.
@@ -36,16 +36,26 @@ def specs(args: list[str]) -> dict[str, dict]:
     return {pid: r["content"] for pid, renders in shown["data"].items() for r in renders if r["type"] == "vega"}
 
 
+USAGE = ("usage: python -m lcpipe.reporting.plots_png [show | diff [REV ...]]: DVC's plots of the workspace (show), "
+         "or of revisions side by side (diff: HEAD and the workspace, or the REVs given), as PNGs in dvc_plots/png/")
+
+
 @exits_cleanly
 def main(argv: list[str] | None = None) -> None:
     args = argv if argv is not None else sys.argv[1:]
+    if args and args[0] in ("-h", "--help"):
+        print(USAGE)
+        return
+    if args and args[0] not in ("show", "diff"):
+        raise LcpipeError(f"{args[0]!r}: {USAGE.removeprefix('usage: ')}")
     try:
         import vl_convert
     except ImportError:
         raise LcpipeError("vl-convert-python is not installed; pip install -e '.[dev]'") from None
+    rendered = specs(args or ["show"])  # before the folder: a failed call leaves nothing behind
     out = Path("dvc_plots/png")
     out.mkdir(parents=True, exist_ok=True)
-    for pid, spec in specs(args or ["show"]).items():
+    for pid, spec in rendered.items():
         path = out / (re.sub(r"[^A-Za-z0-9_.-]+", "_", pid).strip("_") + ".png")
         png = vl_convert.vegalite_to_png(spec, scale=1.5)
         with atomic_path(path) as tmp:
