@@ -328,3 +328,30 @@ def test_steps_given_in_memory_that_are_no_steps_are_one_line(runs, says):
     history = {f"h{i}": list(0.9 - 0.5 * math.exp(-e / (4 + i)) for e in range(1, 31)) for i in range(4)}
     with pytest.raises(LcpipeError, match=says):
         lcpipe.forecast(history=history, runs=runs, steps=300)
+
+
+def test_threads_of_one_study_share_the_pruner_one_decision_at_a_time():
+    """study.optimize(n_jobs=4) runs trials in threads that share the pruner's caches, which are for one set of
+    finished trials at a time and refreshed in place; decisions hold a lock (the pruner still pickles)."""
+    import pickle
+
+    pruner = ForecastPruner(epochs=30)
+    study = optuna.create_study(direction="maximize", pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=0))
+
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", 0.1, 1.0)
+        for epoch in range(1, 31):
+            trial.report(0.5 + 0.4 * x * (1 - math.exp(-epoch / 6)), epoch)
+            if trial.should_prune():
+                return pruner.final_forecast(study, trial)[0]
+        return 0.5 + 0.4 * x * (1 - math.exp(-5))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study.optimize(objective, n_trials=24, n_jobs=4)
+    states = [t.state for t in study.trials]
+    assert states.count(optuna.trial.TrialState.COMPLETE) == 24
+    assert any(FORECAST_ATTR in t.user_attrs for t in study.trials)
+    assert FORECAST_ATTR not in study.best_trial.user_attrs
+    copy = pickle.loads(pickle.dumps(pruner))
+    assert copy.epochs == 30 and copy._lock is not pruner._lock  # noqa: SLF001

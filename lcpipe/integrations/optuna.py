@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import copy
 import sys
+import threading
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -279,6 +280,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._looked_at: dict[tuple, tuple] = {}  # -> (that step, the points reached at the look before it)
         self._history_errors: dict = {}  # (history curve, points, horizon) -> its final's error from that prefix
         self._warned_past = False  # _warn_past said its line
+        # the caches above are for one set of finished trials at a time, refreshed in place: one decision
+        # (or final_forecast) at a time, whatever threads ask
+        self._lock = threading.RLock()
 
     def _settle(self, kind: str) -> None:
         """growth, stop_below, shared, compare_running and history_prior: each as given, else the default
@@ -552,10 +556,18 @@ class ForecastPruner(optuna.pruners.BasePruner):
     # -- Optuna's interface ---------------------------------------------------------------------
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
-        decision = self._decide(study, trial)
-        if decision:
-            self._pruned_at[_trial_key(study, trial)] = trial.last_step
-        return decision
+        with self._lock:  # study.optimize(n_jobs=k) runs trials in threads that share this pruner's caches
+            decision = self._decide(study, trial)
+            if decision:
+                self._pruned_at[_trial_key(study, trial)] = trial.last_step
+            return decision
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}  # a lock does not pickle or copy
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     def _decide(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         metric = self._check(study, trial)
@@ -706,6 +718,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         the best value a trial trained to the end returned (_short_of), so study.best_trial stays such
         a trial. A rerun of a finished trial gets the value its twin returned. A trial that diverged (a
         NaN or inf report) gets NaN, which Optuna records as a failed trial."""
+        with self._lock:
+            return self._final_forecast(study, trial)
+
+    def _final_forecast(self, study: optuna.Study, trial: optuna.trial.BaseTrial) -> tuple[float, float, float]:
         frozen = self._frozen(study, trial)
         metric = self._check(study, frozen)
         if self._diverged(frozen):
