@@ -45,14 +45,15 @@ def _unpadded(column: pd.Series):
     return values[:numbers[-1] + 1] if numbers.size else values[:0]
 
 
-def _by_step(column: pd.Series, what: str) -> dict:
-    """A Series (or a DataFrame column) indexed by step as {step: value}: the NaN rows are steps this
-    run was not evaluated at (runs evaluated at different steps share one index)."""
+def _by_step(column: pd.Series, what: str, evaluated: bool = False) -> dict:
+    """A Series indexed by step as {step: value}. `evaluated` (a DataFrame's column: runs evaluated at
+    different steps share one index): its NaN rows are steps this run was not evaluated at, left out;
+    a Series of its own keeps them (NaN from where the run diverged, as in a mapping)."""
     if column.index.has_duplicates:
         twice = column.index[column.index.duplicated()][0]
         raise LcpipeError(f"{what} {column.name!r}: step {twice.item() if hasattr(twice, 'item') else twice!r} is in "
                           "its index twice; give each step once")
-    kept = column.dropna() if column.dtype.kind in "iuf" else column
+    kept = column.dropna() if evaluated and column.dtype.kind in "iuf" else column
     return dict(zip(kept.index.to_list(), kept.to_list(), strict=True))
 
 
@@ -67,9 +68,11 @@ def _axis_of(values, name: str, what: str) -> tuple[object, np.ndarray | None]:
     if not isinstance(values, Mapping):
         return values, None
     steps = list(values)
+    if not steps:
+        raise LcpipeError(f"{what} {name!r}: no values (a DataFrame column that is NaN at every step?)")
     ok = all(isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool | np.bool_)
              and np.isfinite(x) and x >= 0 for x in steps)
-    if not ok or not steps:
+    if not ok:
         raise LcpipeError(f"{what} {name!r}: a mapping of step -> value needs steps that are numbers >= 0 (got "
                           f"{' '.join(repr(steps).split()):.60})")
     order = np.argsort(np.asarray(steps, dtype=float), kind="stable")
@@ -89,7 +92,8 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
         if not default and given.index.dtype.kind not in "iuf":
             raise LcpipeError(f"{arg}: a DataFrame's index must be the rows' steps (numbers) or the default 0..n-1 "
                               f"(a row per epoch); this one holds {given.index.dtype}")
-        given = {str(name): _unpadded(column) if default else _by_step(column, what) for name, column in given.items()}
+        given = {str(name): _unpadded(column) if default else _by_step(column, what, evaluated=True)
+                 for name, column in given.items()}
     if isinstance(given, Mapping):
         if not given:
             raise LcpipeError(f"no {what}s given: the mapping is empty")

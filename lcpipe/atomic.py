@@ -107,6 +107,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+SIDECARS = (".json", ".yaml", ".yml")  # a run's config beside its curve, <run>.json or .yaml (forecasting/logs.py)
 KERNEL_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))  # not places for result files, whatever access() says
 
 
@@ -163,8 +164,8 @@ def _linked(folder: Path) -> list[Path]:
 
 def check_output(path: str | os.PathLike, inputs: list[str | os.PathLike], flag: str = "--out") -> None:
     """Refuse, before any work, an output that cannot be written or would clobber an input: one of
-    the input files, any file inside an input directory, or the sidecar (`<run>.json`) of an input
-    curve file. An existing output must be a regular file (not a symlink, FIFO, device, ...):
+    the input files, any file inside an input directory, or a sidecar (`<run>.json`, `.yaml`, `.yml`)
+    of an input curve file. An existing output must be a regular file (not a symlink, FIFO, device, ...):
     lcpipe replaces it with a new file, which would silently replace the link or the pipe."""
     given_path = Path(path)
     if given_path.is_symlink():
@@ -180,11 +181,11 @@ def check_output(path: str | os.PathLike, inputs: list[str | os.PathLike], flag:
             raise LcpipeError(f"{flag} {given_path} is under {kernel}, a kernel file system, not a place for "
                               "results; write it elsewhere")
     for given in map(Path, inputs):
-        if given.is_file() and given.suffix.lower() != ".json":
-            sidecar = resolve(given).with_suffix(".json")
-            if path == sidecar or _same_file(path, sidecar):
-                raise LcpipeError(f"{flag} {given_path} would overwrite {sidecar}, the own file (sidecar) of the "
-                                  f"input {given}; write it elsewhere")
+        if given.is_file() and given.suffix.lower() not in SIDECARS:
+            for sidecar in (resolve(given).with_suffix(suffix) for suffix in SIDECARS):
+                if path == sidecar or _same_file(path, sidecar):
+                    raise LcpipeError(f"{flag} {given_path} would overwrite {sidecar}, the own file (sidecar) of "
+                                      f"the input {given}; write it elsewhere")
         real = resolve(given)
         if path == real or real in path.parents or _same_file(path, real):
             raise LcpipeError(f"{flag} {path} would overwrite the input {real}; write it elsewhere")

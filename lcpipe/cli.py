@@ -287,8 +287,9 @@ class _Length(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         first = getattr(namespace, "length_flag", None)
         if first is not None:
-            parser.error(f"{first} and {option_string} both given: give the planned length once, --epochs N (epochs, "
-                         "or evaluations of runs logged by step) or --steps N (the planned optimizer step)")
+            given = f"{first} given twice" if first == option_string else f"{first} and {option_string} both given"
+            parser.error(f"{given}: give the planned length once, --epochs N (epochs, or evaluations of runs logged "
+                         "by step) or --steps N (the planned optimizer step)")
         namespace.epochs, namespace.by_evaluations = values, option_string == "--epochs"
         namespace.length_flag = option_string
 

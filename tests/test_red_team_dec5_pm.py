@@ -246,6 +246,8 @@ def test_epochs_and_steps_together_is_one_line(tmp_path: Path):
                "--metric", "val_loss")
     assert out.code == 2 and len(out.err.strip().splitlines()) == 1
     assert "--epochs and --steps both given: give the planned length once" in out.err
+    out = _cli("forecast", "--history", str(history), "--runs", str(runs), "--epochs", "30", "--epochs", "40")
+    assert out.code == 2 and "--epochs given twice: give the planned length once" in out.err
 
 
 def test_hugging_faces_unset_max_steps_is_no_planned_length(tmp_path: Path):
@@ -288,10 +290,11 @@ def test_a_reward_with_no_metric_named_says_to_name_it(value, percent):
     assert ("divide a percentage by 100" in line) == percent
 
 
-def test_a_step_column_that_logs_every_step_is_a_step_axis(tmp_path: Path):
+def test_a_step_column_that_logs_every_step_counts_steps_under_a_length_in_steps(tmp_path: Path):
     """`step` 1, 2, ..., 400 was read as 400 epochs: beside a run logged every 10 steps, --steps 5000 was
     refused ("1 run(s) count epochs, not steps"), and a million rows with --steps 3000000 hit the epoch cap.
-    A step column from 0 stays DVCLive's count of epochs."""
+    Under a length in steps such a column counts steps; under --epochs, and wherever the run's own file
+    plans it in epochs (lcpipe's DVCLive runs log step = epoch from 1), it still counts epochs."""
     history, _ = _loss_folders(tmp_path)
     runs = tmp_path / "mixed"
     runs.mkdir()
@@ -302,11 +305,38 @@ def test_a_step_column_that_logs_every_step_is_a_step_axis(tmp_path: Path):
     out = _cli("forecast", "--history", str(history), "--runs", str(runs), "--steps", "5000", "--metric", "val_loss")
     assert out.code == 0, out.err
     assert "400/5000" in out.out and "4000/5000" in out.out
-    from lcpipe.forecasting.logs import read_curve
+    own = tmp_path / "own"  # a run that states its planned epochs, its step column counting them from 1
+    own.mkdir()
+    (own / "r.csv").write_text("step,val_loss\n" + "".join(f"{e},{0.62 + 1.9 * math.exp(-e / 6):.5f}\n"
+                                                             for e in range(1, 11)))
+    (own / "r.json").write_text('{"epochs": 25}')
+    for flag in ("--epochs", "--steps"):
+        out = _cli("forecast", "--history", str(history), "--runs", str(own), flag, "40", "--metric", "val_loss")
+        assert out.code == 0 and "10/25" in out.out, (flag, out.err)
 
-    (tmp_path / "dvclive.csv").write_text("step,val_loss\n" + "".join(f"{s},{2 + 1 / (s + 1):.5f}\n" for s in range(8)))
-    assert read_curve(tmp_path / "dvclive.csv", "val_loss").steps is None  # 0, 1, 2, ...: epochs
-    assert list(read_curve(runs / "every1.csv", "val_loss").steps[:3]) == [1.0, 2.0, 3.0]
+
+def test_a_run_given_as_a_series_keeps_its_nan_as_a_mapping_does():
+    """A Series indexed by step dropped its NaN (a DataFrame column's "not evaluated here") and was kept,
+    where the same run as a mapping step -> value was stopped as diverged."""
+    import pandas as pd
+
+    import lcpipe
+
+    history = {f"h{i}": {100 * e: 0.9 - 0.5 * math.exp(-e / (4 + i)) for e in range(1, 31)} for i in range(4)}
+    gap = {100: 0.49, 200: 0.6, 300: 0.66, 400: float("nan"), 500: 0.72, 600: 0.75, 700: 0.77, 800: 0.78}
+    ok = {100 * e: 0.5 + 0.03 * e for e in range(1, 7)}
+    for runs in ({"gap": gap, "ok": ok}, {"gap": pd.Series(gap), "ok": pd.Series(ok)}):
+        table = lcpipe.forecast(history=history, runs=runs, steps=3000).set_index("run")
+        assert table.loc["gap", "reason"] == "diverged: test_acc is nan at step 400"
+
+
+def test_out_never_overwrites_a_yaml_sidecar(tmp_path: Path):
+    history, runs = _loss_folders(tmp_path)
+    (runs / "r.yaml").write_text("epochs: 20\n")
+    out = _cli("forecast", "--history", str(history), "--runs", str(runs / "r.csv"), "--epochs", "30", "--metric",
+               "val_loss", "--out", str(runs / "r.yaml"))
+    assert out.code == 2 and "would overwrite" in out.err and "the own file (sidecar) of the input" in out.err
+    assert (runs / "r.yaml").read_text() == "epochs: 20\n"
 
 
 @pytest.mark.parametrize("runs, says", [

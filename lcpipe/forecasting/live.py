@@ -7,7 +7,7 @@ call (Predictor.forecast_many); the keep/stop rule is stop_rule.py's.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -103,6 +103,10 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
     logged by step (a fine-tuning loop evaluating every 15 steps, 50 times: step 750), one planned step
     for all of them (runs that would end at different steps are one error asking for --steps); said
     once through `say`."""
+    if not by_evaluations:  # a length in steps: a step column that counts 1, 2, 3 (or from 0) counts steps, unless
+        # the run's own file plans it in epochs (lcpipe's DVCLive runs: step = epoch, epochs in params.yaml)
+        runs = [replace(r, steps=r.columns["step"]) if r.steps is None and not r.planned and "step" in r.columns
+                else r for r in runs]
     names: dict[str, Curve] = {}
     for run in runs:
         if run.name in names:

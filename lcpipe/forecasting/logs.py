@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from lcpipe.atomic import MAX_DEPTH, kind_of  # MAX_DEPTH: the --out guard follows links as deep
+from lcpipe.atomic import MAX_DEPTH, SIDECARS, kind_of  # MAX_DEPTH: the --out guard follows links as deep
 from lcpipe.curve import COLUMNS, MAX_STEPS, Curve, as_finished, check_planned
 from lcpipe.errors import LcpipeError
 from lcpipe.metric import Metric, as_metric
@@ -137,10 +137,10 @@ def _table(path: Path) -> _Table:
 
 
 def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
-    """(1..n, None) for rows that count epochs up by one from 0 or 1 (each row one epoch; a step
-    column from 0, as DVCLive counts epochs); else a step axis, (1..n, the file's steps), for a step
-    column (STEP_COLUMNS) from 1 or at any regular or irregular interval, or an epoch column at any
-    interval but one. Either must increase at every row."""
+    """(1..n, None) for rows that count epochs up by one from 0 or 1 (each row one epoch); else a
+    step axis, (1..n, the file's steps), for a step column (step, global_step, iteration) or an
+    epoch column at any regular or irregular interval. Either must increase at every row. (A step
+    column that counts by one is kept as the column "step", for a length in steps: planned_epochs.)"""
     col = _x_column(t)
     if col is None:
         raise LcpipeError(f"{t.path}: missing column 'epoch' (or 'step'); the header is {', '.join(t.header)}")
@@ -150,10 +150,8 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
         i = int(bad[0])
         raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} where a step >= 0 was expected")
     index = np.arange(1.0, len(t.rows) + 1)
-    if counts_by_one(numbers) and (fold(name) == "epoch" or numbers[0] == 0):
-        return index, None  # epochs; a step column from 0 is DVCLive's per-epoch step
-    if counts_by_one(numbers):  # a step column 1, 2, 3, ...: a log of every optimizer step (epoch k = step k)
-        return index, numbers
+    if counts_by_one(numbers):
+        return index, None
     if fold(name) == "epoch" and len(numbers) >= 2 and np.all(np.diff(numbers) == 1):
         raise LcpipeError(f"{t.path}: epochs run from {t.cell(0, col)} to {t.cell(len(t.rows) - 1, col)}, one a row, "
                           f"so the log misses epochs 1..{int(numbers[0]) - 1} (a run resumed from a checkpoint "
@@ -361,6 +359,8 @@ def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curv
     x = _x_column(t)
     skip = {x, col, *(c for c in (t.column(n) for n in EPOCH_COLUMNS) if c is not None)}
     columns = _other_columns(t, skip)
+    if steps is None and fold(t.header[x]) != "epoch":  # a step column counting by one: epochs (DVCLive's
+        columns["step"] = t.numbers(x)  # per-epoch step, Keras'), or every optimizer step under a length in steps
     _check_lr(t, columns.get("lr"))
     for err in [c for c in columns if c.endswith("_err")]:
         columns.setdefault(err.removesuffix("_err") + "_acc", 1.0 - columns[err])
@@ -387,13 +387,10 @@ def _planned_steps(flat: dict, meta: Path) -> int | None:
 def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
     """Read one curve file (any format and dialect above), validating the `metric` column."""
     path = Path(path)
-    if path.suffix.lower() in (".json", ".yaml", ".yml"):
+    if path.suffix.lower() in SIDECARS:
         raise LcpipeError(f"{path}: a run's config (the sidecar beside its curve), not a curve; give the curve's "
                           f"CSV ({path.with_suffix('.csv').name}) or its folder")
     return _read_table(path, metric, path.stem, sidecar_of(path))
-
-
-SIDECARS = (".json", ".yaml", ".yml")  # a run's config beside its curve: <run>.json, or as YAML
 
 
 def sidecar_of(path: Path) -> Path:

@@ -716,8 +716,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         its 80 % interval; exact when it has reported that step. An objective may return the mean
         instead of raising TrialPruned: for a trial this pruner has just pruned, it is never better than
         the best value a trial trained to the end returned (_short_of), so study.best_trial stays such
-        a trial. A rerun of a finished trial gets the value its twin returned. A trial that diverged (a
-        NaN or inf report) gets NaN, which Optuna records as a failed trial."""
+        a trial, once one has finished (a trial pruned before any has, behind a running trial with
+        several workers, is told the forecast as it is: raise TrialPruned to keep it out of
+        best_trial). A rerun of a finished trial gets the value its twin returned. A trial that
+        diverged (a NaN or inf report) gets NaN, which Optuna records as a failed trial."""
         with self._lock:
             return self._final_forecast(study, trial)
 
@@ -924,8 +926,9 @@ def _storage_key(study: optuna.Study) -> object:
 
 
 def _trial_key(study: optuna.Study, trial: FrozenTrial) -> tuple:
-    """A trial, told apart from any other study's: its storage, its study's id and its own id."""
-    return _storage_key(study), study._study_id, trial._trial_id  # noqa: SLF001
+    """A trial, told apart from any other study's: its storage, its study's id, its own id and its start
+    (an in-memory storage's key is its object's id, which Python reuses once the storage is gone)."""
+    return _storage_key(study), study._study_id, trial._trial_id, trial.datetime_start  # noqa: SLF001
 
 
 def _config(params: dict) -> dict:
