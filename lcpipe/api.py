@@ -15,7 +15,7 @@ from lcpipe.config import Params
 from lcpipe.curve import MAX_STEPS, Curve
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import live
-from lcpipe.forecasting.logs import counts_by_one, read_curves
+from lcpipe.forecasting.logs import counts_by_one, missed_start, read_curves
 from lcpipe.metric import Metric
 
 CurvesLike = str | Path | Sequence[str | Path] | Mapping[str, Sequence[float]] | pd.DataFrame
@@ -53,7 +53,7 @@ def _by_step(column: pd.Series, what: str, evaluated: bool = False) -> dict:
         twice = column.index[column.index.duplicated()][0]
         raise LcpipeError(f"{what} {column.name!r}: step {twice.item() if hasattr(twice, 'item') else twice!r} is in "
                           "its index twice; give each step once")
-    kept = column.dropna() if evaluated and column.dtype.kind in "iuf" else column
+    kept = column[column.notna()] if evaluated else column
     return dict(zip(kept.index.to_list(), kept.to_list(), strict=True))
 
 
@@ -70,13 +70,18 @@ def _axis_of(values, name: str, what: str) -> tuple[object, np.ndarray | None]:
     steps = list(values)
     if not steps:
         raise LcpipeError(f"{what} {name!r}: no values (a DataFrame column that is NaN at every step?)")
-    ok = all(isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool | np.bool_)
-             and np.isfinite(x) and x >= 0 for x in steps)
-    if not ok:
-        raise LcpipeError(f"{what} {name!r}: a mapping of step -> value needs steps that are numbers >= 0 (got "
-                          f"{' '.join(repr(steps).split()):.60})")
+    bad = [x for x in steps if not (isinstance(x, int | float | np.integer | np.floating)
+                                    and not isinstance(x, bool | np.bool_) and np.isfinite(x) and x >= 0)]
+    if bad:
+        raise LcpipeError(f"{what} {name!r}: a mapping of step -> value needs steps that are numbers >= 0; "
+                          f"{' '.join(repr(bad[0]).split()):.40} is not")
     order = np.argsort(np.asarray(steps, dtype=float), kind="stable")
-    return [values[steps[i]] for i in order], np.asarray(steps, dtype=float)[order]
+    axis = np.asarray(steps, dtype=float)[order]
+    if missed_start(axis):
+        raise LcpipeError(f"{what} {name!r}: its first value is at step {_at(0, axis)}, then {_at(1, axis)}: it misses "
+                          "the run's start (a run resumed from a checkpoint), and the steps before it would be read "
+                          "as flat at its first value; give the whole run")
+    return [values[steps[i]] for i in order], axis
 
 
 def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bool = False) -> list[Curve]:

@@ -182,8 +182,11 @@ def check_output(path: str | os.PathLike, inputs: list[str | os.PathLike], flag:
                               "results; write it elsewhere")
     for given in map(Path, inputs):
         if given.is_file() and given.suffix.lower() not in SIDECARS:
-            for sidecar in (resolve(given).with_suffix(suffix) for suffix in SIDECARS):
-                if path == sidecar or _same_file(path, sidecar):
+            # beside the path as given (where the reader looks, a link's folder) and beside the file it names
+            beside = {curve.with_suffix(suffix) for curve in (Path(os.path.abspath(given)), resolve(given))
+                      for suffix in (*SIDECARS, *(s.upper() for s in SIDECARS))}
+            for sidecar in sorted(beside):
+                if path == sidecar or path == resolve(sidecar) or _same_file(path, sidecar):
                     raise LcpipeError(f"{flag} {given_path} would overwrite {sidecar}, the own file (sidecar) of "
                                       f"the input {given}; write it elsewhere")
         real = resolve(given)

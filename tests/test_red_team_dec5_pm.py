@@ -340,8 +340,9 @@ def test_out_never_overwrites_a_yaml_sidecar(tmp_path: Path):
 
 
 @pytest.mark.parametrize("runs, says", [
-    ({"a": {10: 0.5, "x": 0.6}}, r"run 'a': a mapping of step -> value needs steps that are numbers >= 0"),
-    ({"a": {10: 0.5, -20: 0.6}}, r"run 'a': a mapping of step -> value needs steps that are numbers >= 0"),
+    ({"a": {10: 0.5, "x": 0.6}}, r"run 'a': a mapping of step -> value needs steps that are numbers >= 0; 'x' is not"),
+    ({"a": {10: 0.5, -20: 0.6}}, r"run 'a': a mapping of step -> value needs steps that are numbers >= 0; -20 is not"),
+    ({"a": {float("nan"): 0.4, 10: 0.5}}, r"needs steps that are numbers >= 0; nan is not"),
     ("series twice", r"run 'a': step 20 is in its index twice; give each step once"),
     ("text index", r"runs: a DataFrame's index must be the rows' steps \(numbers\) or the default 0..n-1"),
 ])
@@ -385,3 +386,69 @@ def test_threads_of_one_study_share_the_pruner_one_decision_at_a_time():
     assert FORECAST_ATTR not in study.best_trial.user_attrs
     copy = pickle.loads(pickle.dumps(pruner))
     assert copy.epochs == 30 and copy._lock is not pruner._lock  # noqa: SLF001
+
+
+# -- the third pass (2026-12-05, on the commits above) --------------------------------------------------------
+
+def test_out_never_overwrites_the_sidecar_beside_a_linked_curve(tmp_path: Path):
+    """The reader takes the sidecar beside the path as given (a link's folder); the guard protected only
+    the one beside the file the link names, so `--out links/B.yaml` replaced the config it had just read."""
+    history, runs = _loss_folders(tmp_path)
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "r.csv").symlink_to(runs / "r.csv")
+    for name in ("r.yaml", "r.JSON"):
+        (links / name).write_text("epochs: 20\n")
+        out = _cli("forecast", "--history", str(history), "--runs", str(links / "r.csv"), "--epochs", "30", "--metric",
+                   "val_loss", "--out", str(links / name))
+        assert out.code == 2 and "the own file (sidecar) of the input" in out.err, out.err
+        assert (links / name).read_text() == "epochs: 20\n"
+        (links / name).unlink()
+
+
+def test_a_run_logged_at_every_step_keeps_the_steps_its_own_file_plans(tmp_path: Path):
+    """`step` 1..300 with max_steps 1000 in its sidecar was planned at --steps 2000 (or 2000 epochs),
+    where the same curve logged every 10 steps kept its own 1000; the two identical runs were ranked apart."""
+    history, _ = _loss_folders(tmp_path)
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for name, every in (("A", 1), ("B", 10)):
+        (runs / f"{name}.csv").write_text("step,val_loss\n" + "".join(
+            f"{s},{2 + 3 * math.exp(-s / 300):.6f}\n" for s in range(every, 301, every)))
+        (runs / f"{name}.json").write_text('{"max_steps": 1000}')
+    for flag in ("--steps", "--epochs"):
+        out = _cli("forecast", "--history", str(history), "--runs", str(runs), flag, "2000", "--metric", "val_loss")
+        assert out.code == 0, out.err
+        assert out.out.count("300/1000") == 2, out.out
+
+
+def test_a_log_that_misses_the_runs_start_is_one_line(tmp_path: Path):
+    """A run logged from step 28863 on (resumed from a checkpoint) was forecast as if flat at its first value
+    from step 1: 1.38 [1.31, 1.46] for a run that ends at 1.50. Every dev curve starts within one interval."""
+    import lcpipe
+    from lcpipe.errors import LcpipeError
+
+    history, runs = _loss_folders(tmp_path)
+    (runs / "r.csv").write_text("step,val_loss\n" + "".join(f"{s},{1 + 1 / s:.6f}\n" for s in range(1000, 2001, 100)))
+    out = _cli("forecast", "--history", str(history), "--runs", str(runs), "--steps", "5000", "--metric", "val_loss")
+    assert out.code == 2 and out.err.strip().splitlines() == [
+        f"error: {runs / 'r.csv'}: its first row is at step 1000, then 1100: the log misses the run's start (a run "
+        "resumed from a checkpoint logs from there on), and the steps before it would be read as flat at its first "
+        "value; give the whole log"]
+    with pytest.raises(LcpipeError, match=r"run 'r': its first value is at step 1000, then 1100: it misses"):
+        lcpipe.forecast(history=history, runs={"r": {s: 1 + 1 / s for s in range(1000, 2001, 100)}}, steps=5000,
+                        metric="val_loss")
+
+
+def test_an_object_dataframe_indexed_by_step_reads_its_nan_as_not_evaluated():
+    """NaN was dropped only from float columns: an object-dtype frame stopped both runs as diverged."""
+    import pandas as pd
+
+    import lcpipe
+
+    history = {f"h{i}": {100 * e: 0.9 - 0.5 * math.exp(-e / (4 + i)) for e in range(1, 31)} for i in range(4)}
+    frame = pd.DataFrame({"a": pd.Series({100 * e: 0.5 + 0.03 * e for e in range(1, 7)}),
+                          "b": pd.Series({100 * e + 50: 0.48 + 0.03 * e for e in range(1, 7)})})
+    for given in (frame, frame.astype(object)):
+        table = lcpipe.forecast(history=history, runs=given, steps=3000)
+        assert set(table.decision) <= {"keep", "stop"} and not any(table.reason)

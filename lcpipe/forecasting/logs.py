@@ -162,7 +162,25 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
         raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} after {t.cell(i - 1, col)!r}; "
                           f"{name} must increase from row to row (a log holding several runs: split it where "
                           f"{name} restarts)")
+    if missed_start(numbers):
+        raise LcpipeError(f"{t.path}: its first row is at {name} {t.cell(0, col)}, then {t.cell(1, col)}: the log "
+                          "misses the run's start (a run resumed from a checkpoint logs from there on), and the "
+                          "steps before it would be read as flat at its first value; give the whole log")
     return index, numbers
+
+
+LATE_START = 3  # a step log whose first evaluation is past this many of its intervals misses the run's start
+
+
+def missed_start(steps: np.ndarray) -> bool:
+    """A step axis that starts late: its first step is past LATE_START times its evaluation interval
+    (the larger of its first gap and its median one). Every curve of the dev corpora starts within one
+    interval (step 0, or the first evaluation at the interval); one resumed from a checkpoint starts
+    thousands of steps in, and a grid from step 1 would hold its first value flat until then."""
+    if len(steps) < 2:
+        return False
+    interval = max(float(steps[1] - steps[0]), float(np.median(np.diff(steps))))
+    return bool(steps[0] > LATE_START * interval)
 
 
 def _x_column(t: _Table) -> int | None:
@@ -366,6 +384,8 @@ def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curv
         columns.setdefault(err.removesuffix("_err") + "_acc", 1.0 - columns[err])
     flat = _config_file(meta)
     planned, config = _planned_and_config(flat, meta)
+    if "step" in columns and any(_stated(flat, k) for k in STEP_KEYS):  # its own file plans optimizer steps:
+        steps = columns["step"]  # a step column counting 1, 2, 3 is then a log of every step, planned in steps
     diverged = None
     if end is not None:
         diverged = f"{t.header[col]} is {t.cell(end, col)!r} at {t.header[x]} {t.cell(end, x)} (line {t.lines[end]})"
@@ -394,9 +414,11 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
 
 
 def sidecar_of(path: Path) -> Path:
-    """The run's config file beside its curve: `<run>.json`, `<run>.yaml` or `<run>.yml` (the .json
-    path, absent, when there is none); two of them are one error, not a silent choice."""
-    found = [path.with_suffix(suffix) for suffix in SIDECARS if path.with_suffix(suffix).is_file()]
+    """The run's config file beside its curve: `<run>.json`, `<run>.yaml` or `<run>.yml` (or in capitals;
+    the .json path, absent, when there is none); two of them are one error, not a silent choice."""
+    found = [path.with_suffix(suffix) for suffix in (*SIDECARS, *(s.upper() for s in SIDECARS))
+             if path.with_suffix(suffix).is_file()]
+    found = list({f.resolve(): f for f in found}.values())  # a case-insensitive file system finds one file twice
     if len(found) > 1:
         raise LcpipeError(f"{path}: two configs beside it ({', '.join(f.name for f in found)}); keep one")
     return found[0] if found else path.with_suffix(".json")
