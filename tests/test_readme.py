@@ -73,7 +73,7 @@ SKIP = {
 
 # What some commands must print beyond exiting 0: the README's claims about them, by their first words.
 CLAIMS = {
-    "dvc exp run --temp -n cut10": ("reruns predict + evaluate only",
+    "dvc exp run -n cut10": ("reruns predict + evaluate only",
                              lambda out: ran_stages(out) == ["check_params", "predict", "evaluate"]),
     "dvc exp diff HEAD cut10": ("the experiment's scores and param beside HEAD's",
                                 lambda out: "lstm.rmse" in out and "predict.cutoff" in out),
