@@ -107,7 +107,8 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-SIDECARS = (".json", ".yaml", ".yml")  # a run's config beside its curve, <run>.json or .yaml (forecasting/logs.py)
+# a run's config beside its curve, <run>.json or .yaml, in either case (forecasting/logs.py reads them)
+SIDECARS = (".json", ".yaml", ".yml", ".JSON", ".YAML", ".YML")
 KERNEL_DIRS = (Path("/proc"), Path("/sys"), Path("/dev"))  # not places for result files, whatever access() says
 
 
@@ -184,7 +185,7 @@ def check_output(path: str | os.PathLike, inputs: list[str | os.PathLike], flag:
         if given.is_file() and given.suffix.lower() not in SIDECARS:
             # beside the path as given (where the reader looks, a link's folder) and beside the file it names
             beside = {curve.with_suffix(suffix) for curve in (Path(os.path.abspath(given)), resolve(given))
-                      for suffix in (*SIDECARS, *(s.upper() for s in SIDECARS))}
+                      for suffix in SIDECARS}
             for sidecar in sorted(beside):
                 if path == sidecar or path == resolve(sidecar) or _same_file(path, sidecar):
                     raise LcpipeError(f"{flag} {given_path} would overwrite {sidecar}, the own file (sidecar) of "

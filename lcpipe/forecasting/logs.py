@@ -416,8 +416,7 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
 def sidecar_of(path: Path) -> Path:
     """The run's config file beside its curve: `<run>.json`, `<run>.yaml` or `<run>.yml` (or in capitals;
     the .json path, absent, when there is none); two of them are one error, not a silent choice."""
-    found = [path.with_suffix(suffix) for suffix in (*SIDECARS, *(s.upper() for s in SIDECARS))
-             if path.with_suffix(suffix).is_file()]
+    found = [path.with_suffix(suffix) for suffix in SIDECARS if path.with_suffix(suffix).is_file()]
     found = list({f.resolve(): f for f in found}.values())  # a case-insensitive file system finds one file twice
     if len(found) > 1:
         raise LcpipeError(f"{path}: two configs beside it ({', '.join(f.name for f in found)}); keep one")

@@ -368,8 +368,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 read = "maximizes as an accuracy" if metric.mode == "max" else "minimizes as a loss"
                 raise PrunerError(f"trial {trial.number} reported {value!r} at step {step}; with no metric=, "
                                   f"ForecastPruner reads a study that {read}, {metric.expected()}: name what the "
-                                  "trials report, e.g. "
-                                  "ForecastPruner(..., metric='reward') for any series"
+                                  "trials report, e.g. ForecastPruner(..., metric='reward') for any series"
                                   + (", or divide a percentage by 100" if percent else ""))
             raise PrunerError(f"trial {trial.number} reported {value!r} at step {step}; ForecastPruner expected "
                               f"{metric.expected()} for {metric.name!r} in a study that "
