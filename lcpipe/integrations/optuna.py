@@ -48,6 +48,7 @@ import threading
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -123,6 +124,9 @@ MIN_WARMUP = 3  # steps: whatever the fraction, never prune on the first two rep
 MIN_CURVES = 3  # no pruning while history + completed trials hold fewer curves (one analog gives no spread)
 STUDY_CALIBRATION = 4  # completed trials from which the study's own forecast errors decide (0: never)
 STUDY_ERRORS = 8  # ... measured on this many of its best completed trials
+# a running trial that has taken STALE_FACTOR times as long per report as the study's ended trials, and at least
+# STALE_SECONDS, has gone silent (its worker died) and is no rival (_running)
+STALE_FACTOR, STALE_SECONDS = 5.0, 120.0
 Z80 = 1.2816  # the normal quantile of an 80 % two-sided interval
 
 
@@ -596,7 +600,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         numbers = [t.number for t in finished]
         # the study's own noise sets the margin and floor (before any trial completes: the history's)
         unit = metric.unit([s.values for s in own] or [s.values for s in self._history])
-        if self.study_calibration and len(finished) >= self.study_calibration:
+        calibrated = bool(self.study_calibration) and len(finished) >= self.study_calibration
+        if self._leads(curve, own):
+            return not calibrated and self.compare_running and self._behind_a_running_trial(
+                study, trial, curve, own, numbers, horizon, metric, spacing, unit)
+        if calibrated:
             return self._behind_the_best(own, finals, numbers, curve, horizon, metric, trial, unit)
         pair_rms = self._pair_errors(own, finals, numbers, k, horizon, metric)
         for j in np.argsort(-finals, kind="stable")[:self.rivals]:
@@ -615,6 +623,16 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 return True
         return self.compare_running and self._behind_a_running_trial(study, trial, curve, own, numbers, horizon,
                                                                      metric, spacing, unit)
+
+    @staticmethod
+    def _leads(curve: np.ndarray, own: list[Series]) -> bool:
+        """Whether the trial stands at least as well, at its last grid point, as every finished trial stood at
+        the same point: then no finished trial is a reason to prune it. A forecast that says such a trial ends
+        behind them says its curve will cross theirs, which the study has not shown; the red team's leaders
+        (ahead at every step) were pruned at step 3 or 5 and would have ended best, under-corrected by the
+        mean error of trials all behind them, or by a pair rule with two finished trials."""
+        k = len(curve)
+        return bool(own) and curve[-1] >= max(s.values[k - 1] for s in own)
 
     def _behind_a_running_trial(self, study: optuna.Study, trial: FrozenTrial, curve: np.ndarray, own: list[Series],
                                 numbers: list[int], horizon: int, metric: Metric, spacing: float, unit: float) -> bool:
@@ -666,9 +684,24 @@ class ForecastPruner(optuna.pruners.BasePruner):
                          for j in best])
 
     def _running(self, study: optuna.Study, trial: FrozenTrial) -> list[FrozenTrial]:
-        """The study's other running trials that have reported and not diverged, as stored now."""
-        return [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-                if t.number != trial.number and t.last_step and not self._diverged(t)]
+        """The study's other running trials that have reported, not diverged and not gone silent, as stored
+        now. A trial whose worker died (killed, out of memory, a machine lost) stays RUNNING in the storage
+        for ever unless the storage has a heartbeat (optuna.storages.RDBStorage(heartbeat_interval=...));
+        as a rival it pruned every later trial behind it, so that none completed (red team: 20 of 20 pruned,
+        study.best_value an error). One that has taken more than STALE_FACTOR times as long per report as
+        the trials that ended (and STALE_SECONDS at least) is no rival: it is dead or far slower than the
+        study's trials, and leaving it out only prunes less."""
+        running = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+                   if t.number != trial.number and t.last_step and not self._diverged(t)]
+        if not running:
+            return running
+        ended = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+                 if t.datetime_start and t.datetime_complete and t.intermediate_values]
+        per_report = float(np.median([(t.datetime_complete - t.datetime_start).total_seconds()
+                                      / len(t.intermediate_values) for t in ended])) if ended else np.inf
+        now = datetime.now()
+        return [t for t in running if t.datetime_start is None or (now - t.datetime_start).total_seconds()
+                <= max(STALE_SECONDS, STALE_FACTOR * (len(t.intermediate_values) + 1) * per_report)]
 
     def _prefix_forecast(self, own: list[Series], numbers: list[int], j: int, k: int, horizon: int,
                          bounded: bool) -> tuple[float, float]:
@@ -715,10 +748,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         its 80 % interval; exact when it has reported that step. An objective may return the mean
         instead of raising TrialPruned: for a trial this pruner has just pruned, it is never better than
         the best value a trial trained to the end returned (_short_of), so study.best_trial stays such
-        a trial, once one has finished (a trial pruned before any has, behind a running trial with
-        several workers, is told the forecast as it is: raise TrialPruned to keep it out of
-        best_trial). A rerun of a finished trial gets the value its twin returned. A trial that
-        diverged (a NaN or inf report) gets NaN, which Optuna records as a failed trial."""
+        a trial. Before any has finished (several workers: pruned behind a running trial), it is never
+        better than the best value a running trial has reported, so it stays out of best_trial unless
+        that trial ends worse than it once stood; raising TrialPruned keeps it out always. A rerun of a
+        finished trial gets the value its twin returned. A trial that diverged (a NaN or inf report) gets
+        NaN, which Optuna records as a failed trial."""
         with self._lock:
             return self._final_forecast(study, trial)
 
@@ -757,7 +791,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
             mean, lower, upper = self._widened_by_history(curve, horizon, metric, mean, lower, upper, own_errors)
         m, lo, hi = (float(v) for v in metric.band_from_internal(mean[0], lower[0], upper[0]))
         if self._pruned_here(study, frozen):
-            m, lo, hi = _short_of(m, lo, hi, self._best_finished_value(finished, metric), metric.mode == "max")
+            best = self._best_finished_value(finished, metric)
+            if best is None:  # pruned behind a running trial (several workers): never better than where it stands
+                best = self._best_running_report(study, frozen, metric)
+            m, lo, hi = _short_of(m, lo, hi, best, metric.mode == "max")
         self._mark_returned(study, trial, frozen)
         return m, lo, hi
 
@@ -775,6 +812,16 @@ class ForecastPruner(optuna.pruners.BasePruner):
     def _best_finished_value(finished: list[FrozenTrial], metric: Metric) -> float | None:
         """The best value a finished trial returned (what study.best_value compares), None for none."""
         values = [t.value for t in finished if t.value is not None and np.isfinite(t.value)]
+        if not values:
+            return None
+        return max(values) if metric.mode == "max" else min(values)
+
+    def _best_running_report(self, study: optuna.Study, frozen: FrozenTrial, metric: Metric) -> float | None:
+        """The best value any other running trial has reported so far, None for none. Before any trial has
+        finished, a trial is pruned only behind running trials (compare_running); told no better than the best
+        of them stands now, it stays out of study.best_trial once they finish, unless they end worse than they
+        once stood."""
+        values = [v for t in self._running(study, frozen) for v in t.intermediate_values.values() if np.isfinite(v)]
         if not values:
             return None
         return max(values) if metric.mode == "max" else min(values)

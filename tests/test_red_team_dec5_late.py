@@ -1,0 +1,130 @@
+"""Defects the fourth hostile-input pass (2026-12-05, late) found, each pinned by the behaviour a user depends on;
+every test here failed on the code before its fix."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from lcpipe.integrations.optuna import ForecastPruner
+from tests.helpers import curve_csv, learning_curve
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def history(folder: Path, epochs: int = 30) -> Path:
+    """Six finished accuracy curves of `epochs` epochs, finals 0.50-0.85."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(6):
+        (folder / f"h{i}.csv").write_text(curve_csv(learning_curve(epochs, final=0.5 + 0.07 * i, seed=i, noise=0.003)))
+    return folder
+
+
+# -- ForecastPruner: running trials as rivals ----------------------------------------------------------------
+
+def test_a_trial_pruned_behind_a_running_one_before_any_finished_is_not_the_best_trial(tmp_path):
+    """Two workers, nothing finished yet: a slow trial is pruned at step 5 behind a running one that leads
+    (0.48 to its 0.26) and is told its forecast, 0.59; the leader then stalls and ends at 0.55, so
+    study.best_trial was the pruned trial, its value a guess. Told no better than the best value the running
+    trial had reported (0.48), it stays out of best_trial."""
+    pruner = ForecastPruner(40, history(tmp_path, epochs=40), fit_cache=False)
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    leader, slow = study.ask(), study.ask()
+    lead = learning_curve(40, final=0.95, seed=1).clip(max=0.55)  # leads early, then stalls at 0.55
+    behind = learning_curve(40, final=0.8, rate=0.08, seed=2, start=0.05)
+    for epoch in range(1, 41):
+        leader.report(float(lead[epoch - 1]), epoch)
+        slow.report(float(behind[epoch - 1]), epoch)
+        if slow.should_prune():
+            break
+    assert epoch < 40, "the slow trial must be pruned behind the running leader"
+    told, lower, upper = pruner.final_forecast(study, slow)
+    assert told < lead[:epoch].max() and lower <= told <= upper
+    study.tell(slow, told)
+    for step in range(epoch + 1, 41):
+        leader.report(float(lead[step - 1]), step)
+    study.tell(leader, float(lead[-1]))
+    assert study.best_trial.number == leader.number
+
+
+def _saturating(x: float, epoch: int, epochs: int = 30) -> float:
+    return (0.7 + 0.25 * x) * (1 - np.exp(-5 * epoch / epochs))
+
+
+def test_a_trial_whose_worker_died_is_no_rival_for_ever(tmp_path):
+    """A worker reported 20 epochs of a good config and died: its trial stays RUNNING in the storage (without
+    a heartbeat), and as a rival it pruned every later trial, 20 of 20, so study.best_value was an error. An
+    hour later, when the study's trials take a fraction of a second per report, it is no rival."""
+    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(30, history(tmp_path), fit_cache=False))
+    dist = {"x": optuna.distributions.FloatDistribution(0, 1)}
+    dead = optuna.trial.create_trial(state=TrialState.RUNNING, params={"x": 1.0}, distributions=dist,
+                                     intermediate_values={e: _saturating(1.0, e) for e in range(1, 21)})
+    dead.datetime_start = datetime.datetime.now() - datetime.timedelta(hours=1)
+    study.add_trial(dead)
+
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", 0, 0.6)
+        for epoch in range(1, 31):
+            trial.report(_saturating(x, epoch), epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return _saturating(x, 30)
+
+    study.optimize(objective, n_trials=20)
+    completed = study.get_trials(states=(TrialState.COMPLETE,))
+    assert len(completed) >= 4, "".join(t.state.name[0] for t in study.trials)
+    assert study.best_value == max(t.value for t in completed)
+
+
+DEV = Path(__file__).resolve().parents[2] / "shared" / "curves" / "dev"
+
+
+def _dev_history(name: str) -> Path:
+    folder = DEV / name
+    if not folder.is_dir():
+        pytest.skip("the dev corpus is not beside the repository")
+    return folder
+
+
+def test_a_trial_ahead_of_two_finished_ones_at_every_step_is_not_pruned():
+    """The pair rule with two finished trials pruned, at epoch 5, a trial that had been ahead of both at
+    every step (0.526 against 0.522 and 0.466) and would have ended best (0.938 against 0.928)."""
+    def wavy(x: float, epoch: int) -> float:
+        return _saturating(x, epoch) + 0.02 * np.sin(epoch * (1 + x))
+
+    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(
+        30, _dev_history("adabelief_c10_resnet34_200ep"), fit_cache=False))
+    dist = {"x": optuna.distributions.FloatDistribution(0, 1)}
+    for x in (0.4, 0.9):
+        trial = study.ask(dist)
+        for epoch in range(1, 31):
+            trial.report(wavy(x, epoch), epoch)
+        study.tell(trial, wavy(x, 30))
+    leader = study.ask(dist)
+    for epoch in range(1, 31):
+        leader.report(wavy(1.0, epoch), epoch)
+        assert not leader.should_prune(), f"the leader was pruned at epoch {epoch}"
+
+
+def test_the_best_trials_of_a_study_whose_curves_never_cross_are_kept():
+    """Ten noise-free trials, each ahead of every earlier one at every step: the study's own errors (their
+    mean, from trials all behind) under-corrected the three best, pruned at epoch 3; study.best_value was
+    the fourth best."""
+    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(
+        30, _dev_history("adabelief_c10_resnet34_200ep"), fit_cache=False))
+    dist = {"x": optuna.distributions.FloatDistribution(0, 1)}
+    for x in np.linspace(0.5, 0.95, 10):
+        trial = study.ask(dist)
+        for epoch in range(1, 31):
+            trial.report(_saturating(x, epoch), epoch)
+            if trial.should_prune():
+                study.tell(trial, state=TrialState.PRUNED)
+                break
+        else:
+            study.tell(trial, _saturating(x, 30))
+    assert study.best_value == pytest.approx(_saturating(0.95, 30))
