@@ -37,7 +37,7 @@ Below the table, where each pruner's epochs go: trials trained to the end that s
 order replayed), those that did not (and of those, near-ties: within NEAR_TIE of the best then), and
 pruned trials.
 --speed: a study of 200 trials x 200 epochs with 500 history curves, SYNTHETIC curves, timed.
---audit: ForecastPruner alone, each pruned trial returning its final_forecast (as the README advises):
+--audit: ForecastPruner alone, each pruned trial returning its final_forecast (the README's alternative to raising):
 how often the told band holds the curve's true final, before and after the study's own errors decide.
 """
 
@@ -147,7 +147,7 @@ def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
     With `configs`, each trial suggests its curve's config (its scalar keys, categorical over the
     study's values, the trial's own enqueued) as its params, as a real study's trials have params;
     Optuna's pruners ignore them, ForecastPruner's forecaster weighs analogs by them. With `told` (a
-    ForecastPruner), a pruned trial returns its final_forecast instead of raising, as the README advises,
+    ForecastPruner), a pruned trial returns its final_forecast instead of raising (the README's alternative),
     and `told` gets (mean, lower, upper, true final) in internal units and the finished trials then.
     `ledger` gets where the epochs went: (trained to the end with a new best, without one, of those
     within NEAR_TIE of the best then, pruned)."""

@@ -97,8 +97,12 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
         if not default and given.index.dtype.kind not in "iuf":
             raise LcpipeError(f"{arg}: a DataFrame's index must be the rows' steps (numbers) or the default 0..n-1 "
                               f"(a row per epoch); this one holds {given.index.dtype}")
-        given = {str(name): _unpadded(column) if default else _by_step(column, what, evaluated=True)
-                 for name, column in given.items()}
+        names = [str(name) for name in given.columns]
+        twice = next((name for name in names if names.count(name) > 1), None)
+        if twice is not None:  # a dict of the columns would keep the last one alone, silently
+            raise LcpipeError(f"{arg}: two {what}s (DataFrame columns) are named {twice!r}; rename one")
+        given = {name: _unpadded(column) if default else _by_step(column, what, evaluated=True)
+                 for name, (_, column) in zip(names, given.items(), strict=True)}
     if isinstance(given, Mapping):
         if not given:
             raise LcpipeError(f"no {what}s given: the mapping is empty")

@@ -40,6 +40,9 @@ MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse",
              # bits_per_byte (a log_likelihood alone is to maximise)
              "negloglikelihood", "negativeloglikelihood", "bitsperbyte", "bitsperchar", "bitspercharacter",
              "bitsperdim")
+# ... of which these may go below 0 (a Gaussian's or a normalising flow's NLL, in nats, falls below 0 as the model
+# gets good): any finite series, not a positive quantity; they are still minimised
+SIGNED_WORDS = ("nll", "negloglikelihood", "negativeloglikelihood")
 ENDINGS = ("err", "error", "loss")  # a word ending in one names a loss, short as "err" is: top5err, top1error
 # ... and these a bounded score in [0, 1]
 FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "auprc", "precision", "recall", "iou",
@@ -110,6 +113,7 @@ class Metric:
     scale: float = 1.0
     why: str = "given"
     floor: float = POSITIVE_FLOOR  # kind "positive": the least value log-space reads (with_scale sets it)
+    says_mode: bool = False  # the name itself says the direction (a loss, error or score word): infer with mode auto
 
     @classmethod
     def infer(cls, name: str, mode: str = "auto", kind: str | None = None) -> Metric:
@@ -128,16 +132,18 @@ class Metric:
             # neg_log_likelihood is the NLL itself, a loss)
             why = f"--mode auto: {name!r} is minus a {loss_word}, higher is better" if mode == "auto" \
                 else f"--mode {mode}"
-            return cls(name, "max" if mode == "auto" else mode, kind or "any", 1.0, why)
+            return cls(name, "max" if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")
         if mode == "auto":
             mode = "min" if loss_word else "max"
             why = (f"--mode auto: {name!r} names a {loss_word}, lower is better" if loss_word
                    else f"--mode auto: {name!r} names no loss or error, higher is better")
         else:
             why = f"--mode {mode}"
+        says = why.startswith("--mode auto") and bool(loss_word or score_word)
         if kind is None:
-            kind = "positive" if loss_word else "fraction" if score_word else "any"
-        return cls(name, mode, kind, 1.0, why)
+            kind = ("any" if loss_word in SIGNED_WORDS else "positive" if loss_word
+                    else "fraction" if score_word else "any")
+        return cls(name, mode, kind, 1.0, why, says_mode=says)
 
     @property
     def bounded(self) -> bool:

@@ -4,13 +4,18 @@ every test here failed on the code before its fix."""
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
+import lcpipe
+from lcpipe.cli import main as cli
+from lcpipe.errors import LcpipeError
 from lcpipe.integrations.optuna import ForecastPruner
 from tests.helpers import curve_csv, learning_curve
 
@@ -128,3 +133,82 @@ def test_the_best_trials_of_a_study_whose_curves_never_cross_are_kept():
         else:
             study.tell(trial, _saturating(x, 30))
     assert study.best_value == pytest.approx(_saturating(0.95, 30))
+
+
+def test_a_negative_log_likelihood_that_goes_below_zero_ends_no_study():
+    """A Gaussian's or a flow's NLL in nats falls below 0 as the model gets good: 'val_nll' was read as a loss
+    that must be >= 0, and the pruner's error at the best trial's first negative report ended
+    study.optimize. An NLL is any finite series to minimise; naming it in a study that maximises still warns."""
+    study = optuna.create_study(direction="minimize", pruner=ForecastPruner(epochs=30, metric="val_nll"),
+                                sampler=optuna.samplers.RandomSampler(0))
+
+    def objective(trial: optuna.Trial) -> float:
+        lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        for epoch in range(1, 31):
+            nll = (0.5 - 30 * lr) + 2.0 * np.exp(-epoch / 5)
+            trial.report(nll, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return nll
+
+    study.optimize(objective, n_trials=30)
+    assert study.best_value < 0 and not study.get_trials(states=(TrialState.FAIL,))
+    other = optuna.create_study(direction="maximize", pruner=ForecastPruner(epochs=30, metric="val_nll"))
+    trial = other.ask()
+    trial.report(1.0, 1)
+    with pytest.warns(UserWarning, match="the name says lower is better"):
+        trial.should_prune()
+
+
+def test_final_forecast_of_a_trial_reported_only_at_step_0_says_so(tmp_path):
+    pruner = ForecastPruner(30, history(tmp_path), fit_cache=False)
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    trial = study.ask()
+    trial.report(0.3, step=0)
+    with pytest.raises(LcpipeError, match="reported only at step 0, short of the first point"):
+        pruner.final_forecast(study, trial)
+
+
+# -- lcpipe.forecast ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("names", [["lr3e-4", "lr3e-4"], [1, "1"]])
+def test_a_dataframe_of_runs_with_two_columns_named_alike_is_refused(tmp_path, names):
+    """Two DataFrame columns of one name (W&B runs sharing a display name), or 1 and '1', kept the last
+    column alone, silently: the better run was gone from the forecast."""
+    runs = pd.DataFrame({"a": [0.30, 0.50, 0.60, 0.65, 0.70, 0.72], "b": [0.20, 0.30, 0.35, 0.40, 0.42, 0.43]})
+    runs.columns = names
+    with pytest.raises(LcpipeError, match="two runs \\(DataFrame columns\\) are named '.*'; rename one"):
+        lcpipe.forecast(history=history(tmp_path), runs=runs, epochs=30)
+
+
+# -- lcpipe forecast: a log with an epoch column and a step column ------------------------------------------
+
+def test_steps_reads_the_step_column_of_a_log_that_counts_epochs_too(tmp_path):
+    """Lightning's CSVLogger writes `epoch,step,...` with epoch 0, 1, 2: under --steps 750 the epoch column was
+    read and 750 epochs planned (10/750 epochs seen, another forecast); its step column is the axis a length
+    in steps is read on, as for the same log without the epoch column."""
+    lm = Path(__file__).resolve().parents[1] / "bench" / "lm_table" / "curves"
+    rows = (lm / "descr" / "t00.csv").read_text().splitlines()[1:11]
+    both, alone = tmp_path / "both", tmp_path / "alone"
+    both.mkdir()
+    alone.mkdir()
+    (both / "r.csv").write_text("epoch,step,val_ce\n" + "".join(
+        f"{i},{row.split(',')[0]},{row.split(',')[1]}\n" for i, row in enumerate(rows)))
+    (alone / "r.csv").write_text("step,val_ce\n" + "".join(",".join(row.split(",")[:2]) + "\n" for row in rows))
+    outs = []
+    for runs in (both, alone):
+        out = tmp_path / f"{runs.name}.json"
+        cli(["forecast", "--history", str(lm / "code"), "--runs", str(runs), "--metric", "val_ce", "--steps", "750",
+             "--out", str(out)])
+        outs.append(json.loads(out.read_text())["runs"][0])
+    assert outs[0]["observed"] == outs[1]["observed"] == 150
+    assert outs[0]["final"] == outs[1]["final"]
+
+
+def test_the_pruner_takes_steps_as_lcpipe_forecast_does():
+    """ForecastPruner(steps=750) was a bare TypeError, though lcpipe.forecast takes steps= as --steps' synonym."""
+    assert ForecastPruner(steps=750, metric="val_ce").epochs == 750
+    with pytest.raises(LcpipeError, match="give the planned length of a trial once"):
+        ForecastPruner(epochs=50, steps=750)
+    with pytest.raises(LcpipeError, match="give the planned length of a trial once"):
+        ForecastPruner()

@@ -161,22 +161,25 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
 
 def common_step_of(runs: list[Curve], evaluations: int, flag: str) -> int:
     """The one step at which `evaluations` evaluations end for every run (logged by step), or one error
-    naming the runs that disagree (more than half an interval apart) and asking for --steps."""
+    naming the runs that disagree (more than half an interval apart) and asking for --steps (steps= in Python,
+    where `flag` is "epochs=")."""
+    given, fix = (f"{flag}{evaluations}", "give steps= (the planned step)") if flag.endswith("=") else \
+        (f"{flag} {evaluations}", "give --steps (the planned step)")
     planned = {r.path or r.name: evaluation_step(r.steps, evaluations) for r in runs}
     bad = [name for name, step in planned.items() if step is None]
     if bad:
         raise LcpipeError(f"{bad[0]}: logged by optimizer step past step {evaluations}, with more than {evaluations} "
-                          f"evaluations or too few to read an interval, so {flag} {evaluations} is neither its steps "
-                          "nor its evaluations; give --steps (the planned step)")
+                          f"evaluations or too few to read an interval, so {given} is neither its steps nor its "
+                          f"evaluations; {fix}")
     steps = sorted(planned.values())
     interval = float(np.median([np.median(np.diff(r.steps)) for r in runs]))
     if steps[-1] - steps[0] > interval / 2:
         low, high = (min(planned, key=planned.get), max(planned, key=planned.get))
-        raise LcpipeError(f"{flag} {evaluations} counts evaluations here, and they end at different steps ({low}: "
-                          f"step {planned[low]}, {high}: step {planned[high]}); give --steps (the planned step)")
+        raise LcpipeError(f"{given} counts evaluations here, and they end at different steps ({low}: "
+                          f"step {planned[low]}, {high}: step {planned[high]}); {fix}")
     if steps[-1] > MAX_STEPS:
-        raise LcpipeError(f"{flag} {evaluations} evaluations end at step {steps[-1]}, past the {MAX_STEPS} steps "
-                          "lcpipe forecasts; give --steps (the planned step)")
+        raise LcpipeError(f"{given} evaluations end at step {steps[-1]}, past the {MAX_STEPS} steps "
+                          f"lcpipe forecasts; {fix}")
     return steps[-1]
 
 
@@ -349,7 +352,7 @@ def mode_against_name(name: str, mode: str) -> str | None:
     """What to warn when a given mode contradicts the metric's name (mode "max" for a val_loss), else
     None: the mode is used, but the runs kept are then the worst ones if the name is right."""
     named = Metric.infer(name)
-    if mode == "auto" or named.kind == "any" or named.mode == mode:
+    if mode == "auto" or not named.says_mode or named.mode == mode:
         return None
     says, kept = ("lower", "highest") if named.mode == "min" else ("higher", "lowest")
     return f"the name says {says} is better; mode {mode} is used, so the runs {kept} in {name!r} are kept"

@@ -379,6 +379,10 @@ def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curv
     columns = _other_columns(t, skip)
     if steps is None and fold(t.header[x]) != "epoch":  # a step column counting by one: epochs (DVCLive's
         columns["step"] = t.numbers(x)  # per-epoch step, Keras'), or every optimizer step under a length in steps
+    elif steps is None and (at := t.column(*EPOCH_COLUMNS[1:])) is not None:  # epochs 0, 1, 2 beside the global
+        numbers = t.numbers(at)  # step (Lightning's CSVLogger): the steps, for a length in steps (--steps)
+        if np.all(np.isfinite(numbers)) and np.all(np.diff(numbers) > 0):
+            columns["step"] = numbers
     _check_lr(t, columns.get("lr"))
     for err in [c for c in columns if c.endswith("_err")]:
         columns.setdefault(err.removesuffix("_err") + "_acc", 1.0 - columns[err])

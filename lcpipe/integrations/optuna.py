@@ -33,8 +33,9 @@ that can only tie the best is not worth finishing: this bounds the regret by -ma
 Checks happen only at a sparse, geometric schedule of steps (the warmup, then each `growth` times
 the last): fewer decisions (less false pruning) and few forecasts per trial.
 
-A decision depends only on the study's storage and the history, so processes and machines sharing
-one storage (SQLite, PostgreSQL, MySQL) decide alike. The one thing a pruner remembers is the step at
+A decision depends only on the study's storage, the history and the clock (a running trial silent for
+long is no rival: its worker died), so processes and machines sharing one storage (SQLite, PostgreSQL,
+MySQL) decide alike. The one thing a pruner remembers is the step at
 which the trial's own loop last called should_prune(), so that a loop asking every k reports still
 gets each check that fell due in between, at its next call. Fitted forecasters and the rivals'
 forecasts are cached per set of completed trials, which only saves time.
@@ -148,7 +149,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
 
     epochs: the planned length of a trial, in the steps it reports: epochs (trial.report(acc, epoch),
         counted from 1 or from 0), or optimizer steps (trial.report(loss, step=global_step) every k
-        steps). Checks and forecasts run on a grid of the trial's own reporting interval.
+        steps). Checks and forecasts run on a grid of the trial's own reporting interval. `steps=` is
+        its synonym (lcpipe.forecast's), for a length in optimizer steps; give one of the two.
     history: a folder, a file, or a list of them, of finished curves (read as `lcpipe forecast
         --history` reads them; each on its own epoch or step axis); None: only the study's completed
         trials are history, and nothing is pruned before MIN_CURVES have completed.
@@ -196,17 +198,21 @@ class ForecastPruner(optuna.pruners.BasePruner):
     holding such a report is no rival and no history.
     """
 
-    def __init__(self, epochs: int, history: str | Path | list[str | Path] | None = None, *,
-                 metric: str | None = None, warmup: float = WARMUP, growth: float | None = None,
-                 interval_steps: int = 1, stop_below: float | None = None, margin: float = MARGIN,
-                 shared: float | None = None,
+    def __init__(self, epochs: int | None = None, history: str | Path | list[str | Path] | None = None, *,
+                 steps: int | None = None, metric: str | None = None, warmup: float = WARMUP,
+                 growth: float | None = None, interval_steps: int = 1, stop_below: float | None = None,
+                 margin: float = MARGIN, shared: float | None = None,
                  rivals: int = RIVALS, compare_running: bool | None = None, history_prior: float | None = None,
                  forecaster: Auto | None = None,
                  study_calibration: int = STUDY_CALIBRATION, fit_cache: str | Path | bool | None = None,
                  reruns: bool = True):
+        if (epochs is None) == (steps is None):
+            raise PrunerError("give the planned length of a trial once: epochs= (or its synonym steps=, as "
+                              "lcpipe.forecast takes it), in the steps the trials report")
+        epochs = epochs if steps is None else steps
         if not isinstance(epochs, int | np.integer) or isinstance(epochs, bool) or not 2 <= epochs <= MAX_STEPS:
-            raise PrunerError(f"epochs={epochs!r}: give the planned number of steps of a trial, a whole number in "
-                              f"2..{MAX_STEPS}")
+            raise PrunerError(f"{'epochs' if steps is None else 'steps'}={epochs!r}: give the planned number of steps "
+                              f"of a trial, a whole number in 2..{MAX_STEPS}")
         if not isinstance(interval_steps, int | np.integer) or isinstance(interval_steps, bool) or interval_steps < 1:
             raise PrunerError(f"interval_steps={interval_steps!r}: a whole number of at least 1")
         _finite_number(warmup, "warmup", 0, epochs)
@@ -337,7 +343,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         mode = "max" if study.directions[0] == StudyDirection.MAXIMIZE else "min"
         if self._metric is None or self._metric.mode != mode:
             named = Metric.infer(self.metric_name) if self.metric_name else None
-            if named is not None and named.kind != "any" and named.mode != mode:  # a loss or score word disagrees
+            if named is not None and named.says_mode and named.mode != mode:  # a loss or score word disagrees
                 warnings.warn(f"ForecastPruner(metric={self.metric_name!r}): the name says "
                               f"{'lower' if named.mode == 'min' else 'higher'} is better, but the study "
                               f"{'maximizes' if mode == 'max' else 'minimizes'}; the study's direction is used. If the "
@@ -764,6 +770,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         spacing, horizon = self._grid(frozen)
         curve = self._curve(frozen, metric, spacing, horizon)
         if not len(curve):
+            if frozen.intermediate_values:  # only at step 0 (a loop counting from 0), short of its grid's first point
+                raise PrunerError(f"trial {frozen.number} has reported only at step {_whole(frozen.last_step)}, "
+                                  "short of the first point a forecast starts from; report a later step first")
             raise PrunerError(f"trial {frozen.number} has reported no value yet; nothing to forecast from")
         if len(curve) >= horizon:
             v = float(metric.from_internal(curve[horizon - 1]))
