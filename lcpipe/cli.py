@@ -174,9 +174,28 @@ def dominated_means(rows: list[dict], metric: Metric, share: float = 0.5) -> lis
             "up?); move it out of --curves to compare the predictors on the rest" for t, c in sorted(out.items())]
 
 
+def _check_results_file(path: Path) -> None:
+    """An --out lcpipe may write its results JSON to: a name ending in .json and, where the file exists, one
+    lcpipe wrote before (a JSON object naming its `metric`): a rerun replaces its own results, never a note,
+    a curve or a figure that sits there (red team: `--out notes.txt` and `--out other_study.csv` were
+    silently replaced with JSON)."""
+    if path.suffix.lower() != ".json":
+        raise LcpipeError(f"--out {path}: lcpipe writes its results as JSON; give a file name ending in .json")
+    if not path.is_file():
+        return
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        document = None
+    if not (isinstance(document, dict) and "metric" in document):
+        raise LcpipeError(f"--out {path} exists and is not a results file lcpipe wrote, which lcpipe would replace; "
+                          "give a new file name, or remove it first")
+
+
 def evaluate_command(args: argparse.Namespace) -> list[dict]:
     if args.out is not None:
         check_output(args.out, [args.curves, *(args.history or []), *([args.params] if args.params else [])])
+        _check_results_file(args.out)
     params = load_params(args.params) if args.params else Params()
     params = replace(params, features=replace(params.features, metric=args.metric or params.features.metric))
     metric = Metric.infer(params.features.metric, args.mode)
@@ -242,6 +261,8 @@ def _check_forecast_outputs(args: argparse.Namespace) -> None:
     for flag, path in (("--out", args.out), ("--plot", args.plot)):
         if path is not None:
             check_output(path, [*args.history, *args.runs], flag)
+    if args.out is not None:
+        _check_results_file(args.out)
     if args.out is not None and args.plot is not None and resolve(args.out) == resolve(args.plot):
         raise LcpipeError(f"--out and --plot both name {args.out}; give two files")
 

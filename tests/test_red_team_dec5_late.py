@@ -212,3 +212,26 @@ def test_the_pruner_takes_steps_as_lcpipe_forecast_does():
         ForecastPruner(epochs=50, steps=750)
     with pytest.raises(LcpipeError, match="give the planned length of a trial once"):
         ForecastPruner()
+
+
+@pytest.mark.parametrize("name, says", [("notes.txt", "give a file name ending in .json"),
+                                        ("other_study.csv", "give a file name ending in .json"),
+                                        ("settings.json", "is not a results file lcpipe wrote")])
+def test_out_never_replaces_a_file_lcpipe_did_not_write(tmp_path, capsys, name, says):
+    """`--out notes.txt`, `--out other_study.csv` (another study's curve) and `--out x.png` were silently
+    replaced with JSON. A rerun still replaces the results file lcpipe wrote before."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "r.csv").write_text(curve_csv(learning_curve(30, final=0.8)[:10]))
+    out = tmp_path / name
+    out.write_text('{"precious": true}\n' if name.endswith(".json") else "precious\n")
+    before = out.read_text()
+    args = ["forecast", "--history", str(history(tmp_path / "h")), "--runs", str(runs), "--epochs", "30"]
+    with pytest.raises(SystemExit) as exit_:
+        cli([*args, "--out", str(out)])
+    assert exit_.value.code == 2 and says in capsys.readouterr().err
+    assert out.read_text() == before
+    ours = tmp_path / "forecast.json"
+    cli([*args, "--out", str(ours)])
+    cli([*args, "--out", str(ours)])  # its own results, replaced
+    assert json.loads(ours.read_text())["runs"][0]["run"] == "r"
