@@ -235,3 +235,18 @@ def test_out_never_replaces_a_file_lcpipe_did_not_write(tmp_path, capsys, name, 
     cli([*args, "--out", str(ours)])
     cli([*args, "--out", str(ours)])  # its own results, replaced
     assert json.loads(ours.read_text())["runs"][0]["run"] == "r"
+
+
+def test_a_report_far_past_epochs_is_ignored_as_the_warning_says(tmp_path):
+    """A trial reporting at steps 15-60 and then at 900, with epochs=750: the warning said reports past 750
+    are ignored, yet final_forecast returned an 'exact' value, zero-width, read off the line from step 60 to
+    step 900. It is a forecast from step 60, with a band."""
+    pruner = ForecastPruner(30, history(tmp_path), fit_cache=False)
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    trial = study.ask()
+    for epoch, acc in zip((1, 2, 3, 4, 45), (0.2, 0.3, 0.38, 0.44, 0.9), strict=True):
+        trial.report(acc, epoch)
+    with pytest.warns(UserWarning, match="reports past it are ignored"):
+        trial.should_prune()
+    mean, lower, upper = pruner.final_forecast(study, trial)
+    assert lower < mean < upper

@@ -408,11 +408,14 @@ class ForecastPruner(optuna.pruners.BasePruner):
         """The trial's reports in the internal space at grid points 1..k (linear between reports; k:
         the last point reached, at most `horizon`). A trial counted from step 0 reaches its last point
         one interval early: within one interval of `epochs`, it has reached it."""
-        steps = np.array(sorted(trial.intermediate_values), dtype=float)
+        interval = self._interval(trial)
+        # reports past `epochs` by more than an interval are ignored (_warn_past says so): a trial that jumped
+        # from step 60 to 900 of 750 was read as exactly at its end, its value there a line between the two
+        steps = np.array(sorted(s for s in trial.intermediate_values if s <= self.epochs + interval), dtype=float)
         if not len(steps):
             return np.empty(0)
         values = metric.to_internal([trial.intermediate_values[s] for s in steps])
-        reached = steps[-1] + (self._interval(trial) if steps[-1] >= self.epochs - self._interval(trial) else 0)
+        reached = steps[-1] + (interval if steps[-1] >= self.epochs - interval else 0)
         k = min(horizon, int(np.floor(reached / spacing + 1e-9)))
         return np.interp(spacing * np.arange(1, k + 1), steps, values)
 
