@@ -161,7 +161,11 @@ def with_step_lr(curve: Curve, drops: list[int]) -> Curve:
 def dominated_means(rows: list[dict], metric: Metric, share: float = 0.5) -> list[str]:
     """A line for each target that alone makes up more than `share` of some predictor's summed RMSE at a
     cutoff: a loss that explodes (10^15 and still finite) makes a mean in the loss's own units that run
-    alone, and the reader should know before comparing predictors by it."""
+    alone, and the reader should know before comparing predictors by it. Not for a bounded metric (an
+    accuracy): no run is off its scale, and one that lags the rest (a plain net among residual ones) is no
+    run that blew up."""
+    if metric.bounded:
+        return []
     out = {}
     for (cutoff, predictor) in {(r["cutoff"], r["predictor"]) for r in rows}:
         group = [r for r in rows if r["cutoff"] == cutoff and r["predictor"] == predictor]

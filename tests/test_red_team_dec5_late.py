@@ -250,3 +250,17 @@ def test_a_report_far_past_epochs_is_ignored_as_the_warning_says(tmp_path):
         trial.should_prune()
     mean, lower, upper = pruner.final_forecast(study, trial)
     assert lower < mean < upper
+
+
+def test_evaluate_calls_no_lagging_accuracy_run_a_run_that_blew_up(tmp_path, capsys):
+    """The README's `lcpipe evaluate --curves data/curves --history ...` printed, for the plain nets that lag
+    the residual ones, `its test_acc is far off the others' scale (a run that blew up?)`: an accuracy is
+    never off its scale; the note is for a loss that explodes."""
+    curves = tmp_path / "curves"
+    curves.mkdir()
+    for i, final in enumerate((0.95, 0.94, 0.93)):
+        (curves / f"r{i}.csv").write_text(curve_csv(learning_curve(30, final=final, rate=0.6, seed=i)))
+    late = np.concatenate([np.full(10, 0.1), learning_curve(20, final=0.9, rate=0.3)])  # at chance, then it climbs
+    (curves / "plain.csv").write_text(curve_csv(late))
+    cli(["evaluate", "--curves", str(curves), "--cutoffs", "8", "--predictors", "last_value"])
+    assert "blew up" not in capsys.readouterr().err
