@@ -4,6 +4,7 @@ and writes, as a pandas DataFrame (one row per run), through the same code path.
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -98,7 +99,7 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
             raise LcpipeError(f"{arg}: a DataFrame's index must be the rows' steps (numbers) or the default 0..n-1 "
                               f"(a row per epoch); this one holds {given.index.dtype}")
         names = [str(name) for name in given.columns]
-        twice = next((name for name in names if names.count(name) > 1), None)
+        twice = next((name for name, n in Counter(names).items() if n > 1), None)
         if twice is not None:  # a dict of the columns would keep the last one alone, silently
             raise LcpipeError(f"{arg}: two {what}s (DataFrame columns) are named {twice!r}; rename one")
         given = {name: _unpadded(column) if default else _by_step(column, what, evaluated=True)

@@ -133,16 +133,16 @@ class Metric:
             why = f"--mode auto: {name!r} is minus a {loss_word}, higher is better" if mode == "auto" \
                 else f"--mode {mode}"
             return cls(name, "max" if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")
+        says = mode == "auto" and bool(loss_word or score_word)  # the name decides the direction
         if mode == "auto":
             mode = "min" if loss_word else "max"
             why = (f"--mode auto: {name!r} names a {loss_word}, lower is better" if loss_word
                    else f"--mode auto: {name!r} names no loss or error, higher is better")
         else:
             why = f"--mode {mode}"
-        says = why.startswith("--mode auto") and bool(loss_word or score_word)
         if kind is None:
-            kind = ("any" if loss_word in SIGNED_WORDS else "positive" if loss_word
-                    else "fraction" if score_word else "any")
+            signed = loss_word in SIGNED_WORDS or any(w in SIGNED_WORDS for w in words(name))  # gaussian_nll_loss
+            kind = "any" if signed else "positive" if loss_word else "fraction" if score_word else "any"
         return cls(name, mode, kind, 1.0, why, says_mode=says)
 
     @property

@@ -3,7 +3,6 @@ every test here failed on the code before its fix."""
 
 from __future__ import annotations
 
-import datetime
 import json
 from pathlib import Path
 
@@ -61,39 +60,86 @@ def _saturating(x: float, epoch: int, epochs: int = 30) -> float:
     return (0.7 + 0.25 * x) * (1 - np.exp(-5 * epoch / epochs))
 
 
-def test_a_trial_whose_worker_died_is_no_rival_for_ever(tmp_path):
-    """A worker reported 20 epochs of a good config and died: its trial stays RUNNING in the storage (without
-    a heartbeat), and as a rival it pruned every later trial, 20 of 20, so study.best_value was an error. An
-    hour later, when the study's trials take a fraction of a second per report, it is no rival."""
-    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(30, history(tmp_path), fit_cache=False))
-    dist = {"x": optuna.distributions.FloatDistribution(0, 1)}
-    dead = optuna.trial.create_trial(state=TrialState.RUNNING, params={"x": 1.0}, distributions=dist,
-                                     intermediate_values={e: _saturating(1.0, e) for e in range(1, 21)})
-    dead.datetime_start = datetime.datetime.now() - datetime.timedelta(hours=1)
-    study.add_trial(dead)
+class Clock:
+    """A clock a test moves by hand: what ForecastPruner times a running trial's silence by."""
 
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _saturating_objective(clock: Clock, seconds_per_trial: float):
     def objective(trial: optuna.Trial) -> float:
         x = trial.suggest_float("x", 0, 0.6)
+        clock.now += seconds_per_trial
         for epoch in range(1, 31):
             trial.report(_saturating(x, epoch), epoch)
             if trial.should_prune():
                 raise optuna.TrialPruned()
         return _saturating(x, 30)
+    return objective
 
-    study.optimize(objective, n_trials=20)
+
+def _with_a_running_leader(tmp_path) -> tuple[optuna.Study, ForecastPruner, Clock]:
+    """A study whose worker 1 reported 20 epochs of a good config and then died: the trial stays RUNNING in
+    a storage without a heartbeat."""
+    pruner = ForecastPruner(30, history(tmp_path), fit_cache=False)
+    pruner._clock = clock = Clock()
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    dist = {"x": optuna.distributions.FloatDistribution(0, 1)}
+    study.add_trial(optuna.trial.create_trial(state=TrialState.RUNNING, params={"x": 1.0}, distributions=dist,
+                                              intermediate_values={e: _saturating(1.0, e) for e in range(1, 21)}))
+    return study, pruner, clock
+
+
+def test_a_trial_whose_worker_died_is_no_rival_for_ever(tmp_path):
+    """As a rival the dead trial pruned every later trial, 20 of 20, so study.best_value was an error. Once
+    this pruner has seen it make no report for STALE_SECONDS (the study's trials take a fraction of a
+    second per report), it is no rival and trials complete."""
+    study, _, clock = _with_a_running_leader(tmp_path)
+    study.optimize(_saturating_objective(clock, seconds_per_trial=30.0), n_trials=20)
     completed = study.get_trials(states=(TrialState.COMPLETE,))
     assert len(completed) >= 4, "".join(t.state.name[0] for t in study.trials)
-    assert study.best_value == max(t.value for t in completed)
+    pruned_first = [t.number for t in study.get_trials(states=(TrialState.PRUNED,))]
+    assert pruned_first and min(pruned_first) < min(t.number for t in completed)  # a rival while it was fresh
 
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "curves" / "dev"
+@pytest.mark.parametrize("leader_reports", [True, False])
+def test_silence_not_age_ends_a_rival(tmp_path, leader_reports):
+    """A leader that reports again between the later trials stays a rival however long the study runs (10
+    minutes a trial here) and prunes them; the same leader silent for as long is no rival, and the later
+    trials complete. A rule timing a trial from its start dropped a live leader; one fed by a warm start's
+    added trials, whose time per report is 0, dropped any rival after 2 minutes."""
+    pruner = ForecastPruner(30, history(tmp_path), fit_cache=False)
+    pruner._clock = clock = Clock()
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    dist = {"x": optuna.distributions.FloatDistribution(0, 1)}
+    study.add_trial(optuna.trial.create_trial(  # a warm start: a trial added, starting and ending at one instant
+        state=TrialState.PRUNED, params={"x": 0.0}, distributions=dist,
+        intermediate_values={e: _saturating(0.0, e) + 0.01 for e in range(1, 4)}))
+    leader = study.ask(dist)
+    for epoch in range(1, 21):
+        leader.report(_saturating(1.0, epoch), epoch)
+    for i, x in enumerate(np.linspace(0.1, 0.6, 8)):
+        clock.now += 600.0
+        if leader_reports:
+            leader.report(_saturating(1.0, 21 + i), 21 + i)
+        trial = study.ask(dist)
+        for epoch in range(1, 31):
+            trial.report(_saturating(x, epoch), epoch)
+            if trial.should_prune():
+                study.tell(trial, state=TrialState.PRUNED)
+                break
+        else:
+            study.tell(trial, _saturating(x, 30))
+    completed = len(study.get_trials(states=(TrialState.COMPLETE,)))
+    assert (completed <= 1) if leader_reports else (completed >= 6), "".join(t.state.name[0] for t in study.trials)
+    assert pruner._per_report(study) > 0  # the added trial's zero duration is left out
 
 
-def _dev_history(name: str) -> Path:
-    folder = DEV / name
-    if not folder.is_dir():
-        pytest.skip("the dev corpus is not beside the repository")
-    return folder
+ADABELIEF = Path(__file__).resolve().parent / "fixtures" / "adabelief-c10-resnet34"  # real curves, its PROVENANCE.md
 
 
 def test_a_trial_ahead_of_two_finished_ones_at_every_step_is_not_pruned():
@@ -103,7 +149,7 @@ def test_a_trial_ahead_of_two_finished_ones_at_every_step_is_not_pruned():
         return _saturating(x, epoch) + 0.02 * np.sin(epoch * (1 + x))
 
     study = optuna.create_study(direction="maximize", pruner=ForecastPruner(
-        30, _dev_history("adabelief_c10_resnet34_200ep"), fit_cache=False))
+        30, ADABELIEF, fit_cache=False))
     dist = {"x": optuna.distributions.FloatDistribution(0, 1)}
     for x in (0.4, 0.9):
         trial = study.ask(dist)
@@ -121,7 +167,7 @@ def test_the_best_trials_of_a_study_whose_curves_never_cross_are_kept():
     mean, from trials all behind) under-corrected the three best, pruned at epoch 3; study.best_value was
     the fourth best."""
     study = optuna.create_study(direction="maximize", pruner=ForecastPruner(
-        30, _dev_history("adabelief_c10_resnet34_200ep"), fit_cache=False))
+        30, ADABELIEF, fit_cache=False))
     dist = {"x": optuna.distributions.FloatDistribution(0, 1)}
     for x in np.linspace(0.5, 0.95, 10):
         trial = study.ask(dist)
@@ -165,7 +211,7 @@ def test_final_forecast_of_a_trial_reported_only_at_step_0_says_so(tmp_path):
     study = optuna.create_study(direction="maximize", pruner=pruner)
     trial = study.ask()
     trial.report(0.3, step=0)
-    with pytest.raises(LcpipeError, match="reported only at step 0, short of the first point"):
+    with pytest.raises(LcpipeError, match="reported only up to step 0, short of the first point"):
         pruner.final_forecast(study, trial)
 
 

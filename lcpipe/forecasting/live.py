@@ -118,10 +118,12 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
     if by_evaluations and any(r.steps[-1] > epochs for r in by_step):
         as_steps = common_step_of(by_step, epochs, flag)
         past = [r for r in by_step if r.steps[-1] > epochs]
-        say(f"{flag} {epochs}: {len(past)} run(s) logged by optimizer step are past step {epochs} (e.g. "
+        given = f"{flag}{epochs}" if flag.endswith("=") else f"{flag} {epochs}"
+        say(f"{given}: {len(past)} run(s) logged by optimizer step are past step {epochs} (e.g. "
             f"{past[0].path or past[0].name} at step {_whole(past[0].steps[-1])}), so it counts evaluations: "
             f"{epochs} evaluations end at step {as_steps} for every run logged by step"
-            + ("; give --steps for a length in steps" if flag == "--epochs" else ""))
+            + ("; give --steps for a length in steps" if flag == "--epochs" else
+               "; give steps= for a length in steps" if flag == "epochs=" else ""))
     by_epoch = [r for r in runs if r.steps is None and not r.planned]
     if not by_evaluations and by_step and by_epoch:  # a length in steps, for runs of both kinds
         # decided together, an epoch run planned `epochs` epochs would be compared with runs ending at step `epochs`
