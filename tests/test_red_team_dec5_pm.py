@@ -11,7 +11,8 @@ import pytest
 
 from lcpipe.integrations.optuna import FORECAST_ATTR, ForecastPruner
 
-DEV_LOSS = Path(__file__).resolve().parents[2] / "shared" / "curves" / "dev-loss"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+OGBG, WMT = FIXTURES / "algoperf-ogbg-nadamw", FIXTURES / "algoperf-wmt-nadamw"  # real AlgoPerf curves, PROVENANCE.md
 
 
 def _every_k_study(k: int) -> tuple[list[int], int]:
@@ -78,9 +79,7 @@ def _replay_returning_forecasts(seed: int) -> optuna.Study:
     """The README's loop (return final_forecast's mean when pruned) over the 10 real AlgoPerf OGBG
     val_loss curves, history the WMT family's."""
     pd = pytest.importorskip("pandas")
-    group, history = DEV_LOSS / "algoperf05_ogbg_nadamw", DEV_LOSS / "algoperf05_wmt_nadamw"
-    if not group.is_dir():
-        pytest.skip("the dev-loss corpus is not beside the repository")
+    group, history = OGBG, WMT
     curves = {f.stem: pd.read_csv(f) for f in sorted(group.glob("*.csv"))}
     pruner = ForecastPruner(epochs=57218, history=history, metric="val_loss")
     study = optuna.create_study(direction="minimize", pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=seed))
@@ -121,9 +120,7 @@ def _wmt(tmp_path: Path):
     """Five finished AlgoPerf WMT val_loss curves (history, on a step axis) and three runs' first 15
     evaluations, also written as CSV files: the route every in-memory form must agree with."""
     pd = pytest.importorskip("pandas")
-    group = DEV_LOSS / "algoperf05_wmt_nadamw"
-    if not group.is_dir():
-        pytest.skip("the dev-loss corpus is not beside the repository")
+    group = WMT
     history = [group / f"s0_t{i}.csv" for i in range(1, 6)]
     runs = {n: pd.read_csv(group / f"{n}.csv").iloc[:15] for n in ("s1_t1", "s1_t4", "s1_t5")}
     (tmp_path / "runs").mkdir()
