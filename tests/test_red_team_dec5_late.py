@@ -310,3 +310,12 @@ def test_evaluate_calls_no_lagging_accuracy_run_a_run_that_blew_up(tmp_path, cap
     (curves / "plain.csv").write_text(curve_csv(late))
     cli(["evaluate", "--curves", str(curves), "--cutoffs", "8", "--predictors", "last_value"])
     assert "blew up" not in capsys.readouterr().err
+
+
+def test_a_cutoff_refused_on_step_curves_counts_evaluations(capsys):
+    """`lcpipe evaluate --cutoffs 0` on curves logged every 15 steps said '(50 epochs)'."""
+    lm = Path(__file__).resolve().parents[1] / "bench" / "lm_table" / "curves" / "descr"
+    with pytest.raises(SystemExit):
+        cli(["evaluate", "--curves", str(lm), "--metric", "val_ce", "--mode", "min", "--cutoffs", "0",
+             "--predictors", "last_value"])
+    assert "(50 evaluations): 0 is not allowed" in capsys.readouterr().err

@@ -20,9 +20,10 @@ from lcpipe.forecasting.registry import build
 from lcpipe.metric import Metric, as_metric
 
 
-def check_cutoff_fits(target: Series, cutoff: int, window: int) -> None:
-    """config's cutoff rule, against the target's real length rather than train.epochs."""
-    config.check_cutoff(f"cutoff for target {target.name!r} ({len(target.values)} epochs)", cutoff, window,
+def check_cutoff_fits(target: Series, cutoff: int, window: int, unit: str = "epochs") -> None:
+    """config's cutoff rule, against the target's real length rather than train.epochs; `unit` what its
+    points count (evaluations, for a curve logged by optimizer step)."""
+    config.check_cutoff(f"cutoff for target {target.name!r} ({len(target.values)} {unit})", cutoff, window,
                         len(target.values))
 
 
@@ -164,6 +165,7 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
         check_apart(history, [c for c in curves if c.name in (targets or {c.name for c in curves})], "a target",
                     metric.name)
         history = usable_history(history, progress)
+    units = {c.name: "epochs" if c.steps is None else "evaluations" for c in curves}  # as logged, before the grid
     curves = [as_finished(c) for c in curves if not c.diverged]
     by_name = {c.name: series_of(c, metric) for c in curves}
     if history is None and len(by_name) < 2:
@@ -180,7 +182,7 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
                           "give cutoffs below the curves' lengths")
     for name, fit in fits.items():
         for cutoff in fit:
-            check_cutoff_fits(by_name[name], cutoff, window)
+            check_cutoff_fits(by_name[name], cutoff, window, units[name])
         if len(fit) < len(cutoffs):
             progress(f"{name}: {len(by_name[name].values)} points; cutoff "
                      f"{', '.join(str(c) for c in cutoffs if c not in fit)} at or past its end, skipped")
