@@ -60,6 +60,17 @@ def _saturating(x: float, epoch: int, epochs: int = 30) -> float:
     return (0.7 + 0.25 * x) * (1 - np.exp(-5 * epoch / epochs))
 
 
+def _ask_and_train(study: optuna.Study, dist: dict, x: float) -> None:
+    """One trial of the saturating curve x, asked and told: pruned when the pruner says so, else to the end."""
+    trial = study.ask(dist)
+    for epoch in range(1, 31):
+        trial.report(_saturating(x, epoch), epoch)
+        if trial.should_prune():
+            study.tell(trial, state=TrialState.PRUNED)
+            return
+    study.tell(trial, _saturating(x, 30))
+
+
 class Clock:
     """A clock a test moves by hand: what ForecastPruner times a running trial's silence by."""
 
@@ -126,14 +137,7 @@ def test_silence_not_age_ends_a_rival(tmp_path, leader_reports):
         clock.now += 600.0
         if leader_reports:
             leader.report(_saturating(1.0, 21 + i), 21 + i)
-        trial = study.ask(dist)
-        for epoch in range(1, 31):
-            trial.report(_saturating(x, epoch), epoch)
-            if trial.should_prune():
-                study.tell(trial, state=TrialState.PRUNED)
-                break
-        else:
-            study.tell(trial, _saturating(x, 30))
+        _ask_and_train(study, dist, x)
     completed = len(study.get_trials(states=(TrialState.COMPLETE,)))
     assert (completed <= 1) if leader_reports else (completed >= 6), "".join(t.state.name[0] for t in study.trials)
     assert pruner._per_report(study) > 0  # the added trial's zero duration is left out
@@ -170,14 +174,7 @@ def test_the_best_trials_of_a_study_whose_curves_never_cross_are_kept():
         30, ADABELIEF, fit_cache=False))
     dist = {"x": optuna.distributions.FloatDistribution(0, 1)}
     for x in np.linspace(0.5, 0.95, 10):
-        trial = study.ask(dist)
-        for epoch in range(1, 31):
-            trial.report(_saturating(x, epoch), epoch)
-            if trial.should_prune():
-                study.tell(trial, state=TrialState.PRUNED)
-                break
-        else:
-            study.tell(trial, _saturating(x, 30))
+        _ask_and_train(study, dist, x)
     assert study.best_value == pytest.approx(_saturating(0.95, 30))
 
 
