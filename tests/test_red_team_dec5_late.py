@@ -316,3 +316,54 @@ def test_a_cutoff_refused_on_step_curves_counts_evaluations(capsys):
         cli(["evaluate", "--curves", str(lm), "--metric", "val_ce", "--mode", "min", "--cutoffs", "0",
              "--predictors", "last_value"])
     assert "(50 evaluations): 0 is not allowed" in capsys.readouterr().err
+
+
+# -- check_params: what the sweep's decision would refuse in sweep.history, refused before DVC deletes ---------
+
+def _project_with_history(tmp_path: Path, monkeypatch, curves: dict[str, str]) -> Path:
+    """A project folder with the pipeline's own curves in data/curves and a history folder holding `curves`."""
+    monkeypatch.chdir(tmp_path)
+    own = tmp_path / "data" / "curves"
+    own.mkdir(parents=True)
+    for i in range(4):
+        (own / f"arch{i}.csv").write_text(curve_csv(learning_curve(20, final=0.6 + 0.1 * i, seed=i, noise=0.01)))
+    folder = tmp_path / "data" / "history" / "h"
+    folder.mkdir(parents=True)
+    for name, text in curves.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+@pytest.mark.parametrize("case, says", [
+    ("copy", "is a copy of it"),
+    ("unfinished", "a history curve must be a finished run"),
+    ("one", "give at least 2"),
+    ("lr", "has no lr column over its epochs"),
+])
+def test_check_params_refuses_a_sweep_history_the_sweep_would_refuse(tmp_path, monkeypatch, case, says):
+    """A copy of data/curves (the README's stop.history recipe), unfinished runs, a single curve, or curves with
+    no lr column under features.inputs [.., lr] passed check_params, and the sweep stage failed only after
+    DVC had deleted its figures."""
+    from dataclasses import replace
+
+    from lcpipe.config import Params
+    from lcpipe.pipeline.params_check import check_paths
+
+    finished = {f"h{i}.csv": curve_csv(learning_curve(30, final=0.5 + 0.1 * i, seed=10 + i)) for i in range(3)}
+    curves = {"copy": {**finished, "mine.csv": curve_csv(learning_curve(20, final=0.6, seed=0, noise=0.01))},
+              "unfinished": {**finished, "short.csv": curve_csv(learning_curve(30, final=0.9, seed=7)[:12]),
+                             "short.json": '{"epochs": 30}'},
+              "one": {"h0.csv": finished["h0.csv"]},
+              "lr": finished}[case]
+    folder = _project_with_history(tmp_path, monkeypatch, curves)
+    for name in [n for n in curves if n.endswith(".csv")] if case == "lr" else ():  # no lr column at all
+        text = (folder / name).read_text().splitlines()
+        header = text[0].split(",")
+        keep = [i for i, h in enumerate(header) if h != "lr"]
+        (folder / name).write_text("\n".join(",".join(row.split(",")[i] for i in keep) for row in text) + "\n")
+    p = Params()
+    p = replace(p, sweep=replace(p.sweep, history=str(folder)), stop=replace(p.stop, history=str(folder)))
+    if case == "lr":
+        p = replace(p, features=replace(p.features, inputs=["epoch", "acc", "delta", "lr"]))
+    with pytest.raises(LcpipeError, match=says):
+        check_paths(p)

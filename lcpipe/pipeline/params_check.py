@@ -60,15 +60,42 @@ def check_paths(p: Params) -> None:
             raise LcpipeError(f"{key}: {value!r} holds the pipeline's own curves ({CURVES}), which would be forecast "
                               "from themselves; give a folder of another study's finished curves")
     try:  # as the sweep reads it, in the metric it forecasts
-        read_curve_dir(Path(p.sweep.history), p.features.metric)
+        past = read_curve_dir(Path(p.sweep.history), p.features.metric)
     except LcpipeError as exc:
         raise LcpipeError(f"sweep.history: {exc} (the sweep's decision forecasts features.metric="
                           f"{p.features.metric} from these curves: give a sweep.history that logs it)") from None
+    try:
+        check_sweep_history(p, past)
+    except LcpipeError as exc:
+        raise LcpipeError(f"sweep.history: {exc}") from None
     if p.stop.at:
         try:
             learnable_history(read_curve_dir(Path(p.stop.history), "test_acc"))  # as early_stop's Stopper reads it
         except LcpipeError as exc:
             raise LcpipeError(f"stop.history: {exc}") from None
+
+
+def check_sweep_history(p: Params, past: list) -> None:
+    """What the sweep's decision would refuse in the history, refused here, before DVC removes the sweep's
+    outputs (red team: its figures were gone, then the stage failed): finished runs, enough of them
+    (learnable_history: 2 curves of 3 points at least), an lr column in each where features.inputs asks
+    for one and the LSTM reads them, and no copy of the pipeline's own curves as they are now (the
+    README's stop.history recipe copies them; as sweep.history each would be forecast from itself)."""
+    from lcpipe.curve import series_of
+    from lcpipe.forecasting.backtest import check_apart
+    from lcpipe.forecasting.features import needs_lr
+    from lcpipe.forecasting.logs import learnable_history, read_curve_dir
+
+    learnable_history(past)
+    if needs_lr(p.features.inputs) and "lstm" in p.sweep.predictors:
+        bare = next((c for c in past if series_of(c, p.features.metric).lr is None), None)
+        if bare is not None:
+            raise LcpipeError(f"{bare.path or bare.name} has no lr column over its epochs, which features.inputs "
+                              f"{p.features.inputs} ask the LSTM to read ('lr'/'to_drop'): give a history with lr "
+                              "columns, or drop them from features.inputs")
+    if CURVES.is_dir() and any(CURVES.glob("*.csv")):
+        check_apart(past, read_curve_dir(CURVES, p.features.metric), "one of the pipeline's curves",
+                    p.features.metric)
 
 
 def check_length(p: Params) -> None:
