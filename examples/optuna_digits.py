@@ -28,6 +28,7 @@ import optuna
 import torch
 
 from lcpipe.config import TrainParams
+from lcpipe.errors import LcpipeError, exits_cleanly
 from lcpipe.integrations.optuna import ForecastPruner
 from lcpipe.training.data import digits
 from lcpipe.training.loop import train_epochs
@@ -35,6 +36,7 @@ from lcpipe.training.loop import train_epochs
 ARCH = "resnet18"
 
 
+@exits_cleanly
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=10)
@@ -43,14 +45,24 @@ def main() -> None:
     ap.add_argument("--storage", default=None, help="an Optuna storage URL shared by every worker (default: memory)")
     ap.add_argument("--study", default="digits-cnn", help="the study's name in --storage")
     args = ap.parse_args()
+    if args.trials < 1:
+        ap.error(f"--trials {args.trials}: give at least 1")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if "OMP_NUM_THREADS" not in os.environ:  # several workers on one machine set it to 1 each (README)
         torch.set_num_threads(2)
     ds = digits(seed=0, test_fraction=0.25)
     pruner = ForecastPruner(args.epochs, args.history)
-    study = optuna.create_study(direction="maximize", pruner=pruner, storage=args.storage, study_name=args.study,
-                                load_if_exists=True,
-                                sampler=optuna.samplers.TPESampler(seed=None if args.storage else 0))
+    try:
+        study = optuna.create_study(direction="maximize", pruner=pruner, storage=args.storage, study_name=args.study,
+                                    load_if_exists=True,
+                                    sampler=optuna.samplers.TPESampler(seed=None if args.storage else 0))
+    except (ImportError, ValueError, optuna.exceptions.OptunaError) as exc:  # a bad URL, a driver missing, a bad path
+        raise LcpipeError(f"--storage {args.storage}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+    except Exception as exc:  # SQLAlchemy's errors (no such folder, no server) have no common base we import
+        raise LcpipeError(f"--storage {args.storage}: {type(exc).__name__}: {str(exc).splitlines()[0]:.200}") from None
+    if study.direction != optuna.study.StudyDirection.MAXIMIZE:  # `optuna create-study` without --direction
+        raise LcpipeError(f"study {args.study!r} in {args.storage} minimizes; this example maximizes test accuracy: "
+                          "create it with `optuna create-study ... --direction maximize`")
     finals: dict[int, float] = {}  # every trial's true final accuracy (pruned ones trained on, off the books)
 
     def objective(trial: optuna.Trial) -> float:

@@ -4,6 +4,9 @@ every test here failed on the code before its fix."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -367,3 +370,28 @@ def test_check_params_refuses_a_sweep_history_the_sweep_would_refuse(tmp_path, m
         p = replace(p, features=replace(p.features, inputs=["epoch", "acc", "delta", "lr"]))
     with pytest.raises(LcpipeError, match=says):
         check_paths(p)
+
+
+# -- examples and plots_png -----------------------------------------------------------------------------------
+
+def test_the_optuna_example_refuses_a_study_that_minimizes(tmp_path):
+    """The README has the team create the study with `optuna create-study`; without --direction maximize that
+    study minimizes, and the example joined it without a word: TPE and the pruner then sought the worst
+    accuracy, and it reported the worst trial as the study's best."""
+    storage = f"sqlite:///{tmp_path / 'o.db'}"
+    optuna.create_study(study_name="s", storage=storage, direction="minimize")
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, str(root / "examples" / "optuna_digits.py"), "--storage", storage,
+                           "--study", "s", "--trials", "1", "--epochs", "6"], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert proc.returncode == 2 and "minimizes; this example maximizes" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_plots_png_show_with_a_revision_is_one_line(capsys):
+    """`python -m lcpipe.reporting.plots_png show HEAD` was a KeyError traceback."""
+    from lcpipe.reporting import plots_png
+
+    with pytest.raises(SystemExit) as exit_:
+        plots_png.main(["show", "HEAD"])
+    assert exit_.value.code == 2 and "for revisions use diff" in capsys.readouterr().err

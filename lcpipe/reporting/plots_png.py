@@ -33,6 +33,8 @@ def specs(args: list[str]) -> dict[str, dict]:
         raise LcpipeError(f"dvc plots {' '.join(args)} --json did not print JSON") from None
     for err in shown.get("errors", []):
         say(f"warning: {err.get('name')} at {err.get('rev')}: {err.get('msg', '').splitlines()[0]}")
+    if not isinstance(shown, dict) or not isinstance(shown.get("data"), dict):
+        raise LcpipeError(f"dvc plots {' '.join(args)} found no plots to draw")
     return {pid: r["content"] for pid, renders in shown["data"].items() for r in renders if r["type"] == "vega"}
 
 
@@ -48,6 +50,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args and args[0] not in ("show", "diff"):
         raise LcpipeError(f"{args[0]!r}: {USAGE.removeprefix('usage: ')}")
+    if args[:1] == ["show"] and args[1:]:  # dvc plots show takes targets and its own options, not revisions
+        raise LcpipeError(f"show {' '.join(args[1:])}: show draws the workspace and takes nothing more; "
+                          f"for revisions use diff (python -m lcpipe.reporting.plots_png diff {' '.join(args[1:])})")
+    if args[:1] == ["diff"] and any(a.startswith("-") for a in args[1:]):
+        raise LcpipeError(f"diff {' '.join(args[1:])}: give revisions only (e.g. diff HEAD lr03)")
     try:
         import vl_convert
     except ImportError:
