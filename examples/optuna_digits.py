@@ -26,6 +26,7 @@ import time
 
 import optuna
 import torch
+from sqlalchemy.exc import SQLAlchemyError  # optuna's RDB storages raise its errors
 
 from lcpipe.config import TrainParams
 from lcpipe.errors import LcpipeError, exits_cleanly
@@ -56,9 +57,8 @@ def main() -> None:
         study = optuna.create_study(direction="maximize", pruner=pruner, storage=args.storage, study_name=args.study,
                                     load_if_exists=True,
                                     sampler=optuna.samplers.TPESampler(seed=None if args.storage else 0))
-    except (ImportError, ValueError, optuna.exceptions.OptunaError) as exc:  # a bad URL, a driver missing, a bad path
-        raise LcpipeError(f"--storage {args.storage}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
-    except Exception as exc:  # SQLAlchemy's errors (no such folder, no server) have no common base we import
+    except (ImportError, ValueError, optuna.exceptions.OptunaError, SQLAlchemyError) as exc:
+        # a URL no driver reads, a driver missing, a folder that does not exist, a server that is down
         raise LcpipeError(f"--storage {args.storage}: {type(exc).__name__}: {str(exc).splitlines()[0]:.200}") from None
     if study.direction != optuna.study.StudyDirection.MAXIMIZE:  # `optuna create-study` without --direction
         raise LcpipeError(f"study {args.study!r} in {args.storage} minimizes; this example maximizes test accuracy: "

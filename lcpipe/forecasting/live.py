@@ -118,7 +118,7 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
     if by_evaluations and any(r.steps[-1] > epochs for r in by_step):
         as_steps = common_step_of(by_step, epochs, flag)
         past = [r for r in by_step if r.steps[-1] > epochs]
-        given = f"{flag}{epochs}" if flag.endswith("=") else f"{flag} {epochs}"
+        given = as_written(flag, epochs)
         say(f"{given}: {len(past)} run(s) logged by optimizer step are past step {epochs} (e.g. "
             f"{past[0].path or past[0].name} at step {_whole(past[0].steps[-1])}), so it counts evaluations: "
             f"{epochs} evaluations end at step {as_steps} for every run logged by step"
@@ -161,12 +161,17 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
     return out
 
 
+def as_written(flag: str, n: int) -> str:
+    """A length as its caller wrote it: `--epochs 50` on the CLI, `epochs=50` in Python (flag "epochs=")."""
+    return f"{flag}{n}" if flag.endswith("=") else f"{flag} {n}"
+
+
 def common_step_of(runs: list[Curve], evaluations: int, flag: str) -> int:
     """The one step at which `evaluations` evaluations end for every run (logged by step), or one error
     naming the runs that disagree (more than half an interval apart) and asking for --steps (steps= in Python,
     where `flag` is "epochs=")."""
-    given, fix = (f"{flag}{evaluations}", "give steps= (the planned step)") if flag.endswith("=") else \
-        (f"{flag} {evaluations}", "give --steps (the planned step)")
+    given = as_written(flag, evaluations)
+    fix = "give steps= (the planned step)" if flag.endswith("=") else "give --steps (the planned step)"
     planned = {r.path or r.name: evaluation_step(r.steps, evaluations) for r in runs}
     bad = [name for name, step in planned.items() if step is None]
     if bad:
