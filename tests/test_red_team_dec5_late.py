@@ -4,8 +4,7 @@ every test here failed on the code before its fix."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
+import runpy
 import sys
 from pathlib import Path
 
@@ -374,18 +373,20 @@ def test_check_params_refuses_a_sweep_history_the_sweep_would_refuse(tmp_path, m
 
 # -- examples and plots_png -----------------------------------------------------------------------------------
 
-def test_the_optuna_example_refuses_a_study_that_minimizes(tmp_path):
+def test_the_optuna_example_refuses_a_study_that_minimizes(tmp_path, monkeypatch, capsys):
     """The README has the team create the study with `optuna create-study`; without --direction maximize that
     study minimizes, and the example joined it without a word: TPE and the pruner then sought the worst
     accuracy, and it reported the worst trial as the study's best."""
     storage = f"sqlite:///{tmp_path / 'o.db'}"
     optuna.create_study(study_name="s", storage=storage, direction="minimize")
-    root = Path(__file__).resolve().parents[1]
-    proc = subprocess.run([sys.executable, str(root / "examples" / "optuna_digits.py"), "--storage", storage,
-                           "--study", "s", "--trials", "1", "--epochs", "6"], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(root)})
-    assert proc.returncode == 2 and "minimizes; this example maximizes" in proc.stderr, proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1
+    example = runpy.run_path(str(Path(__file__).resolve().parents[1] / "examples" / "optuna_digits.py"))
+    monkeypatch.setattr(sys, "argv", ["optuna_digits.py", "--storage", storage, "--study", "s", "--trials", "1",
+                                      "--epochs", "6"])
+    with pytest.raises(SystemExit) as stopped:  # in-process, as `python examples/optuna_digits.py` runs main()
+        example["main"]()
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "minimizes; this example maximizes" in err, err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_plots_png_show_with_a_revision_is_one_line(capsys):

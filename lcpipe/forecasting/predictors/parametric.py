@@ -27,6 +27,9 @@ MAXFEV = 100  # per fit; 2 fits x 10 families at k = 164 stay well under 0.5 s
 TOL = 0.01  # how far outside [0, 1] a fitted curve may stray before it is dropped
 NOISE = 1e-5  # held-out mse floor (0.3 accuracy points rms): below it fits count as equally good
 MIN_POINTS = 4  # shorter prefixes leave too little to fit and hold out: hold the last value
+# A longer prefix (a run logged every step) is fitted on this many evenly spaced points, each standing for
+# the points around it: 2 x 10 least-squares fits on 50,000 points took seconds, for the same curve
+FIT_POINTS = 2_000
 
 # name -> (curve f(x, *params), initial guess from (first value, asymptote guess, their gap),
 #          (lower bounds, upper bounds)). Formulas as in the paper's Table 1.
@@ -72,6 +75,9 @@ def fit_family(name: str, y: np.ndarray, horizon: int, start=None, anchor=None, 
     f, guess, (lo, hi) = FAMILIES[name]
     lo, hi = np.asarray(lo, float), np.asarray(hi, float)
     x, sigma = np.arange(1.0, len(y) + 1), np.ones(len(y))
+    if len(y) > FIT_POINTS:
+        kept = np.unique(np.linspace(0, len(y) - 1, FIT_POINTS).round().astype(int))
+        x, y, sigma = x[kept], y[kept], np.full(len(kept), np.sqrt(len(kept) / len(y)))
     if anchor is not None and weight > 0:
         x, y, sigma = np.append(x, horizon), np.append(y, anchor), np.append(sigma, weight ** -0.5)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
