@@ -198,3 +198,18 @@ def test_config_lists_exactly_the_implemented_families():
     from lcpipe.config import CURVE_FAMILIES
 
     assert set(CURVE_FAMILIES) == set(parametric.FAMILIES)
+
+
+def test_a_long_prefix_is_fitted_on_evenly_spaced_points_to_the_same_forecast(monkeypatch):
+    """A run logged every step has tens of thousands of points; fitting on FIT_POINTS of them, each standing
+    for its neighbours, must forecast what the fit on every point forecasts."""
+    t = np.arange(1, 6_001)
+    noisy = 0.9 - 0.8 * t ** -0.4 + np.random.default_rng(0).normal(0, 0.01, len(t))
+    prefix, horizon = Series("run", np.clip(noisy, 0, 1)[:3_000]), 6_000
+    # a prior worth 300 points on a final 5 points higher: it pulls as much whether the prefix is thinned or not
+    predictor = Parametric(prior_weight=300).fit([Series("source", np.clip(noisy + 0.05, 0, 1))])
+    thinned = predictor.forecast(prefix, horizon)
+    monkeypatch.setattr(parametric, "FIT_POINTS", 10 ** 9)
+    full = predictor.forecast(prefix, horizon)
+    assert abs(thinned.mean[-1] - full.mean[-1]) < 0.002
+    assert abs((thinned.upper[-1] - thinned.lower[-1]) - (full.upper[-1] - full.lower[-1])) < 0.002
