@@ -189,7 +189,8 @@ def _coerce(key: str, value, kind):
         str: isinstance(value, str),
     }[kind]
     if not ok:
-        raise LcpipeError(f"{key}: {value!r} is not a {kind.__name__}")
+        expected = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}[kind]
+        raise LcpipeError(f"{key}: {value!r} is not {expected}")
     if kind is float and not math.isfinite(value):
         raise LcpipeError(f"{key}: {value!r} is not a finite number")
     return float(value) if kind is float else value
@@ -331,13 +332,14 @@ def validate(p: Params) -> Params:
     return p
 
 
-def check_cutoff(key: str, cutoff: int, window: int, epochs: int) -> None:
-    """A forecast needs one full window observed and at least one epoch left to forecast."""
+def check_cutoff(key: str, cutoff: int, window: int, epochs: int, length: str = "epochs") -> None:
+    """A forecast needs one full window observed and at least one epoch left to forecast. `length` names
+    `epochs` in the message: the pipeline's setting, or what a curve's points count outside it."""
     if window + 1 > epochs - 1:  # no cutoff fits: the window is what to change, not the cutoff
         raise LcpipeError(f"{key}: features.window {window} leaves no cutoff of a {epochs}-epoch run (one needs "
                           f"window + 1 observed epochs and one left); give a window of at most {max(1, epochs - 2)}")
     _require(window + 1 <= cutoff <= epochs - 1, key, cutoff,
-             f"it must lie in [features.window + 1, epochs - 1] = [{window + 1}, {epochs - 1}]")
+             f"it must lie in [features.window + 1, {length} - 1] = [{window + 1}, {epochs - 1}]")
 
 
 MAX_PARAMS_BYTES = 1_000_000  # params.yaml is a few kB; refuse anything that cannot be one before parsing it

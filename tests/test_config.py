@@ -35,15 +35,15 @@ def test_floats_in_exponent_notation_are_floats(tmp_path):
     """YAML 1.1 (PyYAML) reads `1e-3` as a string; DVC's YAML 1.2 as a float: both must work."""
     p = load_params(write(tmp_path, "train:\n  lr: 1e-3\n  weight_decay: 5.0E-4\n"))
     assert (p.train.lr, p.train.weight_decay) == (0.001, 0.0005)
-    with pytest.raises(LcpipeError, match="train.lr: 'fast' is not a float"):
+    with pytest.raises(LcpipeError, match="train.lr: 'fast' is not a number"):
         load_params(write(tmp_path, "train:\n  lr: fast\n"))
-    with pytest.raises(LcpipeError, match="train.epochs: '1e2' is not a int"):
+    with pytest.raises(LcpipeError, match="train.epochs: '1e2' is not a whole number"):
         load_params(write(tmp_path, "train:\n  epochs: 1e2\n"))
 
 
 @pytest.mark.parametrize("section, key, value, message", [
     ("predict", "cutof", 10, r"predict.cutof: unknown key; allowed keys in predict: target, cutoff"),
-    ("train", "epochs", "ten", r"train.epochs: 'ten' is not a int"),
+    ("train", "epochs", "ten", r"train.epochs: 'ten' is not a whole number"),
     ("train", "epochs", 0, r"train.epochs: 0 is not allowed; it must be > 0"),
     ("train", "lr", -0.1, r"train.lr: -0.1 is not allowed; it must be > 0"),
     ("train", "width", 0, r"train.width: 0 .* > 0"),
@@ -59,7 +59,7 @@ def test_floats_in_exponent_notation_are_floats(tmp_path):
     ("predict", "cutoff", 4, r"predict.cutoff: 4 .* \[5, 49\]"),
     ("predict", "cutoff", 50, r"predict.cutoff: 50 .* \[5, 49\]"),
     ("features", "metric", "val_acc", r"features.metric: 'val_acc'"),
-    ("train", "augment", "yes", r"train.augment: 'yes' is not a bool"),
+    ("train", "augment", "yes", r"train.augment: 'yes' is not true or false"),
 ])
 def test_bad_value_is_refused_naming_key_value_and_what_is_allowed(tmp_path, section, key, value, message):
     with pytest.raises(LcpipeError, match=message) as err:

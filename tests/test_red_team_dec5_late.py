@@ -317,7 +317,8 @@ def test_a_cutoff_refused_on_step_curves_counts_evaluations(capsys):
     with pytest.raises(SystemExit):
         cli(["evaluate", "--curves", str(lm), "--metric", "val_ce", "--mode", "min", "--cutoffs", "0",
              "--predictors", "last_value"])
-    assert "(50 evaluations): 0 is not allowed" in capsys.readouterr().err
+    assert "(50 evaluations): 0 is not allowed; it must lie in [features.window + 1, evaluations - 1]" in \
+        capsys.readouterr().err
 
 
 # -- check_params: what the sweep's decision would refuse in sweep.history, refused before DVC deletes ---------

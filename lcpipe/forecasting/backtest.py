@@ -24,7 +24,7 @@ def check_cutoff_fits(target: Series, cutoff: int, window: int, unit: str = "epo
     """config's cutoff rule, against the target's real length rather than train.epochs; `unit` what its
     points count (evaluations, for a curve logged by optimizer step)."""
     config.check_cutoff(f"cutoff for target {target.name!r} ({len(target.values)} {unit})", cutoff, window,
-                        len(target.values))
+                        len(target.values), length=unit)
 
 
 def check_apart(history: list[Curve], forecast: list[Curve], what: str, metric: str | None = None) -> None:
