@@ -109,10 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     ap = Parser(prog="lcpipe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
     fc = sub.add_parser("forecast", help="forecast runs that are still training; which can be stopped")
-    fc.add_argument("--history", type=Path, nargs="+", required=True,
+    fc.add_argument("--history", type=Path, nargs="+", required=True, action="extend",
                     help="finished curves of any length: files, directories of them, DVCLive folders, or a corpus "
                          "of study folders (one holding a MANIFEST.csv or only folders)")
-    fc.add_argument("--runs", type=Path, nargs="+", required=True,
+    fc.add_argument("--runs", type=Path, nargs="+", required=True, action="extend",
                     help="the partial curves of the runs still training (files, directories, DVCLive folders)")
     fc.add_argument("--epochs", "--steps", dest="epochs", metavar="N", type=_positive, required=True, action=_Length,
                     help="planned length of the runs, in the unit of their x column: epochs, or optimizer steps "
@@ -132,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="backtest forecasts of finished curves (leave-one-out or from a history)")
     ev.add_argument("--curves", type=Path, required=True, help="directory of curve files")
     ev.add_argument("--cutoffs", type=_int_list, required=True, help="e.g. 5,10,20,40")
-    ev.add_argument("--history", type=Path, nargs="+",
+    ev.add_argument("--history", type=Path, nargs="+", action="extend",
                     help="fit on these finished curves alone (files, folders, DVCLive folders or a corpus of study "
                          "folders); every curve in --curves is then a target")
     ev.add_argument("--target", help="forecast only this curve (file name without .csv)")
@@ -178,7 +178,11 @@ def dominated_means(rows: list[dict], metric: Metric, share: float = 0.5) -> lis
             "up?); move it out of --curves to compare the predictors on the rest" for t, c in sorted(out.items())]
 
 
-def _check_results_file(path: Path) -> None:
+# the key only each command's results file holds
+RESULTS_KEY = {"forecast": "runs", "evaluate": "results"}
+
+
+def _check_results_file(path: Path, command: str) -> None:
     """An --out lcpipe may write its results JSON to: a name ending in .json and, where the file exists, one
     lcpipe wrote before (a JSON object naming its `metric`): a rerun replaces its own results, never a note,
     a curve or a figure that sits there (red team: `--out notes.txt` and `--out other_study.csv` were
@@ -194,12 +198,16 @@ def _check_results_file(path: Path) -> None:
     if not (isinstance(document, dict) and "metric" in document):
         raise LcpipeError(f"--out {path} exists and is not a results file lcpipe wrote, which lcpipe would replace; "
                           "give a new file name, or remove it first")
+    other = next((c for c, key in RESULTS_KEY.items() if c != command and key in document), None)
+    if other is not None and RESULTS_KEY[command] not in document:  # e.g. a backtest of minutes, LSTM included
+        raise LcpipeError(f"--out {path} holds `lcpipe {other}`'s results, which `lcpipe {command}` would replace; "
+                          "give a new file name, or remove it first")
 
 
 def evaluate_command(args: argparse.Namespace) -> list[dict]:
     if args.out is not None:
         check_output(args.out, [args.curves, *(args.history or []), *([args.params] if args.params else [])])
-        _check_results_file(args.out)
+        _check_results_file(args.out, "evaluate")
     params = load_params(args.params) if args.params else Params()
     params = replace(params, features=replace(params.features, metric=args.metric or params.features.metric))
     metric = Metric.infer(params.features.metric, args.mode)
@@ -266,7 +274,7 @@ def _check_forecast_outputs(args: argparse.Namespace) -> None:
         if path is not None:
             check_output(path, [*args.history, *args.runs], flag)
     if args.out is not None:
-        _check_results_file(args.out)
+        _check_results_file(args.out, "forecast")
     if args.out is not None and args.plot is not None and resolve(args.out) == resolve(args.plot):
         raise LcpipeError(f"--out and --plot both name {args.out}; give two files")
 

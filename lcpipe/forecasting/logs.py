@@ -123,6 +123,8 @@ def _table(path: Path) -> _Table:
     if first is None:
         raise LcpipeError(f"{path}: empty file; expected a header line such as {','.join(COLUMNS)}")
     delimiter = max(",;\t", key=first.count)
+    if not text.endswith(("\n", "\r")) and len(lines) > 1 and lines[-1].count(delimiter) < first.count(delimiter):
+        lines = lines[:-1]  # a run still training, its logger mid-write: "11,0.3" of "11,0.3312,0.3120\n"
     reader = csv.reader(lines, delimiter=delimiter)
     try:
         parsed = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
@@ -160,8 +162,9 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
     if down.size:
         i = int(down[0]) + 1
         raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} after {t.cell(i - 1, col)!r}; "
-                          f"{name} must increase from row to row (a log holding several runs: split it where "
-                          f"{name} restarts)")
+                          f"{name} must increase from row to row (a run resumed from a checkpoint that logged "
+                          f"some {name}s again: keep the later rows of each; a log holding several runs: split it "
+                          f"where {name} restarts)")
     if missed_start(numbers):
         raise LcpipeError(f"{t.path}: its first row is at {name} {t.cell(0, col)}, then {t.cell(1, col)}: the log "
                           "misses the run's start (a run resumed from a checkpoint logs from there on), and the "
@@ -368,9 +371,33 @@ def _config_file(meta: Path) -> dict:
     return {**{k: v for k, v in data.items() if k != "train"}, **(train if isinstance(train, dict) else {})}
 
 
+def _records_of(t: _Table, metric: Metric) -> _Table:
+    """The rows that record `metric`, in a log where each row records some columns only: Lightning's CSVLogger
+    and an HF Trainer's log history write a train row and an eval row at one step, each blank where the other
+    logs. A row is another record when its metric cell is blank and it holds a value in a column that is
+    blank in every row holding the metric (train_loss_step, learning_rate); a blank metric in a row like the
+    others (a missed evaluation) is left for _metric to refuse."""
+    error = metric.name.removesuffix("_acc") + "_err" if metric.name.endswith("_acc") else None
+    col = t.column(metric.name)
+    col = t.column(error) if col is None and error is not None else col
+    if col is None:
+        return t
+    blank = [not t.cell(i, col) for i in range(len(t.rows))]
+    if not any(blank) or all(blank):
+        return t
+    width = max(len(t.header), *(len(r) for r in t.rows))
+    with_metric = [i for i, b in enumerate(blank) if not b]
+    elsewhere = {c for c in range(width) if c != col and not any(t.cell(i, c) for i in with_metric)}
+    other = {i for i, b in enumerate(blank) if b and any(t.cell(i, c) for c in elsewhere)}
+    if not other:
+        return t
+    kept = [i for i in range(len(t.rows)) if i not in other]
+    return _Table(t.path, t.header, [t.rows[i] for i in kept], [t.lines[i] for i in kept], t.decimal_comma)
+
+
 def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curve:
     metric = as_metric(metric)
-    t = _table(path)
+    t = _records_of(_table(path), metric)
     if not t.rows:
         raise LcpipeError(f"{path}: no data rows after the header")
     (epochs, steps), (values, end, col) = _axis(t), _metric(t, metric)
@@ -414,7 +441,20 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
     if path.suffix.lower() in SIDECARS:
         raise LcpipeError(f"{path}: a run's config (the sidecar beside its curve), not a curve; give the curve's "
                           f"CSV ({path.with_suffix('.csv').name}) or its folder")
+    if path.parent.name == "metrics" and path.parent.parent.name == "plots":  # DVCLive's own file of the metric
+        run = path.parents[2]
+        return _read_table(path, metric, _dvclive_name(run), run / "params.yaml")
+    if path.name == LIGHTNING_LOG and (path.parent / "hparams.yaml").is_file():  # <run>/metrics.csv: the run's
+        return _read_table(path, metric, path.parent.name, sidecar_of(path))  # name is its folder (version_0)
     return _read_table(path, metric, path.stem, sidecar_of(path))
+
+
+LIGHTNING_LOG = "metrics.csv"  # Lightning's CSVLogger: lightning_logs/version_N/{metrics.csv,hparams.yaml}
+
+
+def _dvclive_name(folder: Path) -> str:
+    """A DVCLive run's name: its folder's, or its project's for the default `dvclive/` folder."""
+    return folder.resolve().parent.name if folder.resolve().name == "dvclive" else folder.resolve().name
 
 
 def sidecar_of(path: Path) -> Path:
@@ -439,8 +479,7 @@ def read_dvclive(folder: str | Path, metric: str | Metric = "test_acc") -> Curve
         logged = sorted(p.relative_to(tsv.parent).with_suffix("").as_posix() for p in tsv.parent.rglob("*.tsv"))
         raise LcpipeError(f"{folder}: DVCLive folder without plots/metrics/{name}.tsv; "
                           f"it logged {', '.join(logged) or 'no metrics'}")
-    name = folder.resolve().parent.name if folder.resolve().name == "dvclive" else folder.resolve().name
-    return _read_table(tsv, metric, name, folder / "params.yaml")
+    return _read_table(tsv, metric, _dvclive_name(folder), folder / "params.yaml")
 
 
 def _kind(path: Path) -> str:

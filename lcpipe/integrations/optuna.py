@@ -482,9 +482,15 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if len(done) >= 2:
             self._warned_short = True
             last = max(t.last_step for t in done)
+            ends = sorted({t.last_step for t in done})
+            cause = (f"they ended at steps {', '.join(map(str, ends[:3]))}{', ...' if len(ends) > 3 else ''}: if "
+                     "the objective stops early (an early-stopping callback, a patience rule), a trial that ends "
+                     "before its planned length is no finished curve to forecast and compare with; let the trials "
+                     f"run to {self._length}= while ForecastPruner stops the ones that lose" if len(ends) > 1 else
+                     f"give {self._length}= the last step the trials report")
             warnings.warn(f"ForecastPruner({self._length}={self.epochs}): none of the {len(done)} completed trials "
                           f"reported step {self.epochs} (the furthest reached step {last}), so none counts as finished "
-                          f"and nothing is pruned; give {self._length}= the last step the trials report", stacklevel=5)
+                          f"and nothing is pruned; {cause}", stacklevel=5)
 
     def _due(self, key: tuple, trial: FrozenTrial, spacing: float, horizon: int) -> bool:
         """A check falls in (the points reached when this pruner last looked at the trial (`key`), those

@@ -1,0 +1,210 @@
+"""A fifth hostile-input pass (2026-12-05, evening): logs as real loggers write them, flags given the way shells
+and scripts give them, and an Optuna objective that stops early. Each test failed on the code before its fix."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+
+from lcpipe.cli import main as cli
+from lcpipe.forecasting.logs import read_curve, read_curves
+from lcpipe.integrations.optuna import ForecastPruner
+from tests.helpers import curve_csv, learning_curve
+
+ROOT = Path(__file__).resolve().parents[1]
+LM = ROOT / "examples" / "lm-losses"
+ADABELIEF = ROOT / "tests" / "fixtures" / "adabelief-c10-resnet34"
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def forecast_json(tmp_path: Path, *args: str) -> dict:
+    out = tmp_path / "f.json"
+    cli(["forecast", *args, "--out", str(out)])
+    return json.loads(out.read_text())
+
+
+def test_a_repeated_history_or_runs_flag_adds_its_folders(tmp_path):
+    """`--history A --history B` fitted on B alone (argparse keeps the last), and `--runs A --runs B` forecast B's
+    runs alone, one of them 'keep' with P(ends best) 1.000, without a word."""
+    histories = sorted(p for p in ADABELIEF.glob("*.csv"))
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, files in ((a, histories[:4]), (b, histories[4:8])):
+        folder.mkdir()
+        for f in files:
+            shutil.copy(f, folder)
+    runs_a, runs_b = tmp_path / "ra", tmp_path / "rb"
+    for folder, n in ((runs_a, 1), (runs_b, 2)):
+        folder.mkdir()
+        (folder / f"run{n}.csv").write_text(curve_csv(learning_curve(20, final=0.8 + 0.05 * n, seed=n)))
+    once = forecast_json(tmp_path, "--history", str(a), str(b), "--runs", str(runs_a), str(runs_b), "--epochs", "100")
+    twice = forecast_json(tmp_path, "--history", str(a), "--history", str(b), "--runs", str(runs_a), "--runs",
+                          str(runs_b), "--epochs", "100")
+    assert [r["run"] for r in twice["runs"]] == ["run1", "run2"]
+    assert twice["runs"] == once["runs"]
+
+
+def test_evaluate_adds_repeated_history_folders_too(tmp_path, capsys):
+    histories = sorted(ADABELIEF.glob("*.csv"))
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, files in ((a, histories[:4]), (b, histories[4:8])):
+        folder.mkdir()
+        for f in files:
+            shutil.copy(f, folder)
+    target = tmp_path / "t"
+    target.mkdir()
+    shutil.copy(histories[8], target)
+    cli(["evaluate", "--curves", str(target), "--cutoffs", "20", "--predictors", "last_value", "--history", str(a),
+         "--history", str(b), "--out", str(tmp_path / "e.json")])
+    assert "fitting last_value on 8 source curves" in capsys.readouterr().err
+
+
+def test_forecast_out_does_not_replace_an_evaluate_results_file_nor_the_reverse(tmp_path, capsys):
+    """`--out` accepted any JSON object with a `metric` key: a backtest of minutes was replaced by a forecast."""
+    results = tmp_path / "results.json"
+    cli(["evaluate", "--curves", str(LM / "history"), "--metric", "val_loss", "--cutoffs", "5", "--predictors",
+         "last_value", "--out", str(results)])
+    backtest = results.read_bytes()
+    with pytest.raises(SystemExit):
+        cli(["forecast", "--history", str(LM / "history"), "--runs", str(LM / "runs"), "--metric", "val_loss",
+             "--steps", "133333", "--out", str(results)])
+    assert "holds `lcpipe evaluate`'s results, which `lcpipe forecast` would replace" in capsys.readouterr().err
+    assert results.read_bytes() == backtest
+    forecast = tmp_path / "forecast.json"
+    cli(["forecast", "--history", str(LM / "history"), "--runs", str(LM / "runs"), "--metric", "val_loss",
+         "--steps", "133333", "--out", str(forecast)])
+    cli(["forecast", "--history", str(LM / "history"), "--runs", str(LM / "runs"), "--metric", "val_loss",
+         "--steps", "133333", "--out", str(forecast)])  # a rerun replaces its own
+    with pytest.raises(SystemExit):
+        cli(["evaluate", "--curves", str(LM / "history"), "--metric", "val_loss", "--cutoffs", "5", "--predictors",
+             "last_value", "--out", str(forecast)])
+    assert "holds `lcpipe forecast`'s results" in capsys.readouterr().err
+
+
+def test_a_half_written_last_line_of_a_run_still_training_is_not_read(tmp_path):
+    """The logger mid-write: the file ends '11,0.3' of '11,0.3312,0.3120\\n', read as 0.3 at epoch 11."""
+    rows = "epoch,val_loss,train_loss\n" + "".join(f"{e},{1 / e:.4f},{1.1 / e:.4f}\n" for e in range(1, 11))
+    (tmp_path / "whole.csv").write_text(rows)
+    (tmp_path / "partial.csv").write_text(rows + "11,0.3")
+    whole, partial = (read_curve(tmp_path / f"{n}.csv", "val_loss") for n in ("whole", "partial"))
+    assert list(partial.columns["val_loss"]) == list(whole.columns["val_loss"])
+    (tmp_path / "complete.csv").write_text(rows + "11,0.0909,0.1")  # a last line without its newline, but whole
+    assert len(read_curve(tmp_path / "complete.csv", "val_loss").columns["val_loss"]) == 11
+
+
+LIGHTNING = """epoch,step,train_loss_epoch,train_loss_step,val_loss
+0,49,,0.7327,
+0,99,,0.7284,
+0,99,,,0.4814
+0,99,0.6905,,
+1,149,,0.4928,
+1,199,,0.4874,
+1,199,,,0.4488
+1,199,0.4701,,
+2,249,,0.4311,
+2,299,,0.4290,
+2,299,,,0.4216
+2,299,0.4255,,
+3,349,,0.4101,
+3,399,,0.4050,
+3,399,,,0.3954
+3,399,0.4025,,
+"""
+
+HF_TRAINER = """loss,learning_rate,epoch,step,eval_loss,eval_runtime
+0.60,4.9e-05,0.5,500,,
+,,0.5,500,0.5014,12.3
+0.55,4.8e-05,1.0,1000,,
+,,1.0,1000,0.4530,12.1
+0.50,4.7e-05,1.5,1500,,
+,,1.5,1500,0.4210,12.2
+0.47,4.6e-05,2.0,2000,,
+,,2.0,2000,0.4007,12.0
+"""
+
+
+def test_lightning_and_hf_trainer_logs_are_read_on_their_eval_rows(tmp_path):
+    """Both write a train row and an eval row at one step, each blank where the other logs; they were refused
+    as "a log holding several runs"."""
+    run = tmp_path / "lightning_logs" / "version_3"
+    run.mkdir(parents=True)
+    (run / "metrics.csv").write_text(LIGHTNING)
+    (run / "hparams.yaml").write_text("lr: 0.01\n")
+    pl = read_curve(run / "metrics.csv", "val_loss")
+    assert pl.name == "version_3"  # Lightning names every run's file metrics.csv: the run is its folder
+    assert list(pl.columns["val_loss"]) == [0.4814, 0.4488, 0.4216, 0.3954]
+    (tmp_path / "hf.csv").write_text(HF_TRAINER)
+    hf = read_curve(tmp_path / "hf.csv", "eval_loss")
+    assert list(hf.columns["eval_loss"]) == [0.5014, 0.4530, 0.4210, 0.4007]
+    assert list(hf.steps) == [500, 1000, 1500, 2000]
+
+
+def test_two_lightning_runs_given_by_folder_are_two_runs(tmp_path):
+    for n in (0, 1):
+        run = tmp_path / f"version_{n}"
+        run.mkdir()
+        (run / "metrics.csv").write_text(LIGHTNING)
+        (run / "hparams.yaml").write_text("{}\n")
+    assert [c.name for c in read_curves([tmp_path / "version_0", tmp_path / "version_1"], "val_loss")] == \
+        ["version_0", "version_1"]
+
+
+def test_a_missed_evaluation_in_an_ordinary_log_is_still_one_line(tmp_path):
+    """The eval-row reading must not hide a blank metric in a log whose rows are all alike."""
+    (tmp_path / "run.csv").write_text("epoch,val_loss,train_loss\n1,0.9,1\n2,,0.9\n3,0.7,0.8\n4,0.6,0.7\n")
+    with pytest.raises(Exception, match="line 3: column 'val_loss' is blank"):
+        read_curve(tmp_path / "run.csv", "val_loss")
+
+
+def test_a_dvclive_metric_file_given_by_path_is_its_run_with_its_params(tmp_path):
+    """`--runs dvclive/*/plots/metrics/test_acc.tsv` named every run 'test_acc' ("two runs are named") and
+    ignored each run's params.yaml, so a run planned for 50 epochs was forecast to --epochs."""
+    for arch, final in (("resnet34", 0.9), ("plain50", 0.8)):
+        metrics = tmp_path / "dvclive" / arch / "plots" / "metrics"
+        metrics.mkdir(parents=True)
+        acc = learning_curve(12, final=final)
+        (metrics / "test_acc.tsv").write_text("step\ttest_acc\n" + "".join(f"{i}\t{a}\n" for i, a in enumerate(acc)))
+        (tmp_path / "dvclive" / arch / "params.yaml").write_text("epochs: 50\nlr: 0.1\n")
+    by_file = read_curves(sorted(tmp_path.glob("dvclive/*/plots/metrics/test_acc.tsv")), "test_acc")
+    by_folder = read_curves(sorted((tmp_path / "dvclive").iterdir()), "test_acc")
+    assert [c.name for c in by_file] == [c.name for c in by_folder] == ["plain50", "resnet34"]
+    assert [c.planned for c in by_file] == [c.planned for c in by_folder] == [50, 50]
+
+
+def test_a_resumed_log_that_repeats_epochs_is_told_to_keep_the_later_rows(tmp_path):
+    rows = "epoch,val_loss\n" + "".join(f"{e},{1 / e:.4f}\n" for e in (1, 2, 3, 4, 5, 3, 4, 5, 6, 7))
+    (tmp_path / "run.csv").write_text(rows)
+    with pytest.raises(Exception, match="a run resumed from a checkpoint that logged some epochs again: keep the "
+                                        "later rows of each"):
+        read_curve(tmp_path / "run.csv", "val_loss")
+
+
+def test_a_study_whose_trials_stop_early_is_told_why_nothing_is_pruned():
+    """EarlyStopping(patience) ends every trial before `epochs`: none is a finished curve, nothing is pruned, and
+    the warning said to give epochs= the furthest step reached, which changed nothing."""
+    pruner = ForecastPruner(epochs=100, fit_cache=False)
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+
+    def objective(trial):
+        rate = trial.suggest_float("rate", 0.02, 0.2)
+        best, wait = -1.0, 0
+        for epoch, acc in enumerate(learning_curve(100, rate=rate, noise=0.01, seed=trial.number), 1):
+            trial.report(float(acc), epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+            best, wait = (acc, 0) if acc > best + 0.002 else (best, wait + 1)
+            if wait >= 5:
+                break
+        return float(best)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(objective, n_trials=4)
+    said = [str(w.message) for w in caught if "ForecastPruner" in str(w.message)]
+    assert len(said) == 1 and "if the objective stops early (an early-stopping callback" in said[0], said
+    assert np.all([t.state.name == "COMPLETE" for t in study.trials])
