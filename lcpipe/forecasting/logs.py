@@ -387,6 +387,8 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
         return t
     width = max(len(t.header), *(len(r) for r in t.rows))
     with_metric = [i for i, b in enumerate(blank) if not b]
+    if len(with_metric) < 2:  # one row of the metric says nothing of which columns its records leave blank
+        return t
     elsewhere = {c for c in range(width) if c != col and not any(t.cell(i, c) for i in with_metric)}
     other = {i for i, b in enumerate(blank) if b and any(t.cell(i, c) for c in elsewhere)}
     if not other:
