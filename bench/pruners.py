@@ -140,9 +140,23 @@ def common_grid(curves: list[Curve]) -> list[np.ndarray]:
             for v in values]
 
 
+def early_stopped(curve: np.ndarray, patience: int | None) -> tuple[int, float]:
+    """(epochs trained, value returned) of an objective that stops a run after `patience` reports without a
+    new best and returns its best (Keras' EarlyStopping with restore_best_weights); None: the whole curve."""
+    if patience is None:
+        return len(curve), float(curve[-1])
+    best, at = -np.inf, 0
+    for epoch, value in enumerate(curve, start=1):
+        if internal(value) > best:
+            best, at = internal(value), epoch
+        elif epoch - at >= patience:
+            return epoch, float(curve[at - 1])
+    return len(curve), float(curve[at - 1])
+
+
 def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
            configs: list[dict] | None = None, interval: int = 1, told: list | None = None,
-           ledger: list | None = None) -> tuple[int, float]:
+           ledger: list | None = None, patience: int | None = None) -> tuple[int, float]:
     """One study: trials replay curves in `order`; -> (epochs trained, best final among completed).
     With `configs`, each trial suggests its curve's config (its scalar keys, categorical over the
     study's values, the trial's own enqueued) as its params, as a real study's trials have params;
@@ -150,7 +164,8 @@ def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
     ForecastPruner), a pruned trial returns its final_forecast instead of raising (the README's alternative),
     and `told` gets (mean, lower, upper, true final) in internal units and the finished trials then.
     `ledger` gets where the epochs went: (trained to the end with a new best, without one, of those
-    within NEAR_TIE of the best then, pruned)."""
+    within NEAR_TIE of the best then, pruned). With `patience`, each trial's objective stops early itself
+    (early_stopped) and returns its best value."""
     direction = "maximize" if METRIC[0].mode == "max" else "minimize"
     study = optuna.create_study(direction=direction, pruner=pruner, study_name=name,
                                 sampler=optuna.samplers.RandomSampler(seed=0))
@@ -168,10 +183,11 @@ def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
         acc = curves[order[trial.number]]
         for key in sorted(configs[order[trial.number]] if configs else ()):
             trial.suggest_categorical(key, choices[key])
-        for epoch, value in enumerate(acc, start=1):
+        length, returned = early_stopped(acc, patience)
+        for epoch, value in enumerate(acc[:length], start=1):
             trial.report(float(value), step=epoch * interval)
             trained[0] += 1
-            if epoch < len(acc) and trial.should_prune():
+            if epoch < length and trial.should_prune():
                 if told is None:
                     raise optuna.TrialPruned()
                 mean, lower, upper = pruner.final_forecast(study, trial)
@@ -179,11 +195,11 @@ def replay(curves: list[np.ndarray], order: list[int], pruner, name: str,
                 told.append((float(METRIC[0].to_internal(mean)), *inside, float(METRIC[0].to_internal(acc[-1])),
                              len(pruner._finished(study))))  # noqa: SLF001
                 return mean
-        return float(acc[-1])
+        return returned
 
     study.optimize(objective, n_trials=len(order))
     if ledger is not None:
-        ledger.append(where_epochs(study, [curves[i] for i in order]))
+        ledger.append(where_epochs(study, [curves[i][:early_stopped(curves[i], patience)[0]] for i in order]))
     done = [internal(t.value) for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     return trained[0], max(done) if done else float("-inf")  # internal: higher is better
 
@@ -216,16 +232,20 @@ def where_epochs(study: optuna.Study, curves: list[np.ndarray]) -> np.ndarray:
 
 
 def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool = False,
-            settings: list[dict] | None = None, params: bool = True) -> dict[str, dict[str, tuple[float, float]]]:
+            settings: list[dict] | None = None, params: bool = True,
+            patience: float | None = None) -> dict[str, dict[str, tuple[float, float]]]:
     """pruner name -> group -> (compute %, regret pts, where the epochs went: % trained to the end with a
-    new best, without one, of those near-ties, pruned), averaged over the orders."""
+    new best, without one, of those near-ties, pruned), averaged over the orders. With `patience` (a
+    fraction of the study's length), every objective also stops early itself: compute is then a share of
+    what early stopping alone trains, and regret is against the best it returns."""
     out: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)
     for g, curves in groups.items():
         accs, interval = common_grid(curves), INTERVALS.get(g, 1)
         configs = [dict(c.config) for c in curves] if params else None
         epochs = len(accs[0])
-        total = sum(len(a) for a in accs)
-        best = max(float(METRIC[0].to_internal(a[-1])) for a in accs)
+        wait = None if patience is None else max(1, int(round(patience * epochs)))
+        total = sum(early_stopped(a, wait)[0] for a in accs)
+        best = max(internal(early_stopped(a, wait)[1]) for a in accs)
         rng = np.random.default_rng(sum(map(ord, g)))  # the same orders for every pruner and every run
         perms = [list(rng.permutation(len(accs))) for _ in range(orders)]
         history = [DEV[0] / h for h in groups if family[h] != family[g]]
@@ -235,11 +255,12 @@ def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool 
             fp = ForecastPruner(epochs * interval, history, metric=METRIC[0].name, **kw)
             makers["ForecastPruner" if settings is None else f"setting{i}"] = lambda fp=fp: fp
         if not (only_forecast or settings):  # the reference row: each order's finals known
-            makers[ORACLE] = lambda perm, accs=accs: OraclePruner(lambda t: accs[perm[t.number]][-1], internal)
+            makers[ORACLE] = lambda perm, accs=accs, wait=wait: OraclePruner(
+                lambda t: early_stopped(accs[perm[t.number]], wait)[1], internal)
         for name, make in makers.items():
             ledger: list = []
             res = [replay(accs, perm, make(perm) if name == ORACLE else make(), f"{g}-order{k}", configs, interval,
-                          ledger=ledger) for k, perm in enumerate(perms)]
+                          ledger=ledger, patience=wait) for k, perm in enumerate(perms)]
             out[name][g] = (float(np.mean([100 * r[0] / total for r in res])),
                             float(np.mean([100 * (best - r[1]) for r in res])), 100 * np.mean(ledger, axis=0) / total)
     return out
@@ -428,9 +449,15 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=DEV_DEFAULT, help="folder of studies with a MANIFEST.csv")
     ap.add_argument("--metric", default="test_acc", help="the column the trials report (e.g. val_loss)")
     ap.add_argument("--mode", default="auto", choices=("min", "max", "auto"))
+    ap.add_argument("--patience", type=float, default=None,
+                    help="every objective also stops early itself after this fraction of the study's length "
+                         "without a new best and returns its best (e.g. 0.1); compute and regret are then against "
+                         "early stopping alone")
     args = ap.parse_args()
     if args.orders is not None and args.orders < 1:
         ap.error("--orders must be at least 1")
+    if args.patience is not None and not 0 < args.patience < 1:
+        ap.error("--patience is a fraction of the study's length, in (0, 1)")
     if not (args.corpus / "MANIFEST.csv").is_file():
         ap.error(f"--corpus {args.corpus}: no MANIFEST.csv (a folder of studies with a group,family manifest)")
     DEV[0], METRIC[0] = args.corpus, Metric.infer(args.metric, args.mode)
@@ -453,7 +480,7 @@ def main() -> None:
     if args.audit:
         print(audit(groups, family, args.orders or min(orders, 2)))
         return
-    results = run_all(groups, family, orders, {})
+    results = run_all(groups, family, orders, {}, patience=args.patience)
     print(f"{len(groups)} studies x {orders} orders, {time.perf_counter() - t0:.0f} s")
     print(report(results, family))
 
