@@ -87,6 +87,7 @@ CLAIMS = {
 }
 
 POLL_UNTIL_DONE = "dvc queue status"
+QUEUE_WAIT = 600  # seconds: the two queued TINY experiments take about 40 s each, two at a time
 QUEUED = re.compile(r"dvc exp run --queue -S 'predict\.cutoff=([\d,]+)'")
 
 
@@ -106,7 +107,7 @@ class Shell:
     """One bash session, one process per command, carrying exported variables and the folder between them."""
 
     def __init__(self, cwd: Path, env: dict, state: Path):
-        self.env, self.state = env, state
+        self.env, self.state, self.calls = env, state, 0
         state.mkdir()
         (state / "cwd").write_text(str(cwd))
         (state / "env").write_text("")
@@ -119,12 +120,21 @@ class Shell:
             "make() { [ -e .venv ] || link_venv; command make \"$@\"; }\n")
 
     def run(self, command: str, timeout: int = 900) -> subprocess.CompletedProcess:
+        """The command's output goes to files, not pipes: `dvc queue start` leaves daemons behind (its worker
+        launchers) that inherit the shell's stdout, and a pipe would hold this call until they exit. They exit
+        when their worker does, and a worker whose idle monitor died (dvc-task's thread hit a half-written
+        JSON of the filesystem broker, seen with -j 2) never does: the walk-through waited its 900 s timeout."""
         s = self.state
+        self.calls += 1
+        out, err = s / f"{self.calls}.out", s / f"{self.calls}.err"
         script = (f"source {s}/env; cd \"$(cat {s}/cwd)\"; source {s}/prelude.sh\n{command}\n"
                   f"rc=$?; export -p | grep -v -E '^declare -x (OLDPWD|PWD|SHLVL|_)=' > {s}/env; pwd > {s}/cwd; "
                   "exit $rc")
-        return subprocess.run(["bash", "-c", script], env=self.env, capture_output=True, text=True,
-                              timeout=timeout)
+        with out.open("w") as stdout, err.open("w") as stderr:
+            proc = subprocess.run(["bash", "-c", script], env=self.env, stdout=stdout, stderr=stderr,
+                                  timeout=timeout)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out.read_text(errors="replace"),
+                                           err.read_text(errors="replace"))
 
 
 def project_clone(dest: Path, env: dict) -> Path:
@@ -189,6 +199,8 @@ def test_every_readme_command_runs_in_order_on_a_fresh_clone(tmp_path, _reproduc
                 proc = shell.run(run)
                 while run == POLL_UNTIL_DONE and proc.returncode == 0 and re.search(r"\b(Queued|Running)\b",
                                                                                     proc.stdout):
+                    assert time.monotonic() - start < QUEUE_WAIT, f"the queue still runs after {QUEUE_WAIT} s:\n" \
+                                                                  f"{proc.stdout}"
                     time.sleep(2)
                     proc = shell.run(run)
                 log.append(f"{time.monotonic() - start:6.1f}s  {run}")
