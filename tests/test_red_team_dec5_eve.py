@@ -255,3 +255,85 @@ def test_the_pruner_bench_stops_an_objective_after_its_patience_and_returns_its_
     assert pruners.early_stopped(curve, 3) == (6, 0.5)  # no new best for 3 reports after epoch 3
     assert pruners.early_stopped(curve, 4) == (8, 0.7)
     assert pruners.early_stopped(curve, None) == (8, 0.7)  # no patience: the whole curve, its last value
+
+
+# -- a second read of the fixes above (helper review), each failing on the first version of them -------------
+
+def test_a_trial_that_stopped_itself_before_the_first_grid_point_does_not_crash_the_check():
+    """steps=5000 reported every step puts a grid point every 10 steps; a trial its objective stopped at step 8
+    (a bad learning rate) reached none, and np.max of its empty curve raised out of should_prune()."""
+    from optuna.distributions import FloatDistribution
+    from optuna.trial import TrialState, create_trial
+
+    def loss(step, final):
+        return float(final + (3.0 - final) * np.exp(-0.002 * step))
+
+    dist = {"lr": FloatDistribution(1e-5, 1.0)}
+    study = optuna.create_study(direction="minimize", pruner=ForecastPruner(steps=5000, metric="val_loss",
+                                                                          fit_cache=False))
+    for lr, last, final in ((1e-3, 5000, 0.5), (3e-3, 5000, 0.6), (0.9, 8, 2.9)):
+        reports = {s: loss(s, final) for s in range(1, last + 1)}
+        study.add_trial(create_trial(params={"lr": lr}, distributions=dist, value=min(reports.values()),
+                                     intermediate_values=reports, state=TrialState.COMPLETE))
+    trial = study.ask(dist)
+    for step in range(1, 60):
+        trial.report(loss(step, 0.7), step)
+        trial.should_prune()  # raised ValueError at step 30
+
+
+def test_a_pruned_trial_that_returns_a_value_is_no_early_stopped_rival():
+    """Optuna's WilcoxonPruner tutorial returns the current value when pruned; such trials ended short and at
+    different steps, so they were counted as early-stopped finished trials, padded at their best."""
+    history = ROOT / "tests" / "fixtures" / "cifar10-plain-vs-resnet"
+    finals = [0.90, 0.70, 0.72, 0.92, 0.65, 0.68, 0.91, 0.60]
+    counted = {}
+    for returns in (False, True):
+        pruner = ForecastPruner(epochs=60, history=history, fit_cache=False)
+        study = optuna.create_study(direction="maximize", pruner=pruner)
+        for final in finals:
+            trial = study.ask()
+            for epoch, acc in enumerate(final - (final - 0.1) * np.exp(-0.08 * np.arange(1, 61)), 1):
+                trial.report(float(acc), epoch)
+                if trial.should_prune():
+                    if returns:
+                        study.tell(trial, float(acc))
+                    else:
+                        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                    break
+            else:
+                study.tell(trial, float(acc))
+        counted[returns] = [t.number for t in pruner._finished(study)]  # noqa: SLF001
+    assert counted[True] == counted[False]
+
+
+def test_a_complete_file_without_a_last_newline_keeps_its_last_row(tmp_path):
+    """The half-written-line rule took the last row of a finished log whose writer leaves out blank trailing
+    fields (lr only where it changes), or whose header quotes a comma."""
+    sparse = "epoch,test_acc,lr\n1,0.5,0.1\n" + "".join(f"{e},{0.5 + 0.04 * e:.2f}\n" for e in range(2, 10)) + "10,0.9"
+    (tmp_path / "sparse.csv").write_text(sparse)
+    quoted = '"epoch","test_acc","lr (start, end)"\n' + "".join(f"{e},{0.5 + 0.04 * e:.2f},0.1\n"
+                                                                 for e in range(1, 10)) + "10,0.9,0.1"
+    (tmp_path / "quoted.csv").write_text(quoted)
+    for name in ("sparse", "quoted"):
+        values = read_curve(tmp_path / f"{name}.csv").columns["test_acc"]
+        assert len(values) == 10 and values[-1] == 0.9, name
+
+
+def test_a_missed_evaluation_that_says_why_in_a_text_column_is_still_one_line(tmp_path):
+    rows = "".join(f"{e},{0.5 + 0.04 * e:.2f},\n" for e in range(1, 7)) + "7,,eval OOM\n" + \
+        "".join(f"{e},{0.5 + 0.04 * e:.2f},\n" for e in range(8, 11))
+    (tmp_path / "run.csv").write_text("epoch,test_acc,error\n" + rows)
+    with pytest.raises(Exception, match="line 8: column 'test_acc' is blank"):
+        read_curve(tmp_path / "run.csv")
+
+
+def test_a_curve_kept_in_a_plots_metrics_folder_with_its_own_sidecar_is_itself(tmp_path):
+    """The DVCLive rule named any file under plots/metrics after the project, with the project's params.yaml."""
+    folder = tmp_path / "proj" / "plots" / "metrics"
+    folder.mkdir(parents=True)
+    (tmp_path / "proj" / "params.yaml").write_text("epochs: 30\nlr: 0.5\n")
+    for name, lr in (("run_a", 0.1), ("run_b", 0.01)):
+        (folder / f"{name}.csv").write_text(curve_csv(learning_curve(10)))
+        (folder / f"{name}.json").write_text(json.dumps({"epochs": 10, "lr": lr}))
+    curves = read_curves([folder], "test_acc")
+    assert [(c.name, c.planned, c.config.get("lr")) for c in curves] == [("run_a", 10, 0.1), ("run_b", 10, 0.01)]

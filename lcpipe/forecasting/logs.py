@@ -123,7 +123,7 @@ def _table(path: Path) -> _Table:
     if first is None:
         raise LcpipeError(f"{path}: empty file; expected a header line such as {','.join(COLUMNS)}")
     delimiter = max(",;\t", key=first.count)
-    if not text.endswith(("\n", "\r")) and len(lines) > 1 and lines[-1].count(delimiter) < first.count(delimiter):
+    if not text.endswith(("\n", "\r")) and _cut_short(lines, delimiter):
         lines = lines[:-1]  # a run still training, its logger mid-write: "11,0.3" of "11,0.3312,0.3120\n"
     reader = csv.reader(lines, delimiter=delimiter)
     try:
@@ -136,6 +136,17 @@ def _table(path: Path) -> _Table:
     (_, header), body = parsed[0], parsed[1:]
     return _Table(path, [h.strip() for h in header], [r for _, r in body], [n for n, _ in body],
                   decimal_comma=delimiter != ",")
+
+
+def _cut_short(lines: list[str], delimiter: str) -> bool:
+    """Whether the last line (of a file with no newline after it) has fewer fields than every other line: a
+    writer mid-line. A file whose rows leave out blank trailing fields (`lr` only where it changes) has such
+    rows before its last too, and keeps it."""
+    try:
+        widths = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+    except csv.Error:
+        return False
+    return len(widths) > 2 and widths[-1] < min(widths[:-1])
 
 
 def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
@@ -390,8 +401,10 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
     if len(with_metric) < 2:  # one row of the metric says nothing of which columns its records leave blank
         return t
     elsewhere = {c for c in range(width) if c != col and not any(t.cell(i, c) for i in with_metric)}
-    other = {i for i, b in enumerate(blank) if b and any(t.cell(i, c) for c in elsewhere)}
-    if not other:
+    # a record holds numbers there (a train loss, a learning rate); text such as "eval OOM" marks a missed
+    # evaluation, which _metric refuses in one line; and one such row is no second logger
+    other = {i for i, b in enumerate(blank) if b and any(t.number(i, c) is not None for c in elsewhere)}
+    if len(other) < 2:
         return t
     kept = [i for i in range(len(t.rows)) if i not in other]
     return _Table(t.path, t.header, [t.rows[i] for i in kept], [t.lines[i] for i in kept], t.decimal_comma)
@@ -443,7 +456,8 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
     if path.suffix.lower() in SIDECARS:
         raise LcpipeError(f"{path}: a run's config (the sidecar beside its curve), not a curve; give the curve's "
                           f"CSV ({path.with_suffix('.csv').name}) or its folder")
-    if path.parent.name == "metrics" and path.parent.parent.name == "plots":  # DVCLive's own file of the metric
+    if path.suffix.lower() == ".tsv" and path.parent.name == "metrics" and path.parent.parent.name == "plots" \
+            and not sidecar_of(path).is_file():  # DVCLive's own file of the metric: the run is its folder's
         run = path.parents[2]
         return _read_table(path, metric, _dvclive_name(run), run / "params.yaml")
     if path.name == LIGHTNING_LOG and (path.parent / "hparams.yaml").is_file():  # <run>/metrics.csv: the run's

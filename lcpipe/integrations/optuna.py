@@ -121,6 +121,10 @@ RIVALS = 3  # the best this many completed trials are compared with
 # from): a completed trial that carries it returned its forecast, a curve ended early on purpose, not a sign
 # that `epochs` is wrong. A forecast only logged from a trial that runs on marks nothing.
 FORECAST_ATTR = "lcpipe_forecast_from_step"
+# in the storage (a system attr: every worker reads it), the step at which ForecastPruner said prune: a trial that
+# then returns a value instead of raising (Optuna's WilcoxonPruner tutorial returns its current value) ends short
+# because it was pruned, never because its objective stopped it early
+PRUNED_ATTR = "lcpipe_pruned_at_step"
 MIN_WARMUP = 3  # steps: whatever the fraction, never prune on the first two reports
 MIN_CURVES = 3  # no pruning while history + completed trials hold fewer curves (one analog gives no spread)
 STUDY_CALIBRATION = 4  # completed trials from which the study's own forecast errors decide (0: never)
@@ -444,13 +448,13 @@ class ForecastPruner(optuna.pruners.BasePruner):
 
     def _judge(self, t: FrozenTrial) -> str | None:
         """'reached' (it trained to `epochs`), 'short' (it ended itself before, after at least MIN_WARMUP
-        reports), or None (it diverged, returned its forecast, or reported nothing to forecast from)."""
+        reports), or None (it diverged, was pruned and returned a value, or reported nothing to forecast from)."""
         if t.last_step is None or self._diverged(t):
             return None
         if t.last_step >= self.epochs - self._interval(t):
             return "reached"
-        early = FORECAST_ATTR in t.user_attrs or len(t.intermediate_values) < MIN_WARMUP
-        return None if early or t.last_step < MIN_WARMUP else "short"
+        pruned = FORECAST_ATTR in t.user_attrs or PRUNED_ATTR in t.system_attrs
+        return None if pruned or len(t.intermediate_values) < MIN_WARMUP or t.last_step < MIN_WARMUP else "short"
 
     def _twin(self, study: optuna.Study, trial: FrozenTrial) -> FrozenTrial | None:
         """A finished trial with the trial's params that reported exactly its values at every step it has
@@ -493,8 +497,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if self._warned_short:
             return
         done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-                if t.last_step is not None and not self._diverged(t) and FORECAST_ATTR not in t.user_attrs]
-        if len(done) >= 2:
+                if t.last_step is not None and not self._diverged(t) and FORECAST_ATTR not in t.user_attrs
+                and PRUNED_ATTR not in t.system_attrs]
+        if len(done) >= 3:  # two early-stopped trials may end at one step by chance (they then count)
             self._warned_short = True
             last = max(t.last_step for t in done)
             cause = (f"give {self._length}= the last step the trials report (trials that stop early, at "
@@ -534,8 +539,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         own = []
         for t in finished:
             values = self._curve(t, metric, spacing, horizon)
-            if len(values) < horizon and t.last_step < self.epochs - self._interval(t):  # it stopped itself:
-                values = np.append(values, np.full(horizon - len(values), np.max(values)))  # it ends at its best
+            if len(values) < horizon and t.last_step < self.epochs - self._interval(t):  # it stopped itself: it
+                best = np.max(metric.to_internal(list(t.intermediate_values.values())))  # ends at its best, also
+                values = np.append(values, np.full(horizon - len(values), best))  # one stopped before a grid point
             own.append(Series(f"trial {t.number}", values, config=_config(t.params), bounded=metric.bounded))
         own = [s if len(s.values) == horizon else replace(s, values=np.interp(
             np.arange(1, horizon + 1), np.arange(1, len(s.values) + 1), s.values)) for s in own]
@@ -596,6 +602,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             decision = self._decide(study, trial)
             if decision:
                 self._pruned_at[_trial_key(study, trial)] = trial.last_step
+                _mark_pruned(study, trial)
             return decision
 
     def __getstate__(self) -> dict:
@@ -634,9 +641,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         numbers = [t.number for t in finished]
         # the study's own noise sets the margin and floor (before any trial completes: the history's)
         unit = metric.unit([s.values for s in own] or [s.values for s in self._history])
-        # the study's own errors are forecasts of trials that trained to their end: where a trial that stopped
-        # itself ends is the objective's choice, not the curve's (with early stopping on the dev replays,
-        # counting them: 67.7 % / 0.332 pts, not: 73.9 / 0.272; `bench/pruners.py --patience 0.1`)
+        # the study-calibrated rule engages once STUDY_CALIBRATION trials trained to their end: where a trial
+        # that stopped itself ends is the objective's choice, not the curve's (with early stopping on the dev
+        # replays, counting them too: 67.7 % / 0.332 pts, not: 73.9 / 0.272; `bench/pruners.py --patience
+        # 0.1`); its errors then come from every finished trial
         calibrated = bool(self.study_calibration) and sum(
             t.last_step >= self.epochs - self._interval(t) for t in finished) >= self.study_calibration
         if self._leads(curve, own):
@@ -1034,6 +1042,11 @@ def _storage_key(study: optuna.Study) -> object:
     storage = study._storage  # noqa: SLF001
     backend = getattr(storage, "_backend", storage)  # Optuna wraps an RDB storage in a cache
     return getattr(backend, "url", None) or id(backend)
+
+
+def _mark_pruned(study: optuna.Study, trial: FrozenTrial) -> None:
+    """PRUNED_ATTR in the storage, which every worker reads: the step at which this trial was pruned."""
+    study._storage.set_trial_system_attr(trial._trial_id, PRUNED_ATTR, trial.last_step)  # noqa: SLF001
 
 
 def _trial_key(study: optuna.Study, trial: FrozenTrial) -> tuple:
