@@ -1045,8 +1045,10 @@ def _storage_key(study: optuna.Study) -> object:
 
 
 def _mark_pruned(study: optuna.Study, trial: FrozenTrial) -> None:
-    """PRUNED_ATTR in the storage, which every worker reads: the step at which this trial was pruned."""
-    study._storage.set_trial_system_attr(trial._trial_id, PRUNED_ATTR, trial.last_step)  # noqa: SLF001
+    """PRUNED_ATTR in the storage, which every worker reads: the step at which this trial was pruned. Only a
+    running trial (should_prune()); a finished one asked about by hand cannot be written to, nor needs it."""
+    if trial.state is TrialState.RUNNING:
+        study._storage.set_trial_system_attr(trial._trial_id, PRUNED_ATTR, trial.last_step)  # noqa: SLF001
 
 
 def _trial_key(study: optuna.Study, trial: FrozenTrial) -> tuple:
