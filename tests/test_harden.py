@@ -257,6 +257,7 @@ def test_a_bad_stop_history_stops_check_params_before_dvc_removes_early_stops_ou
     ("forecast_quality.py", ["--quick", "--predictors", ","], "--predictors ',': name at least one"),
     ("forecast_quality.py", ["--quick", "--reliability-figure", "x.txt"], "the figure is a PNG"),
     ("pruners.py", ["--orders", "0"], "--orders must be at least 1"),
+    ("pruners.py", ["--patience", "10"], "--patience is a fraction of the study's length, in (0, 1)"),
     ("hpo.py", ["--seeds", "x"], "argument --seeds: invalid int value: 'x'"),
 ])
 def test_benches_refuse_arguments_that_gave_empty_tables_or_a_misnamed_png_in_one_line(tmp_path, bench, args, says,
