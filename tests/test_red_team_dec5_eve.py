@@ -337,3 +337,52 @@ def test_a_curve_kept_in_a_plots_metrics_folder_with_its_own_sidecar_is_itself(t
         (folder / f"{name}.json").write_text(json.dumps({"epochs": 10, "lr": lr}))
     curves = read_curves([folder], "test_acc")
     assert [(c.name, c.planned, c.config.get("lr")) for c in curves] == [("run_a", 10, 0.1), ("run_b", 10, 0.01)]
+
+
+# -- a sixth pass (helper): logger exports and early stopping, each failing before its fix ---------------------
+
+def test_a_lightning_log_validated_every_two_epochs_is_read_on_its_epochs(tmp_path):
+    """check_val_every_n_epoch=2: the epoch column (1, 3, 5, ...) does not count by one, so the step column was
+    the axis and `--epochs 200` was read as 200 evaluations, 400 epochs."""
+    rows = ["epoch,step,train_loss_step,val_acc"]
+    for epoch in range(1, 40, 2):
+        step = 200 * (epoch + 1) - 1
+        rows += [f"{epoch},{step - 100},0.5,", f"{epoch},{step},,{0.9 - 0.5 * np.exp(-epoch / 10):.4f}"]
+    run = tmp_path / "version_9"
+    run.mkdir()
+    (run / "metrics.csv").write_text("\n".join(rows) + "\n")
+    (run / "hparams.yaml").write_text("lr: 0.01\n")
+    curve = read_curve(run / "metrics.csv", "val_acc")
+    assert list(curve.steps[:3]) == [1, 3, 5] and curve.steps[-1] == 39  # the epochs, not steps 399, 799, ...
+    assert len(curve.columns["val_acc"]) == 20
+
+
+def test_epochs_set_past_where_every_trial_ends_prunes_nothing_even_behind_a_running_trial():
+    """Its warning says nothing is pruned; with a history and two running trials (compare_running, on for an
+    accuracy) one of them was pruned on a horizon the trials never reach."""
+    def acc(q, e):
+        return float(0.6 + 0.3 * q - 0.35 * np.exp(-e / 6))
+
+    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(epochs=60, history=ADABELIEF,
+                                                                            fit_cache=False))
+    for q in (0.5, 0.6, 0.7):  # three trials that ran their real 30 steps
+        trial = study.ask()
+        for e in range(1, 31):
+            trial.report(acc(q, e), e)
+        study.tell(trial, acc(q, 30))
+    a, b = study.ask(), study.ask()
+    for e in range(1, 4):
+        a.report(acc(0.9, e), e)
+        b.report(acc(0.05, e), e)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert (a.should_prune(), b.should_prune()) == (False, False)
+
+
+def test_an_mlflow_long_format_history_is_refused_with_how_to_pivot_it(tmp_path):
+    """It was refused as "step '1' after '1' ... a log holding several runs"."""
+    rows = ["key,value,step,timestamp"] + [f"{k},{v:.4f},{s},{1700000000 + s}" for s in range(1, 11)
+                                           for k, v in (("val_loss", 1 / s), ("train_loss", 1.1 / s))]
+    (tmp_path / "run.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(Exception, match="a long-format log .* pivot it"):
+        read_curve(tmp_path / "run.csv", "val_loss")

@@ -198,12 +198,17 @@ def missed_start(steps: np.ndarray) -> bool:
 
 
 def _x_column(t: _Table) -> int | None:
-    """The x column: `epoch` when it counts epochs one row each; otherwise, where the log has one, its
-    step column (Hugging Face's trainer logs a fractional epoch beside the global step)."""
+    """The x column: `epoch` when it counts whole epochs up at every row (one a row, or every k: Lightning
+    validating every 2 epochs, where `--epochs 200` was read as 200 evaluations, 400 epochs); otherwise,
+    where the log has one, its step column (Hugging Face's trainer logs a fractional epoch beside the
+    global step)."""
     epoch, step = t.column("epoch"), t.column(*EPOCH_COLUMNS[1:])
     if epoch is None or step is None:
         return epoch if step is None else step
-    return epoch if counts_by_one(t.numbers(epoch)) else step
+    numbers = t.numbers(epoch)
+    whole = len(numbers) >= 2 and bool(np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers))
+                                       and np.all(np.diff(numbers) > 0))
+    return epoch if counts_by_one(numbers) or whole else step
 
 
 def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
@@ -412,7 +417,12 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
 
 def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curve:
     metric = as_metric(metric)
-    t = _records_of(_table(path), metric)
+    t = _table(path)
+    if t.column(metric.name) is None and all(t.column(c) is not None for c in ("key", "value")):
+        raise LcpipeError(f"{path}: a long-format log (one row per metric and step: {', '.join(t.header)}, as MLflow "
+                          "exports a metric's history); lcpipe reads one column per metric: pivot it, e.g. with "
+                          "pandas, df.pivot_table(index='step', columns='key', values='value').reset_index()")
+    t = _records_of(t, metric)
     if not t.rows:
         raise LcpipeError(f"{path}: no data rows after the header")
     (epochs, steps), (values, end, col) = _axis(t), _metric(t, metric)
@@ -555,7 +565,8 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
         except OSError:
             folders = []
         hint = "" if not folders else f" (nor in its folders, up to {MAX_DEPTH} deep)" if studies else \
-            f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some"
+            f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some: give " \
+            f"them (e.g. {directory / folders[0]}, or {directory}/* for a folder of runs such as Lightning's version_N)"
         raise LcpipeError(f"{directory}: no *.csv curve files or DVCLive folders found{hint}")
     by_name: dict[str, Path] = {}
     for p, curve in found:

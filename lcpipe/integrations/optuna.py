@@ -490,16 +490,18 @@ class ForecastPruner(optuna.pruners.BasePruner):
         warnings.warn(f"ForecastPruner({self._length}={self.epochs}): trial {trial.number} reported step "
                       f"{trial.last_step}, past {self._length}; reports past it are ignored: {hint}", stacklevel=5)
 
-    def _warn_short(self, study: optuna.Study) -> None:
-        """Once: completed trials exist but none reached `epochs`, so none is a rival and nothing is
-        ever pruned; almost always `epochs` is not the steps the trials really report up to. A trial
-        that returned its `final_forecast` (FORECAST_ATTR) ended early by design and says nothing of it."""
-        if self._warned_short:
-            return
+    def _warn_short(self, study: optuna.Study) -> bool:
+        """Whether completed trials exist but none reached `epochs` (called when none is finished): almost
+        always `epochs` is not the steps the trials really report up to, and nothing is pruned, not even
+        behind a running trial (a 60-step horizon for trials of 30 pruned there). Said once. A trial that
+        returned its `final_forecast` (FORECAST_ATTR), or that this pruner pruned, ended early by design and
+        says nothing of it."""
         done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
                 if t.last_step is not None and not self._diverged(t) and FORECAST_ATTR not in t.user_attrs
                 and PRUNED_ATTR not in t.system_attrs]
-        if len(done) >= 3:  # two early-stopped trials may end at one step by chance (they then count)
+        if len(done) < 3:  # two early-stopped trials may end at one step by chance (they then count)
+            return False
+        if not self._warned_short:
             self._warned_short = True
             last = max(t.last_step for t in done)
             cause = (f"give {self._length}= the last step the trials report (trials that stop early, at "
@@ -507,6 +509,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             warnings.warn(f"ForecastPruner({self._length}={self.epochs}): none of the {len(done)} completed trials "
                           f"reported step {self.epochs} (the furthest reached step {last}), so none counts as finished "
                           f"and nothing is pruned; {cause}", stacklevel=5)
+        return True
 
     def _due(self, key: tuple, trial: FrozenTrial, spacing: float, horizon: int) -> bool:
         """A check falls in (the points reached when this pruner last looked at the trial (`key`), those
@@ -632,8 +635,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if self.reruns and self._twin(study, trial) is not None:
             return True  # a deterministic objective's rerun: it will end where its twin ended
         finished = self._finished(study)
-        if not finished:
-            self._warn_short(study)
+        if not finished and self._warn_short(study):
+            return False  # `epochs` is wrong: every forecast would run past where the trials end
         if len(self._history) + len(finished) < MIN_CURVES or not (finished or self.compare_running):
             return False  # too few curves to forecast from, or nothing to lose to yet
         self._refresh(finished, horizon)
