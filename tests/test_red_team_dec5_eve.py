@@ -386,3 +386,19 @@ def test_an_mlflow_long_format_history_is_refused_with_how_to_pivot_it(tmp_path)
     (tmp_path / "run.csv").write_text("\n".join(rows) + "\n")
     with pytest.raises(Exception, match="a long-format log .* pivot it"):
         read_curve(tmp_path / "run.csv", "val_loss")
+
+
+def test_a_folder_of_run_folders_with_one_log_each_is_read_as_its_runs(tmp_path):
+    """`--runs lightning_logs/` was refused ("its folders may hold some"): each version_N holds one log."""
+    for n, name in enumerate(("version_0", "version_1", "tuned")):
+        run = tmp_path / "lightning_logs" / name
+        run.mkdir(parents=True)
+        (run / "metrics.csv").write_text("epoch,val_loss\n" + "".join(f"{e},{1 / e + 0.01 * n:.4f}\n"
+                                                                       for e in range(1, 9)))
+        if n < 2:
+            (run / "hparams.yaml").write_text("lr: 0.1\n")
+    curves = read_curves([tmp_path / "lightning_logs"], "val_loss")
+    assert [c.name for c in curves] == ["tuned", "version_0", "version_1"]
+    (tmp_path / "lightning_logs" / "tuned" / "other.csv").write_text("epoch,val_loss\n1,0.5\n")
+    with pytest.raises(Exception, match="may hold some"):  # two logs in one folder: which is the run is unknown
+        read_curves([tmp_path / "lightning_logs"], "val_loss")

@@ -541,6 +541,17 @@ MANIFEST = "manifest.csv"  # (any case) a corpus's index of its study folders, n
 # MAX_DEPTH (lcpipe.atomic): folders below a history corpus that are read (a symbolic link loop ends there)
 
 
+def _one_curve_file(folder: Path) -> Path | None:
+    """The one curve file of a run folder that holds nothing else of the kind (Lightning's version_N:
+    metrics.csv beside hparams.yaml), else None."""
+    try:
+        files = [p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+                 and p.name.lower() != MANIFEST and p.is_file()]
+    except OSError:
+        return None
+    return files[0] if len(files) == 1 else None
+
+
 def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", studies: bool = False) -> list[Curve]:
     """Every curve in `directory`, sorted by name: its *.csv / *.tsv files (any case) and DVCLive
     run folders, or the directory itself when it is one DVCLive run. Hidden and `._` files are skipped.
@@ -564,6 +575,10 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
             folders = sorted(p.name for p in directory.iterdir() if not p.name.startswith(".") and p.is_dir())
         except OSError:
             folders = []
+        runs = [directory / f for f in folders]
+        if not studies and runs and all(_one_curve_file(r) for r in runs):  # a folder of runs, one log each
+            # (Lightning's lightning_logs/version_N/metrics.csv): each run named after its folder
+            return [replace(read_curve(_one_curve_file(r), metric), name=r.name) for r in runs]
         hint = "" if not folders else f" (nor in its folders, up to {MAX_DEPTH} deep)" if studies else \
             f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some: give " \
             f"them (e.g. {directory / folders[0]}, or {directory}/* for a folder of runs such as Lightning's version_N)"
