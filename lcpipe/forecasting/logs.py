@@ -211,16 +211,23 @@ def _x_column(t: _Table) -> int | None:
     return epoch if counts_by_one(numbers) or whole else step
 
 
+def _metric_column(t: _Table, metric: Metric) -> tuple[int | None, str | None]:
+    """(the metric's column, or its `X_err` column for an accuracy `X_acc` the file logs as an error; the
+    error's name where one could stand in)."""
+    name = metric.name
+    error = name.removesuffix("_acc") + "_err" if name.endswith("_acc") and metric.kind == "fraction" else None
+    col = t.column(name)
+    return (t.column(error) if col is None and error is not None else col), error
+
+
 def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
     """(the metric's values, the row where it stopped being finite or None, its column): values of its kind (an
     accuracy a fraction, a loss >= 0), complete up to that row; from `X_err` when the file has no
     `X_acc` column (accuracy = 1 - error). A NaN or inf is a run that diverged, not a parse error:
     the values end before it."""
     name = metric.name
-    error = name.removesuffix("_acc") + "_err" if name.endswith("_acc") and metric.kind == "fraction" else None
-    col = t.column(name)
-    from_error = col is None and error is not None and t.column(error) is not None
-    col = t.column(error) if from_error else col
+    col, error = _metric_column(t, metric)
+    from_error = col is not None and t.column(name) is None  # it stands in for the accuracy
     if col is None:
         alt = f" (or {error!r})" if error else ""
         raise LcpipeError(f"{t.path}: missing column {name!r}{alt}, the metric to forecast; "
@@ -393,9 +400,7 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
     logs. A row is another record when its metric cell is blank and it holds a value in a column that is
     blank in every row holding the metric (train_loss_step, learning_rate); a blank metric in a row like the
     others (a missed evaluation) is left for _metric to refuse."""
-    error = metric.name.removesuffix("_acc") + "_err" if metric.name.endswith("_acc") else None
-    col = t.column(metric.name)
-    col = t.column(error) if col is None and error is not None else col
+    col = _metric_column(t, metric)[0]
     if col is None:
         return t
     blank = [not t.cell(i, col) for i in range(len(t.rows))]
@@ -575,10 +580,10 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
             folders = sorted(p.name for p in directory.iterdir() if not p.name.startswith(".") and p.is_dir())
         except OSError:
             folders = []
-        runs = [directory / f for f in folders]
-        if not studies and runs and all(_one_curve_file(r) for r in runs):  # a folder of runs, one log each
-            # (Lightning's lightning_logs/version_N/metrics.csv): each run named after its folder
-            return [replace(read_curve(_one_curve_file(r), metric), name=r.name) for r in runs]
+        logs = {f: _one_curve_file(directory / f) for f in folders} if not studies else {}
+        if logs and all(logs.values()):  # a folder of runs, one log each (Lightning's
+            # lightning_logs/version_N/metrics.csv): each run named after its folder
+            return [replace(read_curve(log, metric), name=f) for f, log in logs.items()]
         hint = "" if not folders else f" (nor in its folders, up to {MAX_DEPTH} deep)" if studies else \
             f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some: give " \
             f"them (e.g. {directory / folders[0]}, or {directory}/* for a folder of runs such as Lightning's version_N)"

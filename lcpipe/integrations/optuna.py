@@ -504,11 +504,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if not self._warned_short:
             self._warned_short = True
             last = max(t.last_step for t in done)
-            cause = (f"give {self._length}= the last step the trials report (trials that stop early, at "
-                     "different steps, count as finished at their best)")
             warnings.warn(f"ForecastPruner({self._length}={self.epochs}): none of the {len(done)} completed trials "
                           f"reported step {self.epochs} (the furthest reached step {last}), so none counts as finished "
-                          f"and nothing is pruned; {cause}", stacklevel=5)
+                          f"and nothing is pruned; give {self._length}= the last step the trials report (trials "
+                          "that stop early, at different steps, count as finished at their best)", stacklevel=5)
         return True
 
     def _due(self, key: tuple, trial: FrozenTrial, spacing: float, horizon: int) -> bool:
