@@ -397,9 +397,9 @@ def _config_file(meta: Path) -> dict:
 def _records_of(t: _Table, metric: Metric) -> _Table:
     """The rows that record `metric`, in a log where each row records some columns only: Lightning's CSVLogger
     and an HF Trainer's log history write a train row and an eval row at one step, each blank where the other
-    logs. A row is another record when its metric cell is blank and it holds a value in a column that is
-    blank in every row holding the metric (train_loss_step, learning_rate); a blank metric in a row like the
-    others (a missed evaluation) is left for _metric to refuse."""
+    logs. A row is another record when its metric cell is blank and it holds a number in a column that is
+    blank in every row holding the metric (train_loss_step, learning_rate), with at least two rows of each
+    kind; a blank metric in a row like the others (a missed evaluation) is left for _metric to refuse."""
     col = _metric_column(t, metric)[0]
     if col is None:
         return t
