@@ -96,3 +96,23 @@ def test_evaluate_lr_drops_are_epochs_from_1():
     out = subprocess.run([sys.executable, "-m", "lcpipe", "evaluate", "--curves", "data/curves", "--lr-drops=-1"],
                          cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 2 and "each at least 1" in out.stderr
+
+
+def test_cifar_that_prepare_cannot_get_is_refused_before_dvc_removes_the_prepared_data(tmp_path, monkeypatch):
+    """Offline, data.dataset=cifar10 used to pass this check; DVC then removed data/prepared/ and prepare
+    failed. The host is a local port nobody listens on, so the test never touches the network."""
+    from lcpipe.training import sources
+
+    monkeypatch.setattr(sources, "CIFAR_HOST", "127.0.0.1")
+    monkeypatch.setattr(sources, "CIFAR_PORT", 9)  # discard: closed here, refused at once
+    p = validate(with_params(Params(), data__dataset="cifar10", data__root=str(tmp_path / "raw")))
+    with pytest.raises(LcpipeError) as err:
+        check_params(p, tmp_path / "ok")
+    message = str(err.value)
+    assert message.startswith("data.dataset: cifar10 is not in ") and "cannot be reached" in message
+    assert "put cifar-10-python.tar.gz (or its extracted cifar-10-batches-py/ folder) into" in message
+    assert "\n" not in message and not (tmp_path / "ok").exists()
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "cifar-10-python.tar.gz").write_bytes(b"")  # the archive put there: no network needed
+    check_params(p, tmp_path / "ok")
+    assert (tmp_path / "ok").exists()

@@ -14,6 +14,7 @@ from lcpipe.config import Params, missing_keys
 from lcpipe.curve import MAX_EPOCHS
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.registry import PREDICTORS
+from lcpipe.training.sources import check_obtainable
 
 OK = "params.yaml is valid\n"
 PARAMS = Path("params.yaml")  # the file run_stage's load_params read
@@ -48,6 +49,7 @@ def check_paths(p: Params) -> None:
     if p.data.dataset not in ("digits", "synthetic") and root.exists() and not root.is_dir():  # CIFAR reads it
         raise LcpipeError(f"data.root: {p.data.root!r} is a file; give the folder the {p.data.dataset} data is "
                           "downloaded into (or read from), e.g. data/raw")
+    check_obtainable(p.data.dataset, root)  # before DVC removes data/prepared/ for a prepare that cannot run
     for key, value in (("sweep.history", p.sweep.history), ("stop.history", p.stop.history)):
         shell = sorted(set(value) & SHELL_SPECIAL)
         if shell:  # the stage's command line holds the path in double quotes, where the shell expands these

@@ -15,9 +15,7 @@ import torch
 
 from lcpipe.atomic import atomic_path
 from lcpipe.errors import LcpipeError
-
-CIFAR_FILES = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
-CIFAR_ARCHIVES = {"cifar10": "cifar-10-python.tar.gz", "cifar100": "cifar-100-python.tar.gz"}
+from lcpipe.training.sources import CIFAR_FILES, offline_hint
 
 
 @dataclass
@@ -70,10 +68,8 @@ def cifar(name: str, root: str | Path) -> Dataset:
         train = cls(root, train=True, download=True)
         test = cls(root, train=False, download=True)
     except Exception as exc:  # offline: torchvision raises URLError/RuntimeError
-        raise LcpipeError(
-            f"{name}: could not load or download ({type(exc).__name__}); offline, put "
-            f"{CIFAR_ARCHIVES[name]} (or its extracted {CIFAR_FILES[name]}/ folder) into {root}/"
-        ) from None
+        raise LcpipeError(f"{name}: could not load or download ({type(exc).__name__}); "
+                          f"{offline_hint(name, root)}") from None
 
     def as_tensors(ds):
         x = torch.from_numpy(np.ascontiguousarray(ds.data.transpose(0, 3, 1, 2)))
