@@ -85,16 +85,26 @@ def _axis_of(values, name: str, what: str) -> tuple[object, np.ndarray | None]:
     return [values[steps[i]] for i in order], axis
 
 
+# a DataFrame column of these names (read from a wide CSV) is its rows' axis, the first named here where several
+AXIS_COLUMNS = ("step", "global_step", "trainer/global_step", "_step", "steps", "iteration", "iter", "epoch", "epochs")
+
+
 def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bool = False) -> list[Curve]:
     """Curves from paths (files, folders, DVCLive runs, as the CLI reads them) or from a mapping of
     run name -> its values: a list of the metric's values per epoch (epoch 1 first), or a mapping step
     -> value (or a pandas Series indexed by step) for a run evaluated at steps; values of the metric's
     kind, NaN or inf from where a run diverged. Or a pandas DataFrame of one column per run: one row
     per epoch (the default index; a shorter run padded with NaN at its end), or indexed by step (NaN
-    where a run was not evaluated). `in_steps` (steps= was given): steps that count 1, 2, 3, ... stay
-    steps (with epochs=, they are read as epochs, as the CLI reads such a column)."""
+    where a run was not evaluated), or with a `step` (or `epoch`, AXIS_COLUMNS) column that is that
+    index. `in_steps` (steps= was given): steps that count 1, 2, 3, ... stay steps (with epochs=, they
+    are read as epochs, as the CLI reads such a column)."""
     if isinstance(given, pd.DataFrame):
         default = isinstance(given.index, pd.RangeIndex) and given.index.start == 0 and given.index.step == 1
+        axes = [c for c in given.columns if str(c).lower() in AXIS_COLUMNS]
+        if default and axes:  # pd.read_csv of a wide log: its step (or epoch) column is the axis, not a run
+            axis = min(axes, key=lambda c: AXIS_COLUMNS.index(str(c).lower()))
+            given = given.drop(columns=[c for c in axes if c != axis]).set_index(axis)
+            default = False
         if not default and given.index.dtype.kind not in "iuf":
             raise LcpipeError(f"{arg}: a DataFrame's index must be the rows' steps (numbers) or the default 0..n-1 "
                               f"(a row per epoch); this one holds {given.index.dtype}")

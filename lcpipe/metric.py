@@ -39,14 +39,23 @@ MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse",
              # names of several words, matched joined: val_cross_entropy, CrossEntropy, neg_log_likelihood,
              # bits_per_byte (a log_likelihood alone is to maximise)
              "negloglikelihood", "negativeloglikelihood", "bitsperbyte", "bitsperchar", "bitspercharacter",
-             "bitsperdim")
+             "bitsperdim",
+             # ranks and rates of mistakes (retrieval's mean rank, detection's miss and false-positive rates), and
+             # vision's distances and distortions (LPIPS, KID, end-point and displacement errors, depth's abs_rel)
+             "rank", "mr", "meanrank", "missrate", "misclassification", "fpr", "fnr", "falsepositiverate",
+             "falsenegativerate", "hter", "lpips", "kid", "epe", "ade", "fde", "chamfer", "absrel", "sqrel", "sse",
+             "bpp", "distortion", "nelbo", "negelbo")
 # ... of which these may go below 0 (a Gaussian's or a normalising flow's NLL, in nats, falls below 0 as the model
 # gets good): any finite series, not a positive quantity; they are still minimised
-SIGNED_WORDS = ("nll", "negloglikelihood", "negativeloglikelihood")
+SIGNED_WORDS = ("nll", "negloglikelihood", "negativeloglikelihood", "nelbo", "negelbo")
 ENDINGS = ("err", "error", "loss")  # a word ending in one names a loss, short as "err" is: top5err, top1error
 # ... and these a bounded score in [0, 1]
 FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "auprc", "precision", "recall", "iou",
                   "miou", "dice", "map", "ap", "kappa")
+# ... and these a quantity to maximise of any size, a name's head over a loss word before it: loss_reduction,
+# cost_savings, time_saved, timestep_reward, mean_reciprocal_rank, log_likelihood
+GAIN_WORDS = ("reward", "return", "gain", "reduction", "savings", "saving", "saved", "improvement", "speedup",
+              "reciprocalrank", "mrr", "ndcg", "bleu", "rouge", "psnr", "ssim", "elbo", "likelihood", "loglikelihood")
 POSITIVE_FLOOR = 1e-12  # log v needs v > 0: a loss of exactly 0 is read as this (or lower: Metric.with_scale)
 SHOWN_AS_ZERO = 2  # ... and a forecast below this many times the floor is 0 to the user
 ACCURACY_NOISE = 0.002  # the evaluation noise of an accuracy (measured on the dev corpus: 0.0016-0.0027),
@@ -85,20 +94,34 @@ def _holds(name: str, vocabulary: tuple[str, ...]) -> str | None:
     return None
 
 
-def _head(name: str) -> tuple[str | None, str | None]:
-    """(loss word, score word) of the last word of `name` that is either, alone or joined to the words
-    before it (`cross_entropy` is `crossentropy`): only one of them is set."""
+def _head(name: str) -> tuple[str | None, str | None, str]:
+    """(loss word, score word, the words of `name` that named it) of the last word of `name` that names
+    either, alone or joined to the words before it (`cross_entropy` is `crossentropy`, the longest such
+    phrase first): only one of them is set, and a gain word (GAIN_WORDS) is a score word."""
     ws = words(name)
     for end in range(len(ws) - 1, -1, -1):
-        phrase = next((v for start in range(end) for v in MIN_WORDS if "".join(ws[start:end + 1]) == v), None)
-        if phrase:
-            return phrase, None
-        loss, score = _holds(ws[end], MIN_WORDS), _holds(ws[end], FRACTION_WORDS)
-        if loss and score:  # both in one word: its end is its head (top5err is an error, lossless_acc a score)
-            return (loss, None) if ws[end].endswith(ENDINGS) else (None, score)
+        for start in range(end):
+            joined, text = "".join(ws[start:end + 1]), " ".join(ws[start:end + 1])
+            if joined in MIN_WORDS:
+                return joined, None, text
+            if joined in GAIN_WORDS:
+                return None, joined, text
+        w = ws[end]
+        loss, score = _holds(w, MIN_WORDS), _holds(w, FRACTION_WORDS) or _holds(w, GAIN_WORDS)
+        if loss and score:  # both in one word: the whole word if either is it (nelbo), else its end (top5err is
+            # an error, lossless_acc a score)
+            lost = loss == w or (score != w and w.endswith(ENDINGS))
+            return (loss, None, w) if lost else (None, score, w)
         if loss or score:
-            return (loss, None) if loss else (None, score)
-    return None, None
+            return loss, score, w
+    return None, None, ""
+
+
+def _a(words: str) -> str:
+    """'a loss', 'an error', 'an mse' (these initialisms are read letter by letter)."""
+    spelled = words.split()[0] in ("mse", "msle", "nll", "nmse", "sse", "fpr", "fnr", "mr", "mrr", "hter", "l1", "l2",
+                                   "fde", "smape", "rmse", "rmsle")
+    return f"{'an' if words[0] in ('aefhilmnrsx' if spelled else 'aeiou') else 'a'} {words}"
 
 
 @dataclass(frozen=True)
@@ -124,25 +147,28 @@ class Metric:
             raise ValueError(f"mode {mode!r}: choose min, max or auto")
         if kind is not None and kind not in KINDS:
             raise ValueError(f"kind {kind!r}: choose from {', '.join(KINDS)}")
-        loss_word, score_word = _head(name)
+        loss_word, score_word, said = _head(name)
         ws = words(name)
-        if loss_word and {"neg", "negated"} & set(ws) and "likelihood" not in "".join(ws):
+        if loss_word and {"neg", "negated"} & set(ws) and "likelihood" not in "".join(ws) \
+                and not loss_word.startswith("neg"):
             # scikit-learn's scorers: neg_log_loss, neg_mean_squared_error (test_neg_log_loss in cross_validate,
             # mean_test_neg_log_loss in GridSearchCV) are minus a loss, higher is better, < 0 (a
             # neg_log_likelihood is the NLL itself, a loss)
-            why = f"--mode auto: {name!r} is minus a {loss_word}, higher is better" if mode == "auto" \
+            why = f"--mode auto: {name!r} is minus {_a(said)}, higher is better" if mode == "auto" \
                 else f"--mode {mode}"
             return cls(name, "max" if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")
         says = mode == "auto" and bool(loss_word or score_word)  # the name decides the direction
         if mode == "auto":
             mode = "min" if loss_word else "max"
-            why = (f"--mode auto: {name!r} names a {loss_word}, lower is better" if loss_word
+            why = (f"--mode auto: {name!r} names {_a(said)}, lower is better" if loss_word
+                   else f"--mode auto: {name!r} names {_a(said)}, higher is better" if score_word
                    else f"--mode auto: {name!r} names no loss or error, higher is better")
         else:
             why = f"--mode {mode}"
         if kind is None:
             signed = loss_word in SIGNED_WORDS or any(w in SIGNED_WORDS for w in words(name))  # gaussian_nll_loss
-            kind = "any" if signed else "positive" if loss_word else "fraction" if score_word else "any"
+            kind = "any" if signed else "positive" if loss_word else "fraction" if score_word in FRACTION_WORDS \
+                else "any"
         return cls(name, mode, kind, 1.0, why, says_mode=says)
 
     @property

@@ -93,9 +93,10 @@ class OnGrid:
 
 def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluations: bool = False,
                    say=lambda _: None, flag: str = "--epochs") -> OnGrid:
-    """The runs on their grids (OnGrid), after checking that each has observed at least `min_observed`
-    points and no more than planned. The planned length is the run's own file's, else `epochs` (in
-    the run's own unit: epochs, or steps for a run logged by optimizer step). A run that diverged is
+    """The runs on their grids (OnGrid), after checking that each has observed no more than planned; a run
+    with fewer than `min_observed` points (one just started, beside the others) is left out and named
+    through `say`, and is one error only when every run is. The planned length is the run's own file's,
+    else `epochs` (in the run's own unit: epochs, or steps for a run logged by optimizer step). A run that diverged is
     kept as it is: it is stopped, not forecast.
 
     `by_evaluations` (the length came as --epochs, not --steps): when a run logged by optimizer step is
@@ -132,7 +133,7 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                           f"{by_epoch[0].path or by_epoch[0].name}), and {len(by_step)} are logged by optimizer step "
                           f"(e.g. {by_step[0].path or by_step[0].name}); their finals are not comparable: forecast "
                           "them apart, the epoch runs with --epochs (epochs=) and the others with --steps (steps=)")
-    out = OnGrid([], [], [], [], [])
+    out, short = OnGrid([], [], [], [], []), []
     for run in runs:
         total = run.planned or (as_steps if as_steps is not None and run.steps is not None else epochs)
         source = "its own file" if run.planned else f"{flag} (--steps)" if flag == "--epochs" else flag
@@ -147,17 +148,24 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                               f"by {source}; give the full planned length")
         on, spacing = on_grid(run, total)
         if len(on) < min_observed and not run.diverged:
-            what = "epochs" if run.steps is None else f"points of its grid (one each {_whole(spacing)} steps)"
+            one = len(on) == 1
+            what = ("epoch" if one else "epochs") if run.steps is None else \
+                f"{'point' if one else 'points'} of its grid (one each {_whole(spacing)} steps)"
             capped = run.steps is not None and round(total / spacing) >= MAX_POINTS
             fix = (f": {total} planned steps are forecast on at most {MAX_POINTS} points, so it must reach step "
                    f"{_whole(min_observed * spacing)}; give more of the run, or forecast it later" if capped else "")
-            raise LcpipeError(f"{run.path or run.name}: {len(on)} {what} observed; a forecast needs at least "
-                              f"{min_observed} (features.window + 1){fix}")
+            short.append(f"{run.path or run.name}: {len(on)} {what} observed; a forecast needs at least "
+                         f"{min_observed} (the forecaster's window + 1){fix}")
+            continue
         out.runs.append(on)
         out.points.append(on.planned if run.steps is not None else total)
         out.spacings.append(spacing)
         out.planned.append(total)
         out.seen.append(_whole(last))
+    if short and not out.runs:
+        raise LcpipeError(short[0] + (f" (and {len(short) - 1} more run(s) as short)" if len(short) > 1 else ""))
+    for line in short:  # a run just started, in a folder of live runs: the others are forecast
+        say(f"{line}: left out until it has them")
     return out
 
 

@@ -278,6 +278,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             curves = learnable_history(read_curves(paths, Metric.infer(metric or "test_acc"), studies=True))
         self._history_curves = curves
         self._metric: Metric | None = None  # set from the study's direction at the first check
+        self._scaled_by_study = False  # its scale or floor set from the finished trials (no history logs it)
         self._history: list[Series] = []
         self._base: Auto | None = None  # the template fitted on the history alone, once; trials extend it
         self._key: tuple = ()  # the set of finished trials the caches below are for
@@ -364,6 +365,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
             metric = Metric.infer(name, mode)
             metric = Metric(name, mode, metric.kind, 1.0, f"the study's direction={study.directions[0].name.lower()}")
             metric = metric.with_scale([c.columns[name] for c in self._history_curves if name in c.columns])
+            # no history logs it: a loss's floor and a series' scale come from the finished trials (_refresh), so
+            # that a loss of 1e-13 is not read flat at the default floor, nor a reward's decisions hang on its units
+            self._scaled_by_study = metric.kind != "fraction" and not any(
+                name in c.columns for c in self._history_curves)
             self._metric = metric
             self._settle(metric.kind)
             self._history = [s for s in (series_of(c, metric) for c in self._history_curves) if len(s.values)]
@@ -554,6 +559,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         key = (horizon, *sorted((t.number, t.datetime_start, t.datetime_complete) for t in finished))
         if key != self._key:
             self._key, self._fits, self._rival_fc, self._own_cache = key, {}, {}, None
+            if self._scaled_by_study and finished:
+                self._metric = self._metric.with_scale(
+                    [np.array(list(t.intermediate_values.values()), dtype=float) for t in finished])
 
     def _fit(self, own: list[Series], numbers: list[int], horizon: int,
              leave_out: int | None = None) -> Auto | None:
@@ -639,6 +647,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if len(self._history) + len(finished) < MIN_CURVES or not (finished or self.compare_running):
             return False  # too few curves to forecast from, or nothing to lose to yet
         self._refresh(finished, horizon)
+        if self._metric is not metric:  # its scale set anew from the finished trials
+            metric = self._metric
+            curve = self._curve(trial, metric, spacing, horizon)
         own, finals = self._own(finished, metric, spacing, horizon)
         numbers = [t.number for t in finished]
         # the study's own noise sets the margin and floor (before any trial completes: the history's)
@@ -849,6 +860,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
             return v, v, v
         finished = self._finished(study)
         self._refresh(finished, horizon)
+        if self._metric is not metric:  # its scale set anew from the finished trials
+            metric = self._metric
+            curve = self._curve(frozen, metric, spacing, horizon)
         own, finals = self._own(finished, metric, spacing, horizon)
         numbers = [t.number for t in finished]
         auto = self._fit(own, numbers, horizon)
