@@ -158,10 +158,14 @@ def with_step_lr(curve: Curve, drops: list[int]) -> Curve:
     return replace(curve, columns={**curve.columns, "lr": lr})
 
 
+FAR_OFF = 10.0  # a target's RMSE this many times the others' median is off their scale
+
+
 def dominated_means(rows: list[dict], metric: Metric, share: float = 0.5) -> list[str]:
-    """A line for each target that alone makes up more than `share` of some predictor's summed RMSE at a
-    cutoff: a loss that explodes (10^15 and still finite) makes a mean in the loss's own units that run
-    alone, and the reader should know before comparing predictors by it. Not for a bounded metric (an
+    """A line for each target that alone makes up more than `share` of some predictor's summed RMSE at
+    a cutoff, and FAR_OFF times the others' median: a loss that explodes (10^15 and still finite) makes
+    a mean in the loss's own units that run alone, and the reader should know before comparing predictors
+    by it. Not for a bounded metric (an
     accuracy): no run is off its scale, and one that lags the rest (a plain net among residual ones) is no
     run that blew up."""
     if metric.bounded:
@@ -171,7 +175,11 @@ def dominated_means(rows: list[dict], metric: Metric, share: float = 0.5) -> lis
         group = [r for r in rows if r["cutoff"] == cutoff and r["predictor"] == predictor]
         total = sum(r["rmse"] for r in group)
         worst = max(group, key=lambda r: r["rmse"])
-        if len(group) >= 3 and total > 0 and worst["rmse"] > share * total:
+        rest = [r["rmse"] for r in group if r is not worst]
+        # far off: ten times the others' median too (of three runs, one simply outside the history's range
+        # is often half the sum, and was told it had blown up; red team)
+        far = worst["rmse"] > FAR_OFF * np.median(rest)
+        if len(group) >= 3 and total > 0 and worst["rmse"] > share * total and far:
             out.setdefault(worst["target"], set()).add(cutoff)
     return [f"note: target {t!r} alone is more than half of the summed RMSE at cutoff "
             f"{', '.join(map(str, sorted(c)))}: its {metric.name} is far off the others' scale (a run that blew "

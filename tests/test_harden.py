@@ -518,6 +518,14 @@ def test_evaluate_says_when_one_exploding_loss_is_the_whole_mean(tmp_path, capsy
     cli(["evaluate", "--curves", str(folder), "--metric", "val_loss", "--mode", "min", "--cutoffs", "8",
          "--predictors", "last_value"])
     assert "note:" not in capsys.readouterr().err
+    # of three runs, one that merely ends higher than the other two is half the sum, and did not blow up
+    for path in sorted(folder.glob("l*.csv"))[2:]:
+        path.unlink()
+    slow = 0.3 + 3.0 * np.exp(-0.03 * np.arange(30))
+    (folder / "slow.csv").write_text("epoch,val_loss\n" + "".join(f"{e},{v}\n" for e, v in enumerate(slow, 1)))
+    cli(["evaluate", "--curves", str(folder), "--metric", "val_loss", "--mode", "min", "--cutoffs", "8",
+         "--predictors", "last_value"])
+    assert "note:" not in capsys.readouterr().err
 
 
 # -- found by the second read of that pass's fixes -----------------------------------------------------
