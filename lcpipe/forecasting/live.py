@@ -353,12 +353,13 @@ def table(results: list[RunForecast], metric: str | Metric) -> str:
     width = max(3, *(len(r.run) for r in results))
     seen = "steps seen" if any(r.spacing != 1 for r in results) else "epochs seen"
     wide = max(11, *(len(f"{r.seen}/{r.epochs}") for r in results))
-    lines = [f"{'run':<{width}}  {seen:>{wide}}  {'final ' + metric.name + ' [80 % interval]':<30}  "
-             f"{'P(ends best)':>12}  decision"]
-    for r in results:
-        mean, lower, upper = r.final
-        final = r.reason if r.reason else f"{mean:{fmt}} [{lower:{fmt}}, {upper:{fmt}}]"
-        lines.append(f"{r.run:<{width}}  {f'{r.seen}/{r.epochs}':>{wide}}  {final:<30}  {r.p_best:>12.3f}  "
+    finals = [r.reason if r.reason else f"{r.final[0]:{fmt}} [{r.final[1]:{fmt}}, {r.final[2]:{fmt}}]"
+              for r in results]
+    header = "final " + metric.name + " [80 % interval]"
+    column = max(30, len(header), *map(len, finals))  # a diverged run's reason is as wide as it needs
+    lines = [f"{'run':<{width}}  {seen:>{wide}}  {header:<{column}}  {'P(ends best)':>12}  decision"]
+    for r, final in zip(results, finals, strict=True):
+        lines.append(f"{r.run:<{width}}  {f'{r.seen}/{r.epochs}':>{wide}}  {final:<{column}}  {r.p_best:>12.3f}  "
                      f"{r.decision}")
     return "\n".join(lines) + "\n"
 
