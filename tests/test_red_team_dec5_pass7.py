@@ -149,3 +149,19 @@ def test_with_no_history_the_pruners_decisions_do_not_hang_on_the_metrics_units(
     assert sum(p.startswith("P") for p in reference) >= 4
     for unit in units:
         assert pruned_pattern(unit, metric, direction) == reference
+
+
+def test_the_table_keeps_its_columns_in_line_beside_a_diverged_runs_reason(tmp_path, capsys):
+    (tmp_path / "history").mkdir()
+    (tmp_path / "runs").mkdir()
+    for i in range(6):
+        (tmp_path / "history" / f"h{i}.csv").write_text(curve_csv(learning_curve(50, final=0.8 + 0.02 * i)))
+    (tmp_path / "runs" / "a.csv").write_text(curve_csv(learning_curve(50, final=0.905)[:12]))
+    broken = learning_curve(50, final=0.855)[:12]
+    broken[8:] = np.nan
+    (tmp_path / "runs" / "diverged.csv").write_text(curve_csv(broken))
+    cli(["forecast", "--history", str(tmp_path / "history"), "--runs", str(tmp_path / "runs"), "--epochs", "50"])
+    lines = capsys.readouterr().out.splitlines()
+    assert "diverged" in lines[2]
+    ends = {len(line) - len(line.split()[-1]) - 2 for line in lines[1:]}  # where each row's P(ends best) ends
+    assert ends == {lines[0].index("P(ends best)") + len("P(ends best)")}
