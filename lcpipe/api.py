@@ -85,8 +85,28 @@ def _axis_of(values, name: str, what: str) -> tuple[object, np.ndarray | None]:
     return [values[steps[i]] for i in order], axis
 
 
-# a DataFrame column of these names (read from a wide CSV) is its rows' axis, the first named here where several
+# a DataFrame column of these names (read from a wide CSV) is its rows' axis, never a run
 AXIS_COLUMNS = ("step", "global_step", "trainer/global_step", "_step", "steps", "iteration", "iter", "epoch", "epochs")
+EPOCH_COLUMNS = ("epoch", "epochs")
+
+
+def _with_axis(frame: pd.DataFrame, in_steps: bool) -> pd.DataFrame:
+    """A DataFrame whose axis columns (AXIS_COLUMNS: pd.read_csv of a wide log, or a frame filtered by
+    epoch) are dropped from its runs, one of them made its index: under steps= a step column (or the
+    frame's own numeric index, when it is not the default 0..n-1: steps already), else an epoch column
+    (or a step column where it has none), whatever the frame's index was."""
+    axes = [c for c in frame.columns if str(c).lower() in AXIS_COLUMNS]
+    if not axes:
+        return frame
+    default = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
+    epochs = [c for c in axes if str(c).lower() in EPOCH_COLUMNS]
+    steps = sorted((c for c in axes if c not in epochs), key=lambda c: AXIS_COLUMNS.index(str(c).lower()))
+    out = frame.drop(columns=axes)
+    if in_steps and not default and frame.index.dtype.kind in "iuf":
+        return out  # indexed by step already; its epoch column is no run
+    pick = (steps or epochs)[0] if in_steps else (epochs or steps)[0]
+    out.index = pd.Index(frame[pick].to_numpy(), name=str(pick))
+    return out
 
 
 def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bool = False) -> list[Curve]:
@@ -95,16 +115,12 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
     -> value (or a pandas Series indexed by step) for a run evaluated at steps; values of the metric's
     kind, NaN or inf from where a run diverged. Or a pandas DataFrame of one column per run: one row
     per epoch (the default index; a shorter run padded with NaN at its end), or indexed by step (NaN
-    where a run was not evaluated), or with a `step` (or `epoch`, AXIS_COLUMNS) column that is that
-    index. `in_steps` (steps= was given): steps that count 1, 2, 3, ... stay steps (with epochs=, they
+    where a run was not evaluated), or with a `step` or `epoch` column (AXIS_COLUMNS) that is that
+    index (_with_axis). `in_steps` (steps= was given): steps that count 1, 2, 3, ... stay steps (with epochs=, they
     are read as epochs, as the CLI reads such a column)."""
     if isinstance(given, pd.DataFrame):
+        given = _with_axis(given, in_steps)
         default = isinstance(given.index, pd.RangeIndex) and given.index.start == 0 and given.index.step == 1
-        axes = [c for c in given.columns if str(c).lower() in AXIS_COLUMNS]
-        if default and axes:  # pd.read_csv of a wide log: its step (or epoch) column is the axis, not a run
-            axis = min(axes, key=lambda c: AXIS_COLUMNS.index(str(c).lower()))
-            given = given.drop(columns=[c for c in axes if c != axis]).set_index(axis)
-            default = False
         if not default and given.index.dtype.kind not in "iuf":
             raise LcpipeError(f"{arg}: a DataFrame's index must be the rows' steps (numbers) or the default 0..n-1 "
                               f"(a row per epoch); this one holds {given.index.dtype}")

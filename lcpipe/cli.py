@@ -305,7 +305,7 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     with contextlib.ExitStack() as outputs:
         if args.out is not None:
             outputs.enter_context(atomic_path(args.out)).write_text(
-                live.report_json(results, metric, args.epochs, args.predictor))
+                live.report_json(results, metric, args.epochs, args.predictor, grid.left_out))
         if args.plot is not None:
             from lcpipe.reporting.live_figure import draw_live_figure  # matplotlib: only when a figure is asked for
 

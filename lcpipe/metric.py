@@ -40,11 +40,12 @@ MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse",
              # bits_per_byte (a log_likelihood alone is to maximise)
              "negloglikelihood", "negativeloglikelihood", "bitsperbyte", "bitsperchar", "bitspercharacter",
              "bitsperdim",
-             # ranks and rates of mistakes (retrieval's mean rank, detection's miss and false-positive rates), and
-             # vision's distances and distortions (LPIPS, KID, end-point and displacement errors, depth's abs_rel)
-             "rank", "mr", "meanrank", "missrate", "misclassification", "fpr", "fnr", "falsepositiverate",
-             "falsenegativerate", "hter", "lpips", "kid", "epe", "ade", "fde", "chamfer", "absrel", "sqrel", "sse",
-             "bpp", "distortion", "nelbo", "negelbo")
+             # ranks and rates of mistakes (retrieval's mean and median rank, detection's miss and false-positive
+             # rates; not "rank" alone: Re-ID's Rank-1, a rank correlation and an effective rank are maximised),
+             # and vision's distances and distortions (LPIPS, KID, end-point and displacement errors, abs_rel)
+             "meanrank", "medianrank", "medr", "meanr", "mdr", "mnr", "missrate", "misclassification", "fpr", "fnr",
+             "falsepositiverate", "falsenegativerate", "hter", "lpips", "kid", "epe", "ade", "fde", "chamfer", "absrel",
+             "sqrel", "sse", "bpp", "distortion", "nelbo", "negelbo")
 # ... of which these may go below 0 (a Gaussian's or a normalising flow's NLL, in nats, falls below 0 as the model
 # gets good): any finite series, not a positive quantity; they are still minimised
 SIGNED_WORDS = ("nll", "negloglikelihood", "negativeloglikelihood", "nelbo", "negelbo")
@@ -55,7 +56,8 @@ FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "aupr
 # ... and these a quantity to maximise of any size, a name's head over a loss word before it: loss_reduction,
 # cost_savings, time_saved, timestep_reward, mean_reciprocal_rank, log_likelihood
 GAIN_WORDS = ("reward", "return", "gain", "reduction", "savings", "saving", "saved", "improvement", "speedup",
-              "reciprocalrank", "mrr", "ndcg", "bleu", "rouge", "psnr", "ssim", "elbo", "likelihood", "loglikelihood")
+              "reciprocalrank", "mrr", "inverseharmonicmeanrank", "inversegeometricmeanrank", "meanrankindex",
+              "ndcg", "dcg", "bleu", "rouge", "psnr", "ssim", "elbo", "likelihood", "loglikelihood")
 POSITIVE_FLOOR = 1e-12  # log v needs v > 0: a loss of exactly 0 is read as this (or lower: Metric.with_scale)
 SHOWN_AS_ZERO = 2  # ... and a forecast below this many times the floor is 0 to the user
 ACCURACY_NOISE = 0.002  # the evaluation noise of an accuracy (measured on the dev corpus: 0.0016-0.0027),
@@ -98,7 +100,9 @@ def _head(name: str) -> tuple[str | None, str | None, str]:
     """(loss word, score word, the words of `name` that named it) of the last word of `name` that names
     either, alone or joined to the words before it (`cross_entropy` is `crossentropy`, the longest such
     phrase first): only one of them is set, and a gain word (GAIN_WORDS) is a score word."""
-    ws = words(name)
+    ws = words(name.split("@")[0] or name)  # tpr@fpr=0.01: the rate at an operating point is the tpr
+    if "at" in ws[1:]:  # tpr_at_fpr_1e-3, precision_at_rank_10: what follows "at" is the operating point
+        ws = ws[:ws.index("at", 1)]
     for end in range(len(ws) - 1, -1, -1):
         for start in range(end):
             joined, text = "".join(ws[start:end + 1]), " ".join(ws[start:end + 1])
@@ -120,7 +124,7 @@ def _head(name: str) -> tuple[str | None, str | None, str]:
 def _a(words: str) -> str:
     """'a loss', 'an error', 'an mse' (these initialisms are read letter by letter)."""
     spelled = words.split()[0] in ("mse", "msle", "nll", "nmse", "sse", "fpr", "fnr", "mr", "mrr", "hter", "l1", "l2",
-                                   "fde", "smape", "rmse", "rmsle")
+                                   "fde", "smape", "rmse", "rmsle", "mdr", "mnr", "lpips")
     return f"{'an' if words[0] in ('aefhilmnrsx' if spelled else 'aeiou') else 'a'} {words}"
 
 
@@ -161,7 +165,8 @@ class Metric:
         if mode == "auto":
             mode = "min" if loss_word else "max"
             why = (f"--mode auto: {name!r} names {_a(said)}, lower is better" if loss_word
-                   else f"--mode auto: {name!r} names {_a(said)}, higher is better" if score_word
+                   else f"--mode auto: {name!r} names {_a(said)}, higher is better" if score_word in FRACTION_WORDS
+                   else f"--mode auto: {name!r} reads as a gain ({said}), higher is better" if score_word
                    else f"--mode auto: {name!r} names no loss or error, higher is better")
         else:
             why = f"--mode {mode}"

@@ -52,7 +52,7 @@ def test_an_accuracy_flat_ahead_of_its_analogs_is_held_at_its_level_not_promised
 
 @pytest.mark.parametrize("name, mode, kind", [
     # lower is better, read as higher is better until this pass (a run ending at 0.9 LPIPS kept, 0.3 stopped)
-    ("mean_rank", "min", "positive"), ("MR", "min", "positive"), ("miss_rate", "min", "positive"),
+    ("mean_rank", "min", "positive"), ("MedR", "min", "positive"), ("miss_rate", "min", "positive"),
     ("misclassification_rate", "min", "positive"), ("false_positive_rate", "min", "positive"),
     ("fpr", "min", "positive"), ("hter", "min", "positive"), ("val_lpips", "min", "positive"),
     ("kid", "min", "positive"), ("epe", "min", "positive"), ("ade", "min", "positive"),
@@ -63,6 +63,12 @@ def test_an_accuracy_flat_ahead_of_its_analogs_is_held_at_its_level_not_promised
     ("loss_reduction", "max", "any"), ("error_reduction", "max", "any"), ("cost_savings", "max", "any"),
     ("time_saved", "max", "any"), ("timestep_reward", "max", "any"), ("mean_reciprocal_rank", "max", "any"),
     ("mrr", "max", "any"),
+    # higher is better, read as a loss by the first version of this pass's fix (review): a rank that is a score,
+    # and a rate of mistakes or a rank that only names the operating point after "at" or "@"
+    ("Rank-1", "max", "any"), ("cmc_rank1", "max", "any"), ("spearman_rank_corr", "max", "any"),
+    ("effective_rank", "max", "any"), ("inverse_harmonic_mean_rank", "max", "any"), ("MR", "max", "any"),
+    ("adjusted_arithmetic_mean_rank_index", "max", "any"), ("tpr@fpr=0.01", "max", "any"),
+    ("tpr_at_fpr_1e-3", "max", "any"), ("precision_at_rank_10", "max", "fraction"), ("hits_at_rank_1", "max", "any"),
     # unchanged
     ("neg_log_loss", "max", "any"), ("neg_log_likelihood", "min", "any"), ("log_likelihood", "max", "any"),
     ("val_loss", "min", "positive"), ("top5err", "min", "positive"), ("lossless_acc", "max", "fraction"),
@@ -165,3 +171,85 @@ def test_the_table_keeps_its_columns_in_line_beside_a_diverged_runs_reason(tmp_p
     assert "diverged" in lines[2]
     ends = {len(line) - len(line.split()[-1]) - 2 for line in lines[1:]}  # where each row's P(ends best) ends
     assert ends == {lines[0].index("P(ends best)") + len("P(ends best)")}
+
+
+def test_a_dataframe_with_epoch_and_step_columns_takes_the_one_its_length_is_given_in():
+    """With both columns, epochs=60 was read against the step column (2 steps an epoch): forecast to epoch 30."""
+    rng = np.random.default_rng(0)
+
+    def frame(columns: dict, n: int = 60) -> pd.DataFrame:
+        out = pd.DataFrame(columns)
+        out.insert(0, "epoch", np.arange(1, n + 1))
+        out.insert(1, "step", 2 * np.arange(1, n + 1))
+        return out
+
+    acc = {f"h{i}": 0.8 * (1 - np.exp(-np.arange(1, 61) / (5 + i))) + 0.1 + rng.normal(0, 0.003, 60) for i in range(6)}
+    runs = frame({"r0": 0.8 * (1 - np.exp(-np.arange(1, 61) / 6)) + 0.1}).iloc[:20]
+    by_epoch = lcpipe.forecast(frame(acc), runs, epochs=60).iloc[0]
+    assert (by_epoch["observed"], by_epoch["epochs"], len(by_epoch["forecast"])) == (20, 60, 40)
+    by_step = lcpipe.forecast(frame(acc), runs, steps=120).iloc[0]
+    assert (by_step["observed"], by_step["epochs"]) == (40, 120)
+
+
+def test_a_filtered_or_step_indexed_dataframe_keeps_its_axis_column_out_of_the_runs():
+    """A frame filtered to every second epoch (index 1, 3, 5, ...) forecast its `epoch` column as a run; one
+    indexed by step with an `epoch` column kept was refused as a run in its own history."""
+    history = pd.DataFrame({f"h{i}": 2.0 * np.exp(-np.arange(1, 61) / (5 + i)) + 0.3 for i in range(6)})
+    history.insert(0, "epoch", np.arange(1, 61))
+    runs = pd.DataFrame({"r0": 2.1 * np.exp(-np.arange(1, 61) / 6.5) + 0.3, "r1": 1.9 * np.exp(-np.arange(1, 61) / 9.5)
+                         + 0.3})
+    runs.insert(0, "epoch", np.arange(1, 61))
+    every2 = runs[(runs.epoch <= 20) & (runs.epoch % 2 == 0)]
+    got = lcpipe.forecast(history, every2, epochs=60, metric="val_loss")
+    assert list(got["run"]) == ["r0", "r1"] and set(got["observed"]) == {20}
+    stepped = runs.iloc[:20].set_index(runs.epoch[:20] * 390)
+    by_step = history.set_index(history.epoch * 390)
+    got = lcpipe.forecast(by_step, stepped, steps=60 * 390, metric="val_loss")
+    assert list(got["run"]) == ["r0", "r1"] and set(got["observed"]) == {7800}
+
+
+def test_a_just_started_run_logged_by_step_is_left_out_too_and_listed_in_the_json(tmp_path):
+    """Among runs evaluated every 15 steps, one with a single evaluation stopped the whole forecast with a false
+    'logged by optimizer step past step 50'; the JSON of a forecast that left runs out did not say so."""
+    history = {f"h{i}": dict(zip(STEPS, lm_loss(1.0 + 0.1 * i))) for i in range(6)}
+    live = {"a": dict(zip(STEPS[:20], lm_loss(1.05)[:20])), "b": dict(zip(STEPS[:20], lm_loss(1.25)[:20])),
+            "new": {15: float(lm_loss(1.1)[0])}}
+    with pytest.warns(UserWarning, match="new: 1 point of its grid"):
+        got = lcpipe.forecast(history=history, runs=live, epochs=50, metric="val_loss")
+    assert list(got["run"]) == ["a", "b"]
+    (tmp_path / "history").mkdir()
+    (tmp_path / "runs").mkdir()
+    for i in range(6):
+        (tmp_path / "history" / f"h{i}.csv").write_text(curve_csv(learning_curve(50, final=0.8 + 0.02 * i)))
+    (tmp_path / "runs" / "a.csv").write_text(curve_csv(learning_curve(50, final=0.905)[:12]))
+    (tmp_path / "runs" / "new.csv").write_text(curve_csv(learning_curve(50, final=0.855)[:3]))
+    results = forecast_json(tmp_path, "--history", str(tmp_path / "history"), "--runs", str(tmp_path / "runs"),
+                            "--epochs", "50")
+    assert results["left_out"] == [{"run": "new", "reason": "3 epochs observed; a forecast needs at least 5 (the "
+                                                            "forecaster's window + 1)"}]
+
+
+def test_short_runs_beside_a_diverged_one_are_still_one_error(tmp_path):
+    """Every run short but one that diverged: the command exited 0 with only the diverged run's 'stop'."""
+    (tmp_path / "history").mkdir()
+    (tmp_path / "runs").mkdir()
+    for i in range(6):
+        (tmp_path / "history" / f"h{i}.csv").write_text(curve_csv(learning_curve(50, final=0.8 + 0.02 * i)))
+    (tmp_path / "runs" / "short.csv").write_text(curve_csv(learning_curve(50, final=0.905)[:3]))
+    broken = learning_curve(50, final=0.855)[:8]
+    broken[6:] = np.nan
+    (tmp_path / "runs" / "div.csv").write_text(curve_csv(broken))
+    with pytest.raises(SystemExit) as exit_:
+        cli(["forecast", "--history", str(tmp_path / "history"), "--runs", str(tmp_path / "runs"), "--epochs", "50"])
+    assert exit_.value.code == 2
+
+
+def test_final_forecast_of_a_trial_at_its_end_is_its_own_report_whatever_its_scale():
+    """A loss of 1e-13 at its last step came back as (0.0, 0.0, 0.0): the report went through the internal space
+    at the default floor of 1e-12, and a minimize study handed 0.0 would make it its best trial."""
+    pruner = ForecastPruner(epochs=20, metric="val_loss")
+    study = optuna.create_study(direction="minimize", pruner=pruner)
+    trial = study.ask()
+    for step in range(1, 21):
+        trial.report(1e-13 * (1 + np.exp(-step / 4)), step)
+    assert pruner.final_forecast(study, trial) == (1e-13 * (1 + np.exp(-5)),) * 3

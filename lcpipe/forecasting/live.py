@@ -7,7 +7,7 @@ call (Predictor.forecast_many); the keep/stop rule is stop_rule.py's.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -89,6 +89,7 @@ class OnGrid:
     spacings: list[float]
     planned: list[int]
     seen: list[float]
+    left_out: list[dict] = field(default_factory=list)  # runs too short to forecast yet: {"run", "reason"}
 
 
 def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluations: bool = False,
@@ -154,16 +155,18 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
             capped = run.steps is not None and round(total / spacing) >= MAX_POINTS
             fix = (f": {total} planned steps are forecast on at most {MAX_POINTS} points, so it must reach step "
                    f"{_whole(min_observed * spacing)}; give more of the run, or forecast it later" if capped else "")
-            short.append(f"{run.path or run.name}: {len(on)} {what} observed; a forecast needs at least "
-                         f"{min_observed} (the forecaster's window + 1){fix}")
+            out.left_out.append({"run": run.name, "reason": f"{len(on)} {what} observed; a forecast needs at least "
+                                                           f"{min_observed} (the forecaster's window + 1){fix}"})
+            short.append(f"{run.path or run.name}: {out.left_out[-1]['reason']}")
             continue
         out.runs.append(on)
         out.points.append(on.planned if run.steps is not None else total)
         out.spacings.append(spacing)
         out.planned.append(total)
         out.seen.append(_whole(last))
-    if short and not out.runs:
-        raise LcpipeError(short[0] + (f" (and {len(short) - 1} more run(s) as short)" if len(short) > 1 else ""))
+    if short and all(r.diverged for r in out.runs):  # nothing to forecast: every run that did not diverge is short
+        more = len(short) - 1
+        raise LcpipeError(short[0] + (f" (and {more} more run{'s' if more > 1 else ''} as short)" if more else ""))
     for line in short:  # a run just started, in a folder of live runs: the others are forecast
         say(f"{line}: left out until it has them")
     return out
@@ -180,6 +183,8 @@ def common_step_of(runs: list[Curve], evaluations: int, flag: str) -> int:
     where `flag` is "epochs=")."""
     given = as_written(flag, evaluations)
     fix = "give steps= (the planned step)" if flag.endswith("=") else "give --steps (the planned step)"
+    # a run with one evaluation has no interval to count by: it is too short to forecast anyway (left out later)
+    runs = [r for r in runs if len(r.steps) >= 2] or runs
     planned = {r.path or r.name: evaluation_step(r.steps, evaluations) for r in runs}
     bad = [name for name, step in planned.items() if step is None]
     if bad:
@@ -335,12 +340,15 @@ def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> l
     return out
 
 
-def report_json(results: list[RunForecast], metric: str | Metric, epochs: int, predictor: str) -> str:
+def report_json(results: list[RunForecast], metric: str | Metric, epochs: int, predictor: str,
+                left_out: list[dict] | None = None) -> str:
     """The --out JSON (the contract in the README), one run per line: `epochs` at the top is --epochs,
     each run's own `epochs` the length it was forecast to (its own file's when it states one), in
-    its own unit; `observed` its last epoch or step seen; `mode` the metric's direction."""
+    its own unit; `observed` its last epoch or step seen; `mode` the metric's direction; `left_out`
+    the runs too short to forecast yet, each with its reason."""
     metric = as_metric(metric)
-    head = json.dumps({"metric": metric.name, "mode": metric.mode, "epochs": epochs, "predictor": predictor})
+    head = json.dumps({"metric": metric.name, "mode": metric.mode, "epochs": epochs, "predictor": predictor,
+                       "left_out": left_out or []})
     runs = ",\n  ".join(json.dumps(r.as_json(), allow_nan=False) for r in results)
     return f'{head[:-1]}, "runs": [\n  {runs}\n]}}\n'
 

@@ -847,8 +847,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 raise PrunerError(f"trial {frozen.number} has reported only up to step {_whole(frozen.last_step)}, "
                                   "short of the first point a forecast starts from; report a later step first")
             raise PrunerError(f"trial {frozen.number} has reported no value yet; nothing to forecast from")
-        if len(curve) >= horizon:
-            v = float(metric.from_internal(curve[horizon - 1]))
+        if len(curve) >= horizon:  # it has reported its end: that report itself, not its round trip through the
+            # internal space (a loss of 1e-13 read at the default floor came back as 0.0; review)
+            last = max((s for s in frozen.intermediate_values if s <= self.epochs), default=frozen.last_step)
+            v = float(frozen.intermediate_values[last])
             return v, v, v
         twin = self._twin(study, frozen) if self.reruns else None
         if twin is not None:  # it will end where its twin ended: the value its twin's objective returned
