@@ -253,3 +253,29 @@ def test_final_forecast_of_a_trial_at_its_end_is_its_own_report_whatever_its_sca
     for step in range(1, 21):
         trial.report(1e-13 * (1 + np.exp(-step / 4)), step)
     assert pruner.final_forecast(study, trial) == (1e-13 * (1 + np.exp(-5)),) * 3
+
+
+def test_a_leader_on_its_plateau_before_a_stated_lr_drop_is_not_held_flat_and_stopped(tmp_path):
+    """The first version of the flat-ahead rule read a fast starter on its plateau (epoch 40 of 100, milestones
+    [50, 75] in its config) as stalled: forecast 0.83 and stopped, though it ends best at 0.92 (review)."""
+    rng = np.random.default_rng(1)
+    t = np.arange(1, 101)
+
+    def curve(plateau: float, tau: float, start: float = 0.1) -> np.ndarray:
+        acc = start + (plateau - start) * (1 - np.exp(-t / tau))
+        acc = acc + np.where(t > 50, 0.10, 0) * (1 - np.exp(-(t - 50) / 2).clip(0, 1)) + np.where(t > 75, 0.02, 0)
+        return np.clip(acc + rng.normal(0, 0.003, len(t)), 0, 1)
+
+    config = {"epochs": 100, "schedule": "step", "milestones": [50, 75], "optimizer": "sgd", "lr": 0.1,
+              "dataset": "cifar10", "arch": "resnet18"}
+    for folder, curves in (("history", {f"h{i}": curve(p, 8) for i, p in enumerate(np.linspace(0.70, 0.78, 6))}),
+                           ("runs", {"leader": curve(0.80, 1.5, start=0.5)[:40], "slow": curve(0.77, 8)[:40]})):
+        (tmp_path / folder).mkdir()
+        for name, acc in curves.items():
+            (tmp_path / folder / f"{name}.csv").write_text(
+                "epoch,test_acc\n" + "".join(f"{e},{a:.4f}\n" for e, a in enumerate(acc, 1)))
+            (tmp_path / folder / f"{name}.json").write_text(json.dumps(config))
+    results = forecast_json(tmp_path, "--history", str(tmp_path / "history"), "--runs", str(tmp_path / "runs"),
+                            "--epochs", "100")
+    leader = next(r for r in results["runs"] if r["run"] == "leader")
+    assert leader["decision"] == "keep" and leader["final"]["mean"] > 0.88
