@@ -30,6 +30,14 @@ def forecast_json(tmp_path: Path, *args: str) -> dict:
     return json.loads(out.read_text())
 
 
+def accuracy_history(tmp_path: Path) -> None:
+    """tmp_path/history: six finished accuracy curves of 50 epochs; tmp_path/runs: an empty folder."""
+    (tmp_path / "history").mkdir()
+    (tmp_path / "runs").mkdir()
+    for i in range(6):
+        (tmp_path / "history" / f"h{i}.csv").write_text(curve_csv(learning_curve(50, final=0.8 + 0.02 * i)))
+
+
 def saturating(final: float) -> np.ndarray:
     return final * (1 - np.exp(-EPOCHS / 10))
 
@@ -111,10 +119,7 @@ def test_a_dataframe_with_a_step_column_reads_it_as_the_axis_not_as_a_run():
 def test_a_run_just_started_is_left_out_and_named_and_the_others_are_forecast(tmp_path, capsys):
     """A folder of live runs routinely holds one that has logged 2 epochs: the whole command stopped, naming
     `features.window + 1`, which nobody calling lcpipe.forecast has set."""
-    (tmp_path / "history").mkdir()
-    (tmp_path / "runs").mkdir()
-    for i in range(6):
-        (tmp_path / "history" / f"h{i}.csv").write_text(curve_csv(learning_curve(50, final=0.8 + 0.02 * i)))
+    accuracy_history(tmp_path)
     (tmp_path / "runs" / "a.csv").write_text(curve_csv(learning_curve(50, final=0.905)[:12]))
     (tmp_path / "runs" / "b.csv").write_text(curve_csv(learning_curve(50, final=0.855)[:12]))
     (tmp_path / "runs" / "new.csv").write_text(curve_csv(learning_curve(50, final=0.85)[:2]))
@@ -158,10 +163,7 @@ def test_with_no_history_the_pruners_decisions_do_not_hang_on_the_metrics_units(
 
 
 def test_the_table_keeps_its_columns_in_line_beside_a_diverged_runs_reason(tmp_path, capsys):
-    (tmp_path / "history").mkdir()
-    (tmp_path / "runs").mkdir()
-    for i in range(6):
-        (tmp_path / "history" / f"h{i}.csv").write_text(curve_csv(learning_curve(50, final=0.8 + 0.02 * i)))
+    accuracy_history(tmp_path)
     (tmp_path / "runs" / "a.csv").write_text(curve_csv(learning_curve(50, final=0.905)[:12]))
     broken = learning_curve(50, final=0.855)[:12]
     broken[8:] = np.nan
@@ -217,10 +219,7 @@ def test_a_just_started_run_logged_by_step_is_left_out_too_and_listed_in_the_jso
     with pytest.warns(UserWarning, match="new: 1 point of its grid"):
         got = lcpipe.forecast(history=history, runs=live, epochs=50, metric="val_loss")
     assert list(got["run"]) == ["a", "b"]
-    (tmp_path / "history").mkdir()
-    (tmp_path / "runs").mkdir()
-    for i in range(6):
-        (tmp_path / "history" / f"h{i}.csv").write_text(curve_csv(learning_curve(50, final=0.8 + 0.02 * i)))
+    accuracy_history(tmp_path)
     (tmp_path / "runs" / "a.csv").write_text(curve_csv(learning_curve(50, final=0.905)[:12]))
     (tmp_path / "runs" / "new.csv").write_text(curve_csv(learning_curve(50, final=0.855)[:3]))
     results = forecast_json(tmp_path, "--history", str(tmp_path / "history"), "--runs", str(tmp_path / "runs"),
@@ -231,10 +230,7 @@ def test_a_just_started_run_logged_by_step_is_left_out_too_and_listed_in_the_jso
 
 def test_short_runs_beside_a_diverged_one_are_still_one_error(tmp_path):
     """Every run short but one that diverged: the command exited 0 with only the diverged run's 'stop'."""
-    (tmp_path / "history").mkdir()
-    (tmp_path / "runs").mkdir()
-    for i in range(6):
-        (tmp_path / "history" / f"h{i}.csv").write_text(curve_csv(learning_curve(50, final=0.8 + 0.02 * i)))
+    accuracy_history(tmp_path)
     (tmp_path / "runs" / "short.csv").write_text(curve_csv(learning_curve(50, final=0.905)[:3]))
     broken = learning_curve(50, final=0.855)[:8]
     broken[6:] = np.nan
