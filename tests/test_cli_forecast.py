@@ -51,8 +51,9 @@ def test_forecast_writes_the_json_contract_the_table_and_the_plot(study):
                   "--out", "out/forecast.json", "--plot", "out/forecast.png", cwd=study)
     assert proc.returncode == 0, proc.stderr
     report = json.loads((study / "out" / "forecast.json").read_text())
-    assert list(report) == ["metric", "mode", "epochs", "predictor", "runs"]
+    assert list(report) == ["metric", "mode", "epochs", "predictor", "left_out", "runs"]
     assert (report["metric"], report["mode"], report["epochs"]) == ("test_acc", "max", 40) and report["predictor"]
+    assert report["left_out"] == []  # every run long enough to forecast
     runs = {r["run"]: r for r in report["runs"]}
     assert set(runs) == {"good", "bad", "mid"}
     for r in runs.values():
