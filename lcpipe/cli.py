@@ -39,7 +39,7 @@ from lcpipe.errors import LcpipeError, exits_cleanly, say_out
 from lcpipe.forecasting import live
 from lcpipe.forecasting.backtest import backtest, check_apart
 from lcpipe.forecasting.decision_scores import decisions
-from lcpipe.forecasting.logs import check_finished, check_history, read_curve_dir, read_curves
+from lcpipe.forecasting.logs import check_finished, check_history, read_curve_dir, read_curves, usable_history
 from lcpipe.forecasting.registry import PREDICTORS
 from lcpipe.metric import MODES, Metric
 from lcpipe.progress import say
@@ -231,7 +231,7 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     if history is not None:  # the more specific refusals first: unfinished, a target in the history, then size
         check_finished(history)
         check_apart(history, [c for c in curves if not args.target or c.name == args.target], "a target", metric.name)
-        check_history(history)
+        check_history(usable_history(history))  # what is learnt from: the diverged ones are left out
     if args.lr_drops:
         curves = [with_step_lr(c, args.lr_drops) for c in curves]
         if history is not None:

@@ -83,6 +83,41 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
             raise LcpipeError(f"{curve.path or curve.name} is {what}, and its {len(values)} {unit} are the first "
                               f"{len(values)} of the history curve {twin.path or twin.name}{how}: the run's own future "
                               "is in the history; remove that curve from the history")
+    _check_no_cut_copy(history, forecast, what, metric)
+
+
+def _check_no_cut_copy(history: list[Curve], forecast: list[Curve], what: str, metric: str) -> None:
+    """The reverse of _check_no_prefix: a history curve whose values are the first epochs of a curve forecast
+    from it (a pilot run, or the run itself copied while it trained) holds that curve's future past any
+    cutoff before its end (red team: plain50 at cutoff 10, forecast 0.822 with its own 30 first epochs in the
+    history, 0.929 without, against a true 0.731). The same test of a moving prefix (3 distinct values),
+    exact, rounded to the history curve's decimals, or as 32-bit floats."""
+    cuts = {}  # (length, how, digest) -> history curve
+    for h in history:
+        values = h.columns.get(metric)
+        if values is None or len(values) < 3 or len(np.unique(values)) < 3:
+            continue
+        cuts.setdefault((len(values), None, _digest(values)), h)
+        if (d := _decimals(values)) is not None:
+            cuts.setdefault((len(values), d, _digest(values)), h)
+        if (f32 := _as_float32(values)) is not None:
+            cuts.setdefault((len(values), "float32", _digest(f32)), h)
+    lengths = {(n, how) for n, how, _ in cuts}
+    for curve in forecast:
+        values = curve.columns.get(metric)
+        if values is None:
+            continue
+        for n, how in lengths:
+            if len(values) <= n:
+                continue
+            head = values[:n] if how is None else np.round(values[:n], how) if isinstance(how, int) \
+                else _as_float32(values[:n])
+            twin = None if head is None else cuts.get((n, how, _digest(head)))
+            if twin is not None:
+                unit = "epochs" if curve.steps is None else "evaluations"
+                raise LcpipeError(f"{curve.path or curve.name} is {what}, and the history curve "
+                                  f"{twin.path or twin.name} is its first {n} {unit}: part of the run's own future is "
+                                  "in the history; remove that curve from the history")
 
 
 def _as_float32(values: np.ndarray) -> np.ndarray | None:

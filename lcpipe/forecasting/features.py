@@ -76,11 +76,15 @@ def step_features(acc: np.ndarray, total: int, inputs: list[str], lr: np.ndarray
 def make_windows(sources: list[Series], window: int, inputs: list[str],
                  alpha: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Sliding windows over every (smoothed) source: X (N, window, F) -> y (N,) the next step's
-    scaled Δacc."""
+    scaled Δacc. A source no longer than `window` has no window and is passed over (one short curve
+    among a study's stopped every leave-one-out fit; red team); none longer is an error."""
     xs, ys = [], []
-    for s in sources:
-        if len(s.values) <= window:
-            raise LcpipeError(f"{s.name}: {len(s.values)} epochs is too short for features.window={window}")
+    usable = [s for s in sources if len(s.values) > window]
+    if sources and not usable:
+        s = sources[0]
+        raise LcpipeError(f"{s.name}: {len(s.values)} epochs is too short for features.window={window} (the LSTM "
+                          f"learns from windows of {window} epochs and the one after); give longer curves")
+    for s in usable:
         acc = smooth(s.values, alpha)
         feats = step_features(acc, len(acc), inputs, s.lr, s.name)
         target = np.diff(acc) * DELTA_SCALE

@@ -95,6 +95,12 @@ def check_sweep_history(p: Params, past: list) -> None:
             raise LcpipeError(f"{bare.path or bare.name} has no lr column over its epochs, which features.inputs "
                               f"{p.features.inputs} ask the LSTM to read ('lr'/'to_drop'): give a history with lr "
                               "columns, or drop them from features.inputs")
+    if "lstm" in p.sweep.predictors:  # make_windows: a history with no curve longer than the window fits nothing
+        lengths = [len(series_of(c, p.features.metric).values) for c in past]
+        if lengths and max(lengths) <= p.features.window:
+            raise LcpipeError(f"its longest curve has {max(lengths)} epochs, and the LSTM in sweep.predictors learns "
+                              f"from windows of features.window={p.features.window} epochs and the one after: give "
+                              "longer curves, a smaller features.window, or drop lstm from sweep.predictors")
     if CURVES.is_dir() and any(CURVES.glob("*.csv")):
         check_apart(past, read_curve_dir(CURVES, p.features.metric), "one of the pipeline's curves",
                     p.features.metric)
