@@ -131,14 +131,15 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="backtest forecasts of finished curves (leave-one-out or from a history)")
     ev.add_argument("--curves", type=Path, required=True, help="directory of curve files")
-    ev.add_argument("--cutoffs", type=_int_list, required=True, help="e.g. 5,10,20,40")
+    ev.add_argument("--cutoffs", type=_int_list, required=True, action="extend",  # repeated, they add up
+                    help="e.g. 5,10,20,40")
     ev.add_argument("--history", type=Path, nargs="+", action="extend",
                     help="fit on these finished curves alone (files, folders, DVCLive folders or a corpus of study "
                          "folders); every curve in --curves is then a target")
     ev.add_argument("--target", help="forecast only this curve (file name without .csv)")
     ev.add_argument("--metric", default=None, type=_column, help="the column to forecast (default test_acc)")
     ev.add_argument("--mode", default="auto", choices=MODES, help="min, max or auto (as for forecast)")
-    ev.add_argument("--predictors", type=_names, default=None,
+    ev.add_argument("--predictors", type=_names, default=None, action="extend",
                     help=f"comma-separated, from {', '.join(PREDICTORS)}")
     ev.add_argument("--params", type=Path, default=None,
                     help="take features/poly/lstm settings from this params.yaml (default: built-in defaults)")
@@ -220,7 +221,9 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     params = replace(params, features=replace(params.features, metric=args.metric or params.features.metric))
     metric = Metric.infer(params.features.metric, args.mode)
     _warn_mode_against_name(params.features.metric, args.mode)
-    predictors = args.predictors or PredictParams().predictors
+    # once each, as each flag's own list is: `--cutoffs 10 --cutoffs 10` would count a cutoff's rows twice
+    args.cutoffs = list(dict.fromkeys(args.cutoffs))
+    predictors = list(dict.fromkeys(args.predictors or PredictParams().predictors))
     curves = read_curve_dir(args.curves, metric)
     history = read_curves(args.history, metric, studies=True) if args.history else None
     metric = live.with_history_scale(metric, history or curves)

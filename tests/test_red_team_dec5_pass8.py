@@ -111,3 +111,16 @@ def test_the_stopper_leaves_a_runs_own_curve_out_while_its_accuracy_is_still_at_
     for epoch in range(1, 6):
         verdict = stopper.check(rows["h2"][:epoch]) or verdict
     assert verdict is not None and verdict.left_out == ("h2",)
+
+
+def test_repeated_cutoffs_and_predictors_add_up_as_repeated_folders_do(tmp_path):
+    """`--cutoffs 10 --cutoffs 20` and `--predictors auto --predictors last_value` used the last flag alone."""
+    import json
+
+    out = tmp_path / "results.json"
+    cli(["evaluate", "--curves", str(BUNDLED), "--cutoffs", "10,20", "--cutoffs", "20", "--predictors",
+         "source_shift,last_value", "--predictors", "last_value", "--out", str(out)])
+    rows = json.loads(out.read_text())["results"]
+    assert {(r["cutoff"], r["predictor"]) for r in rows} == {(c, p) for c in (10, 20)
+                                                             for p in ("last_value", "source_shift")}
+    assert len(rows) == len({(r["target"], r["cutoff"], r["predictor"]) for r in rows})  # each once
