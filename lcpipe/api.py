@@ -116,8 +116,8 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
     kind, NaN or inf from where a run diverged. Or a pandas DataFrame of one column per run: one row
     per epoch (the default index; a shorter run padded with NaN at its end), or indexed by step (NaN
     where a run was not evaluated), or with a `step` or `epoch` column (AXIS_COLUMNS) that is that
-    index (_with_axis). `in_steps` (steps= was given): steps that count 1, 2, 3, ... stay steps (with epochs=, they
-    are read as epochs, as the CLI reads such a column)."""
+    index (_with_axis). `in_steps` (steps= was given): steps that count 1, 2, 3, ... stay steps (with
+    epochs=, they are read as epochs, as the CLI reads such a column)."""
     if isinstance(given, pd.DataFrame):
         given = _with_axis(given, in_steps)
         default = isinstance(given.index, pd.RangeIndex) and given.index.start == 0 and given.index.step == 1

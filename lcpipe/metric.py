@@ -123,8 +123,8 @@ def _head(name: str) -> tuple[str | None, str | None, str]:
 
 def _a(words: str) -> str:
     """'a loss', 'an error', 'an mse' (these initialisms are read letter by letter)."""
-    spelled = words.split()[0] in ("mse", "msle", "nll", "nmse", "sse", "fpr", "fnr", "mr", "mrr", "hter", "l1", "l2",
-                                   "fde", "smape", "rmse", "rmsle", "mdr", "mnr", "lpips")
+    spelled = words.split()[0] in ("mse", "msle", "nll", "nmse", "sse", "fpr", "fnr", "mrr", "hter", "l1", "l2", "fde",
+                                   "smape", "rmse", "rmsle", "mdr", "mnr", "lpips")
     return f"{'an' if words[0] in ('aefhilmnrsx' if spelled else 'aeiou') else 'a'} {words}"
 
 

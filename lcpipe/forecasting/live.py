@@ -95,10 +95,10 @@ class OnGrid:
 def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluations: bool = False,
                    say=lambda _: None, flag: str = "--epochs") -> OnGrid:
     """The runs on their grids (OnGrid), after checking that each has observed no more than planned; a run
-    with fewer than `min_observed` points (one just started, beside the others) is left out and named
-    through `say`, and is one error only when every run is. The planned length is the run's own file's,
-    else `epochs` (in the run's own unit: epochs, or steps for a run logged by optimizer step). A run that diverged is
-    kept as it is: it is stopped, not forecast.
+    with fewer than `min_observed` points (one just started, beside the others) is left out (OnGrid's
+    left_out) and named through `say`, and is one error only when every run is (a diverged one aside). The
+    planned length is the run's own file's, else `epochs` (in the run's own unit: epochs, or steps for a
+    run logged by optimizer step). A run that diverged is kept as it is: it is stopped, not forecast.
 
     `by_evaluations` (the length came as --epochs, not --steps): when a run logged by optimizer step is
     already past step `epochs`, `epochs` cannot mean steps, so it counts evaluations for every run
