@@ -71,6 +71,7 @@ DEFAULT = "auto"
 REFERENCES = ("last_value", "source_shift", "pow3")
 # auto's settings searched leave-one-family-out (the rest at params.yaml's values)
 GRIDS = {"auto": {"recency": (2.0, 5.0), "config_weight": (0.0, 1.0, 3.0)}}
+SERIES_GRIDS = {"auto": {"recency": (2.0, 5.0), "config_weight_series": (0.0, 1.0, 3.0)}}  # a loss: its own key
 QUICK = {"groups": 4, "cutoffs": (10, 20), "predictors": ("auto", "last_value", "source_shift"),
          "grid": {"auto": {"config_weight": (0.0, 1.0)}}}
 BOOT = 2000  # bootstrap resamples of the studies
@@ -503,10 +504,12 @@ def main() -> None:
     groups = groups_of(args.corpus, METRIC[0])
     METRIC[0] = METRIC[0].with_scale([c.metric(args.metric) for curves in groups.values() for c in curves])
     cutoffs, names, grids = (PERCENT_CUTOFFS if args.percent else CUTOFFS), \
-        [n for n in dict.fromkeys(args.predictors.split(",")) if n], GRIDS
+        [n for n in dict.fromkeys(args.predictors.split(",")) if n], GRIDS if METRIC[0].bounded else SERIES_GRIDS
     if args.quick:
         groups = dict(list(groups.items())[:: max(1, len(groups) // QUICK["groups"])][: QUICK["groups"]])
         cutoffs, names, grids = QUICK["cutoffs"], list(QUICK["predictors"]), QUICK["grid"]
+        if not METRIC[0].bounded:  # a loss's configs weigh by their own key
+            grids = {"auto": {"config_weight_series": QUICK["grid"]["auto"]["config_weight"]}}
     families = families_of(args.corpus, groups)
     print(METRIC[0].describe(), file=sys.stderr)
     print(f"{sum(map(len, groups.values()))} curves in {len(groups)} studies, {len(set(families.values()))} "

@@ -125,6 +125,7 @@ class AutoParams:
     final_quantile: float = 0.85
     final_quantile_series: float = 0.85
     hyperparameters: bool = True
+    config_weight_series: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -310,8 +311,8 @@ def validate(p: Params) -> Params:
              "it must be >= 0 (0 = the target's prefix alone)")
     _subset("parametric.families", p.parametric.families, CURVE_FAMILIES)
     _require_positive(p.auto, "auto", "recency", "smooth_epochs", "interval_scale")
-    _require(p.auto.config_weight >= 0, "auto.config_weight", p.auto.config_weight,
-             "it must be >= 0 (0 = ignore configs)")
+    for key in ("config_weight", "config_weight_series"):
+        _require(getattr(p.auto, key) >= 0, f"auto.{key}", getattr(p.auto, key), "it must be >= 0 (0 = ignore configs)")
     _require(p.auto.similarity >= 0, "auto.similarity", p.auto.similarity, "it must be >= 0 (0 = plain mean)")
     for key in ("final_quantile", "final_quantile_series"):
         _require(0.5 <= getattr(p.auto, key) < 1, f"auto.{key}", getattr(p.auto, key),

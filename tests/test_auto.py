@@ -363,9 +363,10 @@ def test_a_run_of_another_dataset_is_no_nearer_for_sharing_the_batch_size(monkey
     history = loss_history("images")
     run = Series("mine", history[0].values[:20], config={"dataset": "text", "batch_size": 8, "lr": 1e-3},
                  bounded=False)
-    assert np.exp(-Auto().fit(history).forecast(run, 60).mean[-1]) > 1.4  # the batch-256 siblings
+    weighed = Auto(config_weight_series=1.0)  # the dataset key at weight 1 (the loss default, 3, counts it 3)
+    assert np.exp(-weighed.fit(history).forecast(run, 60).mean[-1]) > 1.4  # the batch-256 siblings
     monkeypatch.setattr(auto_module, "FOREIGN_DATASET_SERIES", 0.0)
-    off = np.exp(-Auto().fit(history).forecast(run, 60).mean[-1])
+    off = np.exp(-Auto(config_weight_series=1.0).fit(history).forecast(run, 60).mean[-1])
     assert 1.25 < off < 1.45  # the dataset alone counts (1 each): nearer the siblings, not all the way
 
 
@@ -404,3 +405,25 @@ def test_a_short_runs_fast_early_fall_is_not_averaged_away(monkeypatch, share, t
         assert error > 0.05
     else:
         assert error < tolerance
+
+
+def test_a_loss_weighs_configs_by_its_own_setting_from_params_yaml_to_the_forecast():
+    """auto.config_weight_series (3: every leave-one-family-out fold of dev-loss picks it; an accuracy's
+    config_weight stays 1) reaches the forecaster the CLI builds, and moves a loss's forecast where configs
+    differ; ForecastPruner keeps 1 for a loss (3 cost it 5x the regret on the dev-loss replays)."""
+    from lcpipe.config import Params
+    from lcpipe.forecasting.registry import build
+    from lcpipe.integrations.optuna import ForecastPruner
+
+    history = loss_history("text")  # siblings that part late: batch 8 falls to 1.0, batch 256 levels at 1.5
+    run = Series("mine", history[0].values[:20], config={"dataset": "text", "batch_size": 8, "lr": 3e-3},
+                 bounded=False)
+    history = [Series(s.name, s.values, config={**s.config, "lr": 1e-3 if s.config["batch_size"] == 8 else 1e-2},
+                      bounded=False) for s in history]
+    built = build("auto", Params()).fit(history)
+    accuracies = [Series(name, np.linspace(0.1, top, 60)) for name, top in (("a", 0.5), ("b", 0.6))]
+    assert built.weight_of_configs == 3.0 and Auto().fit(accuracies).weight_of_configs == 1.0
+    nearer = np.exp(-built.forecast(run, 60).mean[-1])
+    at_one = np.exp(-Auto(config_weight_series=1.0).fit(history).forecast(run, 60).mean[-1])
+    assert nearer < at_one  # the lr-nearer batch-8 siblings weigh more: a lower final loss
+    assert ForecastPruner(epochs=60)._template.config_weight_series == 1.0

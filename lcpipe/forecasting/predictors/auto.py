@@ -132,7 +132,8 @@ class Auto(Predictor):
     how sharply the analogs that fit the prefix best dominate (0: plain mean), `smooth_epochs` the width
     (epochs) of the history curves' moving average (1: raw), `interval_scale` the calibration of
     the 80 % band, `config_weight` how strongly analogs with an unlike config are discounted
-    (0: configs ignored), `calibrate` whether the final band is calibrated on the history, and
+    (0: configs ignored; `config_weight_series` for a loss or any other series), `calibrate` whether
+    the final band is calibrated on the history, and
     `final_quantile` the quantile of the history's held-out |final error| / std it is calibrated to
     for an accuracy-like (bounded) history, `final_quantile_series` for a loss or any other series, and
     `hyperparameters` whether the run's other hyper-parameters count among runs of its dataset."""
@@ -143,7 +144,8 @@ class Auto(Predictor):
 
     def __init__(self, recency: float = 2.0, similarity: float = 2.0, smooth_epochs: int = 5,
                  interval_scale: float = 0.75, config_weight: float = 1.0, calibrate: bool = True,
-                 final_quantile: float = 0.85, final_quantile_series: float = 0.85, hyperparameters: bool = True):
+                 final_quantile: float = 0.85, final_quantile_series: float = 0.85, hyperparameters: bool = True,
+                 config_weight_series: float = 3.0):
         self.recency = recency
         self.similarity = similarity
         self.smooth_epochs = smooth_epochs
@@ -153,6 +155,7 @@ class Auto(Predictor):
         self.final_quantile = final_quantile
         self.final_quantile_series = final_quantile_series
         self.hyperparameters = hyperparameters
+        self.config_weight_series = config_weight_series
 
     def fit(self, sources: list[Series]) -> Auto:
         """Keep the history curves and their configs; with `calibrate`, learn the final band's width. A
@@ -213,7 +216,8 @@ class Auto(Predictor):
         for members in clusters.values():
             inside = set(members)
             model = Auto(self.recency, self.similarity, self.smooth_epochs, self.interval_scale, self.config_weight,
-                         calibrate=False, hyperparameters=self.hyperparameters)
+                         calibrate=False, hyperparameters=self.hyperparameters,
+                         config_weight_series=self.config_weight_series)
             model.fit([s for i, s in enumerate(kept) if i not in inside])
             for frac in CALIBRATION_FRACTIONS:
                 for i in members:
@@ -297,7 +301,7 @@ class Auto(Predictor):
         new.milestones_ = self.milestones_ + added
         new._axes = {key: np.concatenate([axis, self._axis_of(new.history_[len(self.history_):], added, key)])
                      if kept else axis for key, axis in self._axes.items()}
-        if self.config_weight:  # the history's configs encoded once (on self), the new ones alone
+        if self.weight_of_configs:  # the history's configs encoded once (on self), the new ones alone
             new._config_columns = self._columns().extended(new.configs_, new.configs_[len(self.configs_):])
         return new
 
@@ -309,14 +313,21 @@ class Auto(Predictor):
         new.configs_ = self.configs_[:index] + self.configs_[index + 1:]
         new.milestones_ = self.milestones_[:index] + self.milestones_[index + 1:]
         new._axes = {key: np.delete(axis, index, axis=0) for key, axis in self._axes.items()}
-        if self.config_weight:
+        if self.weight_of_configs:
             new._config_columns = self._columns().without(new.configs_, index)
         return new
+
+    @property
+    def weight_of_configs(self) -> float:
+        """config_weight for an accuracy-like history, config_weight_series for a loss or any series: every
+        leave-one-family-out fold of dev-loss picks 3 (bench/forecast_quality.py's loss run), every fold of
+        the accuracy corpus 1."""
+        return self.config_weight if self.bounded_ else self.config_weight_series
 
     def _config_distance(self, config: dict) -> np.ndarray:
         """How unlike each history curve's config is the run's (config_distance, against all at once):
         0 where nothing is known. The history's configs are put in columns once per history."""
-        if not config or not self.config_weight:
+        if not config or not self.weight_of_configs:
             return np.zeros(len(self.history_))
         return self._columns().distance(config)
 
@@ -324,12 +335,12 @@ class Auto(Predictor):
         """The log-weight each analog loses for its config: config_weight x config_distance, plus the
         other hyper-parameters' distance (ConfigColumns.hyper_distance) at weight 1, so that choosing
         config_weight does not rescale the hyper-parameters' cap; nothing where configs are ignored."""
-        if not config or not self.config_weight:
+        if not config or not self.weight_of_configs:
             return np.zeros(len(self.history_))
         if not self.hyperparameters:
-            return self.config_weight * self._config_distance(config)
+            return self.weight_of_configs * self._config_distance(config)
         cap = FOREIGN_DATASET if self.bounded_ else FOREIGN_DATASET_SERIES
-        return self.config_weight * self._config_distance(config) + self._columns().hyper_distance(config, cap)
+        return self.weight_of_configs * self._config_distance(config) + self._columns().hyper_distance(config, cap)
 
     def _columns(self) -> ConfigColumns:
         """The history's configs as columns, built once per configs list (extended / without derive
