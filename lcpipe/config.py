@@ -25,7 +25,9 @@ METRICS = ("test_acc", "train_acc", "test_loss", "train_loss")
 FEATURE_INPUTS = ("epoch", "acc", "delta", "lr", "to_drop")
 DIGITS = 1797  # images in scikit-learn's bundled digits
 # lstm sizes: 100x the defaults' order; lstm.steps 10**9 ran until killed (red team), 100,000 takes minutes
-LSTM_MOST = {"hidden": 4096, "layers": 16, "steps": 100_000, "ensemble": 100}
+LSTM_MOST = {"hidden": 4096, "layers": 16, "steps": 100_000, "ensemble": 100,
+             "lr": 1.0}  # Adam past 1 diverges: lstm.lr 1000 wrote inf RMSEs and a results JSON of Infinity
+AUTO_INTERVAL_MOST = 100.0  # auto.interval_scale (0.75 tuned): 1e300 made every band infinite
 # ... and the training's: far past what fits any one machine (train.width 10**6 asked the allocator for 4 TB,
 # a traceback after DVC had removed the curves: red team). 64 is the standard width, 1024 16x it; one node
 # holds at most 64 devices; a synthetic image side of 1024 is 4x ImageNet's usual crop
@@ -311,6 +313,8 @@ def validate(p: Params) -> Params:
              "it must be >= 0 (0 = the target's prefix alone)")
     _subset("parametric.families", p.parametric.families, CURVE_FAMILIES)
     _require_positive(p.auto, "auto", "recency", "smooth_epochs", "interval_scale")
+    _require(p.auto.interval_scale <= AUTO_INTERVAL_MOST, "auto.interval_scale", p.auto.interval_scale,
+             f"it must be at most {AUTO_INTERVAL_MOST:g}")
     for key in ("config_weight", "config_weight_series"):
         _require(getattr(p.auto, key) >= 0, f"auto.{key}", getattr(p.auto, key), "it must be >= 0 (0 = ignore configs)")
     _require(p.auto.similarity >= 0, "auto.similarity", p.auto.similarity, "it must be >= 0 (0 = plain mean)")

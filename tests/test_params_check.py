@@ -52,6 +52,9 @@ def test_training_runs_no_predictor_and_the_registry_loads_no_torch_or_scipy():
     ({"train__milestones": [-1, 2]}, "train.milestones: [-1, 2] is not allowed; give epochs"),
     # the allocator asked for 4 TB, a traceback after DVC removed the curves (red team, 2026-12-05)
     ({"train__width": 1_000_000}, "train.width: 1000000 is not allowed; it must be at most 1,024"),
+    # inf RMSEs and a results JSON holding Infinity (red team, 2026-12-05 night)
+    ({"lstm__lr": 1000.0}, "lstm.lr: 1000.0 is not allowed; it must be at most 1"),
+    ({"auto__interval_scale": 1e300}, "auto.interval_scale: 1e+300 is not allowed; it must be at most 100"),
 ])
 def test_a_value_a_later_stage_would_fail_on_is_refused_here(tmp_path, change, says):
     with pytest.raises(LcpipeError) as err:  # the stage runs both: config.validate (in load_params), check_params
