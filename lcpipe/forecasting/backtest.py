@@ -49,75 +49,64 @@ def check_apart(history: list[Curve], forecast: list[Curve], what: str, metric: 
 
 def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, metric: str) -> None:
     """A run whose values are the first epochs of a history curve is that curve cut short: its own
-    future is in the history, also when the run's file holds them rounded (to the run's own decimals,
-    at most ROUNDED_DECIMALS) or as 32-bit floats (TensorBoard's scalars, a float32
-    tensor logged). Only a prefix that moves says which run it is: at least 3 distinct
-    values, since runs stuck at chance share exact values. Compared at every (length, decimals) the
-    runs have, one hash per history curve."""
-    keys = {}  # run -> (length, decimals or None)
-    for c in forecast:
+    future is in the history. So is a history curve whose values are the first epochs of a run (a pilot
+    run, or the run itself copied while it trained): it holds the run's future past any cutoff before its
+    end (red team: plain50 at cutoff 10, forecast 0.822 with its own first 30 epochs in the history,
+    0.929 without, against a true 0.731). Both directions by _first_prefix."""
+    found = _first_prefix(forecast, history, metric)
+    if found is not None:
+        curve, twin, how = found
+        values = curve.columns[metric]
+        shown = "" if how is None else " (as 32-bit floats)" if how == "float32" else f" (rounded to {how} decimals)"
+        unit = "epochs" if curve.steps is None else "evaluations"
+        raise LcpipeError(f"{curve.path or curve.name} is {what}, and its {len(values)} {unit} are the first "
+                          f"{len(values)} of the history curve {twin.path or twin.name}{shown}: the run's own future "
+                          "is in the history; remove that curve from the history")
+    found = _first_prefix(history, forecast, metric)
+    if found is not None:
+        cut, curve, _ = found
+        unit = "epochs" if curve.steps is None else "evaluations"
+        raise LcpipeError(f"{curve.path or curve.name} is {what}, and the history curve {cut.path or cut.name} "
+                          f"is its first {len(cut.columns[metric])} {unit}: part of the run's own future is in the "
+                          "history; remove that curve from the history")
+
+
+def _first_prefix(shorts: list[Curve], longs: list[Curve], metric: str) -> tuple[Curve, Curve, object] | None:
+    """(short, long, how) for the first curve of `shorts` whose values are the first epochs of a longer
+    curve of `longs`: exactly (how None), rounded to the short one's own decimals (at most
+    ROUNDED_DECIMALS: how is that number), or as 32-bit floats (TensorBoard's scalars: how "float32"),
+    preferred in that order; None when there is none. Only a prefix that moves says which run it is: at
+    least 3 distinct values, since runs stuck at chance share exact values. One hash per (short, way) and
+    per (long, length, way) of the shorts'."""
+    keys: dict[tuple, int] = {}  # (length, how, digest) -> index of the first short with it
+    for i, c in enumerate(shorts):
         values = c.columns.get(metric)
-        if values is not None and len(values) >= 3 and len(np.unique(values)) >= 3:
-            keys[c.name] = (len(values), _decimals(values))
-    prefixes = {}
-    for h in history:
-        values = h.columns.get(metric)
-        for n, d in set(keys.values()):
-            if values is not None and len(values) > n:
-                prefixes.setdefault((n, None, _digest(values[:n])), h)
-                if (f32 := _as_float32(values[:n])) is not None:
-                    prefixes.setdefault((n, "float32", _digest(f32)), h)
-                if d is not None:
-                    prefixes.setdefault((n, d, _digest(np.round(values[:n], d))), h)
-    for curve in forecast:
-        values = curve.columns.get(metric)
-        n, d = keys.get(curve.name, (None, None))
-        exact = None if n is None else prefixes.get((n, None, _digest(values)))
-        rounded = None if n is None or d is None else prefixes.get((n, d, _digest(np.round(values, d))))
-        f32 = None if n is None else _as_float32(values)
-        as_float32 = None if f32 is None else prefixes.get((n, "float32", _digest(f32)))
-        twin = exact or rounded or as_float32
-        if twin is not None:
-            how = "" if exact else f" (rounded to {d} decimals)" if rounded else " (as 32-bit floats)"
-            unit = "epochs" if curve.steps is None else "evaluations"
-            raise LcpipeError(f"{curve.path or curve.name} is {what}, and its {len(values)} {unit} are the first "
-                              f"{len(values)} of the history curve {twin.path or twin.name}{how}: the run's own future "
-                              "is in the history; remove that curve from the history")
-    _check_no_cut_copy(history, forecast, what, metric)
-
-
-def _check_no_cut_copy(history: list[Curve], forecast: list[Curve], what: str, metric: str) -> None:
-    """The reverse of _check_no_prefix: a history curve whose values are the first epochs of a curve forecast
-    from it (a pilot run, or the run itself copied while it trained) holds that curve's future past any
-    cutoff before its end (red team: plain50 at cutoff 10, forecast 0.822 with its own 30 first epochs in the
-    history, 0.929 without, against a true 0.731). The same test of a moving prefix (3 distinct values),
-    exact, rounded to the history curve's decimals, or as 32-bit floats."""
-    cuts = {}  # (length, how, digest) -> history curve
-    for h in history:
-        values = h.columns.get(metric)
         if values is None or len(values) < 3 or len(np.unique(values)) < 3:
             continue
-        cuts.setdefault((len(values), None, _digest(values)), h)
+        keys.setdefault((len(values), None, _digest(values)), i)
         if (d := _decimals(values)) is not None:
-            cuts.setdefault((len(values), d, _digest(values)), h)
+            keys.setdefault((len(values), d, _digest(np.round(values, d))), i)
         if (f32 := _as_float32(values)) is not None:
-            cuts.setdefault((len(values), "float32", _digest(f32)), h)
-    lengths = {(n, how) for n, how, _ in cuts}
-    for curve in forecast:
-        values = curve.columns.get(metric)
+            keys.setdefault((len(values), "float32", _digest(f32)), i)
+    rank = {None: 0, "float32": 2}  # exact first, then rounded (1), then as float32
+    ways = sorted({(n, how) for n, how, _ in keys}, key=lambda w: rank.get(w[1], 1))
+    best: dict[int, tuple[int, Curve, object]] = {}  # short -> (rank, long, how) of its best match
+    for long in longs:
+        values = long.columns.get(metric)
         if values is None:
             continue
-        for n, how in lengths:
+        for n, how in ways:
             if len(values) <= n:
                 continue
-            head = values[:n] if how is None else np.round(values[:n], how) if isinstance(how, int) \
-                else _as_float32(values[:n])
-            twin = None if head is None else cuts.get((n, how, _digest(head)))
-            if twin is not None:
-                unit = "epochs" if curve.steps is None else "evaluations"
-                raise LcpipeError(f"{curve.path or curve.name} is {what}, and the history curve "
-                                  f"{twin.path or twin.name} is its first {n} {unit}: part of the run's own future is "
-                                  "in the history; remove that curve from the history")
+            head = values[:n] if how is None else _as_float32(values[:n]) if how == "float32" \
+                else np.round(values[:n], how)
+            i = None if head is None else keys.get((n, how, _digest(head)))
+            if i is not None and (i not in best or rank.get(how, 1) < best[i][0]):
+                best[i] = (rank.get(how, 1), long, how)
+    if not best:
+        return None
+    i = min(best)
+    return shorts[i], best[i][1], best[i][2]
 
 
 def _as_float32(values: np.ndarray) -> np.ndarray | None:
