@@ -148,7 +148,8 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
             wrong = metric.wrong(values[:end])
             if wrong.size:
                 raise LcpipeError(f"{what} {name!r}: value {float(values[wrong[0]])} at {unit} "
-                                  f"{_at(wrong[0], steps)} where {metric.expected()} was expected for {metric.name!r}")
+                                  f"{_at(wrong[0], steps)} where {metric.expected()} was expected for {metric.name!r} "
+                                  f"(if it may {metric.admits()}: kind='any')")
             diverged = None if end == len(values) else \
                 f"{metric.name} is {float(values[end])} at {unit} {_at(end, steps)}"
             axis = None if steps is None else steps[:end]
@@ -174,7 +175,8 @@ def _at(i: int, steps: np.ndarray | None) -> str:
 
 
 def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, metric: str = "test_acc",
-             predictor: str = live.DEFAULT_PREDICTOR, mode: str = "auto", *, steps: int | None = None) -> pd.DataFrame:
+             predictor: str = live.DEFAULT_PREDICTOR, mode: str = "auto", *, steps: int | None = None,
+             kind: str | None = None) -> pd.DataFrame:
     """Forecast runs still training from finished `history` curves: one row per run with `run`,
     `observed` (its last epoch or step), `epochs` (its planned length), `final`, `lower`, `upper`
     (80 % interval of the final value, in the metric's units), `p_best`, `decision` ("keep" /
@@ -186,7 +188,9 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     evaluations instead (every 15 steps, epochs=50 plans step 750), with a warning. `steps` instead of
     `epochs` (as the CLI's --steps): the planned length in the runs' own unit, never a count of
     evaluations (the last optimizer step for runs logged by step, the last epoch for the others). A `mode`
-    that contradicts the name (mode="max" for a val_loss) is used, with a warning.
+    that contradicts the name (mode="max" for a val_loss) is used, with a warning. `kind`: what the values
+    are, "fraction" (in [0, 1]), "positive" (>= 0, a loss) or "any" (any finite series: a critic's loss
+    that goes negative); None (default) reads it from the name.
 
     `history` and `runs`: paths (files, folders, DVCLive runs, as the CLI reads them), a mapping of run
     name -> values per epoch (a list) or -> {step: value} (or a pandas Series indexed by step) for runs
@@ -206,8 +210,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     if not isinstance(metric, str) or not metric.strip():
         raise LcpipeError(f"metric={metric!r}: give the name of the column to forecast, e.g. 'test_acc' or 'val_loss'")
     try:
-        kind = Metric.infer(str(metric), mode)
-    except ValueError as exc:
+        kind = Metric.infer(str(metric), mode, kind)
+    except (ValueError, TypeError) as exc:
         raise LcpipeError(str(exc)) from None
     against = live.mode_against_name(str(metric), mode)
     if against:  # as ForecastPruner and the CLI warn

@@ -1,18 +1,20 @@
 """`lcpipe` (also `python -m lcpipe`): lcpipe's forecasts on curves that did not come from the pipeline.
 
     lcpipe forecast --history DIR --runs PATH [PATH ...] --epochs N (or --steps N) [--metric test_acc]
-        [--mode min|max|auto] [--predictor NAME] [--out FILE.json] [--plot FILE.png]
+        [--mode min|max|auto] [--kind auto|fraction|positive|any] [--predictor NAME] [--out FILE.json]
+        [--plot FILE.png]
 
 Forecasts runs that are still training from a history of finished curves: where each run ends
 (80 % interval), P(it ends best), and keep or stop. Runs and history are curve files (lcpipe's
 CSV, the external epoch,train_loss,train_err,test_err one, any CSV with an epoch or step column),
 directories of them, or DVCLive folders. The metric may be an accuracy, a loss (val_loss, val_ce,
-perplexity: --mode auto reads min from such names) or any other series; a run whose metric turned
+perplexity: --mode auto reads min from such names) or any other series (--kind any: a loss that may go
+negative, as a WGAN critic's, which the name alone would read as a loss >= 0); a run whose metric turned
 NaN or inf is stopped as diverged. The table goes to stdout, the same as JSON to FILE.json (in the
 metric's own units).
 
     lcpipe evaluate --curves DIR --cutoffs 5,10,20,40 [--history DIR] [--target NAME]
-        [--metric test_acc] [--mode min|max|auto] [--predictors poly,lstm,...] [--out FILE.json]
+        [--metric test_acc] [--mode min|max|auto] [--kind ...] [--predictors poly,lstm,...] [--out FILE.json]
 
 Backtests the predictors on finished curves: each target is forecast from its first `cutoff`
 epochs (points of its grid, for curves logged by step) by predictors fitted on the other curves
@@ -41,10 +43,12 @@ from lcpipe.forecasting.backtest import backtest, check_apart
 from lcpipe.forecasting.decision_scores import decisions
 from lcpipe.forecasting.logs import check_finished, check_history, read_curve_dir, read_curves, usable_history
 from lcpipe.forecasting.registry import PREDICTORS
-from lcpipe.metric import MODES, Metric
+from lcpipe.metric import KINDS, MODES, Metric
 from lcpipe.progress import say
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")
+KIND_HELP = ("what the values are: fraction (a score in [0, 1], as an accuracy), positive (>= 0, as a loss), any "
+             "(any finite series, as a critic's loss that goes negative); auto (default): from the metric's name")
 
 
 class Parser(argparse.ArgumentParser):
@@ -123,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     fc.add_argument("--mode", default="auto", choices=MODES,
                     help="min: lower is better (a loss); max: higher is better; auto (default): min for names "
                          "like loss, ce, err, mse, perplexity, max otherwise")
+    fc.add_argument("--kind", default="auto", choices=("auto", *KINDS), help=KIND_HELP)
     fc.add_argument("--predictor", type=_name, default=live.DEFAULT_PREDICTOR,
                     help=f"from {', '.join(PREDICTORS)} (default {live.DEFAULT_PREDICTOR})")
     fc.add_argument("--out", type=Path, help="results JSON")
@@ -139,6 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--target", help="forecast only this curve (file name without .csv)")
     ev.add_argument("--metric", default=None, type=_column, help="the column to forecast (default test_acc)")
     ev.add_argument("--mode", default="auto", choices=MODES, help="min, max or auto (as for forecast)")
+    ev.add_argument("--kind", default="auto", choices=("auto", *KINDS), help=KIND_HELP)
     ev.add_argument("--predictors", type=_names, default=None, action="extend",
                     help=f"comma-separated, from {', '.join(PREDICTORS)}")
     ev.add_argument("--params", type=Path, default=None,
@@ -219,7 +225,7 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
         _check_results_file(args.out, "evaluate")
     params = load_params(args.params) if args.params else Params()
     params = replace(params, features=replace(params.features, metric=args.metric or params.features.metric))
-    metric = Metric.infer(params.features.metric, args.mode)
+    metric = Metric.infer(params.features.metric, args.mode, _kind(args.kind))
     _warn_mode_against_name(params.features.metric, args.mode)
     # once each, as each flag's own list is: `--cutoffs 10 --cutoffs 10` would count a cutoff's rows twice
     args.cutoffs = list(dict.fromkeys(args.cutoffs))
@@ -293,7 +299,7 @@ def _check_forecast_outputs(args: argparse.Namespace) -> None:
 def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     _check_forecast_outputs(args)
     params = replace(Params(), features=replace(Params().features, metric=args.metric))
-    metric = Metric.infer(args.metric, args.mode)
+    metric = Metric.infer(args.metric, args.mode, _kind(args.kind))
     _warn_mode_against_name(args.metric, args.mode)
     history = read_curves(args.history, metric, studies=True)
     raw = read_curves(args.runs, metric)
@@ -316,6 +322,11 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
                              results, metric, args.predictor)
     say_out(live.table(results, metric))
     return results
+
+
+def _kind(flag: str) -> str | None:
+    """--kind auto: from the metric's name (None); otherwise as given."""
+    return None if flag == "auto" else flag
 
 
 def _warn_mode_against_name(name: str, mode: str) -> None:

@@ -218,6 +218,11 @@ class Metric:
         return {"fraction": "a fraction in [0, 1]", "positive": "a value >= 0 (a loss or error)",
                 "any": "a finite number"}[self.kind]
 
+    def admits(self) -> str:
+        """What a series of another kind may do that this kind refuses, for the hint beside a wrong value:
+        the user says kind "any" (--kind any) for a loss that goes negative (a WGAN critic's)."""
+        return "go negative" if self.kind == "positive" else "leave [0, 1]"
+
     def wrong(self, values: np.ndarray) -> np.ndarray:
         """Indices of finite values that contradict the kind (an accuracy above 1, a negative loss)."""
         values = np.asarray(values, dtype=float)

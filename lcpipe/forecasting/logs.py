@@ -258,7 +258,8 @@ def _check_kind(t: _Table, col: int, values: np.ndarray, metric: Metric) -> None
                           "name that is not an accuracy's")
     i = int(wrong[0])
     raise LcpipeError(f"{t.path}: line {t.lines[i]}: column {name!r} is {t.cell(i, col)!r} where "
-                      f"{metric.expected()} was expected for {metric.name!r}")
+                      f"{metric.expected()} was expected for {metric.name!r} (if it may {metric.admits()}: "
+                      "--kind any, or kind='any' in Python)")
 
 
 def _check_lr(t: _Table, lr: np.ndarray | None) -> None:

@@ -65,7 +65,7 @@ from lcpipe.forecasting.fit_cache import fitted
 from lcpipe.forecasting.logs import learnable_history, read_curves
 from lcpipe.forecasting.predictors.auto import Auto
 from lcpipe.forecasting.stop_rule import SAME_STEP, STD_FLOOR, keep, std_of
-from lcpipe.metric import Metric
+from lcpipe.metric import KINDS, Metric
 
 # Defaults for an accuracy-like metric (kind "fraction"): (stop_below, shared, margin) the setting 9 of 13
 # leave-one-family-out folds pick on the dev corpus (`python bench/pruners.py --tune`); growth set by hand.
@@ -162,6 +162,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         the study's (maximize or minimize); the kind (an accuracy, a loss, any series) comes from the
         name (lcpipe/metric.py); with no history and no metric, a maximized study reports an
         accuracy, a minimized one a loss.
+    kind: what the reports are, where the name does not say it: "fraction" (in [0, 1]), "positive"
+        (>= 0, a loss) or "any" (any finite series: a critic's loss that goes negative); None: by the name.
     warmup: no pruning before this many steps (at least MIN_WARMUP reports); a float below 1 is a
         fraction of `epochs`.
     growth, interval_steps: the checks: at the warmup step, then each at max(last + interval_steps,
@@ -209,7 +211,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
                  rivals: int = RIVALS, compare_running: bool | None = None, history_prior: float | None = None,
                  forecaster: Auto | None = None,
                  study_calibration: int = STUDY_CALIBRATION, fit_cache: str | Path | bool | None = None,
-                 reruns: bool = True):
+                 reruns: bool = True, kind: str | None = None):
         if (epochs is None) == (steps is None):
             raise PrunerError("give the planned length of a trial once: epochs= (or its synonym steps=, as "
                               "lcpipe.forecast takes it), in the steps the trials report")
@@ -238,7 +240,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._length = "epochs" if steps is None else "steps"  # as the user named it, for messages
         self.warmup, self.interval_steps = float(warmup), int(interval_steps)
         self.margin, self.rivals = margin, int(rivals)
-        self._settle("fraction" if metric is None else Metric.infer(metric).kind)  # until the study says
+        if kind is not None and kind not in KINDS:
+            raise PrunerError(f"kind={kind!r:.40}: one of {', '.join(map(repr, KINDS))}, "
+                              "or None (from the metric's name)")
+        self.kind = kind
+        self._settle(kind or ("fraction" if metric is None else Metric.infer(metric).kind))  # until the study says
         if not isinstance(study_calibration, int | np.integer) or isinstance(study_calibration, bool) \
                 or not (study_calibration == 0 or study_calibration >= 3):
             raise PrunerError(f"study_calibration={study_calibration!r}: 0 (off) or a whole number of at least 3")
@@ -277,7 +283,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 raise PrunerError(f"history={history!r:.60}: give a folder or file of finished curves, a list of "
                                   "them, or None (the study's own completed trials only)")
             # as the CLI takes it: files, folders, DVCLive runs or a corpus of study folders
-            curves = learnable_history(read_curves(paths, Metric.infer(metric or "test_acc"), studies=True))
+            curves = learnable_history(read_curves(paths, Metric.infer(metric or "test_acc", kind=kind), studies=True))
         self._history_curves = curves
         self._metric: Metric | None = None  # set from the study's direction at the first check
         self._scaled_by_study = False  # its scale or floor set from the finished trials (no history logs it)
@@ -364,7 +370,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
                                   "accuracy, but the study minimizes: give metric= the column the trials report "
                                   "(e.g. metric='val_loss'), or create the study with direction='maximize'")
             name = self.metric_name or ("test_acc" if mode == "max" else "loss")
-            metric = Metric.infer(name, mode)
+            metric = Metric.infer(name, mode, self.kind)
             metric = Metric(name, mode, metric.kind, 1.0, f"the study's direction={study.directions[0].name.lower()}")
             metric = metric.with_scale([c.columns[name] for c in self._history_curves if name in c.columns])
             # no history logs it: a loss's floor and a series' scale come from the finished trials (_refresh), so
@@ -397,7 +403,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             raise PrunerError(f"trial {trial.number} reported {value!r} at step {step}; ForecastPruner expected "
                               f"{metric.expected()} for {metric.name!r} in a study that "
                               f"{'maximizes' if metric.mode == 'max' else 'minimizes'} it"
-                              + (" (divide a percentage by 100)" if percent else ""))
+                              + (" (divide a percentage by 100)" if percent else
+                                 f" (if it may {metric.admits()}: ForecastPruner(..., kind='any'))"))
         return metric
 
     @staticmethod
