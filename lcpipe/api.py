@@ -17,7 +17,7 @@ from lcpipe.curve import MAX_STEPS, Curve
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import live
 from lcpipe.forecasting.logs import counts_by_one, missed_start, read_curves
-from lcpipe.metric import Metric
+from lcpipe.metric import Metric, axis_named
 
 CurvesLike = str | Path | Sequence[str | Path] | Mapping[str, Sequence[float]] | pd.DataFrame
 
@@ -39,6 +39,9 @@ def _numbers(values) -> np.ndarray | None:
 def _unpadded(column: pd.Series):
     """A DataFrame column as a run's values: the NaN rows after its last number are padding, not a
     divergence (a column of text is left as it is, for _numbers to refuse)."""
+    if column.dtype.kind == "O" and all(v is None or isinstance(v, int | float | np.number) and not isinstance(
+            v, bool | np.bool_) for v in column):  # numbers held as objects (df.astype(object)): padded alike
+        column = column.astype(float)
     if column.dtype.kind not in "iuf":
         return column.to_list()
     values = column.to_numpy(dtype=float)
@@ -209,6 +212,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
         raise LcpipeError(f"{flag}{length!r:.40}: give the planned length as a whole number in 1..{MAX_STEPS}")
     if not isinstance(metric, str) or not metric.strip():
         raise LcpipeError(f"metric={metric!r}: give the name of the column to forecast, e.g. 'test_acc' or 'val_loss'")
+    if axis_named(metric):
+        raise LcpipeError(f"metric={metric!r}: {axis_named(metric)}")
     try:
         kind = Metric.infer(str(metric), mode, kind)
     except (ValueError, TypeError) as exc:

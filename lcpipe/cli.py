@@ -43,7 +43,7 @@ from lcpipe.forecasting.backtest import backtest, check_apart
 from lcpipe.forecasting.decision_scores import decisions
 from lcpipe.forecasting.logs import check_finished, check_history, read_curve_dir, read_curves, usable_history
 from lcpipe.forecasting.registry import PREDICTORS
-from lcpipe.metric import KINDS, MODES, Metric
+from lcpipe.metric import KINDS, MODES, Metric, axis_named
 from lcpipe.progress import say
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")
@@ -106,6 +106,8 @@ def _positive(text: str) -> int:
 def _column(text: str) -> str:
     if not text.strip() or any(c in text for c in "\n\r,;\t"):
         raise argparse.ArgumentTypeError(f"{text!r} is not a column name")
+    if axis_named(text):
+        raise argparse.ArgumentTypeError(axis_named(text))
     return text.strip()
 
 
@@ -193,13 +195,26 @@ def dominated_means(rows: list[dict], metric: Metric, share: float = 0.5) -> lis
             "up?); move it out of --curves to compare the predictors on the rest" for t, c in sorted(out.items())]
 
 
-# the key only each command's results file holds
+# the key only each command's results file holds, and every key it may hold
 RESULTS_KEY = {"forecast": "runs", "evaluate": "results"}
+RESULTS_KEYS = {"forecast": {"metric", "mode", "epochs", "predictor", "left_out", "runs"},
+                "evaluate": {"metric", "mode", "results", "decisions"}}
+
+
+def _written_by(document) -> str | None:
+    """The command whose --out JSON this is ("forecast" / "evaluate"), or None: its keys are that file's and
+    no others, with the metric, the mode and the list of results. A `metric` key alone is no proof: every
+    run's sidecar and the pipeline's DVC metrics files have one (red team: `--out` on a sidecar replaced it)."""
+    if not isinstance(document, dict) or not isinstance(document.get("metric"), str) \
+            or document.get("mode") not in ("min", "max"):
+        return None
+    return next((c for c, keys in RESULTS_KEYS.items()
+                 if isinstance(document.get(RESULTS_KEY[c]), list) and set(document) <= keys), None)
 
 
 def _check_results_file(path: Path, command: str) -> None:
     """An --out lcpipe may write its results JSON to: a name ending in .json and, where the file exists, one
-    lcpipe wrote before (a JSON object naming its `metric`): a rerun replaces its own results, never a note,
+    this command wrote before (_written_by): a rerun replaces its own results, never a note,
     a curve or a figure that sits there (red team: `--out notes.txt` and `--out other_study.csv` were
     silently replaced with JSON)."""
     if path.suffix.lower() != ".json":
@@ -210,11 +225,11 @@ def _check_results_file(path: Path, command: str) -> None:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         document = None
-    if not (isinstance(document, dict) and "metric" in document):
+    other = _written_by(document)
+    if other is None:
         raise LcpipeError(f"--out {path} exists and is not a results file lcpipe wrote, which lcpipe would replace; "
                           "give a new file name, or remove it first")
-    other = next((c for c, key in RESULTS_KEY.items() if c != command and key in document), None)
-    if other is not None and RESULTS_KEY[command] not in document:  # e.g. a backtest of minutes, LSTM included
+    if other != command:  # e.g. a backtest of minutes, LSTM included
         raise LcpipeError(f"--out {path} holds `lcpipe {other}`'s results, which `lcpipe {command}` would replace; "
                           "give a new file name, or remove it first")
 
@@ -302,10 +317,19 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     metric = Metric.infer(args.metric, args.mode, _kind(args.kind))
     _warn_mode_against_name(args.metric, args.mode)
     history = read_curves(args.history, metric, studies=True)
-    raw = read_curves(args.runs, metric)
+    started: list[Path] = []  # runs whose logger has written no evaluation yet: left out, as a run too short is
+    raw = read_curves(args.runs, metric, started=started)
+    if not raw:
+        raise LcpipeError(f"{started[0]}: no evaluation logged yet"
+                          + (f" (nor in the {len(started) - 1} other runs)" if len(started) > 1 else "")
+                          + "; forecast once the runs have some")
     metric = live.with_history_scale(metric, history)
     grid = live.planned_epochs(raw, args.epochs, min_observed=params.features.window + 1,
                                by_evaluations=args.by_evaluations, say=say)
+    for path in started:
+        grid.left_out.append({"run": path.stem, "reason": "no evaluation logged yet (an empty file, or its header "
+                                                          "alone)"})
+        say(f"{path}: {grid.left_out[-1]['reason']}: left out until it has them")
     predictor = live.fit_on_history(args.predictor, params, history, raw, metric, say)
     results = live.forecast_runs(predictor, grid, metric)
     say(metric.describe())

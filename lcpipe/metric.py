@@ -45,7 +45,10 @@ MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse",
              # and vision's distances and distortions (LPIPS, KID, end-point and displacement errors, abs_rel)
              "meanrank", "medianrank", "medr", "meanr", "mdr", "mnr", "missrate", "misclassification", "fpr", "fnr",
              "falsepositiverate", "falsenegativerate", "hter", "lpips", "kid", "epe", "ade", "fde", "chamfer", "absrel",
-             "sqrel", "sse", "bpp", "distortion", "nelbo", "negelbo")
+             "sqrel", "sse", "bpp", "distortion", "nelbo", "negelbo",
+             # video's FVD, forecasting's MASE, CRPS and pinball loss, segmentation's Hausdorff distance (HD95),
+             # calibration error (ECE), false rejection rate, edit distances
+             "fvd", "mase", "crps", "pinball", "hausdorff", "hd95", "ece", "frr", "levenshtein")
 # ... of which these may go below 0 (a Gaussian's or a normalising flow's NLL, in nats, falls below 0 as the model
 # gets good): any finite series, not a positive quantity; they are still minimised
 SIGNED_WORDS = ("nll", "negloglikelihood", "negativeloglikelihood", "nelbo", "negelbo")
@@ -63,6 +66,19 @@ SHOWN_AS_ZERO = 2  # ... and a forecast below this many times the floor is 0 to 
 ACCURACY_NOISE = 0.002  # the evaluation noise of an accuracy (measured on the dev corpus: 0.0016-0.0027),
 # the unit lcpipe's decision constants (margin, std floor) are stated in
 UNIT_RANGE = (0.01, 10.0)  # a study's noise is read as 1/100 to 10 times an accuracy's
+
+
+# a curve's x axis, never its metric: `--metric step` read the step column as the values to forecast
+AXIS_NAMES = frozenset({"epoch", "epochs", "step", "steps", "global_step", "_step", "trainer/global_step",
+                        "iteration", "iter"})
+
+
+def axis_named(name: str) -> str | None:
+    """A line saying why `name` (a metric's) is no metric, where it names a curve's x axis; else None."""
+    if str(name).strip().lower() not in AXIS_NAMES:
+        return None
+    return (f"{str(name).strip()!r} is the curves' x axis (their epoch or step), not a metric: name the column "
+            "to forecast, e.g. test_acc or val_loss")
 
 
 def noise_of(curves: list[np.ndarray]) -> float:

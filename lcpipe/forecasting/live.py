@@ -16,7 +16,7 @@ from lcpipe.curve import MAX_EPOCHS, MAX_POINTS, MAX_STEPS, Curve, on_grid, seri
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import check_apart, in_units
 from lcpipe.forecasting.evaluations import evaluation_step
-from lcpipe.forecasting.logs import learnable_history
+from lcpipe.forecasting.logs import learnable_history, zeros_left_out
 from lcpipe.forecasting.predictors.auto import hyper_values, usable_milestones
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
@@ -57,7 +57,8 @@ class RunForecast:
         """The step (or epoch) of each forecast value."""
         at = (len(self.observed) + np.arange(1, len(self.forecast.mean) + 1)) * self.spacing
         whole = np.round(at)
-        return whole.astype(int).tolist() if np.allclose(at, whole, atol=1e-6) else np.round(at, 1).tolist()
+        # fractional epochs (0.05, 0.1, ...) to 6 significant digits: one decimal read 3.25 as 3.2 (red team)
+        return whole.astype(int).tolist() if np.allclose(at, whole, atol=1e-6) else [_number(a) for a in at]
 
     def as_json(self) -> dict:
         """The run's --out record; a value past float range (a loss of 1e306 forecast in log space) is null:
@@ -70,8 +71,9 @@ class RunForecast:
 
 
 def _number(x: float) -> float | None:
-    """A value as the JSON holds it: rounded to 6 decimals, None where not finite."""
-    return round(float(x), 6) if np.isfinite(x) else None
+    """A value as the JSON holds it: to 6 significant digits (6 decimals made an MSE of 4e-5 one value for
+    every run and a loss of 1e-8 a 0; red team), None where not finite."""
+    return float(f"{float(x):.6g}") if np.isfinite(x) else None
 
 
 def _whole(x: float) -> float | int:
@@ -127,9 +129,10 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
             + ("; give --steps for a length in steps" if flag == "--epochs" else
                "; give steps= for a length in steps" if flag == "epochs=" else ""))
     by_epoch = [r for r in runs if r.steps is None and not r.planned]
-    if not by_evaluations and by_step and by_epoch:  # a length in steps, for runs of both kinds
+    if as_steps is None and by_step and by_epoch:  # a length in steps (--steps, or --epochs no step run is past)
         # decided together, an epoch run planned `epochs` epochs would be compared with runs ending at step `epochs`
-        written = "--steps " if flag == "--epochs" else flag
+        # (with --epochs 750 an epoch run 10 epochs in was kept at P(best) 0.93 and a step run stopped; red team)
+        written = ("--epochs " if by_evaluations else "--steps ") if flag == "--epochs" else flag
         raise LcpipeError(f"{written}{epochs}: {len(by_epoch)} run(s) count epochs, not steps (e.g. "
                           f"{by_epoch[0].path or by_epoch[0].name}), and {len(by_step)} are logged by optimizer step "
                           f"(e.g. {by_step[0].path or by_step[0].name}); their finals are not comparable: forecast "
@@ -221,35 +224,6 @@ def fit_on_history(name: str, params: Params, history: list[Curve], runs: list[C
     return build(name, params).fit([series_of(c, metric) for c in history])
 
 
-def zeros_left_out(history: list[Curve], metric: Metric, say=lambda _: None) -> list[Curve]:
-    """A loss is forecast in log space, where a value logged as exactly 0 straight after real ones (a
-    missed evaluation written as 0) lies many natural logs below every real value: one such history
-    curve, an analog and a calibration error of that size, made every run's 80 % band [0, 1e10] (red
-    team). Such curves are left out of the history and named through `say`, as diverged ones are. A
-    curve that falls to 0 is kept (a training error or a hinge loss reaching 0): the value before its
-    first 0 is already below ZERO_DROP of the curve's peak."""
-    if metric.kind != "positive":
-        return history
-    kept = []
-    for curve in history:
-        values = np.asarray(curve.columns.get(metric.name, []), dtype=float)
-        finite = np.where(np.isfinite(values), values, 0.0)
-        zeros = np.flatnonzero((values == 0) & (np.maximum.accumulate(finite) > 0))  # 0s after a positive value
-        if zeros.size:
-            before = finite[:zeros[0]]
-            last = before[before > 0][-1]  # the value logged before the first such 0
-            if last > ZERO_DROP * before.max():
-                where = "epoch" if curve.steps is None else "step"
-                at = zeros[0] + 1 if curve.steps is None else _whole(curve.steps[zeros[0]])
-                say(f"history: {curve.path or curve.name} left out: {metric.name} reads 0 at {where} {at} straight "
-                    f"after {last:.6g} (a missed evaluation logged as 0?); a loss is forecast in log space, where "
-                    "that 0 is far below any real value")
-                continue
-        kept.append(curve)
-    return kept
-
-
-ZERO_DROP = 0.1  # a 0 after a value above this share of the curve's peak is a logging artefact, not a fall to 0
 
 
 def config_keys_used(predictor: Predictor, history: list[Curve], runs: list[Curve]) -> str:

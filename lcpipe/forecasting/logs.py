@@ -121,7 +121,7 @@ def _table(path: Path) -> _Table:
     lines = text.splitlines()
     first = next((line for line in lines if line.strip()), None)
     if first is None:
-        raise LcpipeError(f"{path}: empty file; expected a header line such as {','.join(COLUMNS)}")
+        raise NotStarted(f"{path}: empty file; expected a header line such as {','.join(COLUMNS)}")
     delimiter = max(",;\t", key=first.count)
     if not text.endswith(("\n", "\r")) and _cut_short(lines, delimiter):
         lines = lines[:-1]  # a run still training, its logger mid-write: "11,0.3" of "11,0.3312,0.3120\n"
@@ -139,14 +139,23 @@ def _table(path: Path) -> _Table:
 
 
 def _cut_short(lines: list[str], delimiter: str) -> bool:
-    """Whether the last line (of a file with no newline after it) has fewer fields than every other line: a
-    writer mid-line. A file whose rows leave out blank trailing fields (`lr` only where it changes) has such
-    rows before its last too, and keeps it."""
+    """Whether the last line (of a file with no newline after it) is a writer mid-line: it has fewer fields
+    than every other line, or as many with its last one blank or shorter than that field in every other data
+    row ("165,1" of "165,1.87775": read as a loss of 1.0, the run was forecast 1.52 instead of 1.86; red
+    team). A file whose rows leave out blank trailing fields (`lr` only where it changes) has such rows
+    before its last too, and keeps it; so does a log whose values are written as short as the last one."""
     try:
-        widths = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        rows = [row for row in csv.reader(lines, delimiter=delimiter) if row]
     except csv.Error:
         return False
-    return len(widths) > 2 and widths[-1] < min(widths[:-1])
+    if len(rows) < 3:
+        return False
+    widths = [len(row) for row in rows]
+    if widths[-1] < min(widths[:-1]):
+        return True
+    last = rows[-1][-1].strip()
+    above = [len(row[len(rows[-1]) - 1].strip()) for row in rows[1:-1] if len(row) >= len(rows[-1])]
+    return not last or (len(above) >= 2 and len(last) < min(above))
 
 
 def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
@@ -430,7 +439,7 @@ def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curv
                           "pandas, df.pivot_table(index='step', columns='key', values='value').reset_index()")
     t = _records_of(t, metric)
     if not t.rows:
-        raise LcpipeError(f"{path}: no data rows after the header")
+        raise NotStarted(f"{path}: no data rows after the header")
     (epochs, steps), (values, end, col) = _axis(t), _metric(t, metric)
     x = _x_column(t)
     skip = {x, col, *(c for c in (t.column(n) for n in EPOCH_COLUMNS) if c is not None)}
@@ -464,6 +473,11 @@ def _planned_steps(flat: dict, meta: Path) -> int | None:
         if _stated(flat, key):
             return check_planned(flat[key], f"{meta} ({key})", MAX_STEPS, "steps")
     return None
+
+
+class NotStarted(LcpipeError):
+    """A curve file with no evaluation in it yet: empty, or its header alone (a CSV logger writes the header
+    first). A run just started among live ones is left out (read_curves' `started`), not an error."""
 
 
 def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
@@ -558,7 +572,8 @@ def _one_curve_file(folder: Path) -> Path | None:
     return files[0] if len(files) == 1 else None
 
 
-def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", studies: bool = False) -> list[Curve]:
+def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", studies: bool = False,
+                   started: list[Path] | None = None) -> list[Curve]:
     """Every curve in `directory`, sorted by name: its *.csv / *.tsv files (any case) and DVCLive
     run folders, or the directory itself when it is one DVCLive run. Hidden and `._` files are skipped.
     Two curves with one name (`x.csv` and `x.CSV`, `x.csv` and a DVCLive folder `x`) are refused.
@@ -575,7 +590,9 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
         raise LcpipeError(f"{directory}: not a directory of curve files")
     if _is_dvclive(directory):
         return [read_dvclive(directory, metric)]
-    found = _curves_in(directory, metric, studies, "", set())
+    found = _curves_in(directory, metric, studies, "", set(), started)
+    if not found and started:
+        return []  # live runs, every one just started: the caller says so
     if not found:
         try:
             folders = sorted(p.name for p in directory.iterdir() if not p.name.startswith(".") and p.is_dir())
@@ -600,7 +617,7 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
 
 
 def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str,
-               seen: set) -> list[tuple[Path, Curve]]:
+               seen: set, started: list[Path] | None = None) -> list[tuple[Path, Curve]]:
     """(path, curve) of the curves in `directory` (named prefix + run); with `studies`, of a corpus's
     folders too (read_curve_dir), each file and folder once however linked (`seen`: real paths)."""
     try:
@@ -623,7 +640,12 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
                                       "--history` and ForecastPruner take a whole corpus)")
                 manifest = True
                 continue
-            found.append((p, read_curve(p, metric)))
+            try:
+                found.append((p, read_curve(p, metric)))
+            except NotStarted:
+                if started is None:
+                    raise
+                started.append(p)  # a live run whose logger has written its header alone
         elif p.is_dir():
             if _is_dvclive(p):
                 found.append((p, read_dvclive(p, metric)))
@@ -649,6 +671,37 @@ def check_finished(history: list[Curve]) -> None:
         if curve.steps is None and curve.planned and len(curve) < curve.planned and not curve.diverged:
             raise LcpipeError(f"{curve.path}: {len(curve)} of its {curve.planned} planned epochs; a history "
                               "curve must be a finished run")
+
+
+ZERO_DROP = 0.1  # a 0 after a value above this share of the curve's peak is a logging artefact, not a fall to 0
+
+
+def zeros_left_out(history: list[Curve], metric: Metric, say=lambda _: None) -> list[Curve]:
+    """A loss is forecast in log space, where a value logged as exactly 0 straight after real ones (a
+    missed evaluation written as 0) lies many natural logs below every real value: one such history
+    curve, an analog and a calibration error of that size, made every run's 80 % band [0, 1e10] (red
+    team). Such curves are left out of the history and named through `say`, as diverged ones are. A
+    curve that falls to 0 is kept (a training error or a hinge loss reaching 0): the value before its
+    first 0 is already below ZERO_DROP of the curve's peak."""
+    if metric.kind != "positive":
+        return history
+    kept = []
+    for curve in history:
+        values = np.asarray(curve.columns.get(metric.name, []), dtype=float)
+        finite = np.where(np.isfinite(values), values, 0.0)
+        zeros = np.flatnonzero((values == 0) & (np.maximum.accumulate(finite) > 0))  # 0s after a positive value
+        if zeros.size:
+            before = finite[:zeros[0]]
+            last = before[before > 0][-1]  # the value logged before the first such 0
+            if last > ZERO_DROP * before.max():
+                where = "epoch" if curve.steps is None else "step"
+                at = zeros[0] + 1 if curve.steps is None else f"{curve.steps[zeros[0]]:g}"
+                say(f"history: {curve.path or curve.name} left out: {metric.name} reads 0 at {where} {at} straight "
+                    f"after {last:.6g} (a missed evaluation logged as 0?); a loss is forecast in log space, where "
+                    "that 0 is far below any real value")
+                continue
+        kept.append(curve)
+    return kept
 
 
 def learnable_history(history: list[Curve], say=lambda _: None) -> list[Curve]:
@@ -695,13 +748,24 @@ def _file_id(curve: Curve) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino) if st else None
 
 
-def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", studies: bool = False) -> list[Curve]:
+def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", studies: bool = False,
+                started: list[Path] | None = None) -> list[Curve]:
     """Curves from any mix of files, directories of curves and DVCLive folders, in the order given.
     A file reached twice (`h h`, or a folder and a file in it) is refused: it would count twice.
-    studies: a directory may be a corpus of study folders (read_curve_dir); for a history."""
+    studies: a directory may be a corpus of study folders (read_curve_dir); for a history.
+    started: where given (live runs), a file with no evaluation yet (NotStarted) is appended to it and left
+    out, not an error."""
     out: list[Curve] = []
     for path in map(Path, paths):
-        out += read_curve_dir(path, metric, studies) if _kind(path) == "dir" else [read_curve(path, metric)]
+        if _kind(path) == "dir":
+            out += read_curve_dir(path, metric, studies, started)
+            continue
+        try:
+            out.append(read_curve(path, metric))
+        except NotStarted:
+            if started is None:
+                raise
+            started.append(path)
     seen: dict[tuple[int, int], Curve] = {}
     for curve in out:
         key = _file_id(curve)
