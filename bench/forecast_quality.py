@@ -58,6 +58,7 @@ from lcpipe.forecasting.backtest import backtest  # noqa: E402
 from lcpipe.forecasting.decision_scores import kendall_tau  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
 from lcpipe.forecasting.predictors import auto as auto_module  # noqa: E402
+from lcpipe.forecasting.registry import PREDICTORS  # noqa: E402
 from lcpipe.forecasting.stop_rule import keep, p_best, rule_for, std_of  # noqa: E402
 from lcpipe.metric import ACCURACY, Metric  # noqa: E402
 
@@ -483,7 +484,9 @@ def main() -> None:
     ap = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="4 studies, cutoffs 10 and 20, auto and two references")
     ap.add_argument("--corpus", type=Path, nargs="+", default=CORPUS)
-    ap.add_argument("--predictors", default=",".join([DEFAULT, *REFERENCES]))
+    ap.add_argument("--predictors", default=None,
+                    help=f"comma-separated, from {', '.join((*PREDICTORS, 'pow3'))} (default "
+                         f"{','.join([DEFAULT, *REFERENCES])}; --quick: {','.join(QUICK['predictors'])})")
     ap.add_argument("--no-in-study", action="store_true", help="skip the paper's in-study leave-one-out table")
     ap.add_argument("--metric", default=Params().features.metric, help="the column to forecast (e.g. val_loss)")
     ap.add_argument("--mode", default="auto", choices=("min", "max", "auto"))
@@ -492,8 +495,13 @@ def main() -> None:
     ap.add_argument("--reliability-figure", type=Path, metavar="PNG",
                     help="also draw P(ends best)'s reliability diagram, one panel per cutoff, to this PNG")
     args = ap.parse_args()
+    given = args.predictors
+    args.predictors = given or ",".join(QUICK["predictors"] if args.quick else [DEFAULT, *REFERENCES])
     if not [n for n in args.predictors.split(",") if n.strip()]:
         ap.error(f"--predictors {args.predictors!r}: name at least one, e.g. {DEFAULT},last_value")
+    unknown = [n.strip() for n in args.predictors.split(",") if n.strip() and n.strip() not in (*PREDICTORS, "pow3")]
+    if unknown:  # before minutes of backtests of the names before it
+        ap.error(f"--predictors: unknown {unknown[0]!r}; choose from {', '.join((*PREDICTORS, 'pow3'))}")
     if args.reliability_figure:
         if args.reliability_figure.suffix.lower() != ".png":
             ap.error(f"--reliability-figure {args.reliability_figure}: the figure is a PNG; give a path ending .png")
@@ -503,11 +511,11 @@ def main() -> None:
     METRIC[0], PERCENT[0] = Metric.infer(args.metric, args.mode), args.percent
     groups = groups_of(args.corpus, METRIC[0])
     METRIC[0] = METRIC[0].with_scale([c.metric(args.metric) for curves in groups.values() for c in curves])
-    cutoffs, names, grids = (PERCENT_CUTOFFS if args.percent else CUTOFFS), \
-        [n for n in dict.fromkeys(args.predictors.split(",")) if n], GRIDS if METRIC[0].bounded else SERIES_GRIDS
+    names = [n for n in dict.fromkeys(x.strip() for x in args.predictors.split(",")) if n]
+    cutoffs, grids = (PERCENT_CUTOFFS if args.percent else CUTOFFS), GRIDS if METRIC[0].bounded else SERIES_GRIDS
     if args.quick:
         groups = dict(list(groups.items())[:: max(1, len(groups) // QUICK["groups"])][: QUICK["groups"]])
-        cutoffs, names, grids = QUICK["cutoffs"], list(QUICK["predictors"]), QUICK["grid"]
+        cutoffs, grids = QUICK["cutoffs"], QUICK["grid"]
         if not METRIC[0].bounded:  # a loss's configs weigh by their own key
             grids = {"auto": {"config_weight_series": QUICK["grid"]["auto"]["config_weight"]}}
     families = families_of(args.corpus, groups)

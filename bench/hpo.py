@@ -74,6 +74,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.args import Parser  # noqa: E402
 from bench.pruners import OraclePruner, boot  # noqa: E402  (boot: mean and 95 % bootstrap CI, as every bench reports them)
+from lcpipe.errors import exits_cleanly  # noqa: E402
 from lcpipe.integrations.optuna import STUDY_CALIBRATION, ForecastPruner  # noqa: E402
 from lcpipe.metric import Metric  # noqa: E402
 
@@ -436,6 +437,7 @@ def best_optuna(within: dict[str, float]) -> str:
     return min((n for n in within if n not in FP_FORMS and n not in ("NopPruner", ORACLE)), key=within.get)
 
 
+@exits_cleanly
 def main(argv: list[str] | None = None) -> None:
     ap = Parser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--table", type=Path, default=TABLE)

@@ -60,6 +60,7 @@ sys.path.insert(0, str(ROOT))
 from bench.args import Parser  # noqa: E402
 from bench.corpus import read_manifest  # noqa: E402
 from lcpipe.curve import Curve, as_finished  # noqa: E402
+from lcpipe.errors import exits_cleanly  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
 from lcpipe.integrations.optuna import MIN_WARMUP, ForecastPruner  # noqa: E402
 from lcpipe.metric import Metric  # noqa: E402
@@ -436,6 +437,7 @@ def speed(trials: int = 200, epochs: int = 200, n_history: int = 500) -> str:
     return "\n".join(lines)
 
 
+@exits_cleanly
 def main() -> None:
     ap = Parser(description=__doc__.splitlines()[0])
     ap.add_argument("--orders", type=int, default=None, help="random trial orders per study (5; --tune: 2)")

@@ -188,7 +188,12 @@ def dominated_means(rows: list[dict], metric: Metric, share: float = 0.5) -> lis
         # far off: ten times the others' median too (of three runs, one simply outside the history's range
         # is often half the sum, and was told it had blown up; red team)
         far = worst["rmse"] > FAR_OFF * np.median(rest)
-        if len(group) >= 3 and total > 0 and worst["rmse"] > share * total and far:
+        # and its final beyond the others' finals by more than their span: a run that is only noisier late (a LoRA
+        # run at cutoff 45 of 50, its final beside the others') was told its values were off their scale (red team)
+        finals = [r["final_actual"] for r in group if r is not worst]
+        low, high = min(finals, default=np.nan), max(finals, default=np.nan)
+        outside = max(low - worst["final_actual"], worst["final_actual"] - high) > high - low  # by their own span
+        if len(group) >= 3 and total > 0 and worst["rmse"] > share * total and far and outside:
             out.setdefault(worst["target"], set()).add(cutoff)
     return [f"note: target {t!r} alone is more than half of the summed RMSE at cutoff "
             f"{', '.join(map(str, sorted(c)))}: its {metric.name} is far off the others' scale (a run that blew "

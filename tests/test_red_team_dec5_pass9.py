@@ -236,3 +236,16 @@ def test_a_trial_reporting_every_step_costs_the_pruner_time_in_proportion():
 
     median = seconds(optuna.pruners.MedianPruner())
     assert seconds(ForecastPruner(steps=4000, metric="val_loss", fit_cache=False)) < 15 * median + 1.0
+
+
+def test_evaluate_says_no_run_blew_up_where_none_did(lora, capsys):
+    """A LoRA run only noisier late (its final among the others') was told its values were off their scale."""
+    history, _ = lora
+    cli(["evaluate", "--curves", str(history), "--metric", "val_ce", "--cutoffs", "45",
+         "--predictors", "last_value,auto"])
+    assert "blew up" not in capsys.readouterr().err
+
+
+def test_a_dataframe_history_for_the_pruner_is_one_line_not_its_column_names_read_as_paths():
+    with pytest.raises(Exception, match="not a pandas object"):
+        ForecastPruner(epochs=10, history=pd.DataFrame({"run_a": [0.1, 0.2], "run_b": [0.2, 0.3]}))
