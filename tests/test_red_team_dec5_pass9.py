@@ -249,3 +249,6 @@ def test_evaluate_says_no_run_blew_up_where_none_did(lora, capsys):
 def test_a_dataframe_history_for_the_pruner_is_one_line_not_its_column_names_read_as_paths():
     with pytest.raises(Exception, match="not a pandas object"):
         ForecastPruner(epochs=10, history=pd.DataFrame({"run_a": [0.1, 0.2], "run_b": [0.2, 0.3]}))
+    with pytest.raises(Exception, match="not a pandas object"):
+        ForecastPruner(epochs=10, history=pd.Series([0.1, 0.2], name="run_a"))
+    assert ForecastPruner(epochs=10, history=[LORA / "t00.csv", LORA / "t01.csv", LORA / "t02.csv"], metric="val_ce")

@@ -280,7 +280,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if history is None:
             curves = []
         else:
-            if hasattr(history, "columns") or hasattr(history, "index"):  # iterated, a DataFrame gives its column
+            if type(history).__module__.startswith("pandas"):  # iterated, a DataFrame gives its column
                 # names, which were read as paths (a column named like a folder here would be read silently; red team)
                 raise PrunerError("history=: ForecastPruner reads finished curves from files or folders, not a "
                                   "pandas object: write each run with df[run].to_csv(...) to a folder and give it")
