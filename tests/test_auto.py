@@ -7,6 +7,7 @@ import pytest
 
 from lcpipe.curve import Series
 from lcpipe.errors import LcpipeError
+from lcpipe.forecasting.predictors import auto as auto_module
 from lcpipe.forecasting.predictors.auto import Auto, milestones_of
 from tests.helpers import learning_curve
 
@@ -134,7 +135,6 @@ def test_a_history_of_siblings_is_calibrated_on_them_at_the_nominal_level(monkey
     arch and length). It used to go uncalibrated (in-study cov80 0.88 / 0.89 on dev-loss); it is now
     calibrated on its own runs, a fold at a time, at 80 % whatever the foreign-history level, with at
     most SIBLING_FOLDS fits, and a held-out sibling's final lands in its band about 80 % of the time."""
-    from lcpipe.forecasting.predictors import auto as auto_module
 
     def siblings(count, offset):
         return [Series(f"s{offset + i}", learning_curve(40, final=0.7 + 0.2 * r, rate=0.06 + 0.1 * q, noise=0.01,
@@ -358,7 +358,6 @@ def test_a_run_of_another_dataset_is_no_nearer_for_sharing_the_batch_size(monkey
     """What a batch size means on another dataset says little about this run: the batch-8 runs of
     another dataset count FOREIGN_DATASET_SERIES whole, so the siblings of the run's own dataset lead,
     however unlike its batch size theirs is; with the setting at 0 the key counts nothing."""
-    from lcpipe.forecasting.predictors import auto as auto_module
 
     history = loss_history("images")
     run = Series("mine", history[0].values[:20], config={"dataset": "text", "batch_size": 8, "lr": 1e-3},
@@ -394,7 +393,7 @@ def test_a_short_runs_fast_early_fall_is_not_averaged_away(monkeypatch, share, t
     history would blur the prefix the run is matched on. With the cap (SMOOTH_SHARE: 1/8 of the
     horizon) the final loss of a run at 0.8 x the history curve is forecast within 3 %; without it
     the error is three times that."""
-    from lcpipe.forecasting.predictors import auto as auto_module
+
 
     monkeypatch.setattr(auto_module, "SMOOTH_SHARE", share)
     loss = 0.003 + 0.05 * np.exp(-np.arange(1, 21) / 2.5)
@@ -427,3 +426,26 @@ def test_a_loss_weighs_configs_by_its_own_setting_from_params_yaml_to_the_foreca
     at_one = np.exp(-Auto(config_weight_series=1.0).fit(history).forecast(run, 60).mean[-1])
     assert nearer < at_one  # the lr-nearer batch-8 siblings weigh more: a lower final loss
     assert ForecastPruner(epochs=60)._template.config_weight_series == 1.0
+
+
+def test_the_hyper_parameter_that_decides_the_finals_weighs_more_than_one_that_does_not(monkeypatch):
+    """Among 14 runs of one dataset, a LoRA rank decides where the loss ends (1.5 at rank 16, 1.9 at rank 1)
+    and weight decay nothing; their first 10 evaluations coincide. A rank-16 run at the weight decay that
+    only rank-1 runs have here is forecast nearer its rank's end (each key weighed by its relevance to the
+    finals, learned from the history) than with every key alike, where the two mismatches tie."""
+    t = np.arange(1, 51)
+    history = []
+    for i, (rank, wd) in enumerate([(1, 0.0)] * 4 + [(1, 0.1)] * 4 + [(16, 0.0)] * 6):
+        final = 1.5 if rank == 16 else 1.9
+        loss = 1.9 + 3 * np.exp(-t / 4) - (1.9 - final) * np.clip((t - 10) / 30, 0, 1) + 0.002 * np.sin(t + i)
+        history.append(Series(f"h{i}", -np.log(loss), None, {"dataset": "d", "rank": rank, "weight_decay": wd},
+                              bounded=False))
+    run = Series("run", history[-1].values[:10], None, {"dataset": "d", "rank": 16, "weight_decay": 0.1},
+                 bounded=False)
+
+    def final_loss() -> float:
+        return float(np.exp(-Auto(calibrate=False).fit(history).forecast(run, 50).mean[-1]))
+
+    assert final_loss() < 1.62  # 1.587 here
+    monkeypatch.setattr(auto_module, "RELEVANCE_POWER", 0.0)
+    assert final_loss() > 1.64  # 1.670

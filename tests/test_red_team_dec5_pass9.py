@@ -252,3 +252,16 @@ def test_a_dataframe_history_for_the_pruner_is_one_line_not_its_column_names_rea
     with pytest.raises(Exception, match="not a pandas object"):
         ForecastPruner(epochs=10, history=pd.Series([0.1, 0.2], name="run_a"))
     assert ForecastPruner(epochs=10, history=[LORA / "t00.csv", LORA / "t01.csv", LORA / "t02.csv"], metric="val_ce")
+
+
+def test_the_fit_cache_keeps_apart_two_fits_of_one_loss_history_at_different_config_weights(tmp_path):
+    """config_weight_series was no part of the cache key: a fit at 1 (the pruner's) was handed to a forecaster at 3."""
+    from lcpipe.curve import Series
+    from lcpipe.forecasting.fit_cache import content_key
+    from lcpipe.forecasting.predictors.auto import Auto
+    history = [Series(f"h{i}", -np.log(2 + 0.1 * i + np.exp(-np.arange(1, 30) / 5)), None, {"lr": 0.1 * (i + 1)},
+                      bounded=False) for i in range(4)]
+    assert content_key(Auto(config_weight_series=1.0), history) != content_key(Auto(config_weight_series=3.0), history)
+    accuracy = [Series(s.name, 0.5 + 0.01 * np.arange(1, 30), None, s.config) for s in history]
+    same = content_key(Auto(config_weight_series=1.0), accuracy)
+    assert same == content_key(Auto(config_weight_series=3.0), accuracy)  # an accuracy's fit is shared

@@ -38,8 +38,10 @@ from lcpipe.forecasting.predictors.auto import Auto
 
 FORMAT = 1  # bump when the file's layout changes
 ENV = "LCPIPE_CACHE_DIR"
+# every Auto setting a fit depends on (config_weight_series too: a loss's configs weigh by it, and without it a
+# pruner's fit at 1 and a forecaster's at 3 on one loss history shared one cache entry and its calibration)
 SETTINGS = ("recency", "similarity", "smooth_epochs", "interval_scale", "config_weight", "calibrate",
-            "final_quantile", "final_quantile_series", "hyperparameters")
+            "final_quantile", "final_quantile_series", "hyperparameters", "config_weight_series")
 IN_PROCESS = 8  # fits kept in this process, the most recently used (a long-lived process sees many)
 _IN_PROCESS: dict[str, Auto] = {}
 _ON_DISK: dict[Path, set] = {}  # file -> the axes it holds, as far as this process knows
@@ -63,8 +65,9 @@ def content_key(template: Auto, history: list[Series]) -> str:
     h.update(_CODE[0])
     # a bounded (accuracy) history is calibrated at final_quantile, any other at final_quantile_series:
     # the other one is no part of the fit (the CLI's Auto and the pruner's share an accuracy history's fit)
-    unused = "final_quantile_series" if all(s.bounded for s in history if len(s.values)) else "final_quantile"
-    settings = {k: getattr(template, k) for k in SETTINGS if k != unused}
+    unused = ("final_quantile_series", "config_weight_series") if all(s.bounded for s in history if len(s.values)) \
+        else ("final_quantile", "config_weight")
+    settings = {k: getattr(template, k) for k in SETTINGS if k not in unused}
     h.update(json.dumps({"format": FORMAT, **settings}, sort_keys=True).encode())
     for s in history:
         values = np.ascontiguousarray(s.values, dtype=float)
