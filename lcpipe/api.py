@@ -112,7 +112,22 @@ def _with_axis(frame: pd.DataFrame, in_steps: bool) -> pd.DataFrame:
     return out
 
 
-def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bool = False) -> list[Curve]:
+def _not_started(values) -> bool:
+    """A live run with no evaluation yet: an empty list, mapping or Series, or one of NaN alone (a DataFrame's
+    column of a run just started)."""
+    if isinstance(values, Mapping):
+        values = list(values.values())
+    if isinstance(values, pd.Series):
+        values = values.to_list()
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return array.ndim == 1 and bool(np.isnan(array).all())
+
+
+def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bool = False,
+            started: list[str] | None = None) -> list[Curve]:
     """Curves from paths (files, folders, DVCLive runs, as the CLI reads them) or from a mapping of
     run name -> its values: a list of the metric's values per epoch (epoch 1 first), or a mapping step
     -> value (or a pandas Series indexed by step) for a run evaluated at steps; values of the metric's
@@ -120,7 +135,9 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
     per epoch (the default index; a shorter run padded with NaN at its end), or indexed by step (NaN
     where a run was not evaluated), or with a `step` or `epoch` column (AXIS_COLUMNS) that is that
     index (_with_axis). `in_steps` (steps= was given): steps that count 1, 2, 3, ... stay steps (with
-    epochs=, they are read as epochs, as the CLI reads such a column)."""
+    epochs=, they are read as epochs, as the CLI reads such a column). `started` (live runs): a run with no
+    evaluation yet (an empty one, a column of NaN alone, a file of its header alone) is named in it and left
+    out, as the CLI leaves it out."""
     if isinstance(given, pd.DataFrame):
         given = _with_axis(given, in_steps)
         default = isinstance(given.index, pd.RangeIndex) and given.index.start == 0 and given.index.step == 1
@@ -138,6 +155,9 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
             raise LcpipeError(f"no {what}s given: the mapping is empty")
         out = []
         for name, values in given.items():
+            if started is not None and _not_started(values):
+                started.append(str(name))
+                continue
             values, steps = _axis_of(values, name, what)
             values = _numbers(values)
             if values is None:
@@ -168,7 +188,11 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
                           "per epoch")
     if not paths:
         raise LcpipeError(f"{arg}=[]: no {what}s given; give paths (files, folders) or a mapping of run name -> values")
-    return read_curves(paths, metric, studies=arg == "history")  # a history may be a corpus of studies
+    found: list[Path] | None = None if started is None else []
+    curves = read_curves(paths, metric, studies=arg == "history", started=found)  # a history may be a corpus
+    if started is not None:
+        started.extend(p.stem for p in found or [])
+    return curves
 
 
 def _at(i: int, steps: np.ndarray | None) -> str:
@@ -223,7 +247,12 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
         warnings.warn(f"mode={mode!r} with metric={metric!r}: {against}", stacklevel=2)
     params = replace(Params(), features=replace(Params().features, metric=kind.name))
     past = _curves(history, kind, "history curve", "history")
-    now = _curves(runs, kind, "run", "runs", in_steps=steps is not None)
+    started: list[str] = []  # runs with no evaluation yet: left out with a warning, as the CLI leaves them out
+    now = _curves(runs, kind, "run", "runs", in_steps=steps is not None, started=started)
+    if not now:
+        raise LcpipeError(f"run {started[0]!r}: no evaluation logged yet"
+                          + (f" (nor in the {len(started) - 1} other runs)" if len(started) > 1 else "")
+                          + "; forecast once the runs have some")
     listed = [c.name for c in now if c.steps is None and c.path is None]
     if steps is not None and listed:  # the CLI's --steps synonym, but a list may well be evaluations every k steps
         warnings.warn(f"steps={steps}: run {listed[0]!r}{f' and {len(listed) - 1} more' if len(listed) > 1 else ''} "
@@ -234,6 +263,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1,
                                by_evaluations=steps is None, say=lambda line: warnings.warn(line, stacklevel=4),
                                flag=flag)
+    for name in started:
+        warnings.warn(f"run {name!r}: no evaluation logged yet: left out until it has them", stacklevel=2)
     fitted = live.fit_on_history(predictor, params, past, now, kind, say=lambda line: warnings.warn(line, stacklevel=5))
     results = live.forecast_runs(fitted, grid, kind)
     rows = []

@@ -152,8 +152,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--params", type=Path, default=None,
                     help="take features/poly/lstm settings from this params.yaml (default: built-in defaults)")
     ev.add_argument("--lr-drops", type=_epoch_list, default=None,
-                    help="for curves without an lr column: epochs after which the lr was divided by 10 "
-                         "(e.g. 82,123), so lr-aware inputs (features.inputs lr / to_drop) can be used")
+                    help="for curves without an lr column: epochs (steps, for curves logged by step) after which "
+                         "the lr was divided by 10 (e.g. 82,123), so lr-aware inputs (features.inputs lr / to_drop) "
+                         "can be used")
     ev.add_argument("--out", type=Path, help="results JSON (the tables go to stdout either way)")
     return ap
 
@@ -162,8 +163,8 @@ def with_step_lr(curve: Curve, drops: list[int]) -> Curve:
     """`curve` with an lr column of a step schedule (1, then /10 after each drop epoch), unless it has one."""
     if curve.lr is not None:
         return curve
-    epochs = curve.columns["epoch"]
-    lr = 0.1 ** np.array([sum(e > d for d in drops) for e in epochs], dtype=float)
+    at = curve.steps if curve.steps is not None else curve.columns["epoch"]  # a drop is in the curve's own unit
+    lr = 0.1 ** np.array([sum(e > d for d in drops) for e in at], dtype=float)
     return replace(curve, columns={**curve.columns, "lr": lr})
 
 
@@ -185,6 +186,8 @@ def dominated_means(rows: list[dict], metric: Metric, share: float = 0.5) -> lis
         total = sum(r["rmse"] for r in group)
         worst = max(group, key=lambda r: r["rmse"])
         rest = [r["rmse"] for r in group if r is not worst]
+        if len(group) < 3:  # too few to tell one apart (and a median of none warns)
+            continue
         # far off: ten times the others' median too (of three runs, one simply outside the history's range
         # is often half the sum, and was told it had blown up; red team)
         far = worst["rmse"] > FAR_OFF * np.median(rest)
@@ -211,7 +214,7 @@ def _written_by(document) -> str | None:
     no others, with the metric, the mode and the list of results. A `metric` key alone is no proof: every
     run's sidecar and the pipeline's DVC metrics files have one (red team: `--out` on a sidecar replaced it)."""
     if not isinstance(document, dict) or not isinstance(document.get("metric"), str) \
-            or document.get("mode") not in ("min", "max"):
+            or document.get("mode", "max") not in ("min", "max"):  # no mode: written before 2026-12-03
         return None
     return next((c for c, keys in RESULTS_KEYS.items()
                  if isinstance(document.get(RESULTS_KEY[c]), list) and set(document) <= keys), None)
@@ -262,6 +265,13 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
         check_apart(history, [c for c in curves if not args.target or c.name == args.target], "a target", metric.name)
         check_history(usable_history(history))  # what is learnt from: the diverged ones are left out
     if args.lr_drops:
+        end = max(float(c.steps[-1]) if c.steps is not None else float(len(c.columns["epoch"]))
+                  for c in [*curves, *(history or [])])
+        past = [d for d in args.lr_drops if d >= end]
+        if past:  # a drop no curve reaches: every lr column would stay flat, silently
+            raise LcpipeError(f"--lr-drops {past[0]}: at or past the end of every curve (the longest ends at "
+                              f"{end:g}); give the epochs after which the lr was divided by 10 (steps, for curves "
+                              "logged by step)")
         curves = [with_step_lr(c, args.lr_drops) for c in curves]
         if history is not None:
             history = [with_step_lr(c, args.lr_drops) for c in history]

@@ -267,7 +267,8 @@ def validate(p: Params) -> Params:
     t = p.train
     # DVC drops the train stages of archs that leave the matrix before any stage of ours runs: say
     # how to get their curves back (from the DVC cache) along with what is wrong
-    restore = "; after fixing it, `dvc checkout data/curves` restores any curve DVC removed"
+    restore = ("; DVC has left the value in params.yaml: fix it (or `git checkout params.yaml`), then `dvc checkout` "
+               "restores any curve it removed")
     _require(len(t.archs) >= 2, "train.archs", t.archs, "give at least two archs (a target and a source)" + restore)
     for arch in t.archs:
         try:

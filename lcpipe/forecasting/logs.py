@@ -148,11 +148,11 @@ def _cut_short(lines: list[str], delimiter: str) -> bool:
         rows = [row for row in csv.reader(lines, delimiter=delimiter) if row]
     except csv.Error:
         return False
-    if len(rows) < 3:
+    if len(rows) < 2:
         return False
     widths = [len(row) for row in rows]
     if widths[-1] < min(widths[:-1]):
-        return True
+        return True  # the header and a first row cut short too (a run just started): "1,,0.45" of 4 columns
     last = rows[-1][-1].strip()
     above = [len(row[len(rows[-1]) - 1].strip()) for row in rows[1:-1] if len(row) >= len(rows[-1])]
     return not last or (len(above) >= 2 and len(last) < min(above))
@@ -262,9 +262,11 @@ def _check_kind(t: _Table, col: int, values: np.ndarray, metric: Metric) -> None
     if not wrong.size:
         return
     if metric.kind == "fraction" and np.all((values >= 0) & (values <= 100)) and np.median(values) > 1:
+        # a fraction by its name, or by the kind the user gave (--kind fraction on a val_loss: no accuracy's name)
+        why = ("or give --metric a name that is not an accuracy's" if Metric.infer(metric.name).kind == "fraction"
+               else "or, if it is no fraction, give --kind positive or any (kind= in Python)")
         raise LcpipeError(f"{t.path}: column {name!r} is in percent (up to {values.max():g}); "
-                          f"lcpipe reads {metric.name} as a fraction: divide it by 100, or give --metric a "
-                          "name that is not an accuracy's")
+                          f"lcpipe reads {metric.name} as a fraction: divide it by 100, {why}")
     i = int(wrong[0])
     raise LcpipeError(f"{t.path}: line {t.lines[i]}: column {name!r} is {t.cell(i, col)!r} where "
                       f"{metric.expected()} was expected for {metric.name!r} (if it may {metric.admits()}: "

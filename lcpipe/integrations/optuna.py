@@ -641,6 +641,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         with self._lock:  # study.optimize(n_jobs=k) runs trials in threads that share this pruner's caches
+            # reporting through this pruner: alive, a rival to the others (_running)
+            self._progress[_trial_key(study, trial)] = (
+                self._reports(trial).last_step if trial.intermediate_values else None, self._clock(), True)
             decision = self._decide(study, trial)
             if decision:
                 self._pruned_at[_trial_key(study, trial)] = self._reports(trial).last_step
@@ -786,7 +789,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         the study's time per report (_per_report), and STALE_SECONDS at least, is no rival: it is dead, or
         far slower than the study's trials, and leaving it out only prunes less. Silence is timed on this
         process's own clock from when it first saw the trial at its last step (a storage holds no report
-        times; workers' clocks and time zones differ), so a worker that starts later waits its own while."""
+        times; workers' clocks and time zones differ). And a trial is a rival only once this process has seen
+        it alive: reporting through this pruner, or at a later step than when first seen. A study resumed from
+        its storage (the README's SQLite recipe, rerun after a crash) holds the crashed session's trial RUNNING
+        at its last step for ever; a new process met it fresh, timed its silence from then, and for two
+        minutes pruned every new trial behind it, those that would end best included (red team)."""
         running = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
                    if t.number != trial.number and t.last_step and not self._diverged(t)]
         if not running:
@@ -795,11 +802,14 @@ class ForecastPruner(optuna.pruners.BasePruner):
         alive = []
         for t in running:
             key = _trial_key(study, t)
-            step, since = self._progress.get(key, (None, now))
+            entry = self._progress.get(key)
+            if entry is None:  # first seen: where it stands says nothing of whether it still runs
+                entry = self._progress[key] = (t.last_step, now, False)
+            step, since, seen_alive = entry
             if step != t.last_step:
-                since = now  # a new report: it lives
-                self._progress[key] = (t.last_step, now)
-            if now - since <= patience:
+                since, seen_alive = now, True  # a new report: it lives
+                self._progress[key] = (t.last_step, now, True)
+            if seen_alive and now - since <= patience:
                 alive.append(t)
         return alive
 
