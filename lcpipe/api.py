@@ -113,17 +113,13 @@ def _with_axis(frame: pd.DataFrame, in_steps: bool) -> pd.DataFrame:
 
 
 def _not_started(values) -> bool:
-    """A live run with no evaluation yet: an empty list, mapping or Series, or one of NaN alone (a DataFrame's
-    column of a run just started)."""
-    if isinstance(values, Mapping):
-        values = list(values.values())
-    if isinstance(values, pd.Series):
-        values = values.to_list()
+    """A live run with no evaluation yet: an empty list, mapping or Series (a DataFrame's column of a run just
+    started, its NaN padding or its steps not evaluated taken off). A list of NaN is a run that diverged at its
+    first evaluation, stopped as the CLI stops it (review)."""
     try:
-        array = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
+        return len(values) == 0
+    except TypeError:
         return False
-    return array.ndim == 1 and bool(np.isnan(array).all())
 
 
 def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bool = False,

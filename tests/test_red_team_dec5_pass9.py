@@ -25,11 +25,11 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 def lora_copy(dest: Path, names: list[str], evaluations: int | None = None, columns: str = "step,val_ce") -> Path:
     """LoRA runs of the bundled table (step, val_ce), each cut to its first `evaluations` rows."""
     dest.mkdir(parents=True)
-    keep = columns.split(",")
-    for name in names:
-        frame = pd.read_csv(LORA / f"{name}.csv")[keep]
-        frame = frame if evaluations is None else frame.iloc[:evaluations]
-        frame.to_csv(dest / f"{name}.csv", index=False)
+    width = len(columns.split(","))
+    for name in names:  # the lines as the table's writer wrote them (5 decimals each), its first columns
+        lines = (LORA / f"{name}.csv").read_text().splitlines()
+        lines = lines if evaluations is None else lines[: evaluations + 1]
+        (dest / f"{name}.csv").write_text("".join(",".join(line.split(",")[:width]) + "\n" for line in lines))
     return dest
 
 
@@ -265,3 +265,19 @@ def test_the_fit_cache_keeps_apart_two_fits_of_one_loss_history_at_different_con
     accuracy = [Series(s.name, 0.5 + 0.01 * np.arange(1, 30), None, s.config) for s in history]
     same = content_key(Auto(config_weight_series=1.0), accuracy)
     assert same == content_key(Auto(config_weight_series=3.0), accuracy)  # an accuracy's fit is shared
+
+
+@pytest.mark.parametrize("rows, last", [
+    ("".join(f"{e},{0.8 + 0.01 * e!r}\n" for e in range(1, 10)), "10,0.85"),  # repr()'d floats: whole
+    ("".join(f"{e},{0.9 + 0.009 * e:.4f}\n" for e in range(1, 10)), "10,1.0000"),
+    ("".join(f"{e},0.{9000 + e}\n" for e in range(1, 10)), "10,1.0"),  # 1.0 after 0.9001 ...: 1 decimal of 4
+    ("1,0.5,0.1\n2,0.6,\n3,0.7,\n4,0.75,0.01\n5,0.8,\n", "6,0.82,"),  # an lr logged only where it changes
+])
+def test_a_whole_last_line_without_a_newline_is_read_whatever_its_format(tmp_path, rows, last):
+    """Review: the first cut-line rule dropped whole last rows of finished files (repr()'d values ending 0.85
+    after 0.8123, a sparse lr column's blank) and moved their forecasts silently."""
+    from lcpipe.forecasting.logs import read_curve
+    header = "epoch,test_acc,lr\n" if rows.count(",") > rows.count("\n") else "epoch,test_acc\n"
+    (tmp_path / "c.csv").write_text(header + rows + last)
+    cut = last == "10,1.0"  # the one a fixed-format writer leaves mid-number
+    assert len(read_curve(tmp_path / "c.csv", "test_acc").columns["test_acc"]) == rows.count("\n") + (not cut)

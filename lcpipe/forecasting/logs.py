@@ -140,10 +140,11 @@ def _table(path: Path) -> _Table:
 
 def _cut_short(lines: list[str], delimiter: str) -> bool:
     """Whether the last line (of a file with no newline after it) is a writer mid-line: it has fewer fields
-    than every other line, or as many with its last one blank or shorter than that field in every other data
-    row ("165,1" of "165,1.87775": read as a loss of 1.0, the run was forecast 1.52 instead of 1.86; red
-    team). A file whose rows leave out blank trailing fields (`lr` only where it changes) has such rows
-    before its last too, and keeps it; so does a log whose values are written as short as the last one."""
+    than every other line, or as many with its last one blank, or with fewer decimals than that column has in
+    every other row, all of one count ("165,1" of "165,1.87775": read as a loss of 1.0, the run was forecast
+    1.52 instead of 1.86; red team). A file whose rows leave out blank trailing fields (`lr` only where it
+    changes) has such rows before its last too, and keeps it; so does a log of repr()'d floats, whose last
+    value (1.0 after 0.9123) is whole (review)."""
     try:
         rows = [row for row in csv.reader(lines, delimiter=delimiter) if row]
     except csv.Error:
@@ -153,9 +154,23 @@ def _cut_short(lines: list[str], delimiter: str) -> bool:
     widths = [len(row) for row in rows]
     if widths[-1] < min(widths[:-1]):
         return True  # the header and a first row cut short too (a run just started): "1,,0.45" of 4 columns
-    last = rows[-1][-1].strip()
-    above = [len(row[len(rows[-1]) - 1].strip()) for row in rows[1:-1] if len(row) >= len(rows[-1])]
-    return not last or (len(above) >= 2 and len(last) < min(above))
+    col = len(rows[-1]) - 1
+    last = rows[-1][col].strip()
+    above = [row[col].strip() for row in rows[1:-1] if len(row) > col]
+    if not last:  # blank: cut, unless the column has blanks above too (an lr logged only where it changes)
+        return bool(above) and all(above)
+    # a value with fewer decimals than every value above, all written with one number of them: a fixed-format
+    # writer cut inside the number. A log of repr()'d floats (0.8123, 0.85, 1.0) has no one count, and keeps it
+    places = {_decimals_of(v) for v in above}
+    return len(above) >= 2 and len(places) == 1 and None not in places and _decimals_of(last) is not None \
+        and _decimals_of(last) < places.pop()
+
+
+def _decimals_of(text: str) -> int | None:
+    """Digits after the decimal point of a plain number as written (0 for "165"); None for an exponent or text."""
+    body = text.lstrip("+-")
+    whole, _, frac = body.partition(".") if "." in body else body.partition(",")  # a decimal comma (;-separated)
+    return len(frac) if (whole + frac).isdigit() else None
 
 
 def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:

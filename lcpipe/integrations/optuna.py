@@ -44,6 +44,7 @@ forecasts are cached per set of completed trials, which only saves time.
 from __future__ import annotations
 
 import copy
+import datetime
 import itertools
 import sys
 import threading
@@ -311,6 +312,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._looked_at: dict[tuple, tuple] = {}  # -> (that step, the points reached at the look before it)
         self._progress: dict[tuple, tuple] = {}  # running trial -> (its last step, when this process first saw it)
         self._clock = time.monotonic  # what silence is timed by (_running); a test may set its own
+        # trials RUNNING from before this pruner existed are rivals only once seen to progress (_running); as the
+        # storage stamps a trial's start: the worker's local time
+        self._created = datetime.datetime.now()
         self._history_errors: dict = {}  # (history curve, points, horizon) -> its final's error from that prefix
         self._warned_past = False  # _warn_past said its line
         # the caches above are for one set of finished trials at a time, refreshed in place: one decision
@@ -789,11 +793,13 @@ class ForecastPruner(optuna.pruners.BasePruner):
         the study's time per report (_per_report), and STALE_SECONDS at least, is no rival: it is dead, or
         far slower than the study's trials, and leaving it out only prunes less. Silence is timed on this
         process's own clock from when it first saw the trial at its last step (a storage holds no report
-        times; workers' clocks and time zones differ). And a trial is a rival only once this process has seen
-        it alive: reporting through this pruner, or at a later step than when first seen. A study resumed from
-        its storage (the README's SQLite recipe, rerun after a crash) holds the crashed session's trial RUNNING
-        at its last step for ever; a new process met it fresh, timed its silence from then, and for two
-        minutes pruned every new trial behind it, those that would end best included (red team)."""
+        times; workers' clocks and time zones differ). A trial that was RUNNING before this pruner was created
+        is a rival only once this process has seen it alive (reporting through this pruner, or at a later step
+        than when first seen): a study resumed from its storage (the README's SQLite recipe, rerun after a
+        crash) holds the crashed session's trial RUNNING at its last step for ever, and a new process met it
+        fresh, timed its silence from then, and for two minutes pruned every new trial behind it, those that
+        would end best included (red team). One started since is a rival from first sight, as before: a
+        slower worker's trial that makes no report while this one is checked still counts (review)."""
         running = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
                    if t.number != trial.number and t.last_step and not self._diverged(t)]
         if not running:
@@ -803,8 +809,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         for t in running:
             key = _trial_key(study, t)
             entry = self._progress.get(key)
-            if entry is None:  # first seen: where it stands says nothing of whether it still runs
-                entry = self._progress[key] = (t.last_step, now, False)
+            if entry is None:  # first seen: from before this pruner, where it stands says nothing of whether it runs
+                since_created = t.datetime_start is not None and t.datetime_start >= self._created
+                entry = self._progress[key] = (t.last_step, now, since_created)
             step, since, seen_alive = entry
             if step != t.last_step:
                 since, seen_alive = now, True  # a new report: it lives
