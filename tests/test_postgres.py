@@ -165,6 +165,9 @@ def _as_it_was(trial: optuna.trial.FrozenTrial, step: int) -> optuna.trial.Froze
 def test_four_workers_on_postgres_lose_no_trial_and_decide_as_one_process(postgres_url, tmp_path):
     history = _history(tmp_path / "history")
     optuna.create_study(study_name="team", storage=postgres_url, direction="maximize")
+    # the one process that replays every check below, there as the workers start, as each worker's own pruner
+    # is: a trial RUNNING from before a pruner was created waits to be seen progressing (a crashed session's)
+    single = ForecastPruner(EPOCHS, history)
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
@@ -201,7 +204,6 @@ def test_four_workers_on_postgres_lose_no_trial_and_decide_as_one_process(postgr
     pruned = {t.number: t.last_step for t in trials if t.state == optuna.trial.TrialState.PRUNED}
     assert len(pruned) >= 5, "too few trials pruned for the check below to say much"
     assert {d["trial"]: d["step"] for d in decisions if d["pruned"]} == pruned
-    single = ForecastPruner(EPOCHS, history)
     for d in decisions:
         replay = optuna.create_study(direction="maximize")
         replay.add_trials([by_number[n] for n in d["seen"]])
