@@ -518,10 +518,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         """Once: a trial reported a step past `epochs`. Its reports there are no part of any forecast or
         check, so `epochs` is almost always a count of evaluations given where the trials report
         optimizer steps (50 evaluations every 15 steps: epochs=750), or shorter than the trials run."""
-        if self._warned_past or not trial.intermediate_values or self._reports(trial).last_step <= self.epochs:
+        reached = self._reports(trial).last_step
+        if self._warned_past or reached is None or reached <= self.epochs:
             return
         interval = self._interval(trial)
-        if trial.last_step <= self.epochs + interval:  # within one interval: reached, as _finished reads it
+        if reached <= self.epochs + interval:  # within one interval: reached, as _finished reads it
             return
         self._warned_past = True
         last = evaluation_step(sorted(trial.intermediate_values), self.epochs)  # were `epochs` a count
@@ -556,7 +557,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         reached now]: one that fell due between should_prune() calls (a loop that asks every k reports, or
         steps logged irregularly) is made at the next call, not skipped. The first look (at the MIN_WARMUP-th
         report at the earliest, or the first in this process) makes any check reached so far."""
-        step = self._reports(trial).last_step if trial.intermediate_values else None
+        step = self._reports(trial).last_step
         if step is None or step >= self.epochs:
             return False
         now = int(np.floor(step / spacing + 1e-9))
@@ -646,8 +647,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         with self._lock:  # study.optimize(n_jobs=k) runs trials in threads that share this pruner's caches
             # reporting through this pruner: alive, a rival to the others (_running)
-            self._progress[_trial_key(study, trial)] = (
-                self._reports(trial).last_step if trial.intermediate_values else None, self._clock(), True)
+            self._progress[_trial_key(study, trial)] = (self._reports(trial).last_step, self._clock(), True)
             decision = self._decide(study, trial)
             if decision:
                 self._pruned_at[_trial_key(study, trial)] = self._reports(trial).last_step
@@ -1084,9 +1084,9 @@ class _Reports:
         return out
 
     @property
-    def last_step(self) -> int:
-        """FrozenTrial.last_step without its max() over every report (asked at each report)."""
-        return int(self.steps[-1])
+    def last_step(self) -> int | None:
+        """FrozenTrial.last_step without its max() over every report (asked at each report); None before any."""
+        return int(self.steps[-1]) if self.count else None
 
     @property
     def interval(self) -> float:
