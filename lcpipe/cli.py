@@ -196,7 +196,7 @@ def dominated_means(rows: list[dict], metric: Metric, share: float = 0.5) -> lis
         finals = [r["final_actual"] for r in group if r is not worst]
         low, high = min(finals, default=np.nan), max(finals, default=np.nan)
         outside = max(low - worst["final_actual"], worst["final_actual"] - high) > high - low  # by their own span
-        if len(group) >= 3 and total > 0 and worst["rmse"] > share * total and far and outside:
+        if total > 0 and worst["rmse"] > share * total and far and outside:
             out.setdefault(worst["target"], set()).add(cutoff)
     return [f"note: target {t!r} alone is more than half of the summed RMSE at cutoff "
             f"{', '.join(map(str, sorted(c)))}: its {metric.name} is far off the others' scale (a run that blew "
