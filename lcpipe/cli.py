@@ -246,7 +246,7 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     if args.out is not None:
         check_output(args.out, [args.curves, *(args.history or []), *([args.params] if args.params else [])])
         _check_results_file(args.out, "evaluate")
-    params = load_params(args.params) if args.params else Params()
+    params = load_params(args.params, pipeline=False) if args.params else Params()
     params = replace(params, features=replace(params.features, metric=args.metric or params.features.metric))
     metric = Metric.infer(params.features.metric, args.mode, _kind(args.kind))
     _warn_mode_against_name(params.features.metric, args.mode)

@@ -240,8 +240,12 @@ def _subset(key: str, values: list, choices) -> None:
         _choice(key, v, choices)
 
 
-def validate(p: Params) -> Params:
-    """Cross-check values and sections; raise LcpipeError naming the first bad key.
+def validate(p: Params, pipeline: bool = True) -> Params:
+    """Cross-check values and sections; raise LcpipeError naming the first bad key. `pipeline` False (`lcpipe
+    evaluate --params`, which takes features and the predictors' settings from the file): the checks that tie
+    a setting to the pipeline's own run length (predict.cutoff, sweep.cutoffs and stop.at against
+    train.epochs) are left out; a features.window of 60 was refused for 200-point curves at cutoff 100
+    because the pipeline's default 50-epoch run has no cutoff for it (red team).
 
     Predictor names are checked against the registry by the check_params stage
     (pipeline/params_check.py): config stays free of the predictors, so that editing one never
@@ -303,7 +307,8 @@ def validate(p: Params) -> Params:
 
     _choice("predict.target", p.predict.target, t.archs)
     _distinct("predict.predictors", p.predict.predictors)
-    check_cutoff("predict.cutoff", p.predict.cutoff, f.window, t.epochs)
+    if pipeline:
+        check_cutoff("predict.cutoff", p.predict.cutoff, f.window, t.epochs)
 
     _require(0 <= p.poly.degree <= 10, "poly.degree", p.poly.degree, "it must lie in [0, 10]")
     _choice("poly.fit_on", p.poly.fit_on, ("prefix", "pooled"))
@@ -327,11 +332,11 @@ def validate(p: Params) -> Params:
     _require(len(p.sweep.cutoffs) > 0, "sweep.cutoffs", p.sweep.cutoffs, "give at least one")
     _require(len(set(p.sweep.cutoffs)) == len(p.sweep.cutoffs), "sweep.cutoffs", p.sweep.cutoffs,
              "list each cutoff once")
-    for c in p.sweep.cutoffs:
+    for c in p.sweep.cutoffs if pipeline else ():
         check_cutoff("sweep.cutoffs", c, f.window, t.epochs)
 
     _require(len(set(p.stop.at)) == len(p.stop.at), "stop.at", p.stop.at, "list each epoch once")
-    for epoch in p.stop.at:
+    for epoch in p.stop.at if pipeline else ():
         _require(2 <= epoch < t.epochs, "stop.at", epoch, f"it must lie in [2, train.epochs - 1] = [2, {t.epochs - 1}]")
     _require(0 <= p.stop.threshold < 1, "stop.threshold", p.stop.threshold,
              "it must lie in [0, 1); 0 = the best final accuracy in stop.history")
@@ -412,8 +417,8 @@ def missing_keys(path: str | Path = "params.yaml") -> list[str]:
     return out
 
 
-def load_params(path: str | Path = "params.yaml") -> Params:
-    """Read and validate params.yaml (YAML through safe_load only)."""
+def load_params(path: str | Path = "params.yaml", pipeline: bool = True) -> Params:
+    """Read and validate params.yaml (YAML through safe_load only); `pipeline`: as validate's."""
     path = Path(path)
     raw = _read_yaml(path) or {}
     if not isinstance(raw, dict):
@@ -423,7 +428,7 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     unknown = sorted(set(raw) - set(sections))
     if unknown:
         raise LcpipeError(f"{unknown[0]}: unknown section; allowed: {', '.join(sections)}")
-    return validate(Params(**{k: _section(k, hints[k], v) for k, v in raw.items()}))
+    return validate(Params(**{k: _section(k, hints[k], v) for k, v in raw.items()}), pipeline)
 
 
 def as_dict(section: object) -> dict:

@@ -173,3 +173,22 @@ def test_relevance_gives_a_text_key_no_edge_over_a_number_by_chance():
         text.append(weights.get("opt", 1.0))
         numbers.append(weights.get("wd", 1.0))
     assert abs(np.mean(text) - np.mean(numbers)) < 0.35  # 1.10 against 0.90 here; 1.5 against 0.75 before
+
+
+def test_evaluate_params_are_not_checked_against_the_pipelines_own_run_length(tmp_path, capsys):
+    """`evaluate --params` with `features: {window: 60}` on 200-point curves at cutoff 100 was refused: the
+    pipeline's 50-epoch run (train.epochs) has no cutoff for that window, though evaluate never runs it."""
+    (tmp_path / "curves").mkdir()
+    t = np.arange(1, 201)
+    for i in range(3):
+        pd.DataFrame({"epoch": t, "val_loss": 0.5 + 0.1 * i + np.exp(-t / 40)}).to_csv(
+            tmp_path / "curves" / f"c{i}.csv", index=False)
+    (tmp_path / "p.yaml").write_text("features: {window: 60}\n")
+    cli(["evaluate", "--curves", str(tmp_path / "curves"), "--metric", "val_loss", "--cutoffs", "100",
+         "--predictors", "last_value", "--params", str(tmp_path / "p.yaml")])
+    assert "| 100 |" in capsys.readouterr().out
+    (tmp_path / "p.yaml").write_text("features: {window: 0}\n")  # its own section is still checked
+    with pytest.raises(SystemExit):
+        cli(["evaluate", "--curves", str(tmp_path / "curves"), "--metric", "val_loss", "--cutoffs", "100",
+             "--params", str(tmp_path / "p.yaml")])
+    assert "features.window" in capsys.readouterr().err
