@@ -232,8 +232,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
         raise LcpipeError(f"{flag}{length!r:.40}: give the planned length as a whole number in 1..{MAX_STEPS}")
     if not isinstance(metric, str) or not metric.strip():
         raise LcpipeError(f"metric={metric!r}: give the name of the column to forecast, e.g. 'test_acc' or 'val_loss'")
-    if axis_named(metric):
-        raise LcpipeError(f"metric={metric!r}: {axis_named(metric)}")
+    if why := axis_named(metric):
+        raise LcpipeError(f"metric={metric!r}: {why}")
     try:
         kind = Metric.infer(str(metric), mode, kind)
     except (ValueError, TypeError) as exc:
@@ -245,10 +245,6 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     past = _curves(history, kind, "history curve", "history")
     started: list[str] = []  # runs with no evaluation yet: left out with a warning, as the CLI leaves them out
     now = _curves(runs, kind, "run", "runs", in_steps=steps is not None, started=started)
-    if not now:
-        raise LcpipeError(f"run {started[0]!r}: no evaluation logged yet"
-                          + (f" (nor in the {len(started) - 1} other runs)" if len(started) > 1 else "")
-                          + "; forecast once the runs have some")
     listed = [c.name for c in now if c.steps is None and c.path is None]
     if steps is not None and listed:  # the CLI's --steps synonym, but a list may well be evaluations every k steps
         warnings.warn(f"steps={steps}: run {listed[0]!r}{f' and {len(listed) - 1} more' if len(listed) > 1 else ''} "
@@ -258,9 +254,7 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     kind = live.with_history_scale(kind, past)
     grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1,
                                by_evaluations=steps is None, say=lambda line: warnings.warn(line, stacklevel=4),
-                               flag=flag)
-    for name in started:
-        warnings.warn(f"run {name!r}: no evaluation logged yet: left out until it has them", stacklevel=2)
+                               flag=flag, started=tuple((name, f"run {name!r}") for name in started))
     fitted = live.fit_on_history(predictor, params, past, now, kind, say=lambda line: warnings.warn(line, stacklevel=5))
     results = live.forecast_runs(fitted, grid, kind)
     rows = []

@@ -106,8 +106,8 @@ def _positive(text: str) -> int:
 def _column(text: str) -> str:
     if not text.strip() or any(c in text for c in "\n\r,;\t"):
         raise argparse.ArgumentTypeError(f"{text!r} is not a column name")
-    if axis_named(text):
-        raise argparse.ArgumentTypeError(axis_named(text))
+    if why := axis_named(text):
+        raise argparse.ArgumentTypeError(why)
     return text.strip()
 
 
@@ -334,17 +334,10 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     history = read_curves(args.history, metric, studies=True)
     started: list[Path] = []  # runs whose logger has written no evaluation yet: left out, as a run too short is
     raw = read_curves(args.runs, metric, started=started)
-    if not raw:
-        raise LcpipeError(f"{started[0]}: no evaluation logged yet"
-                          + (f" (nor in the {len(started) - 1} other runs)" if len(started) > 1 else "")
-                          + "; forecast once the runs have some")
     metric = live.with_history_scale(metric, history)
     grid = live.planned_epochs(raw, args.epochs, min_observed=params.features.window + 1,
-                               by_evaluations=args.by_evaluations, say=say)
-    for path in started:
-        grid.left_out.append({"run": path.stem, "reason": "no evaluation logged yet (an empty file, or its header "
-                                                          "alone)"})
-        say(f"{path}: {grid.left_out[-1]['reason']}: left out until it has them")
+                               by_evaluations=args.by_evaluations, say=say,
+                               started=tuple((p.stem, str(p)) for p in started))
     predictor = live.fit_on_history(args.predictor, params, history, raw, metric, say)
     results = live.forecast_runs(predictor, grid, metric)
     say(metric.describe())

@@ -95,10 +95,11 @@ class OnGrid:
 
 
 def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluations: bool = False,
-                   say=lambda _: None, flag: str = "--epochs") -> OnGrid:
+                   say=lambda _: None, flag: str = "--epochs", started: tuple[tuple[str, str], ...] = ()) -> OnGrid:
     """The runs on their grids (OnGrid), after checking that each has observed no more than planned; a run
-    with fewer than `min_observed` points (one just started, beside the others) is left out (OnGrid's
-    left_out) and named through `say`, and is one error only when every run is (a diverged one aside). The
+    with fewer than `min_observed` points (one just started, beside the others), or one of `started` ((run
+    name, where), runs whose logger has written no evaluation yet), is left out (OnGrid's left_out) and
+    named through `say`, and is one error only when every run is (a diverged one aside). The
     planned length is the run's own file's, else `epochs` (in the run's own unit: epochs, or steps for a
     run logged by optimizer step). A run that diverged is kept as it is: it is stopped, not forecast.
 
@@ -138,6 +139,9 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                           f"(e.g. {by_step[0].path or by_step[0].name}); their finals are not comparable: forecast "
                           "them apart, the epoch runs with --epochs (epochs=) and the others with --steps (steps=)")
     out, short = OnGrid([], [], [], [], []), []
+    for name, where in started:
+        out.left_out.append({"run": name, "reason": "no evaluation logged yet (an empty file, or its header alone)"})
+        short.append(f"{where}: {out.left_out[-1]['reason']}")
     for run in runs:
         total = run.planned or (as_steps if as_steps is not None and run.steps is not None else epochs)
         source = "its own file" if run.planned else f"{flag} (--steps)" if flag == "--epochs" else flag
@@ -222,8 +226,6 @@ def fit_on_history(name: str, params: Params, history: list[Curve], runs: list[C
     check_apart(history, runs, "a live run", metric.name)
     history = learnable_history(zeros_left_out(history, metric, say), say)
     return build(name, params).fit([series_of(c, metric) for c in history])
-
-
 
 
 def config_keys_used(predictor: Predictor, history: list[Curve], runs: list[Curve]) -> str:

@@ -161,9 +161,8 @@ def _cut_short(lines: list[str], delimiter: str) -> bool:
         return bool(above) and all(above)
     # a value with fewer decimals than every value above, all written with one number of them: a fixed-format
     # writer cut inside the number. A log of repr()'d floats (0.8123, 0.85, 1.0) has no one count, and keeps it
-    places = {_decimals_of(v) for v in above}
-    return len(above) >= 2 and len(places) == 1 and None not in places and _decimals_of(last) is not None \
-        and _decimals_of(last) < places.pop()
+    places, own = {_decimals_of(v) for v in above}, _decimals_of(last)
+    return len(above) >= 2 and len(places) == 1 and None not in places and own is not None and own < places.pop()
 
 
 def _decimals_of(text: str) -> int | None:

@@ -238,8 +238,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             raise PrunerError(f"rivals={rivals!r}: a whole number of at least 1")
         if metric is not None and (not isinstance(metric, str) or not metric.strip()):
             raise PrunerError(f"metric={metric!r}: give the column name the trials report, e.g. 'val_loss'")
-        if metric is not None and axis_named(metric):
-            raise PrunerError(f"metric={metric!r}: {axis_named(metric)}")
+        if metric is not None and (why := axis_named(metric)):
+            raise PrunerError(f"metric={metric!r}: {why}")
         self.epochs = int(epochs)
         self._length = "epochs" if steps is None else "steps"  # as the user named it, for messages
         self.warmup, self.interval_steps = float(warmup), int(interval_steps)
@@ -1073,12 +1073,10 @@ class _Reports:
         new_steps = np.fromiter(itertools.islice(reports, self.count, None), float, len(reports) - self.count)
         new_values = np.fromiter(itertools.islice(reports.values(), self.count, None), float, len(new_steps))
         out = copy.copy(self)
-        if self.count and (new_steps.min() <= self.steps[-1] or np.any(np.diff(new_steps) <= 0)):
-            return _Reports().extended(reports)  # not in step order: sorted afresh
-        if not self.count and np.any(np.diff(new_steps) <= 0):
-            order = np.argsort(new_steps, kind="stable")
-            new_steps, new_values = new_steps[order], new_values[order]
         out.steps, out.values = np.concatenate([self.steps, new_steps]), np.concatenate([self.values, new_values])
+        if np.any(np.diff(new_steps) <= 0) or (self.count and new_steps[0] <= self.steps[-1]):
+            order = np.argsort(out.steps, kind="stable")  # not in step order: the whole sorted afresh
+            out.steps, out.values = out.steps[order], out.values[order]
         out.count = len(reports)
         out.diverged = self.diverged or not bool(np.isfinite(new_values).all())
         return out
