@@ -56,6 +56,13 @@ ENDINGS = ("err", "error", "loss")  # a word ending in one names a loss, short a
 # ... and these a bounded score in [0, 1]
 FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "auprc", "precision", "recall", "iou",
                   "miou", "dice", "map", "ap", "kappa")
+# ... of which these are scores that go below 0: Cohen's kappa (plain or quadratic-weighted, as MCC and QWK, which
+# no list names) lies in [-1, 1], below 0 where a model is worse than chance; any finite series, still maximised
+SIGNED_SCORE_WORDS = ("kappa",)
+# ... and a name holding one of these words is a score or loss moved or differenced, which may go below 0: an
+# adjusted score (balanced accuracy adjusted for chance, the adjusted Rand index) or a change of one (f1_delta,
+# loss_diff): any finite series, in the direction its head word says
+SIGNED_MARKS = frozenset({"adjusted", "adj", "delta", "diff", "difference", "change"})
 # ... and these a quantity to maximise of any size, a name's head over a loss word before it: loss_reduction,
 # cost_savings, time_saved, timestep_reward, mean_reciprocal_rank, log_likelihood
 GAIN_WORDS = ("reward", "return", "gain", "reduction", "savings", "saving", "saved", "improvement", "speedup",
@@ -187,7 +194,8 @@ class Metric:
         else:
             why = f"--mode {mode}"
         if kind is None:
-            signed = loss_word in SIGNED_WORDS or any(w in SIGNED_WORDS for w in words(name))  # gaussian_nll_loss
+            signed = loss_word in SIGNED_WORDS or any(w in SIGNED_WORDS for w in ws) \
+                or score_word in SIGNED_SCORE_WORDS or bool(SIGNED_MARKS & set(ws))  # gaussian_nll_loss, kappa
             kind = "any" if signed else "positive" if loss_word else "fraction" if score_word in FRACTION_WORDS \
                 else "any"
         return cls(name, mode, kind, 1.0, why, says_mode=says)

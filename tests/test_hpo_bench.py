@@ -97,6 +97,24 @@ def test_dedupe_trains_each_config_once_as_the_optuna_faq_does():
     assert len(set(dedupe[:, 2])) == len(dedupe) == 30  # each trained once; the budget buys new ones
 
 
+def test_a_grid_lr_gives_repeats_equal_params_which_the_pruner_stops_as_reruns():
+    """--lr grid: a discrete search space, where TPE's repeats carry equal params. ForecastPruner's rerun rule
+    then stops a repeat early, so no config trains to the end twice; with the default log-uniform lr the
+    repeats' params differ and some config does (the bench's 'where the epochs go' tells the two apart)."""
+    from lcpipe.integrations.optuna import ForecastPruner
+
+    task = load_table(TABLE, "test_acc", ["digits"])["digits"]  # (wine's 36 test samples: curves of 2 values, no twins)
+    nop = run_study(task, "tpe", 0, optuna.pruners.NopPruner(), "raise", 1, 30 * 40, "max", lr_space="grid")
+    assert len(set(nop[:, 2])) < len(nop)  # the sampler does ask again for configs it has
+
+    def ended_twice(lr_space):
+        done = run_study(task, "tpe", 0, ForecastPruner(40, None, metric="test_acc"), "raise", 1, 30 * 40, "max",
+                         lr_space=lr_space)
+        return len(done) - len(set(done[:, 2]))
+
+    assert ended_twice("grid") == 0 < ended_twice("log")
+
+
 @pytest.mark.slow
 def test_hpo_quick_prints_the_anytime_table_and_its_last_line():
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "hpo.py"), "--quick"], cwd=ROOT, env=ENV,
