@@ -3,15 +3,30 @@ that name the Python argument where Python was called. Each test failed on the c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import optuna
 import pytest
 
+from lcpipe.cli import main as cli
 from lcpipe.errors import LcpipeError
 from lcpipe.integrations.optuna import ForecastPruner
 from lcpipe.metric import Metric
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def loss_curve(seed: int, n: int = 60) -> np.ndarray:
+    """A validation loss at full float64 precision, from about 2.6 down to below 1 (so that %.6g writes it with 5
+    decimals, then 6)."""
+    rng = np.random.default_rng(seed)
+    return 0.6 + 0.2 * seed / 10 + 2.0 * np.exp(-np.arange(1, n + 1) / 4) + rng.normal(0, 0.004, n)
+
+
+def write(path, values, fmt="{!r}") -> None:  # repr: every digit
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("step,val_loss\n" + "".join(f"{100 * (i + 1)},{fmt.format(float(v))}\n" for i, v in enumerate(values)))
 
 
 @pytest.mark.parametrize("name", ["kappa", "cohen_kappa", "val_quadratic_kappa", "weightedKappa", "f1_delta",
@@ -50,3 +65,55 @@ def test_a_percent_history_in_python_names_the_python_argument(tmp_path):
         (tmp_path / f"r{i}.csv").write_text("epoch,test_acc\n" + "".join(f"{e},{40 + e + i}\n" for e in range(1, 11)))
     with pytest.raises(LcpipeError, match=r"metric= in Python"):
         ForecastPruner(epochs=10, history=tmp_path)
+
+
+@pytest.mark.parametrize("fmt, says", [("{:.4f}", "rounded to 4 decimals"),
+                                       ("{:.6g}", "rounded to 6 significant digits")])
+def test_a_history_copy_written_coarser_than_the_run_is_refused(tmp_path, capsys, fmt, says):
+    """A live run at full precision, its own finished curve in the history written with to_csv(float_format=
+    "%.4f") or "%.6g": before, only a run coarser than the history was caught, and the leak moved the run's
+    forecast toward its own true final with a band a third as wide."""
+    for seed in range(1, 6):
+        write(tmp_path / "history" / f"h{seed}.csv", loss_curve(seed))
+    write(tmp_path / "runs" / "live.csv", loss_curve(7)[:14])
+    args = ["forecast", "--runs", str(tmp_path / "runs"), "--steps", "6000", "--metric", "val_loss"]
+    cli([*args, "--history", str(tmp_path / "history")])  # the clean history: forecast
+    write(tmp_path / "leak" / "live_export.csv", loss_curve(7), fmt)
+    with pytest.raises(SystemExit):
+        cli([*args, "--history", str(tmp_path / "history"), str(tmp_path / "leak")])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "live.csv" in err and "live_export.csv" in err and says in err and "own future" in err
+    # evaluate --history: the finished run as a target, its coarser copy in the history
+    write(tmp_path / "targets" / "live.csv", loss_curve(7))
+    with pytest.raises(SystemExit):
+        cli(["evaluate", "--curves", str(tmp_path / "targets"), "--history", str(tmp_path / "history"),
+             str(tmp_path / "leak"), "--metric", "val_loss", "--cutoffs", "10", "--predictors", "last_value"])
+    assert "live_export.csv" in capsys.readouterr().err
+
+
+def test_runs_that_merely_agree_to_a_coarse_rounding_are_no_copies(tmp_path, capsys):
+    """The other side: seed reruns that agree to 2 decimals at some points, and curves at 4 decimals, forecast."""
+    for seed in range(1, 6):
+        write(tmp_path / "history" / f"h{seed}.csv", loss_curve(seed), "{:.4f}")
+    write(tmp_path / "runs" / "live.csv", loss_curve(1)[:14] + 0.003)  # beside h1, 0.003 above it
+    cli(["forecast", "--history", str(tmp_path / "history"), "--runs", str(tmp_path / "runs"), "--steps", "6000",
+         "--metric", "val_loss"])
+    assert "live" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("copy", ["exact", "coarser", "prefix"])
+def test_leave_one_out_refuses_a_copy_among_the_curves(tmp_path, capsys, copy):
+    """`evaluate --curves DIR` with a file downloaded twice ("run (1).csv"), or exported again coarser, or
+    its first epochs saved as another run: each target was fitted on its own copy (auto's RMSE 1.61 -> 1.38)."""
+    for seed in range(1, 5):
+        write(tmp_path / "c" / f"r{seed}.csv", loss_curve(seed))
+    twin = {"exact": loss_curve(2), "coarser": np.round(loss_curve(2), 4), "prefix": loss_curve(2)[:30]}[copy]
+    write(tmp_path / "c" / "r2 (1).csv", twin)
+    with pytest.raises(SystemExit):
+        cli(["evaluate", "--curves", str(tmp_path / "c"), "--metric", "val_loss", "--cutoffs", "10",
+             "--predictors", "last_value"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "r2.csv" in err and "r2 (1).csv" in err and "remove the copy" in err
+    (tmp_path / "c" / "r2 (1).csv").unlink()
+    cli(["evaluate", "--curves", str(tmp_path / "c"), "--metric", "val_loss", "--cutoffs", "10",
+         "--predictors", "last_value"])  # without it: the backtest runs

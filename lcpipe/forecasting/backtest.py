@@ -47,6 +47,27 @@ def check_apart(history: list[Curve], forecast: list[Curve], what: str, metric: 
     _check_no_prefix(history, forecast, what, metric)
 
 
+def check_no_copies(curves: list[Curve], metric: str) -> None:
+    """Leave-one-out (no history): no curve is a copy of another, or its first epochs (a file downloaded
+    twice, `run (1).csv`; a run exported again with fewer decimals): each would be forecast from its twin, its
+    own future (red team: auto's RMSE 1.61 -> 1.38 with a byte-identical copy beside the target)."""
+    found = _first_prefix(curves, curves, metric)
+    if found is not None:
+        short, long, how = found
+        n = len(short.columns[metric])
+        whole = "the same values" if len(long.columns[metric]) == n else f"the first {n} values"
+        raise LcpipeError(f"{short.path or short.name} and {long.path or long.name} hold {whole} of {metric}"
+                          f"{_shown(how)}: a copy, so leave-one-out would forecast the one from the other; remove "
+                          "the copy")
+
+
+def _shown(how) -> str:
+    """How _first_prefix matched, for a message: '' (exactly), ' (as 32-bit floats)', ' (rounded to 4 decimals)'."""
+    return "" if how is None else " (as 32-bit floats)" if how == "float32" \
+        else f" (rounded to {how[1]} {'significant digits' if how[0] == 'digits' else 'decimals'})" \
+        if isinstance(how, tuple) else f" (rounded to {how} decimals)"
+
+
 def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, metric: str) -> None:
     """A run whose values are the first epochs of a history curve is that curve cut short: its own
     future is in the history. So is a history curve whose values are the first epochs of a run (a pilot
@@ -57,7 +78,7 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
     if found is not None:
         curve, twin, how = found
         values = curve.columns[metric]
-        shown = "" if how is None else " (as 32-bit floats)" if how == "float32" else f" (rounded to {how} decimals)"
+        shown = _shown(how)
         unit = "epochs" if curve.steps is None else "evaluations"
         raise LcpipeError(f"{curve.path or curve.name} is {what}, and its {len(values)} {unit} are the first "
                           f"{len(values)} of the history curve {twin.path or twin.name}{shown}: the run's own future "
@@ -72,41 +93,94 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
 
 
 def _first_prefix(shorts: list[Curve], longs: list[Curve], metric: str) -> tuple[Curve, Curve, object] | None:
-    """(short, long, how) for the first curve of `shorts` whose values are the first epochs of a longer
-    curve of `longs`: exactly (how None), rounded to the short one's own decimals (at most
-    ROUNDED_DECIMALS: how is that number), or as 32-bit floats (TensorBoard's scalars: how "float32"),
-    preferred in that order; None when there is none. Only a prefix that moves says which run it is: at
-    least 3 distinct values, since runs stuck at chance share exact values. One hash per (short, way) and
-    per (long, length, way) of the shorts'."""
-    keys: dict[tuple, int] = {}  # (length, how, digest) -> index of the first short with it
+    """(short, long, how) for the first curve of `shorts` whose values are the first epochs of a curve of
+    `longs` at least as long (never itself): exactly (how None), rounded to the short one's own decimals (at
+    most ROUNDED_DECIMALS: how is that number), as 32-bit floats (TensorBoard's scalars: how "float32"), or
+    the short one rounded to the long one's own decimals or significant digits (a copy written coarser:
+    `to_csv(float_format="%.4f")`, `%.6g`; how ("decimals", d) or ("digits", s)), preferred in that order;
+    None when there is none. Only a prefix that moves says which run it is: at least 3 distinct values,
+    since runs stuck at chance share exact values. The longs are first sifted, for all the shorts of one
+    length at once, by their values at the prefix's last 3 points (_match_limit), then compared one pair
+    at a time."""
+    found: dict[int, tuple[int, Curve, object]] = {}  # short -> (rank, long, how) of its best match
+    by_length: dict[int, list[int]] = {}
     for i, c in enumerate(shorts):
         values = c.columns.get(metric)
-        if values is None or len(values) < 3 or len(np.unique(values)) < 3:
+        if values is not None and len(values) >= 3 and len(np.unique(values)) >= 3:
+            by_length.setdefault(len(values), []).append(i)
+    heads = [c.columns.get(metric) for c in longs]
+    for n, members in by_length.items():
+        reach = [j for j, v in enumerate(heads) if v is not None and len(v) >= n]
+        if not reach:
             continue
-        keys.setdefault((len(values), None, _digest(values)), i)
-        if (d := _decimals(values)) is not None:
-            keys.setdefault((len(values), d, _digest(np.round(values, d))), i)
-        if (f32 := _as_float32(values)) is not None:
-            keys.setdefault((len(values), "float32", _digest(f32)), i)
-    rank = {None: 0, "float32": 2}  # exact first, then rounded (1), then as float32
-    ways = sorted({(n, how) for n, how, _ in keys}, key=lambda w: rank.get(w[1], 1))
-    best: dict[int, tuple[int, Curve, object]] = {}  # short -> (rank, long, how) of its best match
-    for long in longs:
-        values = long.columns.get(metric)
-        if values is None:
-            continue
-        for n, how in ways:
-            if len(values) <= n:
-                continue
-            head = values[:n] if how is None else _as_float32(values[:n]) if how == "float32" \
-                else np.round(values[:n], how)
-            i = None if head is None else keys.get((n, how, _digest(head)))
-            if i is not None and (i not in best or rank.get(how, 1) < best[i][0]):
-                best[i] = (rank.get(how, 1), long, how)
-    if not best:
+        tails = np.array([heads[j][n - 3:n] for j in reach], dtype=float)  # (longs, 3)
+        for i in members:
+            values = np.asarray(shorts[i].columns[metric], dtype=float)
+            own = _decimals(values)
+            limit = _match_limit(values, own)
+            for j in np.flatnonzero(np.all(np.abs(tails - values[-3:]) <= limit, axis=1)):
+                long = longs[reach[j]]
+                if long is shorts[i]:
+                    continue
+                match = _prefix_match(values, np.asarray(heads[reach[j]][:n], dtype=float), own, limit)
+                if match is not None and (i not in found or match[0] < found[i][0]):
+                    found[i] = (match[0], long, match[1])
+    if not found:
         return None
-    i = min(best)
-    return shorts[i], best[i][1], best[i][2]
+    i = min(found)
+    return shorts[i], found[i][1], found[i][2]
+
+
+COARSEST = 2  # the fewest decimals (and 1 + the fewest significant digits) a coarser copy is recognised at
+
+
+def _match_limit(short: np.ndarray, own: int | None) -> float:
+    """The largest |difference| from `short` at which a curve may still be it by one of _prefix_match's ways:
+    half a unit of its own last decimal, or of a copy's at COARSEST decimals or significant digits."""
+    return 1.0001 * max(0.5 * 10.0 ** -own if own is not None else 0.0,
+                        0.5 * 10.0 ** -COARSEST * max(1.0, float(np.max(np.abs(short)))))
+
+
+def _prefix_match(short: np.ndarray, head: np.ndarray, own: int | None, limit: float) -> tuple[int, object] | None:
+    """(rank, how) of the first way `short` is `head` (a long curve's first len(short) values), in
+    _first_prefix's order of preference; None if none. `own`: the short one's decimals; `limit`: _match_limit."""
+    gap = np.abs(short - head)
+    if not gap.any():
+        return 0, None
+    if gap.max() > limit:
+        return None
+    if own is not None and np.array_equal(np.round(head, own), np.round(short, own)):
+        return 1, own
+    f32 = _as_float32(short)
+    if f32 is not None and np.array_equal(f32, head.astype(np.float32)):
+        return 2, "float32"
+    if len(np.unique(head)) < 3:
+        return None
+    coarse = _decimals(head)
+    if coarse is not None and COARSEST <= coarse and (own is None or coarse < own) \
+            and np.array_equal(np.round(short, coarse), head):
+        return 3, ("decimals", coarse)
+    digits = _digits(head)
+    if digits is not None and np.array_equal(_to_digits(short, digits), head):
+        return 3, ("digits", digits)
+    return None
+
+
+SIGNIFICANT_DIGITS = 8  # a copy written with more significant digits than this is compared exactly only
+
+
+def _to_digits(values: np.ndarray, digits: int) -> np.ndarray:
+    """Each value rounded to `digits` significant digits, as `%.{digits}g` writes it."""
+    return np.array([float(f"{v:.{digits}g}") for v in np.asarray(values, dtype=float)])
+
+
+def _digits(values: np.ndarray) -> int | None:
+    """The fewest significant digits (COARSEST + 1..SIGNIFICANT_DIGITS) that write every value exactly; None if more."""
+    values = np.asarray(values, dtype=float)
+    for s in range(COARSEST + 1, SIGNIFICANT_DIGITS + 1):
+        if np.array_equal(_to_digits(values, s), values):
+            return s
+    return None
 
 
 def _as_float32(values: np.ndarray) -> np.ndarray | None:
@@ -189,6 +263,8 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
         check_apart(history, [c for c in curves if c.name in (targets or {c.name for c in curves})], "a target",
                     metric.name)
         history = usable_history(history, progress)
+    else:
+        check_no_copies(curves, metric.name)
     units = {c.name: "epochs" if c.steps is None else "evaluations" for c in curves}  # as logged, before the grid
     curves = [as_finished(c) for c in curves if not c.diverged]
     by_name = {c.name: series_of(c, metric) for c in curves}
