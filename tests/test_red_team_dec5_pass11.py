@@ -3,8 +3,6 @@ that name the Python argument where Python was called. Each test failed on the c
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import optuna
 import pytest
@@ -26,7 +24,8 @@ def loss_curve(seed: int, n: int = 60) -> np.ndarray:
 
 def write(path, values, fmt="{!r}") -> None:  # repr: every digit
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("step,val_loss\n" + "".join(f"{100 * (i + 1)},{fmt.format(float(v))}\n" for i, v in enumerate(values)))
+    rows = (f"{100 * (i + 1)},{fmt.format(float(v))}\n" for i, v in enumerate(values))
+    path.write_text("step,val_loss\n" + "".join(rows))
 
 
 @pytest.mark.parametrize("name", ["kappa", "cohen_kappa", "val_quadratic_kappa", "weightedKappa", "f1_delta",
