@@ -48,7 +48,13 @@ MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse",
              "sqrel", "sse", "bpp", "distortion", "nelbo", "negelbo",
              # video's FVD, forecasting's MASE, CRPS and pinball loss, segmentation's Hausdorff distance (HD95),
              # calibration error (ECE), false rejection rate, edit distances
-             "fvd", "mase", "crps", "pinball", "hausdorff", "hd95", "ece", "frr", "levenshtein")
+             "fvd", "mase", "crps", "pinball", "hausdorff", "hd95", "ece", "frr", "levenshtein",
+             # speech's diarization error rate, biometrics' false match / non-match and presentation-attack error
+             # rates, flow's average end-point error, a cross-entropy cut short
+             "der", "fmr", "fnmr", "apcer", "bpcer", "acer", "aepe", "crossent")
+# ... and these only as a name's last word: phone error rate (val_per) and false acceptance rate (test_far), not
+# eval_samples_per_second or best_acc_so_far
+LAST_MIN_WORDS = ("per", "far")
 # ... of which these may go below 0 (a Gaussian's or a normalising flow's NLL, in nats, falls below 0 as the model
 # gets good): any finite series, not a positive quantity; they are still minimised
 SIGNED_WORDS = ("nll", "negloglikelihood", "negativeloglikelihood", "nelbo", "negelbo")
@@ -126,6 +132,8 @@ def _head(name: str) -> tuple[str | None, str | None, str]:
     ws = words(name.split("@")[0] or name)  # tpr@fpr=0.01: the rate at an operating point is the tpr
     if "at" in ws[1:]:  # tpr_at_fpr_1e-3, precision_at_rank_10: what follows "at" is the operating point
         ws = ws[:ws.index("at", 1)]
+    if ws and ws[-1] in LAST_MIN_WORDS and ws[-2:-1] != ["so"]:
+        return ws[-1], None, ws[-1]
     for end in range(len(ws) - 1, -1, -1):
         for start in range(end):
             joined, text = "".join(ws[start:end + 1]), " ".join(ws[start:end + 1])

@@ -116,3 +116,34 @@ def test_leave_one_out_refuses_a_copy_among_the_curves(tmp_path, capsys, copy):
     (tmp_path / "c" / "r2 (1).csv").unlink()
     cli(["evaluate", "--curves", str(tmp_path / "c"), "--metric", "val_loss", "--cutoffs", "10",
          "--predictors", "last_value"])  # without it: the backtest runs
+
+
+@pytest.mark.parametrize("name", ["val_per", "test_far", "der", "val_fmr", "fnmr", "apcer", "bpcer", "acer", "aepe",
+                                  "val_crossent"])
+def test_error_rates_of_speech_biometrics_and_flow_are_minimised(name):
+    """--mode auto kept the run ending at a phone error rate of 1.42 and stopped the one ending at 1.30."""
+    assert Metric.infer(name).mode == "min"
+
+
+@pytest.mark.parametrize("name", ["eval_samples_per_second", "best_acc_so_far", "acc_per_class"])
+def test_per_and_far_name_a_rate_only_as_the_last_word(name):
+    assert Metric.infer(name).mode == "max"
+
+
+def test_steps_on_runs_that_count_epochs_is_refused(tmp_path, capsys):
+    """--steps 78200 (200 epochs x 391 steps) on runs logged by epoch alone was read as 78,200 epochs: every run
+    forecast and decided at epoch 78,200, silently."""
+    for i, final in enumerate((0.70, 0.75, 0.80)):
+        acc = final * (1 - np.exp(-np.arange(1, 41) / 8))
+        (tmp_path / "h" / f"h{i}.csv").parent.mkdir(exist_ok=True)
+        (tmp_path / "h" / f"h{i}.csv").write_text("epoch,test_acc\n" + "".join(f"{e},{a:.4f}\n" for e, a in
+                                                                            enumerate(acc, 1)))
+        (tmp_path / "r" / f"r{i}.csv").parent.mkdir(exist_ok=True)
+        (tmp_path / "r" / f"r{i}.csv").write_text("epoch,test_acc\n" + "".join(f"{e},{a - 0.01:.4f}\n" for e, a in
+                                                                            enumerate(acc[:10], 1)))
+    with pytest.raises(SystemExit):
+        cli(["forecast", "--history", str(tmp_path / "h"), "--runs", str(tmp_path / "r"), "--steps", "15640"])
+    err = capsys.readouterr().err
+    assert "--steps 15640" in err and "count epochs" in err and "--epochs N" in err
+    cli(["forecast", "--history", str(tmp_path / "h"), "--runs", str(tmp_path / "r"), "--epochs", "40"])
+    assert "10/40" in capsys.readouterr().out

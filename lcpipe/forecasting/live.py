@@ -138,6 +138,12 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                           f"{by_epoch[0].path or by_epoch[0].name}), and {len(by_step)} are logged by optimizer step "
                           f"(e.g. {by_step[0].path or by_step[0].name}); their finals are not comparable: forecast "
                           "them apart, the epoch runs with --epochs (epochs=) and the others with --steps (steps=)")
+    if not by_evaluations and by_epoch and not by_step and all(r.path is not None for r in by_epoch):
+        # --steps on runs that log epochs only: read as epochs, the runs were decided at epoch 78,200 (red team)
+        written = "--steps " if flag == "--epochs" else flag
+        raise LcpipeError(f"{written}{epochs}: the runs count epochs, with no step column (e.g. "
+                          f"{by_epoch[0].path}), so a length in optimizer steps cannot be placed on them; give the "
+                          f"planned number of epochs, {'--epochs N' if flag == '--epochs' else 'epochs=N'}")
     out, short = OnGrid([], [], [], [], []), []
     for name, where in started:
         out.left_out.append({"run": name, "reason": "no evaluation logged yet (an empty file, or its header alone)"})
