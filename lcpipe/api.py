@@ -185,7 +185,8 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
     if not paths:
         raise LcpipeError(f"{arg}=[]: no {what}s given; give paths (files, folders) or a mapping of run name -> values")
     found: list[Path] | None = None if started is None else []
-    curves = read_curves(paths, metric, studies=arg == "history", started=found)  # a history may be a corpus
+    curves = read_curves(paths, metric, studies=arg == "history", started=found,  # a history may be a corpus
+                         say=lambda line: warnings.warn(line, stacklevel=4))
     if started is not None:
         started.extend(p.stem for p in found or [])
     return curves

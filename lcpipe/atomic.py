@@ -96,6 +96,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
+        _check_replaceable(path, tmp)
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
         old = path.with_name(f".{path.name}.old")
         shutil.rmtree(old, ignore_errors=True)
@@ -105,6 +106,30 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_replaceable(path: Path, new: Path) -> None:
+    """An existing folder atomic_dir may replace: one that holds regular files alone, of the kinds (suffixes) the
+    new one holds, as an earlier run of the same writer left it; never a folder of the user's or of other
+    outputs (red team: a stage's --plots-dir given `metrics` deleted every other stage's metrics), which is
+    left as it was, with one line."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        what = "a symbolic link" if path.is_symlink() else "a file"
+        raise LcpipeError(f"{path} is not a folder this stage wrote ({what}), which it would replace whole; give the "
+                          "path dvc.yaml names, or remove it first")
+    if not path.exists():
+        return
+    kinds = {p.suffix.lower() for p in new.iterdir()}
+    try:
+        # a file linked into DVC's cache (cache.type symlink) is one of them; replaced, only the link goes
+        strange = [p.name for p in path.iterdir() if not p.name.startswith(".")  # .DS_Store: a viewer's, not data
+                   and (not p.is_file() or p.suffix.lower() not in kinds)]
+    except OSError as exc:
+        raise LcpipeError(f"{path}: cannot look into it ({exc.strerror}); check its permissions") from None
+    if strange:
+        raise LcpipeError(f"{path} holds {', '.join(sorted(strange)[:3])}{', ...' if len(strange) > 3 else ''}, "
+                          "which this stage does not write; it replaces its output folder whole: give the path "
+                          "dvc.yaml names, or move those out first")
 
 
 # a run's config beside its curve, <run>.json or .yaml, in either case (forecasting/logs.py reads them)

@@ -242,6 +242,25 @@ def _check_results_file(path: Path, command: str) -> None:
                           "give a new file name, or remove it first")
 
 
+FIGURE_MARK = b"lcpipe forecast --plot"  # as reporting.live_figure writes it into each figure's metadata
+FIGURE_READ = 50 * 2**20  # bytes: a figure lcpipe drew is far smaller; a bigger file is no figure of ours
+
+
+def _check_figure_file(path: Path) -> None:
+    """A --plot lcpipe may write its figure to: a new file, or one an earlier --plot drew (its metadata carries
+    FIGURE_MARK), never a figure or document of the user's (red team: `--plot paper/figure3.pdf` replaced a
+    hand-made PDF without a word, where --out refuses a file it did not write)."""
+    if not path.is_file():
+        return
+    try:
+        ours = path.stat().st_size <= FIGURE_READ and FIGURE_MARK in path.read_bytes()
+    except OSError:
+        ours = False
+    if not ours:
+        raise LcpipeError(f"--plot {path} exists and is not a figure `lcpipe forecast --plot` drew, which lcpipe would "
+                          "replace; give a new file name, or remove it first")
+
+
 def evaluate_command(args: argparse.Namespace) -> list[dict]:
     if args.out is not None:
         check_output(args.out, [args.curves, *(args.history or []), *([args.params] if args.params else [])])
@@ -254,7 +273,7 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     args.cutoffs = list(dict.fromkeys(args.cutoffs))
     predictors = list(dict.fromkeys(args.predictors or PredictParams().predictors))
     curves = read_curve_dir(args.curves, metric)
-    history = read_curves(args.history, metric, studies=True) if args.history else None
+    history = read_curves(args.history, metric, studies=True, say=say) if args.history else None
     metric = live.with_history_scale(metric, history or curves)
     check_finished(curves)  # a target scored against a last epoch that is not its final would flatter every forecast
     for curve in curves:
@@ -322,6 +341,8 @@ def _check_forecast_outputs(args: argparse.Namespace) -> None:
             check_output(path, [*args.history, *args.runs], flag)
     if args.out is not None:
         _check_results_file(args.out, "forecast")
+    if args.plot is not None:
+        _check_figure_file(args.plot)
     if args.out is not None and args.plot is not None and resolve(args.out) == resolve(args.plot):
         raise LcpipeError(f"--out and --plot both name {args.out}; give two files")
 
@@ -331,7 +352,7 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     params = replace(Params(), features=replace(Params().features, metric=args.metric))
     metric = Metric.infer(args.metric, args.mode, _kind(args.kind))
     _warn_mode_against_name(args.metric, args.mode)
-    history = read_curves(args.history, metric, studies=True)
+    history = read_curves(args.history, metric, studies=True, say=say)
     started: list[Path] = []  # runs whose logger has written no evaluation yet: left out, as a run too short is
     raw = read_curves(args.runs, metric, started=started)
     metric = live.with_history_scale(metric, history)

@@ -41,7 +41,9 @@ CURVE_FAMILIES = ("pow3", "pow4", "log_power", "exp4", "mmf", "janoschek", "weib
                   "vapor_pressure", "hill")  # Domhan et al. 2015; formulas in predictors/parametric.py
 
 
-YAML11_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+# floats to YAML 1.2 (DVC's ruamel) that PyYAML's YAML 1.1 reads as strings: 1e-3 (no dot), +.5 and -.5 (a sign
+# before the dot; red team)
+YAML11_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+|[-+]\.\d+")
 
 
 def parse_arch(name: str) -> tuple[int, bool]:
@@ -305,7 +307,9 @@ def validate(p: Params, pipeline: bool = True) -> Params:
     _subset("features.inputs", f.inputs, FEATURE_INPUTS)
     _require(0 < f.smooth <= 1, "features.smooth", f.smooth, "it must lie in (0, 1]; 1 = no smoothing")
 
-    _choice("predict.target", p.predict.target, t.archs)
+    # a target that left train.archs: DVC removed its curve before this check ran (red team), so the same hint
+    _require(p.predict.target in t.archs, "predict.target", p.predict.target,
+             f"choose one of {', '.join(map(str, t.archs))} (train.archs), or add it there" + restore)
     _distinct("predict.predictors", p.predict.predictors)
     if pipeline:
         check_cutoff("predict.cutoff", p.predict.cutoff, f.window, t.epochs)
@@ -363,6 +367,28 @@ AMBIGUOUS = re.compile(r"[-+]?0[0-9_]+|[-+]?0[oObBxX][0-9a-fA-F_]+|(?i:y|n|yes|n
 PIPELINE_KEYS = frozenset({"stages", "plots"})  # top-level keys of dvc.yaml, never of params.yaml
 
 
+class _TwiceError(Exception):
+    """A key given twice in one mapping (_UniqueKeys)."""
+
+
+class _UniqueKeys(yaml.SafeLoader):
+    """safe_load's loader, refusing a key given twice in one mapping: PyYAML keeps the last silently (a stage
+    run by hand used it), where DVC's ruamel refuses the file (red team)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool):
+                continue  # an unhashable key: construct_mapping says so itself
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise _TwiceError(f"line {line}: {key!r} is given twice in one section (first at line {seen[key]}); "
+                                  "DVC refuses such a file: keep one")
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(path: Path):
     """Parse `path` as DVC will: one line for a missing, unreadable or huge file, a syntax error (at
     the line where the broken construct starts), an alias, or a scalar YAML 1.1 and 1.2 disagree on."""
@@ -393,7 +419,9 @@ def _read_yaml(path: Path):
                 raise LcpipeError(f"{path}: line {token.start_mark.line + 1}: {token.value!r} means one value to "
                                   "lcpipe (YAML 1.1) and another to DVC (YAML 1.2); quote it, or write the number "
                                   "without leading zeros / true or false")
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeys)  # noqa: S506 (a SafeLoader: safe_load's, plus duplicate keys)
+    except _TwiceError as exc:
+        raise LcpipeError(f"{path}: {exc}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.context_mark or exc.problem_mark
         where = f"line {mark.line + 1}: " if mark else ""

@@ -85,7 +85,7 @@ def test_a_hundred_thousand_epochs_are_forecast(tmp_path, capsys):
     curves = tmp_path / "curves"
     curves.mkdir()
     for seed in (1, 2):
-        (curves / f"long{seed}.csv").write_text(curve_csv(learning_curve(100_000, rate=1e-4, seed=seed)))
+        (curves / f"long{seed}.csv").write_text(curve_csv(learning_curve(100_000, final=0.8 + seed / 20, rate=1e-4)))
     code, out = run_cli(tmp_path, "--curves", str(curves), "--cutoffs", "1000,50000", "--predictors", FAST)
     assert code == 0
     assert len(json.loads(out.read_text())["results"]) == 2 * 2 * 4
@@ -95,7 +95,7 @@ def test_bad_cli_requests_are_one_line_errors(tmp_path, capsys):
     curves = tmp_path / "curves"
     curves.mkdir()
     (curves / "a.csv").write_text(GOOD)
-    (curves / "b.csv").write_text(GOOD)
+    (curves / "b.csv").write_text(curve_csv(learning_curve(30, final=0.85)))  # another run: a copy is refused
     for args, message in [
         (["--curves", str(tmp_path / "empty_missing"), "--cutoffs", "5"], "not a directory"),
         (["--curves", str(curves), "--cutoffs", "30"], r"^error: every cutoff \(30\) is at or past the end of every "

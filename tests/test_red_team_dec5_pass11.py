@@ -11,6 +11,7 @@ from lcpipe.cli import main as cli
 from lcpipe.errors import LcpipeError
 from lcpipe.integrations.optuna import ForecastPruner
 from lcpipe.metric import Metric
+from tests.helpers import ROOT
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -147,3 +148,232 @@ def test_steps_on_runs_that_count_epochs_is_refused(tmp_path, capsys):
     assert "--steps 15640" in err and "count epochs" in err and "--epochs N" in err
     cli(["forecast", "--history", str(tmp_path / "h"), "--runs", str(tmp_path / "r"), "--epochs", "40"])
     assert "10/40" in capsys.readouterr().out
+
+
+def acc_curve(final: float, n: int = 40, shift: float = 0.0) -> np.ndarray:
+    return final * (1 - np.exp(-np.arange(1, n + 1) / 8)) + shift
+
+
+def write_acc(path, values) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("epoch,test_acc\n" + "".join(f"{e},{a:.4f}\n" for e, a in enumerate(values, 1)))
+
+
+def test_a_results_folder_whose_studies_are_not_read_says_so(tmp_path, capsys):
+    """--history corpus, where corpus holds two loose curves and its studies in folders: the folders' curves were
+    passed over (by design: a folder with curves of its own is one study) without a word."""
+    write_acc(tmp_path / "corpus" / "best.csv", acc_curve(0.80))
+    write_acc(tmp_path / "corpus" / "baseline.csv", acc_curve(0.70))
+    for i in range(3):
+        write_acc(tmp_path / "corpus" / "studyA" / f"a{i}.csv", acc_curve(0.72 + 0.02 * i, shift=0.001))
+    write_acc(tmp_path / "runs" / "r.csv", acc_curve(0.75)[:10])
+    cli(["forecast", "--history", str(tmp_path / "corpus"), "--runs", str(tmp_path / "runs"), "--epochs", "40"])
+    err = capsys.readouterr().err
+    assert "studyA" in err and "not read" in err and "2 curves of its own" in err
+
+
+def test_a_history_curve_copied_under_another_name_is_refused(tmp_path, capsys):
+    """The same values under another name (a CSV copied without its sidecar) counted twice; the same file given
+    twice was refused already. Two runs of different configs that agree exactly are two runs."""
+    for i in range(3):
+        write_acc(tmp_path / "study" / f"a{i}.csv", acc_curve(0.72 + 0.02 * i))
+        (tmp_path / "study" / f"a{i}.json").write_text(f'{{"lr": 0.0{i + 1}}}')
+    write_acc(tmp_path / "top" / "best.csv", acc_curve(0.76))  # a2's values, no sidecar
+    write_acc(tmp_path / "runs" / "r.csv", acc_curve(0.75, shift=-0.01)[:10])
+    args = ["forecast", "--runs", str(tmp_path / "runs"), "--epochs", "40", "--history", str(tmp_path / "study")]
+    with pytest.raises(SystemExit):
+        cli([*args, str(tmp_path / "top" / "best.csv")])
+    assert "best.csv is a copy of" in capsys.readouterr().err
+    (tmp_path / "top" / "best.json").write_text('{"lr": 0.5}')  # another config: another run that agrees
+    cli([*args, str(tmp_path / "top" / "best.csv")])
+    assert "r " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("suffix", [".png", ".pdf", ".svg"])
+def test_plot_replaces_its_own_figure_but_not_a_users_file(tmp_path, capsys, suffix):
+    """--plot replaced any existing figure (a paper's hand-made PDF) without a word, where --out refuses a file
+    it did not write."""
+    for i in range(3):
+        write_acc(tmp_path / "h" / f"h{i}.csv", acc_curve(0.70 + 0.05 * i))
+    write_acc(tmp_path / "r" / "r.csv", acc_curve(0.74)[:10])
+    figure = tmp_path / f"figure{suffix}"
+    args = ["forecast", "--history", str(tmp_path / "h"), "--runs", str(tmp_path / "r"), "--epochs", "40",
+            "--plot", str(figure)]
+    cli(args)
+    drawn = figure.read_bytes()
+    cli(args)  # a rerun replaces its own figure
+    assert figure.stat().st_size > 1000 and figure.read_bytes()[:4] == drawn[:4]
+    figure.write_bytes(b"my hand-made figure\n")
+    with pytest.raises(SystemExit):
+        cli(args)
+    assert "not a figure" in capsys.readouterr().err
+    assert figure.read_bytes() == b"my hand-made figure\n"
+
+
+def test_a_log_with_train_columns_at_every_row_and_the_metric_at_some_is_read_on_those_rows(tmp_path, capsys):
+    """A W&B history export (train/loss at every logged step, test_acc at each epoch's last) stopped with "line 2:
+    column 'test_acc' is blank"; line 2 is no evaluation. A blank among rows that mostly hold the metric is still
+    a missed evaluation, refused."""
+    for i in range(3):
+        write_acc(tmp_path / "h" / f"h{i}.csv", acc_curve(0.70 + 0.05 * i))
+    rows = ["_step,epoch,train/loss,test_acc"]
+    for e, a in enumerate(acc_curve(0.74)[:12]):
+        rows += [f"{4 * e + k},{e},{1 / (e + 1) + 0.01 * k:.4f}," for k in range(3)]
+        rows.append(f"{4 * e + 3},{e},{1 / (e + 1):.4f},{a:.4f}")
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "wandb.csv").write_text("\n".join(rows) + "\n")
+    cli(["forecast", "--history", str(tmp_path / "h"), "--runs", str(tmp_path / "r"), "--epochs", "40"])
+    assert "12/40" in capsys.readouterr().out
+    missed = ["epoch,train_loss,test_acc"] + [f"{e},{1 / e:.4f},{'' if e == 5 else f'{a:.4f}'}"
+                                              for e, a in enumerate(acc_curve(0.74)[:12], 1)]
+    (tmp_path / "r" / "wandb.csv").write_text("\n".join(missed) + "\n")
+    with pytest.raises(SystemExit):
+        cli(["forecast", "--history", str(tmp_path / "h"), "--runs", str(tmp_path / "r"), "--epochs", "40"])
+    assert "line 6" in capsys.readouterr().err
+
+
+def dvclive_run(folder, values, name="val/acc") -> None:
+    """A DVCLive run as live.log_metric(name, ...) writes it: plots/metrics/val/acc.tsv headed `step<TAB>acc`."""
+    tsv = folder / "plots" / "metrics" / f"{name}.tsv"
+    tsv.parent.mkdir(parents=True)
+    tsv.write_text(f"step\t{name.rsplit('/', 1)[-1]}\n" + "".join(f"{i}\t{v:.4f}\n" for i, v in enumerate(values)))
+    (folder / "params.yaml").write_text("epochs: 40\n")
+
+
+def test_a_dvclive_metric_named_with_a_slash_is_read_as_an_accuracy_not_one_minus_it(tmp_path, capsys):
+    """live.log_metric("val/acc") writes plots/metrics/val/acc.tsv headed `acc`: --metric val/acc said "missing
+    column 'val/acc'", and read by the file's path the run was named `acc`."""
+    for i in range(3):
+        dvclive_run(tmp_path / "h" / f"h{i}", acc_curve(0.70 + 0.05 * i))
+    dvclive_run(tmp_path / "r" / "run7", acc_curve(0.74)[:10])
+    cli(["forecast", "--history", str(tmp_path / "h"), "--runs", str(tmp_path / "r"), "--epochs", "40",
+         "--metric", "val/acc"])
+    row = capsys.readouterr().out.splitlines()[-1].split()
+    assert row[0] == "run7" and row[1] == "10/40" and 0.65 < float(row[2]) < 0.85  # not 1 - accuracy
+    cli(["forecast", "--history", str(tmp_path / "h"), "--runs", str(tmp_path / "r" / "run7" / "plots" / "metrics" /
+                                                                      "val" / "acc.tsv"), "--metric", "val/acc",
+         "--epochs", "40"])
+    assert capsys.readouterr().out.splitlines()[-1].split()[0] == "run7"  # named after its DVCLive folder
+
+
+def test_a_hugging_face_trainer_state_says_how_to_read_it(tmp_path, capsys):
+    """--runs out/checkpoint-500/trainer_state.json was called a run's config and asked for a trainer_state.csv
+    that does not exist."""
+    for i in range(3):
+        write_acc(tmp_path / "h" / f"h{i}.csv", acc_curve(0.70 + 0.05 * i))
+    state = tmp_path / "checkpoint-500" / "trainer_state.json"
+    state.parent.mkdir()
+    state.write_text('{"log_history": [{"epoch": 1.0, "eval_accuracy": 0.5, "step": 100}]}')
+    with pytest.raises(SystemExit):
+        cli(["forecast", "--history", str(tmp_path / "h"), "--runs", str(state), "--epochs", "40"])
+    err = capsys.readouterr().err
+    assert "log_history" in err and "trainer_state.csv" not in err
+
+
+def test_a_stage_that_reads_a_predictors_section_lists_every_key_of_it():
+    """A predictor is built from its whole params section (registry.build): a stage listing some of auto's keys
+    but not auto.config_weight_series kept its stale sweep results when only that changed (red team)."""
+    import yaml
+
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    for name, stage in stages.items():
+        listed = {k for k in stage.get("params") or [] if isinstance(k, str)}
+        for section in ("auto", "poly", "lstm", "parametric"):
+            used = {k for k in listed if k.startswith(section + ".")}
+            if used:
+                assert used == {f"{section}.{k}" for k in params[section]}, (name, section)
+
+
+def test_the_sweep_small_multiples_template_fits_a_loss_as_well_as_an_accuracy():
+    """Its 'actual' layer titled the y axis "accuracy" on a [0, 1] scale: with features.metric train_loss the
+    curves (2.4 at epoch 1) were drawn above the panels, under an accuracy axis."""
+    import json
+
+
+    spec = json.loads((ROOT / ".dvc" / "plots" / "small_multiples.json").read_text())
+    text = json.dumps(spec)
+    assert '"domain"' not in text and '"accuracy"' not in text
+
+
+def test_a_target_dropped_from_the_archs_says_how_to_get_its_curve_back():
+    """`dvc exp run -S 'train.archs=[resnet34, resnet50, plain34]'` with predict.target plain50: DVC removes
+    plain50's curve before check_params runs; the line named predict.target alone, with no way back."""
+    from dataclasses import replace
+
+    from lcpipe.config import Params, validate
+
+    p = Params()
+    p = replace(p, train=replace(p.train, archs=["resnet34", "resnet50", "plain34"]))
+    with pytest.raises(LcpipeError, match=r"predict.target: 'plain50'.*train.archs.*dvc checkout"):
+        validate(p)
+
+
+def test_a_stage_run_by_hand_refuses_outputs_that_would_replace_inputs_or_other_outputs(tmp_path, monkeypatch):
+    """`python stages/evaluate.py ... --plots-dir metrics` deleted every other stage's metrics (and metrics/train,
+    which nothing restores); `--plots-dir data/curves` replaced its input; windows.py --out data/curves/plain50.csv
+    overwrote an input curve. Each is one line now, before any work."""
+    from pathlib import Path
+
+    from lcpipe.pipeline.entry import check_stage_paths
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data" / "curves").mkdir(parents=True)
+    (tmp_path / "data" / "curves" / "plain50.csv").write_text("epoch,test_acc\n1,0.1\n")
+    (tmp_path / "metrics").mkdir()
+    evaluate = {"curves_dir": Path("data/curves"), "predictions_dir": Path("data/predictions"),
+                "metrics_out": Path("metrics/evaluate.json"), "plots_dir": Path("metrics/plots/forecast"),
+                "table_out": Path("metrics/forecast.csv")}
+    check_stage_paths(evaluate)  # dvc.yaml's own paths
+    for wrong, says in [({"plots_dir": Path("metrics")}, "holds --metrics-out"),
+                        ({"plots_dir": Path("data/curves")}, "would overwrite the input"),
+                        ({"plots_dir": Path("data")}, "would overwrite the input"),
+                        ({"plots_dir": Path(".")}, "project's folder")]:
+        with pytest.raises(LcpipeError, match=says):
+            check_stage_paths({**evaluate, **wrong})
+    with pytest.raises(LcpipeError, match="would overwrite the input"):
+        check_stage_paths({"curves_dir": Path("data/curves"), "out": Path("data/curves/plain50.csv")})
+    # a persist output that is a link to a shared file (dvc exp run swapped the link for a file), or a folder
+    (tmp_path / "shared.json").write_text("{}")
+    (tmp_path / "metrics" / "evaluate.json").symlink_to(tmp_path / "shared.json")
+    with pytest.raises(LcpipeError, match="symbolic link"):
+        check_stage_paths(evaluate)
+    (tmp_path / "metrics" / "evaluate.json").unlink()
+    (tmp_path / "metrics" / "evaluate.json").mkdir()
+    with pytest.raises(LcpipeError, match="is a directory"):
+        check_stage_paths(evaluate)
+
+
+def test_an_output_folder_is_replaced_only_when_it_holds_what_its_stage_writes(tmp_path):
+    """The last guard, inside atomic_dir: a folder of the user's (curves, a subfolder) is left as it was."""
+    from lcpipe.atomic import atomic_dir
+
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    (plots / "old.png").write_bytes(b"png")
+    with atomic_dir(plots) as tmp:  # an earlier run's figures: replaced
+        (tmp / "new.png").write_bytes(b"png")
+    assert sorted(p.name for p in plots.iterdir()) == ["new.png"]
+    (plots / "runs").mkdir()
+    (plots / "notes.csv").write_text("mine\n")
+    with pytest.raises(LcpipeError, match="notes.csv, runs"):
+        with atomic_dir(plots) as tmp:
+            (tmp / "newer.png").write_bytes(b"png")
+    assert sorted(p.name for p in plots.iterdir()) == ["new.png", "notes.csv", "runs"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp folder left
+
+
+def test_params_yaml_is_read_as_dvc_reads_it_a_key_twice_and_a_signed_dot_float(tmp_path):
+    """A key given twice passed check_params (the last one won) where `dvc repro` refuses the file; `lr: +.5`,
+    0.5 to DVC's YAML 1.2, was refused as not a number."""
+    from lcpipe.config import load_params
+
+    text = (ROOT / "params.yaml").read_text()
+    twice = tmp_path / "twice.yaml"
+    twice.write_text(text.replace("  cutoff: 20", "  cutoff: 20\n  cutoff: 10", 1))
+    with pytest.raises(LcpipeError, match=r"'cutoff' is given twice"):
+        load_params(twice)
+    signed = tmp_path / "signed.yaml"
+    signed.write_text(text.replace("  lr: 0.05", "  lr: +.05", 1))
+    assert load_params(signed).train.lr == 0.05

@@ -240,6 +240,9 @@ def _metric_column(t: _Table, metric: Metric) -> tuple[int | None, str | None]:
     name = metric.name
     error = name.removesuffix("_acc") + "_err" if name.endswith("_acc") and metric.kind == "fraction" else None
     col = t.column(name)
+    if col is None and "/" in name and (plots := _dvclive_plots(t.path)) is not None \
+            and t.path.relative_to(plots).with_suffix("").as_posix() == name:
+        col = t.column(name.rsplit("/", 1)[1])  # DVCLive heads val/acc.tsv with the name's last part: step, acc
     return (t.column(error) if col is None and error is not None else col), error
 
 
@@ -250,7 +253,8 @@ def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
     the values end before it."""
     name = metric.name
     col, error = _metric_column(t, metric)
-    from_error = col is not None and t.column(name) is None  # it stands in for the accuracy
+    from_error = col is not None and error is not None and col == t.column(error) and t.column(name) is None
+    # ... it stands in for the accuracy (not DVCLive's val/acc.tsv headed `acc`: _metric_column)
     if col is None:
         alt = f" (or {error!r})" if error else ""
         raise LcpipeError(f"{t.path}: missing column {name!r}{alt}, the metric to forecast; "
@@ -426,7 +430,9 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
     and an HF Trainer's log history write a train row and an eval row at one step, each blank where the other
     logs. A row is another record when its metric cell is blank and it holds a number in a column that is
     blank in every row holding the metric (train_loss_step, learning_rate), with at least two rows of each
-    kind; a blank metric in a row like the others (a missed evaluation) is left for _metric to refuse."""
+    kind. So is a row blank in the metric where the metric is on half the rows or fewer (train columns logged at
+    every row, the metric at some: a W&B history export); a blank metric in a row like the others, among rows
+    that mostly hold it (a missed evaluation), is left for _metric to refuse."""
     col = _metric_column(t, metric)[0]
     if col is None:
         return t
@@ -442,7 +448,12 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
     # evaluation, which _metric refuses in one line; and one such row is no second logger
     other = {i for i, b in enumerate(blank) if b and any(t.number(i, c) is not None for c in elsewhere)}
     if len(other) < 2:
-        return t
+        # no column of their own, but the metric on half the rows or fewer: a logger writing its train columns at
+        # every row and the metric at some (a W&B history export; Lightning merging an epoch's last train log
+        # into its validation row), not missed evaluations, which are a few blanks among filled rows (red team)
+        if 2 * len(with_metric) > len(blank):
+            return t
+        other = {i for i, b in enumerate(blank) if b and any(t.number(i, c) is not None for c in range(width))}
     kept = [i for i in range(len(t.rows)) if i not in other]
     return _Table(t.path, t.header, [t.rows[i] for i in kept], [t.lines[i] for i in kept], t.decimal_comma)
 
@@ -500,12 +511,16 @@ class NotStarted(LcpipeError):
 def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
     """Read one curve file (any format and dialect above), validating the `metric` column."""
     path = Path(path)
+    if path.name == "trainer_state.json":  # not a sidecar: no trainer_state.csv lies beside it
+        raise LcpipeError(f"{path}: a Hugging Face Trainer's state, which lcpipe does not read; write its log_history "
+                          "as a CSV, e.g. pandas.DataFrame(json.load(open(PATH))['log_history']).to_csv('run.csv', "
+                          "index=False), and give that (eval rows and train rows are told apart)")
     if path.suffix.lower() in SIDECARS:
         raise LcpipeError(f"{path}: a run's config (the sidecar beside its curve), not a curve; give the curve's "
                           f"CSV ({path.with_suffix('.csv').name}) or its folder")
-    if path.suffix.lower() == ".tsv" and path.parent.name == "metrics" and path.parent.parent.name == "plots" \
-            and not sidecar_of(path).is_file():  # DVCLive's own file of the metric: the run is its folder's
-        run = path.parents[2]
+    plots = _dvclive_plots(path)
+    if plots is not None and not sidecar_of(path).is_file():  # DVCLive's own file of the metric: the run is its
+        run = plots.parent.parent  # folder's (plots/metrics/val/acc.tsv for a metric logged as val/acc)
         return _read_table(path, metric, _dvclive_name(run), run / "params.yaml")
     if path.name == LIGHTNING_LOG and (path.parent / "hparams.yaml").is_file():  # <run>/metrics.csv: the run's
         return _read_table(path, metric, path.parent.name, sidecar_of(path))  # name is its folder (version_0)
@@ -513,6 +528,14 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
 
 
 LIGHTNING_LOG = "metrics.csv"  # Lightning's CSVLogger: lightning_logs/version_N/{metrics.csv,hparams.yaml}
+
+
+def _dvclive_plots(path: Path) -> Path | None:
+    """The `plots/metrics` folder a DVCLive metric file lies in (its metric's name may hold '/': a metric
+    logged as val/acc is plots/metrics/val/acc.tsv), else None."""
+    if path.suffix.lower() != ".tsv":
+        return None
+    return next((p for p in list(path.parents)[:MAX_DEPTH] if p.name == "metrics" and p.parent.name == "plots"), None)
 
 
 def _dvclive_name(folder: Path) -> str:
@@ -539,7 +562,8 @@ def read_dvclive(folder: str | Path, metric: str | Metric = "test_acc") -> Curve
     folder, name = Path(folder), as_metric(metric).name
     tsv = folder / "plots" / "metrics" / f"{name}.tsv"
     if not tsv.is_file():
-        logged = sorted(p.relative_to(tsv.parent).with_suffix("").as_posix() for p in tsv.parent.rglob("*.tsv"))
+        base = folder / "plots" / "metrics"
+        logged = sorted(p.relative_to(base).with_suffix("").as_posix() for p in base.rglob("*.tsv"))
         raise LcpipeError(f"{folder}: DVCLive folder without plots/metrics/{name}.tsv; "
                           f"it logged {', '.join(logged) or 'no metrics'}")
     return _read_table(tsv, metric, _dvclive_name(folder), folder / "params.yaml")
@@ -590,7 +614,7 @@ def _one_curve_file(folder: Path) -> Path | None:
 
 
 def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", studies: bool = False,
-                   started: list[Path] | None = None) -> list[Curve]:
+                   started: list[Path] | None = None, say=lambda _: None) -> list[Curve]:
     """Every curve in `directory`, sorted by name: its *.csv / *.tsv files (any case) and DVCLive
     run folders, or the directory itself when it is one DVCLive run. Hidden and `._` files are skipped.
     Two curves with one name (`x.csv` and `x.CSV`, `x.csv` and a DVCLive folder `x`) are refused.
@@ -600,14 +624,15 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
     ../shared/curves/ has it; the manifest is skipped) or no curve of its own: its folders are then
     read the same way, up to MAX_DEPTH deep, each curve named `folder/run`, and a folder that cannot be
     listed is passed over. A folder with curves of its own and no manifest is one study, read as
-    always: its subfolders (notes, backups, runs set aside) are not. Without `studies`, a directory
-    holding a MANIFEST.csv is refused in one line: it is a corpus, not one study."""
+    always: its subfolders (notes, backups, runs set aside) are not, and those that hold curves are
+    named through `say`. Without `studies`, a directory holding a MANIFEST.csv is refused in one line:
+    it is a corpus, not one study."""
     directory = Path(directory)
     if not directory.is_dir():
         raise LcpipeError(f"{directory}: not a directory of curve files")
     if _is_dvclive(directory):
         return [read_dvclive(directory, metric)]
-    found = _curves_in(directory, metric, studies, "", set(), started)
+    found = _curves_in(directory, metric, studies, "", set(), started, say)
     if not found and started:
         return []  # live runs, every one just started: the caller says so
     if not found:
@@ -634,7 +659,7 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
 
 
 def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str,
-               seen: set, started: list[Path] | None = None) -> list[tuple[Path, Curve]]:
+               seen: set, started: list[Path] | None = None, say=lambda _: None) -> list[tuple[Path, Curve]]:
     """(path, curve) of the curves in `directory` (named prefix + run); with `studies`, of a corpus's
     folders too (read_curve_dir), each file and folder once however linked (`seen`: real paths)."""
     try:
@@ -675,7 +700,22 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
     if studies and (manifest or not found) and prefix.count("/") < MAX_DEPTH:
         for folder in folders:
             found += _curves_in(folder, metric, studies, f"{prefix}{folder.name}/", seen)
+    elif studies and found and (passed := [f.name for f in folders if _holds_curves(f)]):
+        # one study's folder: its folders are not read, by design; but a results folder with a few runs copied
+        # to its top and its studies below lost those studies without a word (red team)
+        say(f"{directory}: read as one study's folder ({len(found)} curves of its own); its folder(s) "
+            f"{', '.join(passed[:4])}{', ...' if len(passed) > 4 else ''} hold curves too and are not read: give "
+            f"them by name (e.g. {directory / passed[0]}) to use them, or move the loose curves into a folder")
     return found
+
+
+def _holds_curves(folder: Path) -> bool:
+    """Whether a folder holds a curve file or a DVCLive run of its own (one level: a quick look)."""
+    try:
+        return _is_dvclive(folder) or any(p.suffix.lower() in SUFFIXES and p.name.lower() != MANIFEST
+                                          and not p.name.startswith(".") for p in folder.iterdir())
+    except OSError:
+        return False
 
 
 def check_finished(history: list[Curve]) -> None:
@@ -766,7 +806,7 @@ def _file_id(curve: Curve) -> tuple[int, int] | None:
 
 
 def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", studies: bool = False,
-                started: list[Path] | None = None) -> list[Curve]:
+                started: list[Path] | None = None, say=lambda _: None) -> list[Curve]:
     """Curves from any mix of files, directories of curves and DVCLive folders, in the order given.
     A file reached twice (`h h`, or a folder and a file in it) is refused: it would count twice.
     studies: a directory may be a corpus of study folders (read_curve_dir); for a history.
@@ -775,7 +815,7 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
     out: list[Curve] = []
     for path in map(Path, paths):
         if _kind(path) == "dir":
-            out += read_curve_dir(path, metric, studies, started)
+            out += read_curve_dir(path, metric, studies, started, say)
             continue
         try:
             out.append(read_curve(path, metric))
@@ -793,4 +833,26 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
                               "file or folder once")
         if key is not None:
             seen[key] = curve
+    if studies:
+        _check_no_copies(out, as_metric(metric).name)
     return out
+
+
+def _check_no_copies(history: list[Curve], metric: str) -> None:
+    """No history curve is a copy of another under another name: the same values of the metric (3 distinct at
+    least: runs stuck at chance share values) and the same config, or no config on one side (a CSV copied
+    without its sidecar). It would count twice, as the same file given twice is refused for (red team: a best
+    run copied to a results folder's top, given beside its study). Two configs that differ are two runs that
+    happen to agree (a deterministic grid's configs on a small test set)."""
+    seen: dict[bytes, list[Curve]] = {}
+    for curve in history:
+        values = curve.columns.get(metric)
+        if values is None or len(np.unique(values)) < 3:
+            continue
+        same = seen.setdefault(np.asarray(values, dtype=float).tobytes(), [])
+        for first in same:
+            if not first.config or not curve.config or first.config == curve.config:
+                raise LcpipeError(f"{curve.path or curve.name} is a copy of {first.path or first.name} (the same "
+                                  f"{metric} at every point, and no other config); each would count twice: remove "
+                                  "one from the history")
+        same.append(curve)

@@ -9,8 +9,13 @@ import inspect
 from collections.abc import Callable
 from pathlib import Path
 
+from lcpipe.atomic import check_output, resolve
 from lcpipe.config import load_params
-from lcpipe.errors import exits_cleanly
+from lcpipe.errors import LcpipeError, exits_cleanly
+
+# a stage function's path arguments that it reads; every other path is one it writes (a name ending in _dir a
+# folder, any other a file)
+INPUTS = frozenset({"curves_dir", "predictions_dir", "predictors_dir", "prepared", "windows", "history"})
 
 
 @exits_cleanly
@@ -24,4 +29,30 @@ def run_stage(func: Callable, doc: str) -> None:
         kind = Path if arg.annotation in (Path, "Path") else str
         ap.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, required=True)
     args = ap.parse_args()
+    check_stage_paths(vars(args))
     func(load_params(), **vars(args))
+
+
+def check_stage_paths(options: dict) -> None:
+    """A stage run by hand with a wrong path stops here, before any work: an output that is an input, lies
+    in one or holds one; an output folder that holds another output or the project itself (a stage replaces
+    its output folders whole: `stages/evaluate.py --plots-dir metrics` deleted every other stage's metrics,
+    `--plots-dir data/curves` its own input; red team); a file output that is not a regular file."""
+    paths = {name: Path(value) for name, value in options.items() if isinstance(value, Path)}
+    inputs = [p for name, p in paths.items() if name in INPUTS]
+    outputs = {name: p for name, p in paths.items() if name not in INPUTS}
+    project = Path.cwd().resolve()
+    for name, out in outputs.items():
+        flag, real = f"--{name.replace('_', '-')}", resolve(out)
+        if real == project or real in project.parents:
+            raise LcpipeError(f"{flag} {out} is the project's folder or one above it; give the path dvc.yaml names")
+        for given in inputs:
+            other = resolve(given)
+            if real == other or other in real.parents or real in other.parents:
+                raise LcpipeError(f"{flag} {out} would overwrite the input {given}; give the path dvc.yaml names")
+        for other_name, other in outputs.items():
+            if other_name != name and real in resolve(other).parents:
+                raise LcpipeError(f"{flag} {out} holds --{other_name.replace('_', '-')} {other}, and a stage replaces "
+                                  "its output folders whole; give the path dvc.yaml names")
+        if not name.endswith("_dir"):
+            check_output(out, inputs, flag)

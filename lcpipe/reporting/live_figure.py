@@ -24,6 +24,9 @@ def live_figure(path: str | Path, results: list[RunForecast], metric: str | Metr
         draw_live_figure(tmp, Path(path).suffix.lstrip(".").lower(), results, as_metric(metric), predictor)
 
 
+FIGURE_MARK = "lcpipe forecast --plot"  # in every figure's metadata: PNG Software, PDF and SVG Creator
+
+
 def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], metric: Metric, predictor: str) -> None:
     """Solid: what each run has shown; dashed: its forecast; shaded: the 80 % band, on the runs' own
     x axis (epochs, or optimizer steps). Runs the rule stops are drawn faint, so the ones worth
@@ -61,6 +64,8 @@ def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], met
     if len(shown) <= LEGEND_MAX:
         ax.legend(fontsize=7, loc="best")
     try:
-        fig.savefig(path, format=fmt, dpi=110, bbox_inches="tight")
+        # the mark a later --plot looks for before it replaces a file (cli._check_figure_file)
+        fig.savefig(path, format=fmt, dpi=110, bbox_inches="tight",
+                    metadata={"Software" if fmt == "png" else "Creator": FIGURE_MARK})
     finally:
         plt.close(fig)
