@@ -40,7 +40,8 @@ class Curve:
     axis (evaluations every k optimizer steps, at any spacing) the step of each row, and `planned`
     is then in steps (on_grid puts it on a regular grid of points). `diverged` says where the
     metric stopped being finite (a run whose loss went to NaN or inf): the rows from there on are
-    not in `columns`.
+    not in `columns`. `epoch_axis`: the step axis counts epochs, not optimizer steps (an epoch column at
+    fractions of an epoch: validation every half epoch), so its length is planned in epochs.
     """
 
     name: str
@@ -50,6 +51,7 @@ class Curve:
     config: dict = field(default_factory=dict)
     steps: np.ndarray | None = None
     diverged: str | None = None
+    epoch_axis: bool = False
 
     def __len__(self) -> int:
         return len(self.columns["epoch"])

@@ -377,3 +377,17 @@ def test_params_yaml_is_read_as_dvc_reads_it_a_key_twice_and_a_signed_dot_float(
     signed = tmp_path / "signed.yaml"
     signed.write_text(text.replace("  lr: 0.05", "  lr: +.05", 1))
     assert load_params(signed).train.lr == 0.05
+
+
+def test_a_run_validated_every_half_epoch_is_forecast_beside_one_validated_every_epoch(tmp_path, capsys):
+    """Both planned for 40 epochs: the half-epoch run was called "logged by optimizer step", and the two were
+    refused as not comparable."""
+    for i in range(3):
+        write_acc(tmp_path / "h" / f"h{i}.csv", acc_curve(0.70 + 0.05 * i))
+    write_acc(tmp_path / "r" / "whole.csv", acc_curve(0.73)[:12])
+    half = acc_curve(0.77, n=80)  # 80 half epochs
+    (tmp_path / "r" / "half.csv").write_text("epoch,test_acc\n" + "".join(f"{(i + 1) / 2},{a:.4f}\n"
+                                                                          for i, a in enumerate(half[:24])))
+    cli(["forecast", "--history", str(tmp_path / "h"), "--runs", str(tmp_path / "r"), "--epochs", "40"])
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[1:]}
+    assert set(rows) == {"half", "whole"} and rows["whole"][1] == "12/40" and rows["half"][1] == "12/40"

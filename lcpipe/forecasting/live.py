@@ -129,16 +129,19 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
             f"{epochs} evaluations end at step {as_steps} for every run logged by step"
             + ("; give --steps for a length in steps" if flag == "--epochs" else
                "; give steps= for a length in steps" if flag == "epochs=" else ""))
-    by_epoch = [r for r in runs if r.steps is None and not r.planned]
-    if as_steps is None and by_step and by_epoch:  # a length in steps (--steps, or --epochs no step run is past)
+    # runs that count epochs: by row, or on an epoch axis at fractions of an epoch (validation every half epoch)
+    by_epoch = [r for r in runs if (r.steps is None or r.epoch_axis) and not r.planned]
+    by_optimizer = [r for r in by_step if not r.epoch_axis]  # ... and runs that count optimizer steps
+    if as_steps is None and by_optimizer and by_epoch:  # a length in steps (--steps, or --epochs no step run is past)
         # decided together, an epoch run planned `epochs` epochs would be compared with runs ending at step `epochs`
         # (with --epochs 750 an epoch run 10 epochs in was kept at P(best) 0.93 and a step run stopped; red team)
         written = ("--epochs " if by_evaluations else "--steps ") if flag == "--epochs" else flag
         raise LcpipeError(f"{written}{epochs}: {len(by_epoch)} run(s) count epochs, not steps (e.g. "
-                          f"{by_epoch[0].path or by_epoch[0].name}), and {len(by_step)} are logged by optimizer step "
-                          f"(e.g. {by_step[0].path or by_step[0].name}); their finals are not comparable: forecast "
-                          "them apart, the epoch runs with --epochs (epochs=) and the others with --steps (steps=)")
-    if not by_evaluations and by_epoch and not by_step and all(r.path is not None for r in by_epoch):
+                          f"{by_epoch[0].path or by_epoch[0].name}), and {len(by_optimizer)} are logged by optimizer "
+                          f"step (e.g. {by_optimizer[0].path or by_optimizer[0].name}); their finals are not "
+                          "comparable: forecast them apart, the epoch runs with --epochs (epochs=) and the others "
+                          "with --steps (steps=)")
+    if not by_evaluations and by_epoch and not by_optimizer and all(r.path is not None for r in by_epoch):
         # --steps on runs that log epochs only: read as epochs, the runs were decided at epoch 78,200 (red team)
         written = "--steps " if flag == "--epochs" else flag
         raise LcpipeError(f"{written}{epochs}: the runs count epochs, with no step column (e.g. "

@@ -492,7 +492,8 @@ def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curv
         epochs, steps = epochs[:end], (steps[:end] if steps is not None else None)
     if steps is not None:  # its config's `epochs` counts epochs, not the steps its rows are logged at
         planned = _planned_steps(flat, meta)
-    return Curve(name, {**columns, "epoch": epochs, metric.name: values}, planned, path, config, steps, diverged)
+    return Curve(name, {**columns, "epoch": epochs, metric.name: values}, planned, path, config, steps, diverged,
+                 epoch_axis=steps is not None and fold(t.header[x]) == "epoch")
 
 
 def _planned_steps(flat: dict, meta: Path) -> int | None:
