@@ -108,6 +108,9 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+VIEWER_FILES = frozenset({"Thumbs.db", "desktop.ini"})  # a file browser's (as .DS_Store), not data: replaced freely
+
+
 def _check_replaceable(path: Path, new: Path) -> None:
     """An existing folder atomic_dir may replace: one that holds regular files alone, of the kinds (suffixes) the
     new one holds, as an earlier run of the same writer left it; never a folder of the user's or of other
@@ -122,7 +125,7 @@ def _check_replaceable(path: Path, new: Path) -> None:
     kinds = {p.suffix.lower() for p in new.iterdir()}
     try:
         # a file linked into DVC's cache (cache.type symlink) is one of them; replaced, only the link goes
-        strange = [p.name for p in path.iterdir() if not p.name.startswith(".")  # .DS_Store: a viewer's, not data
+        strange = [p.name for p in path.iterdir() if not p.name.startswith(".") and p.name not in VIEWER_FILES
                    and (not p.is_file() or p.suffix.lower() not in kinds)]
     except OSError as exc:
         raise LcpipeError(f"{path}: cannot look into it ({exc.strerror}); check its permissions") from None

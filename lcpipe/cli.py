@@ -257,8 +257,9 @@ def _check_figure_file(path: Path) -> None:
     except OSError:
         ours = False
     if not ours:
-        raise LcpipeError(f"--plot {path} exists and is not a figure `lcpipe forecast --plot` drew, which lcpipe would "
-                          "replace; give a new file name, or remove it first")
+        raise LcpipeError(f"--plot {path} exists and is not marked as a figure `lcpipe forecast --plot` drew (those "
+                          "drawn before 2026-12-05 carry no mark), which lcpipe would replace; give a new file name, "
+                          "or remove it first")
 
 
 def evaluate_command(args: argparse.Namespace) -> list[dict]:

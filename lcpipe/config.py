@@ -378,6 +378,8 @@ class _UniqueKeys(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         seen: dict = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: {...}`, which construct_mapping flattens (review)
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, str | int | float | bool):
                 continue  # an unhashable key: construct_mapping says so itself
@@ -419,7 +421,11 @@ def _read_yaml(path: Path):
                 raise LcpipeError(f"{path}: line {token.start_mark.line + 1}: {token.value!r} means one value to "
                                   "lcpipe (YAML 1.1) and another to DVC (YAML 1.2); quote it, or write the number "
                                   "without leading zeros / true or false")
-        return yaml.load(text, Loader=_UniqueKeys)  # noqa: S506 (a SafeLoader: safe_load's, plus duplicate keys)
+        loader = _UniqueKeys(text)  # safe_load's SafeLoader, refusing a key given twice
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except _TwiceError as exc:
         raise LcpipeError(f"{path}: {exc}") from None
     except yaml.MarkedYAMLError as exc:

@@ -132,8 +132,8 @@ def _head(name: str) -> tuple[str | None, str | None, str]:
     ws = words(name.split("@")[0] or name)  # tpr@fpr=0.01: the rate at an operating point is the tpr
     if "at" in ws[1:]:  # tpr_at_fpr_1e-3, precision_at_rank_10: what follows "at" is the operating point
         ws = ws[:ws.index("at", 1)]
-    if ws and ws[-1] in LAST_MIN_WORDS and ws[-2:-1] != ["so"]:
-        return ws[-1], None, ws[-1]
+    if ws and ws[-1] in LAST_MIN_WORDS and ws[-2:-1] != ["so"] and _head(" ".join(ws[:-1]))[2] == "":
+        return ws[-1], None, ws[-1]  # ... unless a word before it names a score or loss (val_acc_per: a percent)
     for end in range(len(ws) - 1, -1, -1):
         for start in range(end):
             joined, text = "".join(ws[start:end + 1]), " ".join(ws[start:end + 1])

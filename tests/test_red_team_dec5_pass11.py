@@ -206,7 +206,7 @@ def test_plot_replaces_its_own_figure_but_not_a_users_file(tmp_path, capsys, suf
     figure.write_bytes(b"my hand-made figure\n")
     with pytest.raises(SystemExit):
         cli(args)
-    assert "not a figure" in capsys.readouterr().err
+    assert "not marked as a figure" in capsys.readouterr().err
     assert figure.read_bytes() == b"my hand-made figure\n"
 
 
@@ -391,3 +391,99 @@ def test_a_run_validated_every_half_epoch_is_forecast_beside_one_validated_every
     cli(["forecast", "--history", str(tmp_path / "h"), "--runs", str(tmp_path / "r"), "--epochs", "40"])
     rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[1:]}
     assert set(rows) == {"half", "whole"} and rows["whole"][1] == "12/40" and rows["half"][1] == "12/40"
+
+
+# -- the review of the fixes above: each failed on them, before its own fix -----------------------------------------
+
+def test_two_studies_holding_one_deterministic_config_are_a_history_not_a_copy(tmp_path):
+    """bench/hpo_table/studies.py's studies may share a config, trained once: the same values and the same stated
+    config in two study folders are two runs; ForecastPruner refused the project's own 40-trial corpus."""
+    for study in ("s0", "s1"):
+        for i in range(3):
+            write_acc(tmp_path / study / f"c{i}.csv", acc_curve(0.70 + 0.05 * i))
+            (tmp_path / study / f"c{i}.json").write_text(f'{{"lr": 0.0{i + 1}}}')
+    ForecastPruner(40, tmp_path, metric="test_acc", fit_cache=False)  # before: "is a copy of"
+
+
+def test_leave_one_out_keeps_two_configs_that_agree_and_checks_only_the_targets(tmp_path, capsys):
+    """On a 36-example validation set two configs of the HPO table report identical accuracies: two runs. And with
+    --target, a copy pair among the other curves is never forecast from its twin."""
+    for i in range(3):
+        write_acc(tmp_path / "c" / f"r{i}.csv", acc_curve(0.70 + 0.05 * i))
+        (tmp_path / "c" / f"r{i}.json").write_text(f'{{"lr": 0.0{i + 1}}}')
+    write_acc(tmp_path / "c" / "twin.csv", acc_curve(0.75))
+    (tmp_path / "c" / "twin.json").write_text('{"lr": 0.5}')  # r1's values, another config
+    cli(["evaluate", "--curves", str(tmp_path / "c"), "--cutoffs", "5", "--predictors", "last_value"])
+    (tmp_path / "c" / "twin.json").unlink()  # now a copy of r1, but the target is r0
+    cli(["evaluate", "--curves", str(tmp_path / "c"), "--cutoffs", "5", "--predictors", "last_value",
+         "--target", "r0"])
+    assert "last_value" in capsys.readouterr().out
+
+
+def test_a_live_run_is_no_copy_of_a_two_decimal_history_it_meets_by_chance():
+    """At 2 decimals a full-precision run's first 4 points met some history curve by chance (39 of 200 runs)."""
+    from lcpipe.curve import Curve
+    from lcpipe.forecasting.backtest import check_apart
+
+    rng = np.random.default_rng(0)
+    history = [Curve(f"h{i}", {"test_acc": np.round(acc_curve(0.7 + 0.1 * rng.random()) + rng.normal(0, 0.01, 40), 2),
+                               "epoch": np.arange(1.0, 41)}) for i in range(1000)]
+    refused = 0
+    for i in range(100):
+        values = (acc_curve(0.7 + 0.1 * rng.random()) + rng.normal(0, 0.01, 40))[:4]
+        try:
+            check_apart(history, [Curve(f"r{i}", {"test_acc": values, "epoch": np.arange(1.0, 5)})], "a live run",
+                        "test_acc")
+        except LcpipeError:
+            refused += 1
+    assert refused == 0
+
+
+@pytest.mark.parametrize("missing", [range(3, 15), range(9, 21)])
+def test_missed_evaluations_beside_a_train_column_are_still_refused(tmp_path, capsys, missing):
+    """The strided rule read val_acc missing at epochs 3-14 of 20 as 8 points, and one broken after epoch 8 as an
+    8-epoch curve, silently."""
+    for i in range(3):
+        write_acc(tmp_path / "h" / f"h{i}.csv", acc_curve(0.70 + 0.05 * i))
+    rows = [f"{e},{1 / e:.4f},{'' if e in missing else f'{a:.4f}'}" for e, a in enumerate(acc_curve(0.74)[:20], 1)]
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "r.csv").write_text("epoch,train_loss,test_acc\n" + "\n".join(rows) + "\n")
+    with pytest.raises(SystemExit):
+        cli(["forecast", "--history", str(tmp_path / "h"), "--runs", str(tmp_path / "r"), "--epochs", "40"])
+    assert "is blank" in capsys.readouterr().err
+
+
+def test_an_inline_merge_key_in_params_yaml_is_read(tmp_path):
+    from lcpipe.config import load_params
+
+    path = tmp_path / "params.yaml"
+    path.write_text((ROOT / "params.yaml").read_text().replace("data:\n  dataset: digits",
+                                                               "data:\n  <<: {dataset: digits}", 1))
+    assert load_params(path).data.dataset == "digits"
+
+
+@pytest.mark.parametrize("name", ["val_acc_per", "accuracy_per", "f1_per", "val_acc_far"])
+def test_per_after_a_score_word_is_a_percent_not_an_error_rate(name):
+    assert Metric.infer(name).mode == "max" and Metric.infer(name).kind == "fraction"
+
+
+def test_a_stage_output_linked_into_dvcs_cache_is_no_users_link(tmp_path, monkeypatch):
+    """With cache.type symlink, `dvc checkout` leaves outputs as links to read-only cache objects; a stage run by
+    hand was refused, and told to write to the cache object itself."""
+    from pathlib import Path
+
+    from lcpipe.pipeline.entry import check_stage_paths
+
+    monkeypatch.chdir(tmp_path)
+    cached = tmp_path / ".dvc" / "cache" / "files" / "md5" / "ab" / "cdef"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"npz")
+    cached.chmod(0o444)
+    (tmp_path / "data" / "prepared").mkdir(parents=True)
+    (tmp_path / "data" / "prepared" / "dataset.npz").symlink_to(cached)
+    check_stage_paths({"out": Path("data/prepared/dataset.npz")})
+    (tmp_path / "mine.npz").write_bytes(b"npz")
+    (tmp_path / "data" / "prepared" / "dataset.npz").unlink()
+    (tmp_path / "data" / "prepared" / "dataset.npz").symlink_to(tmp_path / "mine.npz")
+    with pytest.raises(LcpipeError, match="symbolic link"):
+        check_stage_paths({"out": Path("data/prepared/dataset.npz")})

@@ -430,9 +430,9 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
     and an HF Trainer's log history write a train row and an eval row at one step, each blank where the other
     logs. A row is another record when its metric cell is blank and it holds a number in a column that is
     blank in every row holding the metric (train_loss_step, learning_rate), with at least two rows of each
-    kind. So is a row blank in the metric where the metric is on half the rows or fewer (train columns logged at
-    every row, the metric at some: a W&B history export); a blank metric in a row like the others, among rows
-    that mostly hold it (a missed evaluation), is left for _metric to refuse."""
+    kind. So is a row blank in the metric where the metric is on every k-th row (_strided: train columns logged
+    at every row, the metric at some, as a W&B history export has it); a blank metric in a row like the others
+    (a missed evaluation) is left for _metric to refuse."""
     col = _metric_column(t, metric)[0]
     if col is None:
         return t
@@ -448,14 +448,25 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
     # evaluation, which _metric refuses in one line; and one such row is no second logger
     other = {i for i, b in enumerate(blank) if b and any(t.number(i, c) is not None for c in elsewhere)}
     if len(other) < 2:
-        # no column of their own, but the metric on half the rows or fewer: a logger writing its train columns at
-        # every row and the metric at some (a W&B history export; Lightning merging an epoch's last train log
-        # into its validation row), not missed evaluations, which are a few blanks among filled rows (red team)
-        if 2 * len(with_metric) > len(blank):
+        # no column of their own, but the metric at every k-th row (k >= 2, the same k throughout): a logger writing
+        # its train columns at every row and the metric at some (a W&B history export; Lightning merging an epoch's
+        # last train log into its validation row; red team); missed evaluations break the stride, or leave more
+        # than a stride of rows after the last evaluation, and are left for _metric to refuse (review)
+        if not _strided(with_metric, len(blank)):
             return t
         other = {i for i, b in enumerate(blank) if b and any(t.number(i, c) is not None for c in range(width))}
     kept = [i for i in range(len(t.rows)) if i not in other]
     return _Table(t.path, t.header, [t.rows[i] for i in kept], [t.lines[i] for i in kept], t.decimal_comma)
+
+
+def _strided(rows: list[int], total: int) -> bool:
+    """Whether `rows` (of `total`) fall every k rows, one k >= 2, with fewer than k rows before the first and
+    after the last (a run still training has logged part of its next stride)."""
+    steps = set(np.diff(rows).tolist())
+    if len(rows) < 2 or len(steps) != 1:
+        return False
+    k = steps.pop()
+    return k >= 2 and rows[0] < k and total - 1 - rows[-1] < k
 
 
 def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curve:
@@ -700,7 +711,7 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
     found = [(p, replace(c, name=prefix + c.name)) for p, c in found] if prefix else found
     if studies and (manifest or not found) and prefix.count("/") < MAX_DEPTH:
         for folder in folders:
-            found += _curves_in(folder, metric, studies, f"{prefix}{folder.name}/", seen)
+            found += _curves_in(folder, metric, studies, f"{prefix}{folder.name}/", seen, say=say)
     elif studies and found and (passed := [f.name for f in folders if _holds_curves(f)]):
         # one study's folder: its folders are not read, by design; but a results folder with a few runs copied
         # to its top and its studies below lost those studies without a word (red team)
@@ -841,10 +852,11 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
 
 def _check_no_copies(history: list[Curve], metric: str) -> None:
     """No history curve is a copy of another under another name: the same values of the metric (3 distinct at
-    least: runs stuck at chance share values) and the same config, or no config on one side (a CSV copied
-    without its sidecar). It would count twice, as the same file given twice is refused for (red team: a best
-    run copied to a results folder's top, given beside its study). Two configs that differ are two runs that
-    happen to agree (a deterministic grid's configs on a small test set)."""
+    least: runs stuck at chance share values) where one of the two states no config (a CSV copied without its
+    sidecar, or runs that state none). It would count twice, as the same file given twice is refused for (red
+    team: a best run copied to a results folder's top, given beside its study). Two that state configs are
+    two runs, whether the configs differ (a deterministic grid's configs on a small test set) or not (two
+    studies that each trained one baseline, deterministically: bench/hpo_table/studies.py; review)."""
     seen: dict[bytes, list[Curve]] = {}
     for curve in history:
         values = curve.columns.get(metric)
@@ -852,8 +864,9 @@ def _check_no_copies(history: list[Curve], metric: str) -> None:
             continue
         same = seen.setdefault(np.asarray(values, dtype=float).tobytes(), [])
         for first in same:
-            if not first.config or not curve.config or first.config == curve.config:
+            if not first.config or not curve.config:
+                bare = curve if not curve.config else first
                 raise LcpipeError(f"{curve.path or curve.name} is a copy of {first.path or first.name} (the same "
-                                  f"{metric} at every point, and no other config); each would count twice: remove "
-                                  "one from the history")
+                                  f"{metric} at every point, and {bare.path or bare.name} states no config of its "
+                                  "own); each would count twice: remove one from the history")
         same.append(curve)
