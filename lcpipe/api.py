@@ -16,7 +16,7 @@ from lcpipe.config import Params
 from lcpipe.curve import MAX_STEPS, Curve
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import live
-from lcpipe.forecasting.logs import counts_by_one, missed_start, read_curves
+from lcpipe.forecasting.logs import check_history_copies, counts_by_one, missed_start, read_curves, whole_steps
 from lcpipe.metric import Metric, axis_named
 
 CurvesLike = str | Path | Sequence[str | Path] | Mapping[str, Sequence[float]] | pd.DataFrame
@@ -135,6 +135,13 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
     evaluation yet (an empty one, a column of NaN alone, a file of its header alone) is named in it and left
     out, as the CLI leaves it out."""
     if isinstance(given, pd.DataFrame):
+        columns = [str(c) for c in given.columns]
+        if metric.name in columns and set(columns) - {metric.name, *AXIS_COLUMNS}:
+            # pd.read_csv of one run's log (step, val_ce, train_loss): its columns were read as runs, and the train
+            # loss "run" stopped the only real one (red team)
+            raise LcpipeError(f"{arg}: the DataFrame has a column {metric.name!r}, the metric itself, beside others: "
+                              f"one run's log, where {arg}= takes one column per {what}; give the log's path, or "
+                              f"{{'name': df.set_index('step')[{metric.name!r}]}}")
         given = _with_axis(given, in_steps)
         default = isinstance(given.index, pd.RangeIndex) and given.index.start == 0 and given.index.step == 1
         if not default and given.index.dtype.kind not in "iuf":
@@ -175,7 +182,9 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
             if axis is not None and not in_steps and counts_by_one(axis):
                 axis = None  # steps 0, 1, 2, ... or 1, 2, 3, ...: one value per epoch, as the CLI reads such a column
             out.append(Curve(str(name), {"epoch": np.arange(1.0, end + 1), metric.name: values[:end]},
-                             steps=axis, diverged=diverged))
+                             steps=axis, diverged=diverged, epoch_axis=axis is not None and not whole_steps(axis)))
+        if arg == "history":
+            check_history_copies(out, metric.name)  # as a history read from files is checked (red team)
         return out
     paths = [given] if isinstance(given, str | Path) else list(given) if isinstance(given, Iterable) else None
     if paths is None or not all(isinstance(p, str | Path) for p in paths):

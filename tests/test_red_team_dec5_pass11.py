@@ -450,7 +450,7 @@ def test_missed_evaluations_beside_a_train_column_are_still_refused(tmp_path, ca
     (tmp_path / "r" / "r.csv").write_text("epoch,train_loss,test_acc\n" + "\n".join(rows) + "\n")
     with pytest.raises(SystemExit):
         cli(["forecast", "--history", str(tmp_path / "h"), "--runs", str(tmp_path / "r"), "--epochs", "40"])
-    assert "is blank" in capsys.readouterr().err
+    assert "column 'test_acc' is on 8 of 20 rows" in capsys.readouterr().err  # and "evaluations missed or stopped"
 
 
 def test_an_inline_merge_key_in_params_yaml_is_read(tmp_path):
@@ -487,3 +487,56 @@ def test_a_stage_output_linked_into_dvcs_cache_is_no_users_link(tmp_path, monkey
     (tmp_path / "data" / "prepared" / "dataset.npz").symlink_to(tmp_path / "mine.npz")
     with pytest.raises(LcpipeError, match="symbolic link"):
         check_stage_paths({"out": Path("data/prepared/dataset.npz")})
+
+
+
+# -- hostile pass 12 (the Python API beside the CLI) ------------------------------------------------------------
+
+def test_a_dataframe_of_one_runs_log_is_not_read_as_a_run_per_column(tmp_path):
+    """runs=pd.read_csv("t30.csv") (step, val_ce, train_loss): the train loss was a "run", and it stopped the only
+    real one."""
+    import pandas as pd
+
+    import lcpipe
+
+    history = {f"h{i}": list(acc_curve(0.70 + 0.05 * i)) for i in range(3)}
+    log = pd.DataFrame({"epoch": range(1, 11), "test_acc": acc_curve(0.74)[:10], "train_loss": 1 / np.arange(1, 11)})
+    with pytest.raises(LcpipeError, match="one run's log"):
+        lcpipe.forecast(history=history, runs=log, epochs=40)
+    one = pd.DataFrame({"epoch": range(1, 11), "test_acc": acc_curve(0.74)[:10]})  # one run named like the metric
+    assert list(lcpipe.forecast(history=history, runs=one, epochs=40)["run"]) == ["test_acc"]
+
+
+def test_a_history_given_as_data_is_checked_for_copies_as_files_are():
+    import lcpipe
+
+    history = {f"h{i}": list(acc_curve(0.70 + 0.05 * i)) for i in range(3)}
+    history["h1 (1)"] = list(acc_curve(0.75))
+    with pytest.raises(LcpipeError, match=r"h1 \(1\) is a copy of h1"):
+        lcpipe.forecast(history=history, runs={"r": list(acc_curve(0.74)[:10])}, epochs=40)
+
+
+def test_half_epochs_in_python_are_epochs_as_in_the_cli():
+    """A {0.5: v, 1.0: v, ...} run beside a run per epoch was refused as "logged by optimizer step"; the CLI reads
+    the same files together: no optimizer counts half steps."""
+    import lcpipe
+
+    history = {f"h{i}": list(acc_curve(0.70 + 0.05 * i)) for i in range(3)}
+    half = {(i + 1) / 2: float(a) for i, a in enumerate(acc_curve(0.77, n=80)[:24])}
+    got = lcpipe.forecast(history=history, runs={"whole": list(acc_curve(0.73)[:12]), "half": half}, epochs=40)
+    assert sorted(got["run"]) == ["half", "whole"] and set(got["epochs"]) == {40}
+
+
+def test_a_small_loss_at_three_decimals_is_one_digit_and_no_copy_of_a_run():
+    """MSEs near 0.01 written with %.3f: a run of the same recipe at full precision met them by chance (32 of 40
+    forecasts refused)."""
+    from lcpipe.curve import Curve
+    from lcpipe.forecasting.backtest import check_apart
+
+    rng = np.random.default_rng(1)
+    t = np.arange(1, 41)
+    history = [Curve(f"h{i}", {"val_mse": np.round(0.003 + 0.02 * np.exp(-t / (5 + i)) + rng.normal(0, 1e-4, 40), 3),
+                               "epoch": t.astype(float)}) for i in range(6)]
+    for i in range(6):
+        run = 0.003 + 0.02 * np.exp(-t[:5] / (5 + i)) + rng.normal(0, 1e-4, 5)
+        check_apart(history, [Curve(f"r{i}", {"val_mse": run, "epoch": t[:5].astype(float)})], "a live run", "val_mse")

@@ -173,8 +173,9 @@ def _prefix_match(short: np.ndarray, head: np.ndarray, own: int | None, limit: f
         return None
     coarse, digits = precision()
     if coarse is not None and COARSEST <= coarse and (own is None or coarse < own) \
-            and np.array_equal(np.round(short, coarse), head):
-        return 3, ("decimals", coarse)
+            and coarse + np.floor(np.log10(max(float(np.median(np.abs(head))), 1e-300))) + 1 >= COARSEST \
+            and np.array_equal(np.round(short, coarse), head):  # ... and COARSEST significant digits at its median:
+        return 3, ("decimals", coarse)  # an MSE near 0.01 at 3 decimals is one digit (red team: 32 of 40 refused)
     if digits is not None and np.allclose(_near_digits(short, digits), head, rtol=1e-9, atol=0) \
             and np.array_equal(_to_digits(short, digits), head):
         return 3, ("digits", digits)

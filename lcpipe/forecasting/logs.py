@@ -453,20 +453,34 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
         # last train log into its validation row; red team); missed evaluations break the stride, or leave more
         # than a stride of rows after the last evaluation, and are left for _metric to refuse (review)
         if not _strided(with_metric, len(blank)):
+            if 2 * len(with_metric) <= len(blank) and len(with_metric) >= 3:  # mostly blank, but not at a stride
+                gaps = np.diff(with_metric)
+                raise LcpipeError(f"{t.path}: column {t.header[col]!r} is on {len(with_metric)} of {len(blank)} rows, "
+                                  f"every {gaps.min()} to {gaps.max()} rows: evaluations missed or stopped, or logged "
+                                  "beside other rows at no steady stride; keep the rows that hold it (pandas: "
+                                  f"df.dropna(subset=[{t.header[col]!r}])) and give that")
             return t
         other = {i for i, b in enumerate(blank) if b and any(t.number(i, c) is not None for c in range(width))}
     kept = [i for i in range(len(t.rows)) if i not in other]
     return _Table(t.path, t.header, [t.rows[i] for i in kept], [t.lines[i] for i in kept], t.decimal_comma)
 
 
+def whole_steps(steps: np.ndarray) -> bool:
+    """Whether a step axis holds whole numbers, as optimizer steps do; fractions count epochs (0.5, 1.0, ...)."""
+    return bool(np.all(np.asarray(steps, dtype=float) == np.round(steps)))
+
+
 def _strided(rows: list[int], total: int) -> bool:
-    """Whether `rows` (of `total`) fall every k rows, one k >= 2, with fewer than k rows before the first and
-    after the last (a run still training has logged part of its next stride)."""
-    steps = set(np.diff(rows).tolist())
-    if len(rows) < 2 or len(steps) != 1:
+    """Whether `rows` (of `total`, 3 at least) fall at a stride of 2 rows or more that varies by less than half
+    its median (evaluations on a wall clock, a last one off the stride; red team), with no more rows than the
+    widest stride before the first and after the last (a run still training has logged part of its next).
+    A missed evaluation doubles a stride; evaluations that stop leave many rows after the last (review)."""
+    if len(rows) < 3:
         return False
-    k = steps.pop()
-    return k >= 2 and rows[0] < k and total - 1 - rows[-1] < k
+    gaps = np.diff(rows)
+    widest = int(gaps.max())
+    return int(gaps.min()) >= 2 and widest < 1.5 * float(np.median(gaps)) and rows[0] <= widest \
+        and total - 1 - rows[-1] <= widest
 
 
 def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curve:
@@ -504,7 +518,7 @@ def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curv
     if steps is not None:  # its config's `epochs` counts epochs, not the steps its rows are logged at
         planned = _planned_steps(flat, meta)
     return Curve(name, {**columns, "epoch": epochs, metric.name: values}, planned, path, config, steps, diverged,
-                 epoch_axis=steps is not None and fold(t.header[x]) == "epoch")
+                 epoch_axis=steps is not None and (fold(t.header[x]) == "epoch" or not whole_steps(steps)))
 
 
 def _planned_steps(flat: dict, meta: Path) -> int | None:
@@ -846,11 +860,11 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
         if key is not None:
             seen[key] = curve
     if studies:
-        _check_no_copies(out, as_metric(metric).name)
+        check_history_copies(out, as_metric(metric).name)
     return out
 
 
-def _check_no_copies(history: list[Curve], metric: str) -> None:
+def check_history_copies(history: list[Curve], metric: str) -> None:
     """No history curve is a copy of another under another name: the same values of the metric (3 distinct at
     least: runs stuck at chance share values) where one of the two states no config (a CSV copied without its
     sidecar, or runs that state none). It would count twice, as the same file given twice is refused for (red
