@@ -43,6 +43,8 @@ from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
 from lcpipe.forecasting.stop_rule import STOP_BELOW, final_value, keep, per_check, std_of  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "curves" / "dev"
+if not DEV.is_dir():  # a clone outside the workspace (CI's): the corpus where the workspace keeps it (as pruners.py)
+    DEV = Path("/work/shared/curves/dev")
 ETA, RUNGS = 3, (1 / 27, 1 / 9, 1 / 3)
 GRACE = 0.1  # median rule: no stopping in the first tenth of the budget
 BOOT = 2000
@@ -174,6 +176,9 @@ def main() -> None:
     ap.add_argument("--predictor", default=DEFAULT_PREDICTOR)
     ap.add_argument("--dev", type=Path, default=DEV, help="folder of study folders (with MANIFEST.csv)")
     args = ap.parse_args()
+    if args.predictor == "lstm":  # its window of epochs is more than successive halving's first rung (epoch 1)
+        ap.error("--predictor lstm: the LSTM forecasts from at least features.window + 1 epochs, and this bench "
+                 "decides from epoch 1 on; choose auto, poly, parametric, source_shift or last_value")
     if not args.dev.is_dir():
         raise LcpipeError(f"--dev {args.dev}: not a directory of study folders")
     studies = {g.name: read_curve_dir(g) for g in sorted(args.dev.iterdir()) if g.is_dir()}

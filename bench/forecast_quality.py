@@ -53,7 +53,7 @@ from bench.corpus import families_of  # noqa: E402
 from lcpipe.atomic import check_output  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
 from lcpipe.curve import Curve, as_finished  # noqa: E402
-from lcpipe.errors import exits_cleanly  # noqa: E402
+from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
 from lcpipe.forecasting.backtest import backtest  # noqa: E402
 from lcpipe.forecasting.decision_scores import kendall_tau  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
@@ -100,9 +100,19 @@ PERCENT = [False]
 
 def groups_of(dirs: list[Path], metric: Metric) -> dict[str, list[Curve]]:
     """Study name -> its curves, each on its own grid (a step axis resampled; curve.as_finished), runs
-    that diverged left out; a folder holding CSVs is a study, subfolders too."""
+    that diverged left out; a folder holding CSVs is a study, subfolders too. A study is named by its
+    folder (as MANIFEST.csv's `group` names it), so two folders of one name are refused: the second
+    replaced the first, silently (red team: cifar10/lenet and cifar100/lenet)."""
+    folders = [folder for top in dirs
+               for folder in sorted({p.parent for p in top.rglob("*.csv") if p.name != "MANIFEST.csv"})]
+    seen: dict[str, Path] = {}
+    for folder in folders:
+        if folder.name in seen:
+            raise LcpipeError(f"two study folders are named {folder.name!r} ({seen[folder.name]} and {folder}); a "
+                              "study is named by its folder (MANIFEST.csv's group): rename one")
+        seen[folder.name] = folder
     return {folder.name: [as_finished(c) for c in read_curve_dir(folder, metric) if not c.diverged]
-            for top in dirs for folder in sorted({p.parent for p in top.rglob("*.csv") if p.name != "MANIFEST.csv"})}
+            for folder in folders}
 
 
 def cutoff_of(c: int, n: int, percent: bool) -> int:

@@ -24,7 +24,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.args import Parser  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
+from lcpipe.errors import exits_cleanly  # noqa: E402
 from lcpipe.forecasting.features import Series  # noqa: E402
 from lcpipe.forecasting.live import DEFAULT_PREDICTOR, fit_on_history  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
@@ -73,13 +75,19 @@ def speedup(history: Path, runs: Path, predictor: str) -> float:
     return (time.perf_counter() - start) / batched
 
 
+@exits_cleanly
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--predictor", default=DEFAULT_PREDICTOR)
     ap.add_argument("--sizes", default="10,100,1000,10000", help="numbers of live runs")
     ap.add_argument("--loop-runs", type=int, default=1000, help="runs in the batched vs per-run comparison")
     args = ap.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    try:
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        ap.error(f"--sizes {args.sizes!r}: whole numbers, comma-separated, e.g. 10,100,1000")
+    if not sizes or min(sizes) < 1 or args.loop_runs < 1:
+        ap.error("--sizes and --loop-runs: give numbers of runs, 1 or more")
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

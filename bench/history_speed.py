@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.args import Parser  # noqa: E402
 from bench.hpo import TABLE, Task, load_table, run_study, write_history  # noqa: E402
+from lcpipe.errors import exits_cleanly  # noqa: E402
 from lcpipe.forecasting import fit_cache  # noqa: E402
 from lcpipe.integrations.optuna import ForecastPruner  # noqa: E402
 
@@ -83,6 +84,7 @@ def check_times(task: Task, folders: list[Path], cache: Path, trials: int) -> tu
     return float(np.median(times)), time.perf_counter() - t
 
 
+@exits_cleanly
 def main() -> None:
     ap = Parser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--per-task", type=int, default=264)

@@ -22,6 +22,8 @@ import optuna
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.args import Parser  # noqa: E402
+from lcpipe.curve import MAX_STEPS  # noqa: E402
+from lcpipe.errors import exits_cleanly  # noqa: E402
 from lcpipe.integrations.optuna import ForecastPruner  # noqa: E402
 
 
@@ -41,6 +43,7 @@ def seconds(pruner, reports: int) -> float:
     return time.perf_counter() - start
 
 
+@exits_cleanly
 def main() -> None:
     ap = Parser(description=__doc__.splitlines()[0])
     ap.add_argument("--reports", default="5000,20000", help="comma-separated trial lengths, in reports")
@@ -49,8 +52,8 @@ def main() -> None:
         lengths = [int(n) for n in args.reports.split(",") if n.strip()]
     except ValueError:
         ap.error(f"--reports {args.reports!r}: whole numbers, comma-separated, e.g. 5000,20000")
-    if not lengths or min(lengths) < 4:
-        ap.error("--reports: give at least one length of 4 reports or more")
+    if not lengths or min(lengths) < 4 or max(lengths) > MAX_STEPS:
+        ap.error(f"--reports: give lengths of 4 to {MAX_STEPS:,} reports")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.simplefilter("ignore")  # ForecastPruner's "no history" notes
     for n in lengths:

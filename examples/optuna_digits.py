@@ -23,6 +23,7 @@ import argparse
 import dataclasses
 import os
 import time
+from pathlib import Path
 
 import optuna
 import torch
@@ -52,7 +53,14 @@ def main() -> None:
     if "OMP_NUM_THREADS" not in os.environ:  # several workers on one machine set it to 1 each (README)
         torch.set_num_threads(2)
     ds = digits(seed=0, test_fraction=0.25)
-    pruner = ForecastPruner(args.epochs, args.history)
+    if args.epochs < 1:
+        ap.error(f"--epochs {args.epochs}: give the epochs of a trial, 4 or more")
+    try:
+        pruner = ForecastPruner(args.epochs, args.history)
+    except LcpipeError as exc:
+        empty = args.history and Path(args.history).is_dir() and not any(Path(args.history).glob("*.csv"))
+        hint = " (on a fresh clone, `make repro` or `dvc pull` puts the pipeline's curves there first)" if empty else ""
+        raise LcpipeError(f"{str(exc).replace('epochs=', '--epochs ')}{hint}") from None
     try:
         study = optuna.create_study(direction="maximize", pruner=pruner, storage=args.storage, study_name=args.study,
                                     load_if_exists=True,

@@ -122,6 +122,9 @@ def _holds(name: str, vocabulary: tuple[str, ...]) -> str | None:
         for v in vocabulary:
             if w == v or (len(v) >= 4 and (w.endswith(v) or w.startswith(v))) or (v in ENDINGS and w.endswith(v)):
                 return v
+        counted = re.fullmatch(r"([a-z]+)\d+k?", w)  # fpr95, fid50k (StyleGAN's fid50k_full): the word, counted
+        if counted and counted.group(1) in vocabulary:
+            return counted.group(1)
     return None
 
 

@@ -540,3 +540,80 @@ def test_a_small_loss_at_three_decimals_is_one_digit_and_no_copy_of_a_run():
     for i in range(6):
         run = 0.003 + 0.02 * np.exp(-t[:5] / (5 + i)) + rng.normal(0, 1e-4, 5)
         check_apart(history, [Curve(f"r{i}", {"val_mse": run, "epoch": t[:5].astype(float)})], "a live run", "val_mse")
+
+
+# -- hostile pass 13 (the pruner's history, the benches, the examples) -------------------------------------------
+
+def test_a_corpus_with_two_study_folders_of_one_name_is_refused_not_halved(tmp_path):
+    """bench/forecast_quality.py named studies by their folder alone: cifar10/lenet was dropped for cifar100/lenet,
+    and the table computed without it."""
+    from bench.forecast_quality import groups_of
+    from lcpipe.metric import ACCURACY
+
+    for folder in ("cifar10/lenet", "cifar100/lenet", "svhn/wrn"):
+        for i in range(3):
+            write_acc(tmp_path / folder / f"r{i}.csv", acc_curve(0.6 + 0.05 * i))
+    with pytest.raises(LcpipeError, match="two study folders are named 'lenet'"):
+        groups_of([tmp_path], ACCURACY)
+
+
+def test_a_lightning_runs_hparams_yaml_is_its_config(tmp_path):
+    """lightning_logs/version_N/metrics.csv beside hparams.yaml: the config was read from a metrics.json that is
+    never there, so two versions of equal values and different lr were refused as copies stating no config."""
+    from lcpipe.forecasting.logs import read_curve_dir
+
+    for version, lr in ((0, 0.1), (1, 0.05)):
+        folder = tmp_path / "lightning_logs" / f"version_{version}"
+        write_acc(folder / "metrics.csv", acc_curve(0.8))
+        (folder / "hparams.yaml").write_text(f"lr: {lr}\nbatch_size: 64\n")
+    curves = read_curve_dir(tmp_path / "lightning_logs", "test_acc", studies=True)
+    assert sorted(c.config.get("lr") for c in curves) == [0.05, 0.1]
+    ForecastPruner(40, tmp_path / "lightning_logs", fit_cache=False)  # before: "is a copy of"
+
+
+def test_a_wandb_export_with_one_summary_row_after_training_is_read(tmp_path):
+    from lcpipe.forecasting.logs import read_curve
+
+    rows = ["epoch,train_loss,val_accuracy,test_accuracy"]
+    rows += [f"{e},{1 / e:.4f},{a:.4f}," for e, a in enumerate(acc_curve(0.8)[:20], 1)]
+    rows.append(",,,0.79")  # logged once after fit
+    (tmp_path / "run.csv").write_text("\n".join(rows) + "\n")
+    assert len(read_curve(tmp_path / "run.csv", "val_accuracy")) == 20
+
+
+def test_a_history_that_repeats_a_study_with_its_configs_is_said(tmp_path):
+    """A study copied whole (sidecars too) counted every curve twice without a word; the curves state configs, so
+    they may be two studies of one deterministic config: said, not refused."""
+    import warnings
+
+    for folder in ("study", "backup/study"):
+        for i in range(3):
+            write_acc(tmp_path / folder / f"c{i}.csv", acc_curve(0.70 + 0.05 * i))
+            (tmp_path / folder / f"c{i}.json").write_text(f'{{"lr": 0.0{i + 1}}}')
+    import lcpipe
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lcpipe.forecast(history=[tmp_path / "study", tmp_path / "backup"], runs={"r": list(acc_curve(0.74)[:10])},
+                        epochs=40)
+    assert any("repeat another's test_acc and config" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("name", ["fpr95", "val_fpr95", "fid50k_full", "kid50k_full"])
+def test_a_loss_word_with_a_count_is_minimised(name):
+    assert Metric.infer(name).mode == "min"
+
+
+@pytest.mark.parametrize("script, args, says", [
+    ("forecast_speed.py", ["--sizes", "a"], "--sizes 'a'"),
+    ("forecast_speed.py", ["--loop-runs", "0"], "1 or more"),
+    ("report_cost.py", ["--reports", "5000000000000"], "give lengths of 4 to"),
+    ("early_stopping.py", ["--predictor", "lstm"], "--predictor lstm"),
+])
+def test_bench_arguments_are_one_line(script, args, says):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr, done.stderr

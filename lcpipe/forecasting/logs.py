@@ -445,10 +445,12 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
         return t
     elsewhere = {c for c in range(width) if c != col and not any(t.cell(i, c) for i in with_metric)}
     # a record holds numbers there (a train loss, a learning rate); text such as "eval OOM" marks a missed
-    # evaluation, which _metric refuses in one line; and one such row is no second logger
+    # evaluation, which _metric refuses in one line; and one such row is no second logger, unless it is the last
+    # (a test accuracy logged once after fit, as W&B's export has it: a summary record; red team)
     other = {i for i, b in enumerate(blank) if b and any(t.number(i, c) is not None for c in elsewhere)}
-    if len(other) < 2:
-        # no column of their own, but the metric at every k-th row (k >= 2, the same k throughout): a logger writing
+    summary = other == {len(blank) - 1}
+    if len(other) < 2 and not summary:
+        # no column of their own, but the metric at a steady stride of rows (_strided): a logger writing
         # its train columns at every row and the metric at some (a W&B history export; Lightning merging an epoch's
         # last train log into its validation row; red team); missed evaluations break the stride, or leave more
         # than a stride of rows after the last evaluation, and are left for _metric to refuse (review)
@@ -549,7 +551,10 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
         run = plots.parent.parent  # folder's (plots/metrics/val/acc.tsv for a metric logged as val/acc)
         return _read_table(path, metric, _dvclive_name(run), run / "params.yaml")
     if path.name == LIGHTNING_LOG and (path.parent / "hparams.yaml").is_file():  # <run>/metrics.csv: the run's
-        return _read_table(path, metric, path.parent.name, sidecar_of(path))  # name is its folder (version_0)
+        # name is its folder (version_0), its config its hparams.yaml (red team: two versions of equal values and
+        # different lr were refused as copies stating no config)
+        meta = sidecar_of(path)
+        return _read_table(path, metric, path.parent.name, meta if meta.is_file() else path.parent / "hparams.yaml")
     return _read_table(path, metric, path.stem, sidecar_of(path))
 
 
@@ -860,11 +865,11 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
         if key is not None:
             seen[key] = curve
     if studies:
-        check_history_copies(out, as_metric(metric).name)
+        check_history_copies(out, as_metric(metric).name, say)
     return out
 
 
-def check_history_copies(history: list[Curve], metric: str) -> None:
+def check_history_copies(history: list[Curve], metric: str, say=lambda _: None) -> None:
     """No history curve is a copy of another under another name: the same values of the metric (3 distinct at
     least: runs stuck at chance share values) where one of the two states no config (a CSV copied without its
     sidecar, or runs that state none). It would count twice, as the same file given twice is refused for (red
@@ -872,6 +877,7 @@ def check_history_copies(history: list[Curve], metric: str) -> None:
     two runs, whether the configs differ (a deterministic grid's configs on a small test set) or not (two
     studies that each trained one baseline, deterministically: bench/hpo_table/studies.py; review)."""
     seen: dict[bytes, list[Curve]] = {}
+    repeats: list[tuple[Curve, Curve]] = []
     for curve in history:
         values = curve.columns.get(metric)
         if values is None or len(np.unique(values)) < 3:
@@ -882,5 +888,13 @@ def check_history_copies(history: list[Curve], metric: str) -> None:
                 bare = curve if not curve.config else first
                 raise LcpipeError(f"{curve.path or curve.name} is a copy of {first.path or first.name} (the same "
                                   f"{metric} at every point, and {bare.path or bare.name} states no config of its "
-                                  "own); each would count twice: remove one from the history")
+                                  "own); each would count twice: remove the copy, or, if they are two runs, give "
+                                  "each its config (<run>.json beside it)")
+            if first.config == curve.config:
+                repeats.append((curve, first))
         same.append(curve)
+    if repeats:  # two studies of one deterministic config, or a study folder copied whole: each counts (red team)
+        curve, first = repeats[0]
+        say(f"{len(repeats)} history curve(s) repeat another's {metric} and config exactly (e.g. "
+            f"{curve.path or curve.name} and {first.path or first.name}): each counts as a run; if a folder was "
+            "copied, give it once")
