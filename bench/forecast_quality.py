@@ -103,8 +103,9 @@ def groups_of(dirs: list[Path], metric: Metric) -> dict[str, list[Curve]]:
     that diverged left out; a folder holding CSVs is a study, subfolders too. A study is named by its
     folder (as MANIFEST.csv's `group` names it), so two folders of one name are refused: the second
     replaced the first, silently (red team: cifar10/lenet and cifar100/lenet)."""
-    folders = [folder for top in dirs
-               for folder in sorted({p.parent for p in top.rglob("*.csv") if p.name != "MANIFEST.csv"})]
+    found = (folder for top in dirs for folder in sorted({p.parent for p in top.rglob("*.csv")
+                                                          if p.name != "MANIFEST.csv"}))
+    folders = list(dict.fromkeys(folder.resolve() for folder in found))  # a folder given twice (X X, X X/a): once
     seen: dict[str, Path] = {}
     for folder in folders:
         if folder.name in seen:

@@ -53,7 +53,7 @@ def main() -> None:
     if "OMP_NUM_THREADS" not in os.environ:  # several workers on one machine set it to 1 each (README)
         torch.set_num_threads(2)
     ds = digits(seed=0, test_fraction=0.25)
-    if args.epochs < 1:
+    if args.epochs < 4:  # the pruner decides from a trial's third report on
         ap.error(f"--epochs {args.epochs}: give the epochs of a trial, 4 or more")
     try:
         pruner = ForecastPruner(args.epochs, args.history)

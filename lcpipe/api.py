@@ -136,12 +136,15 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
     out, as the CLI leaves it out."""
     if isinstance(given, pd.DataFrame):
         columns = [str(c) for c in given.columns]
-        if metric.name in columns and set(columns) - {metric.name, *AXIS_COLUMNS}:
+        axes = [c for c in columns if c.lower() in AXIS_COLUMNS]
+        if metric.name in columns and set(columns) - {metric.name, *axes}:
             # pd.read_csv of one run's log (step, val_ce, train_loss): its columns were read as runs, and the train
             # loss "run" stopped the only real one (red team)
+            index = f".set_index({axes[0]!r})" if axes else ""
             raise LcpipeError(f"{arg}: the DataFrame has a column {metric.name!r}, the metric itself, beside others: "
                               f"one run's log, where {arg}= takes one column per {what}; give the log's path, or "
-                              f"{{'name': df.set_index('step')[{metric.name!r}]}}")
+                              f"{{'name': df{index}[{metric.name!r}]}} (if its columns are {what}s, rename the one "
+                              f"named {metric.name!r})")
         given = _with_axis(given, in_steps)
         default = isinstance(given.index, pd.RangeIndex) and given.index.start == 0 and given.index.step == 1
         if not default and given.index.dtype.kind not in "iuf":
@@ -184,7 +187,8 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
             out.append(Curve(str(name), {"epoch": np.arange(1.0, end + 1), metric.name: values[:end]},
                              steps=axis, diverged=diverged, epoch_axis=axis is not None and not whole_steps(axis)))
         if arg == "history":
-            check_history_copies(out, metric.name)  # as a history read from files is checked (red team)
+            check_history_copies(out, metric.name,  # as a history read from files is checked (red team)
+                                 two_runs="give them as files, each with its config (<run>.json beside it)")
         return out
     paths = [given] if isinstance(given, str | Path) else list(given) if isinstance(given, Iterable) else None
     if paths is None or not all(isinstance(p, str | Path) for p in paths):

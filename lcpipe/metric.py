@@ -52,6 +52,9 @@ MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse",
              # speech's diarization error rate, biometrics' false match / non-match and presentation-attack error
              # rates, flow's average end-point error, a cross-entropy cut short
              "der", "fmr", "fnmr", "apcer", "bpcer", "acer", "aepe", "crossent")
+# ... of which these also with a count joined on (fpr95, fid50k_full, kid50k): few, since a dataset's name does
+# the same (ade20k is no average displacement error) and a score's (AP50, in percent in Detectron2's logs; review)
+COUNTED_WORDS = frozenset({"fpr", "fid", "kid"})
 # ... and these only as a name's last word: phone error rate (val_per) and false acceptance rate (test_far), not
 # eval_samples_per_second or best_acc_so_far
 LAST_MIN_WORDS = ("per", "far")
@@ -123,7 +126,7 @@ def _holds(name: str, vocabulary: tuple[str, ...]) -> str | None:
             if w == v or (len(v) >= 4 and (w.endswith(v) or w.startswith(v))) or (v in ENDINGS and w.endswith(v)):
                 return v
         counted = re.fullmatch(r"([a-z]+)\d+k?", w)  # fpr95, fid50k (StyleGAN's fid50k_full): the word, counted
-        if counted and counted.group(1) in vocabulary:
+        if counted and counted.group(1) in COUNTED_WORDS and counted.group(1) in vocabulary:
             return counted.group(1)
     return None
 

@@ -617,3 +617,76 @@ def test_bench_arguments_are_one_line(script, args, says):
     done = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], capture_output=True, text=True,
                           timeout=120, cwd=ROOT)
     assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+# -- the second review (of passes 12 and 13's fixes): each failed on them, before its own fix ----------------------
+
+@pytest.mark.parametrize("name, mode, kind", [("val_ade20k", "max", "any"), ("miou_ade20k", "max", "fraction"),
+                                              ("bbox/AP50", "max", "any"), ("fid50k_full", "min", "positive")])
+def test_a_count_joined_to_a_word_names_a_loss_only_for_the_few_that_take_one(name, mode, kind):
+    """ade20k read as an average displacement error (minimised: the better ADE20K run was stopped), and AP50 as a
+    fraction, which Detectron2 logs in percent."""
+    metric = Metric.infer(name)
+    assert (metric.mode, metric.kind) == (mode, kind)
+
+
+@pytest.mark.parametrize("layout", ["strided with a summary row", "two evaluations so far"])
+def test_strided_logs_with_a_summary_row_or_two_evaluations_are_read(tmp_path, layout):
+    from lcpipe.forecasting.logs import read_curve
+
+    values = acc_curve(0.8)[:10 if layout.startswith("strided") else 2]
+    rows = ["_step,train_loss,val_accuracy,test_accuracy"]
+    for i, a in enumerate(values):
+        rows += [f"{2 * i},{1 / (i + 1):.4f},,", f"{2 * i + 1},{1 / (i + 1.5):.4f},{a:.4f},"]
+    if layout.startswith("strided"):
+        rows.append(",,,0.79")
+    (tmp_path / "run.csv").write_text("\n".join(rows) + "\n")
+    assert len(read_curve(tmp_path / "run.csv", "val_accuracy")) == len(values)
+
+
+@pytest.mark.parametrize("evaluated", [[1, 3, 7], [1, 3, 7, 11]])
+def test_a_missed_evaluation_in_a_short_strided_log_is_refused(tmp_path, evaluated):
+    """Strides 2, 4 (and 2, 4, 4) were read as wall-clock jitter: a missed evaluation, silently."""
+    from lcpipe.forecasting.logs import read_curve
+
+    rows = ["_step,train_loss,val_accuracy"] + [f"{i},{1 / (i + 1):.4f},{'0.5' if i in evaluated else ''}"
+                                                 for i in range(evaluated[-1] + 2)]
+    (tmp_path / "run.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(LcpipeError, match="evaluations missed or stopped"):
+        read_curve(tmp_path / "run.csv", "val_accuracy")
+
+
+def test_lightnings_hparams_with_python_tags_and_nested_maps_are_a_config_never_a_length(tmp_path):
+    """yaml.dump writes a tuple as !!python/tuple: the run was refused; a nested optimizer.lr was no config, so two
+    versions were refused as copies; `steps: [30, 60]` (milestones) was read as a planned step count."""
+    from lcpipe.forecasting.logs import read_curve_dir
+
+    for version, lr in ((0, 0.1), (1, 0.05)):
+        folder = tmp_path / "lightning_logs" / f"version_{version}"
+        write_acc(folder / "metrics.csv", acc_curve(0.8))
+        (folder / "hparams.yaml").write_text(f"optimizer:\n  lr: {lr}\n  betas: !!python/tuple\n  - 0.9\n  - 0.999\n"
+                                             "steps:\n- 30\n- 60\nepochs: 5\n")
+    curves = read_curve_dir(tmp_path / "lightning_logs", "test_acc", studies=True)
+    assert sorted(c.config["optimizer.lr"] for c in curves) == [0.05, 0.1]
+    assert all(c.planned is None and c.steps is None for c in curves)
+    ForecastPruner(40, tmp_path / "lightning_logs", fit_cache=False)
+
+
+def test_a_dataframe_with_a_capitalised_axis_column_is_one_run_not_a_log():
+    import pandas as pd
+
+    import lcpipe
+
+    history = {f"h{i}": list(acc_curve(0.70 + 0.05 * i)) for i in range(3)}
+    frame = pd.DataFrame({"Epoch": range(1, 11), "test_acc": acc_curve(0.74)[:10]})
+    assert list(lcpipe.forecast(history=history, runs=frame, epochs=40)["run"]) == ["test_acc"]
+
+
+def test_a_corpus_given_twice_is_read_once_not_refused(tmp_path):
+    from bench.forecast_quality import groups_of
+    from lcpipe.metric import ACCURACY
+
+    for study in ("a", "b"):
+        for i in range(3):
+            write_acc(tmp_path / "c" / study / f"r{i}.csv", acc_curve(0.6 + 0.05 * i))
+    assert sorted(groups_of([tmp_path / "c", tmp_path / "c", tmp_path / "c" / "a"], ACCURACY)) == ["a", "b"]

@@ -400,6 +400,41 @@ def _safe_yaml(text: str):
 _KINDS_OF_YAML = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true or false"}
 
 
+class _HparamsLoader(_ConfigLoader):
+    """Lightning's hparams.yaml, which it writes with yaml.dump: a tuple (betas) as !!python/tuple, a Namespace or
+    a dtype as a Python object; a tuple is read as its list, any other Python object as nothing (review)."""
+
+
+_HparamsLoader.add_multi_constructor(
+    "tag:yaml.org,2002:python/",
+    lambda loader, suffix, node: loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode) else None)
+
+
+def _hparams(path: Path) -> dict:
+    """A Lightning run's hyper-parameters as its config: nested maps flattened to dotted keys (optimizer.lr), the
+    scalars kept. Only a config, never the run's planned length (a free-form `steps: [30, 60]` or `epochs` of
+    Lightning's is not lcpipe's sidecar key); a file that cannot be read is no config, as before it was read."""
+    try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            return {}
+        loader = _HparamsLoader(path.read_text())
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError, LcpipeError):
+        return {}
+
+    def flat(value, prefix=""):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                yield from flat(v, f"{prefix}{k}.")
+        elif isinstance(value, int | float | str | bool):
+            yield prefix.rstrip("."), value
+
+    return dict(flat(data)) if isinstance(data, dict) else {}
+
+
 def _config_file(meta: Path) -> dict:
     if not meta.is_file():
         return {}
@@ -448,8 +483,12 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
     # evaluation, which _metric refuses in one line; and one such row is no second logger, unless it is the last
     # (a test accuracy logged once after fit, as W&B's export has it: a summary record; red team)
     other = {i for i, b in enumerate(blank) if b and any(t.number(i, c) is not None for c in elsewhere)}
-    summary = other == {len(blank) - 1}
-    if len(other) < 2 and not summary:
+    last = len(blank) - 1
+    summary = {last} if last in other and blank[last] and last > with_metric[-1] else set()
+    if summary:  # one row after training (a test accuracy logged once after fit, in W&B's export): a record; the
+        other -= summary  # rows before it are decided as any log's (review)
+        blank = blank[:-1]
+    if len(other) < 2:
         # no column of their own, but the metric at a steady stride of rows (_strided): a logger writing
         # its train columns at every row and the metric at some (a W&B history export; Lightning merging an epoch's
         # last train log into its validation row; red team); missed evaluations break the stride, or leave more
@@ -461,8 +500,12 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
                                   f"every {gaps.min()} to {gaps.max()} rows: evaluations missed or stopped, or logged "
                                   "beside other rows at no steady stride; keep the rows that hold it (pandas: "
                                   f"df.dropna(subset=[{t.header[col]!r}])) and give that")
-            return t
-        other = {i for i, b in enumerate(blank) if b and any(t.number(i, c) is not None for c in range(width))}
+            if not summary:
+                return t
+            other = set()
+        else:
+            other = {i for i, b in enumerate(blank) if b and any(t.number(i, c) is not None for c in range(width))}
+    other |= summary
     kept = [i for i in range(len(t.rows)) if i not in other]
     return _Table(t.path, t.header, [t.rows[i] for i in kept], [t.lines[i] for i in kept], t.decimal_comma)
 
@@ -473,16 +516,19 @@ def whole_steps(steps: np.ndarray) -> bool:
 
 
 def _strided(rows: list[int], total: int) -> bool:
-    """Whether `rows` (of `total`, 3 at least) fall at a stride of 2 rows or more that varies by less than half
-    its median (evaluations on a wall clock, a last one off the stride; red team), with no more rows than the
+    """Whether `rows` (of `total`) fall at a stride of 2 rows or more whose widest is at most 1.5 x its narrowest
+    but the last (evaluations on a wall clock, a last one off the stride; red team), with no more rows than the
     widest stride before the first and after the last (a run still training has logged part of its next).
     A missed evaluation doubles a stride; evaluations that stop leave many rows after the last (review)."""
-    if len(rows) < 3:
+    if len(rows) < 2:
         return False
     gaps = np.diff(rows)
     widest = int(gaps.max())
-    return int(gaps.min()) >= 2 and widest < 1.5 * float(np.median(gaps)) and rows[0] <= widest \
-        and total - 1 - rows[-1] <= widest
+    if len(rows) == 2:  # a run two evaluations in: a stride of 2 rows or more, and no more than one before or after
+        return widest >= 2 and rows[0] < widest and total - 1 - rows[-1] < widest
+    # the last evaluation may fall off the stride (at the end of training); a missed one doubles a stride
+    steady = int(gaps[:-1].min())
+    return int(gaps.min()) >= 2 and widest <= 1.5 * steady and rows[0] <= widest and total - 1 - rows[-1] <= widest
 
 
 def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curve:
@@ -554,7 +600,8 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
         # name is its folder (version_0), its config its hparams.yaml (red team: two versions of equal values and
         # different lr were refused as copies stating no config)
         meta = sidecar_of(path)
-        return _read_table(path, metric, path.parent.name, meta if meta.is_file() else path.parent / "hparams.yaml")
+        curve = _read_table(path, metric, path.parent.name, meta)
+        return curve if meta.is_file() else replace(curve, config=_hparams(path.parent / "hparams.yaml"))
     return _read_table(path, metric, path.stem, sidecar_of(path))
 
 
@@ -869,7 +916,8 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
     return out
 
 
-def check_history_copies(history: list[Curve], metric: str, say=lambda _: None) -> None:
+def check_history_copies(history: list[Curve], metric: str, say=lambda _: None,
+                         two_runs: str = "give each its config (<run>.json beside it)") -> None:
     """No history curve is a copy of another under another name: the same values of the metric (3 distinct at
     least: runs stuck at chance share values) where one of the two states no config (a CSV copied without its
     sidecar, or runs that state none). It would count twice, as the same file given twice is refused for (red
@@ -888,8 +936,8 @@ def check_history_copies(history: list[Curve], metric: str, say=lambda _: None) 
                 bare = curve if not curve.config else first
                 raise LcpipeError(f"{curve.path or curve.name} is a copy of {first.path or first.name} (the same "
                                   f"{metric} at every point, and {bare.path or bare.name} states no config of its "
-                                  "own); each would count twice: remove the copy, or, if they are two runs, give "
-                                  "each its config (<run>.json beside it)")
+                                  f"own); each would count twice: remove the copy, or, if they are two runs, "
+                                  f"{two_runs}")
             if first.config == curve.config:
                 repeats.append((curve, first))
         same.append(curve)
