@@ -524,8 +524,9 @@ def _strided(rows: list[int], total: int) -> bool:
         return False
     gaps = np.diff(rows)
     widest = int(gaps.max())
-    if len(rows) == 2:  # a run two evaluations in: a stride of 2 rows or more, and no more than one before or after
-        return widest >= 2 and rows[0] < widest and total - 1 - rows[-1] < widest
+    if len(rows) == 2:  # a run two evaluations in: a stride of 2 rows or more, each ending its stride (train rows
+        # before the first), and less than one after; [eval, blank, eval] is a missed evaluation (test_curves)
+        return widest >= 2 and 1 <= rows[0] < widest and total - 1 - rows[-1] < widest
     # the last evaluation may fall off the stride (at the end of training); a missed one doubles a stride
     steady = int(gaps[:-1].min())
     return int(gaps.min()) >= 2 and widest <= 1.5 * steady and rows[0] <= widest and total - 1 - rows[-1] <= widest
