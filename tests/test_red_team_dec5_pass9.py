@@ -218,24 +218,10 @@ def test_the_x_axis_is_no_metric(lora, capsys, name):
 
 def test_a_trial_reporting_every_step_costs_the_pruner_time_in_proportion():
     """Each report re-read every report: 5,000 reports took 8.6 s against MedianPruner's 0.1, 20,000 took 131 s."""
-    import time
+    from bench.report_cost import seconds  # the bench's own trial, at 4,000 reports
 
-    def seconds(pruner) -> float:
-        study = optuna.create_study(direction="minimize", pruner=pruner)
-
-        def objective(trial):
-            for s in range(1, 4001):
-                trial.report(1 + np.exp(-s / 1000), step=s)
-                if trial.should_prune():
-                    raise optuna.TrialPruned()
-            return 1.0
-
-        start = time.perf_counter()
-        study.optimize(objective, n_trials=1)
-        return time.perf_counter() - start
-
-    median = seconds(optuna.pruners.MedianPruner())
-    assert seconds(ForecastPruner(steps=4000, metric="val_loss", fit_cache=False)) < 15 * median + 1.0
+    median = seconds(optuna.pruners.MedianPruner(), 4000)
+    assert seconds(ForecastPruner(steps=4000, metric="val_loss", fit_cache=False), 4000) < 15 * median + 1.0
 
 
 def test_evaluate_says_no_run_blew_up_where_none_did(lora, capsys):
