@@ -105,7 +105,10 @@ def groups_of(dirs: list[Path], metric: Metric) -> dict[str, list[Curve]]:
     replaced the first, silently (red team: cifar10/lenet and cifar100/lenet)."""
     found = (folder for top in dirs for folder in sorted({p.parent for p in top.rglob("*.csv")
                                                           if p.name != "MANIFEST.csv"}))
-    folders = list(dict.fromkeys(folder.resolve() for folder in found))  # a folder given twice (X X, X X/a): once
+    unique: dict[Path, Path] = {}
+    for folder in found:  # a folder given twice (X X, X X/a) once, by the path first given (a link keeps its name)
+        unique.setdefault(folder.resolve(), folder)
+    folders = list(unique.values())
     seen: dict[str, Path] = {}
     for folder in folders:
         if folder.name in seen:

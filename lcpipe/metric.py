@@ -54,7 +54,9 @@ MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse",
              "der", "fmr", "fnmr", "apcer", "bpcer", "acer", "aepe", "crossent")
 # ... of which these also with a count joined on (fpr95, fid50k_full, kid50k): few, since a dataset's name does
 # the same (ade20k is no average displacement error) and a score's (AP50, in percent in Detectron2's logs; review)
-COUNTED_WORDS = frozenset({"fpr", "fid", "kid"})
+# word -> whether its count may end in k (fid50k); ade and fde take a bare count only (minADE6), as ade20k is a dataset
+COUNTED_WORDS = {"fpr": True, "fid": True, "kid": True, "ppl": True, "mse": True, "ece": True, "wer": True,
+                 "ade": False, "fde": False}
 # ... and these only as a name's last word: phone error rate (val_per) and false acceptance rate (test_far), not
 # eval_samples_per_second or best_acc_so_far
 LAST_MIN_WORDS = ("per", "far")
@@ -125,9 +127,11 @@ def _holds(name: str, vocabulary: tuple[str, ...]) -> str | None:
         for v in vocabulary:
             if w == v or (len(v) >= 4 and (w.endswith(v) or w.startswith(v))) or (v in ENDINGS and w.endswith(v)):
                 return v
-        counted = re.fullmatch(r"([a-z]+)\d+k?", w)  # fpr95, fid50k (StyleGAN's fid50k_full): the word, counted
-        if counted and counted.group(1) in COUNTED_WORDS and counted.group(1) in vocabulary:
-            return counted.group(1)
+        counted = re.fullmatch(r"([a-z]+)\d+(k?)", w)  # fpr95, fid50k (StyleGAN's fid50k_full): the word, counted
+        base = counted.group(1) if counted else None
+        takes_k = COUNTED_WORDS.get(base)
+        if base in vocabulary and takes_k is not None and (takes_k or not counted.group(2)):
+            return base
     return None
 
 

@@ -690,3 +690,60 @@ def test_a_corpus_given_twice_is_read_once_not_refused(tmp_path):
         for i in range(3):
             write_acc(tmp_path / "c" / study / f"r{i}.csv", acc_curve(0.6 + 0.05 * i))
     assert sorted(groups_of([tmp_path / "c", tmp_path / "c", tmp_path / "c" / "a"], ACCURACY)) == ["a", "b"]
+
+
+# -- the third review (of the second review's fixes) -------------------------------------------------------------
+
+def test_a_short_hf_fine_tune_with_one_train_row_and_a_summary_row_is_read(tmp_path):
+    """HF Trainer's log_history of 3 epochs x 200 steps at logging_steps=500: eval rows, one train row, and the
+    train_runtime summary row; the summary row was taken out before counting the other records."""
+    from lcpipe.forecasting.logs import read_curve
+
+    rows = ["epoch,step,eval_accuracy,loss,train_runtime",
+            "1.0,200,0.65,,", "2.0,400,0.70,,", "2.5,500,,0.41,", "3.0,600,0.75,,", "3.0,600,,,35.2"]
+    (tmp_path / "log.csv").write_text("\n".join(rows) + "\n")
+    assert list(read_curve(tmp_path / "log.csv", "eval_accuracy").columns["eval_accuracy"]) == [0.65, 0.70, 0.75]
+
+
+def test_an_alias_bomb_in_hparams_yaml_is_no_config_and_no_hang(tmp_path):
+    import time
+
+    from lcpipe.forecasting.logs import read_curve_dir
+
+    levels = ["a0: &a0 {x: 1, y: 2}"] + [f"a{i}: &a{i} {{p: *a{i - 1}, q: *a{i - 1}}}" for i in range(1, 24)]
+    folder = tmp_path / "lightning_logs" / "version_0"
+    write_acc(folder / "metrics.csv", acc_curve(0.8))
+    (folder / "hparams.yaml").write_text("\n".join(levels) + "\n")
+    start = time.monotonic()
+    (curve,) = read_curve_dir(tmp_path / "lightning_logs", "test_acc")
+    assert curve.config == {} and time.monotonic() - start < 5
+
+
+def test_a_missed_evaluation_with_an_off_stride_last_one_is_refused(tmp_path):
+    """Rows 4, 14, 16 of 17 (a stride of 5, the one at row 9 missed, a last one off the stride) were read as three
+    consecutive evaluations: the rows before the first are a stride too."""
+    from lcpipe.forecasting.logs import read_curve
+
+    rows = ["_step,train_loss,val_accuracy"] + [f"{i},{1 / (i + 1):.4f},{'0.5' if i in (4, 14, 16) else ''}"
+                                                 for i in range(17)]
+    (tmp_path / "run.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(LcpipeError, match="evaluations missed or stopped"):
+        read_curve(tmp_path / "run.csv", "val_accuracy")
+
+
+@pytest.mark.parametrize("name, mode", [("ppl2_wend", "min"), ("minADE6", "min"), ("minFDE6", "min"),
+                                        ("val_mse10", "min"), ("val_ade20k", "max")])
+def test_counted_loss_words_of_trajectories_and_stylegan(name, mode):
+    assert Metric.infer(name).mode == mode
+
+
+def test_a_linked_study_folder_keeps_its_name(tmp_path):
+    from bench.forecast_quality import groups_of
+    from lcpipe.metric import ACCURACY
+
+    for i in range(3):
+        write_acc(tmp_path / "store" / "3f9a2c" / f"r{i}.csv", acc_curve(0.6 + 0.05 * i))
+        write_acc(tmp_path / "corpus" / "svhn" / f"r{i}.csv", acc_curve(0.7 + 0.05 * i))
+    (tmp_path / "corpus" / "cifar10").symlink_to(tmp_path / "store" / "3f9a2c")
+    assert sorted(groups_of([tmp_path / "corpus" / "cifar10", tmp_path / "corpus" / "svhn"], ACCURACY)) == \
+        ["cifar10", "svhn"]  # a study given by its link: named as given, as MANIFEST.csv names it

@@ -410,6 +410,9 @@ _HparamsLoader.add_multi_constructor(
     lambda loader, suffix, node: loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode) else None)
 
 
+MAX_HPARAMS = 10_000  # keys of a Lightning hparams.yaml, flattened; beyond, it is no config (review: an alias bomb)
+
+
 def _hparams(path: Path) -> dict:
     """A Lightning run's hyper-parameters as its config: nested maps flattened to dotted keys (optimizer.lr), the
     scalars kept. Only a config, never the run's planned length (a free-form `steps: [30, 60]` or `epochs` of
@@ -432,7 +435,14 @@ def _hparams(path: Path) -> dict:
         elif isinstance(value, int | float | str | bool):
             yield prefix.rstrip("."), value
 
-    return dict(flat(data)) if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    config = {}
+    for key, value in flat(data):  # aliases (yaml.dump's &id001) can nest a small file into millions of keys
+        config[key] = value
+        if len(config) > MAX_HPARAMS:
+            return {}
+    return config
 
 
 def _config_file(meta: Path) -> dict:
@@ -488,7 +498,7 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
     if summary:  # one row after training (a test accuracy logged once after fit, in W&B's export): a record; the
         other -= summary  # rows before it are decided as any log's (review)
         blank = blank[:-1]
-    if len(other) < 2:
+    if len(other | summary) < 2:  # a summary row is a second record beside one train row (a short HF fine-tune)
         # no column of their own, but the metric at a steady stride of rows (_strided): a logger writing
         # its train columns at every row and the metric at some (a W&B history export; Lightning merging an epoch's
         # last train log into its validation row; red team); missed evaluations break the stride, or leave more
@@ -527,9 +537,10 @@ def _strided(rows: list[int], total: int) -> bool:
     if len(rows) == 2:  # a run two evaluations in: a stride of 2 rows or more, each ending its stride (train rows
         # before the first), and less than one after; [eval, blank, eval] is a missed evaluation (test_curves)
         return widest >= 2 and 1 <= rows[0] < widest and total - 1 - rows[-1] < widest
-    # the last evaluation may fall off the stride (at the end of training); a missed one doubles a stride
-    steady = int(gaps[:-1].min())
-    return int(gaps.min()) >= 2 and widest <= 1.5 * steady and rows[0] <= widest and total - 1 - rows[-1] <= widest
+    # the last evaluation may fall off the stride (at the end of training); a missed one doubles a stride; the rows
+    # up to the first evaluation are a stride too, when train rows come before it
+    steady = int(min(gaps[:-1].min(), rows[0] + 1 if rows[0] >= 1 else np.inf))
+    return int(gaps.min()) >= 2 and widest <= 1.5 * steady and rows[0] <= widest and total - 1 - rows[-1] < widest
 
 
 def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curve:
