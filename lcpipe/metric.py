@@ -52,18 +52,18 @@ MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse",
              # speech's diarization error rate, biometrics' false match / non-match and presentation-attack error
              # rates, flow's average end-point error, a cross-entropy cut short
              "der", "fmr", "fnmr", "apcer", "bpcer", "acer", "aepe", "crossent")
-# ... of which these also with a count joined on (fpr95, fid50k_full, kid50k): few, since a dataset's name does
-# the same (ade20k is no average displacement error) and a score's (AP50, in percent in Detectron2's logs; review)
-# word -> whether its count may end in k (fid50k); ade and fde take a bare count only (minADE6), as ade20k is a dataset
+# ... of which these may go below 0 (a Gaussian's or a normalising flow's NLL, in nats, falls below 0 as the model
+# gets good): any finite series, not a positive quantity; they are still minimised
+SIGNED_WORDS = ("nll", "negloglikelihood", "negativeloglikelihood", "nelbo", "negelbo")
+ENDINGS = ("err", "error", "loss")  # a word ending in one names a loss, short as "err" is: top5err, top1error
+# ... and these with a count joined on (fpr95, fid50k_full, minADE6), word -> whether the count may end in k: few,
+# since a dataset's name does the same (ade20k is no average displacement error) and a score's (AP50, in percent in
+# Detectron2's logs; review)
 COUNTED_WORDS = {"fpr": True, "fid": True, "kid": True, "ppl": True, "mse": True, "ece": True, "wer": True,
                  "ade": False, "fde": False}
 # ... and these only as a name's last word: phone error rate (val_per) and false acceptance rate (test_far), not
 # eval_samples_per_second or best_acc_so_far
 LAST_MIN_WORDS = ("per", "far")
-# ... of which these may go below 0 (a Gaussian's or a normalising flow's NLL, in nats, falls below 0 as the model
-# gets good): any finite series, not a positive quantity; they are still minimised
-SIGNED_WORDS = ("nll", "negloglikelihood", "negativeloglikelihood", "nelbo", "negelbo")
-ENDINGS = ("err", "error", "loss")  # a word ending in one names a loss, short as "err" is: top5err, top1error
 # ... and these a bounded score in [0, 1]
 FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "auprc", "precision", "recall", "iou",
                   "miou", "dice", "map", "ap", "kappa")

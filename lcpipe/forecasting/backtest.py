@@ -126,8 +126,8 @@ def _first_prefix(shorts: list[Curve], longs: list[Curve], metric: str) -> tuple
                     continue
                 head = np.asarray(heads[reach[j]][:n], dtype=float)
                 key = (reach[j], n)
-                match = _prefix_match(values, head, own, limit, lambda key=key, head=head: precision[key]
-                                      if key in precision else precision.setdefault(key, _precision(head)))
+                match = _prefix_match(values, head, own, limit, lambda key=key, head=head: precision.get(key)
+                                      or precision.setdefault(key, _precision(head)))  # a pair of Nones is truthy
                 if match is not None and (i not in found or match[0] < found[i][0]):
                     found[i] = (match[0], long, match[1])
     if not found:

@@ -388,9 +388,10 @@ def _yaml12_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 _ConfigLoader.add_constructor("tag:yaml.org,2002:int", _yaml12_int)
 
 
-def _safe_yaml(text: str):
-    """One YAML document through _ConfigLoader, a SafeLoader: plain data only, no Python objects."""
-    loader = _ConfigLoader(text)
+def _safe_yaml(text: str, kind: type[yaml.SafeLoader] | None = None):
+    """One YAML document through _ConfigLoader (or `kind`, a subclass), a SafeLoader: plain data only, no
+    Python objects."""
+    loader = (kind or _ConfigLoader)(text)
     try:
         return loader.get_single_data()
     finally:
@@ -420,11 +421,7 @@ def _hparams(path: Path) -> dict:
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:
             return {}
-        loader = _HparamsLoader(path.read_text())
-        try:
-            data = loader.get_single_data()
-        finally:
-            loader.dispose()
+        data = _safe_yaml(path.read_text(), _HparamsLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError, LcpipeError):
         return {}
 
@@ -493,29 +490,25 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
     # evaluation, which _metric refuses in one line; and one such row is no second logger, unless it is the last
     # (a test accuracy logged once after fit, as W&B's export has it: a summary record; red team)
     other = {i for i, b in enumerate(blank) if b and any(t.number(i, c) is not None for c in elsewhere)}
-    last = len(blank) - 1
-    summary = {last} if last in other and blank[last] and last > with_metric[-1] else set()
-    if summary:  # one row after training (a test accuracy logged once after fit, in W&B's export): a record; the
-        other -= summary  # rows before it are decided as any log's (review)
-        blank = blank[:-1]
-    if len(other | summary) < 2:  # a summary row is a second record beside one train row (a short HF fine-tune)
-        # no column of their own, but the metric at a steady stride of rows (_strided): a logger writing
-        # its train columns at every row and the metric at some (a W&B history export; Lightning merging an epoch's
-        # last train log into its validation row; red team); missed evaluations break the stride, or leave more
-        # than a stride of rows after the last evaluation, and are left for _metric to refuse (review)
-        if not _strided(with_metric, len(blank)):
-            if 2 * len(with_metric) <= len(blank) and len(with_metric) >= 3:  # mostly blank, but not at a stride
-                gaps = np.diff(with_metric)
-                raise LcpipeError(f"{t.path}: column {t.header[col]!r} is on {len(with_metric)} of {len(blank)} rows, "
-                                  f"every {gaps.min()} to {gaps.max()} rows: evaluations missed or stopped, or logged "
-                                  "beside other rows at no steady stride; keep the rows that hold it (pandas: "
-                                  f"df.dropna(subset=[{t.header[col]!r}])) and give that")
-            if not summary:
-                return t
-            other = set()
-        else:
-            other = {i for i, b in enumerate(blank) if b and any(t.number(i, c) is not None for c in range(width))}
-    other |= summary
+    last = len(blank) - 1  # ... a summary row, the last and after every evaluation, counts as a record beside one
+    summary = {last} if last in other and last > with_metric[-1] else set()  # train row (a short HF fine-tune)
+    if len(other) < 2:
+        # no column of their own, but the metric at a steady stride of the rows before any summary (_strided): a
+        # logger writing its train columns at every row and the metric at some (a W&B history export; Lightning
+        # merging an epoch's last train log into its validation row; red team); missed evaluations break the
+        # stride, or leave more than a stride of rows after the last evaluation, and are left for _metric (review)
+        rows = len(blank) - len(summary)
+        if _strided(with_metric, rows):
+            other = summary | {i for i in range(rows) if blank[i] and any(t.number(i, c) is not None
+                                                                         for c in range(width))}
+        elif 2 * len(with_metric) <= rows and len(with_metric) >= 3:  # mostly blank, but not at a stride
+            gaps = np.diff(with_metric)
+            raise LcpipeError(f"{t.path}: column {t.header[col]!r} is on {len(with_metric)} of {rows} rows, "
+                              f"every {gaps.min()} to {gaps.max()} rows: evaluations missed or stopped, or logged "
+                              "beside other rows at no steady stride; keep the rows that hold it (pandas: "
+                              f"df.dropna(subset=[{t.header[col]!r}])) and give that")
+        elif not summary:
+            return t
     kept = [i for i in range(len(t.rows)) if i not in other]
     return _Table(t.path, t.header, [t.rows[i] for i in kept], [t.lines[i] for i in kept], t.decimal_comma)
 
