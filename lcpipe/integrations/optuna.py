@@ -484,16 +484,34 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 self._complete[key] = self._judge(t)
             judged.append((t, self._complete[key]))
         short = {t.last_step for t, kind in judged if kind == "short"}
-        stops_early = bool(short) and (len(short) > 1 or any(kind == "reached" for _, kind in judged))
+        stops_early = bool(short) and (len(short) > 1 or any(kind in ("reached", "value") for _, kind in judged))
         return [t for t, kind in judged if kind == "reached" or (stops_early and kind == "short")]
 
+    def _trained(self, study: optuna.Study) -> list[FrozenTrial]:
+        """The finished trials, and those trained to `epochs` that reported too few steps to be a curve (a
+        baseline added with its final value alone): what a pruned trial's told value must not beat."""
+        return self._finished(study) + [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                                        if self._complete.get((t.number, t.datetime_complete)) == "value"]
+
+    def _reported_by(self, trials: list[FrozenTrial], step: float) -> list[FrozenTrial]:
+        """The trials that had made MIN_WARMUP reports by `step` (as a running trial needs before its first
+        check): only they are curves there. Before its first report a curve is read as standing where it first
+        stood, so a trial that reported later or more sparsely than the running one (every 5 epochs where this
+        one reports each; a baseline added by study.add_trial with its last report alone) stood ahead of every
+        new trial at the first checks, its prefix flat: one such baseline pruned all 25 trials of a study at step
+        3, the best included, and four trials reporting every 5 epochs pruned the best at step 5 (red team).
+        Optuna's MedianPruner likewise compares only trials that reported the step."""
+        edge = step + 1e-9 * max(1.0, abs(step))
+        return [t for t in trials if np.searchsorted(self._reports(t).steps, edge, side="right") >= MIN_WARMUP]
+
     def _judge(self, t: FrozenTrial) -> str | None:
-        """'reached' (it trained to `epochs`), 'short' (it ended itself before, after at least MIN_WARMUP
-        reports), or None (it diverged, was pruned and returned a value, or reported nothing to forecast from)."""
+        """'reached' (it trained to `epochs`), 'value' (it did, but reported fewer than MIN_WARMUP steps: no
+        curve, only its final), 'short' (it ended itself before, after at least MIN_WARMUP reports), or None (it
+        diverged, was pruned and returned a value, or reported nothing to forecast from)."""
         if t.last_step is None or self._diverged(t):
             return None
         if t.last_step >= self.epochs - self._interval(t):
-            return "reached"
+            return "reached" if len(t.intermediate_values) >= MIN_WARMUP else "value"
         pruned = FORECAST_ATTR in t.user_attrs or PRUNED_ATTR in t.system_attrs
         return None if pruned or len(t.intermediate_values) < MIN_WARMUP or t.last_step < MIN_WARMUP else "short"
 
@@ -538,9 +556,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         behind a running trial (a 60-step horizon for trials of 30 pruned there). Said once. A trial that
         returned its `final_forecast` (FORECAST_ATTR), or that this pruner pruned, ended early by design and
         says nothing of it."""
+        # as _judge reads them: a trial that ended after fewer than MIN_WARMUP reports (an objective that rejects
+        # a config at its first evaluation) says nothing of `epochs` (red team: it was blamed on epochs=)
         done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
                 if t.last_step is not None and not self._diverged(t) and FORECAST_ATTR not in t.user_attrs
-                and PRUNED_ATTR not in t.system_attrs]
+                and PRUNED_ATTR not in t.system_attrs and len(t.intermediate_values) >= MIN_WARMUP]
         if len(done) < 3:  # two early-stopped trials may end at one step by chance (they then count)
             return False
         if not self._warned_short:
@@ -683,6 +703,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         finished = self._finished(study)
         if not finished and self._warn_short(study):
             return False  # `epochs` is wrong: every forecast would run past where the trials end
+        finished = self._reported_by(finished, k * spacing)
         if len(self._history) + len(finished) < MIN_CURVES or not (finished or self.compare_running):
             return False  # too few curves to forecast from, or nothing to lose to yet
         self._refresh(finished, horizon)
@@ -743,7 +764,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         workers: a decision no longer waits for trials to complete to have rivals."""
         k = len(curve)
         others = []
-        for t in self._running(study, trial):
+        for t in self._reported_by(self._running(study, trial), k * spacing):
             c = self._curve(t, metric, spacing, horizon)
             if k <= len(c) < horizon:
                 others.append((c[:k], _config(t.params)))
@@ -909,7 +930,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             last = max((s for s in twin.intermediate_values if s <= self.epochs), default=twin.last_step)
             v = float(twin.intermediate_values[last])
             return v, v, v
-        finished = self._finished(study)
+        finished = self._reported_by(self._finished(study), len(curve) * spacing)
         self._refresh(finished, horizon)
         if self._metric is not metric:  # its scale set anew from the finished trials
             metric = self._metric
@@ -927,7 +948,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             mean, lower, upper = self._widened_by_history(curve, horizon, metric, mean, lower, upper, own_errors)
         m, lo, hi = (float(v) for v in metric.band_from_internal(mean[0], lower[0], upper[0]))
         if self._pruned_here(study, frozen):
-            best = self._best_finished_value(finished, metric)
+            best = self._best_finished_value(self._trained(study), metric)
             if best is None:  # pruned behind a running trial (several workers): never better than where it stands
                 best = self._best_running_report(study, frozen, metric)
             m, lo, hi = _short_of(m, lo, hi, best, metric.mode == "max")
@@ -1147,10 +1168,19 @@ def _whole(x: float) -> str:
 
 def _storage_key(study: optuna.Study) -> object:
     """What identifies a study's storage: its database URL (two processes' storages of one database
-    are one), else the storage object itself (an in-memory storage is its own)."""
+    are one), a journal's file or Redis URL (two JournalStorage objects on one file are one storage: a
+    helper that opens the study anew for each call gave a trial of study 's' "not of 's'"; red team), else
+    the storage object itself (an in-memory storage is its own)."""
     storage = study._storage  # noqa: SLF001
-    backend = getattr(storage, "_backend", storage)  # Optuna wraps an RDB storage in a cache
-    return getattr(backend, "url", None) or id(backend)
+    backend = getattr(storage, "_backend", storage)  # Optuna wraps an RDB storage in a cache, a journal its backend
+    url = getattr(backend, "url", None)
+    if url:
+        return url
+    path = getattr(backend, "_file_path", None)  # JournalFileBackend
+    if isinstance(path, str | Path) and str(path):
+        return ("journal file", str(Path(path).resolve()))
+    redis = getattr(backend, "_url", None)  # JournalRedisBackend
+    return ("journal redis", redis) if isinstance(redis, str) and redis else id(backend)
 
 
 def _mark_pruned(study: optuna.Study, trial: FrozenTrial) -> None:

@@ -1,0 +1,124 @@
+"""A fourteenth hostile-input pass (2026-12-05, evening): ForecastPruner with Optuna's other storages and with
+trials that report more sparsely than the running one. Each test failed on the code before its fix."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import optuna
+from optuna.distributions import FloatDistribution
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+
+from lcpipe.integrations.optuna import ForecastPruner
+from tests.helpers import ROOT
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+HISTORY = ROOT / "tests" / "fixtures" / "adabelief-c10-resnet34"
+EPOCHS = 30
+LRS = {"lr": FloatDistribution(1e-4, 1e-1, log=True)}
+
+
+def accuracy(lr: float, epoch: int) -> float:
+    """A trial's test accuracy: its level set by lr (best near 10^-2.5), one shape for all, a little noise."""
+    level = 0.92 - 0.15 * (np.log10(lr) + 2.5) ** 2
+    noise = np.random.default_rng([int(round(lr * 1e8)), epoch]).normal(0, 0.004)
+    return float(level - 0.5 * np.exp(-epoch / 6) + noise)
+
+
+def objective_every(every_of):
+    """An objective reporting every `every_of(trial)` epochs up to EPOCHS."""
+    def objective(trial: optuna.Trial) -> float:
+        lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        every = every_of(trial)
+        for epoch in range(every, EPOCHS + 1, every):
+            trial.report(accuracy(lr, epoch), epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return accuracy(lr, EPOCHS)
+    return objective
+
+
+def true_best(study: optuna.Study) -> optuna.trial.FrozenTrial:
+    return max(study.trials, key=lambda t: accuracy(t.params["lr"], EPOCHS))
+
+
+def test_a_baseline_added_with_its_final_report_alone_is_no_rival_standing_there_from_step_1():
+    """study.add_trial with last month's baseline and its last report only: it was read as at 0.86 from step 1,
+    ahead of every new trial at step 3, and pruned all 25 of them, the best (0.91) included."""
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=3),
+                                pruner=ForecastPruner(epochs=EPOCHS, history=HISTORY, fit_cache=False))
+    baseline = accuracy(0.01, EPOCHS)
+    study.add_trial(optuna.trial.create_trial(params={"lr": 0.01}, distributions=LRS, value=baseline,
+                                              intermediate_values={EPOCHS: baseline}))
+    study.optimize(objective_every(lambda _: 1), n_trials=25)
+    best = true_best(study)
+    assert best.state == optuna.trial.TrialState.COMPLETE and study.best_trial.number == best.number
+    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) >= 3  # not all pruned at step 3
+
+
+def test_trials_reporting_every_5_epochs_do_not_prune_one_reporting_each_epoch_from_where_they_first_stood():
+    """A study resumed with an evaluation every epoch where the first session evaluated every 5: the first
+    session's trials, read as flat from step 1 at their epoch-5 value, pruned the best new trial at step 3 (and
+    at step 5 when only their first report was required)."""
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=3),
+                                pruner=ForecastPruner(epochs=EPOCHS, history=HISTORY, fit_cache=False))
+    for lr in (0.01, 0.001, 0.02, 0.003):
+        study.enqueue_trial({"lr": lr})
+    study.optimize(objective_every(lambda t: 5 if t.number < 4 else 1), n_trials=25)
+    best = true_best(study)
+    assert best.number >= 4 and best.state == optuna.trial.TrialState.COMPLETE
+    assert study.best_trial.number == best.number
+    assert any(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)  # it still prunes
+
+
+def test_trials_rejected_after_one_evaluation_do_not_say_epochs_is_wrong():
+    """An objective that returns after one evaluation for a config it rejects: three such trials made the pruner
+    warn that none reached `epochs`, blaming the user's correct epochs=."""
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=1),
+                                pruner=ForecastPruner(epochs=EPOCHS, history=HISTORY, fit_cache=False))
+    for lr in (0.09, 0.08, 0.095):
+        study.enqueue_trial({"lr": lr})
+
+    def objective(trial):
+        lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        for epoch in range(1, EPOCHS + 1):
+            trial.report(accuracy(lr, epoch), epoch)
+            if lr > 0.05:
+                return accuracy(lr, epoch)  # rejected at its first evaluation
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return accuracy(lr, EPOCHS)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(objective, n_trials=8)
+    assert not [w for w in caught if "none of the" in str(w.message)]
+
+
+def test_final_forecast_accepts_a_trial_of_the_same_journal_file_opened_anew(tmp_path):
+    """A helper that opens the study anew for each call (two JournalStorage objects on one file): the trial's
+    study was read as another one, and final_forecast stopped study.optimize with "a trial of study 's', not of
+    's'". SQLite worked."""
+    pruner = ForecastPruner(epochs=EPOCHS, history=HISTORY, fit_cache=False)
+    log = str(tmp_path / "journal.log")
+
+    def open_study():
+        return optuna.create_study(study_name="s", storage=JournalStorage(JournalFileBackend(log)),
+                                   direction="maximize", pruner=pruner, load_if_exists=True,
+                                   sampler=optuna.samplers.RandomSampler(seed=0))
+    study = open_study()
+    told = []
+
+    def objective(trial):
+        lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        for epoch in range(1, EPOCHS + 1):
+            trial.report(accuracy(lr, epoch), epoch)
+            if trial.should_prune():
+                told.append(pruner.final_forecast(study, trial)[0])
+                return told[-1]
+        return accuracy(lr, EPOCHS)
+
+    open_study().optimize(objective, n_trials=10)
+    assert len(open_study().trials) == 10 and told and all(np.isfinite(told))
