@@ -122,3 +122,4 @@ def test_final_forecast_accepts_a_trial_of_the_same_journal_file_opened_anew(tmp
 
     open_study().optimize(objective, n_trials=10)
     assert len(open_study().trials) == 10 and told and all(np.isfinite(told))
+
