@@ -123,3 +123,60 @@ def test_final_forecast_accepts_a_trial_of_the_same_journal_file_opened_anew(tmp
     open_study().optimize(objective, n_trials=10)
     assert len(open_study().trials) == 10 and told and all(np.isfinite(told))
 
+
+
+def _finished_trials(study, lrs, steps, value):
+    for lr in lrs:
+        study.add_trial(optuna.trial.create_trial(params={"lr": lr}, distributions=LRS, value=value(lr, max(steps)),
+                                                  intermediate_values={s: value(lr, s) for s in steps}))
+
+
+def _pruned_at(study, lr, steps, value):
+    study.enqueue_trial({"lr": lr})
+    trial = study.ask()
+    trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+    for s in steps:
+        trial.report(value(lr, s), s)
+        if trial.should_prune():
+            return s
+    return None
+
+
+def test_trials_of_the_running_ones_cadence_are_rivals_where_the_grid_falls_short_of_their_reports():
+    """Every trial reports every 15 steps of 1,000: the grid spacing is 1000 / 67 = 14.93, so the first check
+    (point 3) fell at step 44.8, before every finished trial's third report at 45, and no trial was compared
+    there (review of the fix above): a bad trial was pruned at 75 instead of 45."""
+    def value(lr, s):
+        return float(0.92 - 0.15 * (np.log10(lr) + 2.5) ** 2 - 0.5 * np.exp(-5 * s / 1000))
+    steps = range(15, 1001, 15)
+    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(steps=1000, fit_cache=False))
+    _finished_trials(study, (0.003, 0.005, 0.002, 0.004), steps, value)
+    assert _pruned_at(study, 1e-4, steps, value) == 45
+
+
+def test_final_forecast_from_trials_that_are_no_curves_yet_is_a_forecast_not_a_false_error():
+    """Finished trials reporting every 5 epochs, no history: at step 2 none is a curve yet, and final_forecast
+    said 'no history and no completed trial yet' (review); it forecasts from them instead."""
+    pruner = ForecastPruner(epochs=EPOCHS, fit_cache=False)
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    _finished_trials(study, (0.003, 0.005, 0.002, 0.004), range(5, EPOCHS + 1, 5), accuracy)
+    trial = study.ask()
+    trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+    for s in (1, 2):
+        trial.report(accuracy(trial.params["lr"], s), s)
+    mean, lower, upper = pruner.final_forecast(study, trial)
+    assert lower <= mean <= upper and 0 < mean < 1
+
+
+def test_one_sqlite_file_written_relative_and_absolute_is_one_storage(tmp_path, monkeypatch):
+    """sqlite:///r.db from its folder and sqlite:////abs/r.db are one database: final_forecast said the trial was
+    of study 's', not of 's' (review)."""
+    monkeypatch.chdir(tmp_path)
+    pruner = ForecastPruner(epochs=EPOCHS, history=HISTORY, fit_cache=False)
+    here = optuna.create_study(study_name="s", storage="sqlite:///r.db", direction="maximize", pruner=pruner)
+    there = optuna.load_study(study_name="s", storage=f"sqlite:///{tmp_path / 'r.db'}", pruner=pruner)
+    trial = here.ask()
+    trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+    for s in range(1, 6):
+        trial.report(accuracy(trial.params["lr"], s), s)
+    assert np.isfinite(pruner.final_forecast(there, trial)[0])

@@ -302,6 +302,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._rival_fc: dict = {}  # (rival number, points, horizon) -> (mean, std) of its final from that prefix
         self._schedules: dict = {}  # horizon -> check points
         self._complete: dict = {}  # (trial number, completion time) -> whether it is a finished curve
+        self._started: dict = {}  # the same key -> the steps of its first and MIN_WARMUP-th reports (_starts)
+        self._starts_by = (np.inf, np.inf)  # the latest of each among the trials _finished last returned ...
+        self._finished_last: list | None = None  # ... that list
         self._own_cache: tuple | None = None  # (the finished trials' curves, their finals) for self._key
         self._warned_short = False  # _warn_short said its line
         # (storage, study id, trial id) -> the step at which this pruner said prune (one pruner may serve
@@ -482,10 +485,15 @@ class ForecastPruner(optuna.pruners.BasePruner):
             key = (t.number, t.datetime_complete)
             if key not in self._complete:  # a completed trial never changes: judged once
                 self._complete[key] = self._judge(t)
+                self._started[key] = self._starts(t)
             judged.append((t, self._complete[key]))
         short = {t.last_step for t, kind in judged if kind == "short"}
         stops_early = bool(short) and (len(short) > 1 or any(kind in ("reached", "value") for _, kind in judged))
-        return [t for t, kind in judged if kind == "reached" or (stops_early and kind == "short")]
+        finished = [t for t, kind in judged if kind == "reached" or (stops_early and kind == "short")]
+        starts = [self._started[(t.number, t.datetime_complete)] for t in finished]
+        self._starts_by = tuple(np.max(starts, axis=0)) if starts else (-np.inf, -np.inf)
+        self._finished_last = finished
+        return finished
 
     def _trained(self, study: optuna.Study) -> list[FrozenTrial]:
         """The finished trials, and those trained to `epochs` that reported too few steps to be a curve (a
@@ -493,16 +501,34 @@ class ForecastPruner(optuna.pruners.BasePruner):
         return self._finished(study) + [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
                                         if self._complete.get((t.number, t.datetime_complete)) == "value"]
 
-    def _reported_by(self, trials: list[FrozenTrial], step: float) -> list[FrozenTrial]:
-        """The trials that had made MIN_WARMUP reports by `step` (as a running trial needs before its first
-        check): only they are curves there. Before its first report a curve is read as standing where it first
-        stood, so a trial that reported later or more sparsely than the running one (every 5 epochs where this
-        one reports each; a baseline added by study.add_trial with its last report alone) stood ahead of every
-        new trial at the first checks, its prefix flat: one such baseline pruned all 25 trials of a study at step
-        3, the best included, and four trials reporting every 5 epochs pruned the best at step 5 (red team).
-        Optuna's MedianPruner likewise compares only trials that reported the step."""
-        edge = step + 1e-9 * max(1.0, abs(step))
-        return [t for t in trials if np.searchsorted(self._reports(t).steps, edge, side="right") >= MIN_WARMUP]
+    def _reported_by(self, trials: list[FrozenTrial], step: float, trial: FrozenTrial) -> list[FrozenTrial]:
+        """The trials that are curves at `step` of `trial`'s grid: each first reported by the running trial's own
+        first report and one of its intervals, or by a third of the way to `step`, and had made MIN_WARMUP reports
+        by one interval past it (as a running trial needs before its first check). Before its first report a
+        curve is read as standing where it first stood: a trial that reported later or more sparsely than the
+        running one (every 5 epochs where it reports each; a baseline added by study.add_trial with its last
+        report alone) stood ahead of every new trial at the first checks, its prefix flat, and one such baseline
+        pruned all 25 trials of a study at step 3, the best included (red team). Up to a third of the prefix so
+        held says little (its recent points weigh most); one interval's slack keeps trials of the running one's
+        cadence whose grid falls a little short of their reports (every 15 steps of 1,000: a 14.93-step grid)
+        or at another phase (review). Optuna's MedianPruner likewise compares only trials that reported the step."""
+        own = self._reports(trial)
+        interval = own.interval
+        first_by = max(own.steps[0] + interval if own.count else 0.0, step / 3) + 1e-9 * max(1.0, abs(step))
+        warm_by = step + interval + 1e-9 * max(1.0, abs(step))
+        if trials is self._finished_last and self._starts_by[0] <= first_by and self._starts_by[1] <= warm_by:
+            return trials  # _finished's, every one a curve by then (nearly always): no pass over thousands
+        return [t for t in trials if (starts := self._starts(t))[0] <= first_by and starts[1] <= warm_by]
+
+    def _starts(self, trial: FrozenTrial) -> tuple[float, float]:
+        """The steps of the trial's first and MIN_WARMUP-th reports (inf where it has made fewer), kept for a
+        completed trial."""
+        key = (trial.number, trial.datetime_complete)
+        if trial.state is TrialState.COMPLETE and key in self._started:
+            return self._started[key]
+        steps = self._reports(trial).steps
+        return (float(steps[0]) if len(steps) else np.inf,
+                float(steps[MIN_WARMUP - 1]) if len(steps) >= MIN_WARMUP else np.inf)
 
     def _judge(self, t: FrozenTrial) -> str | None:
         """'reached' (it trained to `epochs`), 'value' (it did, but reported fewer than MIN_WARMUP steps: no
@@ -703,7 +729,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         finished = self._finished(study)
         if not finished and self._warn_short(study):
             return False  # `epochs` is wrong: every forecast would run past where the trials end
-        finished = self._reported_by(finished, k * spacing)
+        finished = self._reported_by(finished, k * spacing, trial)
         if len(self._history) + len(finished) < MIN_CURVES or not (finished or self.compare_running):
             return False  # too few curves to forecast from, or nothing to lose to yet
         self._refresh(finished, horizon)
@@ -764,7 +790,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         workers: a decision no longer waits for trials to complete to have rivals."""
         k = len(curve)
         others = []
-        for t in self._reported_by(self._running(study, trial), k * spacing):
+        for t in self._reported_by(self._running(study, trial), k * spacing, trial):
             c = self._curve(t, metric, spacing, horizon)
             if k <= len(c) < horizon:
                 others.append((c[:k], _config(t.params)))
@@ -930,7 +956,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
             last = max((s for s in twin.intermediate_values if s <= self.epochs), default=twin.last_step)
             v = float(twin.intermediate_values[last])
             return v, v, v
-        finished = self._reported_by(self._finished(study), len(curve) * spacing)
+        finished = self._finished(study)
+        # the curves at this step, as a check reads them; where none is yet, a forecast from all is better than none
+        finished = self._reported_by(finished, len(curve) * spacing, frozen) or finished
         self._refresh(finished, horizon)
         if self._metric is not metric:  # its scale set anew from the finished trials
             metric = self._metric
@@ -1174,13 +1202,18 @@ def _storage_key(study: optuna.Study) -> object:
     storage = study._storage  # noqa: SLF001
     backend = getattr(storage, "_backend", storage)  # Optuna wraps an RDB storage in a cache, a journal its backend
     url = getattr(backend, "url", None)
+    if isinstance(url, str) and url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        # one file however its URL writes it: sqlite:///r.db from its folder is sqlite:////abs/r.db (review)
+        path, _, query = url[len("sqlite:///"):].partition("?")
+        return "sqlite:///" + str(Path(path).resolve()) + (f"?{query}" if query else "")
     if url:
         return url
     path = getattr(backend, "_file_path", None)  # JournalFileBackend
     if isinstance(path, str | Path) and str(path):
         return ("journal file", str(Path(path).resolve()))
-    redis = getattr(backend, "_url", None)  # JournalRedisBackend
-    return ("journal redis", redis) if isinstance(redis, str) and redis else id(backend)
+    redis = getattr(backend, "_url", None)  # JournalRedisBackend: its key prefix keeps two journals apart
+    return ("journal redis", redis, getattr(backend, "_prefix", "")) if isinstance(redis, str) and redis \
+        else id(backend)
 
 
 def _mark_pruned(study: optuna.Study, trial: FrozenTrial) -> None:
