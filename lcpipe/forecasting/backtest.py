@@ -327,10 +327,13 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
             continue  # every cutoff at or past its end: nothing to forecast, nothing to fit for it
         target = by_name[name]
         sources = shared if shared is not None else [s for n, s in by_name.items() if n != name]
+        keys = {pname: (pname,) if shared is not None else (pname, name) for pname in predictors}  # one fit serves
+        unfitted = [pname for pname, key in keys.items() if key not in fitted]  # every target of a history
+        if unfitted:  # one line a target, not one a predictor (108 lines for 18 curves x 6 predictors)
+            progress(f"{name}: fitting {', '.join(unfitted)} on {len(sources)} source curves")
         for pname in predictors:
-            key = (pname,) if shared is not None else (pname, name)  # one fit serves every target
+            key = keys[pname]
             if key not in fitted:
-                progress(f"{name}: fitting {pname} on {len(sources)} source curves")
                 fitted[key] = build(pname, params).fit(sources)
             for cutoff in fits[name]:
                 fc = in_units(forecast_at(fitted[key], target, cutoff), metric)
