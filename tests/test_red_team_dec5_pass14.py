@@ -180,3 +180,28 @@ def test_one_sqlite_file_written_relative_and_absolute_is_one_storage(tmp_path, 
     for s in range(1, 6):
         trial.report(accuracy(trial.params["lr"], s), s)
     assert np.isfinite(pruner.final_forecast(there, trial)[0])
+
+
+def test_trials_that_skipped_epoch_1_do_not_prune_every_trial_of_the_resumed_study():
+    """Ten trials evaluated from epoch 2 on, then the study resumed evaluating from epoch 1: a whole interval's
+    slack let the earlier trials in at the first checks, flat at epoch 1 where they first stood at epoch 2, and
+    all 20 new trials were pruned at step 3, the best (above every earlier one) included (second review)."""
+    def objective(steps):
+        def run(trial):
+            lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+            for e in steps:
+                trial.report(accuracy(lr, e), e)
+                if trial.should_prune():
+                    raise optuna.TrialPruned()
+            return accuracy(lr, EPOCHS)
+        return run
+
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0),
+                                pruner=ForecastPruner(epochs=EPOCHS, history=HISTORY, fit_cache=False))
+    study.optimize(objective(range(2, EPOCHS + 1)), n_trials=10)
+    study.optimize(objective(range(1, EPOCHS + 1)), n_trials=20)
+    new = study.trials[10:]
+    best = max(new, key=lambda t: accuracy(t.params["lr"], EPOCHS))
+    assert accuracy(best.params["lr"], EPOCHS) > max(t.value for t in study.trials[:10] if t.value is not None)
+    assert best.state == optuna.trial.TrialState.COMPLETE
+    assert any(t.state == optuna.trial.TrialState.PRUNED for t in new)

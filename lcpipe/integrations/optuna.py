@@ -128,6 +128,7 @@ FORECAST_ATTR = "lcpipe_forecast_from_step"
 # because it was pruned, never because its objective stopped it early
 PRUNED_ATTR = "lcpipe_pruned_at_step"
 MIN_WARMUP = 3  # steps: whatever the fraction, never prune on the first two reports
+FIRST_SLACK = 0.5  # intervals: a completed trial first reported later than the running one by less is of its cadence
 MIN_CURVES = 3  # no pruning while history + completed trials hold fewer curves (one analog gives no spread)
 STUDY_CALIBRATION = 4  # completed trials from which the study's own forecast errors decide (0: never)
 STUDY_ERRORS = 8  # ... measured on this many of its best completed trials
@@ -509,12 +510,16 @@ class ForecastPruner(optuna.pruners.BasePruner):
         running one (every 5 epochs where it reports each; a baseline added by study.add_trial with its last
         report alone) stood ahead of every new trial at the first checks, its prefix flat, and one such baseline
         pruned all 25 trials of a study at step 3, the best included (red team). Up to a third of the prefix so
-        held says little (its recent points weigh most); one interval's slack keeps trials of the running one's
-        cadence whose grid falls a little short of their reports (every 15 steps of 1,000: a 14.93-step grid)
-        or at another phase (review). Optuna's MedianPruner likewise compares only trials that reported the step."""
+        held says little (its recent points weigh most); FIRST_SLACK of an interval keeps trials of the running
+        one's cadence whose grid falls a little short of their reports (every 15 steps of 1,000: a 14.93-step
+        grid) or at another phase (review), but not one first reported at the running one's second report: a
+        whole interval let in trials that skipped epoch 1, flat there, and they pruned all 20 new trials of a
+        resumed study, the best included (second review). Optuna's MedianPruner likewise compares only trials
+        that reported the step."""
         own = self._reports(trial)
         interval = own.interval
-        first_by = max(own.steps[0] + interval if own.count else 0.0, step / 3) + 1e-9 * max(1.0, abs(step))
+        first_by = max(own.steps[0] + FIRST_SLACK * interval if own.count else 0.0, step / 3) \
+            + 1e-9 * max(1.0, abs(step))
         warm_by = step + interval + 1e-9 * max(1.0, abs(step))
         if trials is self._finished_last and self._starts_by[0] <= first_by and self._starts_by[1] <= warm_by:
             return trials  # _finished's, every one a curve by then (nearly always): no pass over thousands
