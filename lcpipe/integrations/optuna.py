@@ -503,19 +503,19 @@ class ForecastPruner(optuna.pruners.BasePruner):
                                         if self._complete.get((t.number, t.datetime_complete)) == "value"]
 
     def _reported_by(self, trials: list[FrozenTrial], step: float, trial: FrozenTrial) -> list[FrozenTrial]:
-        """The trials that are curves at `step` of `trial`'s grid: each first reported by the running trial's own
-        first report and one of its intervals, or by a third of the way to `step`, and had made MIN_WARMUP reports
-        by one interval past it (as a running trial needs before its first check). Before its first report a
-        curve is read as standing where it first stood: a trial that reported later or more sparsely than the
-        running one (every 5 epochs where it reports each; a baseline added by study.add_trial with its last
-        report alone) stood ahead of every new trial at the first checks, its prefix flat, and one such baseline
-        pruned all 25 trials of a study at step 3, the best included (red team). Up to a third of the prefix so
-        held says little (its recent points weigh most); FIRST_SLACK of an interval keeps trials of the running
-        one's cadence whose grid falls a little short of their reports (every 15 steps of 1,000: a 14.93-step
-        grid) or at another phase (review), but not one first reported at the running one's second report: a
-        whole interval let in trials that skipped epoch 1, flat there, and they pruned all 20 new trials of a
-        resumed study, the best included (second review). Optuna's MedianPruner likewise compares only trials
-        that reported the step."""
+        """The trials that are curves at `step` of `trial`'s grid: each first reported within FIRST_SLACK of an
+        interval of the running trial's own first report, or by a third of the way to `step`, and had made
+        MIN_WARMUP reports by one interval past it (as a running trial needs before its first check). Before its
+        first report a curve is read as standing where it first stood: a trial that reported later or more
+        sparsely than the running one (every 5 epochs where it reports each; a baseline added by study.add_trial
+        with its last report alone) stood ahead of every new trial at the first checks, its prefix flat, and one
+        such baseline pruned all 25 trials of a study at step 3, the best included (red team). Up to a third of
+        the prefix so held says little (its recent points weigh most); FIRST_SLACK of an interval keeps trials
+        of the running one's cadence whose grid falls a little short of their reports (every 15 steps of 1,000:
+        a 14.93-step grid) or at another phase (review), but not one first reported at the running one's second
+        report: a whole interval let in trials that skipped epoch 1, flat there, and they pruned all 20 new
+        trials of a resumed study, the best included (second review). Optuna's MedianPruner likewise compares
+        only trials that reported the step."""
         own = self._reports(trial)
         interval = own.interval
         first_by = max(own.steps[0] + FIRST_SLACK * interval if own.count else 0.0, step / 3) \
