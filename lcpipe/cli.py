@@ -36,7 +36,7 @@ import numpy as np
 
 from lcpipe.atomic import atomic_path, check_output, resolve, write_text
 from lcpipe.config import FeatureParams, Params, PredictParams, load_params
-from lcpipe.curve import MAX_STEPS, Curve, as_finished
+from lcpipe.curve import MAX_STEPS, Curve, as_finished, grid_of
 from lcpipe.errors import LcpipeError, exits_cleanly, say_out
 from lcpipe.forecasting import live
 from lcpipe.forecasting.backtest import backtest, check_apart
@@ -262,6 +262,19 @@ def _check_figure_file(path: Path) -> None:
                           "or remove it first")
 
 
+def _note_mixed_intervals(curves: list[Curve], cutoffs: list[int]) -> None:
+    """One stderr line when a study's curves are logged by step at intervals that differ by more than half: a cutoff
+    counts each curve's own evaluations, so at one cutoff they are seen to very different steps, and the scores
+    and the decision at that cutoff mix early and late prefixes (red team: every 100 and every 1,000 steps, seen to
+    steps 500 and 5,000 at cutoff 5, under a header saying all were seen to the cutoff)."""
+    spacing = [grid_of(c.steps, c.planned)[0] for c in curves if c.steps is not None and len(c.steps) > 1]
+    if len(spacing) > 1 and max(spacing) > 1.5 * min(spacing):
+        c = min(cutoffs)
+        say(f"note: the curves are logged at different intervals (a grid point each {min(spacing):g} to "
+            f"{max(spacing):g} steps); a cutoff counts each curve's own evaluations, so at cutoff {c} they are seen "
+            f"to steps {c * min(spacing):g} to {c * max(spacing):g}; compare curves logged at one interval")
+
+
 def evaluate_command(args: argparse.Namespace) -> list[dict]:
     if args.out is not None:
         check_output(args.out, [args.curves, *(args.history or []), *([args.params] if args.params else [])])
@@ -295,6 +308,7 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
         curves = [with_step_lr(c, args.lr_drops) for c in curves]
         if history is not None:
             history = [with_step_lr(c, args.lr_drops) for c in history]
+    _note_mixed_intervals(curves, args.cutoffs)
     rows = backtest(curves, args.cutoffs, predictors, params, history=history,
                     targets=[args.target] if args.target else None, progress=say, metric=metric,
                     skip_past_end=True)

@@ -205,3 +205,26 @@ def test_trials_that_skipped_epoch_1_do_not_prune_every_trial_of_the_resumed_stu
     assert accuracy(best.params["lr"], EPOCHS) > max(t.value for t in study.trials[:10] if t.value is not None)
     assert best.state == optuna.trial.TrialState.COMPLETE
     assert any(t.state == optuna.trial.TrialState.PRUNED for t in new)
+
+
+def test_evaluate_says_when_one_cutoff_sees_curves_of_a_study_to_very_different_steps(tmp_path, capsys):
+    """Half the runs evaluated every 100 steps, half every 1,000: cutoff 5 saw them to steps 500 and 5,000, the
+    scores and the decision mixing early and late prefixes, silently (hostile pass 15). One stderr line says so;
+    a study logged at one interval gets none."""
+    from lcpipe.cli import main as cli
+
+    steps = np.arange(100, 10001, 100)
+    for every, folder in ((None, "mixed"), (100, "even")):
+        (tmp_path / folder).mkdir()
+        for i in range(6):
+            keep = steps % (every or (100 if i % 2 else 1000)) == 0
+            loss = 2 + 0.1 * i + 3 * np.exp(-steps / 2000)
+            (tmp_path / folder / f"r{i}.csv").write_text(
+                "step,val_loss\n" + "".join(f"{s},{v:.5f}\n" for s, v in zip(steps[keep], loss[keep])))
+        cli(["evaluate", "--curves", str(tmp_path / folder), "--metric", "val_loss", "--cutoffs", "5",
+             "--predictors", "last_value"])
+        notes = [line for line in capsys.readouterr().err.splitlines() if "logged at different intervals" in line]
+        assert notes == ([] if every else [
+            "note: the curves are logged at different intervals (a grid point each 100 to 1000 steps); a cutoff counts "
+            "each curve's own evaluations, so at cutoff 5 they are seen to steps 500 to 5000; compare curves logged "
+            "at one interval"])
