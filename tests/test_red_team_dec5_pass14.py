@@ -228,3 +228,21 @@ def test_evaluate_says_when_one_cutoff_sees_curves_of_a_study_to_very_different_
             "note: the curves are logged at different intervals (a grid point each 100 to 1000 steps); a cutoff counts "
             "each curve's own evaluations, so at cutoff 5 they are seen to steps 500 to 5000; compare curves logged "
             "at one interval"])
+
+
+def test_a_run_first_evaluated_a_few_intervals_late_is_not_flat_before_its_first_evaluation():
+    """A loss logged every 500 steps from step 1500 (Hugging Face's eval_delay): on its grid, steps 500 and 1000
+    held the step-1500 value, a flat head that moved its forecast 0.19 too low, and the study's worst run became
+    the likeliest to end best (hostile pass 15). Before its first evaluation the curve goes on along the slope of
+    its first two, geometrically, so a loss stays positive."""
+    from lcpipe.curve import Curve, on_grid
+
+    steps = np.arange(1500, 3001, 500)
+    loss = 2 + 3 * np.exp(-steps / 2000)
+    grid, spacing = on_grid(Curve("late", {"val_loss": loss}, steps=steps.astype(float)), planned=10_000)
+    head = grid.columns["val_loss"][:3]  # steps 500, 1000, 1500
+    assert spacing == 500 and head[2] == loss[0]
+    assert head[0] > head[1] > head[2] > 0  # rising back toward the start, as a loss does; not flat
+    rising = on_grid(Curve("r", {"val_loss": np.array([0.005, 0.01, 0.02])}, steps=np.array([300.0, 400, 500])),
+                     planned=1000)[0].columns["val_loss"]
+    assert np.all(rising > 0) and rising[0] < rising[1] < 0.005  # a line back from a rising start would cross zero
