@@ -83,9 +83,9 @@ def _axis_of(values, name: str, what: str) -> tuple[object, np.ndarray | None]:
     axis = np.asarray(steps, dtype=float)[order]
     if missed_start(axis):
         raise LcpipeError(f"{what} {name!r}: its first value is at step {_at(0, axis)}, then {_at(1, axis)}: it misses "
-                          "the run's start (a run resumed from a checkpoint; Hugging Face's eval_delay), and the steps "
-                          "before it would be read as flat at its first value; give the whole run, or add the initial "
-                          "model's evaluation at step 0")
+                          "the run's start (a run resumed from a checkpoint; Hugging Face's eval_delay), more of it "
+                          "than its first values tell; give the whole run, or add the initial model's evaluation at "
+                          "step 0")
     return [values[steps[i]] for i in order], axis
 
 

@@ -430,9 +430,9 @@ def test_a_log_that_misses_the_runs_start_is_one_line(tmp_path: Path):
     out = _cli("forecast", "--history", str(history), "--runs", str(runs), "--steps", "5000", "--metric", "val_loss")
     assert out.code == 2 and out.err.strip().splitlines() == [
         f"error: {runs / 'r.csv'}: its first row is at step 1000, then 1100: the log misses the run's start (a run "
-        "resumed from a checkpoint logs from there on; Hugging Face's eval_delay skips the first evaluations), and the "
-        "steps before it would be read as flat at its first value; give the whole log, or add the initial model's "
-        "evaluation as a row at step 0"]
+        "resumed from a checkpoint logs from there on; Hugging Face's eval_delay skips the first evaluations), more "
+        "of it than its first evaluations tell; give the whole log, or add the initial model's evaluation as a row "
+        "at step 0"]
     with pytest.raises(LcpipeError, match=r"run 'r': its first value is at step 1000, then 1100: it misses"):
         lcpipe.forecast(history=history, runs={"r": {s: 1 + 1 / s for s in range(1000, 2001, 100)}}, steps=5000,
                         metric="val_loss")

@@ -202,9 +202,8 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
     if missed_start(numbers):
         raise LcpipeError(f"{t.path}: its first row is at {name} {t.cell(0, col)}, then {t.cell(1, col)}: the log "
                           "misses the run's start (a run resumed from a checkpoint logs from there on; Hugging Face's "
-                          "eval_delay skips the first evaluations), and the steps before it would be read as flat at "
-                          "its first value; give the whole log, or add the initial model's evaluation as a row at "
-                          f"{name} 0")
+                          "eval_delay skips the first evaluations), more of it than its first evaluations tell; give "
+                          f"the whole log, or add the initial model's evaluation as a row at {name} 0")
     return index, numbers
 
 
