@@ -107,8 +107,7 @@ def _resampled(x: np.ndarray, steps: np.ndarray, values: np.ndarray) -> np.ndarr
     was forecast 0.19 too low and likeliest to end best)."""
     out = np.interp(x, steps, values)
     early = x < steps[0]
-    finite = np.isfinite(values)
-    if not early.any() or finite.sum() < 2 or not (finite[0] and finite[1]) or steps[1] <= steps[0]:
+    if not early.any() or len(values) < 2 or not np.isfinite(values[:2]).all() or steps[1] <= steps[0]:
         return out
     t = (x[early] - steps[0]) / (steps[1] - steps[0])  # in intervals of the first two evaluations, < 0
     first, second = float(values[0]), float(values[1])
