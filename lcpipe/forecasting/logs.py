@@ -443,8 +443,8 @@ def _hparams(path: Path) -> dict:
     return config
 
 
-def _config_file(meta: Path) -> dict:
-    if not meta.is_file():
+def _config_file(meta: Path | None) -> dict:
+    if meta is None or not meta.is_file():
         return {}
     try:
         if meta.stat().st_size > MAX_CONFIG_BYTES:
@@ -493,7 +493,9 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
     other = {i for i, b in enumerate(blank) if b and any(t.number(i, c) is not None for c in elsewhere)}
     last = len(blank) - 1  # ... a summary row, the last and after every evaluation, counts as a record beside one
     summary = {last} if last in other and last > with_metric[-1] else set()  # train row (a short HF fine-tune)
-    if len(other) < 2:
+    if len(other) == 1 and not summary and _beside_an_evaluation(t, next(iter(other)), blank):
+        pass  # one train row at the step of an evaluation: a short run's first train log (Lightning logs every 50)
+    elif len(other) < 2:
         # no column of their own, but the metric at a steady stride of the rows before any summary (_strided): a
         # logger writing its train columns at every row and the metric at some (a W&B history export; Lightning
         # merging an epoch's last train log into its validation row; red team); missed evaluations break the
@@ -512,6 +514,32 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
             return t
     kept = [i for i in range(len(t.rows)) if i not in other]
     return _Table(t.path, t.header, [t.rows[i] for i in kept], [t.lines[i] for i in kept], t.decimal_comma)
+
+
+def _final_evaluate_dropped(t: _Table) -> _Table:
+    """The table without a last row at the same step (or epoch) as the row before it, when every row before
+    rises: Hugging Face's `trainer.evaluate()` after `trainer.train()` logs a row at the final step, where the
+    last in-loop evaluation already stands when eval_steps divides max_steps. The in-loop row is the curve's
+    (with load_best_model_at_end the final row is the best checkpoint's value, not the last model's)."""
+    x = _x_column(t)
+    if x is None or len(t.rows) < 3:
+        return t
+    numbers = t.numbers(x)
+    if not np.all(np.isfinite(numbers)) or numbers[-1] != numbers[-2] or np.any(np.diff(numbers[:-1]) <= 0):
+        return t
+    return _Table(t.path, t.header, t.rows[:-1], t.lines[:-1], t.decimal_comma)
+
+
+def _beside_an_evaluation(t: _Table, row: int, blank: list[bool]) -> bool:
+    """Whether `row` is logged at the step (or epoch) of an evaluation row next to it: a record of another kind at
+    one step, as Lightning's CSVLogger and HF's log history write them, not a missed evaluation (which has a
+    step of its own)."""
+    x = _x_column(t)
+    if x is None:
+        return False
+    at = t.numbers(x)
+    return any(0 <= j < len(at) and not blank[j] and np.isfinite(at[row]) and at[j] == at[row]
+               for j in (row - 1, row + 1))
 
 
 def whole_steps(steps: np.ndarray) -> bool:
@@ -537,7 +565,8 @@ def _strided(rows: list[int], total: int) -> bool:
     return int(gaps.min()) >= 2 and widest <= 1.5 * steady and rows[0] <= widest and total - 1 - rows[-1] < widest
 
 
-def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curve:
+def _read_table(path: Path, metric: str | Metric, name: str, meta: Path | None) -> Curve:
+    """One curve file; `meta` its config file (None: it has none)."""
     metric = as_metric(metric)
     t = _table(path)
     if t.column(metric.name) is None and all(t.column(c) is not None for c in ("key", "value")):
@@ -547,6 +576,7 @@ def _read_table(path: Path, metric: str | Metric, name: str, meta: Path) -> Curv
     t = _records_of(t, metric)
     if not t.rows:
         raise NotStarted(f"{path}: no data rows after the header")
+    t = _final_evaluate_dropped(t)
     (epochs, steps), (values, end, col) = _axis(t), _metric(t, metric)
     x = _x_column(t)
     skip = {x, col, *(c for c in (t.column(n) for n in EPOCH_COLUMNS) if c is not None)}
@@ -604,10 +634,10 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
         return _read_table(path, metric, _dvclive_name(run), run / "params.yaml")
     if path.name == LIGHTNING_LOG and (path.parent / "hparams.yaml").is_file():  # <run>/metrics.csv: the run's
         # name is its folder (version_0), its config its hparams.yaml (red team: two versions of equal values and
-        # different lr were refused as copies stating no config)
-        meta = sidecar_of(path)
-        curve = _read_table(path, metric, path.parent.name, meta)
-        return curve if meta.is_file() else replace(curve, config=_hparams(path.parent / "hparams.yaml"))
+        # different lr were refused as copies stating no config). A metrics.json beside it is no sidecar: it is
+        # where a run's final metrics are written (read as the config, its val_loss and epoch were compared)
+        curve = _read_table(path, metric, path.parent.name, None)
+        return replace(curve, config=_hparams(path.parent / "hparams.yaml"))
     return _read_table(path, metric, path.stem, sidecar_of(path))
 
 

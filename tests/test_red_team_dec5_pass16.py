@@ -1,0 +1,96 @@
+"""Defects left open in earlier notes, fixed on 2026-12-05 (night). Each test failed on the code before its fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lcpipe.errors import LcpipeError
+from lcpipe.forecasting.logs import read_curve
+from lcpipe.metric import Metric
+
+LOSS = Metric.infer("eval_loss", "min")
+
+
+def hf_log_history(path, final_eval: float | None) -> list[float]:
+    """An HF Trainer's log_history as a CSV: a train row every 50 steps, an eval row every 100 up to 1,000, the
+    train summary row, then (final_eval) `trainer.evaluate()`'s row at step 1,000. -> the in-loop eval losses."""
+    lines, evals = ["loss,learning_rate,epoch,step,eval_loss,eval_runtime,train_runtime,train_loss"], []
+    for step in range(50, 1001, 50):
+        lines.append(f"{2.5 * step ** -0.1:.4f},0.0001,{step / 500},{step},,,,")
+        if step % 100 == 0:
+            evals.append(round(2.6 * step ** -0.1 + 0.2, 4))
+            lines.append(f",,{step / 500},{step},{evals[-1]},1.0,,")
+    lines.append(",,2.0,1000,,,100.0,1.0")
+    if final_eval is not None:
+        lines.append(f",,2.0,1000,{final_eval},1.0,,")
+    path.write_text("\n".join(lines) + "\n")
+    return evals
+
+
+def test_hf_final_evaluate_row_at_the_last_evaluation_step_is_not_a_resumed_run(tmp_path):
+    """`trainer.train(); trainer.evaluate()` logs an eval row at the final step, where the in-loop evaluation
+    already stands: the log was refused as "a run resumed from a checkpoint". The in-loop row is the curve's,
+    also when the final row holds another value (load_best_model_at_end evaluates the best checkpoint)."""
+    evals = hf_log_history(tmp_path / "run.csv", final_eval=1.0)
+    curve = read_curve(tmp_path / "run.csv", LOSS)
+    np.testing.assert_allclose(curve.metric("eval_loss"), evals)
+    assert list(curve.steps) == list(range(100, 1001, 100))
+
+
+def test_a_metrics_json_beside_lightnings_metrics_csv_is_not_the_runs_config(tmp_path):
+    """lightning_logs/version_0/ holds metrics.csv and hparams.yaml; a metrics.json written beside them (the
+    run's final metrics) was read as its config, so the run was compared by its val_loss and epoch, not its lr."""
+    run = tmp_path / "version_0"
+    run.mkdir()
+    rows = ["epoch,step,val_loss"] + [f"{e},{100 * (e + 1)},{2.0 * (e + 1) ** -0.3:.4f}" for e in range(10)]
+    (run / "metrics.csv").write_text("\n".join(rows) + "\n")
+    (run / "hparams.yaml").write_text("lr: 0.01\noptimizer: adam\n")
+    (run / "metrics.json").write_text('{"val_loss": 1.0, "epoch": 9}\n')
+    curve = read_curve(run / "metrics.csv", Metric.infer("val_loss", "min"))
+    assert curve.name == "version_0" and curve.config == {"lr": 0.01, "optimizer": "adam"}
+
+
+def test_a_lightning_log_with_one_train_row_at_an_evaluations_step_is_read(tmp_path):
+    """A short run's Lightning CSVLogger: validation every epoch, train_loss logged once (every 50 steps), in its own
+    row at the step of epoch 1's validation. Records of another kind were told apart only from two rows on, so the
+    file was refused as "step '99' after '99'... a run resumed from a checkpoint"."""
+    run = tmp_path / "version_0"
+    run.mkdir()
+    (run / "metrics.csv").write_text("epoch,step,train_loss,val_loss,val_acc\n0,49,,0.9,0.6\n1,99,,0.7,0.7\n"
+                                     "1,99,0.8,,\n2,149,,0.6,0.75\n3,199,,0.55,0.78\n")
+    (run / "hparams.yaml").write_text("lr: 0.1\n")
+    curve = read_curve(run / "metrics.csv", "val_acc")
+    np.testing.assert_allclose(curve.metric("val_acc"), [0.6, 0.7, 0.75, 0.78])
+
+
+def test_a_missed_evaluation_with_its_own_step_is_still_refused(tmp_path):
+    """The guard beside that fix: a row blank in the metric at a step of its own is a missed evaluation."""
+    path = tmp_path / "run.csv"
+    path.write_text("epoch,step,train_loss,val_acc\n0,49,,0.6\n1,99,,0.7\n2,149,0.5,\n3,199,,0.78\n")
+    with pytest.raises(LcpipeError, match="blank"):
+        read_curve(path, "val_acc")
+
+
+def test_a_trial_first_reported_a_few_intervals_late_is_not_held_flat_before_its_first_report():
+    """ForecastPruner put a trial's reports on its grid with np.interp, flat at its first report back to step 1: a
+    fine-tune with HF's eval_delay (first evaluation at step 60, every 15 after) read as a loss stalled for its first
+    four evaluations. It now goes on back along the slope of its first two reports, as `lcpipe forecast` reads the
+    same log (curve.on_grid), geometrically (a loss never crosses zero) and LATE_START intervals back at most."""
+    optuna = pytest.importorskip("optuna")
+    from lcpipe.integrations.optuna import ForecastPruner
+
+    study = optuna.create_study(direction="minimize")
+    for first in (60, 75):
+        trial = study.ask()
+        for step, value in ((first, 2.0), (first + 15, 1.6), (first + 30, 1.4)):
+            trial.report(value, step)
+    pruner = ForecastPruner(steps=750, metric="val_loss", fit_cache=False)
+    at_60, at_75 = (LOSS_OF(pruner, frozen) for frozen in study.trials)
+    np.testing.assert_allclose(at_60, [2.0 * 1.25 ** 3, 2.0 * 1.25 ** 2, 2.0 * 1.25, 2.0, 1.6, 1.4])
+    np.testing.assert_allclose(at_75, [2.0 * 1.25 ** 3, 2.0 * 1.25 ** 3, 2.0 * 1.25 ** 2, 2.0 * 1.25, 2.0, 1.6, 1.4])
+
+
+def LOSS_OF(pruner, frozen):  # noqa: N802  the trial's values on its grid, back in the user's units
+    metric = Metric.infer("val_loss", "min")
+    return metric.from_internal(pruner._curve(frozen, metric, *pruner._grid(frozen)))
