@@ -72,25 +72,52 @@ def test_a_missed_evaluation_with_its_own_step_is_still_refused(tmp_path):
         read_curve(path, "val_acc")
 
 
-def test_a_trial_first_reported_a_few_intervals_late_is_not_held_flat_before_its_first_report():
-    """ForecastPruner put a trial's reports on its grid with np.interp, flat at its first report back to step 1: a
-    fine-tune with HF's eval_delay (first evaluation at step 60, every 15 after) read as a loss stalled for its first
-    four evaluations. It now goes on back along the slope of its first two reports, as `lcpipe forecast` reads the
-    same log (curve.on_grid), geometrically (a loss never crosses zero) and LATE_START intervals back at most."""
-    optuna = pytest.importorskip("optuna")
-    from lcpipe.integrations.optuna import ForecastPruner
-
-    study = optuna.create_study(direction="minimize")
-    for first in (60, 75):
-        trial = study.ask()
-        for step, value in ((first, 2.0), (first + 15, 1.6), (first + 30, 1.4)):
-            trial.report(value, step)
-    pruner = ForecastPruner(steps=750, metric="val_loss", fit_cache=False)
-    at_60, at_75 = (LOSS_OF(pruner, frozen) for frozen in study.trials)
-    np.testing.assert_allclose(at_60, [2.0 * 1.25 ** 3, 2.0 * 1.25 ** 2, 2.0 * 1.25, 2.0, 1.6, 1.4])
-    np.testing.assert_allclose(at_75, [2.0 * 1.25 ** 3, 2.0 * 1.25 ** 3, 2.0 * 1.25 ** 2, 2.0 * 1.25, 2.0, 1.6, 1.4])
+def test_hf_rows_after_the_train_summary_are_no_points_of_the_curve(tmp_path):
+    """`trainer.evaluate()` after training at a step off the eval stride (max_steps 1,050, an evaluation every 100):
+    with load_best_model_at_end it evaluates the best checkpoint, and its row was read as the curve's last point."""
+    path = tmp_path / "run.csv"
+    evals = hf_log_history(path, final_eval=None)
+    summary_at_1050 = path.read_text().replace(",,2.0,1000,,,100.0,1.0", ",,2.1,1050,,,100.0,1.0")
+    path.write_text(summary_at_1050 + ",,2.1,1050,0.5,1.0,,\n")
+    np.testing.assert_allclose(read_curve(path, LOSS).metric("eval_loss"), evals)
 
 
-def LOSS_OF(pruner, frozen):  # noqa: N802  the trial's values on its grid, back in the user's units
-    metric = Metric.infer("val_loss", "min")
-    return metric.from_internal(pruner._curve(frozen, metric, *pruner._grid(frozen)))
+def test_a_repeated_last_step_outside_an_hf_log_is_still_refused(tmp_path):
+    """Review: the first rule (drop a last row at the step of the one before) hid a NaN at the final evaluation and
+    kept the older of a resumed run's two rows. Outside HF's shape the repeat is refused, as before."""
+    path = tmp_path / "run.csv"
+    for last in ("nan", "0.60"):
+        path.write_text(f"epoch,val_loss\n1,1.0\n2,0.8\n3,0.7\n4,0.65\n4,{last}\n")
+        with pytest.raises(LcpipeError, match="must increase"):
+            read_curve(path, Metric.infer("val_loss", "min"))
+
+
+def test_a_lone_lr_row_beside_an_evaluation_leaves_a_strided_log_readable(tmp_path):
+    """Review: an lr logged once, in a row of its own at an evaluation's step, in a log of train rows with the
+    validation loss every third: the lone row took the first fix's branch and the stride was no longer read."""
+    path = tmp_path / "run.csv"
+    path.write_text("step,train_loss,val_loss,lr\n10,1.00,,\n20,0.90,,\n30,0.80,0.85,\n30,,,0.01\n40,0.70,,\n"
+                    "50,0.65,,\n60,0.60,0.70,\n70,0.58,,\n80,0.55,,\n90,0.50,0.60,\n")
+    np.testing.assert_allclose(read_curve(path, Metric.infer("val_loss", "min")).metric("val_loss"), [0.85, 0.7, 0.6])
+
+
+def test_a_lightning_sidecar_keeps_its_settings(tmp_path):
+    """Review: a <run>.json beside a Lightning metrics.csv (metrics.json) that states the planned `epochs` and a
+    setting is still read, over hparams.yaml."""
+    run = tmp_path / "version_0"
+    run.mkdir()
+    rows = ["epoch,step,val_loss"] + [f"{e},{100 * (e + 1)},{2.0 * (e + 1) ** -0.3:.4f}" for e in range(10)]
+    (run / "metrics.csv").write_text("\n".join(rows) + "\n")
+    (run / "hparams.yaml").write_text("lr: 0.01\noptimizer: adam\n")
+    (run / "metrics.json").write_text('{"epochs": 20, "optimizer": "sgd", "val_loss": 1.0}\n')
+    curve = read_curve(run / "metrics.csv", Metric.infer("val_loss", "min"))
+    assert curve.planned == 20 and curve.config == {"lr": 0.01, "optimizer": "sgd"}
+
+
+def test_an_hf_log_evaluated_only_after_training_is_one_line(tmp_path):
+    """With eval_strategy='no' the only eval row is trainer.evaluate()'s, after the summary: there is no curve."""
+    path = tmp_path / "run.csv"
+    path.write_text("loss,epoch,step,eval_loss,train_runtime\n1.0,1.0,500,,\n0.8,2.0,1000,,\n,2.0,1000,,100.0\n"
+                    ",2.0,1000,0.9,\n")
+    with pytest.raises(LcpipeError, match="only after training"):
+        read_curve(path, LOSS)

@@ -195,10 +195,12 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
     down = np.flatnonzero(np.diff(numbers) <= 0)
     if down.size:
         i = int(down[0]) + 1
+        final = " (Hugging Face's trainer.evaluate() after training logs the final step again: leave that row out)" \
+            if i == len(numbers) - 1 and numbers[i] == numbers[i - 1] else ""
         raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} after {t.cell(i - 1, col)!r}; "
                           f"{name} must increase from row to row (a run resumed from a checkpoint that logged "
                           f"some {name}s again: keep the later rows of each; a log holding several runs: split it "
-                          f"where {name} restarts)")
+                          f"where {name} restarts){final}")
     if missed_start(numbers):
         raise LcpipeError(f"{t.path}: its first row is at {name} {t.cell(0, col)}, then {t.cell(1, col)}: the log "
                           "misses the run's start (a run resumed from a checkpoint logs from there on; Hugging Face's "
@@ -468,14 +470,15 @@ def _config_file(meta: Path | None) -> dict:
     return {**{k: v for k, v in data.items() if k != "train"}, **(train if isinstance(train, dict) else {})}
 
 
-def _records_of(t: _Table, metric: Metric) -> _Table:
+def _records_of(t: _Table, metric: Metric, once: bool = True) -> _Table:
     """The rows that record `metric`, in a log where each row records some columns only: Lightning's CSVLogger
     and an HF Trainer's log history write a train row and an eval row at one step, each blank where the other
     logs. A row is another record when its metric cell is blank and it holds a number in a column that is
     blank in every row holding the metric (train_loss_step, learning_rate), with at least two rows of each
     kind. So is a row blank in the metric where the metric is on every k-th row (_strided: train columns logged
     at every row, the metric at some, as a W&B history export has it); a blank metric in a row like the others
-    (a missed evaluation) is left for _metric to refuse."""
+    (a missed evaluation) is left for _metric to refuse. `once`: a lone record beside an evaluation is taken
+    out on the first pass only."""
     col = _metric_column(t, metric)[0]
     if col is None:
         return t
@@ -493,9 +496,14 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
     other = {i for i, b in enumerate(blank) if b and any(t.number(i, c) is not None for c in elsewhere)}
     last = len(blank) - 1  # ... a summary row, the last and after every evaluation, counts as a record beside one
     summary = {last} if last in other and last > with_metric[-1] else set()  # train row (a short HF fine-tune)
-    if len(other) == 1 and not summary and _beside_an_evaluation(t, next(iter(other)), blank):
-        pass  # one train row at the step of an evaluation: a short run's first train log (Lightning logs every 50)
-    elif len(other) < 2:
+    if len(other) == 1 and not summary and once and _beside_an_evaluation(t, next(iter(other)), blank):
+        # one train row at the step of an evaluation (a short run's first train log: Lightning logs every 50 steps;
+        # an lr logged once): another record; the rest are read as any log is (a stride: review)
+        row = next(iter(other))
+        rest = _Table(t.path, t.header, t.rows[:row] + t.rows[row + 1:], t.lines[:row] + t.lines[row + 1:],
+                      t.decimal_comma)
+        return _records_of(rest, metric, once=False)
+    if len(other) < 2:
         # no column of their own, but the metric at a steady stride of the rows before any summary (_strided): a
         # logger writing its train columns at every row and the metric at some (a W&B history export; Lightning
         # merging an epoch's last train log into its validation row; red team); missed evaluations break the
@@ -516,18 +524,19 @@ def _records_of(t: _Table, metric: Metric) -> _Table:
     return _Table(t.path, t.header, [t.rows[i] for i in kept], [t.lines[i] for i in kept], t.decimal_comma)
 
 
-def _final_evaluate_dropped(t: _Table) -> _Table:
-    """The table without a last row at the same step (or epoch) as the row before it, when every row before
-    rises: Hugging Face's `trainer.evaluate()` after `trainer.train()` logs a row at the final step, where the
-    last in-loop evaluation already stands when eval_steps divides max_steps. The in-loop row is the curve's
-    (with load_best_model_at_end the final row is the best checkpoint's value, not the last model's)."""
-    x = _x_column(t)
-    if x is None or len(t.rows) < 3:
+def _after_training_dropped(t: _Table) -> _Table:
+    """The table without the rows after Hugging Face's train summary (the row holding `train_runtime`, which
+    `trainer.train()` logs last): those are `trainer.evaluate()` calls made after training, at the final step,
+    where the last in-loop evaluation may already stand, or of the best checkpoint (load_best_model_at_end), or of
+    another set. None of them is a point of the training curve."""
+    col = t.column("train_runtime")
+    if col is None:
         return t
-    numbers = t.numbers(x)
-    if not np.all(np.isfinite(numbers)) or numbers[-1] != numbers[-2] or np.any(np.diff(numbers[:-1]) <= 0):
+    rows = [i for i in range(len(t.rows)) if t.number(i, col) is not None]
+    if not rows or rows[-1] == len(t.rows) - 1:
         return t
-    return _Table(t.path, t.header, t.rows[:-1], t.lines[:-1], t.decimal_comma)
+    end = rows[-1] + 1
+    return _Table(t.path, t.header, t.rows[:end], t.lines[:end], t.decimal_comma)
 
 
 def _beside_an_evaluation(t: _Table, row: int, blank: list[bool]) -> bool:
@@ -573,10 +582,15 @@ def _read_table(path: Path, metric: str | Metric, name: str, meta: Path | None) 
         raise LcpipeError(f"{path}: a long-format log (one row per metric and step: {', '.join(t.header)}, as MLflow "
                           "exports a metric's history); lcpipe reads one column per metric: pivot it, e.g. with "
                           "pandas, df.pivot_table(index='step', columns='key', values='value').reset_index()")
-    t = _records_of(t, metric)
+    during = _after_training_dropped(t)
+    col = _metric_column(t, metric)[0]
+    if during is not t and col is not None and not any(during.cell(i, col) for i in range(len(during.rows))):
+        raise LcpipeError(f"{path}: column {t.header[col]!r} is logged only after training (trainer.evaluate() rows "
+                          "after the train summary), which gives no curve; evaluate during training (Hugging Face: "
+                          "eval_strategy='steps' or 'epoch')")
+    t = _records_of(during, metric)
     if not t.rows:
         raise NotStarted(f"{path}: no data rows after the header")
-    t = _final_evaluate_dropped(t)
     (epochs, steps), (values, end, col) = _axis(t), _metric(t, metric)
     x = _x_column(t)
     skip = {x, col, *(c for c in (t.column(n) for n in EPOCH_COLUMNS) if c is not None)}
@@ -634,10 +648,13 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
         return _read_table(path, metric, _dvclive_name(run), run / "params.yaml")
     if path.name == LIGHTNING_LOG and (path.parent / "hparams.yaml").is_file():  # <run>/metrics.csv: the run's
         # name is its folder (version_0), its config its hparams.yaml (red team: two versions of equal values and
-        # different lr were refused as copies stating no config). A metrics.json beside it is no sidecar: it is
-        # where a run's final metrics are written (read as the config, its val_loss and epoch were compared)
-        curve = _read_table(path, metric, path.parent.name, None)
-        return replace(curve, config=_hparams(path.parent / "hparams.yaml"))
+        # different lr were refused as copies stating no config), with a sidecar's settings (metrics.json: its
+        # planned `epochs`) over it; a sidecar's key that names a column of the log is a final metric written
+        # there, no setting (its val_loss and epoch were compared as hyper-parameters)
+        curve = _read_table(path, metric, path.parent.name, sidecar_of(path))
+        logged = {fold(c) for c in _table(path).header} | {fold(c) for c in curve.columns}
+        own = {k: v for k, v in curve.config.items() if fold(k) not in logged}
+        return replace(curve, config={**_hparams(path.parent / "hparams.yaml"), **own})
     return _read_table(path, metric, path.stem, sidecar_of(path))
 
 

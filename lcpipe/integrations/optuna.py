@@ -60,11 +60,11 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 from scipy.stats import t as student_t
 
-from lcpipe.curve import MAX_POINTS, MAX_STEPS, Series, _resampled, series_of
+from lcpipe.curve import MAX_POINTS, MAX_STEPS, Series, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.fit_cache import fitted
-from lcpipe.forecasting.logs import LATE_START, learnable_history, read_curves, zeros_left_out
+from lcpipe.forecasting.logs import learnable_history, read_curves, zeros_left_out
 from lcpipe.forecasting.predictors.auto import Auto
 from lcpipe.forecasting.stop_rule import SAME_STEP, STD_FLOOR, keep, std_of
 from lcpipe.metric import KINDS, Metric, axis_named
@@ -466,16 +466,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         steps = np.array(sorted(s for s in trial.intermediate_values if s <= self.epochs + interval), dtype=float)
         if not len(steps):
             return np.empty(0)
-        values = np.array([trial.intermediate_values[s] for s in steps], dtype=float)
+        values = metric.to_internal([trial.intermediate_values[s] for s in steps])
         reached = steps[-1] + (interval if steps[-1] >= self.epochs - interval else 0)
         k = min(horizon, int(np.floor(reached / spacing + 1e-9)))
-        x = spacing * np.arange(1, k + 1)
-        if len(steps) < 2:
-            return metric.to_internal(np.interp(x, steps, values))
-        # before its first report, on along its first two (as curve.on_grid puts a late-starting log, e.g. HF's
-        # eval_delay), LATE_START intervals back at most; held flat before that, as a log starting later is refused
-        x = np.maximum(x, steps[0] - LATE_START * (steps[1] - steps[0]))
-        return metric.to_internal(_resampled(x, steps, values))
+        return np.interp(spacing * np.arange(1, k + 1), steps, values)
 
     def _finished(self, study: optuna.Study) -> list[FrozenTrial]:
         """Completed trials that trained all `epochs` steps (within one reporting interval: a loop
