@@ -340,9 +340,15 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
         text += markdown_table(rows, score, percent=points) + "\n"
     if choices:
         text += "decision: all curves seen to the cutoff, ranked by forecast final value (history fitted only)\n"
-        text += decision_markdown(choices, percent=points) + "\n"
+        text += decision_markdown(choices, percent=points, saved=_points_are(curves)) + "\n"
     say_out(text)
     return rows
+
+
+def _points_are(curves: list) -> str:
+    """What the curves' points count: epochs, or evaluations where any is on a step axis (every k optimizer steps,
+    every half epoch), so that a decision table's savings are not read as epochs."""
+    return "evaluations" if any(c.steps is not None for c in curves) else "epochs"
 
 
 def _check_forecast_outputs(args: argparse.Namespace) -> None:

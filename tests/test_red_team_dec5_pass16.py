@@ -121,3 +121,25 @@ def test_an_hf_log_evaluated_only_after_training_is_one_line(tmp_path):
                     ",2.0,1000,0.9,\n")
     with pytest.raises(LcpipeError, match="only after training"):
         read_curve(path, LOSS)
+
+
+def test_the_decision_table_counts_evaluations_saved_on_a_step_axis(tmp_path):
+    """`lcpipe evaluate --history` on curves logged every 15 optimizer steps: its cutoffs and lengths count
+    evaluations, and the decision table headed them "epochs saved" (50 evaluations read as 50 epochs)."""
+    import subprocess
+
+    from tests.helpers import VENV_BIN
+
+    for folder, n, seed in (("history", 8, 0), ("curves", 4, 100)):
+        (tmp_path / folder).mkdir()
+        steps = np.arange(15, 751, 15)
+        for i in range(n):
+            rng = np.random.default_rng(seed + i)
+            loss = 1.6 + 0.1 * i + 0.8 * (1 + steps / 40) ** -0.7 + rng.normal(0, 0.002, len(steps))
+            rows = "\n".join(f"{s},{float(v)!r}" for s, v in zip(steps, loss))
+            (tmp_path / folder / f"r{i}.csv").write_text(f"step,val_ce\n{rows}\n")
+    proc = subprocess.run([str(VENV_BIN / "lcpipe"), "evaluate", "--curves", "curves", "--history", "history",
+                           "--metric", "val_ce", "--mode", "min", "--cutoffs", "20", "--predictors", "last_value"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "| evaluations saved |" in proc.stdout and "epochs saved" not in proc.stdout

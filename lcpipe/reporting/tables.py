@@ -83,9 +83,11 @@ def markdown_table(rows: list[dict], score: str = "rmse", percent: bool = True) 
     return "\n".join(lines) + "\n"
 
 
-def decision_markdown(entries: list[dict], percent: bool = True) -> str:
+def decision_markdown(entries: list[dict], percent: bool = True, saved: str = "epochs") -> str:
+    """The decision table; `saved`: what a curve's points count ("evaluations" on a step axis, where the cutoff
+    and the lengths count evaluations, not epochs)."""
     lines = [f"| cutoff | predictor | Kendall τ | kept | truly best | regret ({'points' if percent else 'units'}) "
-             "| epochs saved |",
+             f"| {saved} saved |",
              "|---|---|---|---|---|---|---|"]
     for e in entries:
         tau = "n/a" if e["kendall_tau"] is None else f"{e['kendall_tau']:.2f}"
