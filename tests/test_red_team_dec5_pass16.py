@@ -143,3 +143,18 @@ def test_the_decision_table_counts_evaluations_saved_on_a_step_axis(tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "| evaluations saved |" in proc.stdout and "epochs saved" not in proc.stdout
+
+
+def test_lightnings_validate_after_fit_is_no_epoch_of_the_run(tmp_path):
+    """trainer.fit() for 5 epochs, then trainer.validate(): its row has epoch 5 at the last global step, and the
+    log was read as a run of 6 epochs, its last a re-evaluation."""
+    run = tmp_path / "version_0"
+    run.mkdir()
+    rows = ["epoch,step,train_loss,val_acc"]
+    for e in range(5):
+        rows += [f"{e},{100 * e + 49},{1.0 / (e + 1):.3f},", f"{e},{100 * e + 99},,{0.6 + 0.05 * e:.2f}"]
+    rows.append("5,499,,0.80")
+    (run / "metrics.csv").write_text("\n".join(rows) + "\n")
+    (run / "hparams.yaml").write_text("lr: 0.1\n")
+    curve = read_curve(run / "metrics.csv", "val_acc")
+    np.testing.assert_allclose(curve.metric("val_acc"), [0.6, 0.65, 0.7, 0.75, 0.8])

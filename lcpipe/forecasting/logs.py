@@ -539,6 +539,20 @@ def _after_training_dropped(t: _Table) -> _Table:
     return _Table(t.path, t.header, t.rows[:end], t.lines[:end], t.decimal_comma)
 
 
+def _validated_after_fit_dropped(t: _Table) -> _Table:
+    """The table without a last evaluation at the optimizer step of the one before it but a later epoch: Lightning's
+    `trainer.validate()` after `trainer.fit()` logs epoch = max_epochs at the final global step, with no training
+    between, which an epoch axis read as one epoch more than the run trained."""
+    epoch, step = t.column("epoch"), t.column(*EPOCH_COLUMNS[1:])
+    if epoch is None or step is None or len(t.rows) < 3:
+        return t
+    epochs, steps = t.numbers(epoch)[-2:], t.numbers(step)[-2:]
+    if not (np.all(np.isfinite(epochs)) and np.all(np.isfinite(steps)) and steps[1] == steps[0]
+            and epochs[1] > epochs[0]):
+        return t
+    return _Table(t.path, t.header, t.rows[:-1], t.lines[:-1], t.decimal_comma)
+
+
 def _beside_an_evaluation(t: _Table, row: int, blank: list[bool]) -> bool:
     """Whether `row` is logged at the step (or epoch) of an evaluation row next to it: a record of another kind at
     one step, as Lightning's CSVLogger and HF's log history write them, not a missed evaluation (which has a
@@ -588,7 +602,7 @@ def _read_table(path: Path, metric: str | Metric, name: str, meta: Path | None) 
         raise LcpipeError(f"{path}: column {t.header[col]!r} is logged only after training (trainer.evaluate() rows "
                           "after the train summary), which gives no curve; evaluate during training (Hugging Face: "
                           "eval_strategy='steps' or 'epoch')")
-    t = _records_of(during, metric)
+    t = _validated_after_fit_dropped(_records_of(during, metric))
     if not t.rows:
         raise NotStarted(f"{path}: no data rows after the header")
     (epochs, steps), (values, end, col) = _axis(t), _metric(t, metric)
