@@ -158,3 +158,44 @@ def test_lightnings_validate_after_fit_is_no_epoch_of_the_run(tmp_path):
     (run / "hparams.yaml").write_text("lr: 0.1\n")
     curve = read_curve(run / "metrics.csv", "val_acc")
     np.testing.assert_allclose(curve.metric("val_acc"), [0.6, 0.65, 0.7, 0.75, 0.8])
+
+
+def test_an_hf_run_resumed_after_its_train_summary_is_read_to_its_last_evaluation(tmp_path):
+    """Review: a run resumed from its saved state keeps the first train()'s summary in its log_history, with more
+    training after it. Everything after the summary was dropped, and the run was forecast from step 1,000 of 1,600.
+    So was a custom log with a `train_runtime` column filled on one row."""
+    path = tmp_path / "run.csv"
+    evals = hf_log_history(path, final_eval=None)
+    more = []
+    for step in range(1050, 1601, 50):
+        more.append(f"1.2,0.0001,{step / 500},{step},,,,")
+        if step % 100 == 0:
+            evals.append(round(2.6 * step ** -0.1 + 0.2, 4))
+            more.append(f",,{step / 500},{step},{evals[-1]},1.0,,")
+    path.write_text(path.read_text() + "\n".join(more) + "\n")
+    curve = read_curve(path, LOSS)
+    np.testing.assert_allclose(curve.metric("eval_loss"), evals)
+    assert curve.steps[-1] == 1600
+    custom = tmp_path / "custom.csv"
+    custom.write_text("epoch,val_loss,train_runtime\n1,0.9,\n2,0.8,\n3,0.7,30.5\n4,0.65,\n5,0.6,\n")
+    assert len(read_curve(custom, Metric.infer("val_loss", "min")).metric("val_loss")) == 5
+
+
+def test_a_lightning_sidecar_gives_the_compared_keys_not_its_final_metrics(tmp_path):
+    """Review: a sidecar's lr was dropped because the CSV logs an lr column too; and a metrics dump's keys that name
+    no column (best_val_loss, test_acc) were compared as hyper-parameters."""
+    run = tmp_path / "version_0"
+    run.mkdir()
+    rows = ["epoch,step,val_loss,lr"] + [f"{e},{100 * (e + 1)},{2.0 * (e + 1) ** -0.3:.4f},0.1" for e in range(10)]
+    (run / "metrics.csv").write_text("\n".join(rows) + "\n")
+    (run / "hparams.yaml").write_text("batch_size: 32\noptimizer: adam\n")
+    (run / "metrics.json").write_text('{"lr": 0.1, "epochs": 10, "best_val_loss": 0.61, "test_acc": 0.78}\n')
+    curve = read_curve(run / "metrics.csv", Metric.infer("val_loss", "min"))
+    assert curve.config == {"batch_size": 32, "optimizer": "adam", "lr": 0.1} and curve.planned == 10
+
+
+def test_the_keys_a_lightning_sidecar_may_state_are_those_auto_compares():
+    from lcpipe.forecasting.logs import SIDECAR_KEYS
+    from lcpipe.forecasting.predictors.auto import Auto
+
+    assert SIDECAR_KEYS == set(Auto.config_keys) - {"epochs"}

@@ -195,7 +195,8 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
     down = np.flatnonzero(np.diff(numbers) <= 0)
     if down.size:
         i = int(down[0]) + 1
-        final = " (Hugging Face's trainer.evaluate() after training logs the final step again: leave that row out)" \
+        final = " (an evaluation after training, e.g. Hugging Face's trainer.evaluate() or Lightning's " \
+            "trainer.validate(), logs the final step again: leave that row out)" \
             if i == len(numbers) - 1 and numbers[i] == numbers[i - 1] else ""
         raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} after {t.cell(i - 1, col)!r}; "
                           f"{name} must increase from row to row (a run resumed from a checkpoint that logged "
@@ -525,17 +526,24 @@ def _records_of(t: _Table, metric: Metric, once: bool = True) -> _Table:
 
 
 def _after_training_dropped(t: _Table) -> _Table:
-    """The table without the rows after Hugging Face's train summary (the row holding `train_runtime`, which
-    `trainer.train()` logs last): those are `trainer.evaluate()` calls made after training, at the final step,
-    where the last in-loop evaluation may already stand, or of the best checkpoint (load_best_model_at_end), or of
-    another set. None of them is a point of the training curve."""
-    col = t.column("train_runtime")
-    if col is None:
+    """The table without the rows after Hugging Face's train summary (the last row holding `train_runtime`, which
+    `trainer.train()` logs when it ends), where every one of them is at the summary's own step: those are
+    `trainer.evaluate()` calls made after training (at state.global_step), where the last in-loop evaluation may
+    already stand, or of the best checkpoint (load_best_model_at_end), or of another set. None is a point of the
+    curve. Rows at later steps are more training (a run resumed from its saved state, whose log keeps the first
+    summary; review), read as any log is."""
+    try:
+        col, x = t.column("train_runtime"), _x_column(t)
+    except LcpipeError:  # two columns of one name: no HF log to take apart here; _axis or _metric says what is wrong
+        return t
+    if col is None or x is None:
         return t
     rows = [i for i in range(len(t.rows)) if t.number(i, col) is not None]
     if not rows or rows[-1] == len(t.rows) - 1:
         return t
-    end = rows[-1] + 1
+    end, at = rows[-1] + 1, t.numbers(x)
+    if not np.isfinite(at[end - 1]) or np.any(at[end:] != at[end - 1]):
+        return t
     return _Table(t.path, t.header, t.rows[:end], t.lines[:end], t.decimal_comma)
 
 
@@ -662,17 +670,20 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
         return _read_table(path, metric, _dvclive_name(run), run / "params.yaml")
     if path.name == LIGHTNING_LOG and (path.parent / "hparams.yaml").is_file():  # <run>/metrics.csv: the run's
         # name is its folder (version_0), its config its hparams.yaml (red team: two versions of equal values and
-        # different lr were refused as copies stating no config), with a sidecar's settings (metrics.json: its
-        # planned `epochs`) over it; a sidecar's key that names a column of the log is a final metric written
-        # there, no setting (its val_loss and epoch were compared as hyper-parameters)
+        # different lr were refused as copies stating no config). Its sidecar (metrics.json, by the <run>.json
+        # rule) is where final metrics are often dumped (best_val_loss, test_acc): it gives the planned length and
+        # the keys every run's config is compared by (Auto.config_keys: lr, optimizer, ...) over hparams.yaml's,
+        # no hyper-parameters (read as such, its val_loss and epoch were compared; review)
         curve = _read_table(path, metric, path.parent.name, sidecar_of(path))
-        logged = {fold(c) for c in _table(path).header} | {fold(c) for c in curve.columns}
-        own = {k: v for k, v in curve.config.items() if fold(k) not in logged}
-        return replace(curve, config={**_hparams(path.parent / "hparams.yaml"), **own})
+        named = {k: v for k, v in curve.config.items() if k in SIDECAR_KEYS}
+        return replace(curve, config={**_hparams(path.parent / "hparams.yaml"), **named})
     return _read_table(path, metric, path.stem, sidecar_of(path))
 
 
 LIGHTNING_LOG = "metrics.csv"  # Lightning's CSVLogger: lightning_logs/version_N/{metrics.csv,hparams.yaml}
+# what a sidecar beside Lightning's log may state (besides its planned length): the keys Auto compares every run's
+# config by (Auto.config_keys, which this module does not import: a reader needs no forecaster)
+SIDECAR_KEYS = frozenset({"optimizer", "lr", "schedule", "milestones", "dataset", "arch"})
 
 
 def _dvclive_plots(path: Path) -> Path | None:
