@@ -199,3 +199,23 @@ def test_the_keys_a_lightning_sidecar_may_state_are_those_auto_compares():
     from lcpipe.forecasting.predictors.auto import Auto
 
     assert SIDECAR_KEYS == set(Auto.config_keys) - {"epochs"}
+
+
+def test_a_wandb_export_of_an_hf_run_is_read_on_its_global_step(tmp_path):
+    """W&B's history export of an HF fine-tune: `_step` counts W&B's log calls (train rows every 50 steps, eval
+    rows every 100), and was read as the x axis (2, 5, 8, ... against --steps in optimizer steps); the summary is
+    `train/train_runtime`, so trainer.evaluate()'s row after it was read as one more point."""
+    lines, evals, n = ["_step,_runtime,train/loss,train/global_step,eval/loss,train/train_runtime"], [], 0
+    for step in range(50, 1001, 50):
+        lines.append(f"{n},{n * 1.5},{2.5 * step ** -0.1:.4f},{step},,")
+        n += 1
+        if step % 100 == 0:
+            evals.append(round(2.6 * step ** -0.1 + 0.2, 4))
+            lines.append(f"{n},{n * 1.5},,{step},{evals[-1]},")
+            n += 1
+    lines += [f"{n},{n * 1.5},,1000,,100.0", f"{n + 1},{n * 1.5 + 1},,1000,1.2,"]
+    path = tmp_path / "wandb.csv"
+    path.write_text("\n".join(lines) + "\n")
+    curve = read_curve(path, Metric.infer("eval/loss", "min"))
+    np.testing.assert_allclose(curve.metric("eval/loss"), evals)
+    assert list(curve.steps) == list(range(100, 1001, 100))

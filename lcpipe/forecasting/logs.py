@@ -230,12 +230,21 @@ def _x_column(t: _Table) -> int | None:
     where the log has one, its step column (Hugging Face's trainer logs a fractional epoch beside the
     global step)."""
     epoch, step = t.column("epoch"), t.column(*EPOCH_COLUMNS[1:])
+    if step is not None and t.header[step].strip().startswith("_"):  # W&B's `_step` counts its log calls, not
+        step = _named_last(t, "global_step") or step  # training steps: a run's `train/global_step` is its axis
     if epoch is None or step is None:
         return epoch if step is None else step
     numbers = t.numbers(epoch)
     whole = len(numbers) >= 2 and bool(np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers))
                                        and np.all(np.diff(numbers) > 0))
     return epoch if counts_by_one(numbers) or whole else step
+
+
+def _named_last(t: _Table, name: str) -> int | None:
+    """The one column whose name's last part after a '/' is `name` (W&B's export: `train/global_step`,
+    `train/train_runtime`), or None (none, or several)."""
+    at = [i for i, h in enumerate(t.header) if fold(h).rsplit("/", 1)[-1] == fold(name)]
+    return at[0] if len(at) == 1 else None
 
 
 def _metric_column(t: _Table, metric: Metric) -> tuple[int | None, str | None]:
@@ -536,6 +545,7 @@ def _after_training_dropped(t: _Table) -> _Table:
         col, x = t.column("train_runtime"), _x_column(t)
     except LcpipeError:  # two columns of one name: no HF log to take apart here; _axis or _metric says what is wrong
         return t
+    col = _named_last(t, "train_runtime") if col is None else col  # W&B's export of it: train/train_runtime
     if col is None or x is None:
         return t
     rows = [i for i in range(len(t.rows)) if t.number(i, col) is not None]
