@@ -28,6 +28,19 @@ def hf_log_history(path, final_eval: float | None) -> list[float]:
     return evals
 
 
+def lightning_run(folder, hparams: str, sidecar: str, logged_lr: bool = False):
+    """lightning_logs/version_0 with 10 epochs of val_loss (and an lr column), hparams.yaml and a metrics.json."""
+    run = folder / "version_0"
+    run.mkdir()
+    lr = ",lr" if logged_lr else ""
+    rows = [f"epoch,step,val_loss{lr}"] + [f"{e},{100 * (e + 1)},{2.0 * (e + 1) ** -0.3:.4f}{',0.1' if lr else ''}"
+                                           for e in range(10)]
+    (run / "metrics.csv").write_text("\n".join(rows) + "\n")
+    (run / "hparams.yaml").write_text(hparams)
+    (run / "metrics.json").write_text(sidecar)
+    return read_curve(run / "metrics.csv", Metric.infer("val_loss", "min"))
+
+
 def test_hf_final_evaluate_row_at_the_last_evaluation_step_is_not_a_resumed_run(tmp_path):
     """`trainer.train(); trainer.evaluate()` logs an eval row at the final step, where the in-loop evaluation
     already stands: the log was refused as "a run resumed from a checkpoint". The in-loop row is the curve's,
@@ -41,13 +54,7 @@ def test_hf_final_evaluate_row_at_the_last_evaluation_step_is_not_a_resumed_run(
 def test_a_metrics_json_beside_lightnings_metrics_csv_is_not_the_runs_config(tmp_path):
     """lightning_logs/version_0/ holds metrics.csv and hparams.yaml; a metrics.json written beside them (the
     run's final metrics) was read as its config, so the run was compared by its val_loss and epoch, not its lr."""
-    run = tmp_path / "version_0"
-    run.mkdir()
-    rows = ["epoch,step,val_loss"] + [f"{e},{100 * (e + 1)},{2.0 * (e + 1) ** -0.3:.4f}" for e in range(10)]
-    (run / "metrics.csv").write_text("\n".join(rows) + "\n")
-    (run / "hparams.yaml").write_text("lr: 0.01\noptimizer: adam\n")
-    (run / "metrics.json").write_text('{"val_loss": 1.0, "epoch": 9}\n')
-    curve = read_curve(run / "metrics.csv", Metric.infer("val_loss", "min"))
+    curve = lightning_run(tmp_path, "lr: 0.01\noptimizer: adam\n", '{"val_loss": 1.0, "epoch": 9}\n')
     assert curve.name == "version_0" and curve.config == {"lr": 0.01, "optimizer": "adam"}
 
 
@@ -104,13 +111,8 @@ def test_a_lone_lr_row_beside_an_evaluation_leaves_a_strided_log_readable(tmp_pa
 def test_a_lightning_sidecar_keeps_its_settings(tmp_path):
     """Review: a <run>.json beside a Lightning metrics.csv (metrics.json) that states the planned `epochs` and a
     setting is still read, over hparams.yaml."""
-    run = tmp_path / "version_0"
-    run.mkdir()
-    rows = ["epoch,step,val_loss"] + [f"{e},{100 * (e + 1)},{2.0 * (e + 1) ** -0.3:.4f}" for e in range(10)]
-    (run / "metrics.csv").write_text("\n".join(rows) + "\n")
-    (run / "hparams.yaml").write_text("lr: 0.01\noptimizer: adam\n")
-    (run / "metrics.json").write_text('{"epochs": 20, "optimizer": "sgd", "val_loss": 1.0}\n')
-    curve = read_curve(run / "metrics.csv", Metric.infer("val_loss", "min"))
+    curve = lightning_run(tmp_path, "lr: 0.01\noptimizer: adam\n",
+                          '{"epochs": 20, "optimizer": "sgd", "val_loss": 1.0}\n')
     assert curve.planned == 20 and curve.config == {"lr": 0.01, "optimizer": "sgd"}
 
 
@@ -184,13 +186,8 @@ def test_an_hf_run_resumed_after_its_train_summary_is_read_to_its_last_evaluatio
 def test_a_lightning_sidecar_gives_the_compared_keys_not_its_final_metrics(tmp_path):
     """Review: a sidecar's lr was dropped because the CSV logs an lr column too; and a metrics dump's keys that name
     no column (best_val_loss, test_acc) were compared as hyper-parameters."""
-    run = tmp_path / "version_0"
-    run.mkdir()
-    rows = ["epoch,step,val_loss,lr"] + [f"{e},{100 * (e + 1)},{2.0 * (e + 1) ** -0.3:.4f},0.1" for e in range(10)]
-    (run / "metrics.csv").write_text("\n".join(rows) + "\n")
-    (run / "hparams.yaml").write_text("batch_size: 32\noptimizer: adam\n")
-    (run / "metrics.json").write_text('{"lr": 0.1, "epochs": 10, "best_val_loss": 0.61, "test_acc": 0.78}\n')
-    curve = read_curve(run / "metrics.csv", Metric.infer("val_loss", "min"))
+    curve = lightning_run(tmp_path, "batch_size: 32\noptimizer: adam\n",
+                          '{"lr": 0.1, "epochs": 10, "best_val_loss": 0.61, "test_acc": 0.78}\n', logged_lr=True)
     assert curve.config == {"batch_size": 32, "optimizer": "adam", "lr": 0.1} and curve.planned == 10
 
 
