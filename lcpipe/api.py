@@ -143,7 +143,9 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
             # loss "run" stopped the only real one (red team)
             index = f".set_index({axes[0]!r})" if axes else ""
             raise LcpipeError(f"{arg}: the DataFrame has a column {metric.name!r}, the metric itself, beside others: "
-                              f"one run's log, where {arg}= takes one column per {what}; give the log's path, or "
+                              f"one run's log, where {arg}= takes one column per {what}; give the log's path "
+                              "(df.to_csv('run.csv', index=False): a trainer's log, train and eval rows apart and "
+                              "evaluations after training left out, is read as the CLI reads it), or "
                               f"{{'name': df{index}[{metric.name!r}]}} (if its columns are {what}s, rename the one "
                               f"named {metric.name!r})")
         given = _with_axis(given, in_steps)

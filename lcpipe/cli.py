@@ -206,7 +206,7 @@ def dominated_means(rows: list[dict], metric: Metric, share: float = 0.5) -> lis
 # the key only each command's results file holds, and every key it may hold
 RESULTS_KEY = {"forecast": "runs", "evaluate": "results"}
 RESULTS_KEYS = {"forecast": {"metric", "mode", "epochs", "predictor", "left_out", "runs"},
-                "evaluate": {"metric", "mode", "results", "decisions"}}
+                "evaluate": {"metric", "mode", "results", "decisions", "points"}}
 
 
 def _written_by(document) -> str | None:
@@ -327,7 +327,7 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
         say(line)
     if args.out is not None:
         write_text(args.out, json.dumps({"metric": metric.name, "mode": metric.mode, "results": rows,
-                                         "decisions": choices}, indent=2) + "\n")
+                                         "decisions": choices, "points": _points_are(curves)}, indent=2) + "\n")
     from lcpipe.reporting.tables import decision_markdown, markdown_table  # pandas: only for the tables
 
     text = ""

@@ -1,6 +1,11 @@
-"""Defects left open in earlier notes, fixed on 2026-12-05 (night). Each test failed on the code before its fix."""
+"""Defects left open in earlier notes (readers of HF, Lightning and W&B logs; the decision table's unit), fixed on
+2026-12-05 (night). Each test of such a defect failed on 364472e, before this work. The tests of what the three
+reviews of these fixes found (said so in their docstrings) failed on the commit reviewed; some of them passed on
+364472e too (a regression of the first fix), and two are guards (a missed evaluation, a repeated last step)."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -110,10 +115,12 @@ def test_a_lone_lr_row_beside_an_evaluation_leaves_a_strided_log_readable(tmp_pa
 
 def test_a_lightning_sidecar_keeps_its_settings(tmp_path):
     """Review: a <run>.json beside a Lightning metrics.csv (metrics.json) that states the planned `epochs` and a
-    setting is still read, over hparams.yaml."""
-    curve = lightning_run(tmp_path, "lr: 0.01\noptimizer: adam\n",
-                          '{"epochs": 20, "optimizer": "sgd", "val_loss": 1.0}\n')
+    setting hparams.yaml lacks is still read."""
+    curve = lightning_run(tmp_path, "lr: 0.01\n", '{"epochs": 20, "optimizer": "sgd", "val_loss": 1.0}\n')
     assert curve.planned == 20 and curve.config == {"lr": 0.01, "optimizer": "sgd"}
+    (tmp_path / "again").mkdir()  # ... under hparams.yaml's: the final, decayed lr dumped with the metrics is not it
+    again = lightning_run(tmp_path / "again", "lr: 0.1\n", '{"val_loss": 1.0, "lr": 1e-05, "epochs": 10}\n')
+    assert again.config == {"lr": 0.1}
 
 
 def test_an_hf_log_evaluated_only_after_training_is_one_line(tmp_path):
@@ -141,10 +148,12 @@ def test_the_decision_table_counts_evaluations_saved_on_a_step_axis(tmp_path):
             rows = "\n".join(f"{s},{float(v)!r}" for s, v in zip(steps, loss))
             (tmp_path / folder / f"r{i}.csv").write_text(f"step,val_ce\n{rows}\n")
     proc = subprocess.run([str(VENV_BIN / "lcpipe"), "evaluate", "--curves", "curves", "--history", "history",
-                           "--metric", "val_ce", "--mode", "min", "--cutoffs", "20", "--predictors", "last_value"],
+                           "--metric", "val_ce", "--mode", "min", "--cutoffs", "20", "--predictors", "last_value",
+                           "--out", "e.json"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "| evaluations saved |" in proc.stdout and "epochs saved" not in proc.stdout
+    assert json.loads((tmp_path / "e.json").read_text())["points"] == "evaluations"  # what epochs_saved counts
 
 
 def test_lightnings_validate_after_fit_is_no_epoch_of_the_run(tmp_path):
@@ -216,3 +225,15 @@ def test_a_wandb_export_of_an_hf_run_is_read_on_its_global_step(tmp_path):
     curve = read_curve(path, Metric.infer("eval/loss", "min"))
     np.testing.assert_allclose(curve.metric("eval/loss"), evals)
     assert list(curve.steps) == list(range(100, 1001, 100))
+
+
+def test_a_step_column_counting_an_epochs_iterations_is_no_repeat_and_wandbs_axis_may_come_first(tmp_path):
+    """Review: mmdetection's val log has `iter` = iterations per epoch, the same on every row; its last epoch was
+    dropped as a validate() after fit. And `train/global_step` as the first column was passed over for W&B's
+    `_step` (column 0 read as none found)."""
+    mm = tmp_path / "mm.csv"
+    mm.write_text("epoch,iter,bbox_mAP\n" + "".join(f"{e},7330,{0.2 + 0.01 * e:.2f}\n" for e in range(1, 13)))
+    assert len(read_curve(mm, Metric.infer("bbox_mAP", "max")).metric("bbox_mAP")) == 12
+    wb = tmp_path / "wb.csv"
+    wb.write_text("train/global_step,_step,eval/loss\n100,0,1.84\n200,1,1.73\n300,2,1.67\n400,3,1.63\n500,4,1.60\n")
+    assert list(read_curve(wb, Metric.infer("eval/loss", "min")).steps) == [100, 200, 300, 400, 500]

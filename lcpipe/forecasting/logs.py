@@ -229,15 +229,23 @@ def _x_column(t: _Table) -> int | None:
     validating every 2 epochs, where `--epochs 200` was read as 200 evaluations, 400 epochs); otherwise,
     where the log has one, its step column (Hugging Face's trainer logs a fractional epoch beside the
     global step)."""
-    epoch, step = t.column("epoch"), t.column(*EPOCH_COLUMNS[1:])
-    if step is not None and t.header[step].strip().startswith("_"):  # W&B's `_step` counts its log calls, not
-        step = _named_last(t, "global_step") or step  # training steps: a run's `train/global_step` is its axis
+    epoch, step = t.column("epoch"), _step_column(t)
     if epoch is None or step is None:
         return epoch if step is None else step
     numbers = t.numbers(epoch)
     whole = len(numbers) >= 2 and bool(np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers))
                                        and np.all(np.diff(numbers) > 0))
     return epoch if counts_by_one(numbers) or whole else step
+
+
+def _step_column(t: _Table) -> int | None:
+    """The log's step column: `step` (or global_step, iteration, ...), but where that is W&B's `_step`, which counts
+    its log calls, not training steps, the run's own `train/global_step` (`trainer/global_step`) when it has one."""
+    step = t.column(*EPOCH_COLUMNS[1:])
+    if step is not None and t.header[step].strip().startswith("_"):
+        named = _named_last(t, "global_step")
+        step = step if named is None else named
+    return step
 
 
 def _named_last(t: _Table, name: str) -> int | None:
@@ -561,12 +569,14 @@ def _validated_after_fit_dropped(t: _Table) -> _Table:
     """The table without a last evaluation at the optimizer step of the one before it but a later epoch: Lightning's
     `trainer.validate()` after `trainer.fit()` logs epoch = max_epochs at the final global step, with no training
     between, which an epoch axis read as one epoch more than the run trained."""
-    epoch, step = t.column("epoch"), t.column(*EPOCH_COLUMNS[1:])
+    epoch, step = t.column("epoch"), _step_column(t)
     if epoch is None or step is None or len(t.rows) < 3:
         return t
-    epochs, steps = t.numbers(epoch)[-2:], t.numbers(step)[-2:]
-    if not (np.all(np.isfinite(epochs)) and np.all(np.isfinite(steps)) and steps[1] == steps[0]
-            and epochs[1] > epochs[0]):
+    epochs, steps = t.numbers(epoch)[-2:], t.numbers(step)
+    # ... where the steps rose at every row before: a column of steps per epoch (mmdetection's iter, 7330 at every
+    # row) is no global step, and its last row no repeat (review)
+    if not (np.all(np.isfinite(epochs)) and np.all(np.isfinite(steps[-2:])) and steps[-1] == steps[-2]
+            and epochs[1] > epochs[0] and np.all(np.diff(steps[:-1]) > 0)):
         return t
     return _Table(t.path, t.header, t.rows[:-1], t.lines[:-1], t.decimal_comma)
 
@@ -682,11 +692,12 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
         # name is its folder (version_0), its config its hparams.yaml (red team: two versions of equal values and
         # different lr were refused as copies stating no config). Its sidecar (metrics.json, by the <run>.json
         # rule) is where final metrics are often dumped (best_val_loss, test_acc): it gives the planned length and
-        # the keys every run's config is compared by (Auto.config_keys: lr, optimizer, ...) over hparams.yaml's,
+        # the keys every run's config is compared by (Auto.config_keys: lr, optimizer, ...) that hparams.yaml lacks,
         # no hyper-parameters (read as such, its val_loss and epoch were compared; review)
         curve = _read_table(path, metric, path.parent.name, sidecar_of(path))
         named = {k: v for k, v in curve.config.items() if k in SIDECAR_KEYS}
-        return replace(curve, config={**_hparams(path.parent / "hparams.yaml"), **named})
+        return replace(curve, config={**named, **_hparams(path.parent / "hparams.yaml")})  # hparams.yaml's lr, not
+        # a decayed lr dumped with the final metrics (review)
     return _read_table(path, metric, path.stem, sidecar_of(path))
 
 
