@@ -16,7 +16,14 @@ from lcpipe.config import Params
 from lcpipe.curve import MAX_STEPS, Curve
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import live
-from lcpipe.forecasting.logs import check_history_copies, counts_by_one, missed_start, read_curves, whole_steps
+from lcpipe.forecasting.logs import (
+    check_history_copies,
+    counts_by_one,
+    missed_start,
+    read_curves,
+    read_log_rows,
+    whole_steps,
+)
 from lcpipe.metric import Metric, axis_named
 
 CurvesLike = str | Path | Sequence[str | Path] | Mapping[str, Sequence[float]] | pd.DataFrame
@@ -141,13 +148,11 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
         if metric.name in columns and set(columns) - {metric.name, *axes}:
             # pd.read_csv of one run's log (step, val_ce, train_loss): its columns were read as runs, and the train
             # loss "run" stopped the only real one (red team)
-            index = f".set_index({axes[0]!r})" if axes else ""
             raise LcpipeError(f"{arg}: the DataFrame has a column {metric.name!r}, the metric itself, beside others: "
-                              f"one run's log, where {arg}= takes one column per {what}; give the log's path "
-                              "(df.to_csv('run.csv', index=False): a trainer's log, train and eval rows apart and "
-                              "evaluations after training left out, is read as the CLI reads it), or "
-                              f"{{'name': df{index}[{metric.name!r}]}} (if its columns are {what}s, rename the one "
-                              f"named {metric.name!r})")
+                              f"one run's log, where {arg}= takes one column per {what}; give {{'name': df}}, which "
+                              "reads it as the CLI reads the log written as CSV (train and eval rows apart, "
+                              f"evaluations after training left out); if its columns are {what}s, rename the one "
+                              f"named {metric.name!r}")
         given = _with_axis(given, in_steps)
         default = isinstance(given.index, pd.RangeIndex) and given.index.start == 0 and given.index.step == 1
         if not default and given.index.dtype.kind not in "iuf":
@@ -166,6 +171,9 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
         for name, values in given.items():
             if started is not None and _not_started(values):
                 started.append(str(name))
+                continue
+            if isinstance(values, pd.DataFrame):  # one run's log: read as its CSV file is (train and eval rows)
+                out.append(_log_of(values, metric, str(name), what))
                 continue
             values, steps = _axis_of(values, name, what)
             values = _numbers(values)
@@ -208,6 +216,45 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
     return curves
 
 
+def _logs_in(given: CurvesLike) -> frozenset[str]:
+    """The names of the runs a mapping gives as their logs' DataFrames."""
+    if not isinstance(given, Mapping):
+        return frozenset()
+    return frozenset(str(name) for name, value in given.items() if isinstance(value, pd.DataFrame))
+
+
+def _log_of(frame: pd.DataFrame, metric: Metric, name: str, what: str) -> Curve:
+    """A run given as its log's DataFrame (`pd.DataFrame(trainer.state.log_history)`, `pd.read_csv(log)`): read as
+    the CLI reads that log written as CSV (`to_csv`: a named index, `set_index('step')`, is a column). A NaN is
+    missing where a row records other columns (a train row's eval_loss), and where an evaluation row has it, a
+    value that diverged, as a list's NaN is (a CSV's blank there is refused: a file writes `nan`); rows of
+    nothing are left out, as a CSV's empty lines are."""
+    if any(level is not None for level in frame.index.names):
+        frame = frame.reset_index()
+    cells = [_column_cells(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    rows = [list(row) for row in zip(*cells, strict=True)] if cells else []
+    at = [i + 1 for i, row in enumerate(rows) if any(row)]
+    return read_log_rows(f"{what} {name!r} (a DataFrame, its rows from 1)", [str(c) for c in frame.columns],
+                         [rows[i - 1] for i in at], metric, name, lines=at)
+
+
+def _column_cells(column: pd.Series) -> list[str]:
+    """A DataFrame column as a log's text cells: blank where missing (NaN, None, pd.NA), numbers as `to_csv`
+    writes them (float64 exactly; a float32 as its own digits, 1.8405 not 1.840499997138977)."""
+    values = column.to_numpy()
+    if values.dtype.kind in "fiu":
+        text = values.astype(str) if values.dtype != np.float64 else np.array([repr(v) for v in values.tolist()])
+        return np.where(pd.isna(values), "", text).tolist() if values.dtype.kind == "f" else text.tolist()
+    return ["" if _missing(v) else str(bool(v)) if isinstance(v, bool | np.bool_) else str(v) for v in values]
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or an array in a cell: no missing value
+        return False
+
+
 def _at(i: int, steps: np.ndarray | None) -> str:
     """Where value i of a run is, as the user counts: its epoch (from 1), or its step as written (15, not 15.0)."""
     x = i + 1 if steps is None else steps[i]
@@ -235,8 +282,9 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     `history` and `runs`: paths (files, folders, DVCLive runs, as the CLI reads them), a mapping of run
     name -> values per epoch (a list) or -> {step: value} (or a pandas Series indexed by step) for runs
     evaluated every k steps, or a DataFrame of one column per run: one row per epoch (the default index;
-    shorter runs NaN-padded at the end), or indexed by step (NaN where a run was not evaluated). With
-    steps=, a list is still read one value per epoch, with a warning.
+    shorter runs NaN-padded at the end), or indexed by step (NaN where a run was not evaluated). A mapping's
+    value may be a run's own log as a DataFrame (`pd.DataFrame(trainer.state.log_history)`), read as the CLI
+    reads that log written as CSV. With steps=, a list is still read one value per epoch, with a warning.
 
     >>> lcpipe.forecast(history="data/history/cifar10-plain-vs-resnet", runs="runs/", epochs=164)
     >>> lcpipe.forecast(history="lm_runs/", runs="live/", epochs=750, metric="val_ce", mode="min")
@@ -262,7 +310,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     past = _curves(history, kind, "history curve", "history")
     started: list[str] = []  # runs with no evaluation yet: left out with a warning, as the CLI leaves them out
     now = _curves(runs, kind, "run", "runs", in_steps=steps is not None, started=started)
-    listed = [c.name for c in now if c.steps is None and c.path is None]
+    logs = _logs_in(runs)  # runs given as their logs' DataFrames: read as files are, no list of values
+    listed = [c.name for c in now if c.steps is None and c.path is None and c.name not in logs]
     if steps is not None and listed:  # the CLI's --steps synonym, but a list may well be evaluations every k steps
         warnings.warn(f"steps={steps}: run {listed[0]!r}{f' and {len(listed) - 1} more' if len(listed) > 1 else ''} "
                       f"gave a list, one value per epoch, so {steps} is read as epochs; for a run evaluated every k "
@@ -271,7 +320,7 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     kind = live.with_history_scale(kind, past)
     grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1,
                                by_evaluations=steps is None, say=lambda line: warnings.warn(line, stacklevel=4),
-                               flag=flag, started=tuple((name, f"run {name!r}") for name in started))
+                               flag=flag, started=tuple((name, f"run {name!r}") for name in started), logs=logs)
     fitted = live.fit_on_history(predictor, params, past, now, kind, say=lambda line: warnings.warn(line, stacklevel=5))
     results = live.forecast_runs(fitted, grid, kind)
     rows = []

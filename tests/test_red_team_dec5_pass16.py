@@ -237,3 +237,64 @@ def test_a_step_column_counting_an_epochs_iterations_is_no_repeat_and_wandbs_axi
     wb = tmp_path / "wb.csv"
     wb.write_text("train/global_step,_step,eval/loss\n100,0,1.84\n200,1,1.73\n300,2,1.67\n400,3,1.63\n500,4,1.60\n")
     assert list(read_curve(wb, Metric.infer("eval/loss", "min")).steps) == [100, 200, 300, 400, 500]
+
+
+def test_a_trainers_log_as_a_dataframe_is_read_as_the_same_log_written_as_csv(tmp_path):
+    """Review: `lcpipe.forecast(runs=...)` took a log-shaped DataFrame (pd.DataFrame(trainer.state.log_history))
+    only by hand (df.dropna(...).set_index(...)[metric]), which kept trainer.evaluate()'s row of the best checkpoint
+    as a point. {'name': df} is now read as the CLI reads the log written as CSV."""
+    import pandas as pd
+
+    import lcpipe
+
+    path = tmp_path / "run.csv"
+    hf_log_history(path, final_eval=None)
+    text = path.read_text().replace(",,2.0,1000,,,100.0,1.0", ",,2.1,1050,,,100.0,1.0") + ",,2.1,1050,0.5,1.0,,\n"
+    path.write_text(text)
+    steps = np.arange(100, 2001, 100)
+    history = {f"h{i}": pd.Series((2.5 + 0.07 * i) * steps ** -0.1 + 0.2, index=steps) for i in range(6)}
+    from_file = lcpipe.forecast(history, [path], steps=2000, metric="eval_loss")
+    from_frame = lcpipe.forecast(history, {"run": pd.read_csv(path)}, steps=2000, metric="eval_loss")
+    assert from_frame.loc[0, "observed"] == from_file.loc[0, "observed"] == 1000
+    assert from_frame.loc[0, "final"] == from_file.loc[0, "final"]
+
+
+def test_a_log_dataframe_that_diverged_is_stopped_and_its_index_and_empty_rows_read_as_a_csv_would_be():
+    """Review of the DataFrame path: a NaN eval_loss (a diverged fine-tune's log_history) was read as a blank cell
+    and refused; `set_index('step')` dropped the axis (read on the fractional epoch); a row of NaN alone, which
+    pd.read_csv keeps from an empty line, was refused."""
+    import pandas as pd
+
+    import lcpipe
+
+    steps = np.arange(100, 2001, 100)
+    history = {f"h{i}": pd.Series((2.5 + 0.07 * i) * steps ** -0.1 + 0.2, index=steps) for i in range(6)}
+    rows = []
+    for step in range(50, 1001, 50):
+        rows.append({"loss": 1.5, "learning_rate": 1e-4, "epoch": step / 500, "step": step})
+        if step % 100 == 0:
+            loss = 2.6 * step ** -0.1 + 0.2 if step < 700 else float("nan")
+            rows.append({"eval_loss": loss, "eval_runtime": 1.0, "epoch": step / 500, "step": step})
+    diverged = lcpipe.forecast(history, {"this": pd.DataFrame(rows)}, steps=2000, metric="eval_loss")
+    assert diverged.loc[0, "decision"] == "stop" and "diverged" in diverged.loc[0, "reason"]
+    healthy = pd.DataFrame([r for r in rows if r["step"] < 700])
+    plain = lcpipe.forecast(history, {"r": healthy}, steps=2000, metric="eval_loss")
+    gapped = pd.concat([healthy.iloc[:5], pd.DataFrame([{c: np.nan for c in healthy.columns}]), healthy.iloc[5:]])
+    for other in (healthy.set_index("step"), gapped):
+        again = lcpipe.forecast(history, {"r": other}, steps=2000, metric="eval_loss")
+        assert again.loc[0, "observed"] == plain.loc[0, "observed"] == 600
+        assert again.loc[0, "final"] == plain.loc[0, "final"]
+
+
+def test_a_log_dataframe_of_epochs_under_steps_is_refused_as_its_file_is():
+    """Review: a per-epoch log given as a DataFrame with steps=2000 was forecast as 2,000 epochs, with a warning
+    about lists; the same log as a file is refused in one line."""
+    import pandas as pd
+
+    import lcpipe
+
+    epochs = np.arange(1, 21)
+    history = {f"h{i}": list((1.1 + 0.02 * i) * epochs ** -0.2) for i in range(6)}
+    log = pd.DataFrame({"epoch": [1, 2, 3, 4, 5, 6], "val_loss": [1.0, 0.9, 0.85, 0.8, 0.78, 0.76]})
+    with pytest.raises(LcpipeError, match=r"count epochs, with no step column \(e.g. r\)"):
+        lcpipe.forecast(history, {"r": log}, steps=2000, metric="val_loss")

@@ -95,7 +95,8 @@ class OnGrid:
 
 
 def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluations: bool = False,
-                   say=lambda _: None, flag: str = "--epochs", started: tuple[tuple[str, str], ...] = ()) -> OnGrid:
+                   say=lambda _: None, flag: str = "--epochs", started: tuple[tuple[str, str], ...] = (),
+                   logs: frozenset[str] = frozenset()) -> OnGrid:
     """The runs on their grids (OnGrid), after checking that each has observed no more than planned; a run
     with fewer than `min_observed` points (one just started, beside the others), or one of `started` ((run
     name, where), runs whose logger has written no evaluation yet), is left out (OnGrid's left_out) and
@@ -107,7 +108,7 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
     already past step `epochs`, `epochs` cannot mean steps, so it counts evaluations for every run
     logged by step (a fine-tuning loop evaluating every 15 steps, 50 times: step 750), one planned step
     for all of them (runs that would end at different steps are one error asking for --steps); said
-    once through `say`."""
+    once through `say`. `logs`: the names of runs given in Python as their logs (DataFrames), checked as files are."""
     if not by_evaluations:  # a length in steps: a step column that counts 1, 2, 3 (or from 0) counts steps, unless
         # the run's own file plans it in epochs (lcpipe's DVCLive runs: step = epoch, epochs in params.yaml)
         runs = [replace(r, steps=r.columns["step"]) if r.steps is None and not r.planned and "step" in r.columns
@@ -141,11 +142,13 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                           f"step (e.g. {by_optimizer[0].path or by_optimizer[0].name}); their finals are not "
                           "comparable: forecast them apart, the epoch runs with --epochs (epochs=) and the others "
                           "with --steps (steps=)")
-    if not by_evaluations and by_epoch and not by_optimizer and all(r.path is not None for r in by_epoch):
+    if not by_evaluations and by_epoch and not by_optimizer and all(r.path is not None or r.name in logs
+                                                                      for r in by_epoch):
         # --steps on runs that log epochs only: read as epochs, the runs were decided at epoch 78,200 (red team)
         written = "--steps " if flag == "--epochs" else flag
         raise LcpipeError(f"{written}{epochs}: the runs count epochs, with no step column (e.g. "
-                          f"{by_epoch[0].path}), so a length in optimizer steps cannot be placed on them; give the "
+                          f"{by_epoch[0].path or by_epoch[0].name}), so a length in optimizer steps cannot be placed "
+                          "on them; give the "
                           f"planned number of epochs, {'--epochs N' if flag == '--epochs' else 'epochs=N'}")
     out, short = OnGrid([], [], [], [], []), []
     for name, where in started:

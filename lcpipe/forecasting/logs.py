@@ -488,7 +488,7 @@ def _config_file(meta: Path | None) -> dict:
     return {**{k: v for k, v in data.items() if k != "train"}, **(train if isinstance(train, dict) else {})}
 
 
-def _records_of(t: _Table, metric: Metric, once: bool = True) -> _Table:
+def _records_of(t: _Table, metric: Metric, once: bool = True, blank_is_nan: bool = False) -> _Table:
     """The rows that record `metric`, in a log where each row records some columns only: Lightning's CSVLogger
     and an HF Trainer's log history write a train row and an eval row at one step, each blank where the other
     logs. A row is another record when its metric cell is blank and it holds a number in a column that is
@@ -496,7 +496,8 @@ def _records_of(t: _Table, metric: Metric, once: bool = True) -> _Table:
     kind. So is a row blank in the metric where the metric is on every k-th row (_strided: train columns logged
     at every row, the metric at some, as a W&B history export has it); a blank metric in a row like the others
     (a missed evaluation) is left for _metric to refuse. `once`: a lone record beside an evaluation is taken
-    out on the first pass only."""
+    out on the first pass only. `blank_is_nan` (a DataFrame's NaN): a block of rows with the metric, then rows
+    without it and of no other kind, is a run that diverged."""
     col = _metric_column(t, metric)[0]
     if col is None:
         return t
@@ -520,7 +521,7 @@ def _records_of(t: _Table, metric: Metric, once: bool = True) -> _Table:
         row = next(iter(other))
         rest = _Table(t.path, t.header, t.rows[:row] + t.rows[row + 1:], t.lines[:row] + t.lines[row + 1:],
                       t.decimal_comma)
-        return _records_of(rest, metric, once=False)
+        return _records_of(rest, metric, once=False, blank_is_nan=blank_is_nan)
     if len(other) < 2:
         # no column of their own, but the metric at a steady stride of the rows before any summary (_strided): a
         # logger writing its train columns at every row and the metric at some (a W&B history export; Lightning
@@ -530,6 +531,8 @@ def _records_of(t: _Table, metric: Metric, once: bool = True) -> _Table:
         if _strided(with_metric, rows):
             other = summary | {i for i in range(rows) if blank[i] and any(t.number(i, c) is not None
                                                                          for c in range(width))}
+        elif blank_is_nan and np.all(np.diff(with_metric) == 1):
+            return t  # a DataFrame's log whose metric turned NaN (diverged) and stayed so: no rows of another kind
         elif 2 * len(with_metric) <= rows and len(with_metric) >= 3:  # mostly blank, but not at a stride
             gaps = np.diff(with_metric)
             raise LcpipeError(f"{t.path}: column {t.header[col]!r} is on {len(with_metric)} of {rows} rows, "
@@ -618,21 +621,40 @@ def _strided(rows: list[int], total: int) -> bool:
 
 def _read_table(path: Path, metric: str | Metric, name: str, meta: Path | None) -> Curve:
     """One curve file; `meta` its config file (None: it has none)."""
-    metric = as_metric(metric)
-    t = _table(path)
+    return _curve_of(_table(path), as_metric(metric), name, meta, path)
+
+
+def read_log_rows(where: str, header: list[str], rows: list[list[str]], metric: Metric, name: str,
+                  lines: list[int]) -> Curve:
+    """One run's log given as rows of text cells (a pandas DataFrame of a trainer's log: lcpipe.forecast's
+    `runs={'name': pd.DataFrame(trainer.state.log_history)}`), read as its CSV file would be: train and eval rows
+    told apart, evaluations after training left out; a blank metric in an evaluation row is a NaN (diverged).
+    `where` names it in messages, `lines` number its rows."""
+    if not rows:
+        raise NotStarted(f"{where}: no rows")
+    table = _Table(Path(where), [str(h) for h in header], rows, lines, False)
+    return _curve_of(table, metric, name, None, None, blank_is_nan=True)
+
+
+def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Path | None,
+              blank_is_nan: bool = False) -> Curve:
+    """The curve of a table read from `path` (None: given in Python), as _read_table reads it. `blank_is_nan`: a
+    blank metric in the rows that record it was a NaN (a DataFrame's), which a run that diverged holds."""
     if t.column(metric.name) is None and all(t.column(c) is not None for c in ("key", "value")):
-        raise LcpipeError(f"{path}: a long-format log (one row per metric and step: {', '.join(t.header)}, as MLflow "
+        raise LcpipeError(f"{t.path}: a long-format log (one row per metric and step: {', '.join(t.header)}, as MLflow "
                           "exports a metric's history); lcpipe reads one column per metric: pivot it, e.g. with "
                           "pandas, df.pivot_table(index='step', columns='key', values='value').reset_index()")
     during = _after_training_dropped(t)
     col = _metric_column(t, metric)[0]
     if during is not t and col is not None and not any(during.cell(i, col) for i in range(len(during.rows))):
-        raise LcpipeError(f"{path}: column {t.header[col]!r} is logged only after training (trainer.evaluate() rows "
+        raise LcpipeError(f"{t.path}: column {t.header[col]!r} is logged only after training (trainer.evaluate() rows "
                           "after the train summary), which gives no curve; evaluate during training (Hugging Face: "
                           "eval_strategy='steps' or 'epoch')")
-    t = _validated_after_fit_dropped(_records_of(during, metric))
+    t = _validated_after_fit_dropped(_records_of(during, metric, blank_is_nan=blank_is_nan))
+    if blank_is_nan and (at := _metric_column(t, metric)[0]) is not None:
+        t = replace(t, rows=[row if row[at:at + 1] != [""] else [*row[:at], "nan", *row[at + 1:]] for row in t.rows])
     if not t.rows:
-        raise NotStarted(f"{path}: no data rows after the header")
+        raise NotStarted(f"{t.path}: no data rows after the header")
     (epochs, steps), (values, end, col) = _axis(t), _metric(t, metric)
     x = _x_column(t)
     skip = {x, col, *(c for c in (t.column(n) for n in EPOCH_COLUMNS) if c is not None)}
