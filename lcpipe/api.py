@@ -225,12 +225,17 @@ def _logs_in(given: CurvesLike) -> frozenset[str]:
 
 def _log_of(frame: pd.DataFrame, metric: Metric, name: str, what: str) -> Curve:
     """A run given as its log's DataFrame (`pd.DataFrame(trainer.state.log_history)`, `pd.read_csv(log)`): read as
-    the CLI reads that log written as CSV (`to_csv`: a named index, `set_index('step')`, is a column). A NaN is
-    missing where a row records other columns (a train row's eval_loss), and where an evaluation row has it, a
-    value that diverged, as a list's NaN is (a CSV's blank there is refused: a file writes `nan`); rows of
-    nothing are left out, as a CSV's empty lines are."""
-    if any(level is not None for level in frame.index.names):
-        frame = frame.reset_index()
+    the CLI reads that log written as CSV (`to_csv`: a named index, `set_index('step')`, is a column, unless a
+    column holds it already). A NaN is a blank cell, as `to_csv` writes it: missing where a row records other
+    columns (a train row's eval_loss), refused in an evaluation row. Not a divergence: a live run's frame filled
+    as it goes holds NaN where it has not evaluated yet (review), and a run that diverged is told by inf, or by
+    its values as a list with NaN. Rows of nothing are left out, as a CSV's empty lines are."""
+    levels = [n for n in frame.index.names if n is not None and str(n) not in {str(c) for c in frame.columns}]
+    if levels:
+        try:
+            frame = frame.reset_index(level=levels)
+        except (ValueError, KeyError) as exc:  # level names twice over (a MultiIndex of one name)
+            raise LcpipeError(f"{what} {name!r}: its index cannot be made columns ({exc}); reset_index() it") from None
     cells = [_column_cells(frame.iloc[:, i]) for i in range(frame.shape[1])]
     rows = [list(row) for row in zip(*cells, strict=True)] if cells else []
     at = [i + 1 for i, row in enumerate(rows) if any(row)]

@@ -259,10 +259,12 @@ def test_a_trainers_log_as_a_dataframe_is_read_as_the_same_log_written_as_csv(tm
     assert from_frame.loc[0, "final"] == from_file.loc[0, "final"]
 
 
-def test_a_log_dataframe_that_diverged_is_stopped_and_its_index_and_empty_rows_read_as_a_csv_would_be():
-    """Review of the DataFrame path: a NaN eval_loss (a diverged fine-tune's log_history) was read as a blank cell
-    and refused; `set_index('step')` dropped the axis (read on the fractional epoch); a row of NaN alone, which
-    pd.read_csv keeps from an empty line, was refused."""
+def test_a_log_dataframe_reads_as_its_csv_its_index_and_empty_rows_too():
+    """Review of the DataFrame path: `set_index('step')` dropped the axis (read on the fractional epoch), and
+    `set_index('step', drop=False)` raised pandas' ValueError; a row of NaN alone, which pd.read_csv keeps from an
+    empty line, was refused. A diverged fine-tune is stopped where its log says inf; a NaN in an evaluation row is a
+    blank cell, refused in one line as in the CSV (a live run's frame filled as it goes holds NaN where it has not
+    evaluated yet: the second review saw those stopped as diverged under a rule that read NaN so)."""
     import pandas as pd
 
     import lcpipe
@@ -273,17 +275,21 @@ def test_a_log_dataframe_that_diverged_is_stopped_and_its_index_and_empty_rows_r
     for step in range(50, 1001, 50):
         rows.append({"loss": 1.5, "learning_rate": 1e-4, "epoch": step / 500, "step": step})
         if step % 100 == 0:
-            loss = 2.6 * step ** -0.1 + 0.2 if step < 700 else float("nan")
-            rows.append({"eval_loss": loss, "eval_runtime": 1.0, "epoch": step / 500, "step": step})
-    diverged = lcpipe.forecast(history, {"this": pd.DataFrame(rows)}, steps=2000, metric="eval_loss")
-    assert diverged.loc[0, "decision"] == "stop" and "diverged" in diverged.loc[0, "reason"]
+            rows.append({"eval_loss": 2.6 * step ** -0.1 + 0.2, "eval_runtime": 1.0, "epoch": step / 500, "step": step})
     healthy = pd.DataFrame([r for r in rows if r["step"] < 700])
     plain = lcpipe.forecast(history, {"r": healthy}, steps=2000, metric="eval_loss")
     gapped = pd.concat([healthy.iloc[:5], pd.DataFrame([{c: np.nan for c in healthy.columns}]), healthy.iloc[5:]])
-    for other in (healthy.set_index("step"), gapped):
+    for other in (healthy.set_index("step"), healthy.set_index("step", drop=False), gapped):
         again = lcpipe.forecast(history, {"r": other}, steps=2000, metric="eval_loss")
         assert again.loc[0, "observed"] == plain.loc[0, "observed"] == 600
         assert again.loc[0, "final"] == plain.loc[0, "final"]
+    blown = pd.DataFrame(rows)
+    blown.loc[(blown["step"] >= 700) & blown["eval_loss"].notna(), "eval_loss"] = np.inf
+    diverged = lcpipe.forecast(history, {"this": blown}, steps=2000, metric="eval_loss")
+    assert diverged.loc[0, "decision"] == "stop" and "diverged" in diverged.loc[0, "reason"]
+    blown["eval_loss"] = blown["eval_loss"].replace(np.inf, np.nan)
+    with pytest.raises(LcpipeError, match=r"run 'this' \(a DataFrame, its rows from 1\): line 21: .* is blank"):
+        lcpipe.forecast(history, {"this": blown}, steps=2000, metric="eval_loss")
 
 
 def test_a_log_dataframe_of_epochs_under_steps_is_refused_as_its_file_is():
@@ -298,3 +304,11 @@ def test_a_log_dataframe_of_epochs_under_steps_is_refused_as_its_file_is():
     log = pd.DataFrame({"epoch": [1, 2, 3, 4, 5, 6], "val_loss": [1.0, 0.9, 0.85, 0.8, 0.78, 0.76]})
     with pytest.raises(LcpipeError, match=r"count epochs, with no step column \(e.g. r\)"):
         lcpipe.forecast(history, {"r": log}, steps=2000, metric="val_loss")
+
+
+def test_a_live_lightning_run_after_its_first_validation_is_left_out_not_refused(tmp_path):
+    """Review: train rows at steps 49, 99 and 149 beside the first validation at step 99 were refused as "step '99'
+    after '99' ... a run resumed from a checkpoint": one just-started run stopped `lcpipe forecast` for all."""
+    path = tmp_path / "new.csv"
+    path.write_text("epoch,step,train_loss,val_loss\n0,49,1.0,\n0,99,0.9,\n0,99,,0.95\n1,149,0.8,\n")
+    assert list(read_curve(path, Metric.infer("val_loss", "min")).metric("val_loss")) == [0.95]

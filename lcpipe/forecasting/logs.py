@@ -488,7 +488,7 @@ def _config_file(meta: Path | None) -> dict:
     return {**{k: v for k, v in data.items() if k != "train"}, **(train if isinstance(train, dict) else {})}
 
 
-def _records_of(t: _Table, metric: Metric, once: bool = True, blank_is_nan: bool = False) -> _Table:
+def _records_of(t: _Table, metric: Metric, once: bool = True) -> _Table:
     """The rows that record `metric`, in a log where each row records some columns only: Lightning's CSVLogger
     and an HF Trainer's log history write a train row and an eval row at one step, each blank where the other
     logs. A row is another record when its metric cell is blank and it holds a number in a column that is
@@ -496,8 +496,7 @@ def _records_of(t: _Table, metric: Metric, once: bool = True, blank_is_nan: bool
     kind. So is a row blank in the metric where the metric is on every k-th row (_strided: train columns logged
     at every row, the metric at some, as a W&B history export has it); a blank metric in a row like the others
     (a missed evaluation) is left for _metric to refuse. `once`: a lone record beside an evaluation is taken
-    out on the first pass only. `blank_is_nan` (a DataFrame's NaN): a block of rows with the metric, then rows
-    without it and of no other kind, is a run that diverged."""
+    out on the first pass only."""
     col = _metric_column(t, metric)[0]
     if col is None:
         return t
@@ -506,7 +505,14 @@ def _records_of(t: _Table, metric: Metric, once: bool = True, blank_is_nan: bool
         return t
     width = max(len(t.header), *(len(r) for r in t.rows))
     with_metric = [i for i, b in enumerate(blank) if not b]
-    if len(with_metric) < 2:  # one row of the metric says nothing of which columns its records leave blank
+    if len(with_metric) < 2:  # one row of the metric says little of which columns its records leave blank ...
+        only = with_metric[0]
+        elsewhere = {c for c in range(width) if c != col and not t.cell(only, c)}
+        if len(t.rows) > 1 and t.number(only, col) is not None and all(
+                any(t.number(i, c) is not None for c in elsewhere) for i in range(len(t.rows)) if i != only):
+            # ... but where every other row holds a number there, they are train rows beside a live run's first
+            # evaluation (Lightning: steps 49, 99, 99, 149), which was refused as a resumed run (review)
+            return _Table(t.path, t.header, [t.rows[only]], [t.lines[only]], t.decimal_comma)
         return t
     elsewhere = {c for c in range(width) if c != col and not any(t.cell(i, c) for i in with_metric)}
     # a record holds numbers there (a train loss, a learning rate); text such as "eval OOM" marks a missed
@@ -521,7 +527,7 @@ def _records_of(t: _Table, metric: Metric, once: bool = True, blank_is_nan: bool
         row = next(iter(other))
         rest = _Table(t.path, t.header, t.rows[:row] + t.rows[row + 1:], t.lines[:row] + t.lines[row + 1:],
                       t.decimal_comma)
-        return _records_of(rest, metric, once=False, blank_is_nan=blank_is_nan)
+        return _records_of(rest, metric, once=False)
     if len(other) < 2:
         # no column of their own, but the metric at a steady stride of the rows before any summary (_strided): a
         # logger writing its train columns at every row and the metric at some (a W&B history export; Lightning
@@ -531,8 +537,6 @@ def _records_of(t: _Table, metric: Metric, once: bool = True, blank_is_nan: bool
         if _strided(with_metric, rows):
             other = summary | {i for i in range(rows) if blank[i] and any(t.number(i, c) is not None
                                                                          for c in range(width))}
-        elif blank_is_nan and np.all(np.diff(with_metric) == 1):
-            return t  # a DataFrame's log whose metric turned NaN (diverged) and stayed so: no rows of another kind
         elif 2 * len(with_metric) <= rows and len(with_metric) >= 3:  # mostly blank, but not at a stride
             gaps = np.diff(with_metric)
             raise LcpipeError(f"{t.path}: column {t.header[col]!r} is on {len(with_metric)} of {rows} rows, "
@@ -628,18 +632,16 @@ def read_log_rows(where: str, header: list[str], rows: list[list[str]], metric: 
                   lines: list[int]) -> Curve:
     """One run's log given as rows of text cells (a pandas DataFrame of a trainer's log: lcpipe.forecast's
     `runs={'name': pd.DataFrame(trainer.state.log_history)}`), read as its CSV file would be: train and eval rows
-    told apart, evaluations after training left out; a blank metric in an evaluation row is a NaN (diverged).
-    `where` names it in messages, `lines` number its rows."""
+    told apart, evaluations after training left out; a NaN is a blank cell, as `to_csv` writes it. `where` names
+    it in messages, `lines` number its rows."""
     if not rows:
         raise NotStarted(f"{where}: no rows")
     table = _Table(Path(where), [str(h) for h in header], rows, lines, False)
-    return _curve_of(table, metric, name, None, None, blank_is_nan=True)
+    return _curve_of(table, metric, name, None, None)
 
 
-def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Path | None,
-              blank_is_nan: bool = False) -> Curve:
-    """The curve of a table read from `path` (None: given in Python), as _read_table reads it. `blank_is_nan`: a
-    blank metric in the rows that record it was a NaN (a DataFrame's), which a run that diverged holds."""
+def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Path | None) -> Curve:
+    """The curve of a table read from `path` (None: given in Python), as _read_table reads it."""
     if t.column(metric.name) is None and all(t.column(c) is not None for c in ("key", "value")):
         raise LcpipeError(f"{t.path}: a long-format log (one row per metric and step: {', '.join(t.header)}, as MLflow "
                           "exports a metric's history); lcpipe reads one column per metric: pivot it, e.g. with "
@@ -650,9 +652,7 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
         raise LcpipeError(f"{t.path}: column {t.header[col]!r} is logged only after training (trainer.evaluate() rows "
                           "after the train summary), which gives no curve; evaluate during training (Hugging Face: "
                           "eval_strategy='steps' or 'epoch')")
-    t = _validated_after_fit_dropped(_records_of(during, metric, blank_is_nan=blank_is_nan))
-    if blank_is_nan and (at := _metric_column(t, metric)[0]) is not None:
-        t = replace(t, rows=[row if row[at:at + 1] != [""] else [*row[:at], "nan", *row[at + 1:]] for row in t.rows])
+    t = _validated_after_fit_dropped(_records_of(during, metric))
     if not t.rows:
         raise NotStarted(f"{t.path}: no data rows after the header")
     (epochs, steps), (values, end, col) = _axis(t), _metric(t, metric)
