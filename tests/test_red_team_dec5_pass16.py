@@ -312,3 +312,24 @@ def test_a_live_lightning_run_after_its_first_validation_is_left_out_not_refused
     path = tmp_path / "new.csv"
     path.write_text("epoch,step,train_loss,val_loss\n0,49,1.0,\n0,99,0.9,\n0,99,,0.95\n1,149,0.8,\n")
     assert list(read_curve(path, Metric.infer("val_loss", "min")).metric("val_loss")) == [0.95]
+
+
+def test_in_memory_studies_made_one_after_another_never_share_the_pruners_key():
+    """A study's in-memory storage was keyed by id(), which the next storage takes over once the first is collected:
+    test_postgres's replays (a fresh in-memory study per decision, copied trials with their start times) then met the
+    pruner's memory of an earlier replay's running trials as silent for minutes, and one decision failed to replay
+    under load."""
+    import gc
+
+    optuna = pytest.importorskip("optuna")
+    from lcpipe.integrations.optuna import _storage_key
+
+    keys, ids = [], []
+    for _ in range(20):
+        study = optuna.create_study()
+        keys.append(_storage_key(study))
+        ids.append(id(study._storage))  # noqa: SLF001
+        del study
+        gc.collect()
+    assert len(set(ids)) < len(ids)  # CPython reuses the ids: the case this guards
+    assert len(set(keys)) == len(keys)

@@ -1199,6 +1199,9 @@ def _whole(x: float) -> str:
     return f"{int(x)}" if float(x).is_integer() else f"{x:g}"
 
 
+_STORAGE_TOKENS = itertools.count()  # tokens of in-memory storages (_storage_key)
+
+
 def _storage_key(study: optuna.Study) -> object:
     """What identifies a study's storage: its database URL (two processes' storages of one database
     are one), a journal's file or Redis URL (two JournalStorage objects on one file are one storage: a
@@ -1217,8 +1220,18 @@ def _storage_key(study: optuna.Study) -> object:
     if isinstance(path, str | Path) and str(path):
         return ("journal file", str(Path(path).resolve()))
     redis = getattr(backend, "_url", None)  # JournalRedisBackend: its key prefix keeps two journals apart
-    return ("journal redis", redis, getattr(backend, "_prefix", "")) if isinstance(redis, str) and redis \
-        else id(backend)
+    if isinstance(redis, str) and redis:
+        return ("journal redis", redis, getattr(backend, "_prefix", ""))
+    # an in-memory storage is its own: a token it carries, not id(), which a later storage takes over once this one
+    # is collected (a replay of copied trials, their start times kept, met the first one's stale memory of them)
+    token = getattr(backend, "_lcpipe_storage_token", None)
+    if token is None:
+        token = ("storage", next(_STORAGE_TOKENS))
+        try:
+            backend._lcpipe_storage_token = token  # noqa: SLF001
+        except AttributeError:  # a storage with __slots__: its id, as before
+            return id(backend)
+    return token
 
 
 def _mark_pruned(study: optuna.Study, trial: FrozenTrial) -> None:
