@@ -148,8 +148,8 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         written = "--steps " if flag == "--epochs" else flag
         raise LcpipeError(f"{written}{epochs}: the runs count epochs, with no step column (e.g. "
                           f"{by_epoch[0].path or by_epoch[0].name}), so a length in optimizer steps cannot be placed "
-                          "on them; give the "
-                          f"planned number of epochs, {'--epochs N' if flag == '--epochs' else 'epochs=N'}")
+                          "on them; give the planned number of epochs, "
+                          f"{'--epochs N' if flag == '--epochs' else 'epochs=N'}")
     out, short = OnGrid([], [], [], [], []), []
     for name, where in started:
         out.left_out.append({"run": name, "reason": "no evaluation logged yet (an empty file, or its header alone)"})

@@ -1206,7 +1206,7 @@ def _storage_key(study: optuna.Study) -> object:
     """What identifies a study's storage: its database URL (two processes' storages of one database
     are one), a journal's file or Redis URL (two JournalStorage objects on one file are one storage: a
     helper that opens the study anew for each call gave a trial of study 's' "not of 's'"; red team), else
-    the storage object itself (an in-memory storage is its own)."""
+    a token the storage object carries (an in-memory storage is its own)."""
     storage = study._storage  # noqa: SLF001
     backend = getattr(storage, "_backend", storage)  # Optuna wraps an RDB storage in a cache, a journal its backend
     url = getattr(backend, "url", None)
