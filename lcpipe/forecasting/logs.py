@@ -505,16 +505,15 @@ def _records_of(t: _Table, metric: Metric, once: bool = True) -> _Table:
         return t
     width = max(len(t.header), *(len(r) for r in t.rows))
     with_metric = [i for i, b in enumerate(blank) if not b]
+    elsewhere = {c for c in range(width) if c != col and not any(t.cell(i, c) for i in with_metric)}
     if len(with_metric) < 2:  # one row of the metric says little of which columns its records leave blank ...
         only = with_metric[0]
-        elsewhere = {c for c in range(width) if c != col and not t.cell(only, c)}
         if len(t.rows) > 1 and t.number(only, col) is not None and all(
                 any(t.number(i, c) is not None for c in elsewhere) for i in range(len(t.rows)) if i != only):
             # ... but where every other row holds a number there, they are train rows beside a live run's first
             # evaluation (Lightning: steps 49, 99, 99, 149), which was refused as a resumed run (review)
             return _Table(t.path, t.header, [t.rows[only]], [t.lines[only]], t.decimal_comma)
         return t
-    elsewhere = {c for c in range(width) if c != col and not any(t.cell(i, c) for i in with_metric)}
     # a record holds numbers there (a train loss, a learning rate); text such as "eval OOM" marks a missed
     # evaluation, which _metric refuses in one line; and one such row is no second logger, unless it is the last
     # (a test accuracy logged once after fit, as W&B's export has it: a summary record; red team)
