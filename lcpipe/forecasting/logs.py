@@ -61,10 +61,13 @@ class _Table:
 
     def column(self, *names: str) -> int | None:
         """Index of the header matching one of `names` (the first name found), ignoring case, spaces and
-        underscores; two columns that match one name are refused: which one was meant is not known."""
+        underscores; two columns that match one name are refused: which one was meant is not known. A name
+        with a leading underscore yields to one without: W&B's export holds its own `_step` (a count of log
+        calls) beside a run's `wandb.log({..., "step": s})`, and the run's is the one meant."""
         folded = _folded(tuple(self.header))
         for n in names:
             at = [i for i, h in enumerate(folded) if h == fold(n)]
+            at = [i for i in at if not self.header[i].strip().startswith("_")] or at
             if len(at) > 1:
                 raise LcpipeError(f"{self.path}: columns {at[0] + 1} and {at[1] + 1} are both {self.header[at[0]]!r}; "
                                   "remove or rename one")
