@@ -17,6 +17,7 @@ from lcpipe.curve import MAX_STEPS, Curve
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import live
 from lcpipe.forecasting.logs import (
+    NotStarted,
     check_history_copies,
     counts_by_one,
     missed_start,
@@ -173,7 +174,12 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
                 started.append(str(name))
                 continue
             if isinstance(values, pd.DataFrame):  # one run's log: read as its CSV file is (train and eval rows)
-                out.append(_log_of(values, metric, str(name), what))
+                try:
+                    out.append(_log_of(values, metric, str(name), what))
+                except NotStarted:  # no evaluation in it yet: left out of live runs, as the CLI leaves its file
+                    if started is None:
+                        raise
+                    started.append(str(name))
                 continue
             values, steps = _axis_of(values, name, what)
             values = _numbers(values)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import lcpipe
+from lcpipe.cli import main as cli
+from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.logs import read_curve
 from lcpipe.metric import Metric
 
@@ -38,3 +41,30 @@ def test_a_wandb_export_with_the_runs_own_step_is_read_on_it(tmp_path):
     told = lcpipe.forecast(history=history, runs={"run": pd.read_csv(path)}, metric="val_loss", mode="min",
                            steps=750)
     assert told.loc[0, "observed"] == 180 and told.loc[0, "epochs"] == 750
+
+
+def test_a_live_log_of_train_rows_alone_is_left_out_until_it_evaluates(tmp_path, capsys):
+    """A run whose log holds train rows and a metric column still blank in every row (a W&B export, or an HF
+    log_history as a DataFrame, before the first evaluation) stopped the whole forecast as "column 'val_loss' is
+    blank"; a file of its header alone was already left out. As a history curve it is one line."""
+    history, runs = tmp_path / "history", tmp_path / "runs"
+    history.mkdir(), runs.mkdir()
+    grid = 15 * np.arange(1, 51)
+    for i in range(4):
+        (history / f"h{i}.csv").write_text(wandb_export(grid, 2 + (1.4 + 0.05 * i) * np.exp(-grid / 200)))
+    for i in range(2):
+        (runs / f"r{i}.csv").write_text(wandb_export(grid[:12], 2.01 + (1.42 + 0.05 * i) * np.exp(-grid[:12] / 200)))
+    new = "step,loss,learning_rate,val_loss\n5,2.9,0.0001,\n10,2.8,0.0001,\n"
+    (runs / "new.csv").write_text(new)
+    cli(["forecast", "--history", str(history), "--runs", str(runs), "--metric", "val_loss", "--steps", "750"])
+    out, err = capsys.readouterr()
+    assert "new.csv: no evaluation logged yet" in err
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["r0", "r1"]
+    frame = pd.read_csv(runs / "new.csv")
+    with pytest.warns(UserWarning, match="run 'new': no evaluation logged yet"):
+        told = lcpipe.forecast(history=history, runs={"r0": pd.read_csv(runs / "r0.csv"), "new": frame},
+                               metric="val_loss", mode="min", steps=750)
+    assert list(told["run"]) == ["r0"]
+    (history / "h4.csv").write_text(new)
+    with pytest.raises(LcpipeError, match=r"h4.csv: column 'val_loss' is blank in each of its 2 rows: no evaluation"):
+        lcpipe.forecast(history=history, runs=runs, metric="val_loss", mode="min", steps=750)

@@ -152,7 +152,8 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                           f"{'--epochs N' if flag == '--epochs' else 'epochs=N'}")
     out, short = OnGrid([], [], [], [], []), []
     for name, where in started:
-        out.left_out.append({"run": name, "reason": "no evaluation logged yet (an empty file, or its header alone)"})
+        reason = "no evaluation logged yet (an empty file, its header alone, or train rows alone)"
+        out.left_out.append({"run": name, "reason": reason})
         short.append(f"{where}: {out.left_out[-1]['reason']}")
     for run in runs:
         total = run.planned or (as_steps if as_steps is not None and run.steps is not None else epochs)

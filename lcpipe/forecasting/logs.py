@@ -654,6 +654,11 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
         raise LcpipeError(f"{t.path}: column {t.header[col]!r} is logged only after training (trainer.evaluate() rows "
                           "after the train summary), which gives no curve; evaluate during training (Hugging Face: "
                           "eval_strategy='steps' or 'epoch')")
+    if col is not None and t.rows and not any(t.cell(i, col) for i in range(len(t.rows))):
+        # train rows alone so far (an HF log_history, a W&B export before the first evaluation): a live run that
+        # has not evaluated yet, left out as one whose logger has written its header alone (review: it was refused)
+        raise NotStarted(f"{t.path}: column {t.header[col]!r} is blank in each of its {len(t.rows)} rows: no "
+                         "evaluation yet")
     t = _validated_after_fit_dropped(_records_of(during, metric))
     if not t.rows:
         raise NotStarted(f"{t.path}: no data rows after the header")
