@@ -132,7 +132,7 @@ def _not_started(values) -> bool:
 
 
 def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bool = False,
-            started: list[str] | None = None) -> list[Curve]:
+            started: list[tuple[str, str, str]] | None = None) -> list[Curve]:
     """Curves from paths (files, folders, DVCLive runs, as the CLI reads them) or from a mapping of
     run name -> its values: a list of the metric's values per epoch (epoch 1 first), or a mapping step
     -> value (or a pandas Series indexed by step) for a run evaluated at steps; values of the metric's
@@ -171,15 +171,15 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
         out = []
         for name, values in given.items():
             if started is not None and _not_started(values):
-                started.append(str(name))
+                started.append((str(name), f"run {str(name)!r}", NotStarted("").reason))
                 continue
             if isinstance(values, pd.DataFrame):  # one run's log: read as its CSV file is (train and eval rows)
                 try:
                     out.append(_log_of(values, metric, str(name), what))
-                except NotStarted:  # no evaluation in it yet: left out of live runs, as the CLI leaves its file
+                except NotStarted as exc:  # no evaluation in it yet: left out of live runs, as the CLI leaves its file
                     if started is None:
                         raise
-                    started.append(str(name))
+                    started.append((str(name), f"run {str(name)!r}", exc.reason))
                 continue
             values, steps = _axis_of(values, name, what)
             values = _numbers(values)
@@ -214,11 +214,11 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
                           "per epoch")
     if not paths:
         raise LcpipeError(f"{arg}=[]: no {what}s given; give paths (files, folders) or a mapping of run name -> values")
-    found: list[Path] | None = None if started is None else []
+    found: list[tuple[str, str, str]] | None = None if started is None else []
     curves = read_curves(paths, metric, studies=arg == "history", started=found,  # a history may be a corpus
                          say=lambda line: warnings.warn(line, stacklevel=4))
     if started is not None:
-        started.extend(p.stem for p in found or [])
+        started.extend(found or [])
     return curves
 
 
@@ -319,7 +319,7 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
         warnings.warn(f"mode={mode!r} with metric={metric!r}: {against}", stacklevel=2)
     params = replace(Params(), features=replace(Params().features, metric=kind.name))
     past = _curves(history, kind, "history curve", "history")
-    started: list[str] = []  # runs with no evaluation yet: left out with a warning, as the CLI leaves them out
+    started: list[tuple[str, str, str]] = []  # runs with no evaluation yet: left out with a warning, as in the CLI
     now = _curves(runs, kind, "run", "runs", in_steps=steps is not None, started=started)
     logs = _logs_in(runs)  # runs given as their logs' DataFrames: read as files are, no list of values
     listed = [c.name for c in now if c.steps is None and c.path is None and c.name not in logs]
@@ -331,7 +331,7 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     kind = live.with_history_scale(kind, past)
     grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1,
                                by_evaluations=steps is None, say=lambda line: warnings.warn(line, stacklevel=4),
-                               flag=flag, started=tuple((name, f"run {name!r}") for name in started), logs=logs)
+                               flag=flag, started=tuple(started), logs=logs)
     fitted = live.fit_on_history(predictor, params, past, now, kind, say=lambda line: warnings.warn(line, stacklevel=5))
     results = live.forecast_runs(fitted, grid, kind)
     rows = []

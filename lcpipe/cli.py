@@ -374,12 +374,12 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     metric = Metric.infer(args.metric, args.mode, _kind(args.kind))
     _warn_mode_against_name(args.metric, args.mode)
     history = read_curves(args.history, metric, studies=True, say=say)
-    started: list[Path] = []  # runs whose logger has written no evaluation yet: left out, as a run too short is
+    started: list[tuple[str, str, str]] = []  # runs with no evaluation logged yet: left out, as a run too short is
     raw = read_curves(args.runs, metric, started=started)
     metric = live.with_history_scale(metric, history)
     grid = live.planned_epochs(raw, args.epochs, min_observed=params.features.window + 1,
                                by_evaluations=args.by_evaluations, say=say,
-                               started=tuple((p.stem, str(p)) for p in started))
+                               started=tuple(started))
     predictor = live.fit_on_history(args.predictor, params, history, raw, metric, say)
     results = live.forecast_runs(predictor, grid, metric)
     say(metric.describe())

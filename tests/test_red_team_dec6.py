@@ -9,7 +9,7 @@ import pytest
 import lcpipe
 from lcpipe.cli import main as cli
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.logs import read_curve
+from lcpipe.forecasting.logs import NotStarted, read_curve
 from lcpipe.metric import Metric
 
 LOSS = Metric.infer("val_loss", "min")
@@ -68,3 +68,71 @@ def test_a_live_log_of_train_rows_alone_is_left_out_until_it_evaluates(tmp_path,
     (history / "h4.csv").write_text(new)
     with pytest.raises(LcpipeError, match=r"h4.csv: column 'val_loss' is blank in each of its 2 rows: no evaluation"):
         lcpipe.forecast(history=history, runs=runs, metric="val_loss", mode="min", steps=750)
+
+
+def lightning_version(root, n: int, evaluated: bool) -> None:
+    """lightning_logs/version_n: a CSVLogger's metrics.csv (its val_loss column appears with the first validation:
+    the logger writes the keys logged so far) and hparams.yaml."""
+    run = root / f"version_{n}"
+    run.mkdir(parents=True)
+    (run / "hparams.yaml").write_text(f"lr: {0.001 * (n + 1)}\n")
+    if not evaluated:
+        (run / "metrics.csv").write_text("epoch,step,train_loss\n0,49,2.95\n0,99,2.90\n")
+        return
+    rows = "".join(f"{e},{100 * e + 99},{2.0 + n * 0.02 + 1.5 * np.exp(-(e + 1) / 8):.4f}\n" for e in range(12))
+    (run / "metrics.csv").write_text("epoch,step,val_loss\n" + rows)
+
+
+def test_a_live_run_whose_logger_adds_the_metric_at_its_first_evaluation_waits_for_it(tmp_path, capsys):
+    """Review: real loggers write no metric column before the first evaluation (an HF log_history as a DataFrame,
+    Lightning's CSVLogger, W&B's run.history()), and the whole forecast stopped on "missing column"; so did
+    `--runs lightning_logs` with one version not yet validated, which `--runs lightning_logs/version_*` left out.
+    A name mistyped, missing from every run, is still one line naming the column and a header."""
+    history = tmp_path / "history"
+    history.mkdir()
+    for i in range(4):
+        rows = "".join(f"{e + 1},{2.0 + 0.03 * i + 1.45 * np.exp(-(e + 1) / 8):.4f}\n" for e in range(50))
+        (history / f"h{i}.csv").write_text("epoch,val_loss\n" + rows)
+    logs = tmp_path / "lightning_logs"
+    for n in range(3):
+        lightning_version(logs, n, evaluated=n < 2)
+    cli(["forecast", "--history", str(history), "--runs", str(logs), "--metric", "val_loss", "--epochs", "50",
+         "--out", str(tmp_path / "f.json")])
+    out, err = capsys.readouterr()
+    assert "version_2/metrics.csv: no column 'val_loss' yet, the metric to forecast (its header: epoch, step, " \
+           "train_loss): left out until it has them" in err
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["version_0", "version_1"]
+    import json
+    assert {r["run"] for r in json.loads((tmp_path / "f.json").read_text())["left_out"]} == {"version_2"}
+    (tmp_path / "new.csv").write_text("epoch,val_loss\n")  # a run given first, its header alone: the folder after it
+    cli(["forecast", "--history", str(history), "--runs", str(tmp_path / "new.csv"), str(logs), "--metric", "val_loss",
+         "--epochs", "50"])  # is still read (it was taken for a folder of runs none of which had started)
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]] == ["version_0", "version_1"]
+    hf = pd.DataFrame([{"loss": 2.9, "learning_rate": 1e-4, "epoch": 0.1, "step": 10},
+                       {"loss": 2.8, "learning_rate": 1e-4, "epoch": 0.2, "step": 20}])
+    with pytest.warns(UserWarning, match="run 'hf': no column 'val_loss' yet"):
+        told = lcpipe.forecast(history=history, runs={"hf": hf, "v0": pd.read_csv(logs / "version_0" / "metrics.csv")},
+                               metric="val_loss", mode="min", epochs=50)
+    assert list(told["run"]) == ["v0"]
+    with pytest.raises(LcpipeError, match=r"h0.csv: missing column 'val_los', the metric to forecast; the header is "
+                                          r"epoch, val_loss"):  # a name mistyped: the history has it neither
+        lcpipe.forecast(history=history, runs=logs, metric="val_los", mode="min", epochs=50)
+    with pytest.raises(LcpipeError, match=r"version_2/metrics.csv: no column 'val_loss' yet, the metric to forecast "
+                                          r"\(its header: epoch, step, train_loss\)$"):  # nothing to forecast yet
+        lcpipe.forecast(history=history, runs=logs / "version_2", metric="val_loss", mode="min", epochs=50)
+
+def test_a_run_with_an_evaluation_row_whose_metric_is_blank_is_not_left_out_as_waiting(tmp_path):
+    """Review of the rule above: pandas writes a NaN eval_loss blank, so an HF run that diverged at its first
+    evaluation (an eval row: eval_runtime filled) was left out as not evaluated yet; and a run that ended with no
+    evaluation (a train summary row) was told to wait. Both are one line, as before."""
+    train = "".join(f"2.9,0.0001,{s / 500},{s},,,\n" for s in range(10, 60, 10))
+    diverged = tmp_path / "diverged.csv"
+    diverged.write_text("loss,learning_rate,epoch,step,eval_loss,eval_runtime,train_runtime\n" + train
+                        + ",,0.1,50,,1.2,\n")
+    ended = tmp_path / "ended.csv"
+    ended.write_text("loss,learning_rate,epoch,step,eval_loss,eval_runtime,train_runtime\n" + train
+                     + ",,0.1,50,,,100.0\n")
+    for path in (diverged, ended):
+        with pytest.raises(LcpipeError) as refused:
+            read_curve(path, Metric.infer("eval_loss", "min"))
+        assert not isinstance(refused.value, NotStarted), refused.value

@@ -95,11 +95,11 @@ class OnGrid:
 
 
 def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluations: bool = False,
-                   say=lambda _: None, flag: str = "--epochs", started: tuple[tuple[str, str], ...] = (),
+                   say=lambda _: None, flag: str = "--epochs", started: tuple[tuple[str, str, str], ...] = (),
                    logs: frozenset[str] = frozenset()) -> OnGrid:
     """The runs on their grids (OnGrid), after checking that each has observed no more than planned; a run
     with fewer than `min_observed` points (one just started, beside the others), or one of `started` ((run
-    name, where), runs whose logger has written no evaluation yet), is left out (OnGrid's left_out) and
+    name, where, why), runs whose logger has written no evaluation yet), is left out (OnGrid's left_out) and
     named through `say`, and is one error only when every run is (a diverged one aside). The
     planned length is the run's own file's, else `epochs` (in the run's own unit: epochs, or steps for a
     run logged by optimizer step). A run that diverged is kept as it is: it is stopped, not forecast.
@@ -151,10 +151,9 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                           "on them; give the planned number of epochs, "
                           f"{'--epochs N' if flag == '--epochs' else 'epochs=N'}")
     out, short = OnGrid([], [], [], [], []), []
-    for name, where in started:
-        reason = "no evaluation logged yet (an empty file, its header alone, or train rows alone)"
+    for name, where, reason in started:
         out.left_out.append({"run": name, "reason": reason})
-        short.append(f"{where}: {out.left_out[-1]['reason']}")
+        short.append(f"{where}: {reason}")
     for run in runs:
         total = run.planned or (as_steps if as_steps is not None and run.steps is not None else epochs)
         source = "its own file" if run.planned else f"{flag} (--steps)" if flag == "--epochs" else flag
@@ -186,7 +185,7 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         out.seen.append(_whole(last))
     if short and all(r.diverged for r in out.runs):  # nothing to forecast: every run that did not diverge is short
         more = len(short) - 1
-        raise LcpipeError(short[0] + (f" (and {more} more run{'s' if more > 1 else ''} as short)" if more else ""))
+        raise LcpipeError(short[0] + (f" (and {more} more run{'s' if more > 1 else ''} left out)" if more else ""))
     for line in short:  # a run just started, in a folder of live runs: the others are forecast
         say(f"{line}: left out until it has them")
     return out

@@ -280,9 +280,12 @@ def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
     from_error = col is not None and error is not None and col == t.column(error) and t.column(name) is None
     # ... it stands in for the accuracy (not DVCLive's val/acc.tsv headed `acc`: _metric_column)
     if col is None:
+        # a live run's logger adds the column at its first evaluation (an HF log_history as a DataFrame, Lightning's
+        # CSVLogger, W&B): left out among live runs, refused when every run lacks it (a name mistyped: live.on_grids)
         alt = f" (or {error!r})" if error else ""
-        raise LcpipeError(f"{t.path}: missing column {name!r}{alt}, the metric to forecast; "
-                          f"the header is {', '.join(t.header)}")
+        header = ", ".join(t.header)
+        raise NotStarted(f"{t.path}: missing column {name!r}{alt}, the metric to forecast; the header is {header}",
+                         reason=f"no column {name!r}{alt} yet, the metric to forecast (its header: {header})")
     values = t.numbers(col)
     for i in np.flatnonzero(np.isnan(values)):  # blank or text: missing, not diverged (a NaN cell parses)
         cell, where = t.cell(int(i), col), f"{t.path}: line {t.lines[int(i)]}: column {t.header[col]!r}"
@@ -654,11 +657,13 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
         raise LcpipeError(f"{t.path}: column {t.header[col]!r} is logged only after training (trainer.evaluate() rows "
                           "after the train summary), which gives no curve; evaluate during training (Hugging Face: "
                           "eval_strategy='steps' or 'epoch')")
-    if col is not None and t.rows and not any(t.cell(i, col) for i in range(len(t.rows))):
-        # train rows alone so far (an HF log_history, a W&B export before the first evaluation): a live run that
-        # has not evaluated yet, left out as one whose logger has written its header alone (review: it was refused)
+    if col is not None and t.rows and not any(t.cell(i, col) for i in range(len(t.rows))) and _one_record(t):
+        # train rows alone so far (a W&B export, a logger of a fixed header, before the first evaluation): a live run
+        # that has not evaluated yet, left out as one whose logger has written its header alone (it was refused).
+        # Not where some row fills other columns than the rest: an evaluation row whose metric is blank (pandas
+        # writes a NaN blank: a run that diverged at once) or a train summary (a run that never evaluated; review)
         raise NotStarted(f"{t.path}: column {t.header[col]!r} is blank in each of its {len(t.rows)} rows: no "
-                         "evaluation yet")
+                         "evaluation logged in it")
     t = _validated_after_fit_dropped(_records_of(during, metric))
     if not t.rows:
         raise NotStarted(f"{t.path}: no data rows after the header")
@@ -690,6 +695,11 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
                  epoch_axis=steps is not None and (fold(t.header[x]) == "epoch" or not whole_steps(steps)))
 
 
+def _one_record(t: _Table) -> bool:
+    """Every row fills the same columns: one kind of record (train rows alone), no evaluation or summary row."""
+    return len({tuple(bool(t.cell(i, c)) for c in range(len(t.header))) for i in range(len(t.rows))}) == 1
+
+
 def _planned_steps(flat: dict, meta: Path) -> int | None:
     """A step-axis run's planned length in steps: its config's `max_steps` (or `steps`, `num_iterations`)."""
     for key in STEP_KEYS:
@@ -699,8 +709,23 @@ def _planned_steps(flat: dict, meta: Path) -> int | None:
 
 
 class NotStarted(LcpipeError):
-    """A curve file with no evaluation in it yet: empty, or its header alone (a CSV logger writes the header
-    first). A run just started among live ones is left out (read_curves' `started`), not an error."""
+    """A curve file with no evaluation in it yet: empty, its header alone (a CSV logger writes the header
+    first), train rows alone. A run just started among live ones is left out (read_curves' `started`), not an
+    error; `reason` says why, for the line that names it."""
+
+    def __init__(self, message: str, reason: str = "no evaluation logged yet (an empty file, its header alone, or "
+                                                    "train rows alone)"):
+        super().__init__(message)
+        self.reason = reason
+
+
+def waiting(path: Path, exc: NotStarted, name: str | None = None) -> tuple[str, str, str]:
+    """(run name, where, reason) of a live run left out for now (read_curves' `started`): named as read_curve
+    names its curve (a Lightning version by its folder), or `name`."""
+    if name is None:
+        lightning = path.name == LIGHTNING_LOG and (path.parent / "hparams.yaml").is_file()
+        name = path.parent.name if lightning else path.stem
+    return name, str(path), exc.reason
 
 
 def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
@@ -820,7 +845,7 @@ def _one_curve_file(folder: Path) -> Path | None:
 
 
 def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", studies: bool = False,
-                   started: list[Path] | None = None, say=lambda _: None) -> list[Curve]:
+                   started: list[tuple[str, str, str]] | None = None, say=lambda _: None) -> list[Curve]:
     """Every curve in `directory`, sorted by name: its *.csv / *.tsv files (any case) and DVCLive
     run folders, or the directory itself when it is one DVCLive run. Hidden and `._` files are skipped.
     Two curves with one name (`x.csv` and `x.CSV`, `x.csv` and a DVCLive folder `x`) are refused.
@@ -838,8 +863,9 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
         raise LcpipeError(f"{directory}: not a directory of curve files")
     if _is_dvclive(directory):
         return [read_dvclive(directory, metric)]
+    before = len(started or [])
     found = _curves_in(directory, metric, studies, "", set(), started, say)
-    if not found and started:
+    if not found and len(started or []) > before:
         return []  # live runs, every one just started: the caller says so
     if not found:
         try:
@@ -848,8 +874,16 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
             folders = []
         logs = {f: _one_curve_file(directory / f) for f in folders} if not studies else {}
         if logs and all(logs.values()):  # a folder of runs, one log each (Lightning's
-            # lightning_logs/version_N/metrics.csv): each run named after its folder
-            return [replace(read_curve(log, metric), name=f) for f, log in logs.items()]
+            # lightning_logs/version_N/metrics.csv): each run named after its folder; one not evaluated yet waits
+            runs = []
+            for f, log in logs.items():
+                try:
+                    runs.append(replace(read_curve(log, metric), name=f))
+                except NotStarted as exc:
+                    if started is None:
+                        raise
+                    started.append(waiting(log, exc, f))
+            return runs
         hint = "" if not folders else f" (nor in its folders, up to {MAX_DEPTH} deep)" if studies else \
             f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some: give " \
             f"them (e.g. {directory / folders[0]}, or {directory}/* for a folder of runs such as Lightning's version_N)"
@@ -865,7 +899,8 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
 
 
 def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str,
-               seen: set, started: list[Path] | None = None, say=lambda _: None) -> list[tuple[Path, Curve]]:
+               seen: set, started: list[tuple[str, str, str]] | None = None,
+               say=lambda _: None) -> list[tuple[Path, Curve]]:
     """(path, curve) of the curves in `directory` (named prefix + run); with `studies`, of a corpus's
     folders too (read_curve_dir), each file and folder once however linked (`seen`: real paths)."""
     try:
@@ -890,10 +925,10 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
                 continue
             try:
                 found.append((p, read_curve(p, metric)))
-            except NotStarted:
+            except NotStarted as exc:
                 if started is None:
                     raise
-                started.append(p)  # a live run whose logger has written its header alone
+                started.append(waiting(p, exc))  # a live run whose logger has written no evaluation yet
         elif p.is_dir():
             if _is_dvclive(p):
                 found.append((p, read_dvclive(p, metric)))
@@ -1012,12 +1047,12 @@ def _file_id(curve: Curve) -> tuple[int, int] | None:
 
 
 def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", studies: bool = False,
-                started: list[Path] | None = None, say=lambda _: None) -> list[Curve]:
+                started: list[tuple[str, str, str]] | None = None, say=lambda _: None) -> list[Curve]:
     """Curves from any mix of files, directories of curves and DVCLive folders, in the order given.
     A file reached twice (`h h`, or a folder and a file in it) is refused: it would count twice.
     studies: a directory may be a corpus of study folders (read_curve_dir); for a history.
-    started: where given (live runs), a file with no evaluation yet (NotStarted) is appended to it and left
-    out, not an error."""
+    started: where given (live runs), a file with no evaluation yet (NotStarted) is left out, not an error, and
+    appended to it as (run name, where, reason) (`waiting`)."""
     out: list[Curve] = []
     for path in map(Path, paths):
         if _kind(path) == "dir":
@@ -1025,10 +1060,10 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
             continue
         try:
             out.append(read_curve(path, metric))
-        except NotStarted:
+        except NotStarted as exc:
             if started is None:
                 raise
-            started.append(path)
+            started.append(waiting(path, exc))
     seen: dict[tuple[int, int], Curve] = {}
     for curve in out:
         key = _file_id(curve)
