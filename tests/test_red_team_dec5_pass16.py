@@ -324,12 +324,10 @@ def test_in_memory_studies_made_one_after_another_never_share_the_pruners_key():
     optuna = pytest.importorskip("optuna")
     from lcpipe.integrations.optuna import _storage_key
 
-    keys, ids = [], []
-    for _ in range(20):
-        study = optuna.create_study()
+    keys = []
+    for _ in range(20):  # CPython gives a collected storage's id to a later one, mostly, not always (it did not
+        study = optuna.create_study()  # once in a full suite run under load): so no assertion that it did here
         keys.append(_storage_key(study))
-        ids.append(id(study._storage))  # noqa: SLF001
         del study
         gc.collect()
-    assert len(set(ids)) < len(ids)  # CPython reuses the ids: the case this guards
     assert len(set(keys)) == len(keys)

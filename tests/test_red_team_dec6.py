@@ -100,10 +100,17 @@ def test_a_live_run_whose_logger_adds_the_metric_at_its_first_evaluation_waits_f
          "--out", str(tmp_path / "f.json")])
     out, err = capsys.readouterr()
     assert "version_2/metrics.csv: no column 'val_loss' yet, the metric to forecast (its header: epoch, step, " \
-           "train_loss): left out until it has them" in err
+           "train_loss): left out until it evaluates" in err
     assert [line.split()[0] for line in out.splitlines()[1:]] == ["version_0", "version_1"]
     import json
     assert {r["run"] for r in json.loads((tmp_path / "f.json").read_text())["left_out"]} == {"version_2"}
+    (logs / "version_3").mkdir()  # Lightning writes hparams.yaml at the start, metrics.csv at its first flush
+    (logs / "version_3" / "hparams.yaml").write_text("lr: 0.004\n")
+    for runs in ([str(logs)], [str(p) for p in sorted(logs.iterdir())]):
+        cli(["forecast", "--history", str(history), "--runs", *runs, "--metric", "val_loss", "--epochs", "50"])
+        out, err = capsys.readouterr()
+        assert "version_3: no metrics.csv yet" in err, err
+        assert [line.split()[0] for line in out.splitlines()[1:]] == ["version_0", "version_1"]
     (tmp_path / "new.csv").write_text("epoch,val_loss\n")  # a run given first, its header alone: the folder after it
     cli(["forecast", "--history", str(history), "--runs", str(tmp_path / "new.csv"), str(logs), "--metric", "val_loss",
          "--epochs", "50"])  # is still read (it was taken for a folder of runs none of which had started)
@@ -136,3 +143,19 @@ def test_a_run_with_an_evaluation_row_whose_metric_is_blank_is_not_left_out_as_w
         with pytest.raises(LcpipeError) as refused:
             read_curve(path, Metric.infer("eval_loss", "min"))
         assert not isinstance(refused.value, NotStarted), refused.value
+
+
+@pytest.mark.parametrize("log, why", [
+    ("epoch,eval/loss\n" + "".join(f"{e},{2 - 0.01 * e}\n" for e in range(1, 31)), r"\(if 'eval/loss' is the metric"),
+    ("loss,learning_rate,epoch,step,train_runtime\n2.9,0.0001,0.1,10,\n2.8,0.0001,0.2,20,\n,,0.22,22,100.0\n",
+     "missing column 'eval_loss'"),
+    ("epoch,train_loss,eval_loss,eval_acc\n1,,,0.1\n2,,,0.1\n3,,,0.1\n", "column 'eval_loss' is blank"),
+], ids=["another_name", "ended_without_evaluating", "evaluated_blank"])
+def test_a_run_that_evaluated_or_ended_without_the_metric_is_refused_not_left_out(tmp_path, log, why):
+    """Second review: a run logging the metric under another name (W&B's eval/loss), one whose train summary shows it
+    ended, and one whose other evaluation columns are filled around a blank metric (pandas writes NaN blank) were left
+    out as not evaluated yet; each is one line, as before."""
+    (tmp_path / "run.csv").write_text(log)
+    with pytest.raises(LcpipeError, match=why) as refused:
+        read_curve(tmp_path / "run.csv", Metric.infer("eval_loss", "min"))
+    assert not isinstance(refused.value, NotStarted)

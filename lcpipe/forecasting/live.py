@@ -153,7 +153,7 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
     out, short = OnGrid([], [], [], [], []), []
     for name, where, reason in started:
         out.left_out.append({"run": name, "reason": reason})
-        short.append(f"{where}: {reason}")
+        short.append((f"{where}: {reason}", "left out until it evaluates"))
     for run in runs:
         total = run.planned or (as_steps if as_steps is not None and run.steps is not None else epochs)
         source = "its own file" if run.planned else f"{flag} (--steps)" if flag == "--epochs" else flag
@@ -176,7 +176,7 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                    f"{_whole(min_observed * spacing)}; give more of the run, or forecast it later" if capped else "")
             out.left_out.append({"run": run.name, "reason": f"{len(on)} {what} observed; a forecast needs at least "
                                                            f"{min_observed} (the forecaster's window + 1){fix}"})
-            short.append(f"{run.path or run.name}: {out.left_out[-1]['reason']}")
+            short.append((f"{run.path or run.name}: {out.left_out[-1]['reason']}", "left out until it has them"))
             continue
         out.runs.append(on)
         out.points.append(on.planned if run.steps is not None else total)
@@ -185,9 +185,9 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         out.seen.append(_whole(last))
     if short and all(r.diverged for r in out.runs):  # nothing to forecast: every run that did not diverge is short
         more = len(short) - 1
-        raise LcpipeError(short[0] + (f" (and {more} more run{'s' if more > 1 else ''} left out)" if more else ""))
-    for line in short:  # a run just started, in a folder of live runs: the others are forecast
-        say(f"{line}: left out until it has them")
+        raise LcpipeError(short[0][0] + (f" (and {more} more run{'s' if more > 1 else ''} left out)" if more else ""))
+    for line, until in short:  # a run just started, in a folder of live runs: the others are forecast
+        say(f"{line}: {until}")
     return out
 
 

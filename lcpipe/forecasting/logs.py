@@ -281,11 +281,16 @@ def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
     # ... it stands in for the accuracy (not DVCLive's val/acc.tsv headed `acc`: _metric_column)
     if col is None:
         # a live run's logger adds the column at its first evaluation (an HF log_history as a DataFrame, Lightning's
-        # CSVLogger, W&B): left out among live runs, refused when every run lacks it (a name mistyped: live.on_grids)
+        # CSVLogger, W&B): left out among live runs, refused when every run lacks it (a name mistyped: live.on_grids);
+        # refused where the log shows an evaluation or its end (_evaluated_otherwise: eval/loss for eval_loss; review)
         alt = f" (or {error!r})" if error else ""
-        header = ", ".join(t.header)
-        raise NotStarted(f"{t.path}: missing column {name!r}{alt}, the metric to forecast; the header is {header}",
-                         reason=f"no column {name!r}{alt} yet, the metric to forecast (its header: {header})")
+        message = f"{t.path}: missing column {name!r}{alt}, the metric to forecast; the header is {', '.join(t.header)}"
+        other = _evaluated_otherwise(t, name)
+        if other is not None:
+            alike = _loosely(t.header[other]) == _loosely(name)
+            raise LcpipeError(message + (f" (if {t.header[other]!r} is the metric, give that name)" if alike else ""))
+        raise NotStarted(message, reason=f"no column {name!r}{alt} yet, the metric to forecast (its header: "
+                                         f"{_shown_header(t.header)})")
     values = t.numbers(col)
     for i in np.flatnonzero(np.isnan(values)):  # blank or text: missing, not diverged (a NaN cell parses)
         cell, where = t.cell(int(i), col), f"{t.path}: line {t.lines[int(i)]}: column {t.header[col]!r}"
@@ -657,11 +662,13 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
         raise LcpipeError(f"{t.path}: column {t.header[col]!r} is logged only after training (trainer.evaluate() rows "
                           "after the train summary), which gives no curve; evaluate during training (Hugging Face: "
                           "eval_strategy='steps' or 'epoch')")
-    if col is not None and t.rows and not any(t.cell(i, col) for i in range(len(t.rows))) and _one_record(t):
+    if col is not None and t.rows and not any(t.cell(i, col) for i in range(len(t.rows))) and _one_record(t) \
+            and _evaluated_otherwise(t, t.header[col]) is None:
         # train rows alone so far (a W&B export, a logger of a fixed header, before the first evaluation): a live run
         # that has not evaluated yet, left out as one whose logger has written its header alone (it was refused).
-        # Not where some row fills other columns than the rest: an evaluation row whose metric is blank (pandas
-        # writes a NaN blank: a run that diverged at once) or a train summary (a run that never evaluated; review)
+        # Not where some row fills other columns than the rest (an evaluation row whose metric is blank: pandas
+        # writes a NaN blank, a run that diverged at once; a train summary, a run that never evaluated), nor where
+        # another column of the metric's evaluation is filled (eval_acc beside eval_loss; review)
         raise NotStarted(f"{t.path}: column {t.header[col]!r} is blank in each of its {len(t.rows)} rows: no "
                          "evaluation logged in it")
     t = _validated_after_fit_dropped(_records_of(during, metric))
@@ -693,6 +700,34 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
         planned = _planned_steps(flat, meta)
     return Curve(name, {**columns, "epoch": epochs, metric.name: values}, planned, path, config, steps, diverged,
                  epoch_axis=steps is not None and (fold(t.header[x]) == "epoch" or not whole_steps(steps)))
+
+
+def _words(name: str) -> list[str]:
+    return [w for w in re.split(r"[\s_/.\-]+", name.strip().lower()) if w]
+
+
+def _loosely(name: str) -> str:
+    """A column name with every separator ignored, '/' and '.' too: `eval/loss` is `eval_loss` loosely."""
+    return "".join(_words(name))
+
+
+def _evaluated_otherwise(t: _Table, name: str) -> int | None:
+    """A filled column that shows the run evaluated, or ended, though the metric `name` is missing or blank: one of
+    the metric's own evaluation (its first word, as eval_acc or eval/loss is of eval_loss), or a train summary's
+    train_runtime (HF: the run ended). None for a run that has logged train rows alone."""
+    words = _words(name)
+    for c, header in enumerate(t.header):
+        other = _words(header)
+        if not other or fold(header) == fold(name) or not any(t.cell(i, c) for i in range(len(t.rows))):
+            continue
+        if (len(words) > 1 and other[0] == words[0] and len(other) > 1) or other[-2:] == ["train", "runtime"]:
+            return c
+    return None
+
+
+def _shown_header(header: list[str], most: int = 8) -> str:
+    """A header for a message: its first `most` names (a W&B export has dozens)."""
+    return ", ".join(header[:most]) + (f", ... ({len(header)} columns)" if len(header) > most else "")
 
 
 def _one_record(t: _Table) -> bool:
@@ -833,6 +868,17 @@ MANIFEST = "manifest.csv"  # (any case) a corpus's index of its study folders, n
 # MAX_DEPTH (lcpipe.atomic): folders below a history corpus that are read (a symbolic link loop ends there)
 
 
+UNFLUSHED = "no metrics.csv yet (Lightning's CSVLogger writes hparams.yaml at the start, its log at its first flush)"
+
+
+def _unflushed(folder: Path) -> bool:
+    """A Lightning run folder before its logger's first flush: hparams.yaml and no curve file yet."""
+    try:
+        return (folder / "hparams.yaml").is_file() and not any(p.suffix.lower() in SUFFIXES for p in folder.iterdir())
+    except OSError:
+        return False
+
+
 def _one_curve_file(folder: Path) -> Path | None:
     """The one curve file of a run folder that holds nothing else of the kind (Lightning's version_N:
     metrics.csv beside hparams.yaml), else None."""
@@ -867,16 +913,24 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
     found = _curves_in(directory, metric, studies, "", set(), started, say)
     if not found and len(started or []) > before:
         return []  # live runs, every one just started: the caller says so
+    if not found and started is not None and _unflushed(directory):
+        started.append((directory.name, str(directory), UNFLUSHED))
+        return []
     if not found:
         try:
             folders = sorted(p.name for p in directory.iterdir() if not p.name.startswith(".") and p.is_dir())
         except OSError:
             folders = []
         logs = {f: _one_curve_file(directory / f) for f in folders} if not studies else {}
-        if logs and all(logs.values()):  # a folder of runs, one log each (Lightning's
-            # lightning_logs/version_N/metrics.csv): each run named after its folder; one not evaluated yet waits
+        waits = {f for f, log in logs.items() if log is None and started is not None and _unflushed(directory / f)}
+        if logs and all(log or f in waits for f, log in logs.items()):
+            # a folder of runs, one log each (Lightning's lightning_logs/version_N/metrics.csv): each run named after
+            # its folder; one not evaluated yet, or with no log yet (hparams.yaml alone), waits
             runs = []
             for f, log in logs.items():
+                if f in waits:
+                    started.append((f, str(directory / f), UNFLUSHED))
+                    continue
                 try:
                     runs.append(replace(read_curve(log, metric), name=f))
                 except NotStarted as exc:
