@@ -17,6 +17,7 @@ from lcpipe.curve import MAX_STEPS, Curve
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import live
 from lcpipe.forecasting.logs import (
+    NOT_EVALUATED,
     NotStarted,
     check_history_copies,
     counts_by_one,
@@ -171,7 +172,7 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
         out = []
         for name, values in given.items():
             if started is not None and _not_started(values):
-                started.append((str(name), f"run {str(name)!r}", NotStarted("").reason))
+                started.append((str(name), f"run {str(name)!r}", NOT_EVALUATED))
                 continue
             if isinstance(values, pd.DataFrame):  # one run's log: read as its CSV file is (train and eval rows)
                 try:

@@ -281,8 +281,8 @@ def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
     # ... it stands in for the accuracy (not DVCLive's val/acc.tsv headed `acc`: _metric_column)
     if col is None:
         # a live run's logger adds the column at its first evaluation (an HF log_history as a DataFrame, Lightning's
-        # CSVLogger, W&B): left out among live runs, refused when every run lacks it (a name mistyped: live.on_grids);
-        # refused where the log shows an evaluation or its end (_evaluated_otherwise: eval/loss for eval_loss; review)
+        # CSVLogger, W&B): left out among live runs, refused when every run lacks it (a name mistyped:
+        # live.planned_epochs), and where the log shows an evaluation or its end (_evaluated_otherwise; review)
         alt = f" (or {error!r})" if error else ""
         message = f"{t.path}: missing column {name!r}{alt}, the metric to forecast; the header is {', '.join(t.header)}"
         other = _evaluated_otherwise(t, name)
@@ -703,6 +703,7 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
 
 
 def _words(name: str) -> list[str]:
+    """A column name's words: `eval/loss`, `eval_loss` and `Eval Loss` are eval, loss."""
     return [w for w in re.split(r"[\s_/.\-]+", name.strip().lower()) if w]
 
 
@@ -748,10 +749,12 @@ class NotStarted(LcpipeError):
     first), train rows alone. A run just started among live ones is left out (read_curves' `started`), not an
     error; `reason` says why, for the line that names it."""
 
-    def __init__(self, message: str, reason: str = "no evaluation logged yet (an empty file, its header alone, or "
-                                                    "train rows alone)"):
+    def __init__(self, message: str, reason: str = ""):
         super().__init__(message)
-        self.reason = reason
+        self.reason = reason or NOT_EVALUATED
+
+
+NOT_EVALUATED = "no evaluation logged yet (an empty file, its header alone, or train rows alone)"
 
 
 def waiting(path: Path, exc: NotStarted, name: str | None = None) -> tuple[str, str, str]:
