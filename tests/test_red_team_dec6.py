@@ -159,3 +159,38 @@ def test_a_run_that_evaluated_or_ended_without_the_metric_is_refused_not_left_ou
     with pytest.raises(LcpipeError, match=why) as refused:
         read_curve(tmp_path / "run.csv", Metric.infer("eval_loss", "min"))
     assert not isinstance(refused.value, NotStarted)
+
+
+def dvclive_run(root, name: str, metrics: dict[str, list[float]]) -> None:
+    """A DVCLive run folder: plots/metrics/<metric>.tsv (a '/' in a metric's name is a subfolder)."""
+    for metric, values in metrics.items():
+        tsv = root / name / "plots" / "metrics" / f"{metric}.tsv"
+        tsv.parent.mkdir(parents=True, exist_ok=True)
+        last = metric.rsplit("/", 1)[-1]
+        tsv.write_text(f"timestamp\tstep\t{last}\n" + "".join(f"{1_700_000_000 + s}\t{s}\t{v}\n"
+                                                                for s, v in enumerate(values)))
+
+
+def test_a_live_dvclive_run_before_its_first_evaluation_waits_and_one_logging_another_name_is_refused(tmp_path,
+                                                                                                      capsys):
+    """Second review: a DVCLive run logs train/loss from its first step and eval/loss only at its first evaluation;
+    until then the whole forecast stopped on "DVCLive folder without plots/metrics/eval/loss.tsv"."""
+    history = tmp_path / "history"
+    history.mkdir()
+    for i in range(4):
+        rows = "".join(f"{e + 1},{2.0 + 0.03 * i + 1.45 * np.exp(-(e + 1) / 8):.4f}\n" for e in range(50))
+        (history / f"h{i}.csv").write_text("epoch,eval/loss\n" + rows)
+    runs = tmp_path / "runs"
+    for i in range(2):
+        dvclive_run(runs, f"r{i}", {"eval/loss": list(2.01 + 1.47 * np.exp(-np.arange(1, 13) / 8) + 0.02 * i),
+                                    "train/loss": [2.5] * 12})
+    dvclive_run(runs, "new", {"train/loss": [2.9, 2.8]})
+    cli(["forecast", "--history", str(history), "--runs", str(runs), "--metric", "eval/loss", "--epochs", "50"])
+    out, err = capsys.readouterr()
+    assert "new: no plots/metrics/eval/loss.tsv yet (it logged train/loss): left out until it evaluates" in err
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["r0", "r1"]
+    dvclive_run(runs, "other", {"eval/acc": [0.3, 0.4, 0.5, 0.6, 0.7]})
+    with pytest.raises(SystemExit):
+        cli(["forecast", "--history", str(history), "--runs", str(runs), "--metric", "eval/loss", "--epochs", "50"])
+    assert capsys.readouterr().err.endswith("other: DVCLive folder without plots/metrics/eval/loss.tsv; it logged "
+                                            "eval/acc\n")

@@ -833,9 +833,27 @@ def read_dvclive(folder: str | Path, metric: str | Metric = "test_acc") -> Curve
     if not tsv.is_file():
         base = folder / "plots" / "metrics"
         logged = sorted(p.relative_to(base).with_suffix("").as_posix() for p in base.rglob("*.tsv"))
-        raise LcpipeError(f"{folder}: DVCLive folder without plots/metrics/{name}.tsv; "
-                          f"it logged {', '.join(logged) or 'no metrics'}")
+        said = ", ".join(logged) or "no metrics"
+        message = f"{folder}: DVCLive folder without plots/metrics/{name}.tsv; it logged {said}"
+        words = _words(name)
+        if len(words) > 1 and any(_words(m)[0] == words[0] and len(_words(m)) > 1 for m in logged):
+            raise LcpipeError(message)  # it evaluated, under another name (eval/acc beside eval/loss)
+        # a live run's first evaluation not logged yet (train/loss alone): left out among live runs, as a CSV log is
+        raise NotStarted(message, reason=f"no plots/metrics/{name}.tsv yet (it logged {said})")
     return _read_table(tsv, metric, _dvclive_name(folder), folder / "params.yaml")
+
+
+def _dvclive_runs(folders: list[Path], metric: str | Metric, started: list | None) -> list[Curve]:
+    """read_dvclive of each folder; with `started` (live runs), one whose metric is not logged yet is left out."""
+    out = []
+    for folder in folders:
+        try:
+            out.append(read_dvclive(folder, metric))
+        except NotStarted as exc:
+            if started is None:
+                raise
+            started.append((_dvclive_name(folder), str(folder), exc.reason))
+    return out
 
 
 def _kind(path: Path) -> str:
@@ -911,7 +929,7 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
     if not directory.is_dir():
         raise LcpipeError(f"{directory}: not a directory of curve files")
     if _is_dvclive(directory):
-        return [read_dvclive(directory, metric)]
+        return _dvclive_runs([directory], metric, started)
     before = len(started or [])
     found = _curves_in(directory, metric, studies, "", set(), started, say)
     if not found and len(started or []) > before:
@@ -988,7 +1006,7 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
                 started.append(waiting(p, exc))  # a live run whose logger has written no evaluation yet
         elif p.is_dir():
             if _is_dvclive(p):
-                found.append((p, read_dvclive(p, metric)))
+                found += [(p, c) for c in _dvclive_runs([p], metric, started)]
             else:
                 folders.append(p)
         else:
