@@ -194,3 +194,32 @@ def test_a_live_dvclive_run_before_its_first_evaluation_waits_and_one_logging_an
         cli(["forecast", "--history", str(history), "--runs", str(runs), "--metric", "eval/loss", "--epochs", "50"])
     assert capsys.readouterr().err.endswith("other: DVCLive folder without plots/metrics/eval/loss.tsv; it logged "
                                             "eval/acc\n")
+
+
+def test_which_logged_names_show_an_evaluation_follow_the_split_not_the_first_word(tmp_path):
+    """Third review: with TensorBoard's naming (loss/train, loss/val) the quantity comes first, and a run that had
+    logged loss/train alone was refused as one evaluated under another name; a single-word metric (`loss`) beside a
+    filled val_loss, or blank beside a filled acc, was left out as not evaluated yet; a DVCLive metric file named `_`
+    raised an IndexError."""
+    from lcpipe.forecasting.logs import read_dvclive
+
+    loss_val = Metric.infer("loss/val", "min")
+    dvclive_run(tmp_path, "waiting", {"loss/train": [2.9, 2.8]})
+    with pytest.raises(NotStarted, match="without plots/metrics/loss/val.tsv; it logged loss/train"):
+        read_dvclive(tmp_path / "waiting", loss_val)
+    (tmp_path / "waiting.csv").write_text("epoch,loss_train,loss_val\n1,2.9,\n2,2.8,\n")
+    with pytest.raises(NotStarted):
+        read_curve(tmp_path / "waiting.csv", Metric.infer("loss_val", "min"))
+    dvclive_run(tmp_path, "odd", {"_": [1.0], "eval/acc": [0.5]})
+    with pytest.raises(LcpipeError, match="it logged _, eval/acc$") as refused:
+        read_dvclive(tmp_path / "odd", Metric.infer("eval/loss", "min"))
+    assert not isinstance(refused.value, NotStarted)
+    loss = Metric.infer("loss", "min")
+    for log in ("epoch,val_loss\n1,2.0\n2,1.9\n", "epoch,loss,acc\n1,,0.1\n2,,0.2\n"):
+        (tmp_path / "run.csv").write_text(log)
+        with pytest.raises(LcpipeError) as refused:
+            read_curve(tmp_path / "run.csv", loss)
+        assert not isinstance(refused.value, NotStarted), log
+    dvclive_run(tmp_path, "other", {"eval_loss": [2.0, 1.9]})
+    with pytest.raises(LcpipeError, match=r"\(if 'eval_loss' is the metric, give that name\)"):
+        read_dvclive(tmp_path / "other", Metric.infer("eval/loss", "min"))

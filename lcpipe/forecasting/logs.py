@@ -712,18 +712,40 @@ def _loosely(name: str) -> str:
     return "".join(_words(name))
 
 
-def _evaluated_otherwise(t: _Table, name: str) -> int | None:
-    """A filled column that shows the run evaluated, or ended, though the metric `name` is missing or blank: one of
-    the metric's own evaluation (its first word, as eval_acc or eval/loss is of eval_loss), or a train summary's
-    train_runtime (HF: the run ended). None for a run that has logged train rows alone."""
+EVAL_WORDS = frozenset({"eval", "val", "valid", "validation", "test", "dev", "holdout"})
+TRAIN_WORDS = frozenset({"train", "training"})
+# columns a logger fills on train rows, before any evaluation: an axis, an lr, a clock, W&B's own (_step, _runtime)
+BOOKKEEPING = frozenset({"epoch", "step", "global", "iter", "iteration", "lr", "learning", "rate", "timestamp", "time",
+                         "wall", "runtime", "grad", "norm", "flos", "total"})
+
+
+def _evaluated_in(name: str, filled: list[str]) -> str | None:
+    """Of the names of what a run has logged (`filled`), one that shows it evaluated, or ended, though the metric
+    `name` is missing or blank, or None for a run that has logged train records alone: a train summary's
+    train_runtime (HF: the run ended); for a metric of an evaluation split (eval_loss, loss/val), a name of that
+    split (eval_acc, eval/loss; loss/train is not); for any other metric (loss, perplexity, train_loss), which says
+    no split, anything logged but bookkeeping (an axis, an lr, a clock). Review: `loss/val` waits while loss/train
+    is logged; `--metric loss` beside a filled val_loss is refused."""
     words = _words(name)
-    for c, header in enumerate(t.header):
-        other = _words(header)
-        if not other or fold(header) == fold(name) or not any(t.cell(i, c) for i in range(len(t.rows))):
+    split = set(words) & EVAL_WORDS if not set(words) & TRAIN_WORDS else set()
+    for other in filled:
+        said = _words(other)
+        if not said or fold(other) == fold(name):
             continue
-        if (len(words) > 1 and other[0] == words[0] and len(other) > 1) or other[-2:] == ["train", "runtime"]:
-            return c
+        if said[-2:] == ["train", "runtime"]:
+            return other
+        if split and len(said) > 1 and set(said) & split:
+            return other
+        if not split and not other.strip().startswith("_") and not set(said) <= BOOKKEEPING:
+            return other
     return None
+
+
+def _evaluated_otherwise(t: _Table, name: str) -> int | None:
+    """The column of _evaluated_in among the table's filled columns."""
+    filled = [h for c, h in enumerate(t.header) if any(t.cell(i, c) for i in range(len(t.rows)))]
+    other = _evaluated_in(name, filled)
+    return None if other is None else t.header.index(other)
 
 
 def _shown_header(header: list[str], most: int = 8) -> str:
@@ -835,9 +857,10 @@ def read_dvclive(folder: str | Path, metric: str | Metric = "test_acc") -> Curve
         logged = sorted(p.relative_to(base).with_suffix("").as_posix() for p in base.rglob("*.tsv"))
         said = ", ".join(logged) or "no metrics"
         message = f"{folder}: DVCLive folder without plots/metrics/{name}.tsv; it logged {said}"
-        words = _words(name)
-        if len(words) > 1 and any(_words(m)[0] == words[0] and len(_words(m)) > 1 for m in logged):
-            raise LcpipeError(message)  # it evaluated, under another name (eval/acc beside eval/loss)
+        other = _evaluated_in(name, logged)
+        if other is not None:  # it evaluated (eval/acc beside eval/loss), or under another name
+            alike = _loosely(other) == _loosely(name)
+            raise LcpipeError(message + (f" (if {other!r} is the metric, give that name)" if alike else ""))
         # a live run's first evaluation not logged yet (train/loss alone): left out among live runs, as a CSV log is
         raise NotStarted(message, reason=f"no plots/metrics/{name}.tsv yet (it logged {said})")
     return _read_table(tsv, metric, _dvclive_name(folder), folder / "params.yaml")
