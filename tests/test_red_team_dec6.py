@@ -223,3 +223,20 @@ def test_which_logged_names_show_an_evaluation_follow_the_split_not_the_first_wo
     dvclive_run(tmp_path, "other", {"eval_loss": [2.0, 1.9]})
     with pytest.raises(LcpipeError, match=r"\(if 'eval_loss' is the metric, give that name\)"):
         read_dvclive(tmp_path / "other", Metric.infer("eval/loss", "min"))
+
+
+def test_a_live_run_left_out_for_now_given_twice_is_refused_as_a_curve_is(tmp_path, capsys):
+    """Third review: `--runs new.csv new.csv`, new.csv not evaluated yet, listed the run twice among those left out,
+    where a curve given twice is refused."""
+    history, runs = tmp_path / "history", tmp_path / "runs"
+    history.mkdir(), runs.mkdir()
+    for i in range(4):
+        (history / f"h{i}.csv").write_text(wandb_export(15 * np.arange(1, 51), 2 + (1.4 + 0.05 * i) *
+                                                        np.exp(-15 * np.arange(1, 51) / 200)))
+    seen = 15 * np.arange(1, 13)
+    (runs / "r0.csv").write_text(wandb_export(seen, 2.01 + 1.42 * np.exp(-seen / 200)))
+    (runs / "new.csv").write_text("step,val_loss\n")
+    with pytest.raises(SystemExit):
+        cli(["forecast", "--history", str(history), "--runs", str(runs / "new.csv"), str(runs / "new.csv"),
+             str(runs / "r0.csv"), "--metric", "val_loss", "--steps", "750"])
+    assert capsys.readouterr().err.strip().endswith("new.csv is given twice; give each file or folder once")

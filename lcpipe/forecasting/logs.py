@@ -1152,6 +1152,7 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
     started: where given (live runs), a file with no evaluation yet (NotStarted) is left out, not an error, and
     appended to it as (run name, where, reason) (`waiting`)."""
     out: list[Curve] = []
+    before = len(started or [])
     for path in map(Path, paths):
         if _kind(path) == "dir":
             out += read_curve_dir(path, metric, studies, started, say)
@@ -1172,6 +1173,18 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
                               "file or folder once")
         if key is not None:
             seen[key] = curve
+    waits: dict[tuple[int, int], str] = {}
+    for _, where, _ in (started or [])[before:]:  # a run left out for now, given twice, is refused as a curve is
+        try:
+            st = Path(where).stat()
+        except OSError:
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in waits or key in seen:
+            first = waits.get(key) or str(seen[key].path)
+            same = "" if first == where else f" (as {first} and {where})"
+            raise LcpipeError(f"{where} is given twice{same}; give each file or folder once")
+        waits[key] = where
     if studies:
         check_history_copies(out, as_metric(metric).name, say)
     return out
