@@ -70,6 +70,16 @@ def test_a_live_log_of_train_rows_alone_is_left_out_until_it_evaluates(tmp_path,
         lcpipe.forecast(history=history, runs=runs, metric="val_loss", mode="min", steps=750)
 
 
+def epoch_history(tmp_path, metric: str):
+    """history/h0..h3.csv: four finished 50-epoch loss curves of `metric`."""
+    history = tmp_path / "history"
+    history.mkdir()
+    for i in range(4):
+        rows = "".join(f"{e + 1},{2.0 + 0.03 * i + 1.45 * np.exp(-(e + 1) / 8):.4f}\n" for e in range(50))
+        (history / f"h{i}.csv").write_text(f"epoch,{metric}\n" + rows)
+    return history
+
+
 def lightning_version(root, n: int, evaluated: bool) -> None:
     """lightning_logs/version_n: a CSVLogger's metrics.csv (its val_loss column appears with the first validation:
     the logger writes the keys logged so far) and hparams.yaml."""
@@ -88,11 +98,7 @@ def test_a_live_run_whose_logger_adds_the_metric_at_its_first_evaluation_waits_f
     Lightning's CSVLogger, W&B's run.history()), and the whole forecast stopped on "missing column"; so did
     `--runs lightning_logs` with one version not yet validated, which `--runs lightning_logs/version_*` left out.
     A name mistyped, missing from every run, is still one line naming the column and a header."""
-    history = tmp_path / "history"
-    history.mkdir()
-    for i in range(4):
-        rows = "".join(f"{e + 1},{2.0 + 0.03 * i + 1.45 * np.exp(-(e + 1) / 8):.4f}\n" for e in range(50))
-        (history / f"h{i}.csv").write_text("epoch,val_loss\n" + rows)
+    history = epoch_history(tmp_path, "val_loss")
     logs = tmp_path / "lightning_logs"
     for n in range(3):
         lightning_version(logs, n, evaluated=n < 2)
@@ -175,11 +181,7 @@ def test_a_live_dvclive_run_before_its_first_evaluation_waits_and_one_logging_an
                                                                                                       capsys):
     """Second review: a DVCLive run logs train/loss from its first step and eval/loss only at its first evaluation;
     until then the whole forecast stopped on "DVCLive folder without plots/metrics/eval/loss.tsv"."""
-    history = tmp_path / "history"
-    history.mkdir()
-    for i in range(4):
-        rows = "".join(f"{e + 1},{2.0 + 0.03 * i + 1.45 * np.exp(-(e + 1) / 8):.4f}\n" for e in range(50))
-        (history / f"h{i}.csv").write_text("epoch,eval/loss\n" + rows)
+    history = epoch_history(tmp_path, "eval/loss")
     runs = tmp_path / "runs"
     for i in range(2):
         dvclive_run(runs, f"r{i}", {"eval/loss": list(2.01 + 1.47 * np.exp(-np.arange(1, 13) / 8) + 0.02 * i),
