@@ -58,10 +58,10 @@ def test_a_live_log_of_train_rows_alone_is_left_out_until_it_evaluates(tmp_path,
     (runs / "new.csv").write_text(new)
     cli(["forecast", "--history", str(history), "--runs", str(runs), "--metric", "val_loss", "--steps", "750"])
     out, err = capsys.readouterr()
-    assert "new.csv: no evaluation logged yet" in err
+    assert "new.csv: column 'val_loss' blank in each of its 2 rows: no evaluation logged yet" in err
     assert [line.split()[0] for line in out.splitlines()[1:]] == ["r0", "r1"]
     frame = pd.read_csv(runs / "new.csv")
-    with pytest.warns(UserWarning, match="run 'new': no evaluation logged yet"):
+    with pytest.warns(UserWarning, match="run 'new': column 'val_loss' blank in each of its 2 rows: no evaluation"):
         told = lcpipe.forecast(history=history, runs={"r0": pd.read_csv(runs / "r0.csv"), "new": frame},
                                metric="val_loss", mode="min", steps=750)
     assert list(told["run"]) == ["r0"]
@@ -242,3 +242,27 @@ def test_a_live_run_left_out_for_now_given_twice_is_refused_as_a_curve_is(tmp_pa
         cli(["forecast", "--history", str(history), "--runs", str(runs / "new.csv"), str(runs / "new.csv"),
              str(runs / "r0.csv"), "--metric", "val_loss", "--steps", "750"])
     assert capsys.readouterr().err.strip().endswith("new.csv is given twice; give each file or folder once")
+
+
+def test_any_evaluation_split_shows_a_run_evaluated_and_a_loose_waiting_file_hides_no_folder_of_runs(tmp_path,
+                                                                                                     capsys):
+    """Fourth review: a run logging valid_loss (or eval_loss, validation_loss) under `--metric val_loss` was left out
+    for good as not evaluated yet, only the metric's own split word counting; and a folder of Lightning versions
+    beside a loose file not evaluated yet read as a folder of runs none of which had started (the forecast stopped,
+    or with another run given, the versions were dropped without a word)."""
+    val_loss = Metric.infer("val_loss", "min")
+    for column in ("valid_loss", "eval_loss", "validation_loss", "validLoss"):
+        (tmp_path / "run.csv").write_text(f"epoch,step,train_loss,{column}\n0,99,2.9,2.5\n1,199,2.7,2.3\n")
+        with pytest.raises(LcpipeError) as refused:
+            read_curve(tmp_path / "run.csv", val_loss)
+        assert not isinstance(refused.value, NotStarted), column
+    history = epoch_history(tmp_path, "val_loss")
+    runs = tmp_path / "s2"
+    for n in range(2):
+        lightning_version(runs, n, evaluated=True)
+    (runs / "new.csv").write_text("epoch,step,train_loss,val_loss\n0,49,2.95,\n")
+    cli(["forecast", "--history", str(history), "--runs", str(runs), "--metric", "val_loss", "--epochs", "50"])
+    out, err = capsys.readouterr()
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["version_0", "version_1"]
+    assert "new.csv: column 'val_loss' blank in each of its 1 rows: no evaluation logged yet: left out until it " \
+           "evaluates" in err

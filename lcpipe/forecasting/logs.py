@@ -670,7 +670,8 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
         # writes a NaN blank, a run that diverged at once; a train summary, a run that never evaluated), nor where
         # another column of the metric's evaluation is filled (eval_acc beside eval_loss; review)
         raise NotStarted(f"{t.path}: column {t.header[col]!r} is blank in each of its {len(t.rows)} rows: no "
-                         "evaluation logged in it")
+                         "evaluation logged in it", reason=f"column {t.header[col]!r} blank in each of its "
+                                                            f"{len(t.rows)} rows: no evaluation logged yet")
     t = _validated_after_fit_dropped(_records_of(during, metric))
     if not t.rows:
         raise NotStarted(f"{t.path}: no data rows after the header")
@@ -703,8 +704,8 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
 
 
 def _words(name: str) -> list[str]:
-    """A column name's words: `eval/loss`, `eval_loss` and `Eval Loss` are eval, loss."""
-    return [w for w in re.split(r"[\s_/.\-]+", name.strip().lower()) if w]
+    """A column name's words: `eval/loss`, `eval_loss`, `Eval Loss` and `evalLoss` are eval, loss."""
+    return [w for w in re.split(r"[\s_/.\-]+", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name.strip()).lower()) if w]
 
 
 def _loosely(name: str) -> str:
@@ -722,19 +723,20 @@ BOOKKEEPING = frozenset({"epoch", "step", "global", "iter", "iteration", "lr", "
 def _evaluated_in(name: str, filled: list[str]) -> str | None:
     """Of the names of what a run has logged (`filled`), one that shows it evaluated, or ended, though the metric
     `name` is missing or blank, or None for a run that has logged train records alone: a train summary's
-    train_runtime (HF: the run ended); for a metric of an evaluation split (eval_loss, loss/val), a name of that
-    split (eval_acc, eval/loss; loss/train is not); for any other metric (loss, perplexity, train_loss), which says
-    no split, anything logged but bookkeeping (an axis, an lr, a clock). Review: `loss/val` waits while loss/train
-    is logged; `--metric loss` beside a filled val_loss is refused."""
+    train_runtime (HF: the run ended); for a metric of an evaluation split (eval_loss, loss/val), a name of any
+    evaluation split (eval_acc, eval/loss, valid_loss; loss/train is not); for any other metric (loss, perplexity,
+    train_loss), which says no split, anything logged but bookkeeping (an axis, an lr, a clock). Reviews: `loss/val`
+    waits while loss/train is logged; `--metric loss` beside a filled val_loss, and `--metric val_loss` beside a
+    filled valid_loss or eval_loss, are refused."""
     words = _words(name)
-    split = set(words) & EVAL_WORDS if not set(words) & TRAIN_WORDS else set()
+    split = bool(set(words) & EVAL_WORDS) and not set(words) & TRAIN_WORDS
     for other in filled:
         said = _words(other)
         if not said or fold(other) == fold(name):
             continue
         if said[-2:] == ["train", "runtime"]:
             return other
-        if split and len(said) > 1 and set(said) & split:
+        if split and len(said) > 1 and set(said) & EVAL_WORDS:
             return other
         if not split and not other.strip().startswith("_") and not set(said) <= BOOKKEEPING:
             return other
@@ -955,8 +957,6 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
         return _dvclive_runs([directory], metric, started)
     before = len(started or [])
     found = _curves_in(directory, metric, studies, "", set(), started, say)
-    if not found and len(started or []) > before:
-        return []  # live runs, every one just started: the caller says so
     if not found and started is not None and _unflushed(directory):
         started.append((directory.name, str(directory), UNFLUSHED))
         return []
@@ -982,6 +982,8 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
                         raise
                     started.append(waiting(log, exc, f))
             return runs
+        if len(started or []) > before:
+            return []  # live runs, every one just started (files beside no folder of runs): the caller says so
         hint = "" if not folders else f" (nor in its folders, up to {MAX_DEPTH} deep)" if studies else \
             f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some: give " \
             f"them (e.g. {directory / folders[0]}, or {directory}/* for a folder of runs such as Lightning's version_N)"
