@@ -785,9 +785,13 @@ def waiting(path: Path, exc: NotStarted, name: str | None = None) -> tuple[str, 
     """(run name, where, reason) of a live run left out for now (read_curves' `started`): named as read_curve
     names its curve (a Lightning version by its folder), or `name`."""
     if name is None:
-        lightning = path.name == LIGHTNING_LOG and (path.parent / "hparams.yaml").is_file()
-        name = path.parent.name if lightning else path.stem
+        name = path.parent.name if _lightning_log(path) else path.stem
     return name, str(path), exc.reason
+
+
+def _lightning_log(path: Path) -> bool:
+    """Lightning's CSVLogger file: <run>/metrics.csv beside <run>/hparams.yaml (the run is its folder)."""
+    return path.name == LIGHTNING_LOG and (path.parent / "hparams.yaml").is_file()
 
 
 def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
@@ -804,7 +808,7 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
     if plots is not None and not sidecar_of(path).is_file():  # DVCLive's own file of the metric: the run is its
         run = plots.parent.parent  # folder's (plots/metrics/val/acc.tsv for a metric logged as val/acc)
         return _read_table(path, metric, _dvclive_name(run), run / "params.yaml")
-    if path.name == LIGHTNING_LOG and (path.parent / "hparams.yaml").is_file():  # <run>/metrics.csv: the run's
+    if _lightning_log(path):  # <run>/metrics.csv: the run's
         # name is its folder (version_0), its config its hparams.yaml (red team: two versions of equal values and
         # different lr were refused as copies stating no config). Its sidecar (metrics.json, by the <run>.json
         # rule) is where final metrics are often dumped (best_val_loss, test_acc): it gives the planned length and
@@ -1139,11 +1143,16 @@ def check_history(history: list[Curve]) -> None:
 
 
 def _file_id(curve: Curve) -> tuple[int, int] | None:
+    return _path_id(curve.path) if curve.path else None
+
+
+def _path_id(path: Path) -> tuple[int, int] | None:
+    """The file's (device, inode), however its path is written; None where it cannot be looked at."""
     try:
-        st = curve.path.stat() if curve.path else None
+        st = path.stat()
     except OSError:
         return None
-    return (st.st_dev, st.st_ino) if st else None
+    return st.st_dev, st.st_ino
 
 
 def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", studies: bool = False,
@@ -1177,11 +1186,9 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
             seen[key] = curve
     waits: dict[tuple[int, int], str] = {}
     for _, where, _ in (started or [])[before:]:  # a run left out for now, given twice, is refused as a curve is
-        try:
-            st = Path(where).stat()
-        except OSError:
+        key = _path_id(Path(where))
+        if key is None:
             continue
-        key = (st.st_dev, st.st_ino)
         if key in waits or key in seen:
             first = waits.get(key) or str(seen[key].path)
             same = "" if first == where else f" (as {first} and {where})"
