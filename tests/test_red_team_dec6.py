@@ -191,6 +191,14 @@ def test_a_live_dvclive_run_before_its_first_evaluation_waits_and_one_logging_an
     out, err = capsys.readouterr()
     assert "new: no plots/metrics/eval/loss.tsv yet (it logged train/loss): left out until it evaluates" in err
     assert [line.split()[0] for line in out.splitlines()[1:]] == ["r0", "r1"]
+    for folder in (runs / "c" / "dvclive", runs / "d"):  # before its first step DVCLive has written params.yaml alone
+        folder.mkdir(parents=True)  # (Live(); live.log_params(...), measured with dvclive 3)
+        (folder / "params.yaml").write_text("lr: 0.1\n")
+    for given in ([str(runs)], [str(runs / "c" / "dvclive"), str(runs / "r0")]):
+        cli(["forecast", "--history", str(history), "--runs", *given, "--metric", "eval/loss", "--epochs", "50"])
+        out, err = capsys.readouterr()
+        assert "c/dvclive: no metrics yet (DVCLive writes params.yaml at the start" in err, err
+        assert ("d: no metrics yet" in err) == (len(given) == 1)
     dvclive_run(runs, "other", {"eval/acc": [0.3, 0.4, 0.5, 0.6, 0.7]})
     with pytest.raises(SystemExit):
         cli(["forecast", "--history", str(history), "--runs", str(runs), "--metric", "eval/loss", "--epochs", "50"])

@@ -921,6 +921,23 @@ MANIFEST = "manifest.csv"  # (any case) a corpus's index of its study folders, n
 UNFLUSHED = "no metrics.csv yet (Lightning's CSVLogger writes hparams.yaml at the start, its log at its first flush)"
 
 
+UNSTARTED_DVCLIVE = "no metrics yet (DVCLive writes params.yaml at the start, plots/metrics at its first step)"
+
+
+def _unstarted_dvclive(folder: Path) -> Path | None:
+    """A DVCLive run before its first step (the folder, or its dvclive/ folder): params.yaml and no plots/ or
+    metrics.json yet, nor any curve file; else None."""
+    for run in (folder, folder / "dvclive"):
+        try:
+            names = {p.name for p in run.iterdir()}
+        except OSError:
+            continue
+        if "params.yaml" in names and not names & {"plots", "metrics.json"} \
+                and not any(Path(n).suffix.lower() in SUFFIXES for n in names):
+            return run
+    return None
+
+
 def _unflushed(folder: Path) -> bool:
     """A Lightning run folder before its logger's first flush: hparams.yaml and no curve file yet."""
     try:
@@ -963,6 +980,9 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
     found = _curves_in(directory, metric, studies, "", set(), started, say)
     if not found and started is not None and _unflushed(directory):
         started.append((directory.name, str(directory), UNFLUSHED))
+        return []
+    if not found and started is not None and (run := _unstarted_dvclive(directory)) is not None:
+        started.append((_dvclive_name(run), str(run), UNSTARTED_DVCLIVE))
         return []
     if not found:
         try:
@@ -1036,6 +1056,8 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
         elif p.is_dir():
             if _is_dvclive(p):
                 found += [(p, c) for c in _dvclive_runs([p], metric, started)]
+            elif started is not None and (run := _unstarted_dvclive(p)) is not None:
+                started.append((_dvclive_name(run), str(run), UNSTARTED_DVCLIVE))  # a live run before its first step
             else:
                 folders.append(p)
         else:
