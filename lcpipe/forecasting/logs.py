@@ -924,26 +924,33 @@ UNFLUSHED = "no metrics.csv yet (Lightning's CSVLogger writes hparams.yaml at th
 UNSTARTED_DVCLIVE = "no metrics yet (DVCLive writes params.yaml at the start, plots/metrics at its first step)"
 
 
+def _config_alone(folder: Path, config: str, nor: frozenset = frozenset()) -> bool:
+    """A run folder its logger has written its config to and no curve file yet (nor any of `nor`)."""
+    try:
+        names = {p.name for p in folder.iterdir()}
+    except OSError:
+        return False
+    return config in names and not names & nor and not any(Path(n).suffix.lower() in SUFFIXES for n in names)
+
+
 def _unstarted_dvclive(folder: Path) -> Path | None:
     """A DVCLive run before its first step (the folder, or its dvclive/ folder): params.yaml and no plots/ or
-    metrics.json yet, nor any curve file; else None."""
-    for run in (folder, folder / "dvclive"):
-        try:
-            names = {p.name for p in run.iterdir()}
-        except OSError:
-            continue
-        if "params.yaml" in names and not names & {"plots", "metrics.json"} \
-                and not any(Path(n).suffix.lower() in SUFFIXES for n in names):
-            return run
-    return None
+    metrics.json yet; else None."""
+    return next((run for run in (folder, folder / "dvclive")
+                 if _config_alone(run, "params.yaml", frozenset({"plots", "metrics.json"}))), None)
 
 
 def _unflushed(folder: Path) -> bool:
     """A Lightning run folder before its logger's first flush: hparams.yaml and no curve file yet."""
-    try:
-        return (folder / "hparams.yaml").is_file() and not any(p.suffix.lower() in SUFFIXES for p in folder.iterdir())
-    except OSError:
-        return False
+    return _config_alone(folder, "hparams.yaml")
+
+
+def _waiting_folder(folder: Path) -> tuple[str, str, str] | None:
+    """(run name, where, reason) of a run folder whose logger has written its config alone so far, else None."""
+    if _unflushed(folder):
+        return folder.name, str(folder), UNFLUSHED
+    run = _unstarted_dvclive(folder)
+    return None if run is None else (_dvclive_name(run), str(run), UNSTARTED_DVCLIVE)
 
 
 def _one_curve_file(folder: Path) -> Path | None:
@@ -978,11 +985,8 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
         return _dvclive_runs([directory], metric, started)
     before = len(started or [])
     found = _curves_in(directory, metric, studies, "", set(), started, say)
-    if not found and started is not None and _unflushed(directory):
-        started.append((directory.name, str(directory), UNFLUSHED))
-        return []
-    if not found and started is not None and (run := _unstarted_dvclive(directory)) is not None:
-        started.append((_dvclive_name(run), str(run), UNSTARTED_DVCLIVE))
+    if not found and started is not None and (waits := _waiting_folder(directory)) is not None:
+        started.append(waits)  # a run folder given itself, before its logger's first metrics
         return []
     if not found:
         try:
