@@ -173,8 +173,12 @@ class ForecastPruner(optuna.pruners.BasePruner):
         ceil(growth x last)) (growth 1: every interval_steps steps). A trial that skips a check's
         step, or a loop that calls should_prune() only every few reports, is checked at its first
         call past it.
-    stop_below, margin, shared: the stop rule's settings (stop_rule.keep), in lcpipe's internal units
-        (accuracy points for an accuracy, relative differences for a loss); margin may be negative.
+    stop_below, margin, shared: the stop rule's settings (stop_rule.keep): a probability, a difference of
+        finals, a correlation. margin is in lcpipe's internal space, as an accuracy's fraction: margin=-0.005
+        is half an accuracy point. For any other metric it is scaled by the study's own evaluation noise
+        (Metric.unit: the noise over an accuracy's, 0.01-10), so it stands as far above that noise as it would
+        for an accuracy; a loss's internal value is minus its log, so there it is a relative difference in
+        those noise units, not a fixed share of the loss. margin may be negative (prune near-ties).
         growth, stop_below and shared default (None) by the metric's kind, each chosen
         leave-one-family-out on real curves of that kind: FRACTION_DEFAULTS for an accuracy,
         SERIES_DEFAULTS for a loss (tuned on losses; any other series, a reward, takes them too).
@@ -292,7 +296,14 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 raise PrunerError(f"history={history!r:.60}: give a folder or file of finished curves, a list of "
                                   "them, or None (the study's own completed trials only)")
             # as the CLI takes it: files, folders, DVCLive runs or a corpus of study folders
-            curves = learnable_history(read_curves(paths, Metric.infer(metric or "test_acc", kind=kind), studies=True))
+            try:
+                curves = learnable_history(read_curves(paths, Metric.infer(metric or "test_acc", kind=kind),
+                                                       studies=True))
+            except LcpipeError as e:
+                if metric is not None or "missing column 'test_acc'" not in str(e):
+                    raise
+                raise PrunerError(f"{e}: ForecastPruner reads 'test_acc' unless told; give metric= the column the "
+                                  "history logs and the trials report (e.g. metric='val_loss')") from None
         self._history_curves = curves
         self._metric: Metric | None = None  # set from the study's direction at the first check
         self._scaled_by_study = False  # its scale or floor set from the finished trials (no history logs it)
@@ -363,6 +374,12 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 points.append(k)
                 k = max(k + interval, int(np.ceil(k * self.growth - 1e-9)))
             self._schedules[horizon] = np.array(points, dtype=int)
+            if not points:  # the constructor's check counts steps; a trial reporting every `spacing` can still
+                # end before its first check (warmup 740 of 750 steps, every 15): nothing would be pruned, silently
+                warnings.warn(f"ForecastPruner(warmup={self.warmup:g}): the first check, at step "
+                              f"{_whole(first * spacing)}, is at or past the trials' last report (step "
+                              f"{_whole(horizon * spacing)}, every {_whole(spacing)} steps), so nothing is pruned; "
+                              "give a smaller warmup", stacklevel=_user_level())
         return self._schedules[horizon]
 
     # -- what the study holds -------------------------------------------------------------------
@@ -579,7 +596,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 f"at this trial's interval of {_whole(interval)} steps)" if last is not None and interval > 1
                 else "give epochs= the last step the trials report")
         warnings.warn(f"ForecastPruner({self._length}={self.epochs}): trial {trial.number} reported step "
-                      f"{trial.last_step}, past {self._length}; reports past it are ignored: {hint}", stacklevel=5)
+                      f"{trial.last_step}, past {self._length}; reports past it are ignored: {hint}",
+                      stacklevel=_user_level())
 
     def _warn_short(self, study: optuna.Study) -> bool:
         """Whether completed trials exist but none reached `epochs` (called when none is finished): almost
@@ -600,7 +618,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             warnings.warn(f"ForecastPruner({self._length}={self.epochs}): none of the {len(done)} completed trials "
                           f"reported step {self.epochs} (the furthest reached step {last}), so none counts as finished "
                           f"and nothing is pruned; give {self._length}= the last step the trials report (trials "
-                          "that stop early, at different steps, count as finished at their best)", stacklevel=5)
+                          "that stop early, at different steps, count as finished at their best)",
+                          stacklevel=_user_level())
         return True
 
     def _due(self, key: tuple, trial: FrozenTrial, spacing: float, horizon: int) -> bool:

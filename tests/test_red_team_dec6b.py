@@ -1,0 +1,74 @@
+"""What the 2026-12-06 (second session) reviews found: a pruner driven as users write their loops, the README read
+as a newcomer, the CLI on language-model sweeps. Each test failed on e097ddc, before this work."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+
+from lcpipe.integrations.optuna import ForecastPruner, PrunerError
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+STEPS = 15 * np.arange(1, 51)  # a LoRA sweep's evaluations: every 15 optimizer steps up to 750
+
+
+def loss_history(folder: Path, n: int = 6) -> Path:
+    """Finished validation cross-entropy curves logged every 15 steps, as bench/lm_table's are."""
+    folder.mkdir()
+    for i in range(n):
+        ce = 1.8 + 0.02 * i + 0.3 * np.exp(-STEPS / (150 + 20 * i))
+        (folder / f"h{i}.csv").write_text("step,val_ce\n" + "".join(f"{s},{v:.5f}\n" for s, v in zip(STEPS, ce)))
+    return folder
+
+
+def lora_objective(trial: optuna.Trial) -> float:
+    """A Hugging Face style loop: the eval loss reported at the global step, should_prune() after each report; the
+    loss jitters (every other evaluation a little up), so PatientPruner asks the pruner it wraps."""
+    level = 1.8 + 0.03 * trial.number
+    for step in STEPS:
+        ce = level + 0.3 * np.exp(-step / 180) + 0.004 * (step // 15 % 2)
+        trial.report(float(ce), step=int(step))
+        if trial.should_prune():  # the user's line, where a warning should point
+            raise optuna.TrialPruned()
+    return float(ce)
+
+
+@pytest.mark.parametrize("steps", [50, 1000], ids=["evaluations-for-steps", "longer-than-the-trials"])
+def test_a_wrapped_pruners_warnings_point_at_the_users_loop(tmp_path, steps):
+    """Under PatientPruner (the README shows both) the warning about `steps=` named a line of Optuna's code."""
+    history = loss_history(tmp_path / "history")
+    pruner = optuna.pruners.PatientPruner(ForecastPruner(steps=steps, history=history, metric="val_ce",
+                                                         fit_cache=False), patience=0)
+    study = optuna.create_study(direction="minimize", pruner=pruner)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(lora_objective, n_trials=4)
+    ours = [w for w in caught if "ForecastPruner(steps=" in str(w.message)]
+    assert ours, [str(w.message) for w in caught]
+    assert {Path(w.filename).name for w in ours} == {Path(__file__).name}, [(w.filename, w.lineno) for w in ours]
+
+
+def test_a_loss_history_without_metric_says_to_name_the_metric(tmp_path):
+    """The history's column was missing as 'test_acc' with no word of the default or of metric=."""
+    history = loss_history(tmp_path / "history")
+    with pytest.raises(PrunerError, match=r"reads 'test_acc' unless told; give metric="):
+        ForecastPruner(steps=750, history=history)
+
+
+def test_a_warmup_within_the_last_interval_says_nothing_is_pruned(tmp_path):
+    """warmup=740 of 750 steps passes the constructor (a step count), but trials reporting every 15 steps reach 750
+    next, where they have finished: nothing was ever pruned, and nothing said so."""
+    history = loss_history(tmp_path / "history")
+    pruner = ForecastPruner(steps=750, history=history, metric="val_ce", warmup=740, fit_cache=False)
+    study = optuna.create_study(direction="minimize", pruner=pruner)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(lora_objective, n_trials=6)
+    said = [str(w.message) for w in caught if "nothing is pruned" in str(w.message)]
+    assert len(said) == 1 and "warmup=740" in said[0] and "step 750" in said[0], [str(w.message) for w in caught]
+    assert Path(next(w.filename for w in caught if "nothing is pruned" in str(w.message))).name == Path(__file__).name
