@@ -338,7 +338,7 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     rows = []
     for r in results:
         mean, lower, upper = r.final
-        rows.append({"run": r.run, "observed": r.seen, "epochs": r.epochs, "final": mean, "lower": lower,
-                     "upper": upper, "p_best": r.p_best, "decision": r.decision, "reason": r.reason,
+        rows.append({"run": r.run, "unit": r.unit, "observed": r.seen, "epochs": r.epochs, "final": mean,
+                     "lower": lower, "upper": upper, "p_best": r.p_best, "decision": r.decision, "reason": r.reason,
                      "forecast": r.forecast.mean})
     return pd.DataFrame(rows)

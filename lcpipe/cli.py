@@ -267,12 +267,14 @@ def _note_mixed_intervals(curves: list[Curve], cutoffs: list[int]) -> None:
     counts each curve's own evaluations, so at one cutoff they are seen to very different steps, and the scores
     and the decision at that cutoff mix early and late prefixes (red team: every 100 and every 1,000 steps, seen to
     steps 500 and 5,000 at cutoff 5, under a header saying all were seen to the cutoff)."""
-    spacing = [grid_of(c.steps, c.planned)[0] for c in curves if c.steps is not None and len(c.steps) > 1]
+    logged = [c for c in curves if c.steps is not None and len(c.steps) > 1]
+    spacing = [grid_of(c.steps, c.planned)[0] for c in logged]  # each one's grid, stretched to its planned end
     if len(spacing) > 1 and max(spacing) > 1.5 * min(spacing):
         c = min(cutoffs)
-        say(f"note: the curves are logged at different intervals (a grid point each {min(spacing):g} to "
-            f"{max(spacing):g} steps); a cutoff counts each curve's own evaluations, so at cutoff {c} they are seen "
-            f"to steps {c * min(spacing):g} to {c * max(spacing):g}; compare curves logged at one interval")
+        every = [float(np.median(np.diff(curve.steps))) for curve in logged]  # as its log counts (125, not 123.077)
+        say(f"note: the curves are logged at different intervals (every {min(every):g} to {max(every):g} steps); "
+            f"a cutoff counts each curve's own evaluations, so at cutoff {c} they are seen to about step "
+            f"{c * min(spacing):.0f} to {c * max(spacing):.0f}; compare curves logged at one interval")
 
 
 def evaluate_command(args: argparse.Namespace) -> list[dict]:

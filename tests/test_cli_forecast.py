@@ -57,8 +57,9 @@ def test_forecast_writes_the_json_contract_the_table_and_the_plot(study):
     runs = {r["run"]: r for r in report["runs"]}
     assert set(runs) == {"good", "bad", "mid"}
     for r in runs.values():
-        assert list(r) == ["run", "observed", "epochs", "final", "p_best", "decision", "forecast", "forecast_at"]
-        assert r["observed"] == 15 and r["epochs"] == 40 and len(r["forecast"]) == 40 - 15
+        assert list(r) == ["run", "unit", "observed", "epochs", "final", "p_best", "decision", "forecast",
+                           "forecast_at"]
+        assert r["unit"] == "epochs" and r["observed"] == 15 and r["epochs"] == 40 and len(r["forecast"]) == 40 - 15
         assert r["forecast_at"] == list(range(16, 41))
         assert r["final"]["lower"] <= r["final"]["mean"] <= r["final"]["upper"] <= 1
         assert r["final"]["mean"] == r["forecast"][-1] and r["decision"] in ("keep", "stop")
@@ -206,8 +207,8 @@ def test_lcpipe_forecast_from_python_gives_the_clis_answers_as_a_dataframe(study
     assert proc.returncode == 0, proc.stderr
     cli = {r["run"]: r for r in json.loads((study / "f.json").read_text())["runs"]}
     frame = package.forecast(history=study / "history", runs=[study / "runs"], epochs=40)
-    assert list(frame.columns) == ["run", "observed", "epochs", "final", "lower", "upper", "p_best", "decision",
-                                   "reason", "forecast"]
+    assert list(frame.columns) == ["run", "unit", "observed", "epochs", "final", "lower", "upper", "p_best",
+                                   "decision", "reason", "forecast"]
     assert set(frame["run"]) == set(cli)
     for row in frame.itertuples():
         assert row.final == pytest.approx(cli[row.run]["final"]["mean"], abs=1e-6)

@@ -72,3 +72,35 @@ def test_a_warmup_within_the_last_interval_says_nothing_is_pruned(tmp_path):
     said = [str(w.message) for w in caught if "nothing is pruned" in str(w.message)]
     assert len(said) == 1 and "warmup=740" in said[0] and "step 750" in said[0], [str(w.message) for w in caught]
     assert Path(next(w.filename for w in caught if "nothing is pruned" in str(w.message))).name == Path(__file__).name
+
+
+def test_the_mixed_intervals_note_says_the_intervals_as_logged(capsys):
+    """35 curves logged every 125 steps and one every 250 were said to be logged 'a grid point each 123.077 to
+    249.474 steps', seen 'to steps 615.385 to 1247.37': the grid's spacing, which reads as malformed logs."""
+    from lcpipe.cli import main as cli
+
+    cli(["evaluate", "--curves", str(Path(__file__).parents[1] / "examples" / "lm-losses" / "history"),
+         "--metric", "val_loss", "--cutoffs", "5", "--predictors", "last_value"])
+    note = [line for line in capsys.readouterr().err.splitlines() if "logged at different intervals" in line]
+    assert len(note) == 1 and "(every 125 to 250 steps)" in note[0] and "about step 615 to 1247;" in note[0], note
+
+
+def test_a_step_logged_runs_json_and_frame_say_they_count_steps(tmp_path):
+    """`"epochs": 133333` and forecast_at 31515.1, ... for a run logged by optimizer step, with nothing saying the
+    numbers are steps: the JSON and the DataFrame now carry each run's unit."""
+    import json
+
+    import lcpipe
+    from lcpipe.cli import main as cli
+
+    examples = Path(__file__).parents[1] / "examples" / "lm-losses"
+    out = tmp_path / "lm.json"
+    cli(["forecast", "--history", str(examples / "history"), "--runs", str(examples / "runs"), "--metric", "val_loss",
+         "--steps", "133333", "--out", str(out)])
+    runs = json.loads(out.read_text())["runs"]
+    assert runs and {r["unit"] for r in runs} == {"steps"} and all(r["epochs"] == 133333 for r in runs)
+    frame = lcpipe.forecast(history=examples / "history", runs=examples / "runs", steps=133333, metric="val_loss")
+    assert set(frame["unit"]) == {"steps"}
+    by_epoch = lcpipe.forecast(history=examples / "history", runs={"r": [3.5, 3.4, 3.3, 3.25, 3.2, 3.18]},
+                               epochs=40, metric="val_loss")
+    assert list(by_epoch["unit"]) == ["epochs"]

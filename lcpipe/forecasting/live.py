@@ -41,6 +41,7 @@ class RunForecast:
     spacing: float = 1.0
     reason: str = ""
     last_seen: float | None = None  # the last epoch or step reported (default: the number of points)
+    unit: str = "epochs"  # what `epochs`, `seen` and forecast_at count: "epochs", or "steps" for a run logged by step
 
     @property
     def final(self) -> tuple[float, float, float]:
@@ -64,7 +65,7 @@ class RunForecast:
         """The run's --out record; a value past float range (a loss of 1e306 forecast in log space) is null:
         strict JSON has no Infinity or NaN."""
         final = {k: _number(v) for k, v in zip(("mean", "lower", "upper"), self.final)}
-        out = {"run": self.run, "observed": self.seen, "epochs": self.epochs, "final": final,
+        out = {"run": self.run, "unit": self.unit, "observed": self.seen, "epochs": self.epochs, "final": final,
                "p_best": round(self.p_best, 6), "decision": self.decision,
                "forecast": [_number(v) for v in self.forecast.mean], "forecast_at": self.forecast_at()}
         return {**out, "reason": self.reason} if self.reason else out
@@ -92,6 +93,7 @@ class OnGrid:
     planned: list[int]
     seen: list[float]
     left_out: list[dict] = field(default_factory=list)  # runs too short to forecast yet: {"run", "reason"}
+    units: list[str] = field(default_factory=list)  # each run's unit as logged: "epochs", or "steps" (by step)
 
 
 def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluations: bool = False,
@@ -183,6 +185,7 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         out.spacings.append(spacing)
         out.planned.append(total)
         out.seen.append(_whole(last))
+        out.units.append(unit)
     if short and all(r.diverged for r in out.runs):  # nothing to forecast: every run that did not diverge is short
         more = len(short) - 1
         raise LcpipeError(short[0][0] + (f" (and {more} more run{'s' if more > 1 else ''} left out)" if more else ""))
@@ -324,7 +327,8 @@ def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> l
         fc = in_units(forecasts[i], metric)
         reason = f"diverged: {run.diverged}" if run.diverged else ""
         out.append(RunForecast(s.name, run.metric(metric.name), grid.planned[i], fc, float(p_all[i]),
-                               "keep" if keep_all[i] else "stop", grid.spacings[i], reason, grid.seen[i]))
+                               "keep" if keep_all[i] else "stop", grid.spacings[i], reason, grid.seen[i],
+                               grid.units[i]))
     return out
 
 
@@ -332,8 +336,8 @@ def report_json(results: list[RunForecast], metric: str | Metric, epochs: int, p
                 left_out: list[dict] | None = None) -> str:
     """The --out JSON (the contract in the README), one run per line: `epochs` at the top is --epochs,
     each run's own `epochs` the length it was forecast to (its own file's when it states one), in
-    its own unit; `observed` its last epoch or step seen; `mode` the metric's direction; `left_out`
-    the runs too short to forecast yet, each with its reason."""
+    its own `unit` ("epochs", or "steps" for a run logged by step); `observed` its last epoch or step seen;
+    `mode` the metric's direction; `left_out` the runs too short to forecast yet, each with its reason."""
     metric = as_metric(metric)
     head = json.dumps({"metric": metric.name, "mode": metric.mode, "epochs": epochs, "predictor": predictor,
                        "left_out": left_out or []})
@@ -347,7 +351,7 @@ def table(results: list[RunForecast], metric: str | Metric) -> str:
     metric = as_metric(metric)
     fmt = ".4f" if metric.kind == "fraction" else ".5g"
     width = max(3, *(len(r.run) for r in results))
-    seen = "steps seen" if any(r.spacing != 1 for r in results) else "epochs seen"
+    seen = "steps seen" if any(r.unit == "steps" for r in results) else "epochs seen"
     wide = max(11, *(len(f"{r.seen}/{r.epochs}") for r in results))
     finals = [r.reason if r.reason else f"{r.final[0]:{fmt}} [{r.final[1]:{fmt}}, {r.final[2]:{fmt}}]"
               for r in results]

@@ -53,7 +53,7 @@ def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], met
         if r.forecast.lower is not None:
             ax.fill_between(future[1:], r.forecast.lower, r.forecast.upper, color=color, alpha=0.15 * alpha,
                             lw=0)
-    ax.set_xlabel("step" if any(r.spacing != 1 for r in results) else "epoch")
+    ax.set_xlabel("step" if any(r.unit == "steps" for r in results) else "epoch")
     ax.set_ylabel(f"{metric.name} (fraction)" if metric.kind == "fraction" else
                   f"{metric.name} ({'lower' if metric.mode == 'min' else 'higher'} is better)")
     title = f"Live runs: observed (solid), {predictor} forecast (dashed), 80 % band"
