@@ -305,20 +305,27 @@ def boot(values: np.ndarray, rng: np.random.Generator) -> tuple[float, float, fl
     return float(values.mean()), float(lo), float(hi)
 
 
+def regret_unit() -> str:
+    """What a regret counts for this run's metric (internal units x 100): accuracy points, or % of a loss."""
+    return {"fraction": "pts", "positive": "% of loss"}.get(METRIC[0].kind, "x100 internal")
+
+
 def report(results, family) -> str:
     rng = np.random.default_rng(0)
-    lines = [f"{'pruner':<24} {'compute % [95 % CI]':>24} {'regret pts [95 % CI]':>24}  studies"]
+    unit = regret_unit()
+    lines = [f"{'pruner':<24} {'compute % [95 % CI]':>24} {f'regret {unit} [95 % CI]':>27}  studies"]
     summary = {}
     for name, per in results.items():
         comp = boot([v[0] for v in per.values()], rng)
         reg = boot([v[1] for v in per.values()], rng)
         summary[name] = (comp[0], reg[0])
         lines.append(f"{name:<24} {f'{comp[0]:6.1f} [{comp[1]:5.1f}, {comp[2]:5.1f}]':>24} "
-                     f"{f'{reg[0]:6.3f} [{reg[1]:6.3f}, {reg[2]:6.3f}]':>24}  {len(per)}")
+                     f"{f'{reg[0]:6.3f} [{reg[1]:6.3f}, {reg[2]:6.3f}]':>27}  {len(per)}")
     fams = sorted({family[g] for per in results.values() for g in per})
     names = list(results)
     lines.append("")
-    lines.append("per family: compute % / regret pts (mean over its studies; 95 % CI over studies where more than one)")
+    lines.append(f"per family: compute % / regret {unit} (mean over its studies; 95 % CI over studies where more "
+                 "than one)")
     lines.append(f"{'family':<38} " + " ".join(f"{n[:18]:>18}" for n in names))
     for fam in fams:
         cells = []
@@ -331,7 +338,7 @@ def report(results, family) -> str:
     lines.append("")
     lines.append(f"where the epochs go (% of NopPruner's, mean over studies): trained to the end with a new best / "
                  f"without one (of which within {100 * NEAR_TIE:g} "
-                 f"{dict(fraction='pts', positive='%').get(METRIC[0].kind, 'x 100 internal units')} of "
+                 f"{unit} of "
                  "the best then) / pruned")
     for name, per in results.items():
         new, old, near, pruned = np.mean([v[2] for v in per.values()], axis=0)
@@ -342,6 +349,9 @@ def report(results, family) -> str:
                   if n not in ("ForecastPruner", "NopPruner", ORACLE) and c <= x]
         best = f"{min(rivals)[1]} {min(rivals)[0]:.3f} pts" if rivals else "none"
         lines.append("")
+        if unit != "pts":  # the last line keeps one form for every metric (issue 22), its "pts" this run's unit
+            lines.append(f"(regret in {unit}: 100 x the log of the best completed over the best, on the line below "
+                         "as 'pts')" if METRIC[0].kind == "positive" else f"(regret in {unit}, below as 'pts')")
         lines.append(f"ForecastPruner: compute {x:.1f} % regret {y:.3f} pts | "
                      f"best Optuna pruner at <= {x:.1f} % compute: {best}")
     return "\n".join(lines)
