@@ -342,7 +342,7 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
         text += markdown_table(rows, score, percent=points) + "\n"
     if choices:
         text += "decision: all curves seen to the cutoff, ranked by forecast final value (history fitted only)\n"
-        text += decision_markdown(choices, percent=points, saved=_points_are(curves)) + "\n"
+        text += decision_markdown(choices, percent=points, saved=_points_are(curves), metric=metric.name) + "\n"
     say_out(text)
     return rows
 

@@ -61,7 +61,7 @@ def test_evaluate_adds_repeated_history_folders_too(tmp_path, capsys):
     shutil.copy(histories[8], target)
     cli(["evaluate", "--curves", str(target), "--cutoffs", "20", "--predictors", "last_value", "--history", str(a),
          "--history", str(b), "--out", str(tmp_path / "e.json")])
-    assert "fitting last_value on 8 source curves" in capsys.readouterr().err
+    assert "fitting last_value on the 8 history curves, once for every target" in capsys.readouterr().err
 
 
 def test_forecast_out_does_not_replace_an_evaluate_results_file_nor_the_reverse(tmp_path, capsys):

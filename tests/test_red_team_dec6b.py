@@ -104,3 +104,17 @@ def test_a_step_logged_runs_json_and_frame_say_they_count_steps(tmp_path):
     by_epoch = lcpipe.forecast(history=examples / "history", runs={"r": [3.5, 3.4, 3.3, 3.25, 3.2, 3.18]},
                                epochs=40, metric="val_loss")
     assert list(by_epoch["unit"]) == ["epochs"]
+
+
+def test_evaluate_with_a_history_names_the_regret_unit_and_fits_once_for_every_target(capsys):
+    """On a loss the decision table's regret was in '(units)', and stderr said 'plain34: fitting ... on 8 source
+    curves', naming one target, for a fit every target shares."""
+    from lcpipe.cli import main as cli
+
+    curves = Path(__file__).parents[1] / "bench" / "lm_table" / "curves"
+    cli(["evaluate", "--curves", str(curves / "code"), "--history", str(curves / "docs"), "--metric", "val_ce",
+         "--cutoffs", "10", "--predictors", "last_value"])
+    out, err = capsys.readouterr()
+    assert "| regret (val_ce) |" in out, out
+    assert "fitting last_value on the 40 history curves, once for every target" in err.splitlines(), err
+    assert ": fitting" not in err, err

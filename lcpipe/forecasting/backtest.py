@@ -330,7 +330,8 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
         keys = {pname: (pname,) if shared is not None else (pname, name) for pname in predictors}  # one fit serves
         unfitted = [pname for pname, key in keys.items() if key not in fitted]  # every target of a history
         if unfitted:  # one line a target, not one a predictor (108 lines for 18 curves x 6 predictors)
-            progress(f"{name}: fitting {', '.join(unfitted)} on {len(sources)} source curves")
+            progress(f"{name}: fitting {', '.join(unfitted)} on {len(sources)} source curves" if shared is None else
+                     f"fitting {', '.join(unfitted)} on the {len(sources)} history curves, once for every target")
         for pname in predictors:
             key = keys[pname]
             if key not in fitted:

@@ -60,7 +60,7 @@ def sweep(p: Params, curves_dir: Path, history: Path, json_out: Path, results_ou
           f"## Mean RMSE ({unit}; best in bold)\n\n{markdown_table(rows, 'rmse', points)}\n"
           f"## Mean MAE ({unit})\n\n{markdown_table(rows, 'mae', points)}\n"
           f"## Decision: all {len(curves)} archs seen to the cutoff, forecast from {len(past)} history curves "
-          f"({history}); stop a run another is likely to beat\n\n{decision_markdown(choices, points)}")
+          f"({history}); stop a run another is likely to beat\n\n{decision_markdown(choices, points, metric=metric)}")
     write_text(md_out, md)
     study = figures.study_title(p.data.dataset, p.train.width)
     figures.sweep_figure(plot_out, means, metric, study)

@@ -83,11 +83,11 @@ def markdown_table(rows: list[dict], score: str = "rmse", percent: bool = True) 
     return "\n".join(lines) + "\n"
 
 
-def decision_markdown(entries: list[dict], percent: bool = True, saved: str = "epochs") -> str:
+def decision_markdown(entries: list[dict], percent: bool = True, saved: str = "epochs", metric: str = "") -> str:
     """The decision table; `saved`: what a curve's points count ("evaluations" on a step axis, where the cutoff
-    and the lengths count evaluations, not epochs)."""
-    lines = [f"| cutoff | predictor | Kendall τ | kept | truly best | regret ({'points' if percent else 'units'}) "
-             f"| {saved} saved |",
+    and the lengths count evaluations, not epochs); `metric`: the name a regret not in accuracy points is in."""
+    unit = "points" if percent else metric or "units"
+    lines = [f"| cutoff | predictor | Kendall τ | kept | truly best | regret ({unit}) | {saved} saved |",
              "|---|---|---|---|---|---|---|"]
     for e in entries:
         tau = "n/a" if e["kendall_tau"] is None else f"{e['kendall_tau']:.2f}"
