@@ -332,7 +332,7 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     kind = live.with_history_scale(kind, past)
     grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1,
                                by_evaluations=steps is None, say=lambda line: warnings.warn(line, stacklevel=4),
-                               flag=flag, started=tuple(started), logs=logs)
+                               flag=flag, started=tuple(started), logs=logs, metric=kind)
     fitted = live.fit_on_history(predictor, params, past, now, kind, say=lambda line: warnings.warn(line, stacklevel=5))
     results = live.forecast_runs(fitted, grid, kind)
     rows = []

@@ -41,7 +41,14 @@ from lcpipe.errors import LcpipeError, exits_cleanly, say_out
 from lcpipe.forecasting import live
 from lcpipe.forecasting.backtest import backtest, check_apart
 from lcpipe.forecasting.decision_scores import decisions
-from lcpipe.forecasting.logs import check_finished, check_history, read_curve_dir, read_curves, usable_history
+from lcpipe.forecasting.logs import (
+    check_finished,
+    check_history,
+    read_curve_dir,
+    read_curves,
+    usable_history,
+    zeros_left_out,
+)
 from lcpipe.forecasting.registry import PREDICTORS
 from lcpipe.metric import KINDS, MODES, Metric, axis_named
 from lcpipe.progress import say
@@ -288,8 +295,11 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     # once each, as each flag's own list is: `--cutoffs 10 --cutoffs 10` would count a cutoff's rows twice
     args.cutoffs = list(dict.fromkeys(args.cutoffs))
     predictors = list(dict.fromkeys(args.predictors or PredictParams().predictors))
-    curves = read_curve_dir(args.curves, metric)
-    history = read_curves(args.history, metric, studies=True, say=say) if args.history else None
+    # a loss curve holding a missed evaluation logged as 0 is no target, source or analog: in log space that 0 lies
+    # far below any real value (red team: one such row made source_shift forecast 43 for finals near 1.9)
+    curves = zeros_left_out(read_curve_dir(args.curves, metric), metric, say, role="curves")
+    history = zeros_left_out(read_curves(args.history, metric, studies=True, say=say), metric, say) \
+        if args.history else None
     metric = live.with_history_scale(metric, history or curves)
     check_finished(curves)  # a target scored against a last epoch that is not its final would flatter every forecast
     for curve in curves:
@@ -381,7 +391,7 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     metric = live.with_history_scale(metric, history)
     grid = live.planned_epochs(raw, args.epochs, min_observed=params.features.window + 1,
                                by_evaluations=args.by_evaluations, say=say,
-                               started=tuple(started))
+                               started=tuple(started), metric=metric)
     predictor = live.fit_on_history(args.predictor, params, history, raw, metric, say)
     results = live.forecast_runs(predictor, grid, metric)
     say(metric.describe())

@@ -118,3 +118,50 @@ def test_evaluate_with_a_history_names_the_regret_unit_and_fits_once_for_every_t
     assert "| regret (val_ce) |" in out, out
     assert "fitting last_value on the 40 history curves, once for every target" in err.splitlines(), err
     assert ": fitting" not in err, err
+
+
+def lora_folder(folder: Path, task: str = "code", n: int = 10, evaluations: int | None = None) -> Path:
+    """The first `n` trials of a bench/lm_table task (their sidecars too), cut to `evaluations` when given."""
+    source = Path(__file__).parents[1] / "bench" / "lm_table" / "curves" / task
+    folder.mkdir(parents=True)
+    for csv in sorted(source.glob("t*.csv"))[:n]:
+        lines = csv.read_text().splitlines(keepends=True)
+        (folder / csv.name).write_text("".join(lines[:1 + evaluations] if evaluations else lines))
+        (folder / csv.name).with_suffix(".json").write_text(csv.with_suffix(".json").read_text())
+    return folder
+
+
+def zero_at(path: Path, row: int) -> None:
+    """A missed evaluation logged as 0: the loss of data row `row` (from 1) written as 0.0."""
+    lines = path.read_text().splitlines(keepends=True)
+    step = lines[row].split(",")[0]
+    lines[row] = f"{step},0.0,{lines[row].split(',')[2]}"
+    path.write_text("".join(lines))
+
+
+def test_a_missed_evaluation_logged_as_0_is_no_target_source_or_live_run(tmp_path, capsys):
+    """One val_ce logged as 0.0 among ~1.9s: evaluate scored every target off it (source_shift forecast 43 for finals
+    near 1.9, exit 0, nothing said), and forecast gave that run a band [3e-10, 5.5e8], kept, and cut the healthy
+    runs' P(ends best). As in a history, such a curve is left out, named with where."""
+    import json
+
+    from lcpipe.cli import main as cli
+
+    curves = lora_folder(tmp_path / "curves")
+    zero_at(curves / "t03.csv", 20)
+    cli(["evaluate", "--curves", str(curves), "--metric", "val_ce", "--mode", "min", "--cutoffs", "10",
+         "--predictors", "last_value,source_shift", "--out", str(tmp_path / "e.json")])
+    out, err = capsys.readouterr()
+    assert "t03.csv left out: val_ce reads 0 at step 300 straight after" in err, err
+    rows = json.loads((tmp_path / "e.json").read_text())["results"]
+    assert {r["target"] for r in rows} == {f"t{i:02d}" for i in range(10)} - {"t03"}
+    assert max(abs(r["final_predicted"] - r["final_actual"]) for r in rows) < 0.2  # no forecast of 43
+    runs = lora_folder(tmp_path / "runs", evaluations=12)
+    zero_at(runs / "t05.csv", 7)
+    cli(["forecast", "--history", str(lora_folder(tmp_path / "history", task="docs")), "--runs", str(runs),
+         "--metric", "val_ce", "--mode", "min", "--epochs", "50", "--out", str(tmp_path / "f.json")])
+    out, err = capsys.readouterr()
+    report = json.loads((tmp_path / "f.json").read_text())
+    assert [r["run"] for r in report["left_out"]] == ["t05"]
+    assert "reads 0 at step 105" in report["left_out"][0]["reason"]
+    assert "t05" not in {r["run"] for r in report["runs"]} and "left out; log that evaluation again" in err

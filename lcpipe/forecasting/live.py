@@ -16,7 +16,7 @@ from lcpipe.curve import MAX_EPOCHS, MAX_POINTS, MAX_STEPS, Curve, on_grid, seri
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import check_apart, in_units
 from lcpipe.forecasting.evaluations import evaluation_step
-from lcpipe.forecasting.logs import learnable_history, zeros_left_out
+from lcpipe.forecasting.logs import learnable_history, missed_zero, zeros_left_out
 from lcpipe.forecasting.predictors.auto import hyper_values, usable_milestones
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
@@ -98,7 +98,7 @@ class OnGrid:
 
 def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluations: bool = False,
                    say=lambda _: None, flag: str = "--epochs", started: tuple[tuple[str, str, str], ...] = (),
-                   logs: frozenset[str] = frozenset()) -> OnGrid:
+                   logs: frozenset[str] = frozenset(), metric: Metric | None = None) -> OnGrid:
     """The runs on their grids (OnGrid), after checking that each has observed no more than planned; a run
     with fewer than `min_observed` points (one just started, beside the others), or one of `started` ((run
     name, where, why), runs whose logger has written no evaluation yet), is left out (OnGrid's left_out) and
@@ -110,7 +110,10 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
     already past step `epochs`, `epochs` cannot mean steps, so it counts evaluations for every run
     logged by step (a fine-tuning loop evaluating every 15 steps, 50 times: step 750), one planned step
     for all of them (runs that would end at different steps are one error asking for --steps); said
-    once through `say`. `logs`: the names of runs given in Python as their logs (DataFrames), checked as files are."""
+    once through `say`. `logs`: the names of runs given in Python as their logs (DataFrames), checked as files are.
+    `metric`: a loss run holding a missed evaluation logged as 0 (logs.missed_zero) is left out too, named with
+    where: in log space it would be forecast from a value far below any real one (red team: bands of [0, 2e15],
+    the healthy runs' P(ends best) cut fivefold)."""
     if not by_evaluations:  # a length in steps: a step column that counts 1, 2, 3 (or from 0) counts steps, unless
         # the run's own file plans it in epochs (lcpipe's DVCLive runs: step = epoch, epochs in params.yaml)
         runs = [replace(r, steps=r.columns["step"]) if r.steps is None and not r.planned and "step" in r.columns
@@ -157,6 +160,10 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         out.left_out.append({"run": name, "reason": reason})
         short.append((f"{where}: {reason}", "left out until it evaluates"))
     for run in runs:
+        if metric is not None and (why := missed_zero(run, metric)):
+            out.left_out.append({"run": run.name, "reason": why})
+            short.append((f"{run.path or run.name}: {why}", "left out; log that evaluation again or drop its row"))
+            continue
         total = run.planned or (as_steps if as_steps is not None and run.steps is not None else epochs)
         source = "its own file" if run.planned else f"{flag} (--steps)" if flag == "--epochs" else flag
         unit = "steps" if run.steps is not None else "epochs"

@@ -1104,32 +1104,40 @@ def check_finished(history: list[Curve]) -> None:
 ZERO_DROP = 0.1  # a 0 after a value above this share of the curve's peak is a logging artefact, not a fall to 0
 
 
-def zeros_left_out(history: list[Curve], metric: Metric, say=lambda _: None) -> list[Curve]:
+def zeros_left_out(history: list[Curve], metric: Metric, say=lambda _: None, role: str = "history") -> list[Curve]:
     """A loss is forecast in log space, where a value logged as exactly 0 straight after real ones (a
     missed evaluation written as 0) lies many natural logs below every real value: one such history
     curve, an analog and a calibration error of that size, made every run's 80 % band [0, 1e10] (red
-    team). Such curves are left out of the history and named through `say`, as diverged ones are. A
-    curve that falls to 0 is kept (a training error or a hinge loss reaching 0): the value before its
-    first 0 is already below ZERO_DROP of the curve's peak."""
-    if metric.kind != "positive":
-        return history
+    team). Such curves are left out and named through `say` (`role`: what they were, "history" or an
+    evaluation's "curves"), as diverged ones are. A curve that falls to 0 is kept (missed_zero)."""
     kept = []
     for curve in history:
-        values = np.asarray(curve.columns.get(metric.name, []), dtype=float)
-        finite = np.where(np.isfinite(values), values, 0.0)
-        zeros = np.flatnonzero((values == 0) & (np.maximum.accumulate(finite) > 0))  # 0s after a positive value
-        if zeros.size:
-            before = finite[:zeros[0]]
-            last = before[before > 0][-1]  # the value logged before the first such 0
-            if last > ZERO_DROP * before.max():
-                where = "epoch" if curve.steps is None else "step"
-                at = zeros[0] + 1 if curve.steps is None else f"{curve.steps[zeros[0]]:g}"
-                say(f"history: {curve.path or curve.name} left out: {metric.name} reads 0 at {where} {at} straight "
-                    f"after {last:.6g} (a missed evaluation logged as 0?); a loss is forecast in log space, where "
-                    "that 0 is far below any real value")
-                continue
+        why = missed_zero(curve, metric)
+        if why:
+            say(f"{role}: {curve.path or curve.name} left out: {why}")
+            continue
         kept.append(curve)
     return kept
+
+
+def missed_zero(curve: Curve, metric: Metric) -> str | None:
+    """Why a loss curve's 0 reads as a missed evaluation logged as 0 (see zeros_left_out), or None. A curve that
+    falls to 0 (a training error or a hinge loss reaching 0) is none: the value before its first 0 is already below
+    ZERO_DROP of the curve's peak."""
+    if metric.kind != "positive":
+        return None
+    values = np.asarray(curve.columns.get(metric.name, []), dtype=float)
+    finite = np.where(np.isfinite(values), values, 0.0)
+    zeros = np.flatnonzero((values == 0) & (np.maximum.accumulate(finite) > 0))  # 0s after a positive value
+    if not zeros.size:
+        return None
+    before = finite[:zeros[0]]
+    last = before[before > 0][-1]  # the value logged before the first such 0
+    if last <= ZERO_DROP * before.max():
+        return None
+    at = f"epoch {zeros[0] + 1}" if curve.steps is None else f"step {curve.steps[zeros[0]]:g}"
+    return (f"{metric.name} reads 0 at {at} straight after {last:.6g} (a missed evaluation logged as 0?); a loss is "
+            "forecast in log space, where that 0 is far below any real value")
 
 
 def learnable_history(history: list[Curve], say=lambda _: None) -> list[Curve]:
