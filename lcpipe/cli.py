@@ -44,6 +44,7 @@ from lcpipe.forecasting.decision_scores import decisions
 from lcpipe.forecasting.logs import (
     check_finished,
     check_history,
+    note_ended_early,
     read_curve_dir,
     read_curves,
     usable_history,
@@ -302,11 +303,13 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
         if args.history else None
     metric = live.with_history_scale(metric, history or curves)
     check_finished(curves)  # a target scored against a last epoch that is not its final would flatter every forecast
+    note_ended_early(curves, "--curves", say)
     for curve in curves:
         if curve.diverged:
             say(f"{curve.path}: not a target: it diverged ({curve.diverged})")
     if history is not None:  # the more specific refusals first: unfinished, a target in the history, then size
         check_finished(history)
+        note_ended_early(history, "the history", say)
         check_apart(history, [c for c in curves if not args.target or c.name == args.target], "a target", metric.name)
         check_history(usable_history(history))  # what is learnt from: the diverged ones are left out
     if args.lr_drops:

@@ -165,3 +165,22 @@ def test_a_missed_evaluation_logged_as_0_is_no_target_source_or_live_run(tmp_pat
     assert [r["run"] for r in report["left_out"]] == ["t05"]
     assert "reads 0 at step 105" in report["left_out"][0]["reason"]
     assert "t05" not in {r["run"] for r in report["runs"]} and "left out; log that evaluation again" in err
+
+
+def test_curves_logged_by_step_that_end_before_their_plan_are_said_to_be_read_as_finished(tmp_path, capsys):
+    """A sweep's pruned trials (20 of 50 evaluations, beside `max_steps: 750`) were read as finished, as targets
+    scored against their step-300 value and as history, with no word: a run stopped at its target (AlgoPerf) is
+    finished there, a pruned one is not, and only the user knows which."""
+    from lcpipe.cli import main as cli
+
+    curves = lora_folder(tmp_path / "curves")
+    for pruned in ("t02.csv", "t07.csv"):
+        lines = (curves / pruned).read_text().splitlines(keepends=True)
+        (curves / pruned).write_text("".join(lines[:21]))  # the header and 20 evaluations: step 300 of 750
+    cli(["evaluate", "--curves", str(curves), "--metric", "val_ce", "--cutoffs", "5", "--predictors", "last_value"])
+    err = capsys.readouterr().err
+    assert "note: 2 curve(s) of --curves logged by step end before the steps their files plan (e.g. " in err, err
+    assert "t02.csv at step 300 of 750); each is read as finished where it stopped" in err, err
+    cli(["forecast", "--history", str(curves), "--runs", str(lora_folder(tmp_path / "runs", "docs", 6, 12)),
+         "--metric", "val_ce", "--epochs", "50"])
+    assert "note: 2 curve(s) of the history logged by step end" in capsys.readouterr().err

@@ -1145,9 +1145,25 @@ def learnable_history(history: list[Curve], say=lambda _: None) -> list[Curve]:
     (check_finished), the diverged left out and named (usable_history), and enough to learn from
     (check_history)."""
     check_finished(history)
+    note_ended_early(history, "the history", say)
     history = usable_history(history, say)
     check_history(history)
     return history
+
+
+def note_ended_early(curves: list[Curve], role: str, say=lambda _: None) -> None:
+    """One line through `say` when curves logged by step end more than an interval before the steps their own files
+    plan: each is read as finished where it stopped (check_finished: a benchmark such as AlgoPerf stops a run at its
+    target), which a trial pruned or crashed is not (red team: a sweep's pruned trials, cut at 20 of 50 evaluations
+    beside `max_steps: 750`, were scored against their step-300 value as a final and taught every forecast to end
+    there, silently)."""
+    early = [c for c in curves if c.steps is not None and len(c.steps) >= 2 and c.planned and not c.diverged
+             and c.steps[-1] < c.planned - float(np.median(np.diff(c.steps)))]
+    if early:
+        c = early[0]
+        say(f"note: {len(early)} curve(s) of {role} logged by step end before the steps their files plan (e.g. "
+            f"{c.path or c.name} at step {c.steps[-1]:g} of {c.planned}); each is read as finished where it stopped, "
+            "as a run stopped at its target is; leave out runs that were pruned or crashed")
 
 
 def usable_history(history: list[Curve], say=lambda _: None) -> list[Curve]:
