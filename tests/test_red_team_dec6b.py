@@ -184,3 +184,32 @@ def test_curves_logged_by_step_that_end_before_their_plan_are_said_to_be_read_as
     cli(["forecast", "--history", str(curves), "--runs", str(lora_folder(tmp_path / "runs", "docs", 6, 12)),
          "--metric", "val_ce", "--epochs", "50"])
     assert "note: 2 curve(s) of the history logged by step end" in capsys.readouterr().err
+
+
+def test_a_nan_followed_by_finite_values_says_so_in_the_diverged_reason(tmp_path):
+    """One NaN among finite evaluations stopped the run as diverged and dropped the rest without a word."""
+    from lcpipe.forecasting.logs import read_curve
+    from lcpipe.metric import Metric
+
+    path = tmp_path / "run.csv"
+    path.write_text("step,val_ce\n15,2.1\n30,2.05\n45,NaN\n60,2.01\n75,1.99\n")
+    glitch = read_curve(path, Metric.infer("val_ce", "min")).diverged
+    assert glitch.startswith("val_ce is 'NaN' at step 45 (line 4); 2 finite value(s) follow it"), glitch
+    path.write_text("step,val_ce\n15,2.1\n30,2.05\n45,NaN\n60,NaN\n")
+    assert read_curve(path, Metric.infer("val_ce", "min")).diverged == "val_ce is 'NaN' at step 45 (line 4)"
+
+
+def test_epochs_that_every_step_logged_run_has_reached_says_it_reads_them_as_finished(tmp_path, capsys):
+    """Runs evaluated every 10 steps, 5 times, under --epochs 50: step 50 read as the planned step, every run
+    finished and 7 of 8 stopped, silently, where 50 was the evaluations planned."""
+    from lcpipe.cli import main as cli
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for i in range(4):
+        (runs / f"r{i}.csv").write_text("step,val_ce\n" + "".join(f"{s},{2.1 - 0.01 * i - s / 1000:.4f}\n"
+                                                                  for s in range(10, 51, 10)))
+    cli(["forecast", "--history", str(lora_folder(tmp_path / "history", "docs", 6)), "--runs", str(runs),
+         "--metric", "val_ce", "--epochs", "50"])
+    assert ("--epochs 50: every run logged by optimizer step has reached step 50, so each is read as finished; if 50 "
+            "counts evaluations, give --steps the planned step") in capsys.readouterr().err

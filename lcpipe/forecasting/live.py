@@ -135,6 +135,13 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
             f"{epochs} evaluations end at step {as_steps} for every run logged by step"
             + ("; give --steps for a length in steps" if flag == "--epochs" else
                "; give steps= for a length in steps" if flag == "epochs=" else ""))
+    elif by_evaluations and by_step and all(r.steps[-1] >= epochs for r in by_step):
+        # none past step `epochs`, every one at it: read as steps, every run has finished, which a user forecasting
+        # live runs rarely means (red team: 8 runs evaluated every 10 steps, 5 evaluations each, under --epochs 50
+        # were all "finished" and 7 stopped, silently)
+        say(f"{as_written(flag, epochs)}: every run logged by optimizer step has reached step {epochs}, so each is "
+            f"read as finished; if {epochs} counts evaluations, give "
+            f"{'steps=' if flag.endswith('=') else '--steps'} the planned step")
     # runs that count epochs: by row, or on an epoch axis at fractions of an epoch (validation every half epoch)
     by_epoch = [r for r in runs if (r.steps is None or r.epoch_axis) and not r.planned]
     by_optimizer = [r for r in by_step if not r.epoch_axis]  # ... and runs that count optimizer steps

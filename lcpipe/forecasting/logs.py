@@ -695,6 +695,10 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
     diverged = None
     if end is not None:
         diverged = f"{t.header[col]} is {t.cell(end, col)!r} at {t.header[x]} {t.cell(end, x)} (line {t.lines[end]})"
+        later = int(np.isfinite(t.numbers(col)[end + 1:]).sum())  # a run that recovered: a glitch, not a divergence?
+        if later:
+            diverged += (f"; {later} finite value(s) follow it, read no further: if that row is no divergence (a "
+                         "missed evaluation), drop it")
         columns = {k: v[:end] for k, v in columns.items()}
         epochs, steps = epochs[:end], (steps[:end] if steps is not None else None)
     if steps is not None:  # its config's `epochs` counts epochs, not the steps its rows are logged at
