@@ -271,15 +271,15 @@ def _check_figure_file(path: Path) -> None:
 
 
 def _note_mixed_intervals(curves: list[Curve], cutoffs: list[int]) -> None:
-    """One stderr line when a study's curves are logged by step at intervals that differ by more than half: a cutoff
+    """One stderr line when a study's curves are logged by step at intervals that differ by half or more: a cutoff
     counts each curve's own evaluations, so at one cutoff they are seen to very different steps, and the scores
     and the decision at that cutoff mix early and late prefixes (red team: every 100 and every 1,000 steps, seen to
     steps 500 and 5,000 at cutoff 5, under a header saying all were seen to the cutoff)."""
     logged = [c for c in curves if c.steps is not None and len(c.steps) > 1]
-    spacing = [grid_of(c.steps, c.planned)[0] for c in logged]  # each one's grid, stretched to its planned end
-    if len(spacing) > 1 and max(spacing) > 1.5 * min(spacing):
+    every = [float(np.median(np.diff(curve.steps))) for curve in logged]  # as each log counts (125, not 123.077)
+    if len(every) > 1 and max(every) >= 1.5 * min(every):  # every 10 and every 15: steps 100 and 150 at cutoff 10
         c = min(cutoffs)
-        every = [float(np.median(np.diff(curve.steps))) for curve in logged]  # as its log counts (125, not 123.077)
+        spacing = [grid_of(curve.steps, curve.planned)[0] for curve in logged]  # each grid, stretched to its end
         say(f"note: the curves are logged at different intervals (every {min(every):g} to {max(every):g} steps); "
             f"a cutoff counts each curve's own evaluations, so at cutoff {c} they are seen to about step "
             f"{c * min(spacing):.0f} to {c * max(spacing):.0f}; compare curves logged at one interval")

@@ -213,3 +213,16 @@ def test_epochs_that_every_step_logged_run_has_reached_says_it_reads_them_as_fin
          "--metric", "val_ce", "--epochs", "50"])
     assert ("--epochs 50: every run logged by optimizer step has reached step 50, so each is read as finished; if 50 "
             "counts evaluations, give --steps the planned step") in capsys.readouterr().err
+
+
+def test_curves_evaluated_every_10_and_every_15_steps_get_the_intervals_note(tmp_path, capsys):
+    """15 is 1.5 x 10 exactly, which the 'more than half' rule let pass: at cutoff 10 one half is seen to step 100,
+    the other to 150."""
+    from lcpipe.cli import main as cli
+
+    for i in range(6):
+        every = 10 if i % 2 else 15
+        ce = {s: 1.9 + 0.01 * i + 0.3 * np.exp(-s / 200) for s in np.arange(every, 751, every)}
+        (tmp_path / f"r{i}.csv").write_text("step,val_ce\n" + "".join(f"{s},{v:.5f}\n" for s, v in ce.items()))
+    cli(["evaluate", "--curves", str(tmp_path), "--metric", "val_ce", "--cutoffs", "10", "--predictors", "last_value"])
+    assert "note: the curves are logged at different intervals (every 10 to 15 steps)" in capsys.readouterr().err
