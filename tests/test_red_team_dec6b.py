@@ -226,3 +226,16 @@ def test_curves_evaluated_every_10_and_every_15_steps_get_the_intervals_note(tmp
         (tmp_path / f"r{i}.csv").write_text("step,val_ce\n" + "".join(f"{s},{v:.5f}\n" for s, v in ce.items()))
     cli(["evaluate", "--curves", str(tmp_path), "--metric", "val_ce", "--cutoffs", "10", "--predictors", "last_value"])
     assert "note: the curves are logged at different intervals (every 10 to 15 steps)" in capsys.readouterr().err
+
+
+def test_a_length_a_runs_own_file_overrides_is_said(tmp_path, capsys):
+    """--steps 600 on runs whose sidecars plan 750 steps was dropped without a word (the table's denominator alone
+    showed it); 50 evaluations every 15 steps beside a plan of step 750 agree and say nothing."""
+    from lcpipe.cli import main as cli
+
+    history, runs = lora_folder(tmp_path / "history", "docs", 6), lora_folder(tmp_path / "runs", evaluations=12, n=4)
+    cli(["forecast", "--history", str(history), "--runs", str(runs), "--metric", "val_ce", "--steps", "600"])
+    assert "--steps 600: 4 run(s) plan their own length in their files, which is used instead (e.g. " \
+           f"{runs / 't00.csv'}: 750 steps)" in capsys.readouterr().err
+    cli(["forecast", "--history", str(history), "--runs", str(runs), "--metric", "val_ce", "--epochs", "50"])
+    assert "plan their own length" not in capsys.readouterr().err

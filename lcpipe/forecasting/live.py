@@ -166,12 +166,17 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
     for name, where, reason in started:
         out.left_out.append({"run": name, "reason": reason})
         short.append((f"{where}: {reason}", "left out until it evaluates"))
+    own = []  # runs whose own file plans a length other than the one given (which it overrides)
     for run in runs:
         if metric is not None and (why := missed_zero(run, metric)):
             out.left_out.append({"run": run.name, "reason": why})
             short.append((f"{run.path or run.name}: {why}", "left out; log that evaluation again or drop its row"))
             continue
-        total = run.planned or (as_steps if as_steps is not None and run.steps is not None else epochs)
+        given = as_steps if as_steps is not None and run.steps is not None else epochs
+        total = run.planned or given
+        if run.planned and run.planned != given and not (
+                by_evaluations and run.steps is not None and evaluation_step(run.steps, epochs) == run.planned):
+            own.append(run)  # (50 evaluations every 15 steps beside a file planning step 750 agree: no word)
         source = "its own file" if run.planned else f"{flag} (--steps)" if flag == "--epochs" else flag
         unit = "steps" if run.steps is not None else "epochs"
         if run.steps is None and total > MAX_EPOCHS:
@@ -205,6 +210,11 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         raise LcpipeError(short[0][0] + (f" (and {more} more run{'s' if more > 1 else ''} left out)" if more else ""))
     for line, until in short:  # a run just started, in a folder of live runs: the others are forecast
         say(f"{line}: {until}")
+    if own:  # said, as a length read otherwise is (review: --steps 600 on runs planning 750 was dropped silently)
+        r = own[0]
+        written = ("--epochs" if by_evaluations else "--steps") if flag == "--epochs" else flag  # as the user wrote
+        say(f"{as_written(written, epochs)}: {len(own)} run(s) plan their own length in their files, which is used "
+            f"instead (e.g. {r.path or r.name}: {r.planned} {'epochs' if r.steps is None else 'steps'})")
     return out
 
 
