@@ -239,3 +239,23 @@ def test_a_length_a_runs_own_file_overrides_is_said(tmp_path, capsys):
            f"{runs / 't00.csv'}: 750 steps)" in capsys.readouterr().err
     cli(["forecast", "--history", str(history), "--runs", str(runs), "--metric", "val_ce", "--epochs", "50"])
     assert "plan their own length" not in capsys.readouterr().err
+
+
+def test_a_sidecar_naming_lr_learning_rate_is_read_and_the_config_line_counts_each_key(tmp_path, capsys):
+    """Hugging Face's TrainingArguments name the lr `learning_rate`: such a sidecar's lr was never compared. And the
+    config line said '40 of 40 runs state them' where 16 gave lr as text, which nothing read."""
+    import json
+
+    from lcpipe.cli import main as cli
+
+    history, runs = lora_folder(tmp_path / "history", "docs", 6), lora_folder(tmp_path / "runs", evaluations=12, n=4)
+    for i, sidecar in enumerate(sorted(runs.glob("*.json"))):
+        config = json.loads(sidecar.read_text())
+        lr = config.pop("lr")
+        config["learning_rate"] = lr if i < 2 else f"{lr:.1e}"  # two as numbers, two as text
+        sidecar.write_text(json.dumps(config))
+    cli(["forecast", "--history", str(history), "--runs", str(runs), "--metric", "val_ce", "--epochs", "50"])
+    line = next(x for x in capsys.readouterr().err.splitlines() if x.startswith("config: "))
+    assert "used arch, dataset, lr, optimizer, schedule (4 of 4 runs, 6 of 6 history curves state them; of those " \
+           "runs, only lr by 2)" in line, line
+    assert "ignored (not a value lcpipe reads there): lr='" in line, line

@@ -365,6 +365,8 @@ def _planned_and_config(flat: dict, meta: Path) -> tuple[int | None, dict]:
     """run_config of a config already read. Its `epochs` is the planned length, unless the run is
     planned in steps (a STEP_KEYS key)."""
     config = {str(k): v for k, v in flat.items() if k != "epochs" and isinstance(v, (int, float, str, bool, list))}
+    if "lr" not in config and "learning_rate" in config:  # Hugging Face's TrainingArguments (to_dict()) name it so
+        config["lr"] = config.pop("learning_rate")
     in_steps = any(_stated(flat, k) for k in STEP_KEYS)
     return None if in_steps else check_planned(flat.get("epochs"), str(meta)), config
 
