@@ -36,7 +36,7 @@ import numpy as np
 
 from lcpipe.atomic import atomic_path, check_output, resolve, write_text
 from lcpipe.config import FeatureParams, Params, PredictParams, load_params
-from lcpipe.curve import MAX_STEPS, Curve, as_finished, grid_of
+from lcpipe.curve import MAX_POINTS, MAX_STEPS, Curve, as_finished, grid_of
 from lcpipe.errors import LcpipeError, exits_cleanly, say_out
 from lcpipe.forecasting import live
 from lcpipe.forecasting.backtest import backtest, check_apart
@@ -276,13 +276,18 @@ def _note_mixed_intervals(curves: list[Curve], cutoffs: list[int]) -> None:
     and the decision at that cutoff mix early and late prefixes (red team: every 100 and every 1,000 steps, seen to
     steps 500 and 5,000 at cutoff 5, under a header saying all were seen to the cutoff)."""
     logged = [c for c in curves if c.steps is not None and len(c.steps) > 1]
-    every = [float(np.median(np.diff(curve.steps))) for curve in logged]  # as each log counts (125, not 123.077)
-    if len(every) > 1 and max(every) >= 1.5 * min(every):  # every 10 and every 15: steps 100 and 150 at cutoff 10
+    spacing = [grid_of(c.steps, c.planned)[0] for c in logged]  # each grid, stretched to its end (or capped)
+    # every 10 and every 15 steps: seen to steps 100 and 150 at cutoff 10 (1.5x exactly counts)
+    if len(spacing) > 1 and max(spacing) >= 1.5 * min(spacing) * (1 - 1e-9):
         c = min(cutoffs)
-        spacing = [grid_of(curve.steps, curve.planned)[0] for curve in logged]  # each grid, stretched to its end
-        say(f"note: the curves are logged at different intervals (every {min(every):g} to {max(every):g} steps); "
-            f"a cutoff counts each curve's own evaluations, so at cutoff {c} they are seen to about step "
-            f"{c * min(spacing):.0f} to {c * max(spacing):.0f}; compare curves logged at one interval")
+        every = [float(np.median(np.diff(curve.steps))) for curve in logged]  # as each log counts (125, not 123.077)
+        why = (f"logged at different intervals (every {min(every):g} to {max(every):g} steps)"
+               if max(every) >= 1.5 * min(every) else  # one interval, but long runs' grids capped (review)
+               f"put on grids of different spacing (a point each {min(spacing):.0f} to {max(spacing):.0f} steps: a "
+               f"grid holds at most {MAX_POINTS} points)")
+        say(f"note: the curves are {why}; a cutoff counts each curve's own grid points, so at cutoff {c} they are "
+            f"seen to about step {c * min(spacing):.0f} to {c * max(spacing):.0f}; compare curves logged at one "
+            "interval and of one length")
 
 
 def evaluate_command(args: argparse.Namespace) -> list[dict]:

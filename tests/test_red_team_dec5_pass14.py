@@ -226,8 +226,8 @@ def test_evaluate_says_when_one_cutoff_sees_curves_of_a_study_to_very_different_
         notes = [line for line in capsys.readouterr().err.splitlines() if "logged at different intervals" in line]
         assert notes == ([] if every else [
             "note: the curves are logged at different intervals (every 100 to 1000 steps); a cutoff counts "
-            "each curve's own evaluations, so at cutoff 5 they are seen to about step 500 to 5000; compare curves "
-            "logged at one interval"])
+            "each curve's own grid points, so at cutoff 5 they are seen to about step 500 to 5000; compare curves "
+            "logged at one interval and of one length"])
 
 
 def test_a_run_first_evaluated_a_few_intervals_late_is_not_flat_before_its_first_evaluation():

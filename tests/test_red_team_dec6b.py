@@ -259,3 +259,93 @@ def test_a_sidecar_naming_lr_learning_rate_is_read_and_the_config_line_counts_ea
     assert "used arch, dataset, lr, optimizer, schedule (4 of 4 runs, 6 of 6 history curves state them; of those " \
            "runs, only lr by 2)" in line, line
     assert "ignored (not a value lcpipe reads there): lr='" in line, line
+
+
+def half_epochs(folder: Path, n: int, points: int = 20, offset: float = 0.0) -> Path:
+    """Validation every half epoch, logged on an epoch axis (epoch 0.5, 1.0, ...): runs that count epochs."""
+    folder.mkdir()
+    for i in range(n):
+        e = np.arange(1, points + 1) / 2
+        loss = (1.5 + offset + 0.1 * i) * np.exp(-e / (2 + i)) + 0.4
+        (folder / f"r{i}.csv").write_text("epoch,val_loss\n" + "".join(f"{a:g},{v:.5f}\n" for a, v in zip(e, loss)))
+    return folder
+
+
+def test_half_epoch_runs_count_epochs_and_get_no_step_note(tmp_path, capsys):
+    """Review of this work: a run on an epoch axis at half epochs was given unit "steps" (its numbers count
+    epochs), and finished such runs under --epochs 10 were told to give --steps, which is then refused."""
+    import json
+
+    from lcpipe.cli import main as cli
+
+    history = half_epochs(tmp_path / "history", 8)
+    live = half_epochs(tmp_path / "live", 3, points=12, offset=0.05)
+    done = half_epochs(tmp_path / "done", 3, offset=0.05)
+    cli(["forecast", "--history", str(history), "--runs", str(live), "--metric", "val_loss", "--epochs", "10",
+         "--out", str(tmp_path / "f.json")])
+    runs = json.loads((tmp_path / "f.json").read_text())["runs"]
+    assert {r["unit"] for r in runs} == {"epochs"} and {r["observed"] for r in runs} == {6}
+    cli(["forecast", "--history", str(history), "--runs", str(done), "--metric", "val_loss", "--epochs", "10"])
+    out, err = capsys.readouterr()
+    assert "has reached step" not in err and "epochs seen" in out, err
+
+
+def test_one_interval_on_grids_of_two_spacings_is_said_as_such(tmp_path, capsys):
+    """Every curve logged every 10 steps, some 4,000 long and some 10,000 (its grid capped at 500 points, a point
+    each 20 steps): the note said 'every 10 to 10 steps'. Every 10 and every 20 steps on one 20-step grid: none."""
+    from lcpipe.cli import main as cli
+
+    for name, lengths, every in (("capped", (400, 400, 1000, 1000), (10, 10, 10, 10)),
+                                 ("one_grid", (1000, 500, 1000, 500), (10, 20, 10, 20))):
+        folder = tmp_path / name
+        folder.mkdir()
+        for i, (n, k) in enumerate(zip(lengths, every)):
+            s = np.arange(1, n + 1) * k
+            s = s[s <= 10_000]
+            (folder / f"r{i}.csv").write_text("step,val_loss\n" + "".join(
+                f"{a},{(2 + 0.1 * i) * (1 + a / 500) ** -0.3:.6f}\n" for a in s))
+        cli(["evaluate", "--curves", str(folder), "--metric", "val_loss", "--cutoffs", "100", "--predictors",
+             "last_value"])
+        notes = [x for x in capsys.readouterr().err.splitlines() if x.startswith("note: the curves are")]
+        assert notes == ([] if name == "one_grid" else [
+            "note: the curves are put on grids of different spacing (a point each 10 to 20 steps: a grid holds at "
+            "most 500 points); a cutoff counts each curve's own grid points, so at cutoff 100 they are seen to about "
+            "step 1000 to 2000; compare curves logged at one interval and of one length"]), notes
+
+
+def test_curves_ending_within_5_percent_of_their_plan_get_no_note_and_the_pruner_says_it(tmp_path):
+    """AlgoPerf evaluates by the clock: ImageNet runs ending at 98.5-99 % of max_steps were flagged as maybe pruned.
+    And ForecastPruner dropped the note (its history read with no `say`), where its README tells users to give it
+    earlier sweeps, pruned trials and all."""
+    from lcpipe.forecasting.logs import note_ended_early, read_curve_dir
+
+    curves = lora_folder(tmp_path / "curves", n=4)
+    lines = (curves / "t01.csv").read_text().splitlines(keepends=True)
+    (curves / "t01.csv").write_text("".join(lines[:49]))  # step 720 of 750: 96 %
+    said: list[str] = []
+    note_ended_early(read_curve_dir(curves, "val_ce"), "--curves", said.append)
+    assert said == []
+    (curves / "t02.csv").write_text("".join((curves / "t02.csv").read_text().splitlines(keepends=True)[:21]))
+    with pytest.warns(UserWarning, match=r"ForecastPruner note: 1 curve\(s\) of the history logged by step end "
+                                         r"before the steps their files plan \(e\.g\. .*t02\.csv at step 300 of 750\)"):
+        ForecastPruner(steps=750, history=curves, metric="val_ce", fit_cache=False)
+
+
+def test_trials_reporting_too_seldom_are_told_so_not_to_lower_the_warmup(tmp_path):
+    """Trials reporting at steps 240, 480 and 720 of 750 are never checked (none before its third report, and then
+    it has finished): the warning blamed warmup=0 and asked for a smaller one."""
+    pruner = ForecastPruner(steps=750, history=loss_history(tmp_path / "history"), metric="val_ce", fit_cache=False)
+    study = optuna.create_study(direction="minimize", pruner=pruner)
+
+    def objective(trial):
+        for step in (240, 480, 720):
+            trial.report(2.0 + 0.01 * trial.number - step / 5000, step=step)
+            trial.should_prune()
+        return 2.0 + 0.01 * trial.number - 0.144
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(objective, n_trials=4)
+    said = [str(w.message) for w in caught if "nothing is pruned" in str(w.message)]
+    assert said and said[0].startswith("ForecastPruner: the trials report 3 times") and "report more often" in said[0]
+    assert "smaller warmup" not in said[0]

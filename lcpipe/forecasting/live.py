@@ -135,7 +135,8 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
             f"{epochs} evaluations end at step {as_steps} for every run logged by step"
             + ("; give --steps for a length in steps" if flag == "--epochs" else
                "; give steps= for a length in steps" if flag == "epochs=" else ""))
-    elif by_evaluations and by_step and all(r.steps[-1] >= epochs for r in by_step):
+    elif by_evaluations and (optimizer := [r for r in by_step if not r.epoch_axis]) \
+            and all(r.steps[-1] >= epochs for r in optimizer):
         # none past step `epochs`, every one at it: read as steps, every run has finished, which a user forecasting
         # live runs rarely means (red team: 8 runs evaluated every 10 steps, 5 evaluations each, under --epochs 50
         # were all "finished" and 7 stopped, silently)
@@ -178,7 +179,8 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                 by_evaluations and run.steps is not None and evaluation_step(run.steps, epochs) == run.planned):
             own.append(run)  # (50 evaluations every 15 steps beside a file planning step 750 agree: no word)
         source = "its own file" if run.planned else f"{flag} (--steps)" if flag == "--epochs" else flag
-        unit = "steps" if run.steps is not None else "epochs"
+        # an epoch axis at fractions of an epoch (validation every half epoch) counts epochs
+        unit = "steps" if run.steps is not None and not run.epoch_axis else "epochs"
         if run.steps is None and total > MAX_EPOCHS:
             raise LcpipeError(f"{run.path or run.name}: {flag.rstrip('=')} must be a positive whole number of at most "
                               f"{MAX_EPOCHS} for a run logged by epoch ({total} planned); a run logged by optimizer "
@@ -213,8 +215,9 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
     if own:  # said, as a length read otherwise is (review: --steps 600 on runs planning 750 was dropped silently)
         r = own[0]
         written = ("--epochs" if by_evaluations else "--steps") if flag == "--epochs" else flag  # as the user wrote
+        counts = "steps" if r.steps is not None and not r.epoch_axis else "epochs"
         say(f"{as_written(written, epochs)}: {len(own)} run(s) plan their own length in their files, which is used "
-            f"instead (e.g. {r.path or r.name}: {r.planned} {'epochs' if r.steps is None else 'steps'})")
+            f"instead (e.g. {r.path or r.name}: {r.planned} {counts})")
     return out
 
 

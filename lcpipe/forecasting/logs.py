@@ -1157,6 +1157,9 @@ def learnable_history(history: list[Curve], say=lambda _: None) -> list[Curve]:
     return history
 
 
+ENDED_EARLY = 0.95  # a curve ending past this share of its planned steps ended there (AlgoPerf evaluates by the clock)
+
+
 def note_ended_early(curves: list[Curve], role: str, say=lambda _: None) -> None:
     """One line through `say` when curves logged by step end more than an interval before the steps their own files
     plan: each is read as finished where it stopped (check_finished: a benchmark such as AlgoPerf stops a run at its
@@ -1164,12 +1167,13 @@ def note_ended_early(curves: list[Curve], role: str, say=lambda _: None) -> None
     beside `max_steps: 750`, were scored against their step-300 value as a final and taught every forecast to end
     there, silently)."""
     early = [c for c in curves if c.steps is not None and len(c.steps) >= 2 and c.planned and not c.diverged
-             and c.steps[-1] < c.planned - float(np.median(np.diff(c.steps)))]
+             and c.steps[-1] < min(c.planned - float(np.median(np.diff(c.steps))), ENDED_EARLY * c.planned)]
     if early:
         c = early[0]
         say(f"note: {len(early)} curve(s) of {role} logged by step end before the steps their files plan (e.g. "
             f"{c.path or c.name} at step {c.steps[-1]:g} of {c.planned}); each is read as finished where it stopped, "
-            "as a run stopped at its target is; leave out runs that were pruned or crashed")
+            "as a benchmark that stops a run at its target (AlgoPerf) means; if some were pruned or crashed, leave "
+            "those out")
 
 
 def usable_history(history: list[Curve], say=lambda _: None) -> list[Curve]:

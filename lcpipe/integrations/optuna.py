@@ -298,7 +298,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
             # as the CLI takes it: files, folders, DVCLive runs or a corpus of study folders
             try:
                 curves = learnable_history(read_curves(paths, Metric.infer(metric or "test_acc", kind=kind),
-                                                       studies=True))
+                                                       studies=True),
+                                           say=lambda line: warnings.warn(f"ForecastPruner {line}",
+                                                                          stacklevel=_user_level()))
             except LcpipeError as e:
                 if metric is not None or "missing column 'test_acc'" not in str(e):
                     raise
@@ -376,10 +378,14 @@ class ForecastPruner(optuna.pruners.BasePruner):
             self._schedules[horizon] = np.array(points, dtype=int)
             if not points:  # the constructor's check counts steps; a trial reporting every `spacing` can still
                 # end before its first check (warmup 740 of 750 steps, every 15): nothing would be pruned, silently
-                warnings.warn(f"ForecastPruner(warmup={self.warmup:g}): the first check, at step "
-                              f"{_whole(first * spacing)}, is at or past the trials' last report (step "
-                              f"{_whole(horizon * spacing)}, every {_whole(spacing)} steps), so nothing is pruned; "
-                              "give a smaller warmup", stacklevel=_user_level())
+                said = (f"ForecastPruner(warmup={self.warmup:g}): the first check, at step {first * spacing:.0f}, is "
+                        f"at or past the trials' last report (step {horizon * spacing:.0f}), so nothing is pruned; "
+                        "give a smaller warmup")
+                if first == MIN_WARMUP:  # the warmup is not the cause: the trials report too seldom to be checked
+                    said = (f"ForecastPruner: the trials report {horizon} times (every {spacing:.0f} steps or so), "
+                            f"and none is checked before its report {MIN_WARMUP} nor after it has finished, so "
+                            "nothing is pruned; report more often")
+                warnings.warn(said, stacklevel=_user_level())
         return self._schedules[horizon]
 
     # -- what the study holds -------------------------------------------------------------------
