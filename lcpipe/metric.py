@@ -32,8 +32,8 @@ import numpy as np
 MODES = ("min", "max", "auto")
 KINDS = ("fraction", "positive", "any")
 # a name holding one of these words is a quantity to minimise (Keras' and Ray Tune's mode="auto" read names alike)
-MIN_WORDS = ("loss", "ce", "nll", "xent", "crossentropy", "err", "error", "mse", "rmse", "mae", "mape", "l1", "l2",
-             "perplexity", "ppl", "bce", "wer", "cer", "bpb", "bpc", "bpd", "kl", "kld", "divergence", "fid",
+MIN_WORDS = ("loss", "ce", "nll", "xe", "xent", "crossentropy", "err", "error", "mse", "rmse", "mae", "mape", "l1",
+             "l2", "perplexity", "ppl", "bce", "wer", "cer", "bpb", "bpc", "bpd", "kl", "kld", "divergence", "fid",
              "regret", "cost", "time", "latency", "distance", "msle", "rmsle", "smape", "brier", "hinge", "huber",
              "nmse", "eer", "ter", "ser",  # normalised MSE; equal-error, translation-edit, symbol error rates
              # names of several words, matched joined: val_cross_entropy, CrossEntropy, neg_log_likelihood,

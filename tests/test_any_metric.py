@@ -71,7 +71,7 @@ def loss_study(tmp_path) -> Path:
     # names of several words (AlgoPerf logs val_cross_entropy)
     ("val_cross_entropy", "min"), ("CrossEntropy", "min"), ("cross-entropy", "min"), ("neg_log_likelihood", "min"),
     ("negative_log_likelihood", "min"), ("bits_per_byte", "min"), ("brier_score", "min"), ("val_rmsle", "min"),
-    ("val_log_likelihood", "max"), ("cross_val_accuracy", "max"),
+    ("val_log_likelihood", "max"), ("cross_val_accuracy", "max"), ("val_xe", "min"),  # xe: cross-entropy (review)
 ])
 def test_mode_auto_reads_the_direction_from_the_name(name, mode):
     metric = Metric.infer(name)
