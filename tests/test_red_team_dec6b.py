@@ -349,3 +349,19 @@ def test_trials_reporting_too_seldom_are_told_so_not_to_lower_the_warmup(tmp_pat
     said = [str(w.message) for w in caught if "nothing is pruned" in str(w.message)]
     assert said and said[0].startswith("ForecastPruner: the trials report 3 times") and "report more often" in said[0]
     assert "smaller warmup" not in said[0]
+
+
+def test_a_live_run_logged_from_step_0_is_still_caught_as_a_prefix_of_its_history_copy(tmp_path, capsys):
+    """The run with an evaluation at step 0 (before training) and its copy in the history without it: the leak check
+    compared the two from their first rows, missed it, and the run was forecast from its own future, sure of it."""
+    from lcpipe.cli import main as cli
+
+    history = lora_folder(tmp_path / "history", n=8)
+    runs = lora_folder(tmp_path / "runs", n=3, evaluations=12)
+    for csv in runs.glob("*.csv"):
+        header, *rows = csv.read_text().splitlines(keepends=True)
+        csv.write_text(header + "0,5.54518,5.5\n" + "".join(rows))
+    with pytest.raises(SystemExit) as exit_:
+        cli(["forecast", "--history", str(history), "--runs", str(runs), "--metric", "val_ce", "--epochs", "50"])
+    assert exit_.value.code == 2
+    assert "is a live run, and its 12 evaluations are the first 12 of the history curve" in capsys.readouterr().err

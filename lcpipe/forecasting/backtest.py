@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -75,7 +76,7 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
     run, or the run itself copied while it trained): it holds the run's future past any cutoff before its
     end (red team: plain50 at cutoff 10, forecast 0.822 with its own first 30 epochs in the history,
     0.929 without, against a true 0.731). Both directions by _first_prefix."""
-    found = _first_prefix(forecast, history, metric)
+    found = _first_prefix(forecast, history, metric) or _first_prefix(_from_step_1(forecast, metric), history, metric)
     if found is not None:
         curve, twin, how = found
         values = curve.columns[metric]
@@ -84,13 +85,21 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
         raise LcpipeError(f"{curve.path or curve.name} is {what}, and its {len(values)} {unit} are the first "
                           f"{len(values)} of the history curve {twin.path or twin.name}{shown}: the run's own future "
                           "is in the history; remove that curve from the history")
-    found = _first_prefix(history, forecast, metric)
+    found = _first_prefix(history, forecast, metric) or _first_prefix(_from_step_1(history, metric), forecast, metric)
     if found is not None:
         cut, curve, _ = found
         unit = "epochs" if curve.steps is None else "evaluations"
         raise LcpipeError(f"{curve.path or curve.name} is {what}, and the history curve {cut.path or cut.name} "
                           f"is its first {len(cut.columns[metric])} {unit}: part of the run's own future is in the "
                           "history; remove that curve from the history")
+
+
+def _from_step_1(curves: list[Curve], metric: str) -> list[Curve]:
+    """The curves logged from step 0 (an evaluation before training), that row dropped: a run logged with it is
+    still a prefix of its copy logged without it (review: a run's own future in the history went unseen, and its
+    forecast came out sure of itself). Each keeps its path and name, for the message."""
+    return [replace(c, columns={**c.columns, metric: c.columns[metric][1:]}, steps=c.steps[1:]) for c in curves
+            if c.steps is not None and len(c.steps) > 1 and c.steps[0] == 0 and metric in c.columns]
 
 
 def _first_prefix(shorts: list[Curve], longs: list[Curve], metric: str) -> tuple[Curve, Curve, object] | None:
