@@ -326,8 +326,9 @@ def test_curves_ending_within_5_percent_of_their_plan_get_no_note_and_the_pruner
     note_ended_early(read_curve_dir(curves, "val_ce"), "--curves", said.append)
     assert said == []
     (curves / "t02.csv").write_text("".join((curves / "t02.csv").read_text().splitlines(keepends=True)[:21]))
-    with pytest.warns(UserWarning, match=r"ForecastPruner note: 1 curve\(s\) of the history logged by step end "
-                                         r"before the steps their files plan \(e\.g\. .*t02\.csv at step 300 of 750\)"):
+    with pytest.warns(UserWarning, match=r"ForecastPruner history: note: 1 curve\(s\) of the history logged by step "
+                                         r"end before the steps their files plan \(e\.g\. .*t02\.csv at step 300 of "
+                                         r"750\)"):
         ForecastPruner(steps=750, history=curves, metric="val_ce", fit_cache=False)
 
 
@@ -364,4 +365,48 @@ def test_a_live_run_logged_from_step_0_is_still_caught_as_a_prefix_of_its_histor
     with pytest.raises(SystemExit) as exit_:
         cli(["forecast", "--history", str(history), "--runs", str(runs), "--metric", "val_ce", "--epochs", "50"])
     assert exit_.value.code == 2
-    assert "is a live run, and its 12 evaluations are the first 12 of the history curve" in capsys.readouterr().err
+    assert "is a live run, and its 12 evaluations after step 0 are the first 12 of the history curve" \
+        in capsys.readouterr().err
+    # leave-one-out (evaluate without --history): one curve logged from step 0, its copy in the folder without it
+    folder = lora_folder(tmp_path / "study", n=5)
+    header, *rows = (folder / "t00.csv").read_text().splitlines(keepends=True)
+    (folder / "t00_from_0.csv").write_text(header + "0,5.54518,5.5\n" + "".join(rows))
+    with pytest.raises(SystemExit):
+        cli(["evaluate", "--curves", str(folder), "--metric", "val_ce", "--cutoffs", "10", "--predictors",
+             "last_value"])
+    err = capsys.readouterr().err
+    assert "t00" in err and "a copy, so leave-one-out would forecast the one from the other" in err, err
+
+
+def test_a_lightning_runs_decayed_learning_rate_is_no_lr_and_its_hparams_learning_rate_is(tmp_path):
+    """Review of the learning_rate alias: metrics.json beside Lightning's log holds final metrics, a decayed
+    learning_rate among them, which the alias made the run's lr; hparams.yaml's learning_rate is the lr."""
+    from lcpipe.forecasting.logs import read_curve
+
+    run = tmp_path / "lightning_logs" / "version_0"
+    run.mkdir(parents=True)
+    (run / "metrics.csv").write_text("epoch,step,val_loss\n" + "".join(f"{e},{10 * (e + 1)},{2 - 0.1 * e}\n"
+                                                                       for e in range(6)))
+    (run / "metrics.json").write_text('{"learning_rate": 1e-06, "optimizer": "adamw", "test_acc": 0.9}')
+    for hparams, lr in (("learning_rate: 0.01\n", 0.01), ("lr: 0.02\n", 0.02), ("batch_size: 32\n", None)):
+        (run / "hparams.yaml").write_text(hparams)
+        config = read_curve(run / "metrics.csv", "val_loss").config
+        assert config.get("lr") == lr and config["optimizer"] == "adamw", config
+
+
+def test_trials_reporting_three_times_up_to_their_end_are_told_they_are_never_checked(tmp_path):
+    """Reports at 250, 500 and 750 of 750: the third is the end, where no check runs, so the warning (in the
+    schedule) was never reached, and nothing was pruned without a word."""
+    pruner = ForecastPruner(steps=750, history=loss_history(tmp_path / "history"), metric="val_ce", fit_cache=False)
+    study = optuna.create_study(direction="minimize", pruner=pruner)
+
+    def objective(trial):
+        for step in (250, 500, 750):
+            trial.report(2.0 + 0.01 * trial.number - step / 5000, step=step)
+            trial.should_prune()
+        return 2.0 + 0.01 * trial.number - 0.15
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(objective, n_trials=3)
+    assert any("the trials report 3 times" in str(w.message) for w in caught), [str(w.message) for w in caught]

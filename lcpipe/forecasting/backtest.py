@@ -53,7 +53,9 @@ def check_no_copies(curves: list[Curve], targets: list[Curve], metric: str) -> N
     curve's whole (a file downloaded twice, `run (1).csv`; a run exported again with fewer decimals): it would
     be forecast from its twin, its own future (red team: auto's RMSE 1.61 -> 1.38 with a byte-identical copy
     beside the target). Two runs that state different configs are two runs, however alike (_first_prefix)."""
-    found = _first_prefix(targets, curves, metric) or _first_prefix(curves, targets, metric)
+    found = _first_prefix(targets, curves, metric) or _first_prefix(curves, targets, metric) \
+        or _first_prefix(_from_step_1(targets, metric), curves, metric) \
+        or _first_prefix(_from_step_1(curves, metric), targets, metric)  # one logged from step 0, its copy not
     if found is not None:
         short, long, how = found
         n = len(short.columns[metric])
@@ -76,20 +78,24 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
     run, or the run itself copied while it trained): it holds the run's future past any cutoff before its
     end (red team: plain50 at cutoff 10, forecast 0.822 with its own first 30 epochs in the history,
     0.929 without, against a true 0.731). Both directions by _first_prefix."""
-    found = _first_prefix(forecast, history, metric) or _first_prefix(_from_step_1(forecast, metric), history, metric)
+    found, after = _first_prefix(forecast, history, metric), ""
+    if found is None and (found := _first_prefix(_from_step_1(forecast, metric), history, metric)) is not None:
+        after = " after step 0"
     if found is not None:
         curve, twin, how = found
         values = curve.columns[metric]
         shown = _shown(how)
         unit = "epochs" if curve.steps is None else "evaluations"
-        raise LcpipeError(f"{curve.path or curve.name} is {what}, and its {len(values)} {unit} are the first "
+        raise LcpipeError(f"{curve.path or curve.name} is {what}, and its {len(values)} {unit}{after} are the first "
                           f"{len(values)} of the history curve {twin.path or twin.name}{shown}: the run's own future "
                           "is in the history; remove that curve from the history")
-    found = _first_prefix(history, forecast, metric) or _first_prefix(_from_step_1(history, metric), forecast, metric)
+    found, after = _first_prefix(history, forecast, metric), ""
+    if found is None and (found := _first_prefix(_from_step_1(history, metric), forecast, metric)) is not None:
+        after = " after its own step 0"
     if found is not None:
         cut, curve, _ = found
         unit = "epochs" if curve.steps is None else "evaluations"
-        raise LcpipeError(f"{curve.path or curve.name} is {what}, and the history curve {cut.path or cut.name} "
+        raise LcpipeError(f"{curve.path or curve.name} is {what}, and the history curve {cut.path or cut.name}{after} "
                           f"is its first {len(cut.columns[metric])} {unit}: part of the run's own future is in the "
                           "history; remove that curve from the history")
 
@@ -131,7 +137,7 @@ def _first_prefix(shorts: list[Curve], longs: list[Curve], metric: str) -> tuple
             limit = _match_limit(values, own)
             for j in np.flatnonzero(np.all(np.abs(tails - values[-3:]) <= limit, axis=1)):
                 long = longs[reach[j]]
-                if long is shorts[i] or _two_runs(long, shorts[i]):
+                if long is shorts[i] or _same_file(long, shorts[i]) or _two_runs(long, shorts[i]):
                     continue
                 head = np.asarray(heads[reach[j]][:n], dtype=float)
                 key = (reach[j], n)
@@ -143,6 +149,11 @@ def _first_prefix(shorts: list[Curve], longs: list[Curve], metric: str) -> tuple
         return None
     i = min(found)
     return shorts[i], found[i][1], found[i][2]
+
+
+def _same_file(a: Curve, b: Curve) -> bool:
+    """One curve, the other its _from_step_1 copy: never its own prefix."""
+    return a.path is not None and a.path == b.path and a.name == b.name
 
 
 def _two_runs(a: Curve, b: Curve) -> bool:

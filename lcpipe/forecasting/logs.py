@@ -364,11 +364,20 @@ def run_config(meta: Path) -> tuple[int | None, dict]:
 def _planned_and_config(flat: dict, meta: Path) -> tuple[int | None, dict]:
     """run_config of a config already read. Its `epochs` is the planned length, unless the run is
     planned in steps (a STEP_KEYS key)."""
-    config = {str(k): v for k, v in flat.items() if k != "epochs" and isinstance(v, (int, float, str, bool, list))}
-    if "lr" not in config and "learning_rate" in config:  # Hugging Face's TrainingArguments (to_dict()) name it so
-        config["lr"] = config.pop("learning_rate")
+    config = _lr_named({str(k): v for k, v in flat.items()
+                        if k != "epochs" and isinstance(v, (int, float, str, bool, list))})
     in_steps = any(_stated(flat, k) for k in STEP_KEYS)
     return None if in_steps else check_planned(flat.get("epochs"), str(meta)), config
+
+
+def _lr_named(config: dict) -> dict:
+    """The config with its `learning_rate` (Hugging Face's TrainingArguments, Lightning's usual hparam) read as `lr`,
+    where it states no `lr`."""
+    if "lr" in config or "learning_rate" not in config:
+        return config
+    out = dict(config)
+    out["lr"] = out.pop("learning_rate")
+    return out
 
 
 def _stated(flat: dict, key: str) -> bool:
@@ -821,9 +830,11 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
         # the keys every run's config is compared by (Auto.config_keys: lr, optimizer, ...) that hparams.yaml lacks,
         # no hyper-parameters (read as such, its val_loss and epoch were compared; review)
         curve = _read_table(path, metric, path.parent.name, sidecar_of(path))
-        named = {k: v for k, v in curve.config.items() if k in SIDECAR_KEYS}
-        return replace(curve, config={**named, **_hparams(path.parent / "hparams.yaml")})  # hparams.yaml's lr, not
-        # a decayed lr dumped with the final metrics (review)
+        # a learning_rate dumped with the final metrics is the decayed one, never the run's lr (review)
+        dumped = "lr" in curve.config and "lr" not in _config_file(sidecar_of(path))
+        named = {k: v for k, v in curve.config.items() if k in SIDECAR_KEYS and not (k == "lr" and dumped)}
+        return replace(curve, config={**named, **_lr_named(_hparams(path.parent / "hparams.yaml"))})  # hparams.yaml's
+        # lr, not a decayed lr dumped with the final metrics (review)
     return _read_table(path, metric, path.stem, sidecar_of(path))
 
 

@@ -297,10 +297,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
                                   "them, or None (the study's own completed trials only)")
             # as the CLI takes it: files, folders, DVCLive runs or a corpus of study folders
             try:
+                def say(line: str) -> None:  # what the CLI says on stderr about a history, as a warning
+                    warnings.warn(f"ForecastPruner history: {line}", stacklevel=_user_level())
+
                 curves = learnable_history(read_curves(paths, Metric.infer(metric or "test_acc", kind=kind),
-                                                       studies=True),
-                                           say=lambda line: warnings.warn(f"ForecastPruner {line}",
-                                                                          stacklevel=_user_level()))
+                                                       studies=True, say=say), say=say)
             except LcpipeError as e:
                 if metric is not None or "missing column 'test_acc'" not in str(e):
                     raise
@@ -634,14 +635,16 @@ class ForecastPruner(optuna.pruners.BasePruner):
         steps logged irregularly) is made at the next call, not skipped. The first look (at the MIN_WARMUP-th
         report at the earliest, or the first in this process) makes any check reached so far."""
         step = self._reports(trial).last_step
-        if step is None or step >= self.epochs:
+        if step is None:
+            return False
+        checks = self._schedule(horizon, spacing)  # first, so that a schedule with no check is said (review: trials
+        if step >= self.epochs:  # reporting at 250, 500 and 750 of 750 reach their end before any check)
             return False
         now = int(np.floor(step / spacing + 1e-9))
         last, before = self._looked_at.get(key, (None, -1))
         if last != step:  # asked again at the same step: the same answer
             before = -1 if last is None or last > step else int(np.floor(last / spacing + 1e-9))
             self._looked_at[key] = (step, before)
-        checks = self._schedule(horizon, spacing)
         i = np.searchsorted(checks, now, side="right")  # checks <= now: [0, i)
         return i > 0 and checks[i - 1] > before
 
