@@ -125,6 +125,7 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
             raise LcpipeError(f"two runs are named {run.name!r} ({where}); rename one")
         names[run.name] = run
     by_step = [r for r in runs if r.steps is not None and len(r.steps) and not r.planned]
+    by_optimizer = [r for r in by_step if not r.epoch_axis]  # of those, the runs that count optimizer steps
     as_steps = None
     if by_evaluations and any(r.steps[-1] > epochs for r in by_step):
         as_steps = common_step_of(by_step, epochs, flag)
@@ -135,8 +136,7 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
             f"{epochs} evaluations end at step {as_steps} for every run logged by step"
             + ("; give --steps for a length in steps" if flag == "--epochs" else
                "; give steps= for a length in steps" if flag == "epochs=" else ""))
-    elif by_evaluations and (optimizer := [r for r in by_step if not r.epoch_axis]) \
-            and all(r.steps[-1] >= epochs for r in optimizer):
+    elif by_evaluations and by_optimizer and all(r.steps[-1] >= epochs for r in by_optimizer):
         # none past step `epochs`, every one at it: read as steps, every run has finished, which a user forecasting
         # live runs rarely means (red team: 8 runs evaluated every 10 steps, 5 evaluations each, under --epochs 50
         # were all "finished" and 7 stopped, silently)
@@ -145,7 +145,6 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
             f"{'steps=' if flag.endswith('=') else '--steps'} the planned step")
     # runs that count epochs: by row, or on an epoch axis at fractions of an epoch (validation every half epoch)
     by_epoch = [r for r in runs if (r.steps is None or r.epoch_axis) and not r.planned]
-    by_optimizer = [r for r in by_step if not r.epoch_axis]  # ... and runs that count optimizer steps
     if as_steps is None and by_optimizer and by_epoch:  # a length in steps (--steps, or --epochs no step run is past)
         # decided together, an epoch run planned `epochs` epochs would be compared with runs ending at step `epochs`
         # (with --epochs 750 an epoch run 10 epochs in was kept at P(best) 0.93 and a step run stopped; red team)
@@ -179,8 +178,7 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                 by_evaluations and run.steps is not None and evaluation_step(run.steps, epochs) == run.planned):
             own.append(run)  # (50 evaluations every 15 steps beside a file planning step 750 agree: no word)
         source = "its own file" if run.planned else f"{flag} (--steps)" if flag == "--epochs" else flag
-        # an epoch axis at fractions of an epoch (validation every half epoch) counts epochs
-        unit = "steps" if run.steps is not None and not run.epoch_axis else "epochs"
+        unit = unit_of(run)
         if run.steps is None and total > MAX_EPOCHS:
             raise LcpipeError(f"{run.path or run.name}: {flag.rstrip('=')} must be a positive whole number of at most "
                               f"{MAX_EPOCHS} for a run logged by epoch ({total} planned); a run logged by optimizer "
@@ -215,10 +213,15 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
     if own:  # said, as a length read otherwise is (review: --steps 600 on runs planning 750 was dropped silently)
         r = own[0]
         written = ("--epochs" if by_evaluations else "--steps") if flag == "--epochs" else flag  # as the user wrote
-        counts = "steps" if r.steps is not None and not r.epoch_axis else "epochs"
         say(f"{as_written(written, epochs)}: {len(own)} run(s) plan their own length in their files, which is used "
-            f"instead (e.g. {r.path or r.name}: {r.planned} {counts})")
+            f"instead (e.g. {r.path or r.name}: {r.planned} {unit_of(r)})")
     return out
+
+
+def unit_of(run: Curve) -> str:
+    """What a run's steps count: "steps" when logged by optimizer step, "epochs" otherwise (by row, or on an epoch
+    axis at fractions of an epoch: validation every half epoch)."""
+    return "steps" if run.steps is not None and not run.epoch_axis else "epochs"
 
 
 def as_written(flag: str, n: int) -> str:
