@@ -144,6 +144,8 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
     epochs=, they are read as epochs, as the CLI reads such a column). `started` (live runs): a run with no
     evaluation yet (an empty one, a column of NaN alone, a file of its header alone) is named in it and left
     out, as the CLI leaves it out."""
+    by_epoch: set[str] = set()  # runs whose axis is an epoch column or index (epoch 2, 4, ...: epochs, as the CLI
+    # reads an `epoch` column, not optimizer steps; review)
     if isinstance(given, pd.DataFrame):
         columns = [str(c) for c in given.columns]
         axes = [c for c in columns if c.lower() in AXIS_COLUMNS]
@@ -164,6 +166,8 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
         twice = next((name for name, n in Counter(names).items() if n > 1), None)
         if twice is not None:  # a dict of the columns would keep the last one alone, silently
             raise LcpipeError(f"{arg}: two {what}s (DataFrame columns) are named {twice!r}; rename one")
+        if not default and str(given.index.name).lower() in EPOCH_COLUMNS:
+            by_epoch.update(names)
         given = {name: _unpadded(column) if default else _by_step(column, what, evaluated=True)
                  for name, (_, column) in zip(names, given.items(), strict=True)}
     if isinstance(given, Mapping):
@@ -182,6 +186,8 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
                         raise
                     started.append((str(name), f"run {str(name)!r}", exc.reason))
                 continue
+            if isinstance(values, pd.Series) and str(values.index.name).lower() in EPOCH_COLUMNS:
+                by_epoch.add(str(name))
             values, steps = _axis_of(values, name, what)
             values = _numbers(values)
             if values is None:
@@ -203,7 +209,8 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
             if axis is not None and not in_steps and counts_by_one(axis):
                 axis = None  # steps 0, 1, 2, ... or 1, 2, 3, ...: one value per epoch, as the CLI reads such a column
             out.append(Curve(str(name), {"epoch": np.arange(1.0, end + 1), metric.name: values[:end]},
-                             steps=axis, diverged=diverged, epoch_axis=axis is not None and not whole_steps(axis)))
+                             steps=axis, diverged=diverged,
+                             epoch_axis=axis is not None and (not whole_steps(axis) or str(name) in by_epoch)))
         if arg == "history":
             check_history_copies(out, metric.name,  # as a history read from files is checked (red team)
                                  two_runs="give them as files, each with its config (<run>.json beside it)")

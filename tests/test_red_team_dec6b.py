@@ -394,3 +394,35 @@ def test_a_lightning_runs_decayed_learning_rate_is_no_lr_and_its_hparams_learnin
         (run / "hparams.yaml").write_text(hparams)
         config = read_curve(run / "metrics.csv", "val_loss").config
         assert config.get("lr") == lr and config["optimizer"] == "adamw", config
+
+
+def test_an_epoch_column_every_2_epochs_counts_epochs_in_python_as_on_the_cli(tmp_path):
+    """Review: runs with an `epoch` column every 2 whole epochs got unit "epochs" from the CLI and "steps" from
+    lcpipe.forecast on the same data (the API took only a fractional axis for an epoch axis)."""
+    import json
+
+    import pandas as pd
+
+    import lcpipe
+    from lcpipe.cli import main as cli
+
+    def loss(i, e, off=0.0):
+        return (1.5 + off + 0.1 * i) * np.exp(-e / (2 + i)) + 0.4
+
+    e2 = np.arange(2, 42, 2)
+    history = pd.DataFrame({"epoch": e2, **{f"h{i}": loss(i, e2 / 2) for i in range(8)}})
+    runs = pd.DataFrame({"epoch": e2[:6], **{f"r{i}": loss(i, e2[:6] / 2, 0.05) for i in range(3)}})
+    frame = lcpipe.forecast(history=history, runs=runs, epochs=40, metric="val_loss")
+    by_series = lcpipe.forecast(history=history, runs={"r0": runs.set_index("epoch")["r0"]}, epochs=40,
+                                metric="val_loss")
+    for folder, data in (("h", history), ("r", runs)):
+        (tmp_path / folder).mkdir()
+        for name in data.columns[1:]:
+            data[["epoch", name]].rename(columns={name: "val_loss"}).to_csv(tmp_path / folder / f"{name}.csv",
+                                                                            index=False)
+    cli(["forecast", "--history", str(tmp_path / "h"), "--runs", str(tmp_path / "r"), "--metric", "val_loss",
+         "--epochs", "40", "--out", str(tmp_path / "f.json")])
+    on_cli = {r["run"]: r for r in json.loads((tmp_path / "f.json").read_text())["runs"]}
+    assert set(frame["unit"]) == set(by_series["unit"]) == {r["unit"] for r in on_cli.values()} == {"epochs"}
+    for row in frame.itertuples():
+        assert row.final == pytest.approx(on_cli[row.run]["final"]["mean"], rel=1e-5)
