@@ -332,7 +332,8 @@ def test_curves_ending_within_5_percent_of_their_plan_get_no_note_and_the_pruner
         ForecastPruner(steps=750, history=curves, metric="val_ce", fit_cache=False)
 
 
-@pytest.mark.parametrize("reports", [(240, 480, 720), (250, 500, 750)], ids=["last-before-the-end", "last-at-the-end"])
+@pytest.mark.parametrize("reports", [(240, 480, 720), (250, 500, 750), (375, 750)],
+                         ids=["last-before-the-end", "last-at-the-end", "twice"])
 def test_trials_reporting_too_seldom_are_told_so_not_to_lower_the_warmup(tmp_path, reports):
     """Trials reporting 3 times in 750 steps are never checked (none before its third report, and then it has
     finished). At 240 / 480 / 720 the warning blamed warmup=0 and asked for a smaller one; at 250 / 500 / 750 (the
@@ -350,7 +351,8 @@ def test_trials_reporting_too_seldom_are_told_so_not_to_lower_the_warmup(tmp_pat
         warnings.simplefilter("always")
         study.optimize(objective, n_trials=4)
     said = [str(w.message) for w in caught if "nothing is pruned" in str(w.message)]
-    assert said and said[0].startswith("ForecastPruner: the trials report 3 times") and "report more often" in said[0]
+    times = f"trial 0 reported {len(reports)} times up to its end" if len(reports) < 3 else "the trials report 3 times"
+    assert len(said) == 1 and said[0].startswith(f"ForecastPruner: {times}") and "report more often" in said[0], said
     assert "smaller warmup" not in said[0]
 
 

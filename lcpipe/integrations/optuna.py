@@ -335,6 +335,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._created = datetime.datetime.now()
         self._history_errors: dict = {}  # (history curve, points, horizon) -> its final's error from that prefix
         self._warned_past = False  # _warn_past said its line
+        self._warned_few = False  # a trial at its end in fewer than MIN_WARMUP reports was said
         # the caches above are for one set of finished trials at a time, refreshed in place: one decision
         # (or final_forecast) at a time, whatever threads ask
         self._lock = threading.RLock()
@@ -749,6 +750,12 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if len(trial.intermediate_values) == 1 and not self._warned_short and not self._finished(study):
             self._warn_short(study)  # once per trial: a study whose checks never fall due still hears it
         if len(trial.intermediate_values) < MIN_WARMUP:
+            n = len(trial.intermediate_values)  # ... and a trial at its end in fewer is never checked: said once
+            if n >= 2 and not self._warned_few and trial.last_step + self._interval(trial) > self.epochs:  # its last
+                self._warned_few = True
+                warnings.warn(f"ForecastPruner: trial {trial.number} reported {n} times up to its end (every "
+                              f"{_whole(self._interval(trial))} steps), and no trial is checked before its report "
+                              f"{MIN_WARMUP}, so nothing is pruned; report more often", stacklevel=_user_level())
             return False  # never on its first reports, however few grid points they span
         spacing, horizon = self._grid(trial)
         if not self._due(_trial_key(study, trial), trial, spacing, horizon):
