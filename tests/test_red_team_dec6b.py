@@ -428,3 +428,24 @@ def test_an_epoch_column_every_2_epochs_counts_epochs_in_python_as_on_the_cli(tm
     assert set(frame["unit"]) == set(by_series["unit"]) == {r["unit"] for r in on_cli.values()} == {"epochs"}
     for row in frame.itertuples():
         assert row.final == pytest.approx(on_cli[row.run]["final"]["mean"], rel=1e-5)
+
+
+def test_a_sidecar_with_sections_is_read_its_lr_and_planned_steps_from_inside_them(tmp_path, capsys):
+    """A sidecar of sections ({"training_args": {"learning_rate": ..., "max_steps": 750}, "lora": {...}}, as Hydra
+    and Hugging Face users write them) lost its lr, its planned length and its other settings, silently; W&B's
+    {"value": v, "desc": ...} entries were maps, not values. One key stated in two sections stays where it is."""
+    import json
+
+    from lcpipe.forecasting.logs import read_curve
+
+    run = lora_folder(tmp_path / "runs", n=1, evaluations=12) / "t00.csv"
+    flat = json.loads(run.with_suffix(".json").read_text())
+    run.with_suffix(".json").write_text(json.dumps({
+        "training_args": {"learning_rate": flat["lr"], "max_steps": 750, "lr_scheduler_type": flat["schedule"]},
+        "lora": {"r": flat["rank"], "lora_dropout": flat["lora_dropout"]},
+        "optimizer": {"value": "adamw", "desc": None}, "dataset": flat["dataset"],
+        "model": {"dropout": 0.1}, "head": {"dropout": 0.2}}))
+    curve = read_curve(run, "val_ce")
+    assert curve.planned == 750 and curve.config["lr"] == flat["lr"] and curve.config["optimizer"] == "adamw"
+    assert curve.config["lora.r"] == flat["rank"] and curve.config["model.dropout"] == 0.1
+    assert "dropout" not in curve.config and "learning_rate" not in curve.config

@@ -468,21 +468,49 @@ def _hparams(path: Path) -> dict:
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError, LcpipeError):
         return {}
 
-    def flat(value, prefix=""):
-        if isinstance(value, dict):
-            for k, v in value.items():
-                yield from flat(v, f"{prefix}{k}.")
-        elif isinstance(value, int | float | str | bool):
-            yield prefix.rstrip("."), value
-
     if not isinstance(data, dict):
         return {}
+    config = _dotted(data, lists=False)  # aliases (yaml.dump's &id001) can nest a small file into millions of keys
+    return {} if config is None else _lifted(config, CONFIG_KEYS)
+
+
+def _dotted(data: dict, lists: bool = True) -> dict | None:
+    """Nested maps flattened to dotted keys (optimizer.lr), scalars (and, with `lists`, lists of them) kept, W&B's
+    {"value": v, "desc": ...} read as v; None past MAX_HPARAMS keys."""
+    def flat(value, prefix=""):
+        if isinstance(value, dict) and value and set(value) <= {"value", "desc"} and "value" in value:
+            yield from flat(value["value"], prefix)  # W&B's config.yaml: lr: {desc: null, value: 0.001}
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                yield from flat(v, f"{prefix}{k}.")
+        elif isinstance(value, int | float | str | bool) or lists and isinstance(value, list) \
+                and all(isinstance(x, int | float | str | bool) for x in value):
+            yield prefix.rstrip("."), value
+
     config = {}
-    for key, value in flat(data):  # aliases (yaml.dump's &id001) can nest a small file into millions of keys
+    for key, value in flat(data):
         config[key] = value
         if len(config) > MAX_HPARAMS:
-            return {}
+            return None
     return config
+
+
+# the keys lcpipe reads from a run's config (Auto's config keys, lr's other name) and its planned length: one a
+# config states only inside a section (Hydra's optimizer.lr, trainer.max_steps) is read from there
+CONFIG_KEYS = ("optimizer", "lr", "learning_rate", "schedule", "milestones", "dataset", "arch")
+
+
+def _lifted(config: dict, keys: tuple[str, ...]) -> dict:
+    """The config with each of `keys` it states only nested, in one section (optimizer.lr), moved to the top (lr);
+    one stated in two sections (model.lr, head.lr) is left where it is."""
+    out = dict(config)
+    for key in keys:
+        if key in out:
+            continue
+        nested = [k for k in out if "." in k and k.rsplit(".", 1)[1] == key]
+        if len(nested) == 1:
+            out[key] = out.pop(nested[0])
+    return out
 
 
 def _config_file(meta: Path | None) -> dict:
@@ -507,7 +535,15 @@ def _config_file(meta: Path | None) -> dict:
         raise LcpipeError(f"{meta}: a run's config is a map of settings ({{\"lr\": 0.1, ...}}); this file holds "
                           f"{held}: write its settings as keys, or remove the file")
     train = data.get("train")
-    return {**{k: v for k, v in data.items() if k != "train"}, **(train if isinstance(train, dict) else {})}
+    flat = {**{k: v for k, v in data.items() if k != "train"}, **(train if isinstance(train, dict) else {})}
+    if not any(isinstance(v, dict) for v in flat.values()):
+        return flat
+    # sections of their own (Hydra's optimizer: {lr: ...}, a sidecar's training_args: {...}): flattened to dotted
+    # keys, those lcpipe reads moved to the top (review: a nested sidecar's lr and max_steps were dropped silently)
+    dotted = _dotted(flat)
+    if dotted is None:
+        raise LcpipeError(f"{meta}: more than {MAX_HPARAMS} settings; a run's config holds its hyper-parameters")
+    return _lifted(dotted, (*CONFIG_KEYS, "epochs", *STEP_KEYS))
 
 
 def _records_of(t: _Table, metric: Metric, once: bool = True) -> _Table:
