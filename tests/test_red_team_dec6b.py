@@ -444,8 +444,11 @@ def test_a_sidecar_with_sections_is_read_its_lr_and_planned_steps_from_inside_th
         "training_args": {"learning_rate": flat["lr"], "max_steps": 750, "lr_scheduler_type": flat["schedule"]},
         "lora": {"r": flat["rank"], "lora_dropout": flat["lora_dropout"]},
         "optimizer": {"value": "adamw", "desc": None}, "dataset": flat["dataset"],
-        "model": {"dropout": 0.1}, "head": {"dropout": 0.2}}))
+        "model": {"dropout": 0.1}, "head": {"dropout": 0.2}, "scheduler": {"steps": [300, 600]},
+        "warmup": {"epochs": 5}}))
     curve = read_curve(run, "val_ce")
     assert curve.planned == 750 and curve.config["lr"] == flat["lr"] and curve.config["optimizer"] == "adamw"
     assert curve.config["lora.r"] == flat["rank"] and curve.config["model.dropout"] == 0.1
     assert "dropout" not in curve.config and "learning_rate" not in curve.config
+    assert curve.config["scheduler.steps"] == [300, 600] and "steps" not in curve.config  # milestones, no length
+    assert curve.config["warmup.epochs"] == 5  # a warmup's, not the run's length

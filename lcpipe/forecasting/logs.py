@@ -500,15 +500,15 @@ def _dotted(data: dict, lists: bool = True) -> dict | None:
 CONFIG_KEYS = ("optimizer", "lr", "learning_rate", "schedule", "milestones", "dataset", "arch")
 
 
-def _lifted(config: dict, keys: tuple[str, ...]) -> dict:
-    """The config with each of `keys` it states only nested, in one section (optimizer.lr), moved to the top (lr);
-    one stated in two sections (model.lr, head.lr) is left where it is."""
+def _lifted(config: dict, keys: tuple[str, ...], accept=lambda _: True) -> dict:
+    """The config with each of `keys` it states only nested, in one section (optimizer.lr), moved to the top (lr)
+    where `accept` takes its value; one stated in two sections (model.lr, head.lr) is left where it is."""
     out = dict(config)
     for key in keys:
         if key in out:
             continue
         nested = [k for k in out if "." in k and k.rsplit(".", 1)[1] == key]
-        if len(nested) == 1:
+        if len(nested) == 1 and accept(out[nested[0]]):
             out[key] = out.pop(nested[0])
     return out
 
@@ -543,7 +543,10 @@ def _config_file(meta: Path | None) -> dict:
     dotted = _dotted(flat)
     if dotted is None:
         raise LcpipeError(f"{meta}: more than {MAX_HPARAMS} settings; a run's config holds its hyper-parameters")
-    return _lifted(dotted, (*CONFIG_KEYS, "epochs", *STEP_KEYS))
+    # a planned length by its unambiguous names only, as a whole number: a nested `steps: [30, 60]` is a scheduler's
+    # milestones, `warmup: {epochs: 5}` no run's length
+    return _lifted(_lifted(dotted, CONFIG_KEYS), ("max_steps", "num_iterations"),
+                   accept=lambda v: isinstance(v, int) and not isinstance(v, bool))
 
 
 def _records_of(t: _Table, metric: Metric, once: bool = True) -> _Table:
