@@ -78,9 +78,8 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
     run, or the run itself copied while it trained): it holds the run's future past any cutoff before its
     end (red team: plain50 at cutoff 10, forecast 0.822 with its own first 30 epochs in the history,
     0.929 without, against a true 0.731). Both directions by _first_prefix."""
-    found, after = _first_prefix(forecast, history, metric), ""
-    if found is None and (found := _first_prefix(_from_step_1(forecast, metric), history, metric)) is not None:
-        after = " after step 0"
+    found, trimmed = _prefix_or_from_step_1(forecast, history, metric)
+    after = " after step 0" if trimmed else ""
     if found is not None:
         curve, twin, how = found
         values = curve.columns[metric]
@@ -89,15 +88,24 @@ def _check_no_prefix(history: list[Curve], forecast: list[Curve], what: str, met
         raise LcpipeError(f"{curve.path or curve.name} is {what}, and its {len(values)} {unit}{after} are the first "
                           f"{len(values)} of the history curve {twin.path or twin.name}{shown}: the run's own future "
                           "is in the history; remove that curve from the history")
-    found, after = _first_prefix(history, forecast, metric), ""
-    if found is None and (found := _first_prefix(_from_step_1(history, metric), forecast, metric)) is not None:
-        after = " after its own step 0"
+    found, trimmed = _prefix_or_from_step_1(history, forecast, metric)
+    after = " after its own step 0" if trimmed else ""
     if found is not None:
         cut, curve, _ = found
         unit = "epochs" if curve.steps is None else "evaluations"
         raise LcpipeError(f"{curve.path or curve.name} is {what}, and the history curve {cut.path or cut.name}{after} "
                           f"is its first {len(cut.columns[metric])} {unit}: part of the run's own future is in the "
                           "history; remove that curve from the history")
+
+
+def _prefix_or_from_step_1(shorts: list[Curve], longs: list[Curve], metric: str) -> tuple[tuple | None, bool]:
+    """(_first_prefix of the shorts as logged, else of those logged from step 0 with that row dropped; whether the
+    match needed the drop)."""
+    found = _first_prefix(shorts, longs, metric)
+    if found is not None:
+        return found, False
+    found = _first_prefix(_from_step_1(shorts, metric), longs, metric)
+    return found, found is not None
 
 
 def _from_step_1(curves: list[Curve], metric: str) -> list[Curve]:

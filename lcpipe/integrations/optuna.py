@@ -296,10 +296,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 raise PrunerError(f"history={history!r:.60}: give a folder or file of finished curves, a list of "
                                   "them, or None (the study's own completed trials only)")
             # as the CLI takes it: files, folders, DVCLive runs or a corpus of study folders
-            try:
-                def say(line: str) -> None:  # what the CLI says on stderr about a history, as a warning
-                    warnings.warn(f"ForecastPruner history: {line}", stacklevel=_user_level())
+            def say(line: str) -> None:  # what the CLI says on stderr about a history, as a warning
+                warnings.warn(f"ForecastPruner history: {line}", stacklevel=_user_level())
 
+            try:
                 curves = learnable_history(read_curves(paths, Metric.infer(metric or "test_acc", kind=kind),
                                                        studies=True, say=say), say=say)
             except LcpipeError as e:
@@ -384,9 +384,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
                         f"at or past the trials' last report (step {horizon * spacing:.0f}), so nothing is pruned; "
                         "give a smaller warmup")
                 if first == MIN_WARMUP:  # the warmup is not the cause: the trials report too seldom to be checked
-                    said = (f"ForecastPruner: the trials report {horizon} times (every {spacing:.0f} steps or so), "
-                            f"and none is checked before its report {MIN_WARMUP} nor after it has finished, so "
-                            "nothing is pruned; report more often")
+                    said = _never_checked(f"the trials report {horizon} times (every {spacing:.0f} steps or so)")
                 warnings.warn(said, stacklevel=_user_level())
         return self._schedules[horizon]
 
@@ -753,9 +751,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             n = len(trial.intermediate_values)  # ... and a trial at its end in fewer is never checked: said once
             if n >= 2 and not self._warned_few and trial.last_step + self._interval(trial) > self.epochs:  # its last
                 self._warned_few = True
-                warnings.warn(f"ForecastPruner: trial {trial.number} reported {n} times up to its end (every "
-                              f"{_whole(self._interval(trial))} steps), and no trial is checked before its report "
-                              f"{MIN_WARMUP}, so nothing is pruned; report more often", stacklevel=_user_level())
+                warnings.warn(_never_checked(f"trial {trial.number} reported {n} times up to its end (every "
+                                             f"{_whole(self._interval(trial))} steps)"), stacklevel=_user_level())
             return False  # never on its first reports, however few grid points they span
         spacing, horizon = self._grid(trial)
         if not self._due(_trial_key(study, trial), trial, spacing, horizon):
@@ -1219,6 +1216,12 @@ def _band_at_least(mean: np.ndarray, lower: np.ndarray, upper: np.ndarray, half:
     if metric.bounded:
         lo, hi = np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
     return mean, lo, hi
+
+
+def _never_checked(reports: str) -> str:
+    """The one warning for trials that report too seldom to be checked, `reports` saying how they report."""
+    return (f"ForecastPruner: {reports}, and none is checked before its report {MIN_WARMUP} nor after it has "
+            "finished, so nothing is pruned; report more often")
 
 
 def _user_level() -> int:
