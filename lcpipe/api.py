@@ -21,6 +21,7 @@ from lcpipe.forecasting.logs import (
     NotStarted,
     check_history_copies,
     counts_by_one,
+    given_config,
     missed_start,
     read_curves,
     read_log_rows,
@@ -280,9 +281,33 @@ def _at(i: int, steps: np.ndarray | None) -> str:
     return f"{int(x)}" if float(x).is_integer() else f"{x:g}"
 
 
+def _with_configs(configs, past: list[Curve], now: list[Curve]) -> tuple[list[Curve], list[Curve]]:
+    """The curves with configs= laid over their own configs, by name. A name that is no run or history curve is
+    refused: a typo would otherwise forecast without the config, silently."""
+    if not isinstance(configs, Mapping):
+        raise LcpipeError(f"configs= takes a mapping run name -> its hyper-parameters ({{'run1': {{'lr': 0.1}}}}); "
+                          f"got {type(configs).__name__}")
+    names = {c.name for c in past} | {c.name for c in now}
+    read = {}
+    for name, config in configs.items():
+        if str(name) not in names:
+            near = sorted(n for n in names if str(name).lower() in n.lower() or n.lower() in str(name).lower())
+            some = ", ".join(repr(n) for n in sorted(c.name for c in now)[:3]) + (" ..." if len(now) > 3 else "")
+            raise LcpipeError(f"configs= names {str(name)!r:.60}, which is no run or history curve"
+                              + (f" (did you mean {near[0]!r}?)" if near else f"; runs are named {some}"))
+        if not isinstance(config, Mapping):
+            raise LcpipeError(f"configs[{str(name)!r:.60}]: give the run's hyper-parameters as a mapping "
+                              f"({{'lr': 0.1, 'optimizer': 'sgd'}}); got {type(config).__name__}")
+        read[str(name)] = given_config(config, f"configs[{str(name)!r:.60}]")
+
+    def laid(curves: list[Curve]) -> list[Curve]:
+        return [replace(c, config={**c.config, **read[c.name]}) if c.name in read else c for c in curves]
+    return laid(past), laid(now)
+
+
 def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, metric: str = "test_acc",
              predictor: str = live.DEFAULT_PREDICTOR, mode: str = "auto", *, steps: int | None = None,
-             kind: str | None = None) -> pd.DataFrame:
+             kind: str | None = None, configs: Mapping[str, Mapping] | None = None) -> pd.DataFrame:
     """Forecast runs still training from finished `history` curves: one row per run with `run`,
     `observed` (its last epoch or step), `epochs` (its planned length), `final`, `lower`, `upper`
     (80 % interval of the final value, in the metric's units), `p_best`, `decision` ("keep" /
@@ -304,6 +329,11 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     shorter runs NaN-padded at the end), or indexed by step (NaN where a run was not evaluated). A mapping's
     value may be a run's own log as a DataFrame (`pd.DataFrame(trainer.state.log_history)`), read as the CLI
     reads that log written as CSV. With steps=, a list is still read one value per epoch, with a warning.
+
+    `configs`: run name -> its hyper-parameters ({"lr": 1e-3, "optimizer": "adam", "lora": {"r": 8}}), for runs
+    and history curves given in memory, which carry none (or to add to what a run's files state; these win). Read
+    as a `<run>.json` sidecar of that content is: `auto` weighs analogs by them (README: "Run configs travel with
+    their curves"). The planned length is `epochs=` / `steps=`, never a config's `epochs`.
 
     >>> lcpipe.forecast(history="data/history/cifar10-plain-vs-resnet", runs="runs/", epochs=164)
     >>> lcpipe.forecast(history="lm_runs/", runs="live/", epochs=750, metric="val_ce", mode="min")
@@ -336,6 +366,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
                       f"gave a list, one value per epoch, so {steps} is read as epochs; for a run evaluated every k "
                       "steps give a mapping step -> value (or a pandas Series or DataFrame indexed by step)",
                       stacklevel=2)
+    if configs is not None:
+        past, now = _with_configs(configs, past, now)
     kind = live.with_history_scale(kind, past)
     grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1,
                                by_evaluations=steps is None, say=lambda line: warnings.warn(line, stacklevel=4),

@@ -26,6 +26,7 @@ import functools
 import os
 import re
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -364,10 +365,16 @@ def run_config(meta: Path) -> tuple[int | None, dict]:
 def _planned_and_config(flat: dict, meta: Path) -> tuple[int | None, dict]:
     """run_config of a config already read. Its `epochs` is the planned length, unless the run is
     planned in steps (a STEP_KEYS key)."""
-    config = _lr_named({str(k): v for k, v in flat.items()
-                        if k != "epochs" and isinstance(v, (int, float, str, bool, list))})
+    config = _settings(flat)
     in_steps = any(_stated(flat, k) for k in STEP_KEYS)
     return None if in_steps else check_planned(flat.get("epochs"), str(meta)), config
+
+
+def _settings(flat: dict) -> dict:
+    """A flat config's hyper-parameters: its values of a plain kind, `learning_rate` read as `lr`, without `epochs`
+    (the planned length, not a setting to compare runs by)."""
+    plain = int | float | str | bool | list
+    return _lr_named({str(k): v for k, v in flat.items() if k != "epochs" and isinstance(v, plain)})
 
 
 def _lr_named(config: dict) -> dict:
@@ -534,6 +541,25 @@ def _config_file(meta: Path | None) -> dict:
         held = _KINDS_OF_YAML.get(type(data), "something else")
         raise LcpipeError(f"{meta}: a run's config is a map of settings ({{\"lr\": 0.1, ...}}); this file holds "
                           f"{held}: write its settings as keys, or remove the file")
+    return _flat_config(data, str(meta))
+
+
+def given_config(data: Mapping, where: str) -> dict:
+    """A config handed over in memory (lcpipe.forecast's configs=) read as a run's config file with that content is:
+    sections flattened, the keys lcpipe reads lifted, `learning_rate` as `lr`, `epochs` left out (the planned length
+    is the caller's)."""
+    def plain(value):  # nested Mappings of any kind (an OmegaConf DictConfig, a MappingProxy) as dicts
+        return {k: plain(v) for k, v in value.items()} if isinstance(value, Mapping) else value
+
+    try:
+        return _settings(_flat_config(plain(data), where))
+    except RecursionError:  # a map inside itself, or nested hundreds deep
+        raise LcpipeError(f"{where}: nested too deeply for a run's config (or a map holding itself); give its "
+                          "settings as plain keys") from None
+
+
+def _flat_config(data: dict, meta: str) -> dict:
+    """A config's settings as flat keys: DVCLive's `train:` section into the top level, other sections dotted."""
     train = data.get("train")
     flat = {**{k: v for k, v in data.items() if k != "train"}, **(train if isinstance(train, dict) else {})}
     if not any(isinstance(v, dict) for v in flat.values()):
