@@ -41,7 +41,9 @@ class Curve:
     is then in steps (on_grid puts it on a regular grid of points). `diverged` says where the
     metric stopped being finite (a run whose loss went to NaN or inf): the rows from there on are
     not in `columns`. `epoch_axis`: the step axis counts epochs, not optimizer steps (an epoch column at
-    fractions of an epoch: validation every half epoch), so its length is planned in epochs.
+    fractions of an epoch: validation every half epoch), so its length is planned in epochs. `per_epoch`: the
+    optimizer steps in an epoch, where a log on a step axis also states each row's epoch (Hugging Face's trainer
+    logs a fractional epoch beside the global step), so that a length in epochs can be placed on its steps.
     """
 
     name: str
@@ -52,6 +54,7 @@ class Curve:
     steps: np.ndarray | None = None
     diverged: str | None = None
     epoch_axis: bool = False
+    per_epoch: float | None = None
 
     def __len__(self) -> int:
         return len(self.columns["epoch"])
@@ -137,7 +140,24 @@ def on_grid(curve: Curve, planned: int | None = None) -> tuple[Curve, float]:
     columns = {k: _resampled(x, curve.steps, v) if np.any(np.isfinite(v)) else np.full(seen, np.nan)
                for k, v in curve.columns.items() if k != "epoch"}
     columns["epoch"] = np.arange(1.0, seen + 1)
-    return replace(curve, columns=columns, steps=None, planned=points if planned else None), spacing
+    return replace(curve, columns=columns, steps=None, planned=points if planned else None,
+                   config=_milestones_in_points(curve, spacing, planned)), spacing
+
+
+def _milestones_in_points(curve: Curve, spacing: float, planned: float | None) -> dict:
+    """The curve's config with its lr `milestones` counted in grid points, as forecasters count time (red team:
+    milestones: [150] of a run validated every half epoch fell at epoch 75, before the drop it has not had). They
+    are in the axis's unit (epochs on an epoch axis, optimizer steps on a step axis), except on a step axis that
+    also logs its epoch (per_epoch), where milestones that all fall within the planned epochs count epochs, as
+    MultiStepLR stepped once an epoch counts them."""
+    marks = curve.config.get("milestones")
+    if not isinstance(marks, list) or not marks or not all(
+            isinstance(m, int | float) and not isinstance(m, bool) for m in marks):
+        return curve.config
+    unit = curve.per_epoch if curve.per_epoch and planned and max(marks) * curve.per_epoch <= planned else 1.0
+    if unit == spacing:
+        return curve.config
+    return {**curve.config, "milestones": [float(m) * unit / spacing for m in marks]}
 
 
 def as_finished(curve: Curve) -> Curve:

@@ -84,3 +84,181 @@ def test_a_configs_name_that_is_no_run_is_one_line_with_the_nearest_name():
     looped["self"] = looped
     with pytest.raises(LcpipeError, match="nested too deeply"):
         quiet_forecast(history, runs, steps=750, metric="val_ce", mode="min", configs={"descr/t00": looped})
+
+
+# -- real log formats (helper review of 2026-12-06, third session) --
+
+def dropping(epochs: np.ndarray, level: float, seed: int, milestone: float = 60) -> np.ndarray:
+    """An accuracy that rises to a plateau and jumps at the lr drop (epoch `milestone`), as MultiStepLR runs do."""
+    noise = np.random.default_rng(seed).normal(0, 0.002, len(epochs))
+    jump = 0.07 * (epochs >= milestone) * (1 - np.exp(-(epochs - milestone).clip(0) / 2))
+    return np.clip(level - 0.5 * np.exp(-epochs / 8) + jump + noise, 0, 1)
+
+
+SIDECAR = {"epochs": 100, "milestones": [60], "optimizer": "sgd", "lr": 0.1, "dataset": "c10"}
+
+
+def drop_history(folder: Path) -> Path:
+    folder.mkdir()
+    e = np.arange(1, 101)
+    for i in range(6):
+        acc = dropping(e, 0.82 + 0.01 * i, seed=i)
+        (folder / f"h{i}.csv").write_text("epoch,test_acc\n" + "".join(f"{a},{b:.5f}\n" for a, b in zip(e, acc)))
+        (folder / f"h{i}.json").write_text(json.dumps(SIDECAR))
+    return folder
+
+
+def finals(*args) -> dict[str, float]:
+    """`lcpipe forecast ... --out F`'s final per run."""
+    from lcpipe.cli import main
+    out = Path(args[args.index("--out") + 1])
+    main([str(a) for a in args])
+    return {r["run"]: r["final"]["mean"] for r in json.loads(out.read_text())["runs"]}
+
+
+def test_milestones_are_epochs_on_a_run_validated_every_half_epoch_or_every_two(tmp_path):
+    history = drop_history(tmp_path / "h")
+    every = {"one": np.arange(1, 41.0), "half": np.arange(1, 81) / 2, "two": np.arange(2, 41.0, 2)}
+    got = {}
+    for name, e in every.items():
+        runs = tmp_path / name
+        runs.mkdir()
+        for i in range(3):
+            acc = dropping(e, 0.83 + 0.01 * i, seed=10 + i)
+            (runs / f"r{i}.csv").write_text("epoch,test_acc\n" + "".join(f"{a:g},{b:.5f}\n" for a, b in zip(e, acc)))
+            (runs / f"r{i}.json").write_text(json.dumps(SIDECAR))
+        got[name] = finals("forecast", "--history", history, "--runs", runs, "--epochs", 100,
+                           "--out", tmp_path / f"{name}.json")
+    for name in ("half", "two"):  # the drop at epoch 60 is ahead of each: forecast alike (a drop misplaced at epoch
+        for run, final in got[name].items():  # 30, or dropped, took 3-7 points off)
+            assert abs(final - got["one"][run]) < 0.01, (name, run, final, got["one"][run])
+
+
+def live_runs(folder: Path, cut: int = 40, sidecar: dict | None = None) -> Path:
+    """Three runs 40 epochs into 100, one row an epoch, with lcpipe's sidecar."""
+    folder.mkdir()
+    e = np.arange(1, cut + 1)
+    for i in range(3):
+        acc = dropping(e, 0.83 + 0.01 * i, seed=10 + i)
+        (folder / f"r{i}.csv").write_text("epoch,test_acc\n" + "".join(f"{a},{b:.5f}\n" for a, b in zip(e, acc)))
+        (folder / f"r{i}.json").write_text(json.dumps(sidecar or SIDECAR))
+    return folder
+
+
+def test_a_lightning_hparams_yaml_gives_its_milestones_as_a_json_sidecar_does(tmp_path, capsys):
+    history, plain = drop_history(tmp_path / "h"), live_runs(tmp_path / "plain")
+    lightning = tmp_path / "lightning_logs"
+    for i, f in enumerate(sorted(plain.glob("*.csv"))):
+        version = lightning / f"version_{i}"
+        version.mkdir(parents=True)
+        rows = f.read_text().splitlines()[1:]  # Lightning: epochs from 0, the global step beside them
+        version.joinpath("metrics.csv").write_text("epoch,step,test_acc\n" + "".join(
+            f"{k},{391 * (k + 1) - 1},{row.split(',')[1]}\n" for k, row in enumerate(rows)))
+        version.joinpath("hparams.yaml").write_text("epochs: 100\nmilestones:\n- 60\noptimizer: sgd\nlr: 0.1\n"
+                                                    "dataset: c10\n")
+    a = finals("forecast", "--history", history, "--runs", plain, "--epochs", 100, "--out", tmp_path / "a.json")
+    capsys.readouterr()
+    b = finals("forecast", "--history", history, "--runs", lightning, "--epochs", 100, "--out", tmp_path / "b.json")
+    assert [round(v, 6) for v in a.values()] == [round(v, 6) for v in b.values()]
+    assert "config: used dataset, lr, milestones, optimizer (3 of 3 runs" in capsys.readouterr().err
+
+
+def test_bookkeeping_keys_of_wandb_and_hugging_face_configs_do_not_move_a_forecast(tmp_path, capsys):
+    history = drop_history(tmp_path / "h")
+
+    def with_bookkeeping(sidecar: Path, i: int, start: float, tag: str) -> None:  # W&B's and HF's, each run its own
+        ids = {"output_dir": f"out/{tag}{i}", "run_name": f"{tag}{i}",
+               "_wandb": {"value": {"start_time": start + 600 * i}}}
+        sidecar.write_text(json.dumps({**SIDECAR, "batch_size": 128, **ids}))
+    for i, sidecar in enumerate(sorted(history.glob("*.json"))):
+        with_bookkeeping(sidecar, i, 1.714e9, "h")
+    got = []
+    for n, start in enumerate((1.714e9 + 7200, 1.714e9 + 86400)):  # runs started 2 hours or a day after
+        runs = live_runs(tmp_path / f"r{n}")
+        for i, sidecar in enumerate(sorted(runs.glob("*.json"))):
+            with_bookkeeping(sidecar, i, start, "r")
+        got.append(finals("forecast", "--history", history, "--runs", runs, "--epochs", 100,
+                          "--out", tmp_path / f"{n}.json"))
+    assert got[0] == got[1]
+    err = capsys.readouterr().err
+    assert "_wandb" not in err and "output_dir" not in err and "run_name" not in err
+
+
+def hf_log(folder: Path, epochs_planned: int | None, every: float = 0.5, upto: float = 40) -> Path:
+    """A Hugging Face trainer's evaluations as CSV: a fractional epoch beside the global step (391 steps an epoch),
+    evaluated every half epoch."""
+    folder.mkdir()
+    e = np.arange(1, int(upto / every) + 1) * every
+    for i in range(3):
+        acc = dropping(e, 0.83 + 0.01 * i, seed=10 + i)
+        (folder / f"r{i}.csv").write_text("epoch,step,eval_accuracy\n" + "".join(
+            f"{a:.2f},{round(391 * a)},{b:.5f}\n" for a, b in zip(e, acc)))
+        if epochs_planned:
+            (folder / f"r{i}.json").write_text(json.dumps({**SIDECAR, "epochs": epochs_planned}))
+    return folder
+
+
+def test_a_length_in_epochs_is_placed_on_the_steps_of_a_log_that_states_its_epoch(tmp_path, capsys):
+    history = drop_history(tmp_path / "h")
+    for f in history.glob("*.csv"):
+        f.write_text(f.read_text().replace("test_acc", "eval_accuracy"))
+    # --epochs 100 on runs 40 epochs (80 evaluations, step 15640) in: 100 epochs, step 39100, not 100 evaluations
+    runs = hf_log(tmp_path / "bare", None)
+    out = tmp_path / "bare.json"
+    from lcpipe.cli import main
+    main(["forecast", "--history", str(history), "--runs", str(runs), "--epochs", "100", "--metric", "eval_accuracy",
+          "--out", str(out)])
+    assert {r["epochs"] for r in json.loads(out.read_text())["runs"]} == {39100}
+    assert "counts epochs on them (e.g." in capsys.readouterr().err
+    # the sidecar's 100 epochs likewise, and beside --epochs 100 nothing to say of a length of its own
+    runs = hf_log(tmp_path / "sidecar", 100)
+    main(["forecast", "--history", str(history), "--runs", str(runs), "--epochs", "100", "--metric", "eval_accuracy",
+          "--out", str(out)])
+    assert {r["epochs"] for r in json.loads(out.read_text())["runs"]} == {39100}
+    assert "plan their own length" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("key, value", [("max_epochs", 100), ("num_train_epochs", 100.0)])
+def test_lightning_and_hugging_face_names_of_the_planned_epochs_plan_the_run(tmp_path, capsys, key, value):
+    history = drop_history(tmp_path / "h")
+    sidecar = {k: v for k, v in SIDECAR.items() if k != "epochs"} | {key: value}
+    runs = live_runs(tmp_path / "r", sidecar={"trainer": sidecar} if key == "max_epochs" else sidecar)
+    got = finals("forecast", "--history", history, "--runs", runs, "--epochs", 60, "--out", tmp_path / "o.json")
+    assert {r["epochs"] for r in json.loads((tmp_path / "o.json").read_text())["runs"]} == {100}
+    assert "plan their own length in their files, which is used instead" in capsys.readouterr().err
+    assert len(got) == 3
+
+
+def test_a_tensorboard_scalars_export_among_live_runs_is_one_line_not_a_run_yet_to_evaluate(tmp_path, capsys):
+    history, runs = drop_history(tmp_path / "h"), live_runs(tmp_path / "r")
+    (runs / "tb.csv").write_text("Wall time,Step,Value\n" + "".join(f"{1.7e9 + i},{i},{0.5 + i / 100}\n"
+                                                                   for i in range(1, 30)))
+    from lcpipe.cli import main
+    with pytest.raises(SystemExit):
+        main(["forecast", "--history", str(history), "--runs", str(runs), "--epochs", "100"])
+    assert "a TensorBoard scalars export (Wall time, Step, Value): its 'test_acc' is the column 'Value'; rename " \
+        in capsys.readouterr().err
+
+
+def test_a_lightning_version_that_logged_nothing_is_named_not_the_whole_folder_refused(tmp_path):
+    from lcpipe.forecasting.logs import read_curves
+    logs = tmp_path / "lightning_logs"
+    for i in range(4):
+        (logs / f"version_{i}").mkdir(parents=True)
+        (logs / f"version_{i}" / "metrics.csv").write_text("epoch,step,test_acc\n" + "".join(
+            f"{k},{10 * (k + 1)},{0.3 + 0.01 * k + 0.001 * i}\n" for k in range(20)))
+    (logs / "version_4").mkdir()
+    (logs / "version_4" / "hparams.yaml").write_text("lr: 0.1\n")
+    with pytest.raises(LcpipeError, match=r"version_4 hold\(s\) none: a run that stopped before it logged"):
+        read_curves([logs], "test_acc")
+
+
+def test_an_evaluation_before_training_at_epoch_0_of_a_finished_run_is_not_an_epoch_past_its_plan(tmp_path):
+    from lcpipe.forecasting.logs import read_curves
+    e = np.arange(0, 101)
+    acc = dropping(e.astype(float), 0.85, seed=1)
+    (tmp_path / "r.csv").write_text("epoch,test_acc\n" + "".join(f"{a},{b:.5f}\n" for a, b in zip(e, acc)))
+    (tmp_path / "r.json").write_text(json.dumps(SIDECAR))
+    (curve,) = read_curves([tmp_path / "r.csv"], "test_acc")
+    assert len(curve) == 100 and curve.planned == 100
+    np.testing.assert_allclose(curve.columns["test_acc"], np.round(acc[1:], 5))

@@ -118,6 +118,15 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         # the run's own file plans it in epochs (lcpipe's DVCLive runs: step = epoch, epochs in params.yaml)
         runs = [replace(r, steps=r.columns["step"]) if r.steps is None and not r.planned and "step" in r.columns
                 else r for r in runs]
+    placed = []  # runs logged by step that state their epoch too: a length in epochs is placed on their steps
+    if by_evaluations and epochs <= MAX_EPOCHS:
+        placed = [r.name for r in runs if r.steps is not None and r.per_epoch and not r.planned]
+        runs = [replace(r, planned=max(1, round(epochs * r.per_epoch))) if r.name in placed else r for r in runs]
+        if placed:
+            r = next(r for r in runs if r.name == placed[0])
+            say(f"{as_written(flag, epochs)}: {len(placed)} run(s) logged by optimizer step log their epoch too, so it "
+                f"counts epochs on them (e.g. {r.path or r.name}: {_whole(r.per_epoch)} steps an epoch, step "
+                f"{r.planned})")
     names: dict[str, Curve] = {}
     for run in runs:
         if run.name in names:
@@ -174,10 +183,12 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
             continue
         given = as_steps if as_steps is not None and run.steps is not None else epochs
         total = run.planned or given
-        if run.planned and run.planned != given and not (
+        if run.planned and run.planned != given and run.name not in placed and not (
+                by_evaluations and run.per_epoch and round(epochs * run.per_epoch) == run.planned) and not (
                 by_evaluations and run.steps is not None and evaluation_step(run.steps, epochs) == run.planned):
             own.append(run)  # (50 evaluations every 15 steps beside a file planning step 750 agree: no word)
-        source = "its own file" if run.planned else f"{flag} (--steps)" if flag == "--epochs" else flag
+        source = f"{flag} ({epochs} epochs)" if run.name in placed else "its own file" if run.planned else \
+            f"{flag} (--steps)" if flag == "--epochs" else flag
         unit = unit_of(run)
         if run.steps is None and total > MAX_EPOCHS:
             raise LcpipeError(f"{run.path or run.name}: {flag.rstrip('=')} must be a positive whole number of at most "

@@ -286,6 +286,11 @@ def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
         # live.planned_epochs), and where the log shows an evaluation or its end (_evaluated_otherwise; review)
         alt = f" (or {error!r})" if error else ""
         message = f"{t.path}: missing column {name!r}{alt}, the metric to forecast; the header is {', '.join(t.header)}"
+        if sorted(_loosely(h) for h in t.header if h.strip()) == ["step", "value", "walltime"]:
+            # TensorBoard's scalars export names its metric `Value`: no run that has yet to evaluate (red team: left
+            # out of live runs as one)
+            raise LcpipeError(f"{t.path}: a TensorBoard scalars export (Wall time, Step, Value): its {name!r} is the "
+                              f"column 'Value'; rename that column to {name!r}")
         other = _evaluated_otherwise(t, name)
         if other is not None:
             alike = _loosely(t.header[other]) == _loosely(name)
@@ -367,14 +372,27 @@ def _planned_and_config(flat: dict, meta: Path) -> tuple[int | None, dict]:
     planned in steps (a STEP_KEYS key)."""
     config = _settings(flat)
     in_steps = any(_stated(flat, k) for k in STEP_KEYS)
-    return None if in_steps else check_planned(flat.get("epochs"), str(meta)), config
+    return None if in_steps else planned_in_epochs(flat, meta), config
+
+
+EPOCH_KEYS = ("epochs", "max_epochs", "num_train_epochs")  # planned epochs: lcpipe's, Lightning's, Hugging Face's
+
+
+def planned_in_epochs(flat: dict, meta: Path | str) -> int | None:
+    """The planned epochs a config states: `epochs`, else Lightning's `max_epochs` or Hugging Face's
+    `num_train_epochs` (red team: a sidecar's max_epochs: 200 was no length, and --epochs 100 planned the run
+    silently). Lightning's -1 (no limit) is none."""
+    for key in EPOCH_KEYS:
+        if _stated(flat, key):
+            return check_planned(flat[key], f"{meta} ({key})" if key != "epochs" else str(meta))
+    return None
 
 
 def _settings(flat: dict) -> dict:
     """A flat config's hyper-parameters: its values of a plain kind, `learning_rate` read as `lr`, without `epochs`
     (the planned length, not a setting to compare runs by)."""
     plain = int | float | str | bool | list
-    return _lr_named({str(k): v for k, v in flat.items() if k != "epochs" and isinstance(v, plain)})
+    return _lr_named({str(k): v for k, v in flat.items() if k not in EPOCH_KEYS and isinstance(v, plain)})
 
 
 def _lr_named(config: dict) -> dict:
@@ -477,7 +495,7 @@ def _hparams(path: Path) -> dict:
 
     if not isinstance(data, dict):
         return {}
-    config = _dotted(data, lists=False)  # aliases (yaml.dump's &id001) can nest a small file into millions of keys
+    config = _dotted(data)  # aliases (yaml.dump's &id001) can nest a small file into millions of keys
     return {} if config is None else _lifted(config, CONFIG_KEYS)
 
 
@@ -571,8 +589,8 @@ def _flat_config(data: dict, meta: str) -> dict:
         raise LcpipeError(f"{meta}: more than {MAX_HPARAMS} settings; a run's config holds its hyper-parameters")
     # a planned length by its unambiguous names only, as a whole number: a nested `steps: [30, 60]` is a scheduler's
     # milestones, `warmup: {epochs: 5}` no run's length
-    return _lifted(_lifted(dotted, CONFIG_KEYS), ("max_steps", "num_iterations"),
-                   accept=lambda v: isinstance(v, int) and not isinstance(v, bool))
+    return _lifted(_lifted(dotted, CONFIG_KEYS), ("max_steps", "num_iterations", *EPOCH_KEYS[1:]),
+                   accept=lambda v: isinstance(v, int | float) and not isinstance(v, bool) and float(v).is_integer())
 
 
 def _records_of(t: _Table, metric: Metric, once: bool = True) -> _Table:
@@ -777,10 +795,36 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
                          "missed evaluation), drop it")
         columns = {k: v[:end] for k, v in columns.items()}
         epochs, steps = epochs[:end], (steps[:end] if steps is not None else None)
-    if steps is not None:  # its config's `epochs` counts epochs, not the steps its rows are logged at
-        planned = _planned_steps(flat, meta)
+    if steps is None and planned and len(epochs) == planned + 1 and fold(t.header[x]) == "epoch" \
+            and t.numbers(x)[0] == 0 and t.numbers(x)[-1] == planned:
+        # epochs 0..N of a run its file plans N epochs: epoch 0 is the model before training (an evaluation on
+        # start), not the first epoch of a log counting from 0 (red team: "201 epochs observed, 200 planned")
+        columns, values, epochs = {k: v[1:] for k, v in columns.items()}, values[1:], epochs[:-1]
+    per_epoch = _steps_per_epoch(t, x) if steps is not None else None
+    if steps is not None:  # its config's `epochs` counts epochs, not the steps its rows are logged at ...
+        in_epochs = None if per_epoch is None else planned_in_epochs(flat, meta)
+        # ... unless the log says how many steps an epoch takes (red team: a Hugging Face log's sidecar planning 200
+        # epochs was read as planning nothing, and --epochs 200 as 200 evaluations, every half epoch: 100 epochs)
+        planned = _planned_steps(flat, meta) or (None if in_epochs is None else round(in_epochs * per_epoch))
     return Curve(name, {**columns, "epoch": epochs, metric.name: values}, planned, path, config, steps, diverged,
-                 epoch_axis=steps is not None and (fold(t.header[x]) == "epoch" or not whole_steps(steps)))
+                 epoch_axis=steps is not None and (fold(t.header[x]) == "epoch" or not whole_steps(steps)),
+                 per_epoch=per_epoch)
+
+
+def _steps_per_epoch(t: _Table, x: int) -> float | None:
+    """The optimizer steps of an epoch, where a log on a step axis states each row's epoch beside its step (Hugging
+    Face's trainer: epoch 0.5 at step 196): their ratio at the last row, where every row keeps to it within 2 % or
+    the rounding of an epoch written to 2 decimals (as that trainer writes it); else None."""
+    at = t.column("epoch")
+    if at is None or at == x:
+        return None
+    epochs, steps = t.numbers(at), t.numbers(x)
+    useful = np.isfinite(epochs) & np.isfinite(steps) & (epochs > 0) & (steps > 0)
+    if useful.sum() < 2:
+        return None
+    epochs, steps = epochs[useful], steps[useful]
+    ratio = float(steps[-1] / epochs[-1])
+    return ratio if np.all(np.abs(epochs * ratio - steps) <= 0.0051 * ratio + 0.02 * steps) else None
 
 
 def _words(name: str) -> list[str]:
@@ -1035,6 +1079,15 @@ def _waiting_folder(folder: Path) -> tuple[str, str, str] | None:
     return None if run is None else (_dvclive_name(run), str(run), UNSTARTED_DVCLIVE)
 
 
+def _curve_files(folder: Path) -> int:
+    """How many curve files a run folder holds (hidden ones and a manifest aside)."""
+    try:
+        return sum(p.suffix.lower() in SUFFIXES and not p.name.startswith(".") and p.name.lower() != MANIFEST
+                   and p.is_file() for p in folder.iterdir())
+    except OSError:
+        return 0
+
+
 def _one_curve_file(folder: Path) -> Path | None:
     """The one curve file of a run folder that holds nothing else of the kind (Lightning's version_N:
     metrics.csv beside hparams.yaml), else None."""
@@ -1094,6 +1147,16 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
             return runs
         if len(started or []) > before:
             return []  # live runs, every one just started (files beside no folder of runs): the caller says so
+        bare = [f for f, log in logs.items() if log is None and f not in waits]
+        if logs and len(bare) < len(logs) and len(bare) <= max(2, len(logs) // 4):
+            # a folder of runs in which a few hold no log (a Lightning version that crashed before it logged; red
+            # team: the whole folder was refused with advice that `evaluate --curves` refuses too) or several
+            several = [f for f in bare if _curve_files(directory / f) > 1]
+            named = ", ".join((several or bare)[:3]) + (" ..." if len(several or bare) > 3 else "")
+            raise LcpipeError(f"{directory}: {len(logs) - len(bare)} of its folders hold one run's log each, but "
+                              + (f"{named} hold(s) several *.csv, so which is the run's log is unknown: leave one"
+                                 if several else f"{named} hold(s) none: a run that stopped before it logged? "
+                                 "move it out of the folder"))
         hint = "" if not folders else f" (nor in its folders, up to {MAX_DEPTH} deep)" if studies else \
             f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some: give " \
             f"them (e.g. {directory / folders[0]}, or {directory}/* for a folder of runs such as Lightning's version_N)"

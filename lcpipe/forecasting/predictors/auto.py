@@ -722,7 +722,7 @@ def hyper_values(config: dict) -> dict[str, float | str]:
     floats, text and booleans as text; lists, maps and non-finite numbers are unknown."""
     out: dict[str, float | str] = {}
     for key, value in config.items():
-        if key in NOT_HYPER or "seed" in key:
+        if key in NOT_HYPER or "seed" in key or _bookkeeping(key):
             continue
         if isinstance(value, bool):
             out[key] = str(value)
@@ -731,6 +731,20 @@ def hyper_values(config: dict) -> dict[str, float | str]:
         elif isinstance(value, str) and value:
             out[key] = value
     return out
+
+
+# words of a config key that make it bookkeeping, not a hyper-parameter: where a run writes, when and as whom it ran
+# (Hugging Face's output_dir, logging_dir, run_name, hub_model_id; W&B's _wandb.start_time)
+BOOKKEEPING_WORDS = frozenset({"dir", "path", "file", "time", "timestamp", "date", "url", "host", "hub", "token",
+                               "output", "logging", "save", "resume", "report", "wandb", "name"})
+
+
+def _bookkeeping(key: str) -> bool:
+    """A key no run's final depends on: one in a section of its own that is private (`_wandb.start_time`, Hydra's
+    `_target_`), or named by BOOKKEEPING_WORDS (red team: W&B's start time and HF's output_dir moved forecasts)."""
+    parts = key.split(".")
+    return any(part.startswith("_") for part in parts) or any(
+        word in BOOKKEEPING_WORDS for word in parts[-1].lower().replace("-", "_").split("_"))
 
 
 def _scalars(config: dict) -> dict:
