@@ -262,3 +262,12 @@ def test_an_evaluation_before_training_at_epoch_0_of_a_finished_run_is_not_an_ep
     (curve,) = read_curves([tmp_path / "r.csv"], "test_acc")
     assert len(curve) == 100 and curve.planned == 100
     np.testing.assert_allclose(curve.columns["test_acc"], np.round(acc[1:], 5))
+
+
+def test_a_utf16_log_as_powershell_writes_it_is_read_as_its_utf8_copy(tmp_path):
+    from lcpipe.forecasting.logs import read_curves
+    text = "epoch,test_acc\r\n" + "".join(f"{e},{0.3 + 0.01 * e:.3f}\r\n" for e in range(1, 21))
+    (tmp_path / "a.csv").write_bytes(text.encode("utf-16"))  # with its byte-order mark, as Out-File writes it
+    (tmp_path / "b.csv").write_text(text)
+    a, b = read_curves([tmp_path / "a.csv", tmp_path / "b.csv"], "test_acc")
+    np.testing.assert_array_equal(a.columns["test_acc"], b.columns["test_acc"])

@@ -119,9 +119,12 @@ def _float(text: str, decimal_comma: bool) -> float | None:
 
 def _table(path: Path) -> _Table:
     try:
-        text = path.read_text(encoding="utf-8-sig")  # utf-8-sig: drops Excel's byte-order mark
+        data = path.read_bytes()
+        # utf-8-sig drops Excel's byte-order mark; one of UTF-16's (PowerShell's Out-File, Excel's "Unicode text")
+        # says how the rest is written
+        text = data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise LcpipeError(f"{path}: cannot read ({type(exc).__name__}); is it a CSV text file?") from None
+        raise LcpipeError(f"{path}: cannot read ({type(exc).__name__}); is it a CSV text file (UTF-8)?") from None
     lines = text.splitlines()
     first = next((line for line in lines if line.strip()), None)
     if first is None:
