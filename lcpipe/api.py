@@ -281,18 +281,21 @@ def _at(i: int, steps: np.ndarray | None) -> str:
     return f"{int(x)}" if float(x).is_integer() else f"{x:g}"
 
 
-def _with_configs(configs, past: list[Curve], now: list[Curve]) -> tuple[list[Curve], list[Curve]]:
-    """The curves with configs= laid over their own configs, by name. A name that is no run or history curve is
-    refused: a typo would otherwise forecast without the config, silently."""
+def _with_configs(configs, past: list[Curve], now: list[Curve], waiting: set[str]) -> tuple[list[Curve], list[Curve]]:
+    """The curves with configs= laid over their own configs, by name (a history curve and a run of one name get
+    it both). A name that is no run or history curve is refused: a typo would otherwise forecast without the
+    config, silently; a run not evaluated yet (`waiting`, left out with a warning) is known."""
     if not isinstance(configs, Mapping):
         raise LcpipeError(f"configs= takes a mapping run name -> its hyper-parameters ({{'run1': {{'lr': 0.1}}}}); "
                           f"got {type(configs).__name__}")
-    names = {c.name for c in past} | {c.name for c in now}
+    names = {c.name for c in past} | {c.name for c in now} | waiting
     read = {}
     for name, config in configs.items():
         if str(name) not in names:
             near = sorted(n for n in names if str(name).lower() in n.lower() or n.lower() in str(name).lower())
-            some = ", ".join(repr(n) for n in sorted(c.name for c in now)[:3]) + (" ..." if len(now) > 3 else "")
+            runs, curves = sorted(c.name for c in now), sorted(c.name for c in past)
+            some = ", ".join(map(repr, runs[:2])) + (" ..." if len(runs) > 2 else "")
+            some += "; history curves " + ", ".join(map(repr, curves[:2])) + (" ..." if len(curves) > 2 else "")
             raise LcpipeError(f"configs= names {str(name)!r:.60}, which is no run or history curve"
                               + (f" (did you mean {near[0]!r}?)" if near else f"; runs are named {some}"))
         if not isinstance(config, Mapping):
@@ -367,7 +370,7 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
                       "steps give a mapping step -> value (or a pandas Series or DataFrame indexed by step)",
                       stacklevel=2)
     if configs is not None:
-        past, now = _with_configs(configs, past, now)
+        past, now = _with_configs(configs, past, now, {name for name, _, _ in started})
     kind = live.with_history_scale(kind, past)
     grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1,
                                by_evaluations=steps is None, say=lambda line: warnings.warn(line, stacklevel=4),

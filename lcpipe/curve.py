@@ -44,6 +44,7 @@ class Curve:
     fractions of an epoch: validation every half epoch), so its length is planned in epochs. `per_epoch`: the
     optimizer steps in an epoch, where a log on a step axis also states each row's epoch (Hugging Face's trainer
     logs a fractional epoch beside the global step), so that a length in epochs can be placed on its steps.
+    `stated_epochs`: the epochs its file plans, on a step axis that cannot place them (no per_epoch).
     """
 
     name: str
@@ -55,6 +56,7 @@ class Curve:
     diverged: str | None = None
     epoch_axis: bool = False
     per_epoch: float | None = None
+    stated_epochs: int | None = None
 
     def __len__(self) -> int:
         return len(self.columns["epoch"])
@@ -145,19 +147,24 @@ def on_grid(curve: Curve, planned: int | None = None) -> tuple[Curve, float]:
 
 
 def _milestones_in_points(curve: Curve, spacing: float, planned: float | None) -> dict:
-    """The curve's config with its lr `milestones` counted in grid points, as forecasters count time (red team:
-    milestones: [150] of a run validated every half epoch fell at epoch 75, before the drop it has not had). They
-    are in the axis's unit (epochs on an epoch axis, optimizer steps on a step axis), except on a step axis that
-    also logs its epoch (per_epoch), where milestones that all fall within the planned epochs count epochs, as
-    MultiStepLR stepped once an epoch counts them."""
+    """The curve's config with its lr `milestones` (epochs, as MultiStepLR stepped once an epoch counts them) counted
+    in grid points, as forecasters count time (red team: milestones: [150] of a run validated every half epoch fell
+    at epoch 75, before the drop it has not had): on an epoch axis (every half epoch, every 2) by its spacing; on
+    an optimizer-step axis by its steps per epoch where it logs its epoch (per_epoch), else as a share of the epochs
+    its file plans (stated_epochs); with neither, as they were read before (one evaluation an epoch)."""
     marks = curve.config.get("milestones")
     if not isinstance(marks, list) or not marks or not all(
             isinstance(m, int | float) and not isinstance(m, bool) for m in marks):
         return curve.config
-    unit = curve.per_epoch if curve.per_epoch and planned and max(marks) * curve.per_epoch <= planned else 1.0
-    if unit == spacing:
+    if curve.epoch_axis:
+        points = [float(m) / spacing for m in marks]
+    elif curve.per_epoch:
+        points = [float(m) * curve.per_epoch / spacing for m in marks]
+    elif curve.stated_epochs and planned:
+        points = [float(m) / curve.stated_epochs * planned / spacing for m in marks]
+    else:
         return curve.config
-    return {**curve.config, "milestones": [float(m) * unit / spacing for m in marks]}
+    return {**curve.config, "milestones": points}
 
 
 def as_finished(curve: Curve) -> Curve:

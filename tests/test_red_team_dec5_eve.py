@@ -402,5 +402,5 @@ def test_a_folder_of_run_folders_with_one_log_each_is_read_as_its_runs(tmp_path)
     curves = read_curves([tmp_path / "lightning_logs"], "val_loss")
     assert [c.name for c in curves] == ["tuned", "version_0", "version_1"]
     (tmp_path / "lightning_logs" / "tuned" / "other.csv").write_text("epoch,val_loss\n1,0.5\n")
-    with pytest.raises(Exception, match=r"tuned hold\(s\) several \*\.csv, so which is the run.s log is unknown"):
+    with pytest.raises(Exception, match=r"tuned holds several \*\.csv, so which is the run.s log is unknown"):
         read_curves([tmp_path / "lightning_logs"], "val_loss")

@@ -118,15 +118,28 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         # the run's own file plans it in epochs (lcpipe's DVCLive runs: step = epoch, epochs in params.yaml)
         runs = [replace(r, steps=r.columns["step"]) if r.steps is None and not r.planned and "step" in r.columns
                 else r for r in runs]
-    placed = []  # runs logged by step that state their epoch too: a length in epochs is placed on their steps
-    if by_evaluations and epochs <= MAX_EPOCHS:
-        placed = [r.name for r in runs if r.steps is not None and r.per_epoch and not r.planned]
+    placed = []  # runs logged by step that state their epoch too: where --epochs cannot mean steps (a run is past
+    # step N), it counts their epochs, not their evaluations (red team: every half epoch, 200 was read as 100 epochs)
+    stepped = [r for r in runs if r.steps is not None and len(r.steps) and not r.planned and not r.epoch_axis]
+    if by_evaluations and epochs <= MAX_EPOCHS and any(r.per_epoch for r in stepped) \
+            and any(r.steps[-1] > epochs for r in stepped):
+        if not all(r.per_epoch for r in stepped):  # the others would count evaluations: finals at other lengths
+            bare = next(r for r in stepped if not r.per_epoch)
+            raise LcpipeError(f"{as_written(flag, epochs)}: some runs logged by optimizer step log their epoch too, "
+                              f"so it counts their epochs, but {bare.path or bare.name} logs no epoch, so it cannot "
+                              "be placed there; give --steps (steps=) the planned step, or forecast them apart")
+        placed = [r.name for r in stepped]
         runs = [replace(r, planned=max(1, round(epochs * r.per_epoch))) if r.name in placed else r for r in runs]
-        if placed:
-            r = next(r for r in runs if r.name == placed[0])
-            say(f"{as_written(flag, epochs)}: {len(placed)} run(s) logged by optimizer step log their epoch too, so it "
-                f"counts epochs on them (e.g. {r.path or r.name}: {_whole(r.per_epoch)} steps an epoch, step "
-                f"{r.planned})")
+        r = next(r for r in runs if r.name == placed[0])
+        say(f"{as_written(flag, epochs)}: {len(placed)} run(s) logged by optimizer step are past step {epochs} and "
+            f"log their epoch, so it counts epochs on them (e.g. {r.path or r.name}: {_whole(r.per_epoch)} steps an "
+            f"epoch, step {r.planned})")
+    unplaced = [r for r in runs if r.stated_epochs and not r.planned]
+    if unplaced:  # its file's epochs cannot be placed on its steps: the given length is used, and said (review)
+        r = unplaced[0]
+        say(f"{r.path or r.name}{f' and {len(unplaced) - 1} more' if len(unplaced) > 1 else ''}: its file plans "
+            f"{r.stated_epochs} epochs, but it is logged by optimizer step with no epoch column to place them on; "
+            f"{as_written(flag, epochs)} is used instead")
     names: dict[str, Curve] = {}
     for run in runs:
         if run.name in names:
@@ -196,8 +209,10 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                               "step needs a step column")
         last = float(run.steps[-1]) if run.steps is not None and len(run.steps) else float(len(run))
         if last > total:
+            zero = " (if its epochs count from 0 and epoch 0 is the model before training, drop that row)" \
+                if run.steps is None and last == total + 1 else ""
             raise LcpipeError(f"{run.path or run.name}: {_whole(last)} {unit} observed, more than the {total} planned "
-                              f"by {source}; give the full planned length")
+                              f"by {source}; give the full planned length{zero}")
         on, spacing = on_grid(run, total)
         if len(on) < min_observed and not run.diverged:
             one = len(on) == 1

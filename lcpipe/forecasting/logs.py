@@ -34,7 +34,7 @@ import numpy as np
 import yaml
 
 from lcpipe.atomic import MAX_DEPTH, SIDECARS, kind_of  # MAX_DEPTH: the --out guard follows links as deep
-from lcpipe.curve import COLUMNS, MAX_STEPS, Curve, as_finished, check_planned
+from lcpipe.curve import COLUMNS, MAX_EPOCHS, MAX_STEPS, Curve, as_finished, check_planned
 from lcpipe.errors import LcpipeError
 from lcpipe.metric import Metric, as_metric
 
@@ -117,12 +117,19 @@ def _float(text: str, decimal_comma: bool) -> float | None:
         return None
 
 
+def decoded(data: bytes) -> str:
+    """A text file's bytes as text: UTF-8, or the UTF-16 or UTF-32 its byte-order mark names (PowerShell's Out-File,
+    Excel's "Unicode text"); utf-8-sig drops Excel's UTF-8 mark."""
+    for mark, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                        (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(mark):
+            return data.decode(codec)
+    return data.decode("utf-8-sig")
+
+
 def _table(path: Path) -> _Table:
     try:
-        data = path.read_bytes()
-        # utf-8-sig drops Excel's byte-order mark; one of UTF-16's (PowerShell's Out-File, Excel's "Unicode text")
-        # says how the rest is written
-        text = data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig")
+        text = decoded(path.read_bytes())
     except (OSError, UnicodeDecodeError) as exc:
         raise LcpipeError(f"{path}: cannot read ({type(exc).__name__}); is it a CSV text file (UTF-8)?") from None
     lines = text.splitlines()
@@ -383,11 +390,15 @@ EPOCH_KEYS = ("epochs", "max_epochs", "num_train_epochs")  # planned epochs: lcp
 
 def planned_in_epochs(flat: dict, meta: Path | str) -> int | None:
     """The planned epochs a config states: `epochs`, else Lightning's `max_epochs` or Hugging Face's
-    `num_train_epochs` (red team: a sidecar's max_epochs: 200 was no length, and --epochs 100 planned the run
-    silently). Lightning's -1 (no limit) is none."""
-    for key in EPOCH_KEYS:
-        if _stated(flat, key):
-            return check_planned(flat[key], f"{meta} ({key})" if key != "epochs" else str(meta))
+    `num_train_epochs` as a whole number (red team: a sidecar's max_epochs: 200 was no length, and --epochs 100
+    planned the run silently). Lightning's -1 (no limit) is none."""
+    if "epochs" in flat:
+        return check_planned(flat["epochs"], str(meta))
+    for key in EPOCH_KEYS[1:]:  # a fractional one (Hugging Face allows 2.5) plans no whole run: none, not an error
+        value = flat.get(key)
+        if _stated(flat, key) and isinstance(value, int | float) and not isinstance(value, bool) \
+                and float(value).is_integer() and 1 <= value <= MAX_EPOCHS:
+            return int(value)
     return None
 
 
@@ -547,7 +558,7 @@ def _config_file(meta: Path | None) -> dict:
     try:
         if meta.stat().st_size > MAX_CONFIG_BYTES:
             raise LcpipeError(f"{meta}: {meta.stat().st_size} bytes is too large for a run's config")
-        text = meta.read_text()
+        text = decoded(meta.read_bytes())
         if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text)):  # linear: refuses alias bombs
             raise LcpipeError(f"{meta}: YAML aliases (*name) are not allowed in a run's config")
         data = _safe_yaml(text)  # JSON is YAML
@@ -569,8 +580,13 @@ def given_config(data: Mapping, where: str) -> dict:
     """A config handed over in memory (lcpipe.forecast's configs=) read as a run's config file with that content is:
     sections flattened, the keys lcpipe reads lifted, `learning_rate` as `lr`, `epochs` left out (the planned length
     is the caller's)."""
-    def plain(value):  # nested Mappings of any kind (an OmegaConf DictConfig, a MappingProxy) as dicts
-        return {k: plain(v) for k, v in value.items()} if isinstance(value, Mapping) else value
+    def plain(value):  # as a file would hold it: nested Mappings of any kind (an OmegaConf DictConfig) as dicts,
+        # numpy's scalars (np.float32(0.1)) as numbers, tuples of milestones as lists (review: they were dropped)
+        if isinstance(value, Mapping):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value.item() if isinstance(value, np.generic) else value
 
     try:
         return _settings(_flat_config(plain(data), where))
@@ -798,20 +814,18 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
                          "missed evaluation), drop it")
         columns = {k: v[:end] for k, v in columns.items()}
         epochs, steps = epochs[:end], (steps[:end] if steps is not None else None)
-    if steps is None and planned and len(epochs) == planned + 1 and fold(t.header[x]) == "epoch" \
-            and t.numbers(x)[0] == 0 and t.numbers(x)[-1] == planned:
-        # epochs 0..N of a run its file plans N epochs: epoch 0 is the model before training (an evaluation on
-        # start), not the first epoch of a log counting from 0 (red team: "201 epochs observed, 200 planned")
-        columns, values, epochs = {k: v[1:] for k, v in columns.items()}, values[1:], epochs[:-1]
     per_epoch = _steps_per_epoch(t, x) if steps is not None else None
+    stated = None
     if steps is not None:  # its config's `epochs` counts epochs, not the steps its rows are logged at ...
-        in_epochs = None if per_epoch is None else planned_in_epochs(flat, meta)
+        in_epochs = planned_in_epochs(flat, meta)
         # ... unless the log says how many steps an epoch takes (red team: a Hugging Face log's sidecar planning 200
         # epochs was read as planning nothing, and --epochs 200 as 200 evaluations, every half epoch: 100 epochs)
-        planned = _planned_steps(flat, meta) or (None if in_epochs is None else round(in_epochs * per_epoch))
+        placed = None if in_epochs is None or per_epoch is None else round(in_epochs * per_epoch)
+        planned = _planned_steps(flat, meta) or placed
+        stated = in_epochs if placed is None else None
+    epoch_axis = steps is not None and (fold(t.header[x]) == "epoch" or not whole_steps(steps))
     return Curve(name, {**columns, "epoch": epochs, metric.name: values}, planned, path, config, steps, diverged,
-                 epoch_axis=steps is not None and (fold(t.header[x]) == "epoch" or not whole_steps(steps)),
-                 per_epoch=per_epoch)
+                 epoch_axis=epoch_axis, per_epoch=per_epoch, stated_epochs=None if epoch_axis else stated)
 
 
 def _steps_per_epoch(t: _Table, x: int) -> float | None:
@@ -945,7 +959,13 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
         # a learning_rate dumped with the final metrics is the decayed one, never the run's lr (review)
         dumped = "lr" in curve.config and "lr" not in _config_file(sidecar_of(path))
         named = {k: v for k, v in curve.config.items() if k in SIDECAR_KEYS and not (k == "lr" and dumped)}
-        return replace(curve, config={**named, **_lr_named(_hparams(path.parent / "hparams.yaml"))})  # hparams.yaml's
+        hparams = _hparams(path.parent / "hparams.yaml")
+        # its epochs are no planned length (free-form), but say what its milestones count on a step axis (review)
+        whole = {k: v for k, v in hparams.items() if k in EPOCH_KEYS and isinstance(v, int) and not isinstance(
+            v, bool) and 1 <= v <= MAX_EPOCHS}
+        stated = curve.stated_epochs or (planned_in_epochs(whole, path) if curve.steps is not None
+                                         and not curve.epoch_axis and not curve.per_epoch else None)
+        return replace(curve, config={**named, **_settings(hparams)}, stated_epochs=stated)  # hparams.yaml's
         # lr, not a decayed lr dumped with the final metrics (review)
     return _read_table(path, metric, path.stem, sidecar_of(path))
 
@@ -1082,6 +1102,11 @@ def _waiting_folder(folder: Path) -> tuple[str, str, str] | None:
     return None if run is None else (_dvclive_name(run), str(run), UNSTARTED_DVCLIVE)
 
 
+def _kin(folder: str) -> str:
+    """A run folder's name without its number: Lightning's version_3 is a version_."""
+    return re.sub(r"\d+$", "", folder)
+
+
 def _curve_files(folder: Path) -> int:
     """How many curve files a run folder holds (hidden ones and a manifest aside)."""
     try:
@@ -1133,6 +1158,9 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
             folders = []
         logs = {f: _one_curve_file(directory / f) for f in folders} if not studies else {}
         waits = {f for f, log in logs.items() if log is None and started is not None and _unflushed(directory / f)}
+        kins = {_kin(f) for f, log in logs.items() if log}  # version_ of version_0: a folder named like the runs' ...
+        logs = {f: log for f, log in logs.items()  # ... is one; one that is not and holds no curve file (checkpoints/,
+                if log or f in waits or _kin(f) in kins or _curve_files(directory / f)}  # wandb/) is none (review)
         if logs and all(log or f in waits for f, log in logs.items()):
             # a folder of runs, one log each (Lightning's lightning_logs/version_N/metrics.csv): each run named after
             # its folder; one not evaluated yet, or with no log yet (hparams.yaml alone), waits
@@ -1155,10 +1183,12 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
             # a folder of runs in which a few hold no log (a Lightning version that crashed before it logged; red
             # team: the whole folder was refused with advice that `evaluate --curves` refuses too) or several
             several = [f for f in bare if _curve_files(directory / f) > 1]
-            named = ", ".join((several or bare)[:3]) + (" ..." if len(several or bare) > 3 else "")
+            shown = several or bare
+            named = ", ".join(shown[:3]) + (" ..." if len(shown) > 3 else "")
+            verb = "holds" if len(shown) == 1 else "hold"
             raise LcpipeError(f"{directory}: {len(logs) - len(bare)} of its folders hold one run's log each, but "
-                              + (f"{named} hold(s) several *.csv, so which is the run's log is unknown: leave one"
-                                 if several else f"{named} hold(s) none: a run that stopped before it logged? "
+                              + (f"{named} {verb} several *.csv, so which is the run's log is unknown: leave one"
+                                 if several else f"{named} {verb} none: a run that stopped before it logged? "
                                  "move it out of the folder"))
         hint = "" if not folders else f" (nor in its folders, up to {MAX_DEPTH} deep)" if studies else \
             f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some: give " \

@@ -733,18 +733,23 @@ def hyper_values(config: dict) -> dict[str, float | str]:
     return out
 
 
-# words of a config key that make it bookkeeping, not a hyper-parameter: where a run writes, when and as whom it ran
-# (Hugging Face's output_dir, logging_dir, run_name, hub_model_id; W&B's _wandb.start_time)
-BOOKKEEPING_WORDS = frozenset({"dir", "path", "file", "time", "timestamp", "date", "url", "host", "hub", "token",
-                               "output", "logging", "save", "resume", "report", "wandb", "name"})
+# config keys that are bookkeeping, not hyper-parameters: where a run writes, logs and reports, and under what name
+# (Hugging Face's TrainingArguments, Lightning, nanoGPT, W&B), compared with case, '_' and '-' ignored
+BOOKKEEPING = frozenset(k.replace("_", "") for k in (
+    "output_dir", "overwrite_output_dir", "logging_dir", "log_dir", "out_dir", "save_dir", "checkpoint_dir",
+    "cache_dir", "run_name", "experiment_name", "wandb_project", "wandb_run_name", "wandb_entity", "wandb_log",
+    "report_to", "hub_model_id", "hub_token", "hub_strategy", "push_to_hub", "resume_from_checkpoint",
+    "logging_steps", "logging_strategy", "logging_first_step", "log_interval", "save_steps", "save_strategy",
+    "save_total_limit", "save_interval", "start_time", "timestamp", "date"))
 
 
 def _bookkeeping(key: str) -> bool:
-    """A key no run's final depends on: one in a section of its own that is private (`_wandb.start_time`, Hydra's
-    `_target_`), or named by BOOKKEEPING_WORDS (red team: W&B's start time and HF's output_dir moved forecasts)."""
+    """A key no run's final depends on: one of BOOKKEEPING, or inside a private section (W&B's `_wandb.start_time`;
+    a section's own private key such as Hydra's `optimizer._target_` counts). Red team: W&B's start time and HF's
+    output_dir moved forecasts; review: a rule by words (dir, path, name, time) dropped drop_path_rate."""
     parts = key.split(".")
-    return any(part.startswith("_") for part in parts) or any(
-        word in BOOKKEEPING_WORDS for word in parts[-1].lower().replace("-", "_").split("_"))
+    return parts[0].startswith("_") and len(parts) > 1 or \
+        parts[-1].lower().replace("_", "").replace("-", "") in BOOKKEEPING
 
 
 def _scalars(config: dict) -> dict:
