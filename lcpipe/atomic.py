@@ -191,6 +191,17 @@ def _linked(folder: Path) -> list[Path]:
     return targets
 
 
+def check_own_folder(path: Path, flag: str) -> None:
+    """An output folder a stage writes into or replaces whole is no link and no file: a link to a folder of the
+    user's would have its files deleted (DVCLive clears its folder) or replaced, outside the project (red team:
+    dvclive/resnet34 linked to another folder lost its dvc.yaml and report.md; a sweep found its linked forecasts
+    folder only after it had rewritten half its outputs). Checked before any work."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        what = f"a symbolic link (to {os.readlink(path)})" if path.is_symlink() else "a file"
+        raise LcpipeError(f"{flag} {path} is {what}, not a folder this stage writes; give the path dvc.yaml names, "
+                          "or remove it first")
+
+
 def check_output(path: str | os.PathLike, inputs: list[str | os.PathLike], flag: str = "--out") -> None:
     """Refuse, before any work, an output that cannot be written or would clobber an input: one of
     the input files, any file inside an input directory, or a sidecar (`<run>.json`, `.yaml`, `.yml`)

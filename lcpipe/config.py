@@ -347,12 +347,14 @@ def validate(p: Params, pipeline: bool = True) -> Params:
     return p
 
 
-def check_cutoff(key: str, cutoff: int, window: int, epochs: int, length: str = "epochs") -> None:
+def check_cutoff(key: str, cutoff: int, window: int, epochs: int, length: str = "train.epochs") -> None:
     """A forecast needs one full window observed and at least one epoch left to forecast. `length` names
     `epochs` in the message: the pipeline's setting, or what a curve's points count outside it."""
     if window + 1 > epochs - 1:  # no cutoff fits: the window is what to change, not the cutoff
+        fix = f"give a window of at most {epochs - 2}" if epochs - 2 >= 1 else \
+            f"no window fits a run that short: give {length} of at least {window + 2}"  # (review: "at most 1" looped)
         raise LcpipeError(f"{key}: features.window {window} leaves no cutoff of a {epochs}-epoch run (one needs "
-                          f"window + 1 observed epochs and one left); give a window of at most {max(1, epochs - 2)}")
+                          f"window + 1 observed epochs and one left); {fix}")
     _require(window + 1 <= cutoff <= epochs - 1, key, cutoff,
              f"it must lie in [features.window + 1, {length} - 1] = [{window + 1}, {epochs - 1}]")
 

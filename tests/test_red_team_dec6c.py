@@ -387,3 +387,56 @@ def test_utf32_logs_and_utf16_sidecars_are_read_and_a_checkpoints_folder_is_no_r
     (logs / "checkpoints").mkdir()
     (logs / "checkpoints" / "last.ckpt").write_bytes(b"\0")
     assert [c.name for c in read_curves([logs], "test_acc")] == ["version_0", "version_1"]
+
+
+# -- the pipeline's stages as a user mistypes them (helper review) --
+
+def victim_folder(root: Path) -> Path:
+    """A folder of the user's, outside any stage's outputs: what a link must never let a stage touch."""
+    victim = root / "victim"
+    (victim / "plots" / "metrics").mkdir(parents=True)
+    for name in ("params.yaml", "metrics.json", "report.md", "dvc.yaml", "plots/metrics/keep.tsv", "resnet34.json"):
+        (victim / name).write_text("precious\n")
+    return victim
+
+
+def intact(victim: Path) -> bool:
+    files = sorted(p for p in victim.rglob("*") if p.is_file())
+    return len(files) == 6 and all(p.read_text() == "precious\n" for p in files)
+
+
+def test_training_refuses_a_live_folder_linked_elsewhere_before_dvclive_clears_it(tmp_path):
+    from lcpipe.config import Params
+    from lcpipe.training.run import run_training
+    victim = victim_folder(tmp_path)
+    (tmp_path / "dvclive").mkdir()
+    (tmp_path / "dvclive" / "resnet34").symlink_to(victim)
+    with pytest.raises(LcpipeError, match=r"the live folder .*dvclive/resnet34 is a symbolic link \(to "):
+        run_training(Params(), "resnet34", tmp_path / "no-data.npz", tmp_path / "curves", tmp_path / "ckpt",
+                     tmp_path / "dvclive", tmp_path / "timings")
+    assert intact(victim)
+
+
+@pytest.mark.parametrize("option", ["timings_dir", "forecasts_dir", "figures_dir"])
+def test_a_stage_refuses_an_output_folder_linked_elsewhere_before_any_work(tmp_path, option):
+    from lcpipe.pipeline.entry import check_stage_paths
+    victim = victim_folder(tmp_path)
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "out").symlink_to(victim)
+    flag = "--" + option.replace("_", "-")
+    with pytest.raises(LcpipeError, match=f"{flag} .*metrics/out is a symbolic link"):
+        check_stage_paths({option: tmp_path / "metrics" / "out", "curves_dir": tmp_path / "curves"})
+    (tmp_path / "metrics" / "file").write_text("x")
+    with pytest.raises(LcpipeError, match=f"{flag} .*metrics/file is a file, not a folder this stage writes"):
+        check_stage_paths({option: tmp_path / "metrics" / "file"})
+    assert intact(victim)
+
+
+def test_a_run_too_short_for_any_window_asks_for_more_epochs_not_a_window_that_fails_too():
+    from lcpipe.config import check_cutoff
+    with pytest.raises(LcpipeError, match=r"no window fits a run that short: give train.epochs of at least 3$"):
+        check_cutoff("predict.cutoff", 1, 1, 2)
+    with pytest.raises(LcpipeError, match=r"give a window of at most 3$"):
+        check_cutoff("predict.cutoff", 5, 5, 5)
+    with pytest.raises(LcpipeError, match=r"\[features.window \+ 1, train.epochs - 1\] = \[2, 4\]"):
+        check_cutoff("predict.cutoff", 7, 1, 5)

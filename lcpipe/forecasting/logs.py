@@ -1192,7 +1192,8 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
                                  "move it out of the folder"))
         hint = "" if not folders else f" (nor in its folders, up to {MAX_DEPTH} deep)" if studies else \
             f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some: give " \
-            f"them (e.g. {directory / folders[0]}, or {directory}/* for a folder of runs such as Lightning's version_N)"
+            f"one (e.g. {directory / folders[0]}; on the command line, which takes several, {directory}/* gives " \
+            "them all)"
         raise LcpipeError(f"{directory}: no *.csv curve files or DVCLive folders found{hint}")
     by_name: dict[str, Path] = {}
     for p, curve in found:

@@ -9,7 +9,7 @@ import inspect
 from collections.abc import Callable
 from pathlib import Path
 
-from lcpipe.atomic import check_output, resolve
+from lcpipe.atomic import check_output, check_own_folder, resolve
 from lcpipe.config import load_params
 from lcpipe.errors import LcpipeError, exits_cleanly
 
@@ -56,6 +56,8 @@ def check_stage_paths(options: dict) -> None:
                                   "its output folders whole; give the path dvc.yaml names")
         if not name.endswith("_dir") and not _in_dvc_cache(out):
             check_output(out, inputs, flag)
+        elif name.endswith("_dir"):
+            check_own_folder(out, flag)
 
 
 def _in_dvc_cache(path: Path) -> bool:

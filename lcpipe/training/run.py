@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from lcpipe.atomic import write_text
+from lcpipe.atomic import check_own_folder, write_text
 from lcpipe.config import Params, as_dict
 from lcpipe.curve import write_curve
 from lcpipe.errors import LcpipeError
@@ -99,6 +99,7 @@ def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, check
         _relaunch_under_torchrun(params.train.devices)
     if arch not in params.train.archs:
         raise LcpipeError(f"--arch {arch!r} is not in train.archs {params.train.archs}")
+    check_own_folder(Path(live_dir) / arch, "the live folder")  # DVCLive clears it: never through a link (red team)
     ds = data.read(prepared)
     recipe = params.train
     shaping = {k: v for k, v in as_dict(recipe).items() if k != "archs"}  # adding an arch keeps checkpoints
