@@ -62,6 +62,11 @@ def main() -> None:
         hint = " (on a fresh clone, `make repro` or `dvc pull` puts the pipeline's curves there first)" if empty else ""
         raise LcpipeError(f"{str(exc).replace('epochs=', '--epochs ')}{hint}") from None
     try:
+        if args.storage:  # a worker joins the study created once; a mistyped name is no new study (review)
+            names = optuna.get_all_study_names(storage=args.storage)
+            if names and args.study not in names:
+                raise LcpipeError(f"--study {args.study!r}: no such study in {args.storage}; it holds "
+                                  f"{', '.join(map(repr, names[:5]))}{' ...' if len(names) > 5 else ''}")
         study = optuna.create_study(direction="maximize", pruner=pruner, storage=args.storage, study_name=args.study,
                                     load_if_exists=True,
                                     sampler=optuna.samplers.TPESampler(seed=None if args.storage else 0))
@@ -95,7 +100,12 @@ def main() -> None:
         return row["test_acc"]
 
     t0 = time.perf_counter()
-    study.optimize(objective, n_trials=args.trials)
+    try:
+        study.optimize(objective, n_trials=args.trials)
+    except SQLAlchemyError as exc:  # the database went away mid-study: one line, not a page of driver traceback
+        raise LcpipeError(f"--storage {args.storage}: lost mid-study ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0]:.160}); the running trial stays RUNNING until the storage's "
+                          "heartbeat marks it failed; rerun this line to resume") from None
     mine = [t for t in study.trials if t.number in finals]  # this process's trials (a shared study has others)
     trained = sum(t.user_attrs["epochs_trained"] for t in mine)
     total = args.epochs * len(mine)
@@ -103,6 +113,11 @@ def main() -> None:
     best = max(finals, key=finals.get)
     print(f"{len(pruned)} of {len(mine)} trials pruned: {total - trained} of {total} epochs saved "
           f"({100 * (total - trained) / total:.0f} %); {time.perf_counter() - t0:.0f} s with the off-the-books check")
+    if not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):  # every trial pruned, and
+        # another worker's that pruned them killed (review: study.best_trial raised "Record does not exist")
+        print(f"this process's best trial by true final accuracy: {best} ({finals[best]:.4f}); no trial of the "
+              "study has completed yet")
+        return
     survived = study.best_trial.number == best or finals[best] <= study.best_value
     print(f"this process's best trial by true final accuracy: {best} ({finals[best]:.4f}); the study's best "
           f"completed: {study.best_trial.number} ({study.best_value:.4f}); that trial survived: "

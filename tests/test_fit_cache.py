@@ -97,8 +97,20 @@ def test_content_settings_and_code_each_make_a_new_key():
         fit_cache._CODE[0] = code
 
 
-@pytest.mark.parametrize("damage", [lambda b: b"not a fit", lambda b: b"", lambda b: b[:len(b) // 2]],
-                         ids=["garbage", "empty", "truncated"])
+def compression_field(data: bytes) -> bytes:
+    """A zip's central-directory compression method set to one zipfile does not know (NotImplementedError)."""
+    i = data.find(b"PK\x01\x02") + 10
+    return data[:i] + (99).to_bytes(2, "little") + data[i + 2:]
+
+
+def encrypted_flag(data: bytes) -> bytes:
+    """A zip entry's flag bits saying it is encrypted (RuntimeError: a password is required)."""
+    i = data.find(b"PK\x01\x02") + 8
+    return data[:i] + (1).to_bytes(2, "little") + data[i + 2:]
+
+
+@pytest.mark.parametrize("damage", [lambda b: b"not a fit", lambda b: b"", lambda b: b[:len(b) // 2], compression_field,
+                                    encrypted_flag], ids=["garbage", "empty", "truncated", "compression", "encrypted"])
 def test_a_corrupt_file_is_refitted_and_rewritten(tmp_path, fresh, monkeypatch, damage):
     expected = forecast(fit_cache.fitted(Auto(), history(), (30,), tmp_path))
     (path,) = tmp_path.glob("*.npz")

@@ -440,3 +440,71 @@ def test_a_run_too_short_for_any_window_asks_for_more_epochs_not_a_window_that_f
         check_cutoff("predict.cutoff", 5, 5, 5)
     with pytest.raises(LcpipeError, match=r"\[features.window \+ 1, train.epochs - 1\] = \[2, 4\]"):
         check_cutoff("predict.cutoff", 7, 1, 5)
+
+
+# -- a team's tuning on one storage (helper review) --
+
+CIFAR = ROOT / "data" / "history" / "cifar10-plain-vs-resnet"
+
+
+def crossing(x: float, t: int) -> float:
+    """x small: a fast start and a lower final; x large: a slow start and a higher final."""
+    final = 0.95 - 0.3 * (x - 0.6) ** 2
+    return float(final - (final - 0.1) * np.exp(-t / (1 + 4 * x)))
+
+
+def test_an_enqueued_rerun_of_the_best_trial_is_not_pruned_behind_a_trial_the_best_beat():
+    import optuna
+
+    from lcpipe.integrations.optuna import ForecastPruner
+    space = {"x": optuna.distributions.FloatDistribution(0, 1)}
+    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(15, str(CIFAR), fit_cache=False))
+    for x in (0.05, 0.18):
+        study.add_trial(optuna.trial.create_trial(params={"x": x}, distributions=space, value=crossing(x, 15),
+                                                  intermediate_values={e: crossing(x, e) for e in range(1, 16)}))
+    study.enqueue_trial(study.best_trial.params)
+    trial = study.ask(space)
+    for e in range(1, 15):
+        trial.report(crossing(trial.params["x"], e), e)
+        assert not trial.should_prune(), f"pruned at step {e}"
+
+
+def test_a_history_holding_the_studys_own_trials_is_said_once(tmp_path):
+    import optuna
+
+    from lcpipe.integrations.optuna import ForecastPruner
+    space = {"x": optuna.distributions.FloatDistribution(0, 1)}
+    xs = (0.05, 0.2, 0.3, 0.4)
+    (tmp_path / "day1").mkdir()
+    for i, x in enumerate(xs):  # yesterday's trials, exported as curves into today's history
+        (tmp_path / "day1" / f"t{i}.csv").write_text("epoch,test_acc\n" + "".join(
+            f"{e},{float(crossing(x, e))!r}\n" for e in range(1, 16)))
+    study = optuna.create_study(direction="maximize",
+                                pruner=ForecastPruner(15, [str(CIFAR), str(tmp_path / "day1")], fit_cache=False))
+    for x in xs:
+        study.add_trial(optuna.trial.create_trial(params={"x": x}, distributions=space, value=crossing(x, 15),
+                                                  intermediate_values={e: crossing(x, e) for e in range(1, 16)}))
+    with pytest.warns(UserWarning, match=r"ForecastPruner history: '.*t0' holds what trial 0 of this study reported"):
+        for x in (0.5, 0.6):
+            trial = study.ask(space)
+            for e in range(1, 15):
+                trial.report(crossing(x, e), e)
+                if trial.should_prune():
+                    break
+
+
+def test_a_worker_given_a_mistyped_study_name_joins_none(tmp_path, monkeypatch, capsys):
+    import runpy
+    import sys
+
+    import optuna
+    storage = f"sqlite:///{tmp_path / 'o.db'}"
+    optuna.create_study(study_name="digits-cnn", storage=storage, direction="maximize")
+    example = runpy.run_path(str(ROOT / "examples" / "optuna_digits.py"))
+    monkeypatch.setattr(sys, "argv", ["optuna_digits.py", "--storage", storage, "--study", "digits_cnn", "--trials",
+                                      "1", "--epochs", "6", "--history", str(CIFAR)])
+    with pytest.raises(SystemExit) as stopped:
+        example["main"]()
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "--study 'digits_cnn': no such study in" in err and "'digits-cnn'" in err
+    assert optuna.get_all_study_names(storage=storage) == ["digits-cnn"]

@@ -8,7 +8,8 @@ pay that again. So the fitted state is cached under a key of everything it depen
 - the content of the history as the forecaster sees it (each curve's values, lr column, config and
   kind; not file names, dates or order-free metadata), in order;
 - the forecaster's settings;
-- the forecaster's code (auto.py's bytes): an upgrade of lcpipe never reads a stale fit.
+- the forecaster's code (the bytes of auto.py, base.py, curve.py, metric.py): an upgrade of lcpipe never reads a
+  stale fit.
 
 Two levels: this process (a dict), and a folder on disk shared by every process of the machine
 (or of a team, on a shared file system): `$LCPIPE_CACHE_DIR`, else `$XDG_CACHE_HOME/lcpipe`, else
@@ -25,15 +26,19 @@ import hashlib
 import io
 import json
 import os
+import tokenize
 import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from lcpipe import curve as curve_module
+from lcpipe import metric as metric_module
 from lcpipe.atomic import atomic_path
 from lcpipe.curve import Series
 from lcpipe.forecasting.predictors import auto as auto_module
+from lcpipe.forecasting.predictors import base as base_module
 from lcpipe.forecasting.predictors.auto import Auto
 
 FORMAT = 1  # bump when the file's layout changes
@@ -59,8 +64,11 @@ def default_dir() -> Path:
 
 def content_key(template: Auto, history: list[Series]) -> str:
     """The digest of everything a fit depends on (module docstring)."""
-    if not _CODE:
-        _CODE.append(hashlib.sha256(Path(auto_module.__file__).read_bytes()).digest())
+    if not _CODE:  # the forecaster's code and what it builds on (review: a change to base.py reused a stale fit)
+        code = hashlib.sha256()
+        for module in (auto_module, base_module, curve_module, metric_module):
+            code.update(Path(module.__file__).read_bytes())
+        _CODE.append(code.digest())
     h = hashlib.sha256()
     h.update(_CODE[0])
     # a bounded (accuracy) history is calibrated at final_quantile, any other at final_quantile_series:
@@ -154,8 +162,9 @@ def _load(path: Path, template: Auto) -> Auto | None:
             auto.milestones_ = [tuple(m) for m in meta["milestones"]]
             auto.final_q_ = (f["final_q_x"], f["final_q_y"]) if meta["calibrated"] else None
             auto._axes = {(int(h), tuple(m)): f[f"axis{i}"] for i, (h, m) in enumerate(meta["axes"])}
-    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
-        return None
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile, NotImplementedError,
+            RuntimeError, SyntaxError, tokenize.TokenError, IndexError, AttributeError):  # a damaged file's header or
+        return None  # zip fields fail in these too (review: 34 of 4,000 random damages crashed every worker)
     if len(auto.history_) != len(auto.configs_) or not auto.history_:
         return None
     return auto

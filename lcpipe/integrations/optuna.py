@@ -336,6 +336,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._history_errors: dict = {}  # (history curve, points, horizon) -> its final's error from that prefix
         self._warned_past = False  # _warn_past said its line
         self._warned_few = False  # a trial at its end in fewer than MIN_WARMUP reports was said
+        self._looked_for_copies: set[tuple] = set()  # finished trials compared with the history (_warn_copies)
         # the caches above are for one set of finished trials at a time, refreshed in place: one decision
         # (or final_forecast) at a time, whatever threads ask
         self._lock = threading.RLock()
@@ -586,6 +587,45 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 return t
         return None
 
+    def _warn_copies(self, study: optuna.Study, finished: list[FrozenTrial], metric: Metric) -> None:
+        """Once: a history curve is one of this study's finished trials (its values at epochs 1, 2, ... those the
+        trial reported at those steps, to 4 significant digits, 5 points and 3 distinct values at least), as when
+        a study resumed the next day is given yesterday's trials exported as curves. Each counts twice, and the
+        study's own errors look smaller than they are (review: 20 of 20 trials pruned, 7 of them better than the
+        best)."""
+        if getattr(self, "_warned_copies", False) or not self._history:
+            return
+        for t in finished:
+            key = (id(study), t.number)
+            if key in self._looked_for_copies:
+                continue
+            self._looked_for_copies.add(key)
+            reports = [t.intermediate_values.get(step) for step in range(1, 6)]
+            if any(v is None for v in reports) or len(set(reports)) < MIN_WARMUP:
+                continue
+            head = metric.to_internal(np.asarray(reports, dtype=float))
+            for h in self._history:
+                if len(h.values) >= 5 and np.allclose(h.values[:5], head, rtol=1e-4, atol=1e-6):
+                    self._warned_copies = True
+                    warnings.warn(f"ForecastPruner history: {h.name!r} holds what trial {t.number} of this study "
+                                  "reported: a history holding the study's own trials counts each twice and makes "
+                                  "the study's forecast errors look smaller than they are, so it prunes too much; "
+                                  "give a history without this study's trials", stacklevel=_user_level())
+                    return
+
+    @staticmethod
+    def _repeats_the_best(study: optuna.Study, trial: FrozenTrial, finished: list[FrozenTrial]) -> bool:
+        """The trial has reported exactly the values the best finished trial reported at the same steps (at least
+        MIN_WARMUP distinct ones, whatever its params: an enqueued rerun of the best, trained as asked): a
+        deterministic objective ends it at the best, so nothing may prune it for a rival the best beat."""
+        values = trial.intermediate_values
+        scored = [t for t in finished if t.value is not None and np.isfinite(t.value)]
+        if len(set(values.values())) < MIN_WARMUP or not scored:
+            return False
+        pick = min if study.direction == optuna.study.StudyDirection.MINIMIZE else max
+        best = pick(scored, key=lambda t: t.value)
+        return all(best.intermediate_values.get(s) == v for s, v in values.items())
+
     def _warn_past(self, trial: FrozenTrial) -> None:
         """Once: a trial reported a step past `epochs`. Its reports there are no part of any forecast or
         check, so `epochs` is almost always a count of evaluations given where the trials report
@@ -764,6 +804,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if self.reruns and self._twin(study, trial) is not None:
             return True  # a deterministic objective's rerun: it will end where its twin ended
         finished = self._finished(study)
+        self._warn_copies(study, finished, metric)
+        if self._repeats_the_best(study, trial, finished):
+            return False  # it has reported exactly what the study's best did (review: an enqueued rerun of the best,
+            # behind a finished trial that started faster, was pruned at step 3 with two trials finished)
         if not finished and self._warn_short(study):
             return False  # `epochs` is wrong: every forecast would run past where the trials end
         finished = self._reported_by(finished, k * spacing, trial)
