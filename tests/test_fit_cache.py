@@ -130,6 +130,27 @@ def test_a_folder_that_is_a_file_is_one_warning_and_the_same_forecast(tmp_path, 
     np.testing.assert_array_equal(forecast(auto), forecast(Auto().fit(history())))
 
 
+def test_an_unwritable_folder_given_is_said_as_given_and_at_the_callers_line(tmp_path, fresh, monkeypatch):
+    """It said "set LCPIPE_CACHE_DIR" where fit_cache=DIR was given (which the variable does not override), and
+    pointed at fit_cache.py."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setattr(fit_cache, "_warned", set())
+    with pytest.warns(RuntimeWarning, match=r"\(give fit_cache= a writable folder\)") as caught:
+        fit_cache.fitted(Auto(), history(), (30,), blocker / "fits")
+    assert caught[0].filename == __file__
+
+
+def test_lcpipe_cache_dir_and_fit_cache_name_the_same_folder(tmp_path, fresh, monkeypatch):
+    """LCPIPE_CACHE_DIR=DIR wrote DIR/fits/<key>.npz and fit_cache=DIR wrote DIR/<key>.npz: workers given the
+    one and the other fitted the history each."""
+    monkeypatch.setenv(fit_cache.ENV, str(tmp_path))
+    fit_cache.fitted(Auto(), history(), (30,), None)
+    monkeypatch.setattr(fit_cache, "_IN_PROCESS", {})
+    refuse_fits(monkeypatch)
+    fit_cache.fitted(Auto(), history(), (30,), tmp_path)  # read from the file the other wrote, not fitted again
+
+
 def test_configs_json_cannot_carry_stay_in_the_process(tmp_path, fresh):
     odd = [Series(s.name, s.values, s.lr, {**s.config, "milestones": (10, 20)}) for s in history()]
     fit_cache.fitted(Auto(), odd, (30,), tmp_path)

@@ -12,9 +12,9 @@ pay that again. So the fitted state is cached under a key of everything it depen
   stale fit.
 
 Two levels: this process (a dict), and a folder on disk shared by every process of the machine
-(or of a team, on a shared file system): `$LCPIPE_CACHE_DIR`, else `$XDG_CACHE_HOME/lcpipe`, else
-`~/.cache/lcpipe`, under `fits/`. A file is written atomically (a reader sees a whole fit or none)
-as plain arrays and JSON, never pickle, and loaded with pickling refused, so a cache file can hold
+(or of a team, on a shared file system): `$LCPIPE_CACHE_DIR` itself (as `fit_cache=DIR` is), else
+`$XDG_CACHE_HOME/lcpipe/fits`, else `~/.cache/lcpipe/fits`. A file is written atomically (a reader sees a
+whole fit or none) as plain arrays and JSON, never pickle, and loaded with pickling refused, so a cache file can hold
 nothing but numbers. A file that cannot be read is ignored and rewritten; a folder that cannot be
 written costs the speed, not the fit (one warning).
 """
@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 import tokenize
 import warnings
 import zipfile
@@ -57,7 +58,7 @@ _warned: set[str] = set()
 def default_dir() -> Path:
     """Where fits are kept unless told otherwise."""
     if os.environ.get(ENV):
-        return Path(os.environ[ENV]) / "fits"
+        return Path(os.environ[ENV])  # as fit_cache=DIR: workers given either share the fits (review)
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "lcpipe" / "fits"
 
@@ -110,7 +111,8 @@ def fitted(template: Auto, history: list[Series], horizons: tuple[int, ...] = ()
     while len(_IN_PROCESS) > IN_PROCESS:
         _IN_PROCESS.pop(next(iter(_IN_PROCESS)))
     if path is not None and (path not in _ON_DISK or set(auto._axes) - _ON_DISK[path]) and _storable(auto):
-        _save(auto, path)
+        _save(auto, path, "give fit_cache= a writable folder" if cache_dir else
+              f"set {ENV} to a writable folder, or give fit_cache= one")
         _ON_DISK[path] = set(auto._axes)
     return auto
 
@@ -124,7 +126,7 @@ def _storable(auto: Auto) -> bool:
         return False
 
 
-def _save(auto: Auto, path: Path) -> None:
+def _save(auto: Auto, path: Path, fix: str) -> None:
     """Write the fit as plain arrays and JSON (atomically); a folder that cannot be written warns once."""
     lengths = np.array([len(h) for h in auto.history_], dtype=np.int64)
     keys = sorted(auto._axes, key=repr)
@@ -144,7 +146,7 @@ def _save(auto: Auto, path: Path) -> None:
             tmp.write_bytes(buffer.getvalue())
     except OSError as e:
         _warn_once(str(path.parent), f"lcpipe: cannot write the fit cache in {path.parent} ({e.strerror or e}); "
-                                     f"fits are not kept between processes (set {ENV} to a writable folder)")
+                                     f"fits are not kept between processes ({fix})")
 
 
 def _load(path: Path, template: Auto) -> Auto | None:
@@ -173,4 +175,15 @@ def _load(path: Path, template: Auto) -> Auto | None:
 def _warn_once(where: str, message: str) -> None:
     if where not in _warned:
         _warned.add(where)
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
+        warnings.warn(message, RuntimeWarning, stacklevel=_caller_level())
+
+
+def _caller_level() -> int:
+    """The stacklevel of the first frame outside lcpipe and Optuna: the user's line that led here (review: the
+    warning pointed at this module)."""
+    package = str(Path(__file__).resolve().parents[1])
+    frame, level = sys._getframe(1), 1
+    while frame is not None and (frame.f_code.co_filename.startswith(package)
+                                 or f"{os.sep}optuna{os.sep}" in frame.f_code.co_filename):
+        frame, level = frame.f_back, level + 1
+    return level
