@@ -508,3 +508,20 @@ def test_a_worker_given_a_mistyped_study_name_joins_none(tmp_path, monkeypatch, 
     err = capsys.readouterr().err
     assert stopped.value.code == 2 and "--study 'digits_cnn': no such study in" in err and "'digits-cnn'" in err
     assert optuna.get_all_study_names(storage=storage) == ["digits-cnn"]
+
+
+def test_a_worker_given_fewer_epochs_than_the_studys_finished_trials_hears_it():
+    import optuna
+
+    from lcpipe.integrations.optuna import ForecastPruner
+    space = {"x": optuna.distributions.FloatDistribution(0, 1)}
+    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(10, str(CIFAR), fit_cache=False))
+    for x in (0.2, 0.4, 0.6, 0.8):  # the team's finished trials, 15 epochs each
+        study.add_trial(optuna.trial.create_trial(params={"x": x}, distributions=space, value=crossing(x, 15),
+                                                  intermediate_values={e: crossing(x, e) for e in range(1, 16)}))
+    trial = study.ask(space)
+    with pytest.warns(UserWarning, match=r"ForecastPruner\(epochs=10\): trial 0 reported step 15, past epochs"):
+        for e in range(1, 10):
+            trial.report(crossing(trial.params["x"], e), e)
+            if trial.should_prune():
+                break

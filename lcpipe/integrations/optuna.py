@@ -805,6 +805,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
             return True  # a deterministic objective's rerun: it will end where its twin ended
         finished = self._finished(study)
         self._warn_copies(study, finished, metric)
+        for done in [] if self._warned_past else study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+            self._warn_past(done)  # finished trials past `epochs` too: a worker started with another epochs= than
+            # the study's other workers hears it (review: a worker at epochs=10 in a study of 15 said nothing)
         if self._repeats_the_best(study, trial, finished):
             return False  # it has reported exactly what the study's best did (review: an enqueued rerun of the best,
             # behind a finished trial that started faster, was pruned at step 3 with two trials finished)
