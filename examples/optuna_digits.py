@@ -65,8 +65,10 @@ def main() -> None:
         if args.storage:  # a worker joins the study created once; a mistyped name is no new study (review)
             names = optuna.get_all_study_names(storage=args.storage)
             if names and args.study not in names:
-                raise LcpipeError(f"--study {args.study!r}: no such study in {args.storage}; it holds "
-                                  f"{', '.join(map(repr, names[:5]))}{' ...' if len(names) > 5 else ''}")
+                raise LcpipeError(f"--study {args.study!r}: no such study in {args.storage}, which holds "
+                                  f"{', '.join(map(repr, names[:5]))}{' ...' if len(names) > 5 else ''}; for a new "
+                                  f"one, create it first: optuna create-study --study-name {args.study} --direction "
+                                  f"maximize --storage URL")
         study = optuna.create_study(direction="maximize", pruner=pruner, storage=args.storage, study_name=args.study,
                                     load_if_exists=True,
                                     sampler=optuna.samplers.TPESampler(seed=None if args.storage else 0))
@@ -102,10 +104,10 @@ def main() -> None:
     t0 = time.perf_counter()
     try:
         study.optimize(objective, n_trials=args.trials)
-    except SQLAlchemyError as exc:  # the database went away mid-study: one line, not a page of driver traceback
-        raise LcpipeError(f"--storage {args.storage}: lost mid-study ({type(exc).__name__}: "
-                          f"{str(exc).splitlines()[0]:.160}); the running trial stays RUNNING until the storage's "
-                          "heartbeat marks it failed; rerun this line to resume") from None
+    except SQLAlchemyError as exc:  # the database failed mid-study: one line, not a page of driver traceback
+        raise LcpipeError(f"--storage {args.storage}: failed mid-study ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0]:.160}); the trial it ran stays RUNNING in the study (a storage "
+                          "URL sets no heartbeat to mark it failed); rerun this line to go on") from None
     mine = [t for t in study.trials if t.number in finals]  # this process's trials (a shared study has others)
     trained = sum(t.user_attrs["epochs_trained"] for t in mine)
     total = args.epochs * len(mine)

@@ -352,7 +352,9 @@ def check_cutoff(key: str, cutoff: int, window: int, epochs: int, length: str = 
     `epochs` in the message: the pipeline's setting, or what a curve's points count outside it."""
     if window + 1 > epochs - 1:  # no cutoff fits: the window is what to change, not the cutoff
         fix = f"give a window of at most {epochs - 2}" if epochs - 2 >= 1 else \
-            f"no window fits a run that short: give {length} of at least {window + 2}"  # (review: "at most 1" looped)
+            f"no window fits a run that short: give {length} of at least {max(window + 2, cutoff + 1)}" \
+            if length == "train.epochs" else f"no window fits a curve that short: it needs {window + 2} {length} at " \
+            "least"  # (review: "at most 1" looped, and "give evaluations of at least 6" named nothing to set)
         raise LcpipeError(f"{key}: features.window {window} leaves no cutoff of a {epochs}-epoch run (one needs "
                           f"window + 1 observed epochs and one left); {fix}")
     _require(window + 1 <= cutoff <= epochs - 1, key, cutoff,

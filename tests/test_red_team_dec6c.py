@@ -417,7 +417,7 @@ def test_training_refuses_a_live_folder_linked_elsewhere_before_dvclive_clears_i
     assert intact(victim)
 
 
-@pytest.mark.parametrize("option", ["timings_dir", "forecasts_dir", "figures_dir"])
+@pytest.mark.parametrize("option", ["forecasts_dir", "figures_dir", "plots_dir"])
 def test_a_stage_refuses_an_output_folder_linked_elsewhere_before_any_work(tmp_path, option):
     from lcpipe.pipeline.entry import check_stage_paths
     victim = victim_folder(tmp_path)
@@ -432,10 +432,24 @@ def test_a_stage_refuses_an_output_folder_linked_elsewhere_before_any_work(tmp_p
     assert intact(victim)
 
 
+@pytest.mark.parametrize("option", ["checkpoint_dir", "timings_dir"])
+def test_a_folder_a_stage_writes_its_own_files_into_may_be_a_link_to_a_bigger_disk(tmp_path, option):
+    """Checkpoints or timings on another disk, linked into the project, as teams keep them (review: refused with
+    advice to give the path dvc.yaml names, which it was)."""
+    from lcpipe.pipeline.entry import check_stage_paths
+    (tmp_path / "big").mkdir()
+    (tmp_path / "linked").symlink_to(tmp_path / "big")
+    check_stage_paths({option: tmp_path / "linked", "curves_dir": tmp_path / "curves"})
+
+
 def test_a_run_too_short_for_any_window_asks_for_more_epochs_not_a_window_that_fails_too():
     from lcpipe.config import check_cutoff
     with pytest.raises(LcpipeError, match=r"no window fits a run that short: give train.epochs of at least 3$"):
         check_cutoff("predict.cutoff", 1, 1, 2)
+    with pytest.raises(LcpipeError, match=r"give train.epochs of at least 21$"):  # where cutoff 20 then fits
+        check_cutoff("predict.cutoff", 20, 1, 2)
+    with pytest.raises(LcpipeError, match=r"no window fits a curve that short: it needs 6 evaluations at least$"):
+        check_cutoff("cutoff for target 't'", 3, 4, 2, "evaluations")
     with pytest.raises(LcpipeError, match=r"give a window of at most 3$"):
         check_cutoff("predict.cutoff", 5, 5, 5)
     with pytest.raises(LcpipeError, match=r"\[features.window \+ 1, train.epochs - 1\] = \[2, 4\]"):
@@ -467,6 +481,15 @@ def test_an_enqueued_rerun_of_the_best_trial_is_not_pruned_behind_a_trial_the_be
     for e in range(1, 15):
         trial.report(crossing(trial.params["x"], e), e)
         assert not trial.should_prune(), f"pruned at step {e}"
+    study.tell(trial, crossing(trial.params["x"], 15))
+    worse = study.ask(space)  # the same pruner still prunes a trial far behind: the rerun was kept, not all
+    stopped = False
+    for e in range(1, 15):
+        worse.report(0.3 * crossing(0.02, e), e)
+        if worse.should_prune():
+            stopped = True
+            break
+    assert stopped
 
 
 def test_a_history_holding_the_studys_own_trials_is_said_once(tmp_path):
@@ -484,13 +507,46 @@ def test_a_history_holding_the_studys_own_trials_is_said_once(tmp_path):
     for x in xs:
         study.add_trial(optuna.trial.create_trial(params={"x": x}, distributions=space, value=crossing(x, 15),
                                                   intermediate_values={e: crossing(x, e) for e in range(1, 16)}))
-    with pytest.warns(UserWarning, match=r"ForecastPruner history: '.*t0' holds what trial 0 of this study reported"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         for x in (0.5, 0.6):
             trial = study.ask(space)
             for e in range(1, 15):
                 trial.report(crossing(x, e), e)
                 if trial.should_prune():
                     break
+    said = [str(w.message) for w in caught if "holds what trial" in str(w.message)]
+    assert len(said) == 1 and "ForecastPruner history: 't0' holds what trial 0 of this study reported" in said[0]
+
+
+@pytest.mark.parametrize("first_step", [0, 1])
+def test_the_copies_warning_reads_trials_counted_from_0_and_is_silent_on_a_history_that_only_starts_alike(
+        tmp_path, first_step):
+    import optuna
+
+    from lcpipe.integrations.optuna import ForecastPruner
+    space = {"x": optuna.distributions.FloatDistribution(0, 1)}
+    xs = (0.05, 0.2, 0.3, 0.4)
+    for folder, tail in (("copies", 0.0), ("alike", 0.05)):  # the same first 5 epochs; then the same, or other
+        (tmp_path / folder).mkdir()
+        for i, x in enumerate(xs):
+            (tmp_path / folder / f"t{i}.csv").write_text("epoch,test_acc\n" + "".join(
+                f"{e},{crossing(x, e) - tail * (e > 5)!r}\n" for e in range(1, 16)))
+    for folder, expected in (("copies", 1), ("alike", 0)):
+        study = optuna.create_study(direction="maximize", pruner=ForecastPruner(
+            15 - first_step, [str(CIFAR), str(tmp_path / folder)], fit_cache=False))
+        for x in xs:  # Optuna's habit: range(epochs), steps from 0
+            study.add_trial(optuna.trial.create_trial(params={"x": x}, distributions=space, value=crossing(x, 15),
+                                                      intermediate_values={e - 1 + first_step: crossing(x, e)
+                                                                           for e in range(1, 16)}))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            trial = study.ask(space)
+            for e in range(1, 15):
+                trial.report(crossing(0.5, e), e - 1 + first_step)
+                if trial.should_prune():
+                    break
+        assert sum("holds what trial" in str(w.message) for w in caught) == expected, folder
 
 
 def test_a_worker_given_a_mistyped_study_name_joins_none(tmp_path, monkeypatch, capsys):

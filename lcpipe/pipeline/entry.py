@@ -15,6 +15,10 @@ from lcpipe.errors import LcpipeError, exits_cleanly
 
 # a stage function's path arguments that it reads; every other path is one it writes (a name ending in _dir a
 # folder, any other a file)
+# output folders a stage replaces whole (atomic_dir), refused before any work where they are a link or a file (a
+# sweep met its linked forecasts folder after rewriting half its outputs); folders a stage writes its own files into
+# (checkpoints, timings, curves) may be links to a bigger disk (review)
+REPLACED_WHOLE = frozenset({"forecasts_dir", "figures_dir", "plots_dir"})
 INPUTS = frozenset({"curves_dir", "predictions_dir", "predictors_dir", "prepared", "windows", "history"})
 
 
@@ -56,7 +60,7 @@ def check_stage_paths(options: dict) -> None:
                                   "its output folders whole; give the path dvc.yaml names")
         if not name.endswith("_dir") and not _in_dvc_cache(out):
             check_output(out, inputs, flag)
-        elif name.endswith("_dir"):
+        elif name in REPLACED_WHOLE:
             check_own_folder(out, flag)
 
 
