@@ -337,6 +337,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._warned_past = False  # _warn_past said its line
         self._warned_few = False  # a trial at its end in fewer than MIN_WARMUP reports was said
         self._looked_for_copies: set[tuple] = set()  # finished trials compared with the history (_warn_copies)
+        self._past_checked: dict[int, int] = {}  # study -> its completed trials read by _warn_past so far
+        self._copies_checked: dict[int, int] = {}  # study -> how many finished trials _warn_copies last read
+        self._best_of: tuple = (None, None)  # ((study, finished count), its best finished trial): _repeats_the_best
         # the caches above are for one set of finished trials at a time, refreshed in place: one decision
         # (or final_forecast) at a time, whatever threads ask
         self._lock = threading.RLock()
@@ -603,6 +606,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
                     index.setdefault(_head_key(h.values[:COPY_POINTS]), []).append(h)
             self._copy_index = (self._history, index)
         index = self._copy_index[1]
+        if self._copies_checked.get(id(study)) == len(finished):
+            return  # as many finished trials as at the last check, so the same (a finished trial stays finished)
+        self._copies_checked[id(study)] = len(finished)
         for t in finished:
             key = (id(study), t.number)
             if key in self._looked_for_copies:
@@ -621,18 +627,20 @@ class ForecastPruner(optuna.pruners.BasePruner):
                                   "give a history without this study's trials", stacklevel=_user_level())
                     return
 
-    @staticmethod
-    def _repeats_the_best(study: optuna.Study, trial: FrozenTrial, finished: list[FrozenTrial]) -> bool:
+    def _repeats_the_best(self, study: optuna.Study, trial: FrozenTrial, finished: list[FrozenTrial]) -> bool:
         """The trial has reported exactly the values the best finished trial reported at the same steps (at least
         MIN_WARMUP distinct ones, whatever its params: an enqueued rerun of the best, trained as asked): a
         deterministic objective ends it at the best, so nothing may prune it for a rival the best beat."""
         values = trial.intermediate_values
-        scored = [t for t in finished if t.value is not None and np.isfinite(t.value)]
-        if len(set(values.values())) < MIN_WARMUP or not scored:
+        if len(values) < MIN_WARMUP or not finished:
             return False
-        pick = min if study.direction == optuna.study.StudyDirection.MINIMIZE else max
-        best = pick(scored, key=lambda t: t.value)
-        return all(best.intermediate_values.get(s) == v for s, v in values.items())
+        if self._best_of[0] != (id(study), len(finished)):  # once per set of finished trials
+            scored = [t for t in finished if t.value is not None and np.isfinite(t.value)]
+            pick = min if study.direction == optuna.study.StudyDirection.MINIMIZE else max
+            self._best_of = ((id(study), len(finished)), pick(scored, key=lambda t: t.value) if scored else None)
+        best = self._best_of[1]
+        return best is not None and len(set(values.values())) >= MIN_WARMUP and all(
+            best.intermediate_values.get(s) == v for s, v in values.items())
 
     def _warn_past(self, trial: FrozenTrial) -> None:
         """Once: a trial reported a step past `epochs`. Its reports there are no part of any forecast or
@@ -813,9 +821,12 @@ class ForecastPruner(optuna.pruners.BasePruner):
             return True  # a deterministic objective's rerun: it will end where its twin ended
         finished = self._finished(study)
         self._warn_copies(study, finished, metric)
-        for done in [] if self._warned_past else study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            self._warn_past(done)  # finished trials past `epochs` too: a worker started with another epochs= than
+        if not self._warned_past:  # finished trials past `epochs` too: a worker started with another epochs= than
             # the study's other workers hears it (review: a worker at epochs=10 in a study of 15 said nothing)
+            done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            for t in done[self._past_checked.get(id(study), 0):]:  # each once, by count (one completing out of order
+                self._warn_past(t)  # may be read late or not at all: one trial past `epochs` is enough to say it)
+            self._past_checked[id(study)] = len(done)
         if self._repeats_the_best(study, trial, finished):
             return False  # it has reported exactly what the study's best did (review: an enqueued rerun of the best,
             # behind a finished trial that started faster, was pruned at step 3 with two trials finished)
