@@ -337,6 +337,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._warned_past = False  # _warn_past said its line
         self._warned_few = False  # a trial at its end in fewer than MIN_WARMUP reports was said
         self._looked_for_copies: set[tuple] = set()  # finished trials compared with the history (_warn_copies)
+        self._warned_copies = False  # _warn_copies said its line
+        self._copy_index: tuple = (None, {})  # (the history it indexes, first points -> its curves): _warn_copies
         self._past_checked: dict[int, int] = {}  # study -> its completed trials read by _warn_past so far
         self._copies_checked: dict[int, int] = {}  # study -> how many finished trials _warn_copies last read
         self._best_of: tuple = (None, None)  # ((study, finished count), its best finished trial): _repeats_the_best
@@ -597,9 +599,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         curves. Each counts twice, and the study's own errors look smaller than they are (review: 20 of 20 trials
         pruned, 7 of them better than the best). The history is indexed once by its first points, so each finished
         trial costs one lookup (review: a pairwise comparison took a minute at 3,000 trials)."""
-        if getattr(self, "_warned_copies", False) or not self._history:
+        if self._warned_copies or not self._history:
             return
-        if getattr(self, "_copy_index", None) is None or self._copy_index[0] is not self._history:
+        if self._copy_index[0] is not self._history:
             index: dict[tuple, list] = {}
             for h in self._history:
                 if len(h.values) >= COPY_POINTS:
