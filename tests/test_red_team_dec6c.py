@@ -602,3 +602,14 @@ def test_a_worker_given_fewer_epochs_than_the_studys_finished_trials_hears_it():
             trial.report(crossing(trial.params["x"], e), e)
             if trial.should_prune():
                 break
+
+
+def test_rows_holding_every_step_once_out_of_order_are_told_to_be_sorted_not_blamed_on_a_resumed_run(tmp_path):
+    from lcpipe.forecasting.logs import read_curves
+    (tmp_path / "a.csv").write_text("step,val_loss\n15,2.3\n45,2.1\n30,2.2\n60,2.0\n75,1.9\n")
+    with pytest.raises(LcpipeError, match=r"line 4: step '30' after '45': its rows hold every step once, out of "
+                                          r"order; sort the file by step$"):
+        read_curves([tmp_path / "a.csv"], "val_loss")
+    (tmp_path / "b.csv").write_text("epoch,test_acc\n1,0.3\n2,0.4\n3,0.5\n2,0.45\n3,0.55\n4,0.6\n")
+    with pytest.raises(LcpipeError, match="a run resumed from a checkpoint"):  # steps again: still a resumed run
+        read_curves([tmp_path / "b.csv"], "test_acc")

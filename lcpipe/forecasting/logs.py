@@ -207,6 +207,12 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
                           f"so the log misses epochs 1..{int(numbers[0]) - 1} (a run resumed from a checkpoint "
                           "logs from there on); give the whole log, from epoch 0 or 1")
     down = np.flatnonzero(np.diff(numbers) <= 0)
+    gaps = np.diff(np.sort(numbers))
+    if down.size and len(numbers) >= 5 and np.all(gaps > 0) and np.allclose(gaps, gaps[0]):
+        # every step once, on a grid, out of order (of 5 rows at least: in 1, 5, 3 the 5 is likelier a typo)
+        i = int(down[0]) + 1  # (review: it was blamed on a resumed run)
+        raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} after {t.cell(i - 1, col)!r}: its "
+                          f"rows hold every {name} once, out of order; sort the file by {name}")
     if down.size:
         i = int(down[0]) + 1
         final = " (an evaluation after training, e.g. Hugging Face's trainer.evaluate() or Lightning's " \
