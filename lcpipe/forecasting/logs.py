@@ -1113,24 +1113,14 @@ def _kin(folder: str) -> str:
     return re.sub(r"\d+$", "", folder)
 
 
-def _curve_files(folder: Path) -> int:
-    """How many curve files a run folder holds (hidden ones and a manifest aside)."""
+def _curve_files(folder: Path) -> list[Path]:
+    """The curve files of a run folder (hidden ones and a manifest aside); none where it cannot be listed. A run
+    folder holds one (Lightning's version_N: metrics.csv beside hparams.yaml)."""
     try:
-        return sum(p.suffix.lower() in SUFFIXES and not p.name.startswith(".") and p.name.lower() != MANIFEST
-                   and p.is_file() for p in folder.iterdir())
+        return [p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+                and p.name.lower() != MANIFEST and p.is_file()]
     except OSError:
-        return 0
-
-
-def _one_curve_file(folder: Path) -> Path | None:
-    """The one curve file of a run folder that holds nothing else of the kind (Lightning's version_N:
-    metrics.csv beside hparams.yaml), else None."""
-    try:
-        files = [p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
-                 and p.name.lower() != MANIFEST and p.is_file()]
-    except OSError:
-        return None
-    return files[0] if len(files) == 1 else None
+        return []
 
 
 def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", studies: bool = False,
@@ -1162,11 +1152,12 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
             folders = sorted(p.name for p in directory.iterdir() if not p.name.startswith(".") and p.is_dir())
         except OSError:
             folders = []
-        logs = {f: _one_curve_file(directory / f) for f in folders} if not studies else {}
+        held = {f: _curve_files(directory / f) for f in folders} if not studies else {}
+        logs = {f: files[0] if len(files) == 1 else None for f, files in held.items()}  # a run folder: one log
         waits = {f for f, log in logs.items() if log is None and started is not None and _unflushed(directory / f)}
         kins = {_kin(f) for f, log in logs.items() if log}  # version_ of version_0: a folder named like the runs' ...
         logs = {f: log for f, log in logs.items()  # ... is one; one that is not and holds no curve file (checkpoints/,
-                if log or f in waits or _kin(f) in kins or _curve_files(directory / f)}  # wandb/) is none (review)
+                if log or f in waits or _kin(f) in kins or held[f]}  # wandb/) is none (review)
         if logs and all(log or f in waits for f, log in logs.items()):
             # a folder of runs, one log each (Lightning's lightning_logs/version_N/metrics.csv): each run named after
             # its folder; one not evaluated yet, or with no log yet (hparams.yaml alone), waits
@@ -1188,7 +1179,7 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
         if logs and len(bare) < len(logs) and len(bare) <= max(2, len(logs) // 4):
             # a folder of runs in which a few hold no log (a Lightning version that crashed before it logged; red
             # team: the whole folder was refused with advice that `evaluate --curves` refuses too) or several
-            several = [f for f in bare if _curve_files(directory / f) > 1]
+            several = [f for f in bare if len(held[f]) > 1]
             shown = several or bare
             named = ", ".join(shown[:3]) + (" ..." if len(shown) > 3 else "")
             verb = "holds" if len(shown) == 1 else "hold"

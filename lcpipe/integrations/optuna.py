@@ -594,11 +594,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
 
     def _warn_copies(self, study: optuna.Study, finished: list[FrozenTrial], metric: Metric) -> None:
         """Once: a history curve is one of this study's finished trials (the values it reported, in step order,
-        whatever step it counted from, are the curve's first values to 4 significant digits, all of them, with
-        COPY_POINTS distinct at least), as when a study resumed the next day is given yesterday's trials exported as
-        curves. Each counts twice, and the study's own errors look smaller than they are (review: 20 of 20 trials
-        pruned, 7 of them better than the best). The history is indexed once by its first points, so each finished
-        trial costs one lookup (review: a pairwise comparison took a minute at 3,000 trials)."""
+        whatever step it counted from, are the curve's first values within 0.1 %, all of them, with MIN_WARMUP
+        distinct among the first COPY_POINTS), as when a study resumed the next day is given yesterday's trials
+        exported as curves. Each counts twice, and the study's own errors look smaller than they are (review: 20 of
+        20 trials pruned, 7 of them better than the best). The history is indexed once by its first points, so each
+        finished trial costs one lookup (review: a pairwise comparison took a minute at 3,000 trials)."""
         if self._warned_copies or not self._history:
             return
         if self._copy_index[0] is not self._history:
