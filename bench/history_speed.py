@@ -12,7 +12,8 @@ seed 0, one worker) with a budget of 40 full trainings. Timed, side by side in o
 - cold: the first pruner ever on this history (no fit cached anywhere), reading included;
 - warm: a new pruner, as in another worker process or the next study: this process's cache is
   emptied, so the fit comes from the disk cache the cold run wrote (lcpipe/forecasting/fit_cache.py);
-- a check at --trials completed trials (the table's curves, drawn with replacement): the median
+- a check at --trials completed trials (the table's curves, drawn with replacement, each with a little
+  noise, so that all are distinct curves): the median
   time of ForecastPruner.prune over a trial's checks (a check at every step from the warmup), and
   the first check after a new completion (the completed trials are fitted again).
 
@@ -58,7 +59,8 @@ def check_times(task: Task, folders: list[Path], cache: Path, trials: int) -> tu
     study = optuna.create_study(direction="maximize", pruner=pruner)
     dist = {"config": optuna.distributions.IntDistribution(0, len(task.configs) - 1)}
     for c in rng.integers(0, len(task.configs), trials):
-        curve = task.values[c]
+        # a little seed noise: each a distinct curve, as reruns are (exact copies count once: ForecastPruner._distinct)
+        curve = np.clip(task.values[c] + rng.normal(0, 1e-4, task.epochs), 0, 1)
         if np.isfinite(curve).all():
             study.add_trial(optuna.trial.create_trial(
                 params={"config": int(c)}, distributions=dist, value=float(curve[-1]),

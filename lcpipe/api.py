@@ -311,10 +311,11 @@ def _with_configs(configs, past: list[Curve], now: list[Curve], waiting: set[str
 def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, metric: str = "test_acc",
              predictor: str = live.DEFAULT_PREDICTOR, mode: str = "auto", *, steps: int | None = None,
              kind: str | None = None, configs: Mapping[str, Mapping] | None = None) -> pd.DataFrame:
-    """Forecast runs still training from finished `history` curves: one row per run with `run`,
-    `observed` (its last epoch or step), `epochs` (its planned length), `final`, `lower`, `upper`
-    (80 % interval of the final value, in the metric's units), `p_best`, `decision` ("keep" /
-    "stop"), `reason` (why a diverged run was stopped) and `forecast` (the mean per future point).
+    """Forecast runs still training from finished `history` curves: one row per run with `run`, `unit`
+    ("epochs" or "steps": what `observed` and `epochs` count), `observed` (its last epoch or step),
+    `epochs` (its planned length), `final`, `lower`, `upper` (80 % interval of the final value, in the
+    metric's units), `p_best`, `decision` ("keep" / "stop"), `reason` (why a diverged run was stopped)
+    and `forecast` (the mean per future point).
 
     `metric` may be an accuracy, a loss or any other series; `mode` "min" | "max" | "auto" (min for
     names like loss, ce, err, mse, perplexity). `epochs` is in the runs' own unit: steps for runs

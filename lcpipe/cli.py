@@ -158,7 +158,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--predictors", type=_names, default=None, action="extend",
                     help=f"comma-separated, from {', '.join(PREDICTORS)}")
     ev.add_argument("--params", type=Path, default=None,
-                    help="take features/poly/lstm settings from this params.yaml (default: built-in defaults)")
+                    help="take the features section and every predictor's (auto, poly, lstm, parametric) from this "
+                         "params.yaml (default: built-in defaults)")
     ev.add_argument("--lr-drops", type=_epoch_list, default=None,
                     help="for curves without an lr column: epochs (steps, for curves logged by step) after which "
                          "the lr was divided by 10 (e.g. 82,123), so lr-aware inputs (features.inputs lr / to_drop) "

@@ -154,9 +154,9 @@ class SweepParams:
 @dataclass(frozen=True)
 class StopParams:
     """The `stop:` section: the early_stop stage forecasts each run's own final test accuracy at these
-    epochs and ends it when P(final >= bar) < stop_rule.STOP_BELOW, the bar being the best history
-    run of the same length as it was at the same epoch (relative) or `threshold` (off while `at` is
-    empty; forecasting/run_stopper.py)."""
+    epochs and ends it when P(final >= bar - margin) < stop_rule.per_check(STOP_BELOW, len(at)), the
+    bar being the best history run of the same length as it was at the same epoch (relative) or
+    `threshold` (off while `at` is empty; forecasting/run_stopper.py)."""
 
     at: list[int] = field(default_factory=list)
     history: str = "data/history/cifar10-plain-vs-resnet"  # finished curves the forecaster learns from

@@ -6,7 +6,7 @@ written as repr so equal curves are equal bytes; beside it `<run>.json`, the sid
 planned length (`epochs`) and the config it was trained with, flat (`arch`, `optimizer`, `lr`,
 `schedule`, `milestones`, ...), the same keys as the dev corpus's `<run>.json`.
 
-This module is the leaf of the import graph (it imports only errors and atomic): training writes
+This module is the leaf of the import graph (it imports only errors, atomic and metric): training writes
 curves through it without importing any forecasting code, so no forecasting edit retrains a CNN.
 The lenient readers of other people's logs live in forecasting/logs.py.
 """

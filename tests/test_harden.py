@@ -277,7 +277,7 @@ def test_benches_refuse_arguments_that_gave_empty_tables_or_a_misnamed_png_in_on
 
 def test_the_stop_params_say_the_threshold_the_code_uses():
     from lcpipe.forecasting.stop_rule import STOP_BELOW
-    assert f"P(final >= bar) < {STOP_BELOW:g}" in (ROOT / "params.yaml").read_text()
+    assert f"P(final >= bar - margin) < {STOP_BELOW:g} / len(at)" in (ROOT / "params.yaml").read_text()
     assert "decision.EPSILON" not in (StopParams.__doc__ or "") and "training/stop.py" not in StopParams.__doc__
 
 

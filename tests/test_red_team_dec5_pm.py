@@ -283,7 +283,7 @@ def test_a_reward_with_no_metric_named_says_to_name_it(value, percent):
         trial.should_prune()
     line = str(raised.value)
     assert "with no metric=, ForecastPruner reads a study that maximizes as an accuracy" in line
-    assert "ForecastPruner(..., metric='reward')" in line and "'test_acc'" not in line
+    assert "ForecastPruner(..., metric='reward', kind='any')" in line and "'test_acc'" not in line
     assert ("divide a percentage by 100" in line) == percent
 
 

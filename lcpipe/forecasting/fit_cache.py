@@ -51,7 +51,7 @@ SETTINGS = ("recency", "similarity", "smooth_epochs", "interval_scale", "config_
 IN_PROCESS = 8  # fits kept in this process, the most recently used (a long-lived process sees many)
 _IN_PROCESS: dict[str, Auto] = {}
 _ON_DISK: dict[Path, set] = {}  # file -> the axes it holds, as far as this process knows
-_CODE: list[bytes] = []  # auto.py's digest, read once
+_CODE: list[bytes] = []  # the digest of the code a fit depends on (the module docstring), read once
 _warned: set[str] = set()
 
 

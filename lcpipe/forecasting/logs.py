@@ -335,11 +335,9 @@ def _check_kind(t: _Table, col: int, values: np.ndarray, metric: Metric) -> None
         return
     if metric.kind == "fraction" and np.all((values >= 0) & (values <= 100)) and np.median(values) > 1:
         # a fraction by its name, or by the kind the user gave (--kind fraction on a val_loss: no accuracy's name)
-        why = ("or give --metric (metric= in Python) a name that is not an accuracy's"
-               if Metric.infer(metric.name).kind == "fraction"
-               else "or, if it is no fraction, give --kind positive or any (kind= in Python)")
         raise LcpipeError(f"{t.path}: column {name!r} is in percent (up to {values.max():g}); "
-                          f"lcpipe reads {metric.name} as a fraction: divide it by 100, {why}")
+                          f"lcpipe reads {metric.name} as a fraction: divide it by 100, or, if it is no fraction, "
+                          "give --kind positive or any (kind= in Python)")
     i = int(wrong[0])
     raise LcpipeError(f"{t.path}: line {t.lines[i]}: column {name!r} is {t.cell(i, col)!r} where "
                       f"{metric.expected()} was expected for {metric.name!r} (if it may {metric.admits()}: "

@@ -9,7 +9,7 @@ run j is likely to end above it by more than a margin:
 It stops a run because it loses, never because many runs share the chance of being best: n
 identical runs each have P(final_i >= final_j - margin) >= 1/2 against every other, so none is
 stopped for any n, and adding a copy of a run adds a comparison equal to one already made, so no
-other run's decision changes (tests/test_stop_rule.py).
+other run's decision changes (tests/test_decision.py).
 
 Relative, not absolute. Runs of one study share forecast errors (the same history, the same
 analogs), so the difference of two finals is less uncertain than two independent errors: `shared`

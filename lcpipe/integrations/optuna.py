@@ -188,19 +188,21 @@ class ForecastPruner(optuna.pruners.BasePruner):
         workers, rivals before any trial completes. None (default): on for an accuracy, off for a
         loss or any other series, as measured on each (bench/hpo.py, 4 workers; SERIES_DEFAULTS'
         comment). One worker has no other running trial, so it changes nothing there.
-    study_calibration: from this many completed trials on, the study's own forecast errors decide
+    study_calibration: from this many completed trials that trained to their end on (trials that stopped
+        themselves early do not count), the study's own forecast errors decide
         (_behind_the_best); 0: the pairwise rule throughout.
     history_prior: while fewer than STUDY_ERRORS trials have completed, the spread of their forecast
         errors is shrunk toward the history's, which counts as history_prior x (STUDY_ERRORS - n) /
         STUDY_ERRORS trials with n completed (half of it at the 4th; 0: their spread alone).
         None (default): 4 for a loss or any other series, 0 for an accuracy, as measured on each
         (SERIES_DEFAULTS' comment).
-    forecaster: the (unfitted) Auto to forecast with; default Auto(hyperparameters=False): the trials'
-        other params do not weight the analogs (measured at __init__).
+    forecaster: the (unfitted) Auto to forecast with; default Auto(hyperparameters=False,
+        config_weight_series=1.0): the trials' other params do not weight the analogs, and a loss's configs
+        weigh as an accuracy's (both measured at __init__).
     fit_cache: where the forecaster fitted on the history is kept, by the history's content, for
         every other pruner and worker process to reuse (lcpipe/forecasting/fit_cache.py): None for
-        $LCPIPE_CACHE_DIR or ~/.cache/lcpipe, a folder (e.g. beside the history, on the team's
-        shared file system), or False to fit in this process only.
+        $LCPIPE_CACHE_DIR, else $XDG_CACHE_HOME/lcpipe/fits, else ~/.cache/lcpipe/fits; a folder (e.g.
+        beside the history, on the team's shared file system), or False to fit in this process only.
 
     reruns: prune, at its next check, a trial that repeats a finished trial: the same params and, at
         each report, exactly the same value, MIN_WARMUP distinct values at least (a deterministic
@@ -225,7 +227,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         epochs = epochs if steps is None else steps
         if not isinstance(epochs, int | np.integer) or isinstance(epochs, bool) or not 2 <= epochs <= MAX_STEPS:
             raise PrunerError(f"{'epochs' if steps is None else 'steps'}={epochs!r}: give the planned number of steps "
-                              f"of a trial, a whole number in 2..{MAX_STEPS}")
+                              f"of a trial, a whole number in {MIN_WARMUP + 1}..{MAX_STEPS}")
         if not isinstance(interval_steps, int | np.integer) or isinstance(interval_steps, bool) or interval_steps < 1:
             raise PrunerError(f"interval_steps={interval_steps!r}: a whole number of at least 1")
         _finite_number(warmup, "warmup", 0, epochs)
@@ -314,10 +316,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._base: Auto | None = None  # the template fitted on the history alone, once; trials extend it
         self._key: tuple = ()  # the set of finished trials the caches below are for
         self._fits: dict = {}  # left-out trial number (None: none) -> Auto
-        self._rival_fc: dict = {}  # (rival number, points, horizon) -> (mean, std) of its final from that prefix
+        self._rival_fc: dict = {}  # (rival number, points) -> (mean, std) of its final from that prefix
         self._schedules: dict = {}  # horizon -> check points
         self._complete: dict = {}  # (trial number, completion time) -> whether it is a finished curve
         self._started: dict = {}  # the same key -> the steps of its first and MIN_WARMUP-th reports (_starts)
+        self._curve_keys: dict = {}  # the same key -> its reports as a hashable whole (_distinct)
         self._starts_by = (np.inf, np.inf)  # the latest of each among the trials _finished last returned ...
         self._finished_last: list | None = None  # ... that list
         self._own_cache: tuple | None = None  # (the finished trials' curves, their finals) for self._key
@@ -328,7 +331,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         # the same key -> the last step at which this pruner looked for a due check (_due): a loop that calls
         # should_prune() every k reports still has each check that fell due in between made at its next call
         self._looked_at: dict[tuple, tuple] = {}  # -> (that step, the points reached at the look before it)
-        self._progress: dict[tuple, tuple] = {}  # running trial -> (its last step, when this process first saw it)
+        # running trial -> (its last step, when this process first saw it there, whether it was seen alive: _running)
+        self._progress: dict[tuple, tuple] = {}
         self._clock = time.monotonic  # what silence is timed by (_running); a test may set its own
         # trials RUNNING from before this pruner existed are rivals only once seen to progress (_running); as the
         # storage stamps a trial's start: the worker's local time
@@ -447,7 +451,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 read = "maximizes as an accuracy" if metric.mode == "max" else "minimizes as a loss"
                 raise PrunerError(f"trial {trial.number} reported {value!r} at step {step}; with no metric=, "
                                   f"ForecastPruner reads a study that {read}, {metric.expected()}: name what the "
-                                  "trials report, e.g. ForecastPruner(..., metric='reward') for any series"
+                                  "trials report and say it may be any number, e.g. ForecastPruner(..., "
+                                  f"metric={'reward' if metric.mode == 'max' else 'critic_loss'!r}, kind='any')"
                                   + (", or divide a percentage by 100" if percent else ""))
             raise PrunerError(f"trial {trial.number} reported {value!r} at step {step}; ForecastPruner expected "
                               f"{metric.expected()} for {metric.name!r} in a study that "
@@ -553,6 +558,27 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if trials is self._finished_last and self._starts_by[0] <= first_by and self._starts_by[1] <= warm_by:
             return trials  # _finished's, every one a curve by then (nearly always): no pass over thousands
         return [t for t in trials if (starts := self._starts(t))[0] <= first_by and starts[1] <= warm_by]
+
+    def _distinct(self, trials: list[FrozenTrial]) -> list[FrozenTrial]:
+        """The trials less those that reported exactly what an earlier one of them reported, at every step: one
+        curve, counted once. A deterministic objective gives such copies whenever a sampler asks again for a
+        config its params reach (TPE does, optuna/optuna#2021; a float param the objective rounds or snaps; a
+        param it ignores), and reruns= catches them only with equal params. Counted as many times as they
+        completed, one curve was "the study's best trials" whose forecast errors measure how far off a forecast
+        runs here: their errors agreed exactly, their spread was nil, and the rule was sure. bench/hpo.py's TPE
+        studies completed six copies of one config, and a trial 1.25 points better than all of them was pruned
+        at its third report, as were others in 6 of 30 studies."""
+        seen: set = set()
+        out = []
+        for t in trials:
+            key = (t.number, t.datetime_complete)
+            whole = self._curve_keys.get(key)
+            if whole is None:  # a completed trial never changes: its key is made once, as bytes (their hash is kept)
+                whole = self._curve_keys[key] = np.array(sorted(t.intermediate_values.items()), float).tobytes()
+            if whole not in seen:
+                seen.add(whole)
+                out.append(t)
+        return out
 
     def _starts(self, trial: FrozenTrial) -> tuple[float, float]:
         """The steps of the trial's first and MIN_WARMUP-th reports (inf where it has made fewer), kept for a
@@ -836,7 +862,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             # behind a finished trial that started faster, was pruned at step 3 with two trials finished)
         if not finished and self._warn_short(study):
             return False  # `epochs` is wrong: every forecast would run past where the trials end
-        finished = self._reported_by(finished, k * spacing, trial)
+        finished = self._distinct(self._reported_by(finished, k * spacing, trial))
         if len(self._history) + len(finished) < MIN_CURVES or not (finished or self.compare_running):
             return False  # too few curves to forecast from, or nothing to lose to yet
         self._refresh(finished, horizon)
@@ -1065,7 +1091,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             return v, v, v
         finished = self._finished(study)
         # the curves at this step, as a check reads them; where none is yet, a forecast from all is better than none
-        finished = self._reported_by(finished, len(curve) * spacing, frozen) or finished
+        finished = self._distinct(self._reported_by(finished, len(curve) * spacing, frozen) or finished)
         self._refresh(finished, horizon)
         if self._metric is not metric:  # its scale set anew from the finished trials
             metric = self._metric
@@ -1351,7 +1377,8 @@ def _mark_pruned(study: optuna.Study, trial: FrozenTrial) -> None:
 
 def _trial_key(study: optuna.Study, trial: FrozenTrial) -> tuple:
     """A trial, told apart from any other study's: its storage, its study's id, its own id and its start
-    (an in-memory storage's key is its object's id, which Python reuses once the storage is gone)."""
+    (_storage_key: a token set on the storage object, so that a new in-memory storage at a reused id() is
+    another; id() itself only for a storage that cannot hold the token)."""
     return _storage_key(study), study._study_id, trial._trial_id, trial.datetime_start  # noqa: SLF001
 
 

@@ -1,4 +1,4 @@
-"""Stage early_stop: every arch trained again under train.stop's rule, into data/early_stop/.
+"""Stage early_stop: every arch trained again under the stop: section's rule, into data/early_stop/.
 
 A stage of its own, apart from `train`, so that the default pipeline's curves depend on training
 code alone: no forecasting edit retrains a CNN. With stop.at empty (the default) it trains nothing

@@ -21,8 +21,9 @@ from lcpipe.metric import as_metric  # noqa: E402
 
 COLORS = plt.get_cmap("tab10").colors
 # how figures name each registered predictor. Kept here, not in the registry or on the classes:
-# the registry's module is a train-stage dep (train.stop runs auto), and a class attribute would
-# make the evaluate stage import torch; tests/test_plots.py keeps the keys equal to the registry's.
+# a stage that imports the registry has every predictor module among its code deps (registry.py), which the
+# stages that only draw do not need, and a class attribute would make the evaluate stage import torch;
+# tests/test_plots.py keeps the keys equal to the registry's.
 LABELS = {"auto": "auto (analogs)", "lstm": "LSTM", "poly": "polynomial", "last_value": "last value",
           "source_shift": "mean of sources, shifted", "parametric": "parametric ensemble"}
 

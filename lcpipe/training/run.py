@@ -4,7 +4,7 @@ Kept apart from the loop in loop.py: this module decides where files go, which p
 checkpoint hash, and how a torchrun job is set up and torn down. What it writes:
 
 - the curve CSV, the artifact downstream stages read, and its sidecar JSON (the run's planned
-  length; with train.stop, `stopped_at` and every check's forecast): deterministic, so a retrain
+  length; under the early_stop stage, `stopped_at` and every check's forecast): deterministic, so a retrain
   that reproduces the curve leaves every later stage cached;
 - DVCLive's folder, updated after every epoch, so `dvc exp show` / `dvc plots` see a run while it
   trains (deterministic too: no timestamps);
@@ -71,7 +71,7 @@ def open_live(live_dir: Path):
 
 def log_epoch(live, row: dict, verdict) -> None:
     """One epoch into DVCLive, stepped by epoch: per-epoch TSVs plus the summary metrics.json,
-    with the best test accuracy so far next to the latest values, and train.stop's latest check."""
+    with the best test accuracy so far next to the latest values, and the early_stop stage's latest check."""
     live.step = row["epoch"]
     for name in LIVE_METRICS:
         live.log_metric(name, row[name])

@@ -81,7 +81,7 @@ from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.predictors.base import Z80, Forecast, Predictor
 
 ERROR_FLOOR = 1e-3  # log(1 - acc) needs 1 - acc > 0; a curve at 100 % is treated as 99.9 %
-NOISE_FLOOR = 0.005  # the band never narrows below half an accuracy point of std
+NOISE_FLOOR = 0.005  # the band's std floor in the forecast's own space (log error for an accuracy), x interval_scale
 # the history's moving average spans at most 1/8 of the run's horizon (smoothing_width): chosen leave-one-
 # family-out among no cap, 1/4, 1/6, 1/8 and 1/12 by bench/forecast_quality.py (its constants sections)
 SMOOTH_SHARE = 8
@@ -495,10 +495,10 @@ OPTIMIZER_GROUPS = {"sgd": "sgd", "sgd_nesterov": "sgd", "momentum": "sgd"}
 # 0.63 0.64 0.70 -> 0.61 0.51 0.61 at 10/20/40 %)
 FOREIGN_DATASET = 1.0
 FOREIGN_DATASET_SERIES = 4.0
-# config keys that are no hyper-parameter: ids, seeds, bookkeeping, and what other code reads (lr,
-# optimizer, schedule, dataset, arch: config_distance; milestones, epochs, steps: time axes)
 RELEVANCE_POWER = 1.0  # hyper_distance weighs each hyper-parameter by its relevance to the finals (0: all alike)
 RELEVANCE_MIN = 5  # ... learned from at least this many history runs of the run's dataset that state it
+# config keys that are no hyper-parameter: ids, seeds, bookkeeping, and what other code reads (lr,
+# optimizer, schedule, dataset, arch: config_distance; milestones, epochs, steps: time axes)
 NOT_HYPER = frozenset({"lr", "optimizer", "schedule", "dataset", "arch", "milestones", "epochs", "steps",
                        "max_steps", "max_epochs", "eval_every", "eval_schedule", "eval_interval", "metric",
                        "seed", "rng_seed", "trial", "study", "run", "name", "id", "number", "path", "seconds",
