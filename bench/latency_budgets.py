@@ -20,6 +20,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.args import Parser  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
 from lcpipe.curve import format_rows  # noqa: E402
 from lcpipe.forecasting.features import Series  # noqa: E402
@@ -58,6 +59,7 @@ def evaluate_long_curves(tmp: Path) -> None:
 
 
 def main() -> None:
+    Parser(description=__doc__.split("\n\n")[0]).parse_args()  # no options: --help, and any argument refused
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         rows = [("check_params stage", seconds(lambda: check_params(tmp)), 1.0),
