@@ -1,6 +1,6 @@
 """ForecastPruner against Optuna's own pruners, each run for real inside an Optuna study.
 
-    python bench/pruners.py [--orders 5] [--quick] [--tune [settings|warmup|prior]] [--speed] [--audit]
+    python bench/pruners.py [--orders 5] [--quick] [--tune [settings|warmup|prior|gap]] [--speed] [--audit]
                             [--corpus DIR --metric NAME --mode min|max]
 
 Loss studies: `python bench/pruners.py --corpus ../shared/curves/dev-loss --metric val_loss --mode min`.
@@ -371,7 +371,9 @@ def tune_grid(kind: str) -> list[dict]:
 WARMUP_GRID = [{"warmup": 0.05}, {"warmup": 0.0}]
 # the history_prior values `--tune prior` compares (the other settings at the kind's defaults)
 PRIOR_GRID = [{"history_prior": h} for h in (0.0, 2.0, 4.0, 8.0)]
-TUNE_GRIDS = {"settings": None, "warmup": WARMUP_GRID, "prior": PRIOR_GRID}
+# the caps on the gap between checks `--tune gap` compares (a share of the trial; 1: growth alone)
+GAP_GRID = [{"max_gap": g} for g in (1.0, 0.1, 0.05, 0.025)]
+TUNE_GRIDS = {"settings": None, "warmup": WARMUP_GRID, "prior": PRIOR_GRID, "gap": GAP_GRID}
 
 
 def tune(groups, family, orders: int = 2, grid: list[dict] | None = None) -> str:
@@ -454,7 +456,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help=f"{len(QUICK_GROUPS)} short studies, 1 order")
     ap.add_argument("--tune", nargs="?", const="settings", choices=tuple(TUNE_GRIDS),
                     help="leave-one-family-out choice of ForecastPruner's settings (2 orders unless --orders); "
-                         "--tune warmup / prior: of its warmup / history_prior, the others at the kind's defaults")
+                         "--tune warmup / prior / gap: of its warmup / history_prior / max_gap, the others at the "
+                         "kind's defaults")
     ap.add_argument("--speed", action="store_true", help="only the 200 x 200 x 500 speed check (synthetic)")
     ap.add_argument("--audit", action="store_true",
                     help="only ForecastPruner, pruned trials returning final_forecast: its band's coverage (2 orders)")

@@ -129,3 +129,87 @@ def test_a_percent_accuracy_column_is_told_the_kind_flag_that_reads_it(tmp_path,
     main(["evaluate", "--curves", str(runs), "--cutoffs", "10", "--kind", "positive", "--predictors", "last_value"])
     assert "last_value" in capsys.readouterr().out
 
+
+
+def test_one_pruner_serving_two_studies_keeps_their_trials_apart():
+    """One pruner serves several studies (bench/hpo.py's, a process's worker loop): trial 3 of study A and trial 3
+    of study B, completed at one instant (a test's frozen clock, MySQL's whole seconds), were one trial to its
+    caches, so B's best, whose curve was A's trial 3's, was dropped as a copy, and B was forecast from A's curves
+    and fits (second review). A pruner that served A now answers in B as a fresh one does."""
+    import datetime
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    epochs, t0 = 10, datetime.datetime(2026, 1, 1)
+
+    def curve(a: float) -> dict:
+        return {s: float(round(a * (1 - np.exp(-s / 3)), 6)) for s in range(1, epochs + 1)}
+
+    def study_of(pruner, finals: list[float]) -> optuna.Study:
+        study = optuna.create_study(direction="maximize", pruner=pruner)
+        for i, a in enumerate(finals):
+            t = create_trial(value=curve(a)[epochs], intermediate_values=curve(a))
+            t.datetime_start = t.datetime_complete = t0 + datetime.timedelta(seconds=i)  # trial i: one instant
+            study.add_trial(t)
+        return study
+
+    def answer_in_b(pruner) -> tuple:
+        b = study_of(pruner, [0.80, 0.82, 0.84, 0.70, 0.86])  # B's best, trial 4, is A's trial 3's curve
+        trial = b.ask()
+        for s, v in curve(0.845).items():
+            if s <= 4:
+                trial.report(v, s)
+        return [t.number for t in pruner._distinct(b, pruner._finished(b))], pruner.final_forecast(b, trial)
+
+    fresh = answer_in_b(ForecastPruner(epochs, metric="test_acc"))
+    served = ForecastPruner(epochs, metric="test_acc")
+    a = study_of(served, [0.60, 0.62, 0.64, 0.86])
+    trial = a.ask()
+    for s, v in curve(0.5).items():
+        if s <= 4:
+            trial.report(v, s)
+    trial.should_prune()  # A's trials judged, its curves fitted
+    kept, told = answer_in_b(served)
+    assert kept == fresh[0] == [0, 1, 2, 3, 4]
+    np.testing.assert_allclose(told, fresh[1], rtol=0, atol=1e-12)
+
+
+# -- checks after a late change: max_gap ---------------------------------------------------------------------
+
+def _lr_drop_curve(final_gain: float, seed: int, epochs: int = 200, drop: int = 150) -> dict:
+    """An accuracy that climbs to about 0.70 and, at an lr drop at `drop`, gains `final_gain` more."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(1, epochs + 1)
+    acc = 0.70 * (1 - np.exp(-t / 20)) + final_gain * (t > drop) * (1 - np.exp(-(t - drop) / 3))
+    return {int(e): float(a) for e, a in zip(t, np.clip(acc + rng.normal(0, 0.002, epochs), 0, 1))}
+
+
+def _pruned_at(pruner: ForecastPruner) -> int | None:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    for seed in range(4):  # four trials that gained 20 points at the lr drop
+        curve = _lr_drop_curve(0.20, seed)
+        study.add_trial(create_trial(value=curve[200], intermediate_values=curve))
+    trial = study.ask()
+    for step, value in _lr_drop_curve(0.0, 99).items():  # the drop did nothing for this one
+        trial.report(value, step)
+        if trial.should_prune():
+            return step
+    return None
+
+
+def test_a_trial_left_behind_by_a_late_lr_drop_is_checked_after_it():
+    """Checks grew geometrically (x1.5): a 200-epoch trial was checked at 93 and 140 and never after, so one that
+    the lr drop at 150 left 20 points behind the others trained its last 50 epochs for nothing. A check now comes
+    at least every 10 % of the trial; max_gap=1 is the schedule before."""
+    pruner = ForecastPruner(epochs=200, metric="test_acc")
+    pruner._settle("fraction")
+    checks = pruner._schedule(200, 1.0)
+    assert checks.max() >= 180 and np.all(np.diff(checks) <= 20)
+    step = _pruned_at(ForecastPruner(epochs=200, metric="test_acc"))
+    assert step is not None and 150 < step <= 170
+    assert _pruned_at(ForecastPruner(epochs=200, metric="test_acc", max_gap=1)) is None
+
+
+@pytest.mark.parametrize("bad", [0, -0.1, 1.5, float("nan"), True, "0.1"])
+def test_max_gap_out_of_range_is_one_line(bad):
+    with pytest.raises(PrunerError, match="max_gap="):
+        ForecastPruner(epochs=50, max_gap=bad)

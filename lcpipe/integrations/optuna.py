@@ -31,7 +31,8 @@ is pruned; so is one forecast to end at best `margin` above j when margin is neg
 that can only tie the best is not worth finishing: this bounds the regret by -margin).
 
 Checks happen only at a sparse, geometric schedule of steps (the warmup, then each `growth` times
-the last): fewer decisions (less false pruning) and few forecasts per trial.
+the last, but never more than `max_gap` of the trial apart): fewer decisions (less false pruning) and
+few forecasts per trial, yet a check soon after a late change (an lr drop at 75 % of the run).
 
 A decision depends only on the study's storage and the history (and on how long this process has seen a
 running trial make no report: one silent for long is no rival, its worker died), so processes and
@@ -79,6 +80,12 @@ from lcpipe.metric import KINDS, Metric, axis_named
 # Only trials of 70 steps or more see a difference (5 % of them is past the third report).
 WARMUP = 0.0  # no pruning before MIN_WARMUP reports
 GROWTH = 1.5  # checks at the warmup step, then each at GROWTH x the last (at least interval_steps later)
+# ... but at most MAX_GAP of the trial after the last: with growth alone a 200-epoch run is checked at 93 and 140
+# in its last 60 % and never after, so a trial that fell behind at an lr drop at 150 trained on to its end. Replays, 5 orders (python bench/pruners.py [--corpus ...]; compute % / regret, the cap none -> 0.1 ->
+# 0.05 -> 0.025): dev 59.6 / 0.177 -> 57.9 / 0.131 -> 57.0 / 0.149 -> 54.2 / 0.188; dev-loss 75.5 / 0.145 -> 75.4 /
+# 0.142 -> 74.8 / 0.206 -> 73.9 / 0.330; LoRA sweeps 33.3 / 0.222 -> 32.6 / 0.222 -> 32.7 / 0.222 -> 32.0 / 0.222.
+# 0.1 is the closest cap that costs no corpus regret (dev alone would pick 0.025, which dev-loss refuses).
+MAX_GAP = 0.1
 STOP_BELOW = 0.1  # prune when P(final >= a rival's final - margin) falls below this
 # MARGIN: < 0 prunes trials forecast to beat the best by less than -margin. Replays alone now favour -0.0025 (13 of
 # 13 folds of `bench/pruners.py --tune`: 53.1 % / 0.189 pts against 57.9 % / 0.175 at 0, 2 orders; -0.005 on a wider
@@ -169,8 +176,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         (>= 0, a loss) or "any" (any finite series: a critic's loss that goes negative); None: by the name.
     warmup: no pruning before this many steps (at least MIN_WARMUP reports); a float below 1 is a
         fraction of `epochs`.
-    growth, interval_steps: the checks: at the warmup step, then each at max(last + interval_steps,
-        ceil(growth x last)) (growth 1: every interval_steps steps). A trial that skips a check's
+    growth, interval_steps, max_gap: the checks: at the warmup step, then each at max(last + interval_steps,
+        min(ceil(growth x last), last + ceil(max_gap x the trial's points))) (growth 1: every interval_steps
+        steps; max_gap 1: growth alone). A trial that skips a check's
         step, or a loop that calls should_prune() only every few reports, is checked at its first
         call past it.
     stop_below, margin, shared: the stop rule's settings (stop_rule.keep): a probability, a difference of
@@ -215,7 +223,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
 
     def __init__(self, epochs: int | None = None, history: str | Path | list[str | Path] | None = None, *,
                  steps: int | None = None, metric: str | None = None, warmup: float = WARMUP,
-                 growth: float | None = None, interval_steps: int = 1, stop_below: float | None = None,
+                 growth: float | None = None, interval_steps: int = 1, max_gap: float = MAX_GAP,
+                 stop_below: float | None = None,
                  margin: float = MARGIN, shared: float | None = None,
                  rivals: int = RIVALS, compare_running: bool | None = None, history_prior: float | None = None,
                  forecaster: Auto | None = None,
@@ -231,6 +240,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if not isinstance(interval_steps, int | np.integer) or isinstance(interval_steps, bool) or interval_steps < 1:
             raise PrunerError(f"interval_steps={interval_steps!r}: a whole number of at least 1")
         _finite_number(warmup, "warmup", 0, epochs)
+        if _finite_number(max_gap, "max_gap", 0, 1, closed_high=True) == 0:
+            raise PrunerError(f"max_gap={max_gap!r}: a share of the trial in (0, 1] (1: checks by growth alone)")
         # None: the default for the metric's kind, known at the first check (FRACTION_ / SERIES_DEFAULTS)
         self._given = {"growth": None if growth is None else _finite_number(growth, "growth", 1, 1e6),
                        "stop_below": None if stop_below is None else _finite_number(stop_below, "stop_below", 0, 1),
@@ -249,7 +260,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             raise PrunerError(f"metric={metric!r}: {why}")
         self.epochs = int(epochs)
         self._length = "epochs" if steps is None else "steps"  # as the user named it, for messages
-        self.warmup, self.interval_steps = float(warmup), int(interval_steps)
+        self.warmup, self.interval_steps, self.max_gap = float(warmup), int(interval_steps), float(max_gap)
         self.margin, self.rivals = margin, int(rivals)
         if kind is not None and kind not in KINDS:
             raise PrunerError(f"kind={kind!r:.40}: one of {', '.join(map(repr, KINDS))}, "
@@ -318,7 +329,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._fits: dict = {}  # left-out trial number (None: none) -> Auto
         self._rival_fc: dict = {}  # (rival number, points) -> (mean, std) of its final from that prefix
         self._schedules: dict = {}  # horizon -> check points
-        self._complete: dict = {}  # (trial number, completion time) -> whether it is a finished curve
+        # (storage, study, trial id, completion time: _done_key; one pruner may serve several studies, whose trials
+        # share numbers and, in a test's frozen clock or MySQL's whole seconds, completion times) -> whether it is a
+        # finished curve
+        self._complete: dict = {}
         self._started: dict = {}  # the same key -> the steps of its first and MIN_WARMUP-th reports (_starts)
         self._curve_keys: dict = {}  # the same key -> its reports as a hashable whole (_distinct)
         self._starts_by = (np.inf, np.inf)  # the latest of each among the trials _finished last returned ...
@@ -383,10 +397,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if horizon not in self._schedules:
             first = max(MIN_WARMUP, int(np.ceil(self.warmup_steps / spacing - 1e-9)))
             interval = max(1, int(np.ceil(self.interval_steps / spacing - 1e-9)))
+            gap = max(1, int(np.ceil(self.max_gap * horizon - 1e-9)))
             points, k = [], first
             while k < horizon:
                 points.append(k)
-                k = max(k + interval, int(np.ceil(k * self.growth - 1e-9)))
+                k = max(k + interval, min(int(np.ceil(k * self.growth - 1e-9)), k + gap))
             self._schedules[horizon] = np.array(points, dtype=int)
             if not points:  # the constructor's check counts steps; a trial reporting every `spacing` can still
                 # end before its first check (warmup 740 of 750 steps, every 15): nothing would be pruned, silently
@@ -515,9 +530,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         study whose completed trials all end at one step short of `epochs` has `epochs` wrong instead
         (_warn_short says so)."""
         done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        where = _study_key(study)
         judged = []
         for t in done:
-            key = (t.number, t.datetime_complete)
+            key = _done_key(where, t)
             if key not in self._complete:  # a completed trial never changes: judged once
                 self._complete[key] = self._judge(t)
                 self._started[key] = self._starts(t)
@@ -525,7 +541,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         short = {t.last_step for t, kind in judged if kind == "short"}
         stops_early = bool(short) and (len(short) > 1 or any(kind in ("reached", "value") for _, kind in judged))
         finished = [t for t, kind in judged if kind == "reached" or (stops_early and kind == "short")]
-        starts = [self._started[(t.number, t.datetime_complete)] for t in finished]
+        starts = [self._started[_done_key(where, t)] for t in finished]
         self._starts_by = tuple(np.max(starts, axis=0)) if starts else (-np.inf, -np.inf)
         self._finished_last = finished
         return finished
@@ -533,10 +549,12 @@ class ForecastPruner(optuna.pruners.BasePruner):
     def _trained(self, study: optuna.Study) -> list[FrozenTrial]:
         """The finished trials, and those trained to `epochs` that reported too few steps to be a curve (a
         baseline added with its final value alone): what a pruned trial's told value must not beat."""
+        where = _study_key(study)
         return self._finished(study) + [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-                                        if self._complete.get((t.number, t.datetime_complete)) == "value"]
+                                        if self._complete.get(_done_key(where, t)) == "value"]
 
-    def _reported_by(self, trials: list[FrozenTrial], step: float, trial: FrozenTrial) -> list[FrozenTrial]:
+    def _reported_by(self, study: optuna.Study, trials: list[FrozenTrial], step: float,
+                     trial: FrozenTrial) -> list[FrozenTrial]:
         """The trials that are curves at `step` of `trial`'s grid: each first reported within FIRST_SLACK of an
         interval of the running trial's own first report, or by a third of the way to `step`, and had made
         MIN_WARMUP reports by one interval past it (as a running trial needs before its first check). Before its
@@ -557,9 +575,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         warm_by = step + interval + 1e-9 * max(1.0, abs(step))
         if trials is self._finished_last and self._starts_by[0] <= first_by and self._starts_by[1] <= warm_by:
             return trials  # _finished's, every one a curve by then (nearly always): no pass over thousands
-        return [t for t in trials if (starts := self._starts(t))[0] <= first_by and starts[1] <= warm_by]
+        where = _study_key(study)
+        return [t for t in trials if (starts := self._starts(t, where))[0] <= first_by and starts[1] <= warm_by]
 
-    def _distinct(self, trials: list[FrozenTrial]) -> list[FrozenTrial]:
+    def _distinct(self, study: optuna.Study, trials: list[FrozenTrial]) -> list[FrozenTrial]:
         """The trials less those that reported exactly what an earlier one of them reported, at every step: one
         curve, counted once. A deterministic objective gives such copies whenever a sampler asks again for a
         config its params reach (TPE does, optuna/optuna#2021; a float param the objective rounds or snaps; a
@@ -568,10 +587,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
         runs here: their errors agreed exactly, their spread was nil, and the rule was sure. bench/hpo.py's TPE
         studies completed six copies of one config, and a trial 1.25 points better than all of them was pruned
         at its third report, as were others in 6 of 30 studies."""
-        seen: set = set()
-        out = []
+        where, seen, out = _study_key(study), set(), []
         for t in trials:
-            key = (t.number, t.datetime_complete)
+            key = _done_key(where, t)
             whole = self._curve_keys.get(key)
             if whole is None:  # a completed trial never changes: its key is made once, as bytes (their hash is kept)
                 whole = self._curve_keys[key] = np.array(sorted(t.intermediate_values.items()), float).tobytes()
@@ -580,12 +598,13 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 out.append(t)
         return out
 
-    def _starts(self, trial: FrozenTrial) -> tuple[float, float]:
+    def _starts(self, trial: FrozenTrial, where: tuple | None = None) -> tuple[float, float]:
         """The steps of the trial's first and MIN_WARMUP-th reports (inf where it has made fewer), kept for a
-        completed trial."""
-        key = (trial.number, trial.datetime_complete)
-        if trial.state is TrialState.COMPLETE and key in self._started:
-            return self._started[key]
+        completed trial of the study `where` (_study_key)."""
+        if where is not None and trial.state is TrialState.COMPLETE:
+            kept = self._started.get(_done_key(where, trial))
+            if kept is not None:
+                return kept
         steps = self._reports(trial).steps
         return (float(steps[0]) if len(steps) else np.inf,
                 float(steps[MIN_WARMUP - 1]) if len(steps) >= MIN_WARMUP else np.inf)
@@ -755,9 +774,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
             np.arange(1, horizon + 1), np.arange(1, len(s.values) + 1), s.values)) for s in own]
         return own, np.array([s.values[horizon - 1] for s in own])
 
-    def _refresh(self, finished: list[FrozenTrial], horizon: int) -> None:
-        """Drop the caches when the set of finished trials (or the grid) changed."""
-        key = (horizon, *sorted((t.number, t.datetime_start, t.datetime_complete) for t in finished))
+    def _refresh(self, study: optuna.Study, finished: list[FrozenTrial], horizon: int) -> None:
+        """Drop the caches when the set of finished trials (or the grid, or the study) changed."""
+        key = (horizon, _study_key(study), *sorted((t._trial_id, t.datetime_complete) for t in finished))  # noqa: SLF001
         if key != self._key:
             self._key, self._fits, self._rival_fc, self._own_cache = key, {}, {}, None
             if self._scaled_by_study and finished:
@@ -862,10 +881,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
             # behind a finished trial that started faster, was pruned at step 3 with two trials finished)
         if not finished and self._warn_short(study):
             return False  # `epochs` is wrong: every forecast would run past where the trials end
-        finished = self._distinct(self._reported_by(finished, k * spacing, trial))
+        finished = self._distinct(study, self._reported_by(study, finished, k * spacing, trial))
         if len(self._history) + len(finished) < MIN_CURVES or not (finished or self.compare_running):
             return False  # too few curves to forecast from, or nothing to lose to yet
-        self._refresh(finished, horizon)
+        self._refresh(study, finished, horizon)
         if self._metric is not metric:  # its scale set anew from the finished trials
             metric = self._metric
             curve = self._curve(trial, metric, spacing, horizon)
@@ -923,7 +942,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         workers: a decision no longer waits for trials to complete to have rivals."""
         k = len(curve)
         others = []
-        for t in self._reported_by(self._running(study, trial), k * spacing, trial):
+        for t in self._reported_by(study, self._running(study, trial), k * spacing, trial):
             c = self._curve(t, metric, spacing, horizon)
             if k <= len(c) < horizon:
                 others.append((c[:k], _config(t.params)))
@@ -1091,8 +1110,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             return v, v, v
         finished = self._finished(study)
         # the curves at this step, as a check reads them; where none is yet, a forecast from all is better than none
-        finished = self._distinct(self._reported_by(finished, len(curve) * spacing, frozen) or finished)
-        self._refresh(finished, horizon)
+        finished = self._distinct(study, self._reported_by(study, finished, len(curve) * spacing, frozen) or finished)
+        self._refresh(study, finished, horizon)
         if self._metric is not metric:  # its scale set anew from the finished trials
             metric = self._metric
             curve = self._curve(frozen, metric, spacing, horizon)
@@ -1373,6 +1392,17 @@ def _mark_pruned(study: optuna.Study, trial: FrozenTrial) -> None:
     running trial (should_prune()); a finished one asked about by hand cannot be written to, nor needs it."""
     if trial.state is TrialState.RUNNING:
         study._storage.set_trial_system_attr(trial._trial_id, PRUNED_ATTR, trial.last_step)  # noqa: SLF001
+
+
+def _study_key(study: optuna.Study) -> tuple:
+    """A study, told apart from any other, whatever storage object opened it: its storage and its id."""
+    return _storage_key(study), study._study_id  # noqa: SLF001
+
+
+def _done_key(where: tuple, trial: FrozenTrial) -> tuple:
+    """A completed trial of the study `where` (_study_key): its id is unique in its storage, and a trial that
+    completes anew (a storage rewritten) completes at another time."""
+    return where, trial._trial_id, trial.datetime_complete  # noqa: SLF001
 
 
 def _trial_key(study: optuna.Study, trial: FrozenTrial) -> tuple:
