@@ -14,11 +14,18 @@ def read_manifest(dirs: list[Path]) -> dict[str, str]:
     """Study -> family, from each corpus folder's MANIFEST.csv (folders without one add nothing)."""
     family: dict[str, str] = {}
     for top in dirs:
+        if not Path(top).is_dir():
+            raise LcpipeError(f"{top}: no such folder; give a corpus folder (one folder per study, and a "
+                              "MANIFEST.csv with group and family columns)")
         manifest = Path(top) / "MANIFEST.csv"
         if manifest.is_file():
-            with manifest.open(newline="") as f:
-                family.update({row["group"]: row["family"] for row in csv.DictReader(f)
-                               if row.get("group") and row.get("family")})
+            try:
+                with manifest.open(newline="", encoding="utf-8-sig") as f:
+                    family.update({row["group"]: row["family"] for row in csv.DictReader(f)
+                                   if row.get("group") and row.get("family")})
+            except (UnicodeDecodeError, csv.Error) as e:
+                raise LcpipeError(f"{manifest}: not a UTF-8 CSV ({e.__class__.__name__}); save it as UTF-8 with "
+                                  "group and family columns") from None
     return family
 
 

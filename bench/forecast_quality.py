@@ -473,7 +473,8 @@ def reliability_figure(path: Path, rows: list[dict], leader_rows: list[dict], cu
     share of its runs that ended best (marker area: runs in the bin), the diagonal being perfect."""
     import matplotlib.pyplot as plt
 
-    from lcpipe.reporting.figures import save_png  # selects Agg, writes atomically
+    import lcpipe.reporting.figures  # noqa: F401  (selects Agg)
+    from lcpipe.atomic import atomic_path
 
     fig, axes = plt.subplots(1, len(cutoffs), figsize=(3.2 * len(cutoffs), 3.6), sharey=True, squeeze=False)
     for ax, c in zip(axes[0], cutoffs):
@@ -490,7 +491,26 @@ def reliability_figure(path: Path, rows: list[dict], leader_rows: list[dict], cu
     fig.suptitle(f"{DEFAULT}'s P(ends best), headline protocol (foreign history, leave-one-family-out): "
                  "reliability (numbers: runs per bin)", fontsize=10)
     fig.tight_layout()
-    save_png(fig, path)
+    with atomic_path(path) as tmp:  # marked, so that a later run knows the file for its own (_check_figure)
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight", metadata={"Software": FIGURE_MARK})
+    plt.close(fig)
+
+
+FIGURE_MARK = "lcpipe bench/forecast_quality.py --reliability-figure"
+
+
+def _check_figure(path: Path) -> str | None:
+    """Why --reliability-figure may not write `path` (None: it may): an existing file is replaced only if an earlier
+    run drew it (its PNG metadata carries FIGURE_MARK), never another file of the user's (review: a text file of
+    that name became a PNG)."""
+    if not path.is_file():
+        return None
+    try:
+        ours = path.stat().st_size <= 50 * 2**20 and FIGURE_MARK.encode() in path.read_bytes()
+    except OSError:
+        ours = False
+    return None if ours else (f"{path} exists and is not a figure this bench drew, which it would replace; give a "
+                              "new file name, or remove it first")
 
 
 @exits_cleanly
@@ -520,6 +540,8 @@ def main() -> None:
         if args.reliability_figure.suffix.lower() != ".png":
             ap.error(f"--reliability-figure {args.reliability_figure}: the figure is a PNG; give a path ending .png")
         check_output(args.reliability_figure, args.corpus, "--reliability-figure")
+        if (why := _check_figure(args.reliability_figure)) is not None:
+            ap.error(f"--reliability-figure {why}")
     start = time.perf_counter()
     params = replace(Params(), features=replace(Params().features, metric=args.metric))
     METRIC[0], PERCENT[0] = Metric.infer(args.metric, args.mode), args.percent

@@ -30,6 +30,7 @@ from lcpipe.errors import exits_cleanly  # noqa: E402
 from lcpipe.forecasting.features import Series  # noqa: E402
 from lcpipe.forecasting.live import DEFAULT_PREDICTOR, fit_on_history  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
+from lcpipe.forecasting.registry import PREDICTORS  # noqa: E402
 
 HISTORY, EPOCHS, CUTOFF = 100, 200, 20
 LCPIPE = Path(sys.executable).parent / "lcpipe"
@@ -88,6 +89,8 @@ def main() -> None:
         ap.error(f"--sizes {args.sizes!r}: whole numbers, comma-separated, e.g. 10,100,1000")
     if not sizes or min(sizes) < 1 or args.loop_runs < 1:
         ap.error("--sizes and --loop-runs: give numbers of runs, 1 or more")
+    if args.predictor not in PREDICTORS:
+        ap.error(f"--predictor {args.predictor!r}: choose from {', '.join(PREDICTORS)}")
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

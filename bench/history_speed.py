@@ -93,12 +93,14 @@ def main() -> None:
     ap.add_argument("--task", default="digits")
     ap.add_argument("--trials", type=int, default=3000)
     a = ap.parse_args()
-    if a.per_task < 2 or a.trials < 1:
-        raise SystemExit("--per-task needs at least 2, --trials at least 1")
+    if a.per_task < 2:
+        ap.error(f"--per-task {a.per_task}: give at least 2")
+    if a.trials < 1:
+        ap.error(f"--trials {a.trials}: give at least 1")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     every = load_table(TABLE, "test_acc")
     if a.task not in every:
-        raise SystemExit(f"--task {a.task!r}: the table has {', '.join(every)}")
+        ap.error(f"--task {a.task!r}: the table has {', '.join(every)}")
     task = every[a.task]
     with tempfile.TemporaryDirectory(prefix="lcpipe-history-") as tmp:
         # each curve's sidecar names its task as its dataset, as a team's curves of many tasks do: the

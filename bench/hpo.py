@@ -124,8 +124,11 @@ def _number(text: str) -> float | int:
 def load_table(folder: Path, metric: str, tasks: list[str] | None = None) -> dict[str, Task]:
     """task -> Task, from <task>.csv.gz and configs.csv; refuses a table with holes (a sampler may ask
     for any config)."""
+    if not folder.is_dir():
+        raise SystemExit(f"--table {folder}: no such folder; the committed table is {TABLE}")
     if not (folder / "configs.csv").is_file():
-        raise SystemExit(f"{folder}: no configs.csv; build the table with `python bench/hpo_table/generate.py`")
+        raise SystemExit(f"--table {folder}: no configs.csv; build a table there with `python "
+                         f"bench/hpo_table/generate.py --out {folder}`")
     with open(folder / "configs.csv") as f:
         rows = list(csv.DictReader(f))
     ids = [int(r.pop("config")) for r in rows]
@@ -472,17 +475,21 @@ def main(argv: list[str] | None = None) -> None:
     try:
         workers = sorted({int(w) for w in a.workers.split(",") if w.strip()})
     except ValueError:
-        raise SystemExit(f"--workers {a.workers!r}: comma-separated whole numbers, e.g. 1,4") from None
+        ap.error(f"--workers {a.workers!r}: comma-separated whole numbers, e.g. 1,4")
+    if not workers or min(workers) < 1:
+        ap.error(f"--workers {a.workers!r}: comma-separated whole numbers of at least 1, e.g. 1,4")
+    for flag, value, least in (("--seeds", a.seeds, 1), ("--budget", a.budget, 2),
+                               ("--history-per-task", a.history_per_task, 1), ("--processes", a.processes, 1)):
+        if value < least:
+            ap.error(f"{flag} {value}: give at least {least}")
     forms = [f for f in a.forms.split(",") if f]
-    if not workers or min(workers) < 1 or a.seeds < 1 or a.budget < 2 or a.history_per_task < 1 \
-            or a.processes < 1 or not forms or any(f not in FP_FORMS.values() for f in forms):
-        raise SystemExit("--workers, --seeds, --history-per-task and --processes need at least 1, --budget at "
-                         "least 2, --forms some of raise, mean, lower")
+    if not forms or any(f not in FP_FORMS.values() for f in forms):
+        ap.error(f"--forms {a.forms!r}: some of raise, mean, lower, comma-separated")
     try:
         pruner_kw = json.loads(a.pruner_kw)
         assert isinstance(pruner_kw, dict)
     except (ValueError, AssertionError):
-        raise SystemExit(f"--pruner-kw {a.pruner_kw!r}: a JSON object of ForecastPruner settings") from None
+        ap.error(f"--pruner-kw {a.pruner_kw!r}: a JSON object of ForecastPruner settings")
     if a.quick:
         workers, a.seeds, a.budget = [1], 1, 12
     every = load_table(a.table, a.metric)

@@ -372,7 +372,7 @@ WARMUP_GRID = [{"warmup": 0.05}, {"warmup": 0.0}]
 # the history_prior values `--tune prior` compares (the other settings at the kind's defaults)
 PRIOR_GRID = [{"history_prior": h} for h in (0.0, 2.0, 4.0, 8.0)]
 # the caps on the gap between checks `--tune gap` compares (a share of the trial; 1: growth alone)
-GAP_GRID = [{"max_gap": g} for g in (1.0, 0.1, 0.05, 0.025)]
+GAP_GRID = [{"max_gap": g} for g in (1.0, 0.2, 0.15, 0.1, 0.05)]
 TUNE_GRIDS = {"settings": None, "warmup": WARMUP_GRID, "prior": PRIOR_GRID, "gap": GAP_GRID}
 
 

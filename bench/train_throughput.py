@@ -61,7 +61,10 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 from torchvision.transforms import v2
 
+from bench.args import Parser
 from lcpipe.atomic import write_text
+from lcpipe.config import parse_arch
+from lcpipe.errors import LcpipeError
 from lcpipe.training import data
 from lcpipe.training.loop import Dist, augment, pick_device, to_device, train_one_epoch
 from lcpipe.training.nets import build_net
@@ -232,7 +235,7 @@ def bench_arch(arch: str, a, device, variants, xtr, ytr, host_x, host_y) -> dict
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__ or "training throughput: ours vs reference")
+    p = Parser(description=__doc__ or "training throughput: ours vs reference")
     p.add_argument("--quick", action="store_true", help=f"small CPU settings: {QUICK}")
     p.add_argument("--archs", help=f"comma-separated (default {DEFAULTS['archs']})")
     for name in ("n", "size", "channels", "classes", "width", "batch_size", "repeats", "seed",
@@ -265,7 +268,49 @@ def parse_args(argv=None) -> argparse.Namespace:
             setattr(a, key, value)
     if a.repeats < 1 or a.n < 1 or a.batch_size < 1:
         p.error("--repeats, --n and --batch-size must be >= 1")
+    for name in ("size", "channels", "classes", "width"):
+        if getattr(a, name) < 1:
+            p.error(f"--{name} {getattr(a, name)}: give a whole number of at least 1")
+    archs = [s.strip() for s in a.archs.split(",") if s.strip()]
+    if not archs:
+        p.error(f"--archs {a.archs!r}: name at least one, e.g. {DEFAULTS['archs']}")
+    for arch in archs:
+        try:
+            parse_arch(arch)
+        except LcpipeError as e:
+            p.error(f"--archs: {e}")
+    if a.device != "auto":
+        try:
+            device = torch.device(a.device)
+        except RuntimeError:
+            p.error(f"--device {a.device!r}: auto, cpu, cuda or cuda:N")
+        if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+            p.error(f"--device {a.device}: no such CUDA device here ({torch.cuda.device_count()} visible)")
+        if device.type not in ("cpu", "cuda"):
+            p.error(f"--device {a.device!r}: auto, cpu, cuda or cuda:N")
+    if a.json is not None:
+        check_results_file(p, a.json)
     return a
+
+
+def check_results_file(p: argparse.ArgumentParser, path: Path) -> None:
+    """--json is checked before the bench runs: a .json path, and an existing one only if this bench wrote it (its
+    keys), never another file of the user's (a review: --json params.yaml replaced the pipeline's params)."""
+    if path.suffix.lower() != ".json":
+        p.error(f"--json {path}: the results are JSON; give a path ending .json")
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        p.error(f"--json {path} is {'a symbolic link' if path.is_symlink() else 'not a regular file'}; "
+                "give a regular file's path")
+    if path.exists():
+        try:
+            ours = set(json.loads(path.read_text())) == {"config", "device", "results"}
+        except (OSError, ValueError, TypeError):
+            ours = False
+        if not ours:
+            p.error(f"--json {path} exists and is not a results file of this bench, which it would replace; "
+                    "give a new file name, or remove it first")
+    if not path.parent.is_dir():
+        p.error(f"--json {path}: its folder {path.parent} does not exist")
 
 
 def main(argv=None) -> None:

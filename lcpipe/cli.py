@@ -304,7 +304,7 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     predictors = list(dict.fromkeys(args.predictors or PredictParams().predictors))
     # a loss curve holding a missed evaluation logged as 0 is no target, source or analog: in log space that 0 lies
     # far below any real value (red team: one such row made source_shift forecast 43 for finals near 1.9)
-    curves = zeros_left_out(read_curve_dir(args.curves, metric), metric, say, role="curves")
+    curves = zeros_left_out(read_curve_dir(args.curves, metric, say=say), metric, say, role="curves")
     history = zeros_left_out(read_curves(args.history, metric, studies=True, say=say), metric, say) \
         if args.history else None
     metric = live.with_history_scale(metric, history or curves)

@@ -60,10 +60,11 @@ def test_a_kappa_study_whose_first_reports_are_below_zero_runs_and_prunes():
 
 
 def test_a_percent_history_in_python_names_the_python_argument(tmp_path):
-    """ForecastPruner(history=...) of accuracies in percent: the line named the CLI's --metric alone."""
+    """ForecastPruner(history=...) of accuracies in percent: the line named the CLI's flag alone (since 2026-12-06
+    its advice is the kind, which reads the file as it is: --kind, kind= in Python)."""
     for i in range(4):
         (tmp_path / f"r{i}.csv").write_text("epoch,test_acc\n" + "".join(f"{e},{40 + e + i}\n" for e in range(1, 11)))
-    with pytest.raises(LcpipeError, match=r"metric= in Python"):
+    with pytest.raises(LcpipeError, match=r"kind= in Python"):
         ForecastPruner(epochs=10, history=tmp_path)
 
 

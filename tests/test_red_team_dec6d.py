@@ -12,6 +12,7 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import create_trial
 
+from lcpipe.errors import LcpipeError
 from lcpipe.integrations.optuna import ForecastPruner, PrunerError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,13 +200,13 @@ def _pruned_at(pruner: ForecastPruner) -> int | None:
 def test_a_trial_left_behind_by_a_late_lr_drop_is_checked_after_it():
     """Checks grew geometrically (x1.5): a 200-epoch trial was checked at 93 and 140 and never after, so one that
     the lr drop at 150 left 20 points behind the others trained its last 50 epochs for nothing. A check now comes
-    at least every 10 % of the trial; max_gap=1 is the schedule before."""
+    at least every fifth of the trial; max_gap=1 is the schedule before."""
     pruner = ForecastPruner(epochs=200, metric="test_acc")
     pruner._settle("fraction")
     checks = pruner._schedule(200, 1.0)
-    assert checks.max() >= 180 and np.all(np.diff(checks) <= 20)
+    assert checks.max() >= 160 and np.all(np.diff(checks) <= 40)
     step = _pruned_at(ForecastPruner(epochs=200, metric="test_acc"))
-    assert step is not None and 150 < step <= 170
+    assert step is not None and 150 < step <= 180
     assert _pruned_at(ForecastPruner(epochs=200, metric="test_acc", max_gap=1)) is None
 
 
@@ -213,3 +214,93 @@ def test_a_trial_left_behind_by_a_late_lr_drop_is_checked_after_it():
 def test_max_gap_out_of_range_is_one_line(bad):
     with pytest.raises(PrunerError, match="max_gap="):
         ForecastPruner(epochs=50, max_gap=bad)
+
+
+# -- hostile pass on the benches and `lcpipe evaluate` (helper review) -------------------------------------------
+
+def test_train_throughput_json_never_replaces_a_file_it_did_not_write(tmp_path, monkeypatch, capsys):
+    """`--json params.yaml` replaced the pipeline's params with JSON after the whole bench had run, and a folder gave
+    a traceback at the end. Both are refused before any training; a results file of the bench's own is rewritten."""
+    from bench.train_throughput import parse_args
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "params.yaml").write_text("train:\n  epochs: 50\n")
+    (tmp_path / "notes.json").write_text('{"mine": 1}')
+    (tmp_path / "folder.json").mkdir()
+    for path, says in (("params.yaml", "ending .json"), ("notes.json", "not a results file"),
+                       ("folder.json", "not a regular file")):
+        with pytest.raises(SystemExit):
+            parse_args(["--quick", "--json", path])
+        assert says in capsys.readouterr().err
+    assert (tmp_path / "params.yaml").read_text() == "train:\n  epochs: 50\n"
+    (tmp_path / "ours.json").write_text('{"config": {}, "device": "cpu", "results": {}}')
+    assert parse_args(["--quick", "--json", "ours.json"]).json == Path("ours.json")
+
+
+@pytest.mark.parametrize("args", [["--archs", "nosuch"], ["--archs", ","], ["--size", "0"], ["--device", "bogus"],
+                                  ["--device", "cuda:7"]])
+def test_train_throughput_bad_arguments_are_one_line_before_any_work(args, capsys):
+    from bench.train_throughput import parse_args
+    with pytest.raises(SystemExit) as e:
+        parse_args(["--quick", *args])
+    assert e.value.code == 2 and "error:" in capsys.readouterr().err
+
+
+def test_a_corpus_manifest_not_in_utf8_or_a_missing_corpus_is_one_line(tmp_path):
+    from bench.corpus import read_manifest
+    (tmp_path / "MANIFEST.csv").write_bytes("group,family\ns1,f\xe9\n".encode("latin-1"))
+    with pytest.raises(LcpipeError, match="not a UTF-8 CSV"):
+        read_manifest([tmp_path])
+    with pytest.raises(LcpipeError, match="no such folder"):
+        read_manifest([tmp_path / "nonexist"])
+
+
+def test_hpo_bench_with_a_missing_table_does_not_advise_overwriting_the_committed_one(tmp_path):
+    """--table DIR with no table advised `python bench/hpo_table/generate.py`, which writes into bench/hpo_table (the
+    committed table) and never into DIR."""
+    from bench.hpo import main
+    with pytest.raises(SystemExit) as e:
+        main(["--quick", "--table", str(tmp_path / "nonexist")])
+    assert "no such folder" in str(e.value)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit) as e:
+        main(["--quick", "--table", str(tmp_path / "empty")])
+    assert f"--out {tmp_path / 'empty'}" in str(e.value)
+
+
+def test_the_reliability_figure_never_replaces_a_file_the_bench_did_not_draw(tmp_path, monkeypatch, capsys):
+    import bench.forecast_quality as fq
+    notes = tmp_path / "notes.png"
+    notes.write_text("my notes")
+    monkeypatch.setattr(sys, "argv", ["forecast_quality.py", "--quick", "--reliability-figure", str(notes)])
+    with pytest.raises(SystemExit):
+        fq.main()
+    assert notes.read_text() == "my notes" and "not a figure this bench drew" in capsys.readouterr().err
+
+
+def test_evaluate_says_which_folders_of_curves_it_did_not_read(tmp_path, capsys):
+    """A study folder with loose curves and a folder of more: evaluate used the loose ones alone, without a word
+    (forecast --history said it)."""
+    from lcpipe.cli import main
+    rng = np.random.default_rng(0)
+    for path in ("a.csv", "b.csv", "x/run.csv"):
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        acc = 0.9 - 0.5 * np.exp(-np.arange(1, 31) / 6) + rng.normal(0, 0.003, 30)
+        (tmp_path / path).write_text("epoch,test_acc\n" + "".join(f"{e},{a:.4f}\n" for e, a in enumerate(acc, 1)))
+    main(["evaluate", "--curves", str(tmp_path), "--cutoffs", "10", "--predictors", "last_value"])
+    assert "folder(s) x hold curves too and are not read" in capsys.readouterr().err
+
+
+def test_forecast_speed_refuses_an_unknown_predictor_before_writing_anything(monkeypatch, capsys):
+    import bench.forecast_speed as fs
+    monkeypatch.setattr(sys, "argv", ["forecast_speed.py", "--sizes", "1", "--predictor", "foo"])
+    with pytest.raises(SystemExit) as e:
+        fs.main()
+    assert e.value.code == 2 and "--predictor 'foo'" in capsys.readouterr().err
+
+
+def test_hpo_studies_into_a_file_is_one_line(tmp_path, capsys):
+    from bench.hpo_table.studies import main
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(SystemExit) as e:
+        main([str(tmp_path / "afile")])
+    assert e.value.code == 2 and "is a file" in capsys.readouterr().err

@@ -22,15 +22,18 @@ Configs whose loss diverged to NaN are kept; the benches leave diverged runs out
 
 from __future__ import annotations
 
-import argparse
 import csv
 import gzip
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))  # run from a checkout, no install
+from bench.args import Parser  # noqa: E402
+
 COLUMNS = ("test_acc", "val_acc", "val_loss", "test_loss")
 
 
@@ -80,7 +83,7 @@ def write_studies(out: Path, table: Path = HERE, trials: int = 40, studies: int 
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = Parser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path, help="a new (or empty) folder for the corpus")
     ap.add_argument("--trials", type=int, default=40, help="configs per study (40)")
     ap.add_argument("--studies", type=int, default=2, help="studies per task (2)")
@@ -92,6 +95,12 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("trials", "studies", "interval"):
         if getattr(args, name) < 1:
             ap.error(f"--{name} {getattr(args, name)}: give a whole number of at least 1")
+    if args.seed < 0:
+        ap.error(f"--seed {args.seed}: give a whole number of at least 0")
+    if args.out.exists() and not args.out.is_dir():
+        ap.error(f"{args.out} is a file; give a new (or empty) folder")
+    if not (args.table / "configs.csv").is_file():
+        ap.error(f"--table {args.table}: no configs.csv there; give the table's folder (default {HERE})")
     groups = write_studies(args.out, args.table, args.trials, args.studies, args.interval, args.seed)
     print(f"{len(groups)} studies of {args.trials} trials in {args.out} (families: the tasks)")
 

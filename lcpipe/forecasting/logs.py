@@ -1251,6 +1251,12 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
         say(f"{directory}: read as one study's folder ({len(found)} curves of its own); its folder(s) "
             f"{', '.join(passed[:4])}{', ...' if len(passed) > 4 else ''} hold curves too and are not read: give "
             f"them by name (e.g. {directory / passed[0]}) to use them, or move the loose curves into a folder")
+    elif found and not prefix and (passed := [f.name for f in folders if _holds_curves(f)]):
+        # one study: its curves are its folder's files; curves in a folder below were left out without a word, and
+        # a study with x/run.csv and y/run.csv beside run.csv "needed two curves" (review)
+        say(f"{directory}: {len(found)} curve(s) of its own read as the study; its folder(s) "
+            f"{', '.join(passed[:4])}{', ...' if len(passed) > 4 else ''} hold curves too and are not read: move "
+            "those curves beside the others to use them")
     return found
 
 
