@@ -266,8 +266,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     for key, value in base.items():
         if getattr(a, key) is None:
             setattr(a, key, value)
-    if a.repeats < 1 or a.n < 1 or a.batch_size < 1:
-        p.error("--repeats, --n and --batch-size must be >= 1")
+    if a.repeats < 1 or a.batch_size < 1:
+        p.error("--repeats and --batch-size must be >= 1")
+    if a.n < 2:
+        p.error(f"--n {a.n}: give at least 2 images (batch norm needs two to train on)")
+    if a.workers is not None and a.workers < 0:
+        p.error(f"--workers {a.workers}: give 0 (load in the main process) or more")
     for name in ("size", "channels", "classes", "width"):
         if getattr(a, name) < 1:
             p.error(f"--{name} {getattr(a, name)}: give a whole number of at least 1")
@@ -303,7 +307,8 @@ def check_results_file(p: argparse.ArgumentParser, path: Path) -> None:
                 "give a regular file's path")
     if path.exists():
         try:
-            ours = set(json.loads(path.read_text())) == {"config", "device", "results"}
+            content = json.loads(path.read_text())
+            ours = isinstance(content, dict) and set(content) == {"config", "device", "results"}
         except (OSError, ValueError, TypeError):
             ours = False
         if not ours:

@@ -396,7 +396,7 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     _warn_mode_against_name(args.metric, args.mode)
     history = read_curves(args.history, metric, studies=True, say=say)
     started: list[tuple[str, str, str]] = []  # runs with no evaluation logged yet: left out, as a run too short is
-    raw = read_curves(args.runs, metric, started=started)
+    raw = read_curves(args.runs, metric, started=started, say=say)
     metric = live.with_history_scale(metric, history)
     grid = live.planned_epochs(raw, args.epochs, min_observed=params.features.window + 1,
                                by_evaluations=args.by_evaluations, say=say,

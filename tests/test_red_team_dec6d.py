@@ -304,3 +304,64 @@ def test_hpo_studies_into_a_file_is_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main([str(tmp_path / "afile")])
     assert e.value.code == 2 and "is a file" in capsys.readouterr().err
+
+
+# -- second read of this session's changes (helper review) -----------------------------------------------------
+
+def test_a_pruner_pickled_before_max_gap_still_decides_as_it_did():
+    """A pruner pickled before 2026-12-06 has no _max_gap and no _curve_keys: loaded now, its first study raised
+    AttributeError. It decides as it did (growth alone), and its caches start anew."""
+    import pickle
+    pruner = ForecastPruner(epochs=40, metric="test_acc")
+    state = pruner.__getstate__()
+    for new in ("_max_gap", "_curve_keys"):
+        state.pop(new)
+    old = ForecastPruner.__new__(ForecastPruner)
+    old.__setstate__(state)
+    old = pickle.loads(pickle.dumps(old))
+    old._settle("fraction")
+    assert old.max_gap == 1.0 and list(old._schedule(40, 1.0)) == [3, 5, 8, 12, 18, 27]
+    study = optuna.create_study(direction="maximize", pruner=old)
+    for a in (0.7, 0.8, 0.9, 0.85):
+        curve = {s: a * (1 - np.exp(-s / 5)) for s in range(1, 41)}
+        study.add_trial(create_trial(value=curve[40], intermediate_values=curve))
+    trial = study.ask()
+    for s in range(1, 6):
+        trial.report(0.5 * (1 - np.exp(-s / 5)), s)
+        trial.should_prune()  # no AttributeError
+
+
+def test_max_gap_none_is_growth_alone_and_setting_it_redraws_the_schedule():
+    pruner = ForecastPruner(epochs=200, metric="test_acc", max_gap=None)
+    pruner._settle("fraction")
+    assert pruner.max_gap == 1.0 and pruner._schedule(200, 1.0).max() == 140
+    pruner.max_gap = 0.2  # set after a schedule was drawn: it was kept (review)
+    assert pruner._schedule(200, 1.0).max() == 173
+    with pytest.raises(PrunerError, match=r"\(0, 1\]"):
+        ForecastPruner(epochs=50, max_gap=-0.1)
+
+
+def test_forecast_runs_says_which_folders_of_curves_it_did_not_read(tmp_path, capsys):
+    """`lcpipe forecast --runs DIR` read DIR's loose curves alone without a word, where `lcpipe.forecast(runs=DIR)`
+    and `lcpipe evaluate --curves DIR` said so."""
+    from lcpipe.cli import main
+    history = ROOT / "data" / "history" / "cifar10-plain-vs-resnet"
+    runs = tmp_path / "runs"
+    (runs / "extra").mkdir(parents=True)
+    for name, to in (("resnet20.csv", runs), ("resnet32.csv", runs), ("plainnet20.csv", runs / "extra")):
+        lines = (history / name).read_text().splitlines()
+        (to / name).write_text("\n".join(lines[:40]) + "\n")
+    main(["forecast", "--history", str(history / "resnet56.csv"), str(history / "plainnet56.csv"),
+          str(history / "resnet44.csv"), "--runs", str(runs), "--epochs", "164", "--metric", "test_err"])
+    assert "folder(s) extra hold curves too and are not read" in capsys.readouterr().err
+
+
+def test_an_in_memory_storage_is_told_apart_from_another_processs(tmp_path):
+    """In-memory storages were told apart by a per-process counter, which restarts in every process: a study
+    pickled in one and one made fresh in another had one key, so a pruner's caches could mix their trials."""
+    import subprocess
+    code = ("import optuna; from lcpipe.integrations.optuna import _storage_key; "
+            "print(repr(_storage_key(optuna.create_study())))")
+    first, second = (subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                    cwd=ROOT).stdout.strip() for _ in range(2))
+    assert first != second

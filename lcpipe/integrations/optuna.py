@@ -47,6 +47,7 @@ from __future__ import annotations
 import copy
 import datetime
 import itertools
+import os
 import sys
 import threading
 import time
@@ -227,7 +228,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
 
     def __init__(self, epochs: int | None = None, history: str | Path | list[str | Path] | None = None, *,
                  steps: int | None = None, metric: str | None = None, warmup: float = WARMUP,
-                 growth: float | None = None, interval_steps: int = 1, max_gap: float = MAX_GAP,
+                 growth: float | None = None, interval_steps: int = 1, max_gap: float | None = MAX_GAP,
                  stop_below: float | None = None,
                  margin: float = MARGIN, shared: float | None = None,
                  rivals: int = RIVALS, compare_running: bool | None = None, history_prior: float | None = None,
@@ -244,8 +245,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if not isinstance(interval_steps, int | np.integer) or isinstance(interval_steps, bool) or interval_steps < 1:
             raise PrunerError(f"interval_steps={interval_steps!r}: a whole number of at least 1")
         _finite_number(warmup, "warmup", 0, epochs)
-        if _finite_number(max_gap, "max_gap", 0, 1, closed_high=True) == 0:
-            raise PrunerError(f"max_gap={max_gap!r}: a share of the trial in (0, 1] (1: checks by growth alone)")
+        max_gap = 1.0 if max_gap is None else max_gap
+        if not (isinstance(max_gap, int | float | np.integer | np.floating) and not isinstance(max_gap, bool)
+                and 0 < max_gap <= 1):
+            raise PrunerError(f"max_gap={max_gap!r}: a share of the trial in (0, 1], or None (checks by growth alone)")
         # None: the default for the metric's kind, known at the first check (FRACTION_ / SERIES_DEFAULTS)
         self._given = {"growth": None if growth is None else _finite_number(growth, "growth", 1, 1e6),
                        "stop_below": None if stop_below is None else _finite_number(stop_below, "stop_below", 0, 1),
@@ -264,7 +267,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             raise PrunerError(f"metric={metric!r}: {why}")
         self.epochs = int(epochs)
         self._length = "epochs" if steps is None else "steps"  # as the user named it, for messages
-        self.warmup, self.interval_steps, self.max_gap = float(warmup), int(interval_steps), float(max_gap)
+        self.warmup, self.interval_steps, self._max_gap = float(warmup), int(interval_steps), float(max_gap)
         self.margin, self.rivals = margin, int(rivals)
         if kind is not None and kind not in KINDS:
             raise PrunerError(f"kind={kind!r:.40}: one of {', '.join(map(repr, KINDS))}, "
@@ -389,6 +392,19 @@ class ForecastPruner(optuna.pruners.BasePruner):
 
     growth, stop_below, shared = _setting("growth"), _setting("stop_below"), _setting("shared")
     compare_running, history_prior = _setting("compare_running"), _setting("history_prior")
+
+    @property
+    def max_gap(self) -> float:
+        """The most a share of the trial between two checks (1: growth alone); set anew, the schedule is too."""
+        return self._max_gap
+
+    @max_gap.setter
+    def max_gap(self, value: float | None) -> None:
+        value = 1.0 if value is None else value
+        if not (isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+                and 0 < value <= 1):
+            raise PrunerError(f"max_gap={value!r}: a share of the trial in (0, 1], or None (checks by growth alone)")
+        self._max_gap, self._schedules = float(value), {}
 
     @property
     def warmup_steps(self) -> int:
@@ -848,6 +864,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._lock, self._progress, self._report_cache = threading.RLock(), {}, {}
+        # a pruner pickled before 2026-12-06 (review): its schedule as it was (growth alone), the copies' cache new
+        self.__dict__.setdefault("_max_gap", 1.0)
+        self.__dict__.setdefault("_curve_keys", {})
 
     def _decide(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         metric = self._check(study, trial)
@@ -1383,7 +1402,7 @@ def _storage_key(study: optuna.Study) -> object:
     # is collected (a replay of copied trials, their start times kept, met the first one's stale memory of them)
     token = getattr(backend, "_lcpipe_storage_token", None)
     if token is None:
-        token = ("storage", next(_STORAGE_TOKENS))
+        token = ("storage", os.getpid(), next(_STORAGE_TOKENS))  # a pickled study's storage meets other processes'
         try:
             backend._lcpipe_storage_token = token  # noqa: SLF001
         except AttributeError:  # a storage with __slots__: its id, as before
