@@ -616,7 +616,8 @@ def main() -> None:
         print(f"{HEADLINE}: tau " + " ".join(f"{s[c]['tau'][0]:.2f}" for c in cutoffs)
               + " | regret " + " ".join(f"{s[c]['regret'][0]:.2f}" for c in cutoffs)
               + " | cov80 " + " ".join(f"{s[c]['cov80'][0]:.2f}" for c in cutoffs)
-              + " | rmse/ref " + " ".join(f"{r:.2f}" for r in ratios))
+              + " | rmse/ref " + (" ".join(f"{r:.2f}" for r in ratios) if refs else
+                                  f"n/a (no reference among --predictors: add one of {', '.join(REFERENCES)})"))
 
 
 if __name__ == "__main__":

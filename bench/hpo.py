@@ -455,7 +455,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workers", default="1,4", help="comma-separated: simulated workers per study")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--budget", type=int, default=50, help="full trainings' worth of epochs per study")
-    ap.add_argument("--tasks", default="", help="comma-separated; default every task of the table")
+    ap.add_argument("--tasks", default=None, help="comma-separated; default every task of the table")
     ap.add_argument("--metric", default="test_acc")
     ap.add_argument("--mode", default="auto", choices=("auto", "min", "max"))
     ap.add_argument("--history", default="other", choices=("other", "none"))
@@ -467,7 +467,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lr", default="log", choices=("log", "grid"),
                     help="how the objective suggests lr: log-uniform, snapped to the table's grid (default), or "
                     "one of the grid's values (a discrete search space: a sampler's repeats then carry equal params)")
-    ap.add_argument("--pruners", default="", help="comma-separated subset of the rows (NopPruner always runs); "
+    ap.add_argument("--pruners", default=None, help="comma-separated subset of the rows (NopPruner always runs); "
                     "default all")
     ap.add_argument("--pruner-kw", default="{}", help='ForecastPruner settings as JSON, e.g. \'{"stop_below": 0.05}\'')
     ap.add_argument("--quick", action="store_true", help="2 tasks, 1 seed, budget 12, 1 worker (the tests')")
@@ -493,6 +493,8 @@ def main(argv: list[str] | None = None) -> None:
     if a.quick:
         workers, a.seeds, a.budget = [1], 1, 12
     every = load_table(a.table, a.metric)
+    if a.tasks is not None and not [t for t in a.tasks.split(",") if t]:
+        ap.error(f"--tasks {a.tasks!r}: name some tasks, e.g. digits,wine")
     chosen = [t for t in a.tasks.split(",") if t] if a.tasks else (list(every)[:2] if a.quick else list(every))
     if not chosen or any(t not in every for t in chosen):
         raise SystemExit(f"--tasks {a.tasks!r}: the table has {', '.join(every)}")
@@ -506,8 +508,10 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"--pruner-kw {a.pruner_kw!r}: {e}") from None
     started = time.time()
     names = list(pruner_makers(epochs)) + [n for n, f in FP_FORMS.items() if f in forms] + [ORACLE]
-    if a.pruners:
+    if a.pruners is not None:
         wanted = {n.strip() for n in a.pruners.split(",") if n.strip()}
+        if not wanted:
+            ap.error(f"--pruners {a.pruners!r}: name some rows, e.g. Hyperband(rf3),ForecastPruner(raise)")
         unknown = wanted - set(names)
         if unknown:
             dropped = unknown & set(FP_FORMS)

@@ -473,6 +473,9 @@ def main() -> None:
         ap.error("--orders must be at least 1")
     if args.patience is not None and not 0 < args.patience < 1:
         ap.error("--patience is a fraction of the study's length, in (0, 1)")
+    chosen = [flag for flag, on in (("--speed", args.speed), ("--audit", args.audit), ("--tune", args.tune)) if on]
+    if len(chosen) > 1:
+        ap.error(f"{' and '.join(chosen)}: each is a run of its own; give one")
     if not (args.corpus / "MANIFEST.csv").is_file():
         ap.error(f"--corpus {args.corpus}: no MANIFEST.csv (a folder of studies with a group,family manifest)")
     DEV[0], METRIC[0] = args.corpus, Metric.infer(args.metric, args.mode)

@@ -365,3 +365,21 @@ def test_an_in_memory_storage_is_told_apart_from_another_processs(tmp_path):
     first, second = (subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                                     cwd=ROOT).stdout.strip() for _ in range(2))
     assert first != second
+
+
+@pytest.mark.parametrize("args", [["--pruners", ""], ["--tasks", ""], ["--pruners", ","]])
+def test_hpo_bench_empty_lists_are_refused_not_read_as_all(args, capsys):
+    """`--pruners ""` and `--tasks ""` ran every row and every task, as if not given (hostile pass)."""
+    from bench.hpo import main
+    with pytest.raises(SystemExit) as e:
+        main(["--quick", *args])
+    assert e.value.code == 2 and args[0] in capsys.readouterr().err
+
+
+def test_pruners_bench_refuses_two_runs_of_its_own_at_once(monkeypatch, capsys):
+    """`--speed --audit` ran the speed check alone and dropped the audit without a word (hostile pass)."""
+    import bench.pruners as bp
+    monkeypatch.setattr(sys, "argv", ["pruners.py", "--speed", "--audit"])
+    with pytest.raises(SystemExit) as e:
+        bp.main()
+    assert e.value.code == 2 and "--speed and --audit" in capsys.readouterr().err
