@@ -245,10 +245,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if not isinstance(interval_steps, int | np.integer) or isinstance(interval_steps, bool) or interval_steps < 1:
             raise PrunerError(f"interval_steps={interval_steps!r}: a whole number of at least 1")
         _finite_number(warmup, "warmup", 0, epochs)
-        max_gap = 1.0 if max_gap is None else max_gap
-        if not (isinstance(max_gap, int | float | np.integer | np.floating) and not isinstance(max_gap, bool)
-                and 0 < max_gap <= 1):
-            raise PrunerError(f"max_gap={max_gap!r}: a share of the trial in (0, 1], or None (checks by growth alone)")
+        self.max_gap = max_gap  # checked by its setter
         # None: the default for the metric's kind, known at the first check (FRACTION_ / SERIES_DEFAULTS)
         self._given = {"growth": None if growth is None else _finite_number(growth, "growth", 1, 1e6),
                        "stop_below": None if stop_below is None else _finite_number(stop_below, "stop_below", 0, 1),
@@ -267,7 +264,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             raise PrunerError(f"metric={metric!r}: {why}")
         self.epochs = int(epochs)
         self._length = "epochs" if steps is None else "steps"  # as the user named it, for messages
-        self.warmup, self.interval_steps, self._max_gap = float(warmup), int(interval_steps), float(max_gap)
+        self.warmup, self.interval_steps = float(warmup), int(interval_steps)
         self.margin, self.rivals = margin, int(rivals)
         if kind is not None and kind not in KINDS:
             raise PrunerError(f"kind={kind!r:.40}: one of {', '.join(map(repr, KINDS))}, "
