@@ -383,3 +383,17 @@ def test_pruners_bench_refuses_two_runs_of_its_own_at_once(monkeypatch, capsys):
     with pytest.raises(SystemExit) as e:
         bp.main()
     assert e.value.code == 2 and "--speed and --audit" in capsys.readouterr().err
+
+
+def test_cutoffs_past_every_step_logged_curve_say_they_count_evaluations(tmp_path, capsys):
+    """`lcpipe evaluate --cutoffs 1000` on curves logged every 100 steps up to 5,000 said only "give cutoffs below the
+    curves' lengths", not that a cutoff counts evaluations (50 here) while `--lr-drops` counts steps."""
+    from lcpipe.cli import main
+    steps = np.arange(100, 5001, 100)
+    for i in range(3):
+        loss = 1 + 2 * np.exp(-steps / 1000) + 0.1 * i
+        (tmp_path / f"r{i}.csv").write_text("step,val_loss\n" + "".join(f"{s},{v:.4f}\n" for s, v in zip(steps, loss)))
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--curves", str(tmp_path), "--metric", "val_loss", "--cutoffs", "1000"])
+    err = capsys.readouterr().err
+    assert "has 50 evaluations" in err and "counts its evaluations, not its steps" in err

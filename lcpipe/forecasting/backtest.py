@@ -339,7 +339,11 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
     fits = {name: [c for c in cutoffs if not skip_past_end or c < len(by_name[name].values)]
             for name in targets or by_name}
     if not any(fits.values()):
-        raise LcpipeError(f"every cutoff ({', '.join(map(str, cutoffs))}) is at or past the end of every target; "
+        longest = max((by_name[name] for name in fits), key=lambda s: len(s.values))
+        counted = ("; a curve logged by step counts its evaluations, not its steps" if "evaluations" in
+                   {units[name] for name in fits} else "")
+        raise LcpipeError(f"every cutoff ({', '.join(map(str, cutoffs))}) is at or past the end of every target (the "
+                          f"longest, {longest.name!r}, has {len(longest.values)} {units[longest.name]}){counted}; "
                           "give cutoffs below the curves' lengths")
     for name, fit in fits.items():
         for cutoff in fit:
