@@ -99,7 +99,8 @@ def test_bad_cli_requests_are_one_line_errors(tmp_path, capsys):
     for args, message in [
         (["--curves", str(tmp_path / "empty_missing"), "--cutoffs", "5"], "not a directory"),
         (["--curves", str(curves), "--cutoffs", "30"], r"^error: every cutoff \(30\) is at or past the end of every "
-                                                       r"target; give cutoffs below the curves' lengths\n$"),
+                                                       r"target \(the longest, 'a', has 30 epochs\); give cutoffs "
+                                                       r"below the curves' lengths\n$"),
         (["--curves", str(curves), "--cutoffs", "3"], r"\[5, 29\]"),
         (["--curves", str(curves), "--cutoffs", "5", "--target", "zzz"], "target 'zzz' is not among"),
         (["--curves", str(curves), "--cutoffs", "5", "--predictors", "prophet"], "unknown predictor 'prophet'"),
