@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.args import Parser  # noqa: E402
 from bench.corpus import families_of  # noqa: E402
-from lcpipe.atomic import check_output  # noqa: E402
+from lcpipe.atomic import carries_mark, check_output  # noqa: E402
 from lcpipe.config import Params  # noqa: E402
 from lcpipe.curve import Curve, as_finished  # noqa: E402
 from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
@@ -503,14 +503,10 @@ def _check_figure(path: Path) -> str | None:
     """Why --reliability-figure may not write `path` (None: it may): an existing file is replaced only if an earlier
     run drew it (its PNG metadata carries FIGURE_MARK), never another file of the user's (review: a text file of
     that name became a PNG)."""
-    if not path.is_file():
+    if not path.is_file() or carries_mark(path, FIGURE_MARK.encode()):
         return None
-    try:
-        ours = path.stat().st_size <= 50 * 2**20 and FIGURE_MARK.encode() in path.read_bytes()
-    except OSError:
-        ours = False
-    return None if ours else (f"{path} exists and is not a figure this bench drew, which it would replace; give a "
-                              "new file name, or remove it first")
+    return f"{path} exists and is not a figure this bench drew, which it would replace; give a new file name, or " \
+        "remove it first"
 
 
 @exits_cleanly

@@ -493,9 +493,10 @@ def main(argv: list[str] | None = None) -> None:
     if a.quick:
         workers, a.seeds, a.budget = [1], 1, 12
     every = load_table(a.table, a.metric)
-    if a.tasks is not None and not [t for t in a.tasks.split(",") if t]:
+    named = None if a.tasks is None else [t for t in a.tasks.split(",") if t]
+    if named == []:
         ap.error(f"--tasks {a.tasks!r}: name some tasks, e.g. digits,wine")
-    chosen = [t for t in a.tasks.split(",") if t] if a.tasks else (list(every)[:2] if a.quick else list(every))
+    chosen = named or (list(every)[:2] if a.quick else list(every))
     if not chosen or any(t not in every for t in chosen):
         raise SystemExit(f"--tasks {a.tasks!r}: the table has {', '.join(every)}")
     tasks = {t: every[t] for t in chosen}

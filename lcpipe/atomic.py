@@ -191,6 +191,18 @@ def _linked(folder: Path) -> list[Path]:
     return targets
 
 
+MARK_READ = 50 * 2**20  # bytes: a figure lcpipe drew is far smaller; a bigger file is no figure of ours
+
+
+def carries_mark(path: Path, mark: bytes) -> bool:
+    """Whether the existing file at `path` is one of ours that carries `mark` (a figure lcpipe drew has it in its
+    metadata): the test before a figure replaces a file, so that it never replaces a user's figure or note."""
+    try:
+        return path.stat().st_size <= MARK_READ and mark in path.read_bytes()
+    except OSError:
+        return False
+
+
 def check_own_folder(path: Path, flag: str) -> None:
     """An output folder a stage writes into or replaces whole is no link and no file: a link to a folder of the
     user's would have its files deleted (DVCLive clears its folder) or replaced, outside the project (red team:

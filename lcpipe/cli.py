@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lcpipe.atomic import atomic_path, check_output, resolve, write_text
+from lcpipe.atomic import atomic_path, carries_mark, check_output, resolve, write_text
 from lcpipe.config import FeatureParams, Params, PredictParams, load_params
 from lcpipe.curve import MAX_POINTS, MAX_STEPS, Curve, as_finished, grid_of
 from lcpipe.errors import LcpipeError, exits_cleanly, say_out
@@ -252,20 +252,13 @@ def _check_results_file(path: Path, command: str) -> None:
 
 
 FIGURE_MARK = b"lcpipe forecast --plot"  # as reporting.live_figure writes it into each figure's metadata
-FIGURE_READ = 50 * 2**20  # bytes: a figure lcpipe drew is far smaller; a bigger file is no figure of ours
 
 
 def _check_figure_file(path: Path) -> None:
     """A --plot lcpipe may write its figure to: a new file, or one an earlier --plot drew (its metadata carries
     FIGURE_MARK), never a figure or document of the user's (red team: `--plot paper/figure3.pdf` replaced a
     hand-made PDF without a word, where --out refuses a file it did not write)."""
-    if not path.is_file():
-        return
-    try:
-        ours = path.stat().st_size <= FIGURE_READ and FIGURE_MARK in path.read_bytes()
-    except OSError:
-        ours = False
-    if not ours:
+    if path.is_file() and not carries_mark(path, FIGURE_MARK):
         raise LcpipeError(f"--plot {path} exists and is not marked as a figure `lcpipe forecast --plot` drew (those "
                           "drawn before 2026-12-05 carry no mark), which lcpipe would replace; give a new file name, "
                           "or remove it first")
