@@ -130,6 +130,7 @@ class AutoParams:
     final_quantile_series: float = 0.85
     hyperparameters: bool = True
     config_weight_series: float = 3.0
+    sibling_recency_series: float = 0.75
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,7 @@ def validate(p: Params, pipeline: bool = True) -> Params:
     _require(p.parametric.prior_weight >= 0, "parametric.prior_weight", p.parametric.prior_weight,
              "it must be >= 0 (0 = the target's prefix alone)")
     _subset("parametric.families", p.parametric.families, CURVE_FAMILIES)
-    _require_positive(p.auto, "auto", "recency", "smooth_epochs", "interval_scale")
+    _require_positive(p.auto, "auto", "recency", "smooth_epochs", "interval_scale", "sibling_recency_series")
     _require(p.auto.interval_scale <= AUTO_INTERVAL_MOST, "auto.interval_scale", p.auto.interval_scale,
              f"it must be at most {AUTO_INTERVAL_MOST:g}")
     for key in ("config_weight", "config_weight_series"):

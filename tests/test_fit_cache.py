@@ -55,6 +55,23 @@ def test_a_new_process_reads_the_fit_from_disk_and_forecasts_alike(tmp_path, fre
     np.testing.assert_array_equal(forecast(again), expected)
 
 
+def test_a_loss_fit_of_one_study_keeps_its_half_life_on_disk(tmp_path, fresh, monkeypatch):
+    """A loss history of one study weighs a run's prefix by auto.sibling_recency_series, not `recency`: the
+    stored fit carries the half-life it chose, so a worker reading it forecasts as the process that fitted it."""
+    t = np.arange(1, 31)
+    losses = [Series(f"l{i}", -np.log(0.4 + 0.05 * i + np.exp(-t / (5 + i))), bounded=False,
+                     config={"dataset": "d", "lr": 0.1 * (1 + i % 3)}) for i in range(12)]
+    run = Series("run", -np.log(0.5 + np.exp(-t[:8] / 6) - 0.05 * (t[:8] > 6)), bounded=False, config={"lr": 0.2})
+    first = fit_cache.fitted(Auto(), losses, (30,), tmp_path)
+    assert first.shift_recency_ == Auto().sibling_recency_series != Auto().recency
+    expected = first.forecast(run, 30).mean
+    monkeypatch.setattr(fit_cache, "_IN_PROCESS", {})
+    refuse_fits(monkeypatch)
+    again = fit_cache.fitted(Auto(), losses, (30,), tmp_path)
+    assert again is not first
+    np.testing.assert_array_equal(again.forecast(run, 30).mean, expected)
+
+
 def test_in_the_process_the_same_content_is_one_fit(tmp_path, fresh, monkeypatch):
     monkeypatch.setenv(fit_cache.ENV, str(tmp_path))  # where the default folder would be
     first = fit_cache.fitted(Auto(), history(), (30,), False)

@@ -47,7 +47,8 @@ ENV = "LCPIPE_CACHE_DIR"
 # every Auto setting a fit depends on (config_weight_series too: a loss's configs weigh by it, and without it a
 # pruner's fit at 1 and a forecaster's at 3 on one loss history shared one cache entry and its calibration)
 SETTINGS = ("recency", "similarity", "smooth_epochs", "interval_scale", "config_weight", "calibrate",
-            "final_quantile", "final_quantile_series", "hyperparameters", "config_weight_series")
+            "final_quantile", "final_quantile_series", "hyperparameters", "config_weight_series",
+            "sibling_recency_series")
 IN_PROCESS = 8  # fits kept in this process, the most recently used (a long-lived process sees many)
 _IN_PROCESS: dict[str, Auto] = {}
 _ON_DISK: dict[Path, set] = {}  # file -> the axes it holds, as far as this process knows
@@ -74,8 +75,8 @@ def content_key(template: Auto, history: list[Series]) -> str:
     h.update(_CODE[0])
     # a bounded (accuracy) history is calibrated at final_quantile, any other at final_quantile_series:
     # the other one is no part of the fit (the CLI's Auto and the pruner's share an accuracy history's fit)
-    unused = ("final_quantile_series", "config_weight_series") if all(s.bounded for s in history if len(s.values)) \
-        else ("final_quantile", "config_weight")
+    series_only = ("final_quantile_series", "config_weight_series", "sibling_recency_series")
+    unused = series_only if all(s.bounded for s in history if len(s.values)) else ("final_quantile", "config_weight")
     settings = {k: getattr(template, k) for k in SETTINGS if k not in unused}
     h.update(json.dumps({"format": FORMAT, **settings}, sort_keys=True).encode())
     for s in history:
@@ -132,7 +133,8 @@ def _save(auto: Auto, path: Path, fix: str) -> None:
     keys = sorted(auto._axes, key=repr)
     meta = {"format": FORMAT, "bounded": bool(auto.bounded_), "configs": auto.configs_,
             "milestones": [list(m) for m in auto.milestones_],
-            "axes": [[int(h), list(m)] for h, m in keys], "calibrated": auto.final_q_ is not None}
+            "axes": [[int(h), list(m)] for h, m in keys], "calibrated": auto.final_q_ is not None,
+            "shift_recency": float(auto.shift_recency_)}
     arrays = {"values": np.concatenate(auto.history_) if auto.history_ else np.empty(0), "lengths": lengths,
               "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
     if auto.final_q_ is not None:
@@ -163,6 +165,7 @@ def _load(path: Path, template: Auto) -> Auto | None:
             auto.configs_ = meta["configs"]
             auto.milestones_ = [tuple(m) for m in meta["milestones"]]
             auto.final_q_ = (f["final_q_x"], f["final_q_y"]) if meta["calibrated"] else None
+            auto.shift_recency_ = float(meta["shift_recency"])  # as the fit chose it (a loss's own study: its own)
             auto._axes = {(int(h), tuple(m)): f[f"axis{i}"] for i, (h, m) in enumerate(meta["axes"])}
     except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile, NotImplementedError,
             RuntimeError, SyntaxError, tokenize.TokenError, IndexError, AttributeError):  # a damaged file's header or
