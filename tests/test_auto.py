@@ -92,9 +92,7 @@ def test_a_loss_falling_slower_than_its_analogs_keeps_falling_and_is_not_held_fl
     slow = -np.log(0.6 + 2.0 * np.exp(-t / 40))  # its truth: above every analog at 20, still falling
     fc = Auto(calibrate=False).fit(history).forecast(Series("slow", slow[:20], bounded=False), 100)
     now, final = np.exp(-slow[19]), np.exp(-fc.mean[-1])
-    # a good part of the fall still to come (held flat it would be none): 0.49 of it with the history read as the
-    # run's own study (sibling_recency_series 0.75), 0.55 at recency 2
-    assert final < now - 0.4 * (now - np.exp(-slow[-1]))
+    assert final < now - 0.5 * (now - np.exp(-slow[-1]))  # forecast at least half of the fall still to come
     dead = np.full(20, -np.log(np.log(10)))  # a cross-entropy flat at chance, ln 10: it may stay there
     fc = Auto(calibrate=False).fit(history).forecast(Series("dead", dead, bounded=False), 100)
     assert fc.lower[-1] <= dead[-1] < fc.mean[-1]  # the band reaches its own level; the mean follows the analogs
@@ -476,6 +474,13 @@ def test_a_loss_forecast_from_its_own_study_leans_on_its_latest_level():
     accuracy = [Series(f"h{i}", learning_curve(60, final=0.7 + 0.05 * i, rate=0.05, seed=i),
                        config={"dataset": "d", "arch": "net"}) for i in range(4)]
     assert Auto().fit(accuracy).shift_recency_ == 2.0  # an accuracy's jitter needs its points averaged
+    # a run of another dataset is met as from any foreign history, however alike the history's runs
+    model = Auto(calibrate=False).fit(siblings)
+    assert model._shift_recency({"dataset": "d"}) == model._shift_recency({}) == 0.75
+    assert model._shift_recency({"dataset": "imagenet"}) == 2.0
+    foreign = Series("x", siblings[0].values[:20] + 0.01, bounded=False, config={"dataset": "imagenet"})
+    np.testing.assert_array_equal(model.forecast(foreign, 60).mean, Auto(calibrate=False, sibling_recency_series=2.0)
+                                  .fit(siblings).forecast(foreign, 60).mean)
     # a run that just stepped down (an lr drop between evaluations 18 and 19) goes on from where it is now
     t = np.arange(1, 61)
     run = -np.log(0.65 + 2.0 * np.exp(-t / 10) - 0.08 * (t > 18))

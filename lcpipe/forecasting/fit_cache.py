@@ -134,7 +134,7 @@ def _save(auto: Auto, path: Path, fix: str) -> None:
     meta = {"format": FORMAT, "bounded": bool(auto.bounded_), "configs": auto.configs_,
             "milestones": [list(m) for m in auto.milestones_],
             "axes": [[int(h), list(m)] for h, m in keys], "calibrated": auto.final_q_ is not None,
-            "shift_recency": float(auto.shift_recency_)}
+            "shift_recency": float(auto.shift_recency_), "study_dataset": auto.study_dataset_}
     arrays = {"values": np.concatenate(auto.history_) if auto.history_ else np.empty(0), "lengths": lengths,
               "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
     if auto.final_q_ is not None:
@@ -166,6 +166,7 @@ def _load(path: Path, template: Auto) -> Auto | None:
             auto.milestones_ = [tuple(m) for m in meta["milestones"]]
             auto.final_q_ = (f["final_q_x"], f["final_q_y"]) if meta["calibrated"] else None
             auto.shift_recency_ = float(meta["shift_recency"])  # as the fit chose it (a loss's own study: its own)
+            auto.study_dataset_ = meta["study_dataset"]
             auto._axes = {(int(h), tuple(m)): f[f"axis{i}"] for i, (h, m) in enumerate(meta["axes"])}
     except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile, NotImplementedError,
             RuntimeError, SyntaxError, tokenize.TokenError, IndexError, AttributeError):  # a damaged file's header or

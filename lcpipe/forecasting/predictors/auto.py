@@ -192,6 +192,7 @@ class Auto(Predictor):
         state.setdefault("sibling_recency_series", 0.75)
         if "history_" in state:
             state.setdefault("shift_recency_", state["recency"])
+            state.setdefault("study_dataset_", None)
         self.__dict__.update(state)
 
     def fit(self, sources: list[Series]) -> Auto:
@@ -211,6 +212,8 @@ class Auto(Predictor):
         # at its latest level
         one_study = _one_study(kept, siblings) and not self.bounded_
         self.shift_recency_ = self.sibling_recency_series if one_study else self.recency
+        # the one dataset such a history states (None: it states none); a run of another dataset keeps `recency`
+        self.study_dataset_ = _recipe(kept[0])[0] if one_study else None
         self.final_q_ = self._calibrated(kept, clusters, siblings) if self.calibrate else None
         return self
 
@@ -387,6 +390,13 @@ class Auto(Predictor):
             columns = self._config_columns = ConfigColumns(self.configs_)
         return columns
 
+    def _shift_recency(self, config: dict) -> float:
+        """The half-life of the weights that set each analog's shift for a run of this config: the fitted one
+        (sibling_recency_series for a loss among its own study's runs), but `recency` for a run that states a
+        dataset other than the one the history's study states (a foreign history, however alike its runs)."""
+        own, known = _recipe_of(config)[0], self.study_dataset_
+        return self.recency if own is not None and known is not None and own != known else self.shift_recency_
+
     def _forecast_block(self, y: np.ndarray, horizon: int, config: dict, marks: tuple) -> tuple[np.ndarray, np.ndarray]:
         """y: (runs, k) prefixes of equal length -> (mean, std), each (runs, horizon - k)."""
         k = y.shape[1]
@@ -395,7 +405,8 @@ class Auto(Predictor):
         ly = badness(y, self.bounded_)
         resid = ly[:, None, :] - hist[None, :, :k]  # (R, J, k)
         # where each analog must move to meet the run: by its latest level, for a loss among its own study's runs
-        shift = resid @ (w if self.shift_recency_ == self.recency else prefix_weights(k, self.shift_recency_))
+        shift = resid @ (w if self._shift_recency(config) == self.recency else
+                         prefix_weights(k, self._shift_recency(config)))
         distance = np.sqrt(((resid - shift[..., None]) ** 2) @ w)
         logw = -self.similarity * (distance / (distance.min(axis=1, keepdims=True) + 1e-4) - 1)
         logw = logw - self._config_discount(config)[None, :]
@@ -503,9 +514,13 @@ def _one_study(kept: list[Series], siblings: bool) -> bool:
 
 def _recipe(s: Series) -> tuple:
     """(dataset, arch) as the run states them, each hashable (a sidecar may hold a list)."""
-    c = s.config or {}
+    return _recipe_of(s.config or {})
+
+
+def _recipe_of(config: dict) -> tuple:
+    """(dataset, arch) as a config states them, each hashable (a sidecar may hold a list)."""
     return tuple(v if v is None or isinstance(v, str | int | float | bool) else repr(v)
-                 for v in (c.get("dataset"), c.get("arch")))
+                 for v in (config.get("dataset"), config.get("arch")))
 
 
 CALIBRATION_FRACTIONS = (0.025, 0.05, 0.1, 0.2, 0.4)
