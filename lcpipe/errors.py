@@ -12,6 +12,16 @@ class LcpipeError(Exception):
     """An input problem the user can fix (bad param, bad file); printed as one line."""
 
 
+class WrongKindError(LcpipeError):
+    """A value of the wrong kind for the metric (an accuracy in percent, a negative loss): `what` names the file,
+    line, column and what was expected; the message adds how to say another kind (--kind, kind=), which the
+    pipeline, whose kind follows features.metric, leaves out."""
+
+    def __init__(self, what: str, hint: str):
+        super().__init__(what + hint)
+        self.what = what
+
+
 class StdoutError(LcpipeError):
     """stdout could not be written (a full disk, a closed pipe): the rest of the run's output is
     dropped rather than retried at exit."""

@@ -35,7 +35,7 @@ import yaml
 
 from lcpipe.atomic import MAX_DEPTH, SIDECARS, kind_of  # MAX_DEPTH: the --out guard follows links as deep
 from lcpipe.curve import COLUMNS, MAX_EPOCHS, MAX_STEPS, Curve, as_finished, check_planned
-from lcpipe.errors import LcpipeError
+from lcpipe.errors import LcpipeError, WrongKindError
 from lcpipe.metric import Metric, as_metric
 
 EPOCH_COLUMNS = ("epoch", "step", "global_step", "iteration", "iter")  # step: DVCLive, logs of optimizer steps
@@ -335,13 +335,13 @@ def _check_kind(t: _Table, col: int, values: np.ndarray, metric: Metric) -> None
         return
     if metric.kind == "fraction" and np.all((values >= 0) & (values <= 100)) and np.median(values) > 1:
         # a fraction by its name, or by the kind the user gave (--kind fraction on a val_loss: no accuracy's name)
-        raise LcpipeError(f"{t.path}: column {name!r} is in percent (up to {values.max():g}); "
-                          f"lcpipe reads {metric.name} as a fraction: divide it by 100, or, if it is no fraction, "
-                          "give --kind positive or any (kind= in Python)")
+        raise WrongKindError(f"{t.path}: column {name!r} is in percent (up to {values.max():g}); "
+                             f"lcpipe reads {metric.name} as a fraction: divide it by 100",
+                             ", or, if it is no fraction, give --kind positive or any (kind= in Python)")
     i = int(wrong[0])
-    raise LcpipeError(f"{t.path}: line {t.lines[i]}: column {name!r} is {t.cell(i, col)!r} where "
-                      f"{metric.expected()} was expected for {metric.name!r} (if it may {metric.admits()}: "
-                      "--kind any, or kind='any' in Python)")
+    raise WrongKindError(f"{t.path}: line {t.lines[i]}: column {name!r} is {t.cell(i, col)!r} where "
+                         f"{metric.expected()} was expected for {metric.name!r}",
+                         f" (if it may {metric.admits()}: --kind any, or kind='any' in Python)")
 
 
 def _check_lr(t: _Table, lr: np.ndarray | None) -> None:

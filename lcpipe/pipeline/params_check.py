@@ -12,7 +12,7 @@ from pathlib import Path
 from lcpipe.atomic import write_text
 from lcpipe.config import Params, missing_keys
 from lcpipe.curve import MAX_EPOCHS
-from lcpipe.errors import LcpipeError
+from lcpipe.errors import LcpipeError, WrongKindError
 from lcpipe.forecasting.registry import PREDICTORS
 from lcpipe.training.sources import check_obtainable
 
@@ -63,6 +63,8 @@ def check_paths(p: Params) -> None:
                               "from themselves; give a folder of another study's finished curves")
     try:  # as the sweep reads it, in the metric it forecasts
         past = read_curve_dir(Path(p.sweep.history), p.features.metric)
+    except WrongKindError as exc:  # the pipeline's kind follows features.metric: no --kind to give
+        raise LcpipeError(f"sweep.history: {exc.what}") from None
     except LcpipeError as exc:
         raise LcpipeError(f"sweep.history: {exc} (the sweep's decision forecasts features.metric="
                           f"{p.features.metric} from these curves: give a sweep.history that logs it)") from None
@@ -73,6 +75,8 @@ def check_paths(p: Params) -> None:
     if p.stop.at:
         try:
             learnable_history(read_curve_dir(Path(p.stop.history), "test_acc"))  # as early_stop's Stopper reads it
+        except WrongKindError as exc:  # early_stop forecasts test accuracy, a fraction: no --kind to give
+            raise LcpipeError(f"stop.history: {exc.what}") from None
         except LcpipeError as exc:
             raise LcpipeError(f"stop.history: {exc}") from None
 
