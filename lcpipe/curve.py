@@ -77,20 +77,24 @@ class Curve:
 class Series:
     """What a predictor sees of one curve: the forecast metric's values in lcpipe's internal space
     (higher is better; lcpipe/metric.py), the planned lr schedule if known, the run's config (flat,
-    possibly empty), and whether the values are bounded to [0, 1] (an accuracy-like metric)."""
+    possibly empty), whether the values are bounded to [0, 1] (an accuracy-like metric), and the study it
+    belongs to where its files say (the folder it was read from: a corpus's folders are its studies)."""
 
     name: str
     values: np.ndarray
     lr: np.ndarray | None = None  # one value per epoch of the *whole* run, when known
     config: dict = field(default_factory=dict)
     bounded: bool = True
+    study: str | None = None
 
 
 def series_of(curve: Curve, metric: str | Metric) -> Series:
     """The curve as predictors take it: its `metric` column in the internal space, its lr when known
     throughout, its config. An accuracy is passed as it is."""
     metric = as_metric(metric)
-    return Series(curve.name, metric.to_internal(curve.metric(metric.name)), curve.lr, curve.config, metric.bounded)
+    study = None if curve.path is None else str(Path(curve.path).parent)
+    return Series(curve.name, metric.to_internal(curve.metric(metric.name)), curve.lr, curve.config, metric.bounded,
+                  study)
 
 
 def grid_of(steps: np.ndarray, planned: int | None) -> tuple[float, int]:

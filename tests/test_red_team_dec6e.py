@@ -33,3 +33,62 @@ def test_a_pipeline_history_in_percent_is_told_to_divide_not_to_give_a_kind_it_h
     message = str(caught.value)
     assert message.startswith(f"{section}.history: ") and "r0.csv" in message and "divide it by 100" in message
     assert "--kind" not in message and "kind=" not in message and "\n" not in message
+
+
+def _loss_runs(folder, n=4, seed=0, length=30):
+    """A study folder of loss curves whose sidecars state a LoRA sweep's keys, no dataset or arch."""
+    import json
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    t = np.arange(1, length + 1)
+    for i in range(n):
+        loss = 1.0 + 0.1 * i + seed * 0.3 + 2.0 * np.exp(-t / (4 + i)) + rng.normal(0, 0.01, length)
+        (folder / f"t{i}.csv").write_text("step,val_ce\n" + "".join(f"{15 * e},{v:.5f}\n" for e, v in zip(t, loss)))
+        (folder / f"t{i}.json").write_text(json.dumps({"lr": 1e-3 * (i + 1), "rank": 4 * (i + 1)}))
+
+
+def test_a_history_of_several_study_folders_that_name_no_dataset_is_calibrated_as_foreign(tmp_path):
+    """Sidecars that name no dataset (a LoRA sweep states lr, rank, ...) made every equal-length history one
+    cluster, 'siblings', calibrated on themselves at the nominal 80 %: another study's runs forecast from three
+    such studies were covered 56 % (the LoRA sweeps without their dataset key). The folders are the studies."""
+    from lcpipe.curve import series_of
+    from lcpipe.forecasting.logs import read_curves
+    from lcpipe.forecasting.predictors.auto import _clusters
+
+    for i, task in enumerate(("a", "b", "c")):
+        _loss_runs(tmp_path / "corpus" / task, seed=i)
+    corpus = [series_of(c, "val_ce") for c in read_curves([tmp_path / "corpus"], "val_ce", studies=True)]
+    clusters, siblings = _clusters(corpus)
+    assert not siblings and len(clusters) == 3
+    listed = [series_of(c, "val_ce") for c in read_curves([tmp_path / "corpus" / t for t in "abc"], "val_ce",
+                                                          studies=True)]
+    assert not _clusters(listed)[1]  # the same studies given folder by folder (ForecastPruner's history=[...])
+    one = [series_of(c, "val_ce") for c in read_curves([tmp_path / "corpus" / "a"], "val_ce")]
+    assert _clusters(one)[1]  # one study's own runs are siblings, as before
+
+
+def test_the_fit_cache_key_follows_which_runs_share_a_study_not_where_the_files_are(tmp_path):
+    import shutil
+
+    from lcpipe.curve import series_of
+    from lcpipe.forecasting.fit_cache import content_key
+    from lcpipe.forecasting.logs import read_curves
+    from lcpipe.forecasting.predictors.auto import Auto
+
+    for i, task in enumerate(("a", "b")):
+        _loss_runs(tmp_path / "corpus" / task, seed=i)
+    shutil.copytree(tmp_path / "corpus", tmp_path / "elsewhere" / "copy")
+
+    def key(folders):
+        return content_key(Auto(), [series_of(c, "val_ce") for c in read_curves(folders, "val_ce", studies=True)])
+
+    assert key([tmp_path / "corpus"]) == key([tmp_path / "elsewhere" / "copy"])
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for task in "ab":  # the same curves as one folder: one study, calibrated on itself
+        for f in (tmp_path / "corpus" / task).iterdir():
+            shutil.copy(f, flat / f"{task}{f.name}")
+    assert key([flat]) != key([tmp_path / "corpus"])

@@ -79,12 +79,18 @@ def content_key(template: Auto, history: list[Series]) -> str:
     unused = series_only if all(s.bounded for s in history if len(s.values)) else ("final_quantile", "config_weight")
     settings = {k: getattr(template, k) for k in SETTINGS if k not in unused}
     h.update(json.dumps({"format": FORMAT, **settings}, sort_keys=True).encode())
+    # which runs share a study folder (it clusters runs that state no recipe), not where it is: a history read
+    # from another path, or copied, is the same content
+    study_of: dict = {}
+    for s in history:
+        study_of.setdefault(s.study, len(study_of))
     for s in history:
         values = np.ascontiguousarray(s.values, dtype=float)
         lr = b"-" if s.lr is None else np.ascontiguousarray(s.lr, dtype=float).tobytes()
         config = repr(sorted((s.config or {}).items())).encode()  # repr: a tuple is no list, 1.0 no 1
         for part in (len(values).to_bytes(8, "little"), values.tobytes(), len(lr).to_bytes(8, "little"), lr,
-                     len(config).to_bytes(8, "little"), config, b"b" if s.bounded else b"u"):
+                     len(config).to_bytes(8, "little"), config, b"b" if s.bounded else b"u",
+                     study_of[s.study].to_bytes(8, "little")):
             h.update(part)
     return h.hexdigest()
 

@@ -492,12 +492,18 @@ def _learnable(s: Series) -> bool:
 
 
 def _clusters(kept: list[Series]) -> tuple[dict[tuple, list[int]], bool]:
-    """The history's clusters (the runs of one stated dataset and arch and length, or of one length where
-    they state none: no near-copy of a run is its analog when the calibration holds a cluster out), and
-    whether the history is siblings: one study's runs, exchangeable with a run of their kind (one
-    cluster, or runs that state one dataset and arch, whatever their lengths (AlgoPerf's runs stop at a
-    target) and beside runs that state none (a sidecar missing))."""
+    """The history's clusters (the runs of one stated dataset and arch and length; where a run states
+    neither, of its study folder and length, or of one length where that is unknown: no near-copy of a run
+    is its analog when the calibration holds a cluster out), and whether the history is siblings: one
+    study's runs, exchangeable with a run of their kind (one cluster, or runs that state one dataset and
+    arch, or sit in one study folder, whatever their lengths (AlgoPerf's runs stop at a target) and beside
+    runs that state none (a sidecar missing)). The folder counts only where no run states a recipe: a corpus
+    of studies whose sidecars name no dataset (a LoRA sweep's config is its lr, rank, ...) is several studies,
+    not one, and calibrated as one its bands were too narrow for another study's runs (the LoRA sweeps with the
+    dataset taken out of their sidecars, `lcpipe forecast --history <the other three tasks>`: final cov80 0.56)."""
     recipes = [_recipe(s) for s in kept]
+    if not any(any(r) for r in recipes):
+        recipes = [(("study", s.study), None) if s.study is not None else r for s, r in zip(kept, recipes)]
     clusters: dict[tuple, list[int]] = defaultdict(list)
     for i, (s, recipe) in enumerate(zip(kept, recipes)):
         clusters[(*recipe, len(s.values)) if any(recipe) else (len(s.values),)].append(i)
