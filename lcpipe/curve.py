@@ -45,6 +45,8 @@ class Curve:
     optimizer steps in an epoch, where a log on a step axis also states each row's epoch (Hugging Face's trainer
     logs a fractional epoch beside the global step), so that a length in epochs can be placed on its steps.
     `stated_epochs`: the epochs its file plans, on a step axis that cannot place them (no per_epoch).
+    `study`: the study folder it was read from (the folder of runs given, or a corpus's study folder, its real
+    path), None where unknown (a DataFrame, a dict).
     """
 
     name: str
@@ -57,6 +59,7 @@ class Curve:
     epoch_axis: bool = False
     per_epoch: float | None = None
     stated_epochs: int | None = None
+    study: str | None = None
 
     def __len__(self) -> int:
         return len(self.columns["epoch"])
@@ -92,9 +95,8 @@ def series_of(curve: Curve, metric: str | Metric) -> Series:
     """The curve as predictors take it: its `metric` column in the internal space, its lr when known
     throughout, its config. An accuracy is passed as it is."""
     metric = as_metric(metric)
-    study = None if curve.path is None else str(Path(curve.path).parent)
     return Series(curve.name, metric.to_internal(curve.metric(metric.name)), curve.lr, curve.config, metric.bounded,
-                  study)
+                  curve.study)
 
 
 def grid_of(steps: np.ndarray, planned: int | None) -> tuple[float, int]:

@@ -92,3 +92,60 @@ def test_the_fit_cache_key_follows_which_runs_share_a_study_not_where_the_files_
         for f in (tmp_path / "corpus" / task).iterdir():
             shutil.copy(f, flat / f"{task}{f.name}")
     assert key([flat]) != key([tmp_path / "corpus"])
+
+
+def test_a_study_is_the_folder_of_runs_given_whatever_the_logger_and_however_the_path_is_spelled(tmp_path,
+                                                                                                 monkeypatch):
+    """Review of the study folders: the study was the folder a curve FILE sits in, so a DVCLive study (each run's
+    plots/metrics/) or Lightning's version_N/ was one study per run, and one folder spelled two ways (relative and
+    absolute, through a link) was two."""
+    from lcpipe.curve import series_of
+    from lcpipe.forecasting.logs import read_curve_dir, read_curves
+    from lcpipe.forecasting.predictors.auto import _clusters
+
+    dvclive = tmp_path / "dvc"
+    lightning = tmp_path / "lightning_logs"
+    for i in range(4):
+        metrics = dvclive / f"r{i}" / "plots" / "metrics"
+        metrics.mkdir(parents=True)
+        (metrics / "val_ce.tsv").write_text("timestamp\tstep\tval_ce\n" + "".join(
+            f"{1700000000 + e}\t{e}\t{2.0 - 0.02 * e - 0.01 * i}\n" for e in range(30)))
+        version = lightning / f"version_{i}"
+        version.mkdir(parents=True)
+        (version / "metrics.csv").write_text("epoch,step,val_ce\n" + "".join(
+            f"{e},{e},{2.0 - 0.02 * e - 0.01 * i}\n" for e in range(30)))
+    for folder in (dvclive, lightning):
+        runs = [series_of(c, "val_ce") for c in read_curve_dir(folder, "val_ce")]
+        assert len(runs) == 4 and len({s.study for s in runs}) == 1 and _clusters(runs)[1]
+    _loss_runs(tmp_path / "runs")
+    (tmp_path / "link").symlink_to(tmp_path / "runs")
+    monkeypatch.chdir(tmp_path)
+    mixed = read_curves(["runs/t0.csv", str(tmp_path / "runs" / "t1.csv"), "link/t2.csv", "runs/../runs/t3.csv"],
+                        "val_ce")
+    assert len({c.study for c in mixed}) == 1
+
+
+def test_runs_without_a_recipe_beside_runs_with_one_keep_their_folders_and_the_cache_tells_none_from_a_folder(
+        tmp_path):
+    """One sidecar naming a dataset put every other folder of the corpus back into one cluster of siblings; a run
+    that states none takes its own folder's stated recipe (a sidecar missing) or its folder. A history whose
+    folders are unknown (a DataFrame) and the same curves read from one folder fit differently, so the fit cache
+    must not share one entry between them."""
+    import json
+
+    from lcpipe.curve import series_of
+    from lcpipe.forecasting.fit_cache import content_key
+    from lcpipe.forecasting.logs import read_curves
+    from lcpipe.forecasting.predictors.auto import Auto, _clusters
+
+    for i, task in enumerate(("a", "b", "c")):
+        _loss_runs(tmp_path / "corpus" / task, seed=i)
+    sidecar = tmp_path / "corpus" / "a" / "t0.json"
+    sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), "dataset": "x"}))
+    history = [series_of(c, "val_ce") for c in read_curves([tmp_path / "corpus"], "val_ce", studies=True)]
+    clusters, siblings = _clusters(history)
+    assert not siblings and len(clusters) == 3  # a's other runs take its one stated recipe; b and c their folders
+    unknown = [replace(s, study=None) for s in history]
+    assert content_key(Auto(), unknown) != content_key(Auto(), history)
+    one = [replace(s, study="/one") for s in history]
+    assert content_key(Auto(), unknown) != content_key(Auto(), one)

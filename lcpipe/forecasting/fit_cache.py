@@ -81,9 +81,9 @@ def content_key(template: Auto, history: list[Series]) -> str:
     h.update(json.dumps({"format": FORMAT, **settings}, sort_keys=True).encode())
     # which runs share a study folder (it clusters runs that state no recipe), not where it is: a history read
     # from another path, or copied, is the same content
-    study_of: dict = {}
+    study_of: dict = {None: 2**64 - 1}  # no folder known: apart from every folder (auto clusters it by length)
     for s in history:
-        study_of.setdefault(s.study, len(study_of))
+        study_of.setdefault(s.study, len(study_of) - 1)
     for s in history:
         values = np.ascontiguousarray(s.values, dtype=float)
         lr = b"-" if s.lr is None else np.ascontiguousarray(s.lr, dtype=float).tobytes()

@@ -1123,6 +1123,17 @@ def _curve_files(folder: Path) -> list[Path]:
 
 def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", studies: bool = False,
                    started: list[tuple[str, str, str]] | None = None, say=lambda _: None) -> list[Curve]:
+    """`_read_curve_dir`, each curve with its study: the folder given (its real path), or, for a curve of a
+    corpus (named `folder/run`), that study folder; a DVCLive run folder given itself belongs to the folder it
+    sits in. It groups runs that state no recipe (auto's calibration: a corpus is several studies)."""
+    directory = Path(directory)
+    root = os.path.realpath(directory.parent if directory.is_dir() and _is_dvclive(directory) else directory)
+    return [replace(c, study=os.path.join(root, c.name.rpartition("/")[0]) if "/" in c.name else root)
+            for c in _read_curve_dir(directory, metric, studies, started, say)]
+
+
+def _read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", studies: bool = False,
+                    started: list[tuple[str, str, str]] | None = None, say=lambda _: None) -> list[Curve]:
     """Every curve in `directory`, sorted by name: its *.csv / *.tsv files (any case) and DVCLive
     run folders, or the directory itself when it is one DVCLive run. Hidden and `._` files are skipped.
     Two curves with one name (`x.csv` and `x.CSV`, `x.csv` and a DVCLive folder `x`) are refused.
@@ -1403,7 +1414,7 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
             out += read_curve_dir(path, metric, studies, started, say)
             continue
         try:
-            out.append(read_curve(path, metric))
+            out.append(replace(read_curve(path, metric), study=os.path.realpath(path.parent)))
         except NotStarted as exc:
             if started is None:
                 raise

@@ -497,13 +497,20 @@ def _clusters(kept: list[Series]) -> tuple[dict[tuple, list[int]], bool]:
     is its analog when the calibration holds a cluster out), and whether the history is siblings: one
     study's runs, exchangeable with a run of their kind (one cluster, or runs that state one dataset and
     arch, or sit in one study folder, whatever their lengths (AlgoPerf's runs stop at a target) and beside
-    runs that state none (a sidecar missing)). The folder counts only where no run states a recipe: a corpus
+    runs that state none (a sidecar missing)). A run that states no recipe takes the one its study folder's other
+    runs state, or else its folder (Series.study; unknown for a DataFrame or a dict: its length alone): a corpus
     of studies whose sidecars name no dataset (a LoRA sweep's config is its lr, rank, ...) is several studies,
     not one, and calibrated as one its bands were too narrow for another study's runs (the LoRA sweeps with the
     dataset taken out of their sidecars, `lcpipe forecast --history <the other three tasks>`: final cov80 0.56)."""
     recipes = [_recipe(s) for s in kept]
-    if not any(any(r) for r in recipes):
-        recipes = [(("study", s.study), None) if s.study is not None else r for s, r in zip(kept, recipes)]
+    stated_in: dict[str, set] = defaultdict(set)  # study folder -> the recipes its runs state
+    for s, r in zip(kept, recipes):
+        if any(r) and s.study is not None:
+            stated_in[s.study].add(r)
+    # a run that states none takes the one recipe its folder's runs state (a sidecar missing), else its folder
+    recipes = [r if any(r) or s.study is None else
+               next(iter(stated_in[s.study])) if len(stated_in[s.study]) == 1 else (("study", s.study), None)
+               for s, r in zip(kept, recipes)]
     clusters: dict[tuple, list[int]] = defaultdict(list)
     for i, (s, recipe) in enumerate(zip(kept, recipes)):
         clusters[(*recipe, len(s.values)) if any(recipe) else (len(s.values),)].append(i)
