@@ -478,6 +478,8 @@ def test_a_loss_forecast_from_its_own_study_leans_on_its_latest_level():
     model = Auto(calibrate=False).fit(siblings)
     assert model._shift_recency({"dataset": "d"}) == model._shift_recency({}) == 0.75
     assert model._shift_recency({"dataset": "imagenet"}) == 2.0
+    missing = [Series(siblings[0].name, siblings[0].values, bounded=False)] + siblings[1:]  # its sidecar lost
+    assert Auto(calibrate=False).fit(missing)._shift_recency({"dataset": "imagenet"}) == 2.0
     foreign = Series("x", siblings[0].values[:20] + 0.01, bounded=False, config={"dataset": "imagenet"})
     np.testing.assert_array_equal(model.forecast(foreign, 60).mean, Auto(calibrate=False, sibling_recency_series=2.0)
                                   .fit(siblings).forecast(foreign, 60).mean)

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -212,7 +213,8 @@ def test_a_pruner_in_another_process_does_not_fit_the_history_again(tmp_path, fr
     from lcpipe.forecasting.logs import learnable_history, read_curve_dir
     curves = learnable_history(read_curve_dir(folder, "test_acc"))
     pruners_auto = Auto(hyperparameters=False)  # ForecastPruner's default forecaster
-    fit_cache.fitted(pruners_auto, [series_of(c, "test_acc") for c in curves], (20,), cache)  # this process: the fit
+    as_the_pruner_reads = [replace(series_of(c, "test_acc"), study=None) for c in curves]  # no study folders
+    fit_cache.fitted(pruners_auto, as_the_pruner_reads, (20,), cache)  # this process: the fit
     warm = subprocess.run([sys.executable, "-c", script, str(cache)], capture_output=True, text=True, timeout=120,
                           cwd=root)
     assert warm.returncode == 0, warm.stderr

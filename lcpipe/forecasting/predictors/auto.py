@@ -213,7 +213,8 @@ class Auto(Predictor):
         one_study = _one_study(kept, siblings) and not self.bounded_
         self.shift_recency_ = self.sibling_recency_series if one_study else self.recency
         # the one dataset such a history states (None: it states none); a run of another dataset keeps `recency`
-        self.study_dataset_ = _recipe(kept[0])[0] if one_study else None
+        stated = {_recipe(s)[0] for s in kept} - {None}
+        self.study_dataset_ = next(iter(stated)) if one_study and len(stated) == 1 else None
         self.final_q_ = self._calibrated(kept, clusters, siblings) if self.calibrate else None
         return self
 
@@ -405,8 +406,8 @@ class Auto(Predictor):
         ly = badness(y, self.bounded_)
         resid = ly[:, None, :] - hist[None, :, :k]  # (R, J, k)
         # where each analog must move to meet the run: by its latest level, for a loss among its own study's runs
-        shift = resid @ (w if self._shift_recency(config) == self.recency else
-                         prefix_weights(k, self._shift_recency(config)))
+        half_life = self._shift_recency(config)
+        shift = resid @ (w if half_life == self.recency else prefix_weights(k, half_life))
         distance = np.sqrt(((resid - shift[..., None]) ** 2) @ w)
         logw = -self.similarity * (distance / (distance.min(axis=1, keepdims=True) + 1e-4) - 1)
         logw = logw - self._config_discount(config)[None, :]
