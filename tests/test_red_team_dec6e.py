@@ -149,3 +149,22 @@ def test_runs_without_a_recipe_beside_runs_with_one_keep_their_folders_and_the_c
     assert content_key(Auto(), unknown) != content_key(Auto(), history)
     one = [replace(s, study="/one") for s in history]
     assert content_key(Auto(), unknown) != content_key(Auto(), one)
+
+
+def test_the_pruner_reads_a_history_of_study_folders_as_one_cluster_as_before(tmp_path):
+    """ForecastPruner drops its history curves' study folders: read as several studies, the wider foreign band cost
+    it compute in every replay measured (the HPO table's 40-trial studies 26.0 -> 27.0 %, the LoRA sweeps without
+    a dataset key 26.9 -> 30.8 %), where the CLI's forecaster gained coverage (0.56 -> 0.93)."""
+    import optuna
+
+    from lcpipe.integrations.optuna import ForecastPruner
+
+    for i, task in enumerate(("a", "b")):
+        _loss_runs(tmp_path / "corpus" / task, seed=i)
+    pruner = ForecastPruner(steps=450, history=tmp_path / "corpus", metric="val_ce", interval_steps=15)
+    study = optuna.create_study(direction="minimize", pruner=pruner)
+    trial = study.ask()
+    for e in range(5):
+        trial.report(3.0 - 0.05 * e, 15 * (e + 1))
+        trial.should_prune()
+    assert len(pruner._history) == 8 and all(s.study is None for s in pruner._history)
