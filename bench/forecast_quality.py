@@ -1,7 +1,7 @@
 """Forecast quality under the protocol that counts: foreign history, leave-one-FAMILY-out.
 
     python bench/forecast_quality.py [--quick] [--corpus DIR ...] [--predictors a,b,...] [--reliability-figure PNG]
-                                     [--metric NAME --mode min|max|auto] [--percent]
+                                     [--metric NAME --mode min|max|auto] [--percent] [--forget KEY,...]
 
 Loss curves: `--corpus ../shared/curves/dev-loss --metric val_loss --percent` (cutoffs 10, 20, 40 % of
 each curve's length: its studies' lengths run from 10 to 113 evaluations). Scores are in lcpipe's
@@ -522,6 +522,9 @@ def main() -> None:
     ap.add_argument("--mode", default="auto", choices=("min", "max", "auto"))
     ap.add_argument("--percent", action="store_true",
                     help="cutoffs are percent of each curve's length (10, 20, 40), not points")
+    ap.add_argument("--forget", default="", metavar="KEY,...",
+                    help="config keys read as absent from every sidecar (e.g. dataset,arch: a corpus whose sidecars "
+                         "do not state them, as a LoRA sweep's need not)")
     ap.add_argument("--reliability-figure", type=Path, metavar="PNG",
                     help="also draw P(ends best)'s reliability diagram, one panel per cutoff, to this PNG")
     args = ap.parse_args()
@@ -542,6 +545,9 @@ def main() -> None:
     params = replace(Params(), features=replace(Params().features, metric=args.metric))
     METRIC[0], PERCENT[0] = Metric.infer(args.metric, args.mode), args.percent
     groups = groups_of(args.corpus, METRIC[0])
+    if forget := {k.strip() for k in args.forget.split(",") if k.strip()}:
+        groups = {g: [replace(c, config={k: v for k, v in c.config.items() if k not in forget}) for c in curves]
+                  for g, curves in groups.items()}
     METRIC[0] = METRIC[0].with_scale([c.metric(args.metric) for curves in groups.values() for c in curves])
     names = [n for n in dict.fromkeys(x.strip() for x in args.predictors.split(",")) if n]
     cutoffs, grids = (PERCENT_CUTOFFS if args.percent else CUTOFFS), GRIDS if METRIC[0].bounded else SERIES_GRIDS
