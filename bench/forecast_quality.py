@@ -509,6 +509,20 @@ def _check_figure(path: Path) -> str | None:
         "remove it first"
 
 
+def forgotten(keys: str, groups: dict[str, list[Curve]]) -> set[str]:
+    """The --forget keys, each stated by some curve's config (a typo would otherwise change nothing, silently)."""
+    if not keys:
+        return set()
+    named = {k.strip() for k in keys.split(",") if k.strip()}
+    if not named:
+        raise LcpipeError(f"--forget {keys!r}: name the config keys to read as absent, e.g. dataset,arch")
+    stated = {k for curves in groups.values() for c in curves for k in c.config}
+    if missing := sorted(named - stated):
+        raise LcpipeError(f"--forget: no curve's config states {', '.join(map(repr, missing))}; the sidecars state "
+                          f"{', '.join(sorted(stated)) or 'nothing'}")
+    return named
+
+
 @exits_cleanly
 def main() -> None:
     ap = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -545,9 +559,10 @@ def main() -> None:
     params = replace(Params(), features=replace(Params().features, metric=args.metric))
     METRIC[0], PERCENT[0] = Metric.infer(args.metric, args.mode), args.percent
     groups = groups_of(args.corpus, METRIC[0])
-    if forget := {k.strip() for k in args.forget.split(",") if k.strip()}:
+    if forget := forgotten(args.forget, groups):
         groups = {g: [replace(c, config={k: v for k, v in c.config.items() if k not in forget}) for c in curves]
                   for g, curves in groups.items()}
+        print(f"sidecar keys read as absent: {', '.join(sorted(forget))}", file=sys.stderr)
     METRIC[0] = METRIC[0].with_scale([c.metric(args.metric) for curves in groups.values() for c in curves])
     names = [n for n in dict.fromkeys(x.strip() for x in args.predictors.split(",")) if n]
     cutoffs, grids = (PERCENT_CUTOFFS if args.percent else CUTOFFS), GRIDS if METRIC[0].bounded else SERIES_GRIDS

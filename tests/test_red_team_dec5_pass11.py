@@ -610,6 +610,9 @@ def test_a_loss_word_with_a_count_is_minimised(name):
     ("forecast_speed.py", ["--loop-runs", "0"], "1 or more"),
     ("report_cost.py", ["--reports", "5000000000000"], "give lengths of 4 to"),
     ("early_stopping.py", ["--predictor", "lstm"], "--predictor lstm"),
+    # a typo in the keys to read as absent changed nothing, silently (2026-12-06 review)
+    ("forecast_quality.py", ["--corpus", "bench/lm_table/curves", "--metric", "val_ce", "--forget", "datset"],
+     "no curve's config states 'datset'"),
 ])
 def test_bench_arguments_are_one_line(script, args, says):
     import subprocess

@@ -80,9 +80,7 @@ errors run larger than those of the history's own held-out clusters (chosen leav
 Only prefixes of at least CALIBRATION_MIN_POINTS points calibrate: at 10 % of a 20-evaluation
 history curve the prefix is 2 points, whose errors are several times those of a 10-point prefix at
 10 % of a 100-evaluation one, and pooled at one fraction they widened every 10 % band (a loss's
-final band covered 91 % at 10 %, against 79 % at 20 %). A history of only 3-6 clusters (FEW_CLUSTERS) is
-narrowed by how much one more cluster narrowed the errors one step down: each held-out cluster was forecast
-from one cluster fewer than a live run is. A history that is one study's runs (one
+final band covered 91 % at 10 %, against 79 % at 20 %). A history that is one study's runs (one
 cluster, or one stated dataset and arch at several lengths), as in the paper's in-study protocol, is
 calibrated on those runs, a fold at a time, at the nominal 80 %: its target is a sibling, not a
 foreign family; it narrows the model's own band by half at most (SIBLING_FOLDS).
@@ -246,45 +244,30 @@ class Auto(Predictor):
             return np.log(fracs), np.array([max(float(np.quantile(ratios[f], SIBLING_QUANTILE)), Z80 / 2)
                                             for f in fracs])
         q = self.final_quantile if self.bounded_ else self.final_quantile_series
-        widths = np.array([np.quantile(ratios[f], q) for f in fracs])
-        if 3 <= len(clusters) <= FEW_CLUSTERS:
-            # each held-out cluster was forecast from one cluster fewer than a live run will be: with few, the
-            # one missing is often the held-out one's only close kin. How much one more cluster narrows the
-            # errors, measured one step down (each cluster forecast with another one held out too), is taken once
-            # more (never below half)
-            fewer = self._held_out_ratios(kept, clusters, least, drop_another=True)
-            widths *= [max(FEW_SHRINK_MIN, min(1.0, np.median(ratios[f]) / np.median(fewer[f])))
-                       if len(fewer[f]) >= 5 else 1.0 for f in fracs]
-        return np.log(fracs), widths
+        return np.log(fracs), np.array([np.quantile(ratios[f], q) for f in fracs])
 
     def _held_out_ratios(self, kept: list[Series], clusters: dict[tuple, list[int]],
-                         least: int, drop_another: bool = False) -> dict[float, list[float]]:
-        """|final error| / std of each history curve forecast without its cluster (with `drop_another`,
-        without its cluster and one other, each other in turn) from each calibration fraction of its
-        length, where that prefix holds at least `least` points."""
+                         least: int) -> dict[float, list[float]]:
+        """|final error| / std of each history curve forecast without its cluster from each calibration
+        fraction of its length, where that prefix holds at least `least` points."""
         ratios: dict[float, list[float]] = defaultdict(list)
-        for key, members in clusters.items():
-            for other in [o for o in clusters if o != key] if drop_another else [key]:
-                self._add_held_out(ratios, kept, members, set(members) | set(clusters[other]), least)
+        for members in clusters.values():
+            inside = set(members)
+            model = Auto(self.recency, self.similarity, self.smooth_epochs, self.interval_scale, self.config_weight,
+                         calibrate=False, hyperparameters=self.hyperparameters,
+                         config_weight_series=self.config_weight_series)
+            model.fit([s for i, s in enumerate(kept) if i not in inside])
+            model.shift_recency_ = self.shift_recency_  # held out, each run is met as this model will meet one
+            for frac in CALIBRATION_FRACTIONS:
+                for i in members:
+                    n = len(kept[i].values)
+                    k = max(1, round(frac * n))
+                    if not least <= k < n:
+                        continue
+                    prefix = Series(kept[i].name, kept[i].values[:k], kept[i].lr, kept[i].config)
+                    mean, std = model._mean_std([prefix], n)
+                    ratios[frac].append(abs(kept[i].values[-1] - mean[0][-1]) / std[0][-1])
         return ratios
-
-    def _add_held_out(self, ratios: dict[float, list[float]], kept: list[Series], members: list[int],
-                      out: set[int], least: int) -> None:
-        """The ratios of `members` forecast by a model fitted on the history less `out`."""
-        model = Auto(self.recency, self.similarity, self.smooth_epochs, self.interval_scale, self.config_weight,
-                     calibrate=False, hyperparameters=self.hyperparameters,
-                     config_weight_series=self.config_weight_series)
-        model.fit([s for i, s in enumerate(kept) if i not in out])
-        model.shift_recency_ = self.shift_recency_  # held out, each run is met as this model will meet one
-        for frac in CALIBRATION_FRACTIONS:
-            for i in members:
-                n = len(kept[i].values)
-                k = max(1, round(frac * n))
-                if not least <= k < n:
-                    continue
-                prefix = Series(kept[i].name, kept[i].values[:k], kept[i].lr, kept[i].config)
-                mean, std = model._mean_std([prefix], n)
-                ratios[frac].append(abs(kept[i].values[-1] - mean[0][-1]) / std[0][-1])
 
     def forecast(self, prefix: Series, horizon: int) -> Forecast:
         return self.forecast_many([prefix], [horizon])[0]
@@ -576,17 +559,6 @@ CALIBRATION_MIN_POINTS = 3
 # (n + 1) correction, about 0.03-0.05 wider (a scratch harness over the bench's backtest: a study holds
 # 5-40 held-out errors a fraction)
 SIBLING_FOLDS, SIBLING_HELD_OUT, SIBLING_QUANTILE = 10, 20, 0.8
-# A history of 3 to FEW_CLUSTERS clusters (a few other tasks' sweeps) narrows its calibrated widths by how much one
-# cluster more narrowed the held-out errors' median one step down (each cluster held out with one other too, K - 2
-# clusters fitting), to FEW_SHRINK_MIN of them at most: K - 1 clusters forecast each held-out one, K a live run, and
-# with few the one missing is often the held-out one's only close kin. The LoRA sweeps (4 tasks, each forecast from
-# the other three; `python bench/forecast_quality.py --corpus bench/lm_table/curves --metric val_ce --mode min
-# --percent --no-in-study [--forget dataset,arch]`): final cov80 0.90 / 0.94 / 0.92 -> 0.81 / 0.80 / 0.82 at 10 /
-# 20 / 40 % with the dataset stated, 0.91 / 0.93 / 0.96 -> 0.70 / 0.81 / 0.84 without. The q85 of the errors
-# one step down instead of their median: 0.83 / 0.80 / 0.88 and 0.79 / 0.82 / 0.93, and a wider quantile could
-# give a narrower band. Beyond 6 clusters the correction is small and costs K (K - 1) fits; the dev corpora's
-# folds hold 17-60 clusters and are unchanged
-FEW_CLUSTERS, FEW_SHRINK_MIN = 6, 0.5
 FAR_FROM = 0.5  # log-error beyond the analogs' envelope where the run's own level starts to count
 FAR_SPAN = 1.0  # ... and by how much further it counts alone
 STALL_GAP = 0.1  # log-error below the worst analog from which a stalled run counts as stalled
