@@ -550,6 +550,10 @@ def main() -> None:
     if unknown:  # before minutes of backtests of the names before it
         ap.error(f"--predictors: unknown {unknown[0]!r}; choose from {', '.join((*PREDICTORS, 'pow3'))}")
     if args.reliability_figure:
+        picked = {n.strip() for n in args.predictors.split(",")}
+        if not {DEFAULT, "last_value"} <= picked:  # the diagram is auto's P(ends best) against "whoever leads now"
+            ap.error(f"--reliability-figure draws {DEFAULT}'s P(ends best) beside last_value's: add "
+                     f"{', '.join(sorted({DEFAULT, 'last_value'} - picked))} to --predictors")
         if args.reliability_figure.suffix.lower() != ".png":
             ap.error(f"--reliability-figure {args.reliability_figure}: the figure is a PNG; give a path ending .png")
         check_output(args.reliability_figure, args.corpus, "--reliability-figure")

@@ -163,6 +163,8 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
         if not default and given.index.dtype.kind not in "iuf":
             raise LcpipeError(f"{arg}: a DataFrame's index must be the rows' steps (numbers) or the default 0..n-1 "
                               f"(a row per epoch); this one holds {given.index.dtype}")
+        if any(name is None or isinstance(name, float) and name != name for name in given.columns):
+            raise LcpipeError(f"{arg}: a DataFrame column is named None (or NaN); name each {what}'s column")
         names = [str(name) for name in given.columns]
         twice = next((name for name, n in Counter(names).items() if n > 1), None)
         if twice is not None:  # a dict of the columns would keep the last one alone, silently
@@ -174,6 +176,9 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
     if isinstance(given, Mapping):
         if not given:
             raise LcpipeError(f"no {what}s given: the mapping is empty")
+        if None in given or any(isinstance(name, float) and name != name for name in given):  # a name, read as "None"
+            raise LcpipeError(f"{arg}: a {what} is named None (or NaN); name each {what}, as messages and results "
+                              "name it")
         out = []
         for name, values in given.items():
             if started is not None and _not_started(values):
@@ -377,6 +382,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
                                by_evaluations=steps is None, say=lambda line: warnings.warn(line, stacklevel=4),
                                flag=flag, started=tuple(started), logs=logs, metric=kind)
     fitted = live.fit_on_history(predictor, params, past, now, kind, say=lambda line: warnings.warn(line, stacklevel=5))
+    if ignored := live.config_values_ignored(fitted, now):  # the CLI prints it in its config line
+        warnings.warn(f"config: {ignored}", stacklevel=2)
     results = live.forecast_runs(fitted, grid, kind)
     rows = []
     for r in results:

@@ -613,6 +613,9 @@ def test_a_loss_word_with_a_count_is_minimised(name):
     # a typo in the keys to read as absent changed nothing, silently (2026-12-06 review)
     ("forecast_quality.py", ["--corpus", "bench/lm_table/curves", "--metric", "val_ce", "--forget", "datset"],
      "no curve's config states 'datset'"),
+    # the whole bench ran, then drew nothing and said nothing (2026-12-06 red team)
+    ("forecast_quality.py", ["--quick", "--predictors", "last_value", "--reliability-figure", "x.png"],
+     "add auto to --predictors"),
 ])
 def test_bench_arguments_are_one_line(script, args, says):
     import subprocess

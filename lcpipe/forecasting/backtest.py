@@ -263,8 +263,10 @@ def _decimals(values: np.ndarray) -> int | None:
     values = np.asarray(values, dtype=float)
     distinct = len(np.unique(values))
     for d in range(ROUNDED_DECIMALS + 1):
-        scaled = values * 10.0 ** d
-        if np.all(np.abs(scaled - np.round(scaled)) < 1e-6) and len(np.unique(np.round(values, d))) == distinct:
+        with np.errstate(over="ignore", invalid="ignore"):  # a loss of 1e308 scaled past float's range: not written so
+            scaled = values * 10.0 ** d
+            exact = np.all(np.abs(scaled - np.round(scaled)) < 1e-6)
+        if exact and len(np.unique(np.round(values, d))) == distinct:
             return d
     return None
 

@@ -17,7 +17,7 @@ from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import check_apart, in_units
 from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.logs import learnable_history, missed_zero, zeros_left_out
-from lcpipe.forecasting.predictors.auto import hyper_values, usable_milestones
+from lcpipe.forecasting.predictors.auto import hyper_values, smooth_schedule, usable_milestones
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
 from lcpipe.forecasting.stop_rule import STD_FLOOR, final_value, keep, p_best, rule_for, std_of
@@ -313,6 +313,12 @@ def config_keys_used(predictor: Predictor, history: list[Curve], runs: list[Curv
     return "config: " + "; ".join(part for part in (used, hyper) if part) + unread
 
 
+def config_values_ignored(predictor: Predictor, runs: list[Curve]) -> str:
+    """The runs' config values of keys the forecaster reads that it cannot read ("optimizer=['sgd']"), as the CLI's
+    config line names them, or "" (the Python API warns with it)."""
+    return _core_keys_used(predictor.config_keys, [], runs)[1].removeprefix("; ") if predictor.config_keys else ""
+
+
 def _hyperparameters_used(predictor: Predictor, history: list[Curve], runs: list[Curve]) -> str:
     """The clause naming the other hyper-parameters the forecaster compared (auto.hyper_values), if any."""
     if not predictor.reads_hyperparameters:
@@ -327,34 +333,35 @@ def _hyperparameters_used(predictor: Predictor, history: list[Curve], runs: list
 
 def _core_keys_used(keys: tuple[str, ...], history: list[Curve], runs: list[Curve]) -> tuple[str, str]:
     """("used K, ... (counts)" or "" when runs and history share none of `keys`, "; ignored ..." or "")."""
-    in_runs = sorted({k for r in runs for k, v in r.config.items() if k in keys and usable_value(k, v)})
-    in_history = {k for c in history for k, v in c.config.items() if k in keys and usable_value(k, v)}
+    in_runs = sorted({k for r in runs for k, v in r.config.items() if k in keys and usable_value(k, v, r.config)})
+    in_history = {k for c in history for k, v in c.config.items() if k in keys and usable_value(k, v, c.config)}
     used = [k for k in in_runs if k in in_history]
     ignored = sorted({f"{k}={v!r}"[:40] for r in runs for k, v in r.config.items()
-                      if k in keys and not usable_value(k, v)})
+                      if k in keys and not usable_value(k, v, r.config)})
     more = f" and {len(ignored) - 3} more" if len(ignored) > 3 else ""
     unread = f"; ignored (not a value lcpipe reads there): {', '.join(ignored[:3])}{more}" if ignored else ""
     if not used:
         return "", unread
-    with_config = sum(any(usable_value(k, r.config.get(k)) for k in used) for r in runs)
-    history_with = sum(any(usable_value(k, c.config.get(k)) for k in used) for c in history)
+    with_config = sum(any(usable_value(k, r.config.get(k), r.config) for k in used) for r in runs)
+    history_with = sum(any(usable_value(k, c.config.get(k), c.config) for k in used) for c in history)
     # a run stating one of them counts above; a key fewer of them state is named with its own count (review: 40 of
     # 40 runs "stated" lr where 16 gave it as text or inside a nested map, which nothing read)
-    fewer = [f"{k} by {n}" for k in used if (n := sum(usable_value(k, r.config.get(k)) for r in runs)) < with_config]
+    fewer = [f"{k} by {n}" for k in used
+             if (n := sum(usable_value(k, r.config.get(k), r.config) for r in runs)) < with_config]
     return (f"used {', '.join(used)} ({with_config} of {len(runs)} runs, {history_with} of {len(history)} history "
             f"curves state them{'; of those runs, only ' + ', '.join(fewer) if fewer else ''})"), unread
 
 
-def usable_value(key: str, value) -> bool:
+def usable_value(key: str, value, config: dict | None = None) -> bool:
     """Whether the forecaster reads this config value (auto.config_distance, auto.milestones_of): a
-    positive number for lr, numbers for milestones, a plain scalar for the rest; a list, a map or the
-    text "1e-3" for lr is not read."""
+    positive number for lr, numbers for milestones (unless the `config` they come from names a schedule with no lr
+    steps), a plain scalar for the rest; a list, a map or the text "1e-3" for lr is not read."""
     if value is None:
         return False
     if key == "lr":
         return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf")
     if key == "milestones":
-        return usable_milestones(value)
+        return usable_milestones(value) and not smooth_schedule(config or {})
     return isinstance(value, str | int | float | bool) and bool(value)  # config_distance: a falsy value is none
 
 
