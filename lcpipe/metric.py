@@ -283,7 +283,8 @@ class Metric:
         if self.kind == "positive":
             with np.errstate(invalid="ignore", divide="ignore"):
                 return self.sign * np.log(np.maximum(v, self.floor))
-        return self.sign * v / self.scale
+        with np.errstate(over="ignore"):  # 1e308 over a scale of 0.01: inf, read as a divergence where it is checked
+            return self.sign * v / self.scale
 
     def from_internal(self, values) -> np.ndarray:
         """The internal space -> user values."""

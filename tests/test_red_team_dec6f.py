@@ -102,11 +102,27 @@ def test_a_steep_monotone_prefix_and_its_latest_point_are_never_read_as_spikes()
     far above the others (a divergence starting)."""
     without_spikes = auto_module.without_spikes
     steep = np.log(np.array([[11.0, 4.1, 2.7, 2.3, 2.1, 2.0]]))
-    assert np.array_equal(without_spikes(steep), steep)
+    assert np.array_equal(without_spikes(steep, False), steep)
     rising = np.log(np.array([[2.3, 2.1, 2.0, 1.9, 50.0]]))
-    assert np.array_equal(without_spikes(rising), rising)
+    assert np.array_equal(without_spikes(rising, False), rising)
     spiked = np.log(np.array([[2.3, 2.1, 60.0, 1.95, 1.9]]))
-    assert without_spikes(spiked)[0, 2] == pytest.approx(np.log(2.1 * 1.95) / 2)
+    assert without_spikes(spiked, False)[0, 2] == pytest.approx(np.log(2.1 * 1.95) / 2)
+
+
+def test_spikes_are_bad_side_only_a_point_between_two_is_kept_and_an_accuracy_near_100_flickers_freely():
+    """Review of the first filter: a clean evaluation between two spikes was read as a spike (2.77 -> 8.78), and
+    1.0 between 0.99s (log-errors 2.3 apart at the 1e-3 floor) was removed, pulling a run near 100 % down."""
+    from lcpipe.forecasting.predictors.auto import log_error
+
+    without_spikes = auto_module.without_spikes
+    loss = np.log(np.array([[3.15, 3.01, 28.79, 2.77, 26.73, 2.59]]))
+    assert np.exp(without_spikes(loss, False))[0] == pytest.approx([3.15, 3.01, np.sqrt(3.01 * 2.77), 2.77,
+                                                                     np.sqrt(2.77 * 2.59), 2.59])
+    for acc in ([0.98, 0.99, 0.999, 0.99, 0.991, 0.99], [0.97, 1.0, 0.99, 1.0, 0.99, 1.0]):
+        flicker = log_error(np.array([acc]))
+        assert np.array_equal(without_spikes(flicker, True), flicker)
+    glitch = log_error(np.array([[0.95, 0.96, 0.5, 0.96, 0.97]]))  # one bad evaluation of an accuracy
+    assert 1 - np.exp(without_spikes(glitch, True)[0, 2]) == pytest.approx(0.96, abs=1e-9)
 
 
 def test_milestones_beside_a_cosine_schedule_are_no_lr_drops(tmp_path):
