@@ -175,3 +175,38 @@ def test_a_run_named_none_is_one_line_naming_the_problem(as_frame):
     with pytest.raises(LcpipeError, match="named None"):
         lcpipe.forecast({"a": [0.1, 0.25, 0.35, 0.45, 0.55, 0.6, 0.7], "b": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75]},
                         pd.DataFrame(runs) if as_frame else runs, epochs=7)
+
+
+def test_a_run_flat_at_chance_for_four_points_gets_a_band_holding_both_readings():
+    """Review: four points at chance ([0.10, 0.11, 0.12, 0.10]) below a healthy history are half "it stays", half
+    "it follows its analogs" (it may be warming up); the band was the two bands averaged, 0.21 [0.18, 0.25], covering
+    neither. A mixture's spread holds the distance between its two forecasts."""
+    from lcpipe.curve import series_of
+    from lcpipe.forecasting.logs import read_curve_dir
+    from lcpipe.metric import Metric
+
+    metric = Metric.infer("test_acc", "max")
+    history = [series_of(c, metric) for c in read_curve_dir(ROOT / "tests" / "fixtures" / "cifar10-plain-vs-resnet",
+                                                            metric)]
+    fc = Auto().fit(history).forecast(Series("r", np.array([0.10, 0.11, 0.12, 0.10])), 50)
+    assert fc.lower[-1] <= 0.12 and fc.upper[-1] >= 0.4, (fc.mean[-1], fc.lower[-1], fc.upper[-1])
+
+
+@pytest.mark.parametrize("schedule", ["CosineAnnealingLR", "cosine_with_min_lr", "constant_with_warmup"])
+def test_framework_names_of_smooth_schedules_are_read_as_smooth(schedule):
+    """Review: only exact names counted ("cosine"), so PyTorch's and Hugging Face's names kept leftover milestones."""
+    assert auto_module.smooth_schedule({"schedule": schedule})
+    assert not auto_module.smooth_schedule({"schedule": "MultiStepLR"})
+    assert not auto_module.smooth_schedule({"schedule": "PiecewiseConstantDecay(boundaries=[5, 15])"})
+
+
+def test_a_huge_value_of_any_kind_over_a_tiny_scale_warns_nothing_raw():
+    """Review: a reward history of range 0.01 and one run value of 1e308: numpy's overflow warning reached the user."""
+    import warnings
+
+    from lcpipe.metric import Metric
+
+    metric = Metric.infer("reward", "max", kind="any").with_scale([np.array([0.0, 0.01, 0.005])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        metric.to_internal(np.array([0.003, 1e308]))
