@@ -177,21 +177,6 @@ def test_a_run_named_none_is_one_line_naming_the_problem(as_frame):
                         pd.DataFrame(runs) if as_frame else runs, epochs=7)
 
 
-def test_a_run_flat_at_chance_for_four_points_gets_a_band_holding_both_readings():
-    """Review: four points at chance ([0.10, 0.11, 0.12, 0.10]) below a healthy history are half "it stays", half
-    "it follows its analogs" (it may be warming up); the band was the two bands averaged, 0.21 [0.18, 0.25], covering
-    neither. A mixture's spread holds the distance between its two forecasts."""
-    from lcpipe.curve import series_of
-    from lcpipe.forecasting.logs import read_curve_dir
-    from lcpipe.metric import Metric
-
-    metric = Metric.infer("test_acc", "max")
-    history = [series_of(c, metric) for c in read_curve_dir(ROOT / "tests" / "fixtures" / "cifar10-plain-vs-resnet",
-                                                            metric)]
-    fc = Auto().fit(history).forecast(Series("r", np.array([0.10, 0.11, 0.12, 0.10])), 50)
-    assert fc.lower[-1] <= 0.12 and fc.upper[-1] >= 0.4, (fc.mean[-1], fc.lower[-1], fc.upper[-1])
-
-
 @pytest.mark.parametrize("schedule", ["CosineAnnealingLR", "cosine_with_min_lr", "constant_with_warmup"])
 def test_framework_names_of_smooth_schedules_are_read_as_smooth(schedule):
     """Review: only exact names counted ("cosine"), so PyTorch's and Hugging Face's names kept leftover milestones."""
