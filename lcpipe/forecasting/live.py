@@ -336,8 +336,9 @@ def _core_keys_used(keys: tuple[str, ...], history: list[Curve], runs: list[Curv
     in_runs = sorted({k for r in runs for k, v in r.config.items() if k in keys and usable_value(k, v, r.config)})
     in_history = {k for c in history for k, v in c.config.items() if k in keys and usable_value(k, v, c.config)}
     used = [k for k in in_runs if k in in_history]
-    ignored = sorted({f"{k}={v!r}"[:40] for r in runs for k, v in r.config.items()
-                      if k in keys and not usable_value(k, v, r.config)})
+    ignored = sorted({f"{k}={v!r}"[:40] + (f" (beside schedule {r.config['schedule']!r})"[:40]
+                                           if k == "milestones" and usable_value(k, v) else "")
+                      for r in runs for k, v in r.config.items() if k in keys and not usable_value(k, v, r.config)})
     more = f" and {len(ignored) - 3} more" if len(ignored) > 3 else ""
     unread = f"; ignored (not a value lcpipe reads there): {', '.join(ignored[:3])}{more}" if ignored else ""
     if not used:
