@@ -384,6 +384,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     fitted = live.fit_on_history(predictor, params, past, now, kind, say=lambda line: warnings.warn(line, stacklevel=5))
     if ignored := live.config_values_ignored(fitted, now):  # the CLI prints it in its config line
         warnings.warn(f"config: {ignored}", stacklevel=2)
+    if note := live.unconfirmed_note(fitted, grid, kind):
+        warnings.warn(note, stacklevel=2)
     results = live.forecast_runs(fitted, grid, kind)
     rows = []
     for r in results:

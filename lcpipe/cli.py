@@ -398,6 +398,8 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     results = live.forecast_runs(predictor, grid, metric)
     say(metric.describe())
     say(live.config_keys_used(predictor, history, raw))
+    if note := live.unconfirmed_note(predictor, grid, metric):
+        say(note)
     # both outputs made as temp files first, then renamed into place: a failed figure leaves no new JSON
     with contextlib.ExitStack() as outputs:
         if args.out is not None:

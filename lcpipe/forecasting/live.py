@@ -17,7 +17,13 @@ from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import check_apart, in_units
 from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.logs import learnable_history, missed_zero, zeros_left_out
-from lcpipe.forecasting.predictors.auto import hyper_values, smooth_schedule, usable_milestones
+from lcpipe.forecasting.predictors.auto import (
+    badness,
+    hyper_values,
+    smooth_schedule,
+    unconfirmed_latest,
+    usable_milestones,
+)
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
 from lcpipe.forecasting.stop_rule import STD_FLOOR, final_value, keep, p_best, rule_for, std_of
@@ -336,7 +342,7 @@ def _core_keys_used(keys: tuple[str, ...], history: list[Curve], runs: list[Curv
     in_runs = sorted({k for r in runs for k, v in r.config.items() if k in keys and usable_value(k, v, r.config)})
     in_history = {k for c in history for k, v in c.config.items() if k in keys and usable_value(k, v, c.config)}
     used = [k for k in in_runs if k in in_history]
-    ignored = sorted({f"{k}={v!r}"[:40] + (f" (beside schedule {r.config['schedule']!r})"[:40]
+    ignored = sorted({f"{k}={v!r}"[:40] + (f" (beside schedule {_cut(r.config['schedule'])})"
                                            if k == "milestones" and usable_value(k, v) else "")
                       for r in runs for k, v in r.config.items() if k in keys and not usable_value(k, v, r.config)})
     more = f" and {len(ignored) - 3} more" if len(ignored) > 3 else ""
@@ -353,6 +359,11 @@ def _core_keys_used(keys: tuple[str, ...], history: list[Curve], runs: list[Curv
             f"curves state them{'; of those runs, only ' + ', '.join(fewer) if fewer else ''})"), unread
 
 
+def _cut(text: str, most: int = 24) -> str:
+    """A config's text quoted, cut short where long (review: the cut fell on the closing parenthesis)."""
+    return repr(text if len(text) <= most else text[:most - 3] + "...")
+
+
 def usable_value(key: str, value, config: dict | None = None) -> bool:
     """Whether the forecaster reads this config value (auto.config_distance, auto.milestones_of): a
     positive number for lr, numbers for milestones (unless the `config` they come from names a schedule with no lr
@@ -364,6 +375,26 @@ def usable_value(key: str, value, config: dict | None = None) -> bool:
     if key == "milestones":
         return usable_milestones(value) and not smooth_schedule(config or {})
     return isinstance(value, str | int | float | bool) and bool(value)  # config_distance: a falsy value is none
+
+
+def unconfirmed_note(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> str:
+    """The line naming the live runs whose latest evaluation `auto` held at the level before it (auto.held_latest:
+    it stands far out on the bad side of the ones before, a spike or a divergence starting), or ""."""
+    if predictor.name != "auto":
+        return ""
+    metric = as_metric(metric)
+    named = []
+    for run, points in zip(grid.runs, grid.points, strict=True):
+        values = series_of(run, metric).values
+        if not run.diverged and 2 <= len(values) < points and \
+                unconfirmed_latest(badness(values[None, :], metric.bounded), metric.bounded)[0]:
+            named.append(f"{run.name} ({metric.name} {run.metric(metric.name)[-1]:.4g})")
+    if not named:
+        return ""
+    more = f" and {len(named) - 3} more" if len(named) > 3 else ""
+    return (f"note: the latest evaluation of {', '.join(named[:3])}{more} stands far out from the ones before it (a "
+            "spike, or a divergence starting): forecast from where the run stood until its next evaluation confirms "
+            "it")
 
 
 def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> list[RunForecast]:

@@ -410,17 +410,65 @@ def _settings(flat: dict) -> dict:
     """A flat config's hyper-parameters: its values of a plain kind, `learning_rate` read as `lr`, without `epochs`
     (the planned length, not a setting to compare runs by)."""
     plain = int | float | str | bool | list
-    return _lr_named({str(k): v for k, v in flat.items() if k not in EPOCH_KEYS and isinstance(v, plain)})
+    return config_named({str(k): v for k, v in flat.items() if k not in EPOCH_KEYS and isinstance(v, plain)})
 
 
-def _lr_named(config: dict) -> dict:
-    """The config with its `learning_rate` (Hugging Face's TrainingArguments, Lightning's usual hparam) read as `lr`,
-    where it states no `lr`."""
-    if "lr" in config or "learning_rate" not in config:
-        return config
-    out = dict(config)
-    out["lr"] = out.pop("learning_rate")
+# other names of the key `schedule` (what lcpipe reads to know whether milestones beside it are lr drops, and compares
+# runs by): PyTorch's, Lightning's and timm's `scheduler`, Hugging Face's `lr_scheduler_type`, and a section naming
+# one (Hydra's scheduler: {name: cosine} or {_target_: ...CosineAnnealingLR}, LightningCLI's lr_scheduler:
+# {class_path: ...}); red team: "scheduler": "cosine" beside milestones: [60] was forecast with a drop at 60
+SCHEDULE_KEYS = ("scheduler", "lr_scheduler", "lr_scheduler_type", "lr_schedule", "scheduler_type", "schedule_type",
+                 "scheduler_name")
+SCHEDULE_FIELDS = ("name", "type", "_target_", "class_path")
+
+
+def config_named(config: dict) -> dict:
+    """The config with the other names of what lcpipe reads under its own: `learning_rate` (Hugging Face's
+    TrainingArguments, Lightning's usual hparam) as `lr`, and a schedule's name (SCHEDULE_KEYS, a section's
+    SCHEDULE_FIELDS) as `schedule`, each where the config states none under lcpipe's name; names that disagree
+    (two schedules) are left as they are."""
+    out = config
+    if "lr" not in config and "learning_rate" in config:
+        out = dict(config)
+        out["lr"] = out.pop("learning_rate")
+    if "schedule" not in out:
+        keys = [k for k in out if k in SCHEDULE_KEYS or "." in k and k.rsplit(".", 1)[0] in ("schedule", *SCHEDULE_KEYS)
+                and k.rsplit(".", 1)[1] in SCHEDULE_FIELDS]
+        names = {out[k] for k in keys if isinstance(out[k], str) and out[k].strip()}
+        if len(names) == 1:
+            out = {k: v for k, v in out.items() if k not in keys}
+            out["schedule"] = names.pop()
     return out
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _number_of(text: str):
+    """A number written as text (MLflow logs every param as a string: "0.001", "200"), else the text: an int where it
+    is one, inf and nan staying text (no setting is either)."""
+    t = text.strip()
+    if not _NUMBER.fullmatch(t):
+        return text
+    value = float(t)
+    return int(t) if re.fullmatch(r"[+-]?\d+", t) else value
+
+
+def _numbers_read(config: dict) -> dict:
+    """The flat config with numbers given as text read as numbers, in lists too ("[60, 80]", MLflow's text of a list
+    of milestones), as a user who wrote them means them (red team: "lr": "0.001" was ignored, "epochs": "200"
+    refused the whole forecast)."""
+    def read(value):
+        if isinstance(value, str):
+            t = value.strip()
+            if t.startswith("[") and t.endswith("]") and t[1:-1].strip():
+                items = [_number_of(x) for x in t[1:-1].split(",")]
+                return items if all(isinstance(x, int | float) for x in items) else value
+            return _number_of(value)
+        if isinstance(value, list):
+            return [_number_of(x) if isinstance(x, str) else x for x in value]
+        return value
+    return {k: read(v) for k, v in config.items()}
 
 
 def _stated(flat: dict, key: str) -> bool:
@@ -514,7 +562,7 @@ def _hparams(path: Path) -> dict:
     if not isinstance(data, dict):
         return {}
     config = _dotted(data)  # aliases (yaml.dump's &id001) can nest a small file into millions of keys
-    return {} if config is None else _lifted(config, CONFIG_KEYS)
+    return {} if config is None else _lifted(_numbers_read(config), CONFIG_KEYS)
 
 
 def _dotted(data: dict, lists: bool = True) -> dict | None:
@@ -604,12 +652,13 @@ def _flat_config(data: dict, meta: str) -> dict:
     train = data.get("train")
     flat = {**{k: v for k, v in data.items() if k != "train"}, **(train if isinstance(train, dict) else {})}
     if not any(isinstance(v, dict) for v in flat.values()):
-        return flat
+        return _numbers_read(flat)
     # sections of their own (Hydra's optimizer: {lr: ...}, a sidecar's training_args: {...}): flattened to dotted
     # keys, those lcpipe reads moved to the top (review: a nested sidecar's lr and max_steps were dropped silently)
     dotted = _dotted(flat)
     if dotted is None:
         raise LcpipeError(f"{meta}: more than {MAX_HPARAMS} settings; a run's config holds its hyper-parameters")
+    dotted = _numbers_read(dotted)
     # a planned length by its unambiguous names only, as a whole number: a nested `steps: [30, 60]` is a scheduler's
     # milestones, `warmup: {epochs: 5}` no run's length
     return _lifted(_lifted(dotted, CONFIG_KEYS), ("max_steps", "num_iterations", *EPOCH_KEYS[1:]),
@@ -1409,7 +1458,7 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
     appended to it as (run name, where, reason) (`waiting`)."""
     out: list[Curve] = []
     before = len(started or [])
-    for path in map(Path, paths):
+    for path in (Path(p).expanduser() for p in paths):  # "~/runs" from Python, as a shell would read it
         if _kind(path) == "dir":
             out += read_curve_dir(path, metric, studies, started, say)
             continue

@@ -66,8 +66,8 @@ from lcpipe.curve import MAX_POINTS, MAX_STEPS, Series, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.fit_cache import fitted
-from lcpipe.forecasting.logs import learnable_history, read_curves, zeros_left_out
-from lcpipe.forecasting.predictors.auto import Auto
+from lcpipe.forecasting.logs import config_named, learnable_history, read_curves, zeros_left_out
+from lcpipe.forecasting.predictors.auto import Auto, badness, unconfirmed_latest
 from lcpipe.forecasting.stop_rule import SAME_STEP, STD_FLOOR, keep, std_of
 from lcpipe.metric import KINDS, Metric, axis_named
 
@@ -223,7 +223,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         final. An enqueued trial is never such a repeat. False: train repeats to the end.
 
     A trial that reports NaN or inf (a loss that diverged) is pruned at once, and a completed trial
-    holding such a report is no rival and no history.
+    holding such a report is no rival and no history. A check that falls on a report far out on the bad side of
+    the three before it (a spike, or a divergence starting: auto.unconfirmed_latest) is made at the next report.
     """
 
     def __init__(self, epochs: int | None = None, history: str | Path | list[str | Path] | None = None, *,
@@ -349,6 +350,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         # the same key -> the last step at which this pruner looked for a due check (_due): a loop that calls
         # should_prune() every k reports still has each check that fell due in between made at its next call
         self._looked_at: dict[tuple, tuple] = {}  # -> (that step, the points reached at the look before it)
+        self._recheck: dict[tuple, float] = {}  # trial -> the step of a check that saw an unconfirmed latest report
         # running trial -> (its last step, when this process first saw it there, whether it was seen alive: _running)
         self._progress: dict[tuple, tuple] = {}
         self._clock = time.monotonic  # what silence is timed by (_running); a test may set its own
@@ -426,7 +428,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
                         f"at or past the trials' last report (step {horizon * spacing:.0f}), so nothing is pruned; "
                         "give a smaller warmup")
                 if first == MIN_WARMUP:  # the warmup is not the cause: the trials report too seldom to be checked
-                    said = _never_checked(f"the trials report {horizon} times (every {spacing:.0f} steps or so)")
+                    said = _never_checked(f"the trials report {horizon} times (every {spacing:.0f} steps or so)"
+                                          if horizon > 2 else f"the trials report at most twice in {self.epochs:g} "
+                                          f"steps (every {spacing:.0f} steps or more)")  # a horizon of 2 is
+                    # _grid's floor: a trial reporting every 390 steps of 200 was said to report every 100 (review)
                 warnings.warn(said, stacklevel=_user_level())
         return self._schedules[horizon]
 
@@ -869,6 +874,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         # a pruner pickled before 2026-12-06 (review): its schedule as it was (growth alone), the copies' cache new
         self.__dict__.setdefault("_max_gap", 1.0)
         self.__dict__.setdefault("_curve_keys", {})
+        self.__dict__.setdefault("_recheck", {})
 
     def _decide(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         metric = self._check(study, trial)
@@ -885,12 +891,23 @@ class ForecastPruner(optuna.pruners.BasePruner):
                                              f"{_whole(self._interval(trial))} steps)"), stacklevel=_user_level())
             return False  # never on its first reports, however few grid points they span
         spacing, horizon = self._grid(trial)
-        if not self._due(_trial_key(study, trial), trial, spacing, horizon):
+        key, step = _trial_key(study, trial), self._reports(trial).last_step
+        again = self._recheck.pop(key, None)  # the step of a check put off to the next report (below)
+        if not self._due(key, trial, spacing, horizon) and not (again is not None and step > again):
+            if again is not None:
+                self._recheck[key] = again  # asked again at that step: still waiting for the next report
             return False
         curve = self._curve(trial, metric, spacing, horizon)
         k = len(curve)
         if not 1 <= k < horizon:
             return False  # it has reached its end (within one interval): nothing left to save
+        if again is None and unconfirmed_latest(badness(curve[None, :], metric.bounded), metric.bounded)[0]:
+            # the latest report stands far out on the bad side of the ones before (auto.unconfirmed_latest): a spike
+            # or a divergence starting, which the next report tells apart, so the check is made there (red team: the
+            # LoRA study's best trial, pruned at a x10 spike that fell on a check's step); once, so a loss growing
+            # e-fold at every report is checked at its second
+            self._recheck[key] = step
+            return False
         if self.reruns and self._twin(study, trial) is not None:
             return True  # a deterministic objective's rerun: it will end where its twin ended
         finished = self._finished(study)
@@ -1447,5 +1464,7 @@ def _head_key(values: np.ndarray) -> tuple:
 
 
 def _config(params: dict) -> dict:
-    """A trial's params as a run config: scalars kept, anything else (a list) as its text."""
-    return {k: v if isinstance(v, bool | int | float | str) or v is None else repr(v) for k, v in params.items()}
+    """A trial's params as a run config: scalars kept, anything else (a list) as its text; its other names of lr and
+    the schedule (learning_rate, scheduler) read as a file's config reads them (logs.config_named)."""
+    return config_named({k: v if isinstance(v, bool | int | float | str) or v is None else repr(v)
+                         for k, v in params.items()})
