@@ -176,13 +176,14 @@ def test_an_alias_bomb_as_a_sidecar_is_one_line(tmp_path):
 
 def test_a_number_with_an_exponent_in_a_runs_config_is_a_number(tmp_path):
     """json.dumps(1e-5) writes `1e-05` and DVCLive's params.yaml may hold `lr: 1e-3`: YAML 1.1 reads
-    both as strings, which silently dropped the lr from the config. A quoted '1e-3' stays text."""
+    both as strings, which silently dropped the lr from the config. A quoted '1e-3' is a number too (MLflow
+    writes every param as text; tests/test_red_team_dec6g.py); text that is no number stays text."""
     from lcpipe.forecasting.logs import run_config
     from lcpipe.forecasting.predictors.auto import config_distance
 
     (tmp_path / "a.json").write_text(json.dumps({"epochs": 10, "lr": 1e-05, "optimizer": ["sgd"]}))
-    (tmp_path / "params.yaml").write_text("train:\n  lr: 1e-3\n  note: '1e-3'\n")
+    (tmp_path / "params.yaml").write_text("train:\n  lr: 1e-3\n  note: '1e-3'\n  tag: '1e-3 run'\n")
     assert run_config(tmp_path / "a.json") == (10, {"lr": 1e-05, "optimizer": ["sgd"]})
-    assert run_config(tmp_path / "params.yaml") == (None, {"lr": 0.001, "note": "1e-3"})
+    assert run_config(tmp_path / "params.yaml") == (None, {"lr": 0.001, "note": 0.001, "tag": "1e-3 run"})
     # a list-valued key (an Optuna categorical list) is unknown to the distance, not a TypeError
     assert config_distance({"optimizer": ["sgd"], "lr": 1e-3}, {"optimizer": "adam", "lr": 1e-2}) == 1.0

@@ -79,6 +79,8 @@ def test_a_schedule_section_in_a_sidecar_is_read_and_the_note_says_so(tmp_path):
     ("cosine, updated every step", True),
     ("StepLR", False), ("MultiStepLR", False), ("multistep", False), ("step", False), ("ReduceLROnPlateau", False),
     ("warmup then step decay", False), ("piecewise_constant", False),
+    ("linear warmup for 1000 steps, then cosine", True), ("cosine with 500 warmup_steps", True),
+    ("cosine decay over 100k steps", True),
 ])
 def test_step_as_a_word_of_frequency_is_no_step_schedule(schedule, smooth):
     assert auto_module.smooth_schedule({"schedule": schedule}) is smooth
@@ -180,16 +182,17 @@ def test_a_glitch_on_the_good_side_is_read_as_the_line_between_its_neighbours():
         assert np.array_equal(without_spikes(flicker, True), flicker)
 
 
-def test_an_unconfirmed_latest_evaluation_is_read_as_the_runs_course():
-    """The latest point far out on the bad side of the three before it is read on the line through the two before
-    it; one that the point before confirms (a divergence in its second evaluation) is read as it is."""
-    held_latest = auto_module.held_latest
-    jump = np.log(np.array([[2.3, 2.2, 2.1, 50.0]]))
-    assert held_latest(jump, False)[0, -1] == pytest.approx(2 * np.log(2.1) - np.log(2.2))
-    confirmed = np.log(np.array([[2.3, 2.2, 40.0, 50.0]]))
-    assert np.array_equal(held_latest(confirmed, False), confirmed)
-    near_100 = auto_module.log_error(np.array([[0.99, 0.995, 0.999, 0.99]]))  # errors under 1 % read as 1 %
-    assert np.array_equal(held_latest(near_100, True), near_100)
+def test_only_a_latest_point_far_out_on_the_bad_side_of_the_three_before_is_unconfirmed():
+    """Far above every one of the three before it: unconfirmed. Confirmed by the point before it (a divergence in
+    its second evaluation), on the good side (an lr drop's jump), or near 100 % (errors under 1 % read as 1 %): not."""
+    unconfirmed = auto_module.unconfirmed_latest
+    log_error = auto_module.log_error
+    assert unconfirmed(np.log(np.array([[2.3, 2.2, 2.1, 50.0]])), False)[0]
+    assert not unconfirmed(np.log(np.array([[2.3, 2.2, 40.0, 50.0]])), False)[0]
+    assert not unconfirmed(np.log(np.array([[2.3, 2.2, 2.1, 0.2]])), False)[0]
+    assert not unconfirmed(log_error(np.array([[0.80, 0.81, 0.80, 0.93]])), True)[0]  # an lr drop's jump
+    assert not unconfirmed(log_error(np.array([[0.99, 0.995, 0.999, 0.99]])), True)[0]
+    assert unconfirmed(log_error(np.array([[0.90, 0.91, 0.92, 0.50]])), True)[0]
 
 
 def _lora(task: str, name: str, rows: int | None = None) -> list[float]:
@@ -210,9 +213,13 @@ def test_a_runs_latest_evaluation_far_above_the_rest_does_not_make_it_the_likely
                               metric="val_ce", mode="min").set_index("run")
         clean = lcpipe.forecast(LORA / "code", {"spiky": spiky, "healthy": healthy}, steps=50, metric="val_ce",
                                 mode="min").set_index("run")
-    assert got.loc["spiky", "upper"] < 2 * clean.loc["spiky", "upper"]
-    assert got.loc["spiky", "final"] == pytest.approx(clean.loc["spiky", "final"], rel=0.05)
-    assert got.loc["spiky", "p_best"] == pytest.approx(clean.loc["spiky", "p_best"], abs=0.15)
+        before = lcpipe.forecast(LORA / "code", {"spiky": spiky[:-1], "healthy": healthy}, steps=50,
+                                 metric="val_ce", mode="min").set_index("run")
+    # forecast from the evaluations before it, as if the next were still to come (not the line through them: a
+    # loss flattens, and a glitch then made its run the likeliest best; review)
+    assert got.loc["spiky", "final"] == pytest.approx(before.loc["spiky", "final"], rel=1e-9)
+    assert got.loc["spiky", "upper"] < 1.2 * clean.loc["spiky", "upper"]
+    assert got.loc["spiky", "p_best"] == pytest.approx(before.loc["spiky", "p_best"], abs=0.03)
     assert any("latest evaluation of spiky" in str(w.message) for w in caught), [str(w.message) for w in caught]
 
 

@@ -378,23 +378,19 @@ def usable_value(key: str, value, config: dict | None = None) -> bool:
 
 
 def unconfirmed_note(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> str:
-    """The line naming the live runs whose latest evaluation `auto` held at the level before it (auto.held_latest:
+    """The line naming the live runs that `auto` forecast without their latest evaluation (auto.unconfirmed_latest:
     it stands far out on the bad side of the ones before, a spike or a divergence starting), or ""."""
     if predictor.name != "auto":
         return ""
     metric = as_metric(metric)
-    named = []
-    for run, points in zip(grid.runs, grid.points, strict=True):
-        values = series_of(run, metric).values
-        if not run.diverged and 2 <= len(values) < points and \
-                unconfirmed_latest(badness(values[None, :], metric.bounded), metric.bounded)[0]:
-            named.append(f"{run.name} ({metric.name} {run.metric(metric.name)[-1]:.4g})")
+    named = [run.name for run, points in zip(grid.runs, grid.points, strict=True)
+             if not run.diverged and 2 <= len(values := series_of(run, metric).values) < points
+             and unconfirmed_latest(badness(values[None, :], metric.bounded), metric.bounded)[0]]
     if not named:
         return ""
     more = f" and {len(named) - 3} more" if len(named) > 3 else ""
     return (f"note: the latest evaluation of {', '.join(named[:3])}{more} stands far out from the ones before it (a "
-            "spike, or a divergence starting): forecast from where the run stood until its next evaluation confirms "
-            "it")
+            "spike, or a divergence starting): forecast from the ones before until its next evaluation confirms it")
 
 
 def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> list[RunForecast]:

@@ -414,11 +414,12 @@ def _settings(flat: dict) -> dict:
 
 
 # other names of the key `schedule` (what lcpipe reads to know whether milestones beside it are lr drops, and compares
-# runs by): PyTorch's, Lightning's and timm's `scheduler`, Hugging Face's `lr_scheduler_type`, and a section naming
-# one (Hydra's scheduler: {name: cosine} or {_target_: ...CosineAnnealingLR}, LightningCLI's lr_scheduler:
-# {class_path: ...}); red team: "scheduler": "cosine" beside milestones: [60] was forecast with a drop at 60
-SCHEDULE_KEYS = ("scheduler", "lr_scheduler", "lr_scheduler_type", "lr_schedule", "scheduler_type", "schedule_type",
-                 "scheduler_name")
+# runs by): PyTorch's and Lightning's usual `scheduler`, timm's `sched`, Hugging Face's `lr_scheduler_type`, and a
+# section naming one (Hydra's scheduler: {name: cosine} or {_target_: ...CosineAnnealingLR}, LightningCLI's
+# lr_scheduler: {class_path: ...}); red team: "scheduler": "cosine" beside milestones: [60] was forecast with a drop
+# at 60
+SCHEDULE_KEYS = ("scheduler", "sched", "lr_scheduler", "lr_scheduler_type", "lr_schedule", "scheduler_type",
+                 "schedule_type", "scheduler_name")
 SCHEDULE_FIELDS = ("name", "type", "_target_", "class_path")
 
 
@@ -446,15 +447,18 @@ _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 def _number_of(text: str):
     """A number written as text (MLflow logs every param as a string: "0.001", "200"), else the text: an int where it
-    is one, inf and nan staying text (no setting is either)."""
+    is one; inf, nan and what overflows to them ("1e400") stay text, as does a digit string longer than any setting
+    (a hash, an id: Python refuses ints of over 4,300 digits; review)."""
     t = text.strip()
-    if not _NUMBER.fullmatch(t):
+    if len(t) > 40 or not _NUMBER.fullmatch(t):
         return text
     value = float(t)
+    if not np.isfinite(value):
+        return text
     return int(t) if re.fullmatch(r"[+-]?\d+", t) else value
 
 
-def _numbers_read(config: dict) -> dict:
+def numbers_read(config: dict) -> dict:
     """The flat config with numbers given as text read as numbers, in lists too ("[60, 80]", MLflow's text of a list
     of milestones), as a user who wrote them means them (red team: "lr": "0.001" was ignored, "epochs": "200"
     refused the whole forecast)."""
@@ -562,7 +566,7 @@ def _hparams(path: Path) -> dict:
     if not isinstance(data, dict):
         return {}
     config = _dotted(data)  # aliases (yaml.dump's &id001) can nest a small file into millions of keys
-    return {} if config is None else _lifted(_numbers_read(config), CONFIG_KEYS)
+    return {} if config is None else _lifted(numbers_read(config), CONFIG_KEYS)
 
 
 def _dotted(data: dict, lists: bool = True) -> dict | None:
@@ -652,13 +656,13 @@ def _flat_config(data: dict, meta: str) -> dict:
     train = data.get("train")
     flat = {**{k: v for k, v in data.items() if k != "train"}, **(train if isinstance(train, dict) else {})}
     if not any(isinstance(v, dict) for v in flat.values()):
-        return _numbers_read(flat)
+        return numbers_read(flat)
     # sections of their own (Hydra's optimizer: {lr: ...}, a sidecar's training_args: {...}): flattened to dotted
     # keys, those lcpipe reads moved to the top (review: a nested sidecar's lr and max_steps were dropped silently)
     dotted = _dotted(flat)
     if dotted is None:
         raise LcpipeError(f"{meta}: more than {MAX_HPARAMS} settings; a run's config holds its hyper-parameters")
-    dotted = _numbers_read(dotted)
+    dotted = numbers_read(dotted)
     # a planned length by its unambiguous names only, as a whole number: a nested `steps: [30, 60]` is a scheduler's
     # milestones, `warmup: {epochs: 5}` no run's length
     return _lifted(_lifted(dotted, CONFIG_KEYS), ("max_steps", "num_iterations", *EPOCH_KEYS[1:]),

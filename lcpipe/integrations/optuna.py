@@ -66,7 +66,7 @@ from lcpipe.curve import MAX_POINTS, MAX_STEPS, Series, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.fit_cache import fitted
-from lcpipe.forecasting.logs import config_named, learnable_history, read_curves, zeros_left_out
+from lcpipe.forecasting.logs import config_named, learnable_history, numbers_read, read_curves, zeros_left_out
 from lcpipe.forecasting.predictors.auto import Auto, badness, unconfirmed_latest
 from lcpipe.forecasting.stop_rule import SAME_STEP, STD_FLOOR, keep, std_of
 from lcpipe.metric import KINDS, Metric, axis_named
@@ -893,9 +893,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         spacing, horizon = self._grid(trial)
         key, step = _trial_key(study, trial), self._reports(trial).last_step
         again = self._recheck.pop(key, None)  # the step of a check put off to the next report (below)
-        if not self._due(key, trial, spacing, horizon) and not (again is not None and step > again):
-            if again is not None:
-                self._recheck[key] = again  # asked again at that step: still waiting for the next report
+        due = self._due(key, trial, spacing, horizon)
+        if again is not None and step <= again:
+            self._recheck[key] = again  # asked again at that step (review: the second call checked): still waiting
+            return False
+        if not due and again is None:
             return False
         curve = self._curve(trial, metric, spacing, horizon)
         k = len(curve)
@@ -1464,7 +1466,8 @@ def _head_key(values: np.ndarray) -> tuple:
 
 
 def _config(params: dict) -> dict:
-    """A trial's params as a run config: scalars kept, anything else (a list) as its text; its other names of lr and
-    the schedule (learning_rate, scheduler) read as a file's config reads them (logs.config_named)."""
-    return config_named({k: v if isinstance(v, bool | int | float | str) or v is None else repr(v)
-                         for k, v in params.items()})
+    """A trial's params as a run config: scalars kept, anything else (a list) as its text; numbers written as text
+    and the other names of lr and the schedule (learning_rate, scheduler) read as a file's config reads them
+    (logs.numbers_read, logs.config_named): a categorical "2012" is the history's 2012 (review)."""
+    return config_named(numbers_read({k: v if isinstance(v, bool | int | float | str) or v is None else repr(v)
+                                      for k, v in params.items()}))

@@ -91,6 +91,7 @@ from __future__ import annotations
 import copy
 import re
 from collections import defaultdict
+from dataclasses import replace
 
 import numpy as np
 
@@ -290,7 +291,18 @@ class Auto(Predictor):
         return self._many(prefixes, [horizon] * len(prefixes))
 
     def _many(self, prefixes: list[Series], horizons: list[int]) -> tuple[list, list]:
-        """All runs that share a prefix length, horizon and config are forecast as one array operation."""
+        """All runs that share a prefix length, horizon and config are forecast as one array operation. A prefix
+        whose latest point is unconfirmed (unconfirmed_latest: a spike, or a divergence starting) is forecast
+        from the points before it, as if the next evaluation were still to come, and its forecast from the
+        latest point on is that one's (red team: one loss evaluation of 1e38 after 14 near 2.2 gave a band of
+        [0, 1e295] and P(ends best) 0.64 against a healthy run's 0.36; at 1e300, 1.00). Not the line through the
+        points before: a loss flattens, and a glitch then made its run the likeliest best (review)."""
+        prefixes, dropped = list(prefixes), set()
+        for i, prefix in enumerate(prefixes):
+            values = np.asarray(prefix.values, dtype=float)
+            if 2 <= len(values) and unconfirmed_latest(badness(values[None, :], self.bounded_), self.bounded_)[0]:
+                prefixes[i] = replace(prefix, values=values[:-1])  # its lr is the whole run's: kept
+                dropped.add(i)
         batches: dict[tuple, list[int]] = defaultdict(list)
         for i, (prefix, horizon) in enumerate(zip(prefixes, horizons, strict=True)):
             if not 1 <= len(prefix.values) < horizon:
@@ -310,7 +322,8 @@ class Auto(Predictor):
                 y = np.stack([np.asarray(prefixes[i].values, dtype=float) for i in idx])
                 mean, std = self._forecast_block(y, horizon, config, marks)
                 for j, i in enumerate(idx):
-                    means[i], stds[i] = mean[j], std[j]
+                    cut = int(i in dropped)  # the held-back point's own forecast: the run has reported it
+                    means[i], stds[i] = mean[j, cut:], std[j, cut:]
         return means, stds
 
     def _history_on(self, horizon: int, marks: tuple) -> np.ndarray:
@@ -405,7 +418,7 @@ class Auto(Predictor):
         hist = self._history_on(horizon, marks)  # (J, H)
         w = prefix_weights(k, self.recency)  # how the prefix is read: its level, its fit to each analog, its jitter
         ly = badness(y, self.bounded_)
-        if (despiked := held_latest(without_spikes(ly, self.bounded_), self.bounded_)) is not ly:
+        if (despiked := without_spikes(ly, self.bounded_)) is not ly:
             ly, y = despiked, from_badness(despiked, self.bounded_)
         resid = ly[:, None, :] - hist[None, :, :k]  # (R, J, k)
         # where each analog must move to meet the run: by its latest level, for a loss among its own study's runs
@@ -493,7 +506,7 @@ def without_spikes(ly: np.ndarray, bounded: bool) -> np.ndarray:
     near 2.1 took the worst run's forecast to 0.065 and kept it; a 0.99 of a run at 0.90 moved it from stop to
     keep). An accuracy's test treats errors under 1 % as 1 %: a run near 100 % flickers to 1.0 between 0.99s, which
     is no spike on either side (review). A monotone stretch never stands out from both sides; the latest point is
-    never replaced (a divergence starting: ForecastPruner waits a report on one, _unconfirmed)."""
+    never replaced here (unconfirmed_latest)."""
     out = ly
     for side in (1.0, -1.0):
         for width in (1, 2):
@@ -516,28 +529,13 @@ def without_spikes(ly: np.ndarray, bounded: bool) -> np.ndarray:
 def unconfirmed_latest(ly: np.ndarray, bounded: bool) -> np.ndarray:
     """(runs,) whether each prefix's latest point (the forecast's space, lower is better) stands out on the bad side
     of every one of the LATEST_BEFORE points before it by more than SPIKE (an accuracy's errors read as at least 1 %,
-    as without_spikes reads them): a spike, or a divergence starting, which one more evaluation tells apart."""
+    as without_spikes reads them): a spike, or a divergence starting, which one more evaluation tells apart. Auto
+    forecasts such a run from the points before it (_many); ForecastPruner puts a check on it off a report."""
     k = ly.shape[1]
     if k < 2:
         return np.zeros(ly.shape[0], dtype=bool)
     test = np.maximum(ly, SPIKE_ERROR_FLOOR) if bounded else ly
     return test[:, -1] - test[:, max(0, k - 1 - LATEST_BEFORE): k - 1].max(axis=1) > SPIKE
-
-
-def held_latest(ly: np.ndarray, bounded: bool) -> np.ndarray:
-    """The prefixes with an unconfirmed latest point read as the line through the two points before it (the point
-    before, at two points): a run is forecast from its course until a second evaluation confirms the jump (red
-    team: one loss evaluation of 1e38 after 14 near 2.2 gave a band of [0, 1e295] and P(ends best) 0.64 against a
-    healthy run's 0.36; at 1e300, 1.00). Not held flat: a flat last step reads as a stall, and the run as worse than
-    it was going. A divergence that persists is read at the next evaluation (ForecastPruner puts a check on such a
-    report off to the next one); NaN and inf are a divergence at once."""
-    held = unconfirmed_latest(ly, bounded)
-    if not held.any():
-        return ly
-    out = ly.copy()
-    k = ly.shape[1]
-    out[held, -1] = out[held, -2] if k < 3 else np.minimum(2 * out[held, -2] - out[held, -3], out[held, -2] + SPIKE)
-    return out
 
 
 def own_level(y: np.ndarray, trend: bool, tail: int = 5) -> np.ndarray:
@@ -696,20 +694,26 @@ def _is_number(value) -> bool:
 SMOOTH_SCHEDULES = ("cos", "linear", "constant", "exponential", "onecycle", "1cycle", "polynomial", "inversesqrt",
                     "rsqrt")
 STEPPED = ("piecewise", "multi", "plateau", "staircase")  # and "step" (smooth_schedule)
+# words before "step(s)" that make it a unit of time, not a step schedule (and a number: "500 steps")
+UNIT_WORDS = ("per", "each", "every", "by", "warmup", "over", "for", "of", "in", "after")
+STEP_WORDS = ("step", "steps", "steplr", "multistep", "multisteplr", "stepwise", "stepdecay")  # "stepped per
+# iteration" says how often, as "per step" does (review)
 
 
 def smooth_schedule(config: dict) -> bool:
     """Whether the config names a schedule without lr steps (SMOOTH_SCHEDULES), so its milestones are not read. Its
     words (split at separators and case: MultiStepLR is multi, step, lr) name steps by STEPPED, or by "step" itself
-    unless it says how often the lr is set ("per step", "every step"; red team: "linear warmup then cosine, per
-    step" read as a step schedule)."""
+    unless it counts steps or says how often the lr is set ("per step", "500 warmup_steps", "over 100k steps";
+    UNIT_WORDS; red team: "linear warmup then cosine, per step" read as a step schedule)."""
     schedule = config.get("schedule")
     if not isinstance(schedule, str):
         return False
     words = [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", schedule)]
     name = "".join(words)
     stepped = any(w in name for w in STEPPED) or any(
-        "step" in w and not (w in ("step", "steps") and i and words[i - 1] in ("per", "each", "every", "by"))
+        w in STEP_WORDS and not (w in ("step", "steps") and i and (words[i - 1] in UNIT_WORDS or words[i - 1].isdigit()
+                                                                  or words[i - 1] in ("k", "m") and i > 1
+                                                                  and words[i - 2].isdigit()))
         for i, w in enumerate(words))
     return any(w in name for w in SMOOTH_SCHEDULES) and not stepped
 
