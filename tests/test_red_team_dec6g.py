@@ -260,3 +260,28 @@ def test_a_loss_that_stays_far_up_is_pruned_at_the_next_report():
     study = _lora_study(lambda i, step, v: v * 10 if i == 37 and step >= 60 else v)
     last = study.trials[-1]
     assert last.state == optuna.trial.TrialState.PRUNED and last.last_step == 75
+
+
+def test_a_sweep_history_holding_a_targets_copy_fails_before_the_backtest(tmp_path, monkeypatch):
+    """Red team: a target's copy added to sweep.history after check_params had run (it reruns for params.yaml
+    only) failed the sweep only after its whole leave-one-out backtest, LSTM fits and all."""
+    import shutil
+    from dataclasses import replace
+
+    from lcpipe.config import Params
+    from lcpipe.errors import LcpipeError
+    from lcpipe.pipeline import sweep as sweep_module
+    from tests.helpers import EXTERNAL_CURVES
+    from tests.test_sweep_decision import write_archs
+
+    write_archs(tmp_path / "curves", 0.0)
+    history = tmp_path / "history"
+    shutil.copytree(EXTERNAL_CURVES, history)
+    shutil.copy(tmp_path / "curves" / "plain50.csv", history / "zz.csv")
+    monkeypatch.setattr(sweep_module, "backtest", lambda *a, **k: pytest.fail("the backtest ran first"))
+    p = Params()
+    p = replace(p, train=replace(p.train, epochs=30), sweep=replace(p.sweep, cutoffs=[5, 10]))
+    outputs = {name: tmp_path / name for name in ("json_out", "results_out", "md_out", "plot_out", "decision_out",
+                                                  "rmse_out", "forecasts_dir", "figures_dir")}
+    with pytest.raises(LcpipeError, match="zz.csv"):
+        sweep_module.sweep(p, tmp_path / "curves", history, **outputs)

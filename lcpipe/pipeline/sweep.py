@@ -12,9 +12,9 @@ from pathlib import Path
 
 from lcpipe.atomic import atomic_dir, write_text
 from lcpipe.config import Params
-from lcpipe.forecasting.backtest import backtest
+from lcpipe.forecasting.backtest import backtest, check_apart
 from lcpipe.forecasting.decision_scores import decisions
-from lcpipe.forecasting.logs import read_curve_dir
+from lcpipe.forecasting.logs import learnable_history, read_curve_dir
 from lcpipe.forecasting.scores import mean_by
 from lcpipe.metric import as_metric
 from lcpipe.pipeline.arch_curves import read_arch_curves
@@ -42,10 +42,13 @@ def sweep(p: Params, curves_dir: Path, history: Path, json_out: Path, results_ou
           plot_out: Path, decision_out: Path, rmse_out: Path, forecasts_dir: Path, figures_dir: Path) -> list[dict]:
     metric = p.features.metric
     curves = read_arch_curves(p, curves_dir)
+    # the history first: one edited in place after check_params ran (a target's copy added) fails here in a second,
+    # not after the leave-one-out backtest (red team: minutes of LSTM fits, then the same error)
+    past = read_curve_dir(history, metric)
+    check_apart(learnable_history(past), curves, "a target", metric)
     forecasts: dict[str, dict] = {c.name: {} for c in curves}
     rows = backtest(curves, p.sweep.cutoffs, p.sweep.predictors, p, progress=lambda line: say(f"sweep: {line}"),
                     on_forecast=lambda target, cutoff, name, fc: forecasts[target].update({(name, cutoff): fc}))
-    past = read_curve_dir(history, metric)
     live = backtest(curves, p.sweep.cutoffs, p.sweep.predictors, p, history=past,
                     progress=lambda line: say(f"sweep, decision from {len(past)} history curves: {line}"))
     means = mean_by(rows)
