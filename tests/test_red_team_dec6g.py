@@ -285,3 +285,31 @@ def test_a_sweep_history_holding_a_targets_copy_fails_before_the_backtest(tmp_pa
                                                   "rmse_out", "forecasts_dir", "figures_dir")}
     with pytest.raises(LcpipeError, match="zz.csv"):
         sweep_module.sweep(p, tmp_path / "curves", history, **outputs)
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.9])
+def test_every_arch_stopped_names_the_bar_that_stopped_them(tmp_path, monkeypatch, capsys, threshold):
+    """Red team: with stop.threshold set, the note blamed stop.history and advised setting stop.threshold."""
+    from dataclasses import replace
+
+    import lcpipe.forecasting.run_stopper as run_stopper
+    import lcpipe.training.run as training_run
+    from lcpipe.config import Params
+    from lcpipe.pipeline.early_stop import early_stop
+    from tests.helpers import curve_csv, learning_curve
+
+    def trained_three_epochs(p, arch, prepared, out_dir, *args, stopper=None):
+        (out_dir / f"{arch}.csv").write_text(curve_csv(learning_curve(3)))
+
+    monkeypatch.setattr(run_stopper, "Stopper", lambda *args, **kwargs: None)
+    monkeypatch.setattr(training_run, "run_training", trained_three_epochs)
+    monkeypatch.setattr(training_run, "run_config", lambda p, arch: {})
+    p = Params()
+    p = replace(p, train=replace(p.train, epochs=8), stop=replace(p.stop, at=[3], threshold=threshold))
+    early_stop(p, tmp_path, tmp_path / "out", tmp_path / "ck", tmp_path / "live", tmp_path / "t", tmp_path / "s.json")
+    said = capsys.readouterr().err
+    assert "every arch was stopped" in said
+    if threshold:
+        assert "the bar is stop.threshold (0.9)" in said and "set stop.threshold" not in said, said
+    else:
+        assert "the bar comes from stop.history" in said, said

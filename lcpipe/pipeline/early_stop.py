@@ -36,8 +36,12 @@ def early_stop(p: Params, prepared: Path, out_dir: Path, checkpoint_dir: Path, l
                                                  / sum(r["epochs_planned"] for r in runs), 4)
         if all(r["stopped"] for r in runs):  # the rule judges each run alone against stop.history's best
             where = ", ".join(f"{arch} at {r['epochs_trained']}" for arch, r in summary["runs"].items())
-            say(f"early_stop: every arch was stopped ({where} of {p.train.epochs} epochs): the bar comes from "
-                f"stop.history ({p.stop.history}); if those runs are of another kind or length than these, set "
-                "stop.threshold or give a history of this recipe")
+            bar = (f"the bar is stop.threshold ({p.stop.threshold:g}), each run's forecast from stop.history "
+                   f"({p.stop.history}); if no run of this recipe reaches it, lower it, or set 0 for the best "
+                   "history run as the bar"
+                   if p.stop.threshold else
+                   f"the bar comes from stop.history ({p.stop.history}); if those runs are of another kind or "
+                   "length than these, set stop.threshold or give a history of this recipe")
+            say(f"early_stop: every arch was stopped ({where} of {p.train.epochs} epochs): {bar}")
     write_text(summary_out, json.dumps(summary, indent=2) + "\n")
     return summary
