@@ -301,7 +301,7 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     history = zeros_left_out(read_curves(args.history, metric, studies=True, say=say), metric, say) \
         if args.history else None
     metric = live.with_history_scale(metric, history or curves)
-    check_finished(curves)  # a target scored against a last epoch that is not its final would flatter every forecast
+    check_finished(curves, "a target")  # one scored against a last epoch that is not its final flatters every forecast
     note_ended_early(curves, "--curves", say)
     for curve in curves:
         if curve.diverged:

@@ -313,3 +313,50 @@ def test_every_arch_stopped_names_the_bar_that_stopped_them(tmp_path, monkeypatc
         assert "the bar is stop.threshold (0.9)" in said and "set stop.threshold" not in said, said
     else:
         assert "the bar comes from stop.history" in said, said
+
+
+def test_a_loss_given_kind_fraction_is_not_called_a_percentage(tmp_path, capsys):
+    """Red team: `--metric train_loss --kind fraction` said `column 'train_loss' is in percent (up to 2.38) ...
+    divide it by 100`; a loss of 2.38 is no percentage, and no division makes it a fraction."""
+    from lcpipe.cli import main as cli
+
+    for name, values in (("a", [2.38, 2.1, 1.9]), ("b", [2.3, 2.0, 1.8, 1.7])):
+        (tmp_path / f"{name}.csv").write_text("epoch,train_loss\n" + "".join(f"{i},{v}\n"
+                                                                         for i, v in enumerate(values, 1)))
+    with pytest.raises(SystemExit):
+        cli(["evaluate", "--curves", str(tmp_path), "--metric", "train_loss", "--kind", "fraction", "--cutoffs", "2"])
+    said = capsys.readouterr().err
+    assert "percent" not in said and "'2.38' where a fraction in [0, 1] was expected" in said, said
+
+
+def test_an_unfinished_target_of_evaluate_is_called_a_target(tmp_path, capsys):
+    """Red team: `lcpipe evaluate --curves C --history H` refused an unfinished file of C as 'a history curve'."""
+    from lcpipe.cli import main as cli
+    from tests.helpers import curve_csv, learning_curve
+
+    curves, history = tmp_path / "c", tmp_path / "h"
+    curves.mkdir()
+    history.mkdir()
+    for i in range(3):
+        (history / f"h{i}.csv").write_text(curve_csv(learning_curve(30, final=0.5 + 0.1 * i, seed=i)))
+        (curves / f"c{i}.csv").write_text(curve_csv(learning_curve(30, final=0.6 + 0.1 * i, seed=9 + i)))
+    (curves / "c0.csv").write_text(curve_csv(learning_curve(30, final=0.6, seed=9)[:12]))
+    (curves / "c0.json").write_text('{"epochs": 30}')
+    with pytest.raises(SystemExit):
+        cli(["evaluate", "--curves", str(curves), "--history", str(history), "--cutoffs", "5"])
+    assert "12 of its 30 planned epochs; a target must be a finished run" in capsys.readouterr().err
+
+
+def test_a_missing_history_folder_says_a_temp_experiment_copies_only_what_git_tracks(tmp_path, monkeypatch):
+    """Red team: `dvc exp run --temp -S stop.history=data/history/new` (the folder untracked) said the folder was
+    no directory of finished curves, though it stood in the workspace."""
+    from dataclasses import replace
+
+    from lcpipe.config import Params
+    from lcpipe.errors import LcpipeError
+    from lcpipe.pipeline.params_check import check_paths
+
+    monkeypatch.chdir(tmp_path)
+    p = Params()
+    with pytest.raises(LcpipeError, match="copies only what git tracks: git add a new one"):
+        check_paths(replace(p, stop=replace(p.stop, history="data/history/new")))

@@ -333,7 +333,8 @@ def _check_kind(t: _Table, col: int, values: np.ndarray, metric: Metric) -> None
     wrong = metric.wrong(values)
     if not wrong.size:
         return
-    if metric.kind == "fraction" and np.all((values >= 0) & (values <= 100)) and np.median(values) > 1:
+    if metric.kind == "fraction" and np.all((values >= 0) & (values <= 100)) and np.median(values) > 1 \
+            and Metric.infer(str(name)).kind != "positive":  # a loss's 2.38 is no percent (red team: train_loss)
         # a fraction by its name, or by the kind the user gave (--kind fraction on a val_loss: no accuracy's name)
         raise WrongKindError(f"{t.path}: column {name!r} is in percent (up to {values.max():g}); "
                              f"lcpipe reads {metric.name} as a fraction: divide it by 100",
@@ -1333,7 +1334,7 @@ def _holds_curves(folder: Path) -> bool:
         return False
 
 
-def check_finished(history: list[Curve]) -> None:
+def check_finished(history: list[Curve], what: str = "a history curve") -> None:
     """A history holds finished runs: a curve short of the epochs its own file plans (a run still
     training, or one stopped early) would teach every forecast to end too soon. A curve on a step
     axis ends where it ended (as_finished): benchmarks such as AlgoPerf stop a run at its target
@@ -1341,8 +1342,8 @@ def check_finished(history: list[Curve]) -> None:
     left out (usable_history), not refused."""
     for curve in history:
         if curve.steps is None and curve.planned and len(curve) < curve.planned and not curve.diverged:
-            raise LcpipeError(f"{curve.path}: {len(curve)} of its {curve.planned} planned epochs; a history "
-                              "curve must be a finished run")
+            raise LcpipeError(f"{curve.path}: {len(curve)} of its {curve.planned} planned epochs; {what} must be "
+                              "a finished run")
 
 
 ZERO_DROP = 0.1  # a 0 after a value above this share of the curve's peak is a logging artefact, not a fall to 0

@@ -56,8 +56,9 @@ def check_paths(p: Params) -> None:
             raise LcpipeError(f"{key}: {value!r} holds {' '.join(repr(c) for c in shell)}, which the stage's shell "
                               "command would expand; rename the folder without them")
         if not Path(value).is_dir():
-            raise LcpipeError(f"{key}: {value!r} is not a directory of finished curves; "
-                              "give an existing folder (data/history/... holds one)")
+            raise LcpipeError(f"{key}: {value!r} is not a directory of finished curves; give an existing folder "
+                              "(data/history/... holds one; `dvc exp run --temp` or `--queue` copies only what git "
+                              "tracks: git add a new one)")
         if _inside(CURVES, Path(value)):
             raise LcpipeError(f"{key}: {value!r} holds the pipeline's own curves ({CURVES}), which would be forecast "
                               "from themselves; give a folder of another study's finished curves")
