@@ -340,9 +340,11 @@ def _check_kind(t: _Table, col: int, values: np.ndarray, metric: Metric) -> None
                              f"lcpipe reads {metric.name} as a fraction: divide it by 100",
                              ", or, if it is no fraction, give --kind positive or any (kind= in Python)")
     i = int(wrong[0])
+    kinds = "--kind positive or any, or kind= in Python" if metric.kind == "fraction" and \
+        Metric.infer(str(name)).kind == "positive" else "--kind any, or kind='any' in Python"  # a loss by its name
     raise WrongKindError(f"{t.path}: line {t.lines[i]}: column {name!r} is {t.cell(i, col)!r} where "
                          f"{metric.expected()} was expected for {metric.name!r}",
-                         f" (if it may {metric.admits()}: --kind any, or kind='any' in Python)")
+                         f" (if it may {metric.admits()}: {kinds})")
 
 
 def _check_lr(t: _Table, lr: np.ndarray | None) -> None:
