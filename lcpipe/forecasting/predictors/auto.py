@@ -89,6 +89,7 @@ foreign family; it narrows the model's own band by half at most (SIBLING_FOLDS).
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections import defaultdict
 from dataclasses import replace
@@ -298,11 +299,16 @@ class Auto(Predictor):
         [0, 1e295] and P(ends best) 0.64 against a healthy run's 0.36; at 1e300, 1.00). Not the line through the
         points before: a loss flattens, and a glitch then made its run the likeliest best (review)."""
         prefixes, dropped = list(prefixes), set()
+        by_length: dict[int, list[int]] = defaultdict(list)
         for i, prefix in enumerate(prefixes):
-            values = np.asarray(prefix.values, dtype=float)
-            if 2 <= len(values) and unconfirmed_latest(badness(values[None, :], self.bounded_), self.bounded_)[0]:
-                prefixes[i] = replace(prefix, values=values[:-1])  # its lr is the whole run's: kept
-                dropped.add(i)
+            by_length[len(prefix.values)].append(i)
+        for k, members in by_length.items():  # one array test per length: a pruner forecasts thousands at a time
+            if k >= 2:
+                y = np.stack([np.asarray(prefixes[i].values, dtype=float) for i in members])
+                for j in np.flatnonzero(unconfirmed_latest(badness(y, self.bounded_), self.bounded_)):
+                    i = members[j]
+                    prefixes[i] = replace(prefixes[i], values=y[j, :-1])  # its lr is the whole run's: kept
+                    dropped.add(i)
         batches: dict[tuple, list[int]] = defaultdict(list)
         for i, (prefix, horizon) in enumerate(zip(prefixes, horizons, strict=True)):
             if not 1 <= len(prefix.values) < horizon:
@@ -706,8 +712,12 @@ def smooth_schedule(config: dict) -> bool:
     unless it counts steps or says how often the lr is set ("per step", "500 warmup_steps", "over 100k steps";
     UNIT_WORDS; red team: "linear warmup then cosine, per step" read as a step schedule)."""
     schedule = config.get("schedule")
-    if not isinstance(schedule, str):
-        return False
+    return isinstance(schedule, str) and _smooth_name(schedule)
+
+
+@functools.lru_cache(maxsize=1024)
+def _smooth_name(schedule: str) -> bool:
+    """smooth_schedule of one name, once: every forecast of a run asks it again (batched by config)."""
     words = [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", schedule)]
     name = "".join(words)
     stepped = any(w in name for w in STEPPED) or any(
