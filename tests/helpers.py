@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import subprocess
@@ -139,3 +140,16 @@ def with_params(params: Params, **overrides) -> Params:
         sections.setdefault(section, {})[key] = value
     return dataclasses.replace(params, **{s: dataclasses.replace(getattr(params, s), **kv)
                                           for s, kv in sections.items()})
+
+
+def step_schedule_history(folder: Path) -> None:
+    """Six 100-epoch curves of a step schedule, each gaining at its milestones ([30, 60] or [50, 75], stated in its
+    sidecar): a run's forecast from them shows whether the run's own milestones are read as lr drops."""
+    t, rng = np.arange(1, 101), np.random.default_rng(1)
+    for k in range(6):
+        marks = [30, 60] if k % 2 else [50, 75]
+        acc = 0.5 + 0.15 * (t >= marks[0]) + 0.1 * (t >= marks[1]) - 0.4 * np.exp(-t / 5) + rng.normal(0, .004, 100)
+        (folder / f"h{k}.csv").write_text("epoch,test_acc\n" + "".join(f"{i},{x - 0.02 * k:.5f}\n"
+                                                                       for i, x in zip(t, acc, strict=True)))
+        (folder / f"h{k}.json").write_text(json.dumps({"epochs": 100, "schedule": "step", "milestones": marks,
+                                                      "lr": 0.1, "optimizer": "sgd"}))

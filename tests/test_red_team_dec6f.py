@@ -12,7 +12,7 @@ from lcpipe.curve import Series
 from lcpipe.forecasting.predictors import auto as auto_module
 from lcpipe.forecasting.predictors.auto import Auto
 from lcpipe.integrations.optuna import ForecastPruner
-from tests.helpers import ROOT
+from tests.helpers import ROOT, step_schedule_history
 
 CIFAR = ROOT / "data" / "history" / "cifar10-plain-vs-resnet"
 WMT = ROOT / "tests" / "fixtures" / "algoperf-wmt-nadamw"
@@ -130,14 +130,7 @@ def test_milestones_beside_a_cosine_schedule_are_no_lr_drops(tmp_path):
     schedule with drops at 50 and 75, and stderr said the milestones were used."""
     import lcpipe
 
-    t, rng = np.arange(1, 101), np.random.default_rng(1)
-    for k in range(6):
-        marks = [30, 60] if k % 2 else [50, 75]
-        acc = 0.5 + 0.15 * (t >= marks[0]) + 0.1 * (t >= marks[1]) - 0.4 * np.exp(-t / 5) + rng.normal(0, .004, 100)
-        (tmp_path / f"h{k}.csv").write_text("epoch,test_acc\n" + "".join(f"{i},{x - 0.02 * k:.5f}\n"
-                                                                          for i, x in zip(t, acc, strict=True)))
-        (tmp_path / f"h{k}.json").write_text(json.dumps({"epochs": 100, "schedule": "step", "milestones": marks,
-                                                         "lr": 0.1, "optimizer": "sgd"}))
+    step_schedule_history(tmp_path)
     run = {"r": list(0.5 - 0.4 * np.exp(-np.arange(1, 21) / 5))}
 
     def final(config):

@@ -12,21 +12,9 @@ import pytest
 import lcpipe
 from lcpipe.forecasting.predictors import auto as auto_module
 from lcpipe.integrations.optuna import ForecastPruner
-from tests.helpers import ROOT
+from tests.helpers import ROOT, step_schedule_history
 
 T = np.arange(1, 101)
-
-
-def _step_history(folder) -> None:
-    """Six curves of a step schedule, each gaining at its milestones: a run's forecast shows whether drops are read."""
-    rng = np.random.default_rng(1)
-    for k in range(6):
-        marks = [30, 60] if k % 2 else [50, 75]
-        acc = 0.5 + 0.15 * (T >= marks[0]) + 0.1 * (T >= marks[1]) - 0.4 * np.exp(-T / 5) + rng.normal(0, .004, 100)
-        (folder / f"h{k}.csv").write_text("epoch,test_acc\n" + "".join(f"{i},{x - 0.02 * k:.5f}\n"
-                                                                       for i, x in zip(T, acc, strict=True)))
-        (folder / f"h{k}.json").write_text(json.dumps({"epochs": 100, "schedule": "step", "milestones": marks,
-                                                      "lr": 0.1, "optimizer": "sgd"}))
 
 
 RUN = {"r": list(0.5 - 0.4 * np.exp(-np.arange(1, 21) / 5))}
@@ -48,7 +36,7 @@ def _final(folder, config: dict) -> float:
 def test_a_smooth_schedule_under_another_key_keeps_leftover_milestones_out(tmp_path, named):
     """Red team: {"scheduler": "cosine", "milestones": [60]} was forecast with a drop at 60, byte for byte as with no
     schedule at all, and stderr said the milestones were used: only the key `schedule` was read."""
-    _step_history(tmp_path)
+    step_schedule_history(tmp_path)
     plain = {"lr": 0.1, "optimizer": "sgd"}
     assert _final(tmp_path, {**plain, **named, "milestones": [50, 75]}) == _final(tmp_path, {**plain, **named})
     assert _final(tmp_path, {**plain, "milestones": [50, 75]}) != _final(tmp_path, {**plain, **named})
@@ -62,7 +50,7 @@ def test_a_schedule_section_in_a_sidecar_is_read_and_the_note_says_so(tmp_path):
     hist, runs = tmp_path / "h", tmp_path / "runs"
     hist.mkdir()
     runs.mkdir()
-    _step_history(hist)
+    step_schedule_history(hist)
     (runs / "r.csv").write_text("epoch,test_acc\n" + "".join(f"{i},{v:.5f}\n" for i, v in enumerate(RUN["r"], 1)))
     (runs / "r.yaml").write_text("epochs: 100\nlr: 0.1\noptimizer: sgd\nscheduler:\n  name: cosine\n"
                                  "  milestones: [50, 75]\n")
@@ -89,7 +77,7 @@ def test_step_as_a_word_of_frequency_is_no_step_schedule(schedule, smooth):
 def test_milestones_given_as_fractions_of_the_run_are_no_drops_and_are_named_ignored(tmp_path):
     """Red team: milestones [0.5, 0.75] (fractions, as some configs write them) were read as drops at epochs 0.5 and
     0.75: both before the run's first epoch, so silently nothing, and the line said they were used."""
-    _step_history(tmp_path)
+    step_schedule_history(tmp_path)
     plain = {"lr": 0.1, "optimizer": "sgd", "schedule": "step"}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -118,7 +106,7 @@ def test_a_history_path_from_python_may_start_with_a_tilde(tmp_path, monkeypatch
     """Red team: lcpipe.forecast(history="~/hh") said `~/hh: no such file or directory`, as ForecastPruner did."""
     folder = tmp_path / "hh"
     folder.mkdir()
-    _step_history(folder)
+    step_schedule_history(folder)
     monkeypatch.setenv("HOME", str(tmp_path))
     got = lcpipe.forecast("~/hh", RUN, epochs=100)
     assert len(got) == 1 and np.isfinite(got["final"].iloc[0])
@@ -126,7 +114,7 @@ def test_a_history_path_from_python_may_start_with_a_tilde(tmp_path, monkeypatch
 
 
 def test_the_ignored_note_of_a_long_schedule_name_keeps_its_closing_parenthesis(tmp_path):
-    _step_history(tmp_path)
+    step_schedule_history(tmp_path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         lcpipe.forecast(tmp_path, RUN, epochs=100, configs={"r": {"lr": 0.1, "optimizer": "sgd", "milestones": [60],
