@@ -51,10 +51,13 @@ MIN_WORDS = ("loss", "ce", "nll", "xe", "xent", "crossentropy", "err", "error", 
              "fvd", "mase", "crps", "pinball", "hausdorff", "hd95", "ece", "frr", "levenshtein",
              # speech's diarization error rate, biometrics' false match / non-match and presentation-attack error
              # rates, flow's average end-point error, a cross-entropy cut short
-             "der", "fmr", "fnmr", "apcer", "bpcer", "acer", "aepe", "crossent")
+             "der", "fmr", "fnmr", "apcer", "bpcer", "acer", "aepe", "crossent",
+             # perplexity's other abbreviations and a negative log predictive density (red team: val_pplx, val_ppx and
+             # nlpd were read as scores to maximise)
+             "pplx", "ppx", "nlpd")
 # ... of which these may go below 0 (a Gaussian's or a normalising flow's NLL, in nats, falls below 0 as the model
 # gets good): any finite series, not a positive quantity; they are still minimised
-SIGNED_WORDS = ("nll", "negloglikelihood", "negativeloglikelihood", "nelbo", "negelbo")
+SIGNED_WORDS = ("nll", "negloglikelihood", "negativeloglikelihood", "nelbo", "negelbo", "nlpd")
 ENDINGS = ("err", "error", "loss")  # a word ending in one names a loss, short as "err" is: top5err, top1error
 # ... and these with a count joined on (fpr95, fid50k_full, minADE6), word -> whether the count may end in k: few,
 # since a dataset's name does the same (ade20k is no average displacement error) and a score's (AP50, in percent in

@@ -153,3 +153,26 @@ def step_schedule_history(folder: Path) -> None:
                                                                        for i, x in zip(t, acc, strict=True)))
         (folder / f"h{k}.json").write_text(json.dumps({"epochs": 100, "schedule": "step", "milestones": marks,
                                                       "lr": 0.1, "optimizer": "sgd"}))
+
+
+@dataclasses.dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+def cli_in_process(*args: str) -> CliResult:
+    """`lcpipe ...` in this process, its exit code, stdout and stderr (a subprocess costs a second of imports)."""
+    import contextlib
+    import io
+
+    from lcpipe.cli import main
+
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return CliResult(code, out.getvalue(), err.getvalue())

@@ -10,6 +10,7 @@ import optuna
 import pytest
 
 from lcpipe.integrations.optuna import FORECAST_ATTR, ForecastPruner
+from tests.helpers import cli_in_process as _cli
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 OGBG, WMT = FIXTURES / "algoperf-ogbg-nadamw", FIXTURES / "algoperf-wmt-nadamw"  # real AlgoPerf curves, PROVENANCE.md
@@ -189,27 +190,6 @@ def test_a_run_that_reports_nan_then_numbers_is_stopped_as_diverged_by_the_api_a
 
 
 # -- the CLI ---------------------------------------------------------------------------------------------------
-
-class _Out:
-    def __init__(self, code: int, out: str, err: str):
-        self.code, self.out, self.err = code, out, err
-
-
-def _cli(*args: str) -> _Out:
-    """`lcpipe ...` in this process (a subprocess costs a second of imports a call)."""
-    import contextlib
-    import io
-
-    from lcpipe.cli import main
-
-    out, err, code = io.StringIO(), io.StringIO(), 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-    return _Out(code, out.getvalue(), err.getvalue())
-
 
 def _loss_folders(tmp_path: Path) -> tuple[Path, Path]:
     """History: four falling losses of 30 epochs; runs: one of 8 epochs, `r.csv`."""

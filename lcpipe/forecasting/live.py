@@ -20,6 +20,7 @@ from lcpipe.forecasting.logs import learnable_history, missed_zero, zeros_left_o
 from lcpipe.forecasting.predictors.auto import (
     badness,
     hyper_values,
+    settled_final,
     smooth_schedule,
     unconfirmed_latest,
     usable_milestones,
@@ -137,9 +138,14 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         placed = [r.name for r in stepped]
         runs = [replace(r, planned=max(1, round(epochs * r.per_epoch))) if r.name in placed else r for r in runs]
         r = next(r for r in runs if r.name == placed[0])
+        # red team: a Hugging Face log's fractional epoch beside its step, and --epochs 50 meant as 50 evaluations
+        # (every 15 steps: step 750) planned step 7,500, with no word of the way out
+        steps_flag = "steps=" if flag.endswith("=") else "--steps"
+        other = "" if len(r.steps) < 2 else (f"; if {epochs} counts their evaluations instead, give "
+                                             f"{as_written(steps_flag, round(epochs * np.median(np.diff(r.steps))))}")
         say(f"{as_written(flag, epochs)}: {len(placed)} run(s) logged by optimizer step are past step {epochs} and "
             f"log their epoch, so it counts epochs on them (e.g. {r.path or r.name}: {_whole(r.per_epoch)} steps an "
-            f"epoch, step {r.planned})")
+            f"epoch, step {r.planned}){other}")
     unplaced = [r for r in runs if r.stated_epochs and not r.planned]
     if unplaced:  # its file's epochs cannot be placed on its steps: the given length is used, and said (review)
         r = unplaced[0]
@@ -302,7 +308,22 @@ def fit_on_history(name: str, params: Params, history: list[Curve], runs: list[C
         raise LcpipeError("the history holds no curves; give finished curves to forecast from")
     check_apart(history, runs, "a live run", metric.name)
     history = learnable_history(zeros_left_out(history, metric, say), say)
-    return build(name, params).fit([series_of(c, metric) for c in history])
+    sources = [series_of(c, metric) for c in history]
+    if name == "auto" and (note := spiked_finals_note(history, sources, metric)):
+        say(note)
+    return build(name, params).fit(sources)
+
+
+def spiked_finals_note(history: list[Curve], sources: list, metric: Metric) -> str:
+    """The line naming the history curves whose final evaluation `auto` reads as the one before it
+    (auto.settled_final: it stands far out on the bad side of the ones before), or ""."""
+    named = [c.path or c.name for c, s in zip(history, sources, strict=True)
+             if settled_final(s, metric.bounded) is not s]
+    if not named:
+        return ""
+    more = f" and {len(named) - 3} more" if len(named) > 3 else ""
+    return (f"note: history: the final evaluation of {', '.join(map(str, named[:3]))}{more} stands far out from the "
+            "ones before it (a spike nothing after it confirms): read as the one before it")
 
 
 def config_keys_used(predictor: Predictor, history: list[Curve], runs: list[Curve]) -> str:
@@ -442,20 +463,22 @@ def report_json(results: list[RunForecast], metric: str | Metric, epochs: int, p
 
 def table(results: list[RunForecast], metric: str | Metric) -> str:
     """The stdout table: run, epochs (or steps) seen, final value with 80 % interval, P(ends best),
-    keep/stop (and why, for a run that diverged)."""
+    keep/stop; the runs that diverged are marked so, and why each did follows the table, one line each (red team:
+    a reason of 150 characters in the final column pushed every row's P(ends best) and decision off screen)."""
     metric = as_metric(metric)
     fmt = ".4f" if metric.kind == "fraction" else ".5g"
     width = max(3, *(len(r.run) for r in results))
     seen = "steps seen" if any(r.unit == "steps" for r in results) else "epochs seen"
     wide = max(11, *(len(f"{r.seen}/{r.epochs}") for r in results))
-    finals = [r.reason if r.reason else f"{r.final[0]:{fmt}} [{r.final[1]:{fmt}}, {r.final[2]:{fmt}}]"
+    finals = ["diverged (below)" if r.reason else f"{r.final[0]:{fmt}} [{r.final[1]:{fmt}}, {r.final[2]:{fmt}}]"
               for r in results]
     header = "final " + metric.name + " [80 % interval]"
-    column = max(30, len(header), *map(len, finals))  # a diverged run's reason is as wide as it needs
+    column = max(30, len(header), *map(len, finals))
     lines = [f"{'run':<{width}}  {seen:>{wide}}  {header:<{column}}  {'P(ends best)':>12}  decision"]
     for r, final in zip(results, finals, strict=True):
         lines.append(f"{r.run:<{width}}  {f'{r.seen}/{r.epochs}':>{wide}}  {final:<{column}}  {r.p_best:>12.3f}  "
                      f"{r.decision}")
+    lines += [f"{r.run}: {r.reason}" for r in results if r.reason]
     return "\n".join(lines) + "\n"
 
 

@@ -848,6 +848,9 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
     t = _validated_after_fit_dropped(_records_of(during, metric))
     if not t.rows:
         raise NotStarted(f"{t.path}: no data rows after the header")
+    if _metric_column(t, metric)[0] is None:  # named before the rows' steps: a trainer's log keeps its train and eval
+        _metric(t, metric)  # rows at one step apart only by the metric's column (red team: `--metric val_ce` on a log
+        # of eval_loss was told its step 15 came after 15, a resumed run)
     (epochs, steps), (values, end, col) = _axis(t), _metric(t, metric)
     x = _x_column(t)
     skip = {x, col, *(c for c in (t.column(n) for n in EPOCH_COLUMNS) if c is not None)}
@@ -995,13 +998,17 @@ def _lightning_log(path: Path) -> bool:
     return path.name == LIGHTNING_LOG and (path.parent / "hparams.yaml").is_file()
 
 
+TRAINER_STATE = "trainer_state.json"
+TRAINER_STATE_FIX = ("a Hugging Face Trainer's state, which lcpipe does not read; write its log_history as a CSV, e.g. "
+                     "pandas.DataFrame(json.load(open(PATH))['log_history']).to_csv('run.csv', index=False), and give "
+                     "that (eval rows and train rows are told apart)")
+
+
 def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
     """Read one curve file (any format and dialect above), validating the `metric` column."""
     path = Path(path)
-    if path.name == "trainer_state.json":  # not a sidecar: no trainer_state.csv lies beside it
-        raise LcpipeError(f"{path}: a Hugging Face Trainer's state, which lcpipe does not read; write its log_history "
-                          "as a CSV, e.g. pandas.DataFrame(json.load(open(PATH))['log_history']).to_csv('run.csv', "
-                          "index=False), and give that (eval rows and train rows are told apart)")
+    if path.name == TRAINER_STATE:  # not a sidecar: no trainer_state.csv lies beside it
+        raise LcpipeError(f"{path}: {TRAINER_STATE_FIX}")
     if path.suffix.lower() in SIDECARS:
         raise LcpipeError(f"{path}: a run's config (the sidecar beside its curve), not a curve; give the curve's "
                           f"CSV ({path.with_suffix('.csv').name}) or its folder")
@@ -1252,6 +1259,10 @@ def _read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", st
                               + (f"{named} {verb} several *.csv, so which is the run's log is unknown: leave one"
                                  if several else f"{named} {verb} none: a run that stopped before it logged? "
                                  "move it out of the folder"))
+        states = sorted(directory.glob(TRAINER_STATE)) + sorted(directory.glob(f"*/{TRAINER_STATE}"))
+        if states:  # a folder of Trainer checkpoints: the hint to give a folder of them led to a bare "no *.csv"
+            more = " and more" if len(states) > 1 else ""
+            raise LcpipeError(f"{directory}: no *.csv curve files, but {states[0]}{more}: {TRAINER_STATE_FIX}")
         hint = "" if not folders else f" (nor in its folders, up to {MAX_DEPTH} deep)" if studies else \
             f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some: give " \
             f"one (e.g. {directory / folders[0]}; on the command line, which takes several, {directory}/* gives " \

@@ -1,0 +1,140 @@
+"""Eighth 2026-12-06 session's hostile-input pass (`lcpipe evaluate` / `lcpipe forecast` on loss curves, as the
+maintainers call them on language-model sweeps): each test fails on the code before its fix (b86e0eb)."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lcpipe
+from lcpipe.forecasting.backtest import series_of
+from lcpipe.forecasting.logs import read_curve_dir
+from lcpipe.forecasting.predictors.auto import Auto
+from lcpipe.metric import Metric
+from tests.helpers import ROOT, cli_in_process
+
+LM = ROOT / "bench" / "lm_table" / "curves"
+
+
+def _lora_history(dest, factor: float = 1.0):
+    """Two LoRA tasks' studies as a history, the last evaluation of one curve (docs/t08) times `factor`."""
+    for task in ("descr", "docs"):
+        shutil.copytree(LM / task, dest / task)
+    path = dest / "docs" / "t08.csv"
+    table = pd.read_csv(path)
+    table.loc[table.index[-1], "val_ce"] *= factor
+    table.to_csv(path, index=False)
+    return dest
+
+
+def _forecast(history):
+    runs = {path.stem: pd.read_csv(path).set_index("step")["val_ce"].iloc[:10]
+            for path in sorted((LM / "code").glob("t0[0-4].csv"))}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = lcpipe.forecast(history, runs, steps=750, metric="val_ce", mode="min")
+    return table, [str(w.message) for w in caught]
+
+
+def test_a_history_curves_spiked_final_is_read_as_the_one_before_and_named(tmp_path):
+    """Red team: one of 120 LoRA history curves with its last val_ce x5 widened every run's band 2-4x and reordered
+    P(ends best), with no word: the final is what each forecast learns from a history curve, and nothing after
+    it confirms a spike there."""
+    clean, _ = _forecast(_lora_history(tmp_path / "clean"))
+    spiked, said = _forecast(_lora_history(tmp_path / "spiked", 5.0))
+    pd.testing.assert_frame_equal(spiked, clean)
+    assert any("final evaluation of" in line and "t08.csv" in line for line in said), said
+
+
+def test_a_completed_trials_spiked_final_teaches_the_pruners_forecaster_nothing():
+    """The same through Auto.extended, as ForecastPruner adds its study's completed trials: a trial whose last
+    report spiked x10 forecasts the running trials as the trial at its level would."""
+    metric = Metric.infer("val_ce")
+    curves = [series_of(c, metric) for c in read_curve_dir(LM / "descr", metric)]
+    base = Auto().fit(curves[:20])
+    done = curves[20]
+    spiked = done.__class__(**{**done.__dict__, "values": np.append(done.values[:-1], done.values[-1] - np.log(10))})
+    level = done.__class__(**{**done.__dict__, "values": np.append(done.values[:-1], done.values[-2])})
+    running = [c.__class__(**{**c.__dict__, "values": c.values[:10]}) for c in curves[21:26]]
+    a = base.extended([spiked]).forecast_many(running, [50] * len(running))
+    b = base.extended([level]).forecast_many(running, [50] * len(running))
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x.mean, y.mean)
+        np.testing.assert_array_equal(x.upper, y.upper)
+
+
+def _lora_runs(dest, rows: int = 10, epoch_column: bool = False):
+    """code's first five trials cut to `rows` evaluations (steps 15..), with Hugging Face's fractional epoch."""
+    dest.mkdir()
+    for path in sorted((LM / "code").glob("t0[0-4].csv")):
+        table = pd.read_csv(path).iloc[:rows]
+        if epoch_column:
+            table.insert(0, "epoch", table["step"] / 150)
+        table.to_csv(dest / path.name, index=False)
+    return dest
+
+
+def test_a_trainers_log_without_the_metric_is_told_so_not_that_its_steps_repeat(tmp_path):
+    """Red team: a Hugging Face log_history as CSV (a train row and an eval row at each step) given `--metric val_ce`
+    while it logs `eval_loss` was told `step '15' after '15'` and sent after a resumed run."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    rows = []
+    for step, ce in zip(range(15, 165, 15), np.linspace(2.3, 2.1, 10), strict=True):
+        rows += [{"loss": ce + 0.05, "epoch": step / 150, "step": step},
+                 {"eval_loss": ce, "eval_runtime": 1.2, "epoch": step / 150, "step": step}]
+    pd.DataFrame(rows).to_csv(runs / "t00.csv", index=False)
+    out = cli_in_process("forecast", "--history", str(LM / "docs"), "--runs", str(runs), "--metric", "val_ce",
+                         "--mode", "min", "--epochs", "50")
+    assert out.code == 2 and len(out.err.strip().splitlines()) == 1, out.err
+    assert "missing column 'val_ce'" in out.err and "eval_loss" in out.err and "after" not in out.err
+
+
+@pytest.mark.parametrize("name", ["val_pplx", "eval_ppx", "nlpd", "test_nlpd"])
+def test_mode_auto_minimises_perplexitys_other_abbreviations_and_an_nlpd(name):
+    """Red team: val_pplx, val_ppx and nlpd were read as scores to maximise, so the worst runs were kept."""
+    assert Metric.infer(name).mode == "min"
+
+
+def test_a_folder_of_trainer_checkpoints_gets_the_conversion_hint(tmp_path):
+    """Red team: `--runs ckpts/` (one trainer_state.json a folder) was told to give one of its folders, which then
+    gave a bare `no *.csv curve files`; only naming the JSON itself said what to do."""
+    for name in ("t00", "t01"):
+        (tmp_path / "ckpts" / name).mkdir(parents=True)
+        state = tmp_path / "ckpts" / name / "trainer_state.json"
+        state.write_text('{"log_history": [{"eval_loss": 2.1, "step": 15}]}')
+    for runs in (tmp_path / "ckpts", tmp_path / "ckpts" / "t00"):
+        out = cli_in_process("forecast", "--history", str(LM / "docs"), "--runs", str(runs), "--metric", "val_ce",
+                             "--epochs", "50")
+        assert out.code == 2 and "trainer_state.json" in out.err and "log_history as a CSV" in out.err, out.err
+
+
+def test_a_diverged_runs_reason_follows_the_table_instead_of_widening_it(tmp_path):
+    """Red team: a diverged run's 150-character reason stood in the final column and pushed every row's P(ends best)
+    and decision off screen."""
+    runs = _lora_runs(tmp_path / "runs")
+    table = pd.read_csv(runs / "t03.csv")
+    table.loc[6, "val_ce"] = np.inf
+    table.to_csv(runs / "t03.csv", index=False)
+    out = cli_in_process("forecast", "--history", str(LM / "docs"), "--runs", str(runs), "--metric", "val_ce",
+                         "--mode", "min", "--epochs", "50")
+    assert out.code == 0, out.err
+    lines = out.out.splitlines()
+    rows = lines[1:6]
+    assert len({len(line.rsplit(" ", 1)[0]) for line in lines[:6]}) == 1, out.out  # P(ends best) ends in one column
+    assert len(lines[0]) < 80
+    assert next(r for r in rows if r.startswith("t03")).split()[-1] == "stop"
+    assert lines[6].startswith("t03: diverged: val_ce is 'inf' at step 105")
+
+
+def test_epochs_read_as_a_logs_epochs_names_the_steps_that_count_evaluations_instead(tmp_path):
+    """Red team: runs logging Hugging Face's fractional epoch beside the step were planned 50 epochs (step 7,500)
+    where `--epochs 50` meant 50 evaluations (step 750); stderr said so, but not how to mean the other."""
+    out = cli_in_process("forecast", "--history", str(LM / "docs"), "--runs",
+                         str(_lora_runs(tmp_path / "runs", epoch_column=True)), "--metric", "val_ce", "--mode", "min",
+                         "--epochs", "50")
+    assert out.code == 0 and "step 7500); if 50 counts their evaluations instead, give --steps 750" in out.err, out.err
