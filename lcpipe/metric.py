@@ -55,6 +55,8 @@ MIN_WORDS = ("loss", "ce", "nll", "xe", "xent", "crossentropy", "err", "error", 
              # perplexity's other abbreviations and a negative log predictive density (red team: val_pplx, val_ppx and
              # nlpd were read as scores to maximise)
              "pplx", "ppx", "nlpd")
+# ... of which these only as whole words: `nlpd` starts nlpdev_score, an NLP dev set's (review)
+WHOLE_WORDS = frozenset({"pplx", "nlpd"})
 # ... of which these may go below 0 (a Gaussian's or a normalising flow's NLL, in nats, falls below 0 as the model
 # gets good): any finite series, not a positive quantity; they are still minimised
 SIGNED_WORDS = ("nll", "negloglikelihood", "negativeloglikelihood", "nelbo", "negelbo", "nlpd")
@@ -128,7 +130,8 @@ def _holds(name: str, vocabulary: tuple[str, ...]) -> str | None:
     `lossless_acc` is an accuracy), as a word or a word's end or start (`valloss`)."""
     for w in reversed(words(name)):
         for v in vocabulary:
-            if w == v or (len(v) >= 4 and (w.endswith(v) or w.startswith(v))) or (v in ENDINGS and w.endswith(v)):
+            if w == v or (len(v) >= 4 and v not in WHOLE_WORDS and (w.endswith(v) or w.startswith(v))) \
+                    or (v in ENDINGS and w.endswith(v)):
                 return v
         counted = re.fullmatch(r"([a-z]+)\d+(k?)", w)  # fpr95, fid50k (StyleGAN's fid50k_full): the word, counted
         base = counted.group(1) if counted else None

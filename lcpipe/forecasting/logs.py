@@ -848,9 +848,11 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
     t = _validated_after_fit_dropped(_records_of(during, metric))
     if not t.rows:
         raise NotStarted(f"{t.path}: no data rows after the header")
-    if _metric_column(t, metric)[0] is None:  # named before the rows' steps: a trainer's log keeps its train and eval
-        _metric(t, metric)  # rows at one step apart only by the metric's column (red team: `--metric val_ce` on a log
-        # of eval_loss was told its step 15 came after 15, a resumed run)
+    if _x_column(t) is not None and _metric_column(t, metric)[0] is None:
+        # named before the rows' steps are checked: a trainer's log keeps its train and eval rows at one step apart only
+        # by the metric's column (red team: `--metric val_ce` on a log of eval_loss was told its step 15 came after 15,
+        # a resumed run). A file with no step column at all is no curve, and says that first (review)
+        _metric(t, metric)
     (epochs, steps), (values, end, col) = _axis(t), _metric(t, metric)
     x = _x_column(t)
     skip = {x, col, *(c for c in (t.column(n) for n in EPOCH_COLUMNS) if c is not None)}
@@ -1247,7 +1249,17 @@ def _read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", st
             return runs
         if len(started or []) > before:
             return []  # live runs, every one just started (files beside no folder of runs): the caller says so
+        states = [p for pattern in (TRAINER_STATE, f"*/{TRAINER_STATE}", f"*/*/{TRAINER_STATE}")
+                  for p in sorted(directory.glob(pattern))]  # a run's folder, or its checkpoint-N folders
         bare = [f for f, log in logs.items() if log is None and f not in waits]
+        if logs:  # among runs that hold their logs, the Trainer states of those that hold none
+            states = [p for p in states if any(directory / f in p.parents for f in bare)]
+        if states:
+            # Trainer checkpoints where a log was looked for: the hint to give one of the folders led to a bare
+            # "no *.csv" (red team), and a run folder holding its checkpoints alone was "a run that stopped before it
+            # logged" (review)
+            more = " and more" if len(states) > 1 else ""
+            raise LcpipeError(f"{directory}: no *.csv curve file, but {states[0]}{more}: {TRAINER_STATE_FIX}")
         if logs and len(bare) < len(logs) and len(bare) <= max(2, len(logs) // 4):
             # a folder of runs in which a few hold no log (a Lightning version that crashed before it logged; red
             # team: the whole folder was refused with advice that `evaluate --curves` refuses too) or several
@@ -1259,10 +1271,6 @@ def _read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", st
                               + (f"{named} {verb} several *.csv, so which is the run's log is unknown: leave one"
                                  if several else f"{named} {verb} none: a run that stopped before it logged? "
                                  "move it out of the folder"))
-        states = sorted(directory.glob(TRAINER_STATE)) + sorted(directory.glob(f"*/{TRAINER_STATE}"))
-        if states:  # a folder of Trainer checkpoints: the hint to give a folder of them led to a bare "no *.csv"
-            more = " and more" if len(states) > 1 else ""
-            raise LcpipeError(f"{directory}: no *.csv curve files, but {states[0]}{more}: {TRAINER_STATE_FIX}")
         hint = "" if not folders else f" (nor in its folders, up to {MAX_DEPTH} deep)" if studies else \
             f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some: give " \
             f"one (e.g. {directory / folders[0]}; on the command line, which takes several, {directory}/* gives " \
