@@ -48,6 +48,8 @@ def test_cutoff_change_reruns_only_predict_and_evaluate(reproduced):
     metrics = json.loads((project.root / "metrics" / "evaluate.json").read_text())
     assert metrics["cutoff"] == 4 and set(metrics) >= {"poly", "lstm", "last_value", "source_shift"}
     assert set(metrics["lstm"]) >= {"rmse", "mae", "final_abs_err"}
+    for scores in ("sweep.json", "decision.json"):  # each names its metric, for `dvc metrics diff` across metrics
+        assert json.loads((project.root / "metrics" / scores).read_text())["metric"] == "test_acc"
     lstm_before = (project.root / "data" / "predictors" / "lstm.pt").read_bytes()
 
     project.set_params(predict__cutoff=5)

@@ -160,3 +160,58 @@ def test_epochs_read_as_a_logs_epochs_names_the_steps_that_count_evaluations_ins
                          str(_lora_runs(tmp_path / "runs", epoch_column=True)), "--metric", "val_ce", "--mode", "min",
                          "--epochs", "50")
     assert out.code == 0 and "step 7500); if 50 counts their evaluations instead, give --steps 750" in out.err, out.err
+
+
+# -- the pipeline's forecasting with a loss (a second helper's pass, on a scratch clone at 4386d16) ----------------
+
+T8 = np.arange(8)
+LOSS_HISTORY = {f"h{j}": list(2.3 * np.exp(-r * T8) + 0.02 * j) for j, r in enumerate([0.5, 0.6, 0.4, 0.7])}
+
+
+def _quiet_forecast(history, runs, epochs: int = 8, metric: str = "train_loss"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = lcpipe.forecast(history, runs, epochs=epochs, metric=metric).set_index("run")
+    return table, [str(w.message) for w in caught]
+
+
+def test_a_history_loss_whose_missed_last_evaluation_reads_0_decides_nothing():
+    """Red team: a history curve's last loss logged as 0 (a missed evaluation) after 0.11 was kept (a loss that falls
+    to 0 is), and its analog forecast the worst run 2e-7 [0, 0.041] with P(ends best) 0.57, kept, while the best
+    run got 0.014; the pipeline's sweep forecast one arch at 0 [0, 0] and every other band [0, 60-85]."""
+    runs = {f"r{j}": list((2.3 * np.exp(-r * T8) + 0.01)[:5]) for j, r in enumerate([0.45, 0.55, 0.65])}
+    zeroed = {**LOSS_HISTORY, "h0": [*LOSS_HISTORY["h0"][:-1], 0.0]}
+    held = {**LOSS_HISTORY, "h0": [*LOSS_HISTORY["h0"][:-1], LOSS_HISTORY["h0"][-2]]}
+    got, said = _quiet_forecast(zeroed, runs)
+    want, _ = _quiet_forecast(held, runs)
+    pd.testing.assert_frame_equal(got, want)
+    assert got.loc["r0", "decision"] == "stop" and got.loc["r2", "p_best"] > got.loc["r0", "p_best"]
+    assert any("final evaluation of h0" in line for line in said), said
+
+
+def test_a_loss_falling_ever_faster_far_above_its_analogs_is_not_forecast_worse_than_it_stands():
+    """Red team: a run at 1e6, 5e5, 1e5, 1e4, 300, far above every analog and held at its own level, was held at the
+    end of the line through its last points in log space (770), worse than where it stood; the pipeline's test_loss
+    at 33,340 was forecast 71,083 (its final: 4.39)."""
+    runs = {"far": [1e6, 5e5, 1e5, 1e4, 300.0], "ok": list(2.3 * np.exp(-0.55 * T8[:5]) + 0.01)}
+    table, _ = _quiet_forecast(LOSS_HISTORY, runs)
+    assert table.loc["far", "final"] <= 300.0 and table.loc["far", "decision"] == "stop"
+
+
+def test_the_sweeps_history_leaves_out_a_loss_curve_with_a_missed_evaluation_logged_as_0():
+    """Red team: the CLI, the API and the pruner leave such a curve out and name it; the sweep's backtest (and
+    `lcpipe evaluate --history`) read it, a loss of 0 far below every real value in log space."""
+    from lcpipe.config import load_params
+    from lcpipe.curve import Curve
+    from lcpipe.forecasting.backtest import backtest
+
+    def curve(name, values):
+        return Curve(name, {"epoch": np.arange(1.0, 9.0), "train_loss": np.asarray(values, dtype=float)})
+
+    history = [curve(n, v) for n, v in LOSS_HISTORY.items()]
+    history.append(curve("h9", [*LOSS_HISTORY["h1"][:4], 0.0, *LOSS_HISTORY["h1"][5:]]))
+    said: list[str] = []
+    targets = [curve(f"r{j}", 2.3 * np.exp(-r * T8) + 0.01) for j, r in enumerate([0.45, 0.65])]
+    backtest(targets, [6], ["last_value"], load_params(ROOT / "params.yaml"), history=history, progress=said.append,
+             metric=Metric.infer("train_loss"))
+    assert any("h9 left out" in line and "reads 0 at epoch 5" in line for line in said), said

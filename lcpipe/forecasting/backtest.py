@@ -15,7 +15,7 @@ from lcpipe.config import Params
 from lcpipe.curve import Curve, Series, as_finished, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import scores
-from lcpipe.forecasting.logs import check_finished, usable_history
+from lcpipe.forecasting.logs import check_finished, usable_history, zeros_left_out
 from lcpipe.forecasting.predictors.base import Forecast, Predictor
 from lcpipe.forecasting.registry import build
 from lcpipe.metric import Metric, as_metric
@@ -325,7 +325,7 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
     if history is not None:
         check_apart(history, [c for c in curves if c.name in (targets or {c.name for c in curves})], "a target",
                     metric.name)
-        history = usable_history(history, progress)
+        history = usable_history(zeros_left_out(history, metric, progress), progress)  # as every forecaster reads one
     else:
         check_no_copies(curves, [c for c in curves if not targets or c.name in targets], metric.name)
     units = {c.name: "epochs" if c.steps is None else "evaluations" for c in curves}  # as logged, before the grid

@@ -53,10 +53,13 @@ def sweep(p: Params, curves_dir: Path, history: Path, json_out: Path, results_ou
                     progress=lambda line: say(f"sweep, decision from {len(past)} history curves: {line}"))
     means = mean_by(rows)
     choices = decisions(live, {c.name: len(c) for c in curves}, as_metric(metric))  # a loss: lower is better
-    write_text(json_out, json.dumps(_by_cutoff(means, ("rmse", "mae", "final_abs_err", "coverage80")), indent=2) + "\n")
+    # each file names its metric, as evaluate.json does: `dvc metrics diff` of a test_acc run and a train_loss run
+    # set one's RMSE beside the other's, a fraction against a cross-entropy, with no word (red team)
+    scored = {"metric": metric, **_by_cutoff(means, ("rmse", "mae", "final_abs_err", "coverage80"))}
+    write_text(json_out, json.dumps(scored, indent=2) + "\n")
     write_text(results_out, json.dumps({"metric": metric, "results": rows, "decision_results": live}, indent=2) + "\n")
-    write_text(decision_out, json.dumps(_by_cutoff(choices, ("kendall_tau", "best_kept", "regret", "epochs_saved")),
-                                        indent=2) + "\n")
+    decided = {"metric": metric, **_by_cutoff(choices, ("kendall_tau", "best_kept", "regret", "epochs_saved"))}
+    write_text(decision_out, json.dumps(decided, indent=2) + "\n")
     points = as_metric(metric).kind == "fraction"  # an accuracy's scores in points, others in its units
     unit = "accuracy points" if points else f"{metric} units"
     md = (f"# Sweep: each of {len(curves)} archs held out in turn ({metric})\n\n"
