@@ -215,3 +215,61 @@ def test_the_sweeps_history_leaves_out_a_loss_curve_with_a_missed_evaluation_log
     backtest(targets, [6], ["last_value"], load_params(ROOT / "params.yaml"), history=history, progress=said.append,
              metric=Metric.infer("train_loss"))
     assert any("h9 left out" in line and "reads 0 at epoch 5" in line for line in said), said
+
+
+def test_a_check_reads_the_finished_trials_once_so_a_twin_completing_meanwhile_decides_as_one_process(tmp_path):
+    """Helper (tests/test_postgres.py failed once under load): a check read the finished trials twice, once to look
+    for a twin and once to decide. A twin that completed on another worker between the two reads was missed by the
+    first and forecast alike by the second, so the check kept a trial that one process reading what the check
+    decided from pruned."""
+    import optuna
+
+    from lcpipe.integrations.optuna import ForecastPruner
+
+    t = np.arange(1, 21)
+    good, poor = 0.9 - 0.6 * np.exp(-t / 4), 0.8 - 0.6 * np.exp(-t / 4)
+    history = tmp_path / "history"
+    history.mkdir()
+    for i in range(4):
+        (history / f"h{i}.csv").write_text("epoch,test_acc\n" + "".join(
+            f"{e},{v:.5f}\n" for e, v in zip(t, 0.85 + 0.01 * i - 0.6 * np.exp(-t / (3 + i)), strict=True)))
+
+    class Racing(ForecastPruner):
+        """The twin (running until now) completes on 'another worker' right after the check's first read."""
+        def _finished(self, study):
+            out = super()._finished(study)
+            if self.twin is not None:
+                twin, self.twin = self.twin, None
+                for step, v in enumerate(good, 1):
+                    twin.report(float(v), step)
+                study.tell(twin, float(good[-1]))
+            self.seen.append([x.number for x in out])
+            return out
+
+    def study_with(pruner):
+        study = optuna.create_study(direction="maximize", pruner=pruner)
+        done = study.ask({"x": optuna.distributions.IntDistribution(0, 3)})  # a worse config, finished
+        for step, v in enumerate(poor, 1):
+            done.report(float(v), step)
+        study.tell(done, float(poor[-1]))
+        return study
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pruner = Racing(20, history)
+        pruner.seen, study = [], study_with(pruner)
+        dist = {"x": optuna.distributions.IntDistribution(0, 3)}
+        pruner.twin = study.ask(dist)  # the same config as the checked trial, its worker about to finish
+        study._storage.set_trial_param(pruner.twin._trial_id, "x", 1.0, dist["x"])  # noqa: SLF001
+        checked = study.ask(dist)
+        study._storage.set_trial_param(checked._trial_id, "x", 1.0, dist["x"])  # noqa: SLF001
+        for step, v in enumerate(good[:8], 1):
+            checked.report(float(v), step)
+        frozen = study._storage.get_trial(checked._trial_id)  # noqa: SLF001
+        decided = pruner.prune(study, frozen)
+        read = pruner.seen[-1]  # the finished trials the decision was made from
+        one = ForecastPruner(20, history)
+        replay = optuna.create_study(direction="maximize", pruner=one)
+        replay.add_trials([study.trials[n] for n in read])
+        replay.add_trial(frozen)
+        assert one.prune(replay, replay.get_trials(deepcopy=False)[-1]) == decided, (decided, read)

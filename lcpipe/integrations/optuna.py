@@ -647,7 +647,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         pruned = FORECAST_ATTR in t.user_attrs or PRUNED_ATTR in t.system_attrs
         return None if pruned or len(t.intermediate_values) < MIN_WARMUP or t.last_step < MIN_WARMUP else "short"
 
-    def _twin(self, study: optuna.Study, trial: FrozenTrial) -> FrozenTrial | None:
+    def _twin(self, study: optuna.Study, trial: FrozenTrial, finished: list[FrozenTrial]) -> FrozenTrial | None:
         """A finished trial with the trial's params that reported exactly its values at every step it has
         reported (at least MIN_WARMUP of them): the objective is deterministic and the trial repeats it.
         Samplers ask for a config of a discrete space again (TPE often does: optuna/optuna#2021, #3055),
@@ -655,11 +655,14 @@ class ForecastPruner(optuna.pruners.BasePruner):
         rerun with another seed reports other values and is no twin; nor is a near-by float param. The
         reports must hold MIN_WARMUP distinct values: runs of any seed agree while a metric has not moved
         (an F1 of 0, an accuracy at chance). A trial the user enqueued (study.enqueue_trial, e.g. the best
-        params again, to keep its weights) is trained as asked."""
+        params again, to keep its weights) is trained as asked. `finished`: the study's finished trials as the rest of
+        the check reads them, one read of the storage (helper: read apart, a twin completing on another worker between
+        the two reads was missed here and then forecast alike, so a check kept what one process reading the same
+        storage pruned; tests/test_postgres.py under load)."""
         values = trial.intermediate_values
         if len(set(values.values())) < MIN_WARMUP or "fixed_params" in trial.system_attrs:
             return None  # a prefix that has not moved yet (an F1 at 0, an accuracy at chance), or enqueued
-        for t in self._finished(study):
+        for t in finished:
             if t.params == trial.params and all(t.intermediate_values.get(s) == v for s, v in values.items()):
                 return t
         return None
@@ -910,9 +913,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
             # e-fold at every report is checked at its second
             self._recheck[key] = step
             return False
-        if self.reruns and self._twin(study, trial) is not None:
-            return True  # a deterministic objective's rerun: it will end where its twin ended
         finished = self._finished(study)
+        if self.reruns and self._twin(study, trial, finished) is not None:
+            return True  # a deterministic objective's rerun: it will end where its twin ended
         self._warn_copies(study, finished, metric)
         if not self._warned_past:  # finished trials past `epochs` too: a worker started with another epochs= than
             # the study's other workers hears it (review: a worker at epochs=10 in a study of 15 said nothing)
@@ -1144,7 +1147,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             last = max((s for s in frozen.intermediate_values if s <= self.epochs), default=frozen.last_step)
             v = float(frozen.intermediate_values[last])
             return v, v, v
-        twin = self._twin(study, frozen) if self.reruns else None
+        finished = self._finished(study)
+        twin = self._twin(study, frozen, finished) if self.reruns else None
         if twin is not None:  # it will end where its twin ended: the value its twin's objective returned
             self._mark_returned(study, trial, frozen)
             if twin.value is not None and np.isfinite(twin.value):  # not a report near the end, which may differ
@@ -1152,7 +1156,6 @@ class ForecastPruner(optuna.pruners.BasePruner):
             last = max((s for s in twin.intermediate_values if s <= self.epochs), default=twin.last_step)
             v = float(twin.intermediate_values[last])
             return v, v, v
-        finished = self._finished(study)
         # the curves at this step, as a check reads them; where none is yet, a forecast from all is better than none
         finished = self._distinct(study, self._reported_by(study, finished, len(curve) * spacing, frozen) or finished)
         self._refresh(study, finished, horizon)
