@@ -162,6 +162,20 @@ def test_epochs_read_as_a_logs_epochs_names_the_steps_that_count_evaluations_ins
     assert out.code == 0 and "step 7500); if 50 counts their evaluations instead, give --steps 750" in out.err, out.err
 
 
+def test_the_steps_named_for_evaluations_count_from_a_logs_first_step(tmp_path):
+    """A log evaluating at step 0 too (0, 15, ..., 735 for 50 evaluations) was told `--steps 750`: N intervals,
+    one evaluation past its 50th."""
+    runs = _lora_runs(tmp_path / "runs", epoch_column=True)
+    for path in runs.glob("*.csv"):
+        table = pd.read_csv(path)
+        table["step"] -= 15
+        table["epoch"] = table["step"] / 150
+        table.to_csv(path, index=False)
+    out = cli_in_process("forecast", "--history", str(LM / "docs"), "--runs", str(runs), "--metric", "val_ce",
+                         "--mode", "min", "--epochs", "50")
+    assert out.code == 0 and "if 50 counts their evaluations instead, give --steps 735" in out.err, out.err
+
+
 # -- the pipeline's forecasting with a loss (a second helper's pass, on a scratch clone at 4386d16) ----------------
 
 T8 = np.arange(8)

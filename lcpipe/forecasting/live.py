@@ -141,8 +141,11 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         # red team: a Hugging Face log's fractional epoch beside its step, and --epochs 50 meant as 50 evaluations
         # (every 15 steps: step 750) planned step 7,500, with no word of the way out
         steps_flag = "steps=" if flag.endswith("=") else "--steps"
-        other = "" if len(r.steps) < 2 else (f"; if {epochs} counts their evaluations instead, give "
-                                             f"{as_written(steps_flag, round(epochs * np.median(np.diff(r.steps))))}")
+        # the Nth evaluation: the first one's step and N - 1 intervals after it (a log evaluating at step 0 too ends
+        # an interval earlier than one from step 15; N x interval was one evaluation late there)
+        last = round(r.steps[0] + (epochs - 1) * np.median(np.diff(r.steps))) if len(r.steps) >= 2 else None
+        other = "" if last is None else f"; if {epochs} counts their evaluations instead, give " \
+                                        f"{as_written(steps_flag, last)}"
         say(f"{as_written(flag, epochs)}: {len(placed)} run(s) logged by optimizer step are past step {epochs} and "
             f"log their epoch, so it counts epochs on them (e.g. {r.path or r.name}: {_whole(r.per_epoch)} steps an "
             f"epoch, step {r.planned}){other}")
