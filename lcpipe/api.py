@@ -351,6 +351,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
         raise LcpipeError("give the planned length once: epochs= (epochs, or evaluations of runs logged by step) "
                           f"or steps= (the planned optimizer step); got epochs={epochs!r:.40}, steps={steps!r:.40}")
     flag, length = ("epochs=", epochs) if steps is None else ("steps=", steps)
+    if isinstance(length, float | np.floating) and float(length).is_integer():
+        length = int(length)  # 50.0 is 50, as a sidecar's 133333.0 is (helper: "give ... a whole number" read odd)
     if not isinstance(length, int | np.integer) or isinstance(length, bool) or not 1 <= length <= MAX_STEPS:
         raise LcpipeError(f"{flag}{length!r:.40}: give the planned length as a whole number in 1..{MAX_STEPS}")
     if not isinstance(metric, str) or not metric.strip():

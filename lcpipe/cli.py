@@ -397,7 +397,9 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     predictor = live.fit_on_history(args.predictor, params, history, raw, metric, say)
     results = live.forecast_runs(predictor, grid, metric)
     say(metric.describe())
-    say(live.config_keys_used(predictor, history, raw))
+    # the history the forecaster read: the diverged curves it left out (and named) state nothing there (helper: "7 of 7
+    # history curves state them" with 2 of 7 left out)
+    say(live.config_keys_used(predictor, [c for c in history if not c.diverged], raw))
     if note := live.unconfirmed_note(predictor, grid, metric):
         say(note)
     # both outputs made as temp files first, then renamed into place: a failed figure leaves no new JSON

@@ -424,17 +424,26 @@ def _settings(flat: dict) -> dict:
 SCHEDULE_KEYS = ("scheduler", "sched", "lr_scheduler", "lr_scheduler_type", "lr_schedule", "scheduler_type",
                  "schedule_type", "scheduler_name")
 SCHEDULE_FIELDS = ("name", "type", "_target_", "class_path")
+OPTIMIZER_SECTIONS = ("optimizer", "optim")  # a section naming the optimizer in one of SCHEDULE_FIELDS
+OPTIMIZER_LR = tuple(f"{section}.{path}" for section in OPTIMIZER_SECTIONS
+                     for path in ("lr", "learning_rate", "init_args.lr", "init_args.learning_rate"))
 
 
 def config_named(config: dict) -> dict:
     """The config with the other names of what lcpipe reads under its own: `learning_rate` (Hugging Face's
-    TrainingArguments, Lightning's usual hparam) as `lr`, and a schedule's name (SCHEDULE_KEYS, a section's
-    SCHEDULE_FIELDS) as `schedule`, each where the config states none under lcpipe's name; names that disagree
-    (two schedules) are left as they are."""
+    TrainingArguments, Lightning's usual hparam) or an optimizer section's (OPTIMIZER_LR) as `lr`, a schedule's
+    name (SCHEDULE_KEYS, a section's SCHEDULE_FIELDS) as `schedule`, and an optimizer section's class
+    (OPTIMIZER_SECTIONS: torch.optim.SGD) as `optimizer`, in lower case as torch's names are written elsewhere (sgd),
+    each where the config states none under lcpipe's name; names that disagree (two schedules) are left as they are."""
     out = config
     if "lr" not in config and "learning_rate" in config:
         out = dict(config)
         out["lr"] = out.pop("learning_rate")
+    if "lr" not in out:  # the optimizer section's own lr (Hydra's optimizer: {_target_: ..., lr: 0.1}, LightningCLI's
+        # optimizer.init_args.lr; helper: dropped with no word)
+        found = [k for k in OPTIMIZER_LR if isinstance(out.get(k), int | float) and not isinstance(out.get(k), bool)]
+        if len({out[k] for k in found}) == 1:
+            out = {k: v for k, v in out.items() if k not in found} | {"lr": out[found[0]]}
     if "schedule" not in out:
         keys = [k for k in out if k in SCHEDULE_KEYS or "." in k and k.rsplit(".", 1)[0] in ("schedule", *SCHEDULE_KEYS)
                 and k.rsplit(".", 1)[1] in SCHEDULE_FIELDS]
@@ -442,6 +451,16 @@ def config_named(config: dict) -> dict:
         if len(names) == 1:
             out = {k: v for k, v in out.items() if k not in keys}
             out["schedule"] = names.pop()
+    if "optimizer" not in out:  # a section naming it: Hydra's optimizer: {_target_: torch.optim.SGD}, LightningCLI's
+        # optimizer: {class_path: torch.optim.Adam}, {name: sgd} (helper: each was dropped with no word)
+        keys = [k for k in out if "." in k and k.rsplit(".", 1)[0] in OPTIMIZER_SECTIONS
+                and k.rsplit(".", 1)[1] in SCHEDULE_FIELDS and isinstance(out[k], str) and out[k].strip()]
+        names = {out[k].strip().rsplit(".", 1)[-1] for k in keys}
+        if len(names) == 1:
+            out = {k: v for k, v in out.items() if k not in keys}
+            out["optimizer"] = names.pop()
+    if isinstance(out.get("optimizer"), str) and out["optimizer"] != out["optimizer"].strip().lower():
+        out = {**out, "optimizer": out["optimizer"].strip().lower()}  # torch's SGD, Adam: the history's sgd, adam
     return out
 
 

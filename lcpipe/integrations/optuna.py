@@ -432,6 +432,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
                                           if horizon > 2 else f"the trials report at most twice in {self.epochs:g} "
                                           f"steps (every {spacing:.0f} steps or more)")  # a horizon of 2 is
                     # _grid's floor: a trial reporting every 390 steps of 200 was said to report every 100 (review)
+                    if spacing > 1:  # or `epochs` counts evaluations where they report steps (helper: 50 times every
+                        # 15 steps with epochs=50 was told to report more often, and only later of epochs=750)
+                        said += (f"; or, if {self._length}={self.epochs:g} counts their evaluations, give "
+                                 f"{self._length}= the step of evaluation {self.epochs:g} (a warning names it once a "
+                                 f"trial reports past step {self.epochs:g})")
                 warnings.warn(said, stacklevel=_user_level())
         return self._schedules[horizon]
 

@@ -1,0 +1,118 @@
+"""Issue 24's defects re-run as written by a helper at d1b721e (ninth session): what was still wrong, each with a
+test that fails on d1b721e. The rest (31 of 33) gave the right answer or one line."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+import lcpipe
+from lcpipe.errors import LcpipeError
+from lcpipe.forecasting.logs import config_named
+from lcpipe.integrations.optuna import ForecastPruner
+from tests.helpers import ROOT, cli_in_process
+
+ADABELIEF = ROOT / "tests" / "fixtures" / "adabelief-c10-resnet34"
+LM = ROOT / "bench" / "lm_table" / "curves"
+PLAIN = {"epochs": 200, "optimizer": "sgd", "lr": 0.1, "schedule": "step", "milestones": [150]}
+
+
+def _run_with(dest, config: dict):
+    """The SGD run of the fixture study, cut to 30 epochs, with `config` as its sidecar; the history is the rest."""
+    dest.mkdir()
+    source = next(ADABELIEF.glob("resnet34-sgd*.csv"))
+    pd.read_csv(source).iloc[:30].to_csv(dest / "mine.csv", index=False)
+    (dest / "mine.json").write_text(json.dumps(config))
+    return dest
+
+
+def _history(dest):
+    dest.mkdir()
+    for path in ADABELIEF.glob("*.csv"):
+        if not path.name.startswith("resnet34-sgd"):
+            (dest / path.name).write_bytes(path.read_bytes())
+            (dest / path.with_suffix(".json").name).write_bytes(path.with_suffix(".json").read_bytes())
+    return dest
+
+
+@pytest.mark.parametrize("optimizer", [
+    {"optimizer": {"_target_": "torch.optim.SGD", "lr": 0.1}},  # Hydra
+    {"optimizer": {"class_path": "torch.optim.SGD", "init_args": {"lr": 0.1}}},  # LightningCLI
+    {"optimizer": {"name": "sgd"}, "lr": 0.1},
+    {"optimizer": {"_target_": "torch.optim.Adam", "lr": 0.1}},  # the history's adam: torch's name in lower case
+    {"optimizer": "Adam", "lr": 0.1},
+])
+def test_an_optimizer_written_as_a_section_is_read_as_its_plain_form(tmp_path, optimizer):
+    """Helper: `"optimizer": {"name": "sgd"}`, Hydra's `_target_` and LightningCLI's `class_path` were dropped with
+    no word (stderr: `config: used lr, milestones, schedule`), and so was the lr inside the section; the forecast
+    differed from the plain `"optimizer": "sgd"`'s. torch's class names (SGD, Adam) are the history's sgd, adam."""
+    history = _history(tmp_path / "history")
+    name = "adam" if "adam" in json.dumps(optimizer).lower() else "sgd"
+    plain = cli_in_process("forecast", "--history", str(history), "--runs",
+                           str(_run_with(tmp_path / "plain", PLAIN | {"optimizer": name})), "--epochs", "200")
+    config = {k: v for k, v in PLAIN.items() if k not in ("optimizer", "lr")} | optimizer
+    section = cli_in_process("forecast", "--history", str(history), "--runs", str(_run_with(tmp_path / "s", config)),
+                             "--epochs", "200")
+    assert plain.code == section.code == 0, section.err
+    assert "config: used lr, milestones, optimizer, schedule" in section.err, section.err
+    assert section.out == plain.out
+
+
+def test_two_optimizer_sections_that_disagree_name_none():
+    """An optimizer named twice, differently, is left as written (as two schedules are): neither is guessed."""
+    config = config_named({"optimizer.name": "sgd", "optim._target_": "torch.optim.Adam", "lr": 0.1})
+    assert "optimizer" not in config
+
+
+def test_a_whole_float_length_is_that_length():
+    """Helper: `lcpipe.forecast(epochs=50.0)` said `give the planned length as a whole number`, though 50.0 is one
+    (a sidecar's 133333.0 is read as 133333)."""
+    history = {f"h{i}": list(0.9 - 0.5 * np.exp(-np.arange(1, 51) / (5 + i))) for i in range(6)}
+    runs = {"r": list(0.88 - 0.5 * np.exp(-np.arange(1, 11) / 6.5))}
+    as_int = lcpipe.forecast(history=history, runs=runs, epochs=50)
+    as_float = lcpipe.forecast(history=history, runs=runs, epochs=50.0)
+    pd.testing.assert_frame_equal(as_int, as_float)
+    with pytest.raises(LcpipeError, match="whole number"):
+        lcpipe.forecast(history=history, runs=runs, epochs=50.5)
+
+
+def test_epochs_that_count_evaluations_are_named_in_the_first_warning_too():
+    """Helper: trials reporting every 15 steps to 750 with `epochs=50` were first told `report more often` (3 reports
+    fall within step 50), and only after a trial passed step 50 that 50 may count evaluations."""
+    pruner = ForecastPruner(epochs=50, history=str(LM / "docs"), metric="val_ce")
+    study = optuna.create_study(direction="minimize", pruner=pruner, sampler=optuna.samplers.RandomSampler(seed=0))
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0.1, 1.0)
+        for i in range(1, 51):
+            trial.report(2.0 + x * math.exp(-i / 10), 15 * i)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return 2.0 + x * math.exp(-5)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study.optimize(objective, n_trials=1)
+    first = str(caught[0].message)
+    assert "report more often" in first and "if epochs=50 counts their evaluations, give epochs=" in first, first
+
+
+def test_the_config_line_counts_the_history_the_forecast_read(tmp_path):
+    """Helper: with 2 of 7 history curves left out as diverged, stderr said `7 of 7 history curves state them`."""
+    history = _history(tmp_path / "history")
+    names = sorted(history.glob("*.csv"))
+    for path in names[:2]:
+        table = pd.read_csv(path)
+        table.loc[5, "test_acc"] = np.inf
+        table.to_csv(path, index=False)
+    out = cli_in_process("forecast", "--history", str(history), "--runs", str(_run_with(tmp_path / "r", PLAIN)),
+                         "--epochs", "200")
+    assert out.code == 0, out.err
+    assert f"{len(names) - 2} of {len(names) - 2} history curves state them" in out.err, out.err
