@@ -425,13 +425,11 @@ SCHEDULE_KEYS = ("scheduler", "sched", "lr_scheduler", "lr_scheduler_type", "lr_
                  "schedule_type", "scheduler_name")
 SCHEDULE_FIELDS = ("name", "type", "_target_", "class_path")
 OPTIMIZER_SECTIONS = ("optimizer", "optim")  # a section naming the optimizer in one of SCHEDULE_FIELDS
-OPTIMIZER_LR = tuple(f"{section}.{path}" for section in OPTIMIZER_SECTIONS
-                     for path in ("lr", "learning_rate", "init_args.lr", "init_args.learning_rate"))
 
 
 def config_named(config: dict) -> dict:
     """The config with the other names of what lcpipe reads under its own: `learning_rate` (Hugging Face's
-    TrainingArguments, Lightning's usual hparam) or an optimizer section's (OPTIMIZER_LR) as `lr`, a schedule's
+    TrainingArguments, Lightning's usual hparam) as `lr` (an optimizer section's lr is _lifted), a schedule's
     name (SCHEDULE_KEYS, a section's SCHEDULE_FIELDS) as `schedule`, and an optimizer section's class
     (OPTIMIZER_SECTIONS: torch.optim.SGD) as `optimizer`, in lower case as torch's names are written elsewhere (sgd),
     each where the config states none under lcpipe's name; names that disagree (two schedules) are left as they are."""
@@ -439,11 +437,6 @@ def config_named(config: dict) -> dict:
     if "lr" not in config and "learning_rate" in config:
         out = dict(config)
         out["lr"] = out.pop("learning_rate")
-    if "lr" not in out:  # the optimizer section's own lr (Hydra's optimizer: {_target_: ..., lr: 0.1}, LightningCLI's
-        # optimizer.init_args.lr; helper: dropped with no word)
-        found = [k for k in OPTIMIZER_LR if isinstance(out.get(k), int | float) and not isinstance(out.get(k), bool)]
-        if len({out[k] for k in found}) == 1:
-            out = {k: v for k, v in out.items() if k not in found} | {"lr": out[found[0]]}
     if "schedule" not in out:
         keys = [k for k in out if k in SCHEDULE_KEYS or "." in k and k.rsplit(".", 1)[0] in ("schedule", *SCHEDULE_KEYS)
                 and k.rsplit(".", 1)[1] in SCHEDULE_FIELDS]
