@@ -14,7 +14,7 @@ import pandas as pd
 
 from lcpipe.config import Params
 from lcpipe.curve import MAX_STEPS, Curve
-from lcpipe.errors import LcpipeError
+from lcpipe.errors import LcpipeError, user_stacklevel
 from lcpipe.forecasting import live
 from lcpipe.forecasting.logs import (
     NOT_EVALUATED,
@@ -383,7 +383,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1,
                                by_evaluations=steps is None, say=lambda line: warnings.warn(line, stacklevel=4),
                                flag=flag, started=tuple(started), logs=logs, metric=kind)
-    fitted = live.fit_on_history(predictor, params, past, now, kind, say=lambda line: warnings.warn(line, stacklevel=5))
+    fitted = live.fit_on_history(predictor, params, past, now, kind,
+                                 say=lambda line: warnings.warn(line, stacklevel=user_stacklevel()))
     if ignored := live.config_values_ignored(fitted, now):  # the CLI prints it in its config line
         warnings.warn(f"config: {ignored}", stacklevel=2)
     if note := live.unconfirmed_note(fitted, grid, kind):

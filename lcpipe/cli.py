@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -104,11 +105,13 @@ def _names(text: str) -> list[str]:
 
 
 def _positive(text: str) -> int:
-    # ASCII digits only: '²'.isdigit() is True, and int() would then fail with argparse's "invalid _positive value"
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_STEPS:
+    # ASCII digits only: '²'.isdigit() is True, and int() would then fail with argparse's "invalid _positive value";
+    # 200.0 is 200, as lcpipe.forecast(epochs=200.0) and a sidecar's 200.0 are (review)
+    whole = re.fullmatch(r"([0-9]+)(\.0*)?", text)
+    if not whole or not 1 <= int(whole.group(1)) <= MAX_STEPS:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of epochs or steps; --epochs must "
                                          f"be a positive whole number (1..{MAX_STEPS}), as must --steps")
-    return int(text)
+    return int(whole.group(1))
 
 
 def _column(text: str) -> str:
@@ -394,12 +397,11 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     grid = live.planned_epochs(raw, args.epochs, min_observed=params.features.window + 1,
                                by_evaluations=args.by_evaluations, say=say,
                                started=tuple(started), metric=metric)
-    predictor = live.fit_on_history(args.predictor, params, history, raw, metric, say)
+    history = live.history_read(history, raw, metric, say)  # what the config line counts too (review)
+    predictor = live.fit_read(args.predictor, params, history, metric, say)
     results = live.forecast_runs(predictor, grid, metric)
     say(metric.describe())
-    # the history the forecaster read: the diverged curves it left out (and named) state nothing there (helper: "7 of 7
-    # history curves state them" with 2 of 7 left out)
-    say(live.config_keys_used(predictor, [c for c in history if not c.diverged], raw))
+    say(live.config_keys_used(predictor, history, raw))
     if note := live.unconfirmed_note(predictor, grid, metric):
         say(note)
     # both outputs made as temp files first, then renamed into place: a failed figure leaves no new JSON

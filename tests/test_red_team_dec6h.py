@@ -162,18 +162,24 @@ def test_epochs_read_as_a_logs_epochs_names_the_steps_that_count_evaluations_ins
     assert out.code == 0 and "step 7500); if 50 counts their evaluations instead, give --steps 750" in out.err, out.err
 
 
-def test_the_steps_named_for_evaluations_count_from_a_logs_first_step(tmp_path):
-    """A log evaluating at step 0 too (0, 15, ..., 735 for 50 evaluations) was told `--steps 750`: N intervals,
-    one evaluation past its 50th."""
+def test_the_steps_named_for_evaluations_are_the_ones_every_reader_names(tmp_path):
+    """For a log evaluating at 0, 15, 30, ..., the `--steps` this hint names for 50 evaluations is the step every other
+    reader names (logs.evaluations.evaluation_step: the CLI without an epoch column, ForecastPruner's advice), 750: a
+    review found the hint counting the step-0 evaluation (735) where they do not."""
+    from lcpipe.forecasting.evaluations import evaluation_step
+
     runs = _lora_runs(tmp_path / "runs", epoch_column=True)
     for path in runs.glob("*.csv"):
         table = pd.read_csv(path)
         table["step"] -= 15
         table["epoch"] = table["step"] / 150
         table.to_csv(path, index=False)
+    steps = pd.read_csv(next(runs.glob("*.csv")))["step"].to_numpy()
     out = cli_in_process("forecast", "--history", str(LM / "docs"), "--runs", str(runs), "--metric", "val_ce",
                          "--mode", "min", "--epochs", "50")
-    assert out.code == 0 and "if 50 counts their evaluations instead, give --steps 735" in out.err, out.err
+    assert out.code == 0, out.err
+    assert f"if 50 counts their evaluations instead, give --steps {evaluation_step(steps, 50)}" in out.err, out.err
+    assert evaluation_step(steps, 50) == 750
 
 
 # -- the pipeline's forecasting with a loss (a second helper's pass, on a scratch clone at 4386d16) ----------------

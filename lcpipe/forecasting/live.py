@@ -141,9 +141,8 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         # red team: a Hugging Face log's fractional epoch beside its step, and --epochs 50 meant as 50 evaluations
         # (every 15 steps: step 750) planned step 7,500, with no word of the way out
         steps_flag = "steps=" if flag.endswith("=") else "--steps"
-        # the Nth evaluation: the first one's step and N - 1 intervals after it (a log evaluating at step 0 too ends
-        # an interval earlier than one from step 15; N x interval was one evaluation late there)
-        last = round(r.steps[0] + (epochs - 1) * np.median(np.diff(r.steps))) if len(r.steps) >= 2 else None
+        last = evaluation_step(r.steps, epochs)  # as the pruner and a log without epochs read it (review: this hint
+        # counted a step-0 evaluation where they do not, and named 735 where they named 750)
         other = "" if last is None else f"; if {epochs} counts their evaluations instead, give " \
                                         f"{as_written(steps_flag, last)}"
         say(f"{as_written(flag, epochs)}: {len(placed)} run(s) logged by optimizer step are past step {epochs} and "
@@ -304,13 +303,22 @@ def with_history_scale(metric: Metric, history: list[Curve]) -> Metric:
 
 def fit_on_history(name: str, params: Params, history: list[Curve], runs: list[Curve],
                    metric: Metric | None = None, say=lambda _: None) -> Predictor:
-    """Predictor `name` fitted on the history, which must hold none of the runs themselves. History
-    runs that diverged are left out (and named through `say`); the rest are put on their grids."""
+    """Predictor `name` fitted on the history, which must hold none of the runs themselves (history_read)."""
     metric = metric or as_metric(params.features.metric)
+    return fit_read(name, params, history_read(history, runs, metric, say), metric, say)
+
+
+def history_read(history: list[Curve], runs: list[Curve], metric: Metric, say=lambda _: None) -> list[Curve]:
+    """The history curves a forecast learns from: none of them a run's own (check_apart), those that diverged or hold
+    a missed evaluation left out and named through `say`, and enough left to learn from."""
     if not history:
         raise LcpipeError("the history holds no curves; give finished curves to forecast from")
     check_apart(history, runs, "a live run", metric.name)
-    history = learnable_history(zeros_left_out(history, metric, say), say)
+    return learnable_history(zeros_left_out(history, metric, say), say)
+
+
+def fit_read(name: str, params: Params, history: list[Curve], metric: Metric, say=lambda _: None) -> Predictor:
+    """Predictor `name` fitted on curves history_read kept, each put on its grid."""
     sources = [series_of(c, metric) for c in history]
     if name == "auto" and (note := spiked_finals_note(history, sources, metric)):
         say(note)

@@ -425,6 +425,7 @@ SCHEDULE_KEYS = ("scheduler", "sched", "lr_scheduler", "lr_scheduler_type", "lr_
                  "schedule_type", "scheduler_name")
 SCHEDULE_FIELDS = ("name", "type", "_target_", "class_path")
 OPTIMIZER_SECTIONS = ("optimizer", "optim")  # a section naming the optimizer in one of SCHEDULE_FIELDS
+OPTIMIZER_PREFIXES = tuple(f"{section}.{inner}" for section in OPTIMIZER_SECTIONS for inner in ("init_args.", ""))
 
 
 def config_named(config: dict) -> dict:
@@ -447,14 +448,31 @@ def config_named(config: dict) -> dict:
     if "optimizer" not in out:  # a section naming it: Hydra's optimizer: {_target_: torch.optim.SGD}, LightningCLI's
         # optimizer: {class_path: torch.optim.Adam}, {name: sgd} (helper: each was dropped with no word)
         keys = [k for k in out if "." in k and k.rsplit(".", 1)[0] in OPTIMIZER_SECTIONS
-                and k.rsplit(".", 1)[1] in SCHEDULE_FIELDS and isinstance(out[k], str) and out[k].strip()]
-        names = {out[k].strip().rsplit(".", 1)[-1] for k in keys}
+                and k.rsplit(".", 1)[1] in SCHEDULE_FIELDS and isinstance(out[k], str)]
+        names = {optimizer_name(out[k]) for k in keys} - {None}
         if len(names) == 1:
             out = {k: v for k, v in out.items() if k not in keys}
             out["optimizer"] = names.pop()
-    if isinstance(out.get("optimizer"), str) and out["optimizer"] != out["optimizer"].strip().lower():
-        out = {**out, "optimizer": out["optimizer"].strip().lower()}  # torch's SGD, Adam: the history's sgd, adam
+            # and its settings, as the plain form states them (momentum, weight_decay, betas): the history's keys
+            # (review: the lightning-hydra-template's section kept them dotted, compared with nothing)
+            for k in [k for k in out if k.startswith(OPTIMIZER_PREFIXES)]:
+                key = k.split(".")[-1]
+                if key not in out and key not in SCHEDULE_FIELDS:
+                    out[key] = out.pop(k)
+    if isinstance(out.get("optimizer"), str) and (name := optimizer_name(out["optimizer"])) \
+            and name != out["optimizer"]:  # torch's SGD or torch.optim.SGD: the history's sgd
+        out = {**out, "optimizer": name}
     return out
+
+
+def optimizer_name(value: str) -> str | None:
+    """An optimizer as the history names it: lower case, a class path cut to its class (torch.optim.SGD: sgd); None
+    for what names no optimizer, a path to a function (timm.optim.create_optimizer_v2, functools.partial: review)."""
+    text = value.strip()
+    parts = text.split(".")
+    if len(parts) > 1 and all(part.isidentifier() for part in parts):
+        return parts[-1].lower() if parts[-1][:1].isupper() else None
+    return text.lower() or None
 
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")

@@ -48,7 +48,6 @@ import copy
 import datetime
 import itertools
 import os
-import sys
 import threading
 import time
 import warnings
@@ -63,7 +62,7 @@ from optuna.trial import FrozenTrial, TrialState
 from scipy.stats import t as student_t
 
 from lcpipe.curve import MAX_POINTS, MAX_STEPS, Series, series_of
-from lcpipe.errors import LcpipeError
+from lcpipe.errors import LcpipeError, user_stacklevel
 from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.fit_cache import fitted
 from lcpipe.forecasting.logs import config_named, learnable_history, numbers_read, read_curves, zeros_left_out
@@ -240,6 +239,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             raise PrunerError("give the planned length of a trial once: epochs= (or its synonym steps=, as "
                               "lcpipe.forecast takes it), in the steps the trials report")
         epochs = epochs if steps is None else steps
+        if isinstance(epochs, float | np.floating) and float(epochs).is_integer():
+            epochs = int(epochs)  # 50.0 is 50, as lcpipe.forecast reads it (review)
         if not isinstance(epochs, int | np.integer) or isinstance(epochs, bool) or not 2 <= epochs <= MAX_STEPS:
             raise PrunerError(f"{'epochs' if steps is None else 'steps'}={epochs!r}: give the planned number of steps "
                               f"of a trial, a whole number in {MIN_WARMUP + 1}..{MAX_STEPS}")
@@ -315,7 +316,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
                                   "them, or None (the study's own completed trials only)")
             # as the CLI takes it: files, folders, DVCLive runs or a corpus of study folders
             def say(line: str) -> None:  # what the CLI says on stderr about a history, as a warning
-                warnings.warn(f"ForecastPruner history: {line}", stacklevel=_user_level())
+                warnings.warn(f"ForecastPruner history: {line}", stacklevel=user_stacklevel())
 
             try:
                 curves = learnable_history(read_curves(paths, Metric.infer(metric or "test_acc", kind=kind),
@@ -432,12 +433,13 @@ class ForecastPruner(optuna.pruners.BasePruner):
                                           if horizon > 2 else f"the trials report at most twice in {self.epochs:g} "
                                           f"steps (every {spacing:.0f} steps or more)")  # a horizon of 2 is
                     # _grid's floor: a trial reporting every 390 steps of 200 was said to report every 100 (review)
-                    if spacing > 1:  # or `epochs` counts evaluations where they report steps (helper: 50 times every
-                        # 15 steps with epochs=50 was told to report more often, and only later of epochs=750)
+                    if spacing > 1 and self._length == "epochs":  # or `epochs` counts evaluations where they report
+                        # steps (helper: 50 times every 15 steps with epochs=50 was told to report more often, and only
+                        # later of epochs=750); steps= is steps by name (review)
                         said += (f"; or, if {self._length}={self.epochs:g} counts their evaluations, give "
                                  f"{self._length}= the step of evaluation {self.epochs:g} (a warning names it once a "
                                  f"trial reports past step {self.epochs:g})")
-                warnings.warn(said, stacklevel=_user_level())
+                warnings.warn(said, stacklevel=user_stacklevel())
         return self._schedules[horizon]
 
     # -- what the study holds -------------------------------------------------------------------
@@ -455,7 +457,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
                               f"{'lower' if named.mode == 'min' else 'higher'} is better, but the study "
                               f"{'maximizes' if mode == 'max' else 'minimizes'}; the study's direction is used. If the "
                               f"trials report {self.metric_name!r}, create the study with direction="
-                              f"{'maximize' if named.mode == 'max' else 'minimize'!r}", stacklevel=_user_level())
+                              f"{'maximize' if named.mode == 'max' else 'minimize'!r}", stacklevel=user_stacklevel())
             if self.metric_name is None and self._history_curves and mode == "min":
                 raise PrunerError("ForecastPruner(history=...) without metric= reads the history's test_acc, an "
                                   "accuracy, but the study minimizes: give metric= the column the trials report "
@@ -472,8 +474,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             self._settle(metric.kind)
             # a loss's history curve with a missed evaluation logged as 0 is left out, as the CLI leaves it out: in
             # log space that 0 made one trial's band [1e-6, 3e6] and moved every prune (red team)
-            usable = zeros_left_out(self._history_curves, metric,
-                                    say=lambda line: warnings.warn(f"ForecastPruner {line}", stacklevel=_user_level()))
+            usable = zeros_left_out(self._history_curves, metric, say=lambda line: warnings.warn(
+                f"ForecastPruner {line}", stacklevel=user_stacklevel()))
             # its study folders left out: the pruner calibrates a history whose runs state no recipe as one cluster, as
             # before 2026-12-06, when the CLI's forecaster began to hold such a history's folders out one at a time.
             # The pruner decides relative to its own study, and there the wider band cost compute (scratch replays:
@@ -706,7 +708,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
                     warnings.warn(f"ForecastPruner history: {h.name!r} holds what trial {t.number} of this study "
                                   "reported: a history holding the study's own trials counts each twice and makes "
                                   "the study's forecast errors look smaller than they are, so it prunes too much; "
-                                  "give a history without this study's trials", stacklevel=_user_level())
+                                  "give a history without this study's trials", stacklevel=user_stacklevel())
                     return
 
     def _repeats_the_best(self, study: optuna.Study, trial: FrozenTrial, finished: list[FrozenTrial]) -> bool:
@@ -743,7 +745,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 else "give epochs= the last step the trials report")
         warnings.warn(f"ForecastPruner({self._length}={self.epochs}): trial {trial.number} reported step "
                       f"{trial.last_step}, past {self._length}; reports past it are ignored: {hint}",
-                      stacklevel=_user_level())
+                      stacklevel=user_stacklevel())
 
     def _warn_short(self, study: optuna.Study) -> bool:
         """Whether completed trials exist but none reached `epochs` (called when none is finished): almost
@@ -765,7 +767,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
                           f"reported step {self.epochs} (the furthest reached step {last}), so none counts as finished "
                           f"and nothing is pruned; give {self._length}= the last step the trials report (trials "
                           "that stop early, at different steps, count as finished at their best)",
-                          stacklevel=_user_level())
+                          stacklevel=user_stacklevel())
         return True
 
     def _due(self, key: tuple, trial: FrozenTrial, spacing: float, horizon: int) -> bool:
@@ -896,7 +898,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             if n >= 2 and not self._warned_few and trial.last_step + self._interval(trial) > self.epochs:  # its last
                 self._warned_few = True
                 warnings.warn(_never_checked(f"trial {trial.number} reported {n} times up to its end (every "
-                                             f"{_whole(self._interval(trial))} steps)"), stacklevel=_user_level())
+                                             f"{_whole(self._interval(trial))} steps)"), stacklevel=user_stacklevel())
             return False  # never on its first reports, however few grid points they span
         spacing, horizon = self._grid(trial)
         key, step = _trial_key(study, trial), self._reports(trial).last_step
@@ -1389,14 +1391,6 @@ def _never_checked(reports: str) -> str:
     """The one warning for trials that report too seldom to be checked, `reports` saying how they report."""
     return (f"ForecastPruner: {reports}, and none is checked before its report {MIN_WARMUP} nor after it has "
             "finished, so nothing is pruned; report more often")
-
-
-def _user_level() -> int:
-    """warnings.warn's stacklevel that points at the first caller outside lcpipe and Optuna: the user's loop."""
-    frame, level = sys._getframe(1), 1  # noqa: SLF001
-    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] in ("lcpipe", "optuna"):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _whole(x: float) -> str:
