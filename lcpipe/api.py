@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lcpipe.callers import user_stacklevel
 from lcpipe.config import Params
 from lcpipe.curve import MAX_STEPS, Curve
-from lcpipe.errors import LcpipeError, user_stacklevel
+from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import live
 from lcpipe.forecasting.logs import (
     NOT_EVALUATED,

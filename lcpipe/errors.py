@@ -78,12 +78,3 @@ def exits_cleanly(main: Callable[..., None]) -> Callable[..., None]:
             raise SystemExit(1) from None
 
     return wrapper
-
-
-def user_stacklevel() -> int:
-    """warnings.warn's stacklevel that points at the first caller outside lcpipe and Optuna (the user's line), however
-    deep in lcpipe the warning is raised: a fixed level pointed into lcpipe whenever a call was split in two."""
-    frame, level = sys._getframe(1), 1  # noqa: SLF001
-    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] in ("lcpipe", "optuna"):
-        frame, level = frame.f_back, level + 1
-    return level

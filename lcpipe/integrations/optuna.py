@@ -61,8 +61,9 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 from scipy.stats import t as student_t
 
+from lcpipe.callers import user_stacklevel
 from lcpipe.curve import MAX_POINTS, MAX_STEPS, Series, series_of
-from lcpipe.errors import LcpipeError, user_stacklevel
+from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.fit_cache import fitted
 from lcpipe.forecasting.logs import config_named, learnable_history, numbers_read, read_curves, zeros_left_out
