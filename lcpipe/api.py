@@ -231,7 +231,7 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
         raise LcpipeError(f"{arg}=[]: no {what}s given; give paths (files, folders) or a mapping of run name -> values")
     found: list[tuple[str, str, str]] | None = None if started is None else []
     curves = read_curves(paths, metric, studies=arg == "history", started=found,  # a history may be a corpus
-                         say=lambda line: warnings.warn(line, stacklevel=4))
+                         say=lambda line: warnings.warn(line, stacklevel=user_stacklevel()))
     if started is not None:
         started.extend(found or [])
     return curves

@@ -173,3 +173,49 @@ def test_the_config_line_leaves_out_history_curves_with_a_missed_evaluation(tmp_
                          "min", "--epochs", "50")
     assert out.code == 0, out.err
     assert "reads 0 at step" in out.err and f"{len(csvs) - 2} of {len(csvs) - 2} history curves" in out.err, out.err
+
+
+# -- a second review, of the fixes above (helper, on a scratch clone at 8429f31) -----------------------------------
+
+@pytest.mark.parametrize(("config", "read"), [
+    ({"optimizer._target_": "optax.sgd", "optimizer.learning_rate": 0.1, "optimizer.momentum": 0.9},  # JAX's optax
+     {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9}),
+    ({"optimizer": "optax.adamw"}, {"optimizer": "adamw"}),
+    # a warmup's epochs (or any length) in the section is no run's length: not lifted (it was, and moved the lr drop)
+    ({"optimizer.name": "SGD", "optimizer.warmup.epochs": 5, "optimizer.epochs": 400, "milestones": [80]},
+     {"optimizer": "sgd", "epochs": None, "milestones": [80]}),
+    # one setting stated in two sections, or per parameter group: neither is lifted
+    ({"optimizer.name": "sgd", "optimizer.lr": 0.1, "optim.lr": 0.2}, {"optimizer": "sgd", "lr": None}),
+    ({"optimizer.name": "sgd", "optimizer.params.0.lr": 0.1, "optimizer.params.1.lr": 0.01},
+     {"optimizer": "sgd", "lr": None}),
+    # a scheduler in the section is read as the flat layout's (a schedule, so no step drop at the milestone)
+    ({"optimizer.name": "SGD", "optimizer.scheduler": "cosine", "milestones": [80]},
+     {"optimizer": "sgd", "schedule": "cosine"}),
+    ({"optimizer._target_": "torch.optim.SGD", "optimizer._partial_": True}, {"optimizer": "sgd", "_partial_": None}),
+])
+def test_an_optimizer_sections_settings_are_lifted_only_where_one_plain_key_means_them(config, read):
+    """Review: optax's optimizers are functions (optax.sgd) and were dropped with the factories; a section's
+    `warmup.epochs` became the run's `epochs`, against which milestones are placed; two sections' lr, or param groups',
+    were picked by order; Hydra's `_partial_` became a hyper-parameter; a section's `scheduler` stayed unread."""
+    named = config_named(config)
+    assert {k: named.get(k) for k in read} == read, named
+
+
+def test_every_warning_of_lcpipe_forecast_points_at_the_callers_line(tmp_path):
+    """Review: the history reader's notes (a study's subfolders not read, repeated curves) pointed into lcpipe."""
+    history = tmp_path / "h"
+    (history / "inner").mkdir(parents=True)
+    for i in range(4):
+        values = 0.9 - 0.5 * np.exp(-np.arange(1, 21) / (4 + i))
+        pd.DataFrame({"epoch": range(1, 21), "test_acc": values}).to_csv(history / f"h{i}.csv", index=False)
+    (history / "h3.csv").write_bytes((history / "h2.csv").read_bytes())  # a repeated curve, config and all
+    for name in ("h2", "h3"):
+        (history / f"{name}.json").write_text('{"lr": 0.1}')
+    (history / "inner" / "x.csv").write_bytes((history / "h0.csv").read_bytes())  # a subfolder not read
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lcpipe.forecast(history=str(history), runs={"r": list(0.88 - 0.5 * np.exp(-np.arange(1, 8) / 4.5))},
+                        epochs=20)
+    said = " ".join(str(w.message) for w in caught)
+    assert "are not read" in said and "repeat" in said, said
+    assert {w.filename for w in caught} == {__file__}, [(w.filename, str(w.message)[:60]) for w in caught]

@@ -426,6 +426,10 @@ SCHEDULE_KEYS = ("scheduler", "sched", "lr_scheduler", "lr_scheduler_type", "lr_
 SCHEDULE_FIELDS = ("name", "type", "_target_", "class_path")
 OPTIMIZER_SECTIONS = ("optimizer", "optim")  # a section naming the optimizer in one of SCHEDULE_FIELDS
 OPTIMIZER_PREFIXES = tuple(f"{section}.{inner}" for section in OPTIMIZER_SECTIONS for inner in ("init_args.", ""))
+NOT_OPTIMIZERS = frozenset({"partial", "instantiate", "call"})  # a dotted path's last name that wraps one
+FACTORY_PREFIXES = ("create_", "build_", "get_", "make_")  # ... or builds one
+# never lifted from an optimizer section: a length (a warmup's epochs is no run's; review), what names the section
+NOT_LIFTED = frozenset({*EPOCH_KEYS, "max_steps", "num_iterations", "steps", "total_steps", *SCHEDULE_FIELDS})
 
 
 def config_named(config: dict) -> dict:
@@ -434,9 +438,9 @@ def config_named(config: dict) -> dict:
     name (SCHEDULE_KEYS, a section's SCHEDULE_FIELDS) as `schedule`, and an optimizer section's class
     (OPTIMIZER_SECTIONS: torch.optim.SGD) as `optimizer`, in lower case as torch's names are written elsewhere (sgd),
     each where the config states none under lcpipe's name; names that disagree (two schedules) are left as they are."""
-    out = config
-    if "lr" not in config and "learning_rate" in config:
-        out = dict(config)
+    out = _optimizer_named(config)
+    if "lr" not in out and "learning_rate" in out:
+        out = dict(out)
         out["lr"] = out.pop("learning_rate")
     if "schedule" not in out:
         keys = [k for k in out if k in SCHEDULE_KEYS or "." in k and k.rsplit(".", 1)[0] in ("schedule", *SCHEDULE_KEYS)
@@ -445,20 +449,31 @@ def config_named(config: dict) -> dict:
         if len(names) == 1:
             out = {k: v for k, v in out.items() if k not in keys}
             out["schedule"] = names.pop()
-    if "optimizer" not in out:  # a section naming it: Hydra's optimizer: {_target_: torch.optim.SGD}, LightningCLI's
-        # optimizer: {class_path: torch.optim.Adam}, {name: sgd} (helper: each was dropped with no word)
+    return out
+
+
+def _optimizer_named(config: dict) -> dict:
+    """The config with an optimizer section read as the plain form states it: its name (a section's SCHEDULE_FIELDS:
+    Hydra's optimizer: {_target_: torch.optim.SGD}, LightningCLI's {class_path: ...}, {name: sgd}; helper: each was
+    dropped with no word) as `optimizer`, and its direct settings (momentum, weight_decay) as top-level keys where
+    the config states them nowhere else (review: kept dotted, they were compared with nothing); a plain name as the
+    history writes it (optimizer_name)."""
+    out = config
+    if "optimizer" not in out:
         keys = [k for k in out if "." in k and k.rsplit(".", 1)[0] in OPTIMIZER_SECTIONS
                 and k.rsplit(".", 1)[1] in SCHEDULE_FIELDS and isinstance(out[k], str)]
         names = {optimizer_name(out[k]) for k in keys} - {None}
         if len(names) == 1:
-            out = {k: v for k, v in out.items() if k not in keys}
-            out["optimizer"] = names.pop()
-            # and its settings, as the plain form states them (momentum, weight_decay, betas): the history's keys
-            # (review: the lightning-hydra-template's section kept them dotted, compared with nothing)
-            for k in [k for k in out if k.startswith(OPTIMIZER_PREFIXES)]:
-                key = k.split(".")[-1]
-                if key not in out and key not in SCHEDULE_FIELDS:
-                    out[key] = out.pop(k)
+            out = {k: v for k, v in out.items() if k not in keys} | {"optimizer": names.pop()}
+            settings: dict[str, list[str]] = {}  # a direct child of a section, never a length nor a private key
+            for k in out:  # (review: optimizer.warmup.epochs became the run's epochs, _partial_ a hyper-parameter)
+                for prefix in OPTIMIZER_PREFIXES:
+                    rest = k[len(prefix):] if k.startswith(prefix) else ""
+                    if rest and "." not in rest and not rest.startswith("_") and rest not in NOT_LIFTED:
+                        settings.setdefault(rest, []).append(k)
+            for key, found in settings.items():
+                if key not in out and len(found) == 1:  # stated in two sections (optimizer.lr, optim.lr): neither
+                    out[key] = out.pop(found[0])
     if isinstance(out.get("optimizer"), str) and (name := optimizer_name(out["optimizer"])) \
             and name != out["optimizer"]:  # torch's SGD or torch.optim.SGD: the history's sgd
         out = {**out, "optimizer": name}
@@ -466,12 +481,14 @@ def config_named(config: dict) -> dict:
 
 
 def optimizer_name(value: str) -> str | None:
-    """An optimizer as the history names it: lower case, a class path cut to its class (torch.optim.SGD: sgd); None
-    for what names no optimizer, a path to a function (timm.optim.create_optimizer_v2, functools.partial: review)."""
+    """An optimizer as the history names it: lower case, a dotted path cut to its last name (torch.optim.SGD: sgd,
+    optax.adamw: adamw); None for what names no optimizer: a factory or wrapper (timm.optim.create_optimizer_v2,
+    functools.partial: review)."""
     text = value.strip()
     parts = text.split(".")
     if len(parts) > 1 and all(part.isidentifier() for part in parts):
-        return parts[-1].lower() if parts[-1][:1].isupper() else None
+        last = parts[-1].lower()
+        return None if last in NOT_OPTIMIZERS or last.startswith(FACTORY_PREFIXES) else last
     return text.lower() or None
 
 
