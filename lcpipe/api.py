@@ -382,7 +382,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
         past, now = _with_configs(configs, past, now, {name for name, _, _ in started})
     kind = live.with_history_scale(kind, past)
     grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1,
-                               by_evaluations=steps is None, say=lambda line: warnings.warn(line, stacklevel=4),
+                               by_evaluations=steps is None,
+                               say=lambda line: warnings.warn(line, stacklevel=user_stacklevel()),
                                flag=flag, started=tuple(started), logs=logs, metric=kind)
     fitted = live.fit_on_history(predictor, params, past, now, kind,
                                  say=lambda line: warnings.warn(line, stacklevel=user_stacklevel()))
