@@ -25,11 +25,14 @@ EXTERNAL_CURVES = ROOT / "tests" / "fixtures" / "cifar10-plain-vs-resnet"
 PROJECT_FILES = ("lcpipe", "stages", "dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", "pyproject.toml",
                  "data/history", "data/.gitignore", "data/curves/.gitignore", "metrics/plots/.gitignore")
 
-# Pipeline params small enough for the CPU in seconds: synthetic data, width 4, 8 epochs.
+# Pipeline params small enough for the CPU in seconds: synthetic data, width 4, 8 epochs. The sweep leaves the LSTM
+# to the predict stage, which runs it under DVC in every repro: in the sweep it cost 4 s of its 11 (torch's import and
+# its fits) each time the sweep reran, on make test's critical path (the shared repro, the README's lr03)
 TINY = {
     "data.dataset": "synthetic", "data.synthetic_train": 192, "data.synthetic_test": 96,
     "train.epochs": 8, "train.width": 4, "train.batch_size": 64, "train.lr": 0.02,
     "features.window": 2, "predict.cutoff": 4, "sweep.cutoffs": [3, 5], "lstm.steps": 20,
+    "sweep.predictors": ["auto", "poly", "last_value", "source_shift", "parametric"],
 }
 
 
