@@ -443,8 +443,7 @@ def config_named(config: dict) -> dict:
         out = dict(out)
         out["lr"] = out.pop("learning_rate")
     if "schedule" not in out:
-        keys = [k for k in out if k in SCHEDULE_KEYS or "." in k and k.rsplit(".", 1)[0] in ("schedule", *SCHEDULE_KEYS)
-                and k.rsplit(".", 1)[1] in SCHEDULE_FIELDS]
+        keys = [k for k in out if k in SCHEDULE_KEYS] + _naming_fields(out, ("schedule", *SCHEDULE_KEYS))
         names = {out[k] for k in keys if isinstance(out[k], str) and out[k].strip()}
         if len(names) == 1:
             out = {k: v for k, v in out.items() if k not in keys}
@@ -460,17 +459,15 @@ def _optimizer_named(config: dict) -> dict:
     history writes it (optimizer_name)."""
     out = config
     if "optimizer" not in out:
-        keys = [k for k in out if "." in k and k.rsplit(".", 1)[0] in OPTIMIZER_SECTIONS
-                and k.rsplit(".", 1)[1] in SCHEDULE_FIELDS and isinstance(out[k], str)]
+        keys = [k for k in _naming_fields(out, OPTIMIZER_SECTIONS) if isinstance(out[k], str)]
         names = {optimizer_name(out[k]) for k in keys} - {None}
         if len(names) == 1:
             out = {k: v for k, v in out.items() if k not in keys} | {"optimizer": names.pop()}
             settings: dict[str, list[str]] = {}  # a direct child of a section, never a length nor a private key
             for k in out:  # (review: optimizer.warmup.epochs became the run's epochs, _partial_ a hyper-parameter)
-                for prefix in OPTIMIZER_PREFIXES:
-                    rest = k[len(prefix):] if k.startswith(prefix) else ""
-                    if rest and "." not in rest and not rest.startswith("_") and rest not in NOT_LIFTED:
-                        settings.setdefault(rest, []).append(k)
+                rest = next((k[len(prefix):] for prefix in OPTIMIZER_PREFIXES if k.startswith(prefix)), "")
+                if rest and "." not in rest and not rest.startswith("_") and rest not in NOT_LIFTED:
+                    settings.setdefault(rest, []).append(k)
             for key, found in settings.items():
                 if key not in out and len(found) == 1:  # stated in two sections (optimizer.lr, optim.lr): neither
                     out[key] = out.pop(found[0])
@@ -478,6 +475,12 @@ def _optimizer_named(config: dict) -> dict:
             and name != out["optimizer"]:  # torch's SGD or torch.optim.SGD: the history's sgd
         out = {**out, "optimizer": name}
     return out
+
+
+def _naming_fields(config: dict, sections: tuple[str, ...]) -> list[str]:
+    """The keys of `config` that name one of `sections` (SCHEDULE_FIELDS: scheduler.name, optimizer._target_)."""
+    return [k for k in config if "." in k and k.rsplit(".", 1)[0] in sections
+            and k.rsplit(".", 1)[1] in SCHEDULE_FIELDS]
 
 
 def optimizer_name(value: str) -> str | None:
