@@ -380,6 +380,9 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
                       stacklevel=2)
     if configs is not None:
         past, now = _with_configs(configs, past, now, {name for name, _, _ in started})
+    kind, direction = live.with_history_direction(kind, past)
+    if direction:  # the CLI says it in its metric line: the direction taken from the history, or none clear
+        warnings.warn(direction, stacklevel=2)
     kind = live.with_history_scale(kind, past)
     grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1,
                                by_evaluations=steps is None,

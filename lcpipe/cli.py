@@ -303,6 +303,7 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     curves = zeros_left_out(read_curve_dir(args.curves, metric, say=say), metric, say, role="curves")
     history = zeros_left_out(read_curves(args.history, metric, studies=True, say=say), metric, say) \
         if args.history else None
+    metric = _with_history_direction(metric, history or curves)
     metric = live.with_history_scale(metric, history or curves)
     check_finished(curves, "a target")  # one scored against a last epoch that is not its final flatters every forecast
     note_ended_early(curves, "--curves", say)
@@ -393,6 +394,7 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     history = read_curves(args.history, metric, studies=True, say=say)
     started: list[tuple[str, str, str]] = []  # runs with no evaluation logged yet: left out, as a run too short is
     raw = read_curves(args.runs, metric, started=started, say=say)
+    metric = _with_history_direction(metric, history)
     metric = live.with_history_scale(metric, history)
     grid = live.planned_epochs(raw, args.epochs, min_observed=params.features.window + 1,
                                by_evaluations=args.by_evaluations, say=say,
@@ -421,6 +423,15 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
 def _kind(flag: str) -> str | None:
     """--kind auto: from the metric's name (None); otherwise as given."""
     return None if flag == "auto" else flag
+
+
+def _with_history_direction(metric: Metric, history: list[Curve]) -> Metric:
+    """live.with_history_direction, its warning on stderr where the history moves against the name (the direction
+    the name or the history gave is in the metric line, as every other)."""
+    metric, note = live.with_history_direction(metric, history)
+    if note and metric.says_mode:
+        say(f"warning: {note}")
+    return metric
 
 
 def _warn_mode_against_name(name: str, mode: str) -> None:

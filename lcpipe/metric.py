@@ -84,6 +84,16 @@ SIGNED_MARKS = frozenset({"adjusted", "adj", "delta", "diff", "difference", "cha
 GAIN_WORDS = ("reward", "return", "gain", "reduction", "savings", "saving", "saved", "improvement", "speedup",
               "reciprocalrank", "mrr", "inverseharmonicmeanrank", "inversegeometricmeanrank", "meanrankindex",
               "ndcg", "dcg", "bleu", "rouge", "psnr", "ssim", "elbo", "likelihood", "loglikelihood")
+# ... and a name ending in one of these is a fall of what the words before it name, which turns its direction over:
+# accuracy_drop is a loss, loss_drop and ppl_reduction gains (red team: accuracy_drop was maximised, ppl_drop
+# minimised); a fall of nothing named (variance_reduction) keeps what the word alone says
+DROP_WORDS = ("drop", "degradation", "decline", "decrease", "deterioration", "reduction")
+# mode auto and a name that says no direction (val_mpjpe, a pose error): the direction the history's curves improve
+# in, each curve's vote the side of its first value its farthest value lies on (a learning curve moves from where it
+# starts toward better: 99-100 % of the dev, dev-loss and LoRA curves vote right, 82-98 % of the HPO table's, which
+# holds diverged configs), decided by at least TREND_SHARE of at least TREND_MIN voting curves; a name that says one
+# direction is kept but warned of when AGAINST_SHARE of at least AGAINST_MIN curves move the other way
+TREND_SHARE, TREND_MIN, AGAINST_SHARE, AGAINST_MIN = 2 / 3, 3, 0.9, 5
 POSITIVE_FLOOR = 1e-12  # log v needs v > 0: a loss of exactly 0 is read as this (or lower: Metric.with_scale)
 SHOWN_AS_ZERO = 2  # ... and a forecast below this many times the floor is 0 to the user
 ACCURACY_NOISE = 0.002  # the evaluation noise of an accuracy (measured on the dev corpus: 0.0016-0.0027),
@@ -115,6 +125,20 @@ def noise_of(curves: list[np.ndarray]) -> float:
         if len(c) >= 8 and np.all(np.isfinite(tail)):
             out.append(1.4826 * np.median(np.abs(np.diff(tail, 2))) / np.sqrt(6))
     return float(np.median(out)) if out else float("nan")
+
+
+def _moves(curves: list[np.ndarray]) -> tuple[int, int]:
+    """(falling, rising): curves of 4 or more finite values whose farthest value from their first lies below it, and
+    above it (the other side by more: ties vote neither)."""
+    falling = rising = 0
+    for c in curves:
+        v = np.asarray(c, dtype=float)
+        v = v[np.isfinite(v)]
+        if len(v) < 4:
+            continue
+        up, down = float(v.max() - v[0]), float(v[0] - v.min())
+        falling, rising = falling + (down > up), rising + (up > down)
+    return falling, rising
 
 
 def words(name: str) -> list[str]:
@@ -168,6 +192,16 @@ def _head(name: str) -> tuple[str | None, str | None, str]:
     return None, None, ""
 
 
+def _drop_of(name: str) -> tuple[str, str] | None:
+    """("loss" or "score", the words naming it) for a name ending in a DROP_WORDS word after words naming a loss or a
+    score (accuracy_drop, val_loss_reduction), else None."""
+    ws = words(name)
+    if len(ws) < 2 or ws[-1] not in DROP_WORDS:
+        return None
+    loss, score, said = _head(" ".join(ws[:-1]))
+    return ("loss", said) if loss else ("score", said) if score and score not in DROP_WORDS else None
+
+
 def _a(words: str) -> str:
     """'a loss', 'an error', 'an mse' (these initialisms are read letter by letter)."""
     spelled = words.split()[0] in ("mse", "msle", "nll", "nmse", "sse", "fpr", "fnr", "mrr", "hter", "l1", "l2", "fde",
@@ -208,13 +242,19 @@ class Metric:
             why = f"--mode auto: {name!r} is minus {_a(said)}, higher is better" if mode == "auto" \
                 else f"--mode {mode}"
             return cls(name, "max" if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")
+        if (drop := _drop_of(name)) is not None:  # accuracy_drop: a loss; loss_drop: a gain; either may go below 0
+            better = "max" if drop[0] == "loss" else "min"
+            why = f"--mode auto: {name!r} is a fall of {_a(drop[1])}, {'higher' if better == 'max' else 'lower'} " \
+                  "is better" if mode == "auto" else f"--mode {mode}"
+            return cls(name, better if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")
         says = mode == "auto" and bool(loss_word or score_word)  # the name decides the direction
         if mode == "auto":
             mode = "min" if loss_word else "max"
             why = (f"--mode auto: {name!r} names {_a(said)}, lower is better" if loss_word
                    else f"--mode auto: {name!r} names {_a(said)}, higher is better" if score_word in FRACTION_WORDS
                    else f"--mode auto: {name!r} reads as a gain ({said}), higher is better" if score_word
-                   else f"--mode auto: {name!r} names no loss or error, higher is better")
+                   else f"--mode auto: {name!r} names no loss, error or score, higher is better: pass --mode min "
+                        "(mode='min' in Python) if lower is better")
         else:
             why = f"--mode {mode}"
         if kind is None:
@@ -223,6 +263,33 @@ class Metric:
             kind = "any" if signed else "positive" if loss_word else "fraction" if score_word in FRACTION_WORDS \
                 else "any"
         return cls(name, mode, kind, 1.0, why, says_mode=says)
+
+    def with_history_direction(self, curves: list[np.ndarray]) -> tuple[Metric, str | None]:
+        """(the metric, a warning or None) given the history's curves (user values): mode auto with a name that
+        says no direction takes the direction most of them improve in (TREND_SHARE), else stays "max" and says to
+        pass the mode; a name that says one is kept, with a warning where nearly all of them move the other way."""
+        auto = self.why.startswith("--mode auto")
+        falling, rising = _moves(curves)
+        voted = falling + rising
+        if auto and not self.says_mode:
+            if voted >= TREND_MIN and max(falling, rising) >= TREND_SHARE * voted:
+                better = "min" if falling > rising else "max"
+                moved = f"{falling if better == 'min' else rising} of {voted} history curves " \
+                        f"{'fall' if better == 'min' else 'rise'}"
+                why = f"--mode auto: {self.name!r} names no loss, error or score, and {moved}, so " \
+                      f"{'lower' if better == 'min' else 'higher'} is better"
+                return replace(self, mode=better, why=why), f"{why}; pass mode= (--mode) to say so"
+            why = f"--mode auto: {self.name!r} names no loss, error or score, and its history curves do not move " \
+                  f"one way ({falling} of {voted} fall), so higher is better: pass --mode min (mode='min' in " \
+                  "Python) if lower is better"
+            return replace(self, why=why), why
+        against = falling if self.mode == "max" else rising
+        if voted >= AGAINST_MIN and against >= AGAINST_SHARE * voted:
+            says = "higher" if self.mode == "max" else "lower"
+            other, moving, flag = ("lower", "fall", "min") if self.mode == "max" else ("higher", "rise", "max")
+            return self, (f"{self.name!r}: {says} is better ({self.why}), but {against} of {voted} history curves "
+                          f"{moving}: if {other} is better, pass --mode {flag} (mode='{flag}' in Python)")
+        return self, None
 
     @property
     def bounded(self) -> bool:

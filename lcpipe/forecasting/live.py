@@ -295,6 +295,12 @@ def common_step_of(runs: list[Curve], evaluations: int, flag: str) -> int:
     return steps[-1]
 
 
+def with_history_direction(metric: Metric, history: list[Curve]) -> tuple[Metric, str | None]:
+    """Metric.with_history_direction on the history's curves of the metric: a name that says no direction (mode
+    auto) takes the one its curves improve in."""
+    return metric.with_history_direction([c.columns[metric.name] for c in history if metric.name in c.columns])
+
+
 def with_history_scale(metric: Metric, history: list[Curve]) -> Metric:
     """The metric with its scale (kind "any") or floor (kind "positive") set from the history
     (Metric.with_scale)."""
