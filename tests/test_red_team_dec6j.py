@@ -11,7 +11,7 @@ import pytest
 
 import lcpipe
 from lcpipe.metric import Metric
-from tests.helpers import cli_in_process
+from tests.helpers import ROOT, cli_in_process
 
 
 def _error_study(root, column: str, falling: bool = True, mixed: bool = False):
@@ -112,3 +112,81 @@ def test_a_fall_of_a_score_is_a_loss_and_a_fall_of_a_loss_a_gain(name, mode):
     assert (metric.mode, metric.kind) == (mode, "any")
     assert Metric.infer(name, mode="max").mode == "max"  # a given mode is used as given
     assert Metric.infer("dropout_rate").why.endswith("pass --mode min (mode='min' in Python) if lower is better")
+
+
+LM_DESCR = ROOT / "bench" / "lm_table" / "curves" / "descr"
+
+
+def _lm_runs(dest, evaluations: int = 10):
+    """Four LoRA runs of another task cut at `evaluations` evaluations (every 15 steps), as files."""
+    dest.mkdir()
+    for path in sorted((ROOT / "bench" / "lm_table" / "curves" / "code").glob("*.csv"))[:4]:
+        lines = path.read_text().splitlines()
+        (dest / path.name).write_text("\n".join(lines[:evaluations + 1]) + "\n")
+    return dest
+
+
+def test_a_step_column_written_with_a_thousands_separator_is_one_line_not_an_epoch_axis(tmp_path):
+    """Red team: a `;` file with decimal commas whose steps above 999 were written 2.401 (a European spreadsheet's
+    thousands separator) was read as fractions of an epoch: with --epochs 134 a run at step 24,047 was forecast at
+    epoch 24.047, and with --steps it was told it had no step column."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    rows = ["step;val_ce"] + [f"{s:,}".replace(",", ".") + f";{2 + 3 / i:.4f}".replace(".", ",")
+                                for i, s in enumerate(range(1, 30000, 2400), 1)]
+    (runs / "r.csv").write_text("\n".join(rows) + "\n")
+    assert "2.401;" in (runs / "r.csv").read_text()
+    for length in (["--epochs", "134"], ["--steps", "133333"]):
+        result = cli_in_process("forecast", "--history", str(LM_DESCR), "--runs", str(runs), *length,
+                                "--metric", "val_ce", "--out", str(tmp_path / "f.json"))
+        assert result.code == 2 and result.out == ""
+        assert result.err.strip().splitlines()[-1] == (
+            f"error: {runs / 'r.csv'}: line 3: step '2.401' in a file whose numbers use a decimal comma: is the '.' a "
+            "thousands separator? Write the steps as whole numbers (2401)")
+        assert not (tmp_path / "f.json").exists()
+
+
+def test_steps_on_runs_whose_x_column_holds_fractions_names_the_fractions(tmp_path):
+    """A step column of 0.5, 1.0, 1.5 (evaluations every half epoch) is an epoch axis; --steps on it said `the runs
+    count epochs, with no step column`, about a file whose column is named step."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "a.csv").write_text("step,val_ce\n" + "".join(f"{0.5 * i:.1f},{2 + np.exp(-i / 4):.4f}\n"
+                                                             for i in range(1, 13)))
+    result = cli_in_process("forecast", "--history", str(LM_DESCR), "--runs", str(runs), "--steps", "1000",
+                            "--metric", "val_ce")
+    assert result.code == 2
+    assert f"error: --steps 1000: their x column holds fractions of an epoch (0.5 in {runs / 'a.csv'})" in result.err
+
+
+def test_a_run_past_its_planned_length_names_the_flag_that_planned_it(tmp_path):
+    """Red team: `--steps 150` on a run at step 225 said `more than the 150 planned by --epochs (--steps)`."""
+    runs = _lm_runs(tmp_path / "runs", evaluations=15)
+    result = cli_in_process("forecast", "--history", str(LM_DESCR), "--runs", str(runs), "--steps", "150",
+                            "--metric", "val_ce")
+    assert result.code == 2
+    assert result.err.strip().endswith("225 steps observed, more than the 150 planned by --steps; give the full "
+                                       "planned length")
+
+
+def test_a_json_sidecar_is_read_and_refused_as_json(tmp_path):
+    """Red team: a JSON sidecar cut short (`{"lr": 0.1,`) was told YAML's `expected the node content, but found
+    '<stream end>'`, with no line; and a valid JSON indented with tabs (json.dump(..., indent="\\t")) was refused
+    (`found character '\\t' that cannot start any token`), since a sidecar was parsed as YAML alone."""
+    runs = _lm_runs(tmp_path / "runs")
+    sidecar = runs / sorted(p.stem for p in runs.glob("*.csv"))[0]
+    sidecar = sidecar.with_suffix(".json")
+    sidecar.write_text('{"lr": 0.1,\n')
+    result = cli_in_process("forecast", "--history", str(LM_DESCR), "--runs", str(runs), "--steps", "750",
+                            "--metric", "val_ce")
+    assert result.code == 2
+    assert result.err.strip().endswith(f"error: {sidecar}: cannot read (not valid JSON: Expecting property name "
+                                       "enclosed in double quotes at line 2, column 1)")
+    sidecar.write_text(json.dumps({"lr": 3e-4, "rank": 8}, indent="\t"))
+    tabbed = cli_in_process("forecast", "--history", str(LM_DESCR), "--runs", str(runs), "--steps", "750",
+                            "--metric", "val_ce")
+    sidecar.write_text(json.dumps({"lr": 3e-4, "rank": 8}))
+    plain = cli_in_process("forecast", "--history", str(LM_DESCR), "--runs", str(runs), "--steps", "750",
+                           "--metric", "val_ce")
+    assert tabbed.code == plain.code == 0, tabbed.err
+    assert tabbed.out == plain.out and tabbed.err == plain.err

@@ -194,9 +194,13 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                                                                       for r in by_epoch):
         # --steps on runs that log epochs only: read as epochs, the runs were decided at epoch 78,200 (red team)
         written = "--steps " if flag == "--epochs" else flag
-        raise LcpipeError(f"{written}{epochs}: the runs count epochs, with no step column (e.g. "
-                          f"{by_epoch[0].path or by_epoch[0].name}), so a length in optimizer steps cannot be placed "
-                          "on them; give the planned number of epochs, "
+        example = by_epoch[0]
+        fractions = [] if example.steps is None else [float(v) for v in example.steps if v != round(v)]
+        # red team: a step column written 2.401 (a thousands separator) was said to be no step column at all
+        counted = f"their x column holds fractions of an epoch ({fractions[0]:g} in " if fractions \
+            else "the runs count epochs, with no step column (e.g. "
+        raise LcpipeError(f"{written}{epochs}: {counted}{example.path or example.name}), so a length in optimizer "
+                          "steps cannot be placed on them; give the planned number of epochs, "
                           f"{'--epochs N' if flag == '--epochs' else 'epochs=N'}")
     out, short = OnGrid([], [], [], [], []), []
     for name, where, reason in started:
@@ -215,7 +219,7 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                 by_evaluations and run.steps is not None and evaluation_step(run.steps, epochs) == run.planned):
             own.append(run)  # (50 evaluations every 15 steps beside a file planning step 750 agree: no word)
         source = f"{flag} ({epochs} epochs)" if run.name in placed else "its own file" if run.planned else \
-            f"{flag} (--steps)" if flag == "--epochs" else flag
+            ("--epochs" if by_evaluations else "--steps") if flag == "--epochs" else flag  # the flag written
         unit = unit_of(run)
         if run.steps is None and total > MAX_EPOCHS:
             raise LcpipeError(f"{run.path or run.name}: {flag.rstrip('=')} must be a positive whole number of at most "

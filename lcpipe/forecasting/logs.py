@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import errno
 import functools
+import json
 import os
 import re
 import stat
@@ -186,6 +187,23 @@ def _decimals_of(text: str) -> int | None:
     return len(frac) if (whole + frac).isdigit() else None
 
 
+THOUSANDS = re.compile(r"[0-9]{1,3}(\.[0-9]{3})+")
+
+
+def _no_thousands_separator(t: _Table, col: int) -> None:
+    """Refuses a step column of a file written with decimal commas whose steps above 999 hold a '.' before every
+    three digits (2.401 for 2401, as a spreadsheet in a European locale writes them): read as they are, 2.401 is a
+    fraction and the steps an epoch axis (red team: a run at step 24,047 was forecast at epoch 24.047)."""
+    cells = [t.cell(i, col) for i in range(len(t.rows))]
+    dotted = [i for i, c in enumerate(cells) if "." in c]
+    commas = any("," in c for row in t.rows for c in row)
+    if dotted and commas and all(THOUSANDS.fullmatch(cells[i]) for i in dotted):
+        i = dotted[0]
+        raise LcpipeError(f"{t.path}: line {t.lines[i]}: {t.header[col]} {cells[i]!r} in a file whose numbers use a "
+                          f"decimal comma: is the '.' a thousands separator? Write the steps as whole numbers "
+                          f"({cells[i].replace('.', '')})")
+
+
 def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
     """(1..n, None) for rows that count epochs up by one from 0 or 1 (each row one epoch); else a
     step axis, (1..n, the file's steps), for a step column (step, global_step, iteration) or an
@@ -199,6 +217,8 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
     if bad.size:
         i = int(bad[0])
         raise LcpipeError(f"{t.path}: line {t.lines[i]}: {name} {t.cell(i, col)!r} where a step >= 0 was expected")
+    if t.decimal_comma and fold(name) != "epoch":
+        _no_thousands_separator(t, col)
     index = np.arange(1.0, len(t.rows) + 1)
     if counts_by_one(numbers):
         return index, None
@@ -671,8 +691,10 @@ def _config_file(meta: Path | None) -> dict:
         if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text)):  # linear: refuses alias bombs
             raise LcpipeError(f"{meta}: YAML aliases (*name) are not allowed in a run's config")
         data = _safe_yaml(text)  # JSON is YAML
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise LcpipeError(f"{meta}: cannot read ({getattr(exc, 'problem', None) or type(exc).__name__})") from None
+    except yaml.YAMLError as exc:
+        data = _json_or_refused(text, meta, exc)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LcpipeError(f"{meta}: cannot read ({type(exc).__name__})") from None
     except RecursionError:
         raise LcpipeError(f"{meta}: nested too deeply for a run's config (lists or maps inside each other "
                           "hundreds of levels down); write its settings as plain keys") from None
@@ -683,6 +705,24 @@ def _config_file(meta: Path | None) -> dict:
         raise LcpipeError(f"{meta}: a run's config is a map of settings ({{\"lr\": 0.1, ...}}); this file holds "
                           f"{held}: write its settings as keys, or remove the file")
     return _flat_config(data, str(meta))
+
+
+def _json_or_refused(text: str, meta: Path, exc: yaml.YAMLError):
+    """A config YAML cannot parse: a .json file that is valid JSON (a tab YAML refuses) as JSON reads it, else one
+    line saying where and why, as JSON says it for a .json file holding JSON (red team: a JSON sidecar cut short was
+    told YAML's "expected the node content, but found '<stream end>'", with no line) and as YAML does for any
+    other (YAML written in a .json file too)."""
+    if meta.suffix.lower() == ".json" and text.lstrip()[:1] in ("{", "["):  # JSON, not YAML written as .json
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as bad:
+            raise LcpipeError(f"{meta}: cannot read (not valid JSON: {bad.msg} at line {bad.lineno}, column "
+                              f"{bad.colno})") from None
+        except (ValueError, RecursionError):
+            pass  # an integer of thousands of digits, a nesting past Python's limit: YAML's reason
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    raise LcpipeError(f"{meta}: cannot read ({getattr(exc, 'problem', None) or type(exc).__name__}{where})") from None
 
 
 def given_config(data: Mapping, where: str) -> dict:
