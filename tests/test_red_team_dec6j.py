@@ -190,3 +190,56 @@ def test_a_json_sidecar_is_read_and_refused_as_json(tmp_path):
                            "--metric", "val_ce")
     assert tabbed.code == plain.code == 0, tabbed.err
     assert tabbed.out == plain.out and tabbed.err == plain.err
+
+
+def test_trials_another_pruner_cut_short_and_that_returned_their_value_are_no_finished_curves():
+    """Red team: a study tuned with MedianPruner whose objective returns its current value when pruned (Optuna's
+    WilcoxonPruner tutorial does), resumed with ForecastPruner. Those trials completed at steps 60-90 of 750 and were
+    counted as objectives that stopped themselves at their best: held flat from there, analogs with no future (the
+    resumed session trained 14 % of the steps against 16 % for the same study whose pruned trials raised). A trial
+    that ended at a new best of its own, behind a trained trial's final, was cut while improving; one that stopped
+    after reports that did not improve (a patience rule) or at a target still counts."""
+    import optuna
+
+    from lcpipe.integrations.optuna import ForecastPruner
+
+    finals = [1.90, 2.40, 2.30, 1.85, 2.50, 2.35, 1.95, 2.60, 2.45, 1.80]
+
+    def loss(final, step):
+        return float(final + 2.0 * np.exp(-step / 150))
+
+    counted = {}
+    for returns in (False, True):
+        storage = optuna.storages.InMemoryStorage()  # (the red team's was SQLite: one study, read by either)
+        first = optuna.create_study(direction="minimize", storage=storage, study_name="s",
+                                    pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=45))
+        for final in finals:
+            trial = first.ask()
+            for step in range(15, 751, 15):
+                trial.report(loss(final, step), step)
+                if trial.should_prune():
+                    first.tell(trial, loss(final, step) if returns else None,
+                               state=None if returns else optuna.trial.TrialState.PRUNED)
+                    break
+            else:
+                first.tell(trial, loss(final, 750))
+        pruner = ForecastPruner(epochs=750, history=LM_DESCR, metric="val_ce", fit_cache=False)
+        resumed = optuna.load_study(study_name="s", storage=storage, pruner=pruner)
+        pruner._metric_of(resumed)  # noqa: SLF001  (set at a trial's first check)
+        counted[returns] = [t.number for t in pruner._finished(resumed)]  # noqa: SLF001
+    cut = [t for t in first.trials if t.last_step < 750]
+    assert cut and all(t.state.name == "COMPLETE" for t in cut)  # the returned ones: short, completed
+    assert counted[True] == counted[False] == [t.number for t in first.trials if t.last_step == 750]
+
+    # an objective that stops itself after 3 reports without a new best (a patience rule) still counts at its best
+    patient = optuna.create_study(direction="minimize")
+    for final, stop in ((1.9, 750), (2.0, 750), (2.2, 300), (2.3, 450)):
+        trial = patient.ask()
+        values = [loss(final, s) for s in range(15, stop + 1, 15)]
+        values[-3:] = [values[-4] + 0.01] * 3  # stalled: no new best for its last three reports
+        for s, v in zip(range(15, stop + 1, 15), values):
+            trial.report(v, s)
+        patient.tell(trial, min(values))
+    pruner = ForecastPruner(epochs=750, history=LM_DESCR, metric="val_ce", fit_cache=False)
+    pruner._metric_of(patient)  # noqa: SLF001
+    assert [t.number for t in pruner._finished(patient)] == [0, 1, 2, 3]  # noqa: SLF001

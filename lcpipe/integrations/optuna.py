@@ -575,11 +575,37 @@ class ForecastPruner(optuna.pruners.BasePruner):
             judged.append((t, self._complete[key]))
         short = {t.last_step for t, kind in judged if kind == "short"}
         stops_early = bool(short) and (len(short) > 1 or any(kind in ("reached", "value") for _, kind in judged))
-        finished = [t for t, kind in judged if kind == "reached" or (stops_early and kind == "short")]
+        cut = self._cut_short([t for t, kind in judged if kind == "short"], [t for t, kind in judged
+                                                                               if kind == "reached"])
+        finished = [t for t, kind in judged if kind == "reached" or (stops_early and kind == "short"
+                                                                      and t.number not in cut)]
         starts = [self._started[_done_key(where, t)] for t in finished]
         self._starts_by = tuple(np.max(starts, axis=0)) if starts else (-np.inf, -np.inf)
         self._finished_last = finished
         return finished
+
+    def _cut_short(self, short: list[FrozenTrial], reached: list[FrozenTrial]) -> set[int]:
+        """The numbers of the `short` trials that ended at a new best of their own, behind the final of a trial
+        that trained to `epochs` (`reached`): cut short while still improving, as another pruner cuts a trial
+        whose objective then returns its value (Optuna's WilcoxonPruner tutorial), not stopped by an objective
+        that stops itself. Those stop after reports that did not improve (a patience rule) or at a target, good
+        as the best trained trial's final or better. Read as finished, a trial cut at step 60 of 750 was held flat
+        at its value from there: an analog with no future, and every trial of the resumed study was pruned, its
+        best too (red team)."""
+        if not short or not reached or self._metric is None:
+            return set()
+        metric = self._metric
+
+        def internal(t: FrozenTrial) -> np.ndarray:
+            return metric.to_internal([t.intermediate_values[s] for s in sorted(t.intermediate_values)])
+
+        best_final = max(float(internal(t)[-1]) for t in reached)
+        out = set()
+        for t in short:
+            values = internal(t)
+            if np.all(np.isfinite(values)) and values[-1] > np.max(values[:-1]) and values[-1] < best_final:
+                out.add(t.number)
+        return out
 
     def _trained(self, study: optuna.Study) -> list[FrozenTrial]:
         """The finished trials, and those trained to `epochs` that reported too few steps to be a curve (a
