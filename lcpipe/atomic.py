@@ -203,15 +203,27 @@ def carries_mark(path: Path, mark: bytes) -> bool:
         return False
 
 
-def check_own_folder(path: Path, flag: str) -> None:
+def check_own_folder(path: Path, flag: str, kinds: tuple[str, ...] | None = None) -> None:
     """An output folder a stage writes into or replaces whole is no link and no file: a link to a folder of the
     user's would have its files deleted (DVCLive clears its folder) or replaced, outside the project (red team:
     dvclive/resnet34 linked to another folder lost its dvc.yaml and report.md; a sweep found its linked forecasts
-    folder only after it had rewritten half its outputs). Checked before any work."""
+    folder only after it had rewritten half its outputs). With `kinds` (the suffixes the stage writes there), one it
+    replaces whole holds nothing else, as atomic_dir checks again when it replaces it. Checked before any work."""
     if path.is_symlink() or (path.exists() and not path.is_dir()):
         what = f"a symbolic link (to {os.readlink(path)})" if path.is_symlink() else "a file"
         raise LcpipeError(f"{flag} {path} is {what}, not a folder this stage writes; give the path dvc.yaml names, "
                           "or remove it first")
+    if kinds is None or not path.exists():
+        return
+    try:
+        strange = [p.name for p in path.iterdir() if not p.name.startswith(".") and p.name not in VIEWER_FILES
+                   and (not p.is_file() or p.suffix.lower() not in kinds)]
+    except OSError as exc:
+        raise LcpipeError(f"{flag} {path}: cannot look into it ({exc.strerror}); check its permissions") from None
+    if strange:
+        raise LcpipeError(f"{flag} {path} holds {', '.join(sorted(strange)[:3])}{', ...' if len(strange) > 3 else ''}"
+                          ", which this stage does not write; it replaces its output folder whole: give the path "
+                          "dvc.yaml names, or move those out first")
 
 
 def check_output(path: str | os.PathLike, inputs: list[str | os.PathLike], flag: str = "--out") -> None:

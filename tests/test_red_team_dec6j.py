@@ -243,3 +243,39 @@ def test_trials_another_pruner_cut_short_and_that_returned_their_value_are_no_fi
     pruner = ForecastPruner(epochs=750, history=LM_DESCR, metric="val_ce", fit_cache=False)
     pruner._metric_of(patient)  # noqa: SLF001
     assert [t.number for t in pruner._finished(patient)] == [0, 1, 2, 3]  # noqa: SLF001
+
+
+def test_a_stage_given_a_folder_of_other_files_as_its_output_folder_stops_before_writing_anything(tmp_path):
+    """A newcomer's read: `python stages/sweep.py ... --figures-dir metrics` (a folder of other stages' metrics, which
+    a stage that replaces its output folder whole must not delete) wrote six outputs, then refused; `stages/
+    evaluate.py --plots-dir metrics` drew all its figures first. The folder's files are now looked at with the other
+    paths, before any work, and nothing is written."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "params.yaml").write_bytes((ROOT / "params.yaml").read_bytes())
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "evaluate.json").write_text("{}")
+    out = tmp_path / "out"
+    args = ["--curves-dir", "data/curves", "--history", "data/history/h", "--json-out", f"{out}/s.json",
+            "--results-out", f"{out}/r.json", "--md-out", f"{out}/s.md", "--plot-out", f"{out}/s.png",
+            "--decision-out", f"{out}/d.json", "--rmse-out", f"{out}/r.csv", "--forecasts-dir", f"{out}/f",
+            "--figures-dir", "metrics"]
+    proc = subprocess.run([sys.executable, str(ROOT / "stages" / "sweep.py"), *args], cwd=tmp_path,
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == ("error: --figures-dir metrics holds evaluate.json, which this stage does not "
+                                   "write; it replaces its output folder whole: give the path dvc.yaml names, or move "
+                                   "those out first")
+    assert not out.exists() and [p.name for p in (tmp_path / "metrics").iterdir()] == ["evaluate.json"]
+
+    from lcpipe.errors import LcpipeError
+    from lcpipe.pipeline.entry import check_stage_paths
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "old.png").write_bytes(b"")
+    (tmp_path / "figures" / ".DS_Store").write_bytes(b"")
+    check_stage_paths({"plots_dir": tmp_path / "figures"})  # its own kind of file (and a viewer's): replaced as before
+    (tmp_path / "figures" / "notes").mkdir()
+    with pytest.raises(LcpipeError, match=r"--plots-dir .*figures holds notes, which this stage does not write"):
+        check_stage_paths({"plots_dir": tmp_path / "figures"})

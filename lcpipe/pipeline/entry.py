@@ -18,7 +18,10 @@ from lcpipe.errors import LcpipeError, exits_cleanly
 # output folders a stage replaces whole (atomic_dir), refused before any work where they are a link or a file (a
 # sweep met its linked forecasts folder after rewriting half its outputs); folders a stage writes its own files into
 # (checkpoints, timings, curves) may be links to a bigger disk (review)
-REPLACED_WHOLE = frozenset({"forecasts_dir", "figures_dir", "plots_dir"})
+# ... each with the kinds of file it holds: an existing one holding anything else is refused before any work too, not
+# after the stage's figures were drawn and its other outputs written (a newcomer's read: `stages/sweep.py
+# --figures-dir metrics` wrote six files, then refused)
+REPLACED_WHOLE = {"forecasts_dir": (".csv",), "figures_dir": (".png",), "plots_dir": (".png",)}
 INPUTS = frozenset({"curves_dir", "predictions_dir", "predictors_dir", "prepared", "windows", "history"})
 
 
@@ -61,7 +64,7 @@ def check_stage_paths(options: dict) -> None:
         if not name.endswith("_dir") and not _in_dvc_cache(out):
             check_output(out, inputs, flag)
         elif name in REPLACED_WHOLE:
-            check_own_folder(out, flag)
+            check_own_folder(out, flag, kinds=REPLACED_WHOLE[name])
 
 
 def _in_dvc_cache(path: Path) -> bool:
