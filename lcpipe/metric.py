@@ -88,11 +88,15 @@ GAIN_WORDS = ("reward", "return", "gain", "reduction", "savings", "saving", "sav
 # accuracy_drop is a loss, loss_drop and ppl_reduction gains (red team: accuracy_drop was maximised, ppl_drop
 # minimised); a fall of nothing named (variance_reduction) keeps what the word alone says
 DROP_WORDS = ("drop", "degradation", "decline", "decrease", "deterioration", "reduction")
+# ... which may be followed by words that qualify how it is logged, not what it is (Lightning's _epoch and _step, W&B's
+# /mean, a percent)
+QUALIFIERS = frozenset({"epoch", "step", "mean", "avg", "average", "pct", "percent", "percentage", "rate", "total",
+                        "sum", "median", "final", "last"})
 # mode auto and a name that says no direction (val_mpjpe, a pose error): the direction the history's curves improve
-# in, each curve's vote the side of its first value its farthest value lies on (a learning curve moves from where it
-# starts toward better: 99-100 % of the dev, dev-loss and LoRA curves vote right, 82-98 % of the HPO table's, which
+# in, each curve's vote the side of its first quarter its last quarter lies on (a learning curve moves from where it
+# starts toward better: 97-100 % of the dev, dev-loss and LoRA curves vote right, 72-98 % of the HPO table's, which
 # holds diverged configs), decided by at least TREND_SHARE of at least TREND_MIN voting curves; a name that says one
-# direction is kept but warned of when AGAINST_SHARE of at least AGAINST_MIN curves move the other way
+# direction (mode auto) is kept but warned of when AGAINST_SHARE of at least AGAINST_MIN curves move the other way
 TREND_SHARE, TREND_MIN, AGAINST_SHARE, AGAINST_MIN = 2 / 3, 3, 0.9, 5
 POSITIVE_FLOOR = 1e-12  # log v needs v > 0: a loss of exactly 0 is read as this (or lower: Metric.with_scale)
 SHOWN_AS_ZERO = 2  # ... and a forecast below this many times the floor is 0 to the user
@@ -128,16 +132,19 @@ def noise_of(curves: list[np.ndarray]) -> float:
 
 
 def _moves(curves: list[np.ndarray]) -> tuple[int, int]:
-    """(falling, rising): curves of 4 or more finite values whose farthest value from their first lies below it, and
-    above it (the other side by more: ties vote neither)."""
+    """(falling, rising): curves of 4 or more finite values whose last quarter's median lies below their first
+    quarter's, and above it (ties vote neither). Medians of quarters, not single points: a first value logged as a
+    0 placeholder, a warm-up dip or a spike at the second evaluation turned the vote of the farthest value from the
+    first (review)."""
     falling = rising = 0
     for c in curves:
         v = np.asarray(c, dtype=float)
         v = v[np.isfinite(v)]
         if len(v) < 4:
             continue
-        up, down = float(v.max() - v[0]), float(v[0] - v.min())
-        falling, rising = falling + (down > up), rising + (up > down)
+        q = len(v) // 4
+        first, last = float(np.median(v[:q])), float(np.median(v[-q:]))
+        falling, rising = falling + (last < first), rising + (last > first)
     return falling, rising
 
 
@@ -193,13 +200,16 @@ def _head(name: str) -> tuple[str | None, str | None, str]:
 
 
 def _drop_of(name: str) -> tuple[str, str] | None:
-    """("loss" or "score", the words naming it) for a name ending in a DROP_WORDS word after words naming a loss or a
-    score (accuracy_drop, val_loss_reduction), else None."""
-    ws = words(name)
+    """(the direction, "min" or "max", of what falls; the words naming it) for a name ending in a DROP_WORDS word,
+    or one followed by qualifiers alone (accuracy_drop_epoch, acc_drop@1, val_acc_reduction_pct: review), after
+    words whose own direction is known (accuracy_drop, neg_log_loss_drop), else None (frame_drop_rate)."""
+    ws = words(name.split("@")[0] or name)
+    while ws and ws[-1] in QUALIFIERS:
+        ws = ws[:-1]
     if len(ws) < 2 or ws[-1] not in DROP_WORDS:
         return None
-    loss, score, said = _head(" ".join(ws[:-1]))
-    return ("loss", said) if loss else ("score", said) if score and score not in DROP_WORDS else None
+    head = Metric.infer("_".join(ws[:-1]))
+    return (head.mode, " ".join(ws[:-1])) if head.says_mode else None
 
 
 def _a(words: str) -> str:
@@ -232,6 +242,11 @@ class Metric:
             raise ValueError(f"mode {mode!r}: choose min, max or auto")
         if kind is not None and kind not in KINDS:
             raise ValueError(f"kind {kind!r}: choose from {', '.join(KINDS)}")
+        if (drop := _drop_of(name)) is not None:  # accuracy_drop: a loss; loss_drop: a gain; either may go below 0
+            better = "min" if drop[0] == "max" else "max"
+            why = f"--mode auto: {name!r} is a fall of {drop[1]}, {'higher' if better == 'max' else 'lower'} " \
+                  "is better" if mode == "auto" else f"--mode {mode}"
+            return cls(name, better if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")
         loss_word, score_word, said = _head(name)
         ws = words(name)
         if loss_word and {"neg", "negated"} & set(ws) and "likelihood" not in "".join(ws) \
@@ -242,11 +257,6 @@ class Metric:
             why = f"--mode auto: {name!r} is minus {_a(said)}, higher is better" if mode == "auto" \
                 else f"--mode {mode}"
             return cls(name, "max" if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")
-        if (drop := _drop_of(name)) is not None:  # accuracy_drop: a loss; loss_drop: a gain; either may go below 0
-            better = "max" if drop[0] == "loss" else "min"
-            why = f"--mode auto: {name!r} is a fall of {_a(drop[1])}, {'higher' if better == 'max' else 'lower'} " \
-                  "is better" if mode == "auto" else f"--mode {mode}"
-            return cls(name, better if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")
         says = mode == "auto" and bool(loss_word or score_word)  # the name decides the direction
         if mode == "auto":
             mode = "min" if loss_word else "max"
@@ -268,10 +278,11 @@ class Metric:
         """(the metric, a warning or None) given the history's curves (user values): mode auto with a name that
         says no direction takes the direction most of them improve in (TREND_SHARE), else stays "max" and says to
         pass the mode; a name that says one is kept, with a warning where nearly all of them move the other way."""
-        auto = self.why.startswith("--mode auto")
+        if not self.why.startswith("--mode auto"):
+            return self, None  # a mode the user gave is theirs (mode_against_name warns where the name disagrees)
         falling, rising = _moves(curves)
         voted = falling + rising
-        if auto and not self.says_mode:
+        if not self.says_mode:
             if voted >= TREND_MIN and max(falling, rising) >= TREND_SHARE * voted:
                 better = "min" if falling > rising else "max"
                 moved = f"{falling if better == 'min' else rising} of {voted} history curves " \

@@ -279,3 +279,93 @@ def test_a_stage_given_a_folder_of_other_files_as_its_output_folder_stops_before
     (tmp_path / "figures" / "notes").mkdir()
     with pytest.raises(LcpipeError, match=r"--plots-dir .*figures holds notes, which this stage does not write"):
         check_stage_paths({"plots_dir": tmp_path / "figures"})
+
+
+# -- a review of the fixes above (helper), each failing on their first version -----------------------------------------
+
+def test_a_json_sidecar_with_a_key_written_twice_is_still_refused(tmp_path):
+    """Review: the JSON reading of a sidecar YAML refused took the last of `{"epochs": 30, "epochs": 40}` silently,
+    which the YAML reading refuses (tests/test_red_team_losses.py)."""
+    from lcpipe.errors import LcpipeError
+    from lcpipe.forecasting.logs import run_config
+
+    for text in ('{"epochs": 30, "epochs": 40}', '{\n\t"lr": 0.1,\n\t"lr": 0.2\n}'):  # YAML refuses the second's tabs
+        (tmp_path / "r.json").write_text(text)
+        with pytest.raises(LcpipeError, match=r"r.json: cannot read \(the key '(epochs|lr)' is written twice"):
+            run_config(tmp_path / "r.json")
+
+
+def test_a_tab_separated_log_of_dot_decimals_keeps_its_fractional_steps(tmp_path):
+    """Review: a TSV (read with decimal commas allowed) of dot decimals whose note column holds a comma, its steps
+    0.250, 0.500, ... (fractions of an epoch), was refused as written with a thousands separator."""
+    from lcpipe.forecasting.logs import read_curve
+
+    rows = "".join(f"{0.25 * i:.3f}\t{1 + 1 / i:.4f}\t{'lr=0.1, bs=32' if i == 1 else ''}\n" for i in range(1, 13))
+    (tmp_path / "a.tsv").write_text("step\tval_loss\tnote\n" + rows)
+    curve = read_curve(tmp_path / "a.tsv", "val_loss")
+    assert curve.epoch_axis and list(curve.steps[:3]) == [0.25, 0.5, 0.75]
+
+
+@pytest.mark.parametrize("shape", ["warm-up dip", "placeholder 0 first", "spike at the second evaluation"])
+def test_the_history_vote_is_not_turned_by_one_odd_early_value(shape):
+    """Review: each curve voted by the side of its first value its farthest value lay on, so a fine-tuning warm-up
+    that rises before it falls, a first value logged as 0, or a divergence spike at the second evaluation made six
+    falling pose errors read as "6 of 6 history curves rise, so higher is better"."""
+    curves = []
+    for i in range(6):
+        falling = 40 + 60 * np.exp(-np.arange(30) / 6) + i
+        if shape == "warm-up dip":
+            falling[:3] = [60, 90, 80]
+        elif shape == "placeholder 0 first":
+            falling[0] = 0.0
+        elif i < 4:
+            falling[1] = 2000.0
+        curves.append(falling)
+    metric, _ = Metric.infer("val_mpjpe").with_history_direction(curves)
+    assert metric.mode == "min"
+
+
+@pytest.mark.parametrize(("name", "mode"), [
+    ("accuracy_drop_epoch", "min"), ("val_acc_drop_step", "min"), ("accuracy_drop/mean", "min"),
+    ("acc_drop_pct", "min"), ("top1_accuracy_drop_percent", "min"), ("acc_drop@1", "min"),
+    ("val_acc_reduction_pct", "min"), ("neg_log_loss_drop", "min"), ("loss_drop_epoch", "max"), ("ppl_drop_avg", "max"),
+])
+def test_a_fall_followed_by_how_it_is_logged_is_still_a_fall(name, mode):
+    """Review: the drop word had to come last, so Lightning's `_epoch`, W&B's `/mean` or a `_pct` made accuracy_drop
+    a fraction to maximise again (one that refuses a negative drop); `neg_log_loss_drop` took the negated-loss rule."""
+    metric = Metric.infer(name)
+    assert (metric.mode, metric.kind) == (mode, "any")
+    for undirected in ("frame_drop_rate", "token_drop_rate", "drop_path_rate", "packet_drop"):
+        assert not Metric.infer(undirected).says_mode
+
+
+def test_a_mode_the_user_gives_is_not_second_guessed_by_the_history(tmp_path):
+    """Review: lcpipe.forecast(..., mode="max") on a falling history warned to pass --mode min (the CLI did not)."""
+    hist, runs = _error_study(tmp_path, "val_mpjpe")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lcpipe.forecast(history=hist, runs=runs, epochs=30, metric="val_mpjpe", mode="max")
+    assert not [str(w.message) for w in caught if "history curves" in str(w.message)]
+
+
+def test_trials_that_stopped_themselves_by_a_min_delta_still_count_as_finished():
+    """Review: with Keras' EarlyStopping(min_delta=0.01) a flattening curve stops while each report is still a tiny
+    new best; read as cut short by another pruner, such trials were no longer finished curves (6 -> 2)."""
+    import optuna
+
+    from lcpipe.integrations.optuna import ForecastPruner
+
+    study = optuna.create_study(direction="minimize")
+    for final, min_delta in ((1.85, None), (1.9, None), (2.2, 0.01), (2.3, 0.01), (2.1, 0.01), (2.4, 0.01)):
+        trial, best, stale, values = study.ask(), np.inf, 0, []
+        for step in range(15, 751, 15):
+            values.append(float(final + 2.0 * np.exp(-step / 150)))
+            trial.report(values[-1], step)
+            best, stale = (values[-1], 0) if min_delta is None or values[-1] < best - min_delta else (best, stale + 1)
+            if stale >= 3:
+                break
+        study.tell(trial, min(values))
+    assert [t.last_step for t in study.trials] == [750, 750, 675, 675, 675, 675]
+    pruner = ForecastPruner(epochs=750, history=LM_DESCR, metric="val_ce", fit_cache=False)
+    pruner._metric_of(study)  # noqa: SLF001
+    assert [t.number for t in pruner._finished(study)] == [0, 1, 2, 3, 4, 5]  # noqa: SLF001

@@ -187,7 +187,9 @@ def _decimals_of(text: str) -> int | None:
     return len(frac) if (whole + frac).isdigit() else None
 
 
-THOUSANDS = re.compile(r"[0-9]{1,3}(\.[0-9]{3})+")
+THOUSANDS = re.compile(r"[1-9][0-9]{0,2}(\.[0-9]{3})+")
+COMMA_DECIMAL = re.compile(r"[-+]?[0-9]+,[0-9]+([eE][-+]?[0-9]+)?")
+DOT_DECIMAL = re.compile(r"[-+]?[0-9]*\.[0-9]+([eE][-+]?[0-9]+)?")
 
 
 def _no_thousands_separator(t: _Table, col: int) -> None:
@@ -196,8 +198,12 @@ def _no_thousands_separator(t: _Table, col: int) -> None:
     fraction and the steps an epoch axis (red team: a run at step 24,047 was forecast at epoch 24.047)."""
     cells = [t.cell(i, col) for i in range(len(t.rows))]
     dotted = [i for i, c in enumerate(cells) if "." in c]
-    commas = any("," in c for row in t.rows for c in row)
-    if dotted and commas and all(THOUSANDS.fullmatch(cells[i]) for i in dotted):
+    if not dotted or not all(THOUSANDS.fullmatch(cells[i]) for i in dotted):
+        return
+    others = [c.strip() for row in t.rows for j, c in enumerate(row) if j != col]
+    # numbers written with a decimal comma, and none with a decimal point (review: a TSV of dot decimals, a comma
+    # in a note column, its steps 0.250, 0.500 (fractions of an epoch) was refused)
+    if any(COMMA_DECIMAL.fullmatch(c) for c in others) and not any(DOT_DECIMAL.fullmatch(c) for c in others):
         i = dotted[0]
         raise LcpipeError(f"{t.path}: line {t.lines[i]}: {t.header[col]} {cells[i]!r} in a file whose numbers use a "
                           f"decimal comma: is the '.' a thousands separator? Write the steps as whole numbers "
@@ -712,17 +718,36 @@ def _json_or_refused(text: str, meta: Path, exc: yaml.YAMLError):
     line saying where and why, as JSON says it for a .json file holding JSON (red team: a JSON sidecar cut short was
     told YAML's "expected the node content, but found '<stream end>'", with no line) and as YAML does for any
     other (YAML written in a .json file too)."""
-    if meta.suffix.lower() == ".json" and text.lstrip()[:1] in ("{", "["):  # JSON, not YAML written as .json
+    refused = isinstance(exc, yaml.constructor.ConstructorError)  # parsed, and refused (a key written twice)
+    if meta.suffix.lower() == ".json" and text.lstrip()[:1] in ("{", "[") and not refused:  # not YAML in a .json
         try:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_once_each)
         except json.JSONDecodeError as bad:
             raise LcpipeError(f"{meta}: cannot read (not valid JSON: {bad.msg} at line {bad.lineno}, column "
                               f"{bad.colno})") from None
+        except _TwiceError as twice:
+            raise LcpipeError(f"{meta}: cannot read ({twice})") from None
         except (ValueError, RecursionError):
             pass  # an integer of thousands of digits, a nesting past Python's limit: YAML's reason
+    problem = getattr(exc, "problem", None) or type(exc).__name__
     mark = getattr(exc, "problem_mark", None)
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    raise LcpipeError(f"{meta}: cannot read ({getattr(exc, 'problem', None) or type(exc).__name__}{where})") from None
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None and "(line" not in problem else ""
+    raise LcpipeError(f"{meta}: cannot read ({problem}{where})") from None
+
+
+class _TwiceError(Exception):
+    """A JSON object with a key written twice (json.loads lets only its hook refuse it)."""
+
+
+def _once_each(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object whose keys are each written once, as a YAML config must be (review: the JSON reading took the
+    last of `{"epochs": 30, "epochs": 40}`, silently)."""
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise _TwiceError(f"the key {key!r} is written twice")
+        out[key] = value
+    return out
 
 
 def given_config(data: Mapping, where: str) -> dict:
