@@ -395,6 +395,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     if note := live.unconfirmed_note(fitted, grid, kind):
         warnings.warn(note, stacklevel=2)
     results = live.forecast_runs(fitted, grid, kind)
+    if note := live.no_interval_note(predictor, results):
+        warnings.warn(note.removeprefix("note: "), stacklevel=2)
     rows = []
     for r in results:
         mean, lower, upper = r.final

@@ -169,7 +169,7 @@ def test_a_failed_figure_leaves_no_new_json(study, capsys, monkeypatch):
 
     monkeypatch.setattr(fig, "draw_live_figure", broken)
     code, _, err = run(capsys, *forecast("--out", "f.json", "--plot", "f.png"))
-    errors = [line for line in err.splitlines() if not line.startswith(("config: ", "metric: "))]  # the info lines
+    errors = [line for line in err.splitlines() if not line.startswith(("config: ", "metric: ", "note: "))]  # info
     assert code == 1 and len(errors) == 1 and "No space left on device" in err
     assert not (study / "f.json").exists() and not list(study.glob(".f.*"))
 
@@ -402,7 +402,7 @@ def test_a_full_stdout_is_one_line_and_the_json_is_kept(study, capsys, monkeypat
     except SystemExit as exc:
         code = exc.code
     err = capsys.readouterr().err
-    errors = [line for line in err.splitlines() if not line.startswith(("config: ", "metric: "))]  # the info lines
+    errors = [line for line in err.splitlines() if not line.startswith(("config: ", "metric: ", "note: "))]  # info
     assert code == 2 and len(errors) == 1, err
     assert "cannot write the results to stdout (No space left on device)" in err
     assert json.loads((study / "f.json").read_text())["runs"]  # lost nothing

@@ -369,3 +369,30 @@ def test_trials_that_stopped_themselves_by_a_min_delta_still_count_as_finished()
     pruner = ForecastPruner(epochs=750, history=LM_DESCR, metric="val_ce", fit_cache=False)
     pruner._metric_of(study)  # noqa: SLF001
     assert [t.number for t in pruner._finished(study)] == [0, 1, 2, 3, 4, 5]  # noqa: SLF001
+
+
+def test_a_predictor_with_no_interval_decides_nothing_and_says_so(tmp_path):
+    """A newcomer's read: `lcpipe forecast --predictor lstm` (or poly, last_value, source_shift) printed `0.9164
+    [0.9164, 0.9164]` under "80 % interval" and stopped the other runs at P(ends best) 0.000: a point forecast read
+    as certain to within the 0.2-point floor. Without an interval there is nothing to decide by: every run is kept,
+    P(ends best) is n/a (null in the JSON), and stderr and Python say why."""
+    hist, runs = _error_study(tmp_path, "val_loss")
+    result = cli_in_process("forecast", "--history", str(hist), "--runs", str(runs), "--epochs", "30",
+                            "--metric", "val_loss", "--predictor", "last_value", "--out", str(tmp_path / "f.json"),
+                            "--plot", str(tmp_path / "f.png"))
+    assert result.code == 0, result.err
+    assert "note: last_value gives no 80 % interval, so there is no P(ends best) and no run is stopped by it" \
+           in result.err
+    rows = [line.split() for line in result.out.splitlines()[1:]]
+    assert [(r[0], r[3:5], r[5], r[6]) for r in rows] == [("bad", ["(no", "interval)"], "n/a", "keep"),
+                                                          ("good", ["(no", "interval)"], "n/a", "keep")]
+    report = json.loads((tmp_path / "f.json").read_text())
+    assert [(r["final"]["lower"], r["final"]["upper"], r["p_best"], r["decision"]) for r in report["runs"]] == \
+        [(None, None, None, "keep")] * 2
+    assert (tmp_path / "f.png").stat().st_size > 0
+    with pytest.warns(UserWarning, match="last_value gives no 80 % interval"):
+        table = lcpipe.forecast(history=hist, runs=runs, epochs=30, metric="val_loss", predictor="last_value")
+    assert list(table["decision"]) == ["keep", "keep"] and table["p_best"].isna().all()
+    banded = cli_in_process("forecast", "--history", str(hist), "--runs", str(runs), "--epochs", "30",
+                            "--metric", "val_loss")
+    assert "no 80 % interval" not in banded.err and "stop" in banded.out  # auto decides as before

@@ -54,6 +54,8 @@ class RunForecast:
     def final(self) -> tuple[float, float, float]:
         if self.reason:
             return (float("nan"),) * 3
+        if len(self.forecast.mean) and self.forecast.lower is None:  # a predictor that gives no interval
+            return float(self.forecast.mean[-1]), float("nan"), float("nan")
         return final_value(self.observed, self.forecast)
 
     @property
@@ -73,7 +75,7 @@ class RunForecast:
         strict JSON has no Infinity or NaN."""
         final = {k: _number(v) for k, v in zip(("mean", "lower", "upper"), self.final)}
         out = {"run": self.run, "unit": self.unit, "observed": self.seen, "epochs": self.epochs, "final": final,
-               "p_best": round(self.p_best, 6), "decision": self.decision,
+               "p_best": round(self.p_best, 6) if np.isfinite(self.p_best) else None, "decision": self.decision,
                "forecast": [_number(v) for v in self.forecast.mean], "forecast_at": self.forecast_at()}
         return {**out, "reason": self.reason} if self.reason else out
 
@@ -450,7 +452,10 @@ def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> l
     for i, fc in zip(live, batched, strict=True):
         forecasts[i] = fc
     p_all, keep_all = np.zeros(len(runs)), np.zeros(len(runs), dtype=bool)
-    if ok:
+    if any(forecasts[i].lower is None for i in live):  # no interval (poly, lstm, ...): nothing to decide by; read
+        # as certain to within the 0.2-point floor, every run but the lead was stopped at P(ends best) 0.000 (newcomer)
+        p_all[ok], keep_all[ok] = np.nan, True
+    elif ok:
         finals = np.array([final_value(series[i].values, forecasts[i]) for i in ok])
         mean, std = finals[:, 0], std_of(finals[:, 1], finals[:, 2])
         unit = metric.unit([series[i].values for i in ok])  # the study's own noise: margins for a loss
@@ -467,6 +472,14 @@ def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> l
                                "keep" if keep_all[i] else "stop", grid.spacings[i], reason, grid.seen[i],
                                grid.units[i]))
     return out
+
+
+def no_interval_note(predictor: str, results: list[RunForecast]) -> str | None:
+    """One line where the predictor gave no interval: its forecasts stand alone and decide nothing, or None."""
+    if not any(len(r.forecast.mean) and r.forecast.lower is None for r in results):
+        return None
+    return (f"note: {predictor} gives no 80 % interval, so there is no P(ends best) and no run is stopped by it "
+            "(every run kept); auto, the default predictor, gives intervals and decides")
 
 
 def report_json(results: list[RunForecast], metric: str | Metric, epochs: int, predictor: str,
@@ -491,14 +504,14 @@ def table(results: list[RunForecast], metric: str | Metric) -> str:
     width = max(3, *(len(r.run) for r in results))
     seen = "steps seen" if any(r.unit == "steps" for r in results) else "epochs seen"
     wide = max(11, *(len(f"{r.seen}/{r.epochs}") for r in results))
-    finals = ["diverged (below)" if r.reason else f"{r.final[0]:{fmt}} [{r.final[1]:{fmt}}, {r.final[2]:{fmt}}]"
-              for r in results]
+    finals = ["diverged (below)" if r.reason else f"{r.final[0]:{fmt}} (no interval)" if np.isnan(r.final[1])
+              else f"{r.final[0]:{fmt}} [{r.final[1]:{fmt}}, {r.final[2]:{fmt}}]" for r in results]
     header = "final " + metric.name + " [80 % interval]"
     column = max(30, len(header), *map(len, finals))
     lines = [f"{'run':<{width}}  {seen:>{wide}}  {header:<{column}}  {'P(ends best)':>12}  decision"]
     for r, final in zip(results, finals, strict=True):
-        lines.append(f"{r.run:<{width}}  {f'{r.seen}/{r.epochs}':>{wide}}  {final:<{column}}  {r.p_best:>12.3f}  "
-                     f"{r.decision}")
+        p = f"{r.p_best:.3f}" if np.isfinite(r.p_best) else "n/a"
+        lines.append(f"{r.run:<{width}}  {f'{r.seen}/{r.epochs}':>{wide}}  {final:<{column}}  {p:>12}  {r.decision}")
     lines += [f"{r.run}: {r.reason}" for r in results if r.reason]
     return "\n".join(lines) + "\n"
 

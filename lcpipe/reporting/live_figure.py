@@ -34,7 +34,7 @@ def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], met
     drawn, those with the highest P(ends best); the title says how many of how many."""
     shown = results
     if len(results) > DRAW_MAX:
-        top = sorted(range(len(results)), key=lambda i: -results[i].p_best)[:DRAW_MAX]
+        top = sorted(range(len(results)), key=lambda i: -np.nan_to_num(results[i].p_best))[:DRAW_MAX]
         shown = [results[i] for i in sorted(top)]
     fig, ax = plt.subplots(figsize=(8, 4.8))
     colors = plt.cm.tab10(np.arange(len(shown)) % 10)
@@ -44,7 +44,8 @@ def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], met
         if not k:
             continue
         seen = r.spacing * np.arange(1, k + 1)
-        label = f"{r.run} ({r.reason or r.decision}, P best {r.p_best:.2f})"
+        chance = f"P best {r.p_best:.2f}" if np.isfinite(r.p_best) else "no interval"
+        label = f"{r.run} ({r.reason or r.decision}, {chance})"
         ax.plot(seen, r.observed, color=color, alpha=alpha, lw=1.4, label=label)
         if not len(r.forecast.mean):
             continue
@@ -56,7 +57,8 @@ def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], met
     ax.set_xlabel("step" if any(r.unit == "steps" for r in results) else "epoch")
     ax.set_ylabel(f"{metric.name} (fraction)" if metric.kind == "fraction" else
                   f"{metric.name} ({'lower' if metric.mode == 'min' else 'higher'} is better)")
-    title = f"Live runs: observed (solid), {predictor} forecast (dashed), 80 % band"
+    banded = any(r.forecast.lower is not None for r in results)
+    title = f"Live runs: observed (solid), {predictor} forecast (dashed), {'80 % band' if banded else 'no band'}"
     if len(shown) < len(results):
         title += f"\nthe {len(shown)} of {len(results)} runs most likely to end best (all are in --out)"
     ax.set_title(title)
