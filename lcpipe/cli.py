@@ -125,7 +125,10 @@ def _column(text: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     ap = Parser(prog="lcpipe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
-    fc = sub.add_parser("forecast", help="forecast runs that are still training; which can be stopped")
+    fc = sub.add_parser("forecast", help="forecast runs still training, and say which to keep or stop",
+                        description="Forecast where each run still training ends (80 % interval), P(it ends best) "
+                                    "and keep or stop, from a history of finished curves of other runs. The table "
+                                    "goes to stdout; what was read and decided, and why, to stderr.")
     fc.add_argument("--history", type=Path, nargs="+", required=True, action="extend",
                     help="finished curves of any length: files, directories of them, DVCLive folders, or a corpus "
                          "of study folders (one holding a MANIFEST.csv or only folders)")
@@ -142,15 +145,20 @@ def _parser() -> argparse.ArgumentParser:
                          "like loss, ce, err, mse, perplexity, max otherwise")
     fc.add_argument("--kind", default="auto", choices=("auto", *KINDS), help=KIND_HELP)
     fc.add_argument("--predictor", type=_name, default=live.DEFAULT_PREDICTOR,
-                    help=f"from {', '.join(PREDICTORS)} (default {live.DEFAULT_PREDICTOR})")
+                    help=f"from {', '.join(PREDICTORS)} (default {live.DEFAULT_PREDICTOR}); only auto and "
+                         "parametric give an 80 %% interval, and so decide keep or stop")
     fc.add_argument("--out", type=Path, help="results JSON")
     fc.add_argument("--plot", type=Path,
                     help="figure of every run's prefix, forecast and 80 %% band (.png, .svg or .pdf)")
 
-    ev = sub.add_parser("evaluate", help="backtest forecasts of finished curves (leave-one-out or from a history)")
+    ev = sub.add_parser("evaluate", help="backtest forecasts of finished curves (leave-one-out or from a history)",
+                        description="Backtest predictors on finished curves: each is cut at each cutoff, forecast "
+                                    "by predictors fitted on the other curves (or on --history alone) and scored "
+                                    "against its real end (RMSE, MAE, final error, interval coverage).")
     ev.add_argument("--curves", type=Path, required=True, help="directory of curve files")
     ev.add_argument("--cutoffs", type=_int_list, required=True, action="extend",  # repeated, they add up
-                    help="e.g. 5,10,20,40")
+                    help="e.g. 5,10,20,40: the first points of each curve that are seen (epochs, or points of its "
+                         "grid for a curve logged by step)")
     ev.add_argument("--history", type=Path, nargs="+", action="extend",
                     help="fit on these finished curves alone (files, folders, DVCLive folders or a corpus of study "
                          "folders); every curve in --curves is then a target")
@@ -159,7 +167,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--mode", default="auto", choices=MODES, help="min, max or auto (as for forecast)")
     ev.add_argument("--kind", default="auto", choices=("auto", *KINDS), help=KIND_HELP)
     ev.add_argument("--predictors", type=_names, default=None, action="extend",
-                    help=f"comma-separated, from {', '.join(PREDICTORS)}")
+                    help=f"comma-separated, from {', '.join(PREDICTORS)} (default: all; lstm is refitted for "
+                         "every target and takes most of the time)")
     ev.add_argument("--params", type=Path, default=None,
                     help="take the features section and every predictor's (auto, poly, lstm, parametric) from this "
                          "params.yaml (default: built-in defaults)")

@@ -479,7 +479,7 @@ def no_interval_note(predictor: str, results: list[RunForecast]) -> str | None:
     if not any(len(r.forecast.mean) and r.forecast.lower is None for r in results):
         return None
     return (f"note: {predictor} gives no 80 % interval, so there is no P(ends best) and no run is stopped by it "
-            "(every run kept); auto, the default predictor, gives intervals and decides")
+            "(every run kept); auto, the default predictor, and parametric give intervals and decide")
 
 
 def report_json(results: list[RunForecast], metric: str | Metric, epochs: int, predictor: str,
