@@ -396,3 +396,69 @@ def test_a_predictor_with_no_interval_decides_nothing_and_says_so(tmp_path):
     banded = cli_in_process("forecast", "--history", str(hist), "--runs", str(runs), "--epochs", "30",
                             "--metric", "val_loss")
     assert "no 80 % interval" not in banded.err and "stop" in banded.out  # auto decides as before
+
+
+# -- a review of the newcomer fixes (helper) ---------------------------------------------------------------------------
+
+def test_two_outputs_at_one_path_and_the_predict_and_fit_folders_are_refused_before_any_work(tmp_path):
+    """Review: `stages/sweep.py --forecasts-dir X --figures-dir X` ran the whole sweep, wrote six outputs, then refused
+    the folder; `stages/predict.py --out-dir` and `stages/fit.py --out-dir` (folders they replace whole) holding
+    other files were refused only after every prediction (and the LSTM's training)."""
+    from lcpipe.errors import LcpipeError
+    from lcpipe.pipeline.entry import check_stage_paths
+    from lcpipe.pipeline.fit import fit_learned
+    from lcpipe.pipeline.predict import predict
+
+    with pytest.raises(LcpipeError, match=r"^--forecasts-dir .*same and --figures-dir .*same are one path"):
+        check_stage_paths({"forecasts_dir": tmp_path / "same", "figures_dir": tmp_path / "same"})
+    with pytest.raises(LcpipeError, match=r"^--json-out .*s.json and --md-out .*s.json are one path"):
+        check_stage_paths({"json_out": tmp_path / "s.json", "md_out": tmp_path / "s.json"})
+    (tmp_path / "mm").mkdir()
+    (tmp_path / "mm" / "evaluate.json").write_text("{}")
+    for func in (predict, fit_learned):
+        with pytest.raises(LcpipeError, match=r"^--out-dir .*mm holds evaluate.json, which this stage does not write"):
+            check_stage_paths({"out_dir": tmp_path / "mm"}, replaced=func.replaces)
+    check_stage_paths({"out_dir": tmp_path / "mm"})  # train's --out-dir: a folder it writes its own files into
+
+
+def test_the_decision_report_credits_no_saving_to_a_predictor_that_gives_no_interval():
+    """Review: `lcpipe evaluate --history` and the sweep's decision report (metrics/sweep.md) still stopped runs for
+    last_value, lstm and source_shift, their forecasts read as certain, crediting them with savings (135 / 200) that
+    `lcpipe forecast` with them never makes. They keep everything; their Kendall tau still scores their ranking."""
+    from lcpipe.forecasting.decision_scores import decisions
+    from lcpipe.reporting.tables import decision_markdown
+
+    rows = [{"cutoff": 5, "predictor": p, "target": t, "final_actual": a, "final_predicted": f,
+             **({"final_lower": f - 0.01, "final_upper": f + 0.01} if p == "auto" else {})}
+            for p in ("auto", "last_value") for t, a, f in (("a", 0.9, 0.88), ("b", 0.6, 0.62), ("c", 0.7, 0.69))]
+    made = {e["predictor"]: e for e in decisions(rows, {"a": 20, "b": 20, "c": 20})}
+    assert made["auto"]["decides"] and made["auto"]["kept"] == ["a"] and made["auto"]["epochs_saved"] == 30
+    assert not made["last_value"]["decides"] and made["last_value"]["kept"] == ["a", "b", "c"]
+    assert made["last_value"]["epochs_saved"] == 0 and made["last_value"]["kendall_tau"] == 1.0
+    assert "| 5 | last_value | 1.00 | all (no interval: decides nothing) | a | 0.00 | 0 / 60 |" in \
+        decision_markdown(list(made.values()))
+
+
+def test_a_figure_of_many_runs_without_an_interval_draws_those_forecast_to_end_best(tmp_path, monkeypatch):
+    """Review: with no P(ends best) every run ranked 0, so the first 50 by name were drawn under "the 50 of 55 runs
+    most likely to end best", the five best left out; and a finished run among live ones titled a figure with no band
+    "80 % band"."""
+    import matplotlib.axes
+
+    from lcpipe.forecasting.live import RunForecast
+    from lcpipe.forecasting.predictors.base import Forecast
+    from lcpipe.metric import ACCURACY
+    from lcpipe.reporting.live_figure import draw_live_figure
+
+    runs = [RunForecast(f"r{i:02d}", np.linspace(0.1, 0.3, 10), 30, Forecast(np.full(20, 0.3 + 0.01 * i)),
+                        float("nan"), "keep") for i in range(55)]
+    runs.append(RunForecast("done", np.linspace(0.1, 0.5, 30), 30, Forecast(np.empty(0), np.empty(0), np.empty(0)),
+                            float("nan"), "keep"))
+    drawn, titles = [], []
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", lambda self, *a, label=None, **k: drawn.append(label))
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_title", lambda self, t, *a, **k: titles.append(t))
+    draw_live_figure(tmp_path / "f.png", "png", runs, ACCURACY, "poly")
+    names = {label.split(" ")[0] for label in drawn if label}
+    assert {"r50", "r51", "r52", "r53", "r54"} <= names and "r00" not in names
+    assert titles[0].startswith("Live runs: observed (solid), poly forecast (dashed), no band")
+    assert "runs forecast to end best" in titles[0]

@@ -15,9 +15,12 @@ from lcpipe.metric import ACCURACY, Metric
 
 def decisions(rows: list[dict], epochs: dict[str, int], metric: Metric | None = None) -> list[dict]:
     """One entry per (cutoff, predictor) from backtest rows of every candidate; `epochs` maps each
-    candidate to its full length. Rows without an interval count as (near) certain forecasts. The
-    rows are in the metric's units; the rule decides in its internal space (higher is better), and
-    the regret is in its units (the best final minus the best kept final, for a loss the other way)."""
+    candidate to its full length. A predictor whose rows hold no interval (poly, lstm, last_value, source_shift)
+    decides nothing, as `lcpipe forecast` with it keeps every run: all kept, nothing saved (`decides` False; its
+    Kendall tau still scores its ranking). Until 2026-12-06 its forecasts counted as certain to within the 0.2-point
+    floor, and the report credited it with savings no live decision of it makes (review). The rows are in the
+    metric's units; the rule decides in its internal space (higher is better), and the regret is in its units (the
+    best final minus the best kept final, for a loss the other way)."""
     metric = metric or ACCURACY
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
@@ -29,13 +32,15 @@ def decisions(rows: list[dict], epochs: dict[str, int], metric: Metric | None = 
         forecast, lower, upper = metric.band_to_internal(*([m.get(k, m["final_predicted"]) for m in members]
                                                            for k in ("final_predicted", "final_lower", "final_upper")))
         actual = metric.to_internal(user)
-        kept = keep(forecast, std_of(lower, upper), seen=cutoff, **rule_for(metric.kind))  # all seen at the cutoff
+        decides = all(m.get("final_lower") is not None for m in members)
+        kept = keep(forecast, std_of(lower, upper), seen=cutoff, **rule_for(metric.kind)) if decides \
+            else np.ones(len(members), dtype=bool)  # all seen at the cutoff
         best = int(actual.argmax())
         out.append({"cutoff": cutoff, "predictor": predictor, "kendall_tau": _finite(kendall_tau(forecast, actual)),
                     "kept": [n for n, k in zip(names, kept) if k], "best": names[best], "best_kept": bool(kept[best]),
                     "regret": float(abs(user[best] - user[kept][actual[kept].argmax()])),
                     "epochs_saved": int(sum(epochs[n] - cutoff for n, k in zip(names, kept) if not k)),
-                    "epochs_total": int(sum(epochs[n] for n in names))})
+                    "epochs_total": int(sum(epochs[n] for n in names)), "decides": decides})
     return out
 
 

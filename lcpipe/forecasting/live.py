@@ -454,7 +454,7 @@ def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> l
     p_all, keep_all = np.zeros(len(runs)), np.zeros(len(runs), dtype=bool)
     if any(forecasts[i].lower is None for i in live):  # no interval (poly, lstm, ...): nothing to decide by; read
         # as certain to within the 0.2-point floor, every run but the lead was stopped at P(ends best) 0.000 (newcomer)
-        p_all[ok], keep_all[ok] = np.nan, True
+        p_all[:], keep_all[ok] = np.nan, True  # a diverged run's too (review: its 0 sorted it above every other)
     elif ok:
         finals = np.array([final_value(series[i].values, forecasts[i]) for i in ok])
         mean, std = finals[:, 0], std_of(finals[:, 1], finals[:, 2])

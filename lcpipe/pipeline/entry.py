@@ -36,15 +36,19 @@ def run_stage(func: Callable, doc: str) -> None:
         kind = Path if arg.annotation in (Path, "Path") else str
         ap.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, required=True)
     args = ap.parse_args()
-    check_stage_paths(vars(args))
+    check_stage_paths(vars(args), replaced=getattr(func, "replaces", {}))
     func(load_params(), **vars(args))
 
 
-def check_stage_paths(options: dict) -> None:
+def check_stage_paths(options: dict, replaced: dict[str, tuple[str, ...]] | None = None) -> None:
     """A stage run by hand with a wrong path stops here, before any work: an output that is an input, lies
     in one or holds one; an output folder that holds another output or the project itself (a stage replaces
     its output folders whole: `stages/evaluate.py --plots-dir metrics` deleted every other stage's metrics,
-    `--plots-dir data/curves` its own input; red team); a file output that is not a regular file."""
+    `--plots-dir data/curves` its own input; red team); two outputs at one path; a file output that is not a
+    regular file. `replaced`: the stage's own folders it replaces whole (its function's `replaces`: predict's and
+    fit's --out-dir, a name train uses for a folder it writes into), each with the kinds of file it holds, checked
+    as REPLACED_WHOLE's are."""
+    whole = {**REPLACED_WHOLE, **(replaced or {})}
     paths = {name: Path(value) for name, value in options.items() if isinstance(value, Path)}
     inputs = [p for name, p in paths.items() if name in INPUTS]
     outputs = {name: p for name, p in paths.items() if name not in INPUTS}
@@ -58,13 +62,18 @@ def check_stage_paths(options: dict) -> None:
             if real == other or other in real.parents or real in other.parents:
                 raise LcpipeError(f"{flag} {out} would overwrite the input {given}; give the path dvc.yaml names")
         for other_name, other in outputs.items():
+            other_flag = f"--{other_name.replace('_', '-')}"
+            if other_name != name and real == resolve(other):  # (review: --forecasts-dir X --figures-dir X ran the
+                # whole sweep, wrote six outputs, then refused the folder)
+                raise LcpipeError(f"{flag} {out} and {other_flag} {other} are one path; each output needs its own: "
+                                  "give the paths dvc.yaml names")
             if other_name != name and real in resolve(other).parents:
-                raise LcpipeError(f"{flag} {out} holds --{other_name.replace('_', '-')} {other}, and a stage replaces "
-                                  "its output folders whole; give the path dvc.yaml names")
+                raise LcpipeError(f"{flag} {out} holds {other_flag} {other}, and a stage replaces its output folders "
+                                  "whole; give the path dvc.yaml names")
         if not name.endswith("_dir") and not _in_dvc_cache(out):
             check_output(out, inputs, flag)
-        elif name in REPLACED_WHOLE:
-            check_own_folder(out, flag, kinds=REPLACED_WHOLE[name])
+        elif name in whole:
+            check_own_folder(out, flag, kinds=whole[name])
 
 
 def _in_dvc_cache(path: Path) -> bool:

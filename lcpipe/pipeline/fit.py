@@ -41,3 +41,6 @@ def fit_learned(p: Params, windows: Path, out_dir: Path) -> None:
             with step(f"fit: {name} on {len(x)} windows"):
                 predictor = cls.from_params(p).fit_windows(x, y)
             torch.save(predictor.state_dict(), tmp / f"{name}.pt")
+
+
+fit_learned.replaces = {"out_dir": (".pt",)}  # its folder, replaced whole (entry.check_stage_paths)

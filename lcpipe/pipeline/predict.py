@@ -45,3 +45,6 @@ def predict(p: Params, curves_dir: Path, predictors_dir: Path, out_dir: Path) ->
             with step(f"predict: {name}, {target.name} from its first {cutoff} epochs"):
                 fc = forecast_at(load_predictor(p, name, predictors_dir, sources), target, cutoff)
             write_csv(tmp / f"{name}.csv", prediction_frame(actual, cutoff, in_units(fc, metric)))
+
+
+predict.replaces = {"out_dir": (".csv",)}  # its folder, replaced whole (entry.check_stage_paths)

@@ -71,7 +71,7 @@ def _draw_forecasts(ax, actual: np.ndarray, cutoff: int, forecasts: dict[str, Fo
         if fc.lower is not None:
             ax.fill_between(future, fc.lower, fc.upper, color=color, alpha=0.2,
                             label=f"{LABELS.get(name, name)} 80 % interval")
-    ax.axvline(cutoff, color="r", ls=":", lw=1, label="cutoff")
+    ax.axvline(cutoff, color="0.3", ls=":", lw=1, label="cutoff")  # not red: parametric is tab10 red
     ax.grid(alpha=0.3)
 
 
@@ -148,7 +148,7 @@ def small_multiples_figure(path: str | Path, target: str, actual: np.ndarray,
             ax.plot(epochs[cutoff:], fc.mean, color=color, lw=1.5, ls="--")
             if fc.lower is not None:
                 ax.fill_between(epochs[cutoff:], fc.lower, fc.upper, color=color, alpha=0.2)
-            ax.axvline(cutoff, color="r", ls=":", lw=0.8)
+            ax.axvline(cutoff, color="0.3", ls=":", lw=0.8)
             _value_axis(ax, metric, actual)
             ax.grid(alpha=0.3)
             if row == 0:

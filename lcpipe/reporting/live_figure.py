@@ -33,8 +33,12 @@ def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], met
     training stand out; a run that diverged shows what it reported before. At most DRAW_MAX runs are
     drawn, those with the highest P(ends best); the title says how many of how many."""
     shown = results
+    banded = any(len(r.forecast.mean) and r.forecast.lower is not None for r in results)  # a live run's band
     if len(results) > DRAW_MAX:
-        top = sorted(range(len(results)), key=lambda i: -np.nan_to_num(results[i].p_best))[:DRAW_MAX]
+        # without an interval there is no P(ends best): the runs forecast to end best instead (review: by name)
+        final = np.array([metric.sign * r.final[0] for r in results])
+        rank = np.array([r.p_best for r in results]) if banded else np.where(np.isfinite(final), final, -np.inf)
+        top = sorted(range(len(results)), key=lambda i: -np.nan_to_num(rank[i], nan=-np.inf))[:DRAW_MAX]
         shown = [results[i] for i in sorted(top)]
     fig, ax = plt.subplots(figsize=(8, 4.8))
     colors = plt.cm.tab10(np.arange(len(shown)) % 10)
@@ -57,10 +61,10 @@ def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], met
     ax.set_xlabel("step" if any(r.unit == "steps" for r in results) else "epoch")
     ax.set_ylabel(f"{metric.name} (fraction)" if metric.kind == "fraction" else
                   f"{metric.name} ({'lower' if metric.mode == 'min' else 'higher'} is better)")
-    banded = any(r.forecast.lower is not None for r in results)
     title = f"Live runs: observed (solid), {predictor} forecast (dashed), {'80 % band' if banded else 'no band'}"
     if len(shown) < len(results):
-        title += f"\nthe {len(shown)} of {len(results)} runs most likely to end best (all are in --out)"
+        which = "most likely to end best" if banded else "forecast to end best"
+        title += f"\nthe {len(shown)} of {len(results)} runs {which} (all are in --out)"
     ax.set_title(title)
     ax.grid(alpha=0.3)
     if len(shown) <= LEGEND_MAX:

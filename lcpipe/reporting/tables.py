@@ -93,6 +93,7 @@ def decision_markdown(entries: list[dict], percent: bool = True, saved: str = "e
         tau = "n/a" if e["kendall_tau"] is None else f"{e['kendall_tau']:.2f}"
         mark = "" if e["best_kept"] else " ✗ stopped"
         regret = f"{e['regret'] * 100:.2f}" if percent else f"{e['regret']:.4g}"
-        lines.append(f"| {e['cutoff']} | {e['predictor']} | {tau} | {', '.join(e['kept'])} | {e['best']}{mark} | "
+        kept = ", ".join(e["kept"]) if e.get("decides", True) else "all (no interval: decides nothing)"
+        lines.append(f"| {e['cutoff']} | {e['predictor']} | {tau} | {kept} | {e['best']}{mark} | "
                      f"{regret} | {e['epochs_saved']} / {e['epochs_total']} |")
     return "\n".join(lines) + "\n"
