@@ -120,17 +120,21 @@ def _check_replaceable(path: Path, new: Path) -> None:
         what = "a symbolic link" if path.is_symlink() else "a file"
         raise LcpipeError(f"{path} is not a folder this stage wrote ({what}), which it would replace whole; give the "
                           "path dvc.yaml names, or remove it first")
-    if not path.exists():
-        return
-    kinds = {p.suffix.lower() for p in new.iterdir()}
+    if path.exists():
+        _only_its_files(path, {p.suffix.lower() for p in new.iterdir()}, str(path))
+
+
+def _only_its_files(path: Path, kinds, where: str) -> None:
+    """Refuses a folder a stage replaces whole that holds anything but regular files of `kinds` (suffixes, lower
+    case), hidden ones and a file browser's aside; a file linked into DVC's cache (cache.type symlink) is one of
+    them: replaced, only the link goes. `where` names it in the message."""
     try:
-        # a file linked into DVC's cache (cache.type symlink) is one of them; replaced, only the link goes
         strange = [p.name for p in path.iterdir() if not p.name.startswith(".") and p.name not in VIEWER_FILES
                    and (not p.is_file() or p.suffix.lower() not in kinds)]
     except OSError as exc:
-        raise LcpipeError(f"{path}: cannot look into it ({exc.strerror}); check its permissions") from None
+        raise LcpipeError(f"{where}: cannot look into it ({exc.strerror}); check its permissions") from None
     if strange:
-        raise LcpipeError(f"{path} holds {', '.join(sorted(strange)[:3])}{', ...' if len(strange) > 3 else ''}, "
+        raise LcpipeError(f"{where} holds {', '.join(sorted(strange)[:3])}{', ...' if len(strange) > 3 else ''}, "
                           "which this stage does not write; it replaces its output folder whole: give the path "
                           "dvc.yaml names, or move those out first")
 
@@ -213,17 +217,8 @@ def check_own_folder(path: Path, flag: str, kinds: tuple[str, ...] | None = None
         what = f"a symbolic link (to {os.readlink(path)})" if path.is_symlink() else "a file"
         raise LcpipeError(f"{flag} {path} is {what}, not a folder this stage writes; give the path dvc.yaml names, "
                           "or remove it first")
-    if kinds is None or not path.exists():
-        return
-    try:
-        strange = [p.name for p in path.iterdir() if not p.name.startswith(".") and p.name not in VIEWER_FILES
-                   and (not p.is_file() or p.suffix.lower() not in kinds)]
-    except OSError as exc:
-        raise LcpipeError(f"{flag} {path}: cannot look into it ({exc.strerror}); check its permissions") from None
-    if strange:
-        raise LcpipeError(f"{flag} {path} holds {', '.join(sorted(strange)[:3])}{', ...' if len(strange) > 3 else ''}"
-                          ", which this stage does not write; it replaces its output folder whole: give the path "
-                          "dvc.yaml names, or move those out first")
+    if kinds is not None and path.exists():
+        _only_its_files(path, kinds, f"{flag} {path}")
 
 
 def check_output(path: str | os.PathLike, inputs: list[str | os.PathLike], flag: str = "--out") -> None:
