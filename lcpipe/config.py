@@ -34,7 +34,7 @@ AUTO_INTERVAL_MOST = 100.0  # auto.interval_scale (0.75 tuned): 1e300 made every
 SYNTHETIC_BYTES = 4e9  # the synthetic dataset is built in memory at once
 SIZE_MOST = {"train.width": 1024, "train.batch_size": 65_536, "train.devices": 64, "data.synthetic_size": 1024,
              "data.synthetic_train": 10**6, "data.synthetic_test": 10**6}
-MAX_LR = 1e4  # train.lr: no optimizer here takes more; far above it float32 overflows in the step
+MAX_LR = 1e4  # train.lr and weight_decay: no optimizer here takes more; far above it float32 overflows in the step
 SCHEDULES = ("cosine", "step")
 STEMS = ("cifar", "imagenet")
 CURVE_FAMILIES = ("pow3", "pow4", "log_power", "exp4", "mmf", "janoschek", "weibull", "ilog2",
@@ -243,6 +243,14 @@ def _subset(key: str, values: list, choices) -> None:
         _choice(key, v, choices)
 
 
+
+def _aside() -> bool:
+    """Whether this process runs in a workspace DVC made for an experiment run aside (`dvc exp run --temp` or
+    `--queue`, under .dvc/tmp/exps/), where nothing of the user's workspace changes (red team: its failure told
+    the user to restore curves that were never removed)."""
+    parts = Path.cwd().resolve().parts
+    return any(parts[i:i + 3] == (".dvc", "tmp", "exps") for i in range(len(parts) - 2))
+
 def validate(p: Params, pipeline: bool = True) -> Params:
     """Cross-check values and sections; raise LcpipeError naming the first bad key. `pipeline` False (`lcpipe
     evaluate --params`, which takes features and the predictors' settings from the file): the checks that tie
@@ -274,7 +282,8 @@ def validate(p: Params, pipeline: bool = True) -> Params:
     t = p.train
     # DVC drops the train stages of archs that leave the matrix before any stage of ours runs: say
     # how to get their curves back (from the DVC cache) along with what is wrong
-    restore = ("; DVC has left the value in params.yaml: fix it (or `git checkout params.yaml`), then `dvc checkout` "
+    restore = ("; the experiment ran aside (--temp or --queue): your workspace is as it was" if _aside() else
+               "; DVC has left the value in params.yaml: fix it (or `git checkout params.yaml`), then `dvc checkout` "
                "restores any curve it removed")
     _require(len(t.archs) >= 2, "train.archs", t.archs, "give at least two archs (a target and a source)" + restore)
     for arch in t.archs:
@@ -298,7 +307,8 @@ def validate(p: Params, pipeline: bool = True) -> Params:
     _choice("train.stem", t.stem, STEMS)
     _choice("train.schedule", t.schedule, SCHEDULES)
     _require(0 <= t.momentum < 1, "train.momentum", t.momentum, "it must lie in [0, 1)")
-    _require(t.weight_decay >= 0, "train.weight_decay", t.weight_decay, "it must be >= 0")
+    _require(0 <= t.weight_decay <= MAX_LR, "train.weight_decay", t.weight_decay,  # (red team: 1e300, a traceback
+             f"it must lie in [0, {MAX_LR:g}]")  # from torch's step after DVC removed the curve, as train.lr gave)
     _require(0 <= t.warmup_epochs < t.epochs, "train.warmup_epochs", t.warmup_epochs,
              f"it must lie in [0, train.epochs={t.epochs})")
 

@@ -229,7 +229,11 @@ def read_lcpipe_csv(path: str | Path, metric: str | Metric = "test_acc") -> Curv
     columns = dict(zip(header, table.T))
     metric = as_metric(metric)
     values = columns.get(metric.name)
-    if values is None or not np.all(np.isfinite(values)) or len(metric.wrong(values)):
+    if values is not None and not np.all(np.isfinite(values)):  # trained so: rerunning the stage changes nothing
+        at = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise LcpipeError(f"{path}: {metric.name} is {values[at]} at epoch {at + 1}: the run diverged; retrain it with "
+                          "a lower train.lr, or set features.metric to a column that stayed finite")
+    if values is None or len(metric.wrong(values)):
         raise LcpipeError(f"{path}: {metric.name} must be finite, {metric.expected()}, at every epoch; "
                           "rerun `dvc repro`")
     sidecar = read_sidecar(path.with_suffix(".json"))

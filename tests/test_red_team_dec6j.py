@@ -462,3 +462,58 @@ def test_a_figure_of_many_runs_without_an_interval_draws_those_forecast_to_end_b
     assert {"r50", "r51", "r52", "r53", "r54"} <= names and "r00" not in names
     assert titles[0].startswith("Live runs: observed (solid), poly forecast (dashed), no band")
     assert "runs forecast to end best" in titles[0]
+
+
+# -- the pipeline's params, red-teamed (helper) ------------------------------------------------------------------------
+
+def test_a_weight_decay_torch_cannot_step_with_is_refused_by_check_params():
+    """Red team: `dvc exp run -S train.weight_decay=1e300` passed check_params, and train@resnet34 then failed with
+    torch's `value cannot be converted to type float without overflow` after DVC had removed its curve."""
+    from lcpipe.config import Params, validate
+    from lcpipe.errors import LcpipeError
+    from tests.helpers import with_params
+
+    with pytest.raises(LcpipeError, match=r"^train.weight_decay: 1e\+300 is not allowed; it must lie in \[0, 10000\]"):
+        validate(with_params(Params(), train__weight_decay=1e300))
+    validate(with_params(Params(), train__weight_decay=0.05))
+
+
+def test_a_diverged_curve_is_named_as_diverged_with_what_to_change(tmp_path):
+    """Red team: with train.lr 10000 every CNN trained to NaN losses with no word; a later features.metric of
+    train_loss then failed in curve_figures with `train_loss must be finite ...; rerun dvc repro`, which reran into
+    the same error. Training now says the run diverged, and the reader names the epoch and what to change."""
+    from lcpipe.curve import read_lcpipe_csv
+    from lcpipe.errors import LcpipeError
+    from lcpipe.training.run import _diverged_note
+
+    rows = [{"epoch": e, "train_loss": loss, "train_acc": 0.1, "test_loss": loss, "test_acc": 0.1, "lr": 1e4}
+            for e, loss in ((1, 2.3), (2, float("nan")), (3, float("nan")))]
+    assert _diverged_note("resnet34", rows, 1e4) == (
+        "warning: resnet34: train_loss is nan at epoch 2: the run diverged (is train.lr 10000 too high?); a "
+        "features.metric that is not finite in its curve is refused by the forecasting stages")
+    assert _diverged_note("resnet34", rows[:1], 0.1) is None
+    header = "epoch,train_loss,train_acc,test_loss,test_acc,lr\n"
+    (tmp_path / "resnet34.csv").write_text(header + "".join(
+        f"{r['epoch']},{r['train_loss']},0.1,{r['test_loss']},0.1,10000\n" for r in rows))
+    with pytest.raises(LcpipeError, match=r"resnet34.csv: train_loss is nan at epoch 2: the run diverged; retrain it "
+                                          r"with a lower train.lr, or set features.metric to a column that stayed"):
+        read_lcpipe_csv(tmp_path / "resnet34.csv", "train_loss")
+
+
+def test_an_arch_refused_in_an_experiment_run_aside_does_not_send_the_user_to_restore_curves(tmp_path, monkeypatch):
+    """Red team: `dvc exp run --temp -S 'train.archs=[resnet34,plain51]'` was told `DVC has left the value in
+    params.yaml: fix it ..., then dvc checkout restores any curve it removed`, though --temp (and --queue) ran it in
+    a workspace of DVC's and the user's was untouched."""
+    from lcpipe.config import Params, validate
+    from lcpipe.errors import LcpipeError
+    from tests.helpers import with_params
+
+    bad = with_params(Params(), train__archs=["resnet34", "plain51"])
+    with pytest.raises(LcpipeError, match="DVC has left the value in params.yaml"):
+        validate(bad)
+    aside = tmp_path / "repo" / ".dvc" / "tmp" / "exps" / "tmpabc"
+    aside.mkdir(parents=True)
+    monkeypatch.chdir(aside)
+    with pytest.raises(LcpipeError, match=r"the experiment ran aside \(--temp or --queue\): your workspace is as it "
+                                          r"was$"):
+        validate(bad)

@@ -14,6 +14,7 @@ checkpoint hash, and how a torchrun job is set up and torn down. What it writes:
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -87,6 +88,18 @@ def log_epoch(live, row: dict, verdict) -> None:
     live.next_step()
 
 
+def _diverged_note(arch: str, rows: list[dict], lr: float) -> str | None:
+    """One warning line where a column of the curve turned NaN or inf (the run diverged), or None. The curve is
+    written as trained; the forecasting stages refuse a metric that is not finite, so it is said here first (red
+    team: train.lr 10000 trained to NaN losses with no word, and a later features.metric change failed late)."""
+    bad = [(k, r["epoch"], v) for r in rows for k, v in r.items() if isinstance(v, float) and not math.isfinite(v)]
+    if not bad:
+        return None
+    column, epoch, value = bad[0]
+    return (f"warning: {arch}: {column} is {value} at epoch {epoch}: the run diverged (is train.lr {lr:g} too high?); "
+            "a features.metric that is not finite in its curve is refused by the forecasting stages")
+
+
 def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, checkpoint_dir: Path,
                  live_dir: Path, timings_dir: Path, stopper=None) -> None:
     """Train `arch` into out_dir/<arch>.csv + .json, live_dir/<arch>/ and timings_dir/<arch>.json;
@@ -140,6 +153,8 @@ def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, check
         stopped = checks[-1]["epoch"] if checks and checks[-1]["stop"] else None
         sidecar.update(stopped_at=stopped, stop_checks=checks)
     write_curve(out_dir / f"{arch}.csv", rows, sidecar)
+    if note := _diverged_note(arch, rows, recipe.lr):
+        say(note)
     timings = {
         "arch": arch, "torch": torch.__version__, "device": str(device), "processes": dist.world,
         "wall_seconds": round(time.perf_counter() - start, 2), "epochs_trained": len(seconds),
