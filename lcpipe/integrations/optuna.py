@@ -345,6 +345,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         # finished curve
         self._complete: dict = {}
         self._started: dict = {}  # the same key -> the steps of its first and MIN_WARMUP-th reports (_starts)
+        self._pace: dict = {}  # the same key -> (it ended at a new best, still gaining: _gaining; its last report)
         self._curve_keys: dict = {}  # the same key -> its reports as a hashable whole (_distinct)
         self._starts_by = (np.inf, np.inf)  # the latest of each among the trials _finished last returned ...
         self._finished_last: list | None = None  # ... that list
@@ -579,8 +580,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             judged.append((t, self._complete[key]))
         short = {t.last_step for t, kind in judged if kind == "short"}
         stops_early = bool(short) and (len(short) > 1 or any(kind in ("reached", "value") for _, kind in judged))
-        cut = self._cut_short([t for t, kind in judged if kind == "short"], [t for t, kind in judged
-                                                                               if kind == "reached"])
+        cut = self._cut_short(where, [t for t, kind in judged if kind == "short"],
+                              [t for t, kind in judged if kind == "reached"])
         finished = [t for t, kind in judged if kind == "reached" or (stops_early and kind == "short"
                                                                       and t.number not in cut)]
         starts = [self._started[_done_key(where, t)] for t in finished]
@@ -588,7 +589,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._finished_last = finished
         return finished
 
-    def _cut_short(self, short: list[FrozenTrial], reached: list[FrozenTrial]) -> set[int]:
+    def _cut_short(self, where: tuple, short: list[FrozenTrial], reached: list[FrozenTrial]) -> set[int]:
         """The numbers of the `short` trials that ended at a new best of their own, still gaining at CUT_PACE of
         their mean pace or more, behind the final of a trial that trained to `epochs` (`reached`): cut short while
         improving, as another pruner cuts a trial whose objective then returns its value (Optuna's WilcoxonPruner
@@ -599,22 +600,14 @@ class ForecastPruner(optuna.pruners.BasePruner):
         future, and every trial of the resumed study was pruned, its best too (red team)."""
         if not short or not reached or self._metric is None:
             return set()
-        metric = self._metric
-
-        def internal(t: FrozenTrial) -> np.ndarray:
-            return metric.to_internal([t.intermediate_values[s] for s in sorted(t.intermediate_values)])
-
-        best_final = max(float(internal(t)[-1]) for t in reached)
-        out = set()
-        for t in short:
-            v = internal(t)
-            if not np.all(np.isfinite(v)) or v[-1] <= np.max(v[:-1]) or v[-1] >= best_final:
-                continue
-            recent = (v[-1] - v[-4]) / 3 if len(v) >= 4 else v[-1] - v[-2]  # its gain per report lately ...
-            mean = (v[-1] - v[0]) / (len(v) - 1)  # ... and over its run
-            if recent >= CUT_PACE * mean:  # still gaining at its pace: cut; a curve flattening out stopped itself
-                out.add(t.number)
-        return out
+        metric, paces = self._metric, {}
+        for t in (*short, *reached):  # a completed trial never changes: read once (a check is a hot path)
+            key = _done_key(where, t)
+            if key not in self._pace:
+                self._pace[key] = _gaining(t, metric)
+            paces[t.number] = self._pace[key]
+        best_final = max(metric.sign * paces[t.number][1] for t in reached)  # the sign orders every kind alike
+        return {t.number for t in short if paces[t.number][0] and metric.sign * paces[t.number][1] < best_final}
 
     def _trained(self, study: optuna.Study) -> list[FrozenTrial]:
         """The finished trials, and those trained to `epochs` that reported too few steps to be a curve (a
@@ -921,6 +914,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self.__dict__.setdefault("_max_gap", 1.0)
         self.__dict__.setdefault("_curve_keys", {})
         self.__dict__.setdefault("_recheck", {})
+        self.__dict__.setdefault("_pace", {})
 
     def _decide(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         metric = self._check(study, trial)
@@ -1479,6 +1473,18 @@ def _mark_pruned(study: optuna.Study, trial: FrozenTrial) -> None:
 def _study_key(study: optuna.Study) -> tuple:
     """A study, told apart from any other, whatever storage object opened it: its storage and its id."""
     return _storage_key(study), study._study_id  # noqa: SLF001
+
+
+def _gaining(t: FrozenTrial, metric: Metric) -> tuple[bool, float]:
+    """(whether the trial ended at a new best of its own, gaining per report over its last three at least CUT_PACE
+    of its mean gain per report; its last report, in the metric's units)."""
+    values = [t.intermediate_values[s] for s in sorted(t.intermediate_values)]
+    v = metric.to_internal(values)
+    if len(v) < 2 or not np.all(np.isfinite(v)) or v[-1] <= np.max(v[:-1]):
+        return False, float(values[-1])
+    recent = (v[-1] - v[-4]) / 3 if len(v) >= 4 else v[-1] - v[-2]  # its gain per report lately ...
+    mean = (v[-1] - v[0]) / (len(v) - 1)  # ... and over its run
+    return bool(recent >= CUT_PACE * mean), float(values[-1])
 
 
 def _done_key(where: tuple, trial: FrozenTrial) -> tuple:
