@@ -248,7 +248,10 @@ def _aside() -> bool:
     """Whether this process runs in a workspace DVC made for an experiment run aside (`dvc exp run --temp` or
     `--queue`, under .dvc/tmp/exps/), where nothing of the user's workspace changes (red team: its failure told
     the user to restore curves that were never removed)."""
-    parts = Path.cwd().resolve().parts
+    try:
+        parts = Path.cwd().resolve().parts
+    except OSError:  # a working folder deleted under the process (review: validate() raised on valid params)
+        return False
     return any(parts[i:i + 3] == (".dvc", "tmp", "exps") for i in range(len(parts) - 2))
 
 def validate(p: Params, pipeline: bool = True) -> Params:

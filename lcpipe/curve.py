@@ -229,11 +229,13 @@ def read_lcpipe_csv(path: str | Path, metric: str | Metric = "test_acc") -> Curv
     columns = dict(zip(header, table.T))
     metric = as_metric(metric)
     values = columns.get(metric.name)
-    if values is not None and not np.all(np.isfinite(values)):  # trained so: rerunning the stage changes nothing
+    # a nan or inf written as trained: rerunning the stage changes nothing; a blank cell is damage (review)
+    blank = values is not None and any(not row.split(",")[header.index(metric.name)] for row in lines[1:])
+    if values is not None and not blank and not np.all(np.isfinite(values)):
         at = int(np.flatnonzero(~np.isfinite(values))[0])
         raise LcpipeError(f"{path}: {metric.name} is {values[at]} at epoch {at + 1}: the run diverged; retrain it with "
                           "a lower train.lr, or set features.metric to a column that stayed finite")
-    if values is None or len(metric.wrong(values)):
+    if values is None or blank or len(metric.wrong(values)):
         raise LcpipeError(f"{path}: {metric.name} must be finite, {metric.expected()}, at every epoch; "
                           "rerun `dvc repro`")
     sidecar = read_sidecar(path.with_suffix(".json"))

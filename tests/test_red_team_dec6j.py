@@ -489,14 +489,17 @@ def test_a_diverged_curve_is_named_as_diverged_with_what_to_change(tmp_path):
     rows = [{"epoch": e, "train_loss": loss, "train_acc": 0.1, "test_loss": loss, "test_acc": 0.1, "lr": 1e4}
             for e, loss in ((1, 2.3), (2, float("nan")), (3, float("nan")))]
     assert _diverged_note("resnet34", rows, 1e4) == (
-        "warning: resnet34: train_loss is nan at epoch 2: the run diverged (is train.lr 10000 too high?); a "
-        "features.metric that is not finite in its curve is refused by the forecasting stages")
+        "warning: resnet34: train_loss is nan at epoch 2: the run diverged (is train.lr 10000, or train.weight_decay, "
+        "too high?); a features.metric that is not finite in its curve is refused by the forecasting stages")
     assert _diverged_note("resnet34", rows[:1], 0.1) is None
     header = "epoch,train_loss,train_acc,test_loss,test_acc,lr\n"
     (tmp_path / "resnet34.csv").write_text(header + "".join(
         f"{r['epoch']},{r['train_loss']},0.1,{r['test_loss']},0.1,10000\n" for r in rows))
     with pytest.raises(LcpipeError, match=r"resnet34.csv: train_loss is nan at epoch 2: the run diverged; retrain it "
                                           r"with a lower train.lr, or set features.metric to a column that stayed"):
+        read_lcpipe_csv(tmp_path / "resnet34.csv", "train_loss")
+    (tmp_path / "resnet34.csv").write_text(header + "1,2.3,0.1,2.3,0.1,0.1\n2,,0.1,2.2,0.1,0.1\n")  # damaged, not
+    with pytest.raises(LcpipeError, match=r"train_loss must be finite, .* rerun `dvc repro`"):  # diverged (review)
         read_lcpipe_csv(tmp_path / "resnet34.csv", "train_loss")
 
 
@@ -517,3 +520,37 @@ def test_an_arch_refused_in_an_experiment_run_aside_does_not_send_the_user_to_re
     with pytest.raises(LcpipeError, match=r"the experiment ran aside \(--temp or --queue\): your workspace is as it "
                                           r"was$"):
         validate(bad)
+
+
+def test_params_validate_in_a_working_folder_that_was_deleted(tmp_path, monkeypatch):
+    """Review: looking for DVC's experiment folder made validate() raise FileNotFoundError on valid params when the
+    working folder had been removed under the process."""
+    from lcpipe.config import Params, validate
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    validate(Params())
+
+
+def test_a_loss_read_at_a_lower_floor_is_judged_again_for_being_cut_short():
+    """Review: whether a completed trial ended still gaining was cached at the first read, with the loss's default
+    floor of 1e-12; the pruner then lowers the floor to the study's values (losses in units of 1e-46), and the
+    cached answer kept a trial cut while gaining as a finished curve."""
+    import optuna
+
+    from lcpipe.integrations.optuna import ForecastPruner
+
+    study = optuna.create_study(direction="minimize")
+    for values in ([9, 7, 5, 4, 3.5, 3.2, 3.1, 3.0, 2.95, 2.9], [9, 8, 7, 6, 5.5, 5.2, 5.1, 5, 4.9, 4.85],
+                   [20, 16, 13, 10, 8, 6.5], [20, 19, 18.5, 18.4, 18.4, 18.4]):
+        trial = study.ask()
+        for step, v in enumerate(values, 1):
+            trial.report(v * 1e-46, step)
+        study.tell(trial, min(values) * 1e-46)
+    pruner = ForecastPruner(epochs=10, metric="loss", fit_cache=False)
+    pruner._metric_of(study)  # noqa: SLF001
+    finished = pruner._finished(study)  # noqa: SLF001
+    pruner._refresh(study, finished, 10)  # noqa: SLF001  (the floor set from the finished trials)
+    assert [t.number for t in pruner._finished(study)] == [0, 1, 3]  # noqa: SLF001

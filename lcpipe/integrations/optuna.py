@@ -601,8 +601,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if not short or not reached or self._metric is None:
             return set()
         metric, paces = self._metric, {}
-        for t in (*short, *reached):  # a completed trial never changes: read once (a check is a hot path)
-            key = _done_key(where, t)
+        for t in (*short, *reached):  # a completed trial never changes: read once (a check is a hot path), for
+            key = (_done_key(where, t), metric.floor)  # the floor a loss is read at (_refresh lowers it; review)
             if key not in self._pace:
                 self._pace[key] = _gaining(t, metric)
             paces[t.number] = self._pace[key]

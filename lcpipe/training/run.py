@@ -96,8 +96,9 @@ def _diverged_note(arch: str, rows: list[dict], lr: float) -> str | None:
     if not bad:
         return None
     column, epoch, value = bad[0]
-    return (f"warning: {arch}: {column} is {value} at epoch {epoch}: the run diverged (is train.lr {lr:g} too high?); "
-            "a features.metric that is not finite in its curve is refused by the forecasting stages")
+    return (f"warning: {arch}: {column} is {value} at epoch {epoch}: the run diverged (is train.lr {lr:g}, or "
+            "train.weight_decay, too high?); a features.metric that is not finite in its curve is refused by the "
+            "forecasting stages")
 
 
 def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, checkpoint_dir: Path,
