@@ -63,6 +63,7 @@ import csv
 import gzip
 import heapq
 import json
+import os
 import sys
 import tempfile
 import time
@@ -447,6 +448,9 @@ def best_optuna(within: dict[str, float]) -> str:
     return min((n for n in within if n not in FP_FORMS and n not in ("NopPruner", ORACLE)), key=within.get)
 
 
+MAX_PROCESSES = 64  # --processes: worker processes of the replay's pool
+
+
 @exits_cleanly
 def main(argv: list[str] | None = None) -> None:
     ap = Parser(description=__doc__.split("\n\n")[0])
@@ -482,6 +486,8 @@ def main(argv: list[str] | None = None) -> None:
                                ("--history-per-task", a.history_per_task, 1), ("--processes", a.processes, 1)):
         if value < least:
             ap.error(f"{flag} {value}: give at least {least}")
+    if a.processes > MAX_PROCESSES:  # (red team: a Pool of that many is forked even when unused)
+        ap.error(f"--processes {a.processes}: give at most {MAX_PROCESSES} (this machine has {os.cpu_count()} cores)")
     forms = [f for f in a.forms.split(",") if f]
     if not forms or any(f not in FP_FORMS.values() for f in forms):
         ap.error(f"--forms {a.forms!r}: some of raise, mean, lower, comma-separated")

@@ -476,6 +476,14 @@ def main() -> None:
     chosen = [flag for flag, on in (("--speed", args.speed), ("--audit", args.audit), ("--tune", args.tune)) if on]
     if len(chosen) > 1:
         ap.error(f"{' and '.join(chosen)}: each is a run of its own; give one")
+    if args.tune and args.quick:  # (red team: --quick was dropped without a word, and the full tuning ran)
+        ap.error("--tune and --quick: a leave-one-family-out choice needs every family; give one")
+    given = [flag for flag, on in (("--metric", args.metric != "test_acc"), ("--mode", args.mode != "auto"),
+                                   ("--corpus", args.corpus != DEV_DEFAULT), ("--patience", args.patience is not None),
+                                   ("--orders", args.orders is not None), ("--quick", args.quick)) if on]
+    if args.speed and given:  # (red team: --speed --metric val_loss ended in a trial's traceback)
+        ap.error(f"--speed with {', '.join(given)}: the speed check is a synthetic test_acc study of its own; "
+                 "give --speed alone")
     if not (args.corpus / "MANIFEST.csv").is_file():
         ap.error(f"--corpus {args.corpus}: no MANIFEST.csv (a folder of studies with a group,family manifest)")
     DEV[0], METRIC[0] = args.corpus, Metric.infer(args.metric, args.mode)

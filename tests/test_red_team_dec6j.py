@@ -554,3 +554,59 @@ def test_a_loss_read_at_a_lower_floor_is_judged_again_for_being_cut_short():
     finished = pruner._finished(study)  # noqa: SLF001
     pruner._refresh(study, finished, 10)  # noqa: SLF001  (the floor set from the finished trials)
     assert [t.number for t in pruner._finished(study)] == [0, 1, 3]  # noqa: SLF001
+
+
+# -- the examples and bench commands, red-teamed (helper) --------------------------------------------------------------
+
+def _refused(capsys, main, *argv) -> str:
+    with pytest.raises(SystemExit) as exit_:
+        main(list(argv))
+    assert exit_.value.code == 2
+    return capsys.readouterr().err.strip()
+
+
+def test_the_studies_writer_refuses_what_would_fill_the_disk_or_fail_half_way(tmp_path, capsys):
+    """Red team: `studies.py OUT --studies 100000` wrote 3.3 GB in a minute toward 48 million files; `/proc/x` and a
+    dangling link gave raw tracebacks; `--trials 100000` was refused with no `error:` prefix."""
+    from bench.hpo_table import studies
+
+    out = tmp_path / "out"
+    assert "--studies 100000: give at most 100 per task" in _refused(capsys, studies.main, str(out), "--studies",
+                                                                      "100000")
+    assert "--trials 100000: a study draws distinct configs, and each task has 320" in \
+        _refused(capsys, studies.main, str(out), "--trials", "100000")
+    assert "/proc/x: a system folder" in _refused(capsys, studies.main, "/proc/x")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    assert "dangling is a symbolic link" in _refused(capsys, studies.main, str(tmp_path / "dangling"))
+    assert not out.exists() and not (tmp_path / "nowhere").exists()
+
+
+def test_bench_flags_that_do_not_apply_together_are_refused_at_once(capsys, monkeypatch):
+    """Red team: `pruners.py --tune --quick` dropped --quick and ran the full tuning; `pruners.py --speed --metric
+    val_loss` ended in a trial's traceback; `hpo.py --processes 1000000` would fork that many workers."""
+    import sys
+
+    from bench import hpo, pruners
+
+    def pruners_main(argv):
+        monkeypatch.setattr(sys, "argv", ["pruners.py", *argv])
+        pruners.main()
+
+    assert "--tune and --quick: a leave-one-family-out choice needs every family" in \
+        _refused(capsys, pruners_main, "--tune", "--quick")
+    assert "--speed with --metric, --mode: the speed check is a synthetic test_acc study" in \
+        _refused(capsys, pruners_main, "--speed", "--metric", "val_loss", "--mode", "min")
+    assert "--processes 1000000: give at most 64" in _refused(capsys, hpo.main, "--processes", "1000000")
+
+
+def test_a_size_given_twice_is_timed_once(capsys, monkeypatch):
+    """Red team: `forecast_speed.py --sizes 1,1` timed the first, then failed on the folder it had written, with a
+    message about disks and permissions."""
+    import sys
+
+    from bench import forecast_speed
+
+    monkeypatch.setattr(sys, "argv", ["forecast_speed.py", "--sizes", "1,1", "--loop-runs", "1"])
+    forecast_speed.main()
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.strip()[:1].isdigit()]
+    assert [r[0] for r in rows] == ["1"]

@@ -35,6 +35,8 @@ sys.path.insert(0, str(HERE.parents[1]))  # run from a checkout, no install
 from bench.args import Parser  # noqa: E402
 
 COLUMNS = ("test_acc", "val_acc", "val_loss", "test_loss")
+MAX_STUDIES = 100  # --studies per task: 600 studies of 40 trials is 48,000 files
+CONFIGS = 320  # configs per task in the table (PROVENANCE.md): the most trials a study can draw
 
 
 def read_task(path: Path) -> dict[int, list[dict]]:
@@ -97,8 +99,17 @@ def main(argv: list[str] | None = None) -> None:
             ap.error(f"--{name} {getattr(args, name)}: give a whole number of at least 1")
     if args.seed < 0:
         ap.error(f"--seed {args.seed}: give a whole number of at least 0")
-    if args.out.exists() and not args.out.is_dir():
-        ap.error(f"{args.out} is a file; give a new (or empty) folder")
+    if args.studies > MAX_STUDIES:  # (red team: 100,000 wrote 3.3 GB in a minute, toward 48 million files)
+        ap.error(f"--studies {args.studies}: give at most {MAX_STUDIES} per task")
+    if args.trials > CONFIGS:  # before any folder is written, as one line
+        ap.error(f"--trials {args.trials}: a study draws distinct configs, and each task has {CONFIGS}")
+    if not str(args.out).strip():
+        ap.error("give the folder to write the corpus to")
+    if args.out.is_symlink() or (args.out.exists() and not args.out.is_dir()):
+        ap.error(f"{args.out} is {'a symbolic link' if args.out.is_symlink() else 'a file'}; give a new (or empty) "
+                 "folder")
+    if any(args.out.resolve().is_relative_to(k) for k in (Path("/proc"), Path("/sys"), Path("/dev"))):
+        ap.error(f"{args.out}: a system folder; give a new (or empty) folder for the corpus")
     if not (args.table / "configs.csv").is_file():
         ap.error(f"--table {args.table}: no configs.csv there; give the table's folder (default {HERE})")
     groups = write_studies(args.out, args.table, args.trials, args.studies, args.interval, args.seed)
