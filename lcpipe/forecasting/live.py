@@ -474,9 +474,14 @@ def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> l
     return out
 
 
+def without_interval(results: list[RunForecast]) -> bool:
+    """Whether the predictor gave the live runs no interval (poly, lstm, last_value, source_shift)."""
+    return any(len(r.forecast.mean) and r.forecast.lower is None for r in results)
+
+
 def no_interval_note(predictor: str, results: list[RunForecast]) -> str | None:
     """One line where the predictor gave no interval: its forecasts stand alone and decide nothing, or None."""
-    if not any(len(r.forecast.mean) and r.forecast.lower is None for r in results):
+    if not without_interval(results):
         return None
     return (f"note: {predictor} gives no 80 % interval, so there is no P(ends best) and no run is stopped by it "
             "(every run kept); auto, the default predictor, and parametric give intervals and decide")

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lcpipe.atomic import atomic_path  # noqa: E402
-from lcpipe.forecasting.live import RunForecast  # noqa: E402
+from lcpipe.forecasting.live import RunForecast, without_interval  # noqa: E402
 from lcpipe.metric import Metric, as_metric  # noqa: E402
 
 LEGEND_MAX = 12  # more runs than this: no legend, it would hide the curves
@@ -33,7 +33,7 @@ def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], met
     training stand out; a run that diverged shows what it reported before. At most DRAW_MAX runs are
     drawn, those with the highest P(ends best); the title says how many of how many."""
     shown = results
-    banded = any(len(r.forecast.mean) and r.forecast.lower is not None for r in results)  # a live run's band
+    banded = not without_interval(results)
     if len(results) > DRAW_MAX:
         # without an interval there is no P(ends best): the runs forecast to end best instead (review: by name)
         final = np.array([metric.sign * r.final[0] for r in results])
