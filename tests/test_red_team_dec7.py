@@ -1,0 +1,99 @@
+"""Defects found on 2026-12-07 by a red team writing ordinary Optuna code around ForecastPruner: each test fails on
+the code before its fix."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import optuna
+import pytest
+
+from lcpipe.integrations.optuna import ForecastPruner
+from tests.helpers import ROOT
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+CIFAR = ROOT / "data" / "history" / "cifar10-plain-vs-resnet"  # 8 curves of 164 epochs
+
+
+def _final(x: float) -> float:
+    return 0.6 + 0.3 * (1 - (x - 0.7) ** 2)  # finals 0.75 .. 0.90; every curve has one shape: none cross
+
+
+def _dense_study(seed: int, every: int, steps: int = 5000, trials: int = 12) -> tuple[dict, list]:
+    """A study of long trials reporting every `every` optimizer steps (trial.report(acc, step=global_step)), the
+    history 164-epoch curves: {trial number: step pruned at}, and the trials."""
+    pruner = ForecastPruner(epochs=steps, history=CIFAR, fit_cache=False)
+    study = optuna.create_study(direction="maximize", pruner=pruner, sampler=optuna.samplers.RandomSampler(seed))
+    pruned_at = {}
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        rng = np.random.default_rng(1000 * seed + trial.number)
+        for step in range(every, steps + 1, every):
+            acc = float(np.clip(_final(x) * (1 - math.exp(-step / 833.0)) + 0.003 * rng.standard_normal(), 0, 1))
+            trial.report(acc, step)
+            if trial.should_prune():
+                pruned_at[trial.number] = step
+                raise optuna.TrialPruned()
+        return acc
+
+    study.optimize(objective, n_trials=trials)
+    return pruned_at, study.trials
+
+
+def test_dense_reports_are_not_decided_where_the_history_holds_no_real_report():
+    """Reported every 10 of 5,000 steps (a 500-point grid) against 164-epoch history curves, trials were checked at
+    step 30, 0.6 % of the run, where the history holds one epoch and their reports were still 10 % noise: the best
+    trial was pruned there behind the first finished one (10 of 11 trials pruned at step 30 in this study).
+    Until the study's own errors decide, no check comes before the history holds 3 real reports (step 92)."""
+    pruned_at, trials = _dense_study(seed=1, every=10)
+    assert min(pruned_at.values()) >= 3 * 5000 / 164
+    best = max(trials, key=lambda t: _final(t.params["x"]))
+    kept = max(_final(t.params["x"]) for t in trials if t.state == optuna.trial.TrialState.COMPLETE)
+    assert _final(best.params["x"]) - kept < 0.002  # within the margin of the best (0.34 points lost before)
+
+
+def test_a_trial_whose_only_check_is_at_its_last_report_is_said_to_be_never_checked():
+    """epochs=4 reporting every step, or 4 evaluations of 40 steps: the only check, at the third report, is one report
+    from the end, which reads as the end (a loop counting from 0), so nothing was ever pruned, and nothing said so."""
+    for epochs, every in ((4, 1), (40, 10)):
+        study = optuna.create_study(direction="maximize", pruner=ForecastPruner(epochs=epochs, history=CIFAR,
+                                                                                fit_cache=False))
+        study.enqueue_trial({"x": 1.0})
+
+        def objective(trial, epochs=epochs, every=every):
+            final = 0.3 + 0.6 * trial.suggest_float("x", 0, 1)
+            for step in range(every, epochs + 1, every):
+                trial.report(final * (1 - math.exp(-3 * step / epochs)), step)
+                if trial.should_prune():
+                    raise optuna.TrialPruned()
+            return final
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            study.optimize(objective, n_trials=4)
+        said = [str(w.message) for w in caught if "ForecastPruner" in str(w.message)]
+        assert len(said) == 1 and "the trials report 4 times" in said[0] and "nothing is pruned" in said[0], said
+
+
+@pytest.mark.parametrize("epochs", [5, 6])
+def test_five_reports_are_still_checked_at_the_third(epochs):
+    """The guard above leaves the shortest trials that can be checked alone: 5 reports, checked at the third."""
+    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(epochs=epochs, history=CIFAR,
+                                                                            fit_cache=False))
+    study.enqueue_trial({"x": 1.0})
+
+    def objective(trial):
+        final = 0.3 + 0.6 * trial.suggest_float("x", 0, 1)
+        for step in range(1, epochs + 1):
+            trial.report(final * (1 - math.exp(-3 * step / epochs)), step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return final
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning that nothing is checked
+        study.optimize(objective, n_trials=8, catch=())
+    assert sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials) >= 5
