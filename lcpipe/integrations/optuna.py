@@ -436,8 +436,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             if not points:  # the constructor's check counts steps; a trial reporting every `spacing` can still
                 # end before its first check (warmup 740 of 750 steps, every 15): nothing would be pruned, silently
                 said = (f"ForecastPruner(warmup={self.warmup:g}): the first check, at step {first * spacing:.0f}, is "
-                        f"within one report of the trials' last (step {horizon * spacing:.0f}) or past it, so nothing is pruned; "
-                        "give a smaller warmup")
+                        f"within one report of the trials' last (step {horizon * spacing:.0f}) or past it, so nothing "
+                        "is pruned; give a smaller warmup")
                 if first == MIN_WARMUP:  # the warmup is not the cause: the trials report too seldom to be checked
                     every = "every step" if round(spacing) == 1 else f"every {spacing:.0f} steps or so"
                     said = _never_checked(f"the trials report {horizon} times ({every})"
