@@ -415,6 +415,8 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     say(live.config_keys_used(predictor, history, raw))
     if note := live.unconfirmed_note(predictor, grid, metric):
         say(note)
+    if note := live.early_note(predictor, grid, metric):
+        say(note)
     if note := live.no_interval_note(args.predictor, results):
         say(note)
     # both outputs made as temp files first, then renamed into place: a failed figure leaves no new JSON
