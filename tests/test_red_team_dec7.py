@@ -75,7 +75,8 @@ def test_a_trial_whose_only_check_is_at_its_last_report_is_said_to_be_never_chec
             warnings.simplefilter("always")
             study.optimize(objective, n_trials=4)
         said = [str(w.message) for w in caught if "ForecastPruner" in str(w.message)]
-        assert len(said) == 1 and "the trials report 4 times" in said[0] and "nothing is pruned" in said[0], said
+        assert len(said) == 1 and "first check, at its report 3 (step" in said[0], said
+        assert f"of epochs={epochs}), is within one report of its end" in said[0] and "nothing is pruned" in said[0]
 
 
 @pytest.mark.parametrize("epochs", [5, 6])
@@ -132,3 +133,59 @@ def test_runs_seen_before_the_historys_earliest_checked_share_are_told_their_ban
         warnings.simplefilter("always")
         forecast(CIFAR, tmp_path / "early", steps=5000)
     assert sum("may be too narrow" in str(w.message) for w in caught) == 1
+
+
+def _short_history(folder, length: int) -> None:
+    """8 saturating accuracy curves `length` epochs long."""
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        final, t = 0.7 + 0.2 * rng.random(), np.arange(1, length + 1) / length
+        acc = np.clip(final * (1 - np.exp(-t / 0.17)) + 0.003 * rng.standard_normal(length), 0, 1)
+        (folder / f"run{i}.csv").write_text("epoch,test_acc\n" + "".join(f"{e},{a!r}\n" for e, a in
+                                                                        enumerate(acc.tolist(), 1)))
+
+
+def test_a_history_of_short_curves_delays_the_first_checks_by_at_most_five_percent(tmp_path):
+    """Review of the guard above: 3-epoch history curves put the history's resolution at the trials' end, and with
+    study_calibration=0 (the study's errors never decide) nothing was ever pruned, silently. It is capped at 5 % of
+    the trial."""
+    _short_history(tmp_path / "h", 3)
+    pruner = ForecastPruner(epochs=30, history=tmp_path / "h", fit_cache=False, study_calibration=0)
+    study = optuna.create_study(direction="maximize", pruner=pruner, sampler=optuna.samplers.RandomSampler(0))
+    study.enqueue_trial({"x": 0.7})
+
+    def objective(trial):
+        final = _final(trial.suggest_float("x", 0, 1))
+        for step in range(1, 31):
+            trial.report(final * (1 - math.exp(-step / 5.1)), step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return final
+
+    study.optimize(objective, n_trials=12)
+    assert sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials) >= 4
+
+
+def test_reports_at_an_offset_are_still_checked_one_report_before_their_end():
+    """Review: reports every 8 steps from step 3 with epochs=36 (5 reports) give a 4-point grid whose check at point 3
+    (step 27) decides; the first version dropped every check within one point of the end, pruned none of these
+    trials and warned that they report 4 times."""
+    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(epochs=36, history=CIFAR, fit_cache=False))
+    study.enqueue_trial({"x": 1.0})
+    pruned = []
+
+    def objective(trial):
+        final = 0.3 + 0.6 * trial.suggest_float("x", 0, 1)
+        for step in range(3, 36, 8):
+            trial.report(final * (1 - math.exp(-3 * step / 36)), step)
+            if trial.should_prune():
+                pruned.append(step)
+                raise optuna.TrialPruned()
+        return final
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(objective, n_trials=8)
+    assert pruned and set(pruned) == {27}
+    assert not [w for w in caught if "ForecastPruner" in str(w.message)]
