@@ -18,6 +18,7 @@ from lcpipe.forecasting.backtest import check_apart, in_units
 from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.logs import learnable_history, missed_zero, zeros_left_out
 from lcpipe.forecasting.predictors.auto import (
+    CALIBRATION_MIN_POINTS,
     badness,
     hyper_values,
     settled_final,
@@ -438,25 +439,28 @@ def unconfirmed_note(predictor: Predictor, grid: OnGrid, metric: str | Metric) -
 
 
 def early_note(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> str:
-    """The line naming the live runs `auto` sees at a smaller share of their length than any share its final band
-    was calibrated at on the history (Auto.final_q_: where the history's curves hold 3 evaluations), or "". Its band
-    there is the earliest share's, carried back: a run reporting every 10 of 5,000 steps, seen at step 60 against
-    164-epoch history curves, was told 0.846 [0.838, 0.855], and 7 of 8 such runs ended outside (red team)."""
-    calibrated = getattr(predictor, "final_q_", None)
-    if predictor.name != "auto" or calibrated is None:
+    """The line naming the live runs `auto` sees at a share of their length where the history's curves (of median
+    length) hold fewer than 3 evaluations, or "". No band was ever checked there: the analogs' prefixes are
+    interpolated between their first evaluations, and the calibration's earliest share's band is carried back. Runs
+    reporting every 10 of 5,000 steps, seen at step 60 against 164-epoch history curves, were told 0.846 [0.838,
+    0.855], and 7 of 8 ended outside (red team). The same share guards ForecastPruner's first checks
+    (_history_resolution)."""
+    history = getattr(predictor, "history_", None)
+    if predictor.name != "auto" or not history:
         return ""
-    metric, earliest = as_metric(metric), float(np.exp(calibrated[0][0]))
+    metric, length = as_metric(metric), float(np.median([len(h) for h in history]))
+    share = CALIBRATION_MIN_POINTS / length
     early = [run.name for run, points in zip(grid.runs, grid.points, strict=True)
              if not run.diverged and 0 < len(values := series_of(run, metric).values) < points
-             and len(values) / points < earliest * (1 - 1e-9)]
+             and len(values) / points < share * (1 - 1e-9)]
     if not early:
         return ""
     one = len(early) == 1
     named = ", ".join(early[:3]) + (f" and {len(early) - 3} more" if len(early) > 3 else "")
-    return (f"note: {named} {'is' if one else 'are'} seen before {100 * earliest:.2g} % of {'its' if one else 'their'} "
-            "length, the earliest share at which the history's forecasts were checked: "
-            f"{'its 80 % interval' if one else 'their 80 % intervals'} may be too narrow; forecast again later in "
-            "the run")
+    return (f"note: {named} {'is' if one else 'are'} seen before {100 * share:.2g} % of {'its' if one else 'their'} "
+            f"length, where the history's curves ({length:g} evaluations at the median) hold fewer than "
+            f"{CALIBRATION_MIN_POINTS}: {'its 80 % interval' if one else 'their 80 % intervals'} there may be too "
+            "narrow; forecast again later in the run")
 
 
 def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> list[RunForecast]:
