@@ -375,7 +375,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._copy_index: tuple = (None, {})  # (the history it indexes, first points -> its curves): _warn_copies
         self._past_checked: dict[int, int] = {}  # study -> its completed trials read by _warn_past so far
         self._copies_checked: dict[int, int] = {}  # study -> how many finished trials _warn_copies last read
-        self._best_of: tuple = (None, None)  # ((study, finished count), its best finished trial): _repeats_the_best
+        self._best_of: tuple = (None, None)  # ((study, finished trials), their best): _repeats_the_best
         # the caches above are for one set of finished trials at a time, refreshed in place: one decision
         # (or final_forecast) at a time, whatever threads ask
         self._lock = threading.RLock()
@@ -753,10 +753,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if len(values) < MIN_WARMUP or not finished or "fixed_params" not in trial.system_attrs:
             return False  # enqueued only: a sampler's repeat of the best config is pruned as before (bench/hpo.py's
             # TPE repeats of it cost 46.5 -> 49.5 % of the epochs to within 0.1 points when they trained on)
-        if self._best_of[0] != (id(study), len(finished)):  # once per set of finished trials
+        which = (_study_key(study), tuple(t._trial_id for t in finished))  # noqa: SLF001 (the set, not its count: one
+        if self._best_of[0] != which:  # short trial read as cut while another completes leaves the count as it was)
             scored = [t for t in finished if t.value is not None and np.isfinite(t.value)]
             pick = min if study.direction == optuna.study.StudyDirection.MINIMIZE else max
-            self._best_of = ((id(study), len(finished)), pick(scored, key=lambda t: t.value) if scored else None)
+            self._best_of = (which, pick(scored, key=lambda t: t.value) if scored else None)
         best = self._best_of[1]
         return best is not None and len(set(values.values())) >= MIN_WARMUP and all(
             best.intermediate_values.get(s) == v for s, v in values.items())
