@@ -157,8 +157,8 @@ def _parser() -> argparse.ArgumentParser:
                                     "against its real end (RMSE, MAE, final error, interval coverage).")
     ev.add_argument("--curves", type=Path, required=True, help="directory of curve files")
     ev.add_argument("--cutoffs", type=_int_list, required=True, action="extend",  # repeated, they add up
-                    help="e.g. 5,10,20,40: the first points of each curve that are seen (epochs, or points of its "
-                         "grid for a curve logged by step)")
+                    help="e.g. 5,10,20,40: the first points of each curve that are seen (epochs, or its evaluations "
+                         "for a curve logged by step; points of its 500-point grid for one of more evaluations)")
     ev.add_argument("--history", type=Path, nargs="+", action="extend",
                     help="fit on these finished curves alone (files, folders, DVCLive folders or a corpus of study "
                          "folders); every curve in --curves is then a target")
@@ -336,6 +336,7 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
         if history is not None:
             history = [with_step_lr(c, args.lr_drops) for c in history]
     _note_mixed_intervals(curves, args.cutoffs)
+    _note_capped_grids(curves, args.cutoffs)
     rows = backtest(curves, args.cutoffs, predictors, params, history=history,
                     targets=[args.target] if args.target else None, progress=say, metric=metric,
                     skip_past_end=True)
@@ -374,8 +375,33 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
 
 def _points_are(curves: list) -> str:
     """What the curves' points count: epochs, or evaluations where any is on a step axis (every k optimizer steps,
-    every half epoch), so that a decision table's savings are not read as epochs."""
+    every half epoch), so that a decision table's savings are not read as epochs; "grid points" where a curve holds
+    more evaluations than a grid's MAX_POINTS (red team: 10,000 evaluations each, savings of 800 / 2000 read as
+    evaluations)."""
+    if _capped(curves):
+        return "grid points"
     return "evaluations" if any(c.steps is not None for c in curves) else "epochs"
+
+
+def _capped(curves: list) -> list:
+    """The step-axis curves holding more evaluations than a grid's MAX_POINTS: their grid points are not theirs."""
+    return [c for c in curves if c.steps is not None and len(c.steps) > MAX_POINTS]
+
+
+def _note_capped_grids(curves: list, cutoffs: list[int]) -> None:
+    """One stderr line where a curve holds more evaluations than a grid's MAX_POINTS: its cutoffs count points of
+    that grid, not its evaluations, and the line says which step the smallest cutoff stands for (red team: cutoff 100
+    of curves evaluated every 10 of 100,000 steps was scored at step 20,000, not 1,000, with nothing said)."""
+    capped = _capped(curves)
+    if not capped:
+        return
+    c, curve = min(cutoffs), capped[0]
+    spacing = grid_of(curve.steps, curve.planned)[0]
+    more = f" and {len(capped) - 1} more" if len(capped) > 1 else ""
+    say(f"note: {curve.name}{more} hold{'s' if not more else ''} more evaluations than a forecast's grid of "
+        f"{MAX_POINTS} points ({len(curve.steps)} in {curve.name}), so there a cutoff counts grid points, not "
+        f"evaluations: cutoff {c} of {curve.name} is step {c * spacing:.0f}, its evaluation "
+        f"{int(np.searchsorted(curve.steps, c * spacing + 1e-9))}")
 
 
 def _check_forecast_outputs(args: argparse.Namespace) -> None:

@@ -234,20 +234,25 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                 if run.steps is None and last == total + 1 else ""
             raise LcpipeError(f"{run.path or run.name}: {_whole(last)} {unit} observed, more than the {total} planned "
                               f"by {source}; give the full planned length{zero}")
-        on, spacing = on_grid(run, total)
+        gridded = run  # an epoch axis longer than a grid is put on one too, as a step axis is (red team: 1,000 runs
+        # planned for 100,000 epochs were forecast at every epoch: 4.8 GB and 23 s, against 0.2 GB and 6 s by step)
+        if run.steps is None and total > MAX_POINTS:
+            gridded = replace(run, steps=np.arange(1.0, len(run) + 1), epoch_axis=True)
+        on, spacing = on_grid(gridded, total)
         if len(on) < min_observed and not run.diverged:
             one = len(on) == 1
-            what = ("epoch" if one else "epochs") if run.steps is None else \
-                f"{'point' if one else 'points'} of its grid (one each {_whole(spacing)} steps)"
-            capped = run.steps is not None and round(total / spacing) >= MAX_POINTS
-            fix = (f": {total} planned steps are forecast on at most {MAX_POINTS} points, so it must reach step "
-                   f"{_whole(min_observed * spacing)}; give more of the run, or forecast it later" if capped else "")
+            what = ("epoch" if one else "epochs") if gridded.steps is None else \
+                f"{'point' if one else 'points'} of its grid (one each {_whole(spacing)} {unit})"
+            capped = gridded.steps is not None and round(total / spacing) >= MAX_POINTS
+            fix = (f": {total} planned {unit} are forecast on at most {MAX_POINTS} points, so it must reach "
+                   f"{'step' if unit == 'steps' else 'epoch'} {_whole(min_observed * spacing)}; give more of the run, "
+                   "or forecast it later" if capped else "")
             out.left_out.append({"run": run.name, "reason": f"{len(on)} {what} observed; a forecast needs at least "
                                                            f"{min_observed} (the forecaster's window + 1){fix}"})
             short.append((f"{run.path or run.name}: {out.left_out[-1]['reason']}", "left out until it has them"))
             continue
         out.runs.append(on)
-        out.points.append(on.planned if run.steps is not None else total)
+        out.points.append(on.planned if gridded.steps is not None else total)
         out.spacings.append(spacing)
         out.planned.append(total)
         out.seen.append(_whole(last))
@@ -533,8 +538,9 @@ def table(results: list[RunForecast], metric: str | Metric) -> str:
     metric = as_metric(metric)
     fmt = ".4f" if metric.kind == "fraction" else ".5g"
     width = max(3, *(len(r.run) for r in results))
-    seen = "steps seen" if any(r.unit == "steps" for r in results) else "epochs seen"
-    wide = max(11, *(len(f"{r.seen}/{r.epochs}") for r in results))
+    units = {r.unit for r in results}  # runs logged by epoch beside runs logged by step: each row's own (red team)
+    seen = "seen (epochs/steps)" if len(units) > 1 else f"{units.pop() if units else 'epochs'} seen"
+    wide = max(11, len(seen), *(len(f"{r.seen}/{r.epochs}") for r in results))
     finals = ["diverged (below)" if r.reason else f"{r.final[0]:{fmt}} (no interval)" if np.isnan(r.final[1])
               else f"{r.final[0]:{fmt}} [{r.final[1]:{fmt}}, {r.final[2]:{fmt}}]" for r in results]
     header = "final " + metric.name + " [80 % interval]"
