@@ -158,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--curves", type=Path, required=True, help="directory of curve files")
     ev.add_argument("--cutoffs", type=_int_list, required=True, action="extend",  # repeated, they add up
                     help="e.g. 5,10,20,40: the first points of each curve that are seen (epochs, or its evaluations "
-                         "for a curve logged by step; points of its 500-point grid for one of more evaluations)")
+                         "for a curve logged by step; points of its 500-point grid for one of more than 500)")
     ev.add_argument("--history", type=Path, nargs="+", action="extend",
                     help="fit on these finished curves alone (files, folders, DVCLive folders or a corpus of study "
                          "folders); every curve in --curves is then a target")
@@ -383,9 +383,17 @@ def _points_are(curves: list) -> str:
     return "evaluations" if any(c.steps is not None for c in curves) else "epochs"
 
 
+def _finished_spacing(curve: Curve) -> float:
+    """The spacing of the grid a finished step-axis curve is backtested on (curve.as_finished: to its last step)."""
+    return grid_of(curve.steps, int(np.ceil(curve.steps[-1])))[0]
+
+
 def _capped(curves: list) -> list:
-    """The step-axis curves holding more evaluations than a grid's MAX_POINTS: their grid points are not theirs."""
-    return [c for c in curves if c.steps is not None and len(c.steps) > MAX_POINTS]
+    """The step-axis curves whose grid is capped at MAX_POINTS, coarser than their evaluations (their median interval):
+    there a cutoff counts grid points, not evaluations (review: 300 evaluations, every 10 steps then every 40, were
+    on a capped grid too)."""
+    return [c for c in curves if c.steps is not None and len(c.steps) > 1
+            and np.ceil(c.steps[-1]) / float(np.median(np.diff(c.steps))) > MAX_POINTS + 0.5]
 
 
 def _note_capped_grids(curves: list, cutoffs: list[int]) -> None:
@@ -396,12 +404,13 @@ def _note_capped_grids(curves: list, cutoffs: list[int]) -> None:
     if not capped:
         return
     c, curve = min(cutoffs), capped[0]
-    spacing = grid_of(curve.steps, curve.planned)[0]
+    spacing = _finished_spacing(curve)  # as backtest grids it (review: a file planning more steps gave another)
     more = f" and {len(capped) - 1} more" if len(capped) > 1 else ""
-    say(f"note: {curve.name}{more} hold{'s' if not more else ''} more evaluations than a forecast's grid of "
-        f"{MAX_POINTS} points ({len(curve.steps)} in {curve.name}), so there a cutoff counts grid points, not "
-        f"evaluations: cutoff {c} of {curve.name} is step {c * spacing:.0f}, its evaluation "
-        f"{int(np.searchsorted(curve.steps, c * spacing + 1e-9))}")
+    counted = int(np.sum((curve.steps > 0) & (curve.steps <= c * spacing + 1e-9)))  # step 0: before training
+    say(f"note: {curve.name}{more} {'is' if not more else 'are'} forecast on a grid of at most {MAX_POINTS} points, "
+        f"coarser than {'its' if not more else 'their'} evaluations ({len(curve.steps)} in {curve.name}), so there a "
+        f"cutoff counts grid points, not evaluations: cutoff {c} of {curve.name} is step {c * spacing:.0f}, its "
+        f"evaluation {counted}")
 
 
 def _check_forecast_outputs(args: argparse.Namespace) -> None:
@@ -442,6 +451,8 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     if note := live.unconfirmed_note(predictor, grid, metric):
         say(note)
     if note := live.early_note(predictor, grid, metric):
+        say(note)
+    if note := live.late_note(raw, grid, metric):
         say(note)
     if note := live.no_interval_note(args.predictor, results):
         say(note)

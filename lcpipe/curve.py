@@ -141,11 +141,10 @@ def on_grid(curve: Curve, planned: int | None = None) -> tuple[Curve, float]:
     if not len(curve.steps):
         return replace(curve, steps=None, planned=grid_of(np.array([1.0]), planned)[1]), 1.0
     spacing, points = grid_of(curve.steps, planned)
-    # the grid point nearest its last evaluation, which takes that evaluation's value when it lies past it: the
-    # evaluations after the point below were dropped (red team: a loss x20 for its last 19 evaluations, every 10 steps
-    # on a 200-step grid, was forecast from before them, kept and named likeliest to end best)
-    seen = int(np.floor(curve.steps[-1] / spacing + 0.5 + 1e-9))
-    if seen < 1:  # fewer steps than half a grid interval: its last evaluation is the first point
+    # the last grid point it reached: the evaluations after it are not forecast from (a point past them, given the
+    # last one's value, read the run as slower than it is by half a spacing; review), but live.late_note reads them
+    seen = int(np.floor(curve.steps[-1] / spacing + 1e-9))
+    if seen < 1:  # fewer steps than one grid interval: its last evaluation is the first point
         seen = 1
     x = spacing * np.arange(1, seen + 1)
     columns = {k: _resampled(x, curve.steps, v) if np.any(np.isfinite(v)) else np.full(seen, np.nan)

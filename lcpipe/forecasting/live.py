@@ -19,6 +19,9 @@ from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.logs import learnable_history, missed_zero, zeros_left_out
 from lcpipe.forecasting.predictors.auto import (
     CALIBRATION_MIN_POINTS,
+    LATEST_BEFORE,
+    SPIKE,
+    SPIKE_ERROR_FLOOR,
     badness,
     hyper_values,
     settled_final,
@@ -234,25 +237,20 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                 if run.steps is None and last == total + 1 else ""
             raise LcpipeError(f"{run.path or run.name}: {_whole(last)} {unit} observed, more than the {total} planned "
                               f"by {source}; give the full planned length{zero}")
-        gridded = run  # an epoch axis longer than a grid is put on one too, as a step axis is (red team: 1,000 runs
-        # planned for 100,000 epochs were forecast at every epoch: 4.8 GB and 23 s, against 0.2 GB and 6 s by step)
-        if run.steps is None and total > MAX_POINTS:
-            gridded = replace(run, steps=np.arange(1.0, len(run) + 1), epoch_axis=True)
-        on, spacing = on_grid(gridded, total)
+        on, spacing = on_grid(run, total)
         if len(on) < min_observed and not run.diverged:
             one = len(on) == 1
-            what = ("epoch" if one else "epochs") if gridded.steps is None else \
-                f"{'point' if one else 'points'} of its grid (one each {_whole(spacing)} {unit})"
-            capped = gridded.steps is not None and round(total / spacing) >= MAX_POINTS
-            fix = (f": {total} planned {unit} are forecast on at most {MAX_POINTS} points, so it must reach "
-                   f"{'step' if unit == 'steps' else 'epoch'} {_whole(min_observed * spacing)}; give more of the run, "
-                   "or forecast it later" if capped else "")
+            what = ("epoch" if one else "epochs") if run.steps is None else \
+                f"{'point' if one else 'points'} of its grid (one each {_whole(spacing)} steps)"
+            capped = run.steps is not None and round(total / spacing) >= MAX_POINTS
+            fix = (f": {total} planned steps are forecast on at most {MAX_POINTS} points, so it must reach step "
+                   f"{_whole(min_observed * spacing)}; give more of the run, or forecast it later" if capped else "")
             out.left_out.append({"run": run.name, "reason": f"{len(on)} {what} observed; a forecast needs at least "
                                                            f"{min_observed} (the forecaster's window + 1){fix}"})
             short.append((f"{run.path or run.name}: {out.left_out[-1]['reason']}", "left out until it has them"))
             continue
         out.runs.append(on)
-        out.points.append(on.planned if gridded.steps is not None else total)
+        out.points.append(on.planned if run.steps is not None else total)
         out.spacings.append(spacing)
         out.planned.append(total)
         out.seen.append(_whole(last))
@@ -468,6 +466,38 @@ def early_note(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> str:
             "narrow; forecast again later in the run")
 
 
+def late_note(raw: list[Curve], grid: OnGrid, metric: str | Metric) -> str:
+    """The line naming the live runs logged by step whose evaluations after their grid's last point stand out on the bad
+    side of the LATEST_BEFORE points before it by more than SPIKE (their median; as unconfirmed_latest reads one
+    point), or "". A run is forecast from its grid, whose last point is the last it reached: a loss x20 over the 19
+    evaluations after it (every 10 steps, a point each 200) was forecast from before them, kept and named likeliest to
+    end best, and nothing said so (red team). Like a spike at a grid point, they are forecast from the points before
+    until the next grid point confirms them, and named."""
+    metric = as_metric(metric)
+    by_name = {r.name: r for r in raw if r.steps is not None and not r.diverged}
+    named = []
+    for on, spacing in zip(grid.runs, grid.spacings, strict=True):
+        run = by_name.get(on.name)
+        if run is None or len(on) < 2:
+            continue
+        last = len(on) * spacing
+        after = series_of(run, metric).values[run.steps > last * (1 + 1e-9)]
+        if not len(after):
+            continue
+        before = badness(series_of(on, metric).values[-LATEST_BEFORE:], metric.bounded)
+        late = badness(after, metric.bounded)
+        if metric.bounded:
+            before, late = np.maximum(before, SPIKE_ERROR_FLOOR), np.maximum(late, SPIKE_ERROR_FLOOR)
+        if float(np.median(late)) - float(before.max()) > SPIKE:
+            named.append(f"{on.name} (its {len(after)} after step {_whole(last)})")
+    if not named:
+        return ""
+    more = f" and {len(named) - 3} more" if len(named) > 3 else ""
+    return (f"note: the latest evaluations of {', '.join(named[:3])}{more} stand far out from the ones before them (a "
+            "spike, or a divergence starting): forecast from the points of its grid before them until its next grid "
+            "point confirms them")
+
+
 def forecast_runs(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> list[RunForecast]:
     """Forecast every run (on its grid: planned_epochs) with a fitted `predictor` in one batched call,
     then decide keep/stop in the internal space (higher is better), and give the results in the
@@ -538,17 +568,19 @@ def table(results: list[RunForecast], metric: str | Metric) -> str:
     metric = as_metric(metric)
     fmt = ".4f" if metric.kind == "fraction" else ".5g"
     width = max(3, *(len(r.run) for r in results))
-    units = {r.unit for r in results}  # runs logged by epoch beside runs logged by step: each row's own (red team)
-    seen = "seen (epochs/steps)" if len(units) > 1 else f"{units.pop() if units else 'epochs'} seen"
-    wide = max(11, len(seen), *(len(f"{r.seen}/{r.epochs}") for r in results))
+    units = {r.unit for r in results}  # runs logged by epoch beside runs logged by step: each row says its own
+    mixed = len(units) > 1  # (red team: every row was headed "steps seen"; review: "seen (epochs/steps)" read as
+    seen = "seen" if mixed else f"{units.pop() if units else 'epochs'} seen"  # epochs seen / steps planned)
+    cells = [f"{r.seen}/{r.epochs}" + (f" {r.unit}" if mixed else "") for r in results]
+    wide = max(11, len(seen), *map(len, cells))
     finals = ["diverged (below)" if r.reason else f"{r.final[0]:{fmt}} (no interval)" if np.isnan(r.final[1])
               else f"{r.final[0]:{fmt}} [{r.final[1]:{fmt}}, {r.final[2]:{fmt}}]" for r in results]
     header = "final " + metric.name + " [80 % interval]"
     column = max(30, len(header), *map(len, finals))
     lines = [f"{'run':<{width}}  {seen:>{wide}}  {header:<{column}}  {'P(ends best)':>12}  decision"]
-    for r, final in zip(results, finals, strict=True):
+    for r, cell, final in zip(results, cells, finals, strict=True):
         p = f"{r.p_best:.3f}" if np.isfinite(r.p_best) else "n/a"
-        lines.append(f"{r.run:<{width}}  {f'{r.seen}/{r.epochs}':>{wide}}  {final:<{column}}  {p:>12}  {r.decision}")
+        lines.append(f"{r.run:<{width}}  {cell:>{wide}}  {final:<{column}}  {p:>12}  {r.decision}")
     lines += [f"{r.run}: {r.reason}" for r in results if r.reason]
     return "\n".join(lines) + "\n"
 
