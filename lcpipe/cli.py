@@ -158,7 +158,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--curves", type=Path, required=True, help="directory of curve files")
     ev.add_argument("--cutoffs", type=_int_list, required=True, action="extend",  # repeated, they add up
                     help="e.g. 5,10,20,40: the first points of each curve that are seen (epochs, or its evaluations "
-                         "for a curve logged by step; points of its 500-point grid for one of more than 500)")
+                         "for a curve logged by step; points of its regular grid where those differ, which stderr "
+                         "names)")
     ev.add_argument("--history", type=Path, nargs="+", action="extend",
                     help="fit on these finished curves alone (files, folders, DVCLive folders or a corpus of study "
                          "folders); every curve in --curves is then a target")
@@ -336,7 +337,8 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
         if history is not None:
             history = [with_step_lr(c, args.lr_drops) for c in history]
     _note_mixed_intervals(curves, args.cutoffs)
-    _note_capped_grids(curves, args.cutoffs)
+    aimed = [c for c in curves if not args.target or c.name == args.target]  # the targets, as curves
+    _note_uncounted(aimed, args.cutoffs)
     rows = backtest(curves, args.cutoffs, predictors, params, history=history,
                     targets=[args.target] if args.target else None, progress=say, metric=metric,
                     skip_past_end=True)
@@ -355,7 +357,8 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
         say(line)
     if args.out is not None:
         write_text(args.out, json.dumps({"metric": metric.name, "mode": metric.mode, "results": rows,
-                                         "decisions": choices, "points": _points_are(curves)}, indent=2) + "\n")
+                                         "decisions": choices, "points": _points_are(aimed, args.cutoffs)},
+                                        indent=2) + "\n")
     from lcpipe.reporting.tables import decision_markdown, markdown_table  # pandas: only for the tables
 
     text = ""
@@ -368,17 +371,18 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
         text += markdown_table(rows, score, percent=points) + "\n"
     if choices:
         text += "decision: all curves seen to the cutoff, ranked by forecast final value (history fitted only)\n"
-        text += decision_markdown(choices, percent=points, saved=_points_are(curves), metric=metric.name) + "\n"
+        text += decision_markdown(choices, percent=points, saved=_points_are(aimed, args.cutoffs),
+                                  metric=metric.name) + "\n"
     say_out(text)
     return rows
 
 
-def _points_are(curves: list) -> str:
+def _points_are(curves: list, cutoffs: list[int]) -> str:
     """What the curves' points count: epochs, or evaluations where any is on a step axis (every k optimizer steps,
-    every half epoch), so that a decision table's savings are not read as epochs; "grid points" where a curve holds
-    more evaluations than a grid's MAX_POINTS (red team: 10,000 evaluations each, savings of 800 / 2000 read as
+    every half epoch), so that a decision table's savings are not read as epochs; "grid points" where a target's grid
+    points are not its evaluations (_uncounted; red team: 10,000 evaluations each, savings of 800 / 2000 read as
     evaluations)."""
-    if _capped(curves):
+    if _uncounted(curves, cutoffs):
         return "grid points"
     return "evaluations" if any(c.steps is not None for c in curves) else "epochs"
 
@@ -388,29 +392,40 @@ def _finished_spacing(curve: Curve) -> float:
     return grid_of(curve.steps, int(np.ceil(curve.steps[-1])))[0]
 
 
-def _capped(curves: list) -> list:
-    """The step-axis curves whose grid is capped at MAX_POINTS, coarser than their evaluations (their median interval):
-    there a cutoff counts grid points, not evaluations (review: 300 evaluations, every 10 steps then every 40, were
-    on a capped grid too)."""
-    return [c for c in curves if c.steps is not None and len(c.steps) > 1
-            and np.ceil(c.steps[-1]) / float(np.median(np.diff(c.steps))) > MAX_POINTS + 0.5]
+def _evaluation_at(curve: Curve, point: int) -> int:
+    """How many of a step-axis curve's evaluations (step 0, the model before training, not counted) lie at or before
+    grid point `point` of its backtest grid."""
+    return int(np.sum((curve.steps > 0) & (curve.steps <= point * _finished_spacing(curve) + 1e-9)))
 
 
-def _note_capped_grids(curves: list, cutoffs: list[int]) -> None:
-    """One stderr line where a curve holds more evaluations than a grid's MAX_POINTS: its cutoffs count points of
-    that grid, not its evaluations, and the line says which step the smallest cutoff stands for (red team: cutoff 100
-    of curves evaluated every 10 of 100,000 steps was scored at step 20,000, not 1,000, with nothing said)."""
-    capped = _capped(curves)
-    if not capped:
+def _uncounted(curves: list, cutoffs: list[int]) -> list:
+    """The step-axis targets (not diverged) whose grid points are not their evaluations at some cutoff they reach, by
+    more than a tenth: a grid capped at MAX_POINTS (red team: 10,000 evaluations), or one at the median interval of
+    an irregular log (review: every 10 steps, then every 40: cutoff 100 was evaluation 205)."""
+    out = []
+    for c in curves:
+        if c.steps is None or len(c.steps) < 2 or c.diverged:
+            continue
+        points = int(round(np.ceil(c.steps[-1]) / _finished_spacing(c)))
+        if any(abs(_evaluation_at(c, k) - k) > 0.1 * k for k in cutoffs if k < points):
+            out.append(c)
+    return out
+
+
+def _note_uncounted(curves: list, cutoffs: list[int]) -> None:
+    """One stderr line where a target's cutoffs count grid points that are not its evaluations (_uncounted), saying
+    which step and evaluation the smallest cutoff it reaches stands for (red team: cutoff 100 of curves evaluated
+    every 10 of 100,000 steps was scored at step 20,000, not 1,000, with nothing said)."""
+    named = _uncounted(curves, cutoffs)
+    if not named:
         return
-    c, curve = min(cutoffs), capped[0]
-    spacing = _finished_spacing(curve)  # as backtest grids it (review: a file planning more steps gave another)
-    more = f" and {len(capped) - 1} more" if len(capped) > 1 else ""
-    counted = int(np.sum((curve.steps > 0) & (curve.steps <= c * spacing + 1e-9)))  # step 0: before training
-    say(f"note: {curve.name}{more} {'is' if not more else 'are'} forecast on a grid of at most {MAX_POINTS} points, "
-        f"coarser than {'its' if not more else 'their'} evaluations ({len(curve.steps)} in {curve.name}), so there a "
-        f"cutoff counts grid points, not evaluations: cutoff {c} of {curve.name} is step {c * spacing:.0f}, its "
-        f"evaluation {counted}")
+    curve, more = named[0], f" and {len(named) - 1} more" if len(named) > 1 else ""
+    points = int(round(np.ceil(curve.steps[-1]) / _finished_spacing(curve)))
+    c = min(k for k in cutoffs if k < points)
+    say(f"note: {curve.name}{more} {'is' if not more else 'are'} forecast on a regular grid ({points} points in "
+        f"{curve.name}, which logged {len(curve.steps)} evaluations), so there a cutoff counts grid points, not "
+        f"evaluations: cutoff {c} of {curve.name} is step {c * _finished_spacing(curve):.0f}, its evaluation "
+        f"{_evaluation_at(curve, c)}")
 
 
 def _check_forecast_outputs(args: argparse.Namespace) -> None:

@@ -263,7 +263,8 @@ def test_evaluate_says_a_cutoff_counts_grid_points_on_curves_of_more_evaluations
                            "auto,last_value", "--out", str(tmp_path / "out.json")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert ("so there a cutoff counts grid points, not evaluations: cutoff 100 of c0 is step 1200, its evaluation "
-            "120") in proc.stderr and "note: c0 and 3 more are forecast on a grid of at most 500 points" in proc.stderr
+            "120") in proc.stderr
+    assert "note: c0 and 3 more are forecast on a regular grid (500 points in c0, which logged 600" in proc.stderr
     assert json.loads((tmp_path / "out.json").read_text())["points"] == "grid points"
     assert "grid points saved" in proc.stdout
 
@@ -278,3 +279,56 @@ def test_the_table_of_runs_logged_by_epoch_and_by_step_names_both_units():
     lines = table(rows, "test_acc").splitlines()
     assert "steps seen" not in lines[0] and "epochs seen" not in lines[0] and " seen " in lines[0]
     assert "10/50 epochs" in lines[1] and "1000/5000 steps" in lines[2]
+
+
+def test_an_accuracy_collapse_and_a_log_of_every_step_are_named_after_the_last_grid_point():
+    """Review of late_note: an accuracy at 0.57 falling to 0 never moves its log-error e-fold, and a log of every step
+    (a step column counting 1, 2, 3 ..., read with no step column) was skipped; both blow-ups went unnamed. A healthy
+    run beside them is not named."""
+    from lcpipe import forecast
+
+    rng = np.random.default_rng(0)
+
+    def acc(s, top):
+        return top - 0.5 * (1 + s / 500) ** -0.7 + rng.normal(0, 0.003, len(s))
+
+    hs = np.arange(100, 100_001, 100)
+    history = {f"h{i}": dict(zip(hs.tolist(), acc(hs, t).tolist())) for i, t in enumerate(np.linspace(0.5, 0.62, 8))}
+    s = np.arange(10, 20_191, 10)
+    runs = {f"r{i}": dict(zip(s.tolist(), acc(s, t).tolist())) for i, t in enumerate((0.6, 0.56, 0.52))}
+    runs["r0"].update({k: 0.0 for k in runs["r0"] if k > 20_000})
+    every = np.arange(1, 20_191)
+    runs["every_step"] = dict(zip(every.tolist(), np.where(every > 20_000, 0.0, acc(every, 0.58)).tolist()))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        forecast(history=history, runs=runs, steps=100_000, metric="val_acc")
+    said = [str(w.message) for w in caught if "stand far out" in str(w.message)]
+    assert len(said) == 1 and "r0 (its 19 after step 20000)" in said[0] and "every_step (its 190 after" in said[0]
+    assert "r1" not in said[0] and "r2" not in said[0]
+
+
+def test_evaluate_names_an_irregular_log_whose_grid_points_are_not_its_evaluations(tmp_path):
+    """Review: every 10 steps to 1,400, then every 40 to 7,800 (300 evaluations) is put on a grid at the median
+    interval (40 steps, 195 points, not capped): cutoff 100 is its evaluation 205, and nothing said so. A cutoff
+    past every grid's end is refused naming grid points, not "500 evaluations" of a curve of 10,000."""
+    import json
+    import subprocess
+
+    from tests.helpers import VENV_BIN
+
+    rng = np.random.default_rng(0)
+    s = np.concatenate([np.arange(10, 1401, 10), np.arange(1440, 7801, 40)])
+    (tmp_path / "c").mkdir()
+    for i, f in enumerate((1.8, 2.0, 2.2)):
+        v = (f + 7 * (1 + s / 500) ** -0.7) * np.exp(rng.normal(0, 0.01, len(s)))
+        (tmp_path / "c" / f"c{i}.csv").write_text("step,val_loss\n" + "".join(f"{a},{b!r}\n" for a, b in
+                                                                             zip(s.tolist(), v.tolist())))
+    lcpipe = [str(VENV_BIN / "lcpipe"), "evaluate", "--curves", str(tmp_path / "c"), "--metric", "val_loss",
+              "--predictors", "last_value"]
+    proc = subprocess.run([*lcpipe, "--cutoffs", "100", "--out", str(tmp_path / "o.json")], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "cutoff 100 of c0 is step 4000, its evaluation 205" in proc.stderr
+    assert json.loads((tmp_path / "o.json").read_text())["points"] == "grid points"
+    proc = subprocess.run([*lcpipe, "--cutoffs", "400"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "has 195 grid points)" in proc.stderr, proc.stderr

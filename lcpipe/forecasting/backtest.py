@@ -329,7 +329,11 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
     else:
         check_no_copies(curves, [c for c in curves if not targets or c.name in targets], metric.name)
     units = {c.name: "epochs" if c.steps is None else "evaluations" for c in curves}  # as logged, before the grid
+    logged = {c.name: len(c.steps) for c in curves if c.steps is not None}
     curves = [as_finished(c) for c in curves if not c.diverged]
+    for c in curves:  # a grid of other points than the curve's evaluations (capped at 500, or an irregular log)
+        if c.name in logged and abs(len(c) - logged[c.name]) > 0.1 * logged[c.name]:
+            units[c.name] = "grid points"  # (review: "has 500 evaluations" of a curve of 10,000)
     by_name = {c.name: series_of(c, metric) for c in curves}
     if history is None and len(by_name) < 2:
         raise LcpipeError("leave-one-out needs at least two curves (a target and a source)")
@@ -342,8 +346,9 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
             for name in targets or by_name}
     if not any(fits.values()):
         longest = max((by_name[name] for name in fits), key=lambda s: len(s.values))
-        counted = ("; a curve logged by step counts its evaluations, not its steps" if "evaluations" in
-                   {units[name] for name in fits} else "")
+        by_step = {"evaluations", "grid points"} & {units[name] for name in fits}
+        counted = ("; a curve logged by step counts its evaluations, not its steps" if by_step else "") + (
+            " (its grid's points, where the grid is not its evaluations)" if "grid points" in by_step else "")
         raise LcpipeError(f"every cutoff ({', '.join(map(str, cutoffs))}) is at or past the end of every target (the "
                           f"longest, {longest.name!r}, has {len(longest.values)} {units[longest.name]}){counted}; "
                           "give cutoffs below the curves' lengths")
