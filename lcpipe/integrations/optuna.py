@@ -1031,12 +1031,12 @@ class ForecastPruner(optuna.pruners.BasePruner):
         against 164-epoch history curves was checked at step 30, 0.6 % of its run, where the history holds one
         epoch. The interpolated analogs are noise-free, so their calibration read a forecast from there as sure
         to a third of a point: trials whose reports were still 10 % noise were pruned behind the first finished
-        one, the best among them in 7 of 12 studies (red team; 0.34 points lost; 0.00 now, for more compute:
-        29 -> 46 % in a review's 6 studies). Never past RESOLUTION_CAP of the trial, the library's first check until
-        2026-12-03: a history of 3-epoch curves put it at the trial's end, and with study_calibration=0 nothing was
-        ever pruned, silently (review). Histories of curves about as long as the trials are unaffected (the dev
-        replays; the dev-loss replays, where some families' curves are a fifth of others', 75.5 -> 75.6 % of the
-        evaluations at the same regret; `bench/hpo.py` identical)."""
+        one, the best among them in 7 of 12 studies (red team; 0.34 points lost; now 0.02, near-ties within the
+        margin, for more compute: 29 -> 46 % of the steps in a review's 6 studies). Never past RESOLUTION_CAP of
+        the trial, the library's first check until 2026-12-03: a history of 3-epoch curves put it at the trial's
+        end, and with study_calibration=0 nothing was ever pruned, silently (review). Histories of curves about as
+        long as the trials are unaffected (the dev replays; the dev-loss replays, where some families' curves are a
+        fifth of others', 75.5 -> 75.6 % of the evaluations at the same regret; `bench/hpo.py` identical)."""
         if not self._history:
             return 0.0
         if self._resolution[0] is not self._history:
