@@ -23,6 +23,7 @@ from lcpipe.forecasting.predictors.auto import (
     SPIKE,
     SPIKE_ERROR_FLOOR,
     badness,
+    history_resolution,
     hyper_values,
     settled_final,
     smooth_schedule,
@@ -451,8 +452,7 @@ def early_note(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> str:
     history = getattr(predictor, "history_", None)
     if predictor.name != "auto" or not history:
         return ""
-    metric, length = as_metric(metric), float(np.median([len(h) for h in history]))
-    share = CALIBRATION_MIN_POINTS / length
+    metric, (length, share) = as_metric(metric), history_resolution([len(h) for h in history])
     early = [run.name for run, points in zip(grid.runs, grid.points, strict=True)
              if not run.diverged and 0 < len(values := series_of(run, metric).values) < points
              and len(values) / points < share * (1 - 1e-9)]

@@ -67,7 +67,7 @@ from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.fit_cache import fitted
 from lcpipe.forecasting.logs import config_named, learnable_history, numbers_read, read_curves, zeros_left_out
-from lcpipe.forecasting.predictors.auto import Auto, badness, unconfirmed_latest
+from lcpipe.forecasting.predictors.auto import Auto, badness, history_resolution, unconfirmed_latest
 from lcpipe.forecasting.stop_rule import SAME_STEP, STD_FLOOR, keep, std_of
 from lcpipe.metric import KINDS, Metric, axis_named
 
@@ -336,7 +336,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._metric: Metric | None = None  # set from the study's direction at the first check
         self._scaled_by_study = False  # its scale or floor set from the finished trials (no history logs it)
         self._history: list[Series] = []
-        self._resolution: tuple = (None, 0.0)  # (the history it is of, its curves' median length): _history_resolution
+        self._resolved_share: tuple = (None, 0.0)  # (the history it is of, auto.history_resolution's share)
         self._base: Auto | None = None  # the template fitted on the history alone, once; trials extend it
         self._key: tuple = ()  # the set of finished trials the caches below are for
         self._fits: dict = {}  # left-out trial number (None: none) -> Auto
@@ -920,7 +920,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self.__dict__.setdefault("_curve_keys", {})
         self.__dict__.setdefault("_recheck", {})
         self.__dict__.setdefault("_pace", {})
-        self.__dict__.setdefault("_resolution", (None, 0.0))
+        self.__dict__.setdefault("_resolved_share", (None, 0.0))
         self.__dict__.setdefault("_floor_wait", {})
 
     def _decide(self, study: optuna.Study, trial: FrozenTrial) -> bool:
@@ -1025,23 +1025,23 @@ class ForecastPruner(optuna.pruners.BasePruner):
                                                                      metric, spacing, unit)
 
     def _history_resolution(self, horizon: int) -> float:
-        """The first grid point (of `horizon`) at which the history's curves of median length hold MIN_WARMUP real
-        reports; 0 without a history. Until the study's own errors decide, a check before it would rest on the
-        history's forecasts from interpolated prefixes: a trial reporting every 10 of 5,000 steps (a 500-point grid)
-        against 164-epoch history curves was checked at step 30, 0.6 % of its run, where the history holds one
-        epoch. The interpolated analogs are noise-free, so their calibration read a forecast from there as sure
-        to a third of a point: trials whose reports were still 10 % noise were pruned behind the first finished
+        """The first grid point (of `horizon`) at which the history's curves of median length hold 3 real reports
+        (auto.history_resolution); 0 without a history. Until the study's own errors decide, a check before it would
+        rest on the history's forecasts from interpolated prefixes: a trial reporting every 10 of 5,000 steps (a
+        500-point grid) against 164-epoch history curves was checked at step 30, 0.6 % of its run, where the history
+        holds one epoch. The interpolated analogs are noise-free, so their calibration read a forecast from there as
+        sure to a third of a point: trials whose reports were still 10 % noise were pruned behind the first finished
         one, the best among them in 7 of 12 studies (red team; 0.34 points lost; now 0.02, near-ties within the
-        margin, for more compute: 29 -> 46 % of the steps in a review's 6 studies). Never past RESOLUTION_CAP of
-        the trial, the library's first check until 2026-12-03: a history of 3-epoch curves put it at the trial's
-        end, and with study_calibration=0 nothing was ever pruned, silently (review). Histories of curves about as
-        long as the trials are unaffected (the dev replays; the dev-loss replays, where some families' curves are a
-        fifth of others', 75.5 -> 75.6 % of the evaluations at the same regret; `bench/hpo.py` identical)."""
+        margin, for more compute: 29 -> 46 % of the steps in a review's 6 studies). Never past RESOLUTION_CAP of the
+        trial, the library's first check until 2026-12-03: a history of 3-epoch curves put it at the trial's end,
+        and with study_calibration=0 nothing was ever pruned, silently (review). Histories of curves about as long
+        as the trials are unaffected (the dev replays; the dev-loss replays, where some families' curves are a fifth
+        of others', 75.5 -> 75.6 % of the evaluations at the same regret; `bench/hpo.py` identical)."""
         if not self._history:
             return 0.0
-        if self._resolution[0] is not self._history:
-            self._resolution = (self._history, float(np.median([len(s.values) for s in self._history])))
-        return min(MIN_WARMUP * horizon / self._resolution[1], RESOLUTION_CAP * horizon)
+        if self._resolved_share[0] is not self._history:
+            self._resolved_share = (self._history, history_resolution([len(s.values) for s in self._history])[1])
+        return min(self._resolved_share[1], RESOLUTION_CAP) * horizon
 
     @staticmethod
     def _leads(curve: np.ndarray, own: list[Series]) -> bool:

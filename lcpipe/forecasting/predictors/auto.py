@@ -663,6 +663,15 @@ CALIBRATION_MIN_POINTS = 3
 # (n + 1) correction, about 0.03-0.05 wider (a scratch harness over the bench's backtest: a study holds
 # 5-40 held-out errors a fraction)
 SIBLING_FOLDS, SIBLING_HELD_OUT, SIBLING_QUANTILE = 10, 20, 0.8
+
+
+def history_resolution(lengths: list[int]) -> tuple[float, float]:
+    """(the median length of a history's curves, the share of a run at which curves of that length hold
+    CALIBRATION_MIN_POINTS evaluations). Before that share nothing checked a forecast from the history: its analogs'
+    prefixes there are interpolated between their first evaluations (live.early_note names runs seen before it;
+    ForecastPruner makes no check before it until the study's own errors decide)."""
+    median = float(np.median(lengths))
+    return median, CALIBRATION_MIN_POINTS / median
 SPIKE = 1.0  # how far (log units: a loss x e, an accuracy's error x e) a prefix point stands out from both neighbours
 SPIKE_ERROR_FLOOR = float(np.log(0.01))  # ... an accuracy's error read as at least 1 % there
 LATEST_BEFORE = 3  # the points before a prefix's latest that it must stand out from, to wait for the next
