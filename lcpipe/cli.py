@@ -465,6 +465,8 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     say(live.config_keys_used(predictor, history, raw))
     if note := live.unconfirmed_note(predictor, grid, metric):
         say(note)
+    if note := live.uncalibrated_note(predictor):
+        say(note)
     if note := live.early_note(predictor, grid, metric):
         say(note)
     if note := live.late_note(raw, grid, metric):

@@ -286,8 +286,8 @@ def validate(p: Params, pipeline: bool = True) -> Params:
     # DVC drops the train stages of archs that leave the matrix before any stage of ours runs: say
     # how to get their curves back (from the DVC cache) along with what is wrong
     restore = ("; the experiment ran aside (--temp or --queue): your workspace is as it was" if _aside() else
-               "; DVC has left the value in params.yaml: fix it (or `git checkout params.yaml`), then `dvc checkout` "
-               "restores any curve it removed")
+               "; DVC has left the value in params.yaml: fix it (or `git checkout params.yaml`), then `git checkout "
+               "dvclive` and `dvc checkout` restore the DVCLive logs and curves it removed")
     _require(len(t.archs) >= 2, "train.archs", t.archs, "give at least two archs (a target and a source)" + restore)
     for arch in t.archs:
         try:

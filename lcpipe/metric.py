@@ -290,9 +290,11 @@ class Metric:
                 why = f"--mode auto: {self.name!r} names no loss, error or score, and {moved}, so " \
                       f"{'lower' if better == 'min' else 'higher'} is better"
                 return replace(self, mode=better, why=why), f"{why}; pass mode= (--mode) to say so"
-            why = f"--mode auto: {self.name!r} names no loss, error or score, and its history curves do not move " \
-                  f"one way ({falling} of {voted} fall), so higher is better: pass --mode min (mode='min' in " \
-                  "Python) if lower is better"
+            moved = f"its history curves do not move one way ({falling} of {voted} fall)" if voted >= TREND_MIN \
+                else f"only {voted} of its history curves move ({rising} rise, {falling} fall; it takes {TREND_MIN} " \
+                     "to tell a direction)"
+            why = f"--mode auto: {self.name!r} names no loss, error or score, and {moved}, so higher is better: " \
+                  "pass --mode min (mode='min' in Python) if lower is better"
             return replace(self, why=why), why
         against = falling if self.mode == "max" else rising
         if voted >= AGAINST_MIN and against >= AGAINST_SHARE * voted:

@@ -205,7 +205,9 @@ def test_a_history_loss_whose_missed_last_evaluation_reads_0_is_left_out_and_nam
     got, said = _quiet_forecast(zeroed, runs)
     want, _ = _quiet_forecast({k: v for k, v in LOSS_HISTORY.items() if k != "h0"}, runs)
     pd.testing.assert_frame_equal(got, want)
-    assert got.loc["r0", "decision"] == "stop" and got.loc["r2", "p_best"] > got.loc["r0", "p_best"]
+    # the worst run is forecast worst, not at 0 (its decision is the rule's: three noise-free curves' bands, now
+    # calibrated on their held-out errors, hold the finals where the raw ones held 1 of 3, and no longer stop it)
+    assert got.loc["r0", "final"] > got.loc["r2", "final"] > 0.01 and got.loc["r2", "p_best"] > got.loc["r0", "p_best"]
     assert any("h0 left out" in line and "reads 0 at epoch 8" in line for line in said), said
     # a training error that falls to 0 at its end, from 0.4 % of its peak, is a fall to 0
     fell = {**LOSS_HISTORY, "h0": [0.9, 0.5, 0.2, 0.08, 0.03, 0.01, 0.004, 0.0]}
