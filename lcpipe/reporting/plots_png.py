@@ -62,12 +62,22 @@ def main(argv: list[str] | None = None) -> None:
     rendered = specs(args or ["show"])  # before the folder: a failed call leaves nothing behind
     out = Path("dvc_plots/png")
     out.mkdir(parents=True, exist_ok=True)
+    drawn = set()
     for pid, spec in rendered.items():
         path = out / (re.sub(r"[^A-Za-z0-9_.-]+", "_", pid).strip("_") + ".png")
         png = vl_convert.vegalite_to_png(spec, scale=1.5)
         with atomic_path(path) as tmp:
             tmp.write_bytes(png)
+        drawn.add(path.name)
         say(f"{pid} -> {path}")
+    # a plot no longer drawn (a dropped arch, a revision not asked for) leaves no image beside the fresh ones (red
+    # team): only the folder's own regular PNGs go, never a link or anything else put there
+    stale = sorted(p for p in out.iterdir() if p.suffix == ".png" and p.name not in drawn and p.is_file()
+                   and not p.is_symlink())
+    for path in stale:
+        path.unlink()
+    if stale:
+        say(f"removed {len(stale)} PNG{'s' if len(stale) > 1 else ''} of plots not drawn this time from {out}/")
 
 
 if __name__ == "__main__":
