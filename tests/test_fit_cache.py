@@ -228,3 +228,28 @@ def test_fit_cache_must_be_a_folder_none_or_false():
         ForecastPruner(20, fit_cache=1)
     with pytest.raises(ValueError, match="fit_cache=True"):
         ForecastPruner(20, fit_cache=True)
+
+
+def test_a_fit_read_from_disk_caps_its_band_as_the_fresh_fit_does(tmp_path, fresh, monkeypatch):
+    """Review: the stored fit lacked `siblings_`, so a fit read back from disk skipped the cap that holds a band
+    calibrated cluster by cluster within the spread of the history's finals: a second pruner process, sharing the
+    cache, drew a band twice as wide as the first from the same history and prefix (0.32 against 0.17 here). Two
+    datasets whose curves rise at different paces, all ending within half a point: forecasting one from the other
+    errs far more than that."""
+    curves = [Series(f"{d}{i}", learning_curve(30, final=0.80 + 0.001 * i, rate=rate + 0.01 * i, noise=0.004,
+                                               seed=10 * i + (d == "b")), config={"dataset": d, "lr": 0.1})
+              for d, rate in (("a", 0.5), ("b", 0.08)) for i in range(5)]
+    run = Series("run", learning_curve(30, final=0.7, rate=0.6, seed=99)[:8], config={"lr": 0.2})
+
+    def band(auto: Auto) -> np.ndarray:
+        fc = auto.forecast(run, 30)
+        return np.concatenate([fc.mean, fc.lower, fc.upper])
+
+    first = fit_cache.fitted(Auto(), curves, (30,), tmp_path)
+    assert first.final_q_ is not None and first.siblings_ is False
+    expected = band(first)
+    monkeypatch.setattr(fit_cache, "_IN_PROCESS", {})
+    refuse_fits(monkeypatch)
+    again = fit_cache.fitted(Auto(), curves, (30,), tmp_path)
+    assert again is not first
+    np.testing.assert_array_equal(band(again), expected)

@@ -78,7 +78,7 @@ def test_a_history_too_small_to_calibrate_says_its_intervals_are_uncalibrated(tm
     assert result.code == 0, result.err
     said = [line for line in result.err.splitlines() if "too few to calibrate" in line]
     assert len(said) == 1 and said[0].startswith("note: a history of 2 curves") \
-        and "add finished curves to the history" in said[0], result.err
+        and "it takes 3 runs of one recipe" in said[0] and "add finished curves to the history" in said[0], result.err
     with pytest.warns(UserWarning, match="a history of 2 curves is too few to calibrate the 80 % intervals"):
         lcpipe.forecast(history=history, runs=runs, epochs=200)
 
@@ -148,3 +148,26 @@ def test_a_refused_arch_list_names_every_command_that_restores_what_dvc_removed(
     with pytest.raises(LcpipeError, match=r"then `git checkout dvclive` and `dvc checkout` restore the DVCLive logs "
                                           r"and curves it removed"):
         validate(with_params(Params(), train__archs=["resnet34", "resnet34", "plain50"]))
+
+
+def test_a_few_curves_calibrate_on_prefixes_of_three_evaluations_as_the_calibration_proper_does():
+    """Review: the few-curve calibration took the 1- and 2-point prefixes of 30-epoch history curves too, which
+    CALIBRATION_MIN_POINTS keeps out of the calibration proper (such a prefix errs several times more than a 3-point
+    one). One 1-point prefix's error set the band of a 200-epoch run seen at epoch 5 to [0.41, 1.00] around a final
+    of 0.92. Where 3-point prefixes give errors enough, they alone calibrate."""
+    from lcpipe.curve import Series
+    from lcpipe.forecasting.predictors.auto import CALIBRATION_MIN_POINTS, Auto
+
+    def curve(lr: float, seed: int, epochs: int = 30) -> np.ndarray:
+        final = 0.92 - 0.08 * (np.log10(lr) + 2) ** 2
+        tau = (3 + 4 * abs(np.log10(lr) + 2)) * epochs / 30
+        t = np.arange(1, epochs + 1)
+        noise = np.random.default_rng(seed).normal(0, 0.004, epochs)
+        return np.clip(final - (final - 0.1) * np.exp(-t / tau) + noise, 0, 1)
+
+    auto = Auto().fit([Series(f"h{i}", curve(lr, 100 + i)) for i, lr in enumerate([1e-3, 3e-2, 1e-1])])
+    shares = np.exp(auto.final_q_[0])
+    assert shares.min() * 30 >= CALIBRATION_MIN_POINTS - 1e-9, shares
+    live = curve(0.01, 999, 200)
+    fc = auto.forecast(Series("run", live[:5]), 200)
+    assert fc.lower[-1] <= live[-1] <= fc.upper[-1] and fc.upper[-1] - fc.lower[-1] < 0.25

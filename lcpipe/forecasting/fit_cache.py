@@ -42,7 +42,7 @@ from lcpipe.forecasting.predictors import auto as auto_module
 from lcpipe.forecasting.predictors import base as base_module
 from lcpipe.forecasting.predictors.auto import Auto
 
-FORMAT = 1  # bump when the file's layout changes
+FORMAT = 2  # bump when the file's layout changes (2: siblings_, which the band's cap reads)
 ENV = "LCPIPE_CACHE_DIR"
 # every Auto setting a fit depends on (config_weight_series too: a loss's configs weigh by it, and without it a
 # pruner's fit at 1 and a forecaster's at 3 on one loss history shared one cache entry and its calibration)
@@ -140,7 +140,8 @@ def _save(auto: Auto, path: Path, fix: str) -> None:
     meta = {"format": FORMAT, "bounded": bool(auto.bounded_), "configs": auto.configs_,
             "milestones": [list(m) for m in auto.milestones_],
             "axes": [[int(h), list(m)] for h, m in keys], "calibrated": auto.final_q_ is not None,
-            "shift_recency": float(auto.shift_recency_), "study_dataset": auto.study_dataset_}
+            "shift_recency": float(auto.shift_recency_), "study_dataset": auto.study_dataset_,
+            "siblings": bool(auto.siblings_)}
     arrays = {"values": np.concatenate(auto.history_) if auto.history_ else np.empty(0), "lengths": lengths,
               "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
     if auto.final_q_ is not None:
@@ -173,6 +174,7 @@ def _load(path: Path, template: Auto) -> Auto | None:
             auto.final_q_ = (f["final_q_x"], f["final_q_y"]) if meta["calibrated"] else None
             auto.shift_recency_ = float(meta["shift_recency"])  # as the fit chose it (a loss's own study: its own)
             auto.study_dataset_ = meta["study_dataset"]
+            auto.siblings_ = bool(meta["siblings"])  # a fit read back without it skipped the band's cap (review)
             auto._axes = {(int(h), tuple(m)): f[f"axis{i}"] for i, (h, m) in enumerate(meta["axes"])}
     except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile, NotImplementedError,
             RuntimeError, SyntaxError, tokenize.TokenError, IndexError, AttributeError):  # a damaged file's header or

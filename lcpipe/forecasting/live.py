@@ -444,17 +444,18 @@ def unconfirmed_note(predictor: Predictor, grid: OnGrid, metric: str | Metric) -
 
 def uncalibrated_note(predictor: Predictor) -> str:
     """The line saying `auto`'s 80 % intervals are its analogs' own spread, uncalibrated, or "": a history of two
-    curves, or of two studies' few, leaves too little to hold out and forecast from the rest (auto.Auto's
-    calibration needs FEW_MIN_FOLDS folds). Measured: from 2 foreign dev curves such bands held 39 % of the finals at
-    20 % of the run, and the stop rule lost 0.66 accuracy points where 5 calibrated curves lose 0.20."""
+    curves, or of two recipes' few, leaves too little to hold out and forecast from the rest (auto.Auto's
+    calibration needs FEW_MIN_FOLDS folds). Measured: from 2 foreign dev curves such bands held 40 % of the finals at
+    20 % of the run, and the stop rule lost 0.57 accuracy points where 5 calibrated curves lose 0.22
+    (python bench/small_history.py)."""
     history = getattr(predictor, "history_", None)
     if predictor.name != "auto" or not history or not getattr(predictor, "calibrate", False) \
             or getattr(predictor, "final_q_", None) is not None:
         return ""
     return (f"note: a history of {len(history)} curve{'s' if len(history) != 1 else ''} is too few to calibrate the "
-            "80 % intervals (it takes 3 runs of one study, or curves of 3 studies): they are its analogs' own spread "
-            "and hold less than 80 % of finals, so a run may be stopped that would not lose; add finished curves to "
-            "the history")
+            "80 % intervals (it takes 3 runs of one recipe, the dataset and arch their configs state or one study's "
+            "folder where they state none, or curves of 3 recipes): they are its analogs' own spread and hold less "
+            "than 80 % of finals, so a run may be stopped that would not lose; add finished curves to the history")
 
 
 def early_note(predictor: Predictor, grid: OnGrid, metric: str | Metric) -> str:
