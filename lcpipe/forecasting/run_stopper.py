@@ -96,6 +96,11 @@ class Stopper:
             # one forecaster for the run and the rival, fitted without the rival (else a run that is the
             # rival's copy finds it as its perfect analog, and the rival does not)
             forecaster = Auto().fit([series_of(c, METRIC) for c in history if c is not rival])
+            if forecaster.final_q_ is None and rival is not None:
+                # too few curves left to calibrate its band on (the README's recipe: 4 archs, less the run's own
+                # and the rival, leave 2): the errors of forecasting each history curve from the others, the rival
+                # among them, are those of a forecast from that many curves
+                forecaster.final_q_ = Auto().fit([series_of(c, METRIC) for c in history]).final_q_
             self._setups[left_out] = (forecaster, rival, bar)
         return self._setups[left_out]
 
