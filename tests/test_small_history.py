@@ -204,3 +204,21 @@ def test_the_early_stop_recipe_of_four_runs_calibrates_its_checks_and_stops_no_b
                 held += verdict.lower <= final <= verdict.upper
                 wrong += verdict.stop and final >= best - 0.002
     assert held >= 27 and wrong <= 1, (held, wrong)
+
+
+@pytest.mark.parametrize("key", ["sweep", "stop"])
+def test_a_history_param_naming_a_folder_of_studies_gets_the_pipelines_advice_alone(key):
+    """Red team (pipeline pass): `-S sweep.history=data/history` was told, besides the folder to give, that 'on the
+    command line, which takes several, data/history/* gives them all' (a params key names one folder) and that the
+    sweep forecasts features.metric from these curves, which no curve was missing. One line, the folder to give."""
+    from lcpipe.config import Params
+    from lcpipe.errors import LcpipeError
+    from lcpipe.pipeline.params_check import check_paths
+    from tests.helpers import with_params
+
+    given = {f"{key}__history": "data/history", **({"stop__at": [10]} if key == "stop" else {})}
+    with pytest.raises(LcpipeError) as refused:
+        check_paths(with_params(Params(), **given))
+    said = str(refused.value)
+    assert said == f"{key}.history: data/history: no *.csv curve files or DVCLive folders found; its folders " \
+                   "(cifar10-plain-vs-resnet) may hold some: give one (e.g. data/history/cifar10-plain-vs-resnet)"

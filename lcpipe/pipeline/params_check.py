@@ -7,6 +7,7 @@ a valid change writes the same bytes, so it reruns nothing downstream by itself.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lcpipe.atomic import write_text
@@ -67,8 +68,11 @@ def check_paths(p: Params) -> None:
     except WrongKindError as exc:  # the pipeline's kind follows features.metric: no --kind to give
         raise LcpipeError(f"sweep.history: {exc.what}") from None
     except LcpipeError as exc:
-        raise LcpipeError(f"sweep.history: {exc} (the sweep's decision forecasts features.metric="
-                          f"{p.features.metric} from these curves: give a sweep.history that logs it)") from None
+        said = _as_param(str(exc))
+        if p.features.metric in said:  # a curve without the column, not a folder without curves (red team)
+            said += (f" (the sweep's decision forecasts features.metric={p.features.metric} from these curves: give a "
+                     "sweep.history that logs it)")
+        raise LcpipeError(f"sweep.history: {said}") from None
     try:
         check_sweep_history(p, past)
     except LcpipeError as exc:
@@ -79,7 +83,17 @@ def check_paths(p: Params) -> None:
         except WrongKindError as exc:  # early_stop forecasts test accuracy, a fraction: no --kind to give
             raise LcpipeError(f"stop.history: {exc.what}") from None
         except LcpipeError as exc:
-            raise LcpipeError(f"stop.history: {exc}") from None
+            raise LcpipeError(f"stop.history: {_as_param(str(exc))}") from None
+
+
+COMMAND_LINE = re.compile(r"; on the command line, which takes several, \S+ gives them all")
+
+
+def _as_param(said: str) -> str:
+    """A curve reader's line as a params key reads it: a history param names one folder, so the reader's advice for
+    the command line, which takes several paths, is dropped (red team: it told `-S sweep.history=data/history` that
+    `data/history/*` gives them all)."""
+    return COMMAND_LINE.sub("", said)
 
 
 def check_sweep_history(p: Params, past: list) -> None:
