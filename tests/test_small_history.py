@@ -111,45 +111,6 @@ def test_a_direction_two_curves_cannot_tell_is_not_called_no_direction(tmp_path)
     assert "do not move one way" not in result.err
 
 
-def test_a_params_path_that_starts_with_a_dash_reaches_the_stage_as_a_path(tmp_path):
-    """Red team (pipeline pass): `sweep.history: -hist` passed check_params, and the sweep died in argparse with a
-    5-line usage message (`--history: expected one argument`) after DVC had removed its outputs. Every path that
-    dvc.yaml interpolates from params is given as `--flag=value`, so the stage reads it as the path it is."""
-    import re
-    import shlex
-    import subprocess
-    import sys
-
-    import yaml
-
-    text = (ROOT / "dvc.yaml").read_text()
-    spaced = re.findall(r"--[\w-]+\s+\"?\$\{(?!item\.)", text)  # a matrix item is an arch name check_params knows
-    assert not spaced, f"dvc.yaml passes a params path after a space: {spaced}"
-
-    cmd = yaml.safe_load(text)["stages"]["sweep"]["cmd"].replace("${sweep.history}", "-hist")
-    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
-    args = shlex.split(cmd)
-    assert args[:2] == ["python", "stages/sweep.py"]
-    run = subprocess.run([sys.executable, str(ROOT / args[1]), *args[2:]], cwd=tmp_path, capture_output=True,
-                         text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
-    assert run.returncode != 0 and run.stderr.startswith("error: ") and "usage:" not in run.stderr, run.stderr
-
-
-
-def test_a_refused_arch_list_names_every_command_that_restores_what_dvc_removed(tmp_path, monkeypatch):
-    """Red team (pipeline pass): after `dvc exp run -S 'train.archs=[resnet34,resnet34,plain50]'` DVC had deleted the
-    dropped archs' curves and their git-tracked `dvclive/<arch>/` logs; the line sent the user to `dvc checkout`
-    alone, which left `git status` showing the logs deleted and `dvc status` the train stages changed."""
-    from lcpipe.config import Params, validate
-    from lcpipe.errors import LcpipeError
-    from tests.helpers import with_params
-
-    monkeypatch.chdir(tmp_path)  # the user's own workspace, not an experiment's
-    with pytest.raises(LcpipeError, match=r"then `git checkout dvclive` and `dvc checkout` restore the DVCLive logs "
-                                          r"and curves it removed"):
-        validate(with_params(Params(), train__archs=["resnet34", "resnet34", "plain50"]))
-
-
 def test_a_few_curves_calibrate_on_prefixes_of_three_evaluations_as_the_calibration_proper_does():
     """Review: the few-curve calibration took the 1- and 2-point prefixes of 30-epoch history curves too, which
     CALIBRATION_MIN_POINTS keeps out of the calibration proper (such a prefix errs several times more than a 3-point
@@ -204,21 +165,3 @@ def test_the_early_stop_recipe_of_four_runs_calibrates_its_checks_and_stops_no_b
                 held += verdict.lower <= final <= verdict.upper
                 wrong += verdict.stop and final >= best - 0.002
     assert held >= 27 and wrong <= 1, (held, wrong)
-
-
-@pytest.mark.parametrize("key", ["sweep", "stop"])
-def test_a_history_param_naming_a_folder_of_studies_gets_the_pipelines_advice_alone(key):
-    """Red team (pipeline pass): `-S sweep.history=data/history` was told, besides the folder to give, that 'on the
-    command line, which takes several, data/history/* gives them all' (a params key names one folder) and that the
-    sweep forecasts features.metric from these curves, which no curve was missing. One line, the folder to give."""
-    from lcpipe.config import Params
-    from lcpipe.errors import LcpipeError
-    from lcpipe.pipeline.params_check import check_paths
-    from tests.helpers import with_params
-
-    given = {f"{key}__history": "data/history", **({"stop__at": [10]} if key == "stop" else {})}
-    with pytest.raises(LcpipeError) as refused:
-        check_paths(with_params(Params(), **given))
-    said = str(refused.value)
-    assert said == f"{key}.history: data/history: no *.csv curve files or DVCLive folders found; its folders " \
-                   "(cifar10-plain-vs-resnet) may hold some: give one (e.g. data/history/cifar10-plain-vs-resnet)"

@@ -79,11 +79,21 @@ def check_paths(p: Params) -> None:
         raise LcpipeError(f"sweep.history: {exc}") from None
     if p.stop.at:
         try:
-            learnable_history(read_curve_dir(Path(p.stop.history), "test_acc"))  # as early_stop's Stopper reads it
+            stop_history = learnable_history(read_curve_dir(Path(p.stop.history), "test_acc"))  # as the Stopper does
         except WrongKindError as exc:  # early_stop forecasts test accuracy, a fraction: no --kind to give
             raise LcpipeError(f"stop.history: {exc.what}") from None
         except LcpipeError as exc:
             raise LcpipeError(f"stop.history: {_as_param(str(exc))}") from None
+        lengths = sorted({len(c) for c in stop_history})
+        if not p.stop.threshold and p.train.epochs not in lengths:
+            # with no run of the runs' length there is no rival to forecast alike, and the bar would be the best final
+            # of another study, or of longer training: every run stopped, the best too (red team: the default CIFAR
+            # history of 164-epoch runs stopped all four 50-epoch archs at epoch 5)
+            raise LcpipeError(f"stop.history: {p.stop.history} holds no finished run of train.epochs "
+                              f"({p.train.epochs}) epochs (its runs have {', '.join(map(str, lengths[:5]))}"
+                              f"{', ...' if len(lengths) > 5 else ''}), so the stop rule has no run to compare "
+                              "with; give finished runs of this pipeline's length (the README's early_stop recipe "
+                              "copies data/curves aside), or set stop.threshold to the accuracy a run must reach")
 
 
 COMMAND_LINE = re.compile(r"; on the command line, which takes several, \S+ gives them all")
