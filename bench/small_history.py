@@ -16,7 +16,6 @@ Usage: python bench/small_history.py [--corpus ../shared/curves/dev] [--metric t
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -110,5 +109,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     main()
