@@ -23,10 +23,15 @@ def early_stop(p: Params, prepared: Path, out_dir: Path, checkpoint_dir: Path, l
     summary: dict = {"enabled": bool(p.stop.at), "at": list(p.stop.at), "runs": {}}
     if p.stop.at:  # imported here: off, the stage starts without torch in a second (code deps list them all the same)
         from lcpipe.forecasting.run_stopper import Stopper
-        from lcpipe.training.run import run_config, run_training
+        from lcpipe.training.run import check_live_folder, checkpoint_path, run_config, run_training
+        for arch in p.train.archs:  # each arch's, before the first trains
+            check_live_folder(live_dir, arch)
     for arch in p.train.archs if p.stop.at else []:
         stopper = Stopper(p.stop, p.train.epochs, run_config(p, arch))
-        run_training(p, arch, prepared, out_dir, checkpoint_dir, live_dir, timings_dir, stopper=stopper)
+        # DVC removes data/early_stop/ before the stage runs: a finished arch's checkpoint is what spares a rerun
+        # after an interruption training it again (red team: a kill during the second arch retrained the first)
+        run_training(p, arch, prepared, out_dir, checkpoint_dir, live_dir, timings_dir, stopper=stopper,
+                     keep_checkpoint=True)
         trained = len(read_lcpipe_csv(Path(out_dir) / f"{arch}.csv"))
         summary["runs"][arch] = {"epochs_trained": trained, "epochs_planned": p.train.epochs,
                                  "stopped": trained < p.train.epochs}
@@ -44,4 +49,6 @@ def early_stop(p: Params, prepared: Path, out_dir: Path, checkpoint_dir: Path, l
                    "length than these, set stop.threshold or give a history of this recipe")
             say(f"early_stop: every arch was stopped ({where} of {p.train.epochs} epochs): {bar}")
     write_text(summary_out, json.dumps(summary, indent=2) + "\n")
+    for arch in summary["runs"]:  # every arch done: the next run starts from scratch, as the train stage's does
+        checkpoint_path(checkpoint_dir, arch).unlink(missing_ok=True)
     return summary

@@ -177,6 +177,9 @@ def train_epochs(arch: str, ds: Dataset, r: TrainParams, *, state_hash: str = ""
     if dist.world > 1:
         step_model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if cuda else None)
     if r.compile:
+        if not cuda and dist.rank == 0:  # said, since nothing else is for minutes (red team)
+            log(f"warning: {arch}: train.compile on the CPU builds C++ kernels for minutes before the first epoch "
+                "(it pays back on a GPU, for ResNet-50: README); set train.compile: false to start at once")
         step_model = torch.compile(step_model)
     xtr, ytr, xte, yte = to_device(ds, device)
     for epoch in range(len(rows) + 1, r.epochs + 1):

@@ -62,6 +62,21 @@ def run_config(params: Params, arch: str) -> dict:
     return {"arch": arch, "dataset": params.data.dataset, "optimizer": "sgd", **recipe}
 
 
+LIVE_FOLDERS = (".", "plots", "plots/metrics")  # an arch's DVCLive folder and those under it that DVCLive clears
+
+
+def checkpoint_path(checkpoint_dir: Path, arch: str) -> Path:
+    """Where `arch`'s run keeps its full training state between epochs."""
+    return Path(checkpoint_dir) / f"{arch}.pt"
+
+
+def check_live_folder(live_dir: Path, arch: str) -> None:
+    """Refuses, in one line, an arch's DVCLive folder (or one under it) that is a link or a file: DVCLive clears
+    them when it opens, and would delete a user's files through the link (red team)."""
+    for folder in LIVE_FOLDERS:
+        check_own_folder(Path(live_dir, arch, folder), "the live folder")
+
+
 def open_live(live_dir: Path):
     """A DVCLive logger for one stage: no dvc.yaml of its own (dvc.yaml declares its files, and
     concurrent stages under `dvc queue -j` would race writing it), no experiment of its own."""
@@ -102,9 +117,11 @@ def _diverged_note(arch: str, rows: list[dict], lr: float) -> str | None:
 
 
 def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, checkpoint_dir: Path,
-                 live_dir: Path, timings_dir: Path, stopper=None) -> None:
+                 live_dir: Path, timings_dir: Path, stopper=None, keep_checkpoint: bool = False) -> None:
     """Train `arch` into out_dir/<arch>.csv + .json, live_dir/<arch>/ and timings_dir/<arch>.json;
-    the checkpoint is removed at the end.
+    the checkpoint is removed at the end, or kept with `keep_checkpoint` (a stage that trains several archs in
+    turn removes them once all are done: a rerun after an interruption replays a finished arch's epochs from it
+    instead of training them again).
 
     `stopper` (the early_stop stage's; None in the train stage) is called with the rows so far
     after every epoch and returns None or a verdict with `.stop`; training never imports it, so
@@ -113,12 +130,12 @@ def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, check
         _relaunch_under_torchrun(params.train.devices)
     if arch not in params.train.archs:
         raise LcpipeError(f"--arch {arch!r} is not in train.archs {params.train.archs}")
-    check_own_folder(Path(live_dir) / arch, "the live folder")  # DVCLive clears it: never through a link (red team)
+    check_live_folder(live_dir, arch)
     ds = data.read(prepared)
     recipe = params.train
     shaping = {k: v for k, v in as_dict(recipe).items() if k != "archs"}  # adding an arch keeps checkpoints
     state_hash = state_key(arch, as_dict(params.data), shaping, torch.__version__)  # + the code's hash
-    ckpt = checkpoint_dir / f"{arch}.pt"
+    ckpt = checkpoint_path(checkpoint_dir, arch)
     dist, device = _init_dist()
     live = open_live(Path(live_dir) / arch) if dist.rank == 0 else None
     if live is not None:
@@ -126,8 +143,8 @@ def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, check
     start = time.perf_counter()
     rows, seconds, checks = [], [], []
     try:
-        # a resumed run yields its checkpointed epochs first: DVC removed the live folder before
-        # the stage started, so they are written again, each once, before training continues
+        # a resumed run yields its checkpointed epochs first: DVCLive cleared its files when it opened
+        # the folder, so they are written again, each once, before training continues
         for row, took in train_epochs(arch, ds, recipe, state_hash=state_hash, checkpoint_path=ckpt,
                                       device=device, dist=dist):
             rows.append(row)
@@ -163,4 +180,5 @@ def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, check
         "parameters": count_params(build_net(arch, ds.num_classes, ds.in_channels, recipe.width, recipe.stem)),
     }
     write_text(Path(timings_dir) / f"{arch}.json", json.dumps(timings, indent=2) + "\n")
-    ckpt.unlink(missing_ok=True)
+    if not keep_checkpoint:
+        ckpt.unlink(missing_ok=True)
