@@ -93,3 +93,22 @@ def test_code_hash_covers_every_module_of_the_training_package(tmp_path):
     (tmp_path / "nets.py").write_text("WIDTH = 32\n")
     assert checkpoint.code_hash(tmp_path) != before
     assert checkpoint.code_hash() in checkpoint.state_key("resnet18")
+
+
+def test_train_compile_on_the_cpu_is_said_before_the_minutes_it_spends_compiling():
+    """Red team (pipeline pass): `train.compile: true` on the CPU sat for minutes with no line before the first
+    epoch while torch.compile built C++ kernels. A warning comes first, before the first step runs; the log here
+    stops the run at that warning, so the test compiles nothing."""
+    said = []
+
+    class Said(Exception):
+        pass
+
+    def log(line):
+        said.append(line)
+        raise Said
+
+    with pytest.raises(Said):
+        train_curve("resnet18", DS, dataclasses.replace(TINY, compile=True), device=torch.device("cpu"), log=log)
+    assert said == ["warning: resnet18: train.compile on the CPU builds C++ kernels for minutes before the first "
+                    "epoch (it pays back on a GPU, for ResNet-50: README); set train.compile: false to start at once"]
