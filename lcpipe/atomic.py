@@ -207,6 +207,9 @@ def carries_mark(path: Path, mark: bytes) -> bool:
         return False
 
 
+LIVE_FOLDERS = ("", "plots", "plots/metrics")  # under a DVCLive folder: those DVC or DVCLive clear, never via a link
+
+
 def check_own_folder(path: Path, flag: str, kinds: tuple[str, ...] | None = None) -> None:
     """An output folder a stage writes into or replaces whole is no link and no file: a link to a folder of the
     user's would have its files deleted (DVCLive clears its folder) or replaced, outside the project (red team:

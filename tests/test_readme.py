@@ -83,8 +83,17 @@ CLAIMS = {
                              lambda out: ran_stages(out) == ["check_params", "predict", "evaluate"]),
     "dvc exp diff HEAD cut10": ("the experiment's scores and param beside HEAD's",
                                 lambda out: "lstm.rmse" in out and "predict.cutoff" in out),
-    "dvc metrics diff HEAD~1": ("diffs the committed metrics of two commits",
+    "dvc metrics diff HEAD~1": ("diffs the workspace's metrics against the commit before",
                                 lambda out: "metrics/evaluate.json" in out and "lstm.rmse" in out),
+    # what the README says each table holds, and nothing of the hundred-odd other columns (a newcomer's pass)
+    "dvc exp show --drop '.*' --keep 'Experiment|train.lr": (
+        "final and best test accuracy per arch, per experiment",
+        lambda out: "plain50/metrics.json:best_test_acc" in out and "train.lr" in out and "lr03" in out
+        and "train_loss" not in out and "cutoff_" not in out),
+    "dvc exp show --drop '.*' --keep 'Experiment|State": (
+        "each predictor's RMSE per experiment",
+        lambda out: "auto.rmse" in out and "predict.cutoff" in out and "cut10" in out
+        and "cutoff_" not in out and ".mae" not in out and "dvclive" not in out),
     # the collaborator's clone, after `dvc pull`
     "dvc repro --pull": ("trains nothing", lambda out: not [s for s in ran_stages(out) if s.startswith("train@")]),
     "dvc repro": ("runs nothing after `dvc pull`", lambda out: ran_stages(out) == []),

@@ -286,7 +286,7 @@ def test_every_arch_stopped_names_the_bar_that_stopped_them(tmp_path, monkeypatc
     from lcpipe.pipeline.early_stop import early_stop
     from tests.helpers import curve_csv, learning_curve
 
-    def trained_three_epochs(p, arch, prepared, out_dir, *args, stopper=None):
+    def trained_three_epochs(p, arch, prepared, out_dir, *args, stopper=None, **kwargs):
         (out_dir / f"{arch}.csv").write_text(curve_csv(learning_curve(3)))
 
     monkeypatch.setattr(run_stopper, "Stopper", lambda *args, **kwargs: None)

@@ -1,6 +1,7 @@
-"""The training stages under the real dvc CLI: a user's folder linked where DVCLive writes keeps its files, and an
-early_stop stage interrupted mid-way does not train again the archs it had finished (pipeline red team, twelfth
-session's M1 and M3; each test fails on the code before its fix, 4385204)."""
+"""The training stages under the real dvc CLI: a user's folder linked where DVCLive writes keeps its files, a training
+is restored from DVC's run-cache, and an early_stop stage interrupted mid-way does not train again the archs it had
+finished (pipeline red team, twelfth session's M1 and M3, and the review of their first fix; the link and interrupt
+tests fail on the code before the fix, 4385204, the run-cache one on d223248)."""
 
 import os
 import signal
@@ -20,12 +21,12 @@ def _files(folder):
 
 
 @pytest.mark.parametrize("linked", [".", "plots"])
-def test_a_dvclive_folder_linked_to_the_users_own_keeps_every_file_when_the_train_stage_refuses_it(
+def test_a_dvclive_folder_linked_to_the_users_own_is_refused_before_dvc_deletes_a_file_through_it(
         reproduced, tmp_path, linked):
-    """DVC removed a train stage's DVCLive outputs (metrics.json, plots/metrics/) before running it, through a link
+    """DVC removes a train stage's DVCLive outputs (metrics.json, plots/metrics/) before running it, through a link
     the user had put at dvclive/<arch>: the files vanished from the folder outside the project before the stage
-    refused the link. They are persist outputs now, and the stage refuses a link at the folder or under it (DVCLive
-    clears plots/metrics when it opens) before anything is touched."""
+    refused the link. check_params, which runs first whenever a params change retrains, refuses a link at the folder
+    or under it (DVCLive clears plots/metrics when it opens) in one line, and nothing is touched."""
     project = reproduced
     live = project.root / "dvclive" / "plain34"
     mine = tmp_path / "mine"
@@ -35,13 +36,27 @@ def test_a_dvclive_folder_linked_to_the_users_own_keeps_every_file_when_the_trai
     before = _files(mine)
     subprocess.run(["rm", "-rf", str(source)], check=True)
     source.symlink_to(mine, target_is_directory=True)
+    project.set_params(train__lr=0.03)
 
-    out = project.dvc("repro", "--force", "--single-item", "train@plain34", check=False)
+    out = project.dvc("repro", check=False)
     assert out.returncode != 0
     errors = [line for line in out.stderr.splitlines() if line.startswith("error: ")]
-    assert errors == [f"error: the live folder {source.relative_to(project.root)} is a symbolic link (to {mine}), "
-                      "not a folder this stage writes; give the path dvc.yaml names, or remove it first"]
+    assert errors == [f"error: {source.relative_to(project.root)} is a symbolic link (to {mine}): DVC deletes the "
+                      "train stage's DVCLive files there, through it, before training plain34; move what is yours out "
+                      "of it and remove it (`git checkout dvclive` restores the logs)"]
     assert _files(mine) == before  # metrics.json and plots/metrics/*.tsv (or the TSVs themselves) all still there
+
+
+def test_a_training_run_once_is_restored_from_dvcs_run_cache_not_trained_again(reproduced):
+    """The train stages keep DVC's run-cache, which restores a training of params already run instead of running it
+    (a GPU-day at paper scale; `dvc push --run-cache` shares it). DVC saves no run-cache entry for a stage with a
+    persist output (review: making the DVCLive logs persist, to spare a linked folder, turned it off silently)."""
+    project = reproduced
+    project.set_params(train__lr=0.03)
+    assert "Running stage 'train@plain34'" in project.dvc("repro", "train@plain34").stdout
+    project.set_params(train__lr=0.02)  # back to the reproduced project's
+    again = project.dvc("repro", "train@plain34").stdout
+    assert "Stage 'train@plain34' is cached - skipping run" in again and "Running stage 'train@plain34'" not in again
 
 
 def _wait_for(path, proc, timeout=300):
@@ -83,3 +98,24 @@ def test_an_early_stop_stage_killed_during_its_second_arch_replays_the_first_ins
     project.dvc("repro", "--force", "--single-item", "early_stop")
     assert {p.name: p.read_bytes() for p in (project.root / "data" / "early_stop").iterdir()} == resumed
     assert (project.root / "metrics" / "early_stop.json").read_bytes() == summary
+
+
+def test_checkpoints_kept_for_a_rerun_go_once_the_stage_completes_even_turned_off(tmp_path):
+    """Review: a finished arch's kept checkpoint stayed for good when the rerun that followed the interruption had
+    turned early stopping off (stop.at: []) or dropped that arch from train.archs; at full scale each holds a
+    model and its optimizer state. The stage's own checkpoint folder is emptied of its *.pt files whenever the
+    stage completes; a link there is not followed."""
+    from lcpipe.config import Params
+    from lcpipe.pipeline.early_stop import early_stop
+
+    ck = tmp_path / "ck"
+    ck.mkdir()
+    for arch in ("resnet34", "dropped_arch"):
+        (ck / f"{arch}.pt").write_bytes(b"state")
+    elsewhere = tmp_path / "theirs.pt"
+    elsewhere.write_bytes(b"not ours")
+    (ck / "linked.pt").symlink_to(elsewhere)
+    summary = early_stop(Params(), tmp_path, tmp_path / "out", ck, tmp_path / "live", tmp_path / "t",
+                         tmp_path / "s.json")
+    assert summary["enabled"] is False
+    assert sorted(p.name for p in ck.iterdir()) == ["linked.pt"] and elsewhere.read_bytes() == b"not ours"

@@ -9,6 +9,7 @@ metrics/early_stop.json says where each stopped and the epochs saved against tra
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from lcpipe.atomic import write_text
@@ -23,7 +24,7 @@ def early_stop(p: Params, prepared: Path, out_dir: Path, checkpoint_dir: Path, l
     summary: dict = {"enabled": bool(p.stop.at), "at": list(p.stop.at), "runs": {}}
     if p.stop.at:  # imported here: off, the stage starts without torch in a second (code deps list them all the same)
         from lcpipe.forecasting.run_stopper import Stopper
-        from lcpipe.training.run import check_live_folder, checkpoint_path, run_config, run_training
+        from lcpipe.training.run import check_live_folder, run_config, run_training
         for arch in p.train.archs:  # each arch's, before the first trains
             check_live_folder(live_dir, arch)
     for arch in p.train.archs if p.stop.at else []:
@@ -32,6 +33,8 @@ def early_stop(p: Params, prepared: Path, out_dir: Path, checkpoint_dir: Path, l
         # after an interruption training it again (red team: a kill during the second arch retrained the first)
         run_training(p, arch, prepared, out_dir, checkpoint_dir, live_dir, timings_dir, stopper=stopper,
                      keep_checkpoint=True)
+        if os.environ.get("RANK", "0") != "0":  # train.devices > 1 (torchrun): rank 0 alone writes, and reports
+            continue
         trained = len(read_lcpipe_csv(Path(out_dir) / f"{arch}.csv"))
         summary["runs"][arch] = {"epochs_trained": trained, "epochs_planned": p.train.epochs,
                                  "stopped": trained < p.train.epochs}
@@ -48,7 +51,17 @@ def early_stop(p: Params, prepared: Path, out_dir: Path, checkpoint_dir: Path, l
                    f"the bar comes from stop.history ({p.stop.history}); if those runs are of another kind or "
                    "length than these, set stop.threshold or give a history of this recipe")
             say(f"early_stop: every arch was stopped ({where} of {p.train.epochs} epochs): {bar}")
+    if os.environ.get("RANK", "0") != "0":
+        return summary
     write_text(summary_out, json.dumps(summary, indent=2) + "\n")
-    for arch in summary["runs"]:  # every arch done: the next run starts from scratch, as the train stage's does
-        checkpoint_path(checkpoint_dir, arch).unlink(missing_ok=True)
+    _remove_checkpoints(Path(checkpoint_dir))
     return summary
+
+
+def _remove_checkpoints(folder: Path) -> None:
+    """Every arch done (or none to train): the checkpoints kept for a rerun after an interruption go, those of archs
+    since dropped from train.archs or of a stage since turned off included (review: they stayed for good). The
+    folder is the stage's own (dvc.yaml's --checkpoint-dir); only its regular *.pt files are removed."""
+    for path in folder.glob("*.pt") if folder.is_dir() and not folder.is_symlink() else ():
+        if path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)

@@ -7,10 +7,11 @@ a valid change writes the same bytes, so it reruns nothing downstream by itself.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
-from lcpipe.atomic import write_text
+from lcpipe.atomic import LIVE_FOLDERS, write_text
 from lcpipe.config import Params, missing_keys
 from lcpipe.curve import MAX_EPOCHS
 from lcpipe.errors import LcpipeError, WrongKindError
@@ -20,6 +21,7 @@ from lcpipe.training.sources import check_obtainable
 OK = "params.yaml is valid\n"
 PARAMS = Path("params.yaml")  # the file run_stage's load_params read
 CURVES = Path("data/curves")  # the train stages' outputs (dvc.yaml)
+LIVE = Path("dvclive")  # the train stages' DVCLive folders, one per arch (dvc.yaml's --live-dir)
 SHELL_SPECIAL = frozenset('$`"\\!')  # expanded inside a double-quoted shell word
 
 
@@ -155,11 +157,27 @@ def check_complete(path: Path = PARAMS) -> None:
                           f"not lcpipe's defaults: add it under '{section}:' (the default is {default!r})")
 
 
+def check_live_folders(p: Params) -> None:
+    """No arch's DVCLive folder (or one under it) is a link or a file: DVC removes a train stage's DVCLive files
+    before it runs the stage, through a link in their place, so a folder of the user's linked there would lose
+    them before the stage could refuse it (red team: dvclive/resnet34 linked elsewhere). Checked here, before any
+    stage, whenever a params change reruns training; the train stage checks again for its own folder."""
+    for arch in p.train.archs:
+        for sub in LIVE_FOLDERS:
+            folder = LIVE / arch / sub
+            if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+                what = f"a symbolic link (to {os.readlink(folder)})" if folder.is_symlink() else "a file"
+                raise LcpipeError(f"{folder} is {what}: DVC deletes the train stage's DVCLive files there, through it, "
+                                  f"before training {arch}; move what is yours out of it and remove it (`git "
+                                  "checkout dvclive` restores the logs)")
+
+
 def check_params(p: Params, out: Path) -> None:
-    """`p` was loaded and validated by config.load_params; add completeness, the registry's, the length's
-    and the paths' checks, write `out`."""
+    """`p` was loaded and validated by config.load_params; add completeness, the registry's, the length's,
+    the paths' and the DVCLive folders' checks, write `out`."""
     check_complete()
     check_predictors(p)
     check_length(p)
     check_paths(p)
+    check_live_folders(p)
     write_text(out, OK)

@@ -136,7 +136,7 @@ def small_multiples_figure(path: str | Path, target: str, actual: np.ndarray,
     names = list(dict.fromkeys(name for name, _ in forecasts))
     cutoffs = sorted({cutoff for _, cutoff in forecasts})
     fig, axes = plt.subplots(len(names), len(cutoffs), figsize=(2.6 * len(cutoffs), 2.0 * len(names)),
-                             sharex=True, sharey=True, squeeze=False)
+                             sharex=True, sharey=True, squeeze=False, layout="constrained")  # no empty bands
     for row, name in enumerate(names):
         for col, cutoff in enumerate(cutoffs):
             ax = axes[row, col]

@@ -13,6 +13,7 @@ checkpoint hash, and how a torchrun job is set up and torn down. What it writes:
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
 import os
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from lcpipe.atomic import check_own_folder, write_text
+from lcpipe.atomic import LIVE_FOLDERS, check_own_folder, write_text
 from lcpipe.config import Params, as_dict
 from lcpipe.curve import write_curve
 from lcpipe.errors import LcpipeError
@@ -42,14 +43,18 @@ def _relaunch_under_torchrun(devices: int) -> None:
 
 
 def _init_dist() -> tuple[Dist, torch.device]:
-    """Join the torchrun job if there is one (gloo on the CPU, nccl on CUDA)."""
+    """Join the torchrun job if there is one (gloo on the CPU, nccl on CUDA), once per process: the early_stop stage
+    trains every arch in one process, and a group set up again after it was destroyed hung torchrun's ranks (review).
+    It is destroyed when the process exits."""
     if "LOCAL_RANK" not in os.environ:
         return Dist(), pick_device()
     local_rank = int(os.environ["LOCAL_RANK"])
     device = pick_device(local_rank)
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-    torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    if not torch.distributed.is_initialized():
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        atexit.register(torch.distributed.destroy_process_group)
     return Dist(torch.distributed.get_rank(), torch.distributed.get_world_size()), device
 
 
@@ -60,14 +65,6 @@ def run_config(params: Params, arch: str) -> dict:
     if recipe["schedule"] != "step":
         recipe.pop("milestones"), recipe.pop("gamma")
     return {"arch": arch, "dataset": params.data.dataset, "optimizer": "sgd", **recipe}
-
-
-LIVE_FOLDERS = (".", "plots", "plots/metrics")  # an arch's DVCLive folder and those under it that DVCLive clears
-
-
-def checkpoint_path(checkpoint_dir: Path, arch: str) -> Path:
-    """Where `arch`'s run keeps its full training state between epochs."""
-    return Path(checkpoint_dir) / f"{arch}.pt"
 
 
 def check_live_folder(live_dir: Path, arch: str) -> None:
@@ -135,34 +132,30 @@ def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, check
     recipe = params.train
     shaping = {k: v for k, v in as_dict(recipe).items() if k != "archs"}  # adding an arch keeps checkpoints
     state_hash = state_key(arch, as_dict(params.data), shaping, torch.__version__)  # + the code's hash
-    ckpt = checkpoint_path(checkpoint_dir, arch)
+    ckpt = checkpoint_dir / f"{arch}.pt"
     dist, device = _init_dist()
     live = open_live(Path(live_dir) / arch) if dist.rank == 0 else None
     if live is not None:
         live.log_param("epochs", recipe.epochs)  # the planned length, for `lcpipe forecast --runs dvclive/`
     start = time.perf_counter()
     rows, seconds, checks = [], [], []
-    try:
-        # a resumed run yields its checkpointed epochs first: DVCLive cleared its files when it opened
-        # the folder, so they are written again, each once, before training continues
-        for row, took in train_epochs(arch, ds, recipe, state_hash=state_hash, checkpoint_path=ckpt,
-                                      device=device, dist=dist):
-            rows.append(row)
-            if took is not None:
-                seconds.append(round(took, 3))
-            # rows are reduced over ranks, so every rank reaches the same verdict and stops alike
-            verdict = stopper.check(rows) if stopper else None
+    # a resumed run yields its checkpointed epochs first: DVC removed the live folder before
+    # the stage started, so they are written again, each once, before training continues
+    for row, took in train_epochs(arch, ds, recipe, state_hash=state_hash, checkpoint_path=ckpt,
+                                  device=device, dist=dist):
+        rows.append(row)
+        if took is not None:
+            seconds.append(round(took, 3))
+        # rows are reduced over ranks, so every rank reaches the same verdict and stops alike
+        verdict = stopper.check(rows) if stopper else None
+        if verdict is not None:
+            checks.append(verdict.as_dict())
+        if live is not None:
+            log_epoch(live, row, verdict)
             if verdict is not None:
-                checks.append(verdict.as_dict())
-            if live is not None:
-                log_epoch(live, row, verdict)
-                if verdict is not None:
-                    say(verdict.line(arch))
-            if verdict is not None and verdict.stop:
-                break
-    finally:
-        if dist.world > 1:
-            torch.distributed.destroy_process_group()
+                say(verdict.line(arch))
+        if verdict is not None and verdict.stop:
+            break
     if dist.rank != 0:
         return
     live.end()
