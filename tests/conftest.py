@@ -85,6 +85,7 @@ LONG = (  # the tests that need no shared repro (it is being made meanwhile), th
         "test_sweep_decision.py::", "test_hpo_bench.py::test_hpo_quick",
         "test_train_dvc.py::test_rerunning", "test_pipeline_dvc.py::test_train_stages_write_four_curves",
         "test_dvc_workflow.py::", "test_pipeline_dvc.py::", "test_train_dvc.py::", "test_stop.py::",
+        "test_stage_outputs_and_interrupts.py::test_an_early_stop",
         "test_code_caching.py::")
 
 
