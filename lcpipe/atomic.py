@@ -210,7 +210,7 @@ def carries_mark(path: Path, mark: bytes) -> bool:
 LIVE_FOLDERS = ("", "plots", "plots/metrics")  # under a DVCLive folder: those DVC or DVCLive clear, never via a link
 
 
-def check_own_folder(path: Path, flag: str, kinds: tuple[str, ...] | None = None) -> None:
+def check_own_folder(path: Path, flag: str, kinds: tuple[str, ...] | None = None, after: str = "") -> None:
     """An output folder a stage writes into or replaces whole is no link and no file: a link to a folder of the
     user's would have its files deleted (DVCLive clears its folder) or replaced, outside the project (red team:
     dvclive/resnet34 linked to another folder lost its dvc.yaml and report.md; a sweep found its linked forecasts
@@ -219,7 +219,7 @@ def check_own_folder(path: Path, flag: str, kinds: tuple[str, ...] | None = None
     if path.is_symlink() or (path.exists() and not path.is_dir()):
         what = f"a symbolic link (to {os.readlink(path)})" if path.is_symlink() else "a file"
         raise LcpipeError(f"{flag} {path} is {what}, not a folder this stage writes; give the path dvc.yaml names, "
-                          "or remove it first")
+                          f"or remove it first{after}")
     if kinds is not None and path.exists():
         _only_its_files(path, kinds, f"{flag} {path}")
 

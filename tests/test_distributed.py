@@ -49,3 +49,57 @@ def test_the_early_stop_stage_trains_every_arch_in_two_processes(project):
                                for arch in ("plain34", "resnet34")}
     assert (out.stdout + out.stderr).count("resnet34 stop check at epoch 2") == 1  # rank 0 alone says it
     assert not list((project.root / ".lcpipe" / "checkpoints" / "early_stop").glob("*.pt"))
+
+
+def test_torchrun_workers_end_with_their_launcher_when_it_is_killed(tmp_path):
+    """torchrun starts its workers in sessions of their own: a SIGKILL of the stage's process group (`kill -9`, the
+    OOM killer, a CI timeout) left both training on, and they finished early_stop's archs, wrote its outputs and
+    removed its checkpoints after DVC had died, racing the rerun (review). A worker now dies with its launcher."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.helpers import ROOT
+
+    worker = tmp_path / "worker.py"
+    worker.write_text("import os, sys, time\n"
+                      "from lcpipe.training.run import _init_dist\n"
+                      "_init_dist()\n"
+                      "open(os.path.join(sys.argv[1], f'{os.getpid()}.up'), 'w').close()\n"
+                      "time.sleep(300)\n")
+    up = tmp_path / "up"
+    up.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    launcher = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+                                 str(worker), str(up)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    try:
+        deadline = time.time() + 120
+        while len(workers) < 2 and time.time() < deadline:
+            assert launcher.poll() is None, "torchrun ended before its workers were up"
+            workers = [int(p.stem) for p in up.glob("*.up")]
+            time.sleep(0.1)
+        assert len(workers) == 2, "the workers never came up"
+        launcher.send_signal(signal.SIGKILL)
+        launcher.wait()
+        deadline = time.time() + 20
+        while time.time() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.1)
+        assert not [pid for pid in workers if _alive(pid)]
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs (a zombie reaped by init counts as gone once reaped)."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -158,18 +158,17 @@ def check_complete(path: Path = PARAMS) -> None:
 
 
 def check_live_folders(p: Params) -> None:
-    """No arch's DVCLive folder (or one under it) is a link or a file: DVC removes a train stage's DVCLive files
-    before it runs the stage, through a link in their place, so a folder of the user's linked there would lose
-    them before the stage could refuse it (red team: dvclive/resnet34 linked elsewhere). Checked here, before any
-    stage, whenever a params change reruns training; the train stage checks again for its own folder."""
-    for arch in p.train.archs:
-        for sub in LIVE_FOLDERS:
-            folder = LIVE / arch / sub
-            if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-                what = f"a symbolic link (to {os.readlink(folder)})" if folder.is_symlink() else "a file"
-                raise LcpipeError(f"{folder} is {what}: DVC deletes the train stage's DVCLive files there, through it, "
-                                  f"before training {arch}; move what is yours out of it and remove it (`git "
-                                  "checkout dvclive` restores the logs)")
+    """Neither the DVCLive folder nor an arch's (nor one under it) is a link or a file: DVC removes a train stage's
+    DVCLive files before it runs the stage, and DVCLive clears its own when it opens, through a link in their place,
+    so a folder of the user's linked there would lose them before the stage could refuse it (red team:
+    dvclive/resnet34 linked elsewhere; review: dvclive itself). Checked here, before any stage, whenever params.yaml
+    changes; the train stage checks again for its own folders."""
+    for folder in [LIVE] + [LIVE / arch / sub for arch in p.train.archs for sub in LIVE_FOLDERS]:
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            what = f"a symbolic link (to {os.readlink(folder)})" if folder.is_symlink() else "a file"
+            raise LcpipeError(f"{folder} is {what}: DVC deletes the train stages' DVCLive files there, through it, "
+                              "the next time it trains an arch; move what is yours out of it and remove it (`git "
+                              "checkout dvclive` restores the logs)")
 
 
 def check_params(p: Params, out: Path) -> None:

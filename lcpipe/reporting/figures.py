@@ -6,6 +6,7 @@ Every title names the study (dataset, width) and the metric, so a figure read al
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -156,6 +157,8 @@ def small_multiples_figure(path: str | Path, target: str, actual: np.ndarray,
             if col == 0:
                 ax.set_ylabel(LABELS.get(name, name), fontsize=9)
     fig.supxlabel("epoch", fontsize=9)
-    fig.suptitle(f"{target} ({study}): {metric} forecasts from each sweep cutoff "
-                 "(black observed, grey actual, dashed forecast and 80 % band)", fontsize=10)
+    title = (f"{target} ({study}): {metric} forecasts from each sweep cutoff "
+             "(black observed, grey actual, dashed forecast and 80 % band)")
+    # wrapped to the figure's width: a wider title widens the saved canvas (bbox tight) into blank side bands
+    fig.suptitle(textwrap.fill(title, width=max(40, int(2.6 * len(cutoffs) * 12))), fontsize=10)
     save_png(fig, path)

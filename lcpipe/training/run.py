@@ -42,12 +42,29 @@ def _relaunch_under_torchrun(devices: int) -> None:
                               f"--nproc-per-node={devices}", *sys.argv])
 
 
+def _die_with_launcher() -> None:
+    """A torchrun worker ends when its launcher does. torchrun starts its workers in sessions of their own, so a
+    SIGKILL of the stage's process group (`kill -9`, the OOM killer, a CI timeout) left them training on, writing
+    the stage's outputs and removing its checkpoints after DVC had died, racing the rerun (review). Linux's
+    parent-death signal kills the worker with its parent; elsewhere nothing changes."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() == 1:  # the launcher died before the signal was set: reparented to init
+        os._exit(1)
+
+
 def _init_dist() -> tuple[Dist, torch.device]:
     """Join the torchrun job if there is one (gloo on the CPU, nccl on CUDA), once per process: the early_stop stage
     trains every arch in one process, and a group set up again after it was destroyed hung torchrun's ranks (review).
     It is destroyed when the process exits."""
     if "LOCAL_RANK" not in os.environ:
         return Dist(), pick_device()
+    _die_with_launcher()
     local_rank = int(os.environ["LOCAL_RANK"])
     device = pick_device(local_rank)
     if not torch.distributed.is_initialized():
@@ -67,11 +84,13 @@ def run_config(params: Params, arch: str) -> dict:
     return {"arch": arch, "dataset": params.data.dataset, "optimizer": "sgd", **recipe}
 
 
-def check_live_folder(live_dir: Path, arch: str) -> None:
-    """Refuses, in one line, an arch's DVCLive folder (or one under it) that is a link or a file: DVCLive clears
-    them when it opens, and would delete a user's files through the link (red team)."""
-    for folder in LIVE_FOLDERS:
-        check_own_folder(Path(live_dir, arch, folder), "the live folder")
+def check_live_folder(live_dir: Path, arch: str, after: str = "") -> None:
+    """Refuses, in one line, the live folder, an arch's in it (or one under that) that is a link or a file: DVCLive
+    clears them when it opens, and would delete a user's files through the link (red team; review: the live folder
+    itself). `after` ends the line (the train stage's: DVC may have removed its DVCLive files through the link
+    already, check_params refusing such a link first only when params.yaml changes, and git restores them)."""
+    for folder in [Path(live_dir)] + [Path(live_dir, arch, sub) for sub in LIVE_FOLDERS]:
+        check_own_folder(folder, "the live folder", after=after)
 
 
 def open_live(live_dir: Path):
@@ -127,7 +146,7 @@ def run_training(params: Params, arch: str, prepared: Path, out_dir: Path, check
         _relaunch_under_torchrun(params.train.devices)
     if arch not in params.train.archs:
         raise LcpipeError(f"--arch {arch!r} is not in train.archs {params.train.archs}")
-    check_live_folder(live_dir, arch)
+    check_live_folder(live_dir, arch, "" if stopper else f"; `git checkout {live_dir}` restores the logs DVC removed")
     ds = data.read(prepared)
     recipe = params.train
     shaping = {k: v for k, v in as_dict(recipe).items() if k != "archs"}  # adding an arch keeps checkpoints
