@@ -75,13 +75,15 @@ def test_an_early_stop_stage_killed_during_its_second_arch_replays_the_first_ins
     checkpoint until every arch is done: the rerun replays it, and ends with the bytes an uninterrupted run writes."""
     project = reproduced
     write_history(project.root / "history", finals=(0.995, 0.994), start=0.99)  # out of reach: each stops at 5
-    set_params(project.root / "params.yaml", {"stop.at": [5], "stop.history": "history"})
+    # two archs of the four, the target among them: what is tested is the first finished before the second was killed
+    set_params(project.root / "params.yaml", {"stop.at": [5], "stop.history": "history",
+                                              "train.archs": ["resnet34", "plain50"]})
     project.commit("early stopping on")
     checkpoints = project.root / ".lcpipe" / "checkpoints" / "early_stop"
     dvc = str(project.env["PATH"].split(os.pathsep)[0] + "/dvc")
     proc = subprocess.Popen([dvc, "repro", "early_stop"], cwd=project.root, env=project.env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_for(checkpoints / "resnet50.pt", proc)  # resnet34 (the first arch) is done
+    _wait_for(checkpoints / "plain50.pt", proc)  # resnet34 (the first arch) is done
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert (checkpoints / "resnet34.pt").exists()
