@@ -252,6 +252,9 @@ def check_output(path: str | os.PathLike, inputs: list[str | os.PathLike], flag:
                     raise LcpipeError(f"{flag} {given_path} would overwrite {sidecar}, the own file (sidecar) of "
                                       f"the input {given}; write it elsewhere")
         real = resolve(given)
+        if real in path.parents and not path.exists():  # nothing overwritten, but read as input next time (review)
+            raise LcpipeError(f"{flag} {path} would write into the input folder {real}, whose files are read as "
+                              "input; write it elsewhere")
         if path == real or real in path.parents or _same_file(path, real):
             raise LcpipeError(f"{flag} {path} would overwrite the input {real}; write it elsewhere")
         for target in _linked(real) if real.is_dir() else ():

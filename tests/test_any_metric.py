@@ -402,3 +402,26 @@ def test_two_columns_of_the_metric_name_are_refused_in_one_line(tmp_path):
     (tmp_path / "a.csv").write_text("step,val_loss,Val Loss\n15,2.0,2.1\n30,1.9,2.0\n")
     with pytest.raises(LcpipeError, match=r"a.csv: columns 2 and 3 are both 'val_loss'; remove or rename one"):
         read_curve(tmp_path / "a.csv", "val_loss")
+
+
+def test_a_cutoff_past_every_curves_end_is_said_once_and_many_short_curves_in_a_few_lines(tmp_path):
+    """Review (a newcomer's pass): `lcpipe evaluate --cutoffs 10,60` on four 50-epoch curves printed the same skip
+    line for each curve and nothing about cutoff 60's row, missing from every table. One line says the cutoff
+    has no row; curves short of another cutoff are named, three at most, and the rest counted."""
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT, curve_csv, learning_curve
+
+    for i in range(6):
+        (tmp_path / f"r{i}.csv").write_text(curve_csv(learning_curve(20 if i < 5 else 40, final=0.8 + 0.02 * i)))
+    proc = subprocess.run([sys.executable, "-m", "lcpipe", "evaluate", "--curves", str(tmp_path), "--cutoffs",
+                           "10,30,60", "--predictors", "last_value"], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert [line for line in lines if "cutoff 60" in line] == [
+        "cutoff 60: at or past the end of every curve (the longest has 40 points); no row for it"]
+    assert [line for line in lines if "cutoff 30 at or past its end" in line] == [
+        f"r{i}: 20 points; cutoff 30 at or past its end, skipped" for i in range(3)]
+    assert "... and 2 more curves with a cutoff at or past its end, skipped there" in lines

@@ -102,7 +102,9 @@ def bad_requests(study: Path):
          r"s\.csv: 3 epochs observed; a forecast needs at least 5"),
         ([*base, "--epochs", 40, "--out", "a_file/out.json"], r"a_file is a file, not a directory"),
         ([*base, "--epochs", 40, "--out", "runs/good.csv"], r"--out .*good\.csv would overwrite the input"),
-        ([*base, "--epochs", 40, "--plot", "history/p.png"], r"--plot .*p\.png would overwrite the input"),
+        # nothing there to overwrite, but a file in an input folder is read as input (a figure left among runs)
+        ([*base, "--epochs", 40, "--plot", "history/p.png"], r"--plot .*p\.png would write into the input folder "
+                                                             r".*history, whose files are read as input"),
         ([*base, "--epochs", 40, "--predictor", "prophet"], r"unknown predictor 'prophet'"),
         ([*base, "--epochs", 40, "--plot", "plot.jpg"], r"--plot plot\.jpg: give a file name ending in \.png"),
         ([*base, "--epochs", 0], r"'0' is not a positive whole number"),

@@ -355,9 +355,21 @@ def backtest(curves: list[Curve], cutoffs: list[int], predictors: list[str], par
     for name, fit in fits.items():
         for cutoff in fit:
             check_cutoff_fits(by_name[name], cutoff, window, units[name])
-        if len(fit) < len(cutoffs):
-            progress(f"{name}: {len(by_name[name].values)} points; cutoff "
-                     f"{', '.join(str(c) for c in cutoffs if c not in fit)} at or past its end, skipped")
+    # said once a cutoff past every curve's end (its row is missing from every table), else a line a curve, at
+    # most three (review: a cutoff past the end of a folder's curves printed a line for each, and no word of the row)
+    everywhere = [c for c in cutoffs if all(c not in fit for fit in fits.values())]
+    longest = max(len(by_name[name].values) for name in fits)
+    for cutoff in everywhere:
+        progress(f"cutoff {cutoff}: at or past the end of every curve (the longest has {longest} points); no row "
+                 "for it")
+    short = {name: [c for c in cutoffs if c not in fit and c not in everywhere] for name, fit in fits.items()}
+    short = {name: skipped for name, skipped in short.items() if skipped}
+    for name, skipped in list(short.items())[:3]:
+        progress(f"{name}: {len(by_name[name].values)} points; cutoff {', '.join(map(str, skipped))} at or past "
+                 "its end, skipped")
+    if len(short) > 3:
+        progress(f"... and {len(short) - 3} more curve{'s' if len(short) > 4 else ''} with a cutoff at or past "
+                 "its end, skipped there")
     shared = None if history is None else [series_of(c, metric) for c in history]
     fitted = {} if fitted is None or history is None else fitted
     rows = []
