@@ -21,6 +21,7 @@ from lcpipe.progress import say
 def early_stop(p: Params, prepared: Path, out_dir: Path, checkpoint_dir: Path, live_dir: Path,
                timings_dir: Path, summary_out: Path) -> dict:
     Path(out_dir).mkdir(parents=True, exist_ok=True)
+    reports = os.environ.get("RANK", "0") == "0"  # train.devices > 1 (torchrun): rank 0 alone writes, and reports
     summary: dict = {"enabled": bool(p.stop.at), "at": list(p.stop.at), "runs": {}}
     if p.stop.at:  # imported here: off, the stage starts without torch in a second (code deps list them all the same)
         from lcpipe.forecasting.run_stopper import Stopper
@@ -33,7 +34,7 @@ def early_stop(p: Params, prepared: Path, out_dir: Path, checkpoint_dir: Path, l
         # after an interruption training it again (red team: a kill during the second arch retrained the first)
         run_training(p, arch, prepared, out_dir, checkpoint_dir, live_dir, timings_dir, stopper=stopper,
                      keep_checkpoint=True)
-        if os.environ.get("RANK", "0") != "0":  # train.devices > 1 (torchrun): rank 0 alone writes, and reports
+        if not reports:
             continue
         trained = len(read_lcpipe_csv(Path(out_dir) / f"{arch}.csv"))
         summary["runs"][arch] = {"epochs_trained": trained, "epochs_planned": p.train.epochs,
@@ -51,7 +52,7 @@ def early_stop(p: Params, prepared: Path, out_dir: Path, checkpoint_dir: Path, l
                    f"the bar comes from stop.history ({p.stop.history}); if those runs are of another kind or "
                    "length than these, set stop.threshold or give a history of this recipe")
             say(f"early_stop: every arch was stopped ({where} of {p.train.epochs} epochs): {bar}")
-    if os.environ.get("RANK", "0") != "0":
+    if not reports:
         return summary
     write_text(summary_out, json.dumps(summary, indent=2) + "\n")
     _remove_checkpoints(Path(checkpoint_dir))
