@@ -210,14 +210,20 @@ def carries_mark(path: Path, mark: bytes) -> bool:
 LIVE_FOLDERS = ("", "plots", "plots/metrics")  # under a DVCLive folder: those DVC or DVCLive clear, never via a link
 
 
+def not_a_folder(path: Path) -> str | None:
+    """What a path a stage writes a folder at is instead, in words ('a symbolic link (to X)', 'a file'), or None."""
+    if path.is_symlink():
+        return f"a symbolic link (to {os.readlink(path)})"
+    return "a file" if path.exists() and not path.is_dir() else None
+
+
 def check_own_folder(path: Path, flag: str, kinds: tuple[str, ...] | None = None, after: str = "") -> None:
     """An output folder a stage writes into or replaces whole is no link and no file: a link to a folder of the
     user's would have its files deleted (DVCLive clears its folder) or replaced, outside the project (red team:
     dvclive/resnet34 linked to another folder lost its dvc.yaml and report.md; a sweep found its linked forecasts
     folder only after it had rewritten half its outputs). With `kinds` (the suffixes the stage writes there), one it
     replaces whole holds nothing else, as atomic_dir checks again when it replaces it. Checked before any work."""
-    if path.is_symlink() or (path.exists() and not path.is_dir()):
-        what = f"a symbolic link (to {os.readlink(path)})" if path.is_symlink() else "a file"
+    if what := not_a_folder(path):
         raise LcpipeError(f"{flag} {path} is {what}, not a folder this stage writes; give the path dvc.yaml names, "
                           f"or remove it first{after}")
     if kinds is not None and path.exists():

@@ -7,11 +7,10 @@ a valid change writes the same bytes, so it reruns nothing downstream by itself.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
-from lcpipe.atomic import LIVE_FOLDERS, write_text
+from lcpipe.atomic import LIVE_FOLDERS, not_a_folder, write_text
 from lcpipe.config import Params, missing_keys
 from lcpipe.curve import MAX_EPOCHS
 from lcpipe.errors import LcpipeError, WrongKindError
@@ -164,8 +163,7 @@ def check_live_folders(p: Params) -> None:
     dvclive/resnet34 linked elsewhere; review: dvclive itself). Checked here, before any stage, whenever params.yaml
     changes; the train stage checks again for its own folders."""
     for folder in [LIVE] + [LIVE / arch / sub for arch in p.train.archs for sub in LIVE_FOLDERS]:
-        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-            what = f"a symbolic link (to {os.readlink(folder)})" if folder.is_symlink() else "a file"
+        if what := not_a_folder(folder):
             raise LcpipeError(f"{folder} is {what}: DVC deletes the train stages' DVCLive files there, through it, "
                               "the next time it trains an arch; move what is yours out of it and remove it (`git "
                               "checkout dvclive` restores the logs)")
