@@ -340,6 +340,9 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     value may be a run's own log as a DataFrame (`pd.DataFrame(trainer.state.log_history)`), read as the CLI
     reads that log written as CSV. With steps=, a list is still read one value per epoch, with a warning.
 
+    Neither `epochs` nor `steps`: each run's own file plans its length (a sidecar's `epochs` or `max_steps`, a
+    Hugging Face Trainer state's `max_steps`); a run whose file plans none is one error.
+
     `configs`: run name -> its hyper-parameters ({"lr": 1e-3, "optimizer": "adam", "lora": {"r": 8}}), for runs
     and history curves given in memory, which carry none (or to add to what a run's files state; these win). Read
     as a `<run>.json` sidecar of that content is: `auto` weighs analogs by them (README: "Run configs travel with
@@ -348,13 +351,14 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     >>> lcpipe.forecast(history="data/history/cifar10-plain-vs-resnet", runs="runs/", epochs=164)
     >>> lcpipe.forecast(history="lm_runs/", runs="live/", epochs=750, metric="val_ce", mode="min")
     """
-    if (epochs is None) == (steps is None):
+    if epochs is not None and steps is not None:
         raise LcpipeError("give the planned length once: epochs= (epochs, or evaluations of runs logged by step) "
                           f"or steps= (the planned optimizer step); got epochs={epochs!r:.40}, steps={steps!r:.40}")
     flag, length = ("epochs=", epochs) if steps is None else ("steps=", steps)
     if isinstance(length, float | np.floating) and float(length).is_integer():
         length = int(length)  # 50.0 is 50, as a sidecar's 133333.0 is (helper: "give ... a whole number" read odd)
-    if not isinstance(length, int | np.integer) or isinstance(length, bool) or not 1 <= length <= MAX_STEPS:
+    if length is not None and (not isinstance(length, int | np.integer) or isinstance(length, bool)
+                               or not 1 <= length <= MAX_STEPS):
         raise LcpipeError(f"{flag}{length!r:.40}: give the planned length as a whole number in 1..{MAX_STEPS}")
     if not isinstance(metric, str) or not metric.strip():
         raise LcpipeError(f"metric={metric!r}: give the name of the column to forecast, e.g. 'test_acc' or 'val_loss'")
@@ -384,8 +388,10 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     if direction:  # the CLI says it in its metric line: the direction taken from the history, or none clear
         warnings.warn(direction, stacklevel=2)
     kind = live.with_history_scale(kind, past)
+    if length is None:  # neither given: each run's own file plans it (a sidecar's, a Trainer state's max_steps)
+        length, flag = live.own_length(now, started, "epochs= (epochs) or steps= (optimizer steps)"), "steps="
     grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1,
-                               by_evaluations=steps is None,
+                               by_evaluations=flag == "epochs=",
                                say=lambda line: warnings.warn(line, stacklevel=user_stacklevel()),
                                flag=flag, started=tuple(started), logs=logs, metric=kind)
     fitted = live.fit_on_history(predictor, params, past, now, kind,

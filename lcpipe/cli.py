@@ -1,6 +1,6 @@
 """`lcpipe` (also `python -m lcpipe`): lcpipe's forecasts on curves that did not come from the pipeline.
 
-    lcpipe forecast --history DIR --runs PATH [PATH ...] --epochs N (or --steps N) [--metric test_acc]
+    lcpipe forecast --history DIR --runs PATH [PATH ...] [--epochs N | --steps N] [--metric test_acc]
         [--mode min|max|auto] [--kind auto|fraction|positive|any] [--predictor NAME] [--out FILE.json]
         [--plot FILE.png]
 
@@ -134,10 +134,12 @@ def _parser() -> argparse.ArgumentParser:
                          "of study folders (one holding a MANIFEST.csv or only folders)")
     fc.add_argument("--runs", type=Path, nargs="+", required=True, action="extend",
                     help="the partial curves of the runs still training (files, directories, DVCLive folders)")
-    fc.add_argument("--epochs", "--steps", dest="epochs", metavar="N", type=_positive, required=True, action=_Length,
+    fc.add_argument("--epochs", "--steps", dest="epochs", metavar="N", type=_positive, action=_Length,
                     help="planned length of the runs, in the unit of their x column: epochs, or optimizer steps "
                          "for runs logged by step (a run whose own file says otherwise keeps its own); --epochs "
-                         "on a run logged by step that is already past it counts its evaluations")
+                         "on a run logged by step that is already past it counts its evaluations. Needed unless "
+                         "every run's own file plans its length (a sidecar's epochs or max_steps, a Hugging Face "
+                         "Trainer state's max_steps)")
     fc.add_argument("--metric", default=FeatureParams().metric, type=_column,
                     help="the column to forecast: an accuracy, a loss, any metric (default test_acc)")
     fc.add_argument("--mode", default="auto", choices=MODES,
@@ -455,6 +457,9 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     raw = read_curves(args.runs, metric, started=started, say=say)
     metric = _with_history_direction(metric, history)
     metric = live.with_history_scale(metric, history)
+    if args.epochs is None:
+        args.epochs, args.by_evaluations = live.own_length(raw, started, "--epochs N (epochs) or --steps N "
+                                                                          "(optimizer steps)"), False
     grid = live.planned_epochs(raw, args.epochs, min_observed=params.features.window + 1,
                                by_evaluations=args.by_evaluations, say=say,
                                started=tuple(started), metric=metric)

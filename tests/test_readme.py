@@ -97,6 +97,11 @@ CLAIMS = {
     # the collaborator's clone, after `dvc pull`
     "dvc repro --pull": ("trains nothing", lambda out: not [s for s in ran_stages(out) if s.startswith("train@")]),
     "dvc repro": ("runs nothing after `dvc pull`", lambda out: ran_stages(out) == []),
+    # the Trainer-layout example: read without --steps, the two runs that end best kept, the rest stopped
+    "lcpipe forecast --history examples/hf-trainer": (
+        "keeps t01 and t06 (the two that end best) and stops the other six at step 300 of 750",
+        lambda out: sorted(line.split()[0] for line in out.splitlines() if line.endswith(" keep")) == ["t01", "t06"]
+        and sum(line.endswith(" stop") and "300/750" in line for line in out.splitlines()) == 6),
     "dvc exp run -S predict.cutoff=6": ("reruns only predict + evaluate",
                                         lambda out: ran_stages(out) == ["check_params", "predict", "evaluate"]),
 }

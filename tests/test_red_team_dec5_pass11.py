@@ -257,9 +257,10 @@ def test_a_dvclive_metric_named_with_a_slash_is_read_as_an_accuracy_not_one_minu
     assert capsys.readouterr().out.splitlines()[-1].split()[0] == "run7"  # named after its DVCLive folder
 
 
-def test_a_hugging_face_trainer_state_says_how_to_read_it(tmp_path, capsys):
+def test_a_hugging_face_trainer_state_is_read_as_a_run(tmp_path, capsys):
     """--runs out/checkpoint-500/trainer_state.json was called a run's config and asked for a trainer_state.csv
-    that does not exist."""
+    that does not exist. It is read now (tests/test_trainer_state.py): a metric it does not log is named beside
+    the columns it does."""
     for i in range(3):
         write_acc(tmp_path / "h" / f"h{i}.csv", acc_curve(0.70 + 0.05 * i))
     state = tmp_path / "checkpoint-500" / "trainer_state.json"
@@ -268,7 +269,7 @@ def test_a_hugging_face_trainer_state_says_how_to_read_it(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli(["forecast", "--history", str(tmp_path / "h"), "--runs", str(state), "--epochs", "40"])
     err = capsys.readouterr().err
-    assert "log_history" in err and "trainer_state.csv" not in err
+    assert "missing column 'test_acc'" in err and "eval_accuracy" in err and "trainer_state.csv" not in err
 
 
 def test_a_stage_that_reads_a_predictors_section_lists_every_key_of_it():

@@ -122,9 +122,10 @@ def test_a_file_with_no_step_column_among_runs_is_refused_not_waited_for(tmp_pat
     assert out.code == 2 and "sweep_config.csv: missing column 'epoch' (or 'step')" in out.err, out.err
 
 
-def test_a_folder_of_trainer_checkpoints_gets_the_conversion_hint(tmp_path):
+def test_a_folder_of_trainer_checkpoints_is_read_as_runs(tmp_path):
     """Red team: `--runs ckpts/` (one trainer_state.json a folder) was told to give one of its folders, which then
-    gave a bare `no *.csv curve files`; only naming the JSON itself said what to do."""
+    gave a bare `no *.csv curve files`. Each folder is a run now, in every layout (tests/test_trainer_state.py), and
+    a metric the states do not log is named beside what they do."""
     for name in ("t00", "t01", "sweep/t02/checkpoint-500", "sweep/t03/checkpoint-500"):  # the last: the Trainer's own
         (tmp_path / "ckpts" / name).mkdir(parents=True)  # output_dir layout (review)
         state = tmp_path / "ckpts" / name / "trainer_state.json"
@@ -132,7 +133,8 @@ def test_a_folder_of_trainer_checkpoints_gets_the_conversion_hint(tmp_path):
     for runs in (tmp_path / "ckpts", tmp_path / "ckpts" / "t00", tmp_path / "ckpts" / "sweep"):
         out = cli_in_process("forecast", "--history", str(LM / "docs"), "--runs", str(runs), "--metric", "val_ce",
                              "--epochs", "50")
-        assert out.code == 2 and "trainer_state.json" in out.err and "log_history as a CSV" in out.err, out.err
+        assert out.code == 2 and "trainer_state.json: missing column 'val_ce'" in out.err and "eval_loss" in out.err, \
+            out.err
 
 
 def test_a_diverged_runs_reason_follows_the_table_instead_of_widening_it(tmp_path):

@@ -110,6 +110,19 @@ class OnGrid:
     units: list[str] = field(default_factory=list)  # each run's unit as logged: "epochs", or "steps" (by step)
 
 
+def own_length(runs: list[Curve], started: list[tuple[str, str, str]] | tuple = (), flags: str = "epochs=") -> int:
+    """The planned length where none is given (--epochs/--steps, epochs=/steps=): every run's own file must plan one
+    (a sidecar's epochs or max_steps, a Hugging Face Trainer state's max_steps). The length most runs plan stands for
+    the flag, and a run planning another keeps its own, as under the flag. `flags`: how the user gives one."""
+    bare = [r for r in runs if not r.planned]
+    if bare or not runs:
+        which = (f"{bare[0].path or bare[0].name} plans no length in its own file" if bare else
+                 f"no run has evaluated yet ({started[0][1] if started else 'none given'}), so none states its plan")
+        raise LcpipeError(f"{which}: give the planned length, {flags}")
+    lengths = [r.planned for r in runs]
+    return max(set(lengths), key=lambda n: (lengths.count(n), n))
+
+
 def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluations: bool = False,
                    say=lambda _: None, flag: str = "--epochs", started: tuple[tuple[str, str, str], ...] = (),
                    logs: frozenset[str] = frozenset(), metric: Metric | None = None) -> OnGrid:

@@ -24,6 +24,7 @@ import csv
 import errno
 import functools
 import json
+import math
 import os
 import re
 import stat
@@ -938,8 +939,10 @@ def read_log_rows(where: str, header: list[str], rows: list[list[str]], metric: 
     return _curve_of(table, metric, name, None, None)
 
 
-def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Path | None) -> Curve:
-    """The curve of a table read from `path` (None: given in Python), as _read_table reads it."""
+def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Path | None,
+              flat: dict | None = None) -> Curve:
+    """The curve of a table read from `path` (None: given in Python), as _read_table reads it; `flat` its config
+    where it was read already (a Trainer state's), else `meta`'s."""
     if t.column(metric.name) is None and all(t.column(c) is not None for c in ("key", "value")):
         raise LcpipeError(f"{t.path}: a long-format log (one row per metric and step: {', '.join(t.header)}, as MLflow "
                           "exports a metric's history); lcpipe reads one column per metric: pivot it, e.g. with "
@@ -981,7 +984,7 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
     _check_lr(t, columns.get("lr"))
     for err in [c for c in columns if c.endswith("_err")]:
         columns.setdefault(err.removesuffix("_err") + "_acc", 1.0 - columns[err])
-    flat = _config_file(meta)
+    flat = _config_file(meta) if flat is None else flat
     planned, config = _planned_and_config(flat, meta)
     if "step" in columns and any(_stated(flat, k) for k in STEP_KEYS):  # its own file plans optimizer steps:
         steps = columns["step"]  # a step column counting 1, 2, 3 is then a log of every step, planned in steps
@@ -1115,17 +1118,141 @@ def _lightning_log(path: Path) -> bool:
     return path.name == LIGHTNING_LOG and (path.parent / "hparams.yaml").is_file()
 
 
-TRAINER_STATE = "trainer_state.json"
-TRAINER_STATE_FIX = ("a Hugging Face Trainer's state, which lcpipe does not read; write its log_history as a CSV, e.g. "
-                     "pandas.DataFrame(json.load(open(PATH))['log_history']).to_csv('run.csv', index=False), and give "
-                     "that (eval rows and train rows are told apart)")
+TRAINER_STATE = "trainer_state.json"  # a Hugging Face Trainer's state: <run>/checkpoint-N/, or <run>/ at the end
+CHECKPOINT = re.compile(r"checkpoint-(\d+)")  # the Trainer's checkpoint folders, named by their global step
+MAX_STATE_BYTES = 512_000_000  # a state logged every step of a long run is tens of MB; beyond, it is no state
+
+
+def trainer_state_of(folder: Path) -> Path | None:
+    """A Hugging Face Trainer run folder's latest state (its own trainer_state.json, or its checkpoint-N folders'
+    of the highest N; of the two, the later by global step), or None where the folder is none. A checkpoint folder
+    given itself is its own state. The Trainer writes the state at each save, so a live run is read as far as its
+    latest checkpoint."""
+    own = folder / TRAINER_STATE
+    try:
+        saved = [(int(m.group(1)), p / TRAINER_STATE) for p in folder.iterdir()
+                 if (m := CHECKPOINT.fullmatch(p.name)) and (p / TRAINER_STATE).is_file()]
+    except OSError:
+        saved = []
+    latest = max(saved, default=None)
+    if not own.is_file():
+        return None if latest is None else latest[1]
+    if latest is None or CHECKPOINT.fullmatch(folder.name):
+        return own
+    step = _state(own).get("global_step")  # the state saved at the end (save_state), or one copied up
+    return own if isinstance(step, int | float) and step >= latest[0] else latest[1]
+
+
+def _state(path: Path, text: str | None = None) -> dict:
+    """A Trainer state file as JSON reads it (NaN and Infinity included: the Trainer writes a diverged loss so)."""
+    try:
+        if text is None:
+            text = _state_text(path)
+        data = json.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LcpipeError(f"{path}: cannot read ({type(exc).__name__})") from None
+    except json.JSONDecodeError as bad:  # a checkpoint being written: the Trainer writes the state last
+        raise LcpipeError(f"{path}: not valid JSON ({bad.msg} at line {bad.lineno}, column {bad.colno}); if its "
+                          "checkpoint is being saved, try again when it is written") from None
+    except RecursionError:
+        raise LcpipeError(f"{path}: nested too deeply for a Trainer's state") from None
+    if not isinstance(data, dict):
+        raise LcpipeError(f"{path}: a Trainer's state is a JSON object with a log_history list; this file holds "
+                          f"{_KINDS_OF_YAML.get(type(data), 'something else')}")
+    return data
+
+
+def _state_text(path: Path) -> str:
+    try:
+        if path.stat().st_size > MAX_STATE_BYTES:
+            raise LcpipeError(f"{path}: {path.stat().st_size} bytes is too large for a Trainer's state")
+        return decoded(path.read_bytes())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LcpipeError(f"{path}: cannot read ({type(exc).__name__})") from None
+
+
+def _entry_lines(text: str, log: list[dict]) -> list[int]:
+    """The file line each log_history entry starts on, for messages that quote a line; the entries' numbers from 1
+    where the text does not hold the list where it is looked for (its key written twice, or inside a string)."""
+    decoder, lines = json.JSONDecoder(), []
+    key = text.find('"log_history"')
+    at = text.find("[", key) + 1 if key >= 0 else 0
+    line, counted = 1, 0
+    try:
+        for entry in log:
+            while text[at] in " \t\r\n,":
+                at += 1
+            decoded_entry, end = decoder.raw_decode(text, at)
+            if decoded_entry != entry and not _same_with_nan(decoded_entry, entry):
+                raise ValueError
+            line += text.count("\n", counted, at)
+            lines.append(line)
+            counted, at = at, end
+    except (ValueError, IndexError):
+        return list(range(1, len(log) + 1))
+    return lines
+
+
+def _same_with_nan(a: dict, b: dict) -> bool:
+    """Two entries equal but for NaN values (NaN != NaN)."""
+    return a.keys() == b.keys() and all(x == y or (isinstance(x, float) and isinstance(y, float) and math.isnan(x)
+                                                    and math.isnan(y)) for x, y in ((a[k], b[k]) for k in a))
+
+
+def _state_cell(value) -> str:
+    """A log_history value as its CSV cell would be written (pandas' to_csv): numbers exactly, NaN and inf spelt
+    so (a diverged evaluation, not a missing one), missing and nested values blank."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int | str):
+        return str(value)
+    return ""
+
+
+def trainer_run_name(path: Path) -> str:
+    """A Trainer state's run: the folder above its checkpoint-N folder, else the folder it is in."""
+    folder = path.parent
+    return folder.parent.name if CHECKPOINT.fullmatch(folder.name) and folder.parent.name else folder.name
+
+
+def read_trainer_state(path: str | Path, metric: str | Metric = "test_acc", name: str | None = None) -> Curve:
+    """One Hugging Face Trainer run from its trainer_state.json: its log_history read as that list written as a CSV
+    is (`pd.DataFrame(log_history).to_csv`: train and eval rows told apart, the summary after training left out),
+    planned by the state's `max_steps` (the steps the Trainer computed, whether `max_steps` or epochs were given),
+    and configured by its `trial_params` (a hyperparameter_search trial's)."""
+    path = Path(path)
+    text = _state_text(path)
+    state = _state(path, text)
+    log = state.get("log_history")
+    if not isinstance(log, list) or not all(isinstance(entry, dict) for entry in log):
+        raise LcpipeError(f"{path}: no log_history list of entries; is it a Hugging Face Trainer's "
+                          "trainer_state.json?")
+    header: dict[str, None] = {}
+    for entry in log:
+        header.update(dict.fromkeys(str(k) for k in entry))
+    keys = list(header)
+    rows = [[_state_cell(entry.get(k)) for k in keys] for entry in log]
+    kept = [i for i, row in enumerate(rows) if any(row)]
+    if not kept:
+        raise NotStarted(f"{path}: its log_history is empty", reason="an empty log_history: no evaluation logged yet")
+    lines = _entry_lines(text, log)
+    table = _Table(path, keys, [rows[i] for i in kept], [lines[i] for i in kept], False)
+    params = state.get("trial_params")
+    flat = _flat_config(params, f"{path} (trial_params)") if isinstance(params, dict) else {}
+    for key in ("max_steps", "num_train_epochs"):
+        value = state.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            flat[key] = value  # the Trainer's own plan, over a searched one of the same name
+    return _curve_of(table, as_metric(metric), name or trainer_run_name(path), path, path, flat=flat)
 
 
 def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
     """Read one curve file (any format and dialect above), validating the `metric` column."""
     path = Path(path)
     if path.name == TRAINER_STATE:  # not a sidecar: no trainer_state.csv lies beside it
-        raise LcpipeError(f"{path}: {TRAINER_STATE_FIX}")
+        return read_trainer_state(path, metric)
     if path.suffix.lower() in SIDECARS:
         raise LcpipeError(f"{path}: a run's config (the sidecar beside its curve), not a curve; give the curve's "
                           f"CSV ({path.with_suffix('.csv').name}) or its folder")
@@ -1291,6 +1418,26 @@ def _kin(folder: str) -> str:
     return re.sub(r"\d+$", "", folder)
 
 
+def _trainer_folder(folder: Path) -> bool:
+    """A folder read as one Hugging Face Trainer run (see _trainer_run)."""
+    return trainer_state_of(folder) is not None and not _curve_files(folder)
+
+
+def _trainer_run(folder: Path, metric: str | Metric, started: list | None) -> list[Curve] | None:
+    """A folder that is a Hugging Face Trainer run (trainer_state_of) and holds no curve file of its own: its curve,
+    or none where it has not evaluated yet among live runs (`started`); None where the folder is no such run."""
+    state = trainer_state_of(folder)
+    if state is None or _curve_files(folder):
+        return None
+    try:
+        return [read_trainer_state(state, metric)]
+    except NotStarted as exc:
+        if started is None:
+            raise
+        started.append(waiting(state, exc, trainer_run_name(state)))
+        return []
+
+
 def _curve_files(folder: Path) -> list[Path]:
     """The curve files of a run folder (hidden ones and a manifest aside); none where it cannot be listed. A run
     folder holds one (Lightning's version_N: metrics.csv beside hparams.yaml)."""
@@ -1307,7 +1454,8 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
     corpus (named `folder/run`), that study folder; a DVCLive run folder given itself belongs to the folder it
     sits in. It groups runs that state no recipe (auto's calibration: a corpus is several studies)."""
     directory = Path(directory)
-    root = os.path.realpath(directory.parent if directory.is_dir() and _is_dvclive(directory) else directory)
+    run = directory.is_dir() and (_is_dvclive(directory) or _trainer_folder(directory))
+    root = os.path.realpath(directory.parent if run else directory)
     return [replace(c, study=os.path.join(root, c.name.rpartition("/")[0]) if "/" in c.name else root)
             for c in _read_curve_dir(directory, metric, studies, started, say)]
 
@@ -1331,6 +1479,8 @@ def _read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", st
         raise LcpipeError(f"{directory}: not a directory of curve files")
     if _is_dvclive(directory):
         return _dvclive_runs([directory], metric, started)
+    if (run := _trainer_run(directory, metric, started)) is not None:
+        return run  # a Hugging Face Trainer run given itself (its folder, or one of its checkpoints)
     before = len(started or [])
     found = _curves_in(directory, metric, studies, "", set(), started, say)
     if not found and started is not None and (waits := _waiting_folder(directory)) is not None:
@@ -1364,17 +1514,7 @@ def _read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", st
             return runs
         if len(started or []) > before:
             return []  # live runs, every one just started (files beside no folder of runs): the caller says so
-        states = [p for pattern in (TRAINER_STATE, f"*/{TRAINER_STATE}", f"*/*/{TRAINER_STATE}")
-                  for p in sorted(directory.glob(pattern))]  # a run's folder, or its checkpoint-N folders
         bare = [f for f, log in logs.items() if log is None and f not in waits]
-        if logs:  # among runs that hold their logs, the Trainer states of those that hold none
-            states = [p for p in states if any(directory / f in p.parents for f in bare)]
-        if states:
-            # Trainer checkpoints where a log was looked for: the hint to give one of the folders led to a bare
-            # "no *.csv" (red team), and a run folder holding its checkpoints alone was "a run that stopped before it
-            # logged" (review)
-            more = " and more" if len(states) > 1 else ""
-            raise LcpipeError(f"{directory}: no *.csv curve file, but {states[0]}{more}: {TRAINER_STATE_FIX}")
         if logs and len(bare) < len(logs) and len(bare) <= max(2, len(logs) // 4):
             # a folder of runs in which a few hold no log (a Lightning version that crashed before it logged; red
             # team: the whole folder was refused with advice that `evaluate --curves` refuses too) or several
@@ -1435,6 +1575,8 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
         elif p.is_dir():
             if _is_dvclive(p):
                 found += [(p, c) for c in _dvclive_runs([p], metric, started)]
+            elif (run := _trainer_run(p, metric, started)) is not None:
+                found += [(p, c) for c in run]
             elif started is not None and (run := _unstarted_dvclive(p)) is not None:
                 started.append((_dvclive_name(run), str(run), UNSTARTED_DVCLIVE))  # a live run before its first step
             else:
