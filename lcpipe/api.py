@@ -388,9 +388,10 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     if direction:  # the CLI says it in its metric line: the direction taken from the history, or none clear
         warnings.warn(direction, stacklevel=2)
     kind = live.with_history_scale(kind, past)
-    if length is None:  # neither given: each run's own file plans it (a sidecar's, a Trainer state's max_steps)
+    given = length is not None
+    if not given:  # neither given: each run's own file plans it (a sidecar's, a Trainer state's max_steps)
         length, flag = live.own_length(now, started, "epochs= (epochs) or steps= (optimizer steps)"), "steps="
-    grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1,
+    grid = live.planned_epochs(now, int(length), min_observed=params.features.window + 1, length_given=given,
                                by_evaluations=flag == "epochs=",
                                say=lambda line: warnings.warn(line, stacklevel=user_stacklevel()),
                                flag=flag, started=tuple(started), logs=logs, metric=kind)

@@ -457,12 +457,11 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     raw = read_curves(args.runs, metric, started=started, say=say)
     metric = _with_history_direction(metric, history)
     metric = live.with_history_scale(metric, history)
-    if args.epochs is None:
-        args.epochs, args.by_evaluations = live.own_length(raw, started, "--epochs N (epochs) or --steps N "
-                                                                          "(optimizer steps)"), False
-    grid = live.planned_epochs(raw, args.epochs, min_observed=params.features.window + 1,
-                               by_evaluations=args.by_evaluations, say=say,
-                               started=tuple(started), metric=metric)
+    given = args.epochs is not None
+    length, by_evaluations = (args.epochs, args.by_evaluations) if given else \
+        (live.own_length(raw, started, "--epochs N (epochs) or --steps N (optimizer steps)"), False)
+    grid = live.planned_epochs(raw, length, min_observed=params.features.window + 1, by_evaluations=by_evaluations,
+                               say=say, started=tuple(started), metric=metric, length_given=given)
     history = live.history_read(history, raw, metric, say)  # what the config line counts too (review)
     predictor = live.fit_read(args.predictor, params, history, metric, say)
     results = live.forecast_runs(predictor, grid, metric)

@@ -69,9 +69,11 @@ def test_steps_is_the_python_synonym_of_the_clis_steps():
     by_steps = lcpipe.forecast(history=HISTORY, runs=runs, steps=30, metric="val_loss")
     by_epochs = lcpipe.forecast(history=HISTORY, runs=runs, epochs=30, metric="val_loss")
     pd.testing.assert_frame_equal(by_steps.drop(columns="forecast"), by_epochs.drop(columns="forecast"))
-    for kw in ({}, {"epochs": 30, "steps": 30}):
-        with pytest.raises(LcpipeError, match="give the planned length once"):
-            lcpipe.forecast(history=HISTORY, runs=runs, metric="val_loss", **kw)
+    with pytest.raises(LcpipeError, match="give the planned length once"):
+        lcpipe.forecast(history=HISTORY, runs=runs, metric="val_loss", epochs=30, steps=30)
+    with pytest.raises(LcpipeError, match="run 'a' \\(given in Python\\) carries no planned length: give the planned "
+                                          "length, epochs="):  # lists state no plan: none given is one line too
+        lcpipe.forecast(history=HISTORY, runs=runs, metric="val_loss")
 
 
 def test_a_mode_that_contradicts_the_name_warns_as_the_pruner_does():

@@ -64,7 +64,7 @@ def test_trainer_runs_are_forecast_as_their_csv_logs_are_without_a_length_given(
     assert [r.split()[:2] for r in rows] == [[f"t0{i}", "300/750"] for i in range(6)]
     assert {r.split()[-1] for r in rows} == {"keep", "stop"}  # it decides
     report = json.loads((tmp_path / "hf.json").read_text())
-    assert report["epochs"] == 750 and {r["epochs"] for r in report["runs"]} == {750}
+    assert report["epochs"] is None and {r["epochs"] for r in report["runs"]} == {750}  # no flag given: each its own
 
 
 def test_a_run_folder_is_read_at_its_latest_state(tmp_path):
@@ -152,3 +152,122 @@ def test_without_a_length_every_run_must_plan_its_own(tmp_path):
         lcpipe.forecast(tmp_path / "hist", bare, metric="eval_loss")
     planned = lcpipe.forecast(tmp_path / "hist", bare, metric="eval_loss", steps=750)
     assert planned.epochs.tolist() == [750]
+
+
+def lora_history(folder: Path, per_task: int = 4) -> Path:
+    for task in ("docs", "numpy"):
+        for csv in sorted((LM / task).glob("*.csv"))[:per_task]:
+            write_run(csv, folder / task / csv.stem, save_steps=None)
+    return folder
+
+
+def live_runs(folder: Path, n: int = 3, until: int = 300) -> list[Path]:
+    return [write_run(csv, folder / csv.stem, until=until) for csv in sorted((LM / "descr").glob("*.csv"))[:n]]
+
+
+def test_an_output_dir_is_one_run_whatever_else_it_holds_and_a_csv_study_keeps_its_own(tmp_path):
+    """Review: an output dir holding a CSV (a log exported beside its checkpoints, a script's predictions.csv) was
+    read as that CSV, or each checkpoint as a run of one name; a folder of CSV runs beside an unrelated output dir
+    failed on that dir's missing metric, where it had been passed over. An output dir is its state's run; beside
+    curve files it is named as not read."""
+    hist = lora_history(tmp_path / "hist")
+    runs = live_runs(tmp_path / "live")
+    (runs[0] / "predictions.csv").write_text("id,label\n1,0\n")
+    pd.DataFrame(log_history(LM / "descr" / f"{runs[1].name}.csv", 300)).to_csv(runs[1] / "log.csv", index=False)
+    for given in ([tmp_path / "live"], runs):
+        out = cli_in_process("forecast", "--history", str(hist), "--runs", *map(str, given), "--metric", "eval_loss")
+        assert out.code == 0, out.err
+        assert [r.split()[:2] for r in out.out.splitlines()[1:]] == [[r.name, "300/750"] for r in runs]
+    csvs = tmp_path / "csv_runs"
+    for csv in sorted((LM / "descr").glob("*.csv"))[:3]:
+        write_csv_run(csv, csvs, until=300)
+    write_run(LM / "code" / "t00.csv", csvs / "hf_scratch", until=150)
+    out = cli_in_process("forecast", "--history", str(hist), "--runs", str(csvs), "--metric", "eval_loss")
+    assert out.code == 0, out.err
+    assert [r.split()[0] for r in out.out.splitlines()[1:]] == ["t00", "t01", "t02"]
+    assert "output folder(s) hf_scratch are not read beside its curve files" in out.err
+
+
+def test_a_run_mid_save_waits_and_every_run_is_named_after_its_output_dir(tmp_path, monkeypatch):
+    """Review: a run whose only save is a tmp-checkpoint-N (the Trainer renames it when written) vanished without a
+    word, and one given itself, or `--runs .` from inside an output dir, was named tmp-checkpoint-150, checkpoint-300
+    or '' instead of its run."""
+    hist = lora_history(tmp_path / "hist")
+    runs = live_runs(tmp_path / "live")
+    saving = tmp_path / "live" / "t09" / "tmp-checkpoint-150"
+    saving.mkdir(parents=True)
+    (saving / "model.safetensors").write_bytes(b"\0")
+    out = cli_in_process("forecast", "--history", str(hist), "--runs", str(tmp_path / "live"), "--metric", "eval_loss")
+    assert out.code == 0 and "t09: no trainer_state.json in its checkpoint yet" in out.err, out.err
+    (saving / "trainer_state.json").write_text((runs[0] / "checkpoint-150" / "trainer_state.json").read_text())
+    monkeypatch.chdir(runs[1] / "checkpoint-300")
+    for given in (saving, Path("."), Path("trainer_state.json")):
+        assert [c.name for c in read_curves([given], "eval_loss")] == ["t09" if given == saving else "t01"]
+    monkeypatch.chdir(runs[1])
+    assert [c.name for c in read_curves([Path(".")], "eval_loss")] == ["t01"]
+
+
+def test_a_history_of_sweeps_beside_output_dirs_names_the_sweeps_it_does_not_read(tmp_path):
+    """Review: sweep folders (of output dirs) beside output dirs in one history folder were passed over without a
+    word: the folder is one study of its own runs, as a folder of CSV files is, and its other folders are named."""
+    hist = lora_history(tmp_path / "hist")
+    write_run(LM / "code" / "t00.csv", hist / "baseline", save_steps=None)
+    write_run(LM / "code" / "t01.csv", hist / "baseline2", save_steps=None)
+    said: list[str] = []
+    curves = read_curves([hist], "eval_loss", studies=True, say=said.append)
+    assert sorted(c.name for c in curves) == ["baseline", "baseline2"]
+    assert any("its folder(s) docs, numpy hold curves too and are not read" in line for line in said), said
+
+
+def test_a_trainer_evaluating_each_epoch_is_forecast_on_the_steps_its_state_plans(tmp_path):
+    """Review: eval_strategy='epoch' (whole epochs beside the global step, max_steps planned) gave "epochs seen
+    1570/3140": steps counted as epochs. Its unit is steps now, in the table and the JSON."""
+    def log(shift: float, epochs: int) -> list[dict]:
+        rows = []
+        for e in range(1, epochs + 1):
+            rows.append({"epoch": float(e), "learning_rate": 1e-4, "loss": 2 + 1 / e, "step": 157 * e})
+            rows.append({"epoch": float(e), "eval_loss": 1.0 + shift + 1.5 * math.exp(-e / 4), "step": 157 * e})
+        return rows
+
+    planned = '"max_steps": 3140'  # 20 epochs of 157 steps
+    for i in range(6):
+        state_file = tmp_path / "hist" / f"h{i}" / "trainer_state.json"
+        state_file.parent.mkdir(parents=True)
+        state_file.write_text(state_text(log(0.02 * i, 20), None, 3140).replace('"max_steps": 750', planned))
+    for i in range(2):
+        state_file = tmp_path / "live" / f"e{i}" / "checkpoint-1570" / "trainer_state.json"
+        state_file.parent.mkdir(parents=True)
+        state_file.write_text(state_text(log(0.011 + 0.05 * i, 10), None, 1570).replace('"max_steps": 750', planned))
+    out = cli_in_process("forecast", "--history", str(tmp_path / "hist"), "--runs", str(tmp_path / "live"),
+                         "--metric", "eval_loss", "--out", str(tmp_path / "o.json"))
+    assert out.code == 0, out.err
+    assert out.out.splitlines()[0].split()[1:3] == ["steps", "seen"], out.out
+    report = json.loads((tmp_path / "o.json").read_text())
+    assert [(r["unit"], r["observed"], r["epochs"]) for r in report["runs"]] == [("steps", 1570, 3140)] * 2
+
+
+def test_searched_lengths_and_a_searched_train_are_read_as_the_state_means_them(tmp_path):
+    """Review: a trial_params `epochs: 2.5` (a searched setting) made the run an error, though the state's max_steps
+    plans it; a searched scalar `train` was dropped by the sidecar rule for DVCLive's `train:` section."""
+    run = live_runs(tmp_path / "live", n=1)[0]
+    state_file = run / "checkpoint-300" / "trainer_state.json"
+    data = json.loads(state_file.read_text())
+    data["trial_params"].update({"epochs": 2.5, "num_train_epochs": 0, "train": 0.8})
+    state_file.write_text(json.dumps(data))
+    curve = read_curve(state_file, "eval_loss")
+    assert curve.planned == 750 and curve.config["train"] == 0.8 and "epochs" not in curve.config
+
+
+def test_runs_planning_different_lengths_need_no_flag_and_none_is_invented(tmp_path):
+    """Review: with no --steps, runs planning 750 and 1500 steps were told "--steps 1500: 1 run(s) plan their own
+    length", a flag nobody wrote, and the JSON's top `epochs` was 1500. Each run keeps its own plan silently; the
+    top `epochs` is null."""
+    hist = lora_history(tmp_path / "hist")
+    runs = live_runs(tmp_path / "live", n=2)
+    state_file = runs[1] / "checkpoint-300" / "trainer_state.json"
+    state_file.write_text(state_file.read_text().replace('"max_steps": 750', '"max_steps": 1500'))
+    out = cli_in_process("forecast", "--history", str(hist), "--runs", str(tmp_path / "live"), "--metric",
+                         "eval_loss", "--out", str(tmp_path / "o.json"))
+    assert out.code == 0 and "--steps" not in out.err and "plan their own length" not in out.err, out.err
+    report = json.loads((tmp_path / "o.json").read_text())
+    assert report["epochs"] is None and [r["epochs"] for r in report["runs"]] == [750, 1500]

@@ -112,12 +112,16 @@ class OnGrid:
 
 def own_length(runs: list[Curve], started: list[tuple[str, str, str]] | tuple = (), flags: str = "epochs=") -> int:
     """The planned length where none is given (--epochs/--steps, epochs=/steps=): every run's own file must plan one
-    (a sidecar's epochs or max_steps, a Hugging Face Trainer state's max_steps). The length most runs plan stands for
-    the flag, and a run planning another keeps its own, as under the flag. `flags`: how the user gives one."""
+    (a sidecar's epochs or max_steps, a Hugging Face Trainer state's max_steps). It stands where the flag would (the
+    length most runs plan); each run is forecast to its own. `flags`: how the user gives one."""
     bare = [r for r in runs if not r.planned]
-    if bare or not runs:
-        which = (f"{bare[0].path or bare[0].name} plans no length in its own file" if bare else
-                 f"no run has evaluated yet ({started[0][1] if started else 'none given'}), so none states its plan")
+    if not runs:
+        where = f" ({started[0][1]}: {started[0][2]})" if started else ""
+        raise LcpipeError(f"no run has evaluated yet{where}: nothing to forecast")
+    if bare:
+        r = bare[0]
+        which = f"{r.path} plans no length in its own file" if r.path else \
+            f"run {r.name!r} (given in Python) carries no planned length"
         raise LcpipeError(f"{which}: give the planned length, {flags}")
     lengths = [r.planned for r in runs]
     return max(set(lengths), key=lambda n: (lengths.count(n), n))
@@ -125,7 +129,8 @@ def own_length(runs: list[Curve], started: list[tuple[str, str, str]] | tuple = 
 
 def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluations: bool = False,
                    say=lambda _: None, flag: str = "--epochs", started: tuple[tuple[str, str, str], ...] = (),
-                   logs: frozenset[str] = frozenset(), metric: Metric | None = None) -> OnGrid:
+                   logs: frozenset[str] = frozenset(), metric: Metric | None = None,
+                   length_given: bool = True) -> OnGrid:
     """The runs on their grids (OnGrid), after checking that each has observed no more than planned; a run
     with fewer than `min_observed` points (one just started, beside the others), or one of `started` ((run
     name, where, why), runs whose logger has written no evaluation yet), is left out (OnGrid's left_out) and
@@ -140,7 +145,8 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
     once through `say`. `logs`: the names of runs given in Python as their logs (DataFrames), checked as files are.
     `metric`: a loss run holding a missed evaluation logged as 0 (logs.missed_zero) is left out too, named with
     where: in log space it would be forecast from a value far below any real one (red team: bands of [0, 2e15],
-    the healthy runs' P(ends best) cut fivefold)."""
+    the healthy runs' P(ends best) cut fivefold). `length_given`: False where no length was given and every run plans
+    its own (own_length): no run is then said to keep its own over a flag nobody wrote (review)."""
     if not by_evaluations:  # a length in steps: a step column that counts 1, 2, 3 (or from 0) counts steps, unless
         # the run's own file plans it in epochs (lcpipe's DVCLive runs: step = epoch, epochs in params.yaml)
         runs = [replace(r, steps=r.columns["step"]) if r.steps is None and not r.planned and "step" in r.columns
@@ -274,7 +280,8 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         raise LcpipeError(short[0][0] + (f" (and {more} more run{'s' if more > 1 else ''} left out)" if more else ""))
     for line, until in short:  # a run just started, in a folder of live runs: the others are forecast
         say(f"{line}: {until}")
-    if own:  # said, as a length read otherwise is (review: --steps 600 on runs planning 750 was dropped silently)
+    if own and length_given:  # said, as a length read otherwise is (review: --steps 600 on runs planning 750 was dropped
+        # silently)
         r = own[0]
         written = ("--epochs" if by_evaluations else "--steps") if flag == "--epochs" else flag  # as the user wrote
         say(f"{as_written(written, epochs)}: {len(own)} run(s) plan their own length in their files, which is used "
@@ -583,9 +590,10 @@ def no_interval_note(predictor: str, results: list[RunForecast]) -> str | None:
             "(every run kept); auto, the default predictor, and parametric give intervals and decide")
 
 
-def report_json(results: list[RunForecast], metric: str | Metric, epochs: int, predictor: str,
+def report_json(results: list[RunForecast], metric: str | Metric, epochs: int | None, predictor: str,
                 left_out: list[dict] | None = None) -> str:
-    """The --out JSON (the contract in the README), one run per line: `epochs` at the top is --epochs,
+    """The --out JSON (the contract in the README), one run per line: `epochs` at the top is --epochs (None where
+    none was given: each run's own file planned it),
     each run's own `epochs` the length it was forecast to (its own file's when it states one), in
     its own `unit` ("epochs", or "steps" for a run logged by step); `observed` its last epoch or step seen;
     `mode` the metric's direction; `left_out` the runs too short to forecast yet, each with its reason."""

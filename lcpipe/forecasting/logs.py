@@ -986,8 +986,12 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
         columns.setdefault(err.removesuffix("_err") + "_acc", 1.0 - columns[err])
     flat = _config_file(meta) if flat is None else flat
     planned, config = _planned_and_config(flat, meta)
+    by_step_column = None  # the step column beside an epoch x column, where the run is planned in steps
     if "step" in columns and any(_stated(flat, k) for k in STEP_KEYS):  # its own file plans optimizer steps:
         steps = columns["step"]  # a step column counting 1, 2, 3 is then a log of every step, planned in steps
+        if fold(t.header[x]) == "epoch":  # whole epochs beside the global step (a Trainer evaluating each epoch):
+            by_step_column = t.column(*EPOCH_COLUMNS[1:])  # on the steps its plan counts (review: "epochs seen
+            # 1570/3140" for steps 1570 of 3140, epoch 10 of 20)
     diverged = None
     if end is not None:
         diverged = f"{t.header[col]} is {t.cell(end, col)!r} at {t.header[x]} {t.cell(end, x)} (line {t.lines[end]})"
@@ -997,7 +1001,7 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
                          "missed evaluation), drop it")
         columns = {k: v[:end] for k, v in columns.items()}
         epochs, steps = epochs[:end], (steps[:end] if steps is not None else None)
-    per_epoch = _steps_per_epoch(t, x) if steps is not None else None
+    per_epoch = _steps_per_epoch(t, x if by_step_column is None else by_step_column) if steps is not None else None
     stated = None
     if steps is not None:  # its config's `epochs` counts epochs, not the steps its rows are logged at ...
         in_epochs = planned_in_epochs(flat, meta)
@@ -1006,7 +1010,8 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
         placed = None if in_epochs is None or per_epoch is None else round(in_epochs * per_epoch)
         planned = _planned_steps(flat, meta) or placed
         stated = in_epochs if placed is None else None
-    epoch_axis = steps is not None and (fold(t.header[x]) == "epoch" or not whole_steps(steps))
+    epoch_axis = steps is not None and by_step_column is None and (fold(t.header[x]) == "epoch"
+                                                                   or not whole_steps(steps))
     return Curve(name, {**columns, "epoch": epochs, metric.name: values}, planned, path, config, steps, diverged,
                  epoch_axis=epoch_axis, per_epoch=per_epoch, stated_epochs=None if epoch_axis else stated)
 
@@ -1118,8 +1123,10 @@ def _lightning_log(path: Path) -> bool:
     return path.name == LIGHTNING_LOG and (path.parent / "hparams.yaml").is_file()
 
 
+TRAINER_SAVING = "no trainer_state.json in its checkpoint yet (the Trainer's first save in progress)"
 TRAINER_STATE = "trainer_state.json"  # a Hugging Face Trainer's state: <run>/checkpoint-N/, or <run>/ at the end
 CHECKPOINT = re.compile(r"checkpoint-(\d+)")  # the Trainer's checkpoint folders, named by their global step
+SAVING = re.compile(r"(tmp-)?checkpoint-\d+")  # ... and one being saved (newer Trainers write tmp-checkpoint-N first)
 MAX_STATE_BYTES = 512_000_000  # a state logged every step of a long run is tens of MB; beyond, it is no state
 
 
@@ -1141,6 +1148,15 @@ def trainer_state_of(folder: Path) -> Path | None:
         return own
     step = _state(own).get("global_step")  # the state saved at the end (save_state), or one copied up
     return own if isinstance(step, int | float) and step >= latest[0] else latest[1]
+
+
+def _trainer_saving(folder: Path) -> bool:
+    """A Trainer run folder whose first save is in progress: a (tmp-)checkpoint-N folder with no state in it yet,
+    and no state anywhere else (trainer_state_of None)."""
+    try:
+        return any(SAVING.fullmatch(p.name) and p.is_dir() for p in folder.iterdir())
+    except OSError:
+        return False
 
 
 def _state(path: Path, text: str | None = None) -> dict:
@@ -1211,10 +1227,29 @@ def _state_cell(value) -> str:
     return ""
 
 
+def _trial_config(params: dict, path: Path) -> dict:
+    """A hyperparameter_search trial's params as a config: its settings flattened, without any length (the state's
+    own max_steps plans the run: a searched `num_train_epochs` is part of it), a searched `train` kept as a setting
+    (a sidecar's `train:` section is DVCLive's params, not one)."""
+    lengths = {*EPOCH_KEYS, *STEP_KEYS}
+    kept = {str(k): v for k, v in params.items() if str(k) not in lengths}
+    train = kept.pop("train", None)
+    flat = _flat_config(kept, f"{path} (trial_params)")
+    if train is not None and not isinstance(train, dict):
+        flat["train"] = train
+    return flat
+
+
+def trainer_run_folder(path: Path) -> Path:
+    """A Trainer state's run folder: the one above its (tmp-)checkpoint-N folder, else the one it is in (as an
+    absolute path: `--runs .` from inside the run names it by its folder)."""
+    folder = Path(os.path.abspath(path)).parent
+    return folder.parent if SAVING.fullmatch(folder.name) else folder
+
+
 def trainer_run_name(path: Path) -> str:
-    """A Trainer state's run: the folder above its checkpoint-N folder, else the folder it is in."""
-    folder = path.parent
-    return folder.parent.name if CHECKPOINT.fullmatch(folder.name) and folder.parent.name else folder.name
+    """A Trainer state's run: its run folder's name."""
+    return trainer_run_folder(path).name
 
 
 def read_trainer_state(path: str | Path, metric: str | Metric = "test_acc", name: str | None = None) -> Curve:
@@ -1240,7 +1275,7 @@ def read_trainer_state(path: str | Path, metric: str | Metric = "test_acc", name
     lines = _entry_lines(text, log)
     table = _Table(path, keys, [rows[i] for i in kept], [lines[i] for i in kept], False)
     params = state.get("trial_params")
-    flat = _flat_config(params, f"{path} (trial_params)") if isinstance(params, dict) else {}
+    flat = _trial_config(params, path) if isinstance(params, dict) else {}
     for key in ("max_steps", "num_train_epochs"):
         value = state.get(key)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
@@ -1419,15 +1454,20 @@ def _kin(folder: str) -> str:
 
 
 def _trainer_folder(folder: Path) -> bool:
-    """A folder read as one Hugging Face Trainer run (see _trainer_run)."""
-    return trainer_state_of(folder) is not None and not _curve_files(folder)
+    """A folder read as one Hugging Face Trainer run (see _trainer_run): one holding a Trainer state, whatever else
+    it holds (a script's predictions.csv, a log exported beside the checkpoints: the state is the run's log)."""
+    return trainer_state_of(folder) is not None
 
 
 def _trainer_run(folder: Path, metric: str | Metric, started: list | None) -> list[Curve] | None:
-    """A folder that is a Hugging Face Trainer run (trainer_state_of) and holds no curve file of its own: its curve,
-    or none where it has not evaluated yet among live runs (`started`); None where the folder is no such run."""
+    """A folder that is a Hugging Face Trainer run (trainer_state_of): its curve, or none where it has not evaluated
+    yet, or has no state yet (its first checkpoint being saved), among live runs (`started`); None where the folder
+    is no such run."""
     state = trainer_state_of(folder)
-    if state is None or _curve_files(folder):
+    if state is None:
+        if started is not None and _trainer_saving(folder):
+            started.append((trainer_run_name(folder / "x"), str(folder), TRAINER_SAVING))
+            return []
         return None
     try:
         return [read_trainer_state(state, metric)]
@@ -1454,8 +1494,10 @@ def read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", stu
     corpus (named `folder/run`), that study folder; a DVCLive run folder given itself belongs to the folder it
     sits in. It groups runs that state no recipe (auto's calibration: a corpus is several studies)."""
     directory = Path(directory)
-    run = directory.is_dir() and (_is_dvclive(directory) or _trainer_folder(directory))
-    root = os.path.realpath(directory.parent if run else directory)
+    if directory.is_dir() and _trainer_folder(directory):  # a Trainer run (or one of its checkpoints) given itself
+        root = os.path.realpath(trainer_run_folder(directory / "x").parent)
+    else:
+        root = os.path.realpath(directory.parent if directory.is_dir() and _is_dvclive(directory) else directory)
     return [replace(c, study=os.path.join(root, c.name.rpartition("/")[0]) if "/" in c.name else root)
             for c in _read_curve_dir(directory, metric, studies, started, say)]
 
@@ -1554,7 +1596,7 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
         raise LcpipeError(f"{directory}: cannot list it ({exc.strerror}); check its permissions") from None
     seen.add(os.path.realpath(directory))
     found: list[tuple[Path, Curve]] = []
-    folders, manifest = [], False
+    folders, manifest, trainers, files = [], False, [], False
     for p in entries:
         if prefix and os.path.realpath(p) in seen:
             continue  # reached again through a link inside the corpus
@@ -1566,6 +1608,7 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
                                       "--history` and ForecastPruner take a whole corpus)")
                 manifest = True
                 continue
+            files = True
             try:
                 found.append((p, read_curve(p, metric)))
             except NotStarted as exc:
@@ -1575,8 +1618,9 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
         elif p.is_dir():
             if _is_dvclive(p):
                 found += [(p, c) for c in _dvclive_runs([p], metric, started)]
-            elif (run := _trainer_run(p, metric, started)) is not None:
-                found += [(p, c) for c in run]
+            elif _trainer_folder(p) or (started is not None and _trainer_saving(p)):
+                trainers.append(p)
+                continue
             elif started is not None and (run := _unstarted_dvclive(p)) is not None:
                 started.append((_dvclive_name(run), str(run), UNSTARTED_DVCLIVE))  # a live run before its first step
             else:
@@ -1584,6 +1628,14 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
         else:
             continue
         seen.add(os.path.realpath(p))
+    if trainers and not files:  # Hugging Face Trainer output folders: runs, as DVCLive folders are
+        for p in trainers:
+            found += [(p, c) for c in _trainer_run(p, metric, started) or []]
+            seen.add(os.path.realpath(p))
+    elif trainers:  # beside curve files, a Trainer output folder is no run of theirs (review: an unrelated one
+        # failed the whole folder on its missing metric, where it had been passed over)
+        say(f"{directory}: its Hugging Face Trainer output folder(s) {', '.join(p.name for p in trainers[:4])}"
+            f"{', ...' if len(trainers) > 4 else ''} are not read beside its curve files: give them by name to use them")
     found = [(p, replace(c, name=prefix + c.name)) for p, c in found] if prefix else found
     if studies and (manifest or not found) and prefix.count("/") < MAX_DEPTH:
         for folder in folders:
@@ -1604,10 +1656,11 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
 
 
 def _holds_curves(folder: Path) -> bool:
-    """Whether a folder holds a curve file or a DVCLive run of its own (one level: a quick look)."""
+    """Whether a folder holds a curve file, or is or holds a DVCLive or Trainer run (one level: a quick look)."""
     try:
-        return _is_dvclive(folder) or any(p.suffix.lower() in SUFFIXES and p.name.lower() != MANIFEST
-                                          and not p.name.startswith(".") for p in folder.iterdir())
+        return _is_dvclive(folder) or _trainer_folder(folder) or any(
+            (p.suffix.lower() in SUFFIXES and p.name.lower() != MANIFEST and not p.name.startswith(".")) or
+            (p.is_dir() and not p.name.startswith(".") and _trainer_folder(p)) for p in folder.iterdir())
     except OSError:
         return False
 
@@ -1751,7 +1804,8 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
             out += read_curve_dir(path, metric, studies, started, say)
             continue
         try:
-            out.append(replace(read_curve(path, metric), study=os.path.realpath(path.parent)))
+            folder = trainer_run_folder(path).parent if path.name == TRAINER_STATE else path.parent
+            out.append(replace(read_curve(path, metric), study=os.path.realpath(folder)))
         except NotStarted as exc:
             if started is None:
                 raise
