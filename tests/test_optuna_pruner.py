@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -356,3 +357,38 @@ def test_a_twin_that_has_reached_its_last_point_is_no_longer_pruned():
     b.report(float(values[26]), 27)
     assert not b.should_prune()
     assert pruner.final_forecast(study, b)[0] == pytest.approx(float(values[26]))  # its own, at its end
+
+
+@pytest.mark.parametrize("length", ["epochs", "steps"])
+def test_a_trainer_reporting_global_step_past_a_length_in_epochs_hears_one_line_naming_the_step(length):
+    """Red team: a Hugging Face loop reporting step=global_step (500 an epoch, 10 epochs) under epochs=10 (or
+    steps=10) heard, at its first report, "give epochs= the last step the trials report", then twice "report more
+    often" (it reported 10 times, nowhere near its end). One line now, once the interval is known, in the keyword
+    the user wrote, naming the step of evaluation 10: 5000."""
+    curves = [[1.0 / (1 + 0.3 * e) + 0.02 * k for e in range(1, 11)] for k in range(5)]
+    study = optuna.create_study(direction="minimize",
+                                pruner=ForecastPruner(**{length: 10}, metric="eval_loss", fit_cache=False))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        for curve in curves:
+            trial = study.ask()
+            for epoch, value in enumerate(curve, 1):
+                trial.report(value, step=500 * epoch)
+                trial.should_prune()
+            study.tell(trial, curve[-1])
+    said = [str(w.message) for w in seen if "ForecastPruner" in str(w.message)]
+    assert len(said) == 1 and f"give {length}=5000 (the step of evaluation 10" in said[0], said
+
+
+def test_a_negated_loss_is_told_to_report_the_loss_in_a_minimized_study():
+    """Red team: maximizing -val_loss was advised kind='any', under which the history's falling losses read upside
+    down against the trials' rising -loss (forecasts twice as far off). The advice is the study's direction."""
+    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(epochs=30, metric="val_loss"))
+    trial = study.ask()
+    for step, value in enumerate((-2.37, -2.30, -2.26), 1):
+        trial.report(value, step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the name against the direction, said as a warning first
+        with pytest.raises(PrunerError, match="a negated val_loss\\? report val_loss itself in a study created with "
+                                              "direction='minimize'"):
+            trial.should_prune()

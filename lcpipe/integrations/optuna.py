@@ -369,6 +369,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._created = datetime.datetime.now()
         self._history_errors: dict = {}  # (history curve, points, horizon) -> its final's error from that prefix
         self._warned_past = False  # _warn_past said its line
+        self._past_seen = False  # a trial reported past `epochs` (by more than an interval): the cause, said alone
         self._warned_few = False  # a trial at its end in fewer than MIN_WARMUP reports was said
         self._looked_for_copies: set[tuple] = set()  # finished trials compared with the history (_warn_copies)
         self._warned_copies = False  # _warn_copies said its line
@@ -432,8 +433,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 points.append(k)
                 k = max(k + interval, min(int(np.ceil(k * self.growth - 1e-9)), k + gap))
             self._schedules[horizon] = np.array(points, dtype=int)
-            if not points:  # the constructor's check counts steps; a trial reporting every `spacing` can still
-                # end before its first check (warmup 740 of 750 steps, every 15): nothing would be pruned, silently
+            if not points and not self._past_seen:  # the constructor's check counts steps; a trial reporting every
+                # `spacing` can still end before its first check (warmup 740 of 750 steps, every 15): nothing would be
+                # pruned, silently (unless a trial reported past `epochs`: _warn_past names that cause alone)
                 said = (f"ForecastPruner(warmup={self.warmup:g}): the first check, at step {first * spacing:.0f}, is "
                         f"at or past the trials' last report (step {horizon * spacing:.0f}), so nothing is pruned; "
                         "give a smaller warmup")
@@ -513,10 +515,16 @@ class ForecastPruner(optuna.pruners.BasePruner):
                                   "trials report and say it may be any number, e.g. ForecastPruner(..., "
                                   f"metric={'reward' if metric.mode == 'max' else 'critic_loss'!r}, kind='any')"
                                   + (", or divide a percentage by 100" if percent else ""))
+            finite = values[np.isfinite(values)]
+            negated = metric.kind == "positive" and metric.mode == "max" and bool(np.all(finite <= 0))
             raise PrunerError(f"trial {trial.number} reported {value!r} at step {step}; ForecastPruner expected "
                               f"{metric.expected()} for {metric.name!r} in a study that "
                               f"{'maximizes' if metric.mode == 'max' else 'minimizes'} it"
                               + (" (divide a percentage by 100)" if percent else
+                                 # a loss negated to be maximized (red team: kind='any', the advice, read the
+                                 # history's falling losses upside down and doubled the forecasts' error)
+                                 f" (a negated {metric.name}? report {metric.name} itself in a study created with "
+                                 "direction='minimize')" if negated else
                                  f" (if it may {metric.admits()}: ForecastPruner(..., kind='any'))"))
         return metric
 
@@ -767,16 +775,20 @@ class ForecastPruner(optuna.pruners.BasePruner):
         check, so `epochs` is almost always a count of evaluations given where the trials report
         optimizer steps (50 evaluations every 15 steps: epochs=750), or shorter than the trials run."""
         reached = self._reports(trial).last_step
-        if self._warned_past or reached is None or reached <= self.epochs:
+        if reached is None or reached <= self.epochs:
             return
         interval = self._interval(trial)
         if reached <= self.epochs + interval:  # within one interval: reached, as _finished reads it
             return
+        self._past_seen = True  # the never-checked warnings are this one's consequence: they stay silent (red team:
+        # a Trainer's global_step 500..5000 under epochs=10 heard "report more often" twice beside this)
+        if self._warned_past or len(trial.intermediate_values) < 2:  # its interval, which the hint names, needs two
+            return
         self._warned_past = True
         last = evaluation_step(sorted(trial.intermediate_values), self.epochs)  # were `epochs` a count
-        hint = (f"if {self.epochs} counts evaluations, give epochs={last} (the step of evaluation {self.epochs} "
-                f"at this trial's interval of {_whole(interval)} steps)" if last is not None and interval > 1
-                else "give epochs= the last step the trials report")
+        hint = (f"if {self.epochs} counts evaluations, give {self._length}={last} (the step of evaluation "
+                f"{self.epochs} at this trial's interval of {_whole(interval)} steps)" if last is not None
+                and interval > 1 else f"give {self._length}= the last step the trials report")
         warnings.warn(f"ForecastPruner({self._length}={self.epochs}): trial {trial.number} reported step "
                       f"{trial.last_step}, past {self._length}; reports past it are ignored: {hint}",
                       stacklevel=user_stacklevel())
@@ -922,6 +934,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self.__dict__.setdefault("_pace", {})
         self.__dict__.setdefault("_resolved_share", (None, 0.0))
         self.__dict__.setdefault("_floor_wait", {})
+        self.__dict__.setdefault("_past_seen", False)
 
     def _decide(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         metric = self._check(study, trial)
@@ -932,7 +945,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             self._warn_short(study)  # once per trial: a study whose checks never fall due still hears it
         if len(trial.intermediate_values) < MIN_WARMUP:
             n = len(trial.intermediate_values)  # ... and a trial at its end in fewer is never checked: said once
-            if n >= 2 and not self._warned_few and trial.last_step + self._interval(trial) > self.epochs:  # its last
+            if n >= 2 and not (self._warned_few or self._past_seen) and \
+                    trial.last_step + self._interval(trial) > self.epochs:  # its last
                 self._warned_few = True
                 warnings.warn(_never_checked(f"trial {trial.number} reported {n} times up to its end (every "
                                              f"{_whole(self._interval(trial))} steps)"), stacklevel=user_stacklevel())
@@ -950,7 +964,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         curve = self._curve(trial, metric, spacing, horizon)
         k = len(curve)
         if not 1 <= k < horizon:
-            if k >= horizon and not self._warned_few and self._schedule(horizon, spacing)[0] >= horizon - 1:
+            if k >= horizon and not (self._warned_few or self._past_seen) and \
+                    self._schedule(horizon, spacing)[0] >= horizon - 1:
                 self._warned_few = True  # its first check fell within one report of its end, which reads as the end
                 # (a loop counting from 0 reports epochs - 1 last): 4 reports every step were never checked, silently
                 warnings.warn(f"ForecastPruner: trial {trial.number}'s first check, at its report "
