@@ -317,12 +317,17 @@ class Metric:
         """Kind "any": the scale set from the typical range (median of max - min) of these curves. Kind
         "positive": the floor lowered below POSITIVE_FLOOR to a tenth of their least positive value where
         that is smaller, so a loss logged in units of 1e-46 is read as it is, not clipped flat; never
-        raised, so a run far below a foreign history's values is not clipped either."""
+        raised, so a run far below a foreign history's values is not clipped either, except where these curves reach
+        exactly 0: an error rate counted on a small set (0.01, 0.02, then 0) steps to 0 by its resolution, and its 0 is
+        read as half its least positive value. At 1e-12 it lay 20 natural logs below its last step, and a trial
+        holding 0 got a band of [0, 1.6e8] (red team)."""
         if self.kind == "positive":
             values = np.concatenate([np.asarray(c, dtype=float).ravel() for c in curves]) if curves else np.empty(0)
             positive = values[np.isfinite(values) & (values > 0)]
-            floor = min(POSITIVE_FLOOR, max(np.finfo(float).tiny, 0.1 * float(positive.min()))) \
-                if positive.size else POSITIVE_FLOOR
+            if not positive.size:
+                return replace(self, floor=POSITIVE_FLOOR)
+            least = float(positive.min())
+            floor = 0.5 * least if np.any(values == 0) else min(POSITIVE_FLOOR, max(np.finfo(float).tiny, 0.1 * least))
             return replace(self, floor=floor)
         if self.kind != "any":
             return self

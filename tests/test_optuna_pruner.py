@@ -392,3 +392,26 @@ def test_a_negated_loss_is_told_to_report_the_loss_in_a_minimized_study():
         with pytest.raises(PrunerError, match="a negated val_loss\\? report val_loss itself in a study created with "
                                               "direction='minimize'"):
             trial.should_prune()
+
+
+def test_an_error_rate_reaching_zero_gets_a_band_on_its_own_scale():
+    """Red team: a validation error counted on a small set (0.01 steps) that reaches exactly 0 was read at 1e-12 in
+    log space, 20 natural logs below its last step: a trial holding 0 got final_forecast 2e-5 [0, 1.6e8]. A 0 is now
+    half the least positive value the curves step by, and every band stays within the rates' own range."""
+    rng = np.random.default_rng(0)
+    curves = [np.maximum(0.0, np.round(40 * np.exp(-(0.15 + 0.05 * k) * np.arange(1, 31)) + rng.normal(0, 0.5, 30))
+                         / 100) for k in range(8)]
+    pruner = ForecastPruner(epochs=30, metric="val_error", fit_cache=False)
+    study = optuna.create_study(direction="minimize", pruner=pruner)
+    bands = []
+    for curve in curves:
+        trial = study.ask()
+        for step, value in enumerate(curve, 1):
+            trial.report(float(value), step)
+            if trial.should_prune():
+                bands.append(pruner.final_forecast(study, trial))
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                break
+        else:
+            study.tell(trial, float(curve[-1]))
+    assert bands and all(0 <= low <= mean <= high < 0.1 for mean, low, high in bands), bands

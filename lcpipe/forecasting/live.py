@@ -280,8 +280,8 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         raise LcpipeError(short[0][0] + (f" (and {more} more run{'s' if more > 1 else ''} left out)" if more else ""))
     for line, until in short:  # a run just started, in a folder of live runs: the others are forecast
         say(f"{line}: {until}")
-    if own and length_given:  # said, as a length read otherwise is (review: --steps 600 on runs planning 750 was dropped
-        # silently)
+    if own and length_given:  # said, as a length read otherwise is (review: --steps 600 on runs planning 750 was
+        # dropped silently)
         r = own[0]
         written = ("--epochs" if by_evaluations else "--steps") if flag == "--epochs" else flag  # as the user wrote
         say(f"{as_written(written, epochs)}: {len(own)} run(s) plan their own length in their files, which is used "
@@ -334,8 +334,10 @@ def with_history_direction(metric: Metric, history: list[Curve]) -> tuple[Metric
 
 def with_history_scale(metric: Metric, history: list[Curve]) -> Metric:
     """The metric with its scale (kind "any") or floor (kind "positive") set from the history
-    (Metric.with_scale)."""
-    return metric.with_scale([c.columns[metric.name] for c in history if metric.name in c.columns])
+    (Metric.with_scale), without the curves whose 0 is a missed evaluation (logs.missed_zero), which are left out of
+    the history: theirs is no step of the metric to 0."""
+    return metric.with_scale([c.columns[metric.name] for c in history
+                              if metric.name in c.columns and not missed_zero(c, metric)])
 
 
 def fit_on_history(name: str, params: Params, history: list[Curve], runs: list[Curve],

@@ -1635,7 +1635,8 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
     elif trainers:  # beside curve files, a Trainer output folder is no run of theirs (review: an unrelated one
         # failed the whole folder on its missing metric, where it had been passed over)
         say(f"{directory}: its Hugging Face Trainer output folder(s) {', '.join(p.name for p in trainers[:4])}"
-            f"{', ...' if len(trainers) > 4 else ''} are not read beside its curve files: give them by name to use them")
+            f"{', ...' if len(trainers) > 4 else ''} are not read beside its curve files: give them by name to use "
+            "them")
     found = [(p, replace(c, name=prefix + c.name)) for p, c in found] if prefix else found
     if studies and (manifest or not found) and prefix.count("/") < MAX_DEPTH:
         for folder in folders:

@@ -66,7 +66,14 @@ from lcpipe.curve import MAX_POINTS, MAX_STEPS, Series, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.fit_cache import fitted
-from lcpipe.forecasting.logs import config_named, learnable_history, numbers_read, read_curves, zeros_left_out
+from lcpipe.forecasting.logs import (
+    config_named,
+    learnable_history,
+    missed_zero,
+    numbers_read,
+    read_curves,
+    zeros_left_out,
+)
 from lcpipe.forecasting.predictors.auto import Auto, badness, history_resolution, unconfirmed_latest
 from lcpipe.forecasting.stop_rule import SAME_STEP, STD_FLOOR, keep, std_of
 from lcpipe.metric import KINDS, Metric, axis_named
@@ -477,7 +484,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             name = self.metric_name or ("test_acc" if mode == "max" else "loss")
             metric = Metric.infer(name, mode, self.kind)
             metric = Metric(name, mode, metric.kind, 1.0, f"the study's direction={study.directions[0].name.lower()}")
-            metric = metric.with_scale([c.columns[name] for c in self._history_curves if name in c.columns])
+            metric = metric.with_scale([c.columns[name] for c in self._history_curves  # a missed 0 is no step
+                                        if name in c.columns and not missed_zero(c, metric)])  # to 0 (below)
             # no history logs it: a loss's floor and a series' scale come from the finished trials (_refresh), so
             # that a loss of 1e-13 is not read flat at the default floor, nor a reward's decisions hang on its units
             self._scaled_by_study = metric.kind != "fraction" and not any(
