@@ -95,8 +95,8 @@ def series_of(curve: Curve, metric: str | Metric) -> Series:
     """The curve as predictors take it: its `metric` column in the internal space, its lr when known
     throughout, its config. An accuracy is passed as it is."""
     metric = as_metric(metric)
-    return Series(curve.name, metric.to_internal(curve.metric(metric.name)), curve.lr, curve.config, metric.bounded,
-                  curve.study)
+    return Series(curve.name, metric.curve_to_internal(curve.metric(metric.name)), curve.lr, curve.config,
+                  metric.bounded, curve.study)
 
 
 def grid_of(steps: np.ndarray, planned: int | None) -> tuple[float, int]:

@@ -317,17 +317,12 @@ class Metric:
         """Kind "any": the scale set from the typical range (median of max - min) of these curves. Kind
         "positive": the floor lowered below POSITIVE_FLOOR to a tenth of their least positive value where
         that is smaller, so a loss logged in units of 1e-46 is read as it is, not clipped flat; never
-        raised, so a run far below a foreign history's values is not clipped either, except where these curves reach
-        exactly 0: an error rate counted on a small set (0.01, 0.02, then 0) steps to 0 by its resolution, and its 0 is
-        read as half its least positive value. At 1e-12 it lay 20 natural logs below its last step, and a trial
-        holding 0 got a band of [0, 1.6e8] (red team)."""
+        raised, so a run far below a foreign history's values is not clipped either."""
         if self.kind == "positive":
             values = np.concatenate([np.asarray(c, dtype=float).ravel() for c in curves]) if curves else np.empty(0)
             positive = values[np.isfinite(values) & (values > 0)]
-            if not positive.size:
-                return replace(self, floor=POSITIVE_FLOOR)
-            least = float(positive.min())
-            floor = 0.5 * least if np.any(values == 0) else min(POSITIVE_FLOOR, max(np.finfo(float).tiny, 0.1 * least))
+            floor = min(POSITIVE_FLOOR, max(np.finfo(float).tiny, 0.1 * float(positive.min()))) \
+                if positive.size else POSITIVE_FLOOR
             return replace(self, floor=floor)
         if self.kind != "any":
             return self
@@ -376,6 +371,20 @@ class Metric:
                 return self.sign * np.log(np.maximum(v, self.floor))
         with np.errstate(over="ignore"):  # 1e308 over a scale of 0.01: inf, read as a divergence where it is checked
             return self.sign * v / self.scale
+
+    def curve_to_internal(self, values) -> np.ndarray:
+        """One curve's values (a run's, a trial's reports) -> the internal space, as to_internal, except that a
+        positive metric's exact 0 after a positive value is read at half the curve's least positive value: an error
+        counted on a small set steps 0.02, 0.01, 0 by its resolution, and at the floor (1e-12) its 0 lay 20 natural
+        logs below its last step, so a trial holding 0 got a band of [0, 1.6e8] (red team). Per curve, so that no 0
+        of another curve moves it (review: a global floor raised by one stray 0 showed every forecast as 0)."""
+        v = np.asarray(values, dtype=float)
+        if self.kind != "positive" or v.ndim != 1 or not np.any(v == 0):
+            return self.to_internal(v)
+        positive = v[np.isfinite(v) & (v > 0)]
+        if not positive.size:
+            return self.to_internal(v)
+        return self.to_internal(np.where(v == 0, max(self.floor, 0.5 * float(positive.min())), v))
 
     def from_internal(self, values) -> np.ndarray:
         """The internal space -> user values."""

@@ -425,3 +425,29 @@ def test_a_cutoff_past_every_curves_end_is_said_once_and_many_short_curves_in_a_
     assert [line for line in lines if "cutoff 30 at or past its end" in line] == [
         f"r{i}: 20 points; cutoff 30 at or past its end, skipped" for i in range(3)]
     assert "... and 2 more curves with a cutoff at or past its end, skipped there" in lines
+
+
+def test_an_error_rate_that_reaches_zero_is_read_per_curve_at_its_resolution():
+    """Red team: an error counted on a small set (steps of 0.01) that reaches exactly 0 lay at 1e-12 in log space, 20
+    natural logs below its last step (bands to 1.6e8). A curve's 0 is now half its own least positive value. A review
+    of a first fix (one floor for all, raised by any 0 in the history) saw every forecast shown as 0 after one stray
+    0, and runs on a finer scale than the history clipped flat: neither happens."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    epochs = np.arange(1, 41)
+    history = {f"h{i}": list(np.round(0.002 + (0.3 + 0.02 * i) * np.exp(-epochs / (6 + i % 4))
+                                      + rng.normal(0, 0.003, epochs.size), 2).clip(0, 1)) for i in range(12)}
+    assert any(0 in v for v in history.values())
+    finer = {f"r{j}": list(np.round(a + 0.3 * np.exp(-epochs[:25] / 5), 4))
+             for j, a in enumerate([0.0010, 0.0020, 0.0030, 0.0045])}  # a 10,000-example set: 1e-4 steps
+    at_zero = {"z0": list(np.round(0.3 * np.exp(-epochs[:25] / 4), 2)),  # 0.02, 0.01, then 0 from epoch 16
+               "z1": list(np.round(0.03 + 0.3 * np.exp(-epochs[:25] / 5), 2))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fine = lcpipe.forecast(history=history, runs=finer, epochs=40, metric="test_err", mode="min")
+        zero = lcpipe.forecast(history=history, runs=at_zero, epochs=40, metric="test_err", mode="min")
+    assert (fine.final > 0).all() and (fine.lower > 0).all()
+    assert fine.final.is_monotonic_increasing and fine.p_best.idxmax() == 0  # r0, the lowest, ranked first
+    z0 = zero.set_index("run").loc["z0"]
+    assert 0 < z0.lower <= z0.final <= z0.upper < 0.01 and z0.decision == "keep"

@@ -415,3 +415,26 @@ def test_an_error_rate_reaching_zero_gets_a_band_on_its_own_scale():
         else:
             study.tell(trial, float(curve[-1]))
     assert bands and all(0 <= low <= mean <= high < 0.1 for mean, low, high in bands), bands
+
+
+def test_trials_reporting_once_past_the_length_are_told_and_a_reward_is_not_called_a_negated_loss():
+    """Review: the past-`epochs` line waited for a trial's second report, so trials reporting once (step 500 of
+    epochs=10) were told nothing and nothing was pruned; and a reward said to be positive (kind='positive') in a
+    maximize study was asked whether it was a negated loss."""
+    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(epochs=10, fit_cache=False))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        for k in range(3):
+            trial = study.ask()
+            trial.report(0.5 + 0.01 * k, step=500)
+            trial.should_prune()
+            study.tell(trial, 0.5 + 0.01 * k)
+    said = [str(w.message) for w in seen if "ForecastPruner" in str(w.message)]
+    assert len(said) == 1 and "reported step 500, past epochs" in said[0], said
+    study = optuna.create_study(direction="maximize",
+                                pruner=ForecastPruner(epochs=30, metric="reward", kind="positive"))
+    trial = study.ask()
+    for step, value in enumerate((-2.37, -2.30, -2.26), 1):
+        trial.report(value, step)
+    with pytest.raises(PrunerError, match="if it may go negative: ForecastPruner\\(..., kind='any'\\)"):
+        trial.should_prune()

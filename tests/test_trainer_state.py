@@ -271,3 +271,19 @@ def test_runs_planning_different_lengths_need_no_flag_and_none_is_invented(tmp_p
     assert out.code == 0 and "--steps" not in out.err and "plan their own length" not in out.err, out.err
     report = json.loads((tmp_path / "o.json").read_text())
     assert report["epochs"] is None and [r["epochs"] for r in report["runs"]] == [750, 1500]
+
+
+def test_a_run_folder_with_its_own_log_beside_checkpoint_folders_of_weights_is_read_not_waited_for(tmp_path):
+    """Review: a run folder holding its log (metrics.csv) and a checkpoint-600/ of another tool's weights was "the
+    Trainer's first save in progress" and waited forever; in a folder of such runs each was listed as left out too."""
+    hist = lora_history(tmp_path / "hist")
+    for csv in sorted((LM / "descr").glob("*.csv"))[:3]:
+        run = tmp_path / "runs" / csv.stem
+        write_csv_run(csv, run, until=300)
+        (run / "checkpoint-600").mkdir()
+        (run / "checkpoint-600" / "model.safetensors").write_bytes(b"\0")
+    for given in (tmp_path / "runs" / "t00", tmp_path / "runs"):
+        out = cli_in_process("forecast", "--history", str(hist), "--runs", str(given), "--metric", "eval_loss",
+                             "--out", str(tmp_path / "o.json"))
+        assert out.code == 0 and "first save in progress" not in out.err, out.err
+        assert json.loads((tmp_path / "o.json").read_text())["left_out"] == []

@@ -334,10 +334,8 @@ def with_history_direction(metric: Metric, history: list[Curve]) -> tuple[Metric
 
 def with_history_scale(metric: Metric, history: list[Curve]) -> Metric:
     """The metric with its scale (kind "any") or floor (kind "positive") set from the history
-    (Metric.with_scale), without the curves whose 0 is a missed evaluation (logs.missed_zero), which are left out of
-    the history: theirs is no step of the metric to 0."""
-    return metric.with_scale([c.columns[metric.name] for c in history
-                              if metric.name in c.columns and not missed_zero(c, metric)])
+    (Metric.with_scale)."""
+    return metric.with_scale([c.columns[metric.name] for c in history if metric.name in c.columns])
 
 
 def fit_on_history(name: str, params: Params, history: list[Curve], runs: list[Curve],

@@ -1152,9 +1152,11 @@ def trainer_state_of(folder: Path) -> Path | None:
 
 def _trainer_saving(folder: Path) -> bool:
     """A Trainer run folder whose first save is in progress: a (tmp-)checkpoint-N folder with no state in it yet,
-    and no state anywhere else (trainer_state_of None)."""
+    no state anywhere else (trainer_state_of None), and no log of its own (review: a run folder holding its
+    metrics.csv beside a checkpoint-600/ of weights, another tool's, waited forever as a Trainer's first save)."""
     try:
-        return any(SAVING.fullmatch(p.name) and p.is_dir() for p in folder.iterdir())
+        return not _curve_files(folder) and not _is_dvclive(folder) and any(
+            SAVING.fullmatch(p.name) and p.is_dir() for p in folder.iterdir())
     except OSError:
         return False
 

@@ -66,14 +66,7 @@ from lcpipe.curve import MAX_POINTS, MAX_STEPS, Series, series_of
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.fit_cache import fitted
-from lcpipe.forecasting.logs import (
-    config_named,
-    learnable_history,
-    missed_zero,
-    numbers_read,
-    read_curves,
-    zeros_left_out,
-)
+from lcpipe.forecasting.logs import config_named, learnable_history, numbers_read, read_curves, zeros_left_out
 from lcpipe.forecasting.predictors.auto import Auto, badness, history_resolution, unconfirmed_latest
 from lcpipe.forecasting.stop_rule import SAME_STEP, STD_FLOOR, keep, std_of
 from lcpipe.metric import KINDS, Metric, axis_named
@@ -376,7 +369,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._created = datetime.datetime.now()
         self._history_errors: dict = {}  # (history curve, points, horizon) -> its final's error from that prefix
         self._warned_past = False  # _warn_past said its line
-        self._past_seen = False  # a trial reported past `epochs` (by more than an interval): the cause, said alone
+        self._past_seen: tuple | None = None  # the trial first seen reporting past `epochs` (by more than an interval):
+        # that cause is said alone
         self._warned_few = False  # a trial at its end in fewer than MIN_WARMUP reports was said
         self._looked_for_copies: set[tuple] = set()  # finished trials compared with the history (_warn_copies)
         self._warned_copies = False  # _warn_copies said its line
@@ -440,13 +434,14 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 points.append(k)
                 k = max(k + interval, min(int(np.ceil(k * self.growth - 1e-9)), k + gap))
             self._schedules[horizon] = np.array(points, dtype=int)
-            if not points and not self._past_seen:  # the constructor's check counts steps; a trial reporting every
-                # `spacing` can still end before its first check (warmup 740 of 750 steps, every 15): nothing would be
-                # pruned, silently (unless a trial reported past `epochs`: _warn_past names that cause alone)
+            if not points:  # the constructor's check counts steps; a trial reporting every `spacing` can still end
+                # before its first check (warmup 740 of 750 steps, every 15): nothing would be pruned, silently
                 said = (f"ForecastPruner(warmup={self.warmup:g}): the first check, at step {first * spacing:.0f}, is "
                         f"at or past the trials' last report (step {horizon * spacing:.0f}), so nothing is pruned; "
                         "give a smaller warmup")
-                if first == MIN_WARMUP:  # the warmup is not the cause: the trials report too seldom to be checked
+                if first == MIN_WARMUP and self._past_seen:  # a trial reported past `epochs`: _warn_past names that
+                    said = None  # cause alone (a warmup past the last report keeps its own line)
+                elif first == MIN_WARMUP:  # the warmup is not the cause: the trials report too seldom to be checked
                     every = "every step" if round(spacing) == 1 else f"every {spacing:.0f} steps or so"
                     said = _never_checked(f"the trials report {horizon} times ({every})"
                                           if horizon > 2 else f"the trials report at most twice in {self.epochs:g} "
@@ -458,7 +453,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
                         said += (f"; or, if {self._length}={self.epochs:g} counts their evaluations, give "
                                  f"{self._length}= the step of evaluation {self.epochs:g} (a warning names it once a "
                                  f"trial reports past step {self.epochs:g})")
-                warnings.warn(said, stacklevel=user_stacklevel())
+                if said is not None:
+                    warnings.warn(said, stacklevel=user_stacklevel())
         return self._schedules[horizon]
 
     # -- what the study holds -------------------------------------------------------------------
@@ -484,8 +480,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             name = self.metric_name or ("test_acc" if mode == "max" else "loss")
             metric = Metric.infer(name, mode, self.kind)
             metric = Metric(name, mode, metric.kind, 1.0, f"the study's direction={study.directions[0].name.lower()}")
-            metric = metric.with_scale([c.columns[name] for c in self._history_curves  # a missed 0 is no step
-                                        if name in c.columns and not missed_zero(c, metric)])  # to 0 (below)
+            metric = metric.with_scale([c.columns[name] for c in self._history_curves if name in c.columns])
             # no history logs it: a loss's floor and a series' scale come from the finished trials (_refresh), so
             # that a loss of 1e-13 is not read flat at the default floor, nor a reward's decisions hang on its units
             self._scaled_by_study = metric.kind != "fraction" and not any(
@@ -524,7 +519,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
                                   f"metric={'reward' if metric.mode == 'max' else 'critic_loss'!r}, kind='any')"
                                   + (", or divide a percentage by 100" if percent else ""))
             finite = values[np.isfinite(values)]
-            negated = metric.kind == "positive" and metric.mode == "max" and bool(np.all(finite <= 0))
+            negated = metric.kind == "positive" and metric.mode == "max" and bool(np.all(finite <= 0)) and \
+                Metric.infer(metric.name).mode == "min"  # a loss by name (review: not a reward said positive)
             raise PrunerError(f"trial {trial.number} reported {value!r} at step {step}; ForecastPruner expected "
                               f"{metric.expected()} for {metric.name!r} in a study that "
                               f"{'maximizes' if metric.mode == 'max' else 'minimizes'} it"
@@ -575,7 +571,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         steps = np.array(sorted(s for s in trial.intermediate_values if s <= self.epochs + interval), dtype=float)
         if not len(steps):
             return np.empty(0)
-        values = metric.to_internal([trial.intermediate_values[s] for s in steps])
+        values = metric.curve_to_internal([trial.intermediate_values[s] for s in steps])
         reached = steps[-1] + (interval if steps[-1] >= self.epochs - interval else 0)
         k = min(horizon, int(np.floor(reached / spacing + 1e-9)))
         return np.interp(spacing * np.arange(1, k + 1), steps, values)
@@ -747,7 +743,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             if key in self._looked_for_copies:
                 continue
             self._looked_for_copies.add(key)
-            reported = metric.to_internal(np.asarray([v for _, v in sorted(t.intermediate_values.items())], float))
+            reported = metric.curve_to_internal(np.asarray([v for _, v in sorted(t.intermediate_values.items())],
+                                                           float))
             if len(reported) < COPY_POINTS or len(np.unique(reported[:COPY_POINTS])) < MIN_WARMUP:
                 continue
             for h in index.get(_head_key(reported[:COPY_POINTS]), ()):
@@ -788,10 +785,15 @@ class ForecastPruner(optuna.pruners.BasePruner):
         interval = self._interval(trial)
         if reached <= self.epochs + interval:  # within one interval: reached, as _finished reads it
             return
-        self._past_seen = True  # the never-checked warnings are this one's consequence: they stay silent (red team:
-        # a Trainer's global_step 500..5000 under epochs=10 heard "report more often" twice beside this)
-        if self._warned_past or len(trial.intermediate_values) < 2:  # its interval, which the hint names, needs two
+        this = (trial._trial_id, trial.number)  # noqa: SLF001 (a trial told apart from another study's of one number)
+        seen_first = self._past_seen or this
+        self._past_seen = seen_first  # the never-checked warnings are this one's consequence: they stay silent (red
+        # team: a Trainer's global_step 500..5000 under epochs=10 heard "report more often" twice beside this)
+        if self._warned_past:
             return
+        if len(trial.intermediate_values) < 2 and seen_first == this:
+            return  # its interval, which the hint names, needs two reports; a trial that reports once past `epochs`
+            # is said at the next trial's (review: trials reporting once were told nothing)
         self._warned_past = True
         last = evaluation_step(sorted(trial.intermediate_values), self.epochs)  # were `epochs` a count
         hint = (f"if {self.epochs} counts evaluations, give {self._length}={last} (the step of evaluation "
@@ -942,7 +944,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self.__dict__.setdefault("_pace", {})
         self.__dict__.setdefault("_resolved_share", (None, 0.0))
         self.__dict__.setdefault("_floor_wait", {})
-        self.__dict__.setdefault("_past_seen", False)
+        self.__dict__.setdefault("_past_seen", ("pickled",) if self.__dict__.get("_warned_past") else None)
 
     def _decide(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         metric = self._check(study, trial)
@@ -1540,7 +1542,7 @@ def _gaining(t: FrozenTrial, metric: Metric) -> tuple[bool, float]:
     """(whether the trial ended at a new best of its own, gaining per report over its last three at least CUT_PACE
     of its mean gain per report; its last report, in the metric's units)."""
     values = [t.intermediate_values[s] for s in sorted(t.intermediate_values)]
-    v = metric.to_internal(values)
+    v = metric.curve_to_internal(values)
     if len(v) < 2 or not np.all(np.isfinite(v)) or v[-1] <= np.max(v[:-1]):
         return False, float(values[-1])
     recent = (v[-1] - v[-4]) / 3 if len(v) >= 4 else v[-1] - v[-2]  # its gain per report lately ...
