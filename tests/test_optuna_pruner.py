@@ -363,8 +363,8 @@ def test_a_twin_that_has_reached_its_last_point_is_no_longer_pruned():
 def test_a_trainer_reporting_global_step_past_a_length_in_epochs_hears_one_line_naming_the_step(length):
     """Red team: a Hugging Face loop reporting step=global_step (500 an epoch, 10 epochs) under epochs=10 (or
     steps=10) heard, at its first report, "give epochs= the last step the trials report", then twice "report more
-    often" (it reported 10 times, nowhere near its end). One line now, once the interval is known, in the keyword
-    the user wrote, naming the step of evaluation 10: 5000."""
+    often" (it reported 10 times, nowhere near its end). One line now, at its first report, in the keyword the user
+    wrote, naming the step of evaluation 10 were it evaluated every 500 steps: 5000."""
     curves = [[1.0 / (1 + 0.3 * e) + 0.02 * k for e in range(1, 11)] for k in range(5)]
     study = optuna.create_study(direction="minimize",
                                 pruner=ForecastPruner(**{length: 10}, metric="eval_loss", fit_cache=False))
@@ -377,7 +377,7 @@ def test_a_trainer_reporting_global_step_past_a_length_in_epochs_hears_one_line_
                 trial.should_prune()
             study.tell(trial, curve[-1])
     said = [str(w.message) for w in seen if "ForecastPruner" in str(w.message)]
-    assert len(said) == 1 and f"give {length}=5000 (the step of evaluation 10" in said[0], said
+    assert len(said) == 1 and f"if 10 counts evaluations every 500 steps, give {length}=5000;" in said[0], said
 
 
 def test_a_negated_loss_is_told_to_report_the_loss_in_a_minimized_study():
@@ -418,9 +418,9 @@ def test_an_error_rate_reaching_zero_gets_a_band_on_its_own_scale():
 
 
 def test_trials_reporting_once_past_the_length_are_told_and_a_reward_is_not_called_a_negated_loss():
-    """Review: the past-`epochs` line waited for a trial's second report, so trials reporting once (step 500 of
-    epochs=10) were told nothing and nothing was pruned; and a reward said to be positive (kind='positive') in a
-    maximize study was asked whether it was a negated loss."""
+    """Review: a version of the past-`epochs` line waited for a trial's second report, so trials reporting once (step
+    500 of epochs=10) were told nothing and nothing was pruned; and a reward said to be positive (kind='positive')
+    in a maximize study was asked whether it was a negated loss."""
     study = optuna.create_study(direction="maximize", pruner=ForecastPruner(epochs=10, fit_cache=False))
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")

@@ -139,7 +139,7 @@ def test_trials_reporting_less_often_than_twice_are_told_their_real_spacing():
     said = " ".join(str(w.message) for w in caught)
     # every report is past epochs=200: that cause is said alone, with the real interval (red team, 2026-12-07: the
     # "report more often" lines beside it were its consequence)
-    assert "every 100 steps or so" not in said and "interval of 390 steps" in said, said
+    assert "every 100 steps or so" not in said and "every 390 steps" in said, said
     assert "report more often" not in said, said
 
 

@@ -369,8 +369,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._created = datetime.datetime.now()
         self._history_errors: dict = {}  # (history curve, points, horizon) -> its final's error from that prefix
         self._warned_past = False  # _warn_past said its line
-        self._past_seen: tuple | None = None  # the trial first seen reporting past `epochs` (by more than an interval):
-        # that cause is said alone
+        self._past_seen = False  # a trial reported past `epochs` (by more than an interval): that cause is said alone
         self._warned_few = False  # a trial at its end in fewer than MIN_WARMUP reports was said
         self._looked_for_copies: set[tuple] = set()  # finished trials compared with the history (_warn_copies)
         self._warned_copies = False  # _warn_copies said its line
@@ -785,20 +784,22 @@ class ForecastPruner(optuna.pruners.BasePruner):
         interval = self._interval(trial)
         if reached <= self.epochs + interval:  # within one interval: reached, as _finished reads it
             return
-        this = (trial._trial_id, trial.number)  # noqa: SLF001 (a trial told apart from another study's of one number)
-        seen_first = self._past_seen or this
-        self._past_seen = seen_first  # the never-checked warnings are this one's consequence: they stay silent (red
-        # team: a Trainer's global_step 500..5000 under epochs=10 heard "report more often" twice beside this)
+        self._past_seen = True  # the never-checked warnings are this one's consequence: they stay silent (red team: a
+        # Trainer's global_step 500..5000 under epochs=10 heard "report more often" twice beside this)
         if self._warned_past:
             return
-        if len(trial.intermediate_values) < 2 and seen_first == this:
-            return  # its interval, which the hint names, needs two reports; a trial that reports once past `epochs`
-            # is said at the next trial's (review: trials reporting once were told nothing)
         self._warned_past = True
-        last = evaluation_step(sorted(trial.intermediate_values), self.epochs)  # were `epochs` a count
-        hint = (f"if {self.epochs} counts evaluations, give {self._length}={last} (the step of evaluation "
-                f"{self.epochs} at this trial's interval of {_whole(interval)} steps)" if last is not None
-                and interval > 1 else f"give {self._length}= the last step the trials report")
+        steps = sorted(trial.intermediate_values)
+        if len(steps) >= 2:
+            last = evaluation_step(steps, self.epochs)  # were `epochs` a count
+            hint = (f"if {self.epochs} counts evaluations, give {self._length}={last} (the step of evaluation "
+                    f"{self.epochs} at this trial's interval of {_whole(interval)} steps)" if last is not None
+                    and interval > 1 else f"give {self._length}= the last step the trials report")
+        else:  # said at once, from its first report (red team: its hint waited for no interval and named none)
+            first = float(steps[0])
+            hint = (f"if {self.epochs} counts evaluations every {_whole(first)} steps, give {self._length}="
+                    f"{_whole(self.epochs * first)}; otherwise give {self._length}= the last step the trials report"
+                    if first > 1 else f"give {self._length}= the last step the trials report")
         warnings.warn(f"ForecastPruner({self._length}={self.epochs}): trial {trial.number} reported step "
                       f"{trial.last_step}, past {self._length}; reports past it are ignored: {hint}",
                       stacklevel=user_stacklevel())
@@ -944,7 +945,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self.__dict__.setdefault("_pace", {})
         self.__dict__.setdefault("_resolved_share", (None, 0.0))
         self.__dict__.setdefault("_floor_wait", {})
-        self.__dict__.setdefault("_past_seen", ("pickled",) if self.__dict__.get("_warned_past") else None)
+        self.__dict__.setdefault("_past_seen", bool(self.__dict__.get("_warned_past")))
 
     def _decide(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         metric = self._check(study, trial)
