@@ -45,6 +45,7 @@ from lcpipe.forecasting.decision_scores import decisions
 from lcpipe.forecasting.logs import (
     check_finished,
     check_history,
+    finished_only,
     note_ended_early,
     read_curve_dir,
     read_curves,
@@ -312,9 +313,10 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     predictors = list(dict.fromkeys(args.predictors or PredictParams().predictors))
     # a loss curve holding a missed evaluation logged as 0 is no target, source or analog: in log space that 0 lies
     # far below any real value (red team: one such row made source_shift forecast 43 for finals near 1.9)
-    curves = zeros_left_out(read_curve_dir(args.curves, metric, say=say), metric, say, role="curves")
-    history = zeros_left_out(read_curves(args.history, metric, studies=True, say=say), metric, say) \
-        if args.history else None
+    curves = finished_only(zeros_left_out(read_curve_dir(args.curves, metric, say=say), metric, say, role="curves"),
+                           say, role="--curves")
+    history = finished_only(zeros_left_out(read_curves(args.history, metric, studies=True, say=say), metric, say),
+                            say) if args.history else None
     metric = _with_history_direction(metric, history or curves)
     metric = live.with_history_scale(metric, history or curves)
     check_finished(curves, "a target")  # one scored against a last epoch that is not its final flatters every forecast

@@ -46,7 +46,9 @@ class Curve:
     logs a fractional epoch beside the global step), so that a length in epochs can be placed on its steps.
     `stated_epochs`: the epochs its file plans, on a step axis that cannot place them (no per_epoch).
     `study`: the study folder it was read from (the folder of runs given, or a corpus's study folder, its real
-    path), None where unknown (a DataFrame, a dict).
+    path), None where unknown (a DataFrame, a dict). `unfinished`: why it is known to be no finished run though it
+    may look like one (a Trainer state that ends before its max_steps with no end of training logged): a history
+    leaves it out.
     """
 
     name: str
@@ -60,6 +62,7 @@ class Curve:
     per_epoch: float | None = None
     stated_epochs: int | None = None
     study: str | None = None
+    unfinished: str | None = None
 
     def __len__(self) -> int:
         return len(self.columns["epoch"])

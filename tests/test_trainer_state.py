@@ -14,7 +14,7 @@ import pytest
 import lcpipe
 from bench.lm_table.trainer_layout import log_history, state_text, trial_params, write_run
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.logs import read_curve, read_curves, trainer_state_of
+from lcpipe.forecasting.logs import learnable_history, read_curve, read_curves, trainer_state_of
 from tests.helpers import ROOT, cli_in_process
 
 LM = ROOT / "bench" / "lm_table" / "curves"
@@ -287,3 +287,29 @@ def test_a_run_folder_with_its_own_log_beside_checkpoint_folders_of_weights_is_r
                              "--out", str(tmp_path / "o.json"))
         assert out.code == 0 and "first save in progress" not in out.err, out.err
         assert json.loads((tmp_path / "o.json").read_text())["left_out"] == []
+
+
+def test_a_history_state_short_of_its_plan_with_no_end_of_training_is_left_out_and_named(tmp_path):
+    """Red team: a hyperparameter_search's output dirs given as the next search's history hold its pruned trials,
+    whose last checkpoint ends at the prune step: read as finished there, they taught every forecast to end early.
+    A state short of its max_steps with no end of training logged is no finished run; one stopped early that logged
+    its end (train_runtime) is."""
+    hist = lora_history(tmp_path / "hist")
+    pruned = [write_run(csv, hist / "code" / csv.stem, until=150) for csv in sorted((LM / "code").glob("*.csv"))[:3]]
+    stopped = hist / "code" / "t09"
+    log = log_history(LM / "code" / "t09.csv", until=450)
+    log.append({"epoch": 3.0, "step": 450, "train_loss": 2.4, "train_runtime": 31.0})  # an early stop's end
+    stopped.mkdir(parents=True)
+    (stopped / "trainer_state.json").write_text(state_text(log, trial_params(LM / "code" / "t09.csv"), 450))
+    write_run(LM / "code" / "t08.csv", hist / "code" / "t08")  # a finished run beside them
+    said: list[str] = []
+    curves = learnable_history(read_curves([hist], "eval_loss", studies=True), say=said.append)
+    assert sorted(c.name for c in curves if c.name.startswith("code/")) == ["code/t08", "code/t09"]
+    assert any("and 2 more left out: its Trainer state ends at step 150 of its max_steps 750" in line
+               for line in said), said
+    out = cli_in_process("evaluate", "--curves", str(hist / "code"), "--metric", "eval_loss", "--cutoffs", "10",
+                         "--predictors", "last_value")
+    assert out.code == 0 and "--curves: " in out.err and "and 2 more left out" in out.err, out.err
+    assert "over 2 target(s)" in out.out, out.out
+    with pytest.raises(LcpipeError, match="history: no curve is a finished run"):
+        learnable_history(read_curves(pruned, "eval_loss"))

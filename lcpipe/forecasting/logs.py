@@ -1282,7 +1282,18 @@ def read_trainer_state(path: str | Path, metric: str | Metric = "test_acc", name
         value = state.get(key)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             flat[key] = value  # the Trainer's own plan, over a searched one of the same name
-    return _curve_of(table, as_metric(metric), name or trainer_run_name(path), path, path, flat=flat)
+    curve = _curve_of(table, as_metric(metric), name or trainer_run_name(path), path, path, flat=flat)
+    step, plan = state.get("global_step"), flat.get("max_steps")
+    if isinstance(step, int | float) and plan and step < plan and "train_runtime" not in keys:
+        # no end of training logged (the Trainer logs train_runtime when train() returns, an early stop included):
+        # a run pruned, crashed or still training, which a history must not read as ending there (red team: a
+        # hyperparameter_search's pruned runs, given as the next search's history, taught every forecast to end
+        # at the prune step)
+        curve = replace(curve, unfinished=f"its Trainer state ends at step {step:g} of its max_steps {plan} with no "
+                                          "end of training logged: a run pruned, crashed or still training (one "
+                                          "stopped early is read from the state trainer.save_state() writes after "
+                                          "train())")
+    return curve
 
 
 def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
@@ -1668,6 +1679,20 @@ def _holds_curves(folder: Path) -> bool:
         return False
 
 
+def finished_only(history: list[Curve], say=lambda _: None, role: str = "history") -> list[Curve]:
+    """The finished curves (a history, or `lcpipe evaluate --curves`: `role`) without those known to be no finished
+    run (Curve.unfinished), one line through `say` for them; refused where none is left."""
+    unfinished = [c for c in history if c.unfinished]
+    if unfinished:
+        c = unfinished[0]
+        more = f" and {len(unfinished) - 1} more" if len(unfinished) > 1 else ""
+        if len(unfinished) == len(history):
+            raise LcpipeError(f"{role}: no curve is a finished run ({c.path or c.name}{more}: {c.unfinished}); give "
+                              "finished runs")
+        say(f"{role}: {c.path or c.name}{more} left out: {c.unfinished}")
+    return [c for c in history if not c.unfinished]
+
+
 def check_finished(history: list[Curve], what: str = "a history curve") -> None:
     """A history holds finished runs: a curve short of the epochs its own file plans (a run still
     training, or one stopped early) would teach every forecast to end too soon. A curve on a step
@@ -1726,8 +1751,9 @@ def missed_zero(curve: Curve, metric: Metric) -> str | None:
 
 def learnable_history(history: list[Curve], say=lambda _: None) -> list[Curve]:
     """A history as every forecaster (CLI, API, pruner, stopper) takes it: finished runs only
-    (check_finished), the diverged left out and named (usable_history), and enough to learn from
-    (check_history)."""
+    (check_finished; those known unfinished, a Trainer state short of its plan, left out and named), the diverged
+    left out and named (usable_history), and enough to learn from (check_history)."""
+    history = finished_only(history, say)
     check_finished(history)
     note_ended_early(history, "the history", say)
     history = usable_history(history, say)
