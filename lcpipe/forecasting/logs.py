@@ -1289,7 +1289,8 @@ def read_trainer_state(path: str | Path, metric: str | Metric = "test_acc", name
         # a run pruned, crashed or still training, which a history must not read as ending there (red team: a
         # hyperparameter_search's pruned runs, given as the next search's history, taught every forecast to end
         # at the prune step)
-        curve = replace(curve, unfinished=f"its Trainer state ends at step {step:g} of its max_steps {plan} with no "
+        at = int(step) if float(step).is_integer() else step  # 1500000, not 1.5e+06
+        curve = replace(curve, unfinished=f"its Trainer state ends at step {at} of its max_steps {plan} with no "
                                           "end of training logged: a run pruned, crashed or still training (one "
                                           "stopped early is read from the state trainer.save_state() writes after "
                                           "train())")
