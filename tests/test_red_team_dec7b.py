@@ -63,7 +63,8 @@ def test_a_history_param_naming_a_folder_of_studies_gets_the_pipelines_advice_al
     with pytest.raises(LcpipeError) as refused:
         check_paths(with_params(Params(), **given))
     said = str(refused.value)
-    assert said == f"{key}.history: data/history: no *.csv curve files or DVCLive folders found; its folders " \
+    assert said == f"{key}.history: data/history: no *.csv curve files, DVCLive folders or Trainer output folders " \
+                   "found; its folders " \
                    "(cifar10-plain-vs-resnet) may hold some: give one (e.g. data/history/cifar10-plain-vs-resnet)"
 
 

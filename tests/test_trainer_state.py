@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ import lcpipe
 from bench.lm_table.trainer_layout import log_history, state_text, trial_params, write_run
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.logs import learnable_history, read_curve, read_curves, trainer_state_of
+from lcpipe.integrations.optuna import ForecastPruner
 from tests.helpers import ROOT, cli_in_process
 
 LM = ROOT / "bench" / "lm_table" / "curves"
@@ -313,3 +315,58 @@ def test_a_history_state_short_of_its_plan_with_no_end_of_training_is_left_out_a
     assert "over 2 target(s)" in out.out, out.out
     with pytest.raises(LcpipeError, match="history: no curve is a finished run"):
         learnable_history(read_curves(pruned, "eval_loss"))
+
+
+def stopped_at(csv: Path, out: Path, step: int, summary: bool) -> Path:
+    """A run an early-stopping callback ended at `step` of 750: its checkpoint saved as it stopped, its state's
+    TrainerControl told to stop (as real states keep it), and, with `summary`, the end of training logged (the
+    state trainer.save_state() writes after train())."""
+    log = log_history(csv, until=step)
+    if summary:
+        log.append({"epoch": step / 150, "step": step, "train_loss": 2.4, "train_runtime": 31.0})
+    data = json.loads(state_text(log, None, step))
+    data["stateful_callbacks"] = {"TrainerControl": {"args": {"should_training_stop": True, "should_save": True},
+                                                     "attributes": {}}}
+    folder = out / f"checkpoint-{step}"
+    folder.mkdir(parents=True)
+    (folder / "trainer_state.json").write_text(json.dumps(data, indent=2, sort_keys=True))
+    return out
+
+
+def test_a_run_stopped_early_ends_where_it_stopped_in_a_history_and_among_live_runs(tmp_path):
+    """Real Trainer output (helper, transformers 5.25): an early-stopped run without save_state() was left out of a
+    history as "pruned, crashed or still training", though its checkpoint says training was told to stop; and a
+    live run whose train() had returned at step 60 of 150 was forecast to 150 and kept. Both end where they
+    stopped."""
+    hist = lora_history(tmp_path / "hist")
+    stopped_at(LM / "code" / "t00.csv", hist / "code" / "es", 450, summary=False)
+    said: list[str] = []
+    read = read_curves([hist], "eval_loss", studies=True)
+    assert next(c for c in read if c.name == "code/es").planned == 450  # ended there: its plan, as read
+    curves = learnable_history(read, say=said.append)
+    assert "code/es" in [c.name for c in curves] and not any("left out" in line for line in said), said
+    runs = live_runs(tmp_path / "live", n=2)
+    stopped_at(LM / "descr" / "t05.csv", tmp_path / "live" / "t05", 300, summary=True)
+    out = cli_in_process("forecast", "--history", str(hist), "--runs", str(tmp_path / "live"), "--metric",
+                         "eval_loss")
+    assert out.code == 0, out.err
+    rows = {r.split()[0]: r.split()[1] for r in out.out.splitlines()[1:]}
+    assert rows == {runs[0].name: "300/750", runs[1].name: "300/750", "t05": "300/300"}, out.out
+
+
+def test_messages_about_trainer_folders_name_them_once(tmp_path):
+    """Helper: `lcpipe evaluate --curves` on a folder of sweeps was told of CSV and DVCLive folders only, and to
+    glob it, which --curves (one path) refuses; the pruner's note on a history curve read "ForecastPruner history:
+    history: ...\""""
+    hist = lora_history(tmp_path / "hist")
+    out = cli_in_process("evaluate", "--curves", str(hist), "--metric", "eval_loss", "--cutoffs", "5")
+    assert out.code == 2 and "Trainer output folders" in out.err and "lcpipe forecast --runs takes several" \
+        in out.err, out.err
+    write_run(LM / "code" / "t00.csv", hist / "code" / "t00", until=150)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ForecastPruner(750, hist, metric="eval_loss", fit_cache=False)
+    said = [str(w.message) for w in seen]
+    assert any(line.startswith("ForecastPruner history: code/t00") or "ForecastPruner history: " in line and
+               "left out" in line for line in said), said
+    assert not any("history: history:" in line for line in said), said

@@ -44,7 +44,8 @@ def check_apart(history: list[Curve], forecast: list[Curve], what: str, metric: 
         twin = copies.get(_content_id(curve, metric))
         if twin is not None:
             raise LcpipeError(f"{curve.path or curve.name} is {what}, and the history curve {twin.path or twin.name} "
-                              f"is a copy of it (the same {metric} at every epoch); remove the copy from the history")
+                              f"is a copy of it (the same {metric} at every "
+                              f"{'epoch' if curve.steps is None else 'step'}); remove the copy from the history")
     _check_no_prefix(history, forecast, what, metric)
 
 

@@ -267,7 +267,8 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
                    f"{_whole(min_observed * spacing)}; give more of the run, or forecast it later" if capped else "")
             out.left_out.append({"run": run.name, "reason": f"{len(on)} {what} observed; a forecast needs at least "
                                                            f"{min_observed} (the forecaster's window + 1){fix}"})
-            short.append((f"{run.path or run.name}: {out.left_out[-1]['reason']}", "left out until it has them"))
+            short.append((f"{run.path or run.name}: {out.left_out[-1]['reason']}",  # (review: a search's pruned
+                          "left out until it has them (for good, if it was pruned or crashed)"))  # trials read so
             continue
         out.runs.append(on)
         out.points.append(on.planned if run.steps is not None else total)

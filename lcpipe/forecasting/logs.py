@@ -1242,6 +1242,15 @@ def _trial_config(params: dict, path: Path) -> dict:
     return flat
 
 
+def _told_to_stop(state: dict) -> bool:
+    """The state says training was told to stop (its TrainerControl's should_training_stop, which an early-stopping
+    callback sets and a checkpoint saved at that step keeps); never in a crashed, pruned or running run's state."""
+    control = state.get("stateful_callbacks")
+    control = control.get("TrainerControl") if isinstance(control, dict) else None
+    args = control.get("args") if isinstance(control, dict) else None
+    return isinstance(args, dict) and args.get("should_training_stop") is True
+
+
 def trainer_run_folder(path: Path) -> Path:
     """A Trainer state's run folder: the one above its (tmp-)checkpoint-N folder, else the one it is in (as an
     absolute path: `--runs .` from inside the run names it by its folder)."""
@@ -1284,16 +1293,24 @@ def read_trainer_state(path: str | Path, metric: str | Metric = "test_acc", name
             flat[key] = value  # the Trainer's own plan, over a searched one of the same name
     curve = _curve_of(table, as_metric(metric), name or trainer_run_name(path), path, path, flat=flat)
     step, plan = state.get("global_step"), flat.get("max_steps")
-    if isinstance(step, int | float) and plan and step < plan and "train_runtime" not in keys:
+    if not (isinstance(step, int | float) and plan and step < plan):
+        return curve
+    if ("train_runtime" in keys or _told_to_stop(state)) and curve.steps is not None and len(curve.steps) \
+            and not curve.diverged:
+        # it ended before its plan (an early-stopping callback): its plan is where it ended, so a live run that
+        # has returned is no run still training (review: one stopped at 60 of 150 was forecast to 150 and kept),
+        # and a history's is a finished curve, read from its last checkpoint too (review: dropped as unfinished)
+        return replace(curve, planned=max(1, int(np.ceil(curve.steps[-1]))))
+    if "train_runtime" not in keys:
         # no end of training logged (the Trainer logs train_runtime when train() returns, an early stop included):
         # a run pruned, crashed or still training, which a history must not read as ending there (red team: a
         # hyperparameter_search's pruned runs, given as the next search's history, taught every forecast to end
         # at the prune step)
         at = int(step) if float(step).is_integer() else step  # 1500000, not 1.5e+06
         curve = replace(curve, unfinished=f"its Trainer state ends at step {at} of its max_steps {plan} with no "
-                                          "end of training logged: a run pruned, crashed or still training (one "
-                                          "stopped early is read from the state trainer.save_state() writes after "
-                                          "train())")
+                                          "end of training logged: a run pruned, crashed or still training (a run "
+                                          "stopped early ends at the checkpoint saved as it stopped, or in the "
+                                          "state save_state() writes)")
     return curve
 
 
@@ -1584,9 +1601,9 @@ def _read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", st
                                  "move it out of the folder"))
         hint = "" if not folders else f" (nor in its folders, up to {MAX_DEPTH} deep)" if studies else \
             f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some: give " \
-            f"one (e.g. {directory / folders[0]}; on the command line, which takes several, {directory}/* gives " \
-            "them all)"
-        raise LcpipeError(f"{directory}: no *.csv curve files or DVCLive folders found{hint}")
+            f"one (e.g. {directory / folders[0]}; lcpipe forecast --runs takes several: {directory}/* gives them " \
+            "all)"
+        raise LcpipeError(f"{directory}: no *.csv curve files, DVCLive folders or Trainer output folders found{hint}")
     by_name: dict[str, Path] = {}
     for p, curve in found:
         if curve.name in by_name:

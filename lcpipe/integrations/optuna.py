@@ -321,8 +321,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 raise PrunerError(f"history={history!r:.60}: give a folder or file of finished curves, a list of "
                                   "them, or None (the study's own completed trials only)")
             # as the CLI takes it: files, folders, DVCLive runs or a corpus of study folders
-            def say(line: str) -> None:  # what the CLI says on stderr about a history, as a warning
-                warnings.warn(f"ForecastPruner history: {line}", stacklevel=user_stacklevel())
+            def say(line: str) -> None:  # what the CLI says on stderr about a history, as a warning (its own
+                # "history: " once: "ForecastPruner history: history: ..." read double; review)
+                warnings.warn(f"ForecastPruner history: {line.removeprefix('history: ')}", stacklevel=user_stacklevel())
 
             try:
                 curves = learnable_history(read_curves(paths, Metric.infer(metric or "test_acc", kind=kind),

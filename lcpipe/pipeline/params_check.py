@@ -97,7 +97,7 @@ def check_paths(p: Params) -> None:
                               "copies data/curves aside), or set stop.threshold to the accuracy a run must reach")
 
 
-COMMAND_LINE = re.compile(r"; on the command line, which takes several, \S+ gives them all")
+COMMAND_LINE = re.compile(r"; lcpipe forecast --runs takes several: \S+ gives them all")
 
 
 def _as_param(said: str) -> str:
