@@ -56,7 +56,7 @@ def test_bad_file_names_file_line_and_problem(tmp_path, edit, message):
 
 
 def test_empty_or_missing_directory_is_a_clear_error(tmp_path):
-    with pytest.raises(LcpipeError, match="no \\*.csv curve files or DVCLive folders"):
+    with pytest.raises(LcpipeError, match="no \\*.csv curve files, DVCLive folders or Trainer output folders"):
         read_curve_dir(tmp_path)
     with pytest.raises(LcpipeError, match="not a directory"):
         read_curve_dir(tmp_path / "nope")
