@@ -320,8 +320,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     """Forecast runs still training from finished `history` curves: one row per run with `run`, `unit`
     ("epochs" or "steps": what `observed` and `epochs` count), `observed` (its last epoch or step),
     `epochs` (its planned length), `final`, `lower`, `upper` (80 % interval of the final value, in the
-    metric's units), `p_best`, `decision` ("keep" / "stop"), `reason` (why a diverged run was stopped)
-    and `forecast` (the mean per future point).
+    metric's units), `p_best`, `decision` ("keep" / "stop"), `reason` (why a diverged run was stopped),
+    `forecast` (the mean per future point) and `forecast_at` (the step, or epoch, of each).
 
     `metric` may be an accuracy, a loss or any other series; `mode` "min" | "max" | "auto" (min for
     names like loss, ce, err, mse, perplexity). `epochs` is in the runs' own unit: steps for runs
@@ -415,5 +415,5 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
         mean, lower, upper = r.final
         rows.append({"run": r.run, "unit": r.unit, "observed": r.seen, "epochs": r.epochs, "final": mean,
                      "lower": lower, "upper": upper, "p_best": r.p_best, "decision": r.decision, "reason": r.reason,
-                     "forecast": r.forecast.mean})
+                     "forecast": r.forecast.mean, "forecast_at": np.asarray(r.forecast_at())})
     return pd.DataFrame(rows)

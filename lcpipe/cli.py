@@ -7,11 +7,11 @@
 Forecasts runs that are still training from a history of finished curves: where each run ends
 (80 % interval), P(it ends best), and keep or stop. Runs and history are curve files (lcpipe's
 CSV, the external epoch,train_loss,train_err,test_err one, any CSV with an epoch or step column),
-directories of them, or DVCLive folders. The metric may be an accuracy, a loss (val_loss, val_ce,
-perplexity: --mode auto reads min from such names) or any other series (--kind any: a loss that may go
-negative, as a WGAN critic's, which the name alone would read as a loss >= 0); a run whose metric turned
-NaN or inf is stopped as diverged. The table goes to stdout, the same as JSON to FILE.json (in the
-metric's own units).
+directories of them, DVCLive folders, or Hugging Face Trainer output folders (their trainer_state.json).
+The metric may be an accuracy, a loss (val_loss, val_ce, perplexity: --mode auto reads min from such
+names) or any other series (--kind any: a loss that may go negative, as a WGAN critic's, which the name
+alone would read as a loss >= 0); a run whose metric turned NaN or inf is stopped as diverged. The
+table goes to stdout, the same as JSON to FILE.json (in the metric's own units).
 
     lcpipe evaluate --curves DIR --cutoffs 5,10,20,40 [--history DIR] [--target NAME]
         [--metric test_acc] [--mode min|max|auto] [--kind ...] [--predictors poly,lstm,...] [--out FILE.json]
@@ -131,10 +131,12 @@ def _parser() -> argparse.ArgumentParser:
                                     "and keep or stop, from a history of finished curves of other runs. The table "
                                     "goes to stdout; what was read and decided, and why, to stderr.")
     fc.add_argument("--history", type=Path, nargs="+", required=True, action="extend",
-                    help="finished curves of any length: files, directories of them, DVCLive folders, or a corpus "
-                         "of study folders (one holding a MANIFEST.csv or only folders)")
+                    help="finished curves of any length: files, directories of them, DVCLive folders, Hugging Face "
+                         "Trainer output folders, or a corpus of study folders (one holding a MANIFEST.csv or only "
+                         "folders)")
     fc.add_argument("--runs", type=Path, nargs="+", required=True, action="extend",
-                    help="the partial curves of the runs still training (files, directories, DVCLive folders)")
+                    help="the partial curves of the runs still training (files, directories, DVCLive folders, "
+                         "Hugging Face Trainer output folders)")
     fc.add_argument("--epochs", "--steps", dest="epochs", metavar="N", type=_positive, action=_Length,
                     help="planned length of the runs, in the unit of their x column: epochs, or optimizer steps "
                          "for runs logged by step (a run whose own file says otherwise keeps its own); --epochs "
@@ -158,7 +160,8 @@ def _parser() -> argparse.ArgumentParser:
                         description="Backtest predictors on finished curves: each is cut at each cutoff, forecast "
                                     "by predictors fitted on the other curves (or on --history alone) and scored "
                                     "against its real end (RMSE, MAE, final error, interval coverage).")
-    ev.add_argument("--curves", type=Path, required=True, help="directory of curve files")
+    ev.add_argument("--curves", type=Path, required=True,
+                    help="one study's folder of curve files (or of DVCLive or Hugging Face Trainer output folders)")
     ev.add_argument("--cutoffs", type=_int_list, required=True, action="extend",  # repeated, they add up
                     help="e.g. 5,10,20,40: the first points of each curve that are seen (epochs, or its evaluations "
                          "for a curve logged by step; points of its regular grid where those differ, which stderr "

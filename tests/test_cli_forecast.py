@@ -210,12 +210,13 @@ def test_lcpipe_forecast_from_python_gives_the_clis_answers_as_a_dataframe(study
     cli = {r["run"]: r for r in json.loads((study / "f.json").read_text())["runs"]}
     frame = package.forecast(history=study / "history", runs=[study / "runs"], epochs=40)
     assert list(frame.columns) == ["run", "unit", "observed", "epochs", "final", "lower", "upper", "p_best",
-                                   "decision", "reason", "forecast"]
+                                   "decision", "reason", "forecast", "forecast_at"]
     assert set(frame["run"]) == set(cli)
     for row in frame.itertuples():
         assert row.final == pytest.approx(cli[row.run]["final"]["mean"], abs=1e-6)
         assert row.decision == cli[row.run]["decision"] and row.observed == 15 and row.epochs == 40
         assert np.allclose(row.forecast, cli[row.run]["forecast"], atol=1e-6)
+        assert list(row.forecast_at) == cli[row.run]["forecast_at"]
 
 
 def test_lcpipe_forecast_takes_values_in_memory_and_refuses_bad_ones(study):

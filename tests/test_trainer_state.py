@@ -115,7 +115,7 @@ def test_a_live_trainer_run_before_its_first_evaluation_is_left_out_and_a_diverg
                                                                                                 "t03")}
     assert set(rows) == {"t00", "t01", "t02"}
     assert "diverged" in rows["t02"] and rows["t02"].split()[-1] == "stop"
-    assert f"eval_loss is 'nan' at step 120 (line {entry_line})" in out.out, out.out  # the file's own line
+    assert f"eval_loss is 'nan' at step 120 (the entry at line {entry_line} of " in out.out, out.out  # the file's
     assert "t03" in out.err and "left out" in out.err, out.err
 
 
@@ -370,3 +370,31 @@ def test_messages_about_trainer_folders_name_them_once(tmp_path):
     assert any(line.startswith("ForecastPruner history: code/t00") or "ForecastPruner history: " in line and
                "left out" in line for line in said), said
     assert not any("history: history:" in line for line in said), said
+
+
+def test_a_config_beside_an_output_dir_is_its_runs_and_a_divergence_names_the_state_file(tmp_path):
+    """Newcomer's pass: a plain Trainer run states no hyper-parameters (trial_params is null; its lr lives in the
+    pickled training_args.bin), and a `<run>.json` beside its output dir, where a CSV's sidecar lies, was ignored
+    without a word; a diverged run's line said "(line 229)" of no file. The config is read (trial_params win), and
+    the line names its state file. lcpipe.forecast gives each forecast value's step (forecast_at), as the JSON."""
+    run = live_runs(tmp_path / "live", n=1)[0]
+    state_file = run / "checkpoint-300" / "trainer_state.json"
+    data = json.loads(state_file.read_text())
+    data["trial_params"] = None
+    for entry in data["log_history"]:
+        if "eval_loss" in entry and entry["step"] >= 285:
+            entry["eval_loss"] = math.nan
+    state_file.write_text(json.dumps(data, indent=2, sort_keys=True))
+    assert read_curve(state_file, "eval_loss").config == {"max_steps": 750}  # the plan alone
+    (tmp_path / "live" / f"{run.name}.json").write_text('{"learning_rate": 3e-4, "optimizer": "adamw", '
+                                                        '"max_steps": 10}')
+    curve = read_curve(state_file, "eval_loss")
+    assert curve.config == {"lr": 3e-4, "optimizer": "adamw", "max_steps": 750} and curve.planned == 750
+    assert curve.diverged.endswith(f"of {state_file})") and "(the entry at line " in curve.diverged
+    hist = lora_history(tmp_path / "hist")
+    healthy = live_runs(tmp_path / "more", n=3)[1:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = lcpipe.forecast(hist, healthy, metric="eval_loss")
+    assert list(frame.forecast_at.iloc[0][:2]) == [315, 330] and frame.forecast_at.iloc[0][-1] == 750
+    assert len(frame.forecast_at.iloc[0]) == len(frame.forecast.iloc[0])

@@ -1251,6 +1251,21 @@ def _told_to_stop(state: dict) -> bool:
     return isinstance(args, dict) and args.get("should_training_stop") is True
 
 
+def _beside_run(folder: Path) -> dict:
+    """The config a user wrote beside a Trainer output dir, `<run>.json` (`.yaml`, `.yml`) beside `<run>/`, as a CSV's
+    sidecar lies beside it: a plain Trainer run states no hyper-parameters in its state (its learning_rate is in the
+    pickled training_args.bin, which is not unpickled; helper). Its lengths are the state's to plan."""
+    found = [folder.parent / (folder.name + suffix) for suffix in SIDECARS
+             if (folder.parent / (folder.name + suffix)).is_file()]
+    found = list({f.resolve(): f for f in found}.values())
+    if len(found) > 1:
+        raise LcpipeError(f"{folder}: two configs beside it ({', '.join(f.name for f in found)}); keep one")
+    if not found:
+        return {}
+    flat = _config_file(found[0])
+    return {k: v for k, v in flat.items() if k not in {*EPOCH_KEYS, *STEP_KEYS}}
+
+
 def trainer_run_folder(path: Path) -> Path:
     """A Trainer state's run folder: the one above its (tmp-)checkpoint-N folder, else the one it is in (as an
     absolute path: `--runs .` from inside the run names it by its folder)."""
@@ -1286,12 +1301,16 @@ def read_trainer_state(path: str | Path, metric: str | Metric = "test_acc", name
     lines = _entry_lines(text, log)
     table = _Table(path, keys, [rows[i] for i in kept], [lines[i] for i in kept], False)
     params = state.get("trial_params")
-    flat = _trial_config(params, path) if isinstance(params, dict) else {}
+    flat = {**_beside_run(trainer_run_folder(path)), **(_trial_config(params, path) if isinstance(params, dict)
+                                                        else {})}
     for key in ("max_steps", "num_train_epochs"):
         value = state.get(key)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             flat[key] = value  # the Trainer's own plan, over a searched one of the same name
     curve = _curve_of(table, as_metric(metric), name or trainer_run_name(path), path, path, flat=flat)
+    if curve.diverged:  # the line is where its entry opens, in this file (helper: "line 229" named no file)
+        curve = replace(curve, diverged=re.sub(r"\(line (\d+)\)", lambda m: f"(the entry at line {m.group(1)} of "
+                                                                        f"{path})", curve.diverged, count=1))
     step, plan = state.get("global_step"), flat.get("max_steps")
     if not (isinstance(step, int | float) and plan and step < plan):
         return curve
