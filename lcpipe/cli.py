@@ -317,7 +317,7 @@ def evaluate_command(args: argparse.Namespace) -> list[dict]:
     # a loss curve holding a missed evaluation logged as 0 is no target, source or analog: in log space that 0 lies
     # far below any real value (red team: one such row made source_shift forecast 43 for finals near 1.9)
     curves = finished_only(zeros_left_out(read_curve_dir(args.curves, metric, say=say), metric, say, role="curves"),
-                           say, role="--curves")
+                           say, role="curves")
     history = finished_only(zeros_left_out(read_curves(args.history, metric, studies=True, say=say), metric, say),
                             say) if args.history else None
     metric = _with_history_direction(metric, history or curves)

@@ -311,7 +311,7 @@ def test_a_history_state_short_of_its_plan_with_no_end_of_training_is_left_out_a
                for line in said), said
     out = cli_in_process("evaluate", "--curves", str(hist / "code"), "--metric", "eval_loss", "--cutoffs", "10",
                          "--predictors", "last_value")
-    assert out.code == 0 and "--curves: " in out.err and "and 2 more left out" in out.err, out.err
+    assert out.code == 0 and "curves: " in out.err and "and 2 more left out" in out.err, out.err
     assert "over 2 target(s)" in out.out, out.out
     with pytest.raises(LcpipeError, match="history: no curve is a finished run"):
         learnable_history(read_curves(pruned, "eval_loss"))

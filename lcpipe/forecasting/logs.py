@@ -1146,8 +1146,25 @@ def trainer_state_of(folder: Path) -> Path | None:
         return None if latest is None else latest[1]
     if latest is None or CHECKPOINT.fullmatch(folder.name):
         return own
-    step = _state(own).get("global_step")  # the state saved at the end (save_state), or one copied up
+    step = _global_step(own)  # the state saved at the end (save_state), or one copied up
     return own if isinstance(step, int | float) and step >= latest[0] else latest[1]
+
+
+GLOBAL_STEP = re.compile(r'"global_step"\s*:\s*([0-9]+)\s*[,}]')
+HEAD_BYTES = 8192  # the Trainer writes its keys sorted: global_step comes long before log_history
+
+
+def _global_step(path: Path):
+    """A state's global_step, from the head of the file where the Trainer writes it (its keys sorted), so that a
+    finished run's state is not parsed whole twice (here and when read); the whole file where it is not there."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(HEAD_BYTES).decode("utf-8", "ignore")
+    except OSError:
+        head = ""
+    key = head.find('"log_history"')
+    found = GLOBAL_STEP.search(head if key < 0 else head[:key])
+    return int(found.group(1)) if found else _state(path).get("global_step")
 
 
 def _trainer_saving(folder: Path) -> bool:
@@ -1255,14 +1272,8 @@ def _beside_run(folder: Path) -> dict:
     """The config a user wrote beside a Trainer output dir, `<run>.json` (`.yaml`, `.yml`) beside `<run>/`, as a CSV's
     sidecar lies beside it: a plain Trainer run states no hyper-parameters in its state (its learning_rate is in the
     pickled training_args.bin, which is not unpickled; helper). Its lengths are the state's to plan."""
-    found = [folder.parent / (folder.name + suffix) for suffix in SIDECARS
-             if (folder.parent / (folder.name + suffix)).is_file()]
-    found = list({f.resolve(): f for f in found}.values())
-    if len(found) > 1:
-        raise LcpipeError(f"{folder}: two configs beside it ({', '.join(f.name for f in found)}); keep one")
-    if not found:
-        return {}
-    flat = _config_file(found[0])
+    found = _one_config([folder.parent / (folder.name + suffix) for suffix in SIDECARS], folder)
+    flat = _config_file(found) if found is not None else {}
     return {k: v for k, v in flat.items() if k not in {*EPOCH_KEYS, *STEP_KEYS}}
 
 
@@ -1388,11 +1399,17 @@ def _dvclive_name(folder: Path) -> str:
 def sidecar_of(path: Path) -> Path:
     """The run's config file beside its curve: `<run>.json`, `<run>.yaml` or `<run>.yml` (or in capitals;
     the .json path, absent, when there is none); two of them are one error, not a silent choice."""
-    found = [path.with_suffix(suffix) for suffix in SIDECARS if path.with_suffix(suffix).is_file()]
+    return _one_config([path.with_suffix(suffix) for suffix in SIDECARS], path) or path.with_suffix(".json")
+
+
+def _one_config(candidates: list[Path], owner: Path) -> Path | None:
+    """The one of `candidates` (a run's config file under each name it may have) that exists, None if none does;
+    two of them are one error, not a silent choice."""
+    found = [f for f in candidates if f.is_file()]
     found = list({f.resolve(): f for f in found}.values())  # a case-insensitive file system finds one file twice
     if len(found) > 1:
-        raise LcpipeError(f"{path}: two configs beside it ({', '.join(f.name for f in found)}); keep one")
-    return found[0] if found else path.with_suffix(".json")
+        raise LcpipeError(f"{owner}: two configs beside it ({', '.join(f.name for f in found)}); keep one")
+    return found[0] if found else None
 
 
 def is_dvclive(folder: Path) -> bool:
