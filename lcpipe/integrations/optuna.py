@@ -369,8 +369,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         # storage stamps a trial's start: the worker's local time
         self._created = datetime.datetime.now()
         self._history_errors: dict = {}  # (history curve, points, horizon) -> its final's error from that prefix
-        self._warned_past = False  # _warn_past said its line
-        self._past_seen = False  # a trial reported past `epochs` (by more than an interval): that cause is said alone
+        self._warned_past = False  # _warn_past said its line (the never-checked lines, its consequence, stay silent)
         self._warned_few = False  # a trial at its end in fewer than MIN_WARMUP reports was said
         self._looked_for_copies: set[tuple] = set()  # finished trials compared with the history (_warn_copies)
         self._warned_copies = False  # _warn_copies said its line
@@ -439,7 +438,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
                 said = (f"ForecastPruner(warmup={self.warmup:g}): the first check, at step {first * spacing:.0f}, is "
                         f"at or past the trials' last report (step {horizon * spacing:.0f}), so nothing is pruned; "
                         "give a smaller warmup")
-                if first == MIN_WARMUP and self._past_seen:  # a trial reported past `epochs`: _warn_past names that
+                if first == MIN_WARMUP and self._warned_past:  # a trial reported past `epochs`: _warn_past names that
                     said = None  # cause alone (a warmup past the last report keeps its own line)
                 elif first == MIN_WARMUP:  # the warmup is not the cause: the trials report too seldom to be checked
                     every = "every step" if round(spacing) == 1 else f"every {spacing:.0f} steps or so"
@@ -785,11 +784,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         interval = self._interval(trial)
         if reached <= self.epochs + interval:  # within one interval: reached, as _finished reads it
             return
-        self._past_seen = True  # the never-checked warnings are this one's consequence: they stay silent (red team: a
-        # Trainer's global_step 500..5000 under epochs=10 heard "report more often" twice beside this)
         if self._warned_past:
             return
-        self._warned_past = True
+        self._warned_past = True  # the never-checked lines, its consequence, stay silent from now (red team: a
+        # Trainer's global_step 500..5000 under epochs=10 heard "report more often" twice beside this)
         steps = sorted(trial.intermediate_values)
         if len(steps) >= 2:
             last = evaluation_step(steps, self.epochs)  # were `epochs` a count
@@ -946,7 +944,6 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self.__dict__.setdefault("_pace", {})
         self.__dict__.setdefault("_resolved_share", (None, 0.0))
         self.__dict__.setdefault("_floor_wait", {})
-        self.__dict__.setdefault("_past_seen", bool(self.__dict__.get("_warned_past")))
 
     def _decide(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         metric = self._check(study, trial)
@@ -957,7 +954,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             self._warn_short(study)  # once per trial: a study whose checks never fall due still hears it
         if len(trial.intermediate_values) < MIN_WARMUP:
             n = len(trial.intermediate_values)  # ... and a trial at its end in fewer is never checked: said once
-            if n >= 2 and not (self._warned_few or self._past_seen) and \
+            if n >= 2 and not (self._warned_few or self._warned_past) and \
                     trial.last_step + self._interval(trial) > self.epochs:  # its last
                 self._warned_few = True
                 warnings.warn(_never_checked(f"trial {trial.number} reported {n} times up to its end (every "
@@ -976,7 +973,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         curve = self._curve(trial, metric, spacing, horizon)
         k = len(curve)
         if not 1 <= k < horizon:
-            if k >= horizon and not (self._warned_few or self._past_seen) and \
+            if k >= horizon and not (self._warned_few or self._warned_past) and \
                     self._schedule(horizon, spacing)[0] >= horizon - 1:
                 self._warned_few = True  # its first check fell within one report of its end, which reads as the end
                 # (a loop counting from 0 reports epochs - 1 last): 4 reports every step were never checked, silently
