@@ -1526,11 +1526,10 @@ def _trainer_folder(folder: Path) -> bool:
     return trainer_state_of(folder) is not None
 
 
-def _trainer_run(folder: Path, metric: str | Metric, started: list | None) -> list[Curve] | None:
-    """A folder that is a Hugging Face Trainer run (trainer_state_of): its curve, or none where it has not evaluated
-    yet, or has no state yet (its first checkpoint being saved), among live runs (`started`); None where the folder
-    is no such run."""
-    state = trainer_state_of(folder)
+def _trainer_run(folder: Path, state: Path | None, metric: str | Metric, started: list | None) -> list[Curve] | None:
+    """A folder that is a Hugging Face Trainer run (`state`: its trainer_state_of, looked up once by the caller): its
+    curve, or none where it has not evaluated yet, or has no state yet (its first checkpoint being saved), among live
+    runs (`started`); None where the folder is no such run."""
     if state is None:
         if started is not None and _trainer_saving(folder):
             started.append((trainer_run_name(folder / "x"), str(folder), TRAINER_SAVING))
@@ -1588,7 +1587,7 @@ def _read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", st
         raise LcpipeError(f"{directory}: not a directory of curve files")
     if _is_dvclive(directory):
         return _dvclive_runs([directory], metric, started)
-    if (run := _trainer_run(directory, metric, started)) is not None:
+    if (run := _trainer_run(directory, trainer_state_of(directory), metric, started)) is not None:
         return run  # a Hugging Face Trainer run given itself (its folder, or one of its checkpoints)
     before = len(started or [])
     found = _curves_in(directory, metric, studies, "", set(), started, say)
@@ -1685,8 +1684,8 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
         elif p.is_dir():
             if _is_dvclive(p):
                 found += [(p, c) for c in _dvclive_runs([p], metric, started)]
-            elif _trainer_folder(p) or (started is not None and _trainer_saving(p)):
-                trainers.append(p)
+            elif (state := trainer_state_of(p)) is not None or (started is not None and _trainer_saving(p)):
+                trainers.append((p, state))
                 continue
             elif started is not None and (run := _unstarted_dvclive(p)) is not None:
                 started.append((_dvclive_name(run), str(run), UNSTARTED_DVCLIVE))  # a live run before its first step
@@ -1696,12 +1695,12 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
             continue
         seen.add(os.path.realpath(p))
     if trainers and not files:  # Hugging Face Trainer output folders: runs, as DVCLive folders are
-        for p in trainers:
-            found += [(p, c) for c in _trainer_run(p, metric, started) or []]
+        for p, state in trainers:
+            found += [(p, c) for c in _trainer_run(p, state, metric, started) or []]
             seen.add(os.path.realpath(p))
     elif trainers:  # beside curve files, a Trainer output folder is no run of theirs (review: an unrelated one
         # failed the whole folder on its missing metric, where it had been passed over)
-        say(f"{directory}: its Hugging Face Trainer output folder(s) {', '.join(p.name for p in trainers[:4])}"
+        say(f"{directory}: its Hugging Face Trainer output folder(s) {', '.join(p.name for p, _ in trainers[:4])}"
             f"{', ...' if len(trainers) > 4 else ''} are not read beside its curve files: give them by name to use "
             "them")
     found = [(p, replace(c, name=prefix + c.name)) for p, c in found] if prefix else found
