@@ -438,3 +438,15 @@ def test_trials_reporting_once_past_the_length_are_told_and_a_reward_is_not_call
         trial.report(value, step)
     with pytest.raises(PrunerError, match="if it may go negative: ForecastPruner\\(..., kind='any'\\)"):
         trial.should_prune()
+
+
+def test_a_history_lacking_the_metric_is_a_pruner_error_whatever_the_metric(tmp_path):
+    """`except PrunerError` catches every fault of the pruner's inputs: a history without the column named by
+    metric= was the library's base LcpipeError (left alone 2026-12-07, fixed after)."""
+    history = tmp_path / "hist"
+    history.mkdir()
+    for i in range(3):
+        (history / f"r{i}.csv").write_text("epoch,val_acc\n" + "".join(f"{e},{0.1 * e + 0.01 * i}\n"
+                                                                       for e in range(1, 6)))
+    with pytest.raises(PrunerError, match=r"missing column 'objective'.*val_acc"):
+        ForecastPruner(history=history, metric="objective", epochs=5)

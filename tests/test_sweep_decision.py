@@ -40,3 +40,19 @@ def test_the_decision_never_sees_a_candidates_future(tmp_path):
         assert (x["target"], x["cutoff"], x["predictor"]) == (y["target"], y["cutoff"], y["predictor"])
         assert x["final_predicted"] == y["final_predicted"] and x.get("final_upper") == y.get("final_upper")
     assert any(x["final_actual"] != y["final_actual"] for x, y in zip(before, after))
+
+
+def test_decision_json_says_how_many_runs_each_predictor_stopped_and_whether_it_decides(tmp_path):
+    """metrics/decision.json, what `dvc metrics show/diff` prints: the runs stopped beside the regret and epochs
+    saved, and `decides` false for a predictor with no interval (it keeps every run, by design, not by its rule)."""
+    decision_rows(tmp_path, 0.0)
+    made = json.loads((tmp_path / "decision_out").read_text())
+    results = json.loads((tmp_path / "results_out").read_text())["decision_results"]
+    assert set(made) == {"metric", "cutoff_5", "cutoff_10"}
+    for cutoff in ("cutoff_5", "cutoff_10"):
+        assert made[cutoff]["last_value"]["decides"] is False and made[cutoff]["last_value"]["runs_stopped"] == 0
+        assert made[cutoff]["auto"]["decides"] is True
+        for scores in made[cutoff].values():
+            assert 0 <= scores["runs_stopped"] <= 3  # of 4 archs, the best kept at least
+            assert (scores["runs_stopped"] == 0) == (scores["epochs_saved"] == 0)
+    assert {r["predictor"] for r in results} == {"auto", "last_value", "parametric"}

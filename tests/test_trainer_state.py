@@ -398,3 +398,57 @@ def test_a_config_beside_an_output_dir_is_its_runs_and_a_divergence_names_the_st
         frame = lcpipe.forecast(hist, healthy, metric="eval_loss")
     assert list(frame.forecast_at.iloc[0][:2]) == [315, 330] and frame.forecast_at.iloc[0][-1] == 750
     assert len(frame.forecast_at.iloc[0]) == len(frame.forecast.iloc[0])
+
+
+def test_an_output_dir_reused_by_a_new_run_is_read_as_the_new_run_and_says_so(tmp_path):
+    """A new run writing into an older run's output dir has saved fewer steps than the older run left: the older
+    checkpoints' highest step is not the run being watched. A state written later whose log is no prefix of the
+    highest's is read instead, with one line; files copied out of order (a prefix) stay read at the highest."""
+    import os
+    import shutil
+    import time
+
+    runs = sorted((LM / "descr").glob("*.csv"))
+    hist = tmp_path / "hist"
+    for csv in sorted((LM / "docs").glob("*.csv"))[:6]:
+        write_run(csv, hist / csv.stem, save_steps=None)
+    reused = write_run(runs[5], tmp_path / "live" / "t00")  # an older run, finished at 750
+    for state in reused.rglob("trainer_state.json"):
+        os.utime(state, (time.time() - 3600,) * 2)
+    fresh = write_run(runs[0], tmp_path / "fresh" / "t00", until=150)
+    shutil.rmtree(reused / "checkpoint-150")
+    shutil.move(fresh / "checkpoint-150", reused / "checkpoint-150")  # the new run's first save, over the old one's
+    for csv in runs[1:3]:
+        write_run(csv, tmp_path / "live" / csv.stem, until=300)
+    out = cli_in_process("forecast", "--history", str(hist), "--runs", str(tmp_path / "live"), "--metric",
+                         "eval_loss")
+    assert out.code == 0, out.err
+    assert out.out.splitlines()[1].split()[:2] == ["t00", "150/750"]  # the older run read 750/750, stopped
+    said = [line for line in out.err.splitlines() if "reused" in line]
+    assert len(said) == 1 and said[0].startswith(f"{reused}: ") and "checkpoint-150" in said[0]
+    assert read_curve(trainer_state_of(reused), "eval_loss").columns["eval_loss"][0] == \
+        pytest.approx(pd.read_csv(runs[0]).val_ce[0])
+
+    copied = write_run(runs[3], tmp_path / "copied" / "t03", until=450)
+    os.utime(copied / "checkpoint-150" / "trainer_state.json", (time.time() + 60,) * 2)  # copied last, one run
+    assert trainer_state_of(copied) == copied / "checkpoint-450" / "trainer_state.json"
+
+
+def test_an_output_dir_with_no_checkpoint_beside_the_runs_is_named_not_passed_over(tmp_path):
+    """run-3 beside run-0 ... run-2 with nothing saved yet (TensorBoard's runs/ alone) is a live run waiting for its
+    first save, named; in a history it is left out with one line. A folder not named like the runs is no run."""
+    hist = tmp_path / "hist"
+    for csv in sorted((LM / "docs").glob("*.csv"))[:6]:
+        write_run(csv, hist / csv.stem, save_steps=None)
+    (hist / "t09" / "runs").mkdir(parents=True)
+    for i, csv in enumerate(sorted((LM / "descr").glob("*.csv"))[:3]):
+        write_run(csv, tmp_path / "live" / f"run-{i}", until=300)
+    (tmp_path / "live" / "run-3" / "runs").mkdir(parents=True)
+    (tmp_path / "live" / "runs" / "Dec07_10-00-00_host").mkdir(parents=True)  # the Trainer's logging_dir: no run
+    out = cli_in_process("forecast", "--history", str(hist), "--runs", str(tmp_path / "live"), "--metric",
+                         "eval_loss")
+    assert out.code == 0, out.err
+    assert [row.split()[0] for row in out.out.splitlines()[1:]] == ["run-0", "run-1", "run-2"]
+    assert f"{tmp_path / 'live' / 'run-3'}: no Trainer checkpoint in it yet" in out.err
+    assert "live/runs" not in out.err
+    assert f"{hist}: t09 holds no Trainer checkpoint, unlike the runs beside it: left out" in out.err

@@ -37,7 +37,8 @@ def decisions(rows: list[dict], epochs: dict[str, int], metric: Metric | None = 
             else np.ones(len(members), dtype=bool)  # all seen at the cutoff
         best = int(actual.argmax())
         out.append({"cutoff": cutoff, "predictor": predictor, "kendall_tau": _finite(kendall_tau(forecast, actual)),
-                    "kept": [n for n, k in zip(names, kept) if k], "best": names[best], "best_kept": bool(kept[best]),
+                    "kept": [n for n, k in zip(names, kept) if k], "runs_stopped": int(np.sum(~kept)),
+                    "best": names[best], "best_kept": bool(kept[best]),
                     "regret": float(abs(user[best] - user[kept][actual[kept].argmax()])),
                     "epochs_saved": int(sum(epochs[n] - cutoff for n, k in zip(names, kept) if not k)),
                     "epochs_total": int(sum(epochs[n] for n in names)), "decides": decides})

@@ -1124,17 +1124,18 @@ def _lightning_log(path: Path) -> bool:
 
 
 TRAINER_SAVING = "no trainer_state.json in its checkpoint yet (the Trainer's first save in progress)"
+TRAINER_UNSAVED = "no Trainer checkpoint in it yet (a run before its first save, or one stopped before it)"
 TRAINER_STATE = "trainer_state.json"  # a Hugging Face Trainer's state: <run>/checkpoint-N/, or <run>/ at the end
 CHECKPOINT = re.compile(r"checkpoint-(\d+)")  # the Trainer's checkpoint folders, named by their global step
 SAVING = re.compile(r"(tmp-)?checkpoint-\d+")  # ... and one being saved (newer Trainers write tmp-checkpoint-N first)
 MAX_STATE_BYTES = 512_000_000  # a state logged every step of a long run is tens of MB; beyond, it is no state
 
 
-def trainer_state_of(folder: Path) -> Path | None:
+def trainer_state_of(folder: Path, say=None) -> Path | None:
     """A Hugging Face Trainer run folder's latest state (its own trainer_state.json, or its checkpoint-N folders'
     of the highest N; of the two, the later by global step), or None where the folder is none. A checkpoint folder
     given itself is its own state. The Trainer writes the state at each save, so a live run is read as far as its
-    latest checkpoint."""
+    latest checkpoint. An output dir reused by a new run is read as the new run (_newer_run; `say` tells)."""
     own = folder / TRAINER_STATE
     try:
         saved = [(int(m.group(1)), p / TRAINER_STATE) for p in folder.iterdir()
@@ -1143,11 +1144,44 @@ def trainer_state_of(folder: Path) -> Path | None:
         saved = []
     latest = max(saved, default=None)
     if not own.is_file():
-        return None if latest is None else latest[1]
+        return None if latest is None else _newer_run(folder, latest[1], [p for _, p in saved], say)
     if latest is None or CHECKPOINT.fullmatch(folder.name):
         return own
     step = _global_step(own)  # the state saved at the end (save_state), or one copied up
-    return own if isinstance(step, int | float) and step >= latest[0] else latest[1]
+    chosen = own if isinstance(step, int | float) and step >= latest[0] else latest[1]
+    return _newer_run(folder, chosen, [own, *(p for _, p in saved)], say)
+
+
+def _newer_run(folder: Path, chosen: Path, states: list[Path], say=None) -> Path:
+    """`chosen`, the state of the highest step (the Trainer's own get_last_checkpoint rule), unless a state written
+    after it holds a log that is no prefix of chosen's: the output dir was reused by a new run, which has saved
+    fewer steps so far than the older run left (with overwrite_output_dir gone from the Trainer, a rerun writes
+    into the old folder). That newest state is the run the user is watching; the older run was read instead until
+    2026-12-07. A log that is a prefix is one run whose files were copied out of order (cp without -p)."""
+    def written(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except OSError:
+            return -math.inf
+    newest = max(states, key=written)
+    if newest == chosen or written(newest) <= written(chosen):
+        return chosen
+    try:
+        new_log, old_log = (_state(p).get("log_history") for p in (newest, chosen))
+    except LcpipeError:
+        return chosen  # one being written: read as before, and again at the next look
+    if not isinstance(new_log, list) or not isinstance(old_log, list) or (
+            len(new_log) <= len(old_log) and all(a == b or (isinstance(a, dict) and isinstance(b, dict)
+                                                            and _same_with_nan(a, b))
+                                                 for a, b in zip(new_log, old_log))):
+        return chosen
+    if say is not None:
+        def named(state: Path) -> str:
+            return state.parent.name if state.parent != folder else f"its own {TRAINER_STATE}"
+        say(f"{folder}: holds two runs' states: {named(newest)} was written after {named(chosen)}, and its log is "
+            "no part of that one's (an output dir reused by a new run); read as the newer run, from "
+            f"{named(newest)}: move the older run's checkpoints out of it")
+    return newest
 
 
 GLOBAL_STEP = re.compile(r'"global_step"\s*:\s*([0-9]+)\s*[,}]')
@@ -1587,7 +1621,7 @@ def _read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", st
         raise LcpipeError(f"{directory}: not a directory of curve files")
     if _is_dvclive(directory):
         return _dvclive_runs([directory], metric, started)
-    if (run := _trainer_run(directory, trainer_state_of(directory), metric, started)) is not None:
+    if (run := _trainer_run(directory, trainer_state_of(directory, say), metric, started)) is not None:
         return run  # a Hugging Face Trainer run given itself (its folder, or one of its checkpoints)
     before = len(started or [])
     found = _curves_in(directory, metric, studies, "", set(), started, say)
@@ -1684,7 +1718,7 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
         elif p.is_dir():
             if _is_dvclive(p):
                 found += [(p, c) for c in _dvclive_runs([p], metric, started)]
-            elif (state := trainer_state_of(p)) is not None or (started is not None and _trainer_saving(p)):
+            elif (state := trainer_state_of(p, say)) is not None or (started is not None and _trainer_saving(p)):
                 trainers.append((p, state))
                 continue
             elif started is not None and (run := _unstarted_dvclive(p)) is not None:
@@ -1698,6 +1732,15 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
         for p, state in trainers:
             found += [(p, c) for c in _trainer_run(p, state, metric, started) or []]
             seen.add(os.path.realpath(p))
+        kins = {_kin(p.name) for p, _ in trainers}  # run-7 beside run-0 ... run-6: a run of theirs, not yet saved
+        unsaved = [f for f in folders if _kin(f.name) in kins and not _holds_curves(f)]
+        folders = [f for f in folders if f not in unsaved]
+        if started is not None:
+            started += [(f.name, str(f), TRAINER_UNSAVED) for f in unsaved]
+        elif unsaved:  # review 2026-12-07: passed over without a word
+            say(f"{directory}: {', '.join(f.name for f in unsaved[:4])}{', ...' if len(unsaved) > 4 else ''} "
+                f"{'holds' if len(unsaved) == 1 else 'hold'} no Trainer checkpoint, unlike the runs beside "
+                f"{'it' if len(unsaved) == 1 else 'them'}: left out")
     elif trainers:  # beside curve files, a Trainer output folder is no run of theirs (review: an unrelated one
         # failed the whole folder on its missing metric, where it had been passed over)
         say(f"{directory}: its Hugging Face Trainer output folder(s) {', '.join(p.name for p, _ in trainers[:4])}"

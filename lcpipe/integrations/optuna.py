@@ -328,9 +328,9 @@ class ForecastPruner(optuna.pruners.BasePruner):
             try:
                 curves = learnable_history(read_curves(paths, Metric.infer(metric or "test_acc", kind=kind),
                                                        studies=True, say=say), say=say)
-            except LcpipeError as e:
+            except LcpipeError as e:  # PrunerError, the pruner's one kind of error, whatever the history's fault
                 if metric is not None or "missing column 'test_acc'" not in str(e):
-                    raise
+                    raise PrunerError(str(e)) from None
                 raise PrunerError(f"{e}: ForecastPruner reads 'test_acc' unless told; give metric= the column the "
                                   "history logs and the trials report (e.g. metric='val_loss')") from None
         self._history_curves = curves

@@ -58,7 +58,10 @@ def sweep(p: Params, curves_dir: Path, history: Path, json_out: Path, results_ou
     scored = {"metric": metric, **_by_cutoff(means, ("rmse", "mae", "final_abs_err", "coverage80"))}
     write_text(json_out, json.dumps(scored, indent=2) + "\n")
     write_text(results_out, json.dumps({"metric": metric, "results": rows, "decision_results": live}, indent=2) + "\n")
-    decided = {"metric": metric, **_by_cutoff(choices, ("kendall_tau", "best_kept", "regret", "epochs_saved"))}
+    # how many runs each predictor stopped, and whether it decides at all (no interval: it keeps every run), beside
+    # what that cost and saved: `dvc metrics diff` of a stop-rule change shows its decisions, not only their scores
+    decided = {"metric": metric, **_by_cutoff(choices, ("decides", "runs_stopped", "kendall_tau", "best_kept",
+                                                        "regret", "epochs_saved"))}
     write_text(decision_out, json.dumps(decided, indent=2) + "\n")
     points = as_metric(metric).kind == "fraction"  # an accuracy's scores in points, others in its units
     unit = "accuracy points" if points else f"{metric} units"
