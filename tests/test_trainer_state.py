@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
+import time
 import warnings
 from pathlib import Path
 
@@ -400,21 +403,23 @@ def test_a_config_beside_an_output_dir_is_its_runs_and_a_divergence_names_the_st
     assert len(frame.forecast_at.iloc[0]) == len(frame.forecast.iloc[0])
 
 
+def _age(folder: Path, seconds: float) -> None:
+    """Every state under `folder` as written `seconds` ago."""
+    for state in folder.rglob("trainer_state.json"):
+        os.utime(state, (time.time() - seconds,) * 2)
+
+
 def test_an_output_dir_reused_by_a_new_run_is_read_as_the_new_run_and_says_so(tmp_path):
     """A new run writing into an older run's output dir has saved fewer steps than the older run left: the older
-    checkpoints' highest step is not the run being watched. A state written later whose log is no prefix of the
-    highest's is read instead, with one line; files copied out of order (a prefix) stay read at the highest."""
-    import os
-    import shutil
-    import time
-
+    checkpoints' highest step is not the run being watched. A state written later whose log does not continue the
+    highest's is read instead, with one line naming the stale states; in a history, where finished runs are wanted,
+    an unfinished newer run leaves the finished one read, with its own line."""
     runs = sorted((LM / "descr").glob("*.csv"))
     hist = tmp_path / "hist"
     for csv in sorted((LM / "docs").glob("*.csv"))[:6]:
         write_run(csv, hist / csv.stem, save_steps=None)
     reused = write_run(runs[5], tmp_path / "live" / "t00")  # an older run, finished at 750
-    for state in reused.rglob("trainer_state.json"):
-        os.utime(state, (time.time() - 3600,) * 2)
+    _age(reused, 3600)
     fresh = write_run(runs[0], tmp_path / "fresh" / "t00", until=150)
     shutil.rmtree(reused / "checkpoint-150")
     shutil.move(fresh / "checkpoint-150", reused / "checkpoint-150")  # the new run's first save, over the old one's
@@ -424,19 +429,62 @@ def test_an_output_dir_reused_by_a_new_run_is_read_as_the_new_run_and_says_so(tm
                          "eval_loss")
     assert out.code == 0, out.err
     assert out.out.splitlines()[1].split()[:2] == ["t00", "150/750"]  # the older run read 750/750, stopped
-    said = [line for line in out.err.splitlines() if "reused" in line]
-    assert len(said) == 1 and said[0].startswith(f"{reused}: ") and "checkpoint-150" in said[0]
+    said = [line for line in out.err.splitlines() if "does not continue" in line]
+    assert said == [f"{reused}: checkpoint-150 was written after checkpoint-300, checkpoint-450, checkpoint-600 ... "
+                    "and does not continue it (a run resumed from an earlier checkpoint, or a new run in the same "
+                    "output dir); read from checkpoint-150: checkpoint-300, checkpoint-450, checkpoint-600 ... are "
+                    "stale, move them out of it"]
     assert read_curve(trainer_state_of(reused), "eval_loss").columns["eval_loss"][0] == \
         pytest.approx(pd.read_csv(runs[0]).val_ce[0])
 
+    shutil.move(reused, hist / "t99")  # the same folder in a history: the finished older run is the one to learn
+    out = cli_in_process("evaluate", "--curves", str(hist), "--metric", "eval_loss", "--cutoffs", "10",
+                         "--predictors", "last_value")
+    assert out.code == 0, out.err
+    assert f"{hist / 't99'}: checkpoint-150 was written after" in out.err
+    assert "and has not finished; read as the finished run, from its own trainer_state.json" in out.err
+    assert "mean RMSE over 7 target(s)" in out.out
+
     copied = write_run(runs[3], tmp_path / "copied" / "t03", until=450)
     os.utime(copied / "checkpoint-150" / "trainer_state.json", (time.time() + 60,) * 2)  # copied last, one run
-    assert trainer_state_of(copied) == copied / "checkpoint-450" / "trainer_state.json"
+    assert trainer_state_of(copied, say=pytest.fail) == copied / "checkpoint-450" / "trainer_state.json"
+
+
+def test_a_resumed_run_is_read_where_it_is_and_only_the_checkpoints_above_it_are_called_stale(tmp_path):
+    """Rolled back to checkpoint-300 after a crash at 600, the resumed run has saved 450: read at 450 (before, at the
+    stale 600), and only checkpoint-600 is named stale (150 and 300 are both attempts')."""
+    csv = sorted((LM / "numpy").glob("*.csv"))[2]
+    run = write_run(csv, tmp_path / "t02", until=600)
+    _age(run, 3600)
+    resumed = json.loads((run / "checkpoint-300" / "trainer_state.json").read_text())
+    resumed["log_history"] += [{**e, "eval_loss": e["eval_loss"] + 0.01} if "eval_loss" in e else e
+                               for e in log_history(csv, 450) if 300 < e["step"] <= 450]
+    resumed["global_step"] = 450
+    (run / "checkpoint-450" / "trainer_state.json").write_text(json.dumps(resumed))
+    said: list[str] = []
+    assert trainer_state_of(run, say=said.append) == run / "checkpoint-450" / "trainer_state.json"
+    assert said == [f"{run}: checkpoint-450 was written after checkpoint-600 and does not continue it (a run resumed "
+                    "from an earlier checkpoint, or a new run in the same output dir); read from checkpoint-450: "
+                    "checkpoint-600 is stale, move it out of it"]
+
+
+def test_an_evaluation_saved_after_a_finished_run_is_no_new_run(tmp_path):
+    """A later evaluate() + save_state() on the same output dir writes a state of global_step 0 and one eval entry:
+    the finished run is still read from its checkpoints, and no line calls it two runs (review: a history failed,
+    its run read as 1 point)."""
+    csv = sorted((LM / "docs").glob("*.csv"))[1]
+    run = write_run(csv, tmp_path / "t01", save_steps=150)
+    (run / "trainer_state.json").unlink()
+    _age(run, 3600)
+    (run / "trainer_state.json").write_text(json.dumps({"global_step": 0, "max_steps": 0, "log_history": [
+        {"eval_loss": 2.1, "epoch": 0, "step": 0}]}))
+    assert trainer_state_of(run, say=pytest.fail) == run / "checkpoint-750" / "trainer_state.json"
 
 
 def test_an_output_dir_with_no_checkpoint_beside_the_runs_is_named_not_passed_over(tmp_path):
     """run-3 beside run-0 ... run-2 with nothing saved yet (TensorBoard's runs/ alone) is a live run waiting for its
-    first save, named; in a history it is left out with one line. A folder not named like the runs is no run."""
+    first save, named, whether the folder of runs or each run is given; in a history it is left out with one line.
+    A folder not named like the runs, or one holding folders of runs (a study), is no unsaved run."""
     hist = tmp_path / "hist"
     for csv in sorted((LM / "docs").glob("*.csv"))[:6]:
         write_run(csv, hist / csv.stem, save_steps=None)
@@ -445,10 +493,19 @@ def test_an_output_dir_with_no_checkpoint_beside_the_runs_is_named_not_passed_ov
         write_run(csv, tmp_path / "live" / f"run-{i}", until=300)
     (tmp_path / "live" / "run-3" / "runs").mkdir(parents=True)
     (tmp_path / "live" / "runs" / "Dec07_10-00-00_host").mkdir(parents=True)  # the Trainer's logging_dir: no run
-    out = cli_in_process("forecast", "--history", str(hist), "--runs", str(tmp_path / "live"), "--metric",
-                         "eval_loss")
-    assert out.code == 0, out.err
-    assert [row.split()[0] for row in out.out.splitlines()[1:]] == ["run-0", "run-1", "run-2"]
-    assert f"{tmp_path / 'live' / 'run-3'}: no Trainer checkpoint in it yet" in out.err
-    assert "live/runs" not in out.err
+    for given in ([tmp_path / "live"], sorted((tmp_path / "live").glob("run-*"))):
+        out = cli_in_process("forecast", "--history", str(hist), "--runs", *map(str, given), "--metric", "eval_loss")
+        assert out.code == 0, out.err
+        assert [row.split()[0] for row in out.out.splitlines()[1:]] == ["run-0", "run-1", "run-2"]
+        assert f"{tmp_path / 'live' / 'run-3'}: no Trainer checkpoint in it yet" in out.err
+        assert "live/runs" not in out.err
     assert f"{hist}: t09 holds no Trainer checkpoint, unlike the runs beside it: left out" in out.err
+
+    corpus = tmp_path / "corpus"
+    for i, task in enumerate(("docs", "numpy")):
+        for csv in sorted((LM / task).glob("*.csv"))[:4]:
+            write_run(csv, corpus / f"study-{i}" / "sweep" / csv.stem, save_steps=None)
+    write_run(sorted((LM / "code").glob("*.csv"))[0], corpus / "study-9", save_steps=None)  # a stray run at the top
+    said: list[str] = []
+    read_curves([corpus], "eval_loss", studies=True, say=said.append)
+    assert not [line for line in said if "no Trainer checkpoint" in line]

@@ -1131,57 +1131,93 @@ SAVING = re.compile(r"(tmp-)?checkpoint-\d+")  # ... and one being saved (newer 
 MAX_STATE_BYTES = 512_000_000  # a state logged every step of a long run is tens of MB; beyond, it is no state
 
 
-def trainer_state_of(folder: Path, say=None) -> Path | None:
+def trainer_state_of(folder: Path, say=None, live: bool = True) -> Path | None:
     """A Hugging Face Trainer run folder's latest state (its own trainer_state.json, or its checkpoint-N folders'
     of the highest N; of the two, the later by global step), or None where the folder is none. A checkpoint folder
     given itself is its own state. The Trainer writes the state at each save, so a live run is read as far as its
-    latest checkpoint. An output dir reused by a new run is read as the new run (_newer_run; `say` tells)."""
+    latest checkpoint. A run resumed from an earlier checkpoint, or a new run in the same output dir, is read where
+    it is now, not at the stale checkpoints above it (_newer_run; `say` tells; `live`: among live runs)."""
     own = folder / TRAINER_STATE
-    try:
-        saved = [(int(m.group(1)), p / TRAINER_STATE) for p in folder.iterdir()
-                 if (m := CHECKPOINT.fullmatch(p.name)) and (p / TRAINER_STATE).is_file()]
-    except OSError:
-        saved = []
+    saved = _checkpoint_states(folder)
     latest = max(saved, default=None)
     if not own.is_file():
-        return None if latest is None else _newer_run(folder, latest[1], [p for _, p in saved], say)
+        return None if latest is None else _newer_run(folder, latest, saved, say, live)
     if latest is None or CHECKPOINT.fullmatch(folder.name):
         return own
     step = _global_step(own)  # the state saved at the end (save_state), or one copied up
-    chosen = own if isinstance(step, int | float) and step >= latest[0] else latest[1]
-    return _newer_run(folder, chosen, [own, *(p for _, p in saved)], say)
+    step = step if isinstance(step, int | float) and not isinstance(step, bool) else -1
+    mine = (step, own)
+    return _newer_run(folder, mine if step >= latest[0] else latest, [*saved, mine], say, live)
 
 
-def _newer_run(folder: Path, chosen: Path, states: list[Path], say=None) -> Path:
-    """`chosen`, the state of the highest step (the Trainer's own get_last_checkpoint rule), unless a state written
-    after it holds a log that is no prefix of chosen's: the output dir was reused by a new run, which has saved
-    fewer steps so far than the older run left (with overwrite_output_dir gone from the Trainer, a rerun writes
-    into the old folder). That newest state is the run the user is watching; the older run was read instead until
-    2026-12-07. A log that is a prefix is one run whose files were copied out of order (cp without -p)."""
-    def written(path: Path) -> float:
-        try:
-            return path.stat().st_mtime
-        except OSError:
-            return -math.inf
-    newest = max(states, key=written)
-    if newest == chosen or written(newest) <= written(chosen):
-        return chosen
+def _checkpoint_states(folder: Path) -> list[tuple[int, Path]]:
+    """(N, state) of a run folder's checkpoint-N folders that hold their state."""
     try:
-        new_log, old_log = (_state(p).get("log_history") for p in (newest, chosen))
+        return [(int(m.group(1)), p / TRAINER_STATE) for p in folder.iterdir()
+                if (m := CHECKPOINT.fullmatch(p.name)) and (p / TRAINER_STATE).is_file()]
+    except OSError:
+        return []
+
+
+def _has_trainer_state(folder: Path) -> bool:
+    """Whether a folder holds a Trainer state (its own, or a checkpoint's): a yes or no, without choosing one."""
+    return (folder / TRAINER_STATE).is_file() or bool(_checkpoint_states(folder))
+
+
+def _written(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _newer_run(folder: Path, chosen: tuple[int, Path], states: list[tuple[int, Path]], say=None,
+               live: bool = True) -> Path:
+    """The state of the highest step (`chosen`: the Trainer's own get_last_checkpoint rule), unless a state written
+    after it, of a run that trained, holds a log that does not continue chosen's: a run resumed from an earlier
+    checkpoint (after a crash, or rolled back), or a new run in the same output dir (transformers 5 has no
+    overwrite_output_dir). That newest state is the run as it is now, and the checkpoints above its step are
+    stale; until 2026-12-07 the stale one was read. In a history (not `live`), an unfinished newest state (an
+    aborted rerun) leaves the finished run read (review). A log that is a prefix of chosen's is one run whose
+    files were copied out of order (cp without -p); a state with no step trained (an evaluation's save_state()) is
+    no run. Equal times tell no order: chosen is read."""
+    newest = max(states, key=lambda s: _written(s[1]))
+    if newest[1] == chosen[1] or _written(newest[1]) <= _written(chosen[1]):
+        return chosen[1]
+    return _compare_states(folder, chosen, newest, states, say, live)
+
+
+def _compare_states(folder: Path, chosen: tuple[int, Path], newest: tuple[int, Path],
+                    states: list[tuple[int, Path]], say, live: bool) -> Path:
+    try:
+        new, old = _state(newest[1]), _state(chosen[1])
     except LcpipeError:
-        return chosen  # one being written: read as before, and again at the next look
-    if not isinstance(new_log, list) or not isinstance(old_log, list) or (
+        return chosen[1]  # one being written: read as before, and again at the next look
+    new_log, old_log = new.get("log_history"), old.get("log_history")
+    step = new.get("global_step")
+    if not isinstance(new_log, list) or not isinstance(old_log, list) or not (
+            isinstance(step, int | float) and not isinstance(step, bool) and step > 0) or (
             len(new_log) <= len(old_log) and all(a == b or (isinstance(a, dict) and isinstance(b, dict)
                                                             and _same_with_nan(a, b))
                                                  for a, b in zip(new_log, old_log))):
-        return chosen
-    if say is not None:
-        def named(state: Path) -> str:
-            return state.parent.name if state.parent != folder else f"its own {TRAINER_STATE}"
-        say(f"{folder}: holds two runs' states: {named(newest)} was written after {named(chosen)}, and its log is "
-            "no part of that one's (an output dir reused by a new run); read as the newer run, from "
-            f"{named(newest)}: move the older run's checkpoints out of it")
-    return newest
+        return chosen[1]
+    say = say or (lambda _: None)
+
+    def named(state: Path) -> str:
+        return state.parent.name if state.parent != folder else f"its own {TRAINER_STATE}"
+    stale = sorted((s for s in states if s[0] > step and _written(s[1]) < _written(newest[1])), key=lambda s: s[0])
+    shown = ", ".join(named(p) for _, p in stale[:3]) + (" ..." if len(stale) > 3 else "") or named(chosen[1])
+    plan = new.get("max_steps")
+    ended = any(isinstance(e, dict) and "train_runtime" in e for e in new_log) or _told_to_stop(new) or (
+        isinstance(plan, int | float) and not isinstance(plan, bool) and step >= plan > 0)
+    why = f"{named(newest[1])} was written after {shown} and does not continue it (a run resumed from an earlier " \
+          "checkpoint, or a new run in the same output dir)"
+    if not live and not ended:
+        say(f"{folder}: {why} and has not finished; read as the finished run, from {named(chosen[1])}")
+        return chosen[1]
+    say(f"{folder}: {why}; read from {named(newest[1])}: {shown} {'is' if len(stale) < 2 else 'are'} stale, move "
+        f"{'it' if len(stale) < 2 else 'them'} out of it")
+    return newest[1]
 
 
 GLOBAL_STEP = re.compile(r'"global_step"\s*:\s*([0-9]+)\s*[,}]')
@@ -1557,7 +1593,7 @@ def _kin(folder: str) -> str:
 def _trainer_folder(folder: Path) -> bool:
     """A folder read as one Hugging Face Trainer run (see _trainer_run): one holding a Trainer state, whatever else
     it holds (a script's predictions.csv, a log exported beside the checkpoints: the state is the run's log)."""
-    return trainer_state_of(folder) is not None
+    return _has_trainer_state(folder)
 
 
 def _trainer_run(folder: Path, state: Path | None, metric: str | Metric, started: list | None) -> list[Curve] | None:
@@ -1621,7 +1657,8 @@ def _read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", st
         raise LcpipeError(f"{directory}: not a directory of curve files")
     if _is_dvclive(directory):
         return _dvclive_runs([directory], metric, started)
-    if (run := _trainer_run(directory, trainer_state_of(directory, say), metric, started)) is not None:
+    state = trainer_state_of(directory, say, live=started is not None)
+    if (run := _trainer_run(directory, state, metric, started)) is not None:
         return run  # a Hugging Face Trainer run given itself (its folder, or one of its checkpoints)
     before = len(started or [])
     found = _curves_in(directory, metric, studies, "", set(), started, say)
@@ -1718,7 +1755,8 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
         elif p.is_dir():
             if _is_dvclive(p):
                 found += [(p, c) for c in _dvclive_runs([p], metric, started)]
-            elif (state := trainer_state_of(p, say)) is not None or (started is not None and _trainer_saving(p)):
+            elif (state := trainer_state_of(p, say, live=started is not None)) is not None or (
+                    started is not None and _trainer_saving(p)):
                 trainers.append((p, state))
                 continue
             elif started is not None and (run := _unstarted_dvclive(p)) is not None:
@@ -1733,7 +1771,7 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
             found += [(p, c) for c in _trainer_run(p, state, metric, started) or []]
             seen.add(os.path.realpath(p))
         kins = {_kin(p.name) for p, _ in trainers}  # run-7 beside run-0 ... run-6: a run of theirs, not yet saved
-        unsaved = [f for f in folders if _kin(f.name) in kins and not _holds_curves(f)]
+        unsaved = [f for f in folders if _kin(f.name) in kins and _unsaved_output_dir(f)]
         folders = [f for f in folders if f not in unsaved]
         if started is not None:
             started += [(f.name, str(f), TRAINER_UNSAVED) for f in unsaved]
@@ -1763,6 +1801,21 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
             f"{', '.join(passed[:4])}{', ...' if len(passed) > 4 else ''} hold curves too and are not read: move "
             "those curves beside the others to use them")
     return found
+
+
+TRAINER_SIDE_FOLDERS = frozenset({"runs", "logs", "wandb", "tensorboard", "tb_logs"})  # logging dirs in output_dir
+
+
+def _unsaved_output_dir(folder: Path) -> bool:
+    """A folder as a Trainer run leaves its output dir before its first save: no curve file, no state, and no folder
+    but its logging dir (TensorBoard's runs/, the default) and hidden ones (.hydra); one holding folders of runs is
+    a study (review: a corpus's study folders, named like a stray run beside them, were called unsaved runs)."""
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return False
+    return not _curve_files(folder) and not _is_dvclive(folder) and not _has_trainer_state(folder) and all(
+        not p.is_dir() or p.name.startswith(".") or p.name in TRAINER_SIDE_FOLDERS for p in entries)
 
 
 def _holds_curves(folder: Path) -> bool:
@@ -1924,7 +1977,14 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
     appended to it as (run name, where, reason) (`waiting`)."""
     out: list[Curve] = []
     before = len(started or [])
-    for path in (Path(p).expanduser() for p in paths):  # "~/runs" from Python, as a shell would read it
+    paths = [Path(p).expanduser() for p in paths]  # "~/runs" from Python, as a shell would read it
+    # `--runs out/*`: a run-N given beside Trainer runs, saved nothing yet, waits as it does in `--runs out` (review)
+    kins = {_kin(p.name) for p in paths if started is not None and _kind(p) == "dir" and
+            (_has_trainer_state(p) or _trainer_saving(p))}
+    for path in paths:
+        if _kind(path) == "dir" and kins and _kin(path.name) in kins and _unsaved_output_dir(path):
+            started.append((path.name, str(path), TRAINER_UNSAVED))
+            continue
         if _kind(path) == "dir":
             out += read_curve_dir(path, metric, studies, started, say)
             continue
