@@ -536,12 +536,22 @@ def main() -> None:
     ap.add_argument("--mode", default="auto", choices=("min", "max", "auto"))
     ap.add_argument("--percent", action="store_true",
                     help="cutoffs are percent of each curve's length (10, 20, 40), not points")
+    ap.add_argument("--cutoffs", default=None, metavar="N,...",
+                    help="the cutoffs, instead of 5,10,20,40 points (10,20,40 percent with --percent); e.g. "
+                         "--percent --cutoffs 60,80 for bands late in a run")
     ap.add_argument("--forget", default="", metavar="KEY,...",
                     help="config keys read as absent from every sidecar (e.g. dataset,arch: a corpus whose sidecars "
                          "do not state them, as a LoRA sweep's need not)")
     ap.add_argument("--reliability-figure", type=Path, metavar="PNG",
                     help="also draw P(ends best)'s reliability diagram, one panel per cutoff, to this PNG")
     args = ap.parse_args()
+    if args.cutoffs is not None:
+        try:
+            picked_cutoffs = tuple(int(x) for x in args.cutoffs.split(","))
+        except ValueError:
+            ap.error(f"--cutoffs {args.cutoffs!r}: whole numbers separated by commas, e.g. 10,20,40")
+        if not picked_cutoffs or min(picked_cutoffs) < 1 or (args.percent and max(picked_cutoffs) > 99):
+            ap.error(f"--cutoffs {args.cutoffs!r}: each at least 1{' and below 100 (percent)' if args.percent else ''}")
     given = args.predictors
     args.predictors = given or ",".join(QUICK["predictors"] if args.quick else [DEFAULT, *REFERENCES])
     if not [n for n in args.predictors.split(",") if n.strip()]:
@@ -570,6 +580,7 @@ def main() -> None:
     METRIC[0] = METRIC[0].with_scale([c.metric(args.metric) for curves in groups.values() for c in curves])
     names = [n for n in dict.fromkeys(x.strip() for x in args.predictors.split(",")) if n]
     cutoffs, grids = (PERCENT_CUTOFFS if args.percent else CUTOFFS), GRIDS if METRIC[0].bounded else SERIES_GRIDS
+    cutoffs = picked_cutoffs if args.cutoffs is not None else cutoffs
     if args.quick:
         groups = dict(list(groups.items())[:: max(1, len(groups) // QUICK["groups"])][: QUICK["groups"]])
         cutoffs, grids = QUICK["cutoffs"], QUICK["grid"]

@@ -521,3 +521,24 @@ def test_leaning_on_the_latest_level_does_not_narrow_a_noisy_losss_band():
     averaged = Auto(calibrate=False, sibling_recency_series=2.0).fit(siblings).forecast(run, 40)
     width, width_averaged = latest.upper - latest.lower, averaged.upper - averaged.lower
     assert np.all(width > 0.9 * width_averaged)
+
+
+def test_a_band_late_in_the_run_is_calibrated_there_not_at_the_widths_of_earlier_forecasts():
+    """`lcpipe evaluate --cutoffs 40` on 50-evaluation LoRA runs (the maintainers' check): each run forecast from its
+    39 siblings at 80 % of its length. Calibrated up to 40 % of the run only (until 2026-12-07), the final band took
+    that width and covered 93 % of the finals; calibrated at 60 and 80 % too, about 80 %. ForecastPruner keeps the
+    fractions its rule was tuned with."""
+    from lcpipe.config import Params
+    from lcpipe.forecasting.backtest import backtest
+    from lcpipe.forecasting.logs import read_curve_dir
+    from lcpipe.integrations.optuna import ForecastPruner
+    from lcpipe.metric import Metric
+    from tests.helpers import ROOT
+
+    metric = Metric.infer("val_ce", "min")
+    curves = read_curve_dir(ROOT / "bench" / "lm_table" / "curves" / "descr", metric)
+    rows = backtest(curves, [40], ["auto"], Params(), metric=metric)
+    covered = np.mean([r["final_lower"] <= r["final_actual"] <= r["final_upper"] for r in rows])
+    assert len(rows) == 40 and 0.7 <= covered <= 0.85, covered
+    assert auto_module.Auto().calibration_fractions[-2:] == (0.6, 0.8)
+    assert ForecastPruner(50)._template.calibration_fractions == auto_module.PRUNER_CALIBRATION_FRACTIONS

@@ -212,7 +212,8 @@ def test_a_pruner_in_another_process_does_not_fit_the_history_again(tmp_path, fr
     from lcpipe.curve import series_of
     from lcpipe.forecasting.logs import learnable_history, read_curve_dir
     curves = learnable_history(read_curve_dir(folder, "test_acc"))
-    pruners_auto = Auto(hyperparameters=False)  # ForecastPruner's default forecaster
+    from lcpipe.integrations.optuna import ForecastPruner
+    pruners_auto = ForecastPruner(20)._template  # ForecastPruner's default forecaster, as it builds it
     as_the_pruner_reads = [replace(series_of(c, "test_acc"), study=None) for c in curves]  # no study folders
     fit_cache.fitted(pruners_auto, as_the_pruner_reads, (20,), cache)  # this process: the fit
     warm = subprocess.run([sys.executable, "-c", script, str(cache)], capture_output=True, text=True, timeout=120,

@@ -104,3 +104,13 @@ def test_a_corpus_without_two_families_is_one_line_and_exit_2(tmp_path, bench, o
                           capture_output=True, text=True, timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert proc.stderr == f"error: leave-one-family-out needs at least two families of studies; {tmp_path} holds 1\n"
+
+
+@pytest.mark.parametrize("cutoffs, says", [("x", "whole numbers separated by commas"),
+                                           ("0,10", "each at least 1"), ("50,100", "below 100 (percent)")])
+def test_bad_cutoffs_are_one_usage_line_before_any_backtest(cutoffs, says):
+    """`--cutoffs` (late bands: --percent --cutoffs 60,80) refused in argparse's one line, exit 2, in under a
+    second's work: no corpus is read."""
+    proc = subprocess.run([sys.executable, str(BENCH), "--percent", "--cutoffs", cutoffs], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1 and says in proc.stderr and not proc.stdout

@@ -67,7 +67,13 @@ from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.fit_cache import fitted
 from lcpipe.forecasting.logs import config_named, learnable_history, numbers_read, read_curves, zeros_left_out
-from lcpipe.forecasting.predictors.auto import Auto, badness, history_resolution, unconfirmed_latest
+from lcpipe.forecasting.predictors.auto import (
+    PRUNER_CALIBRATION_FRACTIONS,
+    Auto,
+    badness,
+    history_resolution,
+    unconfirmed_latest,
+)
 from lcpipe.forecasting.stop_rule import SAME_STEP, STD_FLOOR, keep, std_of
 from lcpipe.metric import KINDS, Metric, axis_named
 
@@ -307,7 +313,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
                               "predictors.auto.Auto(...)), or None for the default")
         # a loss's configs weigh as an accuracy's here: the CLI's 3 (auto.config_weight_series, chosen on forecasts)
         # cost this pruner 5x the regret on the dev-loss replays (0.732 against 0.146 points of the loss, 2026-12-05)
-        self._template = forecaster or Auto(hyperparameters=False, config_weight_series=1.0)
+        self._template = forecaster or Auto(hyperparameters=False, config_weight_series=1.0,
+                                            calibration_fractions=PRUNER_CALIBRATION_FRACTIONS)
         if history is None:
             curves = []
         else:

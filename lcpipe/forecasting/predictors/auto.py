@@ -176,7 +176,8 @@ class Auto(Predictor):
     def __init__(self, recency: float = 2.0, similarity: float = 2.0, smooth_epochs: int = 5,
                  interval_scale: float = 0.75, config_weight: float = 1.0, calibrate: bool = True,
                  final_quantile: float = 0.85, final_quantile_series: float = 0.85, hyperparameters: bool = True,
-                 config_weight_series: float = 3.0, sibling_recency_series: float = 0.75):
+                 config_weight_series: float = 3.0, sibling_recency_series: float = 0.75,
+                 calibration_fractions: tuple[float, ...] | None = None):
         self.recency = recency
         self.similarity = similarity
         self.smooth_epochs = smooth_epochs
@@ -188,11 +189,13 @@ class Auto(Predictor):
         self.hyperparameters = hyperparameters
         self.config_weight_series = config_weight_series
         self.sibling_recency_series = sibling_recency_series
+        self.calibration_fractions = tuple(calibration_fractions or CALIBRATION_FRACTIONS)
 
     def __setstate__(self, state: dict) -> None:
         """A forecaster pickled before sibling_recency_series existed (a pruner's fit in a study's storage,
         a saved state) loads as it forecast then: with its recency."""
         state.setdefault("sibling_recency_series", 0.75)
+        state.setdefault("calibration_fractions", PRUNER_CALIBRATION_FRACTIONS)  # as fitted then (to 0.4)
         if "history_" in state:
             state.setdefault("shift_recency_", state["recency"])
             state.setdefault("study_dataset_", None)
@@ -241,7 +244,7 @@ class Auto(Predictor):
         few = None  # the held-out errors a history too small for 5 at any fraction calibrates on (_few_calibrated)
         for least in (CALIBRATION_MIN_POINTS, 1):  # curves too short for 3-point prefixes: what they have
             ratios = self._held_out_ratios(kept, clusters, least)
-            fracs = [f for f in CALIBRATION_FRACTIONS if len(ratios[f]) >= 5]
+            fracs = [f for f in self.calibration_fractions if len(ratios[f]) >= 5]
             if fracs:
                 break
             if few is None and any(len(r) >= FEW_MIN_ERRORS for r in ratios.values()):
@@ -264,7 +267,7 @@ class Auto(Predictor):
         spread, and their ratios blow up a band that must stay narrow (tests/test_stop.py). Uncalibrated, the raw
         band of 3 / 4 foreign curves held 43 / 51 % of dev's finals at 20 % of the run and 44 / 41 % of dev-loss's;
         calibrated so, 70 / 79 % and 74 / 78 % (python bench/small_history.py)."""
-        fracs = [f for f in CALIBRATION_FRACTIONS if len(ratios[f]) >= FEW_MIN_ERRORS]
+        fracs = [f for f in self.calibration_fractions if len(ratios[f]) >= FEW_MIN_ERRORS]
         if not fracs or folds < FEW_MIN_FOLDS:
             return None
         q = SIBLING_QUANTILE if siblings else self.final_quantile if self.bounded_ else self.final_quantile_series
@@ -283,7 +286,7 @@ class Auto(Predictor):
                          config_weight_series=self.config_weight_series)
             model.fit([s for i, s in enumerate(kept) if i not in inside])
             model.shift_recency_ = self.shift_recency_  # held out, each run is met as this model will meet one
-            for frac in CALIBRATION_FRACTIONS:
+            for frac in self.calibration_fractions:
                 for i in members:
                     n = len(kept[i].values)
                     k = max(1, round(frac * n))
@@ -661,7 +664,16 @@ def _recipe_of(config: dict) -> tuple:
                  for v in (config.get("dataset"), config.get("arch")))
 
 
-CALIBRATION_FRACTIONS = (0.025, 0.05, 0.1, 0.2, 0.4)
+# the fractions of a history curve's length its held-out forecasts calibrate from. Until 2026-12-07 they stopped
+# at 0.4, and a forecast from later (`lcpipe evaluate --cutoffs 40` on 50-evaluation runs) took 0.4's width, which
+# its smaller errors did not need: final cov80 at 80 % of the run 0.94 on the accuracy corpus (foreign history) and
+# in-study, 0.93-0.95 on the LoRA sweeps in-study; at 60 and 80 % a loss's foreign band was too narrow (0.75, 0.68).
+# With 0.6 and 0.8: 0.87, 0.86, 0.78-0.93 (3 of 4 tasks in 0.75-0.85), and 0.77 / 0.79 (bench/RESULTS.md, "Bands
+# late in a run"). ForecastPruner keeps PRUNER_CALIBRATION_FRACTIONS, with which its rule was tuned: with the late
+# ones its replays trained more for no less regret (dev 58.8 -> 59.5 %, LoRA 33.3 / 0.222 -> 34.4 / 0.243), and a
+# LoRA study's would-be best trial was pruned at 76 % of its run.
+CALIBRATION_FRACTIONS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8)
+PRUNER_CALIBRATION_FRACTIONS = (0.025, 0.05, 0.1, 0.2, 0.4)
 # a history prefix calibrates only from this many points: as few as the pruner's first check (MIN_WARMUP)
 # and lcpipe's cutoffs (window + 1) ever see. With 1 and 2 allowed, dev-loss's final cov80 was
 # 0.91 / 0.79 / 0.76 at 10 / 20 / 40 %; with 3, and final_quantile_series chosen anew (0.85, 12 of 16
