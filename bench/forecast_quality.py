@@ -437,6 +437,8 @@ def choose_rule(rows: list[dict], families: dict[str, str], cutoffs) -> str:
     and the kept set's regret, with 95 % CIs over studies. Forecasts are computed once; only the
     decision varies."""
     decided = [c for c in cutoffs if c >= RULE_FROM]
+    if not decided:  # --cutoffs below it all: no constraint to choose by (review: an empty "within" and NaN)
+        return f"## the live stop rule: not chosen (chosen on cutoffs from {RULE_FROM}; these are {list(cutoffs)})"
     scores = {st: {c: per_study(rows, c, same_step=st[0], stop_below=st[1]) for c in cutoffs} for st in RULE_GRID}
 
     def mean_over(st, c, key, keep_study):
@@ -552,6 +554,10 @@ def main() -> None:
             ap.error(f"--cutoffs {args.cutoffs!r}: whole numbers separated by commas, e.g. 10,20,40")
         if not picked_cutoffs or min(picked_cutoffs) < 1 or (args.percent and max(picked_cutoffs) > 99):
             ap.error(f"--cutoffs {args.cutoffs!r}: each at least 1{' and below 100 (percent)' if args.percent else ''}")
+        if len(set(picked_cutoffs)) < len(picked_cutoffs):
+            ap.error(f"--cutoffs {args.cutoffs!r}: each cutoff once")
+        if args.quick:
+            ap.error("--cutoffs with --quick: --quick runs its own cutoffs (10, 20); drop one of the two")
     given = args.predictors
     args.predictors = given or ",".join(QUICK["predictors"] if args.quick else [DEFAULT, *REFERENCES])
     if not [n for n in args.predictors.split(",") if n.strip()]:

@@ -542,3 +542,28 @@ def test_a_band_late_in_the_run_is_calibrated_there_not_at_the_widths_of_earlier
     assert len(rows) == 40 and 0.7 <= covered <= 0.85, covered
     assert auto_module.Auto().calibration_fractions[-2:] == (0.6, 0.8)
     assert ForecastPruner(50)._template.calibration_fractions == auto_module.PRUNER_CALIBRATION_FRACTIONS
+
+
+def test_a_history_of_five_point_curves_is_still_calibrated_early_and_now_late_too():
+    """Curves of 4-6 evaluations reach the 3 points a calibrating prefix needs only at 0.6 and 0.8 of their length:
+    calibrated there alone, that late width stood for every earlier forecast (review: dev cut to 5 points, cov80 at
+    the 2nd point 0.81 -> 0.62). Such a history calibrates on the prefixes it has: its early bands are exactly the
+    pruner's (calibrated to 0.4, as before the late fractions), and its late ones are its own."""
+    history = [Series(f"h{i}", learning_curve(5, final=0.6 + 0.04 * i, rate=0.3 + 0.1 * (i % 4), noise=0.01, seed=i),
+                      config={"dataset": f"d{i % 3}", "arch": "a"}) for i in range(12)]
+    late, early_only = Auto().fit(history), Auto(calibration_fractions=auto_module.PRUNER_CALIBRATION_FRACTIONS)
+    early_only.fit(history)
+    assert np.exp(late.final_q_[0]).min() <= 0.1 and np.exp(late.final_q_[0]).max() == pytest.approx(0.8)
+    run = Series("r", learning_curve(5, final=0.7, rate=0.4, noise=0.01, seed=99)[:4], config={"dataset": "d0"})
+    for k in (1, 2):
+        a, b = late.forecast(run.__class__(run.name, run.values[:k], None, run.config), 5), \
+            early_only.forecast(run.__class__(run.name, run.values[:k], None, run.config), 5)
+        assert a.lower[-1] == pytest.approx(b.lower[-1]) and a.upper[-1] == pytest.approx(b.upper[-1])
+
+
+@pytest.mark.parametrize("given", [(0.4, 0.1), (), (0.0, 0.5), (0.5, 1.0), "0.5", 0.4, (0.2, 0.2)])
+def test_calibration_fractions_not_increasing_in_0_1_are_one_line(given):
+    with pytest.raises(LcpipeError, match=r"calibration_fractions=.*increasing fractions of the run in \(0, 1\)"):
+        Auto(calibration_fractions=given)
+    assert Auto(calibration_fractions=np.array([0.1, 0.5], dtype=np.float32)).calibration_fractions == (
+        pytest.approx(0.1), 0.5)

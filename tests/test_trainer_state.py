@@ -500,6 +500,14 @@ def test_an_output_dir_with_no_checkpoint_beside_the_runs_is_named_not_passed_ov
         assert f"{tmp_path / 'live' / 'run-3'}: no Trainer checkpoint in it yet" in out.err
         assert "live/runs" not in out.err
     assert f"{hist}: t09 holds no Trainer checkpoint, unlike the runs beside it: left out" in out.err
+    # `out/*` from a shell: the logging dir out/runs given too, and a history given run by run (review)
+    out = cli_in_process("forecast", "--history", *map(str, sorted(hist.glob("*"))), "--runs",
+                         *map(str, sorted((tmp_path / "live").glob("*"))), "--metric", "eval_loss")
+    assert out.code == 0, out.err
+    assert [row.split()[0] for row in out.out.splitlines()[1:]] == ["run-0", "run-1", "run-2"]
+    assert f"{tmp_path / 'live' / 'runs'}: a Trainer's logging dir beside its runs, no run: left out" in out.err
+    assert f"{tmp_path / 'live' / 'run-3'}: no Trainer checkpoint in it yet" in out.err
+    assert f"{hist / 't09'}: no Trainer checkpoint, unlike the runs given beside it: left out" in out.err
 
     corpus = tmp_path / "corpus"
     for i, task in enumerate(("docs", "numpy")):
@@ -509,3 +517,28 @@ def test_an_output_dir_with_no_checkpoint_beside_the_runs_is_named_not_passed_ov
     said: list[str] = []
     read_curves([corpus], "eval_loss", studies=True, say=said.append)
     assert not [line for line in said if "no Trainer checkpoint" in line]
+
+
+def test_a_history_run_resumed_and_still_unfinished_is_not_called_finished_and_a_folder_not_read_says_nothing(
+        tmp_path):
+    """Crashed at 600, resumed from 300, now at 450: in a history neither state finished, and the line says so (it
+    said "read as the finished run"). An output dir beside curve files is not read, so nothing is said of its
+    checkpoints (it was)."""
+    csv = sorted((LM / "numpy").glob("*.csv"))[2]
+    run = write_run(csv, tmp_path / "hist" / "t02", until=600)
+    _age(run, 3600)
+    resumed = json.loads((run / "checkpoint-300" / "trainer_state.json").read_text())
+    resumed["log_history"] += [{**e, "eval_loss": e["eval_loss"] + 0.01} if "eval_loss" in e else e
+                               for e in log_history(csv, 450) if 300 < e["step"] <= 450]
+    resumed["global_step"] = 450
+    (run / "checkpoint-450" / "trainer_state.json").write_text(json.dumps(resumed))
+    said: list[str] = []
+    assert trainer_state_of(run, say=said.append, live=False) == run / "checkpoint-600" / "trainer_state.json"
+    assert len(said) == 1 and said[0].endswith("and has not finished; read as the Trainer's rule picks it (neither "
+                                               "has finished), from checkpoint-600")
+    for other in sorted((LM / "numpy").glob("*.csv"))[3:6]:
+        write_csv_run(other, tmp_path / "hist")
+    said.clear()
+    read_curves([tmp_path / "hist"], "eval_loss", studies=True, say=said.append)
+    assert said == [f"{tmp_path / 'hist'}: its Hugging Face Trainer output folder(s) t02 are not read beside its curve "
+                    "files: give them by name to use them"]

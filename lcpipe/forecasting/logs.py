@@ -1150,6 +1150,14 @@ def trainer_state_of(folder: Path, say=None, live: bool = True) -> Path | None:
     return _newer_run(folder, mine if step >= latest[0] else latest, [*saved, mine], say, live)
 
 
+def _state_ended(state: dict) -> bool:
+    """A Trainer state of a run that ended: its end of training logged, told to stop, or at its max_steps."""
+    log, step, plan = state.get("log_history"), state.get("global_step"), state.get("max_steps")
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (step, plan))
+    return (isinstance(log, list) and any(isinstance(e, dict) and "train_runtime" in e for e in log)) or \
+        _told_to_stop(state) or (numbers and step >= plan > 0)
+
+
 def _checkpoint_states(folder: Path) -> list[tuple[int, Path]]:
     """(N, state) of a run folder's checkpoint-N folders that hold their state."""
     try:
@@ -1207,13 +1215,11 @@ def _compare_states(folder: Path, chosen: tuple[int, Path], newest: tuple[int, P
         return state.parent.name if state.parent != folder else f"its own {TRAINER_STATE}"
     stale = sorted((s for s in states if s[0] > step and _written(s[1]) < _written(newest[1])), key=lambda s: s[0])
     shown = ", ".join(named(p) for _, p in stale[:3]) + (" ..." if len(stale) > 3 else "") or named(chosen[1])
-    plan = new.get("max_steps")
-    ended = any(isinstance(e, dict) and "train_runtime" in e for e in new_log) or _told_to_stop(new) or (
-        isinstance(plan, int | float) and not isinstance(plan, bool) and step >= plan > 0)
     why = f"{named(newest[1])} was written after {shown} and does not continue it (a run resumed from an earlier " \
           "checkpoint, or a new run in the same output dir)"
-    if not live and not ended:
-        say(f"{folder}: {why} and has not finished; read as the finished run, from {named(chosen[1])}")
+    if not live and not _state_ended(new):
+        read = "as the finished run" if _state_ended(old) else "as the Trainer's rule picks it (neither has finished)"
+        say(f"{folder}: {why} and has not finished; read {read}, from {named(chosen[1])}")
         return chosen[1]
     say(f"{folder}: {why}; read from {named(newest[1])}: {shown} {'is' if len(stale) < 2 else 'are'} stale, move "
         f"{'it' if len(stale) < 2 else 'them'} out of it")
@@ -1755,10 +1761,9 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
         elif p.is_dir():
             if _is_dvclive(p):
                 found += [(p, c) for c in _dvclive_runs([p], metric, started)]
-            elif (state := trainer_state_of(p, say, live=started is not None)) is not None or (
-                    started is not None and _trainer_saving(p)):
-                trainers.append((p, state))
-                continue
+            elif _has_trainer_state(p) or (started is not None and _trainer_saving(p)):
+                trainers.append(p)  # its state chosen below, where it is read (review: a folder not read beside curve
+                continue  # files had its stale checkpoints named)
             elif started is not None and (run := _unstarted_dvclive(p)) is not None:
                 started.append((_dvclive_name(run), str(run), UNSTARTED_DVCLIVE))  # a live run before its first step
             else:
@@ -1767,10 +1772,11 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
             continue
         seen.add(os.path.realpath(p))
     if trainers and not files:  # Hugging Face Trainer output folders: runs, as DVCLive folders are
-        for p, state in trainers:
+        for p in trainers:
+            state = trainer_state_of(p, say, live=started is not None)
             found += [(p, c) for c in _trainer_run(p, state, metric, started) or []]
             seen.add(os.path.realpath(p))
-        kins = {_kin(p.name) for p, _ in trainers}  # run-7 beside run-0 ... run-6: a run of theirs, not yet saved
+        kins = {_kin(p.name) for p in trainers}  # run-7 beside run-0 ... run-6: a run of theirs, not yet saved
         unsaved = [f for f in folders if _kin(f.name) in kins and _unsaved_output_dir(f)]
         folders = [f for f in folders if f not in unsaved]
         if started is not None:
@@ -1781,7 +1787,7 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
                 f"{'it' if len(unsaved) == 1 else 'them'}: left out")
     elif trainers:  # beside curve files, a Trainer output folder is no run of theirs (review: an unrelated one
         # failed the whole folder on its missing metric, where it had been passed over)
-        say(f"{directory}: its Hugging Face Trainer output folder(s) {', '.join(p.name for p, _ in trainers[:4])}"
+        say(f"{directory}: its Hugging Face Trainer output folder(s) {', '.join(p.name for p in trainers[:4])}"
             f"{', ...' if len(trainers) > 4 else ''} are not read beside its curve files: give them by name to use "
             "them")
     found = [(p, replace(c, name=prefix + c.name)) for p, c in found] if prefix else found
@@ -1978,12 +1984,19 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
     out: list[Curve] = []
     before = len(started or [])
     paths = [Path(p).expanduser() for p in paths]  # "~/runs" from Python, as a shell would read it
-    # `--runs out/*`: a run-N given beside Trainer runs, saved nothing yet, waits as it does in `--runs out` (review)
-    kins = {_kin(p.name) for p in paths if started is not None and _kind(p) == "dir" and
-            (_has_trainer_state(p) or _trainer_saving(p))}
+    # `--runs out/*` (or `--history out/*`) as `--runs out` reads it (review): beside Trainer runs, a run-N that has
+    # saved nothing yet waits (or, in a history, is left out), and the Trainer's logging dir out/runs is no run
+    kins = {_kin(p.name) for p in paths if _kind(p) == "dir" and (_has_trainer_state(p) or _trainer_saving(p))}
     for path in paths:
-        if _kind(path) == "dir" and kins and _kin(path.name) in kins and _unsaved_output_dir(path):
-            started.append((path.name, str(path), TRAINER_UNSAVED))
+        side = kins and path.name in TRAINER_SIDE_FOLDERS and _kin(path.name) not in kins and _kind(path) == "dir" \
+            and not _holds_curves(path)
+        if side or (kins and _kin(path.name) in kins and _kind(path) == "dir" and _unsaved_output_dir(path)):
+            if side:
+                say(f"{path}: a Trainer's logging dir beside its runs, no run: left out")
+            elif started is not None:
+                started.append((path.name, str(path), TRAINER_UNSAVED))
+            else:
+                say(f"{path}: no Trainer checkpoint, unlike the runs given beside it: left out")
             continue
         if _kind(path) == "dir":
             out += read_curve_dir(path, metric, studies, started, say)

@@ -167,7 +167,8 @@ class Auto(Predictor):
     for an accuracy-like (bounded) history, `final_quantile_series` for a loss or any other series, and
     `hyperparameters` whether the run's other hyper-parameters count among runs of its dataset, and
     `sibling_recency_series` the half-life that replaces `recency` in each analog's shift for a loss whose
-    history is one study's runs."""
+    history is one study's runs, and `calibration_fractions` the fractions of the run the final band is
+    calibrated from (CALIBRATION_FRACTIONS; ForecastPruner's default stops at 0.4)."""
 
     name = "auto"
     config_keys = ("optimizer", "lr", "schedule", "milestones", "epochs", "dataset", "arch")
@@ -189,7 +190,8 @@ class Auto(Predictor):
         self.hyperparameters = hyperparameters
         self.config_weight_series = config_weight_series
         self.sibling_recency_series = sibling_recency_series
-        self.calibration_fractions = tuple(calibration_fractions or CALIBRATION_FRACTIONS)
+        self.calibration_fractions = _fractions(CALIBRATION_FRACTIONS if calibration_fractions is None
+                                                else calibration_fractions)
 
     def __setstate__(self, state: dict) -> None:
         """A forecaster pickled before sibling_recency_series existed (a pruner's fit in a study's storage,
@@ -242,12 +244,16 @@ class Auto(Predictor):
         if len(clusters) < 2:
             return None  # one curve: nothing to hold out and fit on the rest
         few = None  # the held-out errors a history too small for 5 at any fraction calibrates on (_few_calibrated)
+        # 3-point prefixes where they calibrate an early fraction: curves of 4-6 evaluations reach 3 points only at
+        # 0.6 and 0.8, whose width then stood for every earlier forecast (review: dev cut to 5 points, final cov80 at
+        # its 2nd point 0.81 -> 0.62); such a history calibrates on the prefixes it has, as before the late fractions
+        early = {f for f in self.calibration_fractions if f <= EARLY_FRACTION} or set(self.calibration_fractions)
         for least in (CALIBRATION_MIN_POINTS, 1):  # curves too short for 3-point prefixes: what they have
             ratios = self._held_out_ratios(kept, clusters, least)
             fracs = [f for f in self.calibration_fractions if len(ratios[f]) >= 5]
-            if fracs:
+            if early & set(fracs):
                 break
-            if few is None and any(len(r) >= FEW_MIN_ERRORS for r in ratios.values()):
+            if few is None and any(len(ratios[f]) >= FEW_MIN_ERRORS for f in early):
                 few = ratios  # 3-point prefixes first, as the calibration proper (review: one 1-point prefix's
                 # error set a band of [0.41, 1.00] for a final of 0.92)
         else:
@@ -674,6 +680,7 @@ def _recipe_of(config: dict) -> tuple:
 # LoRA study's would-be best trial was pruned at 76 % of its run.
 CALIBRATION_FRACTIONS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8)
 PRUNER_CALIBRATION_FRACTIONS = (0.025, 0.05, 0.1, 0.2, 0.4)
+EARLY_FRACTION = 0.4  # a calibration must hold one fraction up to this (see _calibrated)
 # a history prefix calibrates only from this many points: as few as the pruner's first check (MIN_WARMUP)
 # and lcpipe's cutoffs (window + 1) ever see. With 1 and 2 allowed, dev-loss's final cov80 was
 # 0.91 / 0.79 / 0.76 at 10 / 20 / 40 %; with 3, and final_quantile_series chosen anew (0.85, 12 of 16
@@ -705,6 +712,20 @@ T90 = (3.078, 1.886, 1.638, 1.533, 1.476, 1.440, 1.415, 1.397, 1.383, 1.372, 1.3
        1.337, 1.333, 1.330, 1.328, 1.325, 1.323, 1.321, 1.319, 1.318, 1.316, 1.315, 1.314, 1.313, 1.311, 1.310)
 FEW_MIN_ERRORS = 2
 FEW_MIN_FOLDS = 3
+
+
+def _fractions(given) -> tuple[float, ...]:
+    """calibration_fractions as a tuple of floats, or one line naming what is wrong: an unsorted set made the
+    band's width curve run backwards, a 0 put -inf in it, and 1 or more calibrated nothing (review)."""
+    try:
+        values = tuple(float(f) for f in given)
+        ok = bool(values) and all(0 < f < 1 for f in values) and all(a < b for a, b in zip(values, values[1:]))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or isinstance(given, str | bytes):
+        raise LcpipeError(f"calibration_fractions={given!r:.60}: give increasing fractions of the run in (0, 1), "
+                          f"e.g. {CALIBRATION_FRACTIONS}")
+    return values
 
 
 def few_curves_factor(n: int) -> float:
