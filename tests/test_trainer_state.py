@@ -450,17 +450,24 @@ def test_an_output_dir_reused_by_a_new_run_is_read_as_the_new_run_and_says_so(tm
     assert trainer_state_of(copied, say=pytest.fail) == copied / "checkpoint-450" / "trainer_state.json"
 
 
-def test_a_resumed_run_is_read_where_it_is_and_only_the_checkpoints_above_it_are_called_stale(tmp_path):
-    """Rolled back to checkpoint-300 after a crash at 600, the resumed run has saved 450: read at 450 (before, at the
-    stale 600), and only checkpoint-600 is named stale (150 and 300 are both attempts')."""
+def _resumed_run(out: Path) -> Path:
+    """A run crashed after its checkpoint-600, rolled back to checkpoint-300 and resumed to 450 (its evaluations
+    since a little off the first attempt's), its older states written an hour before."""
     csv = sorted((LM / "numpy").glob("*.csv"))[2]
-    run = write_run(csv, tmp_path / "t02", until=600)
+    run = write_run(csv, out, until=600)
     _age(run, 3600)
     resumed = json.loads((run / "checkpoint-300" / "trainer_state.json").read_text())
     resumed["log_history"] += [{**e, "eval_loss": e["eval_loss"] + 0.01} if "eval_loss" in e else e
                                for e in log_history(csv, 450) if 300 < e["step"] <= 450]
     resumed["global_step"] = 450
     (run / "checkpoint-450" / "trainer_state.json").write_text(json.dumps(resumed))
+    return run
+
+
+def test_a_resumed_run_is_read_where_it_is_and_only_the_checkpoints_above_it_are_called_stale(tmp_path):
+    """Rolled back to checkpoint-300 after a crash at 600, the resumed run has saved 450: read at 450 (before, at the
+    stale 600), and only checkpoint-600 is named stale (150 and 300 are both attempts')."""
+    run = _resumed_run(tmp_path / "t02")
     said: list[str] = []
     assert trainer_state_of(run, say=said.append) == run / "checkpoint-450" / "trainer_state.json"
     assert said == [f"{run}: checkpoint-450 was written after checkpoint-600 and does not continue it (a run resumed "
@@ -524,14 +531,7 @@ def test_a_history_run_resumed_and_still_unfinished_is_not_called_finished_and_a
     """Crashed at 600, resumed from 300, now at 450: in a history neither state finished, and the line says so (it
     said "read as the finished run"). An output dir beside curve files is not read, so nothing is said of its
     checkpoints (it was)."""
-    csv = sorted((LM / "numpy").glob("*.csv"))[2]
-    run = write_run(csv, tmp_path / "hist" / "t02", until=600)
-    _age(run, 3600)
-    resumed = json.loads((run / "checkpoint-300" / "trainer_state.json").read_text())
-    resumed["log_history"] += [{**e, "eval_loss": e["eval_loss"] + 0.01} if "eval_loss" in e else e
-                               for e in log_history(csv, 450) if 300 < e["step"] <= 450]
-    resumed["global_step"] = 450
-    (run / "checkpoint-450" / "trainer_state.json").write_text(json.dumps(resumed))
+    run = _resumed_run(tmp_path / "hist" / "t02")
     said: list[str] = []
     assert trainer_state_of(run, say=said.append, live=False) == run / "checkpoint-600" / "trainer_state.json"
     assert len(said) == 1 and said[0].endswith("and has not finished; read as the Trainer's rule picks it (neither "
