@@ -1197,17 +1197,20 @@ def _newer_run(folder: Path, chosen: tuple[int, Path], states: list[tuple[int, P
 
 def _compare_states(folder: Path, chosen: tuple[int, Path], newest: tuple[int, Path],
                     states: list[tuple[int, Path]], say, live: bool) -> Path:
+    """_newer_run's choice, where the newest state is not the highest: both are read and their logs compared."""
     try:
         new, old = _state(newest[1]), _state(chosen[1])
     except LcpipeError:
         return chosen[1]  # one being written: read as before, and again at the next look
     new_log, old_log = new.get("log_history"), old.get("log_history")
     step = new.get("global_step")
-    if not isinstance(new_log, list) or not isinstance(old_log, list) or not (
-            isinstance(step, int | float) and not isinstance(step, bool) and step > 0) or (
-            len(new_log) <= len(old_log) and all(a == b or (isinstance(a, dict) and isinstance(b, dict)
-                                                            and _same_with_nan(a, b))
-                                                 for a, b in zip(new_log, old_log))):
+    if not isinstance(new_log, list) or not isinstance(old_log, list):
+        return chosen[1]
+    trained = isinstance(step, int | float) and not isinstance(step, bool) and step > 0
+    continued = len(new_log) <= len(old_log) and all(
+        a == b or (isinstance(a, dict) and isinstance(b, dict) and _same_with_nan(a, b))
+        for a, b in zip(new_log, old_log))
+    if not trained or continued:
         return chosen[1]
     say = say or (lambda _: None)
 
@@ -1988,9 +1991,9 @@ def read_curves(paths: list[str | Path], metric: str | Metric = "test_acc", stud
     # saved nothing yet waits (or, in a history, is left out), and the Trainer's logging dir out/runs is no run
     kins = {_kin(p.name) for p in paths if _kind(p) == "dir" and (_has_trainer_state(p) or _trainer_saving(p))}
     for path in paths:
-        side = kins and path.name in TRAINER_SIDE_FOLDERS and _kin(path.name) not in kins and _kind(path) == "dir" \
-            and not _holds_curves(path)
-        if side or (kins and _kin(path.name) in kins and _kind(path) == "dir" and _unsaved_output_dir(path)):
+        beside = bool(kins) and _kind(path) == "dir"  # a folder given beside Trainer runs
+        side = beside and path.name in TRAINER_SIDE_FOLDERS and _kin(path.name) not in kins and not _holds_curves(path)
+        if side or (beside and _kin(path.name) in kins and _unsaved_output_dir(path)):
             if side:
                 say(f"{path}: a Trainer's logging dir beside its runs, no run: left out")
             elif started is not None:
