@@ -109,9 +109,14 @@ def test_a_corpus_without_two_families_is_one_line_and_exit_2(tmp_path, bench, o
 @pytest.mark.parametrize("cutoffs, says", [("x", "whole numbers separated by commas"),
                                            ("0,10", "each at least 1"), ("50,100", "below 100 (percent)"),
                                            ("10,10", "each cutoff once"), ("60 --quick", "--quick runs its own")])
-def test_bad_cutoffs_are_one_usage_line_before_any_backtest(cutoffs, says):
-    """`--cutoffs` (late bands: --percent --cutoffs 60,80) refused in argparse's one line, exit 2, in under a
-    second's work: no corpus is read."""
-    proc = subprocess.run([sys.executable, str(BENCH), "--percent", "--cutoffs", *cutoffs.split()],
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1 and says in proc.stderr and not proc.stdout
+def test_bad_cutoffs_are_one_usage_line_before_any_backtest(cutoffs, says, monkeypatch, capsys):
+    """`--cutoffs` (late bands: --percent --cutoffs 60,80) refused in argparse's one line, exit 2, before any work:
+    no corpus is read (the bench's main, in this process)."""
+    bench = load_bench()
+    monkeypatch.setattr(sys, "argv", [str(BENCH), "--percent", "--cutoffs", *cutoffs.split()])
+    monkeypatch.setattr(bench, "groups_of", lambda *a: pytest.fail("the corpus was read"))
+    with pytest.raises(SystemExit) as exited:
+        bench.main()
+    captured = capsys.readouterr()
+    assert exited.value.code == 2 and len(captured.err.splitlines()) == 1 and says in captured.err
+    assert not captured.out

@@ -7,6 +7,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from lcpipe.config import Params
 from lcpipe.pipeline.sweep import sweep
 from tests.helpers import EXTERNAL_CURVES, curve_csv, learning_curve
@@ -33,8 +35,17 @@ def decision_rows(tmp: Path, late_shift: float) -> list[dict]:
     return json.loads((tmp / "results_out").read_text())["decision_results"]
 
 
-def test_the_decision_never_sees_a_candidates_future(tmp_path):
-    before, after = decision_rows(tmp_path / "a", 0.0), decision_rows(tmp_path / "b", 0.1)
+@pytest.fixture(scope="module")
+def unshifted(tmp_path_factory) -> Path:
+    """One sweep of the four archs with nothing after the last cutoff shifted: its outputs' folder."""
+    tmp = tmp_path_factory.mktemp("sweep")
+    decision_rows(tmp, 0.0)
+    return tmp
+
+
+def test_the_decision_never_sees_a_candidates_future(unshifted, tmp_path):
+    before = json.loads((unshifted / "results_out").read_text())["decision_results"]
+    after = decision_rows(tmp_path / "b", 0.1)
     assert len(before) == len(after) == 4 * 2 * 3
     for x, y in zip(before, after):
         assert (x["target"], x["cutoff"], x["predictor"]) == (y["target"], y["cutoff"], y["predictor"])
@@ -42,12 +53,11 @@ def test_the_decision_never_sees_a_candidates_future(tmp_path):
     assert any(x["final_actual"] != y["final_actual"] for x, y in zip(before, after))
 
 
-def test_decision_json_says_how_many_runs_each_predictor_stopped_and_whether_it_decides(tmp_path):
+def test_decision_json_says_how_many_runs_each_predictor_stopped_and_whether_it_decides(unshifted):
     """metrics/decision.json, what `dvc metrics show/diff` prints: the runs stopped beside the regret and epochs
     saved, and `decides` false for a predictor with no interval (it keeps every run, by design, not by its rule)."""
-    decision_rows(tmp_path, 0.0)
-    made = json.loads((tmp_path / "decision_out").read_text())
-    results = json.loads((tmp_path / "results_out").read_text())["decision_results"]
+    made = json.loads((unshifted / "decision_out").read_text())
+    results = json.loads((unshifted / "results_out").read_text())["decision_results"]
     assert set(made) == {"metric", "cutoff_5", "cutoff_10"}
     for cutoff in ("cutoff_5", "cutoff_10"):
         assert made[cutoff]["last_value"]["decides"] is False and made[cutoff]["last_value"]["runs_stopped"] == 0
