@@ -143,8 +143,10 @@ def backtest_group(group: str, curves: list[Curve], name: str, params: Params, c
     registered, params = with_settings(name, params, settings)
     rows, fits = [], {}  # one fit on the history serves every target of the study
     for target in curves:
-        by_points = {cutoff_of(c, len(target), percent): c for c in cutoffs if cutoff_of(c, len(target), percent)
-                     < len(target)}
+        by_points: dict[int, list[int]] = {}  # two percent cutoffs at one point count on a short curve are each scored
+        for c in cutoffs:  # (red team: with 1,2,50 the 1 % had been dropped from every study but one, silently)
+            if (points := cutoff_of(c, len(target), percent)) < len(target):
+                by_points.setdefault(points, []).append(c)
         if not by_points:
             continue
         if history is None:
@@ -152,7 +154,7 @@ def backtest_group(group: str, curves: list[Curve], name: str, params: Params, c
         else:
             got = backtest(curves, list(by_points), [registered], params, history=history, targets=[target.name],
                            metric=metric, fitted=fits)
-        rows += [{**r, "cutoff": by_points[r["cutoff"]]} for r in got]
+        rows += [{**r, "cutoff": c} for r in got for c in by_points[r["cutoff"]]]
     return [_row(group, r, metric) for r in rows]
 
 
@@ -596,6 +598,12 @@ def main() -> None:
     print(METRIC[0].describe(), file=sys.stderr)
     print(f"{sum(map(len, groups.values()))} curves in {len(groups)} studies, {len(set(families.values()))} "
           f"families; cutoffs {list(cutoffs)}", file=sys.stderr)
+    if not args.percent and (past := [c for c in cutoffs if not any(all(c < len(x) for x in curves)
+                                                                     for curves in groups.values())]):
+        longest = max(min(map(len, curves)) for curves in groups.values())
+        ap.error(f"--cutoffs: {past[0]} is at or past the end of every study (a study is scored at a cutoff below each "
+                 f"of its curves' lengths; the most is {longest - 1} here), so nothing would be scored: give smaller "
+                 "cutoffs, or --percent")
     histories = {g: [c for o, curves in groups.items() if families[o] != families[g] for c in curves] for g in groups}
     skipped = sum(cutoff_of(c, len(curve), args.percent) >= len(curve)
                   for curves in groups.values() for curve in curves for c in cutoffs)

@@ -561,7 +561,7 @@ def test_a_history_of_five_point_curves_is_still_calibrated_early_and_now_late_t
         assert a.lower[-1] == pytest.approx(b.lower[-1]) and a.upper[-1] == pytest.approx(b.upper[-1])
 
 
-@pytest.mark.parametrize("given", [(0.4, 0.1), (), (0.0, 0.5), (0.5, 1.0), "0.5", 0.4, (0.2, 0.2)])
+@pytest.mark.parametrize("given", [(0.4, 0.1), (), (0.0, 0.5), (0.5, 1.0), "0.5", 0.4, (0.2, 0.2), (0.999999,)])
 def test_calibration_fractions_not_increasing_in_0_1_are_one_line(given):
     with pytest.raises(LcpipeError, match=r"calibration_fractions=.*increasing fractions of the run in \(0, 1\)"):
         Auto(calibration_fractions=given)

@@ -120,3 +120,24 @@ def test_bad_cutoffs_are_one_usage_line_before_any_backtest(cutoffs, says, monke
     captured = capsys.readouterr()
     assert exited.value.code == 2 and len(captured.err.splitlines()) == 1 and says in captured.err
     assert not captured.out
+
+
+def test_cutoffs_past_every_study_are_one_line_and_two_percents_at_one_point_count_are_each_scored(
+        tmp_path, monkeypatch, capsys):
+    """Red team: `--cutoffs 100000` printed tables of NaN and 'chosen by 13 of 13 families' on no data, exit 0 (it is
+    one line, exit 2, before any backtest); with `--percent --cutoffs 1,2,50` the 1 % and 2 % of a short curve are one
+    point count, and the 1 % was dropped from every such study without a word (each is scored on it now)."""
+    bench = load_bench()
+    for i in range(2):
+        write_group(tmp_path / f"study{i}", n_runs=3, epochs=30 + i)
+    monkeypatch.setattr(sys, "argv", [str(BENCH), "--corpus", str(tmp_path), "--cutoffs", "31"])
+    monkeypatch.setattr(bench, "run_all", lambda *a, **k: pytest.fail("a backtest ran"))
+    with pytest.raises(SystemExit) as exited:
+        bench.main()
+    assert exited.value.code == 2 and "--cutoffs: 31 is at or past the end of every study" in capsys.readouterr().err
+    curves = bench.groups_of([tmp_path / "study0"], bench.Metric.infer("test_acc", "auto"))["study0"]
+    other = bench.groups_of([tmp_path / "study1"], bench.Metric.infer("test_acc", "auto"))["study1"]
+    rows = bench.backtest_group("study0", curves, "last_value", bench.Params(), (1, 2, 50), other, {}, percent=True)
+    assert sorted((r["target"], r["cutoff"]) for r in rows) == sorted(
+        (c.name, cut) for c in curves for cut in (1, 2, 50))
+    assert {r["mean"] for r in rows if r["cutoff"] == 1} == {r["mean"] for r in rows if r["cutoff"] == 2}

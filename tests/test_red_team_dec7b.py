@@ -84,3 +84,24 @@ def test_a_stop_history_without_a_run_of_the_pipelines_length_is_refused_before_
         check_paths(with_params(Params(), stop__at=[5]))
     check_paths(with_params(Params(), stop__at=[5], stop__threshold=0.9))
     check_paths(with_params(Params(), stop__at=[5], train__epochs=164))  # runs of the history's length
+
+
+def test_an_empty_run_file_named_by_an_unmatched_shell_pattern_says_so(tmp_path):
+    """Newcomer: the README's `for f in data/curves/*.csv; do head -16 "$f" > "runs/${f##*/}"; done` before `make
+    repro` writes an empty `runs/*.csv`, which was 'no evaluation logged yet', as if a run had just started. It is
+    one line naming the unmatched pattern; an empty file of an ordinary name still waits, named."""
+    from tests.helpers import cli_in_process, curve_csv, learning_curve
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "*.csv").write_text("")
+    history = str(ROOT / "data" / "history" / "cifar10-plain-vs-resnet")
+    out = cli_in_process("forecast", "--history", history, "--runs", str(runs), "--epochs", "50")
+    assert out.code == 2 and out.err.strip() == (
+        f"error: {runs / '*.csv'}: an empty file named by a shell pattern: the pattern matched no file, and a redirect "
+        "made this one? remove it, and make the files the pattern names first")
+    (runs / "*.csv").unlink()
+    (runs / "r0.csv").write_text("")
+    (runs / "r1.csv").write_text(curve_csv(learning_curve(15, final=0.9)))
+    out = cli_in_process("forecast", "--history", history, "--runs", str(runs), "--epochs", "50")
+    assert out.code == 0 and "r0" in out.err and out.out.splitlines()[1].split()[0] == "r1", out.err

@@ -542,3 +542,75 @@ def test_a_history_run_resumed_and_still_unfinished_is_not_called_finished_and_a
     read_curves([tmp_path / "hist"], "eval_loss", studies=True, say=said.append)
     assert said == [f"{tmp_path / 'hist'}: its Hugging Face Trainer output folder(s) t02 are not read beside its curve "
                     "files: give them by name to use them"]
+
+
+def test_a_resumed_run_whose_file_times_a_copy_reset_is_read_at_its_highest_step_and_named(tmp_path):
+    """Red team: the resumed run copied so that its stale checkpoint-600 is as new as (or newer than) the resumed
+    checkpoint-450: which one is the run now, only the times could tell. The highest step is read, as the Trainer's
+    get_last_checkpoint picks it, and one line names the disagreement and its fix (before: read without a word)."""
+    run = _resumed_run(tmp_path / "t02")
+    for lead in (0, 60):  # equal times, then the stale one written last
+        os.utime(run / "checkpoint-450" / "trainer_state.json", (time.time(),) * 2)
+        os.utime(run / "checkpoint-600" / "trainer_state.json", (time.time() + lead,) * 2)
+        said: list[str] = []
+        assert trainer_state_of(run, say=said.append) == run / "checkpoint-600" / "trainer_state.json"
+        assert said == [f"{run}: checkpoint-450 is no earlier state of checkpoint-600 (their logs differ): the run was "
+                        "resumed from an earlier checkpoint, or its output dir reused, and the file times do not say "
+                        "which is newer (a copy resets them); read from checkpoint-600, the highest step. If the run "
+                        "went on from checkpoint-450, move checkpoint-600 out of it"]
+    one_run = write_run(sorted((LM / "numpy").glob("*.csv"))[3], tmp_path / "t03", until=600)
+    assert trainer_state_of(one_run, say=pytest.fail) == one_run / "checkpoint-600" / "trainer_state.json"
+
+
+def test_a_live_runs_state_caught_half_written_is_read_from_the_checkpoint_before_and_a_first_one_waits(tmp_path):
+    """Red team: the Trainer writes a state by emptying the file and writing it whole, and one live run caught in
+    between (its checkpoint-300 empty) stopped the whole forecast with exit 2. It is read from its checkpoint-150,
+    named; a run whose only state is half written waits, named; in a history the file is still one line."""
+    hist = lora_history(tmp_path / "hist")
+    runs = live_runs(tmp_path / "live", n=4)
+    (runs[0] / "checkpoint-300" / "trainer_state.json").write_text("")
+    state = runs[1] / "checkpoint-300" / "trainer_state.json"
+    state.write_text(state.read_text()[:5000])
+    shutil.rmtree(runs[2] / "checkpoint-150")
+    (runs[2] / "checkpoint-300" / "trainer_state.json").write_text('{\n  "best_metric": null,\n')
+    out = cli_in_process("forecast", "--history", str(hist), "--runs", str(tmp_path / "live"), "--metric", "eval_loss")
+    assert out.code == 0, out.err
+    assert [r.split()[:2] for r in out.out.splitlines()[1:]] == [
+        [runs[0].name, "150/750"], [runs[1].name, "150/750"], [runs[3].name, "300/750"]]
+    for run in runs[:2]:
+        assert f"{run}: checkpoint-300/trainer_state.json is being written (cut short); read from checkpoint-150 " \
+               "until it is" in out.err
+    assert f"{runs[2].name}: no trainer_state.json in its checkpoint yet" in out.err
+    with pytest.raises(LcpipeError, match="not valid JSON"):
+        read_curves([runs[0]], "eval_loss")  # not live: the file is what it is
+
+
+def test_a_sweeps_output_dir_read_as_one_run_names_the_trial_runs_in_it(tmp_path):
+    """Red team: hyperparameter_search's run-0 ... run-N trials, then the final train() with the best params saving
+    its state at the top of the same output dir: the folder was read as that one run and the trials dropped without
+    a word (a history of two sweeps said '13 of 13 history curves' for 9 + 4 trials + 1)."""
+    sweep = tmp_path / "sweep"
+    for i, csv in enumerate(sorted((LM / "docs").glob("*.csv"))[:4]):
+        write_run(csv, sweep / f"run-{i}", save_steps=None)
+    shutil.copy(sweep / "run-0" / "trainer_state.json", sweep / "trainer_state.json")
+    said: list[str] = []
+    assert [c.name for c in read_curves([sweep], "eval_loss", studies=True, say=said.append)] == ["sweep"]
+    assert said == [f"{sweep}: read as one Trainer run, from its own state; its 4 folder(s) run-0, run-1, run-2, ... "
+                    f"hold Trainer runs too, not read: give them by name to read them (e.g. {sweep / 'run-0'})"]
+    said.clear()
+    assert len(read_curves(sorted(sweep.glob("run-*")), "eval_loss", studies=True, say=said.append)) == 4
+    assert said == []
+
+
+def test_a_state_planning_fewer_steps_than_it_logged_says_the_plan_in_the_file_is_wrong(tmp_path):
+    """Red team: the advice 'give the full planned length' was followed with --steps 750 and refused with the same
+    line: a file's own plan wins over a flag, so the fix is in the file."""
+    hist = lora_history(tmp_path / "hist")
+    runs = live_runs(tmp_path / "live")
+    state = runs[0] / "checkpoint-300" / "trainer_state.json"
+    state.write_text(json.dumps({**json.loads(state.read_text()), "max_steps": 200}))
+    out = cli_in_process("forecast", "--history", str(hist), "--runs", str(tmp_path / "live"), "--metric", "eval_loss",
+                         "--steps", "750")
+    assert out.code == 2 and out.err.strip().endswith(
+        "300 steps observed, more than the 200 planned by its own file; the plan in its own file is wrong, and a "
+        "flag does not override a file's plan: correct it there"), out.err

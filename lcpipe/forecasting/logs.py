@@ -137,6 +137,9 @@ def _table(path: Path) -> _Table:
     lines = text.splitlines()
     first = next((line for line in lines if line.strip()), None)
     if first is None:
+        if any(c in path.name for c in "*?["):  # `head -16 data/curves/*.csv > runs/...` before the curves exist
+            raise LcpipeError(f"{path}: an empty file named by a shell pattern: the pattern matched no file, and a "
+                              "redirect made this one? remove it, and make the files the pattern names first")
         raise NotStarted(f"{path}: empty file; expected a header line such as {','.join(COLUMNS)}")
     delimiter = max(",;\t", key=first.count)
     if not text.endswith(("\n", "\r")) and _cut_short(lines, delimiter):
@@ -1139,8 +1142,12 @@ def trainer_state_of(folder: Path, say=None, live: bool = True) -> Path | None:
     it is now, not at the stale checkpoints above it (_newer_run; `say` tells; `live`: among live runs)."""
     own = folder / TRAINER_STATE
     saved = _checkpoint_states(folder)
+    has_own = own.is_file()
+    if live:
+        saved = _whole_states(folder, saved, say)
+        has_own = has_own and (CHECKPOINT.fullmatch(folder.name) is not None or not _being_written(own))
     latest = max(saved, default=None)
-    if not own.is_file():
+    if not has_own:
         return None if latest is None else _newer_run(folder, latest, saved, say, live)
     if latest is None or CHECKPOINT.fullmatch(folder.name):
         return own
@@ -1148,6 +1155,36 @@ def trainer_state_of(folder: Path, say=None, live: bool = True) -> Path | None:
     step = step if isinstance(step, int | float) and not isinstance(step, bool) else -1
     mine = (step, own)
     return _newer_run(folder, mine if step >= latest[0] else latest, [*saved, mine], say, live)
+
+
+def _being_written(path: Path) -> bool:
+    """A state the Trainer is writing now: it opens the file for writing (which empties it) and writes
+    `json.dumps(state) + "\n"` in one call, so until that call returns the file is empty or ends before its closing
+    brace. Read from its ends alone (a long run's state is megabytes); a file that is no JSON object at all is no state
+    being written, and its read says what it is."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 16))
+            tail = f.read().rstrip()
+    except OSError:
+        return False
+    return not head or (head.startswith(b"{") and not tail.endswith(b"}"))
+
+
+def _whole_states(folder: Path, saved: list[tuple[int, Path]], say) -> list[tuple[int, Path]]:
+    """A live run's checkpoint states less those being written, read from the checkpoint before until they are (red
+    team: one live run's checkpoint-300 caught half-written stopped the whole forecast, though its checkpoint-225 was
+    whole); with none left the run waits, named, as a run whose first checkpoint is being saved does."""
+    writing = sorted((s for s in saved if _being_written(s[1])), key=lambda s: s[0])
+    if not writing:
+        return saved
+    whole = [s for s in saved if s not in writing]
+    if say and whole and max(whole)[0] < writing[-1][0]:
+        say(f"{folder}: {writing[-1][1].parent.name}/{TRAINER_STATE} is being written (cut short); read from "
+            f"{max(whole)[1].parent.name} until it is")
+    return whole
 
 
 def _state_ended(state: dict) -> bool:
@@ -1191,8 +1228,45 @@ def _newer_run(folder: Path, chosen: tuple[int, Path], states: list[tuple[int, P
     no run. Equal times tell no order: chosen is read."""
     newest = max(states, key=lambda s: _written(s[1]))
     if newest[1] == chosen[1] or _written(newest[1]) <= _written(chosen[1]):
+        _untold_resume(folder, chosen, states, say)
         return chosen[1]
     return _compare_states(folder, chosen, newest, states, say, live)
+
+
+def _continues(lower: list, higher: list) -> bool:
+    """Whether a log is the start of another: an earlier state of the same run."""
+    return len(lower) <= len(higher) and all(
+        a == b or (isinstance(a, dict) and isinstance(b, dict) and _same_with_nan(a, b)) for a, b in zip(lower, higher))
+
+
+def _untold_resume(folder: Path, chosen: tuple[int, Path], states: list[tuple[int, Path]], say) -> None:
+    """Says so where the state below the highest is no earlier state of its run, though the file times put the highest
+    last: a run resumed from an earlier checkpoint (or a new run in the output dir) whose times a copy reset (cp -r,
+    scp, rsync without -t, a cloud sync), or a save grid changed on resuming. Which one is the run as it is now, only
+    the times could tell: the highest is read, as the Trainer's own get_last_checkpoint picks it (red team: a stale
+    checkpoint-300 copied after the resumed checkpoint-225 flipped the decision without a word). One more state
+    parsed, the one below."""
+    if say is None:
+        return
+    below = max((s for s in states if s[0] < chosen[0] and s[1] != chosen[1]), default=None, key=lambda s: s[0])
+    if below is None:
+        return
+    try:
+        lower, higher = _state(below[1]), _state(chosen[1])
+    except LcpipeError:
+        return  # the read of the chosen one says what is wrong with it
+    step = lower.get("global_step")
+    lower_log, higher_log = lower.get("log_history"), higher.get("log_history")
+    if not (isinstance(step, int | float) and not isinstance(step, bool) and step > 0) or not isinstance(
+            lower_log, list) or not isinstance(higher_log, list) or _continues(lower_log, higher_log):
+        return
+
+    def named(state: Path) -> str:
+        return state.parent.name if state.parent != folder else f"its own {TRAINER_STATE}"
+    say(f"{folder}: {named(below[1])} is no earlier state of {named(chosen[1])} (their logs differ): the run was "
+        f"resumed from an earlier checkpoint, or its output dir reused, and the file times do not say which is newer "
+        f"(a copy resets them); read from {named(chosen[1])}, the highest step. If the run went on from "
+        f"{named(below[1])}, move {named(chosen[1])} out of it")
 
 
 def _compare_states(folder: Path, chosen: tuple[int, Path], newest: tuple[int, Path],
@@ -1207,10 +1281,7 @@ def _compare_states(folder: Path, chosen: tuple[int, Path], newest: tuple[int, P
     if not isinstance(new_log, list) or not isinstance(old_log, list):
         return chosen[1]
     trained = isinstance(step, int | float) and not isinstance(step, bool) and step > 0
-    continued = len(new_log) <= len(old_log) and all(
-        a == b or (isinstance(a, dict) and isinstance(b, dict) and _same_with_nan(a, b))
-        for a, b in zip(new_log, old_log))
-    if not trained or continued:
+    if not trained or _continues(new_log, old_log):
         return chosen[1]
     say = say or (lambda _: None)
 
@@ -1605,7 +1676,8 @@ def _trainer_folder(folder: Path) -> bool:
     return _has_trainer_state(folder)
 
 
-def _trainer_run(folder: Path, state: Path | None, metric: str | Metric, started: list | None) -> list[Curve] | None:
+def _trainer_run(folder: Path, state: Path | None, metric: str | Metric, started: list | None,
+                 say=lambda _: None) -> list[Curve] | None:
     """A folder that is a Hugging Face Trainer run (`state`: its trainer_state_of, looked up once by the caller): its
     curve, or none where it has not evaluated yet, or has no state yet (its first checkpoint being saved), among live
     runs (`started`); None where the folder is no such run."""
@@ -1614,6 +1686,7 @@ def _trainer_run(folder: Path, state: Path | None, metric: str | Metric, started
             started.append((trainer_run_name(folder / "x"), str(folder), TRAINER_SAVING))
             return []
         return None
+    _runs_inside(folder, say)
     try:
         return [read_trainer_state(state, metric)]
     except NotStarted as exc:
@@ -1621,6 +1694,24 @@ def _trainer_run(folder: Path, state: Path | None, metric: str | Metric, started
             raise
         started.append(waiting(state, exc, trainer_run_name(state)))
         return []
+
+
+def _runs_inside(folder: Path, say) -> None:
+    """Names the Trainer runs in the folders of one read as one run: hyperparameter_search's run-N trials beside the
+    state the final train() with the best params saved at the top of the same output dir (red team: a history's 9
+    trials were dropped without a word, and --runs read the sweep as one run)."""
+    if CHECKPOINT.fullmatch(folder.name):
+        return
+    try:
+        inner = sorted(p.name for p in folder.iterdir()
+                       if not SAVING.fullmatch(p.name) and not p.name.startswith(".") and p.is_dir()
+                       and _has_trainer_state(p))
+    except OSError:
+        return
+    if inner:
+        shown = ", ".join(inner[:3]) + (", ..." if len(inner) > 3 else "")
+        say(f"{folder}: read as one Trainer run, from its own state; its {len(inner)} folder(s) {shown} hold Trainer "
+            f"runs too, not read: give them by name to read them (e.g. {folder / inner[0]})")
 
 
 def _curve_files(folder: Path) -> list[Path]:
@@ -1667,7 +1758,7 @@ def _read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", st
     if _is_dvclive(directory):
         return _dvclive_runs([directory], metric, started)
     state = trainer_state_of(directory, say, live=started is not None)
-    if (run := _trainer_run(directory, state, metric, started)) is not None:
+    if (run := _trainer_run(directory, state, metric, started, say)) is not None:
         return run  # a Hugging Face Trainer run given itself (its folder, or one of its checkpoints)
     before = len(started or [])
     found = _curves_in(directory, metric, studies, "", set(), started, say)
@@ -1777,7 +1868,7 @@ def _curves_in(directory: Path, metric: str | Metric, studies: bool, prefix: str
     if trainers and not files:  # Hugging Face Trainer output folders: runs, as DVCLive folders are
         for p in trainers:
             state = trainer_state_of(p, say, live=started is not None)
-            found += [(p, c) for c in _trainer_run(p, state, metric, started) or []]
+            found += [(p, c) for c in _trainer_run(p, state, metric, started, say) or []]
             seen.add(os.path.realpath(p))
         kins = {_kin(p.name) for p in trainers}  # run-7 beside run-0 ... run-6: a run of theirs, not yet saved
         unsaved = [f for f in folders if _kin(f.name) in kins and _unsaved_output_dir(f)]

@@ -714,17 +714,23 @@ FEW_MIN_ERRORS = 2
 FEW_MIN_FOLDS = 3
 
 
+LAST_FRACTION = 0.9  # the latest calibration fraction: a history curve of 10 points keeps its last one held out
+
+
 def _fractions(given) -> tuple[float, ...]:
     """calibration_fractions as a tuple of floats, or one line naming what is wrong: an unsorted set made the
-    band's width curve run backwards, a 0 put -inf in it, and 1 or more calibrated nothing (review)."""
+    band's width curve run backwards, a 0 put -inf in it, and 1 or more calibrated nothing (review); so did 0.999999,
+    whose prefix of any history curve shorter than half a million points is the whole curve (red team): at most
+    LAST_FRACTION, which holds out the last point of a curve of 10."""
     try:
         values = tuple(float(f) for f in given)
-        ok = bool(values) and all(0 < f < 1 for f in values) and all(a < b for a, b in zip(values, values[1:]))
+        ok = bool(values) and all(0 < f <= LAST_FRACTION for f in values) and all(
+            a < b for a, b in zip(values, values[1:]))
     except (TypeError, ValueError):
         ok = False
     if not ok or isinstance(given, str | bytes):
         raise LcpipeError(f"calibration_fractions={given!r:.60}: give increasing fractions of the run in (0, 1), "
-                          f"e.g. {CALIBRATION_FRACTIONS}")
+                          f"at most {LAST_FRACTION}, e.g. {CALIBRATION_FRACTIONS}")
     return values
 
 
