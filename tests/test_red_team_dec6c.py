@@ -265,9 +265,10 @@ def test_an_evaluation_before_training_at_epoch_0_is_named_in_the_one_line_that_
     (tmp_path / "r.json").write_text(json.dumps(SIDECAR))
     (curve,) = read_curves([tmp_path / "r.csv"], "test_acc")
     assert len(curve) == 101  # read as before: no row dropped
-    with pytest.raises(LcpipeError, match=r"101 epochs observed, more than the 100 planned by its own file; give the "
-                                          r"full planned length \(if its epochs count from 0 and epoch 0 is the model "
-                                          r"before training, drop that row\)"):
+    with pytest.raises(LcpipeError, match=r"101 epochs observed, more than the 100 planned by its own file; the plan "
+                                          r"in its own file is wrong, and a flag does not override a file's plan: "
+                                          r"correct it there, or, if its epochs count from 0 and epoch 0 is the model "
+                                          r"before training, drop that row$"):
         planned_epochs([curve], 100, min_observed=5)
 
 

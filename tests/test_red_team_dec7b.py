@@ -102,6 +102,8 @@ def test_an_empty_run_file_named_by_an_unmatched_shell_pattern_says_so(tmp_path)
         "made this one? remove it, and make the files the pattern names first")
     (runs / "*.csv").unlink()
     (runs / "r0.csv").write_text("")
+    (runs / "lr[3e-4].csv").write_text("")  # brackets in a name are a run's (review), and it waits as r0 does
     (runs / "r1.csv").write_text(curve_csv(learning_curve(15, final=0.9)))
     out = cli_in_process("forecast", "--history", history, "--runs", str(runs), "--epochs", "50")
-    assert out.code == 0 and "r0" in out.err and out.out.splitlines()[1].split()[0] == "r1", out.err
+    assert out.code == 0 and "r0" in out.err and "lr[3e-4]" in out.err, out.err
+    assert [r.split()[0] for r in out.out.splitlines()[1:]] == ["r1"], out.out

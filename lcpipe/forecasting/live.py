@@ -255,8 +255,10 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         if last > total:
             zero = " (if its epochs count from 0 and epoch 0 is the model before training, drop that row)" \
                 if run.steps is None and last == total + 1 else ""
-            fix = "the plan in its own file is wrong, and a flag does not override a file's plan: correct it there" \
-                if source == "its own file" and not zero else f"give the full planned length{zero}"
+            fix = f"give the full planned length{zero}" if source != "its own file" else \
+                "the plan in its own file is wrong, and a flag does not override a file's plan: correct it there" + \
+                (", or, if its epochs count from 0 and epoch 0 is the model before training, drop that row" if zero
+                 else "")
             raise LcpipeError(f"{run.path or run.name}: {_whole(last)} {unit} observed, more than the {total} planned "
                               f"by {source}; {fix}")
         on, spacing = on_grid(run, total)

@@ -28,6 +28,8 @@ import math
 import os
 import re
 import stat
+import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -137,7 +139,7 @@ def _table(path: Path) -> _Table:
     lines = text.splitlines()
     first = next((line for line in lines if line.strip()), None)
     if first is None:
-        if any(c in path.name for c in "*?["):  # `head -16 data/curves/*.csv > runs/...` before the curves exist
+        if "*" in path.name:  # `head -16 data/curves/*.csv > runs/${f##*/}` before the curves exist
             raise LcpipeError(f"{path}: an empty file named by a shell pattern: the pattern matched no file, and a "
                               "redirect made this one? remove it, and make the files the pattern names first")
         raise NotStarted(f"{path}: empty file; expected a header line such as {','.join(COLUMNS)}")
@@ -1127,6 +1129,7 @@ def _lightning_log(path: Path) -> bool:
 
 
 TRAINER_SAVING = "no trainer_state.json in its checkpoint yet (the Trainer's first save in progress)"
+TRAINER_WRITING = "its only trainer_state.json is being written (cut short): read when it is"
 TRAINER_UNSAVED = "no Trainer checkpoint in it yet (a run before its first save, or one stopped before it)"
 TRAINER_STATE = "trainer_state.json"  # a Hugging Face Trainer's state: <run>/checkpoint-N/, or <run>/ at the end
 CHECKPOINT = re.compile(r"checkpoint-(\d+)")  # the Trainer's checkpoint folders, named by their global step
@@ -1143,9 +1146,8 @@ def trainer_state_of(folder: Path, say=None, live: bool = True) -> Path | None:
     own = folder / TRAINER_STATE
     saved = _checkpoint_states(folder)
     has_own = own.is_file()
-    if live:
-        saved = _whole_states(folder, saved, say)
-        has_own = has_own and (CHECKPOINT.fullmatch(folder.name) is not None or not _being_written(own))
+    if live and CHECKPOINT.fullmatch(folder.name) is None:  # a checkpoint given itself is read as it is
+        saved, has_own = _whole_states(folder, saved, own if has_own else None, say)
     latest = max(saved, default=None)
     if not has_own:
         return None if latest is None else _newer_run(folder, latest, saved, say, live)
@@ -1157,34 +1159,44 @@ def trainer_state_of(folder: Path, say=None, live: bool = True) -> Path | None:
     return _newer_run(folder, mine if step >= latest[0] else latest, [*saved, mine], say, live)
 
 
+WRITING_SECONDS = 60  # a state written longer ago than this is not being written: cut short, it is damaged
+
+
 def _being_written(path: Path) -> bool:
     """A state the Trainer is writing now: it opens the file for writing (which empties it) and writes
     `json.dumps(state) + "\n"` in one call, so until that call returns the file is empty or ends before its closing
-    brace. Read from its ends alone (a long run's state is megabytes); a file that is no JSON object at all is no state
-    being written, and its read says what it is."""
+    brace, and it was written moments ago. Read from its ends alone (a long run's state is megabytes). A file that is
+    no JSON object at all, or one cut short long ago (a crash that left it so, NULs after it), is no state being
+    written: its read says what is wrong with it (review: such a file waited as 'being written' for ever)."""
     try:
         with path.open("rb") as f:
+            if time.time() - os.fstat(f.fileno()).st_mtime > WRITING_SECONDS:
+                return False
             head = f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
             f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 16))
+            f.seek(max(0, f.tell() - 256))
             tail = f.read().rstrip()
     except OSError:
         return False
     return not head or (head.startswith(b"{") and not tail.endswith(b"}"))
 
 
-def _whole_states(folder: Path, saved: list[tuple[int, Path]], say) -> list[tuple[int, Path]]:
-    """A live run's checkpoint states less those being written, read from the checkpoint before until they are (red
-    team: one live run's checkpoint-300 caught half-written stopped the whole forecast, though its checkpoint-225 was
-    whole); with none left the run waits, named, as a run whose first checkpoint is being saved does."""
-    writing = sorted((s for s in saved if _being_written(s[1])), key=lambda s: s[0])
-    if not writing:
-        return saved
+def _whole_states(folder: Path, saved: list[tuple[int, Path]], own: Path | None,
+                  say) -> tuple[list[tuple[int, Path]], bool]:
+    """A live run's checkpoint states less those being written, and whether its own state is there and whole: a
+    state being written is passed over, the run read from the state before until it is (red team: one live run's
+    checkpoint-300 caught half-written stopped the whole forecast, though its checkpoint-225 was whole), and said;
+    with none left the run waits, named (_trainer_run)."""
+    writing = [s for s in saved if _being_written(s[1])]
+    own_writing = own is not None and _being_written(own)
     whole = [s for s in saved if s not in writing]
-    if say and whole and max(whole)[0] < writing[-1][0]:
-        say(f"{folder}: {writing[-1][1].parent.name}/{TRAINER_STATE} is being written (cut short); read from "
-            f"{max(whole)[1].parent.name} until it is")
-    return whole
+    if say and (writing or own_writing) and (whole or (own is not None and not own_writing)):
+        names = [f"{s[1].parent.name}/{TRAINER_STATE}" for s in sorted(writing)] + ([TRAINER_STATE] if own_writing
+                                                                                     else [])
+        read = f"its own {TRAINER_STATE}" if own is not None and not own_writing else max(whole)[1].parent.name
+        say(f"{folder}: {', '.join(names)} {'is' if len(names) == 1 else 'are'} being written (cut short); read from "
+            f"{read} until {'it is' if len(names) == 1 else 'they are'}")
+    return whole, own is not None and not own_writing
 
 
 def _state_ended(state: dict) -> bool:
@@ -1257,6 +1269,8 @@ def _untold_resume(folder: Path, chosen: tuple[int, Path], states: list[tuple[in
         return  # the read of the chosen one says what is wrong with it
     step = lower.get("global_step")
     lower_log, higher_log = lower.get("log_history"), higher.get("log_history")
+    if isinstance(lower_log, list):  # a run's end summary (train_runtime) is where a run extended later went on
+        lower_log = [e for e in lower_log if not (isinstance(e, dict) and "train_runtime" in e)]
     if not (isinstance(step, int | float) and not isinstance(step, bool) and step > 0) or not isinstance(
             lower_log, list) or not isinstance(higher_log, list) or _continues(lower_log, higher_log):
         return
@@ -1685,6 +1699,9 @@ def _trainer_run(folder: Path, state: Path | None, metric: str | Metric, started
         if started is not None and _trainer_saving(folder):
             started.append((trainer_run_name(folder / "x"), str(folder), TRAINER_SAVING))
             return []
+        if started is not None and (folder / TRAINER_STATE).is_file():  # its only state, being written (review:
+            started.append((trainer_run_name(folder / "x"), str(folder / TRAINER_STATE), TRAINER_WRITING))
+            return []  # the run dropped out of the forecast without a word)
         return None
     _runs_inside(folder, say)
     try:
@@ -1708,10 +1725,12 @@ def _runs_inside(folder: Path, say) -> None:
                        and _has_trainer_state(p))
     except OSError:
         return
+    kin = Counter(_kin(name) for name in inner)  # runs come several of one kind (run-0, run-1); a lone best/ or
+    inner = [name for name in inner if kin[_kin(name)] > 1]  # final_model/ is a copy of a checkpoint (review)
     if inner:
         shown = ", ".join(inner[:3]) + (", ..." if len(inner) > 3 else "")
-        say(f"{folder}: read as one Trainer run, from its own state; its {len(inner)} folder(s) {shown} hold Trainer "
-            f"runs too, not read: give them by name to read them (e.g. {folder / inner[0]})")
+        say(f"{folder}: read as one Trainer run; its {len(inner)} folders {shown} hold Trainer runs too, not read: "
+            f"give them by name to read them (e.g. {folder / inner[0]})")
 
 
 def _curve_files(folder: Path) -> list[Path]:
