@@ -126,7 +126,8 @@ def test_cutoffs_past_every_study_are_one_line_and_two_percents_at_one_point_cou
         tmp_path, monkeypatch, capsys):
     """Red team: `--cutoffs 100000` printed tables of NaN and 'chosen by 13 of 13 families' on no data, exit 0 (it is
     one line, exit 2, before any backtest); with `--percent --cutoffs 1,2,50` the 1 % and 2 % of a short curve are one
-    point count, and the 1 % was dropped from every such study without a word (each is scored on it now)."""
+    point count, scored as the 2 % (the prefix is nearest it), and the 1 % went unscored without a word: the bench
+    counts such pairs now."""
     bench = load_bench()
     for i in range(2):
         write_group(tmp_path / f"study{i}", n_runs=3, epochs=30 + i)
@@ -138,6 +139,12 @@ def test_cutoffs_past_every_study_are_one_line_and_two_percents_at_one_point_cou
     curves = bench.groups_of([tmp_path / "study0"], bench.Metric.infer("test_acc", "auto"))["study0"]
     other = bench.groups_of([tmp_path / "study1"], bench.Metric.infer("test_acc", "auto"))["study1"]
     rows = bench.backtest_group("study0", curves, "last_value", bench.Params(), (1, 2, 50), other, {}, percent=True)
-    assert sorted((r["target"], r["cutoff"]) for r in rows) == sorted(
-        (c.name, cut) for c in curves for cut in (1, 2, 50))
-    assert {r["mean"] for r in rows if r["cutoff"] == 1} == {r["mean"] for r in rows if r["cutoff"] == 2}
+    assert sorted((r["target"], r["cutoff"]) for r in rows) == sorted((c.name, cut) for c in curves for cut in (2, 50))
+    monkeypatch.setattr(sys, "argv", [str(BENCH), "--corpus", str(tmp_path), "--percent", "--cutoffs", "1,2,50",
+                                      "--predictors", "last_value", "--no-in-study"])
+    monkeypatch.setattr(bench, "run_all", lambda *a, **k: [])
+    monkeypatch.setattr(bench, "overall_table", lambda *a, **k: "")
+    monkeypatch.setattr(bench, "choose_rule", lambda *a, **k: "")
+    bench.main()
+    assert "not seen: 6 (target, cutoff) pairs whose curve is too short to tell the cutoff from the next" \
+        in capsys.readouterr().out

@@ -48,7 +48,7 @@ ENV = "LCPIPE_CACHE_DIR"
 # pruner's fit at 1 and a forecaster's at 3 on one loss history shared one cache entry and its calibration)
 SETTINGS = ("recency", "similarity", "smooth_epochs", "interval_scale", "config_weight", "calibrate",
             "final_quantile", "final_quantile_series", "hyperparameters", "config_weight_series",
-            "sibling_recency_series", "calibration_fractions")
+            "sibling_recency_series", "calibration_fractions", "noise_floor")
 IN_PROCESS = 8  # fits kept in this process, the most recently used (a long-lived process sees many)
 _IN_PROCESS: dict[str, Auto] = {}
 _ON_DISK: dict[Path, set] = {}  # file -> the axes it holds, as far as this process knows

@@ -69,6 +69,7 @@ from lcpipe.forecasting.fit_cache import fitted
 from lcpipe.forecasting.logs import config_named, learnable_history, numbers_read, read_curves, zeros_left_out
 from lcpipe.forecasting.predictors.auto import (
     PRUNER_CALIBRATION_FRACTIONS,
+    PRUNER_NOISE_FLOOR,
     Auto,
     badness,
     history_resolution,
@@ -221,9 +222,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         None (default): 4 for a loss or any other series, 0 for an accuracy, as measured on each
         (SERIES_DEFAULTS' comment).
     forecaster: the (unfitted) Auto to forecast with; default Auto(hyperparameters=False,
-        config_weight_series=1.0, calibration_fractions=PRUNER_CALIBRATION_FRACTIONS): the trials' other params
-        do not weight the analogs, a loss's configs weigh as an accuracy's, and the final band is calibrated up
-        to 40 % of the run, as when the rule was tuned (all measured at __init__).
+        config_weight_series=1.0, calibration_fractions=PRUNER_CALIBRATION_FRACTIONS,
+        noise_floor=PRUNER_NOISE_FLOOR): the trials' other params do not weight the analogs, a loss's configs weigh
+        as an accuracy's, and the final band is calibrated up to 40 % of the run and floored as when the rule was
+        tuned (all measured at __init__).
     fit_cache: where the forecaster fitted on the history is kept, by the history's content, for
         every other pruner and worker process to reuse (lcpipe/forecasting/fit_cache.py): None for
         $LCPIPE_CACHE_DIR, else $XDG_CACHE_HOME/lcpipe/fits, else ~/.cache/lcpipe/fits; a folder (e.g.
@@ -315,9 +317,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         # a loss's configs weigh as an accuracy's here: the CLI's 3 (auto.config_weight_series, chosen on forecasts)
         # cost this pruner 5x the regret on the dev-loss replays (0.732 against 0.146 points of the loss, 2026-12-05);
         # the final band calibrated to 40 % of the run: with the forecasts' late fractions (0.6, 0.8) the replays
-        # trained more for no less regret, and a LoRA study's would-be best was pruned at 76 % (2026-12-07)
+        # trained more for no less regret, and a LoRA study's would-be best was pruned at 76 % (2026-12-07); the band's
+        # floor the rule was tuned with (at the forecasts' lower floor the replays trained more, 2026-12-07)
         self._template = forecaster or Auto(hyperparameters=False, config_weight_series=1.0,
-                                            calibration_fractions=PRUNER_CALIBRATION_FRACTIONS)
+                                            calibration_fractions=PRUNER_CALIBRATION_FRACTIONS,
+                                            noise_floor=PRUNER_NOISE_FLOOR)
         if history is None:
             curves = []
         else:

@@ -101,7 +101,18 @@ from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.predictors.base import Z80, Forecast, Predictor
 
 ERROR_FLOOR = 1e-3  # log(1 - acc) needs 1 - acc > 0; a curve at 100 % is treated as 99.9 %
-NOISE_FLOOR = 0.005  # the band's std floor in the forecast's own space (log error for an accuracy), x interval_scale
+# the band's std floor in the forecast's own space (log error for an accuracy, log loss for a loss), x interval_scale.
+# For a loss 0.005 (half a percent of it) held the late bands of smooth losses wider than their errors: in the paper's
+# in-study protocol on the LoRA sweeps (`lcpipe evaluate --cutoffs 10,20,40`) `docs` covered 0.93 at cutoff 40; at
+# 0.002 every task and cutoff covers 0.78-0.82, dev-loss in-study 0.86 / 0.85 / 0.82 (from 0.86 / 0.87 / 0.83), the
+# loss headlines move by at most 0.02 (2026-12-07). An accuracy keeps 0.005: at 0.002 its bands from a history of 3
+# curves narrowed (cov80 0.70 -> 0.69, one test's final left its band) and its headline moved within its CIs
+# (cov80 0.77 / 0.81 -> 0.80 / 0.82 at cutoffs 20 / 40). ForecastPruner keeps 0.005 for both (PRUNER_NOISE_FLOOR):
+# its rule was tuned with it, and at 0.002 its dev and LoRA replays trained more (58.8 -> 59.2 %, 33.3 -> 33.7 %)
+# for no less regret.
+NOISE_FLOOR = 0.005
+NOISE_FLOOR_SERIES = 0.002
+PRUNER_NOISE_FLOOR = 0.005
 # the history's moving average spans at most 1/8 of the run's horizon (smoothing_width): chosen leave-one-
 # family-out among no cap, 1/4, 1/6, 1/8 and 1/12 by bench/forecast_quality.py (its constants sections)
 SMOOTH_SHARE = 8
@@ -167,8 +178,10 @@ class Auto(Predictor):
     for an accuracy-like (bounded) history, `final_quantile_series` for a loss or any other series, and
     `hyperparameters` whether the run's other hyper-parameters count among runs of its dataset, and
     `sibling_recency_series` the half-life that replaces `recency` in each analog's shift for a loss whose
-    history is one study's runs, and `calibration_fractions` the fractions of the run the final band is
-    calibrated from (CALIBRATION_FRACTIONS; ForecastPruner's default stops at 0.4)."""
+    history is one study's runs, `calibration_fractions` the fractions of the run the final band is
+    calibrated from (CALIBRATION_FRACTIONS; ForecastPruner's default stops at 0.4), and `noise_floor` the band's least
+    std in the forecast's space (None: NOISE_FLOOR for an accuracy, NOISE_FLOOR_SERIES for any other metric;
+    ForecastPruner's default PRUNER_NOISE_FLOOR)."""
 
     name = "auto"
     config_keys = ("optimizer", "lr", "schedule", "milestones", "epochs", "dataset", "arch")
@@ -178,7 +191,7 @@ class Auto(Predictor):
                  interval_scale: float = 0.75, config_weight: float = 1.0, calibrate: bool = True,
                  final_quantile: float = 0.85, final_quantile_series: float = 0.85, hyperparameters: bool = True,
                  config_weight_series: float = 3.0, sibling_recency_series: float = 0.75,
-                 calibration_fractions: tuple[float, ...] | None = None):
+                 calibration_fractions: tuple[float, ...] | None = None, noise_floor: float | None = None):
         self.recency = recency
         self.similarity = similarity
         self.smooth_epochs = smooth_epochs
@@ -192,16 +205,29 @@ class Auto(Predictor):
         self.sibling_recency_series = sibling_recency_series
         self.calibration_fractions = _fractions(CALIBRATION_FRACTIONS if calibration_fractions is None
                                                 else calibration_fractions)
+        if noise_floor is not None and (isinstance(noise_floor, bool) or not isinstance(noise_floor, int | float)
+                                        or not 0 < noise_floor < 1):
+            raise LcpipeError(f"noise_floor={noise_floor!r:.40}: the band's least std in the forecast's own space, a "
+                              f"number in (0, 1), e.g. {NOISE_FLOOR}, or None for the metric kind's own")
+        self.noise_floor = None if noise_floor is None else float(noise_floor)
 
     def __setstate__(self, state: dict) -> None:
         """A forecaster pickled before sibling_recency_series existed (a pruner's fit in a study's storage,
         a saved state) loads as it forecast then: with its recency."""
         state.setdefault("sibling_recency_series", 0.75)
         state.setdefault("calibration_fractions", PRUNER_CALIBRATION_FRACTIONS)  # as fitted then (to 0.4)
+        state.setdefault("noise_floor", PRUNER_NOISE_FLOOR)  # and at the floor of then
         if "history_" in state:
             state.setdefault("shift_recency_", state["recency"])
             state.setdefault("study_dataset_", None)
         self.__dict__.update(state)
+
+    @property
+    def floor_(self) -> float:
+        """The band's least std in the forecast's space: as given, or the fitted metric kind's own."""
+        if self.noise_floor is not None:
+            return self.noise_floor
+        return NOISE_FLOOR if getattr(self, "bounded_", True) else NOISE_FLOOR_SERIES
 
     def fit(self, sources: list[Series]) -> Auto:
         """Keep the history curves and their configs; with `calibrate`, learn the final band's width. A
@@ -289,7 +315,7 @@ class Auto(Predictor):
             inside = set(members)
             model = Auto(self.recency, self.similarity, self.smooth_epochs, self.interval_scale, self.config_weight,
                          calibrate=False, hyperparameters=self.hyperparameters,
-                         config_weight_series=self.config_weight_series)
+                         config_weight_series=self.config_weight_series, noise_floor=self.noise_floor)
             model.fit([s for i, s in enumerate(kept) if i not in inside])
             model.shift_recency_ = self.shift_recency_  # held out, each run is met as this model will meet one
             # the cluster's prefixes at every fraction in one call, as forecast_many batches them (a call each cost
@@ -323,7 +349,7 @@ class Auto(Predictor):
                 # points at cutoff 10, not 0.90); never below the jitter floor every raw band has (errors of flat
                 # siblings are 0)
                 widened = np.minimum(std * (1 + (q / Z80 - 1) * ramp), np.maximum(std, spread / Z80))
-                std = np.maximum(widened, self.interval_scale * NOISE_FLOOR)
+                std = np.maximum(widened, self.interval_scale * self.floor_)
             out.append(Forecast.clipped(mean, mean - Z80 * std, mean + Z80 * std, self.bounded_))
         return out
 
@@ -479,7 +505,7 @@ class Auto(Predictor):
         spread = np.einsum("rj,rjt->rt", weight, (analogs - mean[:, None, :]) ** 2)
         fitted = from_badness(hist[None, :, :k] + shift[..., None], self.bounded_)
         jitter = np.einsum("rj,rj->r", weight, ((y[:, None, :] - fitted) ** 2) @ w)
-        std = self.interval_scale * np.sqrt(spread + jitter[:, None] + NOISE_FLOOR**2)
+        std = self.interval_scale * np.sqrt(spread + jitter[:, None] + self.floor_**2)
         # far from every analog: lean on the run's own level (flat), with its own jitter as the band
         level = ly @ w  # (R,)
         envelope = hist[:, :k] @ w  # (J,)
@@ -523,7 +549,7 @@ class Auto(Predictor):
             own = own_level(y, trend=not self.bounded_)
             own_jitter = np.sqrt(((y - own[:, None]) ** 2) @ w)
             frac = np.arange(1, horizon - k + 1)[None, :] / horizon
-            own_std = np.sqrt(own_jitter[:, None] ** 2 + (OWN_DRIFT * np.sqrt(frac)) ** 2 + NOISE_FLOOR**2)
+            own_std = np.sqrt(own_jitter[:, None] ** 2 + (OWN_DRIFT * np.sqrt(frac)) ** 2 + self.floor_**2)
             # measured, not kept: the spread of a mixture of the two (its variance holding their distance, so that a
             # run flat at chance for four points, which may be warming up, is not told 0.21 [0.18, 0.25]): a run of the
             # history's shape far below it was no longer stopped (tests/test_stop.py), a bad trial was pruned at step
