@@ -1193,7 +1193,10 @@ def _whole_states(folder: Path, saved: list[tuple[int, Path]], own: Path | None,
     if say and (writing or own_writing) and (whole or (own is not None and not own_writing)):
         names = [f"{s[1].parent.name}/{TRAINER_STATE}" for s in sorted(writing)] + ([TRAINER_STATE] if own_writing
                                                                                      else [])
-        read = f"its own {TRAINER_STATE}" if own is not None and not own_writing else max(whole)[1].parent.name
+        own_step = _global_step(own) if own is not None and not own_writing else None
+        candidates = whole + ([(own_step, own)] if isinstance(own_step, int | float) else [])
+        latest = max(candidates, key=lambda s: s[0])[1] if candidates else own
+        read = latest.parent.name if latest.parent != folder else f"its own {TRAINER_STATE}"
         say(f"{folder}: {', '.join(names)} {'is' if len(names) == 1 else 'are'} being written (cut short); read from "
             f"{read} until {'it is' if len(names) == 1 else 'they are'}")
     return whole, own is not None and not own_writing
