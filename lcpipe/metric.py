@@ -215,7 +215,7 @@ def _drop_of(name: str) -> tuple[str, str] | None:
 def _a(words: str) -> str:
     """'a loss', 'an error', 'an mse' (these initialisms are read letter by letter)."""
     spelled = words.split()[0] in ("mse", "msle", "nll", "nmse", "sse", "fpr", "fnr", "mrr", "hter", "l1", "l2", "fde",
-                                   "smape", "rmse", "rmsle", "mdr", "mnr", "lpips")
+                                   "f1", "smape", "rmse", "rmsle", "mdr", "mnr", "lpips")
     return f"{'an' if words[0] in ('aefhilmnrsx' if spelled else 'aeiou') else 'a'} {words}"
 
 
@@ -257,6 +257,13 @@ class Metric:
             why = f"--mode auto: {name!r} is minus {_a(said)}, higher is better" if mode == "auto" \
                 else f"--mode {mode}"
             return cls(name, "max" if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")
+        if score_word and not loss_word and ({"neg", "negated", "minus"} & set(ws) or ws[0] == "negative"):
+            # minus a gain: neg_reward, negative_return (an RL library's cost), neg_accuracy; lower is better, and any
+            # sign (red team: neg_reward was read as a gain, and the run going worst kept); true_negative_rate keeps
+            # its own word order
+            why = f"--mode auto: {name!r} is minus {_a(said)}, lower is better" if mode == "auto" \
+                else f"--mode {mode}"
+            return cls(name, "min" if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")
         says = mode == "auto" and bool(loss_word or score_word)  # the name decides the direction
         if mode == "auto":
             mode = "min" if loss_word else "max"

@@ -596,6 +596,7 @@ def test_the_noise_floor_is_the_metric_kinds_own_unless_given_and_the_pruner_kee
     assert Auto().fit(loss).floor_ == auto_module.NOISE_FLOOR_SERIES < auto_module.NOISE_FLOOR
     assert Auto(noise_floor=0.01).fit(loss).floor_ == 0.01
     assert ForecastPruner(50)._template.floor_ == auto_module.PRUNER_NOISE_FLOOR
-    for bad in (0, -0.1, 1.0, float("nan"), "0.01", True):
-        with pytest.raises(LcpipeError, match=r"noise_floor=.*a number in \(0, 1\)"):
+    for bad in (0, -0.1, 1.0, float("nan"), "0.01", True, 1e-300):  # 1e-300: a flat loss's band was a point
+        with pytest.raises(LcpipeError, match=r"noise_floor=.*a number in \[0.0001, 1\)"):
             Auto(noise_floor=bad)
+    assert Auto(noise_floor=np.float32(0.005)).noise_floor == pytest.approx(0.005)  # numpy's floats are numbers

@@ -93,6 +93,7 @@ import functools
 import re
 from collections import defaultdict
 from dataclasses import replace
+from numbers import Real
 
 import numpy as np
 
@@ -110,9 +111,13 @@ ERROR_FLOOR = 1e-3  # log(1 - acc) needs 1 - acc > 0; a curve at 100 % is treate
 # (cov80 0.77 / 0.81 -> 0.80 / 0.82 at cutoffs 20 / 40). ForecastPruner keeps 0.005 for both (PRUNER_NOISE_FLOOR):
 # its rule was tuned with it, and at 0.002 its dev and LoRA replays trained more (58.8 -> 59.2 %, 33.3 -> 33.7 %)
 # for no less regret.
+# The floor enters the calibration too (the held-out forecasts' spreads), so the calibrated band is not monotone in it:
+# a higher floor can give a narrower final band (red team). LEAST_NOISE_FLOOR: below it an exactly flat loss's band
+# collapsed to a point (1e-300 gave [2.0, 2.0000000000000075]).
 NOISE_FLOOR = 0.005
 NOISE_FLOOR_SERIES = 0.002
 PRUNER_NOISE_FLOOR = 0.005
+LEAST_NOISE_FLOOR = 1e-4
 # the history's moving average spans at most 1/8 of the run's horizon (smoothing_width): chosen leave-one-
 # family-out among no cap, 1/4, 1/6, 1/8 and 1/12 by bench/forecast_quality.py (its constants sections)
 SMOOTH_SHARE = 8
@@ -205,10 +210,11 @@ class Auto(Predictor):
         self.sibling_recency_series = sibling_recency_series
         self.calibration_fractions = _fractions(CALIBRATION_FRACTIONS if calibration_fractions is None
                                                 else calibration_fractions)
-        if noise_floor is not None and (isinstance(noise_floor, bool) or not isinstance(noise_floor, int | float)
-                                        or not 0 < noise_floor < 1):
+        if noise_floor is not None and (isinstance(noise_floor, bool) or not isinstance(noise_floor, Real)
+                                        or not LEAST_NOISE_FLOOR <= noise_floor < 1):
             raise LcpipeError(f"noise_floor={noise_floor!r:.40}: the band's least std in the forecast's own space, a "
-                              f"number in (0, 1), e.g. {NOISE_FLOOR}, or None for the metric kind's own")
+                              f"number in [{LEAST_NOISE_FLOOR:g}, 1), e.g. {NOISE_FLOOR}, or None for the metric "
+                              "kind's own")
         self.noise_floor = None if noise_floor is None else float(noise_floor)
 
     def __setstate__(self, state: dict) -> None:
