@@ -104,7 +104,7 @@ def test_wide_intervals_keep_more_runs_and_lose_nothing():
 
 def test_a_loss_is_decided_by_the_loss_rule_which_stops_less_on_the_same_forecasts():
     """Two runs seen at one step, the second forecast 1.2 % behind: an accuracy's rule (same_step 0.8,
-    stop_below 0.2) stops it, a loss's (0.7, 0.05; each chosen leave-one-family-out on curves of its
+    stop_below 0.2) stops it, a loss's (0.8, 0.05; each chosen leave-one-family-out on curves of its
     kind) keeps it, and the sweep's decision report applies the loss's rule to a loss."""
     from lcpipe.forecasting.stop_rule import rule_for
     from lcpipe.metric import Metric
