@@ -70,6 +70,8 @@ COUNTED_WORDS = {"fpr": True, "fid": True, "kid": True, "ppl": True, "mse": True
 # eval_samples_per_second or best_acc_so_far
 LAST_MIN_WORDS = ("per", "far")
 # ... and these a bounded score in [0, 1]
+NEGATIONS = frozenset({"neg", "negated", "negative", "minus"})  # a name's first word that turns a gain into a cost
+SPLIT_WORDS = frozenset({"val", "valid", "validation", "test", "train", "training", "eval", "dev"})  # before it
 FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "auprc", "precision", "recall", "iou",
                   "miou", "dice", "map", "ap", "kappa")
 # ... of which these are scores that go below 0: Cohen's kappa (plain or quadratic-weighted, as MCC and QWK, which
@@ -257,10 +259,12 @@ class Metric:
             why = f"--mode auto: {name!r} is minus {_a(said)}, higher is better" if mode == "auto" \
                 else f"--mode {mode}"
             return cls(name, "max" if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")
-        if score_word and not loss_word and ({"neg", "negated", "minus"} & set(ws) or ws[0] == "negative"):
-            # minus a gain: neg_reward, negative_return (an RL library's cost), neg_accuracy; lower is better, and any
-            # sign (red team: neg_reward was read as a gain, and the run going worst kept); true_negative_rate keeps
-            # its own word order
+        lead = next((w for w in ws if w not in SPLIT_WORDS), "")
+        if score_word and not loss_word and score_word not in FRACTION_WORDS and lead in NEGATIONS:
+            # minus a gain that has no bounds: neg_reward, negative_return, val_neg_mean_reward (an RL library's
+            # cost); lower is better, and any sign (red team: neg_reward was read as a gain, and the run going worst
+            # kept). Only as the name's first word (after val_, test_ ...): acc_neg, neg_class_acc, negative_recall
+            # name a score of the negative class, and reward_minus_baseline is a gain (review)
             why = f"--mode auto: {name!r} is minus {_a(said)}, lower is better" if mode == "auto" \
                 else f"--mode {mode}"
             return cls(name, "min" if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")

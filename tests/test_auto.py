@@ -600,3 +600,18 @@ def test_the_noise_floor_is_the_metric_kinds_own_unless_given_and_the_pruner_kee
         with pytest.raises(LcpipeError, match=r"noise_floor=.*a number in \[0.0001, 1\)"):
             Auto(noise_floor=bad)
     assert Auto(noise_floor=np.float32(0.005)).noise_floor == pytest.approx(0.005)  # numpy's floats are numbers
+
+
+def test_a_forecaster_pickled_before_the_noise_floor_setting_loads_at_the_floor_it_forecast_with():
+    """A fitted Auto pickled by the code before `noise_floor` (a pruner's fit in a study's storage) has no such
+    attribute: it loads at 0.005, as it forecast then, whatever its metric's kind (review: no test built an old
+    state)."""
+    import pickle
+
+    loss = [Series(f"l{i}", 1.5 + np.exp(-np.arange(20) / (4 + i)), bounded=False) for i in range(4)]
+    fitted = Auto().fit(loss)
+    state = dict(fitted.__dict__)
+    del state["noise_floor"]
+    old = Auto.__new__(Auto)
+    old.__setstate__(pickle.loads(pickle.dumps(state)))
+    assert old.floor_ == auto_module.PRUNER_NOISE_FLOOR == 0.005 and fitted.floor_ == auto_module.NOISE_FLOOR_SERIES

@@ -254,3 +254,11 @@ def test_a_fit_read_from_disk_caps_its_band_as_the_fresh_fit_does(tmp_path, fres
     again = fit_cache.fitted(Auto(), curves, (30,), tmp_path)
     assert again is not first
     np.testing.assert_array_equal(band(again), expected)
+
+
+def test_every_setting_of_auto_keys_its_fit():
+    """Review: a setting left out of SETTINGS lets two forecasters of different settings share one cached fit and its
+    calibration (config_weight_series once; noise_floor could have). Every argument of Auto is a setting."""
+    import inspect
+
+    assert set(inspect.signature(Auto.__init__).parameters) - {"self"} == set(fit_cache.SETTINGS)

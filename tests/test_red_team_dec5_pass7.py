@@ -77,9 +77,12 @@ def test_an_accuracy_flat_ahead_of_its_analogs_is_held_at_its_level_not_promised
     ("effective_rank", "max", "any"), ("inverse_harmonic_mean_rank", "max", "any"), ("MR", "max", "any"),
     ("adjusted_arithmetic_mean_rank_index", "max", "any"), ("tpr@fpr=0.01", "max", "any"),
     ("tpr_at_fpr_1e-3", "max", "any"), ("precision_at_rank_10", "max", "fraction"), ("hits_at_rank_1", "max", "any"),
-    # minus a gain (red team 2026-12-07: neg_reward was read as a gain, and the run going worst was kept)
+    # minus a gain with no bounds (red team 2026-12-07: neg_reward was read as a gain, and the run going worst was
+    # kept), only as the first word: a score of the negative class, or a gain minus a baseline, is a gain (review)
     ("neg_reward", "min", "any"), ("negative_return", "min", "any"), ("val_neg_mean_reward", "min", "any"),
-    ("minus_reward", "min", "any"), ("neg_accuracy", "min", "any"), ("true_negative_rate", "max", "any"),
+    ("minus_reward", "min", "any"), ("true_negative_rate", "max", "any"), ("val_neg_acc", "max", "fraction"),
+    ("acc_neg", "max", "fraction"), ("neg_class_acc", "max", "fraction"), ("negative_recall", "max", "fraction"),
+    ("neg_f1", "max", "fraction"), ("reward_minus_baseline", "max", "any"), ("episode_reward_neg_mean", "max", "any"),
     # unchanged
     ("neg_log_loss", "max", "any"), ("neg_log_likelihood", "min", "any"), ("log_likelihood", "max", "any"),
     ("val_loss", "min", "positive"), ("top5err", "min", "positive"), ("lossless_acc", "max", "fraction"),
