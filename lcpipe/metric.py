@@ -71,7 +71,9 @@ COUNTED_WORDS = {"fpr": True, "fid": True, "kid": True, "ppl": True, "mse": True
 LAST_MIN_WORDS = ("per", "far")
 # ... and these a bounded score in [0, 1]
 NEGATIONS = frozenset({"neg", "negated", "negative", "minus"})  # a name's first word that turns a gain into a cost
-SPLIT_WORDS = frozenset({"val", "valid", "validation", "test", "train", "training", "eval", "dev"})  # before it
+EVAL_WORDS = frozenset({"eval", "val", "valid", "validation", "test", "dev", "holdout"})  # a log's split words
+TRAIN_WORDS = frozenset({"train", "training"})
+SPLIT_WORDS = EVAL_WORDS | TRAIN_WORDS  # before a negation
 FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "auprc", "precision", "recall", "iou",
                   "miou", "dice", "map", "ap", "kappa")
 # ... of which these are scores that go below 0: Cohen's kappa (plain or quadratic-weighted, as MCC and QWK, which
@@ -236,6 +238,14 @@ class Metric:
     says_mode: bool = False  # the name itself says the direction (a loss, error or score word): infer with mode auto
 
     @classmethod
+    def _turned(cls, name: str, better: str, mode: str, kind: str | None, what: str) -> Metric:
+        """A name whose words turn a loss or a gain over (`what`: minus one, a fall of one): `better` under mode auto,
+        and any finite series unless a kind is given."""
+        why = f"--mode auto: {name!r} is {what}, {'higher' if better == 'max' else 'lower'} is better" \
+            if mode == "auto" else f"--mode {mode}"
+        return cls(name, better if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")
+
+    @classmethod
     def infer(cls, name: str, mode: str = "auto", kind: str | None = None) -> Metric:
         """The metric `name` with `mode` ("auto": min for names like loss, ce, err, mse, perplexity,
         max otherwise) and `kind` (None: from the name: accuracy-like words a fraction, loss-like
@@ -245,10 +255,7 @@ class Metric:
         if kind is not None and kind not in KINDS:
             raise ValueError(f"kind {kind!r}: choose from {', '.join(KINDS)}")
         if (drop := _drop_of(name)) is not None:  # accuracy_drop: a loss; loss_drop: a gain; either may go below 0
-            better = "min" if drop[0] == "max" else "max"
-            why = f"--mode auto: {name!r} is a fall of {drop[1]}, {'higher' if better == 'max' else 'lower'} " \
-                  "is better" if mode == "auto" else f"--mode {mode}"
-            return cls(name, better if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")
+            return cls._turned(name, "min" if drop[0] == "max" else "max", mode, kind, f"a fall of {drop[1]}")
         loss_word, score_word, said = _head(name)
         ws = words(name)
         if loss_word and {"neg", "negated"} & set(ws) and "likelihood" not in "".join(ws) \
@@ -256,18 +263,14 @@ class Metric:
             # scikit-learn's scorers: neg_log_loss, neg_mean_squared_error (test_neg_log_loss in cross_validate,
             # mean_test_neg_log_loss in GridSearchCV) are minus a loss, higher is better, < 0 (a
             # neg_log_likelihood is the NLL itself, a loss)
-            why = f"--mode auto: {name!r} is minus {_a(said)}, higher is better" if mode == "auto" \
-                else f"--mode {mode}"
-            return cls(name, "max" if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")
+            return cls._turned(name, "max", mode, kind, f"minus {_a(said)}")
         lead = next((w for w in ws if w not in SPLIT_WORDS), "")
         if score_word and not loss_word and score_word not in FRACTION_WORDS and lead in NEGATIONS:
             # minus a gain that has no bounds: neg_reward, negative_return, val_neg_mean_reward (an RL library's
             # cost); lower is better, and any sign (red team: neg_reward was read as a gain, and the run going worst
             # kept). Only as the name's first word (after val_, test_ ...): acc_neg, neg_class_acc, negative_recall
             # name a score of the negative class, and reward_minus_baseline is a gain (review)
-            why = f"--mode auto: {name!r} is minus {_a(said)}, lower is better" if mode == "auto" \
-                else f"--mode {mode}"
-            return cls(name, "min" if mode == "auto" else mode, kind or "any", 1.0, why, says_mode=mode == "auto")
+            return cls._turned(name, "min", mode, kind, f"minus {_a(said)}")
         says = mode == "auto" and bool(loss_word or score_word)  # the name decides the direction
         if mode == "auto":
             mode = "min" if loss_word else "max"

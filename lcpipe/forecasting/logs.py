@@ -40,7 +40,7 @@ import yaml
 from lcpipe.atomic import MAX_DEPTH, SIDECARS, kind_of  # MAX_DEPTH: the --out guard follows links as deep
 from lcpipe.curve import COLUMNS, MAX_EPOCHS, MAX_STEPS, Curve, as_finished, check_planned
 from lcpipe.errors import LcpipeError, WrongKindError
-from lcpipe.metric import Metric, as_metric
+from lcpipe.metric import EVAL_WORDS, TRAIN_WORDS, Metric, as_metric
 
 EPOCH_COLUMNS = ("epoch", "step", "global_step", "iteration", "iter")  # step: DVCLive, logs of optimizer steps
 SUFFIXES = (".csv", ".tsv")  # any case: *.CSV is a curve file too
@@ -1047,8 +1047,6 @@ def _loosely(name: str) -> str:
     return "".join(_words(name))
 
 
-EVAL_WORDS = frozenset({"eval", "val", "valid", "validation", "test", "dev", "holdout"})
-TRAIN_WORDS = frozenset({"train", "training"})
 # columns a logger fills on train rows, before any evaluation: an axis, an lr, a clock, W&B's own (_step, _runtime)
 BOOKKEEPING = frozenset({"epoch", "step", "global", "iter", "iteration", "lr", "learning", "rate", "timestamp", "time",
                          "wall", "runtime", "grad", "norm", "flos", "total"})
@@ -1196,10 +1194,20 @@ def _whole_states(folder: Path, saved: list[tuple[int, Path]], own: Path | None,
         own_step = _global_step(own) if own is not None and not own_writing else None
         candidates = whole + ([(own_step, own)] if isinstance(own_step, int | float) else [])
         latest = max(candidates, key=lambda s: s[0])[1] if candidates else own
-        read = latest.parent.name if latest.parent != folder else f"its own {TRAINER_STATE}"
         say(f"{folder}: {', '.join(names)} {'is' if len(names) == 1 else 'are'} being written (cut short); read from "
-            f"{read} until {'it is' if len(names) == 1 else 'they are'}")
+            f"{_state_name(folder, latest)} until {'it is' if len(names) == 1 else 'they are'}")
     return whole, own is not None and not own_writing
+
+
+def _state_name(folder: Path, state: Path) -> str:
+    """A state as messages name it: its checkpoint folder, or the run folder's own state."""
+    return state.parent.name if state.parent != folder else f"its own {TRAINER_STATE}"
+
+
+def _trained(state: dict) -> bool:
+    """A state of a run that trained (global_step above 0): an evaluation's save_state() alone is no run."""
+    step = state.get("global_step")
+    return isinstance(step, int | float) and not isinstance(step, bool) and step > 0
 
 
 def _state_ended(state: dict) -> bool:
@@ -1270,20 +1278,16 @@ def _untold_resume(folder: Path, chosen: tuple[int, Path], states: list[tuple[in
         lower, higher = _state(below[1]), _state(chosen[1])
     except LcpipeError:
         return  # the read of the chosen one says what is wrong with it
-    step = lower.get("global_step")
     lower_log, higher_log = lower.get("log_history"), higher.get("log_history")
     if isinstance(lower_log, list):  # a run's end summary (train_runtime) is where a run extended later went on
         lower_log = [e for e in lower_log if not (isinstance(e, dict) and "train_runtime" in e)]
-    if not (isinstance(step, int | float) and not isinstance(step, bool) and step > 0) or not isinstance(
-            lower_log, list) or not isinstance(higher_log, list) or _continues(lower_log, higher_log):
+    if not _trained(lower) or not isinstance(lower_log, list) or not isinstance(higher_log, list) or _continues(
+            lower_log, higher_log):
         return
-
-    def named(state: Path) -> str:
-        return state.parent.name if state.parent != folder else f"its own {TRAINER_STATE}"
-    say(f"{folder}: {named(below[1])} is no earlier state of {named(chosen[1])} (their logs differ): the run was "
-        f"resumed from an earlier checkpoint, or its output dir reused, and the file times do not say which is newer "
-        f"(a copy resets them); read from {named(chosen[1])}, the highest step. If the run went on from "
-        f"{named(below[1])}, move {named(chosen[1])} out of it")
+    low, high = _state_name(folder, below[1]), _state_name(folder, chosen[1])
+    say(f"{folder}: {low} is no earlier state of {high} (their logs differ): the run was resumed from an earlier "
+        f"checkpoint, or its output dir reused, and the file times do not say which is newer (a copy resets them); "
+        f"read from {high}, the highest step. If the run went on from {low}, move {high} out of it")
 
 
 def _compare_states(folder: Path, chosen: tuple[int, Path], newest: tuple[int, Path],
@@ -1294,16 +1298,11 @@ def _compare_states(folder: Path, chosen: tuple[int, Path], newest: tuple[int, P
     except LcpipeError:
         return chosen[1]  # one being written: read as before, and again at the next look
     new_log, old_log = new.get("log_history"), old.get("log_history")
-    step = new.get("global_step")
-    if not isinstance(new_log, list) or not isinstance(old_log, list):
-        return chosen[1]
-    trained = isinstance(step, int | float) and not isinstance(step, bool) and step > 0
-    if not trained or _continues(new_log, old_log):
+    if not isinstance(new_log, list) or not isinstance(old_log, list) or not _trained(new) or _continues(new_log,
+                                                                                                        old_log):
         return chosen[1]
     say = say or (lambda _: None)
-
-    def named(state: Path) -> str:
-        return state.parent.name if state.parent != folder else f"its own {TRAINER_STATE}"
+    step, named = new["global_step"], functools.partial(_state_name, folder)
     stale = sorted((s for s in states if s[0] > step and _written(s[1]) < _written(newest[1])), key=lambda s: s[0])
     shown = ", ".join(named(p) for _, p in stale[:3]) + (" ..." if len(stale) > 3 else "") or named(chosen[1])
     why = f"{named(newest[1])} was written after {shown} and does not continue it (a run resumed from an earlier " \
