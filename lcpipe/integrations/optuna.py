@@ -365,6 +365,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._pace: dict = {}  # the same key -> (it ended at a new best, still gaining: _gaining; its last report)
         self._curve_keys: dict = {}  # the same key -> its reports as a hashable whole (_distinct)
         self._starts_by = (np.inf, np.inf)  # the latest of each among the trials _finished last returned ...
+        self._first_start = np.inf  # ... and the earliest first report among them (_resumed_late)
         self._finished_last: list | None = None  # ... that list
         self._own_cache: tuple | None = None  # (the finished trials' curves, their finals) for self._key
         self._warned_short = False  # _warn_short said its line
@@ -385,6 +386,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._history_errors: dict = {}  # (history curve, points, horizon) -> its final's error from that prefix
         self._warned_past = False  # _warn_past said its line (the never-checked lines, its consequence, stay silent)
         self._warned_few = False  # a trial at its end in fewer than MIN_WARMUP reports was said
+        self._warned_late = False  # a trial first reported long after the finished trials' first report was said
         self._looked_for_copies: set[tuple] = set()  # finished trials compared with the history (_warn_copies)
         self._warned_copies = False  # _warn_copies said its line
         self._copy_index: tuple = (None, {})  # (the history it indexes, first points -> its curves): _warn_copies
@@ -615,6 +617,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
                                                                       and t.number not in cut)]
         starts = [self._started[_done_key(where, t)] for t in finished]
         self._starts_by = tuple(np.max(starts, axis=0)) if starts else (-np.inf, -np.inf)
+        self._first_start = float(np.min(starts, axis=0)[0]) if starts else np.inf  # the study's cadence starts here
         self._finished_last = finished
         return finished
 
@@ -669,6 +672,28 @@ class ForecastPruner(optuna.pruners.BasePruner):
             return trials  # _finished's, every one a curve by then (nearly always): no pass over thousands
         where = _study_key(study)
         return [t for t in trials if (starts := self._starts(t, where))[0] <= first_by and starts[1] <= warm_by]
+
+    def _resumed_late(self, trial: FrozenTrial, step: float) -> bool:
+        """Whether a check at `step` comes too soon for a trial whose first report came more than FIRST_SLACK of an
+        interval after the finished trials' first (_finished): a trial resumed from a checkpoint (Optuna's
+        RetryFailedTrialCallback re-queues it without its reports; Keras' initial_epoch, Lightning's ckpt_path and
+        Hugging Face's resume_from_checkpoint report from there on). Its prefix before its first report is read as
+        standing where it first stood, flat, as if it had stopped improving long ago, and it was pruned at its third
+        report after resuming, the study's best too (red team: best at 0.957, resumed after epoch 20 of 100, pruned
+        at 23). It is checked once its first report lies within the first third of its prefix, as a finished trial
+        is compared only then (_reported_by); said once, with the way to have it judged from its start."""
+        own = self._reports(trial)
+        late = own.count and own.steps[0] > self._first_start + FIRST_SLACK * own.interval + 1e-9 * max(1.0, step)
+        if not late or own.steps[0] <= step / 3:
+            return False
+        if not self._warned_late:
+            self._warned_late = True
+            warnings.warn(f"ForecastPruner: trial {trial.number} first reported at step {_whole(own.steps[0])}, where "
+                          f"the finished trials first reported at step {_whole(self._first_start)} (a trial resumed from "
+                          "a checkpoint?): its checks wait until its own reports cover two thirds of its run so far. "
+                          "To have a resumed trial judged from its start, give it its earlier reports "
+                          "(RetryFailedTrialCallback(inherit_intermediate_values=True))", stacklevel=user_stacklevel())
+        return True
 
     def _distinct(self, study: optuna.Study, trials: list[FrozenTrial]) -> list[FrozenTrial]:
         """The trials less those that reported exactly what an earlier one of them reported, at every step: one
@@ -958,6 +983,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self.__dict__.setdefault("_pace", {})
         self.__dict__.setdefault("_resolved_share", (None, 0.0))
         self.__dict__.setdefault("_floor_wait", {})
+        self.__dict__.setdefault("_first_start", np.inf)
+        self.__dict__.setdefault("_warned_late", False)
 
     def _decide(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         metric = self._check(study, trial)
@@ -1019,6 +1046,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
             # behind a finished trial that started faster, was pruned at step 3 with two trials finished)
         if not finished and self._warn_short(study):
             return False  # `epochs` is wrong: every forecast would run past where the trials end
+        if self._resumed_late(trial, k * spacing):
+            return False  # its reports begin long after the finished trials' (a retry resumed from a checkpoint)
         finished = self._distinct(study, self._reported_by(study, finished, k * spacing, trial))
         if len(self._history) + len(finished) < MIN_CURVES or not (finished or self.compare_running):
             return False  # too few curves to forecast from, or nothing to lose to yet
