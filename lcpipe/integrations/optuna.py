@@ -689,10 +689,11 @@ class ForecastPruner(optuna.pruners.BasePruner):
         if not self._warned_late:
             self._warned_late = True
             warnings.warn(f"ForecastPruner: trial {trial.number} first reported at step {_whole(own.steps[0])}, where "
-                          f"the finished trials first reported at step {_whole(self._first_start)} (a trial resumed from "
-                          "a checkpoint?): its checks wait until its own reports cover two thirds of its run so far. "
-                          "To have a resumed trial judged from its start, give it its earlier reports "
-                          "(RetryFailedTrialCallback(inherit_intermediate_values=True))", stacklevel=user_stacklevel())
+                          f"the finished trials first reported at step {_whole(self._first_start)} (a trial resumed "
+                          "from a checkpoint?): its checks wait until its own reports cover two thirds of its run so "
+                          "far. To have a resumed trial judged from its start, give it its earlier reports "
+                          "(RetryHeartbeatStaleTrialCallback(inherit_intermediate_values=True))",
+                          stacklevel=user_stacklevel())
         return True
 
     def _distinct(self, study: optuna.Study, trials: list[FrozenTrial]) -> list[FrozenTrial]:
