@@ -69,6 +69,12 @@ COUNTED_WORDS = {"fpr": True, "fid": True, "kid": True, "ppl": True, "mse": True
 # ... and these only as a name's last word: phone error rate (val_per) and false acceptance rate (test_far), not
 # eval_samples_per_second or best_acc_so_far
 LAST_MIN_WORDS = ("per", "far")
+# a perplexity is the exponential of a loss: forecast as that loss (log of its values), in the loss's own log space, so
+# that a perplexity and the cross-entropy it came from give one forecast and one decision (red team: exp(val_loss) from
+# a history at another loss level was forecast 0.2 nats below the loss itself, 8 of 10 finals outside their bands,
+# and two runs the loss kept were stopped). Only as the whole word (StyleGAN's ppl50k is a path length), and only with
+# the kind inferred: --kind positive reads it as any positive quantity
+PERPLEXITY_WORDS = ("perplexity", "ppl", "pplx", "ppx")
 # ... and these a bounded score in [0, 1]
 NEGATIONS = frozenset({"neg", "negated", "negative", "minus"})  # a name's first word that turns a gain into a cost
 EVAL_WORDS = frozenset({"eval", "val", "valid", "validation", "test", "dev", "holdout"})  # a log's split words
@@ -236,6 +242,7 @@ class Metric:
     why: str = "given"
     floor: float = POSITIVE_FLOOR  # kind "positive": the least value log-space reads (with_scale sets it)
     says_mode: bool = False  # the name itself says the direction (a loss, error or score word): infer with mode auto
+    exp_of_loss: bool = False  # kind "positive": a perplexity, forecast as log(v), the loss it is the exponential of
 
     @classmethod
     def _turned(cls, name: str, better: str, mode: str, kind: str | None, what: str) -> Metric:
@@ -286,7 +293,10 @@ class Metric:
                 or score_word in SIGNED_SCORE_WORDS or bool(SIGNED_MARKS & set(ws))  # gaussian_nll_loss, kappa
             kind = "any" if signed else "positive" if loss_word else "fraction" if score_word in FRACTION_WORDS \
                 else "any"
-        return cls(name, mode, kind, 1.0, why, says_mode=says)
+            perplexity = kind == "positive" and said in PERPLEXITY_WORDS
+        else:
+            perplexity = False
+        return cls(name, mode, kind, 1.0, why, says_mode=says, exp_of_loss=perplexity)
 
     def with_history_direction(self, curves: list[np.ndarray]) -> tuple[Metric, str | None]:
         """(the metric, a warning or None) given the history's curves (user values): mode auto with a name that
@@ -333,7 +343,7 @@ class Metric:
         that is smaller, so a loss logged in units of 1e-46 is read as it is, not clipped flat; never
         raised, so a run far below a foreign history's values is not clipped either."""
         if self.kind == "positive":
-            values = np.concatenate([np.asarray(c, dtype=float).ravel() for c in curves]) if curves else np.empty(0)
+            values = np.concatenate([self._loss(c).ravel() for c in curves]) if curves else np.empty(0)
             positive = values[np.isfinite(values) & (values > 0)]
             floor = min(POSITIVE_FLOOR, max(np.finfo(float).tiny, 0.1 * float(positive.min()))) \
                 if positive.size else POSITIVE_FLOOR
@@ -355,15 +365,26 @@ class Metric:
         noise = noise_of(curves)
         return float(np.clip(noise / ACCURACY_NOISE, *UNIT_RANGE)) if np.isfinite(noise) and noise > 0 else 1.0
 
+    def _loss(self, values) -> np.ndarray:
+        """A perplexity's values as the loss they are the exponential of (a value below 1 is NaN-free: log gives a
+        negative loss, which `wrong` refuses first); any other metric's as they are."""
+        v = np.asarray(values, dtype=float)
+        if not self.exp_of_loss:
+            return v
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.log(v)
+
     def expected(self) -> str:
         """What a value must be, for messages."""
+        if self.exp_of_loss:
+            return "a perplexity >= 1 (the exponential of a loss)"
         return {"fraction": "a fraction in [0, 1]", "positive": "a value >= 0 (a loss or error)",
                 "any": "a finite number"}[self.kind]
 
     def admits(self) -> str:
         """What a series of another kind may do that this kind refuses, for the hint beside a wrong value:
         the user says kind "any" (--kind any) for a loss that goes negative (a WGAN critic's)."""
-        return "go negative" if self.kind == "positive" else "leave [0, 1]"
+        return "go below 1" if self.exp_of_loss else "go negative" if self.kind == "positive" else "leave [0, 1]"
 
     def wrong(self, values: np.ndarray) -> np.ndarray:
         """Indices of finite values that contradict the kind (an accuracy above 1, a negative loss)."""
@@ -372,7 +393,7 @@ class Metric:
         if self.kind == "fraction":
             return np.flatnonzero(finite & ((values < 0) | (values > 1)))
         if self.kind == "positive":
-            return np.flatnonzero(finite & (values < 0))
+            return np.flatnonzero(finite & (values < (1.0 if self.exp_of_loss else 0.0)))
         return np.empty(0, dtype=int)
 
     def to_internal(self, values) -> np.ndarray:
@@ -382,7 +403,7 @@ class Metric:
             return v if self.mode == "max" else 1.0 - v
         if self.kind == "positive":
             with np.errstate(invalid="ignore", divide="ignore"):
-                return self.sign * np.log(np.maximum(v, self.floor))
+                return self.sign * np.log(np.maximum(self._loss(v), self.floor))
         with np.errstate(over="ignore"):  # 1e308 over a scale of 0.01: inf, read as a divergence where it is checked
             return self.sign * v / self.scale
 
@@ -393,12 +414,15 @@ class Metric:
         logs below its last step, so a trial holding 0 got a band of [0, 1.6e8] (red team). Per curve, so that no 0
         of another curve moves it (review: a global floor raised by one stray 0 showed every forecast as 0)."""
         v = np.asarray(values, dtype=float)
-        if self.kind != "positive" or v.ndim != 1 or not np.any(v == 0):
+        zero = 1.0 if self.exp_of_loss else 0.0  # a perplexity of 1 is a loss of 0
+        if self.kind != "positive" or v.ndim != 1 or not np.any(v == zero):
             return self.to_internal(v)
-        positive = v[np.isfinite(v) & (v > 0)]
+        loss = self._loss(v)
+        positive = loss[np.isfinite(loss) & (loss > 0)]
         if not positive.size:
             return self.to_internal(v)
-        return self.to_internal(np.where(v == 0, max(self.floor, 0.5 * float(positive.min())), v))
+        least = max(self.floor, 0.5 * float(positive.min()))
+        return self.to_internal(np.where(v == zero, np.exp(least) if self.exp_of_loss else least, v))
 
     def from_internal(self, values) -> np.ndarray:
         """The internal space -> user values."""
@@ -409,7 +433,11 @@ class Metric:
             with np.errstate(over="ignore"):
                 v = np.exp(self.sign * z)
             # the floor a loss of exactly 0 was read as (to_internal) is 0 again, not the floor shown to a user
-            return np.where(v < SHOWN_AS_ZERO * self.floor, 0.0, v)
+            v = np.where(v < SHOWN_AS_ZERO * self.floor, 0.0, v)
+            if self.exp_of_loss:
+                with np.errstate(over="ignore"):
+                    return np.exp(v)
+            return v
         return self.sign * z * self.scale
 
     def band_from_internal(self, mean, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -425,7 +453,9 @@ class Metric:
     def describe(self) -> str:
         """One line for stderr: the direction used and why, and the space it is forecast in."""
         space = {"fraction": "a fraction in [0, 1], forecast in log-error space",
-                 "positive": "a positive quantity, forecast in log space (margins relative to its value)",
+                 "positive": "a perplexity, forecast as the loss it is the exponential of, in log space (margins "
+                             "relative to that loss)" if self.exp_of_loss else
+                             "a positive quantity, forecast in log space (margins relative to its value)",
                  "any": f"a finite series, forecast as is (scale {self.scale:g})"}[self.kind]
         better = "lower" if self.mode == "min" else "higher"
         return f"metric: {self.name}: {better} is better ({self.why}); {space}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -148,3 +149,23 @@ def test_cutoffs_past_every_study_are_one_line_and_two_percents_at_one_point_cou
     bench.main()
     assert "not seen: 6 (target, cutoff) pairs whose curve is too short to tell the cutoff from the next" \
         in capsys.readouterr().out
+
+
+def test_one_family_history_bench_measures_the_foreign_factor_and_ends_with_its_line(tmp_path):
+    """bench/one_family_history.py on two real families (CIFAR-10 ResNet-34 optimizers, SVHN WRN and All-Conv): each
+    forecast from the other alone, every run a stranger to its history; the library's factor covers more than none."""
+    corpus = tmp_path / "corpus"
+    for name in ("adabelief-c10-resnet34", "hendrycks-oe-svhn"):
+        shutil.copytree(ROOT / "tests" / "fixtures" / name, corpus / name)
+    (corpus / "MANIFEST.csv").write_text("group,family\nadabelief-c10-resnet34,adabelief\nhendrycks-oe-svhn,oe\n")
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "one_family_history.py"), "--corpus", str(corpus),
+                           "--factors", "1,3"], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr
+    num = r"(\d\.\d\d)"
+    last = re.fullmatch(rf"one family as history: cov80 {num} {num} {num} {num} at factor 3 \(library\), "
+                        rf"{num} {num} {num} {num} at 1 \| held out: n/a", proc.stdout.splitlines()[-1])
+    assert last, proc.stdout
+    library, before = [float(x) for x in last.groups()[:4]], [float(x) for x in last.groups()[4:]]
+    assert sum(library) > sum(before)  # two families: nothing is left to choose a factor on with one held out, said
+    assert "## the library's stop rule on those studies" in proc.stdout
