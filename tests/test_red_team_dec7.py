@@ -18,7 +18,7 @@ from optuna.trial import TrialState
 import lcpipe
 from lcpipe.errors import LcpipeError
 from lcpipe.integrations.optuna import ForecastPruner
-from tests.helpers import ROOT
+from tests.helpers import ROOT, cli_in_process
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -215,3 +215,33 @@ def test_a_perplexity_below_1_is_one_line_naming_the_file_and_row(tmp_path):
     df.to_csv(first, index=False)
     with pytest.raises(LcpipeError, match=r"s0_t1.csv: line 5: column 'val_ppl' is '0\.8' where a perplexity >= 1"):
         lcpipe.forecast(history=tmp_path / "history", runs=runs, metric="val_ppl", steps=133333)
+
+
+def test_metric_loss_on_trainer_output_says_it_is_the_training_loss():
+    """A newcomer's --metric loss on Trainer output dirs forecast the Trainer's training loss without a word: one line
+    now says so, and names eval_loss."""
+    got = cli_in_process("forecast", "--history", str(ROOT / "examples" / "hf-trainer" / "history"),
+                         "--runs", str(ROOT / "examples" / "hf-trainer" / "runs"), "--metric", "loss")
+    assert got.code == 0, got.err
+    assert "'loss' is the training loss" in got.err and "--metric eval_loss" in got.err
+    evaluated = cli_in_process("forecast", "--history", str(ROOT / "examples" / "hf-trainer" / "history"),
+                               "--runs", str(ROOT / "examples" / "hf-trainer" / "runs"), "--metric", "eval_loss")
+    assert evaluated.code == 0 and "training loss" not in evaluated.err
+
+
+def test_a_step_log_whose_sidecar_plans_epochs_is_told_to_give_steps(tmp_path):
+    """Logged by step with no epoch column, its sidecar planning num_train_epochs 5 (a TrainingArguments dump): the
+    error said the file planned no length and sent the user to --epochs, which then failed as neither its steps nor its
+    evaluations. It names the plan and --steps now, and with --steps the note names the flag written."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for name in ("t00", "t01", "t02"):
+        lines = (ROOT / "bench" / "lm_table" / "curves" / "code" / f"{name}.csv").read_text().splitlines()[:21]
+        (runs / f"{name}.csv").write_text("\n".join(lines) + "\n")
+        (runs / f"{name}.json").write_text(json.dumps({"lr": 0.001, "num_train_epochs": 5, "max_steps": -1}))
+    history = str(ROOT / "bench" / "lm_table" / "curves" / "docs")
+    bare = cli_in_process("forecast", "--history", history, "--runs", str(runs), "--metric", "val_ce")
+    assert bare.code == 2 and "its file plans 5 epochs" in bare.err and "--steps N" in bare.err, bare.err
+    assert "plans no length" not in bare.err
+    steps = cli_in_process("forecast", "--history", history, "--runs", str(runs), "--metric", "val_ce", "--steps", "750")
+    assert steps.code == 0 and "--steps 750 is used instead" in steps.err, steps.err

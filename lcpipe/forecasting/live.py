@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from lcpipe.curve import MAX_EPOCHS, MAX_POINTS, MAX_STEPS, Curve, on_grid, seri
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.backtest import check_apart, in_units
 from lcpipe.forecasting.evaluations import evaluation_step
-from lcpipe.forecasting.logs import learnable_history, missed_zero, zeros_left_out
+from lcpipe.forecasting.logs import TRAINER_STATE, learnable_history, missed_zero, zeros_left_out
 from lcpipe.forecasting.predictors.auto import (
     CALIBRATION_MIN_POINTS,
     LATEST_BEFORE,
@@ -120,6 +121,12 @@ def own_length(runs: list[Curve], started: list[tuple[str, str, str]] | tuple = 
         raise LcpipeError(f"no run has evaluated yet{where}: nothing to forecast")
     if bare:
         r = bare[0]
+        if r.stated_epochs and r.steps is not None:  # its epochs have no place on its steps (red team: "plans no
+            # length" sent the user to --epochs, which then failed as neither its steps nor its evaluations)
+            steps_flag = "steps=" if flags.endswith("=") else "--steps"
+            raise LcpipeError(f"{r.path or repr(r.name)}: its file plans {r.stated_epochs} epochs, but it is logged by "
+                              "optimizer step with no epoch column to place them on: give the planned optimizer step, "
+                              f"{steps_flag} N")
         which = f"{r.path} plans no length in its own file" if r.path else \
             f"run {r.name!r} (given in Python) carries no planned length"
         raise LcpipeError(f"{which}: give the planned length, {flags}")
@@ -179,7 +186,7 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
         r = unplaced[0]
         say(f"{r.path or r.name}{f' and {len(unplaced) - 1} more' if len(unplaced) > 1 else ''}: its file plans "
             f"{r.stated_epochs} epochs, but it is logged by optimizer step with no epoch column to place them on; "
-            f"{as_written(flag, epochs)} is used instead")
+            f"{as_written(_written(flag, by_evaluations), epochs)} is used instead")
     names: dict[str, Curve] = {}
     for run in runs:
         if run.name in names:
@@ -288,7 +295,7 @@ def planned_epochs(runs: list[Curve], epochs: int, min_observed: int, by_evaluat
     if own and length_given:  # said, as a length read otherwise is (review: --steps 600 on runs planning 750 was
         # dropped silently)
         r = own[0]
-        written = ("--epochs" if by_evaluations else "--steps") if flag == "--epochs" else flag  # as the user wrote
+        written = _written(flag, by_evaluations)
         say(f"{as_written(written, epochs)}: {len(own)} run(s) plan their own length in their files, which is used "
             f"instead (e.g. {r.path or r.name}: {r.planned} {unit_of(r)})")
     return out
@@ -298,6 +305,12 @@ def unit_of(run: Curve) -> str:
     """What a run's steps count: "steps" when logged by optimizer step, "epochs" otherwise (by row, or on an epoch
     axis at fractions of an epoch: validation every half epoch)."""
     return "steps" if run.steps is not None and not run.epoch_axis else "epochs"
+
+
+def _written(flag: str, by_evaluations: bool) -> str:
+    """The length flag as the user wrote it: --epochs or --steps on the CLI (one dest; by_evaluations says which), the
+    Python keyword as given."""
+    return ("--epochs" if by_evaluations else "--steps") if flag == "--epochs" else flag
 
 
 def as_written(flag: str, n: int) -> str:
@@ -355,6 +368,12 @@ def history_read(history: list[Curve], runs: list[Curve], metric: Metric, say=la
     a missed evaluation left out and named through `say`, and enough left to learn from."""
     if not history:
         raise LcpipeError("the history holds no curves; give finished curves to forecast from")
+    if metric.name == "loss" and any(c.path is not None and Path(c.path).name == TRAINER_STATE
+                                     for c in [*runs, *history]):
+        # the Trainer logs its training loss as `loss` and its evaluation's as `eval_loss`: a newcomer's --metric loss
+        # forecast the training loss without a word (red team)
+        say(f"--metric loss: in a Hugging Face Trainer's {TRAINER_STATE}, 'loss' is the training loss (logged every "
+            "logging_steps); its evaluation loss is 'eval_loss' (--metric eval_loss)")
     check_apart(history, runs, "a live run", metric.name)
     return learnable_history(zeros_left_out(history, metric, say), say)
 
