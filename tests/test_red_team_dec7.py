@@ -243,5 +243,6 @@ def test_a_step_log_whose_sidecar_plans_epochs_is_told_to_give_steps(tmp_path):
     bare = cli_in_process("forecast", "--history", history, "--runs", str(runs), "--metric", "val_ce")
     assert bare.code == 2 and "its file plans 5 epochs" in bare.err and "--steps N" in bare.err, bare.err
     assert "plans no length" not in bare.err
-    steps = cli_in_process("forecast", "--history", history, "--runs", str(runs), "--metric", "val_ce", "--steps", "750")
+    steps = cli_in_process("forecast", "--history", history, "--runs", str(runs), "--metric", "val_ce",
+                           "--steps", "750")
     assert steps.code == 0 and "--steps 750 is used instead" in steps.err, steps.err
