@@ -51,8 +51,9 @@ def _factor_job(args: tuple) -> list[dict]:
                              history, {}, metric, percent)
 
 
-def stranger(target: tuple, recipes: set) -> bool:
-    return bool(recipes) and auto_module._stranger(target, recipes)
+def stranger(target: dict, recipes: set) -> bool:
+    """As auto reads a run against a history of one dataset (`recipes`: auto.one_dataset_recipes of its configs)."""
+    return bool(recipes) and auto_module._stranger(auto_module._plain_recipe(target), recipes)
 
 
 def main() -> None:
@@ -80,11 +81,10 @@ def main() -> None:
     params = replace(Params(), features=replace(Params().features, metric=a.metric))
     family = families_of([a.corpus], groups)
     families = sorted(set(family.values()))
-    recipes = collections.defaultdict(set)
+    configs = collections.defaultdict(list)
     for g, curves in groups.items():
-        for c in curves:
-            if (r := auto_module._recipe_of(c.config or {})) != (None, None):
-                recipes[family[g]].add(r)
+        configs[family[g]] += [c.config or {} for c in curves]
+    recipes = {f: auto_module.one_dataset_recipes(cs) for f, cs in configs.items()}
     print(metric.describe(), file=sys.stderr)
     pairs = [(g, h) for g in groups for h in families if h != family[g]]
     rows: dict[float, list[dict]] = {}
@@ -94,7 +94,7 @@ def main() -> None:
                      a.percent, factor, params) for g, h in pairs]
             out = []
             for (g, h), got in zip(pairs, pool.map(_factor_job, jobs, chunksize=4)):
-                targets = {c.name: auto_module._recipe_of(c.config or {}) for c in groups[g]}
+                targets = {c.name: c.config or {} for c in groups[g]}
                 out += [{**r, "target_family": family[g], "history": h, "in": r["lower"] <= r["actual"] <= r["upper"]}
                         for r in got if stranger(targets[r["target"]], recipes[h])]
             rows[factor] = out

@@ -376,7 +376,7 @@ class Metric:
 
     def expected(self) -> str:
         """What a value must be, for messages."""
-        if self.exp_of_loss:
+        if self.exp_of_loss and self.kind == "positive":
             return "a perplexity >= 1 (the exponential of a loss)"
         return {"fraction": "a fraction in [0, 1]", "positive": "a value >= 0 (a loss or error)",
                 "any": "a finite number"}[self.kind]
@@ -384,7 +384,9 @@ class Metric:
     def admits(self) -> str:
         """What a series of another kind may do that this kind refuses, for the hint beside a wrong value:
         the user says kind "any" (--kind any) for a loss that goes negative (a WGAN critic's)."""
-        return "go below 1" if self.exp_of_loss else "go negative" if self.kind == "positive" else "leave [0, 1]"
+        if self.kind != "positive":
+            return "leave [0, 1]"
+        return "go below 1" if self.exp_of_loss else "go negative"
 
     def wrong(self, values: np.ndarray) -> np.ndarray:
         """Indices of finite values that contradict the kind (an accuracy above 1, a negative loss)."""
@@ -393,7 +395,9 @@ class Metric:
         if self.kind == "fraction":
             return np.flatnonzero(finite & ((values < 0) | (values > 1)))
         if self.kind == "positive":
-            return np.flatnonzero(finite & (values < (1.0 if self.exp_of_loss else 0.0)))
+            if self.exp_of_loss:  # below 1 is no perplexity; an exact 0 is a missed evaluation, as in a loss's log
+                return np.flatnonzero(finite & (values < 1.0) & (values != 0.0))
+            return np.flatnonzero(finite & (values < 0))
         return np.empty(0, dtype=int)
 
     def to_internal(self, values) -> np.ndarray:

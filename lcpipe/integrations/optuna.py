@@ -152,6 +152,10 @@ MIN_WARMUP = 3  # steps: whatever the fraction, never prune on the first two rep
 # out first (a min_delta early stop at step 675 of a 150-step decay gains 5 % of its mean pace; a cut at step 60, 80 %)
 CUT_PACE = 0.25
 FIRST_SLACK = 0.5  # intervals: a completed trial first reported later than the running one by less is of its cadence
+# a running trial first reported later than that (resumed from a checkpoint) is checked once its own reports cover
+# this share of its prefix: a third of it held flat says little, as for a rival (_reported_by); half of it, a hopeless
+# trial that started reporting at step 4 of 40 is pruned at its third report (tests/test_harden.py)
+OWN_SHARE = 0.5
 RESOLUTION_CAP = 0.05  # the history's resolution delays a check before calibration to at most this share (5 %)
 MIN_CURVES = 3  # no pruning while history + completed trials hold fewer curves (one analog gives no spread)
 STUDY_CALIBRATION = 4  # completed trials from which the study's own forecast errors decide (0: never)
@@ -494,7 +498,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
                                   "(e.g. metric='val_loss'), or create the study with direction='maximize'")
             name = self.metric_name or ("test_acc" if mode == "max" else "loss")
             metric = Metric.infer(name, mode, self.kind)
-            metric = Metric(name, mode, metric.kind, 1.0, f"the study's direction={study.directions[0].name.lower()}")
+            metric = Metric(name, mode, metric.kind, 1.0, f"the study's direction={study.directions[0].name.lower()}",
+                            exp_of_loss=metric.exp_of_loss)  # a perplexity as its loss (review: dropped here)
             metric = metric.with_scale([c.columns[name] for c in self._history_curves if name in c.columns])
             # no history logs it: a loss's floor and a series' scale come from the finished trials (_refresh), so
             # that a loss of 1e-13 is not read flat at the default floor, nor a reward's decisions hang on its units
@@ -680,17 +685,17 @@ class ForecastPruner(optuna.pruners.BasePruner):
         Hugging Face's resume_from_checkpoint report from there on). Its prefix before its first report is read as
         standing where it first stood, flat, as if it had stopped improving long ago, and it was pruned at its third
         report after resuming, the study's best too (red team: best at 0.957, resumed after epoch 20 of 100, pruned
-        at 23). It is checked once its first report lies within the first third of its prefix, as a finished trial
-        is compared only then (_reported_by); said once, with the way to have it judged from its start."""
+        at 23). It is checked once its own reports cover OWN_SHARE of its prefix (resumed after epoch 40: from its
+        report at step 80); said once, with the way to have it judged from its start."""
         own = self._reports(trial)
         late = own.count and own.steps[0] > self._first_start + FIRST_SLACK * own.interval + 1e-9 * max(1.0, step)
-        if not late or own.steps[0] <= step / 3:
+        if not late or step - own.steps[0] + own.interval >= OWN_SHARE * step - 1e-9 * max(1.0, step):
             return False
         if not self._warned_late:
             self._warned_late = True
             warnings.warn(f"ForecastPruner: trial {trial.number} first reported at step {_whole(own.steps[0])}, where "
                           f"the finished trials first reported at step {_whole(self._first_start)} (a trial resumed "
-                          "from a checkpoint?): its checks wait until its own reports cover two thirds of its run so "
+                          "from a checkpoint?): its checks wait until its own reports cover half of its run so "
                           "far. To have a resumed trial judged from its start, give it its earlier reports "
                           "(RetryHeartbeatStaleTrialCallback(inherit_intermediate_values=True))",
                           stacklevel=user_stacklevel())

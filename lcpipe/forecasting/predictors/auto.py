@@ -343,12 +343,12 @@ class Auto(Predictor):
         out = []
         capped = self.final_q_ is not None and not getattr(self, "siblings_", True)
         spread = float(np.ptp([h[-1] for h in self.history_])) if capped else np.inf
-        recipes = self._stated_recipes() if self.final_q_ is not None else set()
+        recipes = self._one_dataset_recipes() if self.final_q_ is not None else set()
         for prefix, horizon, mean, std in zip(prefixes, horizons, *self._many(prefixes, horizons), strict=True):
             k = len(prefix.values)
             if self.final_q_ is not None:
                 q, cap = np.interp(np.log(k / horizon), *self.final_q_), spread
-                if recipes and _stranger(_recipe_of(prefix.config or {}), recipes):
+                if recipes and _stranger(_plain_recipe(prefix.config or {}), recipes):
                     # nor is the spread of the history's finals a bound on where a foreign run ends
                     q, cap = q * (FOREIGN_RECIPE if self.bounded_ else FOREIGN_RECIPE_SERIES), np.inf
                 ramp = np.arange(1, horizon - k + 1) / (horizon - k)
@@ -363,9 +363,8 @@ class Auto(Predictor):
             out.append(Forecast.clipped(mean, mean - Z80 * std, mean + Z80 * std, self.bounded_))
         return out
 
-    def _stated_recipes(self) -> set[tuple]:
-        """The (dataset, arch) pairs the history's runs state (runs that state neither aside)."""
-        return {r for r in map(_recipe_of, self.configs_) if any(v is not None for v in r)}
+    def _one_dataset_recipes(self) -> set[tuple]:
+        return one_dataset_recipes(self.configs_)
 
     def _mean_std(self, prefixes: list[Series], horizon: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
         return self._many(prefixes, [horizon] * len(prefixes))
@@ -704,21 +703,39 @@ def _recipe(s: Series) -> tuple:
     return _recipe_of(s.config or {})
 
 
+def one_dataset_recipes(configs: list[dict]) -> set[tuple]:
+    """The (dataset, arch) pairs of a history whose every run states one and the same dataset (_plain_recipe), else
+    none: a history where some run states no dataset is calibrated folder by folder, against errors that may be a
+    foreign dataset's already (review: one folder stating cifar10 beside others stating nothing widened every band to
+    2.4 times the width of the same history stating nothing)."""
+    recipes = {_plain_recipe(c) for c in configs}
+    datasets = {d for d, _ in recipes}
+    return recipes if len(datasets) == 1 and None not in datasets else set()
+
+
 def _stranger(run: tuple, recipes: set[tuple]) -> bool:
-    """Whether a run is foreign to a history whose calibration never saw a foreign run's errors: the history states
-    one dataset and the run another, or it states one recipe (dataset, arch) and the run another arch of that
-    dataset. A history of several datasets held whole clusters of one out and forecast them from the others (its
-    errors are a foreign family's), and a run stating neither is taken for one of the history's."""
-    datasets = {d for d, _ in recipes if d is not None}
-    if len(datasets) != 1:
-        return False
+    """Whether a run is foreign to a history of one dataset (its (dataset, arch) `recipes`), whose calibration never
+    saw a foreign run's errors: the run states another dataset, or that dataset and another arch beside a history of
+    one recipe. A run that states no dataset is taken for one of the history's (a pruner's trial whose params name
+    an arch too); names are compared as _plain_recipe spells them."""
     dataset, arch = run
-    if dataset is not None and dataset not in datasets:
+    (own_dataset,) = {d for d, _ in recipes}
+    if dataset is None:
+        return False
+    if dataset != own_dataset:
         return True
     if len(recipes) != 1:
         return False
-    (_, own_arch), = recipes
+    ((_, own_arch),) = recipes
     return arch is not None and own_arch is not None and arch != own_arch
+
+
+def _plain_recipe(config: dict) -> tuple:
+    """(dataset, arch) as a config states them, lower-case letters and digits only, an empty one as none: `CIFAR-10`,
+    `cifar10 `, `["cifar10"]` and `cifar10` are one dataset, `ResNet34` and `resnet34` one arch (review: each was read
+    as a stranger, its band widened threefold)."""
+    return tuple(re.sub(r"[^a-z0-9]", "", str(v).lower()) or None if v is not None else None
+                 for v in _recipe_of(config))
 
 
 def _recipe_of(config: dict) -> tuple:
