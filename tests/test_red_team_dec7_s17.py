@@ -250,7 +250,8 @@ def test_a_step_log_whose_sidecar_plans_epochs_is_told_to_give_steps(tmp_path):
 
 
 def _replayed(metric: str, transform, order: list[str], runs: dict[str, pd.DataFrame], epochs: int) -> dict:
-    """A minimize study over the runs in `order`, each reporting transform(val_loss) at its steps: run -> (state, step)."""
+    """A minimize study over the runs in `order`, each reporting transform(val_loss) at its steps:
+    run -> (state, last step)."""
     study = optuna.create_study(direction="minimize", pruner=ForecastPruner(epochs=epochs, metric=metric,
                                                                             fit_cache=False))
     for name in order:
