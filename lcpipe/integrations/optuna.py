@@ -681,12 +681,12 @@ class ForecastPruner(optuna.pruners.BasePruner):
     def _resumed_late(self, trial: FrozenTrial, step: float) -> bool:
         """Whether a check at `step` comes too soon for a trial whose first report came more than FIRST_SLACK of an
         interval after the finished trials' first (_finished): a trial resumed from a checkpoint (Optuna's
-        RetryFailedTrialCallback re-queues it without its reports; Keras' initial_epoch, Lightning's ckpt_path and
-        Hugging Face's resume_from_checkpoint report from there on). Its prefix before its first report is read as
-        standing where it first stood, flat, as if it had stopped improving long ago, and it was pruned at its third
-        report after resuming, the study's best too (red team: best at 0.957, resumed after epoch 20 of 100, pruned
-        at 23). It is checked once its own reports cover OWN_SHARE of its prefix (resumed after epoch 40: from its
-        report at step 80); said once, with the way to have it judged from its start."""
+        RetryHeartbeatStaleTrialCallback re-queues it without its reports; Keras' initial_epoch, Lightning's
+        ckpt_path and Hugging Face's resume_from_checkpoint report from there on). Its prefix before its first report
+        is read as standing where it first stood, flat, as if it had stopped improving long ago, and it was pruned at
+        its third report after resuming, the study's best too (red team: best at 0.957, resumed after epoch 20 of 100,
+        pruned at 23). It is checked once its own reports cover OWN_SHARE of its prefix (resumed after epoch 40: from
+        its report at step 80); said once, with the way to have it judged from its start."""
         own = self._reports(trial)
         late = own.count and own.steps[0] > self._first_start + FIRST_SLACK * own.interval + 1e-9 * max(1.0, step)
         if not late or step - own.steps[0] + own.interval >= OWN_SHARE * step - 1e-9 * max(1.0, step):
