@@ -349,3 +349,37 @@ def test_a_history_where_only_some_runs_state_the_dataset_is_not_read_as_one_dat
     plain = _forecast_from_adabelief(tmp_path, {"dataset": "svhn"}, lambda _, c: {k: v for k, v in c.items()
                                                                                 if k not in ("dataset", "arch")})
     assert ((stated.upper - stated.lower) < 1.5 * (plain.upper - plain.lower)).all()
+
+
+def test_a_resumed_trial_waits_too_before_any_trial_has_finished(tmp_path):
+    """Several workers, none finished: the running trials are its rivals from the start, and the resume guard, keyed
+    on the finished trials' first report, let a trial resumed after epoch 40 be checked at its third report (review).
+    It now waits as it would beside finished trials, and says so."""
+    runs = curves()
+    history = tmp_path / "history"
+    history.mkdir()
+    for name in sorted(runs)[::2]:  # every other run of the study is the history; two of the rest run now
+        for suffix in (".csv", ".json"):
+            shutil.copy(STUDY / f"{name}{suffix}", history / f"{name}{suffix}")
+        del runs[name]
+    best = max(runs, key=lambda n: runs[n][200])
+    study = optuna.create_study(direction="maximize",
+                                pruner=ForecastPruner(epochs=200, history=history, fit_cache=False))
+    rivals = {n: study.ask() for n in sorted((n for n in runs if n != best), key=lambda n: runs[n][200])[:2]}
+    resumed, checked_at, out = study.ask(), None, set()
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        for epoch in range(1, 201):
+            for name, trial in rivals.items():  # the other workers report from epoch 1, and none finishes meanwhile
+                if name not in out:
+                    trial.report(runs[name][epoch], epoch)
+                    if epoch > 3 and trial.should_prune():
+                        out.add(name)
+                        study.tell(trial, state=TrialState.PRUNED)
+            if epoch > 40:
+                resumed.report(runs[best][epoch], epoch)
+                if resumed.should_prune():
+                    checked_at = epoch
+                    break
+    assert checked_at is None or checked_at >= 80, f"pruned at step {checked_at}"
+    assert any("first reported at step 41" in str(w.message) for w in said)

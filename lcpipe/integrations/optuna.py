@@ -678,9 +678,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
         where = _study_key(study)
         return [t for t in trials if (starts := self._starts(t, where))[0] <= first_by and starts[1] <= warm_by]
 
-    def _resumed_late(self, trial: FrozenTrial, step: float) -> bool:
+    def _resumed_late(self, study: optuna.Study, trial: FrozenTrial, step: float) -> bool:
         """Whether a check at `step` comes too soon for a trial whose first report came more than FIRST_SLACK of an
-        interval after the finished trials' first (_finished): a trial resumed from a checkpoint (Optuna's
+        interval after the finished trials' first (_finished), or, before any has finished, the other trials' (several
+        workers: a running trial is a rival from the start; review): a trial resumed from a checkpoint (Optuna's
         RetryHeartbeatStaleTrialCallback re-queues it without its reports; Keras' initial_epoch, Lightning's
         ckpt_path and Hugging Face's resume_from_checkpoint report from there on). Its prefix before its first report
         is read as standing where it first stood, flat, as if it had stopped improving long ago, and it was pruned at
@@ -688,18 +689,26 @@ class ForecastPruner(optuna.pruners.BasePruner):
         pruned at 23). It is checked once its own reports cover OWN_SHARE of its prefix (resumed after epoch 40: from
         its report at step 80); said once, with the way to have it judged from its start."""
         own = self._reports(trial)
-        late = own.count and own.steps[0] > self._first_start + FIRST_SLACK * own.interval + 1e-9 * max(1.0, step)
+        first = self._first_start if np.isfinite(self._first_start) else self._others_first(study, trial)
+        late = own.count and own.steps[0] > first + FIRST_SLACK * own.interval + 1e-9 * max(1.0, step)
         if not late or step - own.steps[0] + own.interval >= OWN_SHARE * step - 1e-9 * max(1.0, step):
             return False
         if not self._warned_late:
             self._warned_late = True
             warnings.warn(f"ForecastPruner: trial {trial.number} first reported at step {_whole(own.steps[0])}, where "
-                          f"the finished trials first reported at step {_whole(self._first_start)} (a trial resumed "
+                          f"the study's other trials first reported at step {_whole(first)} (a trial resumed "
                           "from a checkpoint?): its checks wait until its own reports cover half of its run so "
                           "far. To have a resumed trial judged from its start, give it its earlier reports "
                           "(RetryHeartbeatStaleTrialCallback(inherit_intermediate_values=True))",
                           stacklevel=user_stacklevel())
         return True
+
+    def _others_first(self, study: optuna.Study, trial: FrozenTrial) -> float:
+        """The earliest first report of the study's running and pruned trials but `trial` (inf where none reported):
+        read only before any trial has finished, while a study holds few trials."""
+        others = study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.PRUNED))
+        firsts = [r.steps[0] for t in others if t.number != trial.number and (r := self._reports(t)).count]
+        return float(min(firsts)) if firsts else np.inf
 
     def _distinct(self, study: optuna.Study, trials: list[FrozenTrial]) -> list[FrozenTrial]:
         """The trials less those that reported exactly what an earlier one of them reported, at every step: one
@@ -1052,7 +1061,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             # behind a finished trial that started faster, was pruned at step 3 with two trials finished)
         if not finished and self._warn_short(study):
             return False  # `epochs` is wrong: every forecast would run past where the trials end
-        if self._resumed_late(trial, k * spacing):
+        if self._resumed_late(study, trial, k * spacing):
             return False  # its reports begin long after the finished trials' (a retry resumed from a checkpoint)
         finished = self._distinct(study, self._reported_by(study, finished, k * spacing, trial))
         if len(self._history) + len(finished) < MIN_CURVES or not (finished or self.compare_running):
