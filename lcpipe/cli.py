@@ -289,7 +289,9 @@ def _note_mixed_intervals(curves: list[Curve], cutoffs: list[int]) -> None:
     and the decision at that cutoff mix early and late prefixes (red team: every 100 and every 1,000 steps, seen to
     steps 500 and 5,000 at cutoff 5, under a header saying all were seen to the cutoff)."""
     logged = [c for c in curves if c.steps is not None and len(c.steps) > 1]
-    spacing = [grid_of(c.steps, c.planned)[0] for c in logged]  # each grid, stretched to its end (or capped)
+    # each grid as the backtest puts the curve on it, to its last step (or capped): its sidecar's plan is not that
+    # (red team: steps logged in tokens beside a max_steps of 5,100 gave "a point each 3200 to 5100 steps")
+    spacing = [_finished_spacing(c) for c in logged]
     # every 10 and every 15 steps: seen to steps 100 and 150 at cutoff 10 (1.5x exactly counts)
     if len(spacing) > 1 and max(spacing) >= 1.5 * min(spacing) * (1 - 1e-9):
         c = min(cutoffs)

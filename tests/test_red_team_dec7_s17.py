@@ -383,3 +383,21 @@ def test_a_resumed_trial_waits_too_before_any_trial_has_finished(tmp_path):
                     break
     assert checked_at is None or checked_at >= 80, f"pruned at step {checked_at}"
     assert any("first reported at step 41" in str(w.message) for w in said)
+
+
+def test_evaluates_grid_note_reads_each_curve_to_its_last_step_not_its_sidecars_plan(tmp_path):
+    """Steps logged in tokens (x 524,288) beside sidecars planning max_steps 5,100 and 3,200: the note on mixed grids
+    took its spacings from the plans ("a point each 3200 to 5100 steps ... seen to about step 16000 to 25500") while
+    the backtest reads each curve to its last step, hundreds of millions (red team). The curves share one interval,
+    and the note no longer fires on plans they overrun."""
+    curves = tmp_path / "curves"
+    curves.mkdir()
+    for path in sorted((ROOT / "examples" / "lm-losses" / "history").glob("t1_*.csv")):
+        df = pd.read_csv(path)[["step", "val_loss"]]
+        df["step"] = df.step * 524288
+        df.to_csv(curves / path.name, index=False)
+        shutil.copy(path.with_suffix(".json"), curves / f"{path.stem}.json")
+    got = cli_in_process("evaluate", "--curves", str(curves), "--metric", "val_loss", "--cutoffs", "5,10",
+                         "--predictors", "auto,last_value")
+    assert got.code == 0, got.err
+    assert "a point each 3200 to 5100 steps" not in got.err and "seen to about step 16000" not in got.err
