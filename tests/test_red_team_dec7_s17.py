@@ -401,3 +401,38 @@ def test_evaluates_grid_note_reads_each_curve_to_its_last_step_not_its_sidecars_
                          "--predictors", "auto,last_value")
     assert got.code == 0, got.err
     assert "a point each 3200 to 5100 steps" not in got.err and "seen to about step 16000" not in got.err
+
+
+def test_a_csv_written_with_pandas_index_is_told_how_to_name_its_axis(tmp_path):
+    """DataFrame(evals_result).to_csv(f) writes the iteration as a first column with no name: the error read back the
+    header (", logloss, error") and said no more (red team)."""
+    (tmp_path / "r.csv").write_text(",logloss,error\n" + "".join(f"{i},{0.6 - 0.05 * i},{0.3 - 0.02 * i}\n"
+                                                                 for i in range(6)))
+    got = cli_in_process("forecast", "--history", str(tmp_path), "--runs", str(tmp_path), "--metric", "logloss",
+                         "--steps", "10")
+    assert got.code == 2 and "index_label='step'" in got.err and "has no name" in got.err, got.err
+
+
+def test_an_early_stopped_history_curve_is_told_how_to_say_so(tmp_path):
+    """Keras' EarlyStopping ended a run at epoch 24 of the 100 its sidecar plans: refused as no finished run, with no
+    way forward (red team). The line says what to write."""
+    history = tmp_path / "history"
+    history.mkdir()
+    source = FIXTURES / "adabelief-c10-resnet34"
+    for path in sorted(source.glob("*.csv"))[:3]:
+        shutil.copy(path, history / path.name)
+        shutil.copy(path.with_suffix(".json"), history / f"{path.stem}.json")
+    first = sorted(history.glob("*.csv"))[0]
+    first.write_text("\n".join(first.read_text().splitlines()[:25]) + "\n")  # header + 24 epochs of 200
+    got = cli_in_process("evaluate", "--curves", str(history), "--cutoffs", "5")
+    assert got.code == 2 and "24 of its 200 planned epochs" in got.err and "the epochs it ran (24)" in got.err, got.err
+
+
+def test_sklearn_seeds_and_chatter_are_no_hyperparameters(tmp_path):
+    """get_params() sidecars differing in random_state (and verbose, n_jobs) alone moved a forecast by 26 % and flipped
+    two decisions (red team): like a seed, they are left out of the comparison."""
+    def forecast(extra) -> pd.DataFrame:
+        return _forecast_from_adabelief(tmp_path, {}, lambda name, config: {**config, **extra(name)})
+    plain = forecast(lambda _: {})
+    seeded = forecast(lambda name: {"random_state": len(name) % 7, "verbose": len(name) % 2, "n_jobs": -1})
+    assert np.allclose(plain.final, seeded.final) and (plain.decision == seeded.decision).all()

@@ -223,7 +223,12 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
     column that counts by one is kept as the column "step", for a length in steps: planned_epochs.)"""
     col = _x_column(t)
     if col is None:
-        raise LcpipeError(f"{t.path}: missing column 'epoch' (or 'step'); the header is {', '.join(t.header)}")
+        # pandas' to_csv() writes its index as a first column with no name (a DataFrame of an XGBoost evals_result,
+        # say): name it (red team: the header ", logloss, error, auc" was read back to the user without a word more)
+        index = " (its first column has no name: pandas' to_csv() writes the index so; write it with " \
+            "index_label='step', or index_label='epoch' for one row an epoch)" if t.header and not t.header[0].strip() \
+            else ""
+        raise LcpipeError(f"{t.path}: missing column 'epoch' (or 'step'); the header is {', '.join(t.header)}{index}")
     name, numbers = t.header[col], t.numbers(col)
     bad = np.flatnonzero(~np.isfinite(numbers) | (numbers < 0))
     if bad.size:
@@ -1972,7 +1977,8 @@ def check_finished(history: list[Curve], what: str = "a history curve") -> None:
     for curve in history:
         if curve.steps is None and curve.planned and len(curve) < curve.planned and not curve.diverged:
             raise LcpipeError(f"{curve.path}: {len(curve)} of its {curve.planned} planned epochs; {what} must be "
-                              "a finished run")
+                              "a finished run: if it stopped early on purpose (an early-stopping callback), give its "
+                              f"file the epochs it ran ({len(curve)}), or leave it out")
 
 
 ZERO_DROP = 0.1  # a 0 after a value above this share of the curve's peak is a logging artefact, not a fall to 0

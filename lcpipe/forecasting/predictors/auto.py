@@ -1144,7 +1144,10 @@ BOOKKEEPING = frozenset(k.replace("_", "") for k in (
     "cache_dir", "run_name", "experiment_name", "wandb_project", "wandb_run_name", "wandb_entity", "wandb_log",
     "report_to", "hub_model_id", "hub_token", "hub_strategy", "push_to_hub", "resume_from_checkpoint",
     "logging_steps", "logging_strategy", "logging_first_step", "log_interval", "save_steps", "save_strategy",
-    "save_total_limit", "save_interval", "start_time", "timestamp", "date"))
+    "save_total_limit", "save_interval", "start_time", "timestamp", "date",
+    # scikit-learn's, XGBoost's and LightGBM's seed and chatter (a red team: get_params() sidecars that differed in
+    # random_state alone moved a forecast by 26 % and flipped two decisions)
+    "random_state", "verbose", "verbosity", "n_jobs", "nthread", "num_threads", "warm_start", "silent"))
 
 
 def _bookkeeping(key: str) -> bool:
