@@ -52,6 +52,9 @@ MIN_WORDS = ("loss", "ce", "nll", "xe", "xent", "crossentropy", "err", "error", 
              # speech's diarization error rate, biometrics' false match / non-match and presentation-attack error
              # rates, flow's average end-point error, a cross-entropy cut short
              "der", "fmr", "fnmr", "apcer", "bpcer", "acer", "aepe", "crossent",
+             # XGBoost's negative log-likelihoods (poisson-nloglik, cox-nloglik; a red team's were read by the history's
+             # trend alone; not "deviance", which deviance_explained holds)
+             "nloglik",
              # perplexity's other abbreviations and a negative log predictive density (red team: val_pplx, val_ppx and
              # nlpd were read as scores to maximise)
              "pplx", "ppx", "nlpd")
@@ -59,7 +62,7 @@ MIN_WORDS = ("loss", "ce", "nll", "xe", "xent", "crossentropy", "err", "error", 
 WHOLE_WORDS = frozenset({"pplx", "nlpd"})
 # ... of which these may go below 0 (a Gaussian's or a normalising flow's NLL, in nats, falls below 0 as the model
 # gets good): any finite series, not a positive quantity; they are still minimised
-SIGNED_WORDS = ("nll", "negloglikelihood", "negativeloglikelihood", "nelbo", "negelbo", "nlpd")
+SIGNED_WORDS = ("nll", "negloglikelihood", "negativeloglikelihood", "nelbo", "negelbo", "nlpd", "nloglik")
 ENDINGS = ("err", "error", "loss")  # a word ending in one names a loss, short as "err" is: top5err, top1error
 # ... and these with a count joined on (fpr95, fid50k_full, minADE6), word -> whether the count may end in k: few,
 # since a dataset's name does the same (ade20k is no average displacement error) and a score's (AP50, in percent in
@@ -80,8 +83,8 @@ NEGATIONS = frozenset({"neg", "negated", "negative", "minus"})  # a name's first
 EVAL_WORDS = frozenset({"eval", "val", "valid", "validation", "test", "dev", "holdout"})  # a log's split words
 TRAIN_WORDS = frozenset({"train", "training"})
 SPLIT_WORDS = EVAL_WORDS | TRAIN_WORDS  # before a negation
-FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "auprc", "precision", "recall", "iou",
-                  "miou", "dice", "map", "ap", "kappa")
+FRACTION_WORDS = ("acc", "accuracy", "top1", "top5", "f1", "auc", "auroc", "auprc", "aucpr", "precision", "recall",
+                  "iou", "miou", "dice", "map", "ap", "kappa")  # aucpr: XGBoost's area under the PR curve
 # ... of which these are scores that go below 0: Cohen's kappa (plain or quadratic-weighted, as MCC and QWK, which
 # no list names) lies in [-1, 1], below 0 where a model is worse than chance; any finite series, still maximised
 SIGNED_SCORE_WORDS = ("kappa",)

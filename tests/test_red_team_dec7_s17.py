@@ -436,3 +436,16 @@ def test_sklearn_seeds_and_chatter_are_no_hyperparameters(tmp_path):
     plain = forecast(lambda _: {})
     seeded = forecast(lambda name: {"random_state": len(name) % 7, "verbose": len(name) % 2, "n_jobs": -1})
     assert np.allclose(plain.final, seeded.final) and (plain.decision == seeded.decision).all()
+
+
+@pytest.mark.parametrize("name, mode, kind", [
+    ("validation_0-aucpr", "max", "fraction"),  # XGBoost's area under the PR curve, as pr_auc already was
+    ("validation_0-poisson-nloglik", "min", "any"),  # XGBoost's negative log-likelihoods, as nll: may go below 0
+    ("cox-nloglik", "min", "any"),
+    ("deviance_explained", "max", "any"),  # a share explained stays a gain
+])
+def test_gradient_boostings_metric_names(name, mode, kind):
+    """A red team's XGBoost names: aucpr was any series and nloglik took the history's trend alone."""
+    from lcpipe.metric import Metric
+    metric = Metric.infer(name)
+    assert (metric.mode, metric.kind) == (mode, kind)
