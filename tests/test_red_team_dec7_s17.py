@@ -449,3 +449,27 @@ def test_gradient_boostings_metric_names(name, mode, kind):
     from lcpipe.metric import Metric
     metric = Metric.infer(name)
     assert (metric.mode, metric.kind) == (mode, kind)
+
+
+def test_sklearns_learning_rate_init_is_the_lr_and_its_learning_rate_the_schedule(tmp_path):
+    """MLPClassifier.get_params() as sidecars: `learning_rate` is the schedule's name ('constant') and the rate is
+    `learning_rate_init`; 'constant' was read as the lr, said to be ignored (a key the user never wrote), and the rate
+    was compared as any other hyper-parameter (red team)."""
+    from sklearn.neural_network import MLPClassifier
+
+    from lcpipe.forecasting.logs import config_named
+    params = MLPClassifier(learning_rate_init=0.003, max_iter=30).get_params()
+    named = config_named(json.loads(json.dumps(params)))
+    assert named["lr"] == 0.003 and named["schedule"] == "constant" and "learning_rate_init" not in named
+    for sub, n, length in (("history", 3, 30), ("runs", 2, 8)):
+        (tmp_path / sub).mkdir()
+        for i in range(n):
+            config = MLPClassifier(learning_rate_init=10 ** -(2 + i), max_iter=30).get_params()
+            (tmp_path / sub / f"m{i}.json").write_text(json.dumps(config))
+            values = [0.5 + 0.45 * (1 - 0.9 ** (e * (i + (1 if sub == "history" else 1.7)))) for e in range(length)]
+            (tmp_path / sub / f"m{i}.csv").write_text("epoch,val_accuracy\n" + "".join(f"{e},{v:.4f}\n"
+                                                                                     for e, v in enumerate(values)))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        lcpipe.forecast(history=tmp_path / "history", runs=tmp_path / "runs", metric="val_accuracy", epochs=30)
+    assert not [w for w in said if "lr='constant'" in str(w.message)], [str(w.message) for w in said]

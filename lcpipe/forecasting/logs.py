@@ -476,6 +476,14 @@ def config_named(config: dict) -> dict:
     (OPTIMIZER_SECTIONS: torch.optim.SGD) as `optimizer`, in lower case as torch's names are written elsewhere (sgd),
     each where the config states none under lcpipe's name; names that disagree (two schedules) are left as they are."""
     out = _optimizer_named(config)
+    if "lr" not in out and isinstance(out.get("learning_rate"), str) and "learning_rate_init" in out:
+        # scikit-learn's MLP and SGD estimators: `learning_rate` names the schedule ('constant', 'invscaling',
+        # 'adaptive') and `learning_rate_init` holds the rate (red team: 'constant' was read as the lr and said to be
+        # ignored, and the rate itself was compared as any other hyper-parameter)
+        out = dict(out)
+        out["lr"] = out.pop("learning_rate_init")
+        if "schedule" not in out:
+            out["schedule"] = out.pop("learning_rate")
     if "lr" not in out and "learning_rate" in out:
         out = dict(out)
         out["lr"] = out.pop("learning_rate")
