@@ -13,6 +13,7 @@ The lenient readers of other people's logs live in forecasting/logs.py.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -136,10 +137,17 @@ def _resampled_column(name: str, x: np.ndarray, steps: np.ndarray, values: np.nd
     """_resampled, a perplexity's through the loss it is the exponential of: between a GPT-2 log's step 0 (8.8e6)
     and step 125 (388) a line in perplexity put the grid point between them at millions, 11 nats above the loss's own
     line, and the perplexity's bands came out a third of the loss's (red team)."""
-    if not Metric.infer(name).exp_of_loss or not np.all(values[np.isfinite(values)] > 0):
+    if not _perplexity_column(name) or not np.all(values[np.isfinite(values)] > 0):
         return _resampled(x, steps, values)
     with np.errstate(over="ignore"):
         return np.exp(_resampled(x, steps, np.log(values)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _perplexity_column(name: str) -> bool:
+    """Whether a column's name reads as a perplexity; once per name (Metric.infer takes 30-70 us, and every column of
+    every step-logged curve is put on its grid: a history of thousands of curves read it tens of thousands of times)."""
+    return Metric.infer(name).exp_of_loss
 
 
 def on_grid(curve: Curve, planned: int | None = None) -> tuple[Curve, float]:

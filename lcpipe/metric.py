@@ -369,8 +369,8 @@ class Metric:
         return float(np.clip(noise / ACCURACY_NOISE, *UNIT_RANGE)) if np.isfinite(noise) and noise > 0 else 1.0
 
     def _loss(self, values) -> np.ndarray:
-        """A perplexity's values as the loss they are the exponential of (a value below 1 is NaN-free: log gives a
-        negative loss, which `wrong` refuses first); any other metric's as they are."""
+        """A perplexity's values as the loss they are the exponential of (below 1 a negative loss, and 0 -inf: `wrong`
+        refuses the one, and a 0 is a missed evaluation, left out); any other metric's as they are."""
         v = np.asarray(values, dtype=float)
         if not self.exp_of_loss:
             return v
