@@ -1,7 +1,7 @@
 """ForecastPruner against Optuna's own pruners, each run for real inside an Optuna study.
 
     python bench/pruners.py [--orders 5] [--quick] [--tune [settings|warmup|prior|gap]] [--speed] [--audit]
-                            [--corpus DIR --metric NAME --mode min|max]
+                            [--corpus DIR --metric NAME --mode min|max] [--history other|none]
 
 Loss studies: `python bench/pruners.py --corpus ../shared/curves/dev-loss --metric val_loss --mode min`.
 The study minimizes; each curve is put on its study's common grid (the median number of
@@ -70,6 +70,7 @@ if not DEV_DEFAULT.is_dir():  # a clone outside the workspace (CI's): the corpus
     DEV_DEFAULT = Path("/work/shared/curves/dev")
 DEV = [DEV_DEFAULT]  # the corpus of this run (--corpus sets it)
 METRIC = [Metric.infer("test_acc")]  # the metric of this run (--metric, --mode set it)
+HISTORY = ["other"]  # ForecastPruner's history: "other" (the other families' curves) or "none" (--history sets it)
 BOOT = 2000
 QUICK_GROUPS = ("hendrycks_oe_svhn_20ep", "dla_voc0712crops_50ep", "bigballon_c10_lenet_180ep")
 REGRET_TARGET = 0.25  # accuracy points, for --tune's choice
@@ -232,6 +233,12 @@ def where_epochs(study: optuna.Study, curves: list[np.ndarray]) -> np.ndarray:
     return out
 
 
+def history_of(groups, family, g: str) -> list[Path] | None:
+    """ForecastPruner's history for study g: the other families' curves, or none (`--history none`: the
+    pruner then has only the study's own completed trials, as in a team's first study)."""
+    return [DEV[0] / h for h in groups if family[h] != family[g]] if HISTORY[0] == "other" else None
+
+
 def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool = False,
             settings: list[dict] | None = None, params: bool = True,
             patience: float | None = None) -> dict[str, dict[str, tuple[float, float]]]:
@@ -249,7 +256,7 @@ def run_all(groups, family, orders: int, forecast_kw: dict, only_forecast: bool 
         best = max(internal(early_stopped(a, wait)[1]) for a in accs)
         rng = np.random.default_rng(sum(map(ord, g)))  # the same orders for every pruner and every run
         perms = [list(rng.permutation(len(accs))) for _ in range(orders)]
-        history = [DEV[0] / h for h in groups if family[h] != family[g]]
+        history = history_of(groups, family, g)
         makers: dict[str, callable] = {} if only_forecast else dict(optuna_pruners(epochs))
         for i, kw in enumerate(settings or [forecast_kw]):
             # one per study: the history read once
@@ -277,7 +284,7 @@ def audit(groups, family, orders: int) -> str:
     for g, curves in groups.items():
         values, interval = common_grid(curves), INTERVALS.get(g, 1)
         rng = np.random.default_rng(sum(map(ord, g)))
-        history = [DEV[0] / h for h in groups if family[h] != family[g]]
+        history = history_of(groups, family, g)
         configs = [dict(c.config) for c in curves]
         for k in range(orders):
             pruner = ForecastPruner(len(values[0]) * interval, history, metric=METRIC[0].name)
@@ -285,7 +292,8 @@ def audit(groups, family, orders: int) -> str:
     rows = np.array(told).reshape(-1, 5)
     unit = "points" if METRIC[0].kind == "fraction" else "% of the loss"
     lines = [f"# pruned trials' final_forecast against the curve's true final: cov80 / mean band width / mean "
-             f"error (forecast - true), {unit}; {orders} orders, history = the other families"]
+             f"error (forecast - true), {unit}; {orders} orders, history = "
+             f"{'the other families' if HISTORY[0] == 'other' else 'none'}"]
     for label, sel in (("before the study's own errors decide", rows[:, 4] < STUDY_CALIBRATION),
                        ("after", rows[:, 4] >= STUDY_CALIBRATION), ("all", np.ones(len(rows), bool))):
         r = rows[sel]
@@ -367,8 +375,8 @@ def tune_grid(kind: str) -> list[dict]:
             itertools.product((1.5, 1.25), (0.1, 0.05), (0.0, 0.3, 0.5))]
 
 
-# the warmups `--tune warmup` compares (the first check at 5 % of the trial, or at its MIN_WARMUP-th report)
-WARMUP_GRID = [{"warmup": 0.05}, {"warmup": 0.0}]
+# the warmups `--tune warmup` compares (the first check at 2, 5 or 10 % of the trial, or at its MIN_WARMUP-th report)
+WARMUP_GRID = [{"warmup": w} for w in (0.1, 0.05, 0.02, 0.0)]
 # the history_prior values `--tune prior` compares (the other settings at the kind's defaults)
 PRIOR_GRID = [{"history_prior": h} for h in (0.0, 2.0, 4.0, 8.0)]
 # the caps on the gap between checks `--tune gap` compares (a share of the trial; 1: growth alone)
@@ -464,6 +472,8 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=DEV_DEFAULT, help="folder of studies with a MANIFEST.csv")
     ap.add_argument("--metric", default="test_acc", help="the column the trials report (e.g. val_loss)")
     ap.add_argument("--mode", default="auto", choices=("min", "max", "auto"))
+    ap.add_argument("--history", default="other", choices=("other", "none"),
+                    help="ForecastPruner's history: the other families' curves, or none (only the study's own trials)")
     ap.add_argument("--patience", type=float, default=None,
                     help="every objective also stops early itself after this fraction of the study's length "
                          "without a new best and returns its best (e.g. 0.1); compute and regret are then against "
@@ -480,13 +490,14 @@ def main() -> None:
         ap.error("--tune and --quick: a leave-one-family-out choice needs every family; give one")
     given = [flag for flag, on in (("--metric", args.metric != "test_acc"), ("--mode", args.mode != "auto"),
                                    ("--corpus", args.corpus != DEV_DEFAULT), ("--patience", args.patience is not None),
-                                   ("--orders", args.orders is not None), ("--quick", args.quick)) if on]
+                                   ("--orders", args.orders is not None), ("--quick", args.quick),
+                                   ("--history", args.history != "other")) if on]
     if args.speed and given:  # (red team: --speed --metric val_loss ended in a trial's traceback)
         ap.error(f"--speed with {', '.join(given)}: the speed check is a synthetic test_acc study of its own; "
                  "give --speed alone")
     if not (args.corpus / "MANIFEST.csv").is_file():
         ap.error(f"--corpus {args.corpus}: no MANIFEST.csv (a folder of studies with a group,family manifest)")
-    DEV[0], METRIC[0] = args.corpus, Metric.infer(args.metric, args.mode)
+    DEV[0], METRIC[0], HISTORY[0] = args.corpus, Metric.infer(args.metric, args.mode), args.history
     print(METRIC[0].describe(), file=sys.stderr)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)

@@ -57,12 +57,19 @@ MIN_WORDS = ("loss", "ce", "nll", "xe", "xent", "crossentropy", "err", "error", 
              "nloglik",
              # perplexity's other abbreviations and a negative log predictive density (red team: val_pplx, val_ppx and
              # nlpd were read as scores to maximise)
-             "pplx", "ppx", "nlpd")
-# ... of which these only as whole words: `nlpd` starts nlpdev_score, an NLP dev set's (review)
-WHOLE_WORDS = frozenset({"pplx", "nlpd"})
+             "pplx", "ppx", "nlpd",
+             # LightGBM's metrics named by their objective (evals_result_["valid_0"]["poisson"]; red team: poisson,
+             # gamma, tweedie, quantile, fair and gamma_deviance were read as scores to maximise): deviance, as
+             # deviance_explained and explained_variance are gains (GAIN_WORDS' "explained")
+             "poisson", "gamma", "tweedie", "quantile", "fair", "deviance", "kullbackleibler")
+# ... of which these only as whole words: `nlpd` starts nlpdev_score, an NLP dev set's (review); fairness is a score
+WHOLE_WORDS = frozenset({"pplx", "nlpd", "gamma", "fair", "poisson", "tweedie", "quantile"})
 # ... of which these may go below 0 (a Gaussian's or a normalising flow's NLL, in nats, falls below 0 as the model
 # gets good): any finite series, not a positive quantity; they are still minimised
 SIGNED_WORDS = ("nll", "negloglikelihood", "negativeloglikelihood", "nelbo", "negelbo", "nlpd", "nloglik")
+# ... and these only as the name's head: LightGBM's poisson, gamma and tweedie are negative log-likelihoods with the
+# constant dropped (gamma_deviance is a deviance, >= 0; gamma_acc an accuracy)
+SIGNED_HEADS = ("poisson", "gamma", "tweedie")
 ENDINGS = ("err", "error", "loss")  # a word ending in one names a loss, short as "err" is: top5err, top1error
 # ... and these with a count joined on (fpr95, fid50k_full, minADE6), word -> whether the count may end in k: few,
 # since a dataset's name does the same (ade20k is no average displacement error) and a score's (AP50, in percent in
@@ -96,7 +103,7 @@ SIGNED_MARKS = frozenset({"adjusted", "adj", "delta", "diff", "difference", "cha
 # cost_savings, time_saved, timestep_reward, mean_reciprocal_rank, log_likelihood
 GAIN_WORDS = ("reward", "return", "gain", "reduction", "savings", "saving", "saved", "improvement", "speedup",
               "reciprocalrank", "mrr", "inverseharmonicmeanrank", "inversegeometricmeanrank", "meanrankindex",
-              "ndcg", "dcg", "bleu", "rouge", "psnr", "ssim", "elbo", "likelihood", "loglikelihood")
+              "ndcg", "dcg", "bleu", "rouge", "psnr", "ssim", "elbo", "likelihood", "loglikelihood", "explained")
 # ... and a name ending in one of these is a fall of what the words before it name, which turns its direction over:
 # accuracy_drop is a loss, loss_drop and ppl_reduction gains (red team: accuracy_drop was maximised, ppl_drop
 # minimised); a fall of nothing named (variance_reduction) keeps what the word alone says
@@ -292,7 +299,7 @@ class Metric:
         else:
             why = f"--mode {mode}"
         if kind is None:
-            signed = loss_word in SIGNED_WORDS or any(w in SIGNED_WORDS for w in ws) \
+            signed = loss_word in SIGNED_WORDS + SIGNED_HEADS or any(w in SIGNED_WORDS for w in ws) \
                 or score_word in SIGNED_SCORE_WORDS or bool(SIGNED_MARKS & set(ws))  # gaussian_nll_loss, kappa
             kind = "any" if signed else "positive" if loss_word else "fraction" if score_word in FRACTION_WORDS \
                 else "any"
