@@ -40,7 +40,8 @@ from lcpipe.config import FeatureParams, Params, PredictParams, load_params
 from lcpipe.curve import MAX_POINTS, MAX_STEPS, Curve, as_finished, grid_of
 from lcpipe.errors import LcpipeError, exits_cleanly, say_out
 from lcpipe.forecasting import live
-from lcpipe.forecasting.backtest import backtest, check_apart
+from lcpipe.forecasting.backtest import backtest
+from lcpipe.forecasting.copies import check_apart
 from lcpipe.forecasting.decision_scores import decisions
 from lcpipe.forecasting.logs import (
     check_finished,

@@ -15,7 +15,8 @@ import numpy as np
 from lcpipe.config import Params
 from lcpipe.curve import MAX_EPOCHS, MAX_POINTS, MAX_STEPS, Curve, on_grid, series_of
 from lcpipe.errors import LcpipeError
-from lcpipe.forecasting.backtest import check_apart, in_units
+from lcpipe.forecasting.backtest import in_units
+from lcpipe.forecasting.copies import check_apart
 from lcpipe.forecasting.evaluations import evaluation_step
 from lcpipe.forecasting.logs import TRAINER_STATE, learnable_history, missed_zero, zeros_left_out
 from lcpipe.forecasting.predictors.auto import (

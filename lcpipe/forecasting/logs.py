@@ -42,7 +42,8 @@ from lcpipe.curve import COLUMNS, MAX_EPOCHS, MAX_STEPS, Curve, as_finished, che
 from lcpipe.errors import LcpipeError, WrongKindError
 from lcpipe.metric import EVAL_WORDS, TRAIN_WORDS, Metric, as_metric
 
-EPOCH_COLUMNS = ("epoch", "step", "global_step", "iteration", "iter")  # step: DVCLive, logs of optimizer steps
+# step: DVCLive, logs of optimizer steps; training_iteration: Ray Tune's count of a trial's reports (progress.csv)
+EPOCH_COLUMNS = ("epoch", "step", "global_step", "iteration", "iter", "training_iteration")
 SUFFIXES = (".csv", ".tsv")  # any case: *.CSV is a curve file too
 MIN_HISTORY_CURVES = 2  # intervals are learnt from how history curves differ: one curve cannot show that
 MIN_HISTORY_EPOCHS = 3  # a shorter history curve has no shape to learn from
@@ -155,8 +156,15 @@ def _table(path: Path) -> _Table:
     if not parsed:  # separators and blanks alone, e.g. ";"
         raise LcpipeError(f"{path}: no values, only separators; expected a header line such as {','.join(COLUMNS)}")
     (_, header), body = parsed[0], parsed[1:]
-    return _Table(path, [h.strip() for h in header], [r for _, r in body], [n for n, _ in body],
-                  decimal_comma=delimiter != ",")
+    rows = [[c if c.strip() not in MISSING_MARKS else "" for c in r] for _, r in body]
+    return _Table(path, [h.strip() for h in header], rows, [n for n, _ in body], decimal_comma=delimiter != ",")
+
+
+# cells that mark a value not logged, read as a blank cell: Keras' CSVLogger writes NA in the validation columns of an
+# epoch it did not validate (fit(validation_freq=2)), R and pandas write NA, <NA> or N/A (red team: "column
+# 'val_accuracy' is 'NA', not a number", where pd.read_csv and lcpipe.forecast() read the same file). A NaN stays a
+# number, and a loss that turned NaN a divergence.
+MISSING_MARKS = frozenset({"NA", "N/A", "n/a", "<NA>", "#N/A", "null", "NULL", "None"})
 
 
 def _cut_short(lines: list[str], delimiter: str) -> bool:
@@ -239,6 +247,11 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
     index = np.arange(1.0, len(t.rows) + 1)
     if counts_by_one(numbers):
         return index, None
+    if name.strip() == "_step":  # W&B's count of wandb.log() calls: another call between two evaluations moves it
+        raise LcpipeError(f"{t.path}: its step column is W&B's _step, which counts wandb.log() calls, not epochs or "
+                          f"optimizer steps (the metric's rows are at _step {t.cell(0, col)}, {t.cell(1, col)}, ...): "
+                          "log the epoch or the global step with the metric (wandb.log({..., 'epoch': epoch})) and "
+                          "export it, or add an epoch column that counts the rows")
     if fold(name) == "epoch" and len(numbers) >= 2 and np.all(np.diff(numbers) == 1):
         raise LcpipeError(f"{t.path}: epochs run from {t.cell(0, col)} to {t.cell(len(t.rows) - 1, col)}, one a row, "
                           f"so the log misses epochs 1..{int(numbers[0]) - 1} (a run resumed from a checkpoint "
@@ -339,7 +352,7 @@ def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
         # live.planned_epochs), and where the log shows an evaluation or its end (_evaluated_otherwise; review)
         alt = f" (or {error!r})" if error else ""
         message = f"{t.path}: missing column {name!r}{alt}, the metric to forecast; the header is {', '.join(t.header)}"
-        if sorted(_loosely(h) for h in t.header if h.strip()) == ["step", "value", "walltime"]:
+        if _tensorboard(t):
             # TensorBoard's scalars export names its metric `Value`: no run that has yet to evaluate (red team: left
             # out of live runs as one)
             raise LcpipeError(f"{t.path}: a TensorBoard scalars export (Wall time, Step, Value): its {name!r} is the "
@@ -350,6 +363,11 @@ def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
             raise LcpipeError(message + (f" (if {t.header[other]!r} is the metric, give that name)" if alike else ""))
         raise NotStarted(message, reason=f"no column {name!r}{alt} yet, the metric to forecast (its header: "
                                          f"{_shown_header(t.header)})")
+    if fold(t.header[col]) == "value" and _tensorboard(t) and metric.why.startswith("--mode auto"):
+        # `--metric Value` names no kind or direction: an accuracy was forecast as any series, above 1 (red team)
+        raise LcpipeError(f"{t.path}: a TensorBoard scalars export (Wall time, Step, Value): 'Value' says not what "
+                          "it is; rename that column to the metric's name (val_accuracy, val_loss) so its kind and "
+                          "direction are read, or give --mode and --kind (mode=, kind= in Python)")
     values = t.numbers(col)
     for i in np.flatnonzero(np.isnan(values)):  # blank or text: missing, not diverged (a NaN cell parses)
         cell, where = t.cell(int(i), col), f"{t.path}: line {t.lines[int(i)]}: column {t.header[col]!r}"
@@ -362,6 +380,11 @@ def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
     values = values[:end]
     _check_kind(t, col, values, metric if not from_error else Metric(error, "min", "fraction"))
     return (1.0 - values if from_error else values), end, col
+
+
+def _tensorboard(t: _Table) -> bool:
+    """Whether the table is TensorBoard's scalars export: Wall time, Step, Value."""
+    return sorted(_loosely(h) for h in t.header if h.strip()) == ["step", "value", "walltime"]
 
 
 def _check_kind(t: _Table, col: int, values: np.ndarray, metric: Metric) -> None:
@@ -693,6 +716,23 @@ def _dotted(data: dict, lists: bool = True) -> dict | None:
 CONFIG_KEYS = ("optimizer", "lr", "learning_rate", "schedule", "milestones", "dataset", "arch")
 
 
+def _unserialized(key: str, value) -> dict:
+    """{key: value}, but a Keras object as keras.optimizers.serialize() writes it ({"class_name": "SGD", "config":
+    {"learning_rate": 0.1, "momentum": 0.9}, "module": ...}) as its class's name, lowercase, and its settings as a
+    section of their own, `key.learning_rate` (helper: a sidecar's serialized optimizer was dropped silently, its run
+    compared as one stating no optimizer)."""
+    if not (isinstance(value, dict) and isinstance(value.get("class_name"), str)
+            and isinstance(value.get("config"), dict)):
+        return {key: value}
+    name = value["class_name"].lower()
+    if key in ("learning_rate", "lr"):  # a schedule (ExponentialDecay): its name, and its first rate as the lr
+        start = value["config"].get("initial_learning_rate")
+        return {"schedule": name, **({key: start} if start is not None else {})}
+    settings = {k: v for item, setting in value["config"].items() if item != "name"
+                for k, v in _unserialized(item, setting).items()}
+    return {key: name, f"{key}_config": settings} if settings else {key: name}
+
+
 def _lifted(config: dict, keys: tuple[str, ...], accept=lambda _: True) -> dict:
     """The config with each of `keys` it states only nested, in one section (optimizer.lr), moved to the top (lr)
     where `accept` takes its value; one stated in two sections (model.lr, head.lr) is left where it is."""
@@ -792,6 +832,7 @@ def _flat_config(data: dict, meta: str) -> dict:
     """A config's settings as flat keys: DVCLive's `train:` section into the top level, other sections dotted."""
     train = data.get("train")
     flat = {**{k: v for k, v in data.items() if k != "train"}, **(train if isinstance(train, dict) else {})}
+    flat = {k: v for key, value in flat.items() for k, v in _unserialized(key, value).items()}
     if not any(isinstance(v, dict) for v in flat.values()):
         return numbers_read(flat)
     # sections of their own (Hydra's optimizer: {lr: ...}, a sidecar's training_args: {...}): flattened to dotted
@@ -957,14 +998,23 @@ def read_log_rows(where: str, header: list[str], rows: list[list[str]], metric: 
     return _curve_of(table, metric, name, None, None)
 
 
+# a long-format log's column naming the run a row belongs to (MLflow's run_id, run_uuid; W&B's and others' run names)
+RUN_ID_COLUMNS = ("run_id", "run_uuid", "run", "run_name", "trial_id")
+
+
 def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Path | None,
               flat: dict | None = None) -> Curve:
     """The curve of a table read from `path` (None: given in Python), as _read_table reads it; `flat` its config
     where it was read already (a Trainer state's), else `meta`'s."""
     if t.column(metric.name) is None and all(t.column(c) is not None for c in ("key", "value")):
+        run = next((t.header[c] for c in (t.column(n) for n in RUN_ID_COLUMNS) if c is not None), None)
+        # several runs in one file: a pivot alone would merge them into one zig-zag curve, silently (red team)
+        how = (f"one file per run, each pivoted: for run, df in frame.groupby({run!r}): df.pivot_table(index='step', "
+               "columns='key', values='value').reset_index().to_csv(f'{run}.csv', index=False)") if run else \
+            "pivot it, e.g. with pandas, df.pivot_table(index='step', columns='key', values='value').reset_index()"
         raise LcpipeError(f"{t.path}: a long-format log (one row per metric and step: {', '.join(t.header)}, as MLflow "
-                          "exports a metric's history); lcpipe reads one column per metric: pivot it, e.g. with "
-                          "pandas, df.pivot_table(index='step', columns='key', values='value').reset_index()")
+                          f"exports a metric's history); lcpipe reads one column per metric and one run per file: "
+                          f"{how}")
     during = _after_training_dropped(t)
     col = _metric_column(t, metric)[0]
     if during is not t and col is not None and not any(during.cell(i, col) for i in range(len(during.rows))):
@@ -1047,7 +1097,26 @@ def _steps_per_epoch(t: _Table, x: int) -> float | None:
         return None
     epochs, steps = epochs[useful], steps[useful]
     ratio = float(steps[-1] / epochs[-1])
-    return ratio if np.all(np.abs(epochs * ratio - steps) <= 0.0051 * ratio + 0.02 * steps) else None
+    if np.all(np.abs(epochs * ratio - steps) <= 0.0051 * ratio + 0.02 * steps):
+        return ratio
+    return _whole_epochs_steps(t.numbers(at), t.numbers(x))
+
+
+def _whole_epochs_steps(epochs: np.ndarray, steps: np.ndarray) -> float | None:
+    """The steps of an epoch where each row states the whole epoch it falls in (Lightning's CSVLogger: epoch 0 at
+    steps 47 and 96, epoch 1 at 144 and 193, validating twice an epoch; red team: `--epochs 100` was read as 100
+    evaluations, 50 epochs): the one whole P with e * P <= step <= (e + 1) * P at every row (a step counted from 0
+    or 1), where the rows pin it to one number; else None."""
+    ok = np.isfinite(epochs) & np.isfinite(steps)
+    epochs, steps = epochs[ok], steps[ok]
+    if len(epochs) < 4 or np.any(epochs != np.round(epochs)) or np.any(np.diff(epochs) < 0) or epochs[-1] < 2 \
+            or np.all(np.diff(epochs) > 0):
+        return None
+    low = float(np.max(steps / (epochs + 1)))
+    upper = steps[epochs > 0] / epochs[epochs > 0]
+    high = float(np.min(upper))
+    whole = float(np.ceil(low - 1e-9))
+    return whole if whole <= high and high - low <= max(1.0, 0.02 * low) else None
 
 
 def _words(name: str) -> list[str]:
@@ -1130,8 +1199,17 @@ def waiting(path: Path, exc: NotStarted, name: str | None = None) -> tuple[str, 
     """(run name, where, reason) of a live run left out for now (read_curves' `started`): named as read_curve
     names its curve (a Lightning version by its folder), or `name`."""
     if name is None:
-        name = path.parent.name if _lightning_log(path) else path.stem
+        name = path.parent.name if _lightning_log(path) or _ray_log(path) else path.stem
     return name, str(path), exc.reason
+
+
+def _ray_log(path: Path) -> bool:
+    """Ray Tune's trial log: <trial>/progress.csv beside <trial>/params.json, its config (the run is its folder; red
+    team: every trial was named 'progress', refused as two runs of one name, and its params.json went unread)."""
+    return path.name == RAY_LOG and (path.parent / RAY_PARAMS).is_file()
+
+
+RAY_LOG, RAY_PARAMS = "progress.csv", "params.json"
 
 
 def _lightning_log(path: Path) -> bool:
@@ -1553,6 +1631,8 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
                                          and not curve.epoch_axis and not curve.per_epoch else None)
         return replace(curve, config={**named, **_settings(hparams)}, stated_epochs=stated)  # hparams.yaml's
         # lr, not a decayed lr dumped with the final metrics (review)
+    if _ray_log(path):  # <trial>/progress.csv: the trial's name is its folder, its config its params.json
+        return _read_table(path, metric, path.parent.name, path.parent / RAY_PARAMS)
     return _read_table(path, metric, path.stem, sidecar_of(path))
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from lcpipe.config import StopParams
 from lcpipe.curve import Series, series_of
 from lcpipe.errors import LcpipeError
+from lcpipe.forecasting.copies import is_prefix_of
 from lcpipe.forecasting.logs import MIN_HISTORY_CURVES, learnable_history, read_curve_dir
 from lcpipe.forecasting.predictors.auto import Auto  # the class, not the registry: no other predictor is a dep
 from lcpipe.forecasting.stop_rule import STOP_BELOW, final_value, p_not_beaten, per_check, std_of
@@ -105,21 +106,22 @@ class Stopper:
         return self._setups[left_out]
 
     def _own_past(self, values: np.ndarray, rows: list[dict]) -> frozenset:
-        """Names of the history curves whose first len(values) epochs equal the run's. Only a prefix that
-        moves says which run it is: accuracies are counts over one test set, so different runs share
-        exact early values (stuck at chance through a warmup); a prefix of fewer than 3 distinct values
-        is no fingerprint by itself. Its losses are (FINGERPRINT: means over batches, floats that two runs
-        do not share): with them equal too, and moving, the curve is the run's own (red team: stuck at
-        chance to epoch 5, a run was forecast from its own future, 0.73 [0.727, 0.737] against a true 0.96)."""
-        k = len(values)
-        same = [c for c in self.history if len(c) >= k and np.array_equal(c.metric(METRIC)[:k], values)]
+        """Names of the history curves whose first len(values) epochs are the run's (copies.is_prefix_of: equal,
+        or written again rounded). Only a prefix that moves says which run it is: accuracies are counts over
+        one test set, so different runs share exact early values (stuck at chance through a warmup); a
+        prefix of fewer than 3 distinct values is no fingerprint by itself. Its losses are (FINGERPRINT: means
+        over batches, floats that two runs do not share): with them equal too, and moving, the curve is the
+        run's own (red team: stuck at chance to epoch 5, a run was forecast from its own future, 0.73 [0.727,
+        0.737] against a true 0.96)."""
+        k = len(values)  # equal, or written again coarser (a history copied with %.4f: copies.is_prefix_of)
+        same = [c for c in self.history if len(c) >= k and is_prefix_of(values, c.metric(METRIC)[:k])]
         if len(np.unique(values)) >= 3:
             return frozenset(c.name for c in same)
         losses = {col: np.array([r[col] for r in rows], dtype=float) for col in FINGERPRINT
                   if all(col in r for r in rows)}
         losses = {col: v for col, v in losses.items() if len(np.unique(v)) >= min(k, 2)}
         return frozenset(c.name for c in same if losses and all(
-            col in c.columns and np.array_equal(c.columns[col][:k], v) for col, v in losses.items()))
+            col in c.columns and is_prefix_of(v, c.columns[col][:k]) for col, v in losses.items()))
 
     def check(self, rows: list[dict]) -> Verdict | None:
         epoch = len(rows)

@@ -114,7 +114,7 @@ def check_sweep_history(p: Params, past: list) -> None:
     for one and the LSTM reads them, and no copy of the pipeline's own curves as they are now (the
     README's stop.history recipe copies them; as sweep.history each would be forecast from itself)."""
     from lcpipe.curve import series_of
-    from lcpipe.forecasting.backtest import check_apart
+    from lcpipe.forecasting.copies import check_apart
     from lcpipe.forecasting.features import needs_lr
     from lcpipe.forecasting.logs import learnable_history, read_curve_dir
 

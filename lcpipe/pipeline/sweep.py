@@ -12,7 +12,8 @@ from pathlib import Path
 
 from lcpipe.atomic import atomic_dir, write_text
 from lcpipe.config import Params
-from lcpipe.forecasting.backtest import backtest, check_apart
+from lcpipe.forecasting.backtest import backtest
+from lcpipe.forecasting.copies import check_apart
 from lcpipe.forecasting.decision_scores import decisions
 from lcpipe.forecasting.logs import learnable_history, read_curve_dir
 from lcpipe.forecasting.scores import mean_by
