@@ -475,6 +475,8 @@ def forecast_command(args: argparse.Namespace) -> list[live.RunForecast]:
     results = live.forecast_runs(predictor, grid, metric)
     say(metric.describe())
     say(live.config_keys_used(predictor, history, raw))
+    if note := live.unstated_dataset_note(predictor, raw):
+        say(note)
     if note := live.unconfirmed_note(predictor, grid, metric):
         say(note)
     if note := live.uncalibrated_note(predictor):

@@ -219,3 +219,18 @@ def test_a_keras_serialized_optimizer_in_a_sidecar_is_its_name_and_settings(tmp_
         "learning_rate": {"class_name": "ExponentialDecay", "config": {"initial_learning_rate": 0.001}}}}}))
     config = read_curve(tmp_path / "r.csv").config
     assert (config["optimizer"], config["schedule"], config["lr"]) == ("adam", "exponentialdecay", 0.001)
+
+
+def test_runs_stating_no_dataset_are_told_a_foreign_history_goes_unnoticed(tmp_path):
+    """No tracker export states a dataset, so the bands of a history of another dataset were never widened, and
+    nothing said so (red team: CIFAR-100 history, CIFAR-10 runs, 0 of 8 finals inside, the best run stopped)."""
+    for tag, n, tops in (("h", 100, (.73, .75, .76)), ("r", 30, (.937, .952))):
+        for i, top in enumerate(tops):
+            _write(tmp_path / tag, f"r{i}.csv", "epoch,test_acc\n" + "".join(
+                f"{e},{_acc(e, top):.4f}\n" for e in range(1, n + 1)))
+    code, out, err = _forecast(tmp_path / "h", tmp_path / "r", "--epochs", "100")
+    assert code == 0 and "no run states its dataset" in err, err
+    for i in range(2):
+        _write(tmp_path / "r", f"r{i}.json", '{"dataset": "cifar10"}')
+    code, out, err = _forecast(tmp_path / "h", tmp_path / "r", "--epochs", "100")
+    assert code == 0 and "states its dataset" not in err, err
