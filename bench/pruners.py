@@ -375,8 +375,8 @@ def tune_grid(kind: str) -> list[dict]:
             itertools.product((1.5, 1.25), (0.1, 0.05), (0.0, 0.3, 0.5))]
 
 
-# the warmups `--tune warmup` compares (the first check at 2, 5 or 10 % of the trial, or at its MIN_WARMUP-th report)
-WARMUP_GRID = [{"warmup": w} for w in (0.1, 0.05, 0.02, 0.0)]
+# the warmups `--tune warmup` compares (the first check at 2-30 % of the trial, or at its MIN_WARMUP-th report)
+WARMUP_GRID = [{"warmup": w} for w in (0.3, 0.2, 0.1, 0.05, 0.02, 0.0)]
 # the history_prior values `--tune prior` compares (the other settings at the kind's defaults)
 PRIOR_GRID = [{"history_prior": h} for h in (0.0, 2.0, 4.0, 8.0)]
 # the caps on the gap between checks `--tune gap` compares (a share of the trial; 1: growth alone)
