@@ -149,7 +149,8 @@ def test_trials_of_the_running_ones_cadence_are_rivals_where_the_grid_falls_shor
     def value(lr, s):
         return float(0.92 - 0.15 * (np.log10(lr) + 2.5) ** 2 - 0.5 * np.exp(-5 * s / 1000))
     steps = range(15, 1001, 15)
-    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(steps=1000, fit_cache=False))
+    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(steps=1000, fit_cache=False,
+                                                                                   warmup=0))
     _finished_trials(study, (0.003, 0.005, 0.002, 0.004), steps, value)
     assert _pruned_at(study, 1e-4, steps, value) == 45
 

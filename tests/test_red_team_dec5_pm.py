@@ -21,7 +21,7 @@ def _every_k_study(k: int) -> tuple[list[int], int]:
     def curve(x: float, epoch: int) -> float:
         return 0.5 + 0.4 * x * (1 - math.exp(-epoch / 20))
 
-    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(epochs=200),
+    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(epochs=200, warmup=0),
                                 sampler=optuna.samplers.RandomSampler(seed=0))
     pruned_at: list[int] = []
 

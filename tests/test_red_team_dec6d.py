@@ -201,13 +201,14 @@ def test_a_trial_left_behind_by_a_late_lr_drop_is_checked_after_it():
     """Checks grew geometrically (x1.5): a 200-epoch trial was checked at 93 and 140 and never after, so one that
     the lr drop at 150 left 20 points behind the others trained its last 50 epochs for nothing. A check now comes
     at least every fifth of the trial; max_gap=1 is the schedule before."""
-    pruner = ForecastPruner(epochs=200, metric="test_acc")
+    # (warmup=0: the schedule from the third report, as with a history; without one the first check is at a tenth)
+    pruner = ForecastPruner(epochs=200, metric="test_acc", warmup=0)
     pruner._settle("fraction")
     checks = pruner._schedule(200, 1.0)
     assert checks.max() >= 160 and np.all(np.diff(checks) <= 40)
-    step = _pruned_at(ForecastPruner(epochs=200, metric="test_acc"))
+    step = _pruned_at(ForecastPruner(epochs=200, metric="test_acc", warmup=0))
     assert step is not None and 150 < step <= 180
-    assert _pruned_at(ForecastPruner(epochs=200, metric="test_acc", max_gap=1)) is None
+    assert _pruned_at(ForecastPruner(epochs=200, metric="test_acc", warmup=0, max_gap=1)) is None
 
 
 @pytest.mark.parametrize("bad", [0, -0.1, 1.5, float("nan"), True, "0.1"])
@@ -312,7 +313,7 @@ def test_a_pruner_pickled_before_max_gap_still_decides_as_it_did():
     """A pruner pickled before 2026-12-06 has no _max_gap and no _curve_keys: loaded now, its first study raised
     AttributeError. It decides as it did (growth alone), and its caches start anew."""
     import pickle
-    pruner = ForecastPruner(epochs=40, metric="test_acc")
+    pruner = ForecastPruner(epochs=40, metric="test_acc", warmup=0)
     state = pruner.__getstate__()
     for new in ("_max_gap", "_curve_keys"):
         state.pop(new)
@@ -332,7 +333,7 @@ def test_a_pruner_pickled_before_max_gap_still_decides_as_it_did():
 
 
 def test_max_gap_none_is_growth_alone_and_setting_it_redraws_the_schedule():
-    pruner = ForecastPruner(epochs=200, metric="test_acc", max_gap=None)
+    pruner = ForecastPruner(epochs=200, metric="test_acc", max_gap=None, warmup=0)
     pruner._settle("fraction")
     assert pruner.max_gap == 1.0 and pruner._schedule(200, 1.0).max() == 140
     pruner.max_gap = 0.2  # set after a schedule was drawn: it was kept (review)
