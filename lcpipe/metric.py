@@ -57,13 +57,15 @@ MIN_WORDS = ("loss", "ce", "nll", "xe", "xent", "crossentropy", "err", "error", 
              "nloglik",
              # perplexity's other abbreviations and a negative log predictive density (red team: val_pplx, val_ppx and
              # nlpd were read as scores to maximise)
-             "pplx", "ppx", "nlpd",
-             # LightGBM's metrics named by their objective (evals_result_["valid_0"]["poisson"]; red team: poisson,
-             # gamma, tweedie, quantile, fair and gamma_deviance were read as scores to maximise): deviance, as
-             # deviance_explained and explained_variance are gains (GAIN_WORDS' "explained")
-             "poisson", "gamma", "tweedie", "quantile", "fair", "deviance", "kullbackleibler")
-# ... of which these only as whole words: `nlpd` starts nlpdev_score, an NLP dev set's (review); fairness is a score
-WHOLE_WORDS = frozenset({"pplx", "nlpd", "gamma", "fair", "poisson", "tweedie", "quantile"})
+             "pplx", "ppx", "nlpd")
+# ... of which these only as whole words: `nlpd` starts nlpdev_score, an NLP dev set's (review)
+WHOLE_WORDS = frozenset({"pplx", "nlpd", "explained"})
+# LightGBM's metrics named by their objective (evals_result_["valid_0"]["poisson"], "training's quantile"; red team:
+# poisson, gamma, tweedie, quantile, fair and gamma_deviance were read as scores to maximise): losses only as the whole
+# name, split words and counts aside (review: val_accuracy_quantile, reward_gamma, d2_tweedie_score and
+# goodman_kruskal_gamma keep what their other words say)
+OBJECTIVE_NAMES = frozenset({"poisson", "gamma", "tweedie", "quantile", "fair", "gammadeviance", "kullbackleibler",
+                             "deviance"})
 # ... of which these may go below 0 (a Gaussian's or a normalising flow's NLL, in nats, falls below 0 as the model
 # gets good): any finite series, not a positive quantity; they are still minimised
 SIGNED_WORDS = ("nll", "negloglikelihood", "negativeloglikelihood", "nelbo", "negelbo", "nlpd", "nloglik")
@@ -199,6 +201,9 @@ def _head(name: str) -> tuple[str | None, str | None, str]:
     ws = words(name.split("@")[0] or name)  # tpr@fpr=0.01: the rate at an operating point is the tpr
     if "at" in ws[1:]:  # tpr_at_fpr_1e-3, precision_at_rank_10: what follows "at" is the operating point
         ws = ws[:ws.index("at", 1)]
+    core = [w for w in ws if w not in SPLIT_WORDS and w != "s" and not w.isdigit()]  # valid_0-poisson, "valid_1's
+    if "".join(core) in OBJECTIVE_NAMES:  # gamma_deviance": the objective's name alone
+        return "".join(core), None, " ".join(core)
     if ws and ws[-1] in LAST_MIN_WORDS and ws[-2:-1] != ["so"] and _head(" ".join(ws[:-1]))[2] == "":
         return ws[-1], None, ws[-1]  # ... unless a word before it names a score or loss (val_acc_per: a percent)
     for end in range(len(ws) - 1, -1, -1):

@@ -26,11 +26,24 @@ import pytest
     ("explained_variance", "max", "any"),  # scikit-learn's score
     ("gamma_acc", "max", "fraction"),
     ("fairness", "max", "any"),
+    ("valid_1's gamma", "min", "any"),
+    # ... and only as the whole name (review: each read as a loss, or `unexplained` as a gain)
+    ("val_accuracy_quantile", "max", "fraction"),
+    ("reward_quantile", "max", "any"),
+    ("f1_fair", "max", "fraction"),
+    ("d2_tweedie_score", "max", "any"),
+    ("goodman_kruskal_gamma", "max", "any"),
 ])
 def test_lightgbm_metric_names(name, mode, kind):
     from lcpipe.metric import Metric
     metric = Metric.infer(name)
     assert (metric.mode, metric.kind) == (mode, kind)
+
+
+def test_unexplained_is_no_gain():
+    """`explained` is a gain word as a whole word only: unexplained_variance says no direction, as before (review)."""
+    from lcpipe.metric import Metric
+    assert not Metric.infer("unexplained_variance").says_mode
 
 
 # -- tracker exports (a red team's): each read right, or one line saying what to do ------------------------------------
@@ -57,11 +70,15 @@ def test_wandb_step_counting_log_calls_is_refused_not_read_as_steps(tmp_path):
     evaluations move it) was read as optimizer steps: 87/100 seen after 30 epochs, both bands missing their finals."""
     for tag, n, tops in (("h", 100, (.93, .94, .95)), ("r", 30, (.937, .952))):
         for i, top in enumerate(tops):
-            rows, s = ["_runtime,_step,_timestamp,train_loss,val_acc"], 0
+            rows, s, g = ["_runtime,_step,_timestamp,train_loss,val_acc"], 0, 0
             for e in range(1, n + 1):
-                rows.append(f"{s * .1:.1f},{s},{1733000000 + s},0.5,")  # a train log between two evaluations
-                rows.append(f"{s * .1 + .05:.2f},{s + 1},{1733000001 + s},,{_acc(e, top):.4f}")
-                s += 2
+                for _ in range(97):  # a train log every 50 batches of an epoch's 97: one or two between evaluations
+                    g += 1
+                    if g % 50 == 0:
+                        rows.append(f"{g * .1:.1f},{s},{1733000000 + g},0.5,")
+                        s += 1
+                rows.append(f"{g * .1 + .05:.2f},{s},{1733000000 + g},,{_acc(e, top):.4f}")
+                s += 1
             _write(tmp_path / tag, f"r{i}.csv", "\n".join(rows) + "\n")
     code, out, err = _forecast(tmp_path / "h", tmp_path / "r", "--epochs", "100", "--metric", "val_acc")
     assert code != 0 and "Traceback" not in err
@@ -285,3 +302,38 @@ def test_a_boosting_study_without_a_history_keeps_its_slow_best_trial():
     study.optimize(objective, n_trials=len(order))
     assert study.best_value == pytest.approx(min(curves[i][-1] for i in order))
     assert sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials) >= 3  # it still prunes
+
+
+# -- the review of this session's fixes: each failed on them ----------------------------------------------------------
+
+def test_a_wandb_step_log_with_one_evaluation_or_at_a_steady_stride_is_read(tmp_path):
+    """The _step refusal built its message from a second row a live run's first evaluation lacks (IndexError), and
+    refused `wandb.log(..., step=global_step)`, whose _step is the real global step."""
+    from lcpipe.forecasting.logs import read_curve
+
+    (tmp_path / "one.csv").write_text("_step,train_loss,val_acc\n0,0.9,\n1,0.8,\n2,0.7,\n3,0.6,\n4,0.5,\n5,,0.41\n"
+                                      "6,0.45,\n")
+    assert len(read_curve(tmp_path / "one.csv", "val_acc")) == 1
+    (tmp_path / "global.csv").write_text("_step,val_loss\n" + "".join(f"{500 * k},{1 / k:.4f}\n" for k in range(1, 21)))
+    assert list(read_curve(tmp_path / "global.csv", "val_loss").steps[:3]) == [500, 1000, 1500]
+
+
+def test_whole_epochs_give_the_steps_of_an_epoch_exactly_or_not_at_all():
+    """A window of candidate P's gave 980 for 997 steps an epoch validated every 100 steps, and a 10-epoch Lightning
+    run validating twice an epoch got none (review)."""
+    from lcpipe.forecasting.logs import _whole_epochs_steps
+
+    epochs = np.repeat(np.arange(10.0), 2)
+    steps = np.array([[k * 97 + 47, k * 97 + 96] for k in range(10)], dtype=float).ravel()
+    assert _whole_epochs_steps(epochs, steps) == 97
+    g = np.arange(100, 5 * 997 + 1, 100)
+    assert _whole_epochs_steps(((g - 1) // 997).astype(float), (g - 1).astype(float)) is None
+
+
+def test_a_serialized_schedule_never_replaces_a_schedule_stated_beside_it():
+    from lcpipe.forecasting.logs import given_config
+
+    serialized = {"class_name": "CosineDecay", "config": {"initial_learning_rate": 0.1}}
+    for config in ({"schedule": "cosine", "learning_rate": serialized}, {"learning_rate": serialized,
+                                                                          "schedule": "cosine"}):
+        assert given_config(config, "x") == {"schedule": "cosine", "lr": 0.1}

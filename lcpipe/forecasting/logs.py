@@ -247,11 +247,16 @@ def _axis(t: _Table) -> tuple[np.ndarray, np.ndarray | None]:
     index = np.arange(1.0, len(t.rows) + 1)
     if counts_by_one(numbers):
         return index, None
-    if name.strip() == "_step":  # W&B's count of wandb.log() calls: another call between two evaluations moves it
-        raise LcpipeError(f"{t.path}: its step column is W&B's _step, which counts wandb.log() calls, not epochs or "
-                          f"optimizer steps (the metric's rows are at _step {t.cell(0, col)}, {t.cell(1, col)}, ...): "
+    if name.strip() == "_step" and len(numbers) >= 3 and len(np.unique(np.diff(numbers))) > 1:
+        # W&B's count of wandb.log() calls, moved by other calls between two evaluations at no steady stride (a train
+        # log every 50 batches of 97): no training axis (red team: read as optimizer steps, "87/100" seen after 30
+        # epochs). At a steady stride it may be the global step (wandb.log(..., step=global_step)): read as steps
+        shown = ", ".join(t.cell(i, col) for i in range(min(4, len(t.rows))))
+        raise LcpipeError(f"{t.path}: its step column is W&B's _step, which counts wandb.log() calls (the metric's "
+                          f"rows are at _step {shown}, ...: other calls in between), not epochs or optimizer steps: "
                           "log the epoch or the global step with the metric (wandb.log({..., 'epoch': epoch})) and "
-                          "export it, or add an epoch column that counts the rows")
+                          "export it, or, if _step is the global step (wandb.log(..., step=global_step)), rename the "
+                          "column to step")
     if fold(name) == "epoch" and len(numbers) >= 2 and np.all(np.diff(numbers) == 1):
         raise LcpipeError(f"{t.path}: epochs run from {t.cell(0, col)} to {t.cell(len(t.rows) - 1, col)}, one a row, "
                           f"so the log misses epochs 1..{int(numbers[0]) - 1} (a run resumed from a checkpoint "
@@ -367,7 +372,7 @@ def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
         # `--metric Value` names no kind or direction: an accuracy was forecast as any series, above 1 (red team)
         raise LcpipeError(f"{t.path}: a TensorBoard scalars export (Wall time, Step, Value): 'Value' says not what "
                           "it is; rename that column to the metric's name (val_accuracy, val_loss) so its kind and "
-                          "direction are read, or give --mode and --kind (mode=, kind= in Python)")
+                          "direction are read, or give --mode (mode= in Python; and --kind fraction for an accuracy)")
     values = t.numbers(col)
     for i in np.flatnonzero(np.isnan(values)):  # blank or text: missing, not diverged (a NaN cell parses)
         cell, where = t.cell(int(i), col), f"{t.path}: line {t.lines[int(i)]}: column {t.header[col]!r}"
@@ -721,16 +726,24 @@ def _unserialized(key: str, value) -> dict:
     {"learning_rate": 0.1, "momentum": 0.9}, "module": ...}) as its class's name, lowercase, and its settings as a
     section of their own, `key.learning_rate` (helper: a sidecar's serialized optimizer was dropped silently, its run
     compared as one stating no optimizer)."""
-    if not (isinstance(value, dict) and isinstance(value.get("class_name"), str)
+    if not (isinstance(value, dict) and isinstance(value.get("class_name"), str) and value["class_name"].strip()
             and isinstance(value.get("config"), dict)):
         return {key: value}
-    name = value["class_name"].lower()
+    name = value["class_name"].strip().lower()
     if key in ("learning_rate", "lr"):  # a schedule (ExponentialDecay): its name, and its first rate as the lr
         start = value["config"].get("initial_learning_rate")
-        return {"schedule": name, **({key: start} if start is not None else {})}
-    settings = {k: v for item, setting in value["config"].items() if item != "name"
-                for k, v in _unserialized(item, setting).items()}
-    return {key: name, f"{key}_config": settings} if settings else {key: name}
+        number = isinstance(start, int | float) and not isinstance(start, bool)
+        return {"schedule": name, **({key: start} if number else {})}
+    return {key: name, **({f"{key}_config": settings} if (settings := _unserialized_all(
+        {k: v for k, v in value["config"].items() if k != "name"})) else {})}
+
+
+def _unserialized_all(config: dict) -> dict:
+    """Each entry of `config` through _unserialized; a key the config states itself is never replaced by one a
+    serialized object implies (review: a schedule 'cosine' beside a serialized lr schedule depended on key order)."""
+    read = {key: _unserialized(key, value) for key, value in config.items()}  # once each: nested, it recurses
+    implied = {k: v for key, entries in read.items() for k, v in entries.items() if k != key and k not in config}
+    return {**implied, **{key: entries.get(key, config[key]) for key, entries in read.items()}}
 
 
 def _lifted(config: dict, keys: tuple[str, ...], accept=lambda _: True) -> dict:
@@ -832,7 +845,7 @@ def _flat_config(data: dict, meta: str) -> dict:
     """A config's settings as flat keys: DVCLive's `train:` section into the top level, other sections dotted."""
     train = data.get("train")
     flat = {**{k: v for k, v in data.items() if k != "train"}, **(train if isinstance(train, dict) else {})}
-    flat = {k: v for key, value in flat.items() for k, v in _unserialized(key, value).items()}
+    flat = _unserialized_all(flat)
     if not any(isinstance(v, dict) for v in flat.values()):
         return numbers_read(flat)
     # sections of their own (Hydra's optimizer: {lr: ...}, a sidecar's training_args: {...}): flattened to dotted
@@ -1105,18 +1118,21 @@ def _steps_per_epoch(t: _Table, x: int) -> float | None:
 def _whole_epochs_steps(epochs: np.ndarray, steps: np.ndarray) -> float | None:
     """The steps of an epoch where each row states the whole epoch it falls in (Lightning's CSVLogger: epoch 0 at
     steps 47 and 96, epoch 1 at 144 and 193, validating twice an epoch; red team: `--epochs 100` was read as 100
-    evaluations, 50 epochs): the one whole P with e * P <= step <= (e + 1) * P at every row (a step counted from 0
-    or 1), where the rows pin it to one number; else None."""
+    evaluations, 50 epochs): P, where the rows that end two epochs or more say it exactly, (e + 1) * P at the step
+    of the last row of epoch e (counted from 0 or 1), and every row keeps to e * P <= step <= (e + 1) * P; else
+    None (validation every 100 steps of 997 ends no epoch: a window of P's would be a guess; review)."""
     ok = np.isfinite(epochs) & np.isfinite(steps)
     epochs, steps = epochs[ok], steps[ok]
-    if len(epochs) < 4 or np.any(epochs != np.round(epochs)) or np.any(np.diff(epochs) < 0) or epochs[-1] < 2 \
+    if len(epochs) < 4 or np.any(epochs != np.round(epochs)) or np.any(np.diff(epochs) < 0) \
             or np.all(np.diff(epochs) > 0):
         return None
-    low = float(np.max(steps / (epochs + 1)))
-    upper = steps[epochs > 0] / epochs[epochs > 0]
-    high = float(np.min(upper))
-    whole = float(np.ceil(low - 1e-9))
-    return whole if whole <= high and high - low <= max(1.0, 0.02 * low) else None
+    last = np.append(np.diff(epochs) > 0, False)  # the last row of each epoch but the (maybe unfinished) last
+    for counted in (1.0, 0.0):  # steps counted from 0 (Lightning's: the row of epoch 0's end is at P - 1), or 1
+        per = (steps[last] + counted) / (epochs[last] + 1)
+        if len(per) >= 2 and np.all(per == per[0]) and per[0] == round(per[0]) and per[0] >= 1 \
+                and np.all((epochs * per[0] <= steps + counted) & (steps + counted <= (epochs + 1) * per[0])):
+            return float(per[0])
+    return None
 
 
 def _words(name: str) -> list[str]:
