@@ -418,7 +418,7 @@ def unstated_dataset_note(predictor: Predictor, runs: list[Curve]) -> str:
     unnoticed, and its bands keep the narrow width of forecasts within one dataset (red team: tracker exports state
     none; a CIFAR-100 history forecast CIFAR-10 runs 2-5 points low, 0 of 8 finals inside, the best run stopped).
     Else ""."""
-    if "dataset" not in predictor.config_keys or any(usable_value("dataset", r.config.get("dataset"), r.config)
+    if "dataset" not in predictor.config_keys or any(usable_value("dataset", r.config["dataset"], r.config)
                                                       for r in runs if "dataset" in r.config):
         return ""
     return ("note: no run states its dataset, so a history of another dataset goes unnoticed and keeps its narrow "

@@ -734,8 +734,8 @@ def _unserialized(key: str, value) -> dict:
         start = value["config"].get("initial_learning_rate")
         number = isinstance(start, int | float) and not isinstance(start, bool)
         return {"schedule": name, **({key: start} if number else {})}
-    return {key: name, **({f"{key}_config": settings} if (settings := _unserialized_all(
-        {k: v for k, v in value["config"].items() if k != "name"})) else {})}
+    settings = _unserialized_all({k: v for k, v in value["config"].items() if k != "name"})
+    return {key: name, f"{key}_config": settings} if settings else {key: name}
 
 
 def _unserialized_all(config: dict) -> dict:
@@ -1215,8 +1215,13 @@ def waiting(path: Path, exc: NotStarted, name: str | None = None) -> tuple[str, 
     """(run name, where, reason) of a live run left out for now (read_curves' `started`): named as read_curve
     names its curve (a Lightning version by its folder), or `name`."""
     if name is None:
-        name = path.parent.name if _lightning_log(path) or _ray_log(path) else path.stem
+        name = path.parent.name if _named_by_folder(path) else path.stem
     return name, str(path), exc.reason
+
+
+def _named_by_folder(path: Path) -> bool:
+    """A log whose run is its folder: Lightning's <run>/metrics.csv, Ray Tune's <trial>/progress.csv."""
+    return _lightning_log(path) or _ray_log(path)
 
 
 def _ray_log(path: Path) -> bool:
