@@ -180,6 +180,14 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
         if None in given or any(isinstance(name, float) and name != name for name in given):  # a name, read as "None"
             raise LcpipeError(f"{arg}: a {what} is named None (or NaN); name each {what}, as messages and results "
                               "name it")
+        twice = next((name for name, n in Counter(str(name) for name in given).items() if n > 1), None)
+        if twice is not None:  # 1 and "1": results, messages and configs= name both alike (red team)
+            raise LcpipeError(f"{arg}: two {what}s are named {twice!r} (keys that read alike, e.g. 1 and '1'); "
+                              "rename one")
+        blank = next((name for name in given if not str(name).strip()), None)
+        if blank is not None:  # a row of results with no name, which no message or configs= can point at
+            raise LcpipeError(f"{arg}: a {what} is named {str(blank)!r}, a blank name; name each {what}, as "
+                              "messages and results name it")
         out = []
         for name, values in given.items():
             if started is not None and _not_started(values):
