@@ -29,3 +29,58 @@ def test_names_that_read_alike_or_blank_are_one_line(arg, given, says):
     kwargs = {"history": HISTORY, "runs": {"r": _curve(10, 0.85)}, "epochs": 30, arg: given}
     with pytest.raises(LcpipeError, match=says):
         lcpipe.forecast(**kwargs)
+
+
+def _live(n: int, kept: set[int], level: float = 2.3) -> list:
+    from lcpipe.forecasting.live import RunForecast
+    from lcpipe.forecasting.predictors.base import Forecast
+    out = []
+    for i in range(n):
+        obs = level + 0.6 * np.exp(-np.arange(1, 11) / 4) + 0.01 * i
+        mean = np.full(20, obs[-1] - 0.1)
+        out.append(RunForecast(f"t{i:02d}", obs, 30, Forecast(mean, mean - 0.0883, mean + 0.0918),
+                               0.5 / (i + 1) if i in kept else 0.0, "keep" if i in kept else "stop"))
+    return out
+
+
+def test_a_figure_of_many_runs_names_the_kept_ones_and_greys_the_stopped(tmp_path, monkeypatch):
+    """A LoRA sweep of 40 trials, 8 kept: no legend at all, and ten colours shared by kept and stopped runs alike.
+    Now the stopped ones are grey and the legend names the kept ones, likeliest to end best first."""
+    import matplotlib.colors
+    import matplotlib.pyplot as plt
+
+    import lcpipe.reporting.live_figure as fig
+    from lcpipe.metric import Metric
+
+    drawn = {}
+    monkeypatch.setattr(fig.plt, "close", lambda f: drawn.setdefault("fig", f))
+    kept = {3, 11, 7}
+    fig.live_figure(tmp_path / "f.png", _live(40, kept), Metric.infer("val_ce"), "auto")
+    ax = drawn["fig"].axes[0]
+    legend = [text.get_text().split()[0] for text in ax.get_legend().get_texts()]
+    assert legend == ["t03", "t07", "t11"]  # by P(ends best), highest first
+    assert "3 kept in colour, 37 stopped in grey" in ax.get_title()
+    colours = {line.get_label().split()[0]: matplotlib.colors.to_hex(line.get_color()) for line in ax.lines
+               if not line.get_label().startswith("_")}
+    grey = {c for name, c in colours.items() if int(name[1:]) not in kept}
+    assert len(grey) == 1 and len({colours[f"t{i:02d}"] for i in kept} | grey) == 4  # kept: 3 colours, none grey
+    plt.close(drawn["fig"])
+
+
+def test_a_loss_table_shows_every_final_and_bound_to_the_same_decimals():
+    """A cross-entropy's finals were printed to 5 significant digits each: `2.362 [2.2737, 2.4538]`."""
+    from lcpipe.forecasting.live import RunForecast, table
+    from lcpipe.forecasting.predictors.base import Forecast
+    from lcpipe.metric import Metric
+
+    def run(final, low, high, scale=1.0):
+        mean = np.array([final + 0.1, final]) * scale
+        return RunForecast("r", np.array([3.0, 2.8]) * scale, 4, Forecast(mean, mean - (final - low) * scale,
+                                                                          mean + (high - final) * scale), 0.5, "keep")
+
+    row = table([run(2.3620, 2.2737, 2.4538)], Metric.infer("val_ce")).splitlines()[1]
+    assert "2.3620 [2.2737, 2.4538]" in row, row
+    row = table([run(4.1e-5, 3.92e-5, 4.4e-5)], Metric.infer("val_mse")).splitlines()[1]  # small: more decimals
+    assert "0.000041000 [0.000039200, 0.000044000]" in row, row
+    row = table([run(48.21, 40.0, 57.5)], Metric.infer("perplexity")).splitlines()[1]
+    assert "48.210 [40.000, 57.500]" in row, row

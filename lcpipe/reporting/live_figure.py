@@ -14,7 +14,7 @@ from lcpipe.atomic import atomic_path  # noqa: E402
 from lcpipe.forecasting.live import RunForecast, without_interval  # noqa: E402
 from lcpipe.metric import Metric, as_metric  # noqa: E402
 
-LEGEND_MAX = 12  # more runs than this: no legend, it would hide the curves
+LEGEND_MAX = 12  # more runs than this: the legend names the kept runs alone (at most this many), stopped ones are grey
 DRAW_MAX = 50  # more runs than this: only the likeliest to end best are drawn (5,000 runs took over a minute)
 
 
@@ -31,7 +31,10 @@ def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], met
     """Solid: what each run has shown; dashed: its forecast; shaded: the 80 % band, on the runs' own
     x axis (epochs, or optimizer steps). Runs the rule stops are drawn faint, so the ones worth
     training stand out; a run that diverged shows what it reported before. At most DRAW_MAX runs are
-    drawn, those with the highest P(ends best); the title says how many of how many."""
+    drawn, those with the highest P(ends best); the title says how many of how many. Past LEGEND_MAX runs
+    ten colours repeat and a legend of all would hide the curves: the stopped runs are grey, and the
+    legend names the kept ones, likeliest to end best first (a LoRA sweep of 40 trials had no legend,
+    and its 7 kept runs shared colours with 33 stopped ones)."""
     shown = results
     banded = not without_interval(results)
     if len(results) > DRAW_MAX:
@@ -41,16 +44,22 @@ def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], met
         top = sorted(range(len(results)), key=lambda i: -np.nan_to_num(rank[i], nan=-np.inf))[:DRAW_MAX]
         shown = [results[i] for i in sorted(top)]
     fig, ax = plt.subplots(figsize=(8, 4.8))
-    colors = plt.cm.tab10(np.arange(len(shown)) % 10)
-    for r, color in zip(shown, colors):
+    many = len(shown) > LEGEND_MAX
+    kept = [r for r in shown if r.decision == "keep"]
+    hues = [0, 1, 2, 3, 4, 5, 6, 8, 9] if many else list(range(10))  # tab10 less its grey, which marks stopped runs
+    palette = plt.cm.tab10([hues[i % len(hues)] for i in range(len(kept if many else shown))])
+    colors = iter(palette)
+    handles = {}
+    for r in shown:
         alpha = 1.0 if r.decision == "keep" else 0.35
+        color = next(colors) if r.decision == "keep" or not many else (0.55, 0.55, 0.55, 1.0)
         k = len(r.observed)
         if not k:
             continue
         seen = r.spacing * np.arange(1, k + 1)
         chance = f"P best {r.p_best:.2f}" if np.isfinite(r.p_best) else "no interval"
         label = f"{r.run} ({r.reason or r.decision}, {chance})"
-        ax.plot(seen, r.observed, color=color, alpha=alpha, lw=1.4, label=label)
+        (handles[r.run],) = ax.plot(seen, r.observed, color=color, alpha=alpha, lw=1.4, label=label)
         if not len(r.forecast.mean):
             continue
         future = np.r_[seen[-1], r.forecast_at()]  # from the last observed point, so the lines join
@@ -65,10 +74,17 @@ def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], met
     if len(shown) < len(results):
         which = "most likely to end best" if banded else "forecast to end best"
         title += f"\nthe {len(shown)} of {len(results)} runs {which} (all are in --out)"
+    if many:
+        title += f"\n{len(kept)} kept in colour, {len(shown) - len(kept)} stopped in grey"
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    if len(shown) <= LEGEND_MAX:
+    if not many:
         ax.legend(fontsize=7, loc="best")
+    elif kept:
+        named = sorted((r for r in kept if r.run in handles), key=lambda r: -np.nan_to_num(r.p_best, nan=-1.0))
+        more = f" (the {LEGEND_MAX} likeliest to end best of {len(named)})" if len(named) > LEGEND_MAX else ""
+        ax.legend(handles=[handles[r.run] for r in named[:LEGEND_MAX]], fontsize=7, loc="best",
+                  title=f"kept{more}", title_fontsize=7)
     try:
         # the mark a later --plot looks for before it replaces a file (cli._check_figure_file)
         fig.savefig(path, format=fmt, dpi=110, bbox_inches="tight",
