@@ -49,7 +49,7 @@ def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], met
     hues = [0, 1, 2, 3, 4, 5, 6, 8, 9] if many else list(range(10))  # tab10 less its grey, which marks stopped runs
     palette = plt.cm.tab10([hues[i % len(hues)] for i in range(len(kept if many else shown))])
     colors = iter(palette)
-    handles = {}
+    labels = {}
     for r in shown:
         alpha = 1.0 if r.decision == "keep" else 0.35
         color = next(colors) if r.decision == "keep" or not many else (0.55, 0.55, 0.55, 1.0)
@@ -59,7 +59,8 @@ def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], met
         seen = r.spacing * np.arange(1, k + 1)
         chance = f"P best {r.p_best:.2f}" if np.isfinite(r.p_best) else "no interval"
         label = f"{r.run} ({r.reason or r.decision}, {chance})"
-        (handles[r.run],) = ax.plot(seen, r.observed, color=color, alpha=alpha, lw=1.4, label=label)
+        ax.plot(seen, r.observed, color=color, alpha=alpha, lw=1.4, label=label)
+        labels[r.run] = label
         if not len(r.forecast.mean):
             continue
         future = np.r_[seen[-1], r.forecast_at()]  # from the last observed point, so the lines join
@@ -81,10 +82,11 @@ def draw_live_figure(path: str | Path, fmt: str, results: list[RunForecast], met
     if not many:
         ax.legend(fontsize=7, loc="best")
     elif kept:
-        named = sorted((r for r in kept if r.run in handles), key=lambda r: -np.nan_to_num(r.p_best, nan=-1.0))
+        named = sorted((r for r in kept if r.run in labels), key=lambda r: -np.nan_to_num(r.p_best, nan=-1.0))
         more = f" (the {LEGEND_MAX} likeliest to end best of {len(named)})" if len(named) > LEGEND_MAX else ""
-        ax.legend(handles=[handles[r.run] for r in named[:LEGEND_MAX]], fontsize=7, loc="best",
-                  title=f"kept{more}", title_fontsize=7)
+        line_of = {line.get_label(): line for line in ax.lines}
+        ax.legend(handles=[line_of[labels[r.run]] for r in named[:LEGEND_MAX] if labels[r.run] in line_of],
+                  fontsize=7, loc="best", title=f"kept{more}", title_fontsize=7)
     try:
         # the mark a later --plot looks for before it replaces a file (cli._check_figure_file)
         fig.savefig(path, format=fmt, dpi=110, bbox_inches="tight",
