@@ -84,3 +84,39 @@ def test_a_loss_table_shows_every_final_and_bound_to_the_same_decimals():
     assert "0.000041000 [0.000039200, 0.000044000]" in row, row
     row = table([run(48.21, 40.0, 57.5)], Metric.infer("perplexity")).splitlines()[1]
     assert "48.210 [40.000, 57.500]" in row, row
+
+
+def test_json_sidecars_read_by_the_json_parser_give_what_the_yaml_reading_gave():
+    """The sidecars the repository ships (histories, examples, the bench tables), read both ways: the same config.
+    The JSON parser is the fast path (PyYAML's pure-Python parser took 3.4 ms a sidecar, run twice over each)."""
+    from pathlib import Path
+
+    from lcpipe.forecasting.logs import _plain_json, _safe_yaml
+
+    root = Path(__file__).resolve().parents[1]
+    files = [p for folder in ("data/history", "examples", "bench/lm_table/curves", "bench/boost_table/curves")
+             for p in sorted((root / folder).rglob("*.json"))]
+    read = [p for p in files if _plain_json(p.read_text()) is not None]
+    assert len(read) >= 200
+    for path in read:
+        assert _plain_json(path.read_text()) == _safe_yaml(path.read_text()), path
+
+
+@pytest.mark.parametrize("text, fast", [
+    ('{"lr": 1e-05, "optimizer": "adam", "milestones": [150]}',
+     {"lr": 1e-05, "optimizer": "adam", "milestones": [150]}),
+    ('{"lr": NaN}', None),  # not JSON: read as YAML reads it, as before
+    ('{"epochs": 30, "epochs": 40}', None),  # a key twice: YAML's one line, with its line number
+    ('["sgd"]', None),  # no object: YAML's reading, and its one line
+    ('lr: 0.1', None),  # YAML in a .json file
+])
+def test_the_json_fast_path_reads_plain_json_alone(text, fast):
+    from lcpipe.forecasting.logs import _plain_json
+    assert _plain_json(text) == fast
+
+
+def test_a_json_sidecar_with_a_key_twice_is_still_one_line_with_its_line(tmp_path):
+    from lcpipe.forecasting.logs import _config_file
+    (tmp_path / "r.json").write_text('{\n "epochs": 30,\n "epochs": 40\n}\n')
+    with pytest.raises(LcpipeError, match=r"the key 'epochs' is written twice \(line 3\)"):
+        _config_file(tmp_path / "r.json")
