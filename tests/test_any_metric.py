@@ -1,6 +1,6 @@
 """Any metric, either direction: losses on a step axis, NaN/inf divergence and wrong-kind values,
-through the CLI (the installed console script), the Python API and ForecastPruner (real Optuna studies,
-in memory and SQLite)."""
+through the CLI (its first test through the installed console script, the rest in this process),
+the Python API and ForecastPruner (real Optuna studies, in memory and SQLite)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from lcpipe.curve import on_grid
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting.logs import read_curve
 from lcpipe.metric import Metric
-from tests.helpers import VENV_BIN
+from tests.helpers import VENV_BIN, lcpipe_here
 
 optuna = pytest.importorskip("optuna")
 from lcpipe.integrations.optuna import ForecastPruner, PrunerError  # noqa: E402
@@ -41,9 +41,13 @@ def write_loss_curve(path: Path, steps: np.ndarray, values: np.ndarray, **config
         path.with_suffix(".json").write_text(json.dumps(config))
 
 
-def cli(*args, cwd: Path) -> subprocess.CompletedProcess:
+def cli_script(*args, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([str(VENV_BIN / "lcpipe"), *map(str, args)], cwd=cwd, capture_output=True, text=True,
                           timeout=120)
+
+
+def cli(*args, cwd: Path) -> subprocess.CompletedProcess:
+    return lcpipe_here(*args, cwd=cwd)
 
 
 @pytest.fixture
@@ -91,7 +95,7 @@ def test_each_kind_maps_to_an_internal_space_where_higher_is_better_and_back():
 
 
 def test_forecast_cli_forecasts_losses_on_an_irregular_step_axis_and_stops_a_diverged_run(loss_study):
-    proc = cli("forecast", "--history", "history", "--runs", "runs", "--metric", "val_ce", "--steps", STEPS,
+    proc = cli_script("forecast", "--history", "history", "--runs", "runs", "--metric", "val_ce", "--steps", STEPS,
                "--out", "f.json", cwd=loss_study)
     assert proc.returncode == 0, proc.stderr
     assert "metric: val_ce: lower is better (--mode auto: 'val_ce' names a ce" in proc.stderr

@@ -1,4 +1,5 @@
-"""`lcpipe forecast` and `lcpipe evaluate --history` end to end, through the installed console script."""
+"""`lcpipe forecast` and `lcpipe evaluate --history` end to end: the first test through the installed console script,
+the rest through the same main() in this process (a subprocess each cost a second of imports)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ import numpy as np
 import pytest
 
 from lcpipe.forecasting.stop_rule import keep, std_of
-from tests.helpers import VENV_BIN, curve_csv, learning_curve
+from tests.helpers import VENV_BIN, curve_csv, lcpipe_here, learning_curve
 
 LCPIPE = str(VENV_BIN / "lcpipe")
 
 
 def lcpipe(*args, cwd: Path) -> subprocess.CompletedProcess:
+    return lcpipe_here(*args, cwd=cwd)
+
+
+def lcpipe_script(*args, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([LCPIPE, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
@@ -47,7 +52,7 @@ def study(tmp_path) -> Path:
 
 
 def test_forecast_writes_the_json_contract_the_table_and_the_plot(study):
-    proc = lcpipe("forecast", "--history", "history", "--runs", "runs", "--epochs", 40,
+    proc = lcpipe_script("forecast", "--history", "history", "--runs", "runs", "--epochs", 40,
                   "--out", "out/forecast.json", "--plot", "out/forecast.png", cwd=study)
     assert proc.returncode == 0, proc.stderr
     report = json.loads((study / "out" / "forecast.json").read_text())

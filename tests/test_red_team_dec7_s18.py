@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.helpers import lcpipe_here
+
 
 @pytest.mark.parametrize("name, mode, kind", [
     # LightGBM's evals_result_ names its metrics by the objective: each was read as a score to maximise
@@ -54,8 +56,7 @@ def _acc(e: float, top: float) -> float:
 
 def _forecast(history, runs, *args):
     """`lcpipe forecast` as a user runs it: (return code, stdout, stderr)."""
-    done = subprocess.run([sys.executable, "-m", "lcpipe", "forecast", "--history", str(history), "--runs", str(runs),
-                           *args], capture_output=True, text=True, timeout=300)
+    done = lcpipe_here("forecast", "--history", history, "--runs", runs, *args)  # main(), in this process
     return done.returncode, done.stdout, done.stderr
 
 

@@ -4,7 +4,6 @@ here failed on the code before its fix (a wrong decision, a wrong forecast, or a
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,13 +11,15 @@ import pandas as pd
 import pytest
 
 import lcpipe
+from tests.helpers import lcpipe_here
 
 T = np.arange(1, 31)
 HISTORY = {f"h{i}": list(0.5 + 0.1 * i + 2 * np.exp(-T / (5 + i))) for i in range(4)}  # four falling losses
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lcpipe", *args], capture_output=True, text=True)
+    """`lcpipe ARGS` in this process (the console script is run by test_cli_forecast and test_any_metric)."""
+    return lcpipe_here(*args)
 
 
 def test_a_cross_entropy_named_in_several_words_is_a_loss_and_its_lowest_run_is_kept():
