@@ -120,3 +120,65 @@ def test_a_json_sidecar_with_a_key_twice_is_still_one_line_with_its_line(tmp_pat
     (tmp_path / "r.json").write_text('{\n "epochs": 30,\n "epochs": 40\n}\n')
     with pytest.raises(LcpipeError, match=r"the key 'epochs' is written twice \(line 3\)"):
         _config_file(tmp_path / "r.json")
+
+
+def _lightning_log(path, upto: int, final: float, tau: float, every: int = 2, per: int = 100) -> None:
+    """Lightning's CSVLogger rows: train rows every 50 steps, a validation row at the end of every `every`-th epoch,
+    epochs counted from 0 and steps from 0 (the end of epoch e at step (e + 1) * per - 1)."""
+    rows = ["epoch,step,train_loss,val_loss"]
+    for e in range(upto):
+        rows += [f"{e},{s},1.0," for s in range(e * per + 49, (e + 1) * per, 50)]
+        if (e + 1) % every == 0:
+            rows.append(f"{e},{(e + 1) * per - 1},,{final + 2 * np.exp(-(e + 1) / tau):.5f}")
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_a_lightning_run_validating_every_2_epochs_has_seen_the_epochs_it_trained(tmp_path):
+    """Red team: epochs counted from 0 and validated every 2 were read as they stand: "19/40 epochs seen" after
+    20 epochs, and each history curve's final one epoch short of its end; a log of every epoch (0, 1, 2) was read
+    right."""
+    from lcpipe.forecasting.logs import read_curve
+    from lcpipe.metric import Metric
+
+    (tmp_path / "h").mkdir()
+    (tmp_path / "r").mkdir()
+    for i in range(6):
+        _lightning_log(tmp_path / "h" / f"h{i}.csv", 40, 0.5 + 0.05 * i, 10)
+    _lightning_log(tmp_path / "r" / "r0.csv", 20, 0.52, 9)
+    curve = read_curve(tmp_path / "h" / "h0.csv", Metric.infer("val_loss"))
+    assert list(curve.steps[:3]) == [2, 4, 6] and curve.steps[-1] == 40
+    table = lcpipe.forecast(history=str(tmp_path / "h"), runs=str(tmp_path / "r"), epochs=40, metric="val_loss")
+    assert table.loc[0, "observed"] == 20
+
+
+@pytest.mark.parametrize("first, expected", [(0, 59), (1, 59)])
+def test_an_epoch_index_from_0_at_a_stride_reads_as_the_epochs_done(tmp_path, first, expected):
+    """`for epoch in range(n): if epoch % 2 == 0: log(epoch, acc)` logs 0, 2, ..., 58 after 59 epochs: read as 58
+    before. A log of epochs 1, 3, ..., 59 (counted from 1, no epoch 0 anywhere) is read as it stands."""
+    from lcpipe.forecasting.logs import read_curve
+    from lcpipe.metric import Metric
+
+    epochs = np.arange(first, first + 60, 2)
+    (tmp_path / "r.csv").write_text("epoch,val_acc\n" + "".join(f"{e},{0.9 - 0.5 * np.exp(-e / 9):.5f}\n"
+                                                                for e in epochs))
+    assert read_curve(tmp_path / "r.csv", Metric.infer("val_acc")).steps[-1] == expected
+
+
+def test_fractional_epochs_from_0_are_progress_read_as_they_stand(tmp_path):
+    from lcpipe.forecasting.logs import read_curve
+    from lcpipe.metric import Metric
+
+    epochs = np.arange(0, 10.01, 0.5)
+    (tmp_path / "r.csv").write_text("epoch,val_acc\n" + "".join(f"{e},{0.9 - 0.5 * np.exp(-e / 3):.5f}\n"
+                                                                for e in epochs))
+    assert read_curve(tmp_path / "r.csv", Metric.infer("val_acc")).steps[-1] == 10.0
+
+
+def test_a_series_indexed_by_an_epoch_from_0_at_a_stride_reads_as_the_epochs_done():
+    import pandas as pd
+
+    at = pd.Index(np.arange(0, 100, 2), name="epoch")
+    history = {f"h{i}": pd.Series(0.85 + 0.01 * i - 0.6 * np.exp(-(at + 1) / 15), index=at) for i in range(6)}
+    seen = pd.Index(np.arange(0, 60, 2), name="epoch")
+    runs = {"r": pd.Series(0.862 - 0.6 * np.exp(-(seen + 1) / 14), index=seen)}
+    assert lcpipe.forecast(history=history, runs=runs, epochs=100, metric="val_acc").loc[0, "observed"] == 59

@@ -1074,6 +1074,8 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
         _metric(t, metric)
     (epochs, steps), (values, end, col) = _axis(t), _metric(t, metric)
     x = _x_column(t)
+    if steps is not None and fold(t.header[x]) == "epoch" and _counts_from_zero(during, t.header[x]):
+        steps = steps + 1.0  # the end of epoch e of a counter from 0 is e + 1 epochs in
     skip = {x, col, *(c for c in (t.column(n) for n in EPOCH_COLUMNS) if c is not None)}
     columns = _other_columns(t, skip)
     if steps is None and fold(t.header[x]) != "epoch":  # a step column counting by one: epochs (DVCLive's
@@ -1115,6 +1117,20 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
                                                                    or not whole_steps(steps))
     return Curve(name, {**columns, "epoch": epochs, metric.name: values}, planned, path, config, steps, diverged,
                  epoch_axis=epoch_axis, per_epoch=per_epoch, stated_epochs=None if epoch_axis else stated)
+
+
+def _counts_from_zero(t: _Table, name: str) -> bool:
+    """Whether the log's whole-number epoch column `name` counts from 0 (some row, of any record, at epoch 0), as
+    Lightning's and Keras' loggers and `for epoch in range(n)` count: then a row at epoch e ends e + 1 epochs. Rows
+    validated every k epochs sit at k - 1, 2k - 1, ... (or 0, k, 2k): read as they stand, a Lightning run validating
+    every 2 epochs was "19/40 epochs seen" after 20 (red team), while a log of every epoch (0, 1, 2) was read right.
+    Fractional epochs (0.25, 0.5, ...) measure progress, not an index: read as they stand."""
+    at = t.column(name)
+    if at is None:
+        return False
+    numbers = t.numbers(at)
+    numbers = numbers[np.isfinite(numbers)]
+    return bool(numbers.size and np.all(numbers == np.round(numbers)) and np.any(numbers == 0))
 
 
 def _steps_per_epoch(t: _Table, x: int) -> float | None:
