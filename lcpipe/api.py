@@ -188,11 +188,21 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
         if blank is not None:  # a row of results with no name, which no message or configs= can point at
             raise LcpipeError(f"{arg}: a {what} is named {str(blank)!r}, a blank name; name each {what}, as "
                               "messages and results name it")
+        others = [str(k) for k in given if str(k) != metric.name]
+        if metric.name in {str(k) for k in given} and others and all(_log_like(v) for v in given.values()):
+            # Keras' History.history ({'loss': [...], 'val_loss': [...]}) given as runs=: each metric was forecast as a
+            # run of val_loss, an accuracy among them, with no word (red team)
+            raise LcpipeError(f"{arg}: the mapping has a key {metric.name!r}, the metric itself, beside "
+                              f"{', '.join(map(repr, others[:3]))}: one run's log by metric (Keras' History.history?), "
+                              f"where {arg}= takes one entry per {what}; give {{'name': history.history}}, one entry a "
+                              f"{what}")
         out = []
         for name, values in given.items():
             if started is not None and _not_started(values):
                 started.append((str(name), f"run {str(name)!r}", NOT_EVALUATED))
                 continue
+            if _metrics_by_name(values):  # {'loss': [...], 'val_loss': [...]}: one run's log, a column a metric
+                values = _epochs_framed(values, str(name), what)
             if isinstance(values, pd.DataFrame):  # one run's log: read as its CSV file is (train and eval rows)
                 try:
                     out.append(_log_of(values, metric, str(name), what))
@@ -252,6 +262,40 @@ def _logs_in(given: CurvesLike) -> frozenset[str]:
     if not isinstance(given, Mapping):
         return frozenset()
     return frozenset(str(name) for name, value in given.items() if isinstance(value, pd.DataFrame))
+
+
+def _log_like(values) -> bool:
+    """Values a run could be: a list, an array, a Series, or a mapping step -> value."""
+    return isinstance(values, list | tuple | np.ndarray | pd.Series | Mapping)
+
+
+def _metrics_by_name(values) -> bool:
+    """A run given as a mapping of metric name -> its values per epoch (Keras' History.history, a dict of lists)."""
+    return isinstance(values, Mapping) and bool(values) and all(
+        isinstance(k, str) and not _numeric_text(k) and isinstance(v, list | tuple | np.ndarray | pd.Series)
+        for k, v in values.items())
+
+
+def _numeric_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _epochs_framed(values: Mapping, name: str, what: str) -> pd.DataFrame:
+    """A mapping of metric name -> values as its log's DataFrame; with no axis of its own, a row per epoch from 1
+    (Keras' History.history holds the epochs' values alone; its History.epoch counts them from 0)."""
+    lengths = {len(v) for v in values.values()}
+    if len(lengths) > 1:
+        raise LcpipeError(f"{what} {name!r}: a mapping of metric name -> values per epoch whose lists differ in length "
+                          f"({', '.join(f'{k}: {len(v)}' for k, v in list(values.items())[:4])}); give each metric "
+                          "one value per epoch, or a DataFrame with an epoch or step column")
+    frame = pd.DataFrame({k: list(v) for k, v in values.items()})
+    if not any(str(k).lower() in AXIS_COLUMNS for k in values):
+        frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
+    return frame
 
 
 def _log_of(frame: pd.DataFrame, metric: Metric, name: str, what: str) -> Curve:

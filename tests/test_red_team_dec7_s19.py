@@ -182,3 +182,31 @@ def test_a_series_indexed_by_an_epoch_from_0_at_a_stride_reads_as_the_epochs_don
     seen = pd.Index(np.arange(0, 60, 2), name="epoch")
     runs = {"r": pd.Series(0.862 - 0.6 * np.exp(-(seen + 1) / 14), index=seen)}
     assert lcpipe.forecast(history=history, runs=runs, epochs=100, metric="val_acc").loc[0, "observed"] == 59
+
+
+KERAS_A = {"loss": [2.1, 1.5, 1.2, 1.0, 0.9, 0.85], "val_loss": [2.2, 1.7, 1.4, 1.2, 1.1, 1.05],
+           "accuracy": [0.3, 0.5, 0.6, 0.65, 0.7, 0.72]}
+KERAS_B = {"loss": [2.1, 1.5, 1.2, 1.0, 0.9, 0.8], "val_loss": [2.3, 1.9, 1.6, 1.5, 1.45, 1.42],
+           "accuracy": [0.3, 0.5, 0.6, 0.65, 0.7, 0.72]}
+LOSSES = {f"h{i}": list(0.5 + 0.1 * i + 2 * np.exp(-np.arange(1, 31) / (5 + i))) for i in range(4)}
+
+
+def test_keras_history_given_as_runs_is_one_line_not_three_runs():
+    """Red team: runs=history.history forecast 'loss', 'val_loss' and 'accuracy' as three runs of val_loss, with no
+    word (the accuracy kept as a loss)."""
+    with pytest.raises(LcpipeError, match=r"runs: the mapping has a key 'val_loss', the metric itself, beside 'loss', "
+                                          r"'accuracy': one run's log by metric \(Keras' History.history\?\)"):
+        lcpipe.forecast(history=LOSSES, runs=KERAS_A, epochs=30, metric="val_loss")
+
+
+def test_a_run_given_as_its_keras_history_is_read_as_its_log():
+    """{'a': history.history} was refused ("a mapping of step -> value needs steps that are numbers; 'loss' is not"):
+    it is one run's log, a list per metric, a value per epoch, read as the same values given as a list are."""
+    by_log = lcpipe.forecast(history=LOSSES, runs={"a": KERAS_A, "b": KERAS_B}, epochs=30, metric="val_loss")
+    by_list = lcpipe.forecast(history=LOSSES, runs={"a": KERAS_A["val_loss"], "b": KERAS_B["val_loss"]}, epochs=30,
+                              metric="val_loss")
+    assert list(by_log["observed"]) == [6, 6]
+    np.testing.assert_allclose(by_log["final"], by_list["final"])
+    with pytest.raises(LcpipeError, match="whose lists differ in length"):
+        lcpipe.forecast(history=LOSSES, runs={"a": {"val_loss": [1.0, 0.9], "loss": [1.0]}}, epochs=30,
+                        metric="val_loss")
