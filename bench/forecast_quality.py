@@ -136,6 +136,13 @@ def unseen(cutoffs, n: int) -> int:
     return sum(a == b < n for a, b in zip(points, points[1:]))
 
 
+def _sees(c: int, cutoffs, n: int) -> bool:
+    """Whether a curve of n points is scored at percent cutoff `c` itself: inside it, and at a point count no later
+    cutoff shares (backtest_group scores a shared count as the latest cutoff)."""
+    points = cutoff_of(c, n, True)
+    return points < n and not any(cutoff_of(d, n, True) == points for d in cutoffs if d > c)
+
+
 def with_settings(name: str, params: Params, settings: dict) -> tuple[str, Params]:
     """The registered predictor and params that run `name` with `settings` replacing its section's
     values; the reference pow3 is the parametric ensemble reduced to that one family, prior off."""
@@ -616,6 +623,13 @@ def main() -> None:
         ap.error(f"--cutoffs: {past[0]} is at or past the end of every study (a study is scored at a cutoff below each "
                  f"of its curves' lengths; the most is {longest - 1} here), so nothing would be scored: give smaller "
                  "cutoffs, or --percent")
+    if args.percent and (blind := [c for c in sorted(cutoffs) if not any(_sees(c, cutoffs, len(curve))
+                                                                          for cs in groups.values() for curve in cs)]):
+        # (red team: --percent --cutoffs 1,2 printed the 1 % as tables of nan and a headline of `tau nan ...`)
+        floor = min(len(curve) for cs in groups.values() for curve in cs)
+        ap.error(f"--cutoffs: {blind[0]} % is seen by no curve apart from the next cutoff (each curve's prefix is at "
+                 f"least {WINDOW + 1} points, {100 * (WINDOW + 1) / floor:.0f} % of the shortest here, and "
+                 f"{blind[0]} % and the next give the same one): give cutoffs further apart, or later")
     histories = {g: [c for o, curves in groups.items() if families[o] != families[g] for c in curves] for g in groups}
     skipped = sum(cutoff_of(c, len(curve), args.percent) >= len(curve)
                   for curves in groups.values() for curve in curves for c in cutoffs)
@@ -634,7 +648,9 @@ def main() -> None:
             results[name] = run_all(groups, name, params, cutoffs, histories, {g: {} for g in groups})
     print(overall_table("## headline protocol: foreign history (every other family's finished curves), settings "
                         "chosen leave-one-family-out; means over studies [95 % bootstrap CI]; regret, RMSE in "
-                        "accuracy points", results, cutoffs))
+                        + {"fraction": "accuracy points", "positive": "% of the metric (100 x log ratio)"}.get(
+                            METRIC[0].kind, f"hundredths of the metric's scale ({METRIC[0].scale:g})"),
+                        results, cutoffs))
     print()
     if DEFAULT in results:
         print(family_table(results, families, cutoffs))

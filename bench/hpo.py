@@ -126,7 +126,8 @@ def load_table(folder: Path, metric: str, tasks: list[str] | None = None) -> dic
     """task -> Task, from <task>.csv.gz and configs.csv; refuses a table with holes (a sampler may ask
     for any config)."""
     if not folder.is_dir():
-        raise SystemExit(f"--table {folder}: no such folder; the committed table is {TABLE}")
+        raise SystemExit(f"--table {folder}: {'not a folder' if folder.exists() else 'no such folder'}; the committed "
+                         f"table is {TABLE}")
     if not (folder / "configs.csv").is_file():
         raise SystemExit(f"--table {folder}: no configs.csv; build a table there with `python "
                          f"bench/hpo_table/generate.py --out {folder}`")
@@ -151,6 +152,10 @@ def load_table(folder: Path, metric: str, tasks: list[str] | None = None) -> dic
         pos = {c: i for i, c in enumerate(ids)}
         values = np.full((len(ids), epochs), np.nan)
         seconds = np.full((len(ids), epochs), np.nan)
+        strays = sorted({int(r["config"]) for r in data} - set(pos))
+        if strays:  # (red team: a slice written over the table: KeyError: 1)
+            raise SystemExit(f"{folder / name}.csv.gz: config {strays[0]} is not in configs.csv (a table written over "
+                             "in part?); regenerate the table")
         for r in data:
             i, e = pos[int(r["config"])], int(r["epoch"]) - 1
             values[i, e], seconds[i, e] = float(r[metric]), float(r["seconds"])
@@ -454,18 +459,21 @@ MAX_PROCESSES = 64  # --processes: worker processes of the replay's pool
 @exits_cleanly
 def main(argv: list[str] | None = None) -> None:
     ap = Parser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--table", type=Path, default=TABLE)
-    ap.add_argument("--sampler", default="tpe", choices=("tpe", "random"))
+    ap.add_argument("--table", type=Path, default=TABLE, help="the HPO table's folder (bench/hpo_table)")
+    ap.add_argument("--sampler", default="tpe", choices=("tpe", "random"), help="Optuna's sampler (tpe)")
     ap.add_argument("--workers", default="1,4", help="comma-separated: simulated workers per study")
-    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--seeds", type=int, default=5, help="studies per task, pruner and worker count (5)")
     ap.add_argument("--budget", type=int, default=50, help="full trainings' worth of epochs per study")
     ap.add_argument("--tasks", default=None, help="comma-separated; default every task of the table")
-    ap.add_argument("--metric", default="test_acc")
-    ap.add_argument("--mode", default="auto", choices=("auto", "min", "max"))
-    ap.add_argument("--history", default="other", choices=("other", "none"))
-    ap.add_argument("--history-per-task", type=int, default=60)
+    ap.add_argument("--metric", default="test_acc", help="the column the trials report: test_acc, val_acc, "
+                    "val_loss or test_loss (test_acc)")
+    ap.add_argument("--mode", default="auto", choices=("auto", "min", "max"), help="the metric's direction (auto: "
+                    "from its name)")
+    ap.add_argument("--history", default="other", choices=("other", "none"), help="ForecastPruner's history: the "
+                    "other tasks' curves, or none (other)")
+    ap.add_argument("--history-per-task", type=int, default=60, help="history curves of each other task (60)")
     ap.add_argument("--forms", default="raise,mean,lower", help="ForecastPruner's forms: raise, mean, lower")
-    ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--processes", type=int, default=2, help="studies run at once (2)")
     ap.add_argument("--dedupe", action="store_true", help="every objective skips a config already completed and "
                     "returns its value, as Optuna's FAQ advises (TPE re-asks for the best configs of a discrete space)")
     ap.add_argument("--lr", default="log", choices=("log", "grid"),
@@ -496,23 +504,33 @@ def main(argv: list[str] | None = None) -> None:
         assert isinstance(pruner_kw, dict)
     except (ValueError, AssertionError):
         ap.error(f"--pruner-kw {a.pruner_kw!r}: a JSON object of ForecastPruner settings")
-    if a.quick:
+    if a.quick:  # (red team: --quick --seeds 3 --workers 4 ran 1 seed, 1 worker, budget 12, said in its header alone)
+        given = [flag for flag, on in (("--seeds", a.seeds != 5), ("--workers", a.workers != "1,4"),
+                                       ("--budget", a.budget != 50)) if on]
+        if given:
+            ap.error(f"--quick with {', '.join(given)}: --quick sets 1 seed, 1 worker and a budget of 12; give one")
         workers, a.seeds, a.budget = [1], 1, 12
+    if a.history == "none" and a.history_per_task != 60:
+        ap.error("--history-per-task with --history none: no history is written; give one")
     every = load_table(a.table, a.metric)
     named = None if a.tasks is None else [t for t in a.tasks.split(",") if t]
     if named == []:
         ap.error(f"--tasks {a.tasks!r}: name some tasks, e.g. digits,wine")
     chosen = named or (list(every)[:2] if a.quick else list(every))
     if not chosen or any(t not in every for t in chosen):
-        raise SystemExit(f"--tasks {a.tasks!r}: the table has {', '.join(every)}")
+        ap.error(f"--tasks {a.tasks!r}: the table has {', '.join(every)}")
     tasks = {t: every[t] for t in chosen}
+    fewest = min(len(task.configs) for task in every.values())
+    if a.history == "other" and a.history_per_task > fewest:  # (red team: 100000 said, 320 a task used)
+        ap.error(f"--history-per-task {a.history_per_task}: the table's tasks hold {fewest} configs (fewest); give at "
+                 "most that")
     metric = Metric.infer(a.metric, a.mode)
     epochs = next(iter(tasks.values())).epochs
     budget = a.budget * epochs
     try:
         ForecastPruner(epochs, None, metric=a.metric, **pruner_kw)  # checked here, not in a worker process
     except (TypeError, ValueError) as e:
-        raise SystemExit(f"--pruner-kw {a.pruner_kw!r}: {e}") from None
+        ap.error(f"--pruner-kw {a.pruner_kw!r}: {e}")
     started = time.time()
     names = list(pruner_makers(epochs)) + [n for n, f in FP_FORMS.items() if f in forms] + [ORACLE]
     if a.pruners is not None:
@@ -523,11 +541,11 @@ def main(argv: list[str] | None = None) -> None:
         if unknown:
             dropped = unknown & set(FP_FORMS)
             why = f" (--forms {a.forms} leaves out {', '.join(sorted(dropped))})" if dropped else ""
-            raise SystemExit(f"--pruners: {', '.join(sorted(unknown))} not run{why}; choose from {', '.join(names)}")
+            ap.error(f"--pruners: {', '.join(sorted(unknown))} not run{why}; choose from {', '.join(names)}")
         names = [n for n in names if n in wanted or n == "NopPruner"]  # no pruning: every table's baseline
         if not any(n in FP_FORMS for n in names) or not any(n in pruner_makers(epochs) and n != "NopPruner"
                                                              for n in names):
-            raise SystemExit("--pruners: name at least one ForecastPruner form and one Optuna pruner (the last "
+            ap.error("--pruners: name at least one ForecastPruner form and one Optuna pruner (the last "
                              "line compares them)")
     with tempfile.TemporaryDirectory(prefix="lcpipe-hpo-") as tmp:
         history = write_history(tasks, every, a.metric, a.history_per_task, Path(tmp)) \

@@ -43,6 +43,7 @@ how often the told band holds the curve's true final, before and after the study
 
 from __future__ import annotations
 
+import csv
 import itertools
 import sys
 import time
@@ -60,7 +61,7 @@ sys.path.insert(0, str(ROOT))
 from bench.args import Parser  # noqa: E402
 from bench.corpus import read_manifest  # noqa: E402
 from lcpipe.curve import Curve, as_finished  # noqa: E402
-from lcpipe.errors import exits_cleanly  # noqa: E402
+from lcpipe.errors import LcpipeError, exits_cleanly  # noqa: E402
 from lcpipe.forecasting.logs import read_curve_dir  # noqa: E402
 from lcpipe.integrations.optuna import MIN_WARMUP, ForecastPruner  # noqa: E402
 from lcpipe.metric import Metric  # noqa: E402
@@ -120,9 +121,18 @@ def load() -> tuple[dict[str, list[Curve]], dict[str, str]]:
     """group -> its curves (sorted by name, each on its own grid, diverged runs left out), group -> family;
     INTERVALS: group -> its median steps per grid point (1 for epochs)."""
     family = read_manifest([DEV[0]])
+    if not family:
+        raise LcpipeError(f"--corpus {DEV[0]}: its MANIFEST.csv names no study (a row per run, with group and family "
+                          "columns)")
+    listed = manifest_runs(DEV[0] / "MANIFEST.csv")
     groups = {}
     for g in sorted(family):
-        raw = [c for c in read_curve_dir(DEV[0] / g, METRIC[0]) if not c.diverged]
+        read = read_curve_dir(DEV[0] / g, METRIC[0])
+        unlisted = sorted(c.name for c in read if g in listed and c.name not in listed[g])
+        if unlisted:  # (red team: a generator's slice written over the committed table was replayed as one study)
+            raise LcpipeError(f"{DEV[0] / g}: holds {len(unlisted)} run(s) its MANIFEST.csv does not list (e.g. "
+                              f"{unlisted[0]}): a table written over in part? Regenerate it whole, or list each run")
+        raw = [c for c in read if not c.diverged]
         gridded = [as_finished(c) for c in raw]
         spacing = [c.steps[-1] / len(f) for c, f in zip(raw, gridded) if c.steps is not None]
         INTERVALS[g] = max(1, int(round(np.median(spacing)))) if spacing else 1
@@ -131,6 +141,17 @@ def load() -> tuple[dict[str, list[Curve]], dict[str, str]]:
 
 
 INTERVALS: dict[str, int] = {}
+
+
+def manifest_runs(manifest: Path) -> dict[str, set[str]]:
+    """Study -> the runs its manifest lists (its `run` column); no such column: nothing to check."""
+    with manifest.open(newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    out: dict[str, set[str]] = {}
+    for row in rows:
+        if row.get("group") and row.get("run"):
+            out.setdefault(row["group"], set()).add(row["run"])
+    return out
 
 
 def common_grid(curves: list[Curve]) -> list[np.ndarray]:
@@ -488,6 +509,12 @@ def main() -> None:
         ap.error(f"{' and '.join(chosen)}: each is a run of its own; give one")
     if args.tune and args.quick:  # (red team: --quick was dropped without a word, and the full tuning ran)
         ap.error("--tune and --quick: a leave-one-family-out choice needs every family; give one")
+    if args.patience is not None and (args.tune or args.audit):  # (red team: ignored there, without a word)
+        ap.error(f"--patience with {'--tune' if args.tune else '--audit'}: those replay trials run to their end; give "
+                 "--patience with the plain replay")
+    if args.tune == "prior" and args.history == "none":  # the prior weighs the history: every setting alike
+        ap.error("--tune prior with --history none: the prior shrinks toward the history's errors, and there is none; "
+                 "tune it with a history")
     given = [flag for flag, on in (("--metric", args.metric != "test_acc"), ("--mode", args.mode != "auto"),
                                    ("--corpus", args.corpus != DEV_DEFAULT), ("--patience", args.patience is not None),
                                    ("--orders", args.orders is not None), ("--quick", args.quick),
@@ -506,6 +533,11 @@ def main() -> None:
         return
     t0 = time.perf_counter()
     groups, family = load()
+    families = len(set(family[g] for g in groups))
+    if families < 2 and (args.tune or args.history == "other"):  # (red team: a choice "made" on no other family)
+        ap.error(f"--corpus {args.corpus}: one family of studies, so no other family to "
+                 f"{'choose a setting on' if args.tune else 'forecast from'}; "
+                 f"{'give a corpus of two families or more' if args.tune else 'give --history none'}")
     if args.tune:
         print(tune(groups, family, args.orders or 2, TUNE_GRIDS[args.tune]))
         return

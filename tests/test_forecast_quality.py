@@ -143,6 +143,11 @@ def test_cutoffs_past_every_study_are_one_line_and_two_percents_at_one_point_cou
     assert sorted((r["target"], r["cutoff"]) for r in rows) == sorted((c.name, cut) for c in curves for cut in (2, 50))
     monkeypatch.setattr(sys, "argv", [str(BENCH), "--corpus", str(tmp_path), "--percent", "--cutoffs", "1,2,50",
                                       "--predictors", "last_value", "--no-in-study"])
+    # ... and where no curve tells 1 % from 2 %, the 1 % is refused before any backtest (red team: its rows were nan)
+    with pytest.raises(SystemExit) as exited:
+        bench.main()
+    assert exited.value.code == 2 and "1 % is seen by no curve apart from the next cutoff" in capsys.readouterr().err
+    write_group(tmp_path / "study2", n_runs=1, epochs=600)  # one long curve tells them apart: scored, the rest counted
     monkeypatch.setattr(bench, "run_all", lambda *a, **k: [])
     monkeypatch.setattr(bench, "overall_table", lambda *a, **k: "")
     monkeypatch.setattr(bench, "choose_rule", lambda *a, **k: "")

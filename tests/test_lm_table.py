@@ -60,7 +60,7 @@ def test_the_generator_fine_tunes_a_slice_for_real_and_again_alike(tmp_path):
 def test_the_generator_refuses_bad_arguments_before_writing(tmp_path):
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("mine")
-    for extra, says in ((("--out", str(tmp_path / "full")), "not empty"),
+    for extra, says in ((("--out", str(tmp_path / "full")), "holds other files, not a table"),
                         (("--out", str(tmp_path / "x"), "--steps", "50"), "a multiple of 15"),
                         (("--out", str(tmp_path / "x"), "--tasks", "poems"), "unknown poems")):
         proc = generate(*extra)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -210,3 +215,96 @@ def test_a_run_given_as_its_keras_history_is_read_as_its_log():
     with pytest.raises(LcpipeError, match="whose lists differ in length"):
         lcpipe.forecast(history=LOSSES, runs={"a": {"val_loss": [1.0, 0.9], "loss": [1.0]}}, epochs=30,
                         metric="val_loss")
+
+
+# -- the benches' and generators' arguments (red team, helper) --------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench(*args, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def _digest(folder: Path) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+            and "__pycache__" not in p.parts}
+
+
+@pytest.mark.parametrize("script, args, says", [
+    # the docstring's slice example without --out rewrote the committed table (hpo.py then: KeyError: 1)
+    ("bench/hpo_table/generate.py", ["--slice", "2", "--epochs", "2", "--workers", "1", "--tasks", "wine"],
+     "would mix with the committed table"),
+    # 2 configs of 10 rounds over the committed 40 of 1,000: pruners.py replayed the mix as one study
+    ("bench/boost_table/generate.py", ["--configs", "2", "--rounds", "10", "--workers", "1"],
+     "would mix with the committed table"),
+    ("bench/lm_table/generate.py", ["--trials", "2", "--workers", "1"], "would mix with the committed table"),
+    ("bench/boost_table/generate.py", ["--seed", "-1"], "--seed -1: give 0 or more"),  # a numpy traceback
+    ("bench/lm_table/generate.py", ["--tasks", ",", "--out", "{tmp}/x"], "name at least one of"),  # after pretraining
+])
+def test_a_generator_never_writes_a_part_of_a_table_over_the_committed_one(tmp_path, script, args, says):
+    table = ROOT / Path(script).parent
+    before = _digest(table)
+    done = _bench(ROOT / script, *(a.replace("{tmp}", str(tmp_path)) for a in args))
+    assert done.returncode == 2 and says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert _digest(table) == before and not (tmp_path / "x").exists()
+
+
+def test_a_slice_is_written_once_into_a_new_folder_and_not_over_itself(tmp_path):
+    args = ("--configs", "2", "--rounds", "10", "--workers", "1", "--out", tmp_path / "t")
+    assert _bench(ROOT / "bench/boost_table/generate.py", *args).returncode == 0
+    again = _bench(ROOT / "bench/boost_table/generate.py", *args)
+    assert again.returncode == 2 and "would mix with the table there" in again.stderr
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    foreign = _bench(ROOT / "bench/boost_table/generate.py", *args[:-1], tmp_path / "mine")
+    assert foreign.returncode == 2 and "holds other files, not a table" in foreign.stderr
+
+
+def _one_family(folder: Path, extra: str | None = None) -> Path:
+    (folder / "s1").mkdir(parents=True)
+    runs = [f"t{i:02d}" for i in range(6)]
+    for run in [*runs, *([extra] if extra else [])]:
+        for suffix in (".csv", ".json"):
+            shutil.copy(ROOT / "bench/lm_table/curves/descr" / (run + suffix), folder / "s1" / (run + suffix))
+    (folder / "MANIFEST.csv").write_text("group,run,family\n" + "".join(f"s1,{r},f1\n" for r in runs))
+    return folder
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--tune", "gap", "--patience", "0.1"], "--patience with --tune"),  # ignored, without a word
+    (["--audit", "--patience", "0.1"], "--patience with --audit"),
+    (["--tune", "prior", "--history", "none"], "there is none"),  # four settings alike, one "chosen"
+    (["--corpus", "{one}", "--metric", "val_ce"], "one family of studies, so no other family to forecast from"),
+    (["--corpus", "{one}", "--metric", "val_ce", "--history", "none", "--tune", "warmup"],
+     "no other family to choose a setting on"),  # "chosen on the others" from no other
+    (["--corpus", "{mixed}", "--metric", "val_ce", "--history", "none"], "does not list (e.g. t10)"),
+    (["--corpus", "{empty}"], "names no study"),  # an empty table, exit 0
+])
+def test_pruner_bench_arguments_that_would_measure_nothing_are_one_line(tmp_path, args, says):
+    folders = {"one": _one_family(tmp_path / "one"), "mixed": _one_family(tmp_path / "mixed", extra="t10"),
+               "empty": tmp_path / "empty"}
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "MANIFEST.csv").write_text("group,family\n")
+    done = _bench(ROOT / "bench/pruners.py", *(a.format(**folders) for a in args))
+    assert done.returncode != 0 and says in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) <= 2, done.stderr  # + metric line
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--quick", "--seeds", "3", "--workers", "4"], "--quick with --seeds, --workers"),  # overridden, unsaid
+    (["--quick", "--history-per-task", "100000"], "the table's tasks hold 320 configs"),  # 320 used, 100000 said
+    (["--quick", "--history", "none", "--history-per-task", "5"], "no history is written"),
+    (["--tasks", "nope"], "hpo.py: error: --tasks 'nope'"),  # exit 1 with no prefix
+])
+def test_hpo_bench_arguments_are_one_line_exit_2(args, says):
+    done = _bench(ROOT / "bench/hpo.py", *args)
+    assert done.returncode == 2 and says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_percent_cutoff_no_curve_sees_is_refused_before_tables_of_nan():
+    """--percent --cutoffs 1,2: every curve's 1 % prefix is its 2 % one (the 5-point floor): the 1 % rows were nan,
+    and the headline `tau nan ...`."""
+    done = _bench(ROOT / "bench/forecast_quality.py", "--corpus", ROOT / "bench/lm_table/curves", "--metric", "val_ce",
+                  "--percent", "--cutoffs", "1,2", "--predictors", "auto,last_value", "--no-in-study")
+    assert done.returncode == 2 and "1 % is seen by no curve apart from the next cutoff" in done.stderr, done.stderr

@@ -18,7 +18,6 @@ same curves (every fit is seeded by (seed, task, config)).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -28,6 +27,12 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))
+
+from bench.args import Parser  # noqa: E402
+from bench.table_out import out_refusal  # noqa: E402
+
+CONFIGS, ROUNDS = 40, 1000  # the committed table's
 
 # The search space, as a typical Optuna objective for boosting draws it.
 SPACE = {
@@ -80,17 +85,23 @@ def fit(job: tuple) -> tuple[str, str, dict, np.ndarray, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--configs", type=int, default=40, help="configs per task (one study each)")
-    ap.add_argument("--rounds", type=int, default=1000)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=HERE / "curves")
+    ap = Parser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=0, help="draws the configs and seeds each fit (0)")
+    ap.add_argument("--configs", type=int, default=CONFIGS, help=f"configs per task, one study each ({CONFIGS})")
+    ap.add_argument("--rounds", type=int, default=ROUNDS, help=f"boosting rounds a config ({ROUNDS})")
+    ap.add_argument("--workers", type=int, default=2, help="processes fitting at once (2)")
+    ap.add_argument("--out", type=Path, default=HERE / "curves", help="the table's folder (bench/boost_table/curves, "
+                                                                      "the committed one: a whole table alone)")
     args = ap.parse_args()
-    if args.configs < 2 or args.rounds < 10 or args.workers < 1:
-        ap.error("--configs >= 2, --rounds >= 10 and --workers >= 1")
-    if args.out.exists() and not (args.out / "MANIFEST.csv").is_file():
-        ap.error(f"--out {args.out}: exists and is not a table this script wrote (no MANIFEST.csv); give a new folder")
+    for name, value, least in (("--configs", args.configs, 2), ("--rounds", args.rounds, 10),
+                               ("--workers", args.workers, 1), ("--seed", args.seed, 0)):
+        if value < least:
+            ap.error(f"{name} {value}: give {least} or more")
+    whole = (args.configs, args.rounds) == (CONFIGS, ROUNDS)
+    # its MANIFEST.csv names this script nowhere: a table of it is its folder of TASKS' studies beside a manifest
+    mark = "MANIFEST.csv" if all((args.out / task).is_dir() for task in TASKS) else "no manifest"
+    if why := out_refusal(args.out, HERE / "curves", whole, "boost_table/generate.py", mark):
+        ap.error(why)
     jobs = []
     for t, task in enumerate(TASKS):
         rng = np.random.default_rng([args.seed, t])

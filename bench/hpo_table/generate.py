@@ -18,7 +18,6 @@ thread count gives the same curves (torch runs on one thread a worker); seconds 
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import itertools
 import json
@@ -32,6 +31,12 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))
+
+from bench.args import Parser  # noqa: E402
+from bench.table_out import out_refusal  # noqa: E402
+
+EPOCHS = 40  # the committed table's epochs a config
 
 # The grid: 5 x 2^6 = 320 configs, LCBench's 7 axes (SGD with momentum, cosine-annealed lr); lr spans too slow
 # to diverging.
@@ -156,22 +161,26 @@ def write_task(out: Path, task: str, rows: list[tuple]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--epochs", type=int, default=40)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--tasks", default=",".join(TASKS))
+    ap = Parser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seed", type=int, default=0, help="seeds every training by (seed, task, config) (0)")
+    ap.add_argument("--epochs", type=int, default=EPOCHS, help=f"epochs each config trains ({EPOCHS})")
+    ap.add_argument("--workers", type=int, default=2, help="processes training at once (2)")
+    ap.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated, of {', '.join(TASKS)} (all)")
     ap.add_argument("--slice", type=int, default=0, help="only every config // SLICE-th config (SLICE configs); 0: all")
-    ap.add_argument("--out", type=Path, default=HERE)
+    ap.add_argument("--out", type=Path, default=HERE, help="the table's folder (bench/hpo_table, the committed one: "
+                                                           "a whole table alone; a slice goes to a new folder)")
     a = ap.parse_args(argv)
     tasks = [t for t in a.tasks.split(",") if t]
     unknown = [t for t in tasks if t not in TASKS]
     if unknown or not tasks:
-        raise SystemExit(f"--tasks {a.tasks!r}: choose from {', '.join(TASKS)}")
-    if a.epochs < 2 or a.workers < 1 or a.slice < 0:
-        raise SystemExit("--epochs needs at least 2, --workers at least 1, --slice 0 or more")
-    if a.out.exists() and not a.out.is_dir():
-        raise SystemExit(f"--out {a.out}: exists and is not a folder")
+        ap.error(f"--tasks {a.tasks!r}: choose from {', '.join(TASKS)}")
+    for name, value, least in (("--epochs", a.epochs, 2), ("--workers", a.workers, 1), ("--slice", a.slice, 0),
+                               ("--seed", a.seed, 0)):
+        if value < least:
+            ap.error(f"{name} {value}: give {least} or more")
+    whole = not a.slice and set(tasks) == set(TASKS) and a.epochs == EPOCHS
+    if why := out_refusal(a.out, HERE, whole, "hpo_table/generate.py"):
+        ap.error(why)
     configs = grid_configs()
     chosen = list(range(len(configs)))
     if a.slice:

@@ -26,7 +26,6 @@ study a task, family = the task), OUT/provenance.json (the command, versions, se
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import math
@@ -40,6 +39,12 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))
+
+from bench.args import Parser  # noqa: E402
+from bench.table_out import out_refusal  # noqa: E402
+
+TRIALS = 40  # the committed table's trials a study
 VOCAB, CONTEXT, WIDTH, LAYERS, HEADS = 256, 48, 64, 2, 4
 PRETRAIN_STEPS, PRETRAIN_BATCH, PRETRAIN_LR = 1500, 32, 3e-3
 EVAL_EVERY, STEPS, EVAL_WINDOWS = 15, 750, 96
@@ -234,25 +239,31 @@ def fine_tune(job: tuple) -> tuple[str, int, list[tuple], float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=HERE / "curves")
-    ap.add_argument("--trials", type=int, default=40, help="trials a study (40)")
+    ap = Parser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=HERE / "curves", help="the corpus folder (bench/lm_table/curves, the "
+                                                                      "committed one: a whole table alone)")
+    ap.add_argument("--trials", type=int, default=TRIALS, help=f"trials a study ({TRIALS})")
     ap.add_argument("--steps", type=int, default=STEPS, help=f"optimizer steps a trial ({STEPS}), a multiple of "
                                                               f"{EVAL_EVERY}")
-    ap.add_argument("--tasks", default=",".join(TASKS))
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated, of {', '.join(TASKS)} (all)")
+    ap.add_argument("--workers", type=int, default=2, help="processes fine-tuning at once (2)")
+    ap.add_argument("--seed", type=int, default=0, help="seeds the base model and every trial (0)")
     ap.add_argument("--pretrain-steps", type=int, default=PRETRAIN_STEPS, help=f"the base model's ({PRETRAIN_STEPS})")
     args = ap.parse_args(argv)
     tasks = [t for t in args.tasks.split(",") if t]
+    if not tasks:
+        ap.error(f"--tasks {args.tasks!r}: name at least one of {', '.join(TASKS)}")
     if bad := [t for t in tasks if t not in TASKS]:
         ap.error(f"--tasks: unknown {', '.join(bad)}; choose from {', '.join(TASKS)}")
     if min(args.trials, args.workers, args.pretrain_steps) < 1:
         ap.error("--trials, --workers and --pretrain-steps: whole numbers of at least 1")
     if args.steps < 2 * EVAL_EVERY or args.steps % EVAL_EVERY:
         ap.error(f"--steps {args.steps}: a multiple of {EVAL_EVERY} (the eval interval), at least {2 * EVAL_EVERY}")
-    if args.out.exists() and any(args.out.iterdir()):
-        ap.error(f"--out {args.out}: not empty; give a new folder (this writes a whole corpus into it)")
+    if args.seed < 0:
+        ap.error(f"--seed {args.seed}: give 0 or more")
+    whole = (args.trials, args.steps, args.pretrain_steps, set(tasks)) == (TRIALS, STEPS, PRETRAIN_STEPS, set(TASKS))
+    if why := out_refusal(args.out, HERE / "curves", whole, "lm_table/generate.py"):
+        ap.error(why)
     args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     base = args.out / f".base_seed{args.seed}.pt"
