@@ -222,8 +222,25 @@ def test_a_run_given_as_its_keras_history_is_read_as_its_log():
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _bench(*args, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=300, cwd=cwd)
+def _bench(script, *args) -> subprocess.CompletedProcess:
+    """`python SCRIPT ARGS` run in this process (runpy, as __main__): its exit code and stderr, as a subprocess would
+    give them, without a subprocess's seconds of imports (optuna, torch) for a refusal that comes before any work."""
+    import contextlib
+    import io
+    import runpy
+
+    err, code, argv = io.StringIO(), 0, sys.argv
+    sys.argv = [str(script), *map(str, args)]
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+        if isinstance(exc.code, str):  # SystemExit("message"): Python prints it to stderr
+            err.write(exc.code + "\n")
+    finally:
+        sys.argv = argv
+    return subprocess.CompletedProcess([str(script), *args], code or 0, "", err.getvalue())
 
 
 def _digest(folder: Path) -> dict:
