@@ -325,3 +325,19 @@ def test_a_percent_cutoff_no_curve_sees_is_refused_before_tables_of_nan():
     done = _bench(ROOT / "bench/forecast_quality.py", "--corpus", ROOT / "bench/lm_table/curves", "--metric", "val_ce",
                   "--percent", "--cutoffs", "1,2", "--predictors", "auto,last_value", "--no-in-study")
     assert done.returncode == 2 and "1 % is seen by no curve apart from the next cutoff" in done.stderr, done.stderr
+
+
+def test_a_tensorboard_json_download_is_named_as_such_with_the_export_that_works(tmp_path):
+    """TensorBoard's "download JSON" of a scalar ([[wall time, step, value], ...]) was told it was a run's config, and a
+    folder of them that it held no curve at all."""
+    import json
+
+    from tests.helpers import lcpipe_here
+
+    (tmp_path / "tb").mkdir()
+    rows = [[1.7e9 + i, 100 * i, 2.0 * np.exp(-i / 10) + 0.5] for i in range(1, 20)]
+    (tmp_path / "tb" / "run-version_0-tag-val_loss.json").write_text(json.dumps(rows))
+    for runs in (tmp_path / "tb" / "run-version_0-tag-val_loss.json", tmp_path / "tb"):
+        done = lcpipe_here("forecast", "--history", tmp_path / "tb", "--runs", runs, "--metric", "val_loss")
+        assert done.returncode == 2 and "TensorBoard's JSON download of one scalar" in done.stderr, done.stderr
+        assert "Wall time,Step,Value: --metric Value --mode min or max" in done.stderr

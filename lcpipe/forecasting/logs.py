@@ -1658,12 +1658,28 @@ def read_trainer_state(path: str | Path, metric: str | Metric = "test_acc", name
     return curve
 
 
+def _tensorboard_json(path: Path) -> bool:
+    """Whether a .json file is TensorBoard's download of a scalar: a list of [wall time, step, value] triples."""
+    if path.suffix.lower() != ".json" or not path.is_file() or path.stat().st_size > MAX_CONFIG_BYTES:
+        return False
+    try:
+        data = json.loads(path.read_text(errors="replace"))
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, list) and bool(data) and all(
+        isinstance(row, list) and len(row) == 3 and all(isinstance(x, int | float) for x in row) for row in data)
+
+
 def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
     """Read one curve file (any format and dialect above), validating the `metric` column."""
     path = Path(path)
     if path.name == TRAINER_STATE:  # not a sidecar: no trainer_state.csv lies beside it
         return read_trainer_state(path, metric)
     if path.suffix.lower() in SIDECARS:
+        if _tensorboard_json(path):  # (red team: told it was a run's config)
+            raise LcpipeError(f"{path}: TensorBoard's JSON download of one scalar ([[wall time, step, value], ...]), "
+                              "which names no metric; download its CSV instead (Wall time,Step,Value: --metric Value "
+                              "--mode min or max), or write it as a CSV of step and the metric's name")
         raise LcpipeError(f"{path}: a run's config (the sidecar beside its curve), not a curve; give the curve's "
                           f"CSV ({path.with_suffix('.csv').name}) or its folder")
     plots = _dvclive_plots(path)
@@ -1980,6 +1996,10 @@ def _read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", st
             f"; its folders ({', '.join(folders[:5])}{', ...' if len(folders) > 5 else ''}) may hold some: give " \
             f"one (e.g. {directory / folders[0]}; lcpipe forecast --runs takes several: {directory}/* gives them " \
             "all)"
+        boards = [p for p in sorted(directory.glob("*.json"))[:20] if _tensorboard_json(p)]
+        if boards:  # TensorBoard's JSON downloads alone: read as sidecars, and the folder as empty (red team)
+            hint += (f"; {boards[0].name} is TensorBoard's JSON download of one scalar, which names no metric: "
+                     "download its CSV instead (Wall time,Step,Value: --metric Value --mode min or max)")
         raise LcpipeError(f"{directory}: no *.csv curve files, DVCLive folders or Trainer output folders found{hint}")
     by_name: dict[str, Path] = {}
     for p, curve in found:
