@@ -340,4 +340,31 @@ def test_a_tensorboard_json_download_is_named_as_such_with_the_export_that_works
     for runs in (tmp_path / "tb" / "run-version_0-tag-val_loss.json", tmp_path / "tb"):
         done = lcpipe_here("forecast", "--history", tmp_path / "tb", "--runs", runs, "--metric", "val_loss")
         assert done.returncode == 2 and "TensorBoard's JSON download of one scalar" in done.stderr, done.stderr
-        assert "Wall time,Step,Value: --metric Value --mode min or max" in done.stderr
+        assert "download its CSV instead (Wall time,Step,Value) and rename its column Value" in done.stderr
+
+
+def test_a_wandb_panel_export_is_named_with_how_to_split_it_and_the_split_reads(tmp_path):
+    """W&B's "Export panel data" CSV (Step, `<run> - val_loss`, its __MIN and __MAX, per run) was told its metric was
+    missing. The line says what it is, and the split it gives is read."""
+    import pandas as pd
+
+    from tests.helpers import lcpipe_here
+
+    (tmp_path / "p").mkdir()
+    steps = np.arange(1, 21) * 100
+    frame = pd.DataFrame({"Step": steps})
+    for run, tau in (("lr1e-3", 8), ("lr3e-4", 12)):
+        loss = np.round(2 * np.exp(-steps / 100 / tau) + 0.5, 4)
+        frame[f"{run} - val_loss"] = frame[f"{run} - val_loss__MIN"] = frame[f"{run} - val_loss__MAX"] = loss
+    frame.to_csv(tmp_path / "p" / "wandb_export.csv", index=False)
+    history = Path(__file__).resolve().parents[1] / "examples" / "lm-losses" / "history"
+    done = lcpipe_here("forecast", "--history", history, "--runs", tmp_path / "p", "--metric", "val_loss")
+    assert done.returncode == 2 and "a W&B panel export, a column per run ('lr1e-3 - val_loss'" in done.stderr
+    (tmp_path / "split").mkdir()
+    df = pd.read_csv(tmp_path / "p" / "wandb_export.csv")
+    for c in [c for c in df if c.endswith(" - val_loss")]:  # the line's own recipe
+        df[["Step", c]].dropna().set_axis(["step", "val_loss"], axis=1).to_csv(
+            tmp_path / "split" / (c.split(" - ")[0] + ".csv"), index=False)
+    split = lcpipe_here("forecast", "--history", history, "--runs", tmp_path / "split", "--metric", "val_loss",
+                        "--steps", 5000)
+    assert split.returncode == 0 and "lr1e-3" in split.stdout and "lr3e-4" in split.stdout, split.stderr

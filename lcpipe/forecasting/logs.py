@@ -362,6 +362,14 @@ def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
             # out of live runs as one)
             raise LcpipeError(f"{t.path}: a TensorBoard scalars export (Wall time, Step, Value): its {name!r} is the "
                               f"column 'Value'; rename that column to {name!r}")
+        panel = [h for h in t.header if h.endswith(f" - {name}")]
+        if panel:  # W&B's "Export panel data" CSV: one column per run (red team: told the metric was missing)
+            raise LcpipeError(f"{t.path}: a W&B panel export, a column per run ({', '.join(map(repr, panel[:2]))}"
+                              f"{', ...' if len(panel) > 2 else ''}); lcpipe reads one run per file: split it, e.g. "
+                              f"with pandas, for c in [c for c in df if c.endswith(' - {name}')]: df[['Step', c]]."
+                              f"dropna().set_axis(['step', '{name}'], axis=1).to_csv(c.split(' - ')[0] + '.csv', "
+                              f"index=False); in Python, lcpipe.forecast(runs=df.set_index('Step')[those columns]) "
+                              "reads each column as a run")
         other = _evaluated_otherwise(t, name)
         if other is not None:
             alike = _loosely(t.header[other]) == _loosely(name)
@@ -1678,8 +1686,8 @@ def read_curve(path: str | Path, metric: str | Metric = "test_acc") -> Curve:
     if path.suffix.lower() in SIDECARS:
         if _tensorboard_json(path):  # (red team: told it was a run's config)
             raise LcpipeError(f"{path}: TensorBoard's JSON download of one scalar ([[wall time, step, value], ...]), "
-                              "which names no metric; download its CSV instead (Wall time,Step,Value: --metric Value "
-                              "--mode min or max), or write it as a CSV of step and the metric's name")
+                              "which names no metric; download its CSV instead (Wall time,Step,Value) and rename "
+                              "its column Value to the metric's name")
         raise LcpipeError(f"{path}: a run's config (the sidecar beside its curve), not a curve; give the curve's "
                           f"CSV ({path.with_suffix('.csv').name}) or its folder")
     plots = _dvclive_plots(path)
@@ -1999,7 +2007,7 @@ def _read_curve_dir(directory: str | Path, metric: str | Metric = "test_acc", st
         boards = [p for p in sorted(directory.glob("*.json"))[:20] if _tensorboard_json(p)]
         if boards:  # TensorBoard's JSON downloads alone: read as sidecars, and the folder as empty (red team)
             hint += (f"; {boards[0].name} is TensorBoard's JSON download of one scalar, which names no metric: "
-                     "download its CSV instead (Wall time,Step,Value: --metric Value --mode min or max)")
+                     "download its CSV instead (Wall time,Step,Value) and rename its column Value to the metric's name")
         raise LcpipeError(f"{directory}: no *.csv curve files, DVCLive folders or Trainer output folders found{hint}")
     by_name: dict[str, Path] = {}
     for p, curve in found:
