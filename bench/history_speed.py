@@ -89,9 +89,10 @@ def check_times(task: Task, folders: list[Path], cache: Path, trials: int) -> tu
 @exits_cleanly
 def main() -> None:
     ap = Parser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--per-task", type=int, default=264)
-    ap.add_argument("--task", default="digits")
-    ap.add_argument("--trials", type=int, default=3000)
+    ap.add_argument("--per-task", type=int, default=264, help="history curves of each other task (264: 1,320 in all)")
+    ap.add_argument("--task", default="digits", help="the task the studies tune (digits)")
+    ap.add_argument("--trials", type=int, default=3000, help="completed trials the check is timed at (3000; the "
+                    "50 ms budget is for 3,000)")
     a = ap.parse_args()
     if a.per_task < 2:
         ap.error(f"--per-task {a.per_task}: give at least 2")
@@ -102,6 +103,8 @@ def main() -> None:
     if a.task not in every:
         ap.error(f"--task {a.task!r}: the table has {', '.join(every)}")
     task = every[a.task]
+    if a.per_task > len(task.configs):  # (red team: 1000 said, 320 used)
+        ap.error(f"--per-task {a.per_task}: the table's tasks hold {len(task.configs)} configs; give at most that")
     with tempfile.TemporaryDirectory(prefix="lcpipe-history-") as tmp:
         # each curve's sidecar names its task as its dataset, as a team's curves of many tasks do: the
         # history is then calibrated leave-one-task-out (the slow part of a fit)

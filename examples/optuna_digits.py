@@ -41,14 +41,16 @@ ARCH = "resnet18"
 @exits_cleanly
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--trials", type=int, default=10)
-    ap.add_argument("--epochs", type=int, default=15)
+    ap.add_argument("--trials", type=int, default=10, help="trials this worker runs (10)")
+    ap.add_argument("--epochs", type=int, default=15, help="epochs of a trial, 4 or more (15)")
     ap.add_argument("--history", default=None, help="folder of finished curves (default: completed trials only)")
     ap.add_argument("--storage", default=None, help="an Optuna storage URL shared by every worker (default: memory)")
     ap.add_argument("--study", default="digits-cnn", help="the study's name in --storage")
     args = ap.parse_args()
     if args.trials < 1:
         ap.error(f"--trials {args.trials}: give at least 1")
+    if args.study != "digits-cnn" and not args.storage:  # (red team: a study name in memory, ignored without a word)
+        ap.error(f"--study {args.study!r} without --storage: a study in memory has no name to join; give --storage")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if "OMP_NUM_THREADS" not in os.environ:  # several workers on one machine set it to 1 each (README)
         torch.set_num_threads(2)
@@ -59,7 +61,9 @@ def main() -> None:
         pruner = ForecastPruner(args.epochs, args.history)
     except LcpipeError as exc:
         empty = args.history and Path(args.history).is_dir() and not any(Path(args.history).glob("*.csv"))
-        hint = " (on a fresh clone, `make repro` or `dvc pull` puts the pipeline's curves there first)" if empty else ""
+        hint = " (on a fresh clone, `make repro` or `dvc pull` puts the pipeline's curves there first)" if empty else \
+            " (this example's trials report test accuracy: give --history a folder of accuracy curves with a " \
+            "test_acc column, as data/curves)" if "metric=" in str(exc) else ""
         raise LcpipeError(f"{str(exc).replace('epochs=', '--epochs ')}{hint}") from None
     try:
         if args.storage:  # a worker joins the study created once; a mistyped name is no new study (review)

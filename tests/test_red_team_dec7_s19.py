@@ -368,3 +368,15 @@ def test_a_wandb_panel_export_is_named_with_how_to_split_it_and_the_split_reads(
     split = lcpipe_here("forecast", "--history", history, "--runs", tmp_path / "split", "--metric", "val_loss",
                         "--steps", 5000)
     assert split.returncode == 0 and "lr1e-3" in split.stdout and "lr3e-4" in split.stdout, split.stderr
+
+
+@pytest.mark.parametrize("script, args, says", [
+    ("examples/optuna_digits.py", ["--study", "mine"], "--study 'mine' without --storage"),  # ignored before
+    ("bench/hpo_table/generate.py", ["--slice", "400", "--out", "{tmp}/x"], "the grid holds 320 configs"),  # all 320
+    ("bench/history_speed.py", ["--per-task", "1000"], "the table's tasks hold 320 configs"),  # 320 used, unsaid
+])
+def test_counts_past_what_a_script_has_are_one_line(tmp_path, monkeypatch, script, args, says):
+    monkeypatch.syspath_prepend(str(ROOT))
+    done = _bench(ROOT / script, *(a.replace("{tmp}", str(tmp_path)) for a in args))
+    assert done.returncode == 2 and says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "x").exists()

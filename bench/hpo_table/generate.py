@@ -178,6 +178,8 @@ def main(argv: list[str] | None = None) -> None:
                                ("--seed", a.seed, 0)):
         if value < least:
             ap.error(f"{name} {value}: give {least} or more")
+    if a.slice > len(grid_configs()):  # (red team: above the grid, read as all of it)
+        ap.error(f"--slice {a.slice}: the grid holds {len(grid_configs())} configs; give at most that (0: all)")
     whole = not a.slice and set(tasks) == set(TASKS) and a.epochs == EPOCHS
     if why := out_refusal(a.out, HERE, whole, "hpo_table/generate.py"):
         ap.error(why)
