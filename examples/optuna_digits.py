@@ -38,9 +38,16 @@ from lcpipe.training.loop import train_epochs
 ARCH = "resnet18"
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A bad argument is one line, `optuna_digits.py: error: ...`, exit 2, as lcpipe says it (--help lists them)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (--help lists the options)\n")
+
+
 @exits_cleanly
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = OneLineParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=10, help="trials this worker runs (10)")
     ap.add_argument("--epochs", type=int, default=15, help="epochs of a trial, 4 or more (15)")
     ap.add_argument("--history", default=None, help="folder of finished curves (default: completed trials only)")
