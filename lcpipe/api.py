@@ -233,8 +233,6 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
             axis = None if steps is None else steps[:end]
             if axis is not None and not in_steps and counts_by_one(axis):
                 axis = None  # steps 0, 1, 2, ... or 1, 2, 3, ...: one value per epoch, as the CLI reads such a column
-            elif axis is not None and str(name) in by_epoch and axis[0] == 0 and whole_steps(axis):
-                axis = axis + 1.0  # an epoch index from 0 (0, 2, 4, ...): e + 1 epochs in, as the CLI reads it
             out.append(Curve(str(name), {"epoch": np.arange(1.0, end + 1), metric.name: values[:end]},
                              steps=axis, diverged=diverged,
                              epoch_axis=axis is not None and (not whole_steps(axis) or str(name) in by_epoch)))

@@ -1082,7 +1082,7 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
         _metric(t, metric)
     (epochs, steps), (values, end, col) = _axis(t), _metric(t, metric)
     x = _x_column(t)
-    if steps is not None and fold(t.header[x]) == "epoch" and _counts_from_zero(during, t.header[x]):
+    if steps is not None and fold(t.header[x]) == "epoch" and _counts_from_zero(during, t.header[x], metric):
         steps = steps + 1.0  # the end of epoch e of a counter from 0 is e + 1 epochs in
     skip = {x, col, *(c for c in (t.column(n) for n in EPOCH_COLUMNS) if c is not None)}
     columns = _other_columns(t, skip)
@@ -1127,18 +1127,33 @@ def _curve_of(t: _Table, metric: Metric, name: str, meta: Path | None, path: Pat
                  epoch_axis=epoch_axis, per_epoch=per_epoch, stated_epochs=None if epoch_axis else stated)
 
 
-def _counts_from_zero(t: _Table, name: str) -> bool:
-    """Whether the log's whole-number epoch column `name` counts from 0 (some row, of any record, at epoch 0), as
-    Lightning's and Keras' loggers and `for epoch in range(n)` count: then a row at epoch e ends e + 1 epochs. Rows
-    validated every k epochs sit at k - 1, 2k - 1, ... (or 0, k, 2k): read as they stand, a Lightning run validating
-    every 2 epochs was "19/40 epochs seen" after 20 (red team), while a log of every epoch (0, 1, 2) was read right.
-    Fractional epochs (0.25, 0.5, ...) measure progress, not an index: read as they stand."""
-    at = t.column(name)
-    if at is None:
+def _counts_from_zero(t: _Table, name: str, metric: Metric) -> bool:
+    """Whether the log's whole-number epoch column `name` counts training epochs from 0, so that a row at epoch e
+    ends e + 1 epochs: Lightning's CSVLogger and Keras' write train rows during epoch 0 and evaluate later (validating
+    every 2 epochs, at epochs 1, 3, 5: read as they stood, "19/40 epochs seen" after 20; red team). Only on that
+    evidence: a row at epoch 0 that is no evaluation, none that is (an evaluation at epoch 0 is the initial model's,
+    before training, as lcpipe's own advice for a log missing its start puts it; review), and, where a step column
+    stands beside, no evaluation at its epoch times a common number of steps (Hugging Face's epoch is progress: an
+    evaluation at epoch 2.0 is at step 2P, its first-step row rounded to epoch 0.0). Fractional epochs are progress,
+    and a bare column of evaluations (0, 2, 4, ...) says neither: both read as they stand."""
+    at, col = t.column(name), _metric_column(t, metric)[0]
+    if at is None or col is None:
         return False
-    numbers = t.numbers(at)
-    numbers = numbers[np.isfinite(numbers)]
-    return bool(numbers.size and np.all(numbers == np.round(numbers)) and np.any(numbers == 0))
+    epochs = t.numbers(at)
+    finite = np.isfinite(epochs)
+    if not finite.any() or np.any(epochs[finite] != np.round(epochs[finite])):
+        return False
+    evaluated = np.array([bool(t.cell(i, col)) for i in range(len(t.rows))])
+    zero = finite & (epochs == 0)
+    if not zero.any() or (zero & evaluated).any():
+        return False
+    step = t.column(*EPOCH_COLUMNS[1:])
+    if step is not None and step != at:
+        steps, rows = t.numbers(step), evaluated & finite & (epochs > 0)
+        rows &= np.isfinite(steps)
+        if rows.sum() >= 2 and np.allclose(steps[rows] / epochs[rows], steps[rows][0] / epochs[rows][0], rtol=1e-6):
+            return False  # an evaluation at step e x P: e epochs done (progress, as Hugging Face logs it)
+    return True
 
 
 def _steps_per_epoch(t: _Table, x: int) -> float | None:
