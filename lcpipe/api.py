@@ -17,11 +17,13 @@ from lcpipe.config import Params
 from lcpipe.curve import MAX_STEPS, Curve
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import live
+from lcpipe.forecasting.logs import EPOCH_COLUMNS as AXES_READ
 from lcpipe.forecasting.logs import (
     NOT_EVALUATED,
     NotStarted,
     check_history_copies,
     counts_by_one,
+    fold,
     given_config,
     missed_start,
     read_curves,
@@ -188,14 +190,13 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
         if blank is not None:  # a row of results with no name, which no message or configs= can point at
             raise LcpipeError(f"{arg}: a {what} is named {str(blank)!r}, a blank name; name each {what}, as "
                               "messages and results name it")
-        others = [str(k) for k in given if str(k) != metric.name]
-        if metric.name in {str(k) for k in given} and others and all(_log_like(v) for v in given.values()):
+        if _history_of_metrics(given, metric):
             # Keras' History.history ({'loss': [...], 'val_loss': [...]}) given as runs=: each metric was forecast as a
             # run of val_loss, an accuracy among them, with no word (red team)
-            raise LcpipeError(f"{arg}: the mapping has a key {metric.name!r}, the metric itself, beside "
-                              f"{', '.join(map(repr, others[:3]))}: one run's log by metric (Keras' History.history?), "
-                              f"where {arg}= takes one entry per {what}; give {{'name': history.history}}, one entry a "
-                              f"{what}")
+            shown = ", ".join(map(repr, list(map(str, given))[:4]))
+            raise LcpipeError(f"{arg}: its keys ({shown}) name metrics, a loss beside a score or the metric itself: "
+                              f"one run's log by metric (Keras' History.history?), where {arg}= takes one entry per "
+                              f"{what}; give {{'name': history.history}}, one entry a {what}")
         out = []
         for name, values in given.items():
             if started is not None and _not_started(values):
@@ -262,13 +263,23 @@ def _logs_in(given: CurvesLike) -> frozenset[str]:
     return frozenset(str(name) for name, value in given.items() if isinstance(value, pd.DataFrame))
 
 
-def _log_like(values) -> bool:
-    """Values a run could be: a list, an array, a Series, or a mapping step -> value."""
-    return isinstance(values, list | tuple | np.ndarray | pd.Series | Mapping)
+def _history_of_metrics(given: Mapping, metric: Metric) -> bool:
+    """Whether a mapping of runs is one run's metrics instead (Keras' History.history given as runs=): two keys or more,
+    each a list of values, each a metric's name (Metric.infer reads its direction from it), and among them the metric
+    itself or a loss beside a score (`loss` and `accuracy`: a fit without validation, or Keras 2's `val_acc` for
+    `val_accuracy`; review)."""
+    names = [str(k) for k in given]
+    if len(names) < 2 or not all(isinstance(v, list | tuple | np.ndarray) for v in given.values()):
+        return False
+    read = [Metric.infer(n) for n in names]
+    if not all(m.says_mode for m in read):
+        return False
+    return metric.name in names or len({m.mode for m in read}) > 1
 
 
 def _metrics_by_name(values) -> bool:
-    """A run given as a mapping of metric name -> its values per epoch (Keras' History.history, a dict of lists)."""
+    """A run given as a mapping of metric name -> its values per epoch (Keras' History.history, a dict of lists; or of
+    Series, their index its axis)."""
     return isinstance(values, Mapping) and bool(values) and all(
         isinstance(k, str) and not _numeric_text(k) and isinstance(v, list | tuple | np.ndarray | pd.Series)
         for k, v in values.items())
@@ -285,13 +296,22 @@ def _numeric_text(text: str) -> bool:
 def _epochs_framed(values: Mapping, name: str, what: str) -> pd.DataFrame:
     """A mapping of metric name -> values as its log's DataFrame; with no axis of its own, a row per epoch from 1
     (Keras' History.history holds the epochs' values alone; its History.epoch counts them from 0)."""
+    if all(isinstance(v, pd.Series) for v in values.values()):  # df.to_dict('series'): their index is the axis
+        frame = pd.DataFrame(dict(values))  # (review: read as one value an epoch, 12/3000 for steps 100..1200)
+        index = frame.index
+        if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1) and index.name is None:
+            frame.index.name = "step"  # as a Series indexed by anything but 0..n-1 brings its steps (_axis_of)
+        return frame
     lengths = {len(v) for v in values.values()}
     if len(lengths) > 1:
+        shorter = [k for k, v in values.items() if len(v) < max(lengths)]
         raise LcpipeError(f"{what} {name!r}: a mapping of metric name -> values per epoch whose lists differ in length "
-                          f"({', '.join(f'{k}: {len(v)}' for k, v in list(values.items())[:4])}); give each metric "
-                          "one value per epoch, or a DataFrame with an epoch or step column")
+                          f"({', '.join(f'{k}: {len(v)}' for k, v in list(values.items())[:4])}); where "
+                          f"{shorter[0]!r} is evaluated every few epochs (Keras' validation_freq), give the metric "
+                          f"alone with its epochs, {{'epoch': [2, 4, ...], {shorter[0]!r}: history.history"
+                          f"[{shorter[0]!r}]}}")
     frame = pd.DataFrame({k: list(v) for k, v in values.items()})
-    if not any(str(k).lower() in AXIS_COLUMNS for k in values):
+    if not any(fold(str(k)) in AXES_READ for k in values):  # the log reader's axis names (not `epochs`; review)
         frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
     return frame
 

@@ -199,8 +199,8 @@ LOSSES = {f"h{i}": list(0.5 + 0.1 * i + 2 * np.exp(-np.arange(1, 31) / (5 + i)))
 def test_keras_history_given_as_runs_is_one_line_not_three_runs():
     """Red team: runs=history.history forecast 'loss', 'val_loss' and 'accuracy' as three runs of val_loss, with no
     word (the accuracy kept as a loss)."""
-    with pytest.raises(LcpipeError, match=r"runs: the mapping has a key 'val_loss', the metric itself, beside 'loss', "
-                                          r"'accuracy': one run's log by metric \(Keras' History.history\?\)"):
+    with pytest.raises(LcpipeError, match=r"runs: its keys \('loss', 'val_loss', 'accuracy'\) name metrics, a loss "
+                                          r"beside a score or the metric itself: one run's log by metric"):
         lcpipe.forecast(history=LOSSES, runs=KERAS_A, epochs=30, metric="val_loss")
 
 
@@ -380,3 +380,40 @@ def test_counts_past_what_a_script_has_are_one_line(tmp_path, monkeypatch, scrip
     done = _bench(ROOT / script, *(a.replace("{tmp}", str(tmp_path)) for a in args))
     assert done.returncode == 2 and says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_a_run_given_as_its_frames_series_keeps_their_steps():
+    """Review: {'a': df.to_dict('series')} of a log indexed by step was read as one value an epoch ("12/3000")."""
+    import pandas as pd
+
+    at = pd.Index(np.arange(100, 3100, 100), name="step")
+    history = {f"h{i}": pd.Series(0.5 + 0.1 * i + 2 * np.exp(-at / (500 + 100 * i)), index=at) for i in range(4)}
+    seen = pd.Index(np.arange(100, 1300, 100), name="step")
+    frame = pd.DataFrame({"val_loss": 0.55 + 2 * np.exp(-seen / 600), "loss": 0.5 + 2 * np.exp(-seen / 500)},
+                         index=seen)
+    whole = lcpipe.forecast(history=history, runs={"a": frame}, steps=3000, metric="val_loss")
+    series = lcpipe.forecast(history=history, runs={"a": frame.to_dict("series")}, steps=3000, metric="val_loss")
+    assert (series.loc[0, "unit"], series.loc[0, "observed"]) == ("steps", 1200)
+    assert series.loc[0, "final"] == pytest.approx(whole.loc[0, "final"])
+
+
+@pytest.mark.parametrize("runs", [
+    {"loss": [2.1, 1.5, 1.2, 1.0, 0.9, 0.85], "accuracy": [0.3, 0.5, 0.6, 0.65, 0.7, 0.72]},  # a fit without validation
+    {"loss": [2.1, 1.5, 1.2, 1.0, 0.9, 0.85], "val_acc": [0.3, 0.5, 0.6, 0.65, 0.7, 0.72]},  # Keras 2's names
+])
+def test_a_keras_history_given_as_runs_is_refused_without_the_metric_among_its_keys(runs):
+    """Review: without the metric among its keys, history.history as runs= was still forecast as two runs."""
+    with pytest.raises(LcpipeError, match=r"name metrics, a loss beside a score or the metric itself: one run's log "
+                                          r"by metric \(Keras' History.history\?\)"):
+        lcpipe.forecast(history=LOSSES, runs=runs, epochs=30, metric="val_loss")
+
+
+def test_keras_validation_every_2_epochs_is_told_how_to_give_it():
+    with pytest.raises(LcpipeError, match=r"give the metric alone with its epochs, \{'epoch': \[2, 4, \.\.\.\], "
+                                          r"'val_loss': history.history\['val_loss'\]\}"):
+        lcpipe.forecast(history=LOSSES, runs={"a": {"loss": [2.0, 1.5, 1.2, 1.0, 0.9, 0.85],
+                                                    "val_loss": [1.6, 1.1, 0.95]}}, epochs=30, metric="val_loss")
+    got = lcpipe.forecast(history=LOSSES, runs={"a": {"epoch": [2, 4, 6, 8, 10, 12],
+                                                      "val_loss": [1.9, 1.4, 1.15, 1.0, 0.92, 0.88]}},
+                          epochs=30, metric="val_loss")
+    assert got.loc[0, "observed"] == 12
