@@ -417,3 +417,22 @@ def test_keras_validation_every_2_epochs_is_told_how_to_give_it():
                                                       "val_loss": [1.9, 1.4, 1.15, 1.0, 0.92, 0.88]}},
                           epochs=30, metric="val_loss")
     assert got.loc[0, "observed"] == 12
+
+
+def test_a_tables_tiny_or_small_beside_large_finals_are_not_rounded_to_zero():
+    """Review: finals near 1e-13 hit the decimals' cap and printed 0.000000000000 in every row; a reward of 0.004 beside
+    rewards of 480 printed 0.00 (the decimals came from the median)."""
+    from lcpipe.forecasting.live import RunForecast, table
+    from lcpipe.forecasting.predictors.base import Forecast
+    from lcpipe.metric import Metric
+
+    def run(name, final, low, high):
+        mean = np.array([final * 1.1, final])
+        return RunForecast(name, np.array([final * 1.3, final * 1.2]), 4,
+                           Forecast(mean, mean - (final - low), mean + (high - final)), 0.5, "keep")
+
+    tiny = table([run("a", 1.2e-13, 1.1e-13, 1.3e-13)], Metric.infer("val_mse")).splitlines()[1]
+    assert "1.2e-13 [1.1e-13, 1.3e-13]" in tiny, tiny
+    mixed = table([run("a", 0.004, 0.003, 0.005), run("b", 480.2, 470, 490), run("c", 481.0, 470, 490)],
+                  Metric.infer("reward", "max")).splitlines()
+    assert "0.0040000 [0.0030000, 0.0050000]" in mixed[1] and "480.20 [470.00, 490.00]" in mixed[2], mixed

@@ -647,15 +647,22 @@ def table(results: list[RunForecast], metric: str | Metric) -> str:
     keep/stop; the runs that diverged are marked so, and why each did follows the table, one line each (red team:
     a reason of 150 characters in the final column pushed every row's P(ends best) and decision off screen)."""
     metric = as_metric(metric)
-    fmt = ".4f" if metric.kind == "fraction" else f".{_decimals([r.final[0] for r in results])}f"
+    common = _decimals([r.final[0] for r in results])
+
+    def fmt(r: RunForecast) -> str:  # a row's own value never rounds to 0 (review: a reward of 0.004 among 480s)
+        if metric.kind == "fraction":
+            return ".4f"
+        own = max(common, _decimals([r.final[0]]))
+        return f".{own}f" if own <= MAX_DECIMALS else ".5g"  # below 1e-8: significant digits, not a row of zeros
+
     width = max(3, *(len(r.run) for r in results))
     units = {r.unit for r in results}  # runs logged by epoch beside runs logged by step: each row says its own
     mixed = len(units) > 1  # (red team: every row was headed "steps seen"; review: "seen (epochs/steps)" read as
     seen = "seen" if mixed else f"{units.pop() if units else 'epochs'} seen"  # epochs seen / steps planned)
     cells = [f"{r.seen}/{r.epochs}" + (f" {r.unit}" if mixed else "") for r in results]
     wide = max(11, len(seen), *map(len, cells))
-    finals = ["diverged (below)" if r.reason else f"{r.final[0]:{fmt}} (no interval)" if np.isnan(r.final[1])
-              else f"{r.final[0]:{fmt}} [{r.final[1]:{fmt}}, {r.final[2]:{fmt}}]" for r in results]
+    finals = ["diverged (below)" if r.reason else f"{r.final[0]:{fmt(r)}} (no interval)" if np.isnan(r.final[1])
+              else f"{r.final[0]:{fmt(r)}} [{r.final[1]:{fmt(r)}}, {r.final[2]:{fmt(r)}}]" for r in results]
     header = "final " + metric.name + " [80 % interval]"
     column = max(30, len(header), *map(len, finals))
     lines = [f"{'run':<{width}}  {seen:>{wide}}  {header:<{column}}  {'P(ends best)':>12}  decision"]
@@ -666,14 +673,18 @@ def table(results: list[RunForecast], metric: str | Metric) -> str:
     return "\n".join(lines) + "\n"
 
 
+MAX_DECIMALS = 12  # a final below 1e-8 is shown to 5 significant digits instead
+
+
 def _decimals(values: list[float]) -> int:
     """Decimals that give the table's typical final 5 significant digits, the same in every row and bracket
-    (with 5 significant digits each, a cross-entropy read `2.362 [2.2737, 2.4538]`, its columns unaligned)."""
+    (with 5 significant digits each, a cross-entropy read `2.362 [2.2737, 2.4538]`, its columns unaligned); past
+    MAX_DECIMALS for values below 1e-8."""
     finite = np.abs(np.asarray(values, dtype=float))
     finite = finite[np.isfinite(finite) & (finite > 0)]
     if not finite.size:
         return 4
-    return int(np.clip(4 - np.floor(np.log10(np.median(finite))), 0, 12))
+    return int(max(0, 4 - np.floor(np.log10(np.median(finite)))))
 
 
 def mode_against_name(name: str, mode: str) -> str | None:
