@@ -626,10 +626,9 @@ def main() -> None:
     if args.percent and (blind := [c for c in sorted(cutoffs) if not any(_sees(c, cutoffs, len(curve))
                                                                           for cs in groups.values() for curve in cs)]):
         # (red team: --percent --cutoffs 1,2 printed the 1 % as tables of nan and a headline of `tau nan ...`)
-        floor = min(len(curve) for cs in groups.values() for curve in cs)
-        ap.error(f"--cutoffs: {blind[0]} % is seen by no curve apart from the next cutoff (each curve's prefix is at "
-                 f"least {WINDOW + 1} points, {100 * (WINDOW + 1) / floor:.0f} % of the shortest here, and "
-                 f"{blind[0]} % and the next give the same one): give cutoffs further apart, or later")
+        ap.error(f"--cutoffs: {blind[0]} % gives every curve the prefix of a later cutoff (a prefix holds {WINDOW + 1} "
+                 "points to one less than the curve, and the curves here are too short to tell the two apart), so it "
+                 "is seen by no curve: give cutoffs further apart")
     histories = {g: [c for o, curves in groups.items() if families[o] != families[g] for c in curves] for g in groups}
     skipped = sum(cutoff_of(c, len(curve), args.percent) >= len(curve)
                   for curves in groups.values() for curve in curves for c in cutoffs)

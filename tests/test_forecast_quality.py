@@ -146,7 +146,7 @@ def test_cutoffs_past_every_study_are_one_line_and_two_percents_at_one_point_cou
     # ... and where no curve tells 1 % from 2 %, the 1 % is refused before any backtest (red team: its rows were nan)
     with pytest.raises(SystemExit) as exited:
         bench.main()
-    assert exited.value.code == 2 and "1 % is seen by no curve apart from the next cutoff" in capsys.readouterr().err
+    assert exited.value.code == 2 and "1 % gives every curve the prefix of a later cutoff" in capsys.readouterr().err
     write_group(tmp_path / "study2", n_runs=1, epochs=600)  # one long curve tells them apart: scored, the rest counted
     monkeypatch.setattr(bench, "run_all", lambda *a, **k: [])
     monkeypatch.setattr(bench, "overall_table", lambda *a, **k: "")

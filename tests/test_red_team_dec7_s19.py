@@ -324,7 +324,7 @@ def test_a_percent_cutoff_no_curve_sees_is_refused_before_tables_of_nan():
     and the headline `tau nan ...`."""
     done = _bench(ROOT / "bench/forecast_quality.py", "--corpus", ROOT / "bench/lm_table/curves", "--metric", "val_ce",
                   "--percent", "--cutoffs", "1,2", "--predictors", "auto,last_value", "--no-in-study")
-    assert done.returncode == 2 and "1 % is seen by no curve apart from the next cutoff" in done.stderr, done.stderr
+    assert done.returncode == 2 and "1 % gives every curve the prefix of a later cutoff" in done.stderr, done.stderr
 
 
 def test_a_tensorboard_json_download_is_named_as_such_with_the_export_that_works(tmp_path):
@@ -360,9 +360,10 @@ def test_a_wandb_panel_export_is_named_with_how_to_split_it_and_the_split_reads(
     history = Path(__file__).resolve().parents[1] / "examples" / "lm-losses" / "history"
     done = lcpipe_here("forecast", "--history", history, "--runs", tmp_path / "p", "--metric", "val_loss")
     assert done.returncode == 2 and "a W&B panel export, a column per run ('lr1e-3 - val_loss'" in done.stderr
+    assert "set the panel's x-axis to the epoch or the global step" in done.stderr
     (tmp_path / "split").mkdir()
     df = pd.read_csv(tmp_path / "p" / "wandb_export.csv")
-    for c in [c for c in df if c.endswith(" - val_loss")]:  # the line's own recipe
+    for c in [c for c in df if c.endswith(" - val_loss")]:  # the line's own recipe, the panel's x-axis global steps
         df[["Step", c]].dropna().set_axis(["step", "val_loss"], axis=1).to_csv(
             tmp_path / "split" / (c.split(" - ")[0] + ".csv"), index=False)
     split = lcpipe_here("forecast", "--history", history, "--runs", tmp_path / "split", "--metric", "val_loss",

@@ -364,12 +364,14 @@ def _metric(t: _Table, metric: Metric) -> tuple[np.ndarray, int | None, int]:
                               f"column 'Value'; rename that column to {name!r}")
         panel = [h for h in t.header if h.endswith(f" - {name}")]
         if panel:  # W&B's "Export panel data" CSV: one column per run (red team: told the metric was missing)
+            # its Step is W&B's _step unless the panel's x-axis was set otherwise: split, it keeps that name, so a
+            # _step at an unsteady stride is still refused (review: renamed `step`, it was read as optimizer steps)
             raise LcpipeError(f"{t.path}: a W&B panel export, a column per run ({', '.join(map(repr, panel[:2]))}"
-                              f"{', ...' if len(panel) > 2 else ''}); lcpipe reads one run per file: split it, e.g. "
-                              f"with pandas, for c in [c for c in df if c.endswith(' - {name}')]: df[['Step', c]]."
-                              f"dropna().set_axis(['step', '{name}'], axis=1).to_csv(c.split(' - ')[0] + '.csv', "
-                              f"index=False); in Python, lcpipe.forecast(runs=df.set_index('Step')[those columns]) "
-                              "reads each column as a run")
+                              f"{', ...' if len(panel) > 2 else ''}); lcpipe reads one run per file: set the panel's "
+                              "x-axis to the epoch or the global step and export again, then split it, e.g. with "
+                              f"pandas, for c in [c for c in df if c.endswith(' - {name}')]: df[['Step', c]].dropna()"
+                              f".set_axis(['epoch', '{name}'], axis=1).to_csv(c.split(' - ')[0] + '.csv', "
+                              "index=False) (axis 'step' for the global step; left at W&B's _step, name it '_step')")
         other = _evaluated_otherwise(t, name)
         if other is not None:
             alike = _loosely(t.header[other]) == _loosely(name)
