@@ -461,9 +461,9 @@ def main(argv: list[str] | None = None) -> None:
     ap = Parser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--table", type=Path, default=TABLE, help="the HPO table's folder (bench/hpo_table)")
     ap.add_argument("--sampler", default="tpe", choices=("tpe", "random"), help="Optuna's sampler (tpe)")
-    ap.add_argument("--workers", default="1,4", help="comma-separated: simulated workers per study")
-    ap.add_argument("--seeds", type=int, default=5, help="studies per task, pruner and worker count (5)")
-    ap.add_argument("--budget", type=int, default=50, help="full trainings' worth of epochs per study")
+    ap.add_argument("--workers", default=None, help="comma-separated: simulated workers per study (1,4)")
+    ap.add_argument("--seeds", type=int, default=None, help="studies per task, pruner and worker count (5)")
+    ap.add_argument("--budget", type=int, default=None, help="full trainings' worth of epochs per study (50)")
     ap.add_argument("--tasks", default=None, help="comma-separated; default every task of the table")
     ap.add_argument("--metric", default="test_acc", help="the column the trials report: test_acc, val_acc, "
                     "val_loss or test_loss (test_acc)")
@@ -484,6 +484,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--pruner-kw", default="{}", help='ForecastPruner settings as JSON, e.g. \'{"stop_below": 0.05}\'')
     ap.add_argument("--quick", action="store_true", help="2 tasks, 1 seed, budget 12, 1 worker (the tests')")
     a = ap.parse_args(argv)
+    if a.quick:  # (red team: --quick --seeds 3 --workers 4 ran 1 seed, 1 worker, budget 12, said in its header alone)
+        given = [flag for flag, value in (("--seeds", a.seeds), ("--workers", a.workers), ("--budget", a.budget))
+                 if value is not None]
+        if given:
+            ap.error(f"--quick with {', '.join(given)}: --quick sets 1 seed, 1 worker and a budget of 12; give one")
+        a.workers, a.seeds, a.budget = "1", 1, 12
+    a.workers = "1,4" if a.workers is None else a.workers
+    a.seeds, a.budget = 5 if a.seeds is None else a.seeds, 50 if a.budget is None else a.budget
     try:
         workers = sorted({int(w) for w in a.workers.split(",") if w.strip()})
     except ValueError:
@@ -504,12 +512,6 @@ def main(argv: list[str] | None = None) -> None:
         assert isinstance(pruner_kw, dict)
     except (ValueError, AssertionError):
         ap.error(f"--pruner-kw {a.pruner_kw!r}: a JSON object of ForecastPruner settings")
-    if a.quick:  # (red team: --quick --seeds 3 --workers 4 ran 1 seed, 1 worker, budget 12, said in its header alone)
-        given = [flag for flag, on in (("--seeds", a.seeds != 5), ("--workers", a.workers != "1,4"),
-                                       ("--budget", a.budget != 50)) if on]
-        if given:
-            ap.error(f"--quick with {', '.join(given)}: --quick sets 1 seed, 1 worker and a budget of 12; give one")
-        workers, a.seeds, a.budget = [1], 1, 12
     if a.history == "none" and a.history_per_task != 60:
         ap.error("--history-per-task with --history none: no history is written; give one")
     every = load_table(a.table, a.metric)

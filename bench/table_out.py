@@ -13,13 +13,12 @@ def out_refusal(out: Path, committed: Path, whole: bool, script: str, mark: str 
     - a path that is no folder: never;
     - a new or empty folder: always;
     - the committed table's folder, or a folder holding a table `script` wrote (its file `mark` names the script, or,
-      where `mark` is a manifest naming no script, is there): only a whole table
-      (every task and config at the default sizes), which rewrites each file of the one there; a slice or a subset
-      would mix with it;
+      where `mark` is a manifest naming no script, is there): only a whole table (every task and config, of any
+      length), which rewrites each file of the one there; a slice or a subset would mix with it;
     - any other folder with files in it: never (this writes a table's files into it)."""
     if out.exists() and not out.is_dir():
         return f"--out {out}: exists and is not a folder"
-    if not out.exists() or not any(out.iterdir()):
+    if not out.exists() or not any(not p.name.startswith(".") for p in out.iterdir()):  # a .gitkeep is no table
         return None
     marked = (out / mark).is_file() and (mark == "MANIFEST.csv" or script in (out / mark).read_text(errors="replace"))
     ours = out.resolve() == committed.resolve() or marked
@@ -27,6 +26,6 @@ def out_refusal(out: Path, committed: Path, whole: bool, script: str, mark: str 
         return f"--out {out}: holds other files, not a table {script} wrote; give a new or empty folder"
     if not whole:
         what = "the committed table" if out.resolve() == committed.resolve() else "the table there"
-        return (f"--out {out}: a part of a table (fewer tasks, configs, epochs or steps than the defaults) would mix "
-                f"with {what}; give a new or empty folder for it")
+        return (f"--out {out}: a part of a table (fewer tasks or configs than the whole) would mix with {what}; give a "
+                "new or empty folder for it")
     return None

@@ -97,7 +97,7 @@ def main() -> None:
                                ("--workers", args.workers, 1), ("--seed", args.seed, 0)):
         if value < least:
             ap.error(f"{name} {value}: give {least} or more")
-    whole = (args.configs, args.rounds) == (CONFIGS, ROUNDS)
+    whole = args.configs >= CONFIGS  # any --rounds: every file rewritten (more configs: pruners.py's manifest check)
     # its MANIFEST.csv names this script nowhere: a table of it is its folder of TASKS' studies beside a manifest
     mark = "MANIFEST.csv" if all((args.out / task).is_dir() for task in TASKS) else "no manifest"
     if why := out_refusal(args.out, HERE / "curves", whole, "boost_table/generate.py", mark):
