@@ -3,6 +3,7 @@ and writes, as a pandas DataFrame (one row per run), through the same code path.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,11 +18,12 @@ from lcpipe.config import Params
 from lcpipe.curve import MAX_STEPS, Curve
 from lcpipe.errors import LcpipeError
 from lcpipe.forecasting import live
-from lcpipe.forecasting.logs import EPOCH_COLUMNS as AXES_READ
 from lcpipe.forecasting.logs import (
+    BOOKKEEPING,
     NOT_EVALUATED,
     NotStarted,
     check_history_copies,
+    column_words,
     counts_by_one,
     fold,
     given_config,
@@ -30,6 +32,7 @@ from lcpipe.forecasting.logs import (
     read_log_rows,
     whole_steps,
 )
+from lcpipe.forecasting.logs import EPOCH_COLUMNS as AXES_READ
 from lcpipe.metric import Metric, axis_named
 
 CurvesLike = str | Path | Sequence[str | Path] | Mapping[str, Sequence[float]] | pd.DataFrame
@@ -161,6 +164,10 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
                               "reads it as the CLI reads the log written as CSV (train and eval rows apart, "
                               f"evaluations after training left out); if its columns are {what}s, rename the one "
                               f"named {metric.name!r}")
+        stray = next((c for c in columns if c not in axes and _no_run(c)), None)
+        if stray is not None:  # (red team: `lr` was forecast as a run and kept, every real run stopped)
+            raise LcpipeError(f"{arg}: the DataFrame's column {stray!r} is no {what}: {_no_run(stray)}; where {arg}= "
+                              f"takes one column per {what}, drop it (df.drop(columns=[{stray!r}]))")
         given = _with_axis(given, in_steps)
         default = isinstance(given.index, pd.RangeIndex) and given.index.start == 0 and given.index.step == 1
         if not default and given.index.dtype.kind not in "iuf":
@@ -190,6 +197,11 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
         if blank is not None:  # a row of results with no name, which no message or configs= can point at
             raise LcpipeError(f"{arg}: a {what} is named {str(blank)!r}, a blank name; name each {what}, as "
                               "messages and results name it")
+        if _row_labels(given):  # (red team: {k: g['val_loss'] for k, g in df.groupby('run')}: 27/30 seen at epoch 10)
+            raise LcpipeError(f"{arg}: the {what}s' Series are indexed by row labels of one frame (unnamed, none "
+                              "shared, together its rows 0..n-1: a groupby or a split), not by steps; index each by "
+                              "its step or epoch (g.set_index('epoch')['val_loss']), or reset_index(drop=True) for a "
+                              "value an epoch")
         if _history_of_metrics(given, metric):
             # Keras' History.history ({'loss': [...], 'val_loss': [...]}) given as runs=: each metric was forecast as a
             # run of val_loss, an accuracy among them, with no word (red team)
@@ -226,6 +238,11 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
             end = int(broken[0]) if broken.size else len(values)
             wrong = metric.wrong(values[:end])
             if wrong.size:
+                finite = values[:end]
+                if metric.kind == "fraction" and np.all((finite >= 0) & (finite <= 100)) and np.median(finite) > 1:
+                    # an accuracy in percent: kind='any' forecast it against fractions, silently (red team)
+                    raise LcpipeError(f"{what} {name!r}: {metric.name!r} is in percent (up to {finite.max():g}); "
+                                      "lcpipe reads it as a fraction: divide it by 100, as the CLI says")
                 raise LcpipeError(f"{what} {name!r}: value {float(values[wrong[0]])} at {unit} "
                                   f"{_at(wrong[0], steps)} where {metric.expected()} was expected for {metric.name!r} "
                                   f"(if it may {metric.admits()}: kind='any')")
@@ -263,18 +280,31 @@ def _logs_in(given: CurvesLike) -> frozenset[str]:
     return frozenset(str(name) for name, value in given.items() if isinstance(value, pd.DataFrame))
 
 
+def _row_labels(given: Mapping) -> bool:
+    """Whether the runs are Series cut from one frame, each keeping the frame's row labels as its index: two or more,
+    each index unnamed and of integers, none sharing a label, and together a block of consecutive rows. Steps of
+    several runs are shared (each evaluated at step 100, 200, ...); rows of one frame never are."""
+    series = [v for v in given.values() if isinstance(v, pd.Series)]
+    if len(series) < 2 or len(series) != len(given) or any(
+            s.index.name is not None or s.index.dtype.kind not in "iu" for s in series):
+        return False
+    labels = np.concatenate([s.index.to_numpy() for s in series])
+    return len(np.unique(labels)) == len(labels) and labels.max() - labels.min() + 1 == len(labels)
+
+
 def _history_of_metrics(given: Mapping, metric: Metric) -> bool:
     """Whether a mapping of runs is one run's metrics instead (Keras' History.history given as runs=): two keys or more,
     each a list of values, each a metric's name (Metric.infer reads its direction from it), and among them the metric
-    itself or a loss beside a score (`loss` and `accuracy`: a fit without validation, or Keras 2's `val_acc` for
-    `val_accuracy`; review)."""
+    itself, or Keras' `loss` beside a score (`loss` and `accuracy`: a fit without validation, or Keras 2's `val_acc`
+    for `val_accuracy`; review)."""
     names = [str(k) for k in given]
     if len(names) < 2 or not all(isinstance(v, list | tuple | np.ndarray) for v in given.values()):
         return False
     read = [Metric.infer(n) for n in names]
     if not all(m.says_mode for m in read):
         return False
-    return metric.name in names or len({m.mode for m in read}) > 1
+    # Keras logs `loss` in every History; runs named ce, dice and iou are runs (red team)
+    return metric.name in names or "loss" in names and len({m.mode for m in read}) > 1
 
 
 def _metrics_by_name(values) -> bool:
@@ -300,7 +330,9 @@ def _epochs_framed(values: Mapping, name: str, what: str) -> pd.DataFrame:
         frame = pd.DataFrame(dict(values))  # (review: read as one value an epoch, 12/3000 for steps 100..1200)
         index = frame.index
         if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1) and index.name is None:
-            frame.index.name = "step"  # as a Series indexed by anything but 0..n-1 brings its steps (_axis_of)
+            # as a Series indexed by anything but 0..n-1 brings its steps (_axis_of); a new index, not the user's
+            # Series' own renamed in place (red team: its name was 'step' after the call)
+            frame = frame.set_axis(index.rename("step"), axis=0)
         return frame
     lengths = {len(v) for v in values.values()}
     if len(lengths) > 1:
@@ -314,6 +346,19 @@ def _epochs_framed(values: Mapping, name: str, what: str) -> pd.DataFrame:
     if not any(fold(str(k)) in AXES_READ for k in values):  # the log reader's axis names (not `epochs`; review)
         frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
     return frame
+
+
+def _no_run(column: str) -> str:
+    """Why a wide DataFrame's column is no run, or "": an index `to_csv` wrote and `read_csv` read back, W&B's panel
+    bounds, a bookkeeping column (an lr, a clock, TensorBoard's `Wall time` and `Value`)."""
+    if re.fullmatch(r"Unnamed: \d+", column):
+        return "an index to_csv wrote, read back as a column: read the CSV with index_col=0"
+    if column.endswith(("__MIN", "__MAX")):
+        return "a W&B panel export's bound of a run: keep the '<run> - <metric>' columns, renamed to the runs"
+    words = column_words(column)
+    if words and (set(words) <= BOOKKEEPING or words == ["value"]):
+        return "a log's bookkeeping (an lr, a clock, a step) or TensorBoard's Value; one run's log goes as {'name': df}"
+    return ""
 
 
 def _log_of(frame: pd.DataFrame, metric: Metric, name: str, what: str) -> Curve:

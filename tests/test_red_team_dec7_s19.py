@@ -437,3 +437,69 @@ def test_a_tables_tiny_or_small_beside_large_finals_are_not_rounded_to_zero():
     mixed = table([run("a", 0.004, 0.003, 0.005), run("b", 480.2, 470, 490), run("c", 481.0, 470, 490)],
                   Metric.infer("reward", "max")).splitlines()
     assert "0.0040000 [0.0030000, 0.0050000]" in mixed[1] and "480.20 [470.00, 490.00]" in mixed[2], mixed
+
+
+# -- lcpipe.forecast's inputs as notebooks hold them (red team, helper) ------------------------------------------------
+
+LIVE_LOSSES = {f"r{i}": list(0.45 + 0.1 * i + 2 * np.exp(-np.arange(1, 11) / (4.5 + i))) for i in range(3)}
+
+
+@pytest.mark.parametrize("column, says", [
+    ("Unnamed: 0", "an index to_csv wrote, read back as a column: read the CSV with index_col=0"),  # forecast as a run
+    ("lr", "a log's bookkeeping"),  # forecast at 0.012, kept, every real run stopped
+    ("Wall time", "a log's bookkeeping"),
+    ("r0 - val_loss__MIN", "a W&B panel export's bound of a run"),
+])
+def test_a_wide_frames_column_that_is_no_run_is_one_line(column, says):
+    import pandas as pd
+
+    frame = pd.DataFrame(LIVE_LOSSES)
+    frame[column] = np.linspace(0.01, 0.001, 10)
+    with pytest.raises(LcpipeError, match=f"the DataFrame's column '{column}' is no run: {says}"):
+        lcpipe.forecast(history=LOSSES, runs=frame, epochs=30, metric="val_loss")
+
+
+def test_series_cut_from_one_frame_by_groupby_are_refused_not_read_as_steps():
+    """Red team: {k: g['val_loss'] for k, g in df.groupby('run')} kept the frame's row labels (0, 3, 6, ...) as each
+    run's index, read as steps: '27/30 seen' at epoch 10, finals far off, no word."""
+    import pandas as pd
+
+    long = pd.DataFrame([{"run": r, "epoch": e, "val_loss": v} for r, vs in LIVE_LOSSES.items()
+                         for e, v in enumerate(vs, start=1)]).sort_values(["epoch", "run"]).reset_index(drop=True)
+    with pytest.raises(LcpipeError, match="indexed by row labels of one frame"):
+        lcpipe.forecast(history=LOSSES, runs={k: g["val_loss"] for k, g in long.groupby("run")}, epochs=30,
+                        metric="val_loss")
+    by_epoch = lcpipe.forecast(history=LOSSES, runs={k: g.set_index("epoch")["val_loss"]
+                                                     for k, g in long.groupby("run")}, epochs=30, metric="val_loss")
+    assert list(by_epoch["observed"]) == [10, 10, 10]
+    steps = {k: pd.Series(v, index=np.arange(100, 1100, 100)) for k, v in LIVE_LOSSES.items()}  # shared steps: fine
+    assert list(lcpipe.forecast(history=LOSSES, runs=steps, steps=3000, metric="val_loss")["unit"]) == ["steps"] * 3
+
+
+def test_an_accuracy_in_percent_is_told_to_divide_by_100_not_kind_any():
+    """Red team: the hint `kind='any'` forecast percents against a history of fractions: 62.3 for runs at 75."""
+    history = {f"h{i}": list(0.5 + 0.05 * i - 0.4 * np.exp(-np.arange(1, 31) / 8)) for i in range(6)}
+    with pytest.raises(LcpipeError, match=r"'val_acc' is in percent \(up to 70\); lcpipe reads it as a fraction: "
+                                          r"divide it by 100"):
+        lcpipe.forecast(history=history, runs={"a": [31, 52, 60, 65, 70]}, epochs=30, metric="val_acc")
+
+
+def test_a_numpy_array_in_configs_is_read_as_its_list():
+    """Red team: configs={'r': {'milestones': np.array([10, 20])}} was dropped without a word."""
+    from lcpipe.forecasting.logs import given_config
+
+    assert given_config({"milestones": np.array([10, 20]), "lr": np.array(0.001)}, "configs['r']") == \
+        given_config({"milestones": [10, 20], "lr": 0.001}, "configs['r']")
+
+
+def test_a_users_series_keeps_its_index_name_and_runs_named_like_losses_are_runs():
+    import pandas as pd
+
+    series = pd.Series(LIVE_LOSSES["r0"], index=pd.Index(range(100, 1001, 100)))
+    history = {f"h{i}": pd.Series(0.5 + 0.1 * i + 2 * np.exp(-np.arange(100, 3100, 100) / (500 + 100 * i)),
+                                  index=pd.Index(np.arange(100, 3100, 100), name="step")) for i in range(4)}
+    lcpipe.forecast(history=history, runs={"r0": {"val_loss": series}}, steps=3000, metric="val_loss")
+    assert series.index.name is None  # it was 'step' after the call (red team)
+    named = lcpipe.forecast(history=LOSSES, runs={"ce": LIVE_LOSSES["r0"], "dice": LIVE_LOSSES["r1"],
+                                                  "iou": LIVE_LOSSES["r2"]}, epochs=30, metric="val_loss")
+    assert list(named["run"]) == ["ce", "dice", "iou"]  # refused as a Keras History before (red team)

@@ -862,6 +862,8 @@ def given_config(data: Mapping, where: str) -> dict:
             return {k: plain(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [plain(v) for v in value]
+        if isinstance(value, np.ndarray):  # np.array([150, 225]) as milestones: dropped, unsaid (red team)
+            return value.item() if value.ndim == 0 else [plain(v) for v in value.tolist()]
         return value.item() if isinstance(value, np.generic) else value
 
     try:
@@ -1196,14 +1198,14 @@ def _whole_epochs_steps(epochs: np.ndarray, steps: np.ndarray) -> float | None:
     return None
 
 
-def _words(name: str) -> list[str]:
+def column_words(name: str) -> list[str]:
     """A column name's words: `eval/loss`, `eval_loss`, `Eval Loss` and `evalLoss` are eval, loss."""
     return [w for w in re.split(r"[\s_/.\-]+", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name.strip()).lower()) if w]
 
 
 def _loosely(name: str) -> str:
     """A column name with every separator ignored, '/' and '.' too: `eval/loss` is `eval_loss` loosely."""
-    return "".join(_words(name))
+    return "".join(column_words(name))
 
 
 # columns a logger fills on train rows, before any evaluation: an axis, an lr, a clock, W&B's own (_step, _runtime)
@@ -1219,10 +1221,10 @@ def _evaluated_in(name: str, filled: list[str]) -> str | None:
     train_loss), which says no split, anything logged but bookkeeping (an axis, an lr, a clock). Reviews: `loss/val`
     waits while loss/train is logged; `--metric loss` beside a filled val_loss, and `--metric val_loss` beside a
     filled valid_loss or eval_loss, are refused."""
-    words = _words(name)
+    words = column_words(name)
     split = bool(set(words) & EVAL_WORDS) and not set(words) & TRAIN_WORDS
     for other in filled:
-        said = _words(other)
+        said = column_words(other)
         if not said or fold(other) == fold(name):
             continue
         if said[-2:] == ["train", "runtime"]:
