@@ -21,6 +21,7 @@ from lcpipe.forecasting import live
 from lcpipe.forecasting.logs import (
     BOOKKEEPING,
     NOT_EVALUATED,
+    RUN_ID_COLUMNS,
     NotStarted,
     check_history_copies,
     column_words,
@@ -83,7 +84,9 @@ def _axis_of(values, name: str, what: str) -> tuple[object, np.ndarray | None]:
     value per epoch."""
     if isinstance(values, pd.Series):
         if isinstance(values.index, pd.RangeIndex) and values.index.start == 0 and values.index.step == 1:
-            return values.to_list(), None
+            # a column of a frame (df[k]): its NaN rows at the end are padding, as the frame's own are (red team: the
+            # same column read as padding in runs=df and as a divergence in {k: df[k]}); a list's NaN is a divergence
+            return _unpadded(values), None
         values = _by_step(values.rename(name), what)
     if not isinstance(values, Mapping):
         return values, None
@@ -156,6 +159,12 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
     if isinstance(given, pd.DataFrame):
         columns = [str(c) for c in given.columns]
         axes = [c for c in columns if c.lower() in AXIS_COLUMNS]
+        run_id = next((c for c in columns if fold(c) in RUN_ID_COLUMNS and given[c].duplicated().any()), None)
+        if run_id is not None:  # a long frame (a row per run and step): was read as runs named 'run', 'step', ...
+            x = next(iter(axes), "step")  # (red team: "run 'run': step 1 is in its index twice")
+            raise LcpipeError(f"{arg}: a long DataFrame, a row per {what} and {x} ({run_id!r} repeats), where {arg}= "
+                              f"takes one column per {what}: pivot it, df.pivot(index={x!r}, columns={run_id!r}, "
+                              f"values={metric.name!r})")
         if metric.name in columns and set(columns) - {metric.name, *axes}:
             # pd.read_csv of one run's log (step, val_ce, train_loss): its columns were read as runs, and the train
             # loss "run" stopped the only real one (red team)
@@ -329,6 +338,8 @@ def _epochs_framed(values: Mapping, name: str, what: str) -> pd.DataFrame:
     if all(isinstance(v, pd.Series) for v in values.values()):  # df.to_dict('series'): their index is the axis
         frame = pd.DataFrame(dict(values))  # (review: read as one value an epoch, 12/3000 for steps 100..1200)
         index = frame.index
+        if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+            return _epochs_framed({k: v.to_list() for k, v in values.items()}, name, what)  # a value an epoch
         if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1) and index.name is None:
             # as a Series indexed by anything but 0..n-1 brings its steps (_axis_of); a new index, not the user's
             # Series' own renamed in place (red team: its name was 'step' after the call)
@@ -368,6 +379,11 @@ def _log_of(frame: pd.DataFrame, metric: Metric, name: str, what: str) -> Curve:
     columns (a train row's eval_loss), refused in an evaluation row. Not a divergence: a live run's frame filled
     as it goes holds NaN where it has not evaluated yet (review), and a run that diverged is told by inf, or by
     its values as a list with NaN. Rows of nothing are left out, as a CSV's empty lines are."""
+    default = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
+    if default and not any(fold(str(c)) in AXES_READ for c in frame.columns):
+        # pd.DataFrame(history.history): a row an epoch, as the same values as lists are read (red team: "missing
+        # column 'epoch'")
+        frame = frame.assign(epoch=np.arange(1, len(frame) + 1))
     levels = [n for n in frame.index.names if n is not None and str(n) not in {str(c) for c in frame.columns}]
     if levels:
         try:

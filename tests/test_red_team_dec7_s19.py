@@ -503,3 +503,46 @@ def test_a_users_series_keeps_its_index_name_and_runs_named_like_losses_are_runs
     named = lcpipe.forecast(history=LOSSES, runs={"ce": LIVE_LOSSES["r0"], "dice": LIVE_LOSSES["r1"],
                                                   "iou": LIVE_LOSSES["r2"]}, epochs=30, metric="val_loss")
     assert list(named["run"]) == ["ce", "dice", "iou"]  # refused as a Keras History before (red team)
+
+
+def test_a_frames_columns_one_by_one_read_as_the_frame_reads_them():
+    """Red team: runs=df trimmed a shorter column's NaN padding, {k: df[k] for k in df} read the same NaN as a
+    divergence and stopped that run (the best one, there)."""
+    import pandas as pd
+
+    padded = {"r0": LIVE_LOSSES["r0"], "r1": LIVE_LOSSES["r1"][:8] + [np.nan] * 2, "r2": LIVE_LOSSES["r2"]}
+    frame = pd.DataFrame(padded)
+    whole = lcpipe.forecast(history=LOSSES, runs=frame, epochs=30, metric="val_loss")
+    columns = lcpipe.forecast(history=LOSSES, runs={k: frame[k] for k in frame}, epochs=30, metric="val_loss")
+    assert list(columns["observed"]) == list(whole["observed"]) == [10, 8, 10]
+    assert list(columns["reason"]) == ["", "", ""]
+    as_list = lcpipe.forecast(history=LOSSES, runs={"a": padded["r1"][:9]}, epochs=30, metric="val_loss")
+    assert as_list.loc[0, "reason"].startswith("diverged")  # a list's NaN: a divergence, as documented
+
+
+@pytest.mark.parametrize("runs", [
+    {"mine": {"loss": LIVE_LOSSES["r0"], "val_loss": LIVE_LOSSES["r1"]}},  # the same as lists: the reference
+    "frame",  # {'mine': pd.DataFrame(history.history)}: "missing column 'epoch'"
+    "series",  # {'mine': {'loss': pd.Series(...), 'val_loss': pd.Series(...)}}: likewise
+])
+def test_a_keras_history_as_a_frame_or_series_reads_as_its_lists(runs):
+    import pandas as pd
+
+    history = {"loss": LIVE_LOSSES["r0"], "val_loss": LIVE_LOSSES["r1"]}
+    given = {"mine": pd.DataFrame(history)} if runs == "frame" else \
+        {"mine": {k: pd.Series(v) for k, v in history.items()}} if runs == "series" else runs
+    got = lcpipe.forecast(history=LOSSES, runs=given, epochs=30, metric="val_loss")
+    reference = lcpipe.forecast(history=LOSSES, runs={"mine": LIVE_LOSSES["r1"]}, epochs=30, metric="val_loss")
+    assert got.loc[0, "observed"] == 10 and got.loc[0, "final"] == pytest.approx(reference.loc[0, "final"])
+
+
+def test_a_long_frame_as_runs_is_told_to_pivot_and_the_pivot_reads():
+    import pandas as pd
+
+    long = pd.DataFrame([{"run": r, "step": e, "val_loss": v} for r, vs in LIVE_LOSSES.items()
+                         for e, v in enumerate(vs, start=1)])
+    with pytest.raises(LcpipeError, match=r"a long DataFrame, a row per run and step \('run' repeats\).*"
+                                          r"df.pivot\(index='step', columns='run', values='val_loss'\)"):
+        lcpipe.forecast(history=LOSSES, runs=long, epochs=30, metric="val_loss")
+    wide = long.pivot(index="step", columns="run", values="val_loss")
+    assert list(lcpipe.forecast(history=LOSSES, runs=wide, epochs=30, metric="val_loss")["observed"]) == [10] * 3
