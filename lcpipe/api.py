@@ -84,9 +84,10 @@ def _axis_of(values, name: str, what: str) -> tuple[object, np.ndarray | None]:
     value per epoch."""
     if isinstance(values, pd.Series):
         if isinstance(values.index, pd.RangeIndex) and values.index.start == 0 and values.index.step == 1:
-            # a column of a frame (df[k]): its NaN rows at the end are padding, as the frame's own are (red team: the
-            # same column read as padding in runs=df and as a divergence in {k: df[k]}); a list's NaN is a divergence
-            return _unpadded(values), None
+            # its NaN is a divergence, as a list's (README): a loss that went NaN stays NaN to the end, which a frame's
+            # padding looks like; read as padding, a diverged run was forecast from before it (kept the red team's
+            # {k: df[k]} reading, which says "diverged" in the run's reason)
+            return values.to_list(), None
         values = _by_step(values.rename(name), what)
     if not isinstance(values, Mapping):
         return values, None

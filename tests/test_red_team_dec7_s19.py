@@ -505,21 +505,6 @@ def test_a_users_series_keeps_its_index_name_and_runs_named_like_losses_are_runs
     assert list(named["run"]) == ["ce", "dice", "iou"]  # refused as a Keras History before (red team)
 
 
-def test_a_frames_columns_one_by_one_read_as_the_frame_reads_them():
-    """Red team: runs=df trimmed a shorter column's NaN padding, {k: df[k] for k in df} read the same NaN as a
-    divergence and stopped that run (the best one, there)."""
-    import pandas as pd
-
-    padded = {"r0": LIVE_LOSSES["r0"], "r1": LIVE_LOSSES["r1"][:8] + [np.nan] * 2, "r2": LIVE_LOSSES["r2"]}
-    frame = pd.DataFrame(padded)
-    whole = lcpipe.forecast(history=LOSSES, runs=frame, epochs=30, metric="val_loss")
-    columns = lcpipe.forecast(history=LOSSES, runs={k: frame[k] for k in frame}, epochs=30, metric="val_loss")
-    assert list(columns["observed"]) == list(whole["observed"]) == [10, 8, 10]
-    assert list(columns["reason"]) == ["", "", ""]
-    as_list = lcpipe.forecast(history=LOSSES, runs={"a": padded["r1"][:9]}, epochs=30, metric="val_loss")
-    assert as_list.loc[0, "reason"].startswith("diverged")  # a list's NaN: a divergence, as documented
-
-
 @pytest.mark.parametrize("runs", [
     {"mine": {"loss": LIVE_LOSSES["r0"], "val_loss": LIVE_LOSSES["r1"]}},  # the same as lists: the reference
     "frame",  # {'mine': pd.DataFrame(history.history)}: "missing column 'epoch'"
