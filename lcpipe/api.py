@@ -455,7 +455,9 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
     ("epochs" or "steps": what `observed` and `epochs` count), `observed` (its last epoch or step),
     `epochs` (its planned length), `final`, `lower`, `upper` (80 % interval of the final value, in the
     metric's units), `p_best`, `decision` ("keep" / "stop"), `reason` (why a diverged run was stopped),
-    `forecast` (the mean per future point) and `forecast_at` (the step, or epoch, of each).
+    `forecast` (the mean per future point) and `forecast_at` (the step, or epoch, of each). The runs left out (too
+    short to forecast yet, no evaluation yet) are in `.attrs["left_out"]`, each `{"run", "reason"}`, as the CLI's JSON
+    lists them.
 
     `metric` may be an accuracy, a loss or any other series; `mode` "min" | "max" | "auto" (min for
     names like loss, ce, err, mse, perplexity). `epochs` is in the runs' own unit: steps for runs
@@ -550,4 +552,8 @@ def forecast(history: CurvesLike, runs: CurvesLike, epochs: int | None = None, m
         rows.append({"run": r.run, "unit": r.unit, "observed": r.seen, "epochs": r.epochs, "final": mean,
                      "lower": lower, "upper": upper, "p_best": r.p_best, "decision": r.decision, "reason": r.reason,
                      "forecast": r.forecast.mean, "forecast_at": np.asarray(r.forecast_at())})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    # the runs left out (too short yet, no evaluation yet), each with its reason, as the CLI's JSON lists them under
+    # `left_out`: a notebook that filters warnings still finds why a run has no row (red team)
+    frame.attrs["left_out"] = [dict(entry) for entry in grid.left_out]
+    return frame

@@ -531,3 +531,17 @@ def test_a_long_frame_as_runs_is_told_to_pivot_and_the_pivot_reads():
         lcpipe.forecast(history=LOSSES, runs=long, epochs=30, metric="val_loss")
     wide = long.pivot(index="step", columns="run", values="val_loss")
     assert list(lcpipe.forecast(history=LOSSES, runs=wide, epochs=30, metric="val_loss")["observed"]) == [10] * 3
+
+
+def test_runs_left_out_are_listed_with_their_reason_beside_the_frame():
+    """Red team: a run too short to forecast had only a warning, which a notebook filtering warnings never saw; the
+    CLI's JSON lists it under left_out."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = lcpipe.forecast(history=LOSSES, runs={**LIVE_LOSSES, "new": LIVE_LOSSES["r0"][:3]}, epochs=30,
+                              metric="val_loss")
+    assert "new" not in set(got["run"])
+    assert [entry["run"] for entry in got.attrs["left_out"]] == ["new"]
+    assert "a forecast needs at least 5" in got.attrs["left_out"][0]["reason"]
