@@ -236,6 +236,11 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
                 continue
             if isinstance(values, pd.Series) and str(values.index.name).lower() in EPOCH_COLUMNS:
                 by_epoch.add(str(name))
+            if isinstance(values, np.ma.MaskedArray) and np.ma.getmaskarray(values).any():  # its mask was ignored,
+                # the masked values forecast from (red team)
+                raise LcpipeError(f"{what} {name!r}: a masked array with masked values, whose mask lcpipe does not "
+                                  "read; give the values evaluated, with their steps ({step: value}) where some are "
+                                  "missing")
             values, steps = _axis_of(values, name, what)
             values = _numbers(values)
             if values is None:

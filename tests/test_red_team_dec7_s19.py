@@ -545,3 +545,12 @@ def test_runs_left_out_are_listed_with_their_reason_beside_the_frame():
     assert "new" not in set(got["run"])
     assert [entry["run"] for entry in got.attrs["left_out"]] == ["new"]
     assert "a forecast needs at least 5" in got.attrs["left_out"][0]["reason"]
+
+
+def test_a_masked_array_with_masked_values_is_one_line_not_read_through_its_mask():
+    values = np.ma.masked_array(LIVE_LOSSES["r0"], mask=[0] * 9 + [1])
+    with pytest.raises(LcpipeError, match="a masked array with masked values"):
+        lcpipe.forecast(history=LOSSES, runs={"a": values}, epochs=30, metric="val_loss")
+    unmasked = lcpipe.forecast(history=LOSSES, runs={"a": np.ma.masked_array(LIVE_LOSSES["r0"])}, epochs=30,
+                               metric="val_loss")
+    assert unmasked.loc[0, "observed"] == 10
