@@ -84,9 +84,9 @@ def _axis_of(values, name: str, what: str) -> tuple[object, np.ndarray | None]:
     value per epoch."""
     if isinstance(values, pd.Series):
         if isinstance(values.index, pd.RangeIndex) and values.index.start == 0 and values.index.step == 1:
-            # its NaN is a divergence, as a list's (README): a loss that went NaN stays NaN to the end, which a frame's
-            # padding looks like; read as padding, a diverged run was forecast from before it (kept the red team's
-            # {k: df[k]} reading, which says "diverged" in the run's reason)
+            # its NaN is a divergence, as a list's (README): a loss that went NaN stays NaN to the end, which looks
+            # like a frame's padding, and read as padding, a diverged run was forecast from before it. So {k: df[k]}
+            # of a padded frame stops the shorter run, saying "diverged" in its reason (a red team's trap, kept)
             return values.to_list(), None
         values = _by_step(values.rename(name), what)
     if not isinstance(values, Mapping):
@@ -346,9 +346,8 @@ def _epochs_framed(values: Mapping, name: str, what: str) -> pd.DataFrame:
         index = frame.index
         if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
             return _epochs_framed({k: v.to_list() for k, v in values.items()}, name, what)  # a value an epoch
-        if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1) and index.name is None:
-            # as a Series indexed by anything but 0..n-1 brings its steps (_axis_of); a new index, not the user's
-            # Series' own renamed in place (red team: its name was 'step' after the call)
+        if index.name is None:  # as a Series indexed by anything but 0..n-1 brings its steps (_axis_of); a new
+            # index, not the user's Series' own renamed in place (red team: its name was 'step' after the call)
             frame = frame.set_axis(index.rename("step"), axis=0)
         return frame
     lengths = {len(v) for v in values.values()}
