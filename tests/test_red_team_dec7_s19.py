@@ -554,3 +554,69 @@ def test_a_masked_array_with_masked_values_is_one_line_not_read_through_its_mask
     unmasked = lcpipe.forecast(history=LOSSES, runs={"a": np.ma.masked_array(LIVE_LOSSES["r0"])}, epochs=30,
                                metric="val_loss")
     assert unmasked.loc[0, "observed"] == 10
+
+
+# -- ForecastPruner in Optuna's study workflows (red team, helper) ----------------------------------------------------
+
+HISTORY_DIR = ROOT / "data" / "history" / "cifar10-plain-vs-resnet"
+
+
+def _climb(step: int, lr: float) -> float:
+    return 0.9 - 0.8 * np.exp(-step / (3 + lr * 10))
+
+
+def test_numpy_integer_steps_added_to_sqlite_do_not_crash_every_later_optimize(tmp_path):
+    """Red team: create_trial(intermediate_values=dict(zip(np.arange(1, 31), acc))) stored the np.int64 steps as bytes
+    in SQLite, and every later check of the study raised ValueError: could not convert string to float: b'\\x01...'."""
+    import optuna
+    from optuna.distributions import FloatDistribution
+    from optuna.trial import create_trial
+
+    from lcpipe.integrations.optuna import ForecastPruner
+
+    study = optuna.create_study(direction="maximize", storage=f"sqlite:///{tmp_path / 's.db'}",
+                                pruner=ForecastPruner(epochs=30, history=HISTORY_DIR, fit_cache=False))
+    epochs = np.arange(1, 31)
+    for lr in (0.01, 0.03, 0.1):
+        study.add_trial(create_trial(params={"lr": lr}, distributions={"lr": FloatDistribution(0.001, 1)},
+                                     value=_climb(30, lr), intermediate_values=dict(zip(epochs, _climb(epochs, lr)))))
+
+    def objective(trial):
+        lr = trial.suggest_float("lr", 0.001, 1)
+        for step in range(1, 31):
+            trial.report(_climb(step, lr), step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return _climb(30, lr)
+
+    study.optimize(objective, n_trials=4)
+    assert len(study.trials) == 7 and all(t.state.is_finished() for t in study.trials)
+
+
+def test_a_study_the_pruner_cannot_work_with_stops_even_when_optimize_catches_value_errors():
+    """Red team: PrunerError is a ValueError, so optimize(catch=(ValueError,)) turned its one line into a failed trial
+    and a traceback each, to n_trials; the study stops after the first now."""
+    import optuna
+
+    from lcpipe.integrations.optuna import ForecastPruner
+
+    study = optuna.create_study(direction="maximize", pruner=ForecastPruner(epochs=30, history=HISTORY_DIR,
+                                                                             fit_cache=False))
+
+    def objective(trial):
+        lr = trial.suggest_float("lr", 0.001, 1)
+        for step in range(1, 31):
+            trial.report(100 * _climb(step, lr), step)  # percent: refused
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return 1.0
+
+    study.optimize(objective, n_trials=10, catch=(ValueError,))
+    assert [t.state.name for t in study.trials] == ["FAIL"]
+
+
+def test_mode_is_one_line_pointing_at_the_studys_direction():
+    from lcpipe.integrations.optuna import ForecastPruner, PrunerError
+
+    with pytest.raises(PrunerError, match="the study's direction decides which way is better"):
+        ForecastPruner(epochs=30, history=HISTORY_DIR, mode="min")

@@ -44,10 +44,12 @@ forecasts are cached per set of completed trials, which only saves time.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import itertools
 import os
+import sys
 import threading
 import time
 import warnings
@@ -210,6 +212,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         accuracy, a minimized one a loss.
     kind: what the reports are, where the name does not say it: "fraction" (in [0, 1]), "positive"
         (>= 0, a loss) or "any" (any finite series: a critic's loss that goes negative); None: by the name.
+    mode: not taken (lcpipe.forecast's): the study's direction says which way is better; given, one line says so.
     warmup: no pruning before this many steps (at least MIN_WARMUP reports); a float below 1 is a
         fraction of `epochs`. None: WARMUP (the MIN_WARMUP-th report) with a history, NO_HISTORY_WARMUP
         (a tenth of the trial) without one.
@@ -269,7 +272,10 @@ class ForecastPruner(optuna.pruners.BasePruner):
                  rivals: int = RIVALS, compare_running: bool | None = None, history_prior: float | None = None,
                  forecaster: Auto | None = None,
                  study_calibration: int = STUDY_CALIBRATION, fit_cache: str | Path | bool | None = None,
-                 reruns: bool = True, kind: str | None = None):
+                 reruns: bool = True, kind: str | None = None, mode: str | None = None):
+        if mode is not None:  # lcpipe.forecast's mode=: a bare TypeError here (red team)
+            raise PrunerError(f"mode={mode!r}: the study's direction decides which way is better; create the study "
+                              "with direction='minimize' or 'maximize'")
         if (epochs is None) == (steps is None):
             raise PrunerError("give the planned length of a trial once: epochs= (or its synonym steps=, as "
                               "lcpipe.forecast takes it), in the steps the trials report")
@@ -622,7 +628,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         stopped improving and stays at its best (_own_curves), which is what the objective returns. A
         study whose completed trials all end at one step short of `epochs` has `epochs` wrong instead
         (_warn_short says so)."""
-        done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        done = _readable(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
         where = _study_key(study)
         judged = []
         for t in done:
@@ -667,8 +673,8 @@ class ForecastPruner(optuna.pruners.BasePruner):
         """The finished trials, and those trained to `epochs` that reported too few steps to be a curve (a
         baseline added with its final value alone): what a pruned trial's told value must not beat."""
         where = _study_key(study)
-        return self._finished(study) + [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-                                        if self._complete.get(_done_key(where, t)) == "value"]
+        done = _readable(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+        return self._finished(study) + [t for t in done if self._complete.get(_done_key(where, t)) == "value"]
 
     def _reported_by(self, study: optuna.Study, trials: list[FrozenTrial], step: float,
                      trial: FrozenTrial) -> list[FrozenTrial]:
@@ -723,7 +729,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
     def _others_first(self, study: optuna.Study, trial: FrozenTrial) -> float:
         """The earliest first report of the study's running and pruned trials but `trial` (inf where none reported):
         read only before any trial has finished, while a study holds few trials."""
-        others = study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.PRUNED))
+        others = _readable(study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.PRUNED)))
         firsts = [r.steps[0] for t in others if t.number != trial.number and (r := self._reports(t)).count]
         return float(min(firsts)) if firsts else np.inf
 
@@ -882,7 +888,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         says nothing of it."""
         # as _judge reads them: a trial that ended after fewer than MIN_WARMUP reports (an objective that rejects
         # a config at its first evaluation) says nothing of `epochs` (red team: it was blamed on epochs=)
-        done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        done = [t for t in _readable(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
                 if t.last_step is not None and not self._diverged(t) and FORECAST_ATTR not in t.user_attrs
                 and PRUNED_ATTR not in t.system_attrs and len(t.intermediate_values) >= MIN_WARMUP]
         if len(done) < 3:  # two early-stopped trials may end at one step by chance (they then count)
@@ -995,7 +1001,14 @@ class ForecastPruner(optuna.pruners.BasePruner):
         with self._lock:  # study.optimize(n_jobs=k) runs trials in threads that share this pruner's caches
             # reporting through this pruner: alive, a rival to the others (_running)
             self._progress[_trial_key(study, trial)] = (self._reports(trial).last_step, self._clock(), True)
-            decision = self._decide(study, trial)
+            try:
+                decision = self._decide(study, trial)
+            except PrunerError:
+                # a study this pruner cannot work with fails every trial alike: with optimize(catch=(ValueError,)) the
+                # one line became a failed trial and a traceback each, to n_trials (red team); stop after this one
+                with contextlib.suppress(RuntimeError):  # (stop() outside optimize: ask/tell, a direct call)
+                    study.stop()
+                raise
             if decision:
                 self._pruned_at[_trial_key(study, trial)] = self._reports(trial).last_step
                 _mark_pruned(study, trial)
@@ -1069,7 +1082,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         self._warn_copies(study, finished, metric)
         if not self._warned_past:  # finished trials past `epochs` too: a worker started with another epochs= than
             # the study's other workers hears it (review: a worker at epochs=10 in a study of 15 said nothing)
-            done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            done = _readable(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
             for t in done[self._past_checked.get(id(study), 0):]:  # each once, by count (one completing out of order
                 self._warn_past(t)  # may be read late or not at all: one trial past `epochs` is enough to say it)
             self._past_checked[id(study)] = len(done)
@@ -1220,7 +1233,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         fresh, timed its silence from then, and for two minutes pruned every new trial behind it, those that
         would end best included (red team). One started since is a rival from first sight, as before: a
         slower worker's trial that makes no report while this one is checked still counts (review)."""
-        running = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        running = [t for t in _readable(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
                    if t.number != trial.number and t.last_step and not self._diverged(t)]
         if not running:
             return running
@@ -1246,7 +1259,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
         start to its end over its reports); inf while none has a duration (trials added with
         study.add_trial start and end at one instant): nothing is then silent for long."""
         spans = [(t.datetime_complete - t.datetime_start).total_seconds() / len(t.intermediate_values)
-                 for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+                 for t in _readable(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
                  if t.datetime_start and t.datetime_complete and t.intermediate_values]
         spans = [x for x in spans if x > 0]
         return float(np.median(spans)) if spans else np.inf
@@ -1462,7 +1475,7 @@ class ForecastPruner(optuna.pruners.BasePruner):
             raise PrunerError(f"trial={trial!r:.60}: give the trial itself (the objective's optuna.Trial, or a "
                               "FrozenTrial of the study), not its number")
         if isinstance(trial, FrozenTrial):  # no study attached: it must be one of this study's, as stored
-            stored = next((t for t in study.get_trials(deepcopy=False)
+            stored = next((t for t in _readable(study.get_trials(deepcopy=False))
                            if t._trial_id == trial._trial_id), None)  # noqa: SLF001
             if stored is None or (stored.number, stored.datetime_start) != (trial.number, trial.datetime_start):
                 raise PrunerError(f"trial {trial.number} is not a trial of study {study.study_name!r} (no trial of it "
@@ -1471,14 +1484,30 @@ class ForecastPruner(optuna.pruners.BasePruner):
         own = getattr(trial, "study", None)
         if own is not None and own is not study and (own._study_id != study._study_id  # noqa: SLF001
                                                        or _storage_key(own) != _storage_key(study)):
+            same = " (another study of that name: a copy, or one deleted and created again)" \
+                if own.study_name == study.study_name else ""  # (red team: "of study 'cnn', not of 'cnn'")
             raise PrunerError(f"trial {getattr(trial, 'number', '?')} is a trial of study {own.study_name!r}, not of "
-                              f"{study.study_name!r}; pass the study the trial belongs to")
+                              f"{study.study_name!r}{same}; pass the study the trial belongs to (trial.study)")
         trial_id = getattr(trial, "_trial_id", None)
-        frozen = next((t for t in study.get_trials(deepcopy=False) if t._trial_id == trial_id), None)  # noqa: SLF001
+        frozen = next((t for t in _readable(study.get_trials(deepcopy=False)) if t._trial_id == trial_id), None)  # noqa: SLF001
         if frozen is None:
             raise PrunerError(f"trial {getattr(trial, 'number', '?')} is not a trial of study {study.study_name!r}; "
                               "pass the study the trial belongs to")
         return frozen
+
+
+def _readable(trials: list[FrozenTrial]) -> list[FrozenTrial]:
+    """The trials as stored, their steps numbers: numpy integers given as steps to `create_trial`/`add_trial` come back
+    from an RDB storage as the scalar's bytes (b'\\x05\\x00...'), which crashed every later check of the study (red
+    team); each such trial is a copy with its steps read as the integers they are."""
+    out = []
+    for t in trials:
+        if any(isinstance(step, bytes) for step in t.intermediate_values):
+            t = copy.copy(t)
+            t.intermediate_values = {int.from_bytes(step, sys.byteorder, signed=True) if isinstance(step, bytes)
+                                     else step: value for step, value in t.intermediate_values.items()}
+        out.append(t)
+    return out
 
 
 class _Reports:
