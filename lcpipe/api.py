@@ -39,6 +39,11 @@ from lcpipe.metric import Metric, axis_named
 CurvesLike = str | Path | Sequence[str | Path] | Mapping[str, Sequence[float]] | pd.DataFrame
 
 
+def _default_index(index: pd.Index) -> bool:
+    """pandas' default 0..n-1 index: rows in order, no steps of their own."""
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+
+
 def _numbers(values) -> np.ndarray | None:
     """A run's values as floats (a list, a tuple, an array, a pandas Series), or None when they are not
     numbers: text, None, booleans, nested lists."""
@@ -83,7 +88,7 @@ def _axis_of(values, name: str, what: str) -> tuple[object, np.ndarray | None]:
     but the default 0..n-1, brings its steps; a list, an array or a default-indexed Series is one
     value per epoch."""
     if isinstance(values, pd.Series):
-        if isinstance(values.index, pd.RangeIndex) and values.index.start == 0 and values.index.step == 1:
+        if _default_index(values.index):
             # its NaN is a divergence, as a list's (README): a loss that went NaN stays NaN to the end, which looks
             # like a frame's padding, and read as padding, a diverged run was forecast from before it. So {k: df[k]}
             # of a padded frame stops the shorter run, saying "diverged" in its reason (a red team's trap, kept)
@@ -122,7 +127,7 @@ def _with_axis(frame: pd.DataFrame, in_steps: bool) -> pd.DataFrame:
     axes = [c for c in frame.columns if str(c).lower() in AXIS_COLUMNS]
     if not axes:
         return frame
-    default = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
+    default = _default_index(frame.index)
     epochs = [c for c in axes if str(c).lower() in EPOCH_COLUMNS]
     steps = sorted((c for c in axes if c not in epochs), key=lambda c: AXIS_COLUMNS.index(str(c).lower()))
     out = frame.drop(columns=axes)
@@ -179,7 +184,7 @@ def _curves(given: CurvesLike, metric: Metric, what: str, arg: str, in_steps: bo
             raise LcpipeError(f"{arg}: the DataFrame's column {stray!r} is no {what}: {_no_run(stray)}; where {arg}= "
                               f"takes one column per {what}, drop it (df.drop(columns=[{stray!r}]))")
         given = _with_axis(given, in_steps)
-        default = isinstance(given.index, pd.RangeIndex) and given.index.start == 0 and given.index.step == 1
+        default = _default_index(given.index)
         if not default and given.index.dtype.kind not in "iuf":
             raise LcpipeError(f"{arg}: a DataFrame's index must be the rows' steps (numbers) or the default 0..n-1 "
                               f"(a row per epoch); this one holds {given.index.dtype}")
@@ -344,7 +349,7 @@ def _epochs_framed(values: Mapping, name: str, what: str) -> pd.DataFrame:
     if all(isinstance(v, pd.Series) for v in values.values()):  # df.to_dict('series'): their index is the axis
         frame = pd.DataFrame(dict(values))  # (review: read as one value an epoch, 12/3000 for steps 100..1200)
         index = frame.index
-        if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        if _default_index(index):
             return _epochs_framed({k: v.to_list() for k, v in values.items()}, name, what)  # a value an epoch
         if index.name is None:  # as a Series indexed by anything but 0..n-1 brings its steps (_axis_of); a new
             # index, not the user's Series' own renamed in place (red team: its name was 'step' after the call)
@@ -384,7 +389,7 @@ def _log_of(frame: pd.DataFrame, metric: Metric, name: str, what: str) -> Curve:
     columns (a train row's eval_loss), refused in an evaluation row. Not a divergence: a live run's frame filled
     as it goes holds NaN where it has not evaluated yet (review), and a run that diverged is told by inf, or by
     its values as a list with NaN. Rows of nothing are left out, as a CSV's empty lines are."""
-    default = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
+    default = _default_index(frame.index)
     if default and not any(fold(str(c)) in AXES_READ for c in frame.columns):
         # pd.DataFrame(history.history): a row an epoch, as the same values as lists are read (red team: "missing
         # column 'epoch'")
